@@ -1,0 +1,42 @@
+//! The Open Help Desk plugin ABI, version 1, written down in code.
+//!
+//! Every detail of the contract between a plugin (a core WebAssembly module) and the
+//! help desk lives here once, and the guest SDK, the `#[plugin]` macro, the reference
+//! host and `cargo otai-plugin` all read it from here:
+//!
+//! - [`wasm`]: the `ohd` import module, its functions and their wasm signatures, the
+//!   exports a plugin provides, and the custom sections it carries;
+//! - [`status`]: the status codes host functions return;
+//! - [`limits`]: the sizes and durations the host enforces;
+//! - [`event`]: the JSON payload handed to `on_event`;
+//! - [`calls`]: the JSON a plugin hands to host functions, and the error body the host
+//!   writes back when an HTTP request fails before reaching a server;
+//! - [`marker`]: the `ohd_abi` custom section that tells a host which ABI version and
+//!   which SDK built a module;
+//! - `manifest` (feature `manifest`): the manifest embedded in the `ohd_manifest`
+//!   custom section, its parser and its validation, and validation of config values.
+//!
+//! The document for plugin authors in any language is `docs/ABI.md`; where the two
+//! disagree, that is a bug in one of them.
+//!
+//! ```
+//! use otai_plugin_abi::wasm::{self, ValType};
+//!
+//! let log = wasm::host_function("ohd_log").expect("ohd_log is part of ABI v1");
+//! assert_eq!(log.ty.params, &[ValType::I32, ValType::I32, ValType::I32]);
+//! assert_eq!(log.ty.to_string(), "(i32, i32, i32) -> ()");
+//! ```
+#![deny(missing_docs)]
+
+pub mod calls;
+pub mod event;
+pub mod limits;
+pub mod marker;
+pub mod status;
+pub mod wasm;
+
+#[cfg(feature = "manifest")]
+pub mod manifest;
+
+/// The ABI version this crate describes.
+pub const ABI_VERSION: u32 = 1;

@@ -1,0 +1,46 @@
+//! Sizes and durations the host enforces. `docs/ABI.md` documents each one.
+
+use std::time::Duration;
+
+/// Default wall-clock deadline of one delivery (`on_event` or `render_panel`),
+/// covering instantiation, `_initialize`, the allocator calls and host calls.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Default maximum size of a plugin's linear memory (64 MiB).
+pub const DEFAULT_MEMORY_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Longest log line kept; a longer one is cut to this many bytes (at a character
+/// boundary) and marked as truncated.
+pub const MAX_LOG_LINE: usize = 16 * 1024;
+
+/// Total log bytes kept per delivery; lines past this are counted, not kept, and the
+/// host appends one warning saying how many were dropped.
+pub const MAX_LOG_BYTES_PER_DELIVERY: usize = 1024 * 1024;
+
+/// Largest `ohd_http_request` request JSON.
+pub const MAX_HTTP_REQUEST: usize = 1024 * 1024;
+
+/// Largest HTTP response body handed to the plugin; a larger one fails the request
+/// with status 0 and error kind `response_too_large`.
+pub const MAX_HTTP_RESPONSE: usize = 4 * 1024 * 1024;
+
+/// Largest `ohd_add_reply` payload JSON.
+pub const MAX_REPLY: usize = 64 * 1024;
+
+/// Longest custom field key, in bytes.
+pub const MAX_CUSTOM_FIELD_KEY: usize = 128;
+
+/// Longest custom field value, in bytes.
+pub const MAX_CUSTOM_FIELD_VALUE: usize = 4 * 1024;
+
+/// Longest URL `render_panel` may return, in bytes.
+pub const MAX_PANEL_URL: usize = 4 * 1024;
+
+/// Default auto-disable threshold: more than this fraction of failed deliveries…
+pub const DEFAULT_FAILURE_THRESHOLD: f64 = 0.5;
+
+/// …within this rolling window…
+pub const DEFAULT_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// …once at least this many deliveries fell in the window.
+pub const DEFAULT_MIN_DELIVERIES: u32 = 10;

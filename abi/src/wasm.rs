@@ -1,0 +1,309 @@
+//! Names and wasm signatures: the `ohd` imports, the plugin's exports, custom sections.
+
+use std::fmt;
+
+/// The only import module a plugin may import from.
+pub const IMPORT_MODULE: &str = "ohd";
+
+/// The custom section that holds the plugin manifest (one UTF-8 JSON object).
+pub const MANIFEST_SECTION: &str = "ohd_manifest";
+
+/// The custom section that records the ABI version and the SDK that built a module.
+/// See [`crate::marker`].
+pub const ABI_MARKER_SECTION: &str = "ohd_abi";
+
+/// The plugin's linear memory export.
+pub const EXPORT_MEMORY: &str = "memory";
+/// The event handler export: `(payload_ptr: i32, payload_len: i32) -> ()`.
+pub const EXPORT_ON_EVENT: &str = "on_event";
+/// The optional UI panel export: `(ticket_id_ptr: i32, ticket_id_len: i32) -> (url_ptr: i32, url_len: i32)`.
+pub const EXPORT_RENDER_PANEL: &str = "render_panel";
+/// The preferred allocator export: `(size: i32) -> ptr: i32`.
+pub const EXPORT_OHD_ALLOC: &str = "ohd_alloc";
+/// The preferred deallocator export: `(ptr: i32, size: i32) -> ()`.
+pub const EXPORT_OHD_FREE: &str = "ohd_free";
+/// The libc-style allocator export used when `ohd_alloc` is absent: `(size: i32) -> ptr: i32`.
+pub const EXPORT_MALLOC: &str = "malloc";
+/// The libc-style deallocator export used with `malloc`: `(ptr: i32) -> ()`.
+pub const EXPORT_LIBC_FREE: &str = "free";
+/// The reactor initialiser some toolchains export; the host calls it once per instance,
+/// before anything else.
+pub const EXPORT_INITIALIZE: &str = "_initialize";
+
+/// A WebAssembly value type, as far as the ABI needs to name one.
+///
+/// Only `i32` appears in ABI v1; the others exist so that a tool can say what it found
+/// when a module declares a function with the wrong signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+    /// `v128`
+    V128,
+    /// Any reference type (`funcref`, `externref`, …).
+    Ref,
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::Ref => "ref",
+        })
+    }
+}
+
+/// A function signature. Displays as `(i32, i32) -> i32`, `(i32) -> ()` or
+/// `(i32, i32) -> (i32, i32)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    /// Parameter types, in order.
+    pub params: &'static [ValType],
+    /// Result types, in order.
+    pub results: &'static [ValType],
+}
+
+impl FuncType {
+    /// Whether a signature given as slices is this one.
+    pub fn matches(&self, params: &[ValType], results: &[ValType]) -> bool {
+        self.params == params && self.results == results
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_signature(f, self.params, self.results)
+    }
+}
+
+/// Writes a signature in the notation of [`FuncType`]'s `Display`, for signatures
+/// found in a module (which are not `'static`).
+pub fn write_signature(
+    f: &mut impl fmt::Write,
+    params: &[ValType],
+    results: &[ValType],
+) -> fmt::Result {
+    let list = |f: &mut dyn fmt::Write, tys: &[ValType]| -> fmt::Result {
+        f.write_char('(')?;
+        for (i, t) in tys.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{t}")?;
+        }
+        f.write_char(')')
+    };
+    list(f, params)?;
+    f.write_str(" -> ")?;
+    if results.len() == 1 {
+        write!(f, "{}", results[0])
+    } else {
+        list(f, results)
+    }
+}
+
+/// Formats a signature found in a module, e.g. `(i32) -> ()`.
+pub fn signature_to_string(params: &[ValType], results: &[ValType]) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_signature(&mut s, params, results);
+    s
+}
+
+use ValType::I32;
+
+/// A function that the host provides in the `ohd` import module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFunction {
+    /// The import's field name, e.g. `ohd_log`.
+    pub name: &'static str,
+    /// Its wasm signature.
+    pub ty: FuncType,
+}
+
+/// `ohd_log(ptr, len, level)`: one UTF-8 log line at a [`crate::status::LogLevel`].
+pub const OHD_LOG: HostFunction = HostFunction {
+    name: "ohd_log",
+    ty: FuncType { params: &[I32, I32, I32], results: &[] },
+};
+
+/// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
+pub const OHD_HTTP_REQUEST: HostFunction = HostFunction {
+    name: "ohd_http_request",
+    ty: FuncType { params: &[I32, I32, I32, I32], results: &[I32] },
+};
+
+/// `ohd_add_reply(ptr, len) -> status`.
+pub const OHD_ADD_REPLY: HostFunction = HostFunction {
+    name: "ohd_add_reply",
+    ty: FuncType { params: &[I32, I32], results: &[I32] },
+};
+
+/// `ohd_set_custom_field(ptr, len) -> status`.
+pub const OHD_SET_CUSTOM_FIELD: HostFunction = HostFunction {
+    name: "ohd_set_custom_field",
+    ty: FuncType { params: &[I32, I32], results: &[I32] },
+};
+
+/// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
+/// Provided for code written against the reference table, which lists it as an import.
+pub const OHD_ALLOC: HostFunction = HostFunction {
+    name: "ohd_alloc",
+    ty: FuncType { params: &[I32], results: &[I32] },
+};
+
+/// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
+pub const OHD_FREE: HostFunction = HostFunction {
+    name: "ohd_free",
+    ty: FuncType { params: &[I32, I32], results: &[] },
+};
+
+/// Every function of the `ohd` import module. Every one is optional for a plugin.
+pub const HOST_FUNCTIONS: &[HostFunction] = &[
+    OHD_LOG,
+    OHD_HTTP_REQUEST,
+    OHD_ADD_REPLY,
+    OHD_SET_CUSTOM_FIELD,
+    OHD_ALLOC,
+    OHD_FREE,
+];
+
+/// Looks up a host function of the `ohd` module by name.
+pub fn host_function(name: &str) -> Option<&'static HostFunction> {
+    HOST_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// A function export the ABI gives a meaning to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginExport {
+    /// The export name.
+    pub name: &'static str,
+    /// Its wasm signature.
+    pub ty: FuncType,
+    /// Whether every plugin must export it.
+    pub required: bool,
+}
+
+/// `on_event(ptr, len)`: required.
+pub const ON_EVENT: PluginExport = PluginExport {
+    name: EXPORT_ON_EVENT,
+    ty: FuncType { params: &[I32, I32], results: &[] },
+    required: true,
+};
+
+/// `render_panel(ticket_id_ptr, ticket_id_len) -> (url_ptr, url_len)`: a true
+/// multi-value result; required when the manifest declares `ui_panel`.
+pub const RENDER_PANEL: PluginExport = PluginExport {
+    name: EXPORT_RENDER_PANEL,
+    ty: FuncType { params: &[I32, I32], results: &[I32, I32] },
+    required: false,
+};
+
+/// `ohd_alloc(size) -> ptr` export (preferred allocator).
+pub const ALLOC_EXPORT: PluginExport = PluginExport {
+    name: EXPORT_OHD_ALLOC,
+    ty: FuncType { params: &[I32], results: &[I32] },
+    required: false,
+};
+
+/// `ohd_free(ptr, size)` export (preferred deallocator).
+pub const FREE_EXPORT: PluginExport = PluginExport {
+    name: EXPORT_OHD_FREE,
+    ty: FuncType { params: &[I32, I32], results: &[] },
+    required: false,
+};
+
+/// `malloc(size) -> ptr` export (libc-style allocator, used when `ohd_alloc` is absent).
+pub const MALLOC_EXPORT: PluginExport = PluginExport {
+    name: EXPORT_MALLOC,
+    ty: FuncType { params: &[I32], results: &[I32] },
+    required: false,
+};
+
+/// `free(ptr)` export (libc-style deallocator, used with `malloc`).
+pub const LIBC_FREE_EXPORT: PluginExport = PluginExport {
+    name: EXPORT_LIBC_FREE,
+    ty: FuncType { params: &[I32], results: &[] },
+    required: false,
+};
+
+/// `_initialize()` export (reactor initialiser, optional).
+pub const INITIALIZE_EXPORT: PluginExport = PluginExport {
+    name: EXPORT_INITIALIZE,
+    ty: FuncType { params: &[], results: &[] },
+    required: false,
+};
+
+/// Every function export the ABI gives a meaning to. Other exports are ignored.
+pub const PLUGIN_EXPORTS: &[PluginExport] = &[
+    ON_EVENT,
+    RENDER_PANEL,
+    ALLOC_EXPORT,
+    FREE_EXPORT,
+    MALLOC_EXPORT,
+    LIBC_FREE_EXPORT,
+    INITIALIZE_EXPORT,
+];
+
+/// Looks up an ABI export by name.
+pub fn plugin_export(name: &str) -> Option<&'static PluginExport> {
+    PLUGIN_EXPORTS.iter().find(|e| e.name == name)
+}
+
+/// Which allocator pair a module exports, in the host's order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AllocatorKind {
+    /// `ohd_alloc(size) -> ptr` and `ohd_free(ptr, size)`.
+    Ohd,
+    /// `malloc(size) -> ptr` and `free(ptr)` (C, TinyGo).
+    Libc,
+}
+
+impl AllocatorKind {
+    /// The allocation export of this pair.
+    pub fn alloc(self) -> PluginExport {
+        match self {
+            AllocatorKind::Ohd => ALLOC_EXPORT,
+            AllocatorKind::Libc => MALLOC_EXPORT,
+        }
+    }
+
+    /// The deallocation export of this pair.
+    pub fn free(self) -> PluginExport {
+        match self {
+            AllocatorKind::Ohd => FREE_EXPORT,
+            AllocatorKind::Libc => LIBC_FREE_EXPORT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_display_like_the_docs() {
+        assert_eq!(OHD_HTTP_REQUEST.ty.to_string(), "(i32, i32, i32, i32) -> i32");
+        assert_eq!(OHD_FREE.ty.to_string(), "(i32, i32) -> ()");
+        assert_eq!(RENDER_PANEL.ty.to_string(), "(i32, i32) -> (i32, i32)");
+        assert_eq!(INITIALIZE_EXPORT.ty.to_string(), "() -> ()");
+    }
+
+    #[test]
+    fn lookups_find_only_abi_names() {
+        assert!(host_function("ohd_log").is_some());
+        assert!(host_function("ohd_sleep").is_none());
+        assert!(plugin_export("on_event").unwrap().required);
+        assert!(plugin_export("main").is_none());
+    }
+}
