@@ -117,7 +117,10 @@ where
             f.write_str("an object of header names to string values")
         }
 
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut headers = BTreeMap::new();
             let mut seen = std::collections::BTreeSet::new();
             while let Some((name, value)) = map.next_entry::<String, String>()? {
@@ -142,7 +145,11 @@ mod tests {
     fn duplicate_headers_in_any_case_are_rejected() {
         let json = r#"{"method":"GET","url":"https://a.example/","headers":{"X-A":"1","x-a":"2"}}"#;
         let err = serde_json::from_str::<HttpRequest>(json).unwrap_err();
-        assert!(err.to_string().contains("header `x-a` is given more than once"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("header `x-a` is given more than once"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -294,17 +294,23 @@ impl RawData {
             Ok(Reply {
                 reply_id: raw.reply_id.ok_or_else(|| missing(kind, "reply_id"))?,
                 body: raw.body.ok_or_else(|| missing(kind, "body"))?,
-                is_internal: raw.is_internal.ok_or_else(|| missing(kind, "is_internal"))?,
+                is_internal: raw
+                    .is_internal
+                    .ok_or_else(|| missing(kind, "is_internal"))?,
                 author: raw.author.ok_or_else(|| missing(kind, "author"))?,
             })
         };
         Ok(match kind {
-            EventKind::TicketCreated | EventKind::TicketClosed | EventKind::Other(_) => EventData::None,
+            EventKind::TicketCreated | EventKind::TicketClosed | EventKind::Other(_) => {
+                EventData::None
+            }
             EventKind::TicketAssigned => EventData::Assigned {
                 assignee: self.assignee.ok_or_else(|| missing(kind, "assignee"))?,
             },
             EventKind::TicketStatusChanged => EventData::StatusChanged {
-                from_status: self.from_status.ok_or_else(|| missing(kind, "from_status"))?,
+                from_status: self
+                    .from_status
+                    .ok_or_else(|| missing(kind, "from_status"))?,
                 to_status: self.to_status.ok_or_else(|| missing(kind, "to_status"))?,
             },
             EventKind::TicketReplyAdded => EventData::ReplyAdded(reply(self)?),
@@ -312,7 +318,9 @@ impl RawData {
             EventKind::TicketResolved => EventData::Resolved {
                 resolution_notes: self.resolution_notes.unwrap_or_default(),
             },
-            EventKind::TicketReopened => EventData::Reopened { reason: self.reason.unwrap_or_default() },
+            EventKind::TicketReopened => EventData::Reopened {
+                reason: self.reason.unwrap_or_default(),
+            },
         })
     }
 
@@ -321,7 +329,10 @@ impl RawData {
         match data.clone() {
             EventData::None => {}
             EventData::Assigned { assignee } => raw.assignee = Some(assignee),
-            EventData::StatusChanged { from_status, to_status } => {
+            EventData::StatusChanged {
+                from_status,
+                to_status,
+            } => {
                 raw.from_status = Some(from_status);
                 raw.to_status = Some(to_status);
             }
@@ -331,7 +342,9 @@ impl RawData {
                 raw.is_internal = Some(reply.is_internal);
                 raw.author = Some(reply.author);
             }
-            EventData::Resolved { resolution_notes } => raw.resolution_notes = Some(resolution_notes),
+            EventData::Resolved { resolution_notes } => {
+                raw.resolution_notes = Some(resolution_notes)
+            }
             EventData::Reopened { reason } => raw.reason = Some(reason),
         }
         raw
@@ -420,14 +433,41 @@ mod tests {
     #[test]
     fn round_trips_each_kind_of_data() {
         let base: EventPayload<serde_json::Value> = serde_json::from_str(REFERENCE).unwrap();
-        let person = Person { id: "u2".into(), name: "Ana".into(), email: None };
+        let person = Person {
+            id: "u2".into(),
+            name: "Ana".into(),
+            email: None,
+        };
         let cases = [
-            (EventKind::TicketStatusChanged, EventData::StatusChanged { from_status: "New".into(), to_status: "Open".into() }),
-            (EventKind::TicketNoteAdded, EventData::NoteAdded(Reply { reply_id: "r1".into(), body: "hi".into(), is_internal: true, author: person })),
-            (EventKind::TicketReopened, EventData::Reopened { reason: String::new() }),
+            (
+                EventKind::TicketStatusChanged,
+                EventData::StatusChanged {
+                    from_status: "New".into(),
+                    to_status: "Open".into(),
+                },
+            ),
+            (
+                EventKind::TicketNoteAdded,
+                EventData::NoteAdded(Reply {
+                    reply_id: "r1".into(),
+                    body: "hi".into(),
+                    is_internal: true,
+                    author: person,
+                }),
+            ),
+            (
+                EventKind::TicketReopened,
+                EventData::Reopened {
+                    reason: String::new(),
+                },
+            ),
         ];
         for (event, data) in cases {
-            let p = EventPayload { event, data, ..base.clone() };
+            let p = EventPayload {
+                event,
+                data,
+                ..base.clone()
+            };
             let json = serde_json::to_string(&p).unwrap();
             let back: EventPayload<serde_json::Value> = serde_json::from_str(&json).unwrap();
             assert_eq!(back, p);
@@ -438,7 +478,11 @@ mod tests {
     fn missing_data_names_the_field_and_unknown_events_decode() {
         let json = REFERENCE.replace("ticket.created", "ticket.status_changed");
         let err = serde_json::from_str::<EventPayload<serde_json::Value>>(&json).unwrap_err();
-        assert!(err.to_string().contains("`ticket.status_changed` event without `data.from_status`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`ticket.status_changed` event without `data.from_status`"),
+            "{err}"
+        );
 
         let json = REFERENCE.replace("ticket.created", "ticket.merged");
         let p: EventPayload<serde_json::Value> = serde_json::from_str(&json).unwrap();

@@ -26,6 +26,12 @@ pub const EXPORT_OHD_FREE: &str = "ohd_free";
 pub const EXPORT_MALLOC: &str = "malloc";
 /// The libc-style deallocator export used with `malloc`: `(ptr: i32) -> ()`.
 pub const EXPORT_LIBC_FREE: &str = "free";
+/// What the Rust SDK exports in place of `render_panel`, because stable Rust cannot
+/// declare a multi-value result: `(ticket_id_ptr: i32, ticket_id_len: i32) -> i32`,
+/// returning the address of 8 bytes holding `url_ptr` and `url_len` (little-endian
+/// u32). `cargo otai-plugin build` wraps it in a true `render_panel` export and removes
+/// it; hosts do not accept it, since it is not part of the ABI.
+pub const SDK_RENDER_PANEL_INDIRECT: &str = "__ohd_render_panel_indirect";
 /// The reactor initialiser some toolchains export; the host calls it once per instance,
 /// before anything else.
 pub const EXPORT_INITIALIZE: &str = "_initialize";
@@ -134,38 +140,56 @@ pub struct HostFunction {
 /// `ohd_log(ptr, len, level)`: one UTF-8 log line at a [`crate::status::LogLevel`].
 pub const OHD_LOG: HostFunction = HostFunction {
     name: "ohd_log",
-    ty: FuncType { params: &[I32, I32, I32], results: &[] },
+    ty: FuncType {
+        params: &[I32, I32, I32],
+        results: &[],
+    },
 };
 
 /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
 pub const OHD_HTTP_REQUEST: HostFunction = HostFunction {
     name: "ohd_http_request",
-    ty: FuncType { params: &[I32, I32, I32, I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32, I32, I32, I32],
+        results: &[I32],
+    },
 };
 
 /// `ohd_add_reply(ptr, len) -> status`.
 pub const OHD_ADD_REPLY: HostFunction = HostFunction {
     name: "ohd_add_reply",
-    ty: FuncType { params: &[I32, I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[I32],
+    },
 };
 
 /// `ohd_set_custom_field(ptr, len) -> status`.
 pub const OHD_SET_CUSTOM_FIELD: HostFunction = HostFunction {
     name: "ohd_set_custom_field",
-    ty: FuncType { params: &[I32, I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[I32],
+    },
 };
 
 /// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
 /// Provided for code written against the reference table, which lists it as an import.
 pub const OHD_ALLOC: HostFunction = HostFunction {
     name: "ohd_alloc",
-    ty: FuncType { params: &[I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32],
+        results: &[I32],
+    },
 };
 
 /// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
 pub const OHD_FREE: HostFunction = HostFunction {
     name: "ohd_free",
-    ty: FuncType { params: &[I32, I32], results: &[] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[],
+    },
 };
 
 /// Every function of the `ohd` import module. Every one is optional for a plugin.
@@ -197,7 +221,10 @@ pub struct PluginExport {
 /// `on_event(ptr, len)`: required.
 pub const ON_EVENT: PluginExport = PluginExport {
     name: EXPORT_ON_EVENT,
-    ty: FuncType { params: &[I32, I32], results: &[] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[],
+    },
     required: true,
 };
 
@@ -205,42 +232,60 @@ pub const ON_EVENT: PluginExport = PluginExport {
 /// multi-value result; required when the manifest declares `ui_panel`.
 pub const RENDER_PANEL: PluginExport = PluginExport {
     name: EXPORT_RENDER_PANEL,
-    ty: FuncType { params: &[I32, I32], results: &[I32, I32] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[I32, I32],
+    },
     required: false,
 };
 
 /// `ohd_alloc(size) -> ptr` export (preferred allocator).
 pub const ALLOC_EXPORT: PluginExport = PluginExport {
     name: EXPORT_OHD_ALLOC,
-    ty: FuncType { params: &[I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32],
+        results: &[I32],
+    },
     required: false,
 };
 
 /// `ohd_free(ptr, size)` export (preferred deallocator).
 pub const FREE_EXPORT: PluginExport = PluginExport {
     name: EXPORT_OHD_FREE,
-    ty: FuncType { params: &[I32, I32], results: &[] },
+    ty: FuncType {
+        params: &[I32, I32],
+        results: &[],
+    },
     required: false,
 };
 
 /// `malloc(size) -> ptr` export (libc-style allocator, used when `ohd_alloc` is absent).
 pub const MALLOC_EXPORT: PluginExport = PluginExport {
     name: EXPORT_MALLOC,
-    ty: FuncType { params: &[I32], results: &[I32] },
+    ty: FuncType {
+        params: &[I32],
+        results: &[I32],
+    },
     required: false,
 };
 
 /// `free(ptr)` export (libc-style deallocator, used with `malloc`).
 pub const LIBC_FREE_EXPORT: PluginExport = PluginExport {
     name: EXPORT_LIBC_FREE,
-    ty: FuncType { params: &[I32], results: &[] },
+    ty: FuncType {
+        params: &[I32],
+        results: &[],
+    },
     required: false,
 };
 
 /// `_initialize()` export (reactor initialiser, optional).
 pub const INITIALIZE_EXPORT: PluginExport = PluginExport {
     name: EXPORT_INITIALIZE,
-    ty: FuncType { params: &[], results: &[] },
+    ty: FuncType {
+        params: &[],
+        results: &[],
+    },
     required: false,
 };
 
@@ -293,7 +338,10 @@ mod tests {
 
     #[test]
     fn signatures_display_like_the_docs() {
-        assert_eq!(OHD_HTTP_REQUEST.ty.to_string(), "(i32, i32, i32, i32) -> i32");
+        assert_eq!(
+            OHD_HTTP_REQUEST.ty.to_string(),
+            "(i32, i32, i32, i32) -> i32"
+        );
         assert_eq!(OHD_FREE.ty.to_string(), "(i32, i32) -> ()");
         assert_eq!(RENDER_PANEL.ty.to_string(), "(i32, i32) -> (i32, i32)");
         assert_eq!(INITIALIZE_EXPORT.ty.to_string(), "() -> ()");

@@ -1,1 +1,166 @@
-//! Work in progress: see the issue tracker.
+//! `cargo otai-plugin`: scaffold, build, test, run and check Open Help Desk plugins.
+//!
+//! The binary `cargo-otai-plugin` parses the command line into [`Cli`] and calls
+//! [`Cli::exec`]; everything else lives in this library so that it can be tested and
+//! reused. Cargo runs an installed subcommand as `cargo-otai-plugin otai-plugin <args>`;
+//! [`Cli`] accepts that form and the direct `cargo-otai-plugin <args>` alike.
+//!
+//! ```
+//! use clap::Parser;
+//! use cargo_otai_plugin::Cli;
+//!
+//! // What cargo passes for `cargo otai-plugin check plugin.wasm`:
+//! let via_cargo = Cli::try_parse_from(["cargo-otai-plugin", "otai-plugin", "check", "plugin.wasm"]).unwrap();
+//! // What a direct call passes:
+//! let direct = Cli::try_parse_from(["cargo-otai-plugin", "check", "plugin.wasm"]).unwrap();
+//! assert_eq!(via_cargo.command().name(), "check");
+//! assert_eq!(direct.command().name(), "check");
+//! ```
+#![deny(missing_docs)]
+
+use std::fmt;
+
+use clap::{Args, Parser, Subcommand};
+
+pub mod cargo;
+pub mod commands;
+pub mod crosscheck;
+pub mod fixture;
+pub mod lint;
+pub mod postprocess;
+pub mod term;
+pub mod wasm;
+
+use commands::{BuildCommand, CheckCommand, NewCommand, RunCommand, TestCommand};
+use term::{Color, Shell, Verbosity};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    bin_name = "cargo",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    about = "Scaffold, build, test, run and check Open Help Desk plugins"
+)]
+pub enum Cli {
+    /// Open Help Desk plugins: scaffold, build, test, run and check.
+    #[command(subcommand, hide = true, name = "otai-plugin")]
+    OtaiPlugin(Command),
+    /// The same commands, for `cargo-otai-plugin <command>` without cargo.
+    #[command(flatten)]
+    Command(Command),
+}
+
+impl Cli {
+    /// The command to run, however it was spelled.
+    pub fn command(&self) -> &Command {
+        match self {
+            Cli::OtaiPlugin(c) | Cli::Command(c) => c,
+        }
+    }
+
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Whatever went wrong, with context; an [`Exit`] when only the exit status is left
+    /// to report (cargo or a test already printed why).
+    pub fn exec(self) -> anyhow::Result<()> {
+        match self {
+            Cli::OtaiPlugin(c) | Cli::Command(c) => c.exec(),
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a plugin crate from a template.
+    New(NewCommand),
+    /// Build plugins to WebAssembly, embed their manifest and check them against the ABI.
+    Build(BuildCommand),
+    /// Build, then run the declarative fixtures and the crate's own tests.
+    Test(TestCommand),
+    /// Deliver one event (or render the panel) with the reference host and show the report.
+    Run(RunCommand),
+    /// Inspect any `.wasm` and report every ABI problem.
+    Check(CheckCommand),
+}
+
+impl Command {
+    /// The subcommand's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::New(_) => "new",
+            Command::Build(_) => "build",
+            Command::Test(_) => "test",
+            Command::Run(_) => "run",
+            Command::Check(_) => "check",
+        }
+    }
+
+    /// The options every command shares.
+    pub fn common(&self) -> &CommonOptions {
+        match self {
+            Command::New(c) => &c.common,
+            Command::Build(c) => &c.common,
+            Command::Test(c) => &c.common,
+            Command::Run(c) => &c.common,
+            Command::Check(c) => &c.common,
+        }
+    }
+
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// See [`Cli::exec`].
+    pub fn exec(self) -> anyhow::Result<()> {
+        match self {
+            Command::New(c) => c.exec(),
+            Command::Build(c) => c.exec(),
+            Command::Test(c) => c.exec(),
+            Command::Run(c) => c.exec(),
+            Command::Check(c) => c.exec(),
+        }
+    }
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonOptions {
+    /// Print only warnings and errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the commands run.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Coloring: auto, always, never (`auto` honours `NO_COLOR` and whether stderr is a terminal).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: Color,
+}
+
+impl CommonOptions {
+    /// The shell these options ask for.
+    pub fn shell(&self) -> Shell {
+        let verbosity = if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Shell::new(self.color, verbosity)
+    }
+}
+
+/// An error that carries only an exit status: whoever failed already printed why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub i32);
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exited with status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}

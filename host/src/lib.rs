@@ -1,1 +1,78 @@
-//! Work in progress: see the issue tracker.
+//! The reference host runtime for Open Help Desk plugins, on wasmtime.
+//!
+//! A plugin is a core WebAssembly module following ABI v1 (see `docs/ABI.md` and the
+//! [`otai_plugin_abi`] crate). This crate loads plugins ([`Host::load`]), installs
+//! them with a config ([`Host::install`]), delivers events ([`Host::deliver`]) in a
+//! fresh sandboxed instance each time, and reports what every delivery did
+//! ([`DeliveryReport`]): its outcome, logs, HTTP requests, replies and custom fields.
+//!
+//! - Limits: a deadline per delivery (default 5 s, enforced by epoch interruption,
+//!   including during host calls), a memory limit per instance (default 64 MiB),
+//!   optional fuel.
+//! - HTTP goes through an [`http::HttpTransport`]: [`http::RealHttp`] (ureq, rustls,
+//!   no redirects, 4 MiB body cap) or [`http::MockHttp`]. `allowed_hosts` is enforced
+//!   before any transport is called.
+//! - Health: a plugin failing more than half of its deliveries in a 10-minute window
+//!   (at least 10 deliveries) is disabled ([`HealthPolicy`]).
+//! - Secrets: config values marked `secret` never appear in `Debug` output, errors or
+//!   reports; reports replace them with `[redacted]` wherever they occur.
+//! - [`testing`]: helpers for a plugin's own `cargo test`.
+//!
+//! ```
+//! use otai_plugin_host::{Event, Host, Outcome, http::MockHttp};
+//! use serde_json::json;
+//!
+//! // A plugin in WAT that posts the event to a webhook: a real plugin is built with
+//! // `cargo otai-plugin build`.
+//! let wasm = wat::parse_str(r#"(module
+//!   (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
+//!   (memory (export "memory") 1)
+//!   (global $next (mut i32) (i32.const 4096))
+//!   (func (export "ohd_alloc") (param $n i32) (result i32)
+//!     (local $p i32) (local.set $p (global.get $next))
+//!     (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+//!   (func (export "ohd_free") (param i32 i32))
+//!   (func (export "on_event") (param i32 i32)
+//!     (drop (call $http (i32.const 0) (i32.const 68) (i32.const 2048) (i32.const 2052))))
+//!   (data (i32.const 0) "{\"method\":\"POST\",\"url\":\"https://hooks.slack.com/x\",\"body\":\"hi\"}")
+//!   (@custom "ohd_manifest" "{\"id\":\"com.example.hook\",\"name\":\"Hook\",\"version\":\"1.0.0\",\"description\":\"Posts.\",\"events\":[\"ticket.created\"],\"permissions\":{\"http\":{\"allowed_hosts\":[\"hooks.slack.com\"]}}}")
+//! )"#)?;
+//!
+//! let mock = MockHttp::new().on("POST", "https://hooks.slack.com/x").respond(200, "ok");
+//! let host = Host::builder().http(mock.clone()).build()?;
+//! let plugin = host.load(&wasm)?;
+//! host.install(&plugin, json!({}))?;
+//! let report = host.deliver_to("com.example.hook", &Event::ticket_created())?;
+//! assert_eq!(report.outcome, Outcome::Ok);
+//! assert_eq!(report.http[0].status, 200);
+//! assert_eq!(mock.requests()[0].body.as_deref(), Some("hi"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod abi_funcs;
+mod builder;
+mod error;
+mod event;
+mod health;
+mod host;
+pub mod http;
+mod load;
+mod memory;
+mod report;
+mod run;
+mod state;
+pub mod testing;
+
+pub use otai_plugin_abi as abi;
+
+pub use builder::HostBuilder;
+pub use error::{DeliverError, EventError, HostError, InstallError, LoadError};
+pub use event::{DEFAULT_TICKET_ID, Event};
+pub use health::{Clock, HealthPolicy, HealthStatus, ManualClock, OnDisabled, SystemClock};
+pub use host::Host;
+pub use load::Plugin;
+pub use report::{
+    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport, REDACTED, Reply,
+    Timings,
+};

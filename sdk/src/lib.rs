@@ -1,1 +1,152 @@
-//! Work in progress: see the issue tracker.
+//! Write Open Help Desk plugins in Rust.
+//!
+//! A plugin is a `cdylib` crate built for `wasm32-unknown-unknown`. Its manifest lives
+//! in its `Cargo.toml` (`[package]` plus `[package.metadata.ohd]`); [`#[plugin]`](plugin)
+//! on an `impl Plugin for T` checks that manifest at compile time, embeds it, and
+//! generates the wasm exports the host calls.
+//!
+//! ```toml
+//! [package]
+//! name = "slack-notifications"
+//! version = "1.0.0"
+//! description = "Posts to Slack when tickets are created."
+//! edition = "2024"
+//!
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [dependencies]
+//! otai-plugin-sdk = "0.1"
+//! serde = { version = "1", features = ["derive"] }
+//!
+//! [package.metadata.ohd]
+//! id = "com.example.slack-notifications"
+//! events = ["ticket.created"]
+//! allowed_hosts = ["hooks.slack.com"]
+//!
+//! [package.metadata.ohd.config.webhook_url]
+//! type = "string"
+//! label = "Slack Webhook URL"
+//! required = true
+//! secret = true
+//! ```
+//!
+//! ```
+//! use otai_plugin_sdk::prelude::*;
+//!
+//! #[derive(Deserialize)]
+//! struct Config {
+//!     webhook_url: String,
+//!     #[serde(default)]
+//!     channel: Option<String>,
+//! }
+//!
+//! #[derive(Default)]
+//! struct Slack;
+//!
+//! # #[plugin(cargo_toml = "../tests/fixtures/slack.toml")] /*
+//! #[plugin]
+//! # */
+//! impl Plugin for Slack {
+//!     type Config = Config;
+//!
+//!     fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+//!         let text = format!("New ticket: <{}|{}>", event.ticket.url, event.ticket.subject);
+//!         let response = http::post(&event.config.webhook_url)
+//!             .json(&serde_json::json!({ "text": text, "channel": event.config.channel }))
+//!             .send()?;
+//!         if !response.is_success() {
+//!             warn!("Slack answered HTTP {}", response.status());
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-unknown-unknown` (or
+//! `cargo otai-plugin build`, which also checks the module). A plugin with a UI panel
+//! (`ui_panel` in the manifest and `render_panel` in the impl) must be built with
+//! `cargo otai-plugin build`: stable Rust cannot export the two-value `render_panel`,
+//! so the SDK exports `__ohd_render_panel_indirect` and the CLI adds the real export.
+//!
+//! What the SDK provides:
+//! - [`Plugin`] (decoded [`Event`]s with your config type) and [`RawPlugin`] (the
+//!   payload bytes, for the smallest plugins);
+//! - logging: [`debug!`], [`info!`], [`warn!`], [`error!`];
+//! - [`http`]: requests to the hosts in `allowed_hosts`, with typed errors;
+//! - [`ticket`]: replies, internal notes and custom fields;
+//! - the `ohd_alloc`/`ohd_free` exports, a panic hook that logs the panic message and
+//!   location before the trap, and the `ohd_abi` marker section;
+//! - [`testing`] (off wasm32): run handlers natively in `cargo test` against a stand-in
+//!   host.
+#![deny(missing_docs)]
+
+mod allocator;
+mod error;
+mod event;
+pub mod http;
+pub mod log;
+mod plugin;
+mod rt;
+mod sys;
+pub mod ticket;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+
+pub use error::{Error, Result};
+pub use event::{
+    Actor, Assignee, AssigneeKind, Event, EventData, EventKind, NoConfig, Person, RawEvent, Reply,
+    Ticket,
+};
+pub use plugin::{Plugin, RawPlugin};
+pub use ticket::{add_reply, set_custom_field};
+
+/// Generates a plugin's wasm exports from an `impl Plugin for T` (or
+/// `impl RawPlugin for T`) and embeds the manifest built from the crate's
+/// `Cargo.toml`.
+///
+/// What it checks at compile time, each as an error on the attribute or the offending
+/// token: the item is such an impl of a non-generic type, `on_event` is defined with
+/// `&mut self`, and `Cargo.toml` holds a valid manifest (every problem is listed with
+/// its key, e.g. `package.metadata.ohd.events[1]`, and the fix). Manifest warnings
+/// (e.g. unknown keys) become deprecation warnings, the only warnings a macro can emit
+/// on stable Rust.
+///
+/// What it generates, in an anonymous `const _: () = { … };` block:
+/// - the `ohd_manifest` custom section holding the manifest JSON, and a hidden
+///   `include_bytes!` of `Cargo.toml` so that editing it recompiles the plugin;
+/// - `on_event(ptr, len)`: decodes the payload (for [`Plugin`]), builds the plugin with
+///   `Default`, calls `on_event`; an `Err` is logged at error level and traps;
+/// - `__ohd_render_panel_indirect(ptr, len) -> ptr` if the impl defines
+///   `render_panel` (see the crate docs: build with `cargo otai-plugin build`).
+///
+/// Argument, for tests of the macro itself: `#[plugin(cargo_toml = "path")]` reads the
+/// manifest from another file in `Cargo.toml` format, relative to the source file (as
+/// `include_str!`). `cargo otai-plugin` only reads the real `Cargo.toml`, so plugins
+/// should not use it.
+pub use otai_plugin_macros::plugin;
+
+/// Re-exported for plugin code and for the `#[serde(crate = …)]` attribute.
+pub use serde;
+/// Re-exported so that plugins build JSON with the same version the SDK uses.
+pub use serde_json;
+
+/// What most plugins need: `use otai_plugin_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::http::{self, HttpError};
+    pub use crate::ticket::{self, TicketError};
+    pub use crate::{
+        Error, Event, EventData, EventKind, NoConfig, Plugin, RawEvent, RawPlugin, Result, debug,
+        error, info, plugin, warn,
+    };
+    pub use serde::{Deserialize, Serialize};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::rt::{
+        dispatch_event, dispatch_panel, dispatch_raw_event, dispatch_raw_panel, install_panic_hook,
+        on_event, render_panel,
+    };
+}

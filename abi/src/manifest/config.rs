@@ -1,9 +1,16 @@
 //! Config values checked against `config_schema`.
-// PLACEHOLDER: the abi helper completes this file.
+//!
+//! Secret values are wrapped in [`Secret`] as soon as they are read, so that no
+//! `Debug` or `Display` of a [`Config`], a [`ConfigValue`] or a [`Diagnostics`] can
+//! show one; messages about a secret field never quote its value.
+
+use std::fmt;
 
 use indexmap::IndexMap;
+use serde_json::Value;
 
-use super::{Diagnostics, Manifest};
+use super::suggest::{nearest, quoted_list};
+use super::{ConfigField, ConfigType, Diagnostic, Diagnostics, Manifest};
 
 /// A secret config value. Its `Debug` and `Display` print `[redacted]`, never the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -21,14 +28,14 @@ impl Secret {
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
 }
 
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
 }
@@ -48,8 +55,30 @@ pub enum ConfigValue {
     Select(String),
 }
 
+impl ConfigValue {
+    /// The value as the plugin receives it, secrets decrypted.
+    fn to_payload_json(&self) -> Value {
+        match self {
+            ConfigValue::String(s) | ConfigValue::Select(s) => Value::String(s.clone()),
+            ConfigValue::Secret(s) => Value::String(s.expose().to_owned()),
+            ConfigValue::Boolean(b) => Value::Bool(*b),
+            ConfigValue::Integer(i) => Value::from(*i),
+        }
+    }
+}
+
+impl fmt::Display for ConfigValue {
+    /// JSON notation (`"#support"`, `true`, `3`); a secret prints `[redacted]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigValue::Secret(s) => write!(f, "{s}"),
+            other => write!(f, "{}", other.to_payload_json()),
+        }
+    }
+}
+
 /// An installation's config, validated against `config_schema`, defaults filled.
-/// `Debug` redacts secrets.
+/// `Debug` and `Display` redact secrets.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     values: IndexMap<String, ConfigValue>,
@@ -66,21 +95,196 @@ impl Config {
         self.values.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Whether no field has a value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// The JSON object the plugin receives as the payload's `config`, secrets decrypted.
-    pub fn to_payload_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(Default::default())
+    pub fn to_payload_json(&self) -> Value {
+        Value::Object(
+            self.values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_payload_json()))
+                .collect(),
+        )
+    }
+
+    /// The decrypted values of the secret fields, for redacting them from anything
+    /// shown to people (delivery reports, logs). Empty secrets are left out: there is
+    /// nothing to redact, and replacing an empty string everywhere would mangle text.
+    pub fn secret_values(&self) -> impl Iterator<Item = &str> {
+        self.values.values().filter_map(|v| match v {
+            ConfigValue::Secret(s) if !s.expose().is_empty() => Some(s.expose()),
+            _ => None,
+        })
+    }
+}
+
+impl fmt::Display for Config {
+    /// A JSON-like object, `{"channel": "#support", "webhook_url": [redacted]}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (key, value)) in self.values.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{key:?}: {value}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// `a string`, `a number`, …: what a JSON value is, never what it holds.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Checks one value against its field. The error is a phrase that follows "the value"
+/// or "the default", e.g. `must be a string, found a number`; it quotes the value only
+/// for a `select` that is not secret.
+pub(crate) fn check_value(field: &ConfigField, value: &Value) -> Result<ConfigValue, String> {
+    let expected = |what: &str| format!("must be {what}, found {}", kind(value));
+    match field.ty {
+        ConfigType::String => match value {
+            Value::String(s) if field.secret => Ok(ConfigValue::Secret(Secret::new(s.clone()))),
+            Value::String(s) => Ok(ConfigValue::String(s.clone())),
+            _ => Err(expected("a string")),
+        },
+        ConfigType::Boolean => value
+            .as_bool()
+            .map(ConfigValue::Boolean)
+            .ok_or_else(|| expected("`true` or `false`")),
+        ConfigType::Integer => match value {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Ok(ConfigValue::Integer(i)),
+                None if n.is_u64() => Err("is out of range: integers are 64-bit signed".to_owned()),
+                None => Err("must be a whole number".to_owned()),
+            },
+            _ => Err(expected("a whole number")),
+        },
+        ConfigType::Select => {
+            let Value::String(s) = value else {
+                return Err(expected("one of the options (a string)"));
+            };
+            let options = field.options.as_deref().unwrap_or_default();
+            if options.contains(s) {
+                return Ok(ConfigValue::Select(s.clone()));
+            }
+            if field.secret {
+                return Err("is not one of the options".to_owned());
+            }
+            let hint = match nearest(s, options.iter().map(String::as_str)) {
+                Some(n) => format!("; did you mean {n:?}?"),
+                None => String::new(),
+            };
+            Err(format!(
+                "{s:?} is not one of the options {}{hint}",
+                quoted_list(options.iter().map(String::as_str))
+            ))
+        }
     }
 }
 
 impl Manifest {
     /// Checks config values (a JSON object) against `config_schema`: required fields
     /// present, types right, select values among the options, no keys outside the
-    /// schema; fills defaults. Diagnostics never contain a secret's value.
+    /// schema; fills defaults. A `null` value counts as not set. Diagnostics never
+    /// contain a secret's value, nor the value of an unknown key (it may be a
+    /// misspelt secret).
+    ///
+    /// ```
+    /// use otai_plugin_abi::manifest::Manifest;
+    /// use serde_json::json;
+    ///
+    /// let m = Manifest::from_json(br##"{"id":"com.example.x","name":"X","version":"1.0.0",
+    ///     "description":"d","events":["ticket.created"],"config_schema":{
+    ///     "webhook_url":{"type":"string","required":true,"secret":true},
+    ///     "channel":{"type":"string","default":"#support"}}}"##).unwrap();
+    ///
+    /// let config = m.validate_config(&json!({"webhook_url": "https://hooks.slack.com/s/T0"})).unwrap();
+    /// assert_eq!(config.to_string(), r##"{"webhook_url": [redacted], "channel": "#support"}"##);
+    /// assert_eq!(config.to_payload_json()["webhook_url"], "https://hooks.slack.com/s/T0");
+    ///
+    /// let errors = m.validate_config(&json!({"chanel": "#ops"})).unwrap_err();
+    /// assert_eq!(errors.to_string(), "error: webhook_url: `webhook_url` is required; set a value\n\
+    ///     error: chanel: unknown config key \"chanel\"; did you mean \"channel\"?\n");
+    /// ```
     ///
     /// # Errors
-    /// Every problem found, with the config key as its path.
-    pub fn validate_config(&self, values: &serde_json::Value) -> Result<Config, Diagnostics> {
-        let _ = values;
-        Ok(Config::default())
+    /// Every problem found, with the config key as its path (empty when `values` is
+    /// not an object).
+    pub fn validate_config(&self, values: &Value) -> Result<Config, Diagnostics> {
+        let mut out = Diagnostics::default();
+        let Some(object) = values.as_object() else {
+            out.push(Diagnostic::error(
+                "",
+                format!(
+                    "the config must be a JSON object of field names to values, found {}",
+                    kind(values)
+                ),
+            ));
+            return Err(out);
+        };
+        let mut config = Config::default();
+        for (key, field) in &self.config_schema {
+            let given = object.get(key).filter(|v| !v.is_null());
+            let (value, source) = match (given, &field.default) {
+                (Some(v), _) => (v, "the value"),
+                (None, Some(default)) => (default, "the plugin's default"),
+                (None, None) => {
+                    if field.required {
+                        let label = field
+                            .label
+                            .as_deref()
+                            .map(|l| format!(" ({l})"))
+                            .unwrap_or_default();
+                        out.push(Diagnostic::error(
+                            key.clone(),
+                            format!("`{key}`{label} is required; set a value"),
+                        ));
+                    }
+                    continue;
+                }
+            };
+            match check_value(field, value) {
+                Ok(v) => {
+                    config.values.insert(key.clone(), v);
+                }
+                Err(problem) => out.push(Diagnostic::error(
+                    key.clone(),
+                    format!("{source} {problem}"),
+                )),
+            }
+        }
+        for key in object
+            .keys()
+            .filter(|k| !self.config_schema.contains_key(*k))
+        {
+            let known = self.config_schema.keys().map(String::as_str);
+            let hint = match nearest(key, known.clone()) {
+                Some(n) => format!("did you mean {n:?}?"),
+                None if self.config_schema.is_empty() => {
+                    "this plugin has no config; remove it".to_owned()
+                }
+                None => format!("the plugin's config keys are {}", quoted_list(known)),
+            };
+            out.push(Diagnostic::error(
+                key.clone(),
+                format!("unknown config key {key:?}; {hint}"),
+            ));
+        }
+        if out.has_errors() {
+            Err(out)
+        } else {
+            Ok(config)
+        }
     }
 }

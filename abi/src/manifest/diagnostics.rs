@@ -26,12 +26,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `path`.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, path: path.into(), message: message.into() }
+        Diagnostic {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// A warning at `path`.
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, path: path.into(), message: message.into() }
+        Diagnostic {
+            severity: Severity::Warning,
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// Whether this is an error.

@@ -25,8 +25,11 @@
 //! );
 //! ```
 
+#[cfg(feature = "cargo")]
+pub mod cargo;
 mod config;
 mod diagnostics;
+mod suggest;
 mod validate;
 
 use indexmap::IndexMap;
@@ -44,12 +47,22 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub struct Manifest {
     /// Reverse-domain unique identifier, e.g. `com.example.slack-notifications`. Must
     /// stay the same across versions: changing it makes a new plugin.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            pattern(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"),
+            example = &"com.example.slack-notifications"
+        )
+    )]
     pub id: String,
     /// Display name shown in the admin panel.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1), example = &"Slack Notifications"))]
     pub name: String,
     /// Semantic version, e.g. `1.2.0`.
+    #[cfg_attr(feature = "schema", schemars(example = &"1.2.0"))]
     pub version: String,
     /// One-sentence description shown in the plugin list.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub description: String,
     /// Author name and optional email, e.g. `Example Corp <support@example.com>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,17 +70,23 @@ pub struct Manifest {
     /// SPDX license identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
-    /// URL of the plugin's documentation or source.
+    /// URL of the plugin's documentation or source: `http` or `https`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "uri")))]
     pub homepage: Option<String>,
     /// The events the plugin subscribes to; the host delivers no others.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<EventName>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Vec<EventName>", length(min = 1), extend("uniqueItems" = true))
+    )]
     pub events: Vec<EventKind>,
     /// What the plugin may do beyond logging and ticket operations.
     #[serde(default, skip_serializing_if = "Permissions::is_empty")]
     pub permissions: Permissions,
-    /// Configuration fields, in the order the admin form shows them.
+    /// Configuration fields, in the order the admin form shows them. Keys are
+    /// identifiers: `[a-z_][a-z0-9_]*`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(extend("propertyNames" = { "pattern": "^[a-z_][a-z0-9_]*$" })))]
     pub config_schema: IndexMap<String, ConfigField>,
     /// A panel in the ticket detail view, filled by `render_panel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,8 +141,9 @@ impl Permissions {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HttpPermissions {
     /// Hostnames (or IP literals) the plugin may send requests to, matched exactly:
-    /// no wildcards, ports, schemes or paths.
+    /// no wildcards, ports, schemes or paths. IPv6 literals with or without brackets.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("uniqueItems" = true, "examples" = [["hooks.slack.com"]])))]
     pub allowed_hosts: Vec<String>,
 }
 
@@ -192,8 +212,10 @@ fn is_false(b: &bool) -> bool {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UiPanel {
     /// The panel's title.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub title: String,
-    /// The iframe's fixed height in pixels (1 to [`MAX_PANEL_HEIGHT`]).
+    /// The iframe's fixed height in pixels (1 to 2000).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 2000)))]
     pub height: u32,
 }
 
@@ -227,7 +249,7 @@ impl Manifest {
         let mut unknown = Vec::new();
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let result: Result<Manifest, _> = {
-            let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+            let mut record = |path: serde_ignored::Path<'_>| unknown.push(json_path(&path));
             let ignored = serde_ignored::Deserializer::new(&mut de, &mut record);
             serde_path_to_error::deserialize(ignored)
         };
@@ -259,7 +281,11 @@ impl Manifest {
 
     /// The hosts of `permissions.http.allowed_hosts`, as written.
     pub fn allowed_hosts(&self) -> &[String] {
-        self.permissions.http.as_ref().map(|h| h.allowed_hosts.as_slice()).unwrap_or(&[])
+        self.permissions
+            .http
+            .as_ref()
+            .map(|h| h.allowed_hosts.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Whether the plugin subscribes to `event`.
@@ -273,5 +299,22 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+/// A path as `Manifest::validate` writes them (`config_schema.channel.colour`,
+/// `events[1]`), where serde_ignored would write `config_schema.channel.?.colour`.
+fn json_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
+        Path::Map { parent, key } => match json_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => json_path(parent),
     }
 }

@@ -1,0 +1,169 @@
+//! `docs/ABI.md` must name everything the crate defines, with the same numbers, so that
+//! a change to the contract in code fails here until the document follows.
+
+use otai_plugin_abi::calls::{HTTP_METHODS, HostErrorKind};
+use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::{limits, manifest::MAX_PANEL_HEIGHT, status, wasm};
+
+const ABI_MD: &str = include_str!("../../docs/ABI.md");
+
+fn assert_mentions(what: &str) {
+    assert!(ABI_MD.contains(what), "docs/ABI.md does not mention {what}");
+}
+
+/// `16 KiB`, `1 MiB`: how the document writes a size.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b % 1024 == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[test]
+fn abi_md_names_every_function_and_signature() {
+    for f in wasm::HOST_FUNCTIONS {
+        assert_mentions(&format!("`{}`", f.name));
+        let params = vec!["i32"; f.ty.params.len()].join(" ");
+        let results = vec!["i32"; f.ty.results.len()].join(" ");
+        let wat = if results.is_empty() {
+            format!("(func (param {params}))")
+        } else {
+            format!("(func (param {params}) (result {results}))")
+        };
+        assert_mentions(&format!("| `{}` | `{wat}` |", f.name));
+    }
+    for e in wasm::PLUGIN_EXPORTS {
+        assert_mentions(&format!("| `{}` | `(func (export \"{}\")", e.name, e.name));
+    }
+    for name in [
+        wasm::IMPORT_MODULE,
+        wasm::MANIFEST_SECTION,
+        wasm::ABI_MARKER_SECTION,
+        wasm::SDK_RENDER_PANEL_INDIRECT,
+    ] {
+        assert_mentions(&format!("`{name}`"));
+    }
+}
+
+#[test]
+fn abi_md_states_every_status_error_kind_event_and_method() {
+    for (code, name) in [
+        (status::OK, "OK"),
+        (status::INVALID_REQUEST, "INVALID_REQUEST"),
+        (status::WRONG_TICKET, "WRONG_TICKET"),
+        (status::TOO_LARGE, "TOO_LARGE"),
+        (status::NOT_AVAILABLE, "NOT_AVAILABLE"),
+    ] {
+        assert_mentions(&format!("| {code} | `{name}` |"));
+    }
+    for kind in [
+        HostErrorKind::HostNotAllowed,
+        HostErrorKind::InvalidRequest,
+        HostErrorKind::Network,
+        HostErrorKind::Timeout,
+        HostErrorKind::ResponseTooLarge,
+    ] {
+        let name = serde_json::to_value(kind).unwrap();
+        assert_mentions(&format!(
+            "| `{}` | {} |",
+            name.as_str().unwrap(),
+            kind.status()
+        ));
+    }
+    for event in EventKind::ALL {
+        assert_mentions(&format!("| `{event}` |"));
+    }
+    for method in HTTP_METHODS {
+        assert_mentions(&format!("`{method}`"));
+    }
+}
+
+#[test]
+fn abi_md_states_the_limits() {
+    let row = |limit: &str, value: String| assert_mentions(&format!("| {limit} | {value} |"));
+    row(
+        "delivery deadline",
+        format!("{} s", limits::DEFAULT_DEADLINE.as_secs()),
+    );
+    row(
+        "memory per instance",
+        size(limits::DEFAULT_MEMORY_LIMIT as usize),
+    );
+    row("log line", size(limits::MAX_LOG_LINE));
+    row("log per delivery", size(limits::MAX_LOG_BYTES_PER_DELIVERY));
+    row("HTTP request JSON", size(limits::MAX_HTTP_REQUEST));
+    row("HTTP response body", size(limits::MAX_HTTP_RESPONSE));
+    row("reply JSON", size(limits::MAX_REPLY));
+    row(
+        "custom field key",
+        format!("{} B", limits::MAX_CUSTOM_FIELD_KEY),
+    );
+    row("custom field value", size(limits::MAX_CUSTOM_FIELD_VALUE));
+    row("panel URL", size(limits::MAX_PANEL_URL));
+    row("`ui_panel.height`", format!("1 to {MAX_PANEL_HEIGHT} px"));
+    row(
+        "auto-disable",
+        format!(
+            "more than {}% failed, {}-minute window, at least {} deliveries",
+            (limits::DEFAULT_FAILURE_THRESHOLD * 100.0) as u32,
+            limits::DEFAULT_FAILURE_WINDOW.as_secs() / 60,
+            limits::DEFAULT_MIN_DELIVERIES
+        ),
+    );
+}
+
+/// The first ```json block after `heading`.
+fn json_block_after(heading: &str) -> &'static str {
+    let from = ABI_MD
+        .find(heading)
+        .unwrap_or_else(|| panic!("no heading {heading}"));
+    let rest = &ABI_MD[from..];
+    let start = rest
+        .find("```json\n")
+        .map(|i| i + "```json\n".len())
+        .unwrap();
+    let len = rest[start..].find("\n```").unwrap();
+    &rest[start..start + len]
+}
+
+#[test]
+fn abi_md_manifest_example_is_valid() {
+    let example = json_block_after("## 7. The manifest");
+    let manifest = otai_plugin_abi::manifest::Manifest::from_json(example.as_bytes()).unwrap();
+    let diagnostics = manifest.validate();
+    assert!(diagnostics.is_empty(), "{diagnostics}");
+}
+
+#[test]
+fn abi_md_payload_and_every_data_example_decode() {
+    use otai_plugin_abi::event::{EventData, EventPayload};
+    let example = json_block_after("## 6. The event payload");
+    let payload: serde_json::Value = serde_json::from_str(example).unwrap();
+    serde_json::from_value::<EventPayload<serde_json::Value>>(payload.clone()).unwrap();
+
+    let mut seen = 0;
+    for line in ABI_MD.lines().filter(|l| l.starts_with("| `ticket.")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let (Some(event), Some(data)) = (cells.first(), cells.get(1)) else {
+            continue;
+        };
+        let Some(data) = data.strip_prefix('`').and_then(|d| d.split('`').next()) else {
+            continue;
+        };
+        let mut payload = payload.clone();
+        payload["event"] = event.trim_start_matches("| ").trim_matches('`').into();
+        payload["data"] = serde_json::from_str(data).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let decoded: EventPayload<serde_json::Value> =
+            serde_json::from_value(payload).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(decoded.event.is_known(), "{line}");
+        if !data.trim_start_matches('{').trim_start().starts_with('}') {
+            assert_ne!(decoded.data, EventData::None, "{line}");
+        }
+        seen += 1;
+    }
+    assert_eq!(
+        seen, 7,
+        "every event but `ticket.note_added` has a data example"
+    );
+}

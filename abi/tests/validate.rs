@@ -1,0 +1,448 @@
+//! `Manifest::validate`: one test per rule, asserting the exact message users see.
+
+use otai_plugin_abi::manifest::{Manifest, Severity};
+use serde_json::{Value, json};
+
+/// A valid manifest with `patch` merged in (JSON merge-patch: `null` removes a key).
+fn manifest(patch: Value) -> Manifest {
+    let mut base = json!({
+        "id": "com.example.slack-notifications",
+        "name": "Slack Notifications",
+        "version": "1.2.0",
+        "description": "Posts a Slack message when a ticket is created.",
+        "events": ["ticket.created"],
+    });
+    merge(&mut base, patch);
+    Manifest::from_json(base.to_string().as_bytes()).unwrap()
+}
+
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge(t.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p,
+    }
+}
+
+/// The diagnostics as displayed, one string per diagnostic.
+fn report(patch: Value) -> Vec<String> {
+    manifest(patch)
+        .validate()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn hosts(list: Value) -> Vec<String> {
+    report(json!({ "permissions": { "http": { "allowed_hosts": list } } }))
+}
+
+#[test]
+fn the_base_manifest_and_the_reference_examples_are_valid() {
+    assert_eq!(report(json!({})), Vec::<String>::new());
+    for example in [
+        include_str!("data/reference-manifest.json"),
+        include_str!("data/reference-slack.json"),
+    ] {
+        let m = Manifest::from_json(example.as_bytes()).unwrap();
+        let d = m.validate();
+        assert!(d.is_empty(), "{d}");
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let d = manifest(json!({"id": "x", "version": "one", "name": " ", "events": []})).validate();
+    let paths: Vec<_> = d.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["id", "name", "version", "events"]);
+    assert!(d.iter().all(|d| d.severity == Severity::Error));
+}
+
+#[test]
+fn id_must_be_reverse_domain() {
+    assert_eq!(
+        report(json!({"id": "slack"})),
+        [
+            r#"error: id: "slack" is not a valid id: it needs at least two dot-separated labels; use a reverse-domain identifier: two or more dot-separated labels of lowercase letters, digits and hyphens, e.g. "com.example.slack-notifications""#
+        ]
+    );
+    assert_eq!(
+        report(json!({"id": "com.Example.my_plugin"})),
+        [
+            r#"error: id: "com.Example.my_plugin" is not a valid id: it contains uppercase letters; write "com.example.my-plugin""#
+        ]
+    );
+    assert!(report(json!({"id": "com..x"}))[0].contains("empty label"));
+    assert!(
+        report(json!({"id": "com.-x"}))[0].contains(r#"label "-x" starts or ends with a hyphen"#)
+    );
+    assert!(report(json!({"id": ""}))[0].contains("`id` is empty"));
+    assert!(report(json!({"id": "com.example/x"}))[0].contains("it contains '/'"));
+    assert_eq!(
+        report(json!({"id": "io.github.user-1.plugin2"})),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn version_must_be_semver() {
+    assert_eq!(
+        report(json!({"version": "1.2"})),
+        [
+            r#"error: version: "1.2" is not a semantic version (unexpected end of input while parsing minor version number); write "1.2.0""#
+        ]
+    );
+    assert!(report(json!({"version": "v1.0.0"}))[0].ends_with(r#"write "1.0.0""#));
+    assert!(
+        report(json!({"version": "latest"}))[0].ends_with(r#"use MAJOR.MINOR.PATCH, e.g. "1.0.0""#)
+    );
+    assert_eq!(
+        report(json!({"version": "1.0.0-beta.1+build5"})),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn name_and_description_must_not_be_blank() {
+    assert_eq!(
+        report(json!({"name": "  ", "description": ""})),
+        [
+            r#"error: name: `name` is empty; write one, e.g. "Slack Notifications""#,
+            r#"error: description: `description` is empty; write one, e.g. "Posts a Slack message when a ticket is created.""#,
+        ]
+    );
+}
+
+#[test]
+fn blank_author_or_license_is_a_warning() {
+    assert_eq!(
+        report(json!({"license": ""})),
+        ["warning: license: `license` is empty; remove it or fill it in"]
+    );
+}
+
+#[test]
+fn homepage_must_be_http_or_https() {
+    assert_eq!(
+        report(json!({"homepage": "https://github.com/example/x"})),
+        Vec::<String>::new()
+    );
+    for bad in [
+        "javascript:alert(1)",
+        "github.com/example/x",
+        "https://",
+        "ftp://example.com/",
+    ] {
+        let r = report(json!({ "homepage": bad }));
+        assert!(
+            r[0].starts_with(&format!("error: homepage: {bad:?} is not an http(s) URL")),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn events_must_be_known_unique_and_non_empty() {
+    assert_eq!(
+        report(json!({"events": ["ticket.created", "ticket.create"]})),
+        [r#"error: events[1]: unknown event "ticket.create"; did you mean "ticket.created"?"#]
+    );
+    assert_eq!(
+        report(json!({"events": ["user.signed_up"]})),
+        [
+            r#"error: events[0]: unknown event "user.signed_up"; the events are "ticket.created", "ticket.assigned", "ticket.status_changed", "ticket.reply_added", "ticket.note_added", "ticket.resolved", "ticket.closed", "ticket.reopened""#
+        ]
+    );
+    assert_eq!(
+        report(json!({"events": ["ticket.closed", "ticket.closed"]})),
+        [r#"error: events[1]: "ticket.closed" is listed twice (also at events[0]); remove one"#]
+    );
+    assert!(
+        report(json!({"events": []}))[0]
+            .starts_with("error: events: no events: subscribe to at least one of")
+    );
+}
+
+#[test]
+fn allowed_hosts_must_be_bare_hostnames_with_the_fix() {
+    assert_eq!(
+        hosts(json!(["https://hooks.slack.com"])),
+        [
+            r#"error: permissions.http.allowed_hosts[0]: "https://hooks.slack.com" is not a bare hostname; write "hooks.slack.com""#
+        ]
+    );
+    for (bad, fix) in [
+        ("https://hooks.slack.com/services/T0", "hooks.slack.com"),
+        ("hooks.slack.com/", "hooks.slack.com"),
+        ("api.example.com?x=1", "api.example.com"),
+        ("https://user:pw@api.example.com/", "api.example.com"),
+        ("HTTPS://API.Example.com", "api.example.com"),
+    ] {
+        assert_eq!(
+            hosts(json!([bad])),
+            [format!(
+                "error: permissions.http.allowed_hosts[0]: {bad:?} is not a bare hostname; write {fix:?}"
+            )]
+        );
+    }
+}
+
+#[test]
+fn allowed_hosts_ports_wildcards_and_whitespace_are_errors() {
+    assert_eq!(
+        hosts(json!(["hooks.slack.com:443"])),
+        [
+            r#"error: permissions.http.allowed_hosts[0]: "hooks.slack.com:443" is not a bare hostname; write "hooks.slack.com" (ports are not part of the match: every port of an allowed host is allowed)"#
+        ]
+    );
+    assert_eq!(
+        hosts(json!(["*.slack.com"])),
+        [
+            r#"error: permissions.http.allowed_hosts[0]: "*.slack.com": wildcards are not supported; list every host the plugin calls exactly, e.g. "slack.com""#
+        ]
+    );
+    assert_eq!(
+        hosts(json!([" hooks.slack.com"])),
+        [
+            r#"error: permissions.http.allowed_hosts[0]: " hooks.slack.com" has whitespace around it; write "hooks.slack.com""#
+        ]
+    );
+    assert!(hosts(json!(["hooks slack.com"]))[0].contains("contains whitespace"));
+    assert!(hosts(json!([""]))[0].contains("the host is empty"));
+}
+
+#[test]
+fn allowed_hosts_labels_must_be_well_formed() {
+    assert!(hosts(json!(["hooks..slack.com"]))[0].contains("has an empty label"));
+    assert!(hosts(json!([".slack.com"]))[0].contains("has an empty label"));
+    assert!(hosts(json!(["-a.example"]))[0].contains(r#"label "-a" starts or ends with a hyphen"#));
+    assert!(hosts(json!(["a$b.example"]))[0].contains("contains '$'"));
+    assert!(hosts(json!(["bücher.example"]))[0].contains("punycode"));
+    assert!(hosts(json!([format!("{}.example", "a".repeat(64))]))[0].contains("at most 63"));
+    assert!(hosts(json!(["127.1"]))[0].contains("is not a dotted quad"));
+    assert_eq!(
+        hosts(json!([
+            "localhost",
+            "192.0.2.10",
+            "xn--bcher-kva.example",
+            "my_svc.internal"
+        ])),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn allowed_hosts_trailing_dot_is_an_error_with_the_fix() {
+    assert_eq!(
+        hosts(json!(["hooks.slack.com."])),
+        [
+            r#"error: permissions.http.allowed_hosts[0]: "hooks.slack.com." ends with a dot; write "hooks.slack.com" (URLs with a trailing dot match it too)"#
+        ]
+    );
+}
+
+#[test]
+fn allowed_hosts_uppercase_is_a_warning() {
+    assert_eq!(
+        hosts(json!(["Hooks.Slack.com"])),
+        [
+            r#"warning: permissions.http.allowed_hosts[0]: hosts are matched case-insensitively; write it in lowercase: "hooks.slack.com""#
+        ]
+    );
+}
+
+#[test]
+fn allowed_hosts_ipv6_with_or_without_brackets() {
+    assert_eq!(hosts(json!(["::1", "[2001:db8::2]"])), Vec::<String>::new());
+    assert_eq!(
+        hosts(json!(["[0:0:0:0:0:0:0:1]"])),
+        [
+            r#"warning: permissions.http.allowed_hosts[0]: write the IPv6 address in its canonical form "::1", the form URLs are compared in"#
+        ]
+    );
+    assert!(hosts(json!(["[::g]"]))[0].contains("is not a valid IPv6 address"));
+    assert!(hosts(json!(["[::1]:8080"]))[0].contains(r#"write "[::1]""#));
+}
+
+#[test]
+fn allowed_hosts_duplicates_after_case_folding_are_errors() {
+    assert_eq!(
+        hosts(json!([
+            "hooks.slack.com",
+            "api.example.com",
+            "HOOKS.slack.com"
+        ])),
+        [
+            r#"warning: permissions.http.allowed_hosts[2]: hosts are matched case-insensitively; write it in lowercase: "hooks.slack.com""#,
+            r#"error: permissions.http.allowed_hosts[2]: "HOOKS.slack.com" is listed twice (also at allowed_hosts[0], hosts are compared case-insensitively); remove one"#,
+        ]
+    );
+    assert!(hosts(json!(["::1", "[::1]"]))[0].contains("is listed twice"));
+}
+
+fn field(def: Value) -> Vec<String> {
+    report(json!({ "config_schema": { "f": def } }))
+}
+
+#[test]
+fn config_keys_must_be_identifiers() {
+    assert_eq!(
+        report(json!({"config_schema": {"Webhook-URL": {"type": "string"}}})),
+        [
+            r#"error: config_schema.Webhook-URL: config key "Webhook-URL" is not an identifier: use lowercase letters, digits and underscores, not starting with a digit ([a-z_][a-z0-9_]*); write "webhook_url""#
+        ]
+    );
+    assert!(
+        report(json!({"config_schema": {"2fa": {"type": "boolean"}}}))[0]
+            .ends_with(r#"write "_2fa""#)
+    );
+    assert_eq!(
+        report(json!({"config_schema": {"_x9": {"type": "boolean"}}})),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn secret_only_on_strings() {
+    assert_eq!(
+        field(json!({"type": "integer", "secret": true})),
+        [
+            "error: config_schema.f.secret: `secret` applies only to `string` fields, and this one is `integer`; remove `secret`"
+        ]
+    );
+}
+
+#[test]
+fn select_needs_unique_options_and_options_need_select() {
+    assert_eq!(
+        field(json!({"type": "select"})),
+        [
+            r#"error: config_schema.f: a `select` field needs `options`, the list of choices, e.g. "options": ["low", "high"]"#
+        ]
+    );
+    assert!(
+        field(json!({"type": "select", "options": []}))[0]
+            .starts_with("error: config_schema.f.options: `options` is empty")
+    );
+    assert_eq!(
+        field(json!({"type": "select", "options": ["a", "b", "a"]})),
+        [
+            r#"error: config_schema.f.options[2]: option "a" is listed twice (also at options[0]); remove one"#
+        ]
+    );
+    assert_eq!(
+        field(json!({"type": "string", "options": ["a"]})),
+        [
+            "error: config_schema.f.options: `options` applies only to `select` fields, and this one is `string`; remove `options` or make it a `select`"
+        ]
+    );
+}
+
+#[test]
+fn defaults_must_have_the_field_type() {
+    assert_eq!(
+        field(json!({"type": "integer", "default": "3"})),
+        ["error: config_schema.f.default: the default must be a whole number, found a string"]
+    );
+    assert!(
+        field(json!({"type": "integer", "default": 2.5}))[0]
+            .ends_with("the default must be a whole number")
+    );
+    assert!(
+        field(json!({"type": "integer", "default": u64::MAX}))[0]
+            .ends_with("the default is out of range: integers are 64-bit signed")
+    );
+    assert_eq!(
+        field(json!({"type": "integer", "default": i64::MIN})),
+        Vec::<String>::new()
+    );
+    assert!(
+        field(json!({"type": "boolean", "default": "false"}))[0]
+            .contains("must be `true` or `false`, found a string")
+    );
+    assert!(
+        field(json!({"type": "string", "default": 1}))[0]
+            .contains("must be a string, found a number")
+    );
+    assert_eq!(
+        field(json!({"type": "select", "options": ["low", "high"], "default": "hihg"})),
+        [
+            r#"error: config_schema.f.default: the default "hihg" is not one of the options "low", "high"; did you mean "high"?"#
+        ]
+    );
+}
+
+#[test]
+fn required_with_default_is_a_warning() {
+    assert_eq!(
+        field(json!({"type": "boolean", "required": true, "default": false})),
+        [
+            "warning: config_schema.f.required: `required` has no effect on a field with a `default` (the default fills it in); remove one of them"
+        ]
+    );
+}
+
+#[test]
+fn secret_with_default_is_an_error_that_does_not_echo_it() {
+    let r = field(json!({"type": "string", "secret": true, "default": "hunter2"}));
+    assert_eq!(r.len(), 1);
+    assert!(
+        r[0].starts_with("error: config_schema.f.default: a secret field cannot have a `default`"),
+        "{r:?}"
+    );
+    assert!(!r[0].contains("hunter2"));
+}
+
+#[test]
+fn ui_panel_title_and_height() {
+    assert_eq!(
+        report(json!({"ui_panel": {"title": "JIRA Issue", "height": 140}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        report(json!({"ui_panel": {"title": " ", "height": 0}})),
+        [
+            r#"error: ui_panel.title: the panel title is empty; write the heading shown above the panel, e.g. "JIRA Issue""#,
+            "error: ui_panel.height: height 0 is out of range; use 1 to 2000 (pixels), e.g. 140",
+        ]
+    );
+    assert!(
+        report(json!({"ui_panel": {"title": "t", "height": 2001}}))[0]
+            .contains("height 2001 is out of range")
+    );
+}
+
+#[test]
+fn unknown_fields_are_warnings_with_clean_paths() {
+    let d = manifest(json!({
+        "colour": "red",
+        "ui_panel": {"title": "t", "height": 1, "resizable": true},
+        "permissions": {"http": {"allowed_hosts": [], "methods": ["GET"]}, "fs": {}},
+        "config_schema": {"a": {"type": "string", "placeholder": "x"}},
+    }))
+    .validate();
+    assert!(!d.has_errors(), "{d}");
+    let mut paths: Vec<_> = d.warnings().map(|d| d.path.clone()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "colour",
+            "config_schema.a.placeholder",
+            "permissions.fs",
+            "permissions.http.methods",
+            "ui_panel.resizable"
+        ]
+    );
+    assert!(
+        d.to_string()
+            .contains("warning: colour: unknown field `colour` is ignored")
+    );
+}

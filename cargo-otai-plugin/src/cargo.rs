@@ -1,0 +1,339 @@
+//! Driving cargo: the package options shared by `build`, `test` and `run`, loading the
+//! workspace, choosing the plugin packages, the wasm32 target, and `cargo build` through
+//! its JSON messages.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
+use cargo_metadata::{Message, Metadata, MetadataCommand, Package, PackageId};
+use clap::Args;
+
+use crate::Exit;
+use crate::term::{Shell, Verbosity};
+
+/// The target plugins are built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Which packages, which profile, which features: the options `build`, `test` and `run`
+/// pass on to cargo.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PackageOptions {
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Plugin package(s) to build (repeatable).
+    #[arg(short, long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Every plugin (`cdylib`) package of the workspace.
+    #[arg(long)]
+    pub workspace: bool,
+    /// Build with the `release` profile (what the help desk should run).
+    #[arg(short, long, conflicts_with = "profile")]
+    pub release: bool,
+    /// Build with the given profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Features to activate (space or comma separated).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate every feature.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the `default` feature.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Require Cargo.lock to be up to date.
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+impl PackageOptions {
+    /// The arguments that select profile and features, as cargo spells them.
+    pub fn cargo_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(path) = &self.manifest_path {
+            args.push("--manifest-path".into());
+            args.push(path.into());
+        }
+        if self.release {
+            args.push("--release".into());
+        }
+        if let Some(profile) = &self.profile {
+            args.push("--profile".into());
+            args.push(profile.into());
+        }
+        for f in &self.features {
+            args.push("--features".into());
+            args.push(f.into());
+        }
+        for (on, flag) in [
+            (self.all_features, "--all-features"),
+            (self.no_default_features, "--no-default-features"),
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+        ] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        args
+    }
+}
+
+/// `$CARGO` when cargo runs us (or the user sets it), else `cargo` from `PATH`.
+pub fn cargo_bin() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Adds the shell's colour and verbosity to a cargo command.
+pub fn shell_args(shell: &Shell) -> Vec<&'static str> {
+    let mut args = vec!["--color", shell.color().as_cargo_arg()];
+    match shell.verbosity() {
+        Verbosity::Quiet => args.push("--quiet"),
+        Verbosity::Verbose => args.push("--verbose"),
+        Verbosity::Normal => {}
+    }
+    args
+}
+
+/// A plugin package: a workspace member whose library is a `cdylib`.
+#[derive(Debug, Clone)]
+pub struct PluginPackage {
+    /// Its package id, as in cargo's messages.
+    pub id: PackageId,
+    /// Its name.
+    pub name: String,
+    /// Its Cargo.toml.
+    pub manifest_path: Utf8PathBuf,
+    /// Whether Cargo.toml has a `[package.metadata.ohd]` table.
+    pub has_ohd_metadata: bool,
+}
+
+impl PluginPackage {
+    /// The directory holding Cargo.toml.
+    pub fn root(&self) -> &Utf8Path {
+        self.manifest_path.parent().unwrap_or(Utf8Path::new("."))
+    }
+}
+
+/// Loads the workspace (`cargo metadata --no-deps`).
+///
+/// # Errors
+/// cargo fails (its message is kept).
+pub fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
+    let mut command = MetadataCommand::new();
+    command.cargo_path(cargo_bin()).no_deps();
+    if let Some(path) = &options.manifest_path {
+        command.manifest_path(path);
+    }
+    if options.offline {
+        command.other_options(vec!["--offline".to_owned()]);
+    }
+    command.exec().map_err(|err| match err {
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            anyhow::anyhow!("failed to load the workspace: {}", stderr.trim().trim_start_matches("error: "))
+        }
+        other => anyhow::Error::new(other).context("failed to load the workspace"),
+    })
+}
+
+fn is_cdylib(package: &Package) -> bool {
+    package.targets.iter().any(|t| t.is_cdylib())
+}
+
+fn plugin(package: &Package) -> PluginPackage {
+    PluginPackage {
+        id: package.id.clone(),
+        name: package.name.to_string(),
+        manifest_path: package.manifest_path.clone(),
+        has_ohd_metadata: package.metadata.get("ohd").is_some(),
+    }
+}
+
+/// The packages to build: `-p` names, `--workspace`, or the package of the manifest
+/// path / current directory.
+///
+/// # Errors
+/// An unknown package, a package that is not a `cdylib`, or nothing to build.
+pub fn select_plugins(metadata: &Metadata, options: &PackageOptions) -> Result<Vec<PluginPackage>> {
+    let members = metadata.workspace_packages();
+    let plugin_names = || {
+        let names: Vec<&str> = members.iter().filter(|p| is_cdylib(p)).map(|p| p.name.as_str()).collect();
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    };
+    let require_cdylib = |package: &Package| -> Result<PluginPackage> {
+        if is_cdylib(package) {
+            return Ok(plugin(package));
+        }
+        bail!(
+            "package `{}` is not a plugin: its library is not a `cdylib`\n\
+             help: add to `{}`:\n\n    [lib]\n    crate-type = [\"cdylib\"]",
+            package.name,
+            package.manifest_path
+        )
+    };
+
+    if !options.packages.is_empty() {
+        let mut selected = Vec::new();
+        for spec in &options.packages {
+            let name = spec.split('@').next().unwrap_or(spec);
+            let Some(package) = members.iter().find(|p| p.name.as_str() == name) else {
+                bail!(
+                    "package `{spec}` is not a member of the workspace at `{}` (plugin packages: {})",
+                    metadata.workspace_root,
+                    plugin_names()
+                );
+            };
+            selected.push(require_cdylib(package)?);
+        }
+        return Ok(selected);
+    }
+    if options.workspace {
+        let selected: Vec<PluginPackage> = members.iter().filter(|p| is_cdylib(p)).map(|p| plugin(p)).collect();
+        if selected.is_empty() {
+            bail!("the workspace at `{}` has no plugin (`cdylib`) package", metadata.workspace_root);
+        }
+        return Ok(selected);
+    }
+
+    let manifest = match &options.manifest_path {
+        Some(path) => absolute(path)?,
+        None => locate_manifest()?,
+    };
+    if let Some(package) = members.iter().find(|p| same_file(p.manifest_path.as_std_path(), &manifest)) {
+        return Ok(vec![require_cdylib(package)?]);
+    }
+    let defaults: Vec<&Package> = members.iter().copied().filter(|p| is_cdylib(p)).collect();
+    match defaults.as_slice() {
+        [one] => Ok(vec![plugin(one)]),
+        _ => bail!(
+            "`{}` is a virtual workspace manifest: choose a plugin with `-p` (plugin packages: {}) \
+             or pass `--workspace`",
+            manifest.display(),
+            plugin_names()
+        ),
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("invalid path `{}`", path.display()))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The Cargo.toml nearest the current directory, as `cargo locate-project` finds it.
+fn locate_manifest() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    for dir in cwd.ancestors() {
+        let candidate = dir.join("Cargo.toml");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("could not find `Cargo.toml` in `{}` or any parent directory", cwd.display())
+}
+
+/// Makes sure rustc can build for wasm32, adding the target with rustup when it is
+/// missing and rustup is there.
+///
+/// # Errors
+/// The target is missing and cannot be added.
+pub fn ensure_wasm_target(shell: &Shell, dir: &Path) -> Result<()> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(&rustc).args(["--print", "sysroot"]).current_dir(dir).output();
+    // Without a usable rustc, cargo's own error says more than we could.
+    let Ok(output) = output else { return Ok(()) };
+    if !output.status.success() {
+        return Ok(());
+    }
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+        return Ok(());
+    }
+    let add = format!("rustup target add {WASM_TARGET}");
+    let has_rustup = Command::new("rustup")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_rustup {
+        bail!(
+            "the `{WASM_TARGET}` target is not installed for the Rust toolchain at `{}`, and rustup \
+             was not found to add it\nhelp: install it with `{add}`, or your distribution's \
+             wasm32 standard library package",
+            sysroot.display()
+        );
+    }
+    shell.status("Installing", format!("the `{WASM_TARGET}` target (`{add}`)"));
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .current_dir(dir)
+        .status()
+        .context("failed to run `rustup`")?;
+    if !status.success() {
+        bail!("`{add}` failed ({status}); run it yourself and build again");
+    }
+    Ok(())
+}
+
+/// Builds the packages for wasm32 and returns each one's `.wasm`, as cargo reported it.
+///
+/// # Errors
+/// cargo cannot be started; [`Exit`] with cargo's status when the build failed (cargo
+/// printed the diagnostics); a package that produced no `.wasm`.
+pub fn build_wasm(
+    shell: &Shell,
+    options: &PackageOptions,
+    packages: &[PluginPackage],
+) -> Result<BTreeMap<String, Utf8PathBuf>> {
+    let mut command = Command::new(cargo_bin());
+    command
+        .args(["build", "--lib", "--target", WASM_TARGET, "--message-format", "json-render-diagnostics"])
+        .args(options.cargo_args())
+        .args(shell_args(shell));
+    for package in packages {
+        command.arg("--package").arg(&package.name);
+    }
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    shell.verbose_status("Running", format!("{command:?}"));
+    let mut child = command.spawn().with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
+    let stdout = child.stdout.take().context("cargo's stdout was not captured")?;
+
+    let mut wasm = BTreeMap::new();
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        let message = message.context("failed to read cargo's output")?;
+        if let Message::CompilerArtifact(artifact) = message {
+            let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else { continue };
+            if !artifact.target.is_cdylib() {
+                continue;
+            }
+            if let Some(file) = artifact.filenames.iter().find(|f| f.extension() == Some("wasm")) {
+                wasm.insert(package.name.clone(), file.clone());
+            }
+        }
+    }
+    let status = child.wait().context("failed to wait for cargo")?;
+    if !status.success() {
+        return Err(Exit(status.code().unwrap_or(101)).into());
+    }
+    for package in packages {
+        if !wasm.contains_key(&package.name) {
+            bail!("cargo reported no `.wasm` file for package `{}`", package.name);
+        }
+    }
+    Ok(wasm)
+}

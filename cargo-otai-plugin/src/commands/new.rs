@@ -1,0 +1,336 @@
+//! `cargo otai-plugin new <path>`: a plugin crate from a template.
+//!
+//! The generated crate depends on the SDK by path. No version of `otai-plugin-sdk` is
+//! published on crates.io yet, so the SDK comes from a checkout of this repository:
+//! `--sdk-path`, or by default the workspace this CLI was built from (recorded at
+//! compile time), if it still exists.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+
+use crate::CommonOptions;
+
+/// Create a plugin crate: Cargo.toml with the manifest in `[package.metadata.ohd]`, a
+/// working handler in src/lib.rs, fixtures that pass, a README.
+#[derive(Debug, Args)]
+pub struct NewCommand {
+    /// Directory to create; its last component is the package name unless `--name` is given.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Package name (default: the directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// What the plugin starts as.
+    #[arg(long, value_enum, default_value_t = Template::Minimal)]
+    pub template: Template,
+    /// A checkout of otai-plugin (or its `sdk/` directory) to depend on
+    /// [default: the workspace this CLI was built from].
+    #[arg(long, value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
+    /// Depend on a published SDK version instead (none is published yet: this is refused).
+    #[arg(long, value_name = "VERSION", conflicts_with = "sdk_path")]
+    pub sdk_version: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonOptions,
+}
+
+/// `--template`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// Logs every new ticket: no config, no HTTP.
+    Minimal,
+    /// Posts new tickets to a Slack webhook: config with a secret, `allowed_hosts`, HTTP mocks in fixtures.
+    Http,
+    /// A UI panel (`ui_panel` + `render_panel`) and a custom field.
+    Panel,
+}
+
+impl Template {
+    fn as_str(self) -> &'static str {
+        match self {
+            Template::Minimal => "minimal",
+            Template::Http => "http",
+            Template::Panel => "panel",
+        }
+    }
+
+    fn cargo_toml(self) -> &'static str {
+        match self {
+            Template::Minimal => include_str!("../../templates/minimal/Cargo.toml.in"),
+            Template::Http => include_str!("../../templates/http/Cargo.toml.in"),
+            Template::Panel => include_str!("../../templates/panel/Cargo.toml.in"),
+        }
+    }
+
+    fn lib_rs(self) -> &'static str {
+        match self {
+            Template::Minimal => include_str!("../../templates/minimal/lib.rs"),
+            Template::Http => include_str!("../../templates/http/lib.rs"),
+            Template::Panel => include_str!("../../templates/panel/lib.rs"),
+        }
+    }
+
+    fn fixtures(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Template::Minimal => &[("created.toml", include_str!("../../templates/minimal/fixtures/created.toml"))],
+            Template::Http => &[
+                ("created.toml", include_str!("../../templates/http/fixtures/created.toml")),
+                ("critical.toml", include_str!("../../templates/http/fixtures/critical.toml")),
+                ("slack_down.toml", include_str!("../../templates/http/fixtures/slack_down.toml")),
+            ],
+            Template::Panel => &[
+                ("created.toml", include_str!("../../templates/panel/fixtures/created.toml")),
+                ("panel.toml", include_str!("../../templates/panel/fixtures/panel.toml")),
+            ],
+        }
+    }
+}
+
+const README: &str = include_str!("../../templates/common/README.md");
+const GITIGNORE: &str = include_str!("../../templates/common/gitignore");
+const CARGO_CONFIG: &str = include_str!("../../templates/common/cargo-config.toml");
+
+/// The workspace this CLI was compiled in; its `sdk/` is the default SDK.
+const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+impl NewCommand {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// An invalid name, an existing destination, no SDK to depend on, or a write failure.
+    pub fn exec(self) -> Result<()> {
+        let shell = self.common.shell();
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => self
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+                .with_context(|| format!("cannot take a package name from `{}`; pass `--name`", self.path.display()))?,
+        };
+        validate_name(&name)?;
+        if let Some(version) = &self.sdk_version {
+            bail!(
+                "`--sdk-version {version}`: otai-plugin-sdk is not published on crates.io yet, so no \
+                 version can be depended on; use `--sdk-path <checkout of otai-plugin>`"
+            );
+        }
+        let sdk = resolve_sdk(self.sdk_path.as_deref())?;
+        if self.path.exists() {
+            bail!(
+                "destination `{}` already exists; `cargo otai-plugin new` never overwrites: choose \
+                 another path or remove it first",
+                self.path.display()
+            );
+        }
+
+        let id = format!("com.example.{}", name.to_ascii_lowercase().replace('_', "-"));
+        let vars = Vars {
+            name: &name,
+            crate_name: &name.replace('-', "_"),
+            id: &id,
+            display_name: &display_name(&name),
+            type_name: &type_name(&name),
+            template: self.template.as_str(),
+            sdk_dependency: &format!("otai-plugin-sdk = {{ path = {} }}", toml_string(&sdk.display().to_string())),
+        };
+        let files: Vec<(PathBuf, String)> = [
+            (PathBuf::from("Cargo.toml"), vars.fill(self.template.cargo_toml())),
+            (PathBuf::from("src/lib.rs"), vars.fill(self.template.lib_rs())),
+            (PathBuf::from("README.md"), vars.fill(README)),
+            (PathBuf::from(".gitignore"), GITIGNORE.to_owned()),
+            (PathBuf::from(".cargo/config.toml"), CARGO_CONFIG.to_owned()),
+        ]
+        .into_iter()
+        .chain(
+            self.template
+                .fixtures()
+                .iter()
+                .map(|(file, text)| (Path::new("tests/fixtures").join(file), vars.fill(text))),
+        )
+        .collect();
+
+        for (relative, contents) in &files {
+            let path = self.path.join(relative);
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+            }
+            fs::write(&path, contents).with_context(|| format!("failed to write `{}`", path.display()))?;
+        }
+
+        shell.status(
+            "Created",
+            format!("`{}` plugin `{name}` in `{}`", self.template.as_str(), self.path.display()),
+        );
+        shell.note(format!(
+            "the plugin id is `{id}`: change `package.metadata.ohd.id` in `{}` to a reverse-domain \
+             name you own before publishing (the help desk identifies the plugin by it)",
+            self.path.join("Cargo.toml").display()
+        ));
+        shell.note(format!(
+            "next: `cd {} && cargo otai-plugin test` (depends on the SDK at `{}`)",
+            self.path.display(),
+            sdk.display()
+        ));
+        Ok(())
+    }
+}
+
+struct Vars<'a> {
+    name: &'a str,
+    crate_name: &'a str,
+    id: &'a str,
+    display_name: &'a str,
+    type_name: &'a str,
+    template: &'a str,
+    sdk_dependency: &'a str,
+}
+
+impl Vars<'_> {
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{{name}}", self.name)
+            .replace("{{crate_name}}", self.crate_name)
+            .replace("{{id}}", self.id)
+            .replace("{{display_name}}", self.display_name)
+            .replace("{{type_name}}", self.type_name)
+            .replace("{{template}}", self.template)
+            .replace("{{sdk_dependency}}", self.sdk_dependency)
+    }
+}
+
+/// A TOML basic string (paths may hold backslashes or quotes).
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// Finds the SDK crate: `--sdk-path` (a checkout or its `sdk/`), else the workspace this
+/// binary was built from.
+fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf> {
+    let (base, from_flag) = match given {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from(BUILT_FROM), false),
+    };
+    for candidate in [base.join("sdk"), base.clone()] {
+        let manifest = candidate.join("Cargo.toml");
+        if let Ok(text) = fs::read_to_string(&manifest)
+            && text.contains("name = \"otai-plugin-sdk\"")
+        {
+            return candidate
+                .canonicalize()
+                .with_context(|| format!("cannot resolve `{}`", candidate.display()));
+        }
+    }
+    if from_flag {
+        bail!(
+            "`--sdk-path {}` holds no otai-plugin-sdk: pass a checkout of otai-plugin or its `sdk/` directory",
+            base.display()
+        );
+    }
+    bail!(
+        "cannot find otai-plugin-sdk: this cargo-otai-plugin was built from `{}`, which no longer \
+         holds `sdk/`, and the SDK is not published on crates.io yet\nhelp: pass `--sdk-path <checkout \
+         of otai-plugin>`",
+        base.display()
+    )
+}
+
+/// Cargo's package name rules, plus ASCII only (the name also becomes the plugin id).
+fn validate_name(name: &str) -> Result<()> {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
+        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+        "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+        "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
+        "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    const RESERVED: &[&str] = &[
+        "alloc", "core", "std", "test", "proc_macro", "proc-macro", "deps", "examples", "build",
+        "incremental", "con", "prn", "aux", "nul", "com1", "lpt1",
+    ];
+    if name.is_empty() {
+        bail!("the package name cannot be empty");
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        bail!(
+            "invalid character `{bad}` in package name `{name}`: use ASCII letters, digits, `-` and `_`"
+        );
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        bail!("the package name `{name}` cannot start with a digit");
+    }
+    if name.len() > 64 {
+        bail!("the package name `{name}` is longer than 64 characters");
+    }
+    let lower = name.to_ascii_lowercase();
+    if KEYWORDS.contains(&name) || RESERVED.contains(&lower.as_str()) {
+        bail!("`{name}` cannot be used as a package name: it is a Rust keyword or a reserved name");
+    }
+    Ok(())
+}
+
+fn words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(['-', '_']).filter(|w| !w.is_empty())
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// `slack-notify` → `SlackNotify`.
+fn type_name(name: &str) -> String {
+    words(name).map(capitalised).collect()
+}
+
+/// `slack-notify` → `Slack Notify`.
+fn display_name(name: &str) -> String {
+    words(name).map(capitalised).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_cargo_rules() {
+        assert!(validate_name("slack-notify").is_ok());
+        assert!(validate_name("a_b2").is_ok());
+        for bad in ["", "2fa", "my plugin", "héllo", "test", "fn", "a.b"] {
+            assert!(validate_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        let err = validate_name("my plugin").unwrap_err().to_string();
+        assert!(err.contains("invalid character ` ` in package name `my plugin`"), "{err}");
+    }
+
+    #[test]
+    fn derived_names() {
+        assert_eq!(type_name("slack-notify_v2"), "SlackNotifyV2");
+        assert_eq!(display_name("slack-notify"), "Slack Notify");
+    }
+
+    #[test]
+    fn every_placeholder_is_filled() {
+        let vars = Vars {
+            name: "n",
+            crate_name: "n",
+            id: "com.example.n",
+            display_name: "N",
+            type_name: "N",
+            template: "minimal",
+            sdk_dependency: "otai-plugin-sdk = { path = \"/sdk\" }",
+        };
+        for t in [Template::Minimal, Template::Http, Template::Panel] {
+            let texts = [t.cargo_toml(), t.lib_rs(), README];
+            for text in texts.into_iter().chain(t.fixtures().iter().map(|(_, f)| *f)) {
+                let filled = vars.fill(text);
+                assert!(!filled.contains("{{"), "unfilled placeholder in {t:?}: {filled}");
+            }
+        }
+    }
+}

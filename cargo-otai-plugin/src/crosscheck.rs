@@ -1,0 +1,241 @@
+//! Warnings from reading a plugin's source next to its manifest. Both checks are
+//! heuristics over the text of `src/**/*.rs`; they never fail a build.
+//!
+//! - **Subscribed but unhandled events.** An event in `events` that no source file
+//!   mentions is probably delivered for nothing. "Mentions" means any of: the wire name
+//!   (`ticket.status_changed`), the `EventKind` variant (`TicketStatusChanged`), its
+//!   snake-case form (`ticket_status_changed`), or the `EventData` variant as a path
+//!   (`::StatusChanged`). A source that mentions no event at all is taken to handle
+//!   every event alike (a logger, a forwarder) and gets no warning.
+//! - **URLs outside `allowed_hosts`.** An `http://` or `https://` URL in the code whose
+//!   host is not allowed will be refused by the host with a 403. URLs in comments and
+//!   after a `#[cfg(test)]` line are ignored; URLs whose host is computed (`{}`) are
+//!   skipped.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::manifest::Manifest;
+
+/// One source file, with the lines the checks look at.
+struct Source {
+    path: PathBuf,
+    /// (1-based line number, text) of code lines: no comments, nothing after `#[cfg(test)]`.
+    lines: Vec<(usize, String)>,
+}
+
+/// Reads `src/**/*.rs` under `root` and returns a warning per finding, each naming
+/// the file (relative to `root`) and the manifest key.
+pub fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
+    let mut files = Vec::new();
+    collect_rs(&root.join("src"), &mut files);
+    files.sort();
+    let sources: Vec<Source> = files
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let rel = path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path);
+            Some(Source { path: rel, lines: code_lines(&text) })
+        })
+        .collect();
+    let mut warnings = unhandled_events(&sources, manifest);
+    warnings.extend(foreign_urls(&sources, manifest));
+    warnings
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_rs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn code_lines(text: &str) -> Vec<(usize, String)> {
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(test)]") {
+            break;
+        }
+        if trimmed.starts_with("//") {
+            continue;
+        }
+        // A trailing `// comment` is dropped unless `//` is part of a URL.
+        let code = match find_comment(line) {
+            Some(at) => &line[..at],
+            None => line,
+        };
+        lines.push((i + 1, code.to_owned()));
+    }
+    lines
+}
+
+fn find_comment(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes[i + 1] == b'/' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn forms(kind: &EventKind) -> Vec<String> {
+    let wire = kind.as_str().to_owned();
+    let snake = wire.replace('.', "_");
+    let camel: String = snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    let mut forms = vec![wire, camel.clone(), snake];
+    if let Some(data) = camel.strip_prefix("Ticket")
+        && !matches!(data, "Created" | "Closed")
+    {
+        forms.push(format!("::{data}"));
+    }
+    forms
+}
+
+fn mentions(sources: &[Source], kind: &EventKind) -> bool {
+    let forms = forms(kind);
+    sources
+        .iter()
+        .flat_map(|s| &s.lines)
+        .any(|(_, line)| forms.iter().any(|f| line.contains(f.as_str())))
+}
+
+fn unhandled_events(sources: &[Source], manifest: &Manifest) -> Vec<String> {
+    if !EventKind::ALL.iter().any(|k| mentions(sources, k)) {
+        return Vec::new();
+    }
+    manifest
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, kind)| kind.is_known() && !mentions(sources, kind))
+        .map(|(i, kind)| {
+            let f = forms(kind);
+            format!(
+                "`package.metadata.ohd.events[{i}]` subscribes to `{kind}`, but no file under `src/` \
+                 mentions it (`{}`, `{}` or `{}`): the plugin receives these events and probably \
+                 ignores them; remove it from `events` or handle it",
+                f[0], f[1], f[2]
+            )
+        })
+        .collect()
+}
+
+fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
+    let allowed: BTreeSet<String> = manifest.allowed_hosts().iter().map(|h| normalise_host(h)).collect();
+    let mut seen = BTreeSet::new();
+    let mut warnings = Vec::new();
+    for source in sources {
+        for (line_no, line) in &source.lines {
+            for url in urls_in(line) {
+                let Ok(parsed) = url::Url::parse(&url) else { continue };
+                let Some(host) = parsed.host_str() else { continue };
+                let host = normalise_host(host);
+                if allowed.contains(&host) || !seen.insert(host.clone()) {
+                    continue;
+                }
+                warnings.push(format!(
+                    "`{}:{line_no}`: `{url}` is on host `{host}`, which is not in \
+                     `package.metadata.ohd.allowed_hosts`: the help desk refuses requests to it (403)",
+                    source.path.display()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+fn normalise_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host).to_owned();
+    host.trim_start_matches('[').trim_end_matches(']').to_owned()
+}
+
+/// URLs starting `http://` or `https://` in a line, cut at the first character that
+/// cannot be part of a literal URL; URLs with a `{` before their path are skipped
+/// because their host is computed.
+fn urls_in(line: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("http") {
+        let candidate = &rest[at..];
+        let scheme_len = if candidate.starts_with("https://") {
+            8
+        } else if candidate.starts_with("http://") {
+            7
+        } else {
+            rest = &rest[at + 4..];
+            continue;
+        };
+        let end = candidate.find(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace() || c == ')' || c == '>').unwrap_or(candidate.len());
+        let url = &candidate[..end];
+        let authority = &url[scheme_len..];
+        let authority_end = authority.find('/').unwrap_or(authority.len());
+        if !authority[..authority_end].contains('{') && authority_end > 0 {
+            urls.push(url.to_owned());
+        }
+        rest = &candidate[end..];
+    }
+    urls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(events: &[&str], hosts: &[&str]) -> Manifest {
+        let json = serde_json::json!({
+            "id": "com.example.t", "name": "t", "version": "1.0.0", "description": "d",
+            "events": events,
+            "permissions": { "http": { "allowed_hosts": hosts } },
+        });
+        Manifest::from_json(json.to_string().as_bytes()).unwrap()
+    }
+
+    fn sources(text: &str) -> Vec<Source> {
+        vec![Source { path: "src/lib.rs".into(), lines: code_lines(text) }]
+    }
+
+    #[test]
+    fn an_event_nobody_mentions_is_reported() {
+        let src = sources("match e { EventKind::TicketCreated => {} _ => {} }");
+        let w = unhandled_events(&src, &manifest(&["ticket.created", "ticket.resolved"], &[]));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("`package.metadata.ohd.events[1]` subscribes to `ticket.resolved`"), "{}", w[0]);
+    }
+
+    #[test]
+    fn a_generic_handler_gets_no_event_warnings() {
+        let src = sources("fn on_event(e: Event) { log(e.name()) }");
+        assert!(unhandled_events(&src, &manifest(&["ticket.created"], &[])).is_empty());
+    }
+
+    #[test]
+    fn urls_outside_allowed_hosts_are_reported_once_with_their_line() {
+        let text = "// see https://docs.example.org/\nconst A: &str = \"https://hooks.slack.com/x\";\n\
+                    const B: &str = \"https://api.pagerduty.com/v2\"; // https://c.example\n\
+                    let u = format!(\"https://{host}/x\");\nconst C: &str = \"https://API.pagerduty.com./y\";";
+        let w = foreign_urls(&sources(text), &manifest(&[], &["hooks.slack.com"]));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("`src/lib.rs:3`: `https://api.pagerduty.com/v2` is on host `api.pagerduty.com`"), "{}", w[0]);
+    }
+}

@@ -1,0 +1,387 @@
+//! Reading a module: what it imports and exports, with signatures, its memories, its
+//! custom sections and the size of every section. `check`, the lint and the build's
+//! post-processing all start from a [`ModuleInfo`].
+
+use std::fmt;
+use std::ops::Range;
+
+use anyhow::{Context, Result, bail};
+use otai_plugin_abi::wasm::{ValType, signature_to_string};
+use serde::Serialize;
+use wasmparser::{
+    CompositeInnerType, ExternalKind, Parser, Payload, TypeRef, ValType as WasmValType,
+};
+
+/// A function signature found in a module.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signature {
+    /// Parameter types.
+    pub params: Vec<ValType>,
+    /// Result types.
+    pub results: Vec<ValType>,
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&signature_to_string(&self.params, &self.results))
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// What an import or export is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Item {
+    /// A function, with its signature when the module's type section declares one.
+    Func {
+        /// The signature; `None` for a non-function type (a malformed module).
+        signature: Option<Signature>,
+    },
+    /// A linear memory.
+    Memory {
+        /// Whether it is a 64-bit memory.
+        memory64: bool,
+        /// Initial size in 64 KiB pages.
+        initial_pages: u64,
+        /// Maximum size in pages, if declared.
+        maximum_pages: Option<u64>,
+    },
+    /// A table.
+    Table,
+    /// A global.
+    Global,
+    /// An exception tag.
+    Tag,
+}
+
+impl Item {
+    /// `func (i32) -> ()`, `memory`, …
+    pub fn describe(&self) -> String {
+        match self {
+            Item::Func { signature: Some(sig) } => format!("func {sig}"),
+            Item::Func { signature: None } => "func (unknown type)".to_owned(),
+            Item::Memory { memory64, initial_pages, maximum_pages } => {
+                let bits = if *memory64 { "memory64" } else { "memory" };
+                match maximum_pages {
+                    Some(max) => format!("{bits} {initial_pages}..{max} pages"),
+                    None => format!("{bits} {initial_pages} pages"),
+                }
+            }
+            Item::Table => "table".to_owned(),
+            Item::Global => "global".to_owned(),
+            Item::Tag => "tag".to_owned(),
+        }
+    }
+}
+
+/// One import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Import {
+    /// The import module, e.g. `ohd`.
+    pub module: String,
+    /// The field name, e.g. `ohd_log`.
+    pub name: String,
+    /// What is imported.
+    #[serde(flatten)]
+    pub item: Item,
+}
+
+/// One export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// What is exported.
+    #[serde(flatten)]
+    pub item: Item,
+    /// The function index, for function exports.
+    #[serde(skip)]
+    pub func_index: Option<u32>,
+}
+
+/// A custom section.
+#[derive(Debug, Clone)]
+pub struct CustomSection<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its contents.
+    pub data: &'a [u8],
+}
+
+/// A section and its size, for `check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SectionSize {
+    /// `type`, `code`, `custom "ohd_manifest"`, …
+    pub name: String,
+    /// The size of the section's contents in bytes.
+    pub bytes: u64,
+}
+
+/// Everything the lint, `check` and the post-processing need to know about a module.
+#[derive(Debug, Clone)]
+pub struct ModuleInfo<'a> {
+    /// Imports in order.
+    pub imports: Vec<Import>,
+    /// Exports in order.
+    pub exports: Vec<Export>,
+    /// Custom sections in order.
+    pub custom_sections: Vec<CustomSection<'a>>,
+    /// Every section, in order.
+    pub sections: Vec<SectionSize>,
+    /// The module's own memories (not imported ones).
+    pub memories: Vec<Item>,
+    /// Every type of the type section: `Some` for function types.
+    pub types: Vec<Option<Signature>>,
+    /// The type index of every function, imported ones first.
+    pub func_types: Vec<u32>,
+    /// How many functions are imported.
+    pub imported_funcs: u32,
+    /// Whether the module has a start function.
+    pub has_start: bool,
+    /// The total size in bytes.
+    pub size: u64,
+}
+
+impl<'a> ModuleInfo<'a> {
+    /// Reads a core module.
+    ///
+    /// # Errors
+    /// The bytes are not wasm, are a component, or are malformed.
+    pub fn parse(bytes: &'a [u8]) -> Result<ModuleInfo<'a>> {
+        ensure_core_module(bytes)?;
+        let mut info = ModuleInfo {
+            imports: Vec::new(),
+            exports: Vec::new(),
+            custom_sections: Vec::new(),
+            sections: Vec::new(),
+            memories: Vec::new(),
+            types: Vec::new(),
+            func_types: Vec::new(),
+            imported_funcs: 0,
+            has_start: false,
+            size: bytes.len() as u64,
+        };
+        let mut exports = Vec::new();
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = payload.context("the module is malformed")?;
+            if let Some(section) = section_size(&payload) {
+                info.sections.push(section);
+            }
+            match payload {
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for ty in group?.types() {
+                            info.types.push(match &ty.composite_type.inner {
+                                CompositeInnerType::Func(f) => Some(Signature {
+                                    params: f.params().iter().map(|t| val_type(*t)).collect(),
+                                    results: f.results().iter().map(|t| val_type(*t)).collect(),
+                                }),
+                                _ => None,
+                            });
+                        }
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        let import = import?;
+                        let item = match import.ty {
+                            TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                                info.func_types.push(ty);
+                                info.imported_funcs += 1;
+                                Item::Func { signature: info.signature(ty) }
+                            }
+                            TypeRef::Memory(m) => memory_item(&m),
+                            TypeRef::Table(_) => Item::Table,
+                            TypeRef::Global(_) => Item::Global,
+                            TypeRef::Tag(_) => Item::Tag,
+                        };
+                        info.imports.push(Import {
+                            module: import.module.to_owned(),
+                            name: import.name.to_owned(),
+                            item,
+                        });
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for ty in reader {
+                        info.func_types.push(ty?);
+                    }
+                }
+                Payload::MemorySection(reader) => {
+                    for memory in reader {
+                        info.memories.push(memory_item(&memory?));
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export?;
+                        exports.push((export.name.to_owned(), export.kind, export.index));
+                    }
+                }
+                Payload::StartSection { .. } => info.has_start = true,
+                Payload::CustomSection(reader) => info
+                    .custom_sections
+                    .push(CustomSection { name: reader.name(), data: reader.data() }),
+                _ => {}
+            }
+        }
+        // Exports come before the code section but may name any function, so they are
+        // resolved once every section has been read.
+        for (name, kind, index) in exports {
+            let item = info.export_item(kind, index);
+            let func_index = matches!(kind, ExternalKind::Func | ExternalKind::FuncExact).then_some(index);
+            info.exports.push(Export { name, item, func_index });
+        }
+        Ok(info)
+    }
+
+    fn signature(&self, type_index: u32) -> Option<Signature> {
+        self.types.get(type_index as usize).cloned().flatten()
+    }
+
+    /// The signature of function `index` (imported functions first).
+    pub fn func_signature(&self, index: u32) -> Option<Signature> {
+        let ty = *self.func_types.get(index as usize)?;
+        self.signature(ty)
+    }
+
+    fn export_item(&self, kind: ExternalKind, index: u32) -> Item {
+        match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => {
+                Item::Func { signature: self.func_signature(index) }
+            }
+            ExternalKind::Memory => {
+                let imported: Vec<&Item> = self
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.item, Item::Memory { .. }))
+                    .map(|i| &i.item)
+                    .collect();
+                let all: Vec<&Item> = imported.into_iter().chain(self.memories.iter()).collect();
+                all.get(index as usize).map(|m| (*m).clone()).unwrap_or(Item::Memory {
+                    memory64: false,
+                    initial_pages: 0,
+                    maximum_pages: None,
+                })
+            }
+            ExternalKind::Table => Item::Table,
+            ExternalKind::Global => Item::Global,
+            ExternalKind::Tag => Item::Tag,
+        }
+    }
+
+    /// The export called `name`.
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+
+    /// The custom sections called `name`.
+    pub fn custom(&self, name: &str) -> Vec<&CustomSection<'a>> {
+        self.custom_sections.iter().filter(|s| s.name == name).collect()
+    }
+}
+
+/// Fails unless `bytes` is a core wasm module, saying what it is instead.
+///
+/// # Errors
+/// Not wasm at all, or a component.
+pub fn ensure_core_module(bytes: &[u8]) -> Result<()> {
+    if Parser::is_core_wasm(bytes) {
+        return Ok(());
+    }
+    if Parser::is_component(bytes) {
+        bail!(
+            "this is a WebAssembly component, not a core module: Open Help Desk plugins are \
+             core modules (build for `wasm32-unknown-unknown`, or `wasm32-wasip1` without a \
+             component adapter, not `wasm32-wasip2`)"
+        );
+    }
+    if bytes.starts_with(b"\0asm") {
+        bail!("unsupported WebAssembly binary version (only core modules of version 1 are plugins)");
+    }
+    if bytes.starts_with(b"(module") || bytes.starts_with(b"(component") {
+        bail!("this is WebAssembly text (WAT), not a binary module: compile it first, e.g. `wasm-tools parse`");
+    }
+    bail!("not a WebAssembly module: it does not start with the `\\0asm` magic bytes")
+}
+
+fn val_type(t: WasmValType) -> ValType {
+    match t {
+        WasmValType::I32 => ValType::I32,
+        WasmValType::I64 => ValType::I64,
+        WasmValType::F32 => ValType::F32,
+        WasmValType::F64 => ValType::F64,
+        WasmValType::V128 => ValType::V128,
+        WasmValType::Ref(_) => ValType::Ref,
+    }
+}
+
+fn memory_item(m: &wasmparser::MemoryType) -> Item {
+    Item::Memory { memory64: m.memory64, initial_pages: m.initial, maximum_pages: m.maximum }
+}
+
+fn section_size(payload: &Payload<'_>) -> Option<SectionSize> {
+    let (name, range): (String, Range<usize>) = match payload {
+        Payload::CustomSection(reader) => (format!("custom \"{}\"", reader.name()), reader.range()),
+        Payload::CodeSectionStart { range, .. } => ("code".to_owned(), range.clone()),
+        other => {
+            let (id, range) = other.as_section()?;
+            let name = match id {
+                1 => "type",
+                2 => "import",
+                3 => "function",
+                4 => "table",
+                5 => "memory",
+                6 => "global",
+                7 => "export",
+                8 => "start",
+                9 => "element",
+                11 => "data",
+                12 => "datacount",
+                13 => "tag",
+                _ => "unknown",
+            };
+            (name.to_owned(), range)
+        }
+    };
+    Some(SectionSize { name, bytes: range.len() as u64 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_signatures_of_imports_and_exports() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (import "ohd" "ohd_log" (func (param i32 i32 i32)))
+                (memory (export "memory") 1)
+                (func (export "on_event") (param i32 i32))
+                (func (export "pair") (param i32 i32) (result i32 i32) local.get 0 local.get 1)
+                (@custom "ohd_manifest" "{}"))"#,
+        )
+        .unwrap();
+        let info = ModuleInfo::parse(&wasm).unwrap();
+        assert_eq!(info.imports[0].item.describe(), "func (i32, i32, i32) -> ()");
+        assert_eq!(info.export("on_event").unwrap().item.describe(), "func (i32, i32) -> ()");
+        assert_eq!(info.export("pair").unwrap().item.describe(), "func (i32, i32) -> (i32, i32)");
+        assert_eq!(info.export("memory").unwrap().item.describe(), "memory 1 pages");
+        assert_eq!(info.custom("ohd_manifest").len(), 1);
+        assert!(info.sections.iter().any(|s| s.name == "custom \"ohd_manifest\"" && s.bytes > 2));
+    }
+
+    #[test]
+    fn names_what_a_non_module_is() {
+        let err = ensure_core_module(b"hello").unwrap_err().to_string();
+        assert!(err.contains("`\\0asm` magic bytes"), "{err}");
+        let component = wat::parse_str("(component)").unwrap();
+        let err = ensure_core_module(&component).unwrap_err().to_string();
+        assert!(err.contains("component, not a core module"), "{err}");
+    }
+}

@@ -1,0 +1,238 @@
+//! [`HostBuilder`]: every setting of a [`Host`], with its default.
+
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use otai_plugin_abi::limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_LIMIT};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::error::HostError;
+use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SystemClock};
+use crate::host::{Host, Ticker};
+use crate::http::{HttpTransport, RealHttp};
+use crate::run::Settings;
+
+/// Builds a [`Host`]. Every setter states its default.
+///
+/// ```
+/// use otai_plugin_host::{Host, http::MockHttp};
+/// use std::time::Duration;
+///
+/// let host = Host::builder()
+///     .deadline(Duration::from_millis(500))
+///     .memory_limit(16 << 20)
+///     .http(MockHttp::new().on("POST", "https://hooks.slack.com/*").respond(200, "ok"))
+///     .build()?;
+/// # Ok::<(), otai_plugin_host::HostError>(())
+/// ```
+pub struct HostBuilder {
+    deadline: Duration,
+    memory_limit: u64,
+    fuel: Option<u64>,
+    http: Option<Arc<dyn HttpTransport>>,
+    policy: HealthPolicy,
+    clock: Arc<dyn Clock>,
+    on_disabled: Option<OnDisabled>,
+    pooling: bool,
+    max_instances: u32,
+    keep_resident: usize,
+}
+
+impl std::fmt::Debug for HostBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostBuilder")
+            .field("deadline", &self.deadline)
+            .field("memory_limit", &self.memory_limit)
+            .field("fuel", &self.fuel)
+            .field("policy", &self.policy)
+            .field("pooling", &self.pooling)
+            .field("max_instances", &self.max_instances)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HostBuilder {
+    fn default() -> Self {
+        HostBuilder {
+            deadline: DEFAULT_DEADLINE,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            fuel: None,
+            http: None,
+            policy: HealthPolicy::default(),
+            clock: Arc::new(SystemClock),
+            on_disabled: None,
+            pooling: true,
+            max_instances: 100,
+            keep_resident: 2 << 20,
+        }
+    }
+}
+
+impl HostBuilder {
+    /// Wall-clock deadline of one delivery, covering instantiation, `_initialize`,
+    /// allocator calls, the export and host calls (HTTP gets the remaining time).
+    /// Default 5 s.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Maximum linear memory of one instance, in bytes; `memory.grow` past it fails
+    /// (returns -1) and a module whose initial memory is larger does not load.
+    /// Default 64 MiB.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// An instruction budget per delivery (wasmtime fuel); running out traps.
+    /// Default: none (only the deadline bounds a delivery). Costs some speed.
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.fuel = Some(fuel);
+        self
+    }
+
+    /// The HTTP transport. Default: [`RealHttp`] (allowed_hosts is enforced before
+    /// any transport sees a request).
+    pub fn http(mut self, transport: impl HttpTransport + 'static) -> Self {
+        self.http = Some(Arc::new(transport));
+        self
+    }
+
+    /// The whole health policy. Default [`HealthPolicy::default`]: > 50% failures in
+    /// 10 minutes with at least 10 deliveries disables the plugin.
+    pub fn health_policy(mut self, policy: HealthPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Fraction of failed deliveries above which a plugin is disabled. Default 0.5.
+    pub fn failure_threshold(mut self, threshold: f64) -> Self {
+        self.policy.failure_threshold = threshold;
+        self
+    }
+
+    /// Rolling window of the health policy. Default 10 minutes.
+    pub fn failure_window(mut self, window: Duration) -> Self {
+        self.policy.window = window;
+        self
+    }
+
+    /// Deliveries needed in the window before the policy judges. Default 10.
+    pub fn min_deliveries(mut self, min: u32) -> Self {
+        self.policy.min_deliveries = min;
+        self
+    }
+
+    /// Whether failing plugins are disabled automatically. Default `true`.
+    pub fn auto_disable(mut self, enabled: bool) -> Self {
+        self.policy.auto_disable = enabled;
+        self
+    }
+
+    /// The clock of the health window. Default: the system clock.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Called (on the delivering thread, with no lock held) when a plugin is
+    /// disabled by the health policy. Default: none.
+    pub fn on_disabled(mut self, callback: impl Fn(&str, &HealthStatus) + Send + Sync + 'static) -> Self {
+        self.on_disabled = Some(Box::new(callback));
+        self
+    }
+
+    /// Whether instances come from wasmtime's pooling allocator (preallocated slots,
+    /// much faster per delivery, reserves virtual address space up front). Default
+    /// `true`.
+    pub fn pooling(mut self, enabled: bool) -> Self {
+        self.pooling = enabled;
+        self
+    }
+
+    /// With pooling: how many instances may exist at once (concurrent deliveries);
+    /// a delivery beyond it is `rejected`. Default 100.
+    pub fn max_instances(mut self, count: u32) -> Self {
+        self.max_instances = count;
+        self
+    }
+
+    /// With pooling: bytes of each memory slot kept resident (zeroed in place rather
+    /// than unmapped) between instances. Default 2 MiB.
+    pub fn memory_keep_resident(mut self, bytes: usize) -> Self {
+        self.keep_resident = bytes;
+        self
+    }
+
+    /// Builds the host: creates the engine and starts its deadline ticker thread
+    /// (stopped when the host is dropped).
+    ///
+    /// # Errors
+    /// [`HostError`] for a setting out of range or an engine wasmtime refuses.
+    pub fn build(self) -> Result<Host, HostError> {
+        let invalid = |m: &str| Err(HostError::InvalidSetting(m.to_owned()));
+        if self.deadline.is_zero() {
+            return invalid("`deadline` must be greater than zero");
+        }
+        if self.memory_limit < 65536 || self.memory_limit > (4 << 30) {
+            return invalid("`memory_limit` must be between 64 KiB and 4 GiB");
+        }
+        if !(0.0..=1.0).contains(&self.policy.failure_threshold) {
+            return invalid("`failure_threshold` must be between 0.0 and 1.0");
+        }
+        if self.max_instances == 0 {
+            return invalid("`max_instances` must be at least 1");
+        }
+        let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
+
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.consume_fuel(self.fuel.is_some());
+        if self.pooling {
+            let mut pool = PoolingAllocationConfig::new();
+            pool.total_core_instances(self.max_instances)
+                .total_memories(self.max_instances)
+                .total_tables(self.max_instances)
+                .max_memory_size(memory_limit)
+                .linear_memory_keep_resident(self.keep_resident.min(memory_limit))
+                .table_keep_resident(64 << 10)
+                .pagemap_scan(Enabled::Auto);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let linker = crate::abi_funcs::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+
+        // The epoch ticks often enough that a deadline is met within ~2%, and at
+        // least every 100 ms.
+        let tick = (self.deadline / 50).clamp(Duration::from_millis(1), Duration::from_millis(100));
+        let ticks = self.deadline.as_nanos().div_ceil(tick.as_nanos()) + 1;
+        let ticker = Ticker::start(engine.clone(), tick)?;
+
+        let settings = Settings {
+            engine,
+            deadline: self.deadline,
+            epoch_ticks: u64::try_from(ticks).unwrap_or(u64::MAX),
+            memory_limit: self.memory_limit,
+            fuel: self.fuel,
+            transport: self.http.unwrap_or_else(|| Arc::new(RealHttp::new())),
+        };
+        Ok(Host::new(settings, linker, self.policy, self.clock, self.on_disabled, ticker))
+    }
+}
+
+impl Ticker {
+    fn start(engine: Engine, tick: Duration) -> Result<Ticker, HostError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let handle = std::thread::Builder::new()
+            .name("otai-plugin-host-epoch".into())
+            .spawn(move || {
+                // Ends when the host drops the sender.
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(HostError::Thread)?;
+        Ok(Ticker { stop: Some(stop), handle: Some(handle) })
+    }
+}

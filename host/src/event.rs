@@ -1,0 +1,348 @@
+//! Events to deliver: builders with realistic defaults, fixtures from JSON.
+
+use otai_plugin_abi::event::{EventKind, EventPayload};
+use serde_json::{Map, Value, json};
+
+use crate::error::EventError;
+
+/// An event to deliver: the payload a plugin receives, minus its `config` (which
+/// the host adds per plugin) and plus the ticket's `custom_fields` as the host knows
+/// them.
+///
+/// The builders start from the reference payload (a `New laptop request` ticket
+/// opened by Sam Ortiz) and add the event's `data` with realistic values; setters
+/// change common ticket fields. The payload is kept as JSON, so a fixture may carry
+/// fields this ABI version does not know (a newer host might send them).
+///
+/// ```
+/// use otai_plugin_host::Event;
+/// use serde_json::json;
+///
+/// let event = Event::ticket_status_changed()
+///     .priority("Critical")
+///     .custom_field("jira_issue", "OPS-12")
+///     .merge_json(json!({"data": {"to_status": "Waiting on customer"}}))?;
+/// let payload = event.to_payload(&json!({"channel": "#support"}));
+/// assert_eq!(payload["event"], "ticket.status_changed");
+/// assert_eq!(payload["ticket"]["priority"], "Critical");
+/// assert_eq!(payload["ticket"]["custom_fields"]["jira_issue"], "OPS-12");
+/// assert_eq!(payload["data"], json!({"from_status": "New", "to_status": "Waiting on customer"}));
+/// assert_eq!(payload["config"]["channel"], "#support");
+/// # Ok::<(), otai_plugin_host::EventError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    payload: Value,
+    kind: EventKind,
+}
+
+/// The default ticket id of built events.
+pub const DEFAULT_TICKET_ID: &str = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
+
+fn base(kind: &EventKind, data: Value) -> Value {
+    json!({
+        "event": kind.as_str(),
+        "occurred_at": "2026-04-05T14:00:00Z",
+        "ticket": {
+            "id": DEFAULT_TICKET_ID,
+            "subject": "New laptop request",
+            "description": "I need a replacement for the one that was stolen.",
+            "status": "New",
+            "priority": "Medium",
+            "category": "Hardware",
+            "type": "Laptop",
+            "item": null,
+            "submitter": { "id": "01JQSAM0RT1Z", "name": "Sam Ortiz", "email": "sam@example.com" },
+            "assignee": null,
+            "created_at": "2026-04-05T14:00:00Z",
+            "url": format!("https://helpdesk.example.com/tickets/{DEFAULT_TICKET_ID}"),
+            "custom_fields": {}
+        },
+        "actor": { "id": "01JQSAM0RT1Z", "name": "Sam Ortiz", "role": "user" },
+        "data": data
+    })
+}
+
+fn agent() -> Value {
+    json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" })
+}
+
+impl Event {
+    /// An event of `kind` with the defaults of its builder (`Other` kinds get empty
+    /// `data`).
+    pub fn from_kind(kind: EventKind) -> Event {
+        let data = match kind {
+            EventKind::TicketAssigned => json!({
+                "assignee": { "type": "user", "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" }
+            }),
+            EventKind::TicketStatusChanged => json!({ "from_status": "New", "to_status": "In Progress" }),
+            EventKind::TicketReplyAdded => json!({
+                "reply_id": "01JQREPLY1A2", "body": "Thanks Sam, a replacement is on its way.",
+                "is_internal": false, "author": agent()
+            }),
+            EventKind::TicketNoteAdded => json!({
+                "reply_id": "01JQNOTE3B4C", "body": "Asset tag 4471 reported stolen; check insurance.",
+                "is_internal": true, "author": agent()
+            }),
+            EventKind::TicketResolved => json!({ "resolution_notes": "Replacement laptop delivered." }),
+            EventKind::TicketReopened => json!({ "reason": "The replacement does not boot." }),
+            EventKind::TicketCreated | EventKind::TicketClosed | EventKind::Other(_) => json!({}),
+        };
+        let mut payload = base(&kind, data);
+        let status = match kind {
+            EventKind::TicketStatusChanged | EventKind::TicketAssigned | EventKind::TicketReplyAdded
+            | EventKind::TicketNoteAdded | EventKind::TicketReopened => Some("In Progress"),
+            EventKind::TicketResolved => Some("Resolved"),
+            EventKind::TicketClosed => Some("Closed"),
+            _ => None,
+        };
+        if let Some(status) = status {
+            payload["ticket"]["status"] = json!(status);
+        }
+        if kind != EventKind::TicketCreated && kind.is_known() {
+            payload["actor"] = json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" });
+            payload["occurred_at"] = json!("2026-04-05T15:30:00Z");
+        }
+        if kind == EventKind::TicketAssigned {
+            payload["ticket"]["assignee"] = payload["data"]["assignee"].clone();
+        }
+        Event { payload, kind }
+    }
+
+    /// `ticket.created`: the reference payload.
+    pub fn ticket_created() -> Event {
+        Event::from_kind(EventKind::TicketCreated)
+    }
+
+    /// `ticket.assigned` to the agent Riley Chen.
+    pub fn ticket_assigned() -> Event {
+        Event::from_kind(EventKind::TicketAssigned)
+    }
+
+    /// `ticket.status_changed` from `New` to `In Progress`.
+    pub fn ticket_status_changed() -> Event {
+        Event::from_kind(EventKind::TicketStatusChanged)
+    }
+
+    /// `ticket.reply_added`: a public reply by Riley Chen.
+    pub fn ticket_reply_added() -> Event {
+        Event::from_kind(EventKind::TicketReplyAdded)
+    }
+
+    /// `ticket.note_added`: an internal note by Riley Chen.
+    pub fn ticket_note_added() -> Event {
+        Event::from_kind(EventKind::TicketNoteAdded)
+    }
+
+    /// `ticket.resolved` with resolution notes.
+    pub fn ticket_resolved() -> Event {
+        Event::from_kind(EventKind::TicketResolved)
+    }
+
+    /// `ticket.closed`.
+    pub fn ticket_closed() -> Event {
+        Event::from_kind(EventKind::TicketClosed)
+    }
+
+    /// `ticket.reopened` with a reason.
+    pub fn ticket_reopened() -> Event {
+        Event::from_kind(EventKind::TicketReopened)
+    }
+
+    /// An event from a full payload (for example a fixture file). A `config` in it is
+    /// ignored (each plugin gets its own); `ticket.custom_fields` is kept.
+    ///
+    /// # Errors
+    /// [`EventError`] when the JSON is not an ABI v1 payload (missing fields, wrong
+    /// types, `data` missing what the event requires).
+    pub fn from_json(mut payload: Value) -> Result<Event, EventError> {
+        if let Some(map) = payload.as_object_mut() {
+            map.remove("config");
+            if !map.contains_key("data") {
+                map.insert("data".into(), json!({}));
+            }
+        }
+        let kind = check(&payload)?;
+        Ok(Event { payload, kind })
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to the payload: objects merge, `null`
+    /// removes a field, anything else replaces.
+    ///
+    /// # Errors
+    /// [`EventError`] when the result is not an ABI v1 payload.
+    pub fn merge_json(mut self, patch: Value) -> Result<Event, EventError> {
+        merge_patch(&mut self.payload, patch);
+        Event::from_json(self.payload)
+    }
+
+    /// The event kind.
+    pub fn kind(&self) -> &EventKind {
+        &self.kind
+    }
+
+    /// The ticket id (`ticket.id`).
+    pub fn ticket_id(&self) -> &str {
+        self.payload["ticket"]["id"].as_str().unwrap_or_default()
+    }
+
+    /// The payload without `config`.
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+
+    fn set_ticket(mut self, key: &str, value: Value) -> Event {
+        if let Some(ticket) = self.payload.get_mut("ticket").and_then(Value::as_object_mut) {
+            ticket.insert(key.to_owned(), value);
+        }
+        self
+    }
+
+    /// Sets `ticket.id` (and the ticket URL to match). Default `01JQXYZ8K2M4N6P8R0T2V4W6Y8`.
+    pub fn with_ticket_id(self, id: &str) -> Event {
+        let url = format!("https://helpdesk.example.com/tickets/{id}");
+        self.set_ticket("id", json!(id)).set_ticket("url", json!(url))
+    }
+
+    /// Sets `ticket.subject`. Default `New laptop request`.
+    pub fn subject(self, subject: &str) -> Event {
+        self.set_ticket("subject", json!(subject))
+    }
+
+    /// Sets `ticket.description`. Default `I need a replacement for the one that was stolen.`
+    pub fn description(self, description: &str) -> Event {
+        self.set_ticket("description", json!(description))
+    }
+
+    /// Sets `ticket.status`. Default `New` (`In Progress`, `Resolved` or `Closed`
+    /// after the corresponding events).
+    pub fn status(self, status: &str) -> Event {
+        self.set_ticket("status", json!(status))
+    }
+
+    /// Sets `ticket.priority`. Default `Medium`.
+    pub fn priority(self, priority: &str) -> Event {
+        self.set_ticket("priority", json!(priority))
+    }
+
+    /// Sets `ticket.category`. Default `Hardware`.
+    pub fn category(self, category: &str) -> Event {
+        self.set_ticket("category", json!(category))
+    }
+
+    /// Sets a custom field already on the ticket. Default: none. Fields the host's
+    /// store holds for this ticket (set by earlier deliveries) take precedence.
+    pub fn custom_field(mut self, key: &str, value: &str) -> Event {
+        if let Some(ticket) = self.payload.get_mut("ticket").and_then(Value::as_object_mut) {
+            let fields = ticket.entry("custom_fields").or_insert_with(|| json!({}));
+            if let Some(map) = fields.as_object_mut() {
+                map.insert(key.to_owned(), json!(value));
+            }
+        }
+        self
+    }
+
+    /// The payload a plugin with `config` receives.
+    pub fn to_payload(&self, config: &Value) -> Value {
+        let mut payload = self.payload.clone();
+        if let Some(map) = payload.as_object_mut() {
+            map.insert("config".into(), config.clone());
+        }
+        payload
+    }
+
+    /// The payload bytes for one plugin: `config` added and the host's custom fields
+    /// merged over the ticket's.
+    pub(crate) fn payload_bytes<'a>(
+        &self,
+        config: &Value,
+        stored_fields: impl Iterator<Item = (&'a String, &'a String)>,
+    ) -> Vec<u8> {
+        let mut payload = self.to_payload(config);
+        let mut stored = stored_fields.peekable();
+        if stored.peek().is_some()
+            && let Some(ticket) = payload.get_mut("ticket").and_then(Value::as_object_mut)
+        {
+            let fields = ticket.entry("custom_fields").or_insert_with(|| Value::Object(Map::new()));
+            if !fields.is_object() {
+                *fields = Value::Object(Map::new());
+            }
+            if let Some(map) = fields.as_object_mut() {
+                for (k, v) in stored {
+                    map.insert(k.clone(), Value::String(v.clone()));
+                }
+            }
+        }
+        serde_json::to_vec(&payload).unwrap_or_default()
+    }
+}
+
+fn check(payload: &Value) -> Result<EventKind, EventError> {
+    let mut with_config = payload.clone();
+    if let Some(map) = with_config.as_object_mut() {
+        map.insert("config".into(), json!({}));
+    }
+    let typed: EventPayload<Value> =
+        serde_json::from_value(with_config).map_err(|e| EventError { message: e.to_string() })?;
+    Ok(typed.event)
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(patch) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Some(map) = target.as_object_mut() {
+                for (key, value) in patch {
+                    if value.is_null() {
+                        map.remove(&key);
+                    } else {
+                        merge_patch(map.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builder_decodes_as_an_abi_payload() {
+        for kind in EventKind::ALL {
+            let event = Event::from_kind(kind.clone());
+            let payload = event.to_payload(&json!({}));
+            let typed: EventPayload<Value> = serde_json::from_value(payload).unwrap();
+            assert_eq!(typed.event, kind);
+        }
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+        merge_patch(&mut target, json!(["x"]));
+        assert_eq!(target, json!(["x"]));
+    }
+
+    #[test]
+    fn a_patch_that_breaks_the_payload_is_an_error() {
+        let err = Event::ticket_status_changed().merge_json(json!({"data": {"from_status": null}})).unwrap_err();
+        assert!(err.to_string().contains("data.from_status"), "{err}");
+    }
+
+    #[test]
+    fn stored_fields_override_the_fixture() {
+        let event = Event::ticket_created().custom_field("a", "1").custom_field("b", "2");
+        let stored = [("b".to_string(), "3".to_string())];
+        let bytes = event.payload_bytes(&json!({}), stored.iter().map(|(k, v)| (k, v)));
+        let payload: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(payload["ticket"]["custom_fields"], json!({"a": "1", "b": "3"}));
+    }
+}

@@ -1,0 +1,173 @@
+//! Per-plugin health: a rolling window of deliveries and failures, and automatic
+//! disabling of a plugin that fails too often.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use otai_plugin_abi::limits::{DEFAULT_FAILURE_THRESHOLD, DEFAULT_FAILURE_WINDOW, DEFAULT_MIN_DELIVERIES};
+use serde::Serialize;
+
+/// A source of the current time, so that health windows can be tested without
+/// waiting.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// The real clock ([`Instant::now`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when told to. Clones share the time.
+///
+/// ```
+/// use otai_plugin_host::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// let start = clock.now();
+/// clock.advance(Duration::from_secs(600));
+/// assert_eq!(clock.now() - start, Duration::from_secs(600));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: Arc<Mutex<Instant>>,
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
+impl ManualClock {
+    /// A clock stopped at the current instant.
+    pub fn new() -> Self {
+        ManualClock { now: Arc::new(Mutex::new(Instant::now())) }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// When a plugin is disabled automatically.
+///
+/// Defaults (the help desk's): more than 50% failed deliveries within a 10-minute
+/// rolling window, judged once at least 10 deliveries fall in the window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HealthPolicy {
+    /// Disable when failures / deliveries is greater than this (0.0 to 1.0). Default 0.5.
+    pub failure_threshold: f64,
+    /// The rolling window. Default 10 minutes.
+    pub window: Duration,
+    /// No judgement before this many deliveries are in the window. Default 10.
+    pub min_deliveries: u32,
+    /// Whether to disable at all. Default `true`.
+    pub auto_disable: bool,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        HealthPolicy {
+            failure_threshold: DEFAULT_FAILURE_THRESHOLD,
+            window: DEFAULT_FAILURE_WINDOW,
+            min_deliveries: DEFAULT_MIN_DELIVERIES,
+            auto_disable: true,
+        }
+    }
+}
+
+/// A plugin's health, as [`crate::Host::health`] reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthStatus {
+    /// Whether deliveries reach the plugin.
+    pub enabled: bool,
+    /// Whether it was disabled by the health policy (rather than by hand).
+    pub auto_disabled: bool,
+    /// Deliveries in the current window.
+    pub deliveries: u32,
+    /// Failed deliveries (trapped or timed out) in the current window.
+    pub failures: u32,
+}
+
+impl HealthStatus {
+    /// failures / deliveries, 0.0 when there were none.
+    pub fn failure_rate(&self) -> f64 {
+        if self.deliveries == 0 { 0.0 } else { f64::from(self.failures) / f64::from(self.deliveries) }
+    }
+}
+
+/// The callback fired when a plugin is disabled automatically.
+pub type OnDisabled = Box<dyn Fn(&str, &HealthStatus) + Send + Sync>;
+
+/// One plugin's window.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    window: VecDeque<(Instant, bool)>,
+    disabled: bool,
+    auto_disabled: bool,
+}
+
+impl Health {
+    fn expire(&mut self, now: Instant, policy: &HealthPolicy) {
+        while let Some(&(at, _)) = self.window.front() {
+            if now.saturating_duration_since(at) >= policy.window {
+                self.window.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        !self.disabled
+    }
+
+    /// Records a delivery; returns the status when this one disabled the plugin.
+    pub(crate) fn record(&mut self, now: Instant, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+        self.expire(now, policy);
+        self.window.push_back((now, failed));
+        if self.disabled || !policy.auto_disable {
+            return None;
+        }
+        let status = self.status_at(now, policy);
+        if status.deliveries >= policy.min_deliveries && status.failure_rate() > policy.failure_threshold {
+            self.disabled = true;
+            self.auto_disabled = true;
+            return Some(self.status_at(now, policy));
+        }
+        None
+    }
+
+    pub(crate) fn status_at(&mut self, now: Instant, policy: &HealthPolicy) -> HealthStatus {
+        self.expire(now, policy);
+        let deliveries = u32::try_from(self.window.len()).unwrap_or(u32::MAX);
+        let failures = u32::try_from(self.window.iter().filter(|(_, f)| *f).count()).unwrap_or(u32::MAX);
+        HealthStatus { enabled: !self.disabled, auto_disabled: self.auto_disabled, deliveries, failures }
+    }
+
+    /// Enables the plugin and starts a fresh window.
+    pub(crate) fn enable(&mut self) {
+        *self = Health::default();
+    }
+
+    pub(crate) fn disable(&mut self) {
+        self.disabled = true;
+    }
+}

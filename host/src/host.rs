@@ -1,0 +1,443 @@
+//! [`Host`]: loads, installs and runs plugins.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
+use std::thread::JoinHandle;
+
+use otai_plugin_abi::manifest::ConfigValue;
+use serde_json::Value;
+use wasmtime::{Engine, Linker};
+
+use crate::builder::HostBuilder;
+use crate::error::{DeliverError, InstallError, LoadError};
+use crate::event::Event;
+use crate::health::{Clock, Health, HealthPolicy, HealthStatus, OnDisabled};
+use crate::http::{UrlCheck, normalize_allowed_host};
+use crate::load::{self, Plugin};
+use crate::report::{DeliveryReport, PanelReport, secret_forms};
+use crate::run::{self, Finished, Settings};
+use crate::state::{Mode, State};
+
+/// The thread that advances the engine's epoch, which is how deadlines interrupt
+/// wasm code. Dropping it stops the thread.
+pub(crate) struct Ticker {
+    pub(crate) stop: Option<mpsc::Sender<()>>,
+    pub(crate) handle: Option<JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// An installed plugin: its module and its validated config.
+struct Installed {
+    plugin: Plugin,
+    /// The payload's `config`, secrets decrypted. Never printed.
+    config: Value,
+    /// Every form of every secret value, for redaction.
+    secrets: Vec<String>,
+    allowed_hosts: Arc<[String]>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // State behind these locks is updated in single steps; a panic elsewhere cannot
+    // leave it half-written.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The reference plugin host.
+///
+/// - [`Host::load`] checks a module against ABI v1 and compiles it once (identical
+///   bytes reuse the compiled module).
+/// - [`Host::install`] validates a config against the manifest.
+/// - [`Host::deliver`] runs every installed, enabled, subscribed plugin on an event,
+///   each in a fresh instance with the host's deadline and memory limit; a failure
+///   fails only that delivery and counts against the plugin's health.
+/// - The host keeps each ticket's custom fields: fields a plugin sets are in the
+///   payload of later deliveries for that ticket.
+///
+/// `Host` is `Send + Sync`: deliveries may run on several threads at once.
+///
+/// ```
+/// use otai_plugin_host::{Event, Host, Outcome, http::MockHttp};
+/// use serde_json::json;
+///
+/// let wasm = wat::parse_str(r#"(module
+///   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+///   (memory (export "memory") 1)
+///   (global $next (mut i32) (i32.const 1024))
+///   (func (export "ohd_alloc") (param $n i32) (result i32)
+///     (local $p i32) (local.set $p (global.get $next))
+///     (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+///   (func (export "ohd_free") (param i32 i32))
+///   (func (export "on_event") (param i32 i32) (call $log (i32.const 0) (i32.const 5) (i32.const 1)))
+///   (data (i32.const 0) "hello")
+///   (@custom "ohd_manifest" "{\"id\":\"com.example.hello\",\"name\":\"Hello\",\"version\":\"1.0.0\",\"description\":\"Says hello.\",\"events\":[\"ticket.created\"]}")
+/// )"#)?;
+///
+/// let host = Host::builder().http(MockHttp::new()).build()?;
+/// let plugin = host.load(&wasm)?;
+/// host.install(&plugin, json!({}))?;
+/// let reports = host.deliver(&Event::ticket_created());
+/// assert_eq!(reports.len(), 1);
+/// assert_eq!(reports[0].outcome, Outcome::Ok);
+/// assert_eq!(reports[0].logs[0].message, "hello");
+/// assert!(host.deliver(&Event::ticket_closed()).is_empty()); // not subscribed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Host {
+    settings: Settings,
+    linker: Linker<State>,
+    policy: HealthPolicy,
+    clock: Arc<dyn Clock>,
+    on_disabled: Option<OnDisabled>,
+    cache: Mutex<HashMap<u64, Vec<(Arc<[u8]>, Plugin)>>>,
+    installed: RwLock<BTreeMap<String, Arc<Installed>>>,
+    health: Mutex<HashMap<String, Health>>,
+    fields: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    // Declared last: dropped after everything that might still use the engine.
+    _ticker: Ticker,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let installed: Vec<String> = self
+            .installed
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_struct("Host")
+            .field("deadline", &self.settings.deadline)
+            .field("memory_limit", &self.settings.memory_limit)
+            .field("installed", &installed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// A builder with the defaults: deadline 5 s, memory 64 MiB, no fuel, the real
+    /// HTTP client, health policy 50% / 10 min / min 10 deliveries, pooling allocator.
+    pub fn builder() -> HostBuilder {
+        HostBuilder::default()
+    }
+
+    pub(crate) fn new(
+        settings: Settings,
+        linker: Linker<State>,
+        policy: HealthPolicy,
+        clock: Arc<dyn Clock>,
+        on_disabled: Option<OnDisabled>,
+        ticker: Ticker,
+    ) -> Host {
+        Host {
+            settings,
+            linker,
+            policy,
+            clock,
+            on_disabled,
+            cache: Mutex::default(),
+            installed: RwLock::default(),
+            health: Mutex::default(),
+            fields: Mutex::default(),
+            _ticker: ticker,
+        }
+    }
+
+    /// The wasmtime engine (for tools that want to inspect modules the same way).
+    pub fn engine(&self) -> &Engine {
+        &self.settings.engine
+    }
+
+    /// Loads a plugin from module bytes: one `ohd_manifest` section, a valid
+    /// manifest, imports only from `ohd` with ABI signatures, the required exports.
+    /// Loading bytes this host loaded before returns the same compiled plugin.
+    ///
+    /// # Errors
+    /// [`LoadError`] saying what is wrong with the module.
+    pub fn load(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        let key = hasher.finish();
+        if let Some(hit) = lock(&self.cache)
+            .get(&key)
+            .and_then(|v| v.iter().find(|(b, _)| **b == *bytes))
+            .map(|(_, p)| p.clone())
+        {
+            return Ok(hit);
+        }
+        // Compiled outside the lock: compiling takes tens of milliseconds.
+        let plugin = load::load(&self.settings.engine, &self.linker, bytes, self.settings.memory_limit)?;
+        let mut cache = lock(&self.cache);
+        let entries = cache.entry(key).or_default();
+        if let Some((_, existing)) = entries.iter().find(|(b, _)| **b == *bytes) {
+            return Ok(existing.clone());
+        }
+        entries.push((Arc::from(bytes), plugin.clone()));
+        Ok(plugin)
+    }
+
+    /// Reads a file and [`Host::load`]s it.
+    ///
+    /// # Errors
+    /// [`LoadError::Io`] when the file cannot be read, else as [`Host::load`].
+    pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Plugin, LoadError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        self.load(&bytes)
+    }
+
+    /// How many distinct modules this host has compiled.
+    pub fn compiled_modules(&self) -> usize {
+        lock(&self.cache).values().map(Vec::len).sum()
+    }
+
+    /// Installs (or reinstalls, replacing the config) `plugin` with `config`, a JSON
+    /// object checked against the manifest's `config_schema`. A reinstall keeps the
+    /// plugin's health.
+    ///
+    /// # Errors
+    /// [`InstallError::InvalidConfig`] listing every problem (never a secret value);
+    /// [`InstallError::ForeignPlugin`] for a plugin another host loaded.
+    pub fn install(&self, plugin: &Plugin, config: Value) -> Result<(), InstallError> {
+        let manifest = plugin.manifest();
+        if !Engine::same(plugin.inner.pre.module().engine(), &self.settings.engine) {
+            return Err(InstallError::ForeignPlugin { plugin_id: manifest.id.clone() });
+        }
+        let validated = manifest
+            .validate_config(&config)
+            .map_err(|diagnostics| InstallError::InvalidConfig { plugin_id: manifest.id.clone(), diagnostics })?;
+        let mut secrets = Vec::new();
+        for (_, value) in validated.iter() {
+            if let ConfigValue::Secret(s) = value {
+                secrets.push(s.expose().to_owned());
+            }
+        }
+        // Also every value the schema marks secret, whatever shape it was given in.
+        for (key, field) in &manifest.config_schema {
+            if field.secret
+                && let Some(Value::String(s)) = config.get(key)
+            {
+                secrets.push(s.clone());
+            }
+        }
+        let mut forms: Vec<String> =
+            secrets.iter().filter(|s| !s.is_empty()).flat_map(|s| secret_forms(s)).collect();
+        forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        forms.dedup();
+        let allowed: Vec<String> = manifest.allowed_hosts().iter().map(|h| normalize_allowed_host(h)).collect();
+        let installed = Installed {
+            plugin: plugin.clone(),
+            config: validated.to_payload_json(),
+            secrets: forms,
+            allowed_hosts: allowed.into(),
+        };
+        let id = manifest.id.clone();
+        if let Ok(mut map) = self.installed.write() {
+            map.insert(id.clone(), Arc::new(installed));
+        }
+        lock(&self.health).entry(id).or_default();
+        Ok(())
+    }
+
+    /// Removes a plugin; returns whether it was installed.
+    pub fn uninstall(&self, plugin_id: &str) -> bool {
+        lock(&self.health).remove(plugin_id);
+        self.installed.write().map(|mut m| m.remove(plugin_id).is_some()).unwrap_or(false)
+    }
+
+    /// The ids of installed plugins, sorted.
+    pub fn installed(&self) -> Vec<String> {
+        self.installed.read().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    fn get(&self, plugin_id: &str) -> Result<Arc<Installed>, DeliverError> {
+        self.installed
+            .read()
+            .ok()
+            .and_then(|m| m.get(plugin_id).cloned())
+            .ok_or_else(|| DeliverError::NotInstalled { plugin_id: plugin_id.to_owned() })
+    }
+
+    fn is_enabled(&self, plugin_id: &str) -> bool {
+        lock(&self.health).get(plugin_id).is_none_or(Health::is_enabled)
+    }
+
+    /// Delivers `event` to every installed, enabled plugin that subscribes to it, one
+    /// after another in plugin id order.
+    pub fn deliver(&self, event: &Event) -> Vec<DeliveryReport> {
+        let targets: Vec<Arc<Installed>> = self
+            .installed
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        targets
+            .into_iter()
+            .filter(|i| i.plugin.manifest().subscribes_to(event.kind()) && self.is_enabled(i.plugin.id()))
+            .map(|i| self.run_delivery(&i, event))
+            .collect()
+    }
+
+    /// Delivers `event` to one plugin.
+    ///
+    /// # Errors
+    /// [`DeliverError`] when the plugin is not installed, does not subscribe to the
+    /// event, or is disabled. A plugin that fails is not an error: see the report.
+    pub fn deliver_to(&self, plugin_id: &str, event: &Event) -> Result<DeliveryReport, DeliverError> {
+        let installed = self.get(plugin_id)?;
+        let manifest = installed.plugin.manifest();
+        if !manifest.subscribes_to(event.kind()) {
+            return Err(DeliverError::NotSubscribed {
+                plugin_id: plugin_id.to_owned(),
+                event: event.kind().to_string(),
+                subscribed: manifest.events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "),
+            });
+        }
+        if !self.is_enabled(plugin_id) {
+            return Err(DeliverError::Disabled { plugin_id: plugin_id.to_owned() });
+        }
+        Ok(self.run_delivery(&installed, event))
+    }
+
+    fn run_delivery(&self, installed: &Installed, event: &Event) -> DeliveryReport {
+        let ticket_id = event.ticket_id().to_owned();
+        let payload = {
+            let fields = lock(&self.fields);
+            let stored = fields.get(&ticket_id);
+            event.payload_bytes(&installed.config, stored.into_iter().flatten())
+        };
+        let finished = run::run(
+            &self.settings,
+            &installed.plugin.inner,
+            installed.allowed_hosts.clone(),
+            Mode::Event { ticket_id: ticket_id.clone() },
+            &payload,
+        );
+        if !finished.custom_fields.is_empty() {
+            let mut fields = lock(&self.fields);
+            for set in &finished.custom_fields {
+                fields.entry(set.ticket_id.clone()).or_default().insert(set.key.clone(), set.value.clone());
+            }
+        }
+        let plugin_id = installed.plugin.id().to_owned();
+        if !matches!(finished.outcome, crate::Outcome::Rejected { .. }) {
+            self.record_health(&plugin_id, finished.outcome.is_failure());
+        }
+        let Finished { outcome, logs, http, replies, custom_fields, timings, .. } = finished;
+        let mut report = DeliveryReport {
+            plugin_id,
+            event: event.kind().to_string(),
+            outcome,
+            logs,
+            http,
+            replies,
+            custom_fields,
+            timings,
+        };
+        report.redact(&installed.secrets);
+        report
+    }
+
+    fn record_health(&self, plugin_id: &str, failed: bool) {
+        let now = self.clock.now();
+        let disabled = lock(&self.health).entry(plugin_id.to_owned()).or_default().record(now, failed, &self.policy);
+        if let (Some(status), Some(callback)) = (disabled, &self.on_disabled) {
+            callback(plugin_id, &status);
+        }
+    }
+
+    /// Asks a plugin with a `ui_panel` for its panel URL for `ticket_id`. The URL
+    /// must be an http(s) URL whose host is in the plugin's `allowed_hosts`; ticket
+    /// operations answer `NOT_AVAILABLE` during the call. Panel calls do not count
+    /// towards health.
+    ///
+    /// # Errors
+    /// [`DeliverError`] when the plugin is not installed, is disabled, or has no panel.
+    pub fn render_panel(&self, plugin_id: &str, ticket_id: &str) -> Result<PanelReport, DeliverError> {
+        let installed = self.get(plugin_id)?;
+        if installed.plugin.manifest().ui_panel.is_none() || !installed.plugin.inner.has_render_panel {
+            return Err(DeliverError::NoPanel { plugin_id: plugin_id.to_owned() });
+        }
+        if !self.is_enabled(plugin_id) {
+            return Err(DeliverError::Disabled { plugin_id: plugin_id.to_owned() });
+        }
+        let finished = run::run(
+            &self.settings,
+            &installed.plugin.inner,
+            installed.allowed_hosts.clone(),
+            Mode::Panel,
+            ticket_id.as_bytes(),
+        );
+        let (url, refused) = match &finished.panel_url {
+            Some(bytes) => check_panel_url(bytes, &installed.allowed_hosts),
+            None => (None, None),
+        };
+        let mut report = PanelReport {
+            plugin_id: plugin_id.to_owned(),
+            ticket_id: ticket_id.to_owned(),
+            outcome: finished.outcome,
+            url,
+            refused,
+            logs: finished.logs,
+            http: finished.http,
+            timings: finished.timings,
+        };
+        report.redact(&installed.secrets);
+        Ok(report)
+    }
+
+    /// A plugin's health, or `None` when it is not installed.
+    pub fn health(&self, plugin_id: &str) -> Option<HealthStatus> {
+        let now = self.clock.now();
+        lock(&self.health).get_mut(plugin_id).map(|h| h.status_at(now, &self.policy))
+    }
+
+    /// Enables a plugin and resets its health window.
+    ///
+    /// # Errors
+    /// [`DeliverError::NotInstalled`].
+    pub fn enable(&self, plugin_id: &str) -> Result<(), DeliverError> {
+        self.get(plugin_id)?;
+        lock(&self.health).entry(plugin_id.to_owned()).or_default().enable();
+        Ok(())
+    }
+
+    /// Disables a plugin by hand: deliveries skip it until [`Host::enable`].
+    ///
+    /// # Errors
+    /// [`DeliverError::NotInstalled`].
+    pub fn disable(&self, plugin_id: &str) -> Result<(), DeliverError> {
+        self.get(plugin_id)?;
+        lock(&self.health).entry(plugin_id.to_owned()).or_default().disable();
+        Ok(())
+    }
+
+    /// The custom fields the host holds for a ticket (set by plugins).
+    pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
+        lock(&self.fields).get(ticket_id).cloned().unwrap_or_default()
+    }
+}
+
+fn check_panel_url(bytes: &[u8], allowed_hosts: &[String]) -> (Option<String>, Option<String>) {
+    let max = otai_plugin_abi::limits::MAX_PANEL_URL;
+    if bytes.len() > max {
+        return (None, Some(format!("the URL is longer than {max} bytes")));
+    }
+    let Ok(url) = std::str::from_utf8(bytes) else {
+        return (None, Some("the URL is not valid UTF-8".into()));
+    };
+    match crate::http::allow_check_normalized(url, allowed_hosts) {
+        UrlCheck::Allowed(_) => (Some(url.to_owned()), None),
+        UrlCheck::Invalid(reason) => (None, Some(reason)),
+        UrlCheck::HostNotAllowed { host } => (
+            None,
+            Some(format!("the URL's host `{host}` is not in the plugin's `permissions.http.allowed_hosts`")),
+        ),
+    }
+}

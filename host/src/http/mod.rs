@@ -1,0 +1,83 @@
+//! Outbound HTTP for plugins: the [`HttpTransport`] trait, the real client
+//! [`RealHttp`] and the scripted [`MockHttp`].
+//!
+//! The host checks a request (JSON shape, method, URL, headers, `allowed_hosts`)
+//! before it reaches a transport, so a transport only ever sees requests the plugin
+//! is allowed to send. A transport must bound its work by the `timeout` it is given
+//! (the delivery's remaining deadline) and must not hand back a body larger than
+//! [`MAX_HTTP_RESPONSE`](otai_plugin_abi::limits::MAX_HTTP_RESPONSE) bytes.
+
+mod allow;
+mod mock;
+mod real;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
+
+pub(crate) use allow::{check_request, check_url_normalized as allow_check_normalized, normalize_allowed_host};
+pub use allow::{UrlCheck, check_url};
+pub use mock::{MockHttp, MockRule};
+pub use real::RealHttp;
+
+/// A response from a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The HTTP status code (3xx included: redirects are not followed).
+    pub status: u16,
+    /// The body, at most `MAX_HTTP_RESPONSE` bytes.
+    pub body: Vec<u8>,
+}
+
+/// Why a transport got no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    /// [`HostErrorKind::Network`], [`HostErrorKind::Timeout`] or
+    /// [`HostErrorKind::ResponseTooLarge`] (others are the host's to decide).
+    pub kind: HostErrorKind,
+    /// What happened, for the plugin's logs.
+    pub message: String,
+}
+
+impl TransportError {
+    /// A connection, TLS, or protocol failure.
+    pub fn network(message: impl Into<String>) -> Self {
+        TransportError { kind: HostErrorKind::Network, message: message.into() }
+    }
+
+    /// The timeout passed to [`HttpTransport::send`] ran out.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        TransportError { kind: HostErrorKind::Timeout, message: message.into() }
+    }
+
+    /// The response body exceeded the size cap.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        TransportError { kind: HostErrorKind::ResponseTooLarge, message: message.into() }
+    }
+}
+
+/// Sends a plugin's (already checked) HTTP request.
+///
+/// Implementations are shared by every delivery, so they take `&self` and must be
+/// `Send + Sync`.
+pub trait HttpTransport: Send + Sync {
+    /// Sends `request` and waits at most `timeout` for the whole response.
+    ///
+    /// # Errors
+    /// A [`TransportError`] when no response arrived in time or in one piece.
+    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError>;
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
+    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
+        (**self).send(request, timeout)
+    }
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
+    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
+        (**self).send(request, timeout)
+    }
+}

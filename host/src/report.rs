@@ -1,0 +1,286 @@
+//! What a delivery did: [`DeliveryReport`] and [`PanelReport`].
+//!
+//! Reports are plain data (serde `Serialize` + `Deserialize`, fields in a stable
+//! order) so that tools can print them and tests can snapshot them; `timings` is the
+//! one field that changes from run to run and may be left out when deserializing.
+
+use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
+use otai_plugin_abi::status::LogLevel;
+use serde::{Deserialize, Serialize};
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// `on_event` (or `render_panel`) returned.
+    Ok,
+    /// The plugin trapped: a wasm trap (a Rust panic is `unreachable`), an
+    /// out-of-bounds buffer handed to a host function, a failed allocation, or fuel
+    /// running out.
+    Trapped {
+        /// The trap, e.g. ``wasm trap: wasm `unreachable` instruction executed``.
+        message: String,
+        /// The panic message, when the plugin logged one at error level
+        /// (`panicked at src/lib.rs:12:5: …`) just before trapping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        panic: Option<String>,
+    },
+    /// The delivery's deadline ran out (in wasm code or during a host call).
+    TimedOut,
+    /// The host could not run the delivery at all (for example, every instance slot
+    /// is in use); the plugin did not run and this does not count against its health.
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// Whether the delivery failed in a way that counts against the plugin's health
+    /// ([`Outcome::Trapped`] and [`Outcome::TimedOut`]).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Trapped { .. } | Outcome::TimedOut)
+    }
+
+    /// Whether this is [`Outcome::Ok`].
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok)
+    }
+}
+
+/// One line the plugin logged with `ohd_log`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Its level (codes above 3 are logged at `error`).
+    pub level: LogLevel,
+    /// The text, decoded lossily (invalid UTF-8 becomes U+FFFD), cut at 16 KiB.
+    pub message: String,
+}
+
+/// Why an HTTP request got no response (status 0) or was refused (403).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpError {
+    /// The kind the plugin saw in the `ohd_error` body.
+    pub kind: HostErrorKind,
+    /// The explanation the plugin saw.
+    pub message: String,
+}
+
+/// One `ohd_http_request` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpExchange {
+    /// The request as the plugin sent it (method and URL empty when its JSON could
+    /// not be parsed).
+    pub request: HttpRequest,
+    /// The status returned to the plugin: the server's, or 0 / 403 from the host.
+    pub status: u32,
+    /// Whether the host refused the request because its host is not in
+    /// `allowed_hosts` (nothing was sent).
+    pub blocked: bool,
+    /// Set when the status came from the host rather than a server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<HttpError>,
+    /// The server's response body (lossy UTF-8, at most 16 KiB kept here; the plugin
+    /// received all of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+}
+
+/// One `ohd_add_reply` call that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The ticket.
+    pub ticket_id: String,
+    /// The reply text.
+    pub body: String,
+    /// Whether it is an internal note.
+    pub is_internal: bool,
+}
+
+/// One `ohd_set_custom_field` call that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomFieldSet {
+    /// The ticket.
+    pub ticket_id: String,
+    /// The field key.
+    pub key: String,
+    /// The new value.
+    pub value: String,
+}
+
+/// Where the time of a delivery went, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// From the start of the delivery to the report.
+    pub total_us: u64,
+    /// Creating the instance (including a wasm start function and `_initialize`).
+    pub instantiate_us: u64,
+    /// Writing the payload and calling the export.
+    pub call_us: u64,
+}
+
+/// What one delivery of an event to one plugin did.
+///
+/// Known secret config values are replaced by `[redacted]` wherever they occur.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    /// The plugin's manifest id.
+    pub plugin_id: String,
+    /// The event name, e.g. `ticket.created`.
+    pub event: String,
+    /// How the delivery ended.
+    pub outcome: Outcome,
+    /// What the plugin logged, in order.
+    pub logs: Vec<LogLine>,
+    /// Its HTTP requests, in order.
+    pub http: Vec<HttpExchange>,
+    /// Replies it added.
+    pub replies: Vec<Reply>,
+    /// Custom fields it set.
+    pub custom_fields: Vec<CustomFieldSet>,
+    /// Timings; absent in snapshots.
+    #[serde(default)]
+    pub timings: Timings,
+}
+
+/// What a `render_panel` call produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelReport {
+    /// The plugin's manifest id.
+    pub plugin_id: String,
+    /// The ticket the panel is for.
+    pub ticket_id: String,
+    /// How the call ended.
+    pub outcome: Outcome,
+    /// The URL to show in the iframe, when the plugin returned an acceptable one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Why the returned URL was refused (not UTF-8, not an http(s) URL, host not in
+    /// `allowed_hosts`, too long), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    /// What the plugin logged.
+    pub logs: Vec<LogLine>,
+    /// Its HTTP requests.
+    pub http: Vec<HttpExchange>,
+    /// Timings; absent in snapshots.
+    #[serde(default)]
+    pub timings: Timings,
+}
+
+/// The replacement for a secret value in reports.
+pub const REDACTED: &str = "[redacted]";
+
+/// Replaces every known secret (as is, JSON-escaped and percent-encoded) in `text`.
+pub(crate) fn redact(text: &mut String, secrets: &[String]) {
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), REDACTED);
+        }
+    }
+}
+
+/// The forms in which a secret value may show up in a report.
+pub(crate) fn secret_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    let json = serde_json::to_string(value).unwrap_or_default();
+    if json.len() >= 2 {
+        let escaped = &json[1..json.len() - 1];
+        if escaped != value {
+            forms.push(escaped.to_owned());
+        }
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    if encoded != value {
+        forms.push(encoded.clone());
+        forms.push(encoded.replace('+', "%20"));
+    }
+    // Longest first, so that a secret containing another is replaced whole.
+    forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    forms.dedup();
+    forms
+}
+
+fn redact_request(request: &mut HttpRequest, secrets: &[String]) {
+    redact(&mut request.url, secrets);
+    redact(&mut request.method, secrets);
+    let headers = std::mem::take(&mut request.headers);
+    for (mut name, mut value) in headers {
+        redact(&mut name, secrets);
+        redact(&mut value, secrets);
+        request.headers.insert(name, value);
+    }
+    if let Some(body) = &mut request.body {
+        redact(body, secrets);
+    }
+}
+
+pub(crate) fn redact_outcome(outcome: &mut Outcome, secrets: &[String]) {
+    match outcome {
+        Outcome::Trapped { message, panic } => {
+            redact(message, secrets);
+            if let Some(p) = panic {
+                redact(p, secrets);
+            }
+        }
+        Outcome::Rejected { reason } => redact(reason, secrets),
+        Outcome::Ok | Outcome::TimedOut => {}
+    }
+}
+
+pub(crate) fn redact_logs_and_http(logs: &mut [LogLine], http: &mut [HttpExchange], secrets: &[String]) {
+    for line in logs {
+        redact(&mut line.message, secrets);
+    }
+    for exchange in http {
+        redact_request(&mut exchange.request, secrets);
+        if let Some(e) = &mut exchange.error {
+            redact(&mut e.message, secrets);
+        }
+        if let Some(b) = &mut exchange.response_body {
+            redact(b, secrets);
+        }
+    }
+}
+
+impl DeliveryReport {
+    pub(crate) fn redact(&mut self, secrets: &[String]) {
+        if secrets.is_empty() {
+            return;
+        }
+        redact_outcome(&mut self.outcome, secrets);
+        redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
+        for reply in &mut self.replies {
+            redact(&mut reply.body, secrets);
+        }
+        for field in &mut self.custom_fields {
+            redact(&mut field.key, secrets);
+            redact(&mut field.value, secrets);
+        }
+    }
+
+    /// The report as pretty JSON without `timings`, for snapshots and readable panics.
+    pub fn to_snapshot(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.remove("timings");
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
+impl PanelReport {
+    pub(crate) fn redact(&mut self, secrets: &[String]) {
+        if secrets.is_empty() {
+            return;
+        }
+        redact_outcome(&mut self.outcome, secrets);
+        redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
+        if let Some(u) = &mut self.url {
+            redact(u, secrets);
+        }
+        if let Some(r) = &mut self.refused {
+            redact(r, secrets);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! One run of a plugin: a fresh store and instance, the payload in, the export
+//! called, everything it did collected.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use otai_plugin_abi::status::LogLevel;
+use otai_plugin_abi::wasm::{self, AllocatorKind};
+use wasmtime::{Engine, Instance, Store, StoreLimitsBuilder, Trap};
+
+use crate::abi_funcs::{guest_alloc, guest_free};
+use crate::http::HttpTransport;
+use crate::load::PluginInner;
+use crate::memory;
+use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
+use crate::state::{FreeFn, GuestTrap, LogSink, Mode, State};
+
+/// Host-wide settings a run needs.
+pub(crate) struct Settings {
+    pub(crate) engine: Engine,
+    pub(crate) deadline: Duration,
+    pub(crate) epoch_ticks: u64,
+    pub(crate) memory_limit: u64,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) transport: Arc<dyn HttpTransport>,
+}
+
+/// What a run produced.
+pub(crate) struct Finished {
+    pub(crate) outcome: Outcome,
+    pub(crate) logs: Vec<LogLine>,
+    pub(crate) http: Vec<HttpExchange>,
+    pub(crate) replies: Vec<Reply>,
+    pub(crate) custom_fields: Vec<CustomFieldSet>,
+    pub(crate) timings: Timings,
+    /// For `render_panel`: the bytes of the returned URL.
+    pub(crate) panel_url: Option<Vec<u8>>,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Runs `on_event` (mode `Event`) or `render_panel` (mode `Panel`) with `input`.
+pub(crate) fn run(
+    settings: &Settings,
+    plugin: &PluginInner,
+    allowed_hosts: Arc<[String]>,
+    mode: Mode,
+    input: &[u8],
+) -> Finished {
+    let start = Instant::now();
+    let panel = matches!(mode, Mode::Panel);
+    let state = State {
+        limits: StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(settings.memory_limit).unwrap_or(usize::MAX))
+            .instances(1)
+            .build(),
+        mode,
+        deadline: start + settings.deadline,
+        transport: settings.transport.clone(),
+        allowed_hosts,
+        allocator: plugin.allocator,
+        memory: None,
+        alloc: None,
+        free: None,
+        forwarding: false,
+        logs: LogSink::default(),
+        http: Vec::new(),
+        replies: Vec::new(),
+        custom_fields: Vec::new(),
+    };
+    let mut store = Store::new(&settings.engine, state);
+    store.limiter(|s| &mut s.limits);
+    store.set_epoch_deadline(settings.epoch_ticks);
+    let mut setup = Ok(());
+    if let Some(fuel) = settings.fuel {
+        setup = store.set_fuel(fuel);
+    }
+
+    let mut instantiated = start;
+    let mut panel_url = None;
+    let result = setup
+        .and_then(|()| instantiate(&mut store, plugin))
+        .and_then(|(instance, free)| {
+            instantiated = Instant::now();
+            call(&mut store, plugin, instance, free, input, panel).map(|url| panel_url = url)
+        });
+    let end = Instant::now();
+    if instantiated == start {
+        instantiated = end;
+    }
+    let outcome = match result {
+        Ok(()) => Outcome::Ok,
+        Err(e) => classify(&e),
+    };
+    let state = store.into_data();
+    let mut logs = state.logs.finish();
+    let outcome = attach_panic(outcome, &mut logs);
+    Finished {
+        outcome,
+        logs,
+        http: state.http,
+        replies: state.replies,
+        custom_fields: state.custom_fields,
+        timings: Timings {
+            total_us: micros(end - start),
+            instantiate_us: micros(instantiated - start),
+            call_us: micros(end - instantiated),
+        },
+        panel_url,
+    }
+}
+
+fn instantiate(store: &mut Store<State>, plugin: &PluginInner) -> wasmtime::Result<(Instance, FreeFn)> {
+    let instance = plugin.pre.instantiate(&mut *store)?;
+    let memory = instance
+        .get_memory(&mut *store, wasm::EXPORT_MEMORY)
+        .ok_or_else(|| GuestTrap::new("the plugin exports no `memory`"))?;
+    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, plugin.allocator.alloc().name)?;
+    let free = match plugin.allocator {
+        AllocatorKind::Ohd => FreeFn::Ohd(instance.get_typed_func(&mut *store, wasm::EXPORT_OHD_FREE)?),
+        AllocatorKind::Libc => FreeFn::Libc(instance.get_typed_func(&mut *store, wasm::EXPORT_LIBC_FREE)?),
+    };
+    let data = store.data_mut();
+    data.memory = Some(memory);
+    data.alloc = Some(alloc);
+    data.free = Some(free);
+    if plugin.has_initialize {
+        instance.get_typed_func::<(), ()>(&mut *store, wasm::EXPORT_INITIALIZE)?.call(&mut *store, ())?;
+    }
+    Ok((instance, free))
+}
+
+fn call(
+    store: &mut Store<State>,
+    plugin: &PluginInner,
+    instance: Instance,
+    free: FreeFn,
+    input: &[u8],
+    panel: bool,
+) -> wasmtime::Result<Option<Vec<u8>>> {
+    let (memory, alloc) = match (store.data().memory, store.data().alloc) {
+        (Some(m), Some(a)) => (m, a),
+        _ => return Err(GuestTrap::new("the instance is not set up").into()),
+    };
+    let function = if panel { wasm::EXPORT_RENDER_PANEL } else { wasm::EXPORT_ON_EVENT };
+    let len = u32::try_from(input.len()).map_err(|_| GuestTrap::new("the input is larger than 4 GiB"))?;
+    let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
+    memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
+    if !panel {
+        let on_event = instance.get_typed_func::<(u32, u32), ()>(&mut *store, wasm::EXPORT_ON_EVENT)?;
+        on_event.call(&mut *store, (ptr, len))?;
+        guest_free(&mut *store, free, ptr, len)?;
+        return Ok(None);
+    }
+    if !plugin.has_render_panel {
+        return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
+    }
+    let render = instance.get_typed_func::<(u32, u32), (u32, u32)>(&mut *store, wasm::EXPORT_RENDER_PANEL)?;
+    let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
+    guest_free(&mut *store, free, ptr, len)?;
+    let max = otai_plugin_abi::limits::MAX_PANEL_URL;
+    // One byte past the limit tells "too long" apart without copying a huge buffer.
+    let url = memory::read_prefix(&*store, memory, "render_panel", url_ptr, url_len, max + 1)
+        .map_err(|e| GuestTrap::new(e.message.replace("buffer", "returned URL")))?;
+    guest_free(&mut *store, free, url_ptr, url_len)?;
+    Ok(Some(url))
+}
+
+fn classify(error: &wasmtime::Error) -> Outcome {
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::Interrupt => Outcome::TimedOut,
+            Trap::OutOfFuel => Outcome::Trapped {
+                message: "the plugin ran out of fuel (the host's instruction budget)".into(),
+                panic: None,
+            },
+            _ => Outcome::Trapped { message: format!("{error:#}"), panic: None },
+        };
+    }
+    if let Some(trap) = error.downcast_ref::<GuestTrap>() {
+        return if trap.deadline {
+            Outcome::TimedOut
+        } else {
+            Outcome::Trapped { message: trap.message.clone(), panic: None }
+        };
+    }
+    if error.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+        return Outcome::Rejected { reason: format!("the host has no free instance slot: {error}") };
+    }
+    Outcome::Trapped { message: format!("{error:#}"), panic: None }
+}
+
+/// Adds the panic message a Rust plugin logs (at error level, just before its
+/// `unreachable` trap) to a trapped outcome.
+fn attach_panic(outcome: Outcome, logs: &mut [LogLine]) -> Outcome {
+    match outcome {
+        Outcome::Trapped { message, panic: None } => {
+            let panic = logs
+                .last()
+                .filter(|l| l.level == LogLevel::Error && l.message.contains("panicked at"))
+                .map(|l| l.message.clone());
+            Outcome::Trapped { message, panic }
+        }
+        other => other,
+    }
+}

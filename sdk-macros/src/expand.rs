@@ -1,0 +1,101 @@
+//! Parse → check → generate. On any error the impl is still emitted (with stubs for
+//! what is missing) next to the errors, so that the rest of the crate type-checks and
+//! IDE completion keeps working.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use crate::manifest;
+use crate::model::{Args, Errors, Kind, PluginImpl};
+
+pub(crate) fn plugin(args: TokenStream, item: TokenStream, source_file: Option<PathBuf>) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = Args::parse(args, &mut errors);
+    let Some(plugin) = PluginImpl::parse(item.clone(), &mut errors) else {
+        let errors = errors.into_compile_errors();
+        return quote! { #item #errors };
+    };
+    let manifest = manifest::build(args.cargo_toml.as_ref(), source_file, &mut errors);
+    let exports = exports(&plugin);
+    let manifest = manifest.map(|m| embed(&m)).unwrap_or_default();
+    let item = &plugin.item;
+    let errors = errors.into_compile_errors();
+    quote! {
+        #item
+        #[allow(unsafe_code, dead_code, non_upper_case_globals)]
+        const _: () = {
+            #manifest
+            #exports
+        };
+        #errors
+    }
+}
+
+fn embed(m: &manifest::Built) -> TokenStream {
+    let bytes = Literal::byte_string(m.json.as_bytes());
+    let len = m.json.len();
+    let tracking = &m.tracking;
+    // Stable proc macros cannot warn; a use of a deprecated item is the one warning
+    // they can cause, and its note carries the text.
+    let warnings = m.warnings.iter().map(|w| {
+        quote_spanned! {Span::call_site()=>
+            const _: () = {
+                #[deprecated(note = #w)]
+                const plugin_manifest_warning: () = ();
+                plugin_manifest_warning
+            };
+        }
+    });
+    quote! {
+        // Exactly one `ohd_manifest` section per module: one `#[plugin]` per plugin
+        // (a second one would also define `on_event` twice).
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(link_section = "ohd_manifest")]
+        #[used]
+        static OHD_MANIFEST: [u8; #len] = *#bytes;
+        #tracking
+        #(#warnings)*
+    }
+}
+
+fn exports(p: &PluginImpl) -> TokenStream {
+    let ty = &p.self_ty;
+    let (dispatch_event, dispatch_panel) = match p.kind {
+        Kind::Typed => (quote!(dispatch_event), quote!(dispatch_panel)),
+        Kind::Raw => (quote!(dispatch_raw_event), quote!(dispatch_raw_panel)),
+    };
+    let on_event = quote! {
+        #[cfg_attr(target_arch = "wasm32", unsafe(export_name = "on_event"))]
+        extern "C" fn __ohd_on_event(ptr: *const u8, len: usize) {
+            // SAFETY: the host passes its payload buffer, readable for the call (ABI v1).
+            unsafe {
+                ::otai_plugin_sdk::__private::on_event(
+                    ptr,
+                    len,
+                    ::otai_plugin_sdk::__private::#dispatch_event::<#ty>,
+                )
+            }
+        }
+    };
+    let render_panel = p.has_render_panel.then(|| {
+        quote! {
+            #[cfg_attr(target_arch = "wasm32", unsafe(export_name = "__ohd_render_panel_indirect"))]
+            extern "C" fn __ohd_render_panel_indirect(
+                ptr: *const u8,
+                len: usize,
+            ) -> *const ::core::sync::atomic::AtomicU32 {
+                // SAFETY: the host passes its ticket id buffer, readable for the call.
+                unsafe {
+                    ::otai_plugin_sdk::__private::render_panel(
+                        ptr,
+                        len,
+                        ::otai_plugin_sdk::__private::#dispatch_panel::<#ty>,
+                    )
+                }
+            }
+        }
+    });
+    quote! { #on_event #render_panel }
+}

@@ -1,0 +1,15 @@
+use otai_plugin_sdk::prelude::*;
+
+#[derive(Default)]
+struct Slack;
+
+#[plugin(cargo_toml = "../../fixtures/good.toml")]
+impl Plugin for Slack {
+    type Config = NoConfig;
+
+    fn on_event(&mut self, _event: RawEvent<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}

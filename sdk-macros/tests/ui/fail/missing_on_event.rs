@@ -1,0 +1,11 @@
+use otai_plugin_sdk::prelude::*;
+
+#[derive(Default)]
+struct Slack;
+
+#[plugin(cargo_toml = "../../fixtures/good.toml")]
+impl Plugin for Slack {
+    type Config = NoConfig;
+}
+
+fn main() {}

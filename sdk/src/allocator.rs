@@ -1,0 +1,118 @@
+//! The guest allocator the host uses to hand buffers to the plugin: the `ohd_alloc` and
+//! `ohd_free` exports.
+//!
+//! Ownership, as in `docs/ABI.md`:
+//! - the event payload and the `render_panel` ticket id are allocated by the host with
+//!   `ohd_alloc(len)` and freed by the host with `ohd_free(ptr, len)` after the call;
+//! - an `ohd_http_request` response body is allocated by the host with `ohd_alloc(len)`
+//!   and owned by the plugin; the SDK frees it when the [`crate::http::Response`] is
+//!   dropped;
+//! - the `render_panel` URL is allocated by the plugin and freed by the host with
+//!   `ohd_free(ptr, len)`.
+//!
+//! Every buffer uses [`layout`]`(size)`: `size` bytes aligned to 1, the layout of a
+//! `Vec<u8>` or `Box<[u8]>` of that length, so buffers move between these functions and
+//! Rust's owned byte containers without copying. `ohd_alloc(0)` returns 1, a non-null
+//! address that is never dereferenced (what `NonNull::<u8>::dangling()` is), and
+//! `ohd_free` of a zero size or a null pointer does nothing: the ABI reserves a 0 result
+//! for allocation failure.
+// Off wasm32 nothing calls the exports; they stay compiled for their unit tests.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+use std::alloc::Layout;
+
+/// The alignment of every buffer exchanged with the host: byte buffers need no more,
+/// and `ohd_free` rebuilds the layout from the size alone.
+pub(crate) const ALIGN: usize = 1;
+
+/// The layout of an exchanged buffer of `size` bytes, or `None` if `size` is too large
+/// for any allocation.
+pub(crate) fn layout(size: usize) -> Option<Layout> {
+    Layout::from_size_align(size, ALIGN).ok()
+}
+
+/// Allocates `size` bytes for the host. Returns 0 when memory is exhausted, which the
+/// host treats as a failed delivery.
+#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "ohd_alloc"))]
+pub(crate) extern "C" fn ohd_alloc(size: usize) -> *mut u8 {
+    if size == 0 {
+        return core::ptr::NonNull::<u8>::dangling().as_ptr();
+    }
+    match layout(size) {
+        // SAFETY: the layout has a non-zero size.
+        Some(layout) => unsafe { std::alloc::alloc(layout) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// Frees a buffer obtained from [`ohd_alloc`] with the same `size`.
+///
+/// # Safety
+/// `ptr` must come from `ohd_alloc(size)` (or be any pointer with `size == 0`, or null)
+/// and must not be used afterwards. The host upholds this by the ABI.
+#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "ohd_free"))]
+pub(crate) unsafe extern "C" fn ohd_free(ptr: *mut u8, size: usize) {
+    if ptr.is_null() || size == 0 {
+        return;
+    }
+    if let Some(layout) = layout(size) {
+        // SAFETY: by the contract above, `ptr` was allocated with this very layout.
+        unsafe { std::alloc::dealloc(ptr, layout) }
+    }
+}
+
+/// Hands an owned string to the host as a buffer it will free with `ohd_free(ptr, len)`.
+/// Returns `(ptr, len)`.
+pub(crate) fn into_host_buffer(text: String) -> (*mut u8, usize) {
+    // `into_boxed_slice` drops spare capacity, so the allocation is exactly
+    // `layout(len)`, the layout `ohd_free(ptr, len)` rebuilds.
+    let boxed: Box<[u8]> = text.into_bytes().into_boxed_slice();
+    let len = boxed.len();
+    (Box::into_raw(boxed).cast::<u8>(), len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_size_is_non_null_and_free_is_a_no_op() {
+        let p = ohd_alloc(0);
+        assert!(!p.is_null());
+        // SAFETY: a zero size is always accepted.
+        unsafe { ohd_free(p, 0) };
+        // SAFETY: null is always accepted.
+        unsafe { ohd_free(core::ptr::null_mut(), 16) };
+    }
+
+    #[test]
+    fn alloc_and_vec_share_a_layout() {
+        let p = ohd_alloc(5);
+        assert!(!p.is_null());
+        // SAFETY: `p` has room for 5 bytes.
+        unsafe { core::ptr::copy_nonoverlapping(b"hello".as_ptr(), p, 5) };
+        // SAFETY: the buffer came from `ohd_alloc(5)`, the layout of a Vec<u8> of
+        // capacity 5, which is exactly what the HTTP response path relies on.
+        let v = unsafe { Vec::from_raw_parts(p, 5, 5) };
+        assert_eq!(v, b"hello");
+    }
+
+    #[test]
+    fn host_buffers_are_freed_by_ohd_free() {
+        let mut s = String::with_capacity(64);
+        s.push_str("https://panel.example/t/1");
+        let (p, len) = into_host_buffer(s);
+        assert_eq!(len, 25);
+        // SAFETY: what the host does after reading the URL.
+        unsafe { ohd_free(p, len) };
+        let (p, len) = into_host_buffer(String::new());
+        assert_eq!(len, 0);
+        // SAFETY: zero size.
+        unsafe { ohd_free(p, len) };
+    }
+
+    #[test]
+    fn impossible_sizes_fail_with_null() {
+        assert!(ohd_alloc(usize::MAX).is_null());
+    }
+}

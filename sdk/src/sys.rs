@@ -1,0 +1,81 @@
+//! The raw `ohd` host imports, and nothing else touches them.
+//!
+//! Each import gets one safe function here that takes and returns plain Rust values, so
+//! that the rest of the SDK never sees a raw pointer the host handed over. On targets
+//! other than `wasm32` the same functions talk to the in-process stand-in of
+//! [`crate::testing`], which is what lets plugin logic run in a native `cargo test`.
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    // Signatures as in `otai_plugin_abi::wasm` (every parameter is an `i32` on the wire;
+    // `usize` and pointers are 32 bits on wasm32). `ohd_alloc`/`ohd_free` are not
+    // imported: the SDK exports the allocator the host forwards those to.
+    #[link(wasm_import_module = "ohd")]
+    unsafe extern "C" {
+        fn ohd_log(ptr: *const u8, len: usize, level: u32);
+        fn ohd_http_request(
+            req_ptr: *const u8,
+            req_len: usize,
+            resp_ptr_out: *mut u32,
+            resp_len_out: *mut u32,
+        ) -> u32;
+        fn ohd_add_reply(ptr: *const u8, len: usize) -> u32;
+        fn ohd_set_custom_field(ptr: *const u8, len: usize) -> u32;
+    }
+
+    pub(crate) fn log(level: u32, message: &[u8]) {
+        // SAFETY: the host only reads `len` bytes at `ptr`, which `message` covers.
+        unsafe { ohd_log(message.as_ptr(), message.len(), level) }
+    }
+
+    pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
+        let mut ptr: u32 = 0;
+        let mut len: u32 = 0;
+        // SAFETY: the request slice is readable for its length and both out-pointers
+        // are valid, writable, 4-byte locations for the duration of the call.
+        let status = unsafe { ohd_http_request(request.as_ptr(), request.len(), &mut ptr, &mut len) };
+        let body = if ptr == 0 || len == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: by the ABI the host allocated this buffer with our exported
+            // `ohd_alloc(len)`, i.e. with the layout `crate::allocator::layout(len)`,
+            // which is the layout of a `Vec<u8>` of capacity `len`; we now own it, and
+            // dropping the `Vec` frees it exactly as `ohd_free(ptr, len)` would.
+            unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize) }
+        };
+        (status, body)
+    }
+
+    pub(crate) fn add_reply(payload: &[u8]) -> u32 {
+        // SAFETY: the host only reads `len` bytes at `ptr`.
+        unsafe { ohd_add_reply(payload.as_ptr(), payload.len()) }
+    }
+
+    pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
+        // SAFETY: the host only reads `len` bytes at `ptr`.
+        unsafe { ohd_set_custom_field(payload.as_ptr(), payload.len()) }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use crate::testing::state;
+
+    pub(crate) fn log(level: u32, message: &[u8]) {
+        state::log(level, message);
+    }
+
+    pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
+        state::http_request(request)
+    }
+
+    pub(crate) fn add_reply(payload: &[u8]) -> u32 {
+        state::add_reply(payload)
+    }
+
+    pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
+        state::set_custom_field(payload)
+    }
+}
+
+pub(crate) use imp::{add_reply, http_request, log, set_custom_field};

@@ -1,0 +1,60 @@
+//! Ticket-ops shape: a custom field and an internal note, with their typed errors.
+
+use otai_plugin_sdk::prelude::*;
+
+#[derive(Deserialize)]
+struct Config {
+    #[serde(default = "default_key")]
+    field_key: String,
+}
+
+fn default_key() -> String {
+    "triage".to_owned()
+}
+
+#[derive(Default)]
+struct Triage;
+
+#[plugin]
+impl Plugin for Triage {
+    type Config = Config;
+
+    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+        let ticket = &event.ticket;
+        if ticket.custom_fields.contains_key(&event.config.field_key) {
+            debug!("ticket already triaged");
+            return Ok(());
+        }
+        let queue = match ticket.priority.as_str() {
+            "Critical" | "High" => "urgent",
+            _ => "standard",
+        };
+        ticket::set_custom_field(&ticket.id, &event.config.field_key, queue)?;
+        match ticket::add_reply(&ticket.id, "Triaged automatically.", true) {
+            Ok(()) => Ok(()),
+            Err(TicketError::TooLarge) => {
+                warn!("note too large, skipped");
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use otai_plugin_sdk::serde_json::json;
+    use otai_plugin_sdk::testing;
+
+    use super::*;
+
+    #[test]
+    fn sets_the_field_and_adds_an_internal_note() {
+        let payload = testing::payload(EventKind::TicketCreated, json!({}));
+        let d = testing::deliver::<Triage>(&payload);
+        d.result.unwrap();
+        assert_eq!(d.custom_fields[0].key, "triage");
+        assert_eq!(d.custom_fields[0].value, "standard");
+        assert!(d.replies[0].is_internal);
+    }
+}
