@@ -26,8 +26,10 @@ pub mod cargo;
 pub mod commands;
 pub mod crosscheck;
 pub mod fixture;
+pub mod harness;
 pub mod lint;
 pub mod postprocess;
+pub mod results;
 pub mod term;
 pub mod wasm;
 

@@ -1,1 +1,208 @@
-fn main() {}
+//! Delivery speed: `cargo bench -p otai-plugin-host --bench delivery`.
+//!
+//! Prints figures; asserts nothing. Optional: `OTAI_BENCH_PLUGIN=path/to/plugin.wasm`
+//! (and `OTAI_BENCH_CONFIG='{"…"}'`) also measures that plugin (for example one built
+//! with the SDK) on the 2 KB event, with every HTTP request answered 200 by a mock.
+
+use std::time::{Duration, Instant};
+
+use otai_plugin_host::abi::event::EventPayload;
+use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::{Event, Host, HostBuilder, Outcome};
+use serde_json::{Value, json};
+
+const WARMUP: usize = 2_000;
+const RUNS: usize = 20_000;
+
+const NOOP: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32)))"#;
+
+fn noop_plugin() -> Vec<u8> {
+    let mut wasm = wat::parse_str(NOOP).expect("valid WAT");
+    let manifest = json!({
+        "id": "com.example.noop", "name": "No-op", "version": "1.0.0",
+        "description": "Does nothing.", "events": ["ticket.created"]
+    })
+    .to_string();
+    let mut payload = vec![12u8];
+    payload.extend_from_slice(b"ohd_manifest");
+    payload.extend_from_slice(manifest.as_bytes());
+    wasm.push(0);
+    let mut len = payload.len() as u32;
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            wasm.push(b);
+            break;
+        }
+        wasm.push(b | 0x80);
+    }
+    wasm.extend_from_slice(&payload);
+    wasm
+}
+
+/// The ~2 KB `ticket.created` event of the performance notes (1.5 KB description).
+fn event_2k() -> Event {
+    let description = "The laptop was stolen from the car park on Tuesday evening. ".repeat(25);
+    Event::ticket_created().description(&description[..1500])
+}
+
+struct Stats {
+    median: Duration,
+    p99: Duration,
+    per_sec: f64,
+}
+
+fn stats(mut samples: Vec<Duration>, wall: Duration) -> Stats {
+    samples.sort();
+    let n = samples.len();
+    Stats {
+        median: samples[n / 2],
+        p99: samples[n * 99 / 100],
+        per_sec: n as f64 / wall.as_secs_f64(),
+    }
+}
+
+fn print(label: &str, s: &Stats) {
+    println!(
+        "{label:<58} median {:>7.2} µs   p99 {:>7.2} µs   {:>9.0} /s",
+        s.median.as_secs_f64() * 1e6,
+        s.p99.as_secs_f64() * 1e6,
+        s.per_sec
+    );
+}
+
+fn setup(builder: HostBuilder, wasm: &[u8], config: Value) -> (Host, String) {
+    let host = builder
+        .http(MockHttp::new().on("*", "*").respond(200, "ok"))
+        .build()
+        .expect("host");
+    let plugin = host.load(wasm).expect("plugin loads");
+    host.install(&plugin, config).expect("config is valid");
+    let id = plugin.id().to_owned();
+    (host, id)
+}
+
+fn one_thread(host: &Host, id: &str, event: &Event) -> Stats {
+    for _ in 0..WARMUP {
+        let _ = host.deliver_to(id, event);
+    }
+    let mut samples = Vec::with_capacity(RUNS);
+    let wall = Instant::now();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let report = host.deliver_to(id, event).expect("delivers");
+        samples.push(t.elapsed());
+        debug_assert_eq!(report.outcome, Outcome::Ok);
+    }
+    stats(samples, wall.elapsed())
+}
+
+fn two_threads(host: &Host, id: &str, event: &Event) -> Stats {
+    let wall = Instant::now();
+    let samples: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut samples = Vec::with_capacity(RUNS);
+                    for _ in 0..RUNS {
+                        let t = Instant::now();
+                        let _ = host.deliver_to(id, event);
+                        samples.push(t.elapsed());
+                    }
+                    samples
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("bench thread"))
+            .collect()
+    });
+    stats(samples, wall.elapsed())
+}
+
+fn main() {
+    let wasm = noop_plugin();
+    let small = Event::ticket_created();
+    let big = event_2k();
+    let big_len = big.to_payload(&json!({})).to_string().len();
+    println!(
+        "no-op plugin, fresh Store + instance per delivery, {RUNS} deliveries after {WARMUP} warm-up"
+    );
+
+    let variants: [(&str, HostBuilder); 4] = [
+        (
+            "pooling + keep_resident 2 MiB + pagemap_scan (default)",
+            Host::builder(),
+        ),
+        (
+            "pooling + keep_resident 2 MiB, no pagemap_scan",
+            Host::builder().pagemap_scan(false),
+        ),
+        (
+            "pooling, keep_resident 0, no pagemap_scan",
+            Host::builder().memory_keep_resident(0).pagemap_scan(false),
+        ),
+        (
+            "on-demand allocator (no pooling)",
+            Host::builder().pooling(false),
+        ),
+    ];
+    for (label, builder) in variants {
+        let (host, id) = setup(builder, &wasm, json!({}));
+        print(
+            &format!("{label}, 1 thread"),
+            &one_thread(&host, &id, &small),
+        );
+    }
+    let (host, id) = setup(Host::builder(), &wasm, json!({}));
+    print(
+        "default host, 2 threads (per-delivery latency, total rate)",
+        &two_threads(&host, &id, &small),
+    );
+    print(
+        &format!("default host, 1 thread, {big_len}-byte event"),
+        &one_thread(&host, &id, &big),
+    );
+
+    // The same 2 KB event decoded natively with the ABI types, for scale.
+    let bytes = serde_json::to_vec(&big.to_payload(&json!({"channel": "#support"}))).expect("json");
+    let mut samples = Vec::with_capacity(RUNS);
+    let wall = Instant::now();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let p: EventPayload<Value> = serde_json::from_slice(&bytes).expect("decodes");
+        std::hint::black_box(&p);
+        samples.push(t.elapsed());
+    }
+    print(
+        &format!(
+            "native decode of the {}-byte payload (EventPayload)",
+            bytes.len()
+        ),
+        &stats(samples, wall.elapsed()),
+    );
+
+    if let Ok(path) = std::env::var("OTAI_BENCH_PLUGIN") {
+        let wasm = std::fs::read(&path).expect("OTAI_BENCH_PLUGIN is readable");
+        let config: Value = std::env::var("OTAI_BENCH_CONFIG")
+            .ok()
+            .map(|c| serde_json::from_str(&c).expect("OTAI_BENCH_CONFIG is JSON"))
+            .unwrap_or_else(|| json!({}));
+        let (host, id) = setup(Host::builder(), &wasm, config);
+        let first = host.deliver_to(&id, &big).expect("delivers");
+        println!("{path}: first delivery outcome {:?}", first.outcome);
+        print(
+            "OTAI_BENCH_PLUGIN, 2 KB event, 1 thread",
+            &one_thread(&host, &id, &big),
+        );
+    }
+}

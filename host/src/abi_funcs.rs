@@ -15,9 +15,12 @@
 
 use std::time::Instant;
 
-use otai_plugin_abi::calls::{AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField};
+use otai_plugin_abi::calls::{
+    AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField,
+};
 use otai_plugin_abi::limits::{
-    MAX_CUSTOM_FIELD_KEY, MAX_CUSTOM_FIELD_VALUE, MAX_HTTP_REQUEST, MAX_HTTP_RESPONSE, MAX_LOG_LINE, MAX_REPLY,
+    MAX_CUSTOM_FIELD_KEY, MAX_CUSTOM_FIELD_VALUE, MAX_HTTP_REQUEST, MAX_HTTP_RESPONSE,
+    MAX_LOG_LINE, MAX_REPLY,
 };
 use otai_plugin_abi::status::{self, LogLevel};
 use otai_plugin_abi::wasm::{AllocatorKind, IMPORT_MODULE};
@@ -57,8 +60,8 @@ fn memory(caller: &mut Caller<'_, State>, function: &'static str) -> Result<Memo
 }
 
 fn alloc_fn(caller: &mut Caller<'_, State>) -> Result<TypedFunc<u32, u32>> {
-    if let Some(f) = caller.data().alloc {
-        return Ok(f);
+    if let Some(f) = &caller.data().alloc {
+        return Ok(f.clone());
     }
     let name = caller.data().allocator.alloc().name;
     match caller.get_export(name).and_then(Extern::into_func) {
@@ -68,8 +71,8 @@ fn alloc_fn(caller: &mut Caller<'_, State>) -> Result<TypedFunc<u32, u32>> {
 }
 
 fn free_fn(caller: &mut Caller<'_, State>) -> Result<FreeFn> {
-    if let Some(f) = caller.data().free {
-        return Ok(f);
+    if let Some(f) = &caller.data().free {
+        return Ok(f.clone());
     }
     let kind = caller.data().allocator;
     let name = kind.free().name;
@@ -105,7 +108,12 @@ pub(crate) fn guest_alloc(
 }
 
 /// Frees a block with the guest's deallocator.
-pub(crate) fn guest_free(store: impl AsContextMut<Data = State>, free: FreeFn, ptr: u32, size: u32) -> Result<()> {
+pub(crate) fn guest_free(
+    store: impl AsContextMut<Data = State>,
+    free: &FreeFn,
+    ptr: u32,
+    size: u32,
+) -> Result<()> {
     match free {
         FreeFn::Ohd(f) => f.call(store, (ptr, size)),
         FreeFn::Libc(f) => f.call(store, ptr),
@@ -145,7 +153,10 @@ fn ticket_payload(
     if len as usize > MAX_REPLY {
         return Ok(Err(status::TOO_LARGE));
     }
-    Ok(Ok((memory::read(&*caller, mem, function, ptr, len)?, ticket_id)))
+    Ok(Ok((
+        memory::read(&*caller, mem, function, ptr, len)?,
+        ticket_id,
+    )))
 }
 
 /// `ohd_add_reply(ptr, len) -> status`.
@@ -223,7 +234,7 @@ fn import_free(mut caller: Caller<'_, State>, ptr: u32, size: u32) -> Result<()>
     }
     let f = free_fn(&mut caller)?;
     caller.data_mut().forwarding = true;
-    let result = guest_free(&mut caller, f, ptr, size);
+    let result = guest_free(&mut caller, &f, ptr, size);
     caller.data_mut().forwarding = false;
     result
 }
@@ -237,7 +248,13 @@ struct Answer {
 }
 
 fn host_answer(kind: HostErrorKind, message: String, host: Option<String>) -> Answer {
-    let body = HostErrorBody { ohd_error: HostError { kind, message: message.clone(), host } };
+    let body = HostErrorBody {
+        ohd_error: HostError {
+            kind,
+            message: message.clone(),
+            host,
+        },
+    };
     Answer {
         status: kind.status(),
         body: serde_json::to_vec(&body).unwrap_or_default(),
@@ -247,7 +264,12 @@ fn host_answer(kind: HostErrorKind, message: String, host: Option<String>) -> An
 }
 
 fn placeholder_request() -> HttpRequest {
-    HttpRequest { method: String::new(), url: String::new(), headers: Default::default(), body: None }
+    HttpRequest {
+        method: String::new(),
+        url: String::new(),
+        headers: Default::default(),
+        body: None,
+    }
 }
 
 /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
@@ -276,7 +298,11 @@ fn ohd_http_request(
     } else {
         let bytes = memory::read(&caller, mem, F, req_ptr, req_len)?;
         match serde_json::from_slice::<HttpRequest>(&bytes) {
-            Err(e) => host_answer(HostErrorKind::InvalidRequest, format!("invalid request JSON: {e}"), None),
+            Err(e) => host_answer(
+                HostErrorKind::InvalidRequest,
+                format!("invalid request JSON: {e}"),
+                None,
+            ),
             Ok(parsed) => {
                 request = parsed;
                 match check_request(&request, &caller.data().allowed_hosts) {
@@ -293,10 +319,17 @@ fn ohd_http_request(
                         match result {
                             Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(
                                 HostErrorKind::ResponseTooLarge,
-                                format!("the response body is larger than {MAX_HTTP_RESPONSE} bytes"),
+                                format!(
+                                    "the response body is larger than {MAX_HTTP_RESPONSE} bytes"
+                                ),
                                 None,
                             ),
-                            Ok(resp) => Answer { status: u32::from(resp.status), body: resp.body, error: None, blocked: false },
+                            Ok(resp) => Answer {
+                                status: u32::from(resp.status),
+                                body: resp.body,
+                                error: None,
+                                blocked: false,
+                            },
                             Err(e) => host_answer(e.kind, e.message, None),
                         }
                     }
@@ -331,7 +364,21 @@ fn ohd_http_request(
         memory::write(&mut caller, mem, F, "response buffer", ptr, &answer.body)?;
         (ptr, len)
     };
-    memory::write(&mut caller, mem, F, "resp_ptr_out", resp_ptr_out, &ptr.to_le_bytes())?;
-    memory::write(&mut caller, mem, F, "resp_len_out", resp_len_out, &len.to_le_bytes())?;
+    memory::write(
+        &mut caller,
+        mem,
+        F,
+        "resp_ptr_out",
+        resp_ptr_out,
+        &ptr.to_le_bytes(),
+    )?;
+    memory::write(
+        &mut caller,
+        mem,
+        F,
+        "resp_len_out",
+        resp_len_out,
+        &len.to_le_bytes(),
+    )?;
     Ok(answer.status)
 }

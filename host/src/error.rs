@@ -18,7 +18,9 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The bytes are a WebAssembly component, not a core module.
-    #[error("this is a WebAssembly component; plugins must be core WebAssembly modules (ABI v1 has no component model)")]
+    #[error(
+        "this is a WebAssembly component; plugins must be core WebAssembly modules (ABI v1 has no component model)"
+    )]
     Component,
     /// The bytes are not a valid WebAssembly module.
     #[error("not a valid WebAssembly module: {0}")]
@@ -39,7 +41,9 @@ pub enum LoadError {
     #[error("the `ohd_abi` section is invalid: {0}")]
     InvalidAbiMarker(String),
     /// The `ohd_abi` section names an ABI version this host does not implement.
-    #[error("the module was built for plugin ABI {found} (`ohd_abi` section); this host implements ABI 1")]
+    #[error(
+        "the module was built for plugin ABI {found} (`ohd_abi` section); this host implements ABI 1"
+    )]
     UnsupportedAbi {
         /// The version in the marker.
         found: u32,
@@ -53,7 +57,9 @@ pub enum LoadError {
         name: String,
     },
     /// An `ohd` import that is not a host function of ABI v1.
-    #[error("import `ohd.{name}` is not a host function of ABI v1; the `ohd` module provides {available}")]
+    #[error(
+        "import `ohd.{name}` is not a host function of ABI v1; the `ohd` module provides {available}"
+    )]
     UnknownHostFunction {
         /// The import's name.
         name: String,
@@ -101,7 +107,9 @@ pub enum LoadError {
         expected: String,
     },
     /// An ABI function export that is an imported host function re-exported.
-    #[error("export `{name}` re-exports an imported host function; the plugin must define `{name}` itself")]
+    #[error(
+        "export `{name}` re-exports an imported host function; the plugin must define `{name}` itself"
+    )]
     ReexportedImport {
         /// The export's name.
         name: String,
@@ -158,7 +166,9 @@ pub enum DeliverError {
         plugin_id: String,
     },
     /// The plugin does not subscribe to the event.
-    #[error("plugin `{plugin_id}` does not subscribe to `{event}`; its manifest lists {subscribed}")]
+    #[error(
+        "plugin `{plugin_id}` does not subscribe to `{event}`; its manifest lists {subscribed}"
+    )]
     NotSubscribed {
         /// The plugin.
         plugin_id: String,

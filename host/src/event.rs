@@ -75,7 +75,9 @@ impl Event {
             EventKind::TicketAssigned => json!({
                 "assignee": { "type": "user", "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" }
             }),
-            EventKind::TicketStatusChanged => json!({ "from_status": "New", "to_status": "In Progress" }),
+            EventKind::TicketStatusChanged => {
+                json!({ "from_status": "New", "to_status": "In Progress" })
+            }
             EventKind::TicketReplyAdded => json!({
                 "reply_id": "01JQREPLY1A2", "body": "Thanks Sam, a replacement is on its way.",
                 "is_internal": false, "author": agent()
@@ -84,14 +86,19 @@ impl Event {
                 "reply_id": "01JQNOTE3B4C", "body": "Asset tag 4471 reported stolen; check insurance.",
                 "is_internal": true, "author": agent()
             }),
-            EventKind::TicketResolved => json!({ "resolution_notes": "Replacement laptop delivered." }),
+            EventKind::TicketResolved => {
+                json!({ "resolution_notes": "Replacement laptop delivered." })
+            }
             EventKind::TicketReopened => json!({ "reason": "The replacement does not boot." }),
             EventKind::TicketCreated | EventKind::TicketClosed | EventKind::Other(_) => json!({}),
         };
         let mut payload = base(&kind, data);
         let status = match kind {
-            EventKind::TicketStatusChanged | EventKind::TicketAssigned | EventKind::TicketReplyAdded
-            | EventKind::TicketNoteAdded | EventKind::TicketReopened => Some("In Progress"),
+            EventKind::TicketStatusChanged
+            | EventKind::TicketAssigned
+            | EventKind::TicketReplyAdded
+            | EventKind::TicketNoteAdded
+            | EventKind::TicketReopened => Some("In Progress"),
             EventKind::TicketResolved => Some("Resolved"),
             EventKind::TicketClosed => Some("Closed"),
             _ => None,
@@ -100,7 +107,8 @@ impl Event {
             payload["ticket"]["status"] = json!(status);
         }
         if kind != EventKind::TicketCreated && kind.is_known() {
-            payload["actor"] = json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" });
+            payload["actor"] =
+                json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" });
             payload["occurred_at"] = json!("2026-04-05T15:30:00Z");
         }
         if kind == EventKind::TicketAssigned {
@@ -192,7 +200,11 @@ impl Event {
     }
 
     fn set_ticket(mut self, key: &str, value: Value) -> Event {
-        if let Some(ticket) = self.payload.get_mut("ticket").and_then(Value::as_object_mut) {
+        if let Some(ticket) = self
+            .payload
+            .get_mut("ticket")
+            .and_then(Value::as_object_mut)
+        {
             ticket.insert(key.to_owned(), value);
         }
         self
@@ -201,7 +213,8 @@ impl Event {
     /// Sets `ticket.id` (and the ticket URL to match). Default `01JQXYZ8K2M4N6P8R0T2V4W6Y8`.
     pub fn with_ticket_id(self, id: &str) -> Event {
         let url = format!("https://helpdesk.example.com/tickets/{id}");
-        self.set_ticket("id", json!(id)).set_ticket("url", json!(url))
+        self.set_ticket("id", json!(id))
+            .set_ticket("url", json!(url))
     }
 
     /// Sets `ticket.subject`. Default `New laptop request`.
@@ -233,7 +246,11 @@ impl Event {
     /// Sets a custom field already on the ticket. Default: none. Fields the host's
     /// store holds for this ticket (set by earlier deliveries) take precedence.
     pub fn custom_field(mut self, key: &str, value: &str) -> Event {
-        if let Some(ticket) = self.payload.get_mut("ticket").and_then(Value::as_object_mut) {
+        if let Some(ticket) = self
+            .payload
+            .get_mut("ticket")
+            .and_then(Value::as_object_mut)
+        {
             let fields = ticket.entry("custom_fields").or_insert_with(|| json!({}));
             if let Some(map) = fields.as_object_mut() {
                 map.insert(key.to_owned(), json!(value));
@@ -263,7 +280,9 @@ impl Event {
         if stored.peek().is_some()
             && let Some(ticket) = payload.get_mut("ticket").and_then(Value::as_object_mut)
         {
-            let fields = ticket.entry("custom_fields").or_insert_with(|| Value::Object(Map::new()));
+            let fields = ticket
+                .entry("custom_fields")
+                .or_insert_with(|| Value::Object(Map::new()));
             if !fields.is_object() {
                 *fields = Value::Object(Map::new());
             }
@@ -273,8 +292,33 @@ impl Event {
                 }
             }
         }
-        serde_json::to_vec(&payload).unwrap_or_default()
+        to_vec_in_abi_order(&payload)
     }
+}
+
+/// Serializes a payload with its top-level fields in the order of the ABI
+/// (`event`, `occurred_at`, `ticket`, `actor`, `config`, `data`, then any others), so
+/// that the JSON a plugin sees reads like the documentation.
+fn to_vec_in_abi_order(payload: &Value) -> Vec<u8> {
+    const ORDER: [&str; 6] = ["event", "occurred_at", "ticket", "actor", "config", "data"];
+    let Some(map) = payload.as_object() else {
+        return serde_json::to_vec(payload).unwrap_or_default();
+    };
+    let mut out = Vec::with_capacity(2048);
+    out.push(b'{');
+    let rest = map.iter().filter(|(k, _)| !ORDER.contains(&k.as_str()));
+    let ordered = ORDER.iter().filter_map(|k| map.get_key_value(*k));
+    for (i, (key, value)) in ordered.chain(rest).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing JSON to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, key);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, value);
+    }
+    out.push(b'}');
+    out
 }
 
 fn check(payload: &Value) -> Result<EventKind, EventError> {
@@ -283,7 +327,9 @@ fn check(payload: &Value) -> Result<EventKind, EventError> {
         map.insert("config".into(), json!({}));
     }
     let typed: EventPayload<Value> =
-        serde_json::from_value(with_config).map_err(|e| EventError { message: e.to_string() })?;
+        serde_json::from_value(with_config).map_err(|e| EventError {
+            message: e.to_string(),
+        })?;
     Ok(typed.event)
 }
 
@@ -333,16 +379,23 @@ mod tests {
 
     #[test]
     fn a_patch_that_breaks_the_payload_is_an_error() {
-        let err = Event::ticket_status_changed().merge_json(json!({"data": {"from_status": null}})).unwrap_err();
+        let err = Event::ticket_status_changed()
+            .merge_json(json!({"data": {"from_status": null}}))
+            .unwrap_err();
         assert!(err.to_string().contains("data.from_status"), "{err}");
     }
 
     #[test]
     fn stored_fields_override_the_fixture() {
-        let event = Event::ticket_created().custom_field("a", "1").custom_field("b", "2");
+        let event = Event::ticket_created()
+            .custom_field("a", "1")
+            .custom_field("b", "2");
         let stored = [("b".to_string(), "3".to_string())];
         let bytes = event.payload_bytes(&json!({}), stored.iter().map(|(k, v)| (k, v)));
         let payload: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(payload["ticket"]["custom_fields"], json!({"a": "1", "b": "3"}));
+        assert_eq!(
+            payload["ticket"]["custom_fields"],
+            json!({"a": "1", "b": "3"})
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use otai_plugin_abi::limits::{DEFAULT_FAILURE_THRESHOLD, DEFAULT_FAILURE_WINDOW, DEFAULT_MIN_DELIVERIES};
+use otai_plugin_abi::limits::{
+    DEFAULT_FAILURE_THRESHOLD, DEFAULT_FAILURE_WINDOW, DEFAULT_MIN_DELIVERIES,
+};
 use serde::Serialize;
 
 /// A source of the current time, so that health windows can be tested without
@@ -50,7 +52,9 @@ impl Default for ManualClock {
 impl ManualClock {
     /// A clock stopped at the current instant.
     pub fn new() -> Self {
-        ManualClock { now: Arc::new(Mutex::new(Instant::now())) }
+        ManualClock {
+            now: Arc::new(Mutex::new(Instant::now())),
+        }
     }
 
     /// Moves the clock forward by `by`.
@@ -109,7 +113,11 @@ pub struct HealthStatus {
 impl HealthStatus {
     /// failures / deliveries, 0.0 when there were none.
     pub fn failure_rate(&self) -> f64 {
-        if self.deliveries == 0 { 0.0 } else { f64::from(self.failures) / f64::from(self.deliveries) }
+        if self.deliveries == 0 {
+            0.0
+        } else {
+            f64::from(self.failures) / f64::from(self.deliveries)
+        }
     }
 }
 
@@ -140,14 +148,21 @@ impl Health {
     }
 
     /// Records a delivery; returns the status when this one disabled the plugin.
-    pub(crate) fn record(&mut self, now: Instant, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+    pub(crate) fn record(
+        &mut self,
+        now: Instant,
+        failed: bool,
+        policy: &HealthPolicy,
+    ) -> Option<HealthStatus> {
         self.expire(now, policy);
         self.window.push_back((now, failed));
         if self.disabled || !policy.auto_disable {
             return None;
         }
         let status = self.status_at(now, policy);
-        if status.deliveries >= policy.min_deliveries && status.failure_rate() > policy.failure_threshold {
+        if status.deliveries >= policy.min_deliveries
+            && status.failure_rate() > policy.failure_threshold
+        {
             self.disabled = true;
             self.auto_disabled = true;
             return Some(self.status_at(now, policy));
@@ -158,8 +173,14 @@ impl Health {
     pub(crate) fn status_at(&mut self, now: Instant, policy: &HealthPolicy) -> HealthStatus {
         self.expire(now, policy);
         let deliveries = u32::try_from(self.window.len()).unwrap_or(u32::MAX);
-        let failures = u32::try_from(self.window.iter().filter(|(_, f)| *f).count()).unwrap_or(u32::MAX);
-        HealthStatus { enabled: !self.disabled, auto_disabled: self.auto_disabled, deliveries, failures }
+        let failures =
+            u32::try_from(self.window.iter().filter(|(_, f)| *f).count()).unwrap_or(u32::MAX);
+        HealthStatus {
+            enabled: !self.disabled,
+            auto_disabled: self.auto_disabled,
+            deliveries,
+            failures,
+        }
     }
 
     /// Enables the plugin and starts a fresh window.

@@ -36,6 +36,9 @@ impl Drop for Ticker {
     }
 }
 
+/// A compiled plugin and the bytes it came from (compared on a hash hit).
+type CacheEntry = (Arc<[u8]>, Plugin);
+
 /// An installed plugin: its module and its validated config.
 struct Installed {
     plugin: Plugin,
@@ -98,7 +101,7 @@ pub struct Host {
     policy: HealthPolicy,
     clock: Arc<dyn Clock>,
     on_disabled: Option<OnDisabled>,
-    cache: Mutex<HashMap<u64, Vec<(Arc<[u8]>, Plugin)>>>,
+    cache: Mutex<HashMap<u64, Vec<CacheEntry>>>,
     installed: RwLock<BTreeMap<String, Arc<Installed>>>,
     health: Mutex<HashMap<String, Health>>,
     fields: Mutex<HashMap<String, BTreeMap<String, String>>>,
@@ -173,7 +176,12 @@ impl Host {
             return Ok(hit);
         }
         // Compiled outside the lock: compiling takes tens of milliseconds.
-        let plugin = load::load(&self.settings.engine, &self.linker, bytes, self.settings.memory_limit)?;
+        let plugin = load::load(
+            &self.settings.engine,
+            &self.linker,
+            bytes,
+            self.settings.memory_limit,
+        )?;
         let mut cache = lock(&self.cache);
         let entries = cache.entry(key).or_default();
         if let Some((_, existing)) = entries.iter().find(|(b, _)| **b == *bytes) {
@@ -189,7 +197,10 @@ impl Host {
     /// [`LoadError::Io`] when the file cannot be read, else as [`Host::load`].
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Plugin, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         self.load(&bytes)
     }
 
@@ -208,11 +219,16 @@ impl Host {
     pub fn install(&self, plugin: &Plugin, config: Value) -> Result<(), InstallError> {
         let manifest = plugin.manifest();
         if !Engine::same(plugin.inner.pre.module().engine(), &self.settings.engine) {
-            return Err(InstallError::ForeignPlugin { plugin_id: manifest.id.clone() });
+            return Err(InstallError::ForeignPlugin {
+                plugin_id: manifest.id.clone(),
+            });
         }
-        let validated = manifest
-            .validate_config(&config)
-            .map_err(|diagnostics| InstallError::InvalidConfig { plugin_id: manifest.id.clone(), diagnostics })?;
+        let validated = manifest.validate_config(&config).map_err(|diagnostics| {
+            InstallError::InvalidConfig {
+                plugin_id: manifest.id.clone(),
+                diagnostics,
+            }
+        })?;
         let mut secrets = Vec::new();
         for (_, value) in validated.iter() {
             if let ConfigValue::Secret(s) = value {
@@ -227,11 +243,18 @@ impl Host {
                 secrets.push(s.clone());
             }
         }
-        let mut forms: Vec<String> =
-            secrets.iter().filter(|s| !s.is_empty()).flat_map(|s| secret_forms(s)).collect();
+        let mut forms: Vec<String> = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| secret_forms(s))
+            .collect();
         forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
         forms.dedup();
-        let allowed: Vec<String> = manifest.allowed_hosts().iter().map(|h| normalize_allowed_host(h)).collect();
+        let allowed: Vec<String> = manifest
+            .allowed_hosts()
+            .iter()
+            .map(|h| normalize_allowed_host(h))
+            .collect();
         let installed = Installed {
             plugin: plugin.clone(),
             config: validated.to_payload_json(),
@@ -249,12 +272,18 @@ impl Host {
     /// Removes a plugin; returns whether it was installed.
     pub fn uninstall(&self, plugin_id: &str) -> bool {
         lock(&self.health).remove(plugin_id);
-        self.installed.write().map(|mut m| m.remove(plugin_id).is_some()).unwrap_or(false)
+        self.installed
+            .write()
+            .map(|mut m| m.remove(plugin_id).is_some())
+            .unwrap_or(false)
     }
 
     /// The ids of installed plugins, sorted.
     pub fn installed(&self) -> Vec<String> {
-        self.installed.read().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        self.installed
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn get(&self, plugin_id: &str) -> Result<Arc<Installed>, DeliverError> {
@@ -262,11 +291,15 @@ impl Host {
             .read()
             .ok()
             .and_then(|m| m.get(plugin_id).cloned())
-            .ok_or_else(|| DeliverError::NotInstalled { plugin_id: plugin_id.to_owned() })
+            .ok_or_else(|| DeliverError::NotInstalled {
+                plugin_id: plugin_id.to_owned(),
+            })
     }
 
     fn is_enabled(&self, plugin_id: &str) -> bool {
-        lock(&self.health).get(plugin_id).is_none_or(Health::is_enabled)
+        lock(&self.health)
+            .get(plugin_id)
+            .is_none_or(Health::is_enabled)
     }
 
     /// Delivers `event` to every installed, enabled plugin that subscribes to it, one
@@ -279,7 +312,9 @@ impl Host {
             .unwrap_or_default();
         targets
             .into_iter()
-            .filter(|i| i.plugin.manifest().subscribes_to(event.kind()) && self.is_enabled(i.plugin.id()))
+            .filter(|i| {
+                i.plugin.manifest().subscribes_to(event.kind()) && self.is_enabled(i.plugin.id())
+            })
             .map(|i| self.run_delivery(&i, event))
             .collect()
     }
@@ -289,18 +324,29 @@ impl Host {
     /// # Errors
     /// [`DeliverError`] when the plugin is not installed, does not subscribe to the
     /// event, or is disabled. A plugin that fails is not an error: see the report.
-    pub fn deliver_to(&self, plugin_id: &str, event: &Event) -> Result<DeliveryReport, DeliverError> {
+    pub fn deliver_to(
+        &self,
+        plugin_id: &str,
+        event: &Event,
+    ) -> Result<DeliveryReport, DeliverError> {
         let installed = self.get(plugin_id)?;
         let manifest = installed.plugin.manifest();
         if !manifest.subscribes_to(event.kind()) {
             return Err(DeliverError::NotSubscribed {
                 plugin_id: plugin_id.to_owned(),
                 event: event.kind().to_string(),
-                subscribed: manifest.events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "),
+                subscribed: manifest
+                    .events
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         if !self.is_enabled(plugin_id) {
-            return Err(DeliverError::Disabled { plugin_id: plugin_id.to_owned() });
+            return Err(DeliverError::Disabled {
+                plugin_id: plugin_id.to_owned(),
+            });
         }
         Ok(self.run_delivery(&installed, event))
     }
@@ -316,20 +362,33 @@ impl Host {
             &self.settings,
             &installed.plugin.inner,
             installed.allowed_hosts.clone(),
-            Mode::Event { ticket_id: ticket_id.clone() },
+            Mode::Event {
+                ticket_id: ticket_id.clone(),
+            },
             &payload,
         );
         if !finished.custom_fields.is_empty() {
             let mut fields = lock(&self.fields);
             for set in &finished.custom_fields {
-                fields.entry(set.ticket_id.clone()).or_default().insert(set.key.clone(), set.value.clone());
+                fields
+                    .entry(set.ticket_id.clone())
+                    .or_default()
+                    .insert(set.key.clone(), set.value.clone());
             }
         }
         let plugin_id = installed.plugin.id().to_owned();
         if !matches!(finished.outcome, crate::Outcome::Rejected { .. }) {
             self.record_health(&plugin_id, finished.outcome.is_failure());
         }
-        let Finished { outcome, logs, http, replies, custom_fields, timings, .. } = finished;
+        let Finished {
+            outcome,
+            logs,
+            http,
+            replies,
+            custom_fields,
+            timings,
+            ..
+        } = finished;
         let mut report = DeliveryReport {
             plugin_id,
             event: event.kind().to_string(),
@@ -346,7 +405,10 @@ impl Host {
 
     fn record_health(&self, plugin_id: &str, failed: bool) {
         let now = self.clock.now();
-        let disabled = lock(&self.health).entry(plugin_id.to_owned()).or_default().record(now, failed, &self.policy);
+        let disabled = lock(&self.health)
+            .entry(plugin_id.to_owned())
+            .or_default()
+            .record(now, failed, &self.policy);
         if let (Some(status), Some(callback)) = (disabled, &self.on_disabled) {
             callback(plugin_id, &status);
         }
@@ -359,13 +421,23 @@ impl Host {
     ///
     /// # Errors
     /// [`DeliverError`] when the plugin is not installed, is disabled, or has no panel.
-    pub fn render_panel(&self, plugin_id: &str, ticket_id: &str) -> Result<PanelReport, DeliverError> {
+    pub fn render_panel(
+        &self,
+        plugin_id: &str,
+        ticket_id: &str,
+    ) -> Result<PanelReport, DeliverError> {
         let installed = self.get(plugin_id)?;
-        if installed.plugin.manifest().ui_panel.is_none() || !installed.plugin.inner.has_render_panel {
-            return Err(DeliverError::NoPanel { plugin_id: plugin_id.to_owned() });
+        if installed.plugin.manifest().ui_panel.is_none()
+            || !installed.plugin.inner.has_render_panel
+        {
+            return Err(DeliverError::NoPanel {
+                plugin_id: plugin_id.to_owned(),
+            });
         }
         if !self.is_enabled(plugin_id) {
-            return Err(DeliverError::Disabled { plugin_id: plugin_id.to_owned() });
+            return Err(DeliverError::Disabled {
+                plugin_id: plugin_id.to_owned(),
+            });
         }
         let finished = run::run(
             &self.settings,
@@ -395,7 +467,9 @@ impl Host {
     /// A plugin's health, or `None` when it is not installed.
     pub fn health(&self, plugin_id: &str) -> Option<HealthStatus> {
         let now = self.clock.now();
-        lock(&self.health).get_mut(plugin_id).map(|h| h.status_at(now, &self.policy))
+        lock(&self.health)
+            .get_mut(plugin_id)
+            .map(|h| h.status_at(now, &self.policy))
     }
 
     /// Enables a plugin and resets its health window.
@@ -404,7 +478,10 @@ impl Host {
     /// [`DeliverError::NotInstalled`].
     pub fn enable(&self, plugin_id: &str) -> Result<(), DeliverError> {
         self.get(plugin_id)?;
-        lock(&self.health).entry(plugin_id.to_owned()).or_default().enable();
+        lock(&self.health)
+            .entry(plugin_id.to_owned())
+            .or_default()
+            .enable();
         Ok(())
     }
 
@@ -414,13 +491,19 @@ impl Host {
     /// [`DeliverError::NotInstalled`].
     pub fn disable(&self, plugin_id: &str) -> Result<(), DeliverError> {
         self.get(plugin_id)?;
-        lock(&self.health).entry(plugin_id.to_owned()).or_default().disable();
+        lock(&self.health)
+            .entry(plugin_id.to_owned())
+            .or_default()
+            .disable();
         Ok(())
     }
 
     /// The custom fields the host holds for a ticket (set by plugins).
     pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
-        lock(&self.fields).get(ticket_id).cloned().unwrap_or_default()
+        lock(&self.fields)
+            .get(ticket_id)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -437,7 +520,9 @@ fn check_panel_url(bytes: &[u8], allowed_hosts: &[String]) -> (Option<String>, O
         UrlCheck::Invalid(reason) => (None, Some(reason)),
         UrlCheck::HostNotAllowed { host } => (
             None,
-            Some(format!("the URL's host `{host}` is not in the plugin's `permissions.http.allowed_hosts`")),
+            Some(format!(
+                "the URL's host `{host}` is not in the plugin's `permissions.http.allowed_hosts`"
+            )),
         ),
     }
 }

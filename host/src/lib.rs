@@ -33,7 +33,7 @@
 //!     (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
 //!   (func (export "ohd_free") (param i32 i32))
 //!   (func (export "on_event") (param i32 i32)
-//!     (drop (call $http (i32.const 0) (i32.const 68) (i32.const 2048) (i32.const 2052))))
+//!     (drop (call $http (i32.const 0) (i32.const 63) (i32.const 2048) (i32.const 2052))))
 //!   (data (i32.const 0) "{\"method\":\"POST\",\"url\":\"https://hooks.slack.com/x\",\"body\":\"hi\"}")
 //!   (@custom "ohd_manifest" "{\"id\":\"com.example.hook\",\"name\":\"Hook\",\"version\":\"1.0.0\",\"description\":\"Posts.\",\"events\":[\"ticket.created\"],\"permissions\":{\"http\":{\"allowed_hosts\":[\"hooks.slack.com\"]}}}")
 //! )"#)?;
@@ -73,6 +73,6 @@ pub use health::{Clock, HealthPolicy, HealthStatus, ManualClock, OnDisabled, Sys
 pub use host::Host;
 pub use load::Plugin;
 pub use report::{
-    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport, REDACTED, Reply,
-    Timings,
+    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport,
+    REDACTED, Reply, Timings,
 };

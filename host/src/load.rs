@@ -6,8 +6,8 @@ use std::sync::Arc;
 use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::marker::AbiMarker;
 use otai_plugin_abi::wasm::{
-    self, ABI_MARKER_SECTION, AllocatorKind, EXPORT_MEMORY, FuncType, IMPORT_MODULE, MANIFEST_SECTION,
-    SDK_RENDER_PANEL_INDIRECT, ValType,
+    self, ABI_MARKER_SECTION, AllocatorKind, EXPORT_MEMORY, FuncType, IMPORT_MODULE,
+    MANIFEST_SECTION, SDK_RENDER_PANEL_INDIRECT, ValType,
 };
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 use wasmtime::{Engine, ExternType, InstancePre, Linker, Module};
@@ -84,6 +84,7 @@ struct Sections<'a> {
     imports: Vec<(&'a str, &'a str, TypeRef)>,
     imported_funcs: u32,
     exports: Vec<(&'a str, ExternalKind, u32)>,
+    memories: Vec<wasmparser::MemoryType>,
 }
 
 fn scan(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
@@ -108,6 +109,11 @@ fn scan(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
                         s.imported_funcs += 1;
                     }
                     s.imports.push((import.module, import.name, import.ty));
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    s.memories.push(memory.map_err(invalid)?);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -181,10 +187,15 @@ fn marker(sections: &Sections<'_>) -> Result<Option<AbiMarker>, LoadError> {
     let bytes = match sections.markers.as_slice() {
         [] => return Ok(None),
         [one] => *one,
-        _ => return Err(LoadError::InvalidAbiMarker("there are two `ohd_abi` sections".into())),
+        _ => {
+            return Err(LoadError::InvalidAbiMarker(
+                "there are two `ohd_abi` sections".into(),
+            ));
+        }
     };
-    let marker: AbiMarker = serde_json::from_slice(bytes)
-        .map_err(|e| LoadError::InvalidAbiMarker(format!("expected `{{\"abi\":1,\"sdk\":\"…\"}}`: {e}")))?;
+    let marker: AbiMarker = serde_json::from_slice(bytes).map_err(|e| {
+        LoadError::InvalidAbiMarker(format!("expected `{{\"abi\":1,\"sdk\":\"…\"}}`: {e}"))
+    })?;
     if marker.abi != otai_plugin_abi::ABI_VERSION {
         return Err(LoadError::UnsupportedAbi { found: marker.abi });
     }
@@ -194,7 +205,10 @@ fn marker(sections: &Sections<'_>) -> Result<Option<AbiMarker>, LoadError> {
 fn check_import_names(sections: &Sections<'_>) -> Result<(), LoadError> {
     for (module, name, ty) in &sections.imports {
         if *module != IMPORT_MODULE {
-            return Err(LoadError::ForeignImport { module: (*module).into(), name: (*name).into() });
+            return Err(LoadError::ForeignImport {
+                module: (*module).into(),
+                name: (*name).into(),
+            });
         }
         let (kind, hint) = match ty {
             TypeRef::Func(_) | TypeRef::FuncExact(_) => {
@@ -204,7 +218,10 @@ fn check_import_names(sections: &Sections<'_>) -> Result<(), LoadError> {
                         .map(|f| format!("`{}`", f.name))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    return Err(LoadError::UnknownHostFunction { name: (*name).into(), available });
+                    return Err(LoadError::UnknownHostFunction {
+                        name: (*name).into(),
+                        available,
+                    });
                 }
                 continue;
             }
@@ -213,12 +230,22 @@ fn check_import_names(sections: &Sections<'_>) -> Result<(), LoadError> {
             TypeRef::Global(_) => ("global", "the host provides no globals"),
             TypeRef::Tag(_) => ("tag", "the host provides no exception tags"),
         };
-        return Err(LoadError::ImportKind { kind, module: (*module).into(), name: (*name).into(), hint });
+        return Err(LoadError::ImportKind {
+            kind,
+            module: (*module).into(),
+            name: (*name).into(),
+            hint,
+        });
     }
     // An ABI export that is an imported function would make the host call itself.
     for (name, kind, index) in &sections.exports {
-        if *kind == ExternalKind::Func && *index < sections.imported_funcs && wasm::plugin_export(name).is_some() {
-            return Err(LoadError::ReexportedImport { name: (*name).into() });
+        if *kind == ExternalKind::Func
+            && *index < sections.imported_funcs
+            && wasm::plugin_export(name).is_some()
+        {
+            return Err(LoadError::ReexportedImport {
+                name: (*name).into(),
+            });
         }
     }
     Ok(())
@@ -235,6 +262,15 @@ pub(crate) fn load(
     let (manifest, mut warnings) = manifest(&sections)?;
     let marker = marker(&sections)?;
     check_import_names(&sections)?;
+    for memory in &sections.memories {
+        let page = 1u64 << memory.page_size_log2.unwrap_or(16);
+        let min = memory.initial.saturating_mul(page);
+        if min > memory_limit {
+            return Err(LoadError::Memory(format!(
+                "its initial size is {min} bytes, over the host's memory limit of {memory_limit} bytes"
+            )));
+        }
+    }
 
     let module = Module::from_binary(engine, bytes).map_err(|e| {
         // wasmtime validates while compiling; an invalid module is the author's error.
@@ -242,7 +278,9 @@ pub(crate) fn load(
     })?;
 
     for import in module.imports() {
-        let Some(expected) = wasm::host_function(import.name()) else { continue };
+        let Some(expected) = wasm::host_function(import.name()) else {
+            continue;
+        };
         if let ExternType::Func(ft) = import.ty()
             && let Some(found) = mismatch(&ft, &expected.ty)
         {
@@ -262,16 +300,15 @@ pub(crate) fn load(
         let ty = export.ty();
         if name == EXPORT_MEMORY {
             let ExternType::Memory(mt) = &ty else {
-                return Err(LoadError::Memory(format!("`memory` is a {}, not a memory", kind_name(&ty))));
+                return Err(LoadError::Memory(format!(
+                    "`memory` is a {}, not a memory",
+                    kind_name(&ty)
+                )));
             };
             if mt.is_64() || mt.is_shared() {
-                return Err(LoadError::Memory("it must be a 32-bit, unshared memory".into()));
-            }
-            let min = mt.minimum().saturating_mul(mt.page_size());
-            if min > memory_limit {
-                return Err(LoadError::Memory(format!(
-                    "its initial size is {min} bytes, over the host's memory limit of {memory_limit} bytes"
-                )));
+                return Err(LoadError::Memory(
+                    "it must be a 32-bit, unshared memory".into(),
+                ));
             }
             memory_found = true;
             continue;
@@ -279,7 +316,9 @@ pub(crate) fn load(
         if name == SDK_RENDER_PANEL_INDIRECT {
             indirect = true;
         }
-        let Some(abi) = wasm::plugin_export(name) else { continue };
+        let Some(abi) = wasm::plugin_export(name) else {
+            continue;
+        };
         let ExternType::Func(ft) = &ty else {
             return Err(LoadError::ExportSignature {
                 name: name.into(),
@@ -288,7 +327,11 @@ pub(crate) fn load(
             });
         };
         if let Some(found) = mismatch(ft, &abi.ty) {
-            return Err(LoadError::ExportSignature { name: name.into(), found, expected: abi.ty.to_string() });
+            return Err(LoadError::ExportSignature {
+                name: name.into(),
+                found,
+                expected: abi.ty.to_string(),
+            });
         }
         funcs.insert(abi.name);
     }
@@ -319,7 +362,10 @@ pub(crate) fn load(
         let found = if halves.is_empty() {
             String::new()
         } else {
-            format!(" (found only {}, without its other half)", halves.join(", "))
+            format!(
+                " (found only {}, without its other half)",
+                halves.join(", ")
+            )
         };
         return Err(LoadError::NoAllocator { found });
     };
@@ -339,7 +385,9 @@ pub(crate) fn load(
         );
     }
 
-    let pre = linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let pre = linker
+        .instantiate_pre(&module)
+        .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             manifest,

@@ -19,7 +19,9 @@ pub(crate) fn range(
 ) -> Result<std::ops::Range<usize>, GuestTrap> {
     let end = u64::from(ptr) + u64::from(len);
     if end > memory_len as u64 {
-        return Err(GuestTrap::out_of_bounds(function, what, ptr, len, memory_len));
+        return Err(GuestTrap::out_of_bounds(
+            function, what, ptr, len, memory_len,
+        ));
     }
     // Both fit in usize: they are at most `memory_len`.
     Ok(ptr as usize..end as usize)
@@ -51,7 +53,10 @@ pub(crate) fn read_prefix(
     let data = memory.data(&store);
     let r = range(function, "buffer", ptr, len, data.len())?;
     let end = r.start + r.len().min(max);
-    Ok(data.get(r.start..end).map(<[u8]>::to_vec).unwrap_or_default())
+    Ok(data
+        .get(r.start..end)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default())
 }
 
 /// Writes `bytes` at `ptr`, after checking bounds.

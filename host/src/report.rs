@@ -189,6 +189,10 @@ pub(crate) fn secret_forms(value: &str) -> Vec<String> {
         if escaped != value {
             forms.push(escaped.to_owned());
         }
+        // Some JSON encoders (PHP's, for one) also escape `/`.
+        if escaped.contains('/') {
+            forms.push(escaped.replace('/', "\\/"));
+        }
     }
     let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
     if encoded != value {
@@ -228,7 +232,11 @@ pub(crate) fn redact_outcome(outcome: &mut Outcome, secrets: &[String]) {
     }
 }
 
-pub(crate) fn redact_logs_and_http(logs: &mut [LogLine], http: &mut [HttpExchange], secrets: &[String]) {
+pub(crate) fn redact_logs_and_http(
+    logs: &mut [LogLine],
+    http: &mut [HttpExchange],
+    secrets: &[String],
+) {
     for line in logs {
         redact(&mut line.message, secrets);
     }

@@ -112,22 +112,31 @@ pub(crate) fn run(
     }
 }
 
-fn instantiate(store: &mut Store<State>, plugin: &PluginInner) -> wasmtime::Result<(Instance, FreeFn)> {
+fn instantiate(
+    store: &mut Store<State>,
+    plugin: &PluginInner,
+) -> wasmtime::Result<(Instance, FreeFn)> {
     let instance = plugin.pre.instantiate(&mut *store)?;
     let memory = instance
         .get_memory(&mut *store, wasm::EXPORT_MEMORY)
         .ok_or_else(|| GuestTrap::new("the plugin exports no `memory`"))?;
     let alloc = instance.get_typed_func::<u32, u32>(&mut *store, plugin.allocator.alloc().name)?;
     let free = match plugin.allocator {
-        AllocatorKind::Ohd => FreeFn::Ohd(instance.get_typed_func(&mut *store, wasm::EXPORT_OHD_FREE)?),
-        AllocatorKind::Libc => FreeFn::Libc(instance.get_typed_func(&mut *store, wasm::EXPORT_LIBC_FREE)?),
+        AllocatorKind::Ohd => {
+            FreeFn::Ohd(instance.get_typed_func(&mut *store, wasm::EXPORT_OHD_FREE)?)
+        }
+        AllocatorKind::Libc => {
+            FreeFn::Libc(instance.get_typed_func(&mut *store, wasm::EXPORT_LIBC_FREE)?)
+        }
     };
     let data = store.data_mut();
     data.memory = Some(memory);
     data.alloc = Some(alloc);
-    data.free = Some(free);
+    data.free = Some(free.clone());
     if plugin.has_initialize {
-        instance.get_typed_func::<(), ()>(&mut *store, wasm::EXPORT_INITIALIZE)?.call(&mut *store, ())?;
+        instance
+            .get_typed_func::<(), ()>(&mut *store, wasm::EXPORT_INITIALIZE)?
+            .call(&mut *store, ())?;
     }
     Ok((instance, free))
 }
@@ -140,31 +149,38 @@ fn call(
     input: &[u8],
     panel: bool,
 ) -> wasmtime::Result<Option<Vec<u8>>> {
-    let (memory, alloc) = match (store.data().memory, store.data().alloc) {
+    let (memory, alloc) = match (store.data().memory, store.data().alloc.clone()) {
         (Some(m), Some(a)) => (m, a),
         _ => return Err(GuestTrap::new("the instance is not set up").into()),
     };
-    let function = if panel { wasm::EXPORT_RENDER_PANEL } else { wasm::EXPORT_ON_EVENT };
-    let len = u32::try_from(input.len()).map_err(|_| GuestTrap::new("the input is larger than 4 GiB"))?;
+    let function = if panel {
+        wasm::EXPORT_RENDER_PANEL
+    } else {
+        wasm::EXPORT_ON_EVENT
+    };
+    let len =
+        u32::try_from(input.len()).map_err(|_| GuestTrap::new("the input is larger than 4 GiB"))?;
     let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
     memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
     if !panel {
-        let on_event = instance.get_typed_func::<(u32, u32), ()>(&mut *store, wasm::EXPORT_ON_EVENT)?;
+        let on_event =
+            instance.get_typed_func::<(u32, u32), ()>(&mut *store, wasm::EXPORT_ON_EVENT)?;
         on_event.call(&mut *store, (ptr, len))?;
-        guest_free(&mut *store, free, ptr, len)?;
+        guest_free(&mut *store, &free, ptr, len)?;
         return Ok(None);
     }
     if !plugin.has_render_panel {
         return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
     }
-    let render = instance.get_typed_func::<(u32, u32), (u32, u32)>(&mut *store, wasm::EXPORT_RENDER_PANEL)?;
+    let render = instance
+        .get_typed_func::<(u32, u32), (u32, u32)>(&mut *store, wasm::EXPORT_RENDER_PANEL)?;
     let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
-    guest_free(&mut *store, free, ptr, len)?;
+    guest_free(&mut *store, &free, ptr, len)?;
     let max = otai_plugin_abi::limits::MAX_PANEL_URL;
     // One byte past the limit tells "too long" apart without copying a huge buffer.
     let url = memory::read_prefix(&*store, memory, "render_panel", url_ptr, url_len, max + 1)
         .map_err(|e| GuestTrap::new(e.message.replace("buffer", "returned URL")))?;
-    guest_free(&mut *store, free, url_ptr, url_len)?;
+    guest_free(&mut *store, &free, url_ptr, url_len)?;
     Ok(Some(url))
 }
 
@@ -176,27 +192,44 @@ fn classify(error: &wasmtime::Error) -> Outcome {
                 message: "the plugin ran out of fuel (the host's instruction budget)".into(),
                 panic: None,
             },
-            _ => Outcome::Trapped { message: format!("{error:#}"), panic: None },
+            _ => Outcome::Trapped {
+                message: format!("{error:#}"),
+                panic: None,
+            },
         };
     }
     if let Some(trap) = error.downcast_ref::<GuestTrap>() {
         return if trap.deadline {
             Outcome::TimedOut
         } else {
-            Outcome::Trapped { message: trap.message.clone(), panic: None }
+            Outcome::Trapped {
+                message: trap.message.clone(),
+                panic: None,
+            }
         };
     }
-    if error.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
-        return Outcome::Rejected { reason: format!("the host has no free instance slot: {error}") };
+    if error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        return Outcome::Rejected {
+            reason: format!("the host has no free instance slot: {error}"),
+        };
     }
-    Outcome::Trapped { message: format!("{error:#}"), panic: None }
+    Outcome::Trapped {
+        message: format!("{error:#}"),
+        panic: None,
+    }
 }
 
 /// Adds the panic message a Rust plugin logs (at error level, just before its
 /// `unreachable` trap) to a trapped outcome.
 fn attach_panic(outcome: Outcome, logs: &mut [LogLine]) -> Outcome {
     match outcome {
-        Outcome::Trapped { message, panic: None } => {
+        Outcome::Trapped {
+            message,
+            panic: None,
+        } => {
             let panic = logs
                 .last()
                 .filter(|l| l.level == LogLevel::Error && l.message.contains("panicked at"))

@@ -23,11 +23,17 @@ pub(crate) struct GuestTrap {
 
 impl GuestTrap {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        GuestTrap { message: message.into(), deadline: false }
+        GuestTrap {
+            message: message.into(),
+            deadline: false,
+        }
     }
 
     pub(crate) fn deadline(function: &str) -> Self {
-        GuestTrap { message: format!("{function}: the delivery's deadline ran out"), deadline: true }
+        GuestTrap {
+            message: format!("{function}: the delivery's deadline ran out"),
+            deadline: true,
+        }
     }
 
     pub(crate) fn out_of_bounds(
@@ -52,7 +58,7 @@ pub(crate) enum Mode {
 }
 
 /// The guest's deallocator, in either calling convention.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum FreeFn {
     Ohd(TypedFunc<(u32, u32), ()>),
     Libc(TypedFunc<u32, ()>),
@@ -166,6 +172,11 @@ mod tests {
         assert_eq!(lines.len(), MAX_LOG_BYTES_PER_DELIVERY / MAX_LOG_LINE + 1);
         let last = lines.last().unwrap();
         assert_eq!(last.level, LogLevel::Warn);
-        assert!(last.message.contains("dropped 10 log line(s) (163840 bytes)"), "{}", last.message);
+        assert!(
+            last.message
+                .contains("dropped 10 log line(s) (163840 bytes)"),
+            "{}",
+            last.message
+        );
     }
 }

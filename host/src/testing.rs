@@ -57,8 +57,16 @@ use crate::report::{DeliveryReport, Outcome, PanelReport};
 struct Switch(Arc<RwLock<Arc<dyn HttpTransport>>>);
 
 impl HttpTransport for Switch {
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
-        let current = self.0.read().unwrap_or_else(PoisonError::into_inner).clone();
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let current = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         current.send(request, timeout)
     }
 }
@@ -73,7 +81,9 @@ pub struct TestHost {
 
 impl std::fmt::Debug for TestHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestHost").field("plugin", &self.plugin).finish_non_exhaustive()
+        f.debug_struct("TestHost")
+            .field("plugin", &self.plugin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,7 +105,10 @@ impl TestHost {
     /// [`LoadError`] as [`Host::load_file`].
     pub fn load_file(path: impl AsRef<Path>) -> Result<TestHost, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         TestHost::load(&bytes)
     }
 
@@ -116,7 +129,12 @@ impl TestHost {
             Err(e) => panic!("TestHost: {e}"),
         };
         let plugin = host.load(bytes)?;
-        Ok(TestHost { host, plugin, http, configured: false })
+        Ok(TestHost {
+            host,
+            plugin,
+            http,
+            configured: false,
+        })
     }
 
     /// Installs the plugin with `config`.
@@ -151,10 +169,15 @@ impl TestHost {
 
     #[track_caller]
     fn ensure_installed(&self) {
-        if !self.configured && !self.host.installed().iter().any(|id| id == self.plugin.id()) {
-            if let Err(e) = self.host.install(&self.plugin, json!({})) {
-                panic!("TestHost: no config given and the empty config is not valid: {e}");
-            }
+        if !self.configured
+            && !self
+                .host
+                .installed()
+                .iter()
+                .any(|id| id == self.plugin.id())
+            && let Err(e) = self.host.install(&self.plugin, json!({}))
+        {
+            panic!("TestHost: no config given and the empty config is not valid: {e}");
         }
     }
 
@@ -196,7 +219,10 @@ impl DeliveryReport {
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
         if self.outcome != Outcome::Ok {
-            fail(format!("expected outcome `ok`, got {:?}", self.outcome), self.to_snapshot());
+            fail(
+                format!("expected outcome `ok`, got {:?}", self.outcome),
+                self.to_snapshot(),
+            );
         }
         self
     }
@@ -207,8 +233,12 @@ impl DeliveryReport {
     pub fn assert_trapped(&self, needle: &str) -> &Self {
         match &self.outcome {
             Outcome::Trapped { message, panic }
-                if message.contains(needle) || panic.as_deref().is_some_and(|p| p.contains(needle)) => {}
-            other => fail(format!("expected a trap mentioning {needle:?}, got {other:?}"), self.to_snapshot()),
+                if message.contains(needle)
+                    || panic.as_deref().is_some_and(|p| p.contains(needle)) => {}
+            other => fail(
+                format!("expected a trap mentioning {needle:?}, got {other:?}"),
+                self.to_snapshot(),
+            ),
         }
         self
     }
@@ -217,7 +247,10 @@ impl DeliveryReport {
     #[track_caller]
     pub fn assert_timed_out(&self) -> &Self {
         if self.outcome != Outcome::TimedOut {
-            fail(format!("expected outcome `timed_out`, got {:?}", self.outcome), self.to_snapshot());
+            fail(
+                format!("expected outcome `timed_out`, got {:?}", self.outcome),
+                self.to_snapshot(),
+            );
         }
         self
     }
@@ -226,7 +259,10 @@ impl DeliveryReport {
     #[track_caller]
     pub fn assert_logged(&self, needle: &str) -> &Self {
         if !self.logs.iter().any(|l| l.message.contains(needle)) {
-            fail(format!("expected a log line containing {needle:?}"), self.to_snapshot());
+            fail(
+                format!("expected a log line containing {needle:?}"),
+                self.to_snapshot(),
+            );
         }
         self
     }
@@ -243,7 +279,10 @@ impl DeliveryReport {
                 }
         });
         if !hit {
-            fail(format!("expected a `{method} {url}` request"), self.to_snapshot());
+            fail(
+                format!("expected a `{method} {url}` request"),
+                self.to_snapshot(),
+            );
         }
         self
     }
@@ -252,7 +291,10 @@ impl DeliveryReport {
     #[track_caller]
     pub fn assert_reply(&self, needle: &str) -> &Self {
         if !self.replies.iter().any(|r| r.body.contains(needle)) {
-            fail(format!("expected a reply containing {needle:?}"), self.to_snapshot());
+            fail(
+                format!("expected a reply containing {needle:?}"),
+                self.to_snapshot(),
+            );
         }
         self
     }
@@ -260,8 +302,15 @@ impl DeliveryReport {
     /// Asserts custom field `key` was set to `value`.
     #[track_caller]
     pub fn assert_custom_field(&self, key: &str, value: &str) -> &Self {
-        if !self.custom_fields.iter().any(|f| f.key == key && f.value == value) {
-            fail(format!("expected custom field `{key}` = {value:?}"), self.to_snapshot());
+        if !self
+            .custom_fields
+            .iter()
+            .any(|f| f.key == key && f.value == value)
+        {
+            fail(
+                format!("expected custom field `{key}` = {value:?}"),
+                self.to_snapshot(),
+            );
         }
         self
     }

@@ -10,7 +10,11 @@ use quote::{quote, quote_spanned};
 use crate::manifest;
 use crate::model::{Args, Errors, Kind, PluginImpl};
 
-pub(crate) fn plugin(args: TokenStream, item: TokenStream, source_file: Option<PathBuf>) -> TokenStream {
+pub(crate) fn plugin(
+    args: TokenStream,
+    item: TokenStream,
+    source_file: Option<PathBuf>,
+) -> TokenStream {
     let mut errors = Errors::default();
     let args = Args::parse(args, &mut errors);
     let Some(plugin) = PluginImpl::parse(item.clone(), &mut errors) else {

@@ -24,18 +24,29 @@ pub(crate) struct Built {
 /// Builds the manifest from the crate's `Cargo.toml` (or from `cargo_toml`, resolved
 /// against the directory of `source_file`). Errors go to `errors`, spanned on the
 /// attribute.
-pub(crate) fn build(cargo_toml: Option<&LitStr>, source_file: Option<PathBuf>, errors: &mut Errors) -> Option<Built> {
+pub(crate) fn build(
+    cargo_toml: Option<&LitStr>,
+    source_file: Option<PathBuf>,
+    errors: &mut Errors,
+) -> Option<Built> {
     let span = Span::call_site();
     let (path, shown, mut tracking) = match cargo_toml {
         Some(lit) => {
-            let base = source_file.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+            let base = source_file
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""));
             let path = base.join(lit.value());
             // Absolute, since the include_bytes! below resolves against the source file
             // the compiler knows, which may differ from the relative path we got.
             let absolute = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
             let shown = lit.value();
             let lit_path = LitStr::new(&absolute.to_string_lossy(), lit.span());
-            (absolute, shown, quote! { const _: &[u8] = ::core::include_bytes!(#lit_path); })
+            (
+                absolute,
+                shown,
+                quote! { const _: &[u8] = ::core::include_bytes!(#lit_path); },
+            )
         }
         None => {
             let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
@@ -62,14 +73,21 @@ pub(crate) fn build(cargo_toml: Option<&LitStr>, source_file: Option<PathBuf>, e
         Err(err) => {
             errors.push(syn::Error::new(
                 span,
-                format!("cannot read `{}` for the plugin manifest: {err}", path.display()),
+                format!(
+                    "cannot read `{}` for the plugin manifest: {err}",
+                    path.display()
+                ),
             ));
             return None;
         }
     };
 
     // Keys such as `version.workspace = true` resolve against the workspace root.
-    let workspace = if text.contains("workspace") { find_workspace_root(&path, &text) } else { None };
+    let workspace = if text.contains("workspace") {
+        find_workspace_root(&path, &text)
+    } else {
+        None
+    };
     let workspace_text = match &workspace {
         Some(root) => match std::fs::read_to_string(root) {
             Ok(t) => {
@@ -83,7 +101,9 @@ pub(crate) fn build(cargo_toml: Option<&LitStr>, source_file: Option<PathBuf>, e
     };
 
     let warning_lines = |diags: &mut dyn Iterator<Item = &Diagnostic>| -> Vec<String> {
-        diags.map(|d| line("plugin manifest warning in", &shown, d)).collect()
+        diags
+            .map(|d| line("plugin manifest warning in", &shown, d))
+            .collect()
     };
     match manifest_from_cargo_toml_in_workspace(&text, workspace_text.as_deref()) {
         Ok(built) => Some(Built {
@@ -93,7 +113,10 @@ pub(crate) fn build(cargo_toml: Option<&LitStr>, source_file: Option<PathBuf>, e
         }),
         Err(diagnostics) => {
             for d in diagnostics.errors() {
-                errors.push(syn::Error::new(span, line("invalid plugin manifest in", &shown, d)));
+                errors.push(syn::Error::new(
+                    span,
+                    line("invalid plugin manifest in", &shown, d),
+                ));
             }
             None
         }
@@ -117,13 +140,20 @@ fn find_workspace_root(cargo_toml: &Path, text: &str) -> Option<PathBuf> {
         return Some(cargo_toml.to_path_buf());
     }
     let dir = cargo_toml.parent()?;
-    if let Some(explicit) = doc.get("package").and_then(|p| p.get("workspace")).and_then(|w| w.as_str()) {
+    if let Some(explicit) = doc
+        .get("package")
+        .and_then(|p| p.get("workspace"))
+        .and_then(|w| w.as_str())
+    {
         return Some(dir.join(explicit).join("Cargo.toml"));
     }
-    dir.ancestors().skip(1).map(|d| d.join("Cargo.toml")).find(|candidate| {
-        std::fs::read_to_string(candidate)
-            .ok()
-            .and_then(|t| t.parse::<toml::Table>().ok())
-            .is_some_and(|t| t.contains_key("workspace"))
-    })
+    dir.ancestors()
+        .skip(1)
+        .map(|d| d.join("Cargo.toml"))
+        .find(|candidate| {
+            std::fs::read_to_string(candidate)
+                .ok()
+                .and_then(|t| t.parse::<toml::Table>().ok())
+                .is_some_and(|t| t.contains_key("workspace"))
+        })
 }

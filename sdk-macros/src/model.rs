@@ -3,11 +3,11 @@
 //! collected before giving up.
 
 use proc_macro2::{Span, TokenStream};
-use syn::spanned::Spanned;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{
-    Expr, ExprLit, FnArg, ImplItem, ImplItemFn, ItemImpl, Lit, LitStr, Meta, MetaNameValue, ReturnType,
-    Token, Type,
+    Expr, ExprLit, FnArg, ImplItem, ImplItemFn, ItemImpl, Lit, LitStr, Meta, MetaNameValue,
+    ReturnType, Token, Type,
 };
 
 /// Collects errors so that one compile shows every problem.
@@ -54,7 +54,10 @@ impl Args {
             if path.is_ident("cargo_toml") {
                 let value = match &meta {
                     Meta::NameValue(MetaNameValue {
-                        value: Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }),
+                        value:
+                            Expr::Lit(ExprLit {
+                                lit: Lit::Str(lit), ..
+                            }),
                         ..
                     }) => lit.clone(),
                     _ => {
@@ -63,12 +66,18 @@ impl Args {
                     }
                 };
                 if args.cargo_toml.is_some() {
-                    errors.push(syn::Error::new(path.span(), "duplicate argument `cargo_toml`"));
+                    errors.push(syn::Error::new(
+                        path.span(),
+                        "duplicate argument `cargo_toml`",
+                    ));
                 } else {
                     args.cargo_toml = Some(value);
                 }
             } else {
-                let name = path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "…".into());
+                let name = path
+                    .get_ident()
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "…".into());
                 errors.push(syn::Error::new(
                     path.span(),
                     format!("unknown argument `{name}`; plugins use `#[plugin]` without arguments, and the only argument (for tests) is {ARGS}"),
@@ -107,7 +116,10 @@ impl PluginImpl {
         let mut item: ItemImpl = match syn::parse2::<syn::Item>(item) {
             Ok(syn::Item::Impl(item)) => item,
             Ok(other) => {
-                errors.push(syn::Error::new(item_span(&other), format!("{SHAPE}, not on this item")));
+                errors.push(syn::Error::new(
+                    item_span(&other),
+                    format!("{SHAPE}, not on this item"),
+                ));
                 return None;
             }
             Err(err) => {
@@ -122,7 +134,11 @@ impl PluginImpl {
             ));
             return None;
         };
-        let trait_name = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let trait_name = path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let kind = match trait_name.as_str() {
             "Plugin" => Kind::Typed,
             "RawPlugin" => Kind::Raw,
@@ -175,7 +191,12 @@ impl PluginImpl {
             item.items.push(on_event_stub(kind));
         }
         let self_ty = (*item.self_ty).clone();
-        Some(PluginImpl { item, kind, self_ty, has_render_panel })
+        Some(PluginImpl {
+            item,
+            kind,
+            self_ty,
+            has_render_panel,
+        })
     }
 }
 
@@ -215,7 +236,9 @@ fn check_handler(method: &ImplItemFn, expected: &str, errors: &mut Errors) {
     if let Some(asyncness) = sig.asyncness {
         errors.push(syn::Error::new(
             asyncness.span(),
-            format!("`{name}` cannot be `async`: a plugin runs synchronously; expected `{expected}`"),
+            format!(
+                "`{name}` cannot be `async`: a plugin runs synchronously; expected `{expected}`"
+            ),
         ));
     }
     let receiver_ok = match sig.inputs.first() {

@@ -32,7 +32,9 @@ pub struct Error {
 impl Error {
     /// An error with this message.
     pub fn msg(message: impl fmt::Display) -> Self {
-        Error { message: message.to_string() }
+        Error {
+            message: message.to_string(),
+        }
     }
 
     /// The message, including the messages of the sources it was converted from.

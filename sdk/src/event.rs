@@ -158,7 +158,9 @@ impl<'a> RawEvent<'a> {
 impl fmt::Debug for RawEvent<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The payload holds decrypted secrets (`config`): never print it.
-        f.debug_struct("RawEvent").field("len", &self.json.len()).finish_non_exhaustive()
+        f.debug_struct("RawEvent")
+            .field("len", &self.json.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -232,7 +234,10 @@ mod scan {
                     }
                 }
                 _ => {
-                    while !matches!(self.peek()?, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    while !matches!(
+                        self.peek()?,
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                    ) {
                         self.i += 1;
                     }
                     Some(())
@@ -327,7 +332,11 @@ mod tests {
     fn config_mismatch_names_the_field() {
         let json = CREATED.replace("webhook_url", "hook");
         let err = Event::<SlackConfig>::from_json(json.as_bytes()).unwrap_err();
-        assert!(err.message().starts_with("invalid event payload: missing field `webhook_url`"), "{err}");
+        assert!(
+            err.message()
+                .starts_with("invalid event payload: missing field `webhook_url`"),
+            "{err}"
+        );
         assert!(Event::<NoConfig>::from_json(json.as_bytes()).is_ok());
     }
 
@@ -335,11 +344,20 @@ mod tests {
     fn raw_name_skips_nested_values_and_strings() {
         let json = r#"{"ticket":{"event":"nested"},"s":"\"event\": \"x\"","n":-1.5e3,"a":[true,null,{}],"event":"ticket.closed"}"#;
         assert_eq!(RawEvent::new(json.as_bytes()).name(), Some("ticket.closed"));
-        assert_eq!(RawEvent::new(CREATED.as_bytes()).name(), Some("ticket.created"));
-        assert_eq!(RawEvent::new(br#"{"ticket":{"event":"nested"}}"#).name(), None);
+        assert_eq!(
+            RawEvent::new(CREATED.as_bytes()).name(),
+            Some("ticket.created")
+        );
+        assert_eq!(
+            RawEvent::new(br#"{"ticket":{"event":"nested"}}"#).name(),
+            None
+        );
         assert_eq!(RawEvent::new(br#"{"event":"tick\"et"}"#).name(), None);
         assert_eq!(RawEvent::new(br#"{"event":3}"#).name(), None);
-        assert_eq!(RawEvent::new("{\"event\":\"tické\"}".as_bytes()).name(), None);
+        assert_eq!(
+            RawEvent::new("{\"event\":\"tické\"}".as_bytes()).name(),
+            None
+        );
         assert_eq!(RawEvent::new(b"[1,2]").name(), None);
         assert_eq!(RawEvent::new(br#"{"a":[1,2"#).name(), None);
         assert_eq!(RawEvent::new(b"").name(), None);

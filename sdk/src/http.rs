@@ -98,14 +98,21 @@ pub struct Request {
 impl Request {
     /// A request with no headers and no body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Request { method, url: url.into(), headers: BTreeMap::new(), body: None, error: None }
+        Request {
+            method,
+            url: url.into(),
+            headers: BTreeMap::new(),
+            body: None,
+            error: None,
+        }
     }
 
     /// Sets a header. A header of the same name in any letter case is replaced, since
     /// the host rejects a name given twice.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
-        self.headers.retain(|existing, _| !existing.eq_ignore_ascii_case(&name));
+        self.headers
+            .retain(|existing, _| !existing.eq_ignore_ascii_case(&name));
         self.headers.insert(name, value.into());
         self
     }
@@ -124,8 +131,13 @@ impl Request {
             Ok(json) => self.body = Some(json),
             Err(err) => self.error = Some(format!("cannot serialize the JSON body: {err}")),
         }
-        if !self.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
-            self.headers.insert("Content-Type".to_owned(), "application/json".to_owned());
+        if !self
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            self.headers
+                .insert("Content-Type".to_owned(), "application/json".to_owned());
         }
         self
     }
@@ -148,8 +160,9 @@ impl Request {
             headers: self.headers,
             body: self.body,
         };
-        let json = serde_json::to_vec(&request)
-            .map_err(|err| HttpError::InvalidRequest { message: err.to_string() })?;
+        let json = serde_json::to_vec(&request).map_err(|err| HttpError::InvalidRequest {
+            message: err.to_string(),
+        })?;
         let (status, body) = crate::sys::http_request(&json);
         response_from_host(status, body)
     }
@@ -166,9 +179,10 @@ pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response,
     if let Some(HostErrorBody { ohd_error }) = host_error {
         let message = ohd_error.message;
         return Err(match ohd_error.kind {
-            HostErrorKind::HostNotAllowed => {
-                HttpError::NotAllowed { host: ohd_error.host.unwrap_or_default(), message }
-            }
+            HostErrorKind::HostNotAllowed => HttpError::NotAllowed {
+                host: ohd_error.host.unwrap_or_default(),
+                message,
+            },
             HostErrorKind::InvalidRequest => HttpError::InvalidRequest { message },
             HostErrorKind::Network => HttpError::Network { message },
             HostErrorKind::Timeout => HttpError::Timeout { message },
@@ -294,7 +308,10 @@ mod tests {
             r#"{"ohd_error":{"kind":"host_not_allowed","message":"denied","host":"evil.example"}}"#;
         assert_eq!(
             err(403, denial),
-            HttpError::NotAllowed { host: "evil.example".into(), message: "denied".into() }
+            HttpError::NotAllowed {
+                host: "evil.example".into(),
+                message: "denied".into()
+            }
         );
         let server = response_from_host(403, b"{\"error\":\"forbidden\"}".to_vec()).unwrap();
         assert_eq!(server.status(), 403);
@@ -304,15 +321,38 @@ mod tests {
     #[test]
     fn status_zero_maps_each_kind() {
         let body = |kind: &str| format!(r#"{{"ohd_error":{{"kind":"{kind}","message":"m"}}}}"#);
-        assert_eq!(err(0, &body("network")), HttpError::Network { message: "m".into() });
-        assert_eq!(err(0, &body("timeout")), HttpError::Timeout { message: "m".into() });
-        assert_eq!(err(0, &body("invalid_request")), HttpError::InvalidRequest { message: "m".into() });
+        assert_eq!(
+            err(0, &body("network")),
+            HttpError::Network {
+                message: "m".into()
+            }
+        );
+        assert_eq!(
+            err(0, &body("timeout")),
+            HttpError::Timeout {
+                message: "m".into()
+            }
+        );
+        assert_eq!(
+            err(0, &body("invalid_request")),
+            HttpError::InvalidRequest {
+                message: "m".into()
+            }
+        );
         assert_eq!(
             err(0, &body("response_too_large")),
-            HttpError::ResponseTooLarge { message: "m".into() }
+            HttpError::ResponseTooLarge {
+                message: "m".into()
+            }
         );
-        assert!(matches!(err(0, &body("teleport_failed")), HttpError::Unrecognized { status: 0, .. }));
-        assert!(matches!(err(0, ""), HttpError::Unrecognized { status: 0, .. }));
+        assert!(matches!(
+            err(0, &body("teleport_failed")),
+            HttpError::Unrecognized { status: 0, .. }
+        ));
+        assert!(matches!(
+            err(0, ""),
+            HttpError::Unrecognized { status: 0, .. }
+        ));
     }
 
     #[test]

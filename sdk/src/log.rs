@@ -32,7 +32,11 @@ pub fn __log_args(level: Level, args: core::fmt::Arguments<'_>) {
 
 #[inline(never)]
 fn log_formatted(level: Level, args: core::fmt::Arguments<'_>) {
-    log(level, &std::fmt::format(args));
+    // `write_fmt` on a `String` cannot fail; smaller than `std::fmt::format`, which
+    // adds a capacity estimate.
+    let mut line = String::new();
+    let _ = core::fmt::Write::write_fmt(&mut line, args);
+    log(level, &line);
 }
 
 /// Logs a line at debug level, with `format!` syntax.

@@ -10,8 +10,11 @@ use crate::log::{self, Level};
 use crate::{Error, Event, RawEvent, Result};
 
 /// The `ohd_abi` custom section contents: `{"abi":1,"sdk":"otai-plugin-sdk <version>"}`.
-pub(crate) const ABI_MARKER: &str =
-    concat!(r#"{"abi":1,"sdk":"otai-plugin-sdk "#, env!("CARGO_PKG_VERSION"), r#""}"#);
+pub(crate) const ABI_MARKER: &str = concat!(
+    r#"{"abi":1,"sdk":"otai-plugin-sdk "#,
+    env!("CARGO_PKG_VERSION"),
+    r#""}"#
+);
 
 const ABI_MARKER_LEN: usize = ABI_MARKER.len();
 
@@ -180,7 +183,10 @@ pub fn install_panic_hook() {
 /// Built as bytes by hand rather than with `format!`: a plugin that formats nothing
 /// itself then links no integer formatting for its panic reports.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn panic_line(location: Option<&core::panic::Location<'_>>, message: Option<&str>) -> Vec<u8> {
+pub(crate) fn panic_line(
+    location: Option<&core::panic::Location<'_>>,
+    message: Option<&str>,
+) -> Vec<u8> {
     let message = message.unwrap_or("Box<dyn Any>");
     let mut line = Vec::with_capacity(64 + message.len());
     match location {
@@ -221,14 +227,64 @@ mod tests {
     fn marker_is_the_documented_json() {
         let marker: otai_plugin_abi::marker::AbiMarker = serde_json::from_slice(&OHD_ABI).unwrap();
         assert_eq!(marker.abi, otai_plugin_abi::ABI_VERSION);
-        assert_eq!(marker.sdk.as_deref(), Some(concat!("otai-plugin-sdk ", env!("CARGO_PKG_VERSION"))));
+        assert_eq!(
+            marker.sdk.as_deref(),
+            Some(concat!("otai-plugin-sdk ", env!("CARGO_PKG_VERSION")))
+        );
+    }
+
+    #[test]
+    fn a_failed_handler_logs_then_traps() {
+        let payload = b"{}";
+        // SAFETY: a valid buffer.
+        let trapped = std::panic::catch_unwind(|| unsafe {
+            on_event(payload.as_ptr(), payload.len(), |_| Err(Error::msg("boom")))
+        });
+        assert!(trapped.is_err());
+        let logs = crate::testing::recorded().logs;
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].level, Level::Error);
+        assert_eq!(logs[0].message, "on_event failed: boom");
+    }
+
+    #[test]
+    fn render_panel_publishes_the_url_length_and_rejects_non_utf8_ids() {
+        let id = b"T-1";
+        // SAFETY: a valid buffer.
+        let result = unsafe {
+            render_panel(id.as_ptr(), id.len(), |id| {
+                Ok(format!("https://p.example/{id}"))
+            })
+        };
+        // SAFETY: `result` points at the two-word static.
+        let len = unsafe { &*result.add(1) }.load(Ordering::Relaxed);
+        assert_eq!(len as usize, "https://p.example/T-1".len());
+
+        let bad = [0xffu8, 0xfe];
+        // SAFETY: a valid buffer.
+        let trapped = std::panic::catch_unwind(|| unsafe {
+            render_panel(bad.as_ptr(), bad.len(), |_| Ok(String::new()))
+        });
+        assert!(trapped.is_err());
+        assert_eq!(
+            crate::testing::recorded().logs[0].message,
+            "render_panel failed: the ticket id is not UTF-8"
+        );
     }
 
     #[test]
     fn panic_line_has_location_and_message() {
         let here = core::panic::Location::caller();
         let line = String::from_utf8(panic_line(Some(here), Some("boom"))).unwrap();
-        assert_eq!(line, format!("panicked at {}:{}:{}: boom", file!(), here.line(), here.column()));
+        assert_eq!(
+            line,
+            format!(
+                "panicked at {}:{}:{}: boom",
+                file!(),
+                here.line(),
+                here.column()
+            )
+        );
         assert_eq!(panic_line(None, None), b"panicked: Box<dyn Any>");
         for n in [0, 7, 10, 4_294_967_295] {
             let mut s = Vec::new();

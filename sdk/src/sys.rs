@@ -33,7 +33,8 @@ mod imp {
         let mut len: u32 = 0;
         // SAFETY: the request slice is readable for its length and both out-pointers
         // are valid, writable, 4-byte locations for the duration of the call.
-        let status = unsafe { ohd_http_request(request.as_ptr(), request.len(), &mut ptr, &mut len) };
+        let status =
+            unsafe { ohd_http_request(request.as_ptr(), request.len(), &mut ptr, &mut len) };
         let body = if ptr == 0 || len == 0 {
             Vec::new()
         } else {

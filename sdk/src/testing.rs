@@ -36,7 +36,9 @@
 //! assert_eq!(delivery.logs[0].message, "slack answered 200");
 //! ```
 
-use otai_plugin_abi::calls::{AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField};
+use otai_plugin_abi::calls::{
+    AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField,
+};
 use otai_plugin_abi::event::EventKind;
 use serde_json::{Value, json};
 
@@ -103,7 +105,10 @@ pub struct MockResponse {
 impl MockResponse {
     /// A server response with this status and body.
     pub fn status(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        MockResponse { status: u32::from(status), body: body.into() }
+        MockResponse {
+            status: u32::from(status),
+            body: body.into(),
+        }
     }
 
     /// A 200 response with this body.
@@ -113,7 +118,11 @@ impl MockResponse {
 
     /// The host's refusal of a host not in `allowed_hosts` (403 with its error body).
     pub fn not_allowed(host: &str) -> Self {
-        Self::host_error(HostErrorKind::HostNotAllowed, "host not allowed", Some(host))
+        Self::host_error(
+            HostErrorKind::HostNotAllowed,
+            "host not allowed",
+            Some(host),
+        )
     }
 
     /// A network failure (status 0).
@@ -128,14 +137,25 @@ impl MockResponse {
 
     /// A response over the host's size limit (status 0).
     pub fn too_large() -> Self {
-        Self::host_error(HostErrorKind::ResponseTooLarge, "the response is larger than 4 MiB", None)
+        Self::host_error(
+            HostErrorKind::ResponseTooLarge,
+            "the response is larger than 4 MiB",
+            None,
+        )
     }
 
     fn host_error(kind: HostErrorKind, message: &str, host: Option<&str>) -> Self {
         let body = HostErrorBody {
-            ohd_error: HostError { kind, message: message.to_owned(), host: host.map(str::to_owned) },
+            ohd_error: HostError {
+                kind,
+                message: message.to_owned(),
+                host: host.map(str::to_owned),
+            },
         };
-        MockResponse { status: kind.status(), body: serde_json::to_vec(&body).unwrap_or_default() }
+        MockResponse {
+            status: kind.status(),
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+        }
     }
 }
 
@@ -217,14 +237,14 @@ fn panel_with(ticket_id: &str, run: fn(&str) -> Result<String>) -> Delivery<Stri
 /// Adjust it with `serde_json` for special cases.
 pub fn payload(kind: EventKind, config: Value) -> String {
     let person = json!({ "id": "01JQAGENT", "name": "Ana Diaz", "email": "ana@example.com" });
-    let reply = |internal: bool| {
-        json!({ "reply_id": "01JQREPLY", "body": "Could you try another charger?", "is_internal": internal, "author": person })
-    };
+    let reply = |internal: bool| json!({ "reply_id": "01JQREPLY", "body": "Could you try another charger?", "is_internal": internal, "author": person });
     let data = match kind {
         EventKind::TicketAssigned => {
             json!({ "assignee": { "type": "user", "id": "01JQAGENT", "name": "Ana Diaz", "email": "ana@example.com" } })
         }
-        EventKind::TicketStatusChanged => json!({ "from_status": "New", "to_status": "In Progress" }),
+        EventKind::TicketStatusChanged => {
+            json!({ "from_status": "New", "to_status": "In Progress" })
+        }
         EventKind::TicketReplyAdded => reply(false),
         EventKind::TicketNoteAdded => reply(true),
         EventKind::TicketResolved => json!({ "resolution_notes": "Replaced the charger." }),
@@ -289,7 +309,10 @@ pub(crate) mod state {
         with(|s| s.recorded.logs.push(line));
     }
 
-    fn error_response(kind: otai_plugin_abi::calls::HostErrorKind, message: String) -> (u32, Vec<u8>) {
+    fn error_response(
+        kind: otai_plugin_abi::calls::HostErrorKind,
+        message: String,
+    ) -> (u32, Vec<u8>) {
         let r = MockResponse::host_error(kind, &message, None);
         (r.status, r.body)
     }
@@ -298,15 +321,23 @@ pub(crate) mod state {
         use otai_plugin_abi::calls::HostErrorKind::{InvalidRequest, Network};
         let request: HttpRequest = match serde_json::from_slice(request) {
             Ok(r) => r,
-            Err(err) => return error_response(InvalidRequest, format!("invalid request JSON: {err}")),
+            Err(err) => {
+                return error_response(InvalidRequest, format!("invalid request JSON: {err}"));
+            }
         };
         if !otai_plugin_abi::calls::HTTP_METHODS.contains(&request.method.as_str()) {
-            return error_response(InvalidRequest, format!("unsupported method `{}`", request.method));
+            return error_response(
+                InvalidRequest,
+                format!("unsupported method `{}`", request.method),
+            );
         }
         let key = (request.method.clone(), request.url.clone());
         with(|s| s.recorded.http.push(request));
         let mock = with(|s| {
-            s.mocks.iter().find(|(m, u, _)| *m == key.0 && *u == key.1).map(|(_, _, r)| r.clone())
+            s.mocks
+                .iter()
+                .find(|(m, u, _)| *m == key.0 && *u == key.1)
+                .map(|(_, _, r)| r.clone())
         });
         match mock {
             Some(r) => (r.status, r.body),
@@ -352,7 +383,9 @@ pub(crate) mod state {
         if field.key.is_empty() {
             return status::INVALID_REQUEST;
         }
-        if field.key.len() > limits::MAX_CUSTOM_FIELD_KEY || field.value.len() > limits::MAX_CUSTOM_FIELD_VALUE {
+        if field.key.len() > limits::MAX_CUSTOM_FIELD_KEY
+            || field.value.len() > limits::MAX_CUSTOM_FIELD_VALUE
+        {
             return status::TOO_LARGE;
         }
         if let Some(code) = ticket_status(&field.ticket_id) {

@@ -67,6 +67,24 @@ pub struct BuiltPlugin {
 /// build ([`crate::Exit`] with cargo's status), a module that breaks the ABI, or one
 /// over `max_size`.
 pub fn build(shell: &Shell, options: &PackageOptions, max_size: Option<u64>) -> Result<Vec<BuiltPlugin>> {
+    let plan = plan(shell, options)?;
+    build_planned(shell, options, plan, max_size)
+}
+
+/// The packages a build will produce, known before compiling.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The selected plugin packages.
+    pub packages: Vec<PluginPackage>,
+    workspace_toml: Option<String>,
+}
+
+/// Checks the wasm32 target and selects the packages, without compiling.
+///
+/// # Errors
+/// The target is missing and cannot be added; the workspace cannot be loaded; an
+/// unknown or non-`cdylib` package.
+pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
     let dir = options
         .manifest_path
         .as_deref()
@@ -77,23 +95,33 @@ pub fn build(shell: &Shell, options: &PackageOptions, max_size: Option<u64>) -> 
     let metadata = cargo::load_metadata(options)?;
     let packages = cargo::select_plugins(&metadata, options)?;
     let workspace_toml = std::fs::read_to_string(metadata.workspace_root.join("Cargo.toml")).ok();
+    Ok(Plan { packages, workspace_toml })
+}
 
+/// Builds, processes and lints the planned packages.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_planned(shell: &Shell, options: &PackageOptions, plan: Plan, max_size: Option<u64>) -> Result<Vec<BuiltPlugin>> {
     // Checked before compiling: a mistake in Cargo.toml is reported in a second, with
     // the key, instead of after a build.
     let mut manifests = Vec::new();
-    for package in &packages {
+    for package in &plan.packages {
         manifests.push(if package.has_ohd_metadata {
-            Some(manifest_from_package(shell, package, workspace_toml.as_deref())?)
+            Some(manifest_from_package(shell, package, plan.workspace_toml.as_deref())?)
         } else {
             None
         });
     }
 
-    let artifacts = cargo::build_wasm(shell, options, &packages)?;
+    let artifacts = cargo::build_wasm(shell, options, &plan.packages)?;
     let mut built = Vec::new();
-    for (package, manifest) in packages.into_iter().zip(manifests) {
-        let Some(path) = artifacts.get(&package.name) else { continue };
-        built.push(finish(shell, package, path.clone(), manifest.as_ref(), max_size)?);
+    for (package, manifest) in plan.packages.into_iter().zip(manifests) {
+        let path = artifacts
+            .get(&package.name)
+            .cloned()
+            .with_context(|| format!("cargo reported no `.wasm` file for package `{}`", package.name))?;
+        built.push(finish(shell, package, path, manifest.as_ref(), max_size)?);
     }
     Ok(built)
 }

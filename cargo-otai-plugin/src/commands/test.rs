@@ -1,14 +1,309 @@
-//! WIP
-use clap::Args;
-use crate::CommonOptions;
-/// WIP
+//! `cargo otai-plugin test`: build, run each declarative fixture against the reference
+//! host, compare snapshots, then run the crate's own `cargo test`.
+//!
+//! Each fixture gets a fresh host (so custom fields set by one fixture never leak into
+//! the next) with the help desk's production policy: 5 s deadline, 64 MiB memory,
+//! `allowed_hosts` enforced, no network (requests are answered by the fixture's mocks
+//! or fail with a network error naming the request).
+//!
+//! Snapshots: `tests/snapshots/<fixture>.json` holds the fixture's full report without
+//! `timings`. A fixture with a snapshot fails when the report differs (a unified diff
+//! shows how); `--bless` writes or overwrites the snapshot of every fixture run. A
+//! fixture without a snapshot is checked against its `[expect]` only.
+//!
+//! The crate's own tests run natively with `OTAI_PLUGIN_WASM` set to the built module,
+//! so integration tests can load it with `otai_plugin_host::testing`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::cargo::{self, PackageOptions};
+use crate::commands::build::{self, BuiltPlugin};
+use crate::fixture::{self, LoadedFixture};
+use crate::harness::{self, Transport};
+use crate::results::{self, Status, Summary, TestKind, TestResult};
+use crate::term::{BOLD, RED, Shell};
+use crate::{CommonOptions, Exit};
+
+/// Build the plugin, run its fixtures (`tests/fixtures/*.toml`) with the reference
+/// host, compare snapshots, and run its `cargo test`. Ends with `N passed, N failed`.
 #[derive(Debug, Args)]
 pub struct TestCommand {
+    /// Run only tests whose name contains this (e.g. `critical`, `fixtures::`).
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Write (or accept changed) snapshots in `tests/snapshots/`.
+    #[arg(long)]
+    pub bless: bool,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub package: PackageOptions,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonOptions,
 }
+
+/// `test --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// `test NAME ... ok` lines, failures, and the closing count.
+    Human,
+    /// One JSON object.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
 impl TestCommand {
-    /// WIP
-    pub fn exec(self) -> anyhow::Result<()> { anyhow::bail!("WIP") }
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// The build fails, a fixture does not parse (the message names file:line:column);
+    /// [`Exit`]`(1)` when a test failed.
+    pub fn exec(self) -> Result<()> {
+        let shell = self.common.shell();
+        let plan = build::plan(&shell, &self.package)?;
+        // Fixtures are read before compiling, so a typo in one is reported at once.
+        let fixtures = plan
+            .packages
+            .iter()
+            .map(|p| load_fixtures(p.root().as_std_path()))
+            .collect::<Result<Vec<_>>>()?;
+        let plugins = build::build_planned(&shell, &self.package, plan, None)?;
+        let mut summary = Summary::default();
+        let mut out = shell.out();
+        for (plugin, fixtures) in plugins.iter().zip(&fixtures) {
+            self.run_fixtures(&shell, plugin, fixtures, &mut summary)?;
+            self.run_cargo_test(&shell, plugin, &mut summary)?;
+        }
+        match self.format {
+            TestFormat::Human => {
+                let failed: Vec<&TestResult> = summary.tests.iter().filter(|t| t.status == Status::Failed).collect();
+                if !failed.is_empty() {
+                    writeln!(out, "\nfailures:")?;
+                    for test in failed {
+                        writeln!(out, "\n{RED}---- {} ----{RED:#}", test.name)?;
+                        writeln!(out, "{}", test.message.as_deref().unwrap_or("").trim_end())?;
+                    }
+                }
+                writeln!(out, "\n{BOLD}{}{BOLD:#}", summary.closing_line())?;
+            }
+            TestFormat::Json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&summary).context("failed to encode the results")?)?;
+            }
+            TestFormat::Junit => write!(out, "{}", summary.junit())?,
+        }
+        if summary.failed > 0 { Err(Exit(1).into()) } else { Ok(()) }
+    }
+
+    fn selected(&self, name: &str) -> bool {
+        self.filter.as_deref().is_none_or(|f| name.contains(f))
+    }
+
+    fn report(&self, shell: &Shell, summary: &mut Summary, result: TestResult) -> Result<()> {
+        if self.format == TestFormat::Human {
+            results::print_line(&mut shell.out(), &result)?;
+        }
+        summary.push(result);
+        Ok(())
+    }
+
+    fn run_fixtures(&self, shell: &Shell, plugin: &BuiltPlugin, fixtures: &[LoadedFixture], summary: &mut Summary) -> Result<()> {
+        let selected: Vec<&LoadedFixture> =
+            fixtures.iter().filter(|f| self.selected(&format!("fixtures::{}", f.name))).collect();
+        if selected.is_empty() {
+            return Ok(());
+        }
+        let wasm = std::fs::read(&plugin.wasm).with_context(|| format!("failed to read `{}`", plugin.wasm))?;
+        shell.status(
+            "Testing",
+            format!("`{}`: {} fixture{}", plugin.package.name, selected.len(), if selected.len() == 1 { "" } else { "s" }),
+        );
+        let snapshots = plugin.package.root().as_std_path().join("tests/snapshots");
+        for loaded in selected {
+            let started = Instant::now();
+            let failures = match run_fixture(&wasm, loaded) {
+                Ok(report) => {
+                    let mut failures = report.failures;
+                    if let Some(problem) = self.snapshot(shell, &snapshots, &loaded.name, &report.snapshot)? {
+                        failures.push(problem);
+                    }
+                    failures
+                }
+                Err(err) => vec![format!("{err:#}")],
+            };
+            let status = if failures.is_empty() { Status::Passed } else { Status::Failed };
+            let message = (!failures.is_empty()).then(|| {
+                let mut text = format!("{}:", loaded.path.display());
+                for failure in &failures {
+                    text.push_str("\n  ");
+                    text.push_str(&failure.replace('\n', "\n  "));
+                }
+                text
+            });
+            self.report(
+                shell,
+                summary,
+                TestResult {
+                    package: plugin.package.name.clone(),
+                    name: format!("fixtures::{}", loaded.name),
+                    kind: TestKind::Fixture,
+                    status,
+                    message,
+                    duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Compares (or with `--bless` writes) a snapshot; `Some(problem)` on a mismatch.
+    fn snapshot(&self, shell: &Shell, dir: &Path, name: &str, actual: &str) -> Result<Option<String>> {
+        let path = dir.join(format!("{name}.json"));
+        let expected = std::fs::read_to_string(&path).ok();
+        if self.bless {
+            if expected.as_deref() != Some(actual) {
+                std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+                std::fs::write(&path, actual).with_context(|| format!("failed to write `{}`", path.display()))?;
+                shell.status("Blessed", path.display());
+            }
+            return Ok(None);
+        }
+        let Some(expected) = expected else { return Ok(None) };
+        if expected == actual {
+            return Ok(None);
+        }
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("{} (snapshot)", path.display()), "actual report")
+            .to_string();
+        Ok(Some(format!(
+            "the report differs from the snapshot (run with `--bless` to accept it):\n{}",
+            diff.trim_end()
+        )))
+    }
+
+    fn run_cargo_test(&self, shell: &Shell, plugin: &BuiltPlugin, summary: &mut Summary) -> Result<()> {
+        shell.status("Testing", format!("`{}`: cargo test", plugin.package.name));
+        let mut command = Command::new(cargo::cargo_bin());
+        command
+            .arg("test")
+            .args(self.package.cargo_args())
+            .args(["--package", &plugin.package.name])
+            .args(["--color", shell.color().as_cargo_arg()])
+            .env("OTAI_PLUGIN_WASM", plugin.wasm.as_std_path());
+        if shell.verbosity() == crate::term::Verbosity::Quiet {
+            command.arg("--quiet");
+        }
+        if let Some(filter) = &self.filter {
+            // `rust::` is our prefix; libtest knows the names without it.
+            command.args(["--", filter.strip_prefix("rust::").unwrap_or(filter)]);
+        }
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        shell.verbose_status("Running", format!("{command:?}"));
+        let output = command.output().context("failed to run `cargo test`")?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let (lines, outputs) = results::parse_libtest(&stdout);
+        let package = plugin.package.name.clone();
+        let any_failed = lines.iter().any(|l| l.status == Status::Failed);
+        for line in lines {
+            let name = format!("rust::{}", line.name);
+            let message = (line.status == Status::Failed).then(|| {
+                outputs
+                    .iter()
+                    .find(|(n, _)| *n == line.name)
+                    .map_or_else(|| "the test failed (no output captured)".to_owned(), |(_, text)| text.trim_end().to_owned())
+            });
+            self.report(
+                shell,
+                summary,
+                TestResult { package: package.clone(), name, kind: TestKind::Rust, status: line.status, message, duration_ms: None },
+            )?;
+        }
+        if !output.status.success() && !any_failed {
+            // Nothing ran: the tests did not compile (cargo printed why on stderr).
+            self.report(
+                shell,
+                summary,
+                TestResult {
+                    package,
+                    name: "rust::(cargo test)".to_owned(),
+                    kind: TestKind::Rust,
+                    status: Status::Failed,
+                    message: Some(format!("`cargo test` failed ({}) before running tests; see its output above", output.status)),
+                    duration_ms: None,
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn load_fixtures(root: &Path) -> Result<Vec<LoadedFixture>> {
+    let dir = root.join("tests/fixtures");
+    fixture::discover(&dir)?
+        .iter()
+        .map(|path| fixture::load(&display_relative(path)))
+        .collect()
+}
+
+/// Paths relative to the current directory when below it, so messages read
+/// `tests/fixtures/x.toml:3:1`.
+fn display_relative(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// What a fixture run produced.
+struct FixtureRun {
+    failures: Vec<String>,
+    snapshot: String,
+}
+
+fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
+    let f = &loaded.fixture;
+    let config = f
+        .config
+        .as_ref()
+        .map_or_else(|| json!({}), |t| fixture::toml_to_json(&toml::Value::Table(t.clone())));
+    let transport = Transport::mocks(f.http.clone(), "add a `[[http]]` mock for it to the fixture");
+    let (host, plugin) = harness::host_with(wasm, transport, config.clone())?;
+    let redact = harness::redactor(&plugin, &config);
+    let fixture_dir = loaded.path.parent().unwrap_or(Path::new("."));
+    let mut report: Value = if let Some(panel) = &f.panel {
+        serde_json::to_value(host.render_panel(plugin.id(), &panel.ticket_id)?)?
+    } else if let Some(spec) = &f.event {
+        let event = match (&spec.kind, &spec.file) {
+            (_, Some(file)) => harness::event_from_file(&fixture_dir.join(file))?,
+            (Some(kind), None) => harness::event_from_kind(kind)?,
+            (None, None) => anyhow::bail!("`[event]` needs `kind` or `file`"),
+        };
+        let patch = spec.patch();
+        let event = if patch.as_object().is_some_and(|p| !p.is_empty()) {
+            event.merge_json(patch).context("the `[event]` overrides do not make a valid payload")?
+        } else {
+            event
+        };
+        serde_json::to_value(host.deliver_to(plugin.id(), &event)?)?
+    } else {
+        anyhow::bail!("the fixture has neither `[event]` nor `[panel]`");
+    };
+    let failures = fixture::check(&f.expect, &report, &redact);
+    if let Some(map) = report.as_object_mut() {
+        map.remove("timings");
+    }
+    let snapshot = serde_json::to_string_pretty(&report)? + "\n";
+    Ok(FixtureRun { failures, snapshot })
 }

@@ -29,7 +29,8 @@ pub const JIRA_SITE: &str = "example.atlassian.net";
 pub const JIRA_KEY_FIELD: &str = "jira_key";
 
 /// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml).
-#[derive(Debug, Deserialize)]
+// No `Debug`: the config holds a decrypted secret, which must not reach a log line.
+#[derive(Deserialize)]
 pub struct Config {
     /// `https://example.atlassian.net`.
     #[serde(default = "default_base_url")]

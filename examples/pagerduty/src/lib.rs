@@ -20,7 +20,8 @@ pub const DEDUP_KEY_FIELD: &str = "pagerduty_dedup_key";
 pub const STATUS_FIELD: &str = "pagerduty_status";
 
 /// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml).
-#[derive(Debug, Deserialize)]
+// No `Debug`: the config holds a decrypted secret, which must not reach a log line.
+#[derive(Deserialize)]
 pub struct Config {
     /// The Events API v2 integration key of the service to page.
     routing_key: String,
@@ -47,8 +48,9 @@ pub enum Severity {
     Info,
 }
 
-/// An Events API v2 event (the fields this plugin sends).
-#[derive(Debug, Serialize)]
+/// An Events API v2 event (the fields this plugin sends). No `Debug`: it holds the
+/// routing key.
+#[derive(Serialize)]
 struct PdEvent<'a> {
     routing_key: &'a str,
     event_action: &'static str,

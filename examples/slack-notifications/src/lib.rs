@@ -13,7 +13,8 @@ use otai_plugin_sdk::{Ticket, http::Response};
 ///
 /// The host fills in the declared defaults; the serde defaults repeat them so that the
 /// plugin behaves the same when handed a payload without them.
-#[derive(Debug, Deserialize)]
+// No `Debug`: the config holds a decrypted secret, which must not reach a log line.
+#[derive(Deserialize)]
 pub struct Config {
     /// The incoming webhook URL: a secret, since anyone holding it can post.
     webhook_url: String,

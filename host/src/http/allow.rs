@@ -50,7 +50,10 @@ pub(crate) fn normalize_allowed_host(entry: &str) -> String {
 /// );
 /// ```
 pub fn check_url(url: &str, allowed_hosts: &[String]) -> UrlCheck {
-    let normalized: Vec<String> = allowed_hosts.iter().map(|h| normalize_allowed_host(h)).collect();
+    let normalized: Vec<String> = allowed_hosts
+        .iter()
+        .map(|h| normalize_allowed_host(h))
+        .collect();
     check_url_normalized(url, &normalized)
 }
 
@@ -67,7 +70,8 @@ pub(crate) fn check_url_normalized(url: &str, allowed_hosts: &[String]) -> UrlCh
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return UrlCheck::Invalid(
-            "URLs with credentials (`user@host`) are not allowed: send credentials in a header".into(),
+            "URLs with credentials (`user@host`) are not allowed: send credentials in a header"
+                .into(),
         );
     }
     let host = match parsed.host() {
@@ -82,7 +86,7 @@ pub(crate) fn check_url_normalized(url: &str, allowed_hosts: &[String]) -> UrlCh
         Some(Host::Ipv6(ip)) => ip.to_string(),
         None => return UrlCheck::Invalid(format!("`{url}` has no host")),
     };
-    if allowed_hosts.iter().any(|a| *a == host) {
+    if allowed_hosts.contains(&host) {
         UrlCheck::Allowed(parsed)
     } else {
         UrlCheck::HostNotAllowed { host }
@@ -98,16 +102,25 @@ pub(crate) struct Refusal {
 }
 
 fn invalid(message: String) -> Refusal {
-    Refusal { kind: HostErrorKind::InvalidRequest, message, host: None }
+    Refusal {
+        kind: HostErrorKind::InvalidRequest,
+        message,
+        host: None,
+    }
 }
 
 fn is_token(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Checks method, URL, `allowed_hosts` and headers. `allowed_hosts` is normalised.
-pub(crate) fn check_request(request: &HttpRequest, allowed_hosts: &[String]) -> Result<(), Refusal> {
+pub(crate) fn check_request(
+    request: &HttpRequest,
+    allowed_hosts: &[String],
+) -> Result<(), Refusal> {
     if !HTTP_METHODS.contains(&request.method.as_str()) {
         return Err(invalid(format!(
             "method `{}` is not supported: use one of {}",
@@ -130,10 +143,14 @@ pub(crate) fn check_request(request: &HttpRequest, allowed_hosts: &[String]) -> 
     }
     for (name, value) in &request.headers {
         if !is_token(name) {
-            return Err(invalid(format!("header name `{name}` is not a valid HTTP header name")));
+            return Err(invalid(format!(
+                "header name `{name}` is not a valid HTTP header name"
+            )));
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(invalid(format!("header `{name}` has a value with CR, LF or NUL")));
+            return Err(invalid(format!(
+                "header `{name}` has a value with CR, LF or NUL"
+            )));
         }
     }
     Ok(())
@@ -154,46 +171,101 @@ mod tests {
 
     #[test]
     fn userinfo_is_refused_and_the_real_host_is_not_the_userinfo() {
-        assert!(matches!(check("https://hooks.slack.com@evil.example/", &["hooks.slack.com"]), UrlCheck::Invalid(m) if m.contains("credentials")));
-        assert!(matches!(check("https://u:p@hooks.slack.com/", &["hooks.slack.com"]), UrlCheck::Invalid(_)));
+        assert!(
+            matches!(check("https://hooks.slack.com@evil.example/", &["hooks.slack.com"]), UrlCheck::Invalid(m) if m.contains("credentials"))
+        );
+        assert!(matches!(
+            check("https://u:p@hooks.slack.com/", &["hooks.slack.com"]),
+            UrlCheck::Invalid(_)
+        ));
     }
 
     #[test]
     fn suffixes_and_prefixes_do_not_match() {
         let a = &["hooks.slack.com"];
-        assert_eq!(check("https://hooks.slack.com.evil.example/", a), denied("hooks.slack.com.evil.example"));
-        assert_eq!(check("https://evilhooks.slack.com/", a), denied("evilhooks.slack.com"));
+        assert_eq!(
+            check("https://hooks.slack.com.evil.example/", a),
+            denied("hooks.slack.com.evil.example")
+        );
+        assert_eq!(
+            check("https://evilhooks.slack.com/", a),
+            denied("evilhooks.slack.com")
+        );
         assert_eq!(check("https://slack.com/", a), denied("slack.com"));
     }
 
     #[test]
     fn case_trailing_dot_and_ports_are_normalised() {
         let a = &["hooks.slack.com"];
-        assert!(matches!(check("HTTPS://HOOKS.SLACK.COM/", a), UrlCheck::Allowed(_)));
-        assert!(matches!(check("https://hooks.slack.com./x", a), UrlCheck::Allowed(_)));
-        assert!(matches!(check("https://hooks.slack.com:8443/x", a), UrlCheck::Allowed(_)));
-        assert!(matches!(check("https://hooks.slack.com/", &["Hooks.Slack.Com"]), UrlCheck::Allowed(_)));
-        assert_eq!(check("https://hooks.slack.com../", a), denied("hooks.slack.com."));
+        assert!(matches!(
+            check("HTTPS://HOOKS.SLACK.COM/", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com./x", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com:8443/x", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com/", &["Hooks.Slack.Com"]),
+            UrlCheck::Allowed(_)
+        ));
+        assert_eq!(
+            check("https://hooks.slack.com../", a),
+            denied("hooks.slack.com.")
+        );
     }
 
     #[test]
     fn ip_literals_match_only_when_listed() {
-        assert_eq!(check("http://127.0.0.1:8080/", &["localhost"]), denied("127.0.0.1"));
-        assert!(matches!(check("http://127.0.0.1:8080/", &["127.0.0.1"]), UrlCheck::Allowed(_)));
+        assert_eq!(
+            check("http://127.0.0.1:8080/", &["localhost"]),
+            denied("127.0.0.1")
+        );
+        assert!(matches!(
+            check("http://127.0.0.1:8080/", &["127.0.0.1"]),
+            UrlCheck::Allowed(_)
+        ));
         assert_eq!(check("http://[::1]/", &["127.0.0.1"]), denied("::1"));
-        assert!(matches!(check("http://[::1]:9/", &["::1"]), UrlCheck::Allowed(_)));
-        assert!(matches!(check("http://[0:0::1]/", &["[::1]"]), UrlCheck::Allowed(_)));
+        assert!(matches!(
+            check("http://[::1]:9/", &["::1"]),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("http://[0:0::1]/", &["[::1]"]),
+            UrlCheck::Allowed(_)
+        ));
         // WHATWG parsing: `2130706433` is 127.0.0.1, and is compared as such.
-        assert_eq!(check("http://2130706433/", &["hooks.slack.com"]), denied("127.0.0.1"));
+        assert_eq!(
+            check("http://2130706433/", &["hooks.slack.com"]),
+            denied("127.0.0.1")
+        );
     }
 
     #[test]
     fn only_http_and_https() {
-        for url in ["ftp://hooks.slack.com/x", "file:///etc/passwd", "data:text/plain,hi", "javascript:alert(1)"] {
-            assert!(matches!(check(url, &["hooks.slack.com"]), UrlCheck::Invalid(_)), "{url}");
+        for url in [
+            "ftp://hooks.slack.com/x",
+            "file:///etc/passwd",
+            "data:text/plain,hi",
+            "javascript:alert(1)",
+        ] {
+            assert!(
+                matches!(check(url, &["hooks.slack.com"]), UrlCheck::Invalid(_)),
+                "{url}"
+            );
         }
-        assert!(matches!(check("not a url", &["hooks.slack.com"]), UrlCheck::Invalid(_)));
-        assert!(matches!(check("/relative", &["hooks.slack.com"]), UrlCheck::Invalid(_)));
+        assert!(matches!(
+            check("not a url", &["hooks.slack.com"]),
+            UrlCheck::Invalid(_)
+        ));
+        assert!(matches!(
+            check("/relative", &["hooks.slack.com"]),
+            UrlCheck::Invalid(_)
+        ));
     }
 
     #[test]
@@ -205,10 +277,16 @@ mod tests {
             headers: Default::default(),
             body: None,
         };
-        assert_eq!(check_request(&req, &allowed).unwrap_err().kind, HostErrorKind::InvalidRequest);
+        assert_eq!(
+            check_request(&req, &allowed).unwrap_err().kind,
+            HostErrorKind::InvalidRequest
+        );
         req.method = "GET".into();
         assert!(check_request(&req, &allowed).is_ok());
         req.headers.insert("X-Evil".into(), "a\r\nHost: b".into());
-        assert_eq!(check_request(&req, &allowed).unwrap_err().kind, HostErrorKind::InvalidRequest);
+        assert_eq!(
+            check_request(&req, &allowed).unwrap_err().kind,
+            HostErrorKind::InvalidRequest
+        );
     }
 }

@@ -92,7 +92,11 @@ impl MockHttp {
 
     /// Starts a rule for `method` (or `"*"`) and `url` (exact, or a prefix ending in `*`).
     pub fn on(self, method: &str, url: &str) -> MockRule {
-        MockRule { mock: self, method: method.to_owned(), url: url.to_owned() }
+        MockRule {
+            mock: self,
+            method: method.to_owned(),
+            url: url.to_owned(),
+        }
     }
 
     /// Every request that reached the mock, in order.
@@ -118,7 +122,11 @@ impl MockHttp {
     }
 
     fn add(self, method: String, url: String, reaction: Reaction) -> Self {
-        self.lock().rules.push(Rule { method, url, reaction });
+        self.lock().rules.push(Rule {
+            method,
+            url,
+            reaction,
+        });
         self
     }
 }
@@ -126,12 +134,20 @@ impl MockHttp {
 impl MockRule {
     /// Answers with `status` and `body`.
     pub fn respond(self, status: u16, body: impl Into<Vec<u8>>) -> MockHttp {
-        self.mock.add(self.method, self.url, Reaction::Respond { status, body: body.into() })
+        self.mock.add(
+            self.method,
+            self.url,
+            Reaction::Respond {
+                status,
+                body: body.into(),
+            },
+        )
     }
 
     /// Fails with a `network` error carrying `message`.
     pub fn network_error(self, message: &str) -> MockHttp {
-        self.mock.add(self.method, self.url, Reaction::Network(message.to_owned()))
+        self.mock
+            .add(self.method, self.url, Reaction::Network(message.to_owned()))
     }
 
     /// Fails with a `timeout` error, at once (tests do not wait).
@@ -141,10 +157,18 @@ impl MockRule {
 }
 
 impl HttpTransport for MockHttp {
-    fn send(&self, request: &HttpRequest, _timeout: Duration) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: &HttpRequest,
+        _timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         let mut script = self.lock();
         script.requests.push(request.clone());
-        let reaction = script.rules.iter().find(|r| r.matches(request)).map(|r| r.reaction.clone());
+        let reaction = script
+            .rules
+            .iter()
+            .find(|r| r.matches(request))
+            .map(|r| r.reaction.clone());
         drop(script);
         match reaction {
             Some(Reaction::Respond { status, body }) => Ok(HttpResponse { status, body }),

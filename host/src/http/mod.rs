@@ -16,8 +16,10 @@ use std::time::Duration;
 
 pub use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
 
-pub(crate) use allow::{check_request, check_url_normalized as allow_check_normalized, normalize_allowed_host};
 pub use allow::{UrlCheck, check_url};
+pub(crate) use allow::{
+    check_request, check_url_normalized as allow_check_normalized, normalize_allowed_host,
+};
 pub use mock::{MockHttp, MockRule};
 pub use real::RealHttp;
 
@@ -44,17 +46,26 @@ pub struct TransportError {
 impl TransportError {
     /// A connection, TLS, or protocol failure.
     pub fn network(message: impl Into<String>) -> Self {
-        TransportError { kind: HostErrorKind::Network, message: message.into() }
+        TransportError {
+            kind: HostErrorKind::Network,
+            message: message.into(),
+        }
     }
 
     /// The timeout passed to [`HttpTransport::send`] ran out.
     pub fn timeout(message: impl Into<String>) -> Self {
-        TransportError { kind: HostErrorKind::Timeout, message: message.into() }
+        TransportError {
+            kind: HostErrorKind::Timeout,
+            message: message.into(),
+        }
     }
 
     /// The response body exceeded the size cap.
     pub fn too_large(message: impl Into<String>) -> Self {
-        TransportError { kind: HostErrorKind::ResponseTooLarge, message: message.into() }
+        TransportError {
+            kind: HostErrorKind::ResponseTooLarge,
+            message: message.into(),
+        }
     }
 }
 
@@ -67,17 +78,29 @@ pub trait HttpTransport: Send + Sync {
     ///
     /// # Errors
     /// A [`TransportError`] when no response arrived in time or in one piece.
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError>;
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError>;
 }
 
 impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         (**self).send(request, timeout)
     }
 }
 
 impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         (**self).send(request, timeout)
     }
 }

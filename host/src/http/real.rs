@@ -39,7 +39,9 @@ impl RealHttp {
             .http_status_as_error(false)
             .user_agent(concat!("otai-plugin-host/", env!("CARGO_PKG_VERSION")))
             .build();
-        RealHttp { agent: config.new_agent() }
+        RealHttp {
+            agent: config.new_agent(),
+        }
     }
 
     fn run<B: ureq::AsSendBody>(
@@ -47,7 +49,11 @@ impl RealHttp {
         request: http::Request<B>,
         timeout: Duration,
     ) -> Result<HttpResponse, TransportError> {
-        let request = self.agent.configure_request(request).timeout_global(Some(timeout)).build();
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
         let mut response = self.agent.run(request).map_err(classify)?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
@@ -79,13 +85,21 @@ fn classify(error: ureq::Error) -> TransportError {
 }
 
 impl HttpTransport for RealHttp {
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
-        let mut builder = http::Request::builder().method(request.method.as_str()).uri(request.url.as_str());
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let built = match &request.body {
-            Some(body) => builder.body(body.clone().into_bytes()).map(|r| self.run(r, timeout)),
+            Some(body) => builder
+                .body(body.clone().into_bytes())
+                .map(|r| self.run(r, timeout)),
             None => builder.body(()).map(|r| self.run(r, timeout)),
         };
         built.unwrap_or_else(|e| Err(TransportError::network(format!("invalid request: {e}"))))

@@ -34,17 +34,34 @@ impl Plugin for Slack {
         };
         let text = match &event.data {
             EventData::Resolved { resolution_notes } if !resolution_notes.is_empty() => {
-                format!("{mention}:white_check_mark: *Resolved*: <{}|{}> ({resolution_notes})", ticket.url, ticket.subject)
+                format!(
+                    "{mention}:white_check_mark: *Resolved*: <{}|{}> ({resolution_notes})",
+                    ticket.url, ticket.subject
+                )
             }
             EventData::Resolved { .. } => {
-                format!("{mention}:white_check_mark: *Resolved*: <{}|{}>", ticket.url, ticket.subject)
+                format!(
+                    "{mention}:white_check_mark: *Resolved*: <{}|{}>",
+                    ticket.url, ticket.subject
+                )
             }
-            _ => format!("{mention}:ticket: *New ticket*: <{}|{}>", ticket.url, ticket.subject),
+            _ => format!(
+                "{mention}:ticket: *New ticket*: <{}|{}>",
+                ticket.url, ticket.subject
+            ),
         };
-        let message = Message { text, channel: event.config.channel.as_deref() };
-        let response = http::post(&event.config.webhook_url).json(&message).send()?;
+        let message = Message {
+            text,
+            channel: event.config.channel.as_deref(),
+        };
+        let response = http::post(&event.config.webhook_url)
+            .json(&message)
+            .send()?;
         if !response.is_success() {
-            return Err(Error::msg(format_args!("Slack answered HTTP {}", response.status())));
+            return Err(Error::msg(format_args!(
+                "Slack answered HTTP {}",
+                response.status()
+            )));
         }
         info!("posted ticket {} to Slack", ticket.id);
         Ok(())
@@ -63,7 +80,10 @@ mod tests {
     #[test]
     fn posts_the_ticket_and_reports_a_server_error() {
         testing::mock_http("POST", HOOK, MockResponse::ok("ok"));
-        let payload = testing::payload(EventKind::TicketCreated, json!({ "webhook_url": HOOK, "channel": "#it" }));
+        let payload = testing::payload(
+            EventKind::TicketCreated,
+            json!({ "webhook_url": HOOK, "channel": "#it" }),
+        );
         let d = testing::deliver::<Slack>(&payload);
         d.result.unwrap();
         let body: otai_plugin_sdk::serde_json::Value =

@@ -1,0 +1,102 @@
+//! `check` on modules from "another toolchain" (hand-written WAT) and on files that are
+//! not plugins.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{Project, cli, stdout_of, wat_plugin};
+
+#[test]
+fn check_lists_a_wat_plugin_and_finds_no_problem() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let output = cli().arg("check").arg(&wasm).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(output.status.success(), "{stdout}");
+    for expected in [
+        "\"id\": \"com.example.wat\"",
+        "ohd.ohd_http_request  func (i32, i32, i32, i32) -> i32",
+        "on_event  func (i32, i32) -> ()",
+        "malloc    func (i32) -> i32",
+        "ABI marker (ohd_abi): none (ABI 1 assumed)",
+        "custom \"ohd_manifest\"",
+        "none: the module follows ABI v1",
+        "0 errors, 0 warnings",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn check_reports_every_problem_and_exits_with_1() {
+    let project = Project::empty();
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "env" "abort" (func))
+            (import "ohd" "ohd_log" (func (param i32 i32)))
+            (memory (export "mem") 1)
+            (func (export "on_event") (param i32))
+            (@custom "ohd_manifest" "{\"id\":\"x\"}"))"#,
+    )
+    .unwrap();
+    let path = project.write("bad.wasm", wasm);
+    let output = cli().args(["check", "--format", "json"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let messages: Vec<&str> = report["problems"].as_array().unwrap().iter().map(|p| p["message"].as_str().unwrap()).collect();
+    let all = messages.join("\n");
+    for expected in [
+        "import `env.abort`: plugins may import only from the `ohd` module",
+        "import `ohd.ohd_log` has type `(i32, i32) -> ()`, expected `(i32, i32, i32) -> ()`",
+        "no `memory` export",
+        "export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`",
+        "no allocator",
+        "the `ohd_manifest` section is not a valid manifest",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+    assert_eq!(report["errors"].as_u64().unwrap() as usize, messages.len());
+}
+
+#[test]
+fn check_refuses_a_file_that_is_not_wasm() {
+    let project = Project::empty();
+    let path = project.write("notes.wasm", "these are not the bytes you are looking for");
+    cli()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("error: `").and(predicate::str::contains("notes.wasm` cannot be checked")))
+        .stderr(predicate::str::contains("not a WebAssembly module: it does not start with the `\\0asm` magic bytes"));
+}
+
+#[test]
+fn check_refuses_a_component() {
+    let project = Project::empty();
+    let path = project.write("component.wasm", wat::parse_str("(component)").unwrap());
+    cli()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("this is a WebAssembly component, not a core module"));
+}
+
+#[test]
+fn check_refuses_a_missing_file_naming_it() {
+    cli()
+        .args(["check", "does-not-exist.wasm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("failed to read `does-not-exist.wasm`"));
+}
+
+#[test]
+fn cargo_style_invocation_parses_too() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    cli().args(["otai-plugin", "check", "--format", "json"]).arg(&wasm).assert().success();
+}

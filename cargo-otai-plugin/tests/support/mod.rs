@@ -1,0 +1,173 @@
+//! Shared helpers of the CLI tests: the binary, temporary plugin projects, WAT plugins.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// The `cargo-otai-plugin` binary, with colour off.
+pub fn cli() -> Command {
+    let mut cmd = Command::cargo_bin("cargo-otai-plugin").expect("the binary is built for tests");
+    cmd.env_remove("CLICOLOR_FORCE").env("NO_COLOR", "1");
+    cmd
+}
+
+/// The target directory every scaffolded plugin builds into, so that the SDK and its
+/// dependencies compile once for the whole test run (cargo's lock serialises builds).
+pub fn shared_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffolds")
+}
+
+/// A temporary directory holding one project.
+pub struct Project {
+    _dir: TempDir,
+    /// The project's root.
+    pub root: PathBuf,
+}
+
+impl Project {
+    /// An empty temporary directory.
+    pub fn empty() -> Project {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let root = dir.path().to_path_buf();
+        Project { _dir: dir, root }
+    }
+
+    /// A plugin created by `cargo otai-plugin new NAME --template TEMPLATE`.
+    pub fn plugin(name: &str, template: &str) -> Project {
+        let project = Project::empty();
+        cli()
+            .current_dir(&project.root)
+            .args(["new", name, "--template", template])
+            .assert()
+            .success();
+        Project { root: project.root.join(name), ..project }
+    }
+
+    /// `cargo-otai-plugin ARGS` in the project, with the shared target directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = cli();
+        cmd.current_dir(&self.root).env("CARGO_TARGET_DIR", shared_target_dir()).args(args);
+        cmd
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.root.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+        std::fs::write(&path, contents).expect("write");
+        path
+    }
+
+    /// Reads a file.
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.root.join(relative)).expect("read")
+    }
+
+    /// Replaces `from` by `to` in a file, which must contain it.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) {
+        let text = self.read(relative);
+        assert!(text.contains(from), "{relative} does not contain {from:?}");
+        self.write(relative, text.replacen(from, to, 1));
+    }
+}
+
+/// The UTF-8 of `text`.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The UTF-8 of stderr.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// JSON escaped for a WAT string literal.
+pub fn wat_string(json: &str) -> String {
+    json.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The default ticket id of the reference host's events.
+pub const TICKET: &str = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
+
+/// A plugin as another toolchain would produce it (a C or TinyGo plugin, written here
+/// in WAT): libc-style `malloc`/`free`, a bump allocator, and an `on_event` that logs,
+/// posts to a webhook and adds an internal note.
+pub fn wat_plugin() -> Vec<u8> {
+    let manifest = wat_string(
+        r#"{"id":"com.example.wat","name":"WAT","version":"1.0.0","description":"Written by hand.","events":["ticket.created"],"permissions":{"http":{"allowed_hosts":["hooks.example.com"]}}}"#,
+    );
+    let request = r#"{"method":"POST","url":"https://hooks.example.com/in","body":"hello"}"#;
+    let reply = format!(r#"{{"ticket_id":"{TICKET}","body":"noted","is_internal":true}}"#);
+    let wat = format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
+  (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n)))
+    (local.get $p))
+  (func (export "free") (param i32))
+  (func (export "on_event") (param i32 i32)
+    (call $log (i32.const 0) (i32.const 13) (i32.const 1))
+    (drop (call $http (i32.const 100) (i32.const {req_len}) (i32.const 1000) (i32.const 1004)))
+    (drop (call $reply (i32.const 400) (i32.const {reply_len}))))
+  (data (i32.const 0) "event arrived")
+  (data (i32.const 100) "{req}")
+  (data (i32.const 400) "{rep}")
+  (@custom "ohd_manifest" "{manifest}"))"#,
+        req_len = request.len(),
+        reply_len = reply.len(),
+        req = wat_string(request),
+        rep = wat_string(&reply),
+    );
+    wat::parse_str(wat).expect("valid WAT")
+}
+
+/// A plugin that logs a Rust-style panic message at error level and traps, as the
+/// SDK's panic hook does.
+pub fn wat_panicking_plugin() -> Vec<u8> {
+    let manifest = wat_string(
+        r#"{"id":"com.example.panics","name":"Panics","version":"1.0.0","description":"Always panics.","events":["ticket.created"]}"#,
+    );
+    let message = "panicked at src/lib.rs:7:9:\\nthe webhook URL is empty";
+    let wat = format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 4096))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32)
+    (call $log (i32.const 0) (i32.const {len}) (i32.const 3))
+    unreachable)
+  (data (i32.const 0) "{message}")
+  (@custom "ohd_manifest" "{manifest}"))"#,
+        len = message.len() - 1,
+    );
+    wat::parse_str(wat).expect("valid WAT")
+}
+
+/// A plugin with a UI panel: a true multi-value `render_panel`.
+pub fn wat_panel_plugin() -> Vec<u8> {
+    let manifest = wat_string(
+        r#"{"id":"com.example.panel","name":"Panel","version":"1.0.0","description":"A panel.","events":["ticket.created"],"permissions":{"http":{"allowed_hosts":["panel.example.com"]}},"ui_panel":{"title":"P","height":100}}"#,
+    );
+    let url = "https://panel.example.com/t/1";
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 4096))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32))
+  (func (export "render_panel") (param i32 i32) (result i32 i32) (i32.const 0) (i32.const {len}))
+  (data (i32.const 0) "{url}")
+  (@custom "ohd_manifest" "{manifest}"))"#,
+        len = url.len(),
+    );
+    wat::parse_str(wat).expect("valid WAT")
+}

@@ -1,0 +1,156 @@
+//! Hand-written WAT plugins for the host's tests.
+#![allow(dead_code, unreachable_pub)]
+
+use serde_json::{Value, json};
+
+/// A manifest with the required fields.
+pub fn manifest(id: &str, events: &[&str], allowed_hosts: &[&str]) -> Value {
+    json!({
+        "id": id,
+        "name": "Test plugin",
+        "version": "1.0.0",
+        "description": "A plugin for the host's tests.",
+        "events": events,
+        "permissions": { "http": { "allowed_hosts": allowed_hosts } }
+    })
+}
+
+/// Escapes bytes for a WAT string literal.
+pub fn wat_bytes(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes {
+        if b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ' {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("\\{b:02x}"));
+        }
+    }
+    s
+}
+
+/// `(data (i32.const offset) "…")`.
+pub fn data(offset: u32, bytes: &[u8]) -> String {
+    format!("(data (i32.const {offset}) \"{}\")", wat_bytes(bytes))
+}
+
+/// Appends a custom section to a module.
+pub fn with_custom(mut wasm: Vec<u8>, name: &str, contents: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    leb(&mut payload, name.len() as u32);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(contents);
+    wasm.push(0);
+    leb(&mut wasm, payload.len() as u32);
+    wasm.extend_from_slice(&payload);
+    wasm
+}
+
+fn leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The standard imports, memory (2 pages), a growing bump allocator at 64 KiB and a
+/// no-op `ohd_free`; `body` adds `on_event` and anything else.
+pub const PRELUDE: &str = r#"
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
+  (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
+  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32)
+    (if (i32.gt_u (i32.add (global.get $next) (local.get $n)) (i32.mul (memory.size) (i32.const 65536)))
+      (then
+        (if (i32.eq (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))) (i32.const -1))
+          (then (return (i32.const 0))))))
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n)))
+    (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+"#;
+
+/// A module from the prelude and `body`, without a manifest.
+pub fn module_without_manifest(body: &str) -> Vec<u8> {
+    let text = format!("(module {PRELUDE} {body})");
+    wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{text}"))
+}
+
+/// A plugin: prelude + `body` + the manifest section.
+pub fn plugin(manifest: &Value, body: &str) -> Vec<u8> {
+    with_custom(
+        module_without_manifest(body),
+        "ohd_manifest",
+        manifest.to_string().as_bytes(),
+    )
+}
+
+/// A plugin from a full module text (no prelude) + the manifest section.
+pub fn raw_plugin(manifest: &Value, module: &str) -> Vec<u8> {
+    let wasm = wat::parse_str(module).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{module}"));
+    with_custom(wasm, "ohd_manifest", manifest.to_string().as_bytes())
+}
+
+/// `on_event` that logs the whole payload at info.
+pub const ECHO: &str = r#"(func (export "on_event") (param i32 i32) (call $log (local.get 0) (local.get 1) (i32.const 1)))"#;
+
+/// `on_event` that does nothing.
+pub const NOOP: &str = r#"(func (export "on_event") (param i32 i32))"#;
+
+/// An `on_event` calling `func` with the bytes of `json` (at offset 1024) and trapping
+/// unless it returns `expected`.
+pub fn expect_status(func: &str, json: &[u8], expected: u32) -> String {
+    format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (if (i32.ne (call ${func} (i32.const 1024) (i32.const {len})) (i32.const {expected}))
+               (then unreachable)))
+           {data}"#,
+        len = json.len(),
+        data = data(1024, json)
+    )
+}
+
+/// An `on_event` sending the HTTP request `json` (offset 1024), storing the response
+/// pointer/length at 512/516 and logging the response body, then logging the status
+/// as a decimal-free marker: the body is logged at warn when the status is 0 or 403.
+pub fn http_call(json: &[u8]) -> String {
+    format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (local $status i32)
+             (local.set $status (call $http (i32.const 1024) (i32.const {len}) (i32.const 512) (i32.const 516)))
+             (call $log (i32.load (i32.const 512)) (i32.load (i32.const 516))
+               (select (i32.const 2) (i32.const 1)
+                 (i32.or (i32.eqz (local.get $status)) (i32.eq (local.get $status) (i32.const 403))))))
+           {data}"#,
+        len = json.len(),
+        data = data(1024, json)
+    )
+}
+
+/// A host with a short deadline and a mock transport.
+pub fn test_host(mock: otai_plugin_host::http::MockHttp) -> otai_plugin_host::Host {
+    otai_plugin_host::Host::builder()
+        .deadline(std::time::Duration::from_secs(5))
+        .max_instances(8)
+        .http(mock)
+        .build()
+        .expect("host builds")
+}
+
+/// Loads and installs a plugin with `config`; returns its id.
+pub fn install(host: &otai_plugin_host::Host, wasm: &[u8], config: Value) -> String {
+    let plugin = host
+        .load(wasm)
+        .unwrap_or_else(|e| panic!("load failed: {e}"));
+    host.install(&plugin, config)
+        .unwrap_or_else(|e| panic!("install failed: {e}"));
+    plugin.id().to_owned()
+}

@@ -1,0 +1,327 @@
+//! Deliveries: payload, subscriptions, ticket operations and their statuses.
+
+mod common;
+
+use common::*;
+use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::{DeliverError, Event, Outcome};
+use serde_json::{Value, json};
+
+fn payload_of(report: &otai_plugin_host::DeliveryReport) -> Value {
+    serde_json::from_str(&report.logs[0].message).expect("the echo plugin logs the payload")
+}
+
+#[test]
+fn only_subscribed_plugins_get_an_event() {
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(&manifest("com.example.a", &["ticket.created"], &[]), ECHO),
+        json!({}),
+    );
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.b", &["ticket.closed", "ticket.created"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    let created = host.deliver(&Event::ticket_created());
+    assert_eq!(
+        created
+            .iter()
+            .map(|r| r.plugin_id.as_str())
+            .collect::<Vec<_>>(),
+        ["com.example.a", "com.example.b"]
+    );
+    let closed = host.deliver(&Event::ticket_closed());
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].plugin_id, "com.example.b");
+    assert!(host.deliver(&Event::ticket_reopened()).is_empty());
+
+    let e = host
+        .deliver_to("com.example.a", &Event::ticket_closed())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "plugin `com.example.a` does not subscribe to `ticket.closed`; its manifest lists `ticket.created`"
+    );
+    assert!(matches!(
+        host.deliver_to("com.example.zzz", &Event::ticket_created()),
+        Err(DeliverError::NotInstalled { .. })
+    ));
+}
+
+#[test]
+fn the_payload_is_the_abi_payload_with_the_event_data() {
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.echo", &["ticket.status_changed"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    let event = Event::ticket_status_changed()
+        .priority("Critical")
+        .subject("Printer on fire");
+    let report = host.deliver_to("com.example.echo", &event).unwrap();
+    report.assert_ok();
+    assert!(
+        report.logs[0]
+            .message
+            .starts_with(r#"{"event":"ticket.status_changed","occurred_at":"#)
+    );
+    let payload = payload_of(&report);
+    assert_eq!(payload["ticket"]["priority"], "Critical");
+    assert_eq!(payload["ticket"]["subject"], "Printer on fire");
+    assert_eq!(
+        payload["data"],
+        json!({"from_status": "New", "to_status": "In Progress"})
+    );
+    assert!(payload["config"].is_object());
+    let typed: otai_plugin_host::abi::event::EventPayload<Value> =
+        serde_json::from_value(payload).unwrap();
+    assert_eq!(
+        typed.event,
+        otai_plugin_host::abi::event::EventKind::TicketStatusChanged
+    );
+    assert!(report.timings.total_us >= report.timings.call_us);
+}
+
+/// Depends on `Manifest::validate_config` / `Config::to_payload_json` (abi crate).
+#[test]
+fn the_payload_carries_the_config_with_defaults() {
+    let mut m = manifest("com.example.cfg", &["ticket.created"], &[]);
+    m["config_schema"] = json!({
+        "channel": {"type": "string", "label": "Channel", "default": "#support"},
+        "mention_on_critical": {"type": "boolean", "label": "Mention", "default": false}
+    });
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(&m, ECHO),
+        json!({"mention_on_critical": true}),
+    );
+    let report = host
+        .deliver_to("com.example.cfg", &Event::ticket_created())
+        .unwrap();
+    assert_eq!(
+        payload_of(&report)["config"],
+        json!({"channel": "#support", "mention_on_critical": true})
+    );
+}
+
+#[test]
+fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
+    let m = manifest(
+        "com.example.fields",
+        &["ticket.created", "ticket.closed"],
+        &[],
+    );
+    let set = format!(
+        r#"{{"ticket_id":"{}","key":"jira_issue","value":"OPS-12"}}"#,
+        otai_plugin_host::DEFAULT_TICKET_ID
+    );
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (call $log (local.get 0) (local.get 1) (i32.const 1))
+             (if (i32.ne (call $field (i32.const 1024) (i32.const {len})) (i32.const 0)) (then unreachable)))
+           {data}"#,
+        len = set.len(),
+        data = data(1024, set.as_bytes())
+    );
+    let host = test_host(MockHttp::new());
+    install(&host, &plugin(&m, &body), json!({}));
+    let first = host
+        .deliver_to("com.example.fields", &Event::ticket_created())
+        .unwrap();
+    first
+        .assert_ok()
+        .assert_custom_field("jira_issue", "OPS-12");
+    assert_eq!(payload_of(&first)["ticket"]["custom_fields"], json!({}));
+    assert_eq!(
+        host.custom_fields(otai_plugin_host::DEFAULT_TICKET_ID)["jira_issue"],
+        "OPS-12"
+    );
+    let second = host
+        .deliver_to("com.example.fields", &Event::ticket_closed())
+        .unwrap();
+    assert_eq!(
+        payload_of(&second)["ticket"]["custom_fields"],
+        json!({"jira_issue": "OPS-12"})
+    );
+    // Another ticket has its own fields.
+    let other = host
+        .deliver_to(
+            "com.example.fields",
+            &Event::ticket_closed().with_ticket_id("T-2"),
+        )
+        .unwrap();
+    assert_eq!(payload_of(&other)["ticket"]["custom_fields"], json!({}));
+}
+
+fn status_case(func: &str, json: &str, expected: u32) {
+    let host = test_host(MockHttp::new());
+    let m = manifest("com.example.status", &["ticket.created"], &[]);
+    install(
+        &host,
+        &plugin(&m, &expect_status(func, json.as_bytes(), expected)),
+        json!({}),
+    );
+    let r = host
+        .deliver_to("com.example.status", &Event::ticket_created())
+        .unwrap();
+    assert_eq!(
+        r.outcome,
+        Outcome::Ok,
+        "{func} {json} should return {expected}:\n{}",
+        r.to_snapshot()
+    );
+}
+
+#[test]
+fn add_reply_statuses() {
+    let t = otai_plugin_host::DEFAULT_TICKET_ID;
+    status_case(
+        "reply",
+        &format!(r#"{{"ticket_id":"{t}","body":"Thanks!","is_internal":true}}"#),
+        0,
+    );
+    status_case(
+        "reply",
+        &format!(r#"{{"ticket_id":"{t}","body":"Thanks!"}}"#),
+        0,
+    );
+    status_case("reply", r#"{"ticket_id":"OTHER","body":"Thanks!"}"#, 2);
+    status_case("reply", &format!(r#"{{"ticket_id":"{t}","body":""}}"#), 1);
+    status_case(
+        "reply",
+        &format!(r#"{{"ticket_id":"{t}","body":"a","body":"b"}}"#),
+        1,
+    );
+    status_case(
+        "reply",
+        &format!(r#"{{"ticket_id":"{t}","body":"a","colour":"red"}}"#),
+        1,
+    );
+    status_case("reply", r#"{"ticket_id":"#, 1);
+    status_case("reply", "[1,2]", 1);
+    status_case("reply", "\u{0}\u{1}garbage", 1);
+    let big = "x".repeat(70 * 1024);
+    status_case(
+        "reply",
+        &format!(r#"{{"ticket_id":"{t}","body":"{big}"}}"#),
+        3,
+    );
+}
+
+#[test]
+fn set_custom_field_statuses() {
+    let t = otai_plugin_host::DEFAULT_TICKET_ID;
+    status_case(
+        "field",
+        &format!(r#"{{"ticket_id":"{t}","key":"k","value":"v"}}"#),
+        0,
+    );
+    status_case(
+        "field",
+        &format!(r#"{{"ticket_id":"{t}","key":"","value":"v"}}"#),
+        1,
+    );
+    status_case("field", &format!(r#"{{"ticket_id":"{t}","key":"k"}}"#), 1);
+    status_case("field", r#"{"ticket_id":"OTHER","key":"k","value":"v"}"#, 2);
+    status_case(
+        "field",
+        &format!(
+            r#"{{"ticket_id":"{t}","key":"{}","value":"v"}}"#,
+            "k".repeat(129)
+        ),
+        3,
+    );
+    status_case(
+        "field",
+        &format!(
+            r#"{{"ticket_id":"{t}","key":"k","value":"{}"}}"#,
+            "v".repeat(4097)
+        ),
+        3,
+    );
+    status_case("field", "not json", 1);
+}
+
+#[test]
+fn replies_are_reported() {
+    let t = otai_plugin_host::DEFAULT_TICKET_ID;
+    let host = test_host(MockHttp::new());
+    let m = manifest("com.example.reply", &["ticket.created"], &[]);
+    let json = format!(
+        r#"{{"ticket_id":"{t}","body":"PagerDuty incident #12345 created","is_internal":true}}"#
+    );
+    install(
+        &host,
+        &plugin(&m, &expect_status("reply", json.as_bytes(), 0)),
+        json!({}),
+    );
+    let r = host
+        .deliver_to("com.example.reply", &Event::ticket_created())
+        .unwrap();
+    r.assert_ok().assert_reply("incident #12345");
+    assert!(r.replies[0].is_internal);
+    assert_eq!(r.replies[0].ticket_id, t);
+}
+
+#[test]
+fn the_report_round_trips_through_json_and_snapshots_drop_timings() {
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(&manifest("com.example.rt", &["ticket.created"], &[]), ECHO),
+        json!({}),
+    );
+    let r = host
+        .deliver_to("com.example.rt", &Event::ticket_created())
+        .unwrap();
+    let json = serde_json::to_value(&r).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 8);
+    assert_eq!(json["outcome"], json!({"status": "ok"}));
+    assert_eq!(json["logs"][0]["level"], "info");
+    let back: otai_plugin_host::DeliveryReport = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
+    let snapshot: Value = serde_json::from_str(&r.to_snapshot()).unwrap();
+    assert!(snapshot.get("timings").is_none());
+    let without: otai_plugin_host::DeliveryReport = serde_json::from_value(snapshot).unwrap();
+    assert_eq!(without.timings, Default::default());
+}
+
+#[test]
+fn hosts_are_send_and_sync_and_deliver_from_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<otai_plugin_host::Host>();
+    assert_send_sync::<otai_plugin_host::Plugin>();
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(&manifest("com.example.mt", &["ticket.created"], &[]), ECHO),
+        json!({}),
+    );
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    host.deliver_to("com.example.mt", &Event::ticket_created())
+                        .unwrap()
+                        .assert_ok();
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,315 @@
+//! Health policy (with an injected clock), UI panels and secret redaction.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::{DeliverError, Event, HealthStatus, Host, ManualClock, Outcome};
+use serde_json::json;
+
+const FLAKY: &str = "com.example.flaky";
+
+/// A plugin that traps for `ticket.closed` and works for `ticket.created`.
+fn flaky() -> Vec<u8> {
+    let body = r#"(func (export "on_event") (param i32 i32)
+        ;; payload starts with {"event":"ticket.c — byte 18 is `r` for created, `l` for closed
+        (if (i32.eq (i32.load8_u offset=18 (local.get 0)) (i32.const 108)) (then unreachable)))"#;
+    plugin(
+        &manifest(FLAKY, &["ticket.created", "ticket.closed"], &[]),
+        body,
+    )
+}
+
+fn health_host(clock: &ManualClock, disabled: Arc<Mutex<Vec<(String, HealthStatus)>>>) -> Host {
+    let host = Host::builder()
+        .clock(clock.clone())
+        .max_instances(4)
+        .http(MockHttp::new())
+        .on_disabled(move |id, status| {
+            disabled
+                .lock()
+                .unwrap()
+                .push((id.to_owned(), status.clone()))
+        })
+        .build()
+        .unwrap();
+    install(&host, &flaky(), json!({}));
+    host
+}
+
+#[test]
+fn the_flaky_plugin_fails_only_closed_events() {
+    let host = health_host(&ManualClock::new(), Arc::default());
+    host.deliver_to(FLAKY, &Event::ticket_created())
+        .unwrap()
+        .assert_ok();
+    host.deliver_to(FLAKY, &Event::ticket_closed())
+        .unwrap()
+        .assert_trapped("unreachable");
+}
+
+#[test]
+fn more_than_half_failing_with_enough_deliveries_disables() {
+    let clock = ManualClock::new();
+    let disabled = Arc::new(Mutex::new(Vec::new()));
+    let host = health_host(&clock, disabled.clone());
+    // 9 deliveries, all failing: below the minimum of 10, still enabled.
+    for _ in 0..9 {
+        host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    assert!(host.health(FLAKY).unwrap().enabled);
+    assert!(disabled.lock().unwrap().is_empty());
+    // The 10th: 10 failures out of 10.
+    host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    let status = host.health(FLAKY).unwrap();
+    assert!(!status.enabled && status.auto_disabled);
+    assert_eq!((status.deliveries, status.failures), (10, 10));
+    let calls = disabled.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, FLAKY);
+    assert_eq!(calls[0].1.failures, 10);
+    // Disabled: skipped by `deliver`, refused by `deliver_to`.
+    assert!(host.deliver(&Event::ticket_created()).is_empty());
+    assert!(matches!(
+        host.deliver_to(FLAKY, &Event::ticket_created()),
+        Err(DeliverError::Disabled { .. })
+    ));
+    // Enabling resets the window.
+    host.enable(FLAKY).unwrap();
+    let status = host.health(FLAKY).unwrap();
+    assert!(status.enabled && !status.auto_disabled);
+    assert_eq!(status.deliveries, 0);
+    host.deliver_to(FLAKY, &Event::ticket_created())
+        .unwrap()
+        .assert_ok();
+}
+
+#[test]
+fn exactly_half_is_not_more_than_half_and_old_failures_expire() {
+    let clock = ManualClock::new();
+    let disabled = Arc::new(Mutex::new(Vec::new()));
+    let host = health_host(&clock, disabled.clone());
+    for _ in 0..5 {
+        host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+        host.deliver_to(FLAKY, &Event::ticket_created()).unwrap();
+    }
+    let status = host.health(FLAKY).unwrap();
+    assert_eq!(
+        (status.deliveries, status.failures, status.enabled),
+        (10, 5, true)
+    );
+    // Ten minutes later the window is empty: failures no longer count.
+    clock.advance(Duration::from_secs(600));
+    assert_eq!(host.health(FLAKY).unwrap().deliveries, 0);
+    for _ in 0..6 {
+        host.deliver_to(FLAKY, &Event::ticket_created()).unwrap();
+    }
+    for _ in 0..6 {
+        host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    }
+    // 6 of 12 failed: not more than half.
+    assert!(host.health(FLAKY).unwrap().enabled);
+    host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    // 7 of 13.
+    assert!(!host.health(FLAKY).unwrap().enabled);
+    assert_eq!(disabled.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn the_policy_is_configurable() {
+    let clock = ManualClock::new();
+    let host = Host::builder()
+        .clock(clock.clone())
+        .failure_threshold(0.2)
+        .min_deliveries(2)
+        .failure_window(Duration::from_secs(60))
+        .max_instances(2)
+        .http(MockHttp::new())
+        .build()
+        .unwrap();
+    install(&host, &flaky(), json!({}));
+    host.deliver_to(FLAKY, &Event::ticket_created()).unwrap();
+    host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    assert!(!host.health(FLAKY).unwrap().enabled);
+
+    let never = Host::builder()
+        .auto_disable(false)
+        .max_instances(2)
+        .http(MockHttp::new())
+        .build()
+        .unwrap();
+    install(&never, &flaky(), json!({}));
+    for _ in 0..20 {
+        never.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    }
+    assert!(never.health(FLAKY).unwrap().enabled);
+}
+
+// ---- panels ----
+
+const PANEL: &str = "com.example.panel";
+
+fn panel_plugin(url: &str) -> Vec<u8> {
+    let mut m = manifest(PANEL, &["ticket.created"], &["plugin-server.example.com"]);
+    m["ui_panel"] = json!({"title": "JIRA Issue", "height": 140});
+    let reply = br#"{"ticket_id":"T-1","body":"hi"}"#;
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32))
+           (func (export "render_panel") (param i32 i32) (result i32 i32)
+             (local $p i32)
+             ;; ticket operations are not available here: status 4
+             (if (i32.ne (call $reply (i32.const 3072) (i32.const {rlen})) (i32.const 4)) (then unreachable))
+             (if (i32.ne (call $field (i32.const 3072) (i32.const {rlen})) (i32.const 4)) (then unreachable))
+             ;; copy the URL into an allocated buffer, as a real plugin would
+             (local.set $p (call $alloc (i32.const {len})))
+             (memory.copy (local.get $p) (i32.const 2048) (i32.const {len}))
+             (call $log (local.get 0) (local.get 1) (i32.const 1))
+             (local.get $p) (i32.const {len}))
+           {url}
+           {reply}"#,
+        len = url.len(),
+        rlen = reply.len(),
+        url = data(2048, url.as_bytes()),
+        reply = data(3072, reply),
+    );
+    plugin(&m, &body)
+}
+
+fn panel(url: &str) -> otai_plugin_host::PanelReport {
+    let host = test_host(MockHttp::new());
+    install(&host, &panel_plugin(url), json!({}));
+    host.render_panel(PANEL, "T-1").unwrap()
+}
+
+#[test]
+fn render_panel_returns_an_allowed_url() {
+    let r = panel("https://plugin-server.example.com/panel?ticket=T-1");
+    assert_eq!(r.outcome, Outcome::Ok);
+    assert_eq!(
+        r.url.as_deref(),
+        Some("https://plugin-server.example.com/panel?ticket=T-1")
+    );
+    assert_eq!(
+        r.logs[0].message, "T-1",
+        "the plugin received the ticket id"
+    );
+    assert_eq!(
+        r.assert_url(),
+        "https://plugin-server.example.com/panel?ticket=T-1"
+    );
+}
+
+#[test]
+fn render_panel_refuses_bad_urls() {
+    panel("https://evil.example/panel").assert_refused("host `evil.example` is not in");
+    panel("https://plugin-server.example.com.evil.example/").assert_refused("is not in");
+    panel("javascript:alert(1)").assert_refused("scheme `javascript`");
+    panel("/relative").assert_refused("not a valid absolute URL");
+    for r in [
+        panel("https://evil.example/panel"),
+        panel("javascript:alert(1)"),
+    ] {
+        assert_eq!(r.outcome, Outcome::Ok);
+        assert!(r.url.is_none());
+    }
+}
+
+#[test]
+fn render_panel_needs_a_panel() {
+    let host = test_host(MockHttp::new());
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.nopanel", &["ticket.created"], &[]),
+            NOOP,
+        ),
+        json!({}),
+    );
+    assert!(matches!(
+        host.render_panel("com.example.nopanel", "T-1"),
+        Err(DeliverError::NoPanel { .. })
+    ));
+}
+
+// ---- secrets ----
+
+const SECRET: &str = "T000/B000/XXXXsecretXXXX";
+
+#[test]
+fn secrets_are_redacted_everywhere_in_reports() {
+    let mut m = manifest(
+        "com.example.slack",
+        &["ticket.created"],
+        &["hooks.slack.com"],
+    );
+    m["config_schema"] = json!({
+        "webhook_url": {"type": "string", "label": "Webhook URL", "required": true, "secret": true}
+    });
+    let url = format!("https://hooks.slack.com/services/{SECRET}");
+    // The plugin logs the URL and posts to it (with the secret also in a header).
+    let req = json!({"method": "POST", "url": url, "headers": {"X-Forwarded-To": format!("url={url}")}, "body": "{}"})
+        .to_string();
+    let line = format!("posting to {url}");
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (call $log (i32.const 4096) (i32.const {llen}) (i32.const 1))
+             (drop (call $http (i32.const 1024) (i32.const {rlen}) (i32.const 512) (i32.const 516))))
+           {req}
+           {line}"#,
+        llen = line.len(),
+        rlen = req.len(),
+        req = data(1024, req.as_bytes()),
+        line = data(4096, line.as_bytes()),
+    );
+    let mock = MockHttp::new()
+        .on("POST", "https://hooks.slack.com/*")
+        .respond(200, format!("echo {}", url.replace('/', "\\/")));
+    let host = test_host(mock.clone());
+    install(&host, &plugin(&m, &body), json!({"webhook_url": url}));
+    let r = host
+        .deliver_to("com.example.slack", &Event::ticket_created())
+        .unwrap();
+    r.assert_ok();
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("XXXXsecretXXXX"), "{json}");
+    assert!(!format!("{r:?}").contains("XXXXsecretXXXX"));
+    assert_eq!(r.logs[0].message, "posting to [redacted]");
+    assert_eq!(r.http[0].request.url, "[redacted]");
+    assert_eq!(
+        r.http[0].request.headers["X-Forwarded-To"],
+        "url=[redacted]"
+    );
+    assert_eq!(r.http[0].response_body.as_deref(), Some("echo [redacted]"));
+    // The transport got the real request: redaction is for reports only.
+    assert_eq!(mock.requests()[0].url, url);
+    // Nor in the host's Debug output.
+    assert!(!format!("{host:?}").contains("XXXXsecretXXXX"));
+}
+
+#[test]
+fn install_errors_do_not_contain_secrets() {
+    let mut m = manifest(
+        "com.example.slack",
+        &["ticket.created"],
+        &["hooks.slack.com"],
+    );
+    m["config_schema"] = json!({
+        "webhook_url": {"type": "string", "label": "Webhook URL", "required": true, "secret": true},
+        "channel": {"type": "string", "label": "Channel"}
+    });
+    let host = test_host(MockHttp::new());
+    let p = host.load(&plugin(&m, NOOP)).unwrap();
+    let url = format!("https://hooks.slack.com/services/{SECRET}");
+    let e = host
+        .install(&p, json!({"webhook_url": url, "extra": 1}))
+        .unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("extra"), "{text}");
+    assert!(!text.contains("XXXXsecretXXXX"), "{text}");
+    let e = host.install(&p, json!({"channel": "#x"})).unwrap_err();
+    assert!(e.to_string().contains("webhook_url"), "{e}");
+}

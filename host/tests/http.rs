@@ -1,0 +1,405 @@
+//! Outbound HTTP: allowed_hosts enforced before any transport, the mock, and the
+//! real client against loopback servers the tests start.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use common::*;
+use otai_plugin_host::http::{HostErrorKind, MockHttp, RealHttp};
+use otai_plugin_host::{DeliveryReport, Event, Host, Outcome};
+use serde_json::{Value, json};
+
+const ID: &str = "com.example.http";
+
+fn request(method: &str, url: &str) -> Vec<u8> {
+    json!({"method": method, "url": url, "headers": {"Content-Type": "application/json"}, "body": "{\"text\":\"hi\"}"})
+        .to_string()
+        .into_bytes()
+}
+
+fn deliver_request(host: &Host, allowed: &[&str], method: &str, url: &str) -> DeliveryReport {
+    install(
+        host,
+        &plugin(
+            &manifest(ID, &["ticket.created"], allowed),
+            &http_call(&request(method, url)),
+        ),
+        json!({}),
+    );
+    host.deliver_to(ID, &Event::ticket_created()).unwrap()
+}
+
+fn mock_case(url: &str) -> (DeliveryReport, MockHttp) {
+    let mock = MockHttp::new().on("*", "*").respond(200, "ok");
+    let host = test_host(mock.clone());
+    let r = deliver_request(&host, &["hooks.slack.com"], "POST", url);
+    r.assert_ok();
+    (r, mock)
+}
+
+fn assert_refused(url: &str, kind: HostErrorKind) {
+    let (r, mock) = mock_case(url);
+    let x = &r.http[0];
+    assert_eq!(
+        x.error.as_ref().map(|e| e.kind),
+        Some(kind),
+        "{url}: {}",
+        r.to_snapshot()
+    );
+    assert_eq!(x.status, kind.status());
+    assert_eq!(x.blocked, kind == HostErrorKind::HostNotAllowed);
+    assert!(mock.requests().is_empty(), "{url} reached the transport");
+    // The plugin received the host's error body.
+    let body: Value = serde_json::from_str(&r.logs[0].message).unwrap();
+    assert_eq!(
+        body["ohd_error"]["kind"],
+        serde_json::to_value(kind).unwrap()
+    );
+}
+
+#[test]
+fn denied_hosts_never_reach_the_transport() {
+    assert_refused(
+        "https://hooks.slack.com.evil.example/services/x",
+        HostErrorKind::HostNotAllowed,
+    );
+    assert_refused("https://evil.example/", HostErrorKind::HostNotAllowed);
+    assert_refused("http://127.0.0.1:9/", HostErrorKind::HostNotAllowed);
+    assert_refused("http://[::1]:9/", HostErrorKind::HostNotAllowed);
+    assert_refused("http://2130706433/", HostErrorKind::HostNotAllowed);
+    // Credentials in the URL are refused outright (the host there is evil.example).
+    assert_refused(
+        "https://hooks.slack.com@evil.example/",
+        HostErrorKind::InvalidRequest,
+    );
+    for url in [
+        "ftp://hooks.slack.com/x",
+        "file:///etc/passwd",
+        "data:text/plain,hi",
+        "hooks.slack.com/x",
+    ] {
+        assert_refused(url, HostErrorKind::InvalidRequest);
+    }
+}
+
+#[test]
+fn the_403_body_names_the_host() {
+    let (r, _) = mock_case("https://hooks.slack.com.evil.example/");
+    let body: Value = serde_json::from_str(&r.logs[0].message).unwrap();
+    assert_eq!(body["ohd_error"]["kind"], "host_not_allowed");
+    assert_eq!(body["ohd_error"]["host"], "hooks.slack.com.evil.example");
+    let parsed: otai_plugin_host::abi::calls::HostErrorBody = serde_json::from_value(body).unwrap();
+    assert_eq!(parsed.ohd_error.kind.status(), 403);
+}
+
+#[test]
+fn allowed_hosts_match_case_insensitively_with_any_port_and_a_trailing_dot() {
+    for url in [
+        "HTTPS://HOOKS.SLACK.COM/services/x",
+        "https://hooks.slack.com./x",
+        "https://hooks.slack.com:8443/x",
+    ] {
+        let (r, mock) = mock_case(url);
+        assert_eq!(r.http[0].status, 200, "{url}");
+        assert!(!r.http[0].blocked);
+        assert_eq!(mock.requests().len(), 1);
+        assert_eq!(r.logs[0].message, "ok");
+    }
+}
+
+#[test]
+fn methods_and_bad_headers_are_invalid_requests() {
+    assert_refused_method("FETCH");
+    assert_refused_method("post");
+    let bad_header = json!({"method":"GET","url":"https://hooks.slack.com/","headers":{"X-A":"1\r\nHost: evil"}}).to_string();
+    let dup_header =
+        r#"{"method":"GET","url":"https://hooks.slack.com/","headers":{"X-A":"1","x-a":"2"}}"#;
+    for req in [bad_header.as_str(), dup_header] {
+        let mock = MockHttp::new();
+        let host = test_host(mock.clone());
+        install(
+            &host,
+            &plugin(
+                &manifest(ID, &["ticket.created"], &["hooks.slack.com"]),
+                &http_call(req.as_bytes()),
+            ),
+            json!({}),
+        );
+        let r = host.deliver_to(ID, &Event::ticket_created()).unwrap();
+        assert_eq!(
+            r.http[0].error.as_ref().unwrap().kind,
+            HostErrorKind::InvalidRequest,
+            "{req}"
+        );
+        assert!(mock.requests().is_empty());
+    }
+}
+
+fn assert_refused_method(method: &str) {
+    let mock = MockHttp::new();
+    let host = test_host(mock.clone());
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        method,
+        "https://hooks.slack.com/",
+    );
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().kind,
+        HostErrorKind::InvalidRequest
+    );
+    assert!(mock.requests().is_empty());
+}
+
+#[test]
+fn mock_reactions_and_unmatched_requests() {
+    let mock = MockHttp::new()
+        .on("POST", "https://hooks.slack.com/timeout")
+        .timeout()
+        .on("POST", "https://hooks.slack.com/down")
+        .network_error("connection refused");
+    let host = test_host(mock.clone());
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "POST",
+        "https://hooks.slack.com/timeout",
+    );
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().kind,
+        HostErrorKind::Timeout
+    );
+    assert_eq!(r.http[0].status, 0);
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "POST",
+        "https://hooks.slack.com/down",
+    );
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().message,
+        "connection refused"
+    );
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "POST",
+        "https://hooks.slack.com/other",
+    );
+    let e = r.http[0].error.as_ref().unwrap();
+    assert_eq!(e.kind, HostErrorKind::Network);
+    assert!(
+        e.message
+            .contains("no mock matched `POST https://hooks.slack.com/other`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(mock.requests().len(), 3);
+    assert_eq!(
+        mock.requests()[0].headers["Content-Type"],
+        "application/json"
+    );
+}
+
+#[test]
+fn an_empty_body_writes_zero_pointer_and_length() {
+    let mock = MockHttp::new()
+        .on("GET", "https://hooks.slack.com/")
+        .respond(204, "");
+    let host = test_host(mock);
+    let req = br#"{"method":"GET","url":"https://hooks.slack.com/"}"#;
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (i32.store (i32.const 512) (i32.const 77))
+             (i32.store (i32.const 516) (i32.const 77))
+             (if (i32.ne (call $http (i32.const 1024) (i32.const {len}) (i32.const 512) (i32.const 516)) (i32.const 204))
+               (then unreachable))
+             (if (i32.or (i32.load (i32.const 512)) (i32.load (i32.const 516))) (then unreachable)))
+           {data}"#,
+        len = req.len(),
+        data = data(1024, req)
+    );
+    install(
+        &host,
+        &plugin(
+            &manifest(ID, &["ticket.created"], &["hooks.slack.com"]),
+            &body,
+        ),
+        json!({}),
+    );
+    host.deliver_to(ID, &Event::ticket_created())
+        .unwrap()
+        .assert_ok();
+}
+
+#[test]
+fn an_oversized_mock_body_is_response_too_large() {
+    let mock = MockHttp::new()
+        .on("GET", "*")
+        .respond(200, vec![b'x'; 4 * 1024 * 1024 + 1]);
+    let host = test_host(mock);
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/",
+    );
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().kind,
+        HostErrorKind::ResponseTooLarge
+    );
+}
+
+// ---- the real client, against loopback servers started here ----
+
+/// Serves one connection: reads the request head, writes `response`, then waits for
+/// the client to close (so a "slow" server is one that never writes).
+fn serve_once(response: Option<Vec<u8>>) -> (u16, JoinHandle<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return head,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        if let Some(response) = response {
+            let _ = stream.write_all(&response);
+            let _ = stream.flush();
+        }
+        // Wait for the client to close: closing first with unread request bytes
+        // would reset the connection and lose the response. A "slow" server is one
+        // that never writes.
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        head
+    });
+    (port, handle)
+}
+
+fn real_host(deadline: Duration) -> Host {
+    Host::builder()
+        .deadline(deadline)
+        .max_instances(4)
+        .http(RealHttp::new())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_denied_loopback_host_sees_no_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let host = real_host(Duration::from_secs(5));
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com", "localhost"],
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    r.assert_ok();
+    assert_eq!(r.http[0].status, 403);
+    assert!(r.http[0].blocked);
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the denied host saw a connection: {other:?}"),
+    }
+}
+
+#[test]
+fn the_real_client_returns_the_response() {
+    let (port, server) = serve_once(Some(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".to_vec(),
+    ));
+    let host = real_host(Duration::from_secs(5));
+    let r = deliver_request(
+        &host,
+        &["127.0.0.1"],
+        "POST",
+        &format!("http://127.0.0.1:{port}/hook"),
+    );
+    r.assert_ok();
+    assert_eq!(r.http[0].status, 200, "{}", r.to_snapshot());
+    assert_eq!(r.http[0].response_body.as_deref(), Some("hello"));
+    assert_eq!(r.logs[0].message, "hello");
+    let head = String::from_utf8_lossy(&server.join().unwrap()).to_lowercase();
+    assert!(head.starts_with("post /hook http/1.1"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+}
+
+#[test]
+fn redirects_are_returned_not_followed() {
+    let (port, server) = serve_once(Some(
+        b"HTTP/1.1 302 Found\r\nLocation: http://evil.example/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nmoved"
+            .to_vec(),
+    ));
+    let host = real_host(Duration::from_secs(5));
+    let r = deliver_request(
+        &host,
+        &["127.0.0.1"],
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    r.assert_ok();
+    assert_eq!(r.http.len(), 1);
+    assert_eq!(r.http[0].status, 302, "{}", r.to_snapshot());
+    assert_eq!(r.logs[0].message, "moved");
+    server.join().unwrap();
+}
+
+#[test]
+fn an_oversized_body_is_response_too_large() {
+    let size = 4 * 1024 * 1024 + 10;
+    let mut response =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n")
+            .into_bytes();
+    response.extend(std::iter::repeat_n(b'x', size));
+    let (port, server) = serve_once(Some(response));
+    let host = real_host(Duration::from_secs(5));
+    let r = deliver_request(
+        &host,
+        &["127.0.0.1"],
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    r.assert_ok();
+    assert_eq!(r.http[0].status, 0);
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().kind,
+        HostErrorKind::ResponseTooLarge,
+        "{}",
+        r.to_snapshot()
+    );
+    drop(host);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_slow_server_times_the_delivery_out() {
+    let (port, server) = serve_once(None);
+    let host = real_host(Duration::from_millis(300));
+    let r = deliver_request(
+        &host,
+        &["127.0.0.1"],
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    assert_eq!(r.outcome, Outcome::TimedOut, "{}", r.to_snapshot());
+    assert_eq!(
+        r.http[0].error.as_ref().unwrap().kind,
+        HostErrorKind::Timeout
+    );
+    server.join().unwrap();
+}
