@@ -139,7 +139,10 @@ pub fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
     }
     command.exec().map_err(|err| match err {
         cargo_metadata::Error::CargoMetadata { stderr } => {
-            anyhow::anyhow!("failed to load the workspace: {}", stderr.trim().trim_start_matches("error: "))
+            anyhow::anyhow!(
+                "failed to load the workspace: {}",
+                stderr.trim().trim_start_matches("error: ")
+            )
         }
         other => anyhow::Error::new(other).context("failed to load the workspace"),
     })
@@ -166,8 +169,16 @@ fn plugin(package: &Package) -> PluginPackage {
 pub fn select_plugins(metadata: &Metadata, options: &PackageOptions) -> Result<Vec<PluginPackage>> {
     let members = metadata.workspace_packages();
     let plugin_names = || {
-        let names: Vec<&str> = members.iter().filter(|p| is_cdylib(p)).map(|p| p.name.as_str()).collect();
-        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        let names: Vec<&str> = members
+            .iter()
+            .filter(|p| is_cdylib(p))
+            .map(|p| p.name.as_str())
+            .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
     };
     let require_cdylib = |package: &Package| -> Result<PluginPackage> {
         if is_cdylib(package) {
@@ -197,9 +208,16 @@ pub fn select_plugins(metadata: &Metadata, options: &PackageOptions) -> Result<V
         return Ok(selected);
     }
     if options.workspace {
-        let selected: Vec<PluginPackage> = members.iter().filter(|p| is_cdylib(p)).map(|p| plugin(p)).collect();
+        let selected: Vec<PluginPackage> = members
+            .iter()
+            .filter(|p| is_cdylib(p))
+            .map(|p| plugin(p))
+            .collect();
         if selected.is_empty() {
-            bail!("the workspace at `{}` has no plugin (`cdylib`) package", metadata.workspace_root);
+            bail!(
+                "the workspace at `{}` has no plugin (`cdylib`) package",
+                metadata.workspace_root
+            );
         }
         return Ok(selected);
     }
@@ -208,7 +226,10 @@ pub fn select_plugins(metadata: &Metadata, options: &PackageOptions) -> Result<V
         Some(path) => absolute(path)?,
         None => locate_manifest()?,
     };
-    if let Some(package) = members.iter().find(|p| same_file(p.manifest_path.as_std_path(), &manifest)) {
+    if let Some(package) = members
+        .iter()
+        .find(|p| same_file(p.manifest_path.as_std_path(), &manifest))
+    {
         return Ok(vec![require_cdylib(package)?]);
     }
     let defaults: Vec<&Package> = members.iter().copied().filter(|p| is_cdylib(p)).collect();
@@ -243,51 +264,88 @@ fn locate_manifest() -> Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    bail!("could not find `Cargo.toml` in `{}` or any parent directory", cwd.display())
+    bail!(
+        "could not find `Cargo.toml` in `{}` or any parent directory",
+        cwd.display()
+    )
 }
 
-/// Makes sure rustc can build for wasm32, adding the target with rustup when it is
-/// missing and rustup is there.
+/// A check that rustc can build for wasm32, started in the background so that it
+/// overlaps with loading the workspace.
+#[derive(Debug)]
+pub struct TargetCheck {
+    dir: PathBuf,
+    rustc: Option<std::process::Child>,
+}
+
+/// Starts the wasm32 target check (see [`TargetCheck::finish`]).
 ///
-/// # Errors
-/// The target is missing and cannot be added.
-pub fn ensure_wasm_target(shell: &Shell, dir: &Path) -> Result<()> {
+/// When cargo runs us, `$CARGO` is the toolchain's own cargo, next to its sysroot: if
+/// that sysroot has the target, no process is needed. Otherwise (or with `$RUSTC`
+/// set) `rustc --print sysroot` decides, as cargo would run it.
+pub fn start_target_check(dir: &Path) -> TargetCheck {
+    let done = TargetCheck { dir: dir.to_path_buf(), rustc: None };
+    if std::env::var_os("RUSTC").is_none()
+        && let Some(cargo) = std::env::var_os("CARGO")
+        && let Some(sysroot) = Path::new(&cargo).parent().and_then(Path::parent)
+        && sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir()
+    {
+        return done;
+    }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(&rustc).args(["--print", "sysroot"]).current_dir(dir).output();
-    // Without a usable rustc, cargo's own error says more than we could.
-    let Ok(output) = output else { return Ok(()) };
-    if !output.status.success() {
-        return Ok(());
-    }
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
-        return Ok(());
-    }
-    let add = format!("rustup target add {WASM_TARGET}");
-    let has_rustup = Command::new("rustup")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_rustup {
-        bail!(
-            "the `{WASM_TARGET}` target is not installed for the Rust toolchain at `{}`, and rustup \
-             was not found to add it\nhelp: install it with `{add}`, or your distribution's \
-             wasm32 standard library package",
-            sysroot.display()
-        );
-    }
-    shell.status("Installing", format!("the `{WASM_TARGET}` target (`{add}`)"));
-    let status = Command::new("rustup")
-        .args(["target", "add", WASM_TARGET])
+    let child = Command::new(&rustc)
+        .args(["--print", "sysroot"])
         .current_dir(dir)
-        .status()
-        .context("failed to run `rustup`")?;
-    if !status.success() {
-        bail!("`{add}` failed ({status}); run it yourself and build again");
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    // Without a usable rustc, cargo's own error says more than we could.
+    TargetCheck { rustc: child.ok(), ..done }
+}
+
+impl TargetCheck {
+    /// Makes sure rustc can build for wasm32, adding the target with rustup when it is
+    /// missing and rustup is there.
+    ///
+    /// # Errors
+    /// The target is missing and cannot be added.
+    pub fn finish(self, shell: &Shell) -> Result<()> {
+        let Some(child) = self.rustc else { return Ok(()) };
+        let Ok(output) = child.wait_with_output() else { return Ok(()) };
+        if !output.status.success() {
+            return Ok(());
+        }
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+            return Ok(());
+        }
+        let add = format!("rustup target add {WASM_TARGET}");
+        let has_rustup = Command::new("rustup")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_rustup {
+            bail!(
+                "the `{WASM_TARGET}` target is not installed for the Rust toolchain at `{}`, and rustup \
+                 was not found to add it\nhelp: install it with `{add}`, or your distribution's \
+                 wasm32 standard library package",
+                sysroot.display()
+            );
+        }
+        shell.status("Installing", format!("the `{WASM_TARGET}` target (`{add}`)"));
+        let status = Command::new("rustup")
+            .args(["target", "add", WASM_TARGET])
+            .current_dir(&self.dir)
+            .status()
+            .context("failed to run `rustup`")?;
+        if !status.success() {
+            bail!("`{add}` failed ({status}); run it yourself and build again");
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Builds the packages for wasm32 and returns each one's `.wasm`, as cargo reported it.
@@ -302,7 +360,14 @@ pub fn build_wasm(
 ) -> Result<BTreeMap<String, Utf8PathBuf>> {
     let mut command = Command::new(cargo_bin());
     command
-        .args(["build", "--lib", "--target", WASM_TARGET, "--message-format", "json-render-diagnostics"])
+        .args([
+            "build",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--message-format",
+            "json-render-diagnostics",
+        ])
         .args(options.cargo_args())
         .args(shell_args(shell));
     for package in packages {
@@ -310,18 +375,29 @@ pub fn build_wasm(
     }
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     shell.verbose_status("Running", format!("{command:?}"));
-    let mut child = command.spawn().with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
-    let stdout = child.stdout.take().context("cargo's stdout was not captured")?;
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("cargo's stdout was not captured")?;
 
     let mut wasm = BTreeMap::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         let message = message.context("failed to read cargo's output")?;
         if let Message::CompilerArtifact(artifact) = message {
-            let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else { continue };
+            let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else {
+                continue;
+            };
             if !artifact.target.is_cdylib() {
                 continue;
             }
-            if let Some(file) = artifact.filenames.iter().find(|f| f.extension() == Some("wasm")) {
+            if let Some(file) = artifact
+                .filenames
+                .iter()
+                .find(|f| f.extension() == Some("wasm"))
+            {
                 wasm.insert(package.name.clone(), file.clone());
             }
         }
@@ -332,7 +408,10 @@ pub fn build_wasm(
     }
     for package in packages {
         if !wasm.contains_key(&package.name) {
-            bail!("cargo reported no `.wasm` file for package `{}`", package.name);
+            bail!(
+                "cargo reported no `.wasm` file for package `{}`",
+                package.name
+            );
         }
     }
     Ok(wasm)

@@ -35,8 +35,14 @@ pub fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
         .into_iter()
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
-            let rel = path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path);
-            Some(Source { path: rel, lines: code_lines(&text) })
+            let rel = path
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
+            Some(Source {
+                path: rel,
+                lines: code_lines(&text),
+            })
         })
         .collect();
     let mut warnings = unhandled_events(&sources, manifest);
@@ -45,7 +51,9 @@ pub fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
 }
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -99,7 +107,9 @@ fn forms(kind: &EventKind) -> Vec<String> {
         .split('_')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect();
     let mut forms = vec![wire, camel.clone(), snake];
@@ -141,14 +151,22 @@ fn unhandled_events(sources: &[Source], manifest: &Manifest) -> Vec<String> {
 }
 
 fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
-    let allowed: BTreeSet<String> = manifest.allowed_hosts().iter().map(|h| normalise_host(h)).collect();
+    let allowed: BTreeSet<String> = manifest
+        .allowed_hosts()
+        .iter()
+        .map(|h| normalise_host(h))
+        .collect();
     let mut seen = BTreeSet::new();
     let mut warnings = Vec::new();
     for source in sources {
         for (line_no, line) in &source.lines {
             for url in urls_in(line) {
-                let Ok(parsed) = url::Url::parse(&url) else { continue };
-                let Some(host) = parsed.host_str() else { continue };
+                let Ok(parsed) = url::Url::parse(&url) else {
+                    continue;
+                };
+                let Some(host) = parsed.host_str() else {
+                    continue;
+                };
                 let host = normalise_host(host);
                 if allowed.contains(&host) || !seen.insert(host.clone()) {
                     continue;
@@ -167,7 +185,9 @@ fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
 fn normalise_host(host: &str) -> String {
     let host = host.trim().to_ascii_lowercase();
     let host = host.strip_suffix('.').unwrap_or(&host).to_owned();
-    host.trim_start_matches('[').trim_end_matches(']').to_owned()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned()
 }
 
 /// URLs starting `http://` or `https://` in a line, cut at the first character that
@@ -186,7 +206,11 @@ fn urls_in(line: &str) -> Vec<String> {
             rest = &rest[at + 4..];
             continue;
         };
-        let end = candidate.find(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace() || c == ')' || c == '>').unwrap_or(candidate.len());
+        let end = candidate
+            .find(|c: char| {
+                c == '"' || c == '\'' || c == '`' || c.is_whitespace() || c == ')' || c == '>'
+            })
+            .unwrap_or(candidate.len());
         let url = &candidate[..end];
         let authority = &url[scheme_len..];
         let authority_end = authority.find('/').unwrap_or(authority.len());
@@ -212,7 +236,10 @@ mod tests {
     }
 
     fn sources(text: &str) -> Vec<Source> {
-        vec![Source { path: "src/lib.rs".into(), lines: code_lines(text) }]
+        vec![Source {
+            path: "src/lib.rs".into(),
+            lines: code_lines(text),
+        }]
     }
 
     #[test]
@@ -220,7 +247,11 @@ mod tests {
         let src = sources("match e { EventKind::TicketCreated => {} _ => {} }");
         let w = unhandled_events(&src, &manifest(&["ticket.created", "ticket.resolved"], &[]));
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].contains("`package.metadata.ohd.events[1]` subscribes to `ticket.resolved`"), "{}", w[0]);
+        assert!(
+            w[0].contains("`package.metadata.ohd.events[1]` subscribes to `ticket.resolved`"),
+            "{}",
+            w[0]
+        );
     }
 
     #[test]
@@ -236,6 +267,12 @@ mod tests {
                     let u = format!(\"https://{host}/x\");\nconst C: &str = \"https://API.pagerduty.com./y\";";
         let w = foreign_urls(&sources(text), &manifest(&[], &["hooks.slack.com"]));
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].starts_with("`src/lib.rs:3`: `https://api.pagerduty.com/v2` is on host `api.pagerduty.com`"), "{}", w[0]);
+        assert!(
+            w[0].starts_with(
+                "`src/lib.rs:3`: `https://api.pagerduty.com/v2` is on host `api.pagerduty.com`"
+            ),
+            "{}",
+            w[0]
+        );
     }
 }

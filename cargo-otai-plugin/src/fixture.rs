@@ -283,21 +283,44 @@ pub struct LoadedFixture {
 /// # Errors
 /// The file cannot be read or parsed, or has neither or both of `[event]` and `[panel]`.
 pub fn load(path: &Path) -> Result<LoadedFixture> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
     let fixture: Fixture = toml::from_str(&text).map_err(|err| {
-        let (line, column) = err.span().map_or((1, 1), |span| line_column(&text, span.start));
-        anyhow::anyhow!("{}:{line}:{column}: {}", path.display(), err.message().trim_end())
+        let (line, column) = err
+            .span()
+            .map_or((1, 1), |span| line_column(&text, span.start));
+        anyhow::anyhow!(
+            "{}:{line}:{column}: {}",
+            path.display(),
+            err.message().trim_end()
+        )
     })?;
     match (&fixture.event, &fixture.panel) {
-        (None, None) => bail!("{}: a fixture needs `[event]` (or `[panel]` to render the panel)", path.display()),
-        (Some(_), Some(_)) => bail!("{}: a fixture has `[event]` or `[panel]`, not both", path.display()),
+        (None, None) => bail!(
+            "{}: a fixture needs `[event]` (or `[panel]` to render the panel)",
+            path.display()
+        ),
+        (Some(_), Some(_)) => bail!(
+            "{}: a fixture has `[event]` or `[panel]`, not both",
+            path.display()
+        ),
         (Some(event), None) if event.kind.is_none() && event.file.is_none() => {
-            bail!("{}: `[event]` needs `kind = \"ticket.created\"` (or another event) or `file = \"payload.json\"`", path.display())
+            bail!(
+                "{}: `[event]` needs `kind = \"ticket.created\"` (or another event) or `file = \"payload.json\"`",
+                path.display()
+            )
         }
         _ => {}
     }
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(LoadedFixture { name, path: path.to_path_buf(), fixture })
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(LoadedFixture {
+        name,
+        path: path.to_path_buf(),
+        fixture,
+    })
 }
 
 /// Every `*.toml` in `dir`, sorted by name; none when `dir` does not exist.
@@ -320,7 +343,10 @@ pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, column)
 }
 
@@ -329,11 +355,17 @@ pub fn toml_to_json(value: &toml::Value) -> Value {
     match value {
         toml::Value::String(s) => Value::String(s.clone()),
         toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+        }
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -347,12 +379,17 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
     let wanted = expect.outcome.unwrap_or(OutcomeName::Ok);
     if status != wanted.as_str() {
         let detail = outcome_text(outcome);
-        failures.push(format!("outcome: expected `{}`, got `{status}`{detail}", wanted.as_str()));
+        failures.push(format!(
+            "outcome: expected `{}`, got `{status}`{detail}",
+            wanted.as_str()
+        ));
     }
     if let Some(text) = &expect.message_contains {
         let all = outcome_text(outcome);
         if !all.contains(text.as_str()) {
-            failures.push(format!("outcome: expected a message containing {text:?}, got `{status}`{all}"));
+            failures.push(format!(
+                "outcome: expected a message containing {text:?}, got `{status}`{all}"
+            ));
         }
     }
 
@@ -363,37 +400,65 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
                 "http: expected {} request(s), the plugin made {}{}",
                 expected.len(),
                 requests.len(),
-                list(requests.iter().map(|r| format!("{} {}", r["request"]["method"].as_str().unwrap_or("?"), r["request"]["url"].as_str().unwrap_or("?"))))
+                list(requests.iter().map(|r| format!(
+                    "{} {}",
+                    r["request"]["method"].as_str().unwrap_or("?"),
+                    r["request"]["url"].as_str().unwrap_or("?")
+                )))
             ));
         }
         for (i, (want, got)) in expected.iter().zip(&requests).enumerate() {
             let request = &got["request"];
             let body = request["body"].as_str().unwrap_or("");
-            field(&mut failures, format!("http[{i}].method"), want.method.as_deref(), request["method"].as_str());
+            field(
+                &mut failures,
+                format!("http[{i}].method"),
+                want.method.as_deref(),
+                request["method"].as_str(),
+            );
             if let Some(url) = &want.url {
                 let url = redact(url);
-                field(&mut failures, format!("http[{i}].url"), Some(&url), request["url"].as_str());
+                field(
+                    &mut failures,
+                    format!("http[{i}].url"),
+                    Some(&url),
+                    request["url"].as_str(),
+                );
             }
             if let Some(want_body) = &want.body {
-                field(&mut failures, format!("http[{i}].body"), Some(&redact(want_body)), Some(body));
+                field(
+                    &mut failures,
+                    format!("http[{i}].body"),
+                    Some(&redact(want_body)),
+                    Some(body),
+                );
             }
             if let Some(text) = &want.body_contains
                 && !body.contains(redact(text).as_str())
             {
-                failures.push(format!("http[{i}].body: expected it to contain {text:?}, got {body:?}"));
+                failures.push(format!(
+                    "http[{i}].body: expected it to contain {text:?}, got {body:?}"
+                ));
             }
             if let Some(json) = &want.body_json {
                 let want_json = redact_json(&toml_to_json(json), redact);
                 match serde_json::from_str::<Value>(body) {
                     Ok(got_json) if got_json == want_json => {}
-                    Ok(got_json) => failures.push(format!("http[{i}].body: expected JSON {want_json}, got {got_json}")),
-                    Err(_) => failures.push(format!("http[{i}].body: expected JSON {want_json}, got non-JSON {body:?}")),
+                    Ok(got_json) => failures.push(format!(
+                        "http[{i}].body: expected JSON {want_json}, got {got_json}"
+                    )),
+                    Err(_) => failures.push(format!(
+                        "http[{i}].body: expected JSON {want_json}, got non-JSON {body:?}"
+                    )),
                 }
             }
             if let Some(blocked) = want.blocked
                 && got["blocked"].as_bool() != Some(blocked)
             {
-                failures.push(format!("http[{i}].blocked: expected {blocked}, got {}", got["blocked"]));
+                failures.push(format!(
+                    "http[{i}].blocked: expected {blocked}, got {}",
+                    got["blocked"]
+                ));
             }
         }
     }
@@ -405,35 +470,59 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
                 "replies: expected {}, the plugin added {}{}",
                 expected.len(),
                 replies.len(),
-                list(replies.iter().map(|r| format!("{:?}", r["body"].as_str().unwrap_or(""))))
+                list(
+                    replies
+                        .iter()
+                        .map(|r| format!("{:?}", r["body"].as_str().unwrap_or("")))
+                )
             ));
         }
         for (i, (want, got)) in expected.iter().zip(&replies).enumerate() {
             let body = got["body"].as_str().unwrap_or("");
             if let Some(exact) = &want.body {
-                field(&mut failures, format!("replies[{i}].body"), Some(&redact(exact)), Some(body));
+                field(
+                    &mut failures,
+                    format!("replies[{i}].body"),
+                    Some(&redact(exact)),
+                    Some(body),
+                );
             }
             if let Some(text) = &want.body_contains
                 && !body.contains(redact(text).as_str())
             {
-                failures.push(format!("replies[{i}].body: expected it to contain {text:?}, got {body:?}"));
+                failures.push(format!(
+                    "replies[{i}].body: expected it to contain {text:?}, got {body:?}"
+                ));
             }
             if let Some(internal) = want.is_internal
                 && got["is_internal"].as_bool() != Some(internal)
             {
-                failures.push(format!("replies[{i}].is_internal: expected {internal}, got {}", got["is_internal"]));
+                failures.push(format!(
+                    "replies[{i}].is_internal: expected {internal}, got {}",
+                    got["is_internal"]
+                ));
             }
         }
     }
 
     if let Some(fields) = &expect.custom_fields {
-        let set = report["custom_fields"].as_array().cloned().unwrap_or_default();
+        let set = report["custom_fields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for (key, value) in fields {
-            let last = set.iter().rev().find(|f| f["key"].as_str() == Some(key.as_str()));
+            let last = set
+                .iter()
+                .rev()
+                .find(|f| f["key"].as_str() == Some(key.as_str()));
             match last.and_then(|f| f["value"].as_str()) {
                 Some(got) if got == redact(value) => {}
-                Some(got) => failures.push(format!("custom_fields.{key}: expected {value:?}, got {got:?}")),
-                None => failures.push(format!("custom_fields.{key}: expected {value:?}, the plugin did not set it")),
+                Some(got) => failures.push(format!(
+                    "custom_fields.{key}: expected {value:?}, got {got:?}"
+                )),
+                None => failures.push(format!(
+                    "custom_fields.{key}: expected {value:?}, the plugin did not set it"
+                )),
             }
         }
     }
@@ -441,21 +530,38 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
     let logs = report["logs"].as_array().cloned().unwrap_or_default();
     for want in &expect.logs {
         let found = logs.iter().any(|line| {
-            want.level.as_deref().is_none_or(|l| line["level"].as_str() == Some(l))
-                && line["message"].as_str().is_some_and(|m| m.contains(redact(&want.contains).as_str()))
+            want.level
+                .as_deref()
+                .is_none_or(|l| line["level"].as_str() == Some(l))
+                && line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(redact(&want.contains).as_str()))
         });
         if !found {
-            let level = want.level.as_deref().map(|l| format!("{l} ")).unwrap_or_default();
+            let level = want
+                .level
+                .as_deref()
+                .map(|l| format!("{l} "))
+                .unwrap_or_default();
             failures.push(format!(
                 "logs: expected a {level}line containing {:?}{}",
                 want.contains,
-                list(logs.iter().map(|l| format!("{}: {}", l["level"].as_str().unwrap_or("?"), l["message"].as_str().unwrap_or(""))))
+                list(logs.iter().map(|l| format!(
+                    "{}: {}",
+                    l["level"].as_str().unwrap_or("?"),
+                    l["message"].as_str().unwrap_or("")
+                )))
             ));
         }
     }
 
     if let Some(url) = &expect.panel_url {
-        field(&mut failures, "panel_url".to_owned(), Some(&redact(url)), report["url"].as_str());
+        field(
+            &mut failures,
+            "panel_url".to_owned(),
+            Some(&redact(url)),
+            report["url"].as_str(),
+        );
     }
     failures
 }
@@ -464,25 +570,43 @@ fn field(failures: &mut Vec<String>, what: String, want: Option<&str>, got: Opti
     if let Some(want) = want
         && got != Some(want)
     {
-        failures.push(format!("{what}: expected {want:?}, got {}", got.map_or("nothing".to_owned(), |g| format!("{g:?}"))));
+        failures.push(format!(
+            "{what}: expected {want:?}, got {}",
+            got.map_or("nothing".to_owned(), |g| format!("{g:?}"))
+        ));
     }
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {
     let items: Vec<String> = items.collect();
-    if items.is_empty() { String::new() } else { format!(":\n      {}", items.join("\n      ")) }
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!(":\n      {}", items.join("\n      "))
+    }
 }
 
 fn outcome_text(outcome: &Value) -> String {
-    let parts: Vec<&str> = ["message", "panic", "reason"].iter().filter_map(|k| outcome[*k].as_str()).collect();
-    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
+    let parts: Vec<&str> = ["message", "panic", "reason"]
+        .iter()
+        .filter_map(|k| outcome[*k].as_str())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
 }
 
 fn redact_json(value: &Value, redact: &dyn Fn(&str) -> String) -> Value {
     match value {
         Value::String(s) => Value::String(redact(s)),
         Value::Array(a) => Value::Array(a.iter().map(|v| redact_json(v, redact)).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), redact_json(v, redact))).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), redact_json(v, redact)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -496,13 +620,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.toml");
         std::fs::write(&path, text).unwrap();
-        load(&path).map_err(|e| anyhow::anyhow!(e.to_string().replace(&dir.path().display().to_string(), "DIR")))
+        load(&path).map_err(|e| {
+            anyhow::anyhow!(
+                e.to_string()
+                    .replace(&dir.path().display().to_string(), "DIR")
+            )
+        })
     }
 
     #[test]
     fn a_typo_names_file_line_and_column() {
-        let err = parse("[event]\nkind = \"ticket.created\"\n\n[expect]\noutcom = \"ok\"\n").unwrap_err().to_string();
-        assert!(err.starts_with("DIR/f.toml:5:1: unknown field `outcom`"), "{err}");
+        let err = parse("[event]\nkind = \"ticket.created\"\n\n[expect]\noutcom = \"ok\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("DIR/f.toml:5:1: unknown field `outcom`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -513,7 +647,10 @@ mod tests {
         )
         .unwrap()
         .fixture;
-        assert_eq!(f.event.unwrap().patch(), json!({ "ticket": { "priority": "Critical" } }));
+        assert_eq!(
+            f.event.unwrap().patch(),
+            json!({ "ticket": { "priority": "Critical" } })
+        );
         assert_eq!(f.http[0].response_body(), r#"{"ok":true}"#);
     }
 
@@ -532,7 +669,9 @@ mod tests {
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
         let failures = check(&expect, &report, &redact);
         assert_eq!(failures.len(), 3, "{failures:#?}");
-        assert!(failures[0].starts_with("outcome: expected `ok`, got `trapped` (unreachable; boom at src/lib.rs:3:5)"));
+        assert!(failures[0].starts_with(
+            "outcome: expected `ok`, got `trapped` (unreachable; boom at src/lib.rs:3:5)"
+        ));
         assert!(failures[1].contains("expected JSON {\"text\":\"hi\"}, got {\"text\":\"hello\"}"));
         assert!(failures[2].contains("expected a info line containing \"posted\""));
     }

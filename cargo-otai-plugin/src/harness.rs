@@ -28,12 +28,20 @@ pub struct Transport {
 impl Transport {
     /// Mocks only; an unmatched request fails with a message ending in `no_match`.
     pub fn mocks(mocks: Vec<HttpMock>, no_match: &'static str) -> Transport {
-        Transport { mocks, real: None, no_match }
+        Transport {
+            mocks,
+            real: None,
+            no_match,
+        }
     }
 
     /// Mocks first, then real requests (within `allowed_hosts`, which the host enforces).
     pub fn with_network(mocks: Vec<HttpMock>) -> Transport {
-        Transport { mocks, real: Some(RealHttp::new()), no_match: "" }
+        Transport {
+            mocks,
+            real: Some(RealHttp::new()),
+            no_match: "",
+        }
     }
 }
 
@@ -47,11 +55,19 @@ fn matches(mock: &HttpMock, request: &HttpRequest) -> bool {
 }
 
 impl HttpTransport for Transport {
-    fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         if let Some(mock) = self.mocks.iter().find(|m| matches(m, request)) {
             return match mock.error {
-                Some(MockError::Timeout) => Err(TransportError::timeout("the request timed out (mocked)")),
-                Some(MockError::Network) => Err(TransportError::network("the connection failed (mocked)")),
+                Some(MockError::Timeout) => {
+                    Err(TransportError::timeout("the request timed out (mocked)"))
+                }
+                Some(MockError::Network) => {
+                    Err(TransportError::network("the connection failed (mocked)"))
+                }
                 None => Ok(HttpResponse {
                     status: mock.status.unwrap_or(200),
                     body: mock.response_body().into_bytes(),
@@ -82,7 +98,8 @@ pub fn host_with(wasm: &[u8], transport: Transport, config: Value) -> Result<(Ho
         .build()
         .context("failed to start the reference host")?;
     let plugin = host.load(wasm).context("the host refused the module")?;
-    host.install(&plugin, config).context("the host refused the config")?;
+    host.install(&plugin, config)
+        .context("the host refused the config")?;
     Ok((host, plugin))
 }
 
@@ -107,7 +124,10 @@ pub fn event_from_kind(name: &str) -> Result<Event> {
     let kind = EventKind::from_name(name);
     if !kind.is_known() {
         let names: Vec<&str> = EventKind::ALL.iter().map(EventKind::as_str).collect();
-        bail!("unknown event `{name}`; the events are {}", names.join(", "));
+        bail!(
+            "unknown event `{name}`; the events are {}",
+            names.join(", ")
+        );
     }
     Ok(Event::from_kind(kind))
 }
@@ -117,8 +137,10 @@ pub fn event_from_kind(name: &str) -> Result<Event> {
 /// # Errors
 /// The file cannot be read or is not an ABI v1 payload.
 pub fn event_from_file(path: &Path) -> Result<Event> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", path.display()))?;
     Event::from_json(value).with_context(|| format!("`{}` is not an event payload", path.display()))
 }
 
@@ -127,12 +149,15 @@ pub fn event_from_file(path: &Path) -> Result<Event> {
 /// # Errors
 /// The file cannot be read or parsed.
 pub fn read_values(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
     if path.extension().is_some_and(|e| e == "toml") {
-        let table: toml::Table = toml::from_str(&text).with_context(|| format!("`{}` is not valid TOML", path.display()))?;
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("`{}` is not valid TOML", path.display()))?;
         Ok(toml_to_json(&toml::Value::Table(table)))
     } else {
-        serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))
+        serde_json::from_str(&text)
+            .with_context(|| format!("`{}` is not valid JSON", path.display()))
     }
 }
 
@@ -147,9 +172,11 @@ pub fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
         #[serde(default)]
         http: Vec<HttpMock>,
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let value: Value = serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+        let value: Value = serde_json::from_str(&text)
+            .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
         let mocks = if value.is_array() {
             serde_json::from_value(value)
         } else {
@@ -157,7 +184,8 @@ pub fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
         };
         return mocks.with_context(|| format!("`{}` does not hold HTTP mocks", path.display()));
     }
-    let file: MockFile = toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.message()))?;
+    let file: MockFile = toml::from_str(&text)
+        .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.message()))?;
     Ok(file.http)
 }
 

@@ -60,27 +60,38 @@ impl Lint {
 
     /// The errors.
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Error)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
     }
 
     /// The warnings.
     pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Warning)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
     }
 
     fn error(&mut self, message: impl Into<String>) {
-        self.problems.push(Problem { severity: Severity::Error, message: message.into() });
+        self.problems.push(Problem {
+            severity: Severity::Error,
+            message: message.into(),
+        });
     }
 
     fn warning(&mut self, message: impl Into<String>) {
-        self.problems.push(Problem { severity: Severity::Warning, message: message.into() });
+        self.problems.push(Problem {
+            severity: Severity::Warning,
+            message: message.into(),
+        });
     }
 }
 
 /// Lints a module already read into `info` (`bytes` is the same module, for validation).
 pub fn lint(bytes: &[u8], info: &ModuleInfo<'_>) -> Lint {
     let mut lint = Lint::default();
-    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
+    let mut validator =
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
     if let Err(err) = validator.validate_all(bytes) {
         lint.error(format!("the module is not valid WebAssembly: {err}"));
     }
@@ -114,7 +125,10 @@ fn check_manifest(info: &ModuleInfo<'_>, lint: &mut Lint) {
     };
     match json_values(section.data) {
         Ok(0) => {
-            lint.error(format!("the `{}` section is empty; it must hold one JSON object", abi::MANIFEST_SECTION));
+            lint.error(format!(
+                "the `{}` section is empty; it must hold one JSON object",
+                abi::MANIFEST_SECTION
+            ));
             return;
         }
         Ok(1) => {}
@@ -131,7 +145,10 @@ fn check_manifest(info: &ModuleInfo<'_>, lint: &mut Lint) {
         Err(()) => {}
     }
     if std::str::from_utf8(section.data).is_err() {
-        lint.error(format!("the `{}` section is not valid UTF-8", abi::MANIFEST_SECTION));
+        lint.error(format!(
+            "the `{}` section is not valid UTF-8",
+            abi::MANIFEST_SECTION
+        ));
         return;
     }
     match Manifest::from_json(section.data) {
@@ -149,7 +166,10 @@ fn check_manifest(info: &ModuleInfo<'_>, lint: &mut Lint) {
             }
             lint.manifest = Some(manifest);
         }
-        Err(err) => lint.error(format!("the `{}` section is not a valid manifest: {err}", abi::MANIFEST_SECTION)),
+        Err(err) => lint.error(format!(
+            "the `{}` section is not a valid manifest: {err}",
+            abi::MANIFEST_SECTION
+        )),
     }
 }
 
@@ -300,7 +320,9 @@ fn check_exports(info: &ModuleInfo<'_>, lint: &mut Lint) {
 
     let has = |name: &str| info.export(name).is_some();
     let complete = |kind: AllocatorKind| has(kind.alloc().name) && has(kind.free().name);
-    let chosen = [AllocatorKind::Ohd, AllocatorKind::Libc].into_iter().find(|k| complete(*k));
+    let chosen = [AllocatorKind::Ohd, AllocatorKind::Libc]
+        .into_iter()
+        .find(|k| complete(*k));
     match chosen {
         None => lint.error(format!(
             "no allocator: export `{}: {}` and `{}: {}` (or `{}` and `{}`) so the host can hand \
@@ -312,13 +334,15 @@ fn check_exports(info: &ModuleInfo<'_>, lint: &mut Lint) {
             abi::MALLOC_EXPORT.name,
             abi::LIBC_FREE_EXPORT.name,
         )),
-        Some(AllocatorKind::Libc) if has(abi::EXPORT_OHD_ALLOC) || has(abi::EXPORT_OHD_FREE) => lint.warning(format!(
-            "`{}` and `{}` are not both exported, so the host uses `{}` and `{}`",
-            abi::EXPORT_OHD_ALLOC,
-            abi::EXPORT_OHD_FREE,
-            abi::EXPORT_MALLOC,
-            abi::EXPORT_LIBC_FREE
-        )),
+        Some(AllocatorKind::Libc) if has(abi::EXPORT_OHD_ALLOC) || has(abi::EXPORT_OHD_FREE) => {
+            lint.warning(format!(
+                "`{}` and `{}` are not both exported, so the host uses `{}` and `{}`",
+                abi::EXPORT_OHD_ALLOC,
+                abi::EXPORT_OHD_FREE,
+                abi::EXPORT_MALLOC,
+                abi::EXPORT_LIBC_FREE
+            ))
+        }
         Some(_) => {}
     }
 
@@ -340,7 +364,11 @@ fn check_exports(info: &ModuleInfo<'_>, lint: &mut Lint) {
                 abi::EXPORT_RENDER_PANEL,
                 abi::EXPORT_RENDER_PANEL
             );
-            if ui_panel { lint.error(message) } else { lint.warning(message) }
+            if ui_panel {
+                lint.error(message)
+            } else {
+                lint.warning(message)
+            }
         }
     }
     if ui_panel && !render_panel && !indirect {
@@ -417,10 +445,21 @@ mod tests {
         ));
         let text: Vec<String> = lint.errors().map(|p| p.message.clone()).collect();
         let all = text.join("\n");
-        assert!(all.contains("import `env.abort`: plugins may import only from the `ohd` module"), "{all}");
+        assert!(
+            all.contains("import `env.abort`: plugins may import only from the `ohd` module"),
+            "{all}"
+        );
         assert!(all.contains("WASI is not available"), "{all}");
-        assert!(all.contains("import `ohd.ohd_log` has type `(i32, i32) -> ()`, expected `(i32, i32, i32) -> ()`"), "{all}");
-        assert!(all.contains("export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`"), "{all}");
+        assert!(
+            all.contains(
+                "import `ohd.ohd_log` has type `(i32, i32) -> ()`, expected `(i32, i32, i32) -> ()`"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -435,7 +474,11 @@ mod tests {
         );
         let lint = lint_wat(&wat);
         let all: Vec<&str> = lint.errors().map(|p| p.message.as_str()).collect();
-        assert!(all.iter().any(|m| m.contains("holds 2 JSON documents back to back")), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|m| m.contains("holds 2 JSON documents back to back")),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -446,6 +489,10 @@ mod tests {
         );
         let lint = lint_wat(&wat);
         let all: Vec<&str> = lint.warnings().map(|p| p.message.as_str()).collect();
-        assert!(all.iter().any(|m| m.contains("run `cargo otai-plugin build`")), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|m| m.contains("run `cargo otai-plugin build`")),
+            "{all:?}"
+        );
     }
 }

@@ -79,7 +79,10 @@ pub fn process(module: &[u8], manifest_json: Option<&str>) -> Result<Processed> 
 /// Custom sections may appear anywhere after the header, so appending one to a valid
 /// module keeps it valid and spares re-encoding the rest.
 fn append_custom(bytes: &mut Vec<u8>, name: &str, data: &[u8]) {
-    let section = CustomSection { name: Cow::Borrowed(name), data: Cow::Borrowed(data) };
+    let section = CustomSection {
+        name: Cow::Borrowed(name),
+        data: Cow::Borrowed(data),
+    };
     bytes.push(wasm_encoder::SectionId::Custom as u8);
     section.encode(bytes);
 }
@@ -97,7 +100,10 @@ fn adapter_target(info: &ModuleInfo<'_>) -> Result<Option<u32>> {
         );
     }
     let (Item::Func { signature }, Some(index)) = (&indirect.item, indirect.func_index) else {
-        bail!("export `{}` is not a function", abi::SDK_RENDER_PANEL_INDIRECT);
+        bail!(
+            "export `{}` is not a function",
+            abi::SDK_RENDER_PANEL_INDIRECT
+        );
     };
     let expected = [AbiValType::I32];
     let ok = signature
@@ -107,11 +113,15 @@ fn adapter_target(info: &ModuleInfo<'_>) -> Result<Option<u32>> {
         bail!(
             "export `{}` has type `{}`, expected `(i32, i32) -> i32`",
             abi::SDK_RENDER_PANEL_INDIRECT,
-            signature.as_ref().map_or_else(|| "unknown".to_owned(), ToString::to_string)
+            signature
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), ToString::to_string)
         );
     }
     match info.memories.first() {
-        Some(Item::Memory { memory64: false, .. }) => {}
+        Some(Item::Memory {
+            memory64: false, ..
+        }) => {}
         _ => bail!(
             "the `{}` adapter reads the URL from memory 0, but the module defines no 32-bit memory",
             abi::EXPORT_RENDER_PANEL
@@ -149,9 +159,15 @@ type Res = std::result::Result<(), ReencodeError<std::convert::Infallible>>;
 impl Reencode for Adapter {
     type Error = std::convert::Infallible;
 
-    fn parse_type_section(&mut self, types: &mut TypeSection, section: wasmparser::TypeSectionReader<'_>) -> Res {
+    fn parse_type_section(
+        &mut self,
+        types: &mut TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Res {
         utils::parse_type_section(self, types, section)?;
-        types.ty().function([ValType::I32, ValType::I32], [ValType::I32, ValType::I32]);
+        types
+            .ty()
+            .function([ValType::I32, ValType::I32], [ValType::I32, ValType::I32]);
         Ok(())
     }
 
@@ -165,7 +181,11 @@ impl Reencode for Adapter {
         Ok(())
     }
 
-    fn parse_export_section(&mut self, exports: &mut ExportSection, section: wasmparser::ExportSectionReader<'_>) -> Res {
+    fn parse_export_section(
+        &mut self,
+        exports: &mut ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Res {
         for export in section {
             let export = export?;
             if export.name != abi::SDK_RENDER_PANEL_INDIRECT {
@@ -176,14 +196,22 @@ impl Reencode for Adapter {
         Ok(())
     }
 
-    fn parse_code_section(&mut self, code: &mut CodeSection, section: wasmparser::CodeSectionReader<'_>) -> Res {
+    fn parse_code_section(
+        &mut self,
+        code: &mut CodeSection,
+        section: wasmparser::CodeSectionReader<'_>,
+    ) -> Res {
         for body in section {
             code.raw(body?.as_bytes());
         }
         // render_panel(id_ptr, id_len) -> (url_ptr, url_len):
         //   addr = indirect(id_ptr, id_len); (load32 addr, load32 addr+4)
         let mut f = Function::new([(1, ValType::I32)]);
-        let word = |offset| MemArg { offset, align: 2, memory_index: 0 };
+        let word = |offset| MemArg {
+            offset,
+            align: 2,
+            memory_index: 0,
+        };
         f.instructions()
             .local_get(0)
             .local_get(1)
@@ -215,11 +243,23 @@ mod tests {
     fn adds_the_adapter_marker_and_manifest_once() {
         let wasm = wat::parse_str(PANEL).unwrap();
         let first = process(&wasm, Some("{}")).unwrap();
-        assert_eq!(first.changes, [Change::RenderPanelAdapter, Change::EmbeddedManifest, Change::AbiMarker]);
-        wasmparser::Validator::new().validate_all(&first.bytes).unwrap();
+        assert_eq!(
+            first.changes,
+            [
+                Change::RenderPanelAdapter,
+                Change::EmbeddedManifest,
+                Change::AbiMarker
+            ]
+        );
+        wasmparser::Validator::new()
+            .validate_all(&first.bytes)
+            .unwrap();
         let info = ModuleInfo::parse(&first.bytes).unwrap();
         assert!(info.export(abi::SDK_RENDER_PANEL_INDIRECT).is_none());
-        assert_eq!(info.export("render_panel").unwrap().item.describe(), "func (i32, i32) -> (i32, i32)");
+        assert_eq!(
+            info.export("render_panel").unwrap().item.describe(),
+            "func (i32, i32) -> (i32, i32)"
+        );
         assert_eq!(info.custom(abi::MANIFEST_SECTION)[0].data, b"{}");
 
         let second = process(&first.bytes, Some("{}")).unwrap();
@@ -234,6 +274,9 @@ mod tests {
         )
         .unwrap();
         let err = process(&wasm, Some("{}")).unwrap_err().to_string();
-        assert!(err.contains("has type `(i32) -> ()`, expected `(i32, i32) -> i32`"), "{err}");
+        assert!(
+            err.contains("has type `(i32) -> ()`, expected `(i32, i32) -> i32`"),
+            "{err}"
+        );
     }
 }

@@ -95,7 +95,8 @@ impl Summary {
         let mut packages: Vec<&str> = self.tests.iter().map(|t| t.package.as_str()).collect();
         packages.dedup();
         for package in packages {
-            let tests: Vec<&TestResult> = self.tests.iter().filter(|t| t.package == package).collect();
+            let tests: Vec<&TestResult> =
+                self.tests.iter().filter(|t| t.package == package).collect();
             let count = |s: Status| tests.iter().filter(|t| t.status == s).count();
             let _ = writeln!(
                 xml,
@@ -110,8 +111,15 @@ impl Summary {
                     Some((kind, rest)) => (format!("{package}.{kind}"), rest.to_owned()),
                     None => (package.to_owned(), test.name.clone()),
                 };
-                let time = test.duration_ms.map(|ms| format!(" time=\"{:.3}\"", ms / 1000.0)).unwrap_or_default();
-                let open = format!("    <testcase classname=\"{}\" name=\"{}\"{time}", escape(&class), escape(&name));
+                let time = test
+                    .duration_ms
+                    .map(|ms| format!(" time=\"{:.3}\"", ms / 1000.0))
+                    .unwrap_or_default();
+                let open = format!(
+                    "    <testcase classname=\"{}\" name=\"{}\"{time}",
+                    escape(&class),
+                    escape(&name)
+                );
                 match test.status {
                     Status::Passed => {
                         let _ = writeln!(xml, "{open}/>");
@@ -203,20 +211,30 @@ pub struct LibtestLine {
 pub fn parse_libtest(output: &str) -> (Vec<LibtestLine>, Vec<(String, String)>) {
     let mut lines = Vec::new();
     for line in output.lines() {
-        let Some(rest) = line.strip_prefix("test ") else { continue };
-        let Some((name, status)) = rest.rsplit_once(" ... ") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, status)) = rest.rsplit_once(" ... ") else {
+            continue;
+        };
         let status = match status.trim() {
             "ok" => Status::Passed,
             "FAILED" => Status::Failed,
             s if s.starts_with("ignored") => Status::Skipped,
             _ => continue,
         };
-        lines.push(LibtestLine { name: name.trim().to_owned(), status });
+        lines.push(LibtestLine {
+            name: name.trim().to_owned(),
+            status,
+        });
     }
     let mut outputs: Vec<(String, String)> = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in output.lines() {
-        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+        if let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|l| l.strip_suffix(" stdout ----"))
+        {
             outputs.extend(current.take());
             current = Some((name.to_owned(), String::new()));
         } else if line == "failures:" || line.starts_with("test result:") {
@@ -245,16 +263,26 @@ mod tests {
         let statuses: Vec<_> = lines.iter().map(|l| (l.name.as_str(), l.status)).collect();
         assert_eq!(
             statuses,
-            [("tests::a", Status::Passed), ("tests::b", Status::Failed), ("tests::c", Status::Skipped)]
+            [
+                ("tests::a", Status::Passed),
+                ("tests::b", Status::Failed),
+                ("tests::c", Status::Skipped)
+            ]
         );
         assert_eq!(outputs.len(), 1);
-        assert!(outputs[0].1.contains("panicked at src/lib.rs:9:5"), "{outputs:?}");
+        assert!(
+            outputs[0].1.contains("panicked at src/lib.rs:9:5"),
+            "{outputs:?}"
+        );
     }
 
     #[test]
     fn closing_line_and_xml_escaping() {
         let mut summary = Summary::default();
-        for (name, status) in [("fixtures::a", Status::Passed), ("rust::b", Status::Skipped)] {
+        for (name, status) in [
+            ("fixtures::a", Status::Passed),
+            ("rust::b", Status::Skipped),
+        ] {
             summary.push(TestResult {
                 package: "p".into(),
                 name: name.into(),
@@ -265,7 +293,14 @@ mod tests {
             });
         }
         assert_eq!(summary.closing_line(), "1 passed, 0 failed, 1 skipped");
-        assert_eq!(escape("a<b & \"c\"\u{1b}[31m!\u{1b}[0m\u{7}"), "a&lt;b &amp; &quot;c&quot;!");
-        assert!(summary.junit().contains("<testcase classname=\"p.fixtures\" name=\"a\"/>"));
+        assert_eq!(
+            escape("a<b & \"c\"\u{1b}[31m!\u{1b}[0m\u{7}"),
+            "a&lt;b &amp; &quot;c&quot;!"
+        );
+        assert!(
+            summary
+                .junit()
+                .contains("<testcase classname=\"p.fixtures\" name=\"a\"/>")
+        );
     }
 }

@@ -121,7 +121,10 @@ impl Shell {
 
     /// `warning: …` in bold yellow. Shown even with `-q`, as cargo does.
     pub fn warn(&self, message: impl Display) {
-        let _ = writeln!(self.err(), "{YELLOW}warning{YELLOW:#}{BOLD}:{BOLD:#} {message}");
+        let _ = writeln!(
+            self.err(),
+            "{YELLOW}warning{YELLOW:#}{BOLD}:{BOLD:#} {message}"
+        );
     }
 
     /// `note: …`, hidden with `-q`.

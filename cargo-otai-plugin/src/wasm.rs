@@ -63,9 +63,15 @@ impl Item {
     /// `func (i32) -> ()`, `memory`, …
     pub fn describe(&self) -> String {
         match self {
-            Item::Func { signature: Some(sig) } => format!("func {sig}"),
+            Item::Func {
+                signature: Some(sig),
+            } => format!("func {sig}"),
             Item::Func { signature: None } => "func (unknown type)".to_owned(),
-            Item::Memory { memory64, initial_pages, maximum_pages } => {
+            Item::Memory {
+                memory64,
+                initial_pages,
+                maximum_pages,
+            } => {
                 let bits = if *memory64 { "memory64" } else { "memory" };
                 match maximum_pages {
                     Some(max) => format!("{bits} {initial_pages}..{max} pages"),
@@ -193,7 +199,9 @@ impl<'a> ModuleInfo<'a> {
                             TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
                                 info.func_types.push(ty);
                                 info.imported_funcs += 1;
-                                Item::Func { signature: info.signature(ty) }
+                                Item::Func {
+                                    signature: info.signature(ty),
+                                }
                             }
                             TypeRef::Memory(m) => memory_item(&m),
                             TypeRef::Table(_) => Item::Table,
@@ -224,9 +232,10 @@ impl<'a> ModuleInfo<'a> {
                     }
                 }
                 Payload::StartSection { .. } => info.has_start = true,
-                Payload::CustomSection(reader) => info
-                    .custom_sections
-                    .push(CustomSection { name: reader.name(), data: reader.data() }),
+                Payload::CustomSection(reader) => info.custom_sections.push(CustomSection {
+                    name: reader.name(),
+                    data: reader.data(),
+                }),
                 _ => {}
             }
         }
@@ -234,8 +243,13 @@ impl<'a> ModuleInfo<'a> {
         // resolved once every section has been read.
         for (name, kind, index) in exports {
             let item = info.export_item(kind, index);
-            let func_index = matches!(kind, ExternalKind::Func | ExternalKind::FuncExact).then_some(index);
-            info.exports.push(Export { name, item, func_index });
+            let func_index =
+                matches!(kind, ExternalKind::Func | ExternalKind::FuncExact).then_some(index);
+            info.exports.push(Export {
+                name,
+                item,
+                func_index,
+            });
         }
         Ok(info)
     }
@@ -252,9 +266,9 @@ impl<'a> ModuleInfo<'a> {
 
     fn export_item(&self, kind: ExternalKind, index: u32) -> Item {
         match kind {
-            ExternalKind::Func | ExternalKind::FuncExact => {
-                Item::Func { signature: self.func_signature(index) }
-            }
+            ExternalKind::Func | ExternalKind::FuncExact => Item::Func {
+                signature: self.func_signature(index),
+            },
             ExternalKind::Memory => {
                 let imported: Vec<&Item> = self
                     .imports
@@ -263,11 +277,13 @@ impl<'a> ModuleInfo<'a> {
                     .map(|i| &i.item)
                     .collect();
                 let all: Vec<&Item> = imported.into_iter().chain(self.memories.iter()).collect();
-                all.get(index as usize).map(|m| (*m).clone()).unwrap_or(Item::Memory {
-                    memory64: false,
-                    initial_pages: 0,
-                    maximum_pages: None,
-                })
+                all.get(index as usize)
+                    .map(|m| (*m).clone())
+                    .unwrap_or(Item::Memory {
+                        memory64: false,
+                        initial_pages: 0,
+                        maximum_pages: None,
+                    })
             }
             ExternalKind::Table => Item::Table,
             ExternalKind::Global => Item::Global,
@@ -282,7 +298,10 @@ impl<'a> ModuleInfo<'a> {
 
     /// The custom sections called `name`.
     pub fn custom(&self, name: &str) -> Vec<&CustomSection<'a>> {
-        self.custom_sections.iter().filter(|s| s.name == name).collect()
+        self.custom_sections
+            .iter()
+            .filter(|s| s.name == name)
+            .collect()
     }
 }
 
@@ -302,10 +321,14 @@ pub fn ensure_core_module(bytes: &[u8]) -> Result<()> {
         );
     }
     if bytes.starts_with(b"\0asm") {
-        bail!("unsupported WebAssembly binary version (only core modules of version 1 are plugins)");
+        bail!(
+            "unsupported WebAssembly binary version (only core modules of version 1 are plugins)"
+        );
     }
     if bytes.starts_with(b"(module") || bytes.starts_with(b"(component") {
-        bail!("this is WebAssembly text (WAT), not a binary module: compile it first, e.g. `wasm-tools parse`");
+        bail!(
+            "this is WebAssembly text (WAT), not a binary module: compile it first, e.g. `wasm-tools parse`"
+        );
     }
     bail!("not a WebAssembly module: it does not start with the `\\0asm` magic bytes")
 }
@@ -322,7 +345,11 @@ fn val_type(t: WasmValType) -> ValType {
 }
 
 fn memory_item(m: &wasmparser::MemoryType) -> Item {
-    Item::Memory { memory64: m.memory64, initial_pages: m.initial, maximum_pages: m.maximum }
+    Item::Memory {
+        memory64: m.memory64,
+        initial_pages: m.initial,
+        maximum_pages: m.maximum,
+    }
 }
 
 fn section_size(payload: &Payload<'_>) -> Option<SectionSize> {
@@ -349,7 +376,10 @@ fn section_size(payload: &Payload<'_>) -> Option<SectionSize> {
             (name.to_owned(), range)
         }
     };
-    Some(SectionSize { name, bytes: range.len() as u64 })
+    Some(SectionSize {
+        name,
+        bytes: range.len() as u64,
+    })
 }
 
 #[cfg(test)]
@@ -368,12 +398,28 @@ mod tests {
         )
         .unwrap();
         let info = ModuleInfo::parse(&wasm).unwrap();
-        assert_eq!(info.imports[0].item.describe(), "func (i32, i32, i32) -> ()");
-        assert_eq!(info.export("on_event").unwrap().item.describe(), "func (i32, i32) -> ()");
-        assert_eq!(info.export("pair").unwrap().item.describe(), "func (i32, i32) -> (i32, i32)");
-        assert_eq!(info.export("memory").unwrap().item.describe(), "memory 1 pages");
+        assert_eq!(
+            info.imports[0].item.describe(),
+            "func (i32, i32, i32) -> ()"
+        );
+        assert_eq!(
+            info.export("on_event").unwrap().item.describe(),
+            "func (i32, i32) -> ()"
+        );
+        assert_eq!(
+            info.export("pair").unwrap().item.describe(),
+            "func (i32, i32) -> (i32, i32)"
+        );
+        assert_eq!(
+            info.export("memory").unwrap().item.describe(),
+            "memory 1 pages"
+        );
         assert_eq!(info.custom("ohd_manifest").len(), 1);
-        assert!(info.sections.iter().any(|s| s.name == "custom \"ohd_manifest\"" && s.bytes > 2));
+        assert!(
+            info.sections
+                .iter()
+                .any(|s| s.name == "custom \"ohd_manifest\"" && s.bytes > 2)
+        );
     }
 
     #[test]

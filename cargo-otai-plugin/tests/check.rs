@@ -23,7 +23,10 @@ fn check_lists_a_wat_plugin_and_finds_no_problem() {
         "none: the module follows ABI v1",
         "0 errors, 0 warnings",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
 }
 
@@ -40,11 +43,20 @@ fn check_reports_every_problem_and_exits_with_1() {
     )
     .unwrap();
     let path = project.write("bad.wasm", wasm);
-    let output = cli().args(["check", "--format", "json"]).arg(&path).output().unwrap();
+    let output = cli()
+        .args(["check", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ok"], false);
-    let messages: Vec<&str> = report["problems"].as_array().unwrap().iter().map(|p| p["message"].as_str().unwrap()).collect();
+    let messages: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
     let all = messages.join("\n");
     for expected in [
         "import `env.abort`: plugins may import only from the `ohd` module",
@@ -69,8 +81,13 @@ fn check_refuses_a_file_that_is_not_wasm() {
         .assert()
         .failure()
         .code(1)
-        .stderr(predicate::str::contains("error: `").and(predicate::str::contains("notes.wasm` cannot be checked")))
-        .stderr(predicate::str::contains("not a WebAssembly module: it does not start with the `\\0asm` magic bytes"));
+        .stderr(
+            predicate::str::contains("error: `")
+                .and(predicate::str::contains("notes.wasm` cannot be checked")),
+        )
+        .stderr(predicate::str::contains(
+            "not a WebAssembly module: it does not start with the `\\0asm` magic bytes",
+        ));
 }
 
 #[test]
@@ -82,7 +99,9 @@ fn check_refuses_a_component() {
         .arg(&path)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("this is a WebAssembly component, not a core module"));
+        .stderr(predicate::str::contains(
+            "this is a WebAssembly component, not a core module",
+        ));
 }
 
 #[test]
@@ -91,12 +110,18 @@ fn check_refuses_a_missing_file_naming_it() {
         .args(["check", "does-not-exist.wasm"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("failed to read `does-not-exist.wasm`"));
+        .stderr(predicate::str::contains(
+            "failed to read `does-not-exist.wasm`",
+        ));
 }
 
 #[test]
 fn cargo_style_invocation_parses_too() {
     let project = Project::empty();
     let wasm = project.write("plugin.wasm", wat_plugin());
-    cli().args(["otai-plugin", "check", "--format", "json"]).arg(&wasm).assert().success();
+    cli()
+        .args(["otai-plugin", "check", "--format", "json"])
+        .arg(&wasm)
+        .assert()
+        .success();
 }

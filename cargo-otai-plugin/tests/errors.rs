@@ -11,7 +11,11 @@ use support::{Project, cli};
 #[test]
 fn malformed_ohd_metadata_names_the_key_and_the_file() {
     let project = Project::plugin("bad-meta", "minimal");
-    project.edit("Cargo.toml", "events = [\"ticket.created\"]", "events = [\"ticket.created\", \"ticket.resolve\"]");
+    project.edit(
+        "Cargo.toml",
+        "events = [\"ticket.created\"]",
+        "events = [\"ticket.created\", \"ticket.resolve\"]",
+    );
     project
         .cmd(&["build"])
         .assert()
@@ -25,13 +29,18 @@ fn malformed_ohd_metadata_names_the_key_and_the_file() {
 #[test]
 fn a_crate_that_is_not_a_cdylib_is_refused() {
     let project = Project::empty();
-    project.write("Cargo.toml", "[package]\nname = \"lib-only\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n");
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"lib-only\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+    );
     project.write("src/lib.rs", "");
     project
         .cmd(&["build"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("package `lib-only` is not a plugin: its library is not a `cdylib`"))
+        .stderr(predicate::str::contains(
+            "package `lib-only` is not a plugin: its library is not a `cdylib`",
+        ))
         .stderr(predicate::str::contains("crate-type = [\"cdylib\"]"));
 }
 
@@ -42,19 +51,26 @@ fn an_unknown_package_is_refused_with_the_plugins_there_are() {
         .cmd(&["build", "-p", "nope"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("package `nope` is not a member of the workspace at `"))
+        .stderr(predicate::str::contains(
+            "package `nope` is not a member of the workspace at `",
+        ))
         .stderr(predicate::str::contains("(plugin packages: only-one)"));
 }
 
 #[test]
 fn a_fixture_that_does_not_parse_names_file_and_line() {
     let project = Project::plugin("typo-fixture", "minimal");
-    project.write("tests/fixtures/broken.toml", "[event]\nkind = \"ticket.created\"\n\n[expect]\noutcom = \"ok\"\n");
+    project.write(
+        "tests/fixtures/broken.toml",
+        "[event]\nkind = \"ticket.created\"\n\n[expect]\noutcom = \"ok\"\n",
+    );
     project
         .cmd(&["test"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("tests/fixtures/broken.toml:5:1: unknown field `outcom`"));
+        .stderr(predicate::str::contains(
+            "tests/fixtures/broken.toml:5:1: unknown field `outcom`",
+        ));
 }
 
 #[test]
@@ -66,19 +82,25 @@ fn new_refuses_to_overwrite_and_rejects_bad_names() {
         .args(["new", "taken"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("destination `taken` already exists; `cargo otai-plugin new` never overwrites"));
+        .stderr(predicate::str::contains(
+            "destination `taken` already exists; `cargo otai-plugin new` never overwrites",
+        ));
     cli()
         .current_dir(&project.root)
         .args(["new", "2fast"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("the package name `2fast` cannot start with a digit"));
+        .stderr(predicate::str::contains(
+            "the package name `2fast` cannot start with a digit",
+        ));
     cli()
         .current_dir(&project.root)
         .args(["new", "pub-plugin", "--sdk-version", "0.1.0"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("otai-plugin-sdk is not published on crates.io yet"));
+        .stderr(predicate::str::contains(
+            "otai-plugin-sdk is not published on crates.io yet",
+        ));
     assert!(!project.root.join("pub-plugin").exists());
 }
 
@@ -90,8 +112,11 @@ fn new_tells_the_author_to_change_the_generated_id() {
         .args(["new", "hello", "--template", "http"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("the plugin id is `com.example.hello`: change `package.metadata.ohd.id`"));
-    let fixture = std::fs::read_to_string(project.root.join("hello/tests/fixtures/created.toml")).unwrap();
+        .stderr(predicate::str::contains(
+            "the plugin id is `com.example.hello`: change `package.metadata.ohd.id`",
+        ));
+    let fixture =
+        std::fs::read_to_string(project.root.join("hello/tests/fixtures/created.toml")).unwrap();
     assert!(fixture.contains("[[http]]"));
 }
 
@@ -108,7 +133,10 @@ fn toolchain_without_wasm32(project: &Project, with_rustup: bool) -> std::path::
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     };
     // Everything but `--print sysroot` goes to the real rustc, so cargo still works.
-    let real = std::process::Command::new("rustc").args(["--print", "sysroot"]).output().unwrap();
+    let real = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
     let real = Path::new(String::from_utf8(real.stdout).unwrap().trim()).join("bin/rustc");
     script(
         "rustc",
@@ -142,8 +170,12 @@ fn a_missing_wasm32_target_without_rustup_gives_the_command() {
         .env("PATH", &bin)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("the `wasm32-unknown-unknown` target is not installed"))
-        .stderr(predicate::str::contains("install it with `rustup target add wasm32-unknown-unknown`"));
+        .stderr(predicate::str::contains(
+            "the `wasm32-unknown-unknown` target is not installed",
+        ))
+        .stderr(predicate::str::contains(
+            "install it with `rustup target add wasm32-unknown-unknown`",
+        ));
 }
 
 #[cfg(unix)]
@@ -152,9 +184,16 @@ fn a_missing_wasm32_target_is_added_with_rustup() {
     let project = Project::empty();
     let bin = toolchain_without_wasm32(&project, true);
     // Not a plugin: the command stops right after the target check, without compiling.
-    project.write("Cargo.toml", "[package]\nname = \"not-yet\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n");
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"not-yet\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+    );
     project.write("src/lib.rs", "");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     project
         .cmd(&["build"])
         .env("RUSTC", bin.join("rustc"))
@@ -165,5 +204,12 @@ fn a_missing_wasm32_target_is_added_with_rustup() {
         .stderr(predicate::str::contains("is not a plugin"));
     let log = std::fs::read_to_string(project.root.join("rustup.log")).unwrap();
     assert!(log.contains("target add wasm32-unknown-unknown"), "{log}");
-    assert!(Path::new(&project.root.join("sysroot/lib/rustlib/wasm32-unknown-unknown")).is_dir());
+    assert!(
+        Path::new(
+            &project
+                .root
+                .join("sysroot/lib/rustlib/wasm32-unknown-unknown")
+        )
+        .is_dir()
+    );
 }

@@ -4,7 +4,9 @@
 mod support;
 
 use predicates::prelude::*;
-use support::{Project, TICKET, cli, stdout_of, wat_panel_plugin, wat_panicking_plugin, wat_plugin};
+use support::{
+    Project, TICKET, cli, stdout_of, wat_panel_plugin, wat_panicking_plugin, wat_plugin,
+};
 
 #[test]
 fn run_delivers_an_event_with_mocked_http_and_prints_the_report_as_json() {
@@ -15,7 +17,14 @@ fn run_delivers_an_event_with_mocked_http_and_prints_the_report_as_json() {
         "[[http]]\nmethod = \"POST\"\nurl = \"https://hooks.example.com/in\"\nstatus = 202\nbody = \"queued\"\n",
     );
     let output = cli()
-        .args(["run", "--event", "ticket.created", "--format", "json", "--http-mock"])
+        .args([
+            "run",
+            "--event",
+            "ticket.created",
+            "--format",
+            "json",
+            "--http-mock",
+        ])
         .arg(&mocks)
         .arg(&wasm)
         .output()
@@ -26,7 +35,10 @@ fn run_delivers_an_event_with_mocked_http_and_prints_the_report_as_json() {
     assert_eq!(report["event"], "ticket.created");
     assert_eq!(report["outcome"]["status"], "ok");
     assert_eq!(report["logs"][0]["message"], "event arrived");
-    assert_eq!(report["http"][0]["request"]["url"], "https://hooks.example.com/in");
+    assert_eq!(
+        report["http"][0]["request"]["url"],
+        "https://hooks.example.com/in"
+    );
     assert_eq!(report["http"][0]["status"], 202);
     assert_eq!(report["replies"][0]["ticket_id"], TICKET);
     assert_eq!(report["replies"][0]["is_internal"], true);
@@ -36,25 +48,45 @@ fn run_delivers_an_event_with_mocked_http_and_prints_the_report_as_json() {
 fn without_allow_network_an_unmocked_request_fails_and_says_why() {
     let project = Project::empty();
     let wasm = project.write("plugin.wasm", wat_plugin());
-    let output = cli().args(["run", "--event", "ticket.created"]).arg(&wasm).output().unwrap();
+    let output = cli()
+        .args(["run", "--event", "ticket.created"])
+        .arg(&wasm)
+        .output()
+        .unwrap();
     // The plugin ignores the status, so the delivery itself succeeds.
     assert!(output.status.success());
     let stdout = stdout_of(&output);
     assert!(stdout.contains("outcome: ok"), "{stdout}");
-    assert!(stdout.contains("POST https://hooks.example.com/in -> 0"), "{stdout}");
-    assert!(stdout.contains("`--allow-network` was not given"), "{stdout}");
-    assert!(stdout.contains("internal note on 01JQXYZ8K2M4N6P8R0T2V4W6Y8: noted"), "{stdout}");
+    assert!(
+        stdout.contains("POST https://hooks.example.com/in -> 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("`--allow-network` was not given"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("internal note on 01JQXYZ8K2M4N6P8R0T2V4W6Y8: noted"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_trapping_plugin_shows_the_panic_message_and_exits_with_1() {
     let project = Project::empty();
     let wasm = project.write("panics.wasm", wat_panicking_plugin());
-    let output = cli().args(["run", "--event", "ticket.created"]).arg(&wasm).output().unwrap();
+    let output = cli()
+        .args(["run", "--event", "ticket.created"])
+        .arg(&wasm)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = stdout_of(&output);
     assert!(stdout.contains("outcome: trapped"), "{stdout}");
-    assert!(stdout.contains("panic: panicked at src/lib.rs:7:9:"), "{stdout}");
+    assert!(
+        stdout.contains("panic: panicked at src/lib.rs:7:9:"),
+        "{stdout}"
+    );
     assert!(stdout.contains("the webhook URL is empty"), "{stdout}");
 }
 
@@ -67,7 +99,9 @@ fn run_renders_a_panel() {
         .arg(&wasm)
         .assert()
         .success()
-        .stdout(predicate::str::contains("panel url: https://panel.example.com/t/1"));
+        .stdout(predicate::str::contains(
+            "panel url: https://panel.example.com/t/1",
+        ));
 }
 
 #[test]
@@ -79,14 +113,18 @@ fn run_refuses_an_unknown_event_and_a_non_module() {
         .arg(&wasm)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("unknown event `ticket.exploded`; the events are ticket.created,"));
+        .stderr(predicate::str::contains(
+            "unknown event `ticket.exploded`; the events are ticket.created,",
+        ));
     let text = project.write("text.wasm", "(module)");
     cli()
         .args(["run", "--event", "ticket.created"])
         .arg(&text)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("this is WebAssembly text (WAT), not a binary module"));
+        .stderr(predicate::str::contains(
+            "this is WebAssembly text (WAT), not a binary module",
+        ));
 }
 
 #[test]
@@ -112,5 +150,10 @@ fn run_takes_config_and_reports_config_errors() {
         .stderr(predicate::str::contains("the host refused the config"))
         .stderr(predicate::str::contains("token"));
     let config = project.write("config.toml", "token = \"s3cret\"\n");
-    cli().args(["run", "--event", "ticket.created", "--config"]).arg(&config).arg(&wasm).assert().success();
+    cli()
+        .args(["run", "--event", "ticket.created", "--config"])
+        .arg(&config)
+        .arg(&wasm)
+        .assert()
+        .success();
 }

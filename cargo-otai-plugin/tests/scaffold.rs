@@ -7,34 +7,75 @@ mod support;
 use support::{Project, shared_target_dir, stdout_of};
 
 fn built_wasm(crate_name: &str) -> std::path::PathBuf {
-    shared_target_dir().join("wasm32-unknown-unknown/debug").join(format!("{crate_name}.wasm"))
+    shared_target_dir()
+        .join("wasm32-unknown-unknown/debug")
+        .join(format!("{crate_name}.wasm"))
 }
 
 fn new_build_and_test(name: &str, template: &str, fixtures: &[&str]) {
     let project = Project::plugin(name, template);
-    for file in ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore", ".cargo/config.toml"] {
-        assert!(project.root.join(file).is_file(), "`new` did not write {file}");
+    for file in [
+        "Cargo.toml",
+        "src/lib.rs",
+        "README.md",
+        ".gitignore",
+        ".cargo/config.toml",
+    ] {
+        assert!(
+            project.root.join(file).is_file(),
+            "`new` did not write {file}"
+        );
     }
     let cargo_toml = project.read("Cargo.toml");
-    assert!(cargo_toml.contains(&format!("id = \"com.example.{name}\"")), "{cargo_toml}");
-    assert!(cargo_toml.contains("crate-type = [\"cdylib\"]\n") && cargo_toml.contains("\n[workspace]\n"));
+    assert!(
+        cargo_toml.contains(&format!("id = \"com.example.{name}\"")),
+        "{cargo_toml}"
+    );
+    assert!(
+        cargo_toml.contains("crate-type = [\"cdylib\"]\n")
+            && cargo_toml.contains("\n[workspace]\n")
+    );
 
     let output = project.cmd(&["test"]).output().unwrap();
     let stdout = stdout_of(&output);
     let stderr = support::stderr_of(&output);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     for fixture in fixtures {
-        assert!(stdout.contains(&format!("test fixtures::{fixture} ... ok\n")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("test fixtures::{fixture} ... ok\n")),
+            "{stdout}"
+        );
     }
-    assert!(stdout.contains("test rust::tests::"), "the crate's own tests did not run:\n{stdout}");
+    assert!(
+        stdout.contains("test rust::tests::"),
+        "the crate's own tests did not run:\n{stdout}"
+    );
     let closing = stdout.trim_end().lines().last().unwrap_or_default();
-    assert!(closing.ends_with(" passed, 0 failed"), "closing line {closing:?}");
-    assert!(stderr.contains(&format!("    Finished `{name}` plugin: ")), "{stderr}");
-    assert!(!stderr.contains("warning:"), "a fresh plugin builds without warnings:\n{stderr}");
+    assert!(
+        closing.ends_with(" passed, 0 failed"),
+        "closing line {closing:?}"
+    );
+    assert!(
+        stderr.contains(&format!("    Finished `{name}` plugin: ")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning:"),
+        "a fresh plugin builds without warnings:\n{stderr}"
+    );
 
     let wasm = std::fs::read(built_wasm(&name.replace('-', "_"))).unwrap();
-    wasmparser::Validator::new().validate_all(&wasm).expect("the built plugin is valid wasm");
-    support::cli().arg("check").arg(built_wasm(&name.replace('-', "_"))).assert().success();
+    wasmparser::Validator::new()
+        .validate_all(&wasm)
+        .expect("the built plugin is valid wasm");
+    support::cli()
+        .arg("check")
+        .arg(built_wasm(&name.replace('-', "_")))
+        .assert()
+        .success();
 }
 
 #[test]
@@ -44,7 +85,11 @@ fn minimal_template_builds_and_passes() {
 
 #[test]
 fn http_template_builds_and_passes() {
-    new_build_and_test("webhook-poster", "http", &["created", "critical", "slack_down"]);
+    new_build_and_test(
+        "webhook-poster",
+        "http",
+        &["created", "critical", "slack_down"],
+    );
 }
 
 #[test]
@@ -54,23 +99,40 @@ fn panel_template_builds_with_the_adapter_and_passes() {
     let exports: Vec<String> = wasmparser::Parser::new(0)
         .parse_all(&wasm)
         .filter_map(|p| match p.unwrap() {
-            wasmparser::Payload::ExportSection(s) => Some(s.into_iter().map(|e| e.unwrap().name.to_owned()).collect::<Vec<_>>()),
+            wasmparser::Payload::ExportSection(s) => Some(
+                s.into_iter()
+                    .map(|e| e.unwrap().name.to_owned())
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
         .flatten()
         .collect();
     assert!(exports.contains(&"render_panel".to_owned()), "{exports:?}");
-    assert!(!exports.contains(&"__ohd_render_panel_indirect".to_owned()), "{exports:?}");
+    assert!(
+        !exports.contains(&"__ohd_render_panel_indirect".to_owned()),
+        "{exports:?}"
+    );
 }
 
 #[test]
 fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     let project = Project::plugin("diffed", "minimal");
-    project.cmd(&["test", "--bless", "fixtures::"]).assert().success();
+    project
+        .cmd(&["test", "--bless", "fixtures::"])
+        .assert()
+        .success();
     let snapshot = project.read("tests/snapshots/created.json");
-    assert!(snapshot.contains("\"plugin_id\": \"com.example.diffed\"") && !snapshot.contains("timings"), "{snapshot}");
+    assert!(
+        snapshot.contains("\"plugin_id\": \"com.example.diffed\"") && !snapshot.contains("timings"),
+        "{snapshot}"
+    );
 
-    project.edit("tests/fixtures/created.toml", "subject = \"Printer on fire\"", "subject = \"Printer on ice\"");
+    project.edit(
+        "tests/fixtures/created.toml",
+        "subject = \"Printer on fire\"",
+        "subject = \"Printer on ice\"",
+    );
     let output = project.cmd(&["test", "created"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = stdout_of(&output);
@@ -84,15 +146,24 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
         "-      \"message\": \"new ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: Printer on fire (priority Critical)\"",
         "+      \"message\": \"new ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: Printer on ice (priority Critical)\"",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
     assert!(stdout.trim_end().ends_with("passed, 1 failed"), "{stdout}");
 
-    let output = project.cmd(&["test", "--format", "junit"]).output().unwrap();
+    let output = project
+        .cmd(&["test", "--format", "junit"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout_of(&output);
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("not XML ({e}):\n{xml}"));
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
     assert_eq!(suite.attribute("name"), Some("diffed"));
     assert_eq!(suite.attribute("failures"), Some("1"));
     let failed = doc
@@ -100,11 +171,25 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
         .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("created"))
         .unwrap();
     assert_eq!(failed.attribute("classname"), Some("diffed.fixtures"));
-    let failure = failed.children().find(|n| n.has_tag_name("failure")).unwrap();
-    assert!(failure.text().unwrap_or_default().contains("Printer on fire"));
-    assert!(doc.descendants().any(|n| n.has_tag_name("testcase") && n.attribute("classname") == Some("diffed.rust")));
+    let failure = failed
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .text()
+            .unwrap_or_default()
+            .contains("Printer on fire")
+    );
+    assert!(
+        doc.descendants()
+            .any(|n| n.has_tag_name("testcase") && n.attribute("classname") == Some("diffed.rust"))
+    );
 
-    let output = project.cmd(&["test", "--format", "json", "fixtures::"]).output().unwrap();
+    let output = project
+        .cmd(&["test", "--format", "json", "fixtures::"])
+        .output()
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["failed"], 1);
     assert_eq!(json["tests"][0]["name"], "fixtures::created");

@@ -197,12 +197,17 @@ fn main() {
             .ok()
             .map(|c| serde_json::from_str(&c).expect("OTAI_BENCH_CONFIG is JSON"))
             .unwrap_or_else(|| json!({}));
-        let (host, id) = setup(Host::builder(), &wasm, config);
-        let first = host.deliver_to(&id, &big).expect("delivers");
-        println!("{path}: first delivery outcome {:?}", first.outcome);
-        print(
-            "OTAI_BENCH_PLUGIN, 2 KB event, 1 thread",
-            &one_thread(&host, &id, &big),
-        );
+        for (label, builder) in [
+            ("default", Host::builder()),
+            ("no pagemap_scan", Host::builder().pagemap_scan(false)),
+        ] {
+            let (host, id) = setup(builder, &wasm, config.clone());
+            let first = host.deliver_to(&id, &big).expect("delivers");
+            println!("{path}: first delivery outcome {:?}", first.outcome);
+            print(
+                &format!("OTAI_BENCH_PLUGIN, 2 KB event, 1 thread, {label}"),
+                &one_thread(&host, &id, &big),
+            );
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Events to deliver: builders with realistic defaults, fixtures from JSON.
 
+use std::collections::BTreeMap;
+
 use otai_plugin_abi::event::{EventKind, EventPayload};
 use serde_json::{Map, Value, json};
 
@@ -269,56 +271,75 @@ impl Event {
     }
 
     /// The payload bytes for one plugin: `config` added and the host's custom fields
-    /// merged over the ticket's.
-    pub(crate) fn payload_bytes<'a>(
+    /// merged over the ticket's. Written straight from the event's JSON (no copy of
+    /// the payload), top-level fields in the order of the ABI (`event`,
+    /// `occurred_at`, `ticket`, `actor`, `config`, `data`, then any others) so that
+    /// the JSON a plugin sees reads like the documentation.
+    pub(crate) fn payload_bytes(
         &self,
         config: &Value,
-        stored_fields: impl Iterator<Item = (&'a String, &'a String)>,
+        stored: Option<&BTreeMap<String, String>>,
     ) -> Vec<u8> {
-        let mut payload = self.to_payload(config);
-        let mut stored = stored_fields.peekable();
-        if stored.peek().is_some()
-            && let Some(ticket) = payload.get_mut("ticket").and_then(Value::as_object_mut)
-        {
-            let fields = ticket
-                .entry("custom_fields")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !fields.is_object() {
-                *fields = Value::Object(Map::new());
+        const ORDER: [&str; 6] = ["event", "occurred_at", "ticket", "actor", "config", "data"];
+        let stored = stored.filter(|s| !s.is_empty());
+        let Some(map) = self.payload.as_object() else {
+            return serde_json::to_vec(&self.to_payload(config)).unwrap_or_default();
+        };
+        let mut out = Vec::with_capacity(4096);
+        out.push(b'{');
+        let ordered = ORDER.iter().map(|k| {
+            (
+                *k,
+                if *k == "config" {
+                    Some(config)
+                } else {
+                    map.get(*k)
+                },
+            )
+        });
+        let rest = map
+            .iter()
+            .filter(|(k, _)| !ORDER.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), Some(v)));
+        let mut first = true;
+        for (key, value) in ordered.chain(rest) {
+            let Some(value) = value else { continue };
+            if !first {
+                out.push(b',');
             }
-            if let Some(map) = fields.as_object_mut() {
-                for (k, v) in stored {
-                    map.insert(k.clone(), Value::String(v.clone()));
+            first = false;
+            // Writing JSON to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, key);
+            out.push(b':');
+            match (key, stored) {
+                ("ticket", Some(stored)) => write_ticket(&mut out, value, stored),
+                _ => {
+                    let _ = serde_json::to_writer(&mut out, value);
                 }
             }
         }
-        to_vec_in_abi_order(&payload)
+        out.push(b'}');
+        out
     }
 }
 
-/// Serializes a payload with its top-level fields in the order of the ABI
-/// (`event`, `occurred_at`, `ticket`, `actor`, `config`, `data`, then any others), so
-/// that the JSON a plugin sees reads like the documentation.
-fn to_vec_in_abi_order(payload: &Value) -> Vec<u8> {
-    const ORDER: [&str; 6] = ["event", "occurred_at", "ticket", "actor", "config", "data"];
-    let Some(map) = payload.as_object() else {
-        return serde_json::to_vec(payload).unwrap_or_default();
-    };
-    let mut out = Vec::with_capacity(2048);
-    out.push(b'{');
-    let rest = map.iter().filter(|(k, _)| !ORDER.contains(&k.as_str()));
-    let ordered = ORDER.iter().filter_map(|k| map.get_key_value(*k));
-    for (i, (key, value)) in ordered.chain(rest).enumerate() {
-        if i > 0 {
-            out.push(b',');
+/// Writes the ticket with the host's custom fields merged over its own.
+fn write_ticket(out: &mut Vec<u8>, ticket: &Value, stored: &BTreeMap<String, String>) {
+    let mut ticket = ticket.clone();
+    if let Some(t) = ticket.as_object_mut() {
+        let fields = t
+            .entry("custom_fields")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !fields.is_object() {
+            *fields = Value::Object(Map::new());
         }
-        // Writing JSON to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, key);
-        out.push(b':');
-        let _ = serde_json::to_writer(&mut out, value);
+        if let Some(fields) = fields.as_object_mut() {
+            for (k, v) in stored {
+                fields.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
     }
-    out.push(b'}');
-    out
+    let _ = serde_json::to_writer(out, &ticket);
 }
 
 fn check(payload: &Value) -> Result<EventKind, EventError> {
@@ -390,8 +411,8 @@ mod tests {
         let event = Event::ticket_created()
             .custom_field("a", "1")
             .custom_field("b", "2");
-        let stored = [("b".to_string(), "3".to_string())];
-        let bytes = event.payload_bytes(&json!({}), stored.iter().map(|(k, v)| (k, v)));
+        let stored = BTreeMap::from([("b".to_string(), "3".to_string())]);
+        let bytes = event.payload_bytes(&json!({}), Some(&stored));
         let payload: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
             payload["ticket"]["custom_fields"],

@@ -124,19 +124,36 @@ impl HealthStatus {
 /// The callback fired when a plugin is disabled automatically.
 pub type OnDisabled = Box<dyn Fn(&str, &HealthStatus) + Send + Sync>;
 
+/// Deliveries that started within one slice of the window.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start: Instant,
+    deliveries: u32,
+    failures: u32,
+}
+
+/// How many slices a window is cut into: memory stays bounded however many
+/// deliveries a plugin gets, and a delivery leaves the window between
+/// `window - window / SLICES` and `window` after it happened.
+const SLICES: u32 = 60;
+
 /// One plugin's window.
 #[derive(Debug, Default)]
 pub(crate) struct Health {
-    window: VecDeque<(Instant, bool)>,
+    buckets: VecDeque<Bucket>,
+    deliveries: u32,
+    failures: u32,
     disabled: bool,
     auto_disabled: bool,
 }
 
 impl Health {
     fn expire(&mut self, now: Instant, policy: &HealthPolicy) {
-        while let Some(&(at, _)) = self.window.front() {
-            if now.saturating_duration_since(at) >= policy.window {
-                self.window.pop_front();
+        while let Some(b) = self.buckets.front() {
+            if now.saturating_duration_since(b.start) >= policy.window {
+                self.deliveries = self.deliveries.saturating_sub(b.deliveries);
+                self.failures = self.failures.saturating_sub(b.failures);
+                self.buckets.pop_front();
             } else {
                 break;
             }
@@ -155,7 +172,21 @@ impl Health {
         policy: &HealthPolicy,
     ) -> Option<HealthStatus> {
         self.expire(now, policy);
-        self.window.push_back((now, failed));
+        let slice = policy.window / SLICES;
+        let failed = u32::from(failed);
+        match self.buckets.back_mut() {
+            Some(b) if now.saturating_duration_since(b.start) < slice => {
+                b.deliveries = b.deliveries.saturating_add(1);
+                b.failures = b.failures.saturating_add(failed);
+            }
+            _ => self.buckets.push_back(Bucket {
+                start: now,
+                deliveries: 1,
+                failures: failed,
+            }),
+        }
+        self.deliveries = self.deliveries.saturating_add(1);
+        self.failures = self.failures.saturating_add(failed);
         if self.disabled || !policy.auto_disable {
             return None;
         }
@@ -172,14 +203,11 @@ impl Health {
 
     pub(crate) fn status_at(&mut self, now: Instant, policy: &HealthPolicy) -> HealthStatus {
         self.expire(now, policy);
-        let deliveries = u32::try_from(self.window.len()).unwrap_or(u32::MAX);
-        let failures =
-            u32::try_from(self.window.iter().filter(|(_, f)| *f).count()).unwrap_or(u32::MAX);
         HealthStatus {
             enabled: !self.disabled,
             auto_disabled: self.auto_disabled,
-            deliveries,
-            failures,
+            deliveries: self.deliveries,
+            failures: self.failures,
         }
     }
 
@@ -190,5 +218,32 @@ impl Health {
 
     pub(crate) fn disable(&mut self) {
         self.disabled = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_is_bounded_and_counts_expire_by_slice() {
+        let policy = HealthPolicy {
+            auto_disable: false,
+            ..HealthPolicy::default()
+        };
+        let mut health = Health::default();
+        let start = Instant::now();
+        for i in 0..100_000u64 {
+            health.record(start + Duration::from_millis(i * 10), i % 4 == 0, &policy);
+        }
+        assert!(
+            health.buckets.len() <= SLICES as usize + 1,
+            "{}",
+            health.buckets.len()
+        );
+        // 1000 s of deliveries, 10 min window: about the last 60 000 are counted.
+        let status = health.status_at(start + Duration::from_secs(1000), &policy);
+        assert!((59_000..=60_000).contains(&status.deliveries), "{status:?}");
+        assert_eq!(status.failures, status.deliveries / 4);
     }
 }

@@ -353,11 +353,9 @@ impl Host {
 
     fn run_delivery(&self, installed: &Installed, event: &Event) -> DeliveryReport {
         let ticket_id = event.ticket_id().to_owned();
-        let payload = {
-            let fields = lock(&self.fields);
-            let stored = fields.get(&ticket_id);
-            event.payload_bytes(&installed.config, stored.into_iter().flatten())
-        };
+        // Copied out so that no lock is held while serializing.
+        let stored = lock(&self.fields).get(&ticket_id).cloned();
+        let payload = event.payload_bytes(&installed.config, stored.as_ref());
         let finished = run::run(
             &self.settings,
             &installed.plugin.inner,

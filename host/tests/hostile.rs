@@ -172,6 +172,10 @@ fn out_of_bounds_buffers_trap_for_each_host_function() {
             "ohd_add_reply: buffer 0x0+4294967295 is outside",
         ),
         (
+            "(drop (call $field (i32.const 8) (i32.const -8)))",
+            "ohd_set_custom_field: buffer 0x8+4294967288 is outside",
+        ),
+        (
             "(drop (call $field (i32.const 131000) (i32.const 100)))",
             "ohd_set_custom_field: buffer 0x1ffb8+100 is outside",
         ),
@@ -382,7 +386,10 @@ impl otai_plugin_host::http::HttpTransport for Gate {
     ) -> Result<otai_plugin_host::http::HttpResponse, otai_plugin_host::http::TransportError> {
         let _ = self.started.lock().unwrap().send(());
         let _ = self.release.lock().unwrap().recv();
-        Ok(otai_plugin_host::http::HttpResponse { status: 200, body: b"ok".to_vec() })
+        Ok(otai_plugin_host::http::HttpResponse {
+            status: 200,
+            body: b"ok".to_vec(),
+        })
     }
 }
 
@@ -390,19 +397,42 @@ impl otai_plugin_host::http::HttpTransport for Gate {
 fn no_free_instance_slot_is_rejected_and_does_not_count_against_health() {
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let (release_tx, release_rx) = std::sync::mpsc::channel();
-    let gate = Gate { started: std::sync::Mutex::new(started_tx), release: std::sync::Mutex::new(release_rx) };
+    let gate = Gate {
+        started: std::sync::Mutex::new(started_tx),
+        release: std::sync::Mutex::new(release_rx),
+    };
     let host = Host::builder().max_instances(1).http(gate).build().unwrap();
     let req = br#"{"method":"GET","url":"https://a.example/"}"#;
-    install(&host, &plugin(&manifest("com.example.slow", &["ticket.created"], &["a.example"]), &http_call(req)), json!({}));
-    install(&host, &plugin(&manifest(GOOD, &["ticket.closed"], &[]), ECHO), json!({}));
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.slow", &["ticket.created"], &["a.example"]),
+            &http_call(req),
+        ),
+        json!({}),
+    );
+    install(
+        &host,
+        &plugin(&manifest(GOOD, &["ticket.closed"], &[]), ECHO),
+        json!({}),
+    );
     std::thread::scope(|s| {
-        let slow = s.spawn(|| host.deliver_to("com.example.slow", &Event::ticket_created()).unwrap());
+        let slow = s.spawn(|| {
+            host.deliver_to("com.example.slow", &Event::ticket_created())
+                .unwrap()
+        });
         started_rx.recv().unwrap();
         let r = host.deliver_to(GOOD, &Event::ticket_closed()).unwrap();
-        assert!(matches!(&r.outcome, Outcome::Rejected { reason } if reason.contains("no free instance slot")), "{:?}", r.outcome);
+        assert!(
+            matches!(&r.outcome, Outcome::Rejected { reason } if reason.contains("no free instance slot")),
+            "{:?}",
+            r.outcome
+        );
         release_tx.send(()).unwrap();
         slow.join().unwrap().assert_ok();
     });
     assert_eq!(host.health(GOOD).unwrap().deliveries, 0);
-    host.deliver_to(GOOD, &Event::ticket_closed()).unwrap().assert_ok();
+    host.deliver_to(GOOD, &Event::ticket_closed())
+        .unwrap()
+        .assert_ok();
 }

@@ -58,7 +58,7 @@ unsafe fn host_bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 /// The body of the `on_event` export.
 ///
 /// # Safety
-/// `ptr`/`len` are the host's payload buffer (see [`host_bytes`]).
+/// `ptr`/`len` are the host's payload buffer (see `host_bytes`).
 pub unsafe fn on_event(ptr: *const u8, len: usize, handler: fn(&[u8]) -> Result<()>) {
     install_panic_hook();
     // SAFETY: forwarded from the caller.
@@ -113,7 +113,7 @@ static PANEL_RESULT: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 /// bytes holding the URL's pointer and length.
 ///
 /// # Safety
-/// `ptr`/`len` are the host's ticket id buffer (see [`host_bytes`]).
+/// `ptr`/`len` are the host's ticket id buffer (see `host_bytes`).
 pub unsafe fn render_panel(
     ptr: *const u8,
     len: usize,

@@ -66,7 +66,11 @@ pub struct BuiltPlugin {
 /// Invalid `[package.metadata.ohd]`, an unknown or non-`cdylib` package, a failed cargo
 /// build ([`crate::Exit`] with cargo's status), a module that breaks the ABI, or one
 /// over `max_size`.
-pub fn build(shell: &Shell, options: &PackageOptions, max_size: Option<u64>) -> Result<Vec<BuiltPlugin>> {
+pub fn build(
+    shell: &Shell,
+    options: &PackageOptions,
+    max_size: Option<u64>,
+) -> Result<Vec<BuiltPlugin>> {
     let plan = plan(shell, options)?;
     build_planned(shell, options, plan, max_size)
 }
@@ -91,24 +95,39 @@ pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    cargo::ensure_wasm_target(shell, dir)?;
-    let metadata = cargo::load_metadata(options)?;
+    let target_check = cargo::start_target_check(dir);
+    let metadata = cargo::load_metadata(options);
+    // A missing target explains more than a workspace that does not load.
+    target_check.finish(shell)?;
+    let metadata = metadata?;
     let packages = cargo::select_plugins(&metadata, options)?;
     let workspace_toml = std::fs::read_to_string(metadata.workspace_root.join("Cargo.toml")).ok();
-    Ok(Plan { packages, workspace_toml })
+    Ok(Plan {
+        packages,
+        workspace_toml,
+    })
 }
 
 /// Builds, processes and lints the planned packages.
 ///
 /// # Errors
 /// As [`build`].
-pub fn build_planned(shell: &Shell, options: &PackageOptions, plan: Plan, max_size: Option<u64>) -> Result<Vec<BuiltPlugin>> {
+pub fn build_planned(
+    shell: &Shell,
+    options: &PackageOptions,
+    plan: Plan,
+    max_size: Option<u64>,
+) -> Result<Vec<BuiltPlugin>> {
     // Checked before compiling: a mistake in Cargo.toml is reported in a second, with
     // the key, instead of after a build.
     let mut manifests = Vec::new();
     for package in &plan.packages {
         manifests.push(if package.has_ohd_metadata {
-            Some(manifest_from_package(shell, package, plan.workspace_toml.as_deref())?)
+            Some(manifest_from_package(
+                shell,
+                package,
+                plan.workspace_toml.as_deref(),
+            )?)
         } else {
             None
         });
@@ -117,16 +136,22 @@ pub fn build_planned(shell: &Shell, options: &PackageOptions, plan: Plan, max_si
     let artifacts = cargo::build_wasm(shell, options, &plan.packages)?;
     let mut built = Vec::new();
     for (package, manifest) in plan.packages.into_iter().zip(manifests) {
-        let path = artifacts
-            .get(&package.name)
-            .cloned()
-            .with_context(|| format!("cargo reported no `.wasm` file for package `{}`", package.name))?;
+        let path = artifacts.get(&package.name).cloned().with_context(|| {
+            format!(
+                "cargo reported no `.wasm` file for package `{}`",
+                package.name
+            )
+        })?;
         built.push(finish(shell, package, path, manifest.as_ref(), max_size)?);
     }
     Ok(built)
 }
 
-fn manifest_from_package(shell: &Shell, package: &PluginPackage, workspace_toml: Option<&str>) -> Result<Manifest> {
+fn manifest_from_package(
+    shell: &Shell,
+    package: &PluginPackage,
+    workspace_toml: Option<&str>,
+) -> Result<Manifest> {
     let path = &package.manifest_path;
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{path}`"))?;
     match manifest_from_cargo_toml_in_workspace(&text, workspace_toml) {
@@ -137,7 +162,9 @@ fn manifest_from_package(shell: &Shell, package: &PluginPackage, workspace_toml:
             Ok(built.manifest)
         }
         Err(diagnostics) => {
-            let mut message = format!("invalid plugin manifest in `{path}` (`[package.metadata.ohd]` and `[package]`):");
+            let mut message = format!(
+                "invalid plugin manifest in `{path}` (`[package.metadata.ohd]` and `[package]`):"
+            );
             for d in diagnostics.iter() {
                 let severity = if d.is_error() { "error" } else { "warning" };
                 if d.path.is_empty() {
@@ -160,16 +187,28 @@ fn finish(
 ) -> Result<BuiltPlugin> {
     let original = std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
-    let processed = postprocess::process(&original, json.as_deref()).with_context(|| format!("failed to process `{path}`"))?;
+    let processed = postprocess::process(&original, json.as_deref())
+        .with_context(|| format!("failed to process `{path}`"))?;
     for change in &processed.changes {
         match change {
             Change::EmbeddedManifest => {
-                shell.status("Embedding", format!("manifest from `{}` into `{}`", package.manifest_path, package.name));
+                shell.status(
+                    "Embedding",
+                    format!(
+                        "manifest from `{}` into `{}`",
+                        package.manifest_path, package.name
+                    ),
+                );
             }
             Change::RenderPanelAdapter => {
-                shell.status("Embedding", format!("`render_panel` multi-value adapter into `{}`", package.name));
+                shell.status(
+                    "Embedding",
+                    format!("`render_panel` multi-value adapter into `{}`", package.name),
+                );
             }
-            Change::AbiMarker => shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name)),
+            Change::AbiMarker => {
+                shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name))
+            }
         }
     }
 
@@ -204,8 +243,21 @@ fn finish(
             human_size(size)
         );
     }
-    shell.status("Finished", format!("`{}` plugin: {} ({})", package.name, display_path(&path), human_size(size)));
-    Ok(BuiltPlugin { package, wasm: path, size, manifest })
+    shell.status(
+        "Finished",
+        format!(
+            "`{}` plugin: {} ({})",
+            package.name,
+            display_path(&path),
+            human_size(size)
+        ),
+    );
+    Ok(BuiltPlugin {
+        package,
+        wasm: path,
+        size,
+        manifest,
+    })
 }
 
 fn write_atomically(path: &Utf8PathBuf, bytes: &[u8]) -> Result<()> {
@@ -218,6 +270,11 @@ fn write_atomically(path: &Utf8PathBuf, bytes: &[u8]) -> Result<()> {
 fn display_path(path: &Utf8PathBuf) -> String {
     std::env::current_dir()
         .ok()
-        .and_then(|cwd| path.as_std_path().strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .and_then(|cwd| {
+            path.as_std_path()
+                .strip_prefix(cwd)
+                .ok()
+                .map(|p| p.display().to_string())
+        })
         .unwrap_or_else(|| path.to_string())
 }

@@ -61,8 +61,10 @@ impl CheckCommand {
     /// found errors.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
-        let bytes = std::fs::read(&self.wasm).with_context(|| format!("failed to read `{}`", self.wasm.display()))?;
-        let info = ModuleInfo::parse(&bytes).with_context(|| format!("`{}` cannot be checked", self.wasm.display()))?;
+        let bytes = std::fs::read(&self.wasm)
+            .with_context(|| format!("failed to read `{}`", self.wasm.display()))?;
+        let info = ModuleInfo::parse(&bytes)
+            .with_context(|| format!("`{}` cannot be checked", self.wasm.display()))?;
         let lint = lint::lint(&bytes, &info);
         match self.format {
             CheckFormat::Json => {
@@ -72,27 +74,50 @@ impl CheckCommand {
                     ok: !lint.has_errors(),
                     errors: lint.errors().count(),
                     warnings: lint.warnings().count(),
-                    manifest: lint.manifest.as_ref().and_then(|m| serde_json::to_value(m).ok()),
+                    manifest: lint
+                        .manifest
+                        .as_ref()
+                        .and_then(|m| serde_json::to_value(m).ok()),
                     abi_marker: lint.marker.as_ref(),
                     imports: &info.imports,
                     exports: &info.exports,
                     sections: &info.sections,
                     problems: &lint.problems,
                 };
-                let json = serde_json::to_string_pretty(&report).context("failed to encode the report")?;
+                let json =
+                    serde_json::to_string_pretty(&report).context("failed to encode the report")?;
                 writeln!(shell.out(), "{json}").context("failed to write to stdout")?;
             }
             CheckFormat::Human => {
-                print_human(&mut shell.out(), &self.wasm.display().to_string(), &info, &lint)
-                    .context("failed to write to stdout")?;
+                print_human(
+                    &mut shell.out(),
+                    &self.wasm.display().to_string(),
+                    &info,
+                    &lint,
+                )
+                .context("failed to write to stdout")?;
             }
         }
-        if lint.has_errors() { Err(Exit(1).into()) } else { Ok(()) }
+        if lint.has_errors() {
+            Err(Exit(1).into())
+        } else {
+            Ok(())
+        }
     }
 }
 
-fn print_human(out: &mut impl Write, file: &str, info: &ModuleInfo<'_>, lint: &Lint) -> std::io::Result<()> {
-    writeln!(out, "{BOLD}{file}{BOLD:#}: core WebAssembly module, {} ({} bytes)", human_size(info.size), info.size)?;
+fn print_human(
+    out: &mut impl Write,
+    file: &str,
+    info: &ModuleInfo<'_>,
+    lint: &Lint,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{BOLD}{file}{BOLD:#}: core WebAssembly module, {} ({} bytes)",
+        human_size(info.size),
+        info.size
+    )?;
 
     writeln!(out, "\n{BOLD}Manifest{BOLD:#} ({})", abi::MANIFEST_SECTION)?;
     match &lint.manifest {
@@ -105,15 +130,34 @@ fn print_human(out: &mut impl Write, file: &str, info: &ModuleInfo<'_>, lint: &L
         None => writeln!(out, "  {DIM}(none readable; see the problems below){DIM:#}")?,
     }
 
-    write!(out, "\n{BOLD}ABI marker{BOLD:#} ({}): ", abi::ABI_MARKER_SECTION)?;
+    write!(
+        out,
+        "\n{BOLD}ABI marker{BOLD:#} ({}): ",
+        abi::ABI_MARKER_SECTION
+    )?;
     match &lint.marker {
-        Some(m) => writeln!(out, "ABI {}{}", m.abi, m.sdk.as_ref().map(|s| format!(", built by {s}")).unwrap_or_default())?,
-        None if info.custom(abi::ABI_MARKER_SECTION).is_empty() => writeln!(out, "none (ABI 1 assumed)")?,
+        Some(m) => writeln!(
+            out,
+            "ABI {}{}",
+            m.abi,
+            m.sdk
+                .as_ref()
+                .map(|s| format!(", built by {s}"))
+                .unwrap_or_default()
+        )?,
+        None if info.custom(abi::ABI_MARKER_SECTION).is_empty() => {
+            writeln!(out, "none (ABI 1 assumed)")?
+        }
         None => writeln!(out, "unreadable")?,
     }
 
     writeln!(out, "\n{BOLD}Imports{BOLD:#} ({})", info.imports.len())?;
-    let width = info.imports.iter().map(|i| i.module.len() + i.name.len() + 1).max().unwrap_or(0);
+    let width = info
+        .imports
+        .iter()
+        .map(|i| i.module.len() + i.name.len() + 1)
+        .max()
+        .unwrap_or(0);
     for import in &info.imports {
         let name = format!("{}.{}", import.module, import.name);
         writeln!(out, "  {name:width$}  {}", import.item.describe())?;
@@ -126,9 +170,19 @@ fn print_human(out: &mut impl Write, file: &str, info: &ModuleInfo<'_>, lint: &L
     }
 
     writeln!(out, "\n{BOLD}Sections{BOLD:#}")?;
-    let width = info.sections.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let width = info
+        .sections
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
     for section in &info.sections {
-        writeln!(out, "  {:width$}  {:>10}", section.name, human_size(section.bytes))?;
+        writeln!(
+            out,
+            "  {:width$}  {:>10}",
+            section.name,
+            human_size(section.bytes)
+        )?;
     }
 
     let errors = lint.errors().count();
@@ -143,7 +197,12 @@ fn print_human(out: &mut impl Write, file: &str, info: &ModuleInfo<'_>, lint: &L
             Severity::Warning => writeln!(out, "  {YELLOW}warning{YELLOW:#}: {problem}")?,
         }
     }
-    writeln!(out, "\n{errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))
+    writeln!(
+        out,
+        "\n{errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings)
+    )
 }
 
 fn plural(n: usize) -> &'static str {

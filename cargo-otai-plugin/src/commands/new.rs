@@ -76,15 +76,33 @@ impl Template {
 
     fn fixtures(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Template::Minimal => &[("created.toml", include_str!("../../templates/minimal/fixtures/created.toml"))],
+            Template::Minimal => &[(
+                "created.toml",
+                include_str!("../../templates/minimal/fixtures/created.toml"),
+            )],
             Template::Http => &[
-                ("created.toml", include_str!("../../templates/http/fixtures/created.toml")),
-                ("critical.toml", include_str!("../../templates/http/fixtures/critical.toml")),
-                ("slack_down.toml", include_str!("../../templates/http/fixtures/slack_down.toml")),
+                (
+                    "created.toml",
+                    include_str!("../../templates/http/fixtures/created.toml"),
+                ),
+                (
+                    "critical.toml",
+                    include_str!("../../templates/http/fixtures/critical.toml"),
+                ),
+                (
+                    "slack_down.toml",
+                    include_str!("../../templates/http/fixtures/slack_down.toml"),
+                ),
             ],
             Template::Panel => &[
-                ("created.toml", include_str!("../../templates/panel/fixtures/created.toml")),
-                ("panel.toml", include_str!("../../templates/panel/fixtures/panel.toml")),
+                (
+                    "created.toml",
+                    include_str!("../../templates/panel/fixtures/created.toml"),
+                ),
+                (
+                    "panel.toml",
+                    include_str!("../../templates/panel/fixtures/panel.toml"),
+                ),
             ],
         }
     }
@@ -111,7 +129,12 @@ impl NewCommand {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .map(str::to_owned)
-                .with_context(|| format!("cannot take a package name from `{}`; pass `--name`", self.path.display()))?,
+                .with_context(|| {
+                    format!(
+                        "cannot take a package name from `{}`; pass `--name`",
+                        self.path.display()
+                    )
+                })?,
         };
         validate_name(&name)?;
         if let Some(version) = &self.sdk_version {
@@ -129,7 +152,10 @@ impl NewCommand {
             );
         }
 
-        let id = format!("com.example.{}", name.to_ascii_lowercase().replace('_', "-"));
+        let id = format!(
+            "com.example.{}",
+            name.to_ascii_lowercase().replace('_', "-")
+        );
         let vars = Vars {
             name: &name,
             crate_name: &name.replace('-', "_"),
@@ -137,11 +163,20 @@ impl NewCommand {
             display_name: &display_name(&name),
             type_name: &type_name(&name),
             template: self.template.as_str(),
-            sdk_dependency: &format!("otai-plugin-sdk = {{ path = {} }}", toml_string(&sdk.display().to_string())),
+            sdk_dependency: &format!(
+                "otai-plugin-sdk = {{ path = {} }}",
+                toml_string(&sdk.display().to_string())
+            ),
         };
         let files: Vec<(PathBuf, String)> = [
-            (PathBuf::from("Cargo.toml"), vars.fill(self.template.cargo_toml())),
-            (PathBuf::from("src/lib.rs"), vars.fill(self.template.lib_rs())),
+            (
+                PathBuf::from("Cargo.toml"),
+                vars.fill(self.template.cargo_toml()),
+            ),
+            (
+                PathBuf::from("src/lib.rs"),
+                vars.fill(self.template.lib_rs()),
+            ),
             (PathBuf::from("README.md"), vars.fill(README)),
             (PathBuf::from(".gitignore"), GITIGNORE.to_owned()),
             (PathBuf::from(".cargo/config.toml"), CARGO_CONFIG.to_owned()),
@@ -158,14 +193,20 @@ impl NewCommand {
         for (relative, contents) in &files {
             let path = self.path.join(relative);
             if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("failed to create `{}`", dir.display()))?;
             }
-            fs::write(&path, contents).with_context(|| format!("failed to write `{}`", path.display()))?;
+            fs::write(&path, contents)
+                .with_context(|| format!("failed to write `{}`", path.display()))?;
         }
 
         shell.status(
             "Created",
-            format!("`{}` plugin `{name}` in `{}`", self.template.as_str(), self.path.display()),
+            format!(
+                "`{}` plugin `{name}` in `{}`",
+                self.template.as_str(),
+                self.path.display()
+            ),
         );
         shell.note(format!(
             "the plugin id is `{id}`: change `package.metadata.ohd.id` in `{}` to a reverse-domain \
@@ -243,20 +284,37 @@ fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf> {
 /// Cargo's package name rules, plus ASCII only (the name also becomes the plugin id).
 fn validate_name(name: &str) -> Result<()> {
     const KEYWORDS: &[&str] = &[
-        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
-        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-        "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-        "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-        "unsized", "use", "virtual", "where", "while", "yield",
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+        "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+        "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+        "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type",
+        "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
     ];
     const RESERVED: &[&str] = &[
-        "alloc", "core", "std", "test", "proc_macro", "proc-macro", "deps", "examples", "build",
-        "incremental", "con", "prn", "aux", "nul", "com1", "lpt1",
+        "alloc",
+        "core",
+        "std",
+        "test",
+        "proc_macro",
+        "proc-macro",
+        "deps",
+        "examples",
+        "build",
+        "incremental",
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        "com1",
+        "lpt1",
     ];
     if name.is_empty() {
         bail!("the package name cannot be empty");
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         bail!(
             "invalid character `{bad}` in package name `{name}`: use ASCII letters, digits, `-` and `_`"
         );
@@ -280,7 +338,10 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 
 fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// `slack-notify` → `SlackNotify`.
@@ -305,7 +366,10 @@ mod tests {
             assert!(validate_name(bad).is_err(), "{bad:?} should be refused");
         }
         let err = validate_name("my plugin").unwrap_err().to_string();
-        assert!(err.contains("invalid character ` ` in package name `my plugin`"), "{err}");
+        assert!(
+            err.contains("invalid character ` ` in package name `my plugin`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -327,9 +391,15 @@ mod tests {
         };
         for t in [Template::Minimal, Template::Http, Template::Panel] {
             let texts = [t.cargo_toml(), t.lib_rs(), README];
-            for text in texts.into_iter().chain(t.fixtures().iter().map(|(_, f)| *f)) {
+            for text in texts
+                .into_iter()
+                .chain(t.fixtures().iter().map(|(_, f)| *f))
+            {
                 let filled = vars.fill(text);
-                assert!(!filled.contains("{{"), "unfilled placeholder in {t:?}: {filled}");
+                assert!(
+                    !filled.contains("{{"),
+                    "unfilled placeholder in {t:?}: {filled}"
+                );
             }
         }
     }

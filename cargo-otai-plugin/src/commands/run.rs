@@ -31,7 +31,12 @@ pub struct RunCommand {
     #[arg(value_name = "WASM|PACKAGE")]
     pub target: Option<String>,
     /// The event: a name (`ticket.created`, a realistic payload) or a JSON payload file.
-    #[arg(long, value_name = "KIND|FILE", required_unless_present = "panel", conflicts_with = "panel")]
+    #[arg(
+        long,
+        value_name = "KIND|FILE",
+        required_unless_present = "panel",
+        conflicts_with = "panel"
+    )]
     pub event: Option<String>,
     /// Call `render_panel` for this ticket id instead of delivering an event.
     #[arg(long, value_name = "TICKET_ID")]
@@ -74,8 +79,10 @@ impl RunCommand {
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let wasm_path = self.wasm_path(&shell)?;
-        let wasm = std::fs::read(&wasm_path).with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
-        crate::wasm::ensure_core_module(&wasm).with_context(|| format!("`{}` cannot be run", wasm_path.display()))?;
+        let wasm = std::fs::read(&wasm_path)
+            .with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
+        crate::wasm::ensure_core_module(&wasm)
+            .with_context(|| format!("`{}` cannot be run", wasm_path.display()))?;
         let config = match &self.config {
             Some(path) => harness::read_values(path)?,
             None => json!({}),
@@ -87,28 +94,44 @@ impl RunCommand {
         let transport = if self.allow_network {
             Transport::with_network(mocks)
         } else {
-            Transport::mocks(mocks, "real requests are not sent because `--allow-network` was not given")
+            Transport::mocks(
+                mocks,
+                "real requests are not sent because `--allow-network` was not given",
+            )
         };
         let (host, plugin) = harness::host_with(&wasm, transport, config)
             .with_context(|| format!("cannot run `{}`", wasm_path.display()))?;
 
         let (report, ok) = if let Some(ticket_id) = &self.panel {
-            shell.status("Rendering", format!("the panel of `{}` for ticket `{ticket_id}`", plugin.id()));
+            shell.status(
+                "Rendering",
+                format!("the panel of `{}` for ticket `{ticket_id}`", plugin.id()),
+            );
             let report = host.render_panel(plugin.id(), ticket_id)?;
             let ok = report.outcome.is_ok() && report.url.is_some();
-            (serde_json::to_value(&report).context("failed to encode the report")?, ok)
+            (
+                serde_json::to_value(&report).context("failed to encode the report")?,
+                ok,
+            )
         } else {
             let spec = self.event.as_deref().unwrap_or("ticket.created");
             let event = harness::event_from(spec, Path::new("."))?;
-            shell.status("Delivering", format!("`{}` to `{}`", event.kind(), plugin.id()));
+            shell.status(
+                "Delivering",
+                format!("`{}` to `{}`", event.kind(), plugin.id()),
+            );
             let report = host.deliver_to(plugin.id(), &event)?;
             let ok = report.outcome.is_ok();
-            (serde_json::to_value(&report).context("failed to encode the report")?, ok)
+            (
+                serde_json::to_value(&report).context("failed to encode the report")?,
+                ok,
+            )
         };
         let mut out = shell.out();
         match self.format {
             RunFormat::Json => {
-                let text = serde_json::to_string_pretty(&report).context("failed to encode the report")?;
+                let text =
+                    serde_json::to_string_pretty(&report).context("failed to encode the report")?;
                 writeln!(out, "{text}")?;
             }
             RunFormat::Human => print_report(&mut out, &report)?,
@@ -144,12 +167,23 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
     let status = outcome["status"].as_str().unwrap_or("?");
     let style = if status == "ok" { GREEN } else { RED };
     write!(out, "{BOLD}outcome{BOLD:#}: {style}{status}{style:#}")?;
-    for key in ["message", "reason"] {
-        if let Some(text) = outcome[key].as_str() {
-            write!(out, ": {text}")?;
-        }
+    if let Some(reason) = outcome["reason"].as_str() {
+        write!(out, ": {reason}")?;
     }
-    writeln!(out)?;
+    match outcome["message"].as_str() {
+        // wasmtime puts the trap after a backtrace: lead with the trap, then the frames.
+        Some(message) if message.contains('\n') => {
+            let trap = message
+                .rfind("wasm trap: ")
+                .map_or(message.lines().next().unwrap_or(""), |at| &message[at..]);
+            writeln!(out, ": {trap}")?;
+            for line in message.lines() {
+                writeln!(out, "    {DIM}{}{DIM:#}", line.trim_end())?;
+            }
+        }
+        Some(message) => writeln!(out, ": {message}")?,
+        None => writeln!(out)?,
+    }
     if let Some(panic) = outcome["panic"].as_str() {
         writeln!(out, "  {RED}panic{RED:#}: {panic}")?;
     }
@@ -160,7 +194,10 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
         writeln!(out, "{BOLD}panel url refused{BOLD:#}: {refused}")?;
     }
 
-    let logs = report["logs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let logs = report["logs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     writeln!(out, "{BOLD}logs{BOLD:#} ({})", logs.len())?;
     for line in logs {
         let level = line["level"].as_str().unwrap_or("?");
@@ -169,10 +206,17 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
             "warn" => YELLOW,
             _ => DIM,
         };
-        writeln!(out, "  {style}{level:<5}{style:#} {}", line["message"].as_str().unwrap_or(""))?;
+        writeln!(
+            out,
+            "  {style}{level:<5}{style:#} {}",
+            line["message"].as_str().unwrap_or("")
+        )?;
     }
 
-    let http = report["http"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let http = report["http"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     writeln!(out, "{BOLD}http{BOLD:#} ({})", http.len())?;
     for exchange in http {
         let request = &exchange["request"];
@@ -187,7 +231,11 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
             write!(out, " {RED}(blocked: host not in allowed_hosts){RED:#}")?;
         }
         if let Some(message) = exchange["error"]["message"].as_str() {
-            write!(out, " ({}: {message})", exchange["error"]["kind"].as_str().unwrap_or("error"))?;
+            write!(
+                out,
+                " ({}: {message})",
+                exchange["error"]["kind"].as_str().unwrap_or("error")
+            )?;
         }
         writeln!(out)?;
         if let Some(body) = request["body"].as_str() {
@@ -198,8 +246,17 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
     if let Some(replies) = report["replies"].as_array() {
         writeln!(out, "{BOLD}replies{BOLD:#} ({})", replies.len())?;
         for reply in replies {
-            let kind = if reply["is_internal"].as_bool() == Some(true) { "internal note" } else { "reply" };
-            writeln!(out, "  {kind} on {}: {}", reply["ticket_id"].as_str().unwrap_or("?"), reply["body"].as_str().unwrap_or(""))?;
+            let kind = if reply["is_internal"].as_bool() == Some(true) {
+                "internal note"
+            } else {
+                "reply"
+            };
+            writeln!(
+                out,
+                "  {kind} on {}: {}",
+                reply["ticket_id"].as_str().unwrap_or("?"),
+                reply["body"].as_str().unwrap_or("")
+            )?;
         }
     }
     if let Some(fields) = report["custom_fields"].as_array() {

@@ -87,7 +87,11 @@ impl TestCommand {
         }
         match self.format {
             TestFormat::Human => {
-                let failed: Vec<&TestResult> = summary.tests.iter().filter(|t| t.status == Status::Failed).collect();
+                let failed: Vec<&TestResult> = summary
+                    .tests
+                    .iter()
+                    .filter(|t| t.status == Status::Failed)
+                    .collect();
                 if !failed.is_empty() {
                     writeln!(out, "\nfailures:")?;
                     for test in failed {
@@ -98,11 +102,20 @@ impl TestCommand {
                 writeln!(out, "\n{BOLD}{}{BOLD:#}", summary.closing_line())?;
             }
             TestFormat::Json => {
-                writeln!(out, "{}", serde_json::to_string_pretty(&summary).context("failed to encode the results")?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&summary)
+                        .context("failed to encode the results")?
+                )?;
             }
             TestFormat::Junit => write!(out, "{}", summary.junit())?,
         }
-        if summary.failed > 0 { Err(Exit(1).into()) } else { Ok(()) }
+        if summary.failed > 0 {
+            Err(Exit(1).into())
+        } else {
+            Ok(())
+        }
     }
 
     fn selected(&self, name: &str) -> bool {
@@ -117,16 +130,30 @@ impl TestCommand {
         Ok(())
     }
 
-    fn run_fixtures(&self, shell: &Shell, plugin: &BuiltPlugin, fixtures: &[LoadedFixture], summary: &mut Summary) -> Result<()> {
-        let selected: Vec<&LoadedFixture> =
-            fixtures.iter().filter(|f| self.selected(&format!("fixtures::{}", f.name))).collect();
+    fn run_fixtures(
+        &self,
+        shell: &Shell,
+        plugin: &BuiltPlugin,
+        fixtures: &[LoadedFixture],
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let selected: Vec<&LoadedFixture> = fixtures
+            .iter()
+            .filter(|f| self.selected(&format!("fixtures::{}", f.name)))
+            .collect();
         if selected.is_empty() {
             return Ok(());
         }
-        let wasm = std::fs::read(&plugin.wasm).with_context(|| format!("failed to read `{}`", plugin.wasm))?;
+        let wasm = std::fs::read(&plugin.wasm)
+            .with_context(|| format!("failed to read `{}`", plugin.wasm))?;
         shell.status(
             "Testing",
-            format!("`{}`: {} fixture{}", plugin.package.name, selected.len(), if selected.len() == 1 { "" } else { "s" }),
+            format!(
+                "`{}`: {} fixture{}",
+                plugin.package.name,
+                selected.len(),
+                if selected.len() == 1 { "" } else { "s" }
+            ),
         );
         let snapshots = plugin.package.root().as_std_path().join("tests/snapshots");
         for loaded in selected {
@@ -134,14 +161,20 @@ impl TestCommand {
             let failures = match run_fixture(&wasm, loaded) {
                 Ok(report) => {
                     let mut failures = report.failures;
-                    if let Some(problem) = self.snapshot(shell, &snapshots, &loaded.name, &report.snapshot)? {
+                    if let Some(problem) =
+                        self.snapshot(shell, &snapshots, &loaded.name, &report.snapshot)?
+                    {
                         failures.push(problem);
                     }
                     failures
                 }
                 Err(err) => vec![format!("{err:#}")],
             };
-            let status = if failures.is_empty() { Status::Passed } else { Status::Failed };
+            let status = if failures.is_empty() {
+                Status::Passed
+            } else {
+                Status::Failed
+            };
             let message = (!failures.is_empty()).then(|| {
                 let mut text = format!("{}:", loaded.path.display());
                 for failure in &failures {
@@ -167,18 +200,28 @@ impl TestCommand {
     }
 
     /// Compares (or with `--bless` writes) a snapshot; `Some(problem)` on a mismatch.
-    fn snapshot(&self, shell: &Shell, dir: &Path, name: &str, actual: &str) -> Result<Option<String>> {
+    fn snapshot(
+        &self,
+        shell: &Shell,
+        dir: &Path,
+        name: &str,
+        actual: &str,
+    ) -> Result<Option<String>> {
         let path = dir.join(format!("{name}.json"));
         let expected = std::fs::read_to_string(&path).ok();
         if self.bless {
             if expected.as_deref() != Some(actual) {
-                std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
-                std::fs::write(&path, actual).with_context(|| format!("failed to write `{}`", path.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("failed to create `{}`", dir.display()))?;
+                std::fs::write(&path, actual)
+                    .with_context(|| format!("failed to write `{}`", path.display()))?;
                 shell.status("Blessed", path.display());
             }
             return Ok(None);
         }
-        let Some(expected) = expected else { return Ok(None) };
+        let Some(expected) = expected else {
+            return Ok(None);
+        };
         if expected == actual {
             return Ok(None);
         }
@@ -193,7 +236,12 @@ impl TestCommand {
         )))
     }
 
-    fn run_cargo_test(&self, shell: &Shell, plugin: &BuiltPlugin, summary: &mut Summary) -> Result<()> {
+    fn run_cargo_test(
+        &self,
+        shell: &Shell,
+        plugin: &BuiltPlugin,
+        summary: &mut Summary,
+    ) -> Result<()> {
         shell.status("Testing", format!("`{}`: cargo test", plugin.package.name));
         let mut command = Command::new(cargo::cargo_bin());
         command
@@ -219,15 +267,22 @@ impl TestCommand {
         for line in lines {
             let name = format!("rust::{}", line.name);
             let message = (line.status == Status::Failed).then(|| {
-                outputs
-                    .iter()
-                    .find(|(n, _)| *n == line.name)
-                    .map_or_else(|| "the test failed (no output captured)".to_owned(), |(_, text)| text.trim_end().to_owned())
+                outputs.iter().find(|(n, _)| *n == line.name).map_or_else(
+                    || "the test failed (no output captured)".to_owned(),
+                    |(_, text)| text.trim_end().to_owned(),
+                )
             });
             self.report(
                 shell,
                 summary,
-                TestResult { package: package.clone(), name, kind: TestKind::Rust, status: line.status, message, duration_ms: None },
+                TestResult {
+                    package: package.clone(),
+                    name,
+                    kind: TestKind::Rust,
+                    status: line.status,
+                    message,
+                    duration_ms: None,
+                },
             )?;
         }
         if !output.status.success() && !any_failed {
@@ -240,7 +295,10 @@ impl TestCommand {
                     name: "rust::(cargo test)".to_owned(),
                     kind: TestKind::Rust,
                     status: Status::Failed,
-                    message: Some(format!("`cargo test` failed ({}) before running tests; see its output above", output.status)),
+                    message: Some(format!(
+                        "`cargo test` failed ({}) before running tests; see its output above",
+                        output.status
+                    )),
                     duration_ms: None,
                 },
             )?;
@@ -274,11 +332,14 @@ struct FixtureRun {
 
 fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
     let f = &loaded.fixture;
-    let config = f
-        .config
-        .as_ref()
-        .map_or_else(|| json!({}), |t| fixture::toml_to_json(&toml::Value::Table(t.clone())));
-    let transport = Transport::mocks(f.http.clone(), "add a `[[http]]` mock for it to the fixture");
+    let config = f.config.as_ref().map_or_else(
+        || json!({}),
+        |t| fixture::toml_to_json(&toml::Value::Table(t.clone())),
+    );
+    let transport = Transport::mocks(
+        f.http.clone(),
+        "add a `[[http]]` mock for it to the fixture",
+    );
     let (host, plugin) = harness::host_with(wasm, transport, config.clone())?;
     let redact = harness::redactor(&plugin, &config);
     let fixture_dir = loaded.path.parent().unwrap_or(Path::new("."));
@@ -292,7 +353,9 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
         };
         let patch = spec.patch();
         let event = if patch.as_object().is_some_and(|p| !p.is_empty()) {
-            event.merge_json(patch).context("the `[event]` overrides do not make a valid payload")?
+            event
+                .merge_json(patch)
+                .context("the `[event]` overrides do not make a valid payload")?
         } else {
             event
         };

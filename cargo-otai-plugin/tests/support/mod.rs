@@ -42,13 +42,18 @@ impl Project {
             .args(["new", name, "--template", template])
             .assert()
             .success();
-        Project { root: project.root.join(name), ..project }
+        Project {
+            root: project.root.join(name),
+            ..project
+        }
     }
 
     /// `cargo-otai-plugin ARGS` in the project, with the shared target directory.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = cli();
-        cmd.current_dir(&self.root).env("CARGO_TARGET_DIR", shared_target_dir()).args(args);
+        cmd.current_dir(&self.root)
+            .env("CARGO_TARGET_DIR", shared_target_dir())
+            .args(args);
         cmd
     }
 

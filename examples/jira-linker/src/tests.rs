@@ -265,3 +265,21 @@ fn summaries_are_one_line_within_jira_s_limit() {
     assert_eq!(long.chars().count(), 255);
     assert!(long.ends_with('…'));
 }
+
+#[test]
+fn events_outside_the_manifest_send_nothing() {
+    // The host never delivers them; a host that did must not reach JIRA.
+    for kind in EventKind::ALL {
+        if matches!(kind, EventKind::TicketCreated | EventKind::TicketReplyAdded) {
+            continue;
+        }
+        let delivery = testing::deliver::<JiraLinker>(&payload(
+            kind,
+            config(),
+            json!({ "category": "Software", "custom_fields": { "jira_key": "OPS-42" } }),
+            json!({}),
+        ));
+        assert!(delivery.result.is_ok());
+        assert!(delivery.http.is_empty());
+    }
+}

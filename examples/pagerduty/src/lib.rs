@@ -572,6 +572,26 @@ mod tests {
     }
 
     #[test]
+    fn events_outside_the_manifest_send_nothing() {
+        // The host never delivers them; a host that did must not page anyone.
+        for kind in EventKind::ALL {
+            if matches!(
+                kind,
+                EventKind::TicketCreated | EventKind::TicketResolved | EventKind::TicketClosed
+            ) {
+                continue;
+            }
+            let delivery = testing::deliver::<PagerDuty>(&payload(
+                kind,
+                json!({ "routing_key": KEY }),
+                json!({ "priority": "Critical", "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ" } }),
+            ));
+            assert!(delivery.result.is_ok());
+            assert!(delivery.http.is_empty() && delivery.replies.is_empty());
+        }
+    }
+
+    #[test]
     fn url_host_handles_ports_userinfo_and_ipv6() {
         assert_eq!(
             url_host("https://helpdesk.example.com/tickets/1"),

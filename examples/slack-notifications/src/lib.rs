@@ -414,7 +414,8 @@ mod tests {
     }
 
     #[test]
-    fn other_events_send_nothing() {
+    fn events_outside_the_manifest_send_nothing() {
+        // The host never delivers them; a host that did must not post anything.
         for kind in EventKind::ALL {
             if matches!(kind, EventKind::TicketCreated | EventKind::TicketResolved) {
                 continue;
