@@ -348,71 +348,73 @@ impl TargetCheck {
     }
 }
 
-/// Builds the packages for wasm32 and returns each one's `.wasm`, as cargo reported it.
+/// A running `cargo build` for wasm32.
+#[derive(Debug)]
+pub struct WasmBuild {
+    child: std::process::Child,
+}
+
+/// Starts `cargo build --lib --target wasm32-unknown-unknown` for `packages` (names or
+/// specs as cargo takes them; none: cargo's own default, the current package).
 ///
 /// # Errors
-/// cargo cannot be started; [`Exit`] with cargo's status when the build failed (cargo
-/// printed the diagnostics); a package that produced no `.wasm`.
-pub fn build_wasm(
-    shell: &Shell,
-    options: &PackageOptions,
-    packages: &[PluginPackage],
-) -> Result<BTreeMap<String, Utf8PathBuf>> {
+/// cargo cannot be started.
+pub fn spawn_build(shell: &Shell, options: &PackageOptions, packages: &[String]) -> Result<WasmBuild> {
     let mut command = Command::new(cargo_bin());
     command
-        .args([
-            "build",
-            "--lib",
-            "--target",
-            WASM_TARGET,
-            "--message-format",
-            "json-render-diagnostics",
-        ])
+        .args(["build", "--lib", "--target", WASM_TARGET, "--message-format", "json-render-diagnostics"])
         .args(options.cargo_args())
         .args(shell_args(shell));
     for package in packages {
-        command.arg("--package").arg(&package.name);
+        command.arg("--package").arg(package);
     }
-    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
     shell.verbose_status("Running", format!("{command:?}"));
-    let mut child = command
+    let child = command
         .spawn()
         .with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
-    let stdout = child
-        .stdout
-        .take()
-        .context("cargo's stdout was not captured")?;
+    Ok(WasmBuild { child })
+}
 
-    let mut wasm = BTreeMap::new();
-    for message in Message::parse_stream(BufReader::new(stdout)) {
-        let message = message.context("failed to read cargo's output")?;
-        if let Message::CompilerArtifact(artifact) = message {
-            let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else {
-                continue;
-            };
-            if !artifact.target.is_cdylib() {
-                continue;
-            }
-            if let Some(file) = artifact
-                .filenames
-                .iter()
-                .find(|f| f.extension() == Some("wasm"))
-            {
-                wasm.insert(package.name.clone(), file.clone());
+impl WasmBuild {
+    /// Stops the build (the plan turned out wrong before it finished).
+    pub fn abort(mut self) {
+        // Killing an exited process fails harmlessly; either way it is reaped.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the build and returns each package's `.wasm`, as cargo reported it.
+    ///
+    /// # Errors
+    /// [`Exit`] with cargo's status when the build failed (cargo printed the
+    /// diagnostics); a package that produced no `.wasm`.
+    pub fn finish(mut self, packages: &[PluginPackage]) -> Result<BTreeMap<String, Utf8PathBuf>> {
+        let stdout = self.child.stdout.take().context("cargo's stdout was not captured")?;
+        let mut wasm = BTreeMap::new();
+        for message in Message::parse_stream(BufReader::new(stdout)) {
+            let message = message.context("failed to read cargo's output")?;
+            if let Message::CompilerArtifact(artifact) = message {
+                let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else {
+                    continue;
+                };
+                if !artifact.target.is_cdylib() {
+                    continue;
+                }
+                if let Some(file) = artifact.filenames.iter().find(|f| f.extension() == Some("wasm")) {
+                    wasm.insert(package.name.clone(), file.clone());
+                }
             }
         }
-    }
-    let status = child.wait().context("failed to wait for cargo")?;
-    if !status.success() {
-        return Err(Exit(status.code().unwrap_or(101)).into());
-    }
-    for package in packages {
-        if !wasm.contains_key(&package.name) {
-            bail!(
-                "cargo reported no `.wasm` file for package `{}`",
-                package.name
-            );
+        let status = self.child.wait().context("failed to wait for cargo")?;
+        if !status.success() {
+            return Err(Exit(status.code().unwrap_or(101)).into());
         }
+        for package in packages {
+            if !wasm.contains_key(&package.name) {
+                bail!("cargo reported no `.wasm` file for package `{}`", package.name);
+            }
+        }
+        Ok(wasm)
     }
-    Ok(wasm)
 }

@@ -121,7 +121,9 @@ pub struct Timings {
 
 /// What one delivery of an event to one plugin did.
 ///
-/// Known secret config values are replaced by `[redacted]` wherever they occur.
+/// Known secret config values are replaced by `[redacted]` wherever they occur, and so
+/// are the credentials in `Authorization`, `Proxy-Authorization`, `Cookie` and
+/// `X-Api-Key` request headers (the scheme, e.g. `Basic`, is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReport {
     /// The plugin's manifest id.
@@ -211,11 +213,44 @@ fn redact_request(request: &mut HttpRequest, secrets: &[String]) {
     let headers = std::mem::take(&mut request.headers);
     for (mut name, mut value) in headers {
         redact(&mut name, secrets);
-        redact(&mut value, secrets);
+        if is_credential_header(&name) {
+            value = redact_credential(&value);
+        } else {
+            redact(&mut value, secrets);
+        }
         request.headers.insert(name, value);
     }
     if let Some(body) = &mut request.body {
         redact(body, secrets);
+    }
+}
+
+/// Headers that carry credentials. Their values are derived from secrets in ways we
+/// cannot enumerate (`Basic base64(user:token)`, signed tokens), so they are redacted
+/// whatever they hold.
+fn is_credential_header(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// Keeps the authentication scheme (`Basic`, `Bearer`, …), which helps debugging and is
+/// not secret, and hides the credentials.
+fn redact_credential(value: &str) -> String {
+    match value.trim().split_once(' ') {
+        Some((scheme, _))
+            if scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            format!("{scheme} {REDACTED}")
+        }
+        _ => REDACTED.to_owned(),
     }
 }
 

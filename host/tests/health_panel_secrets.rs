@@ -250,9 +250,13 @@ fn secrets_are_redacted_everywhere_in_reports() {
         "webhook_url": {"type": "string", "label": "Webhook URL", "required": true, "secret": true}
     });
     let url = format!("https://hooks.slack.com/services/{SECRET}");
-    // The plugin logs the URL and posts to it (with the secret also in a header).
-    let req = json!({"method": "POST", "url": url, "headers": {"X-Forwarded-To": format!("url={url}")}, "body": "{}"})
-        .to_string();
+    // The plugin logs the URL and posts to it (with the secret also in a header), with
+    // credentials derived from a secret (`Basic base64(user:token)`) in `Authorization`.
+    let req = json!({"method": "POST", "url": url, "headers": {
+        "X-Forwarded-To": format!("url={url}"),
+        "Authorization": "Basic dXNlcjp0b2tlbg==",
+    }, "body": "{}"})
+    .to_string();
     let line = format!("posting to {url}");
     let body = format!(
         r#"(func (export "on_event") (param i32 i32)
@@ -283,6 +287,11 @@ fn secrets_are_redacted_everywhere_in_reports() {
         r.http[0].request.headers["X-Forwarded-To"],
         "url=[redacted]"
     );
+    assert_eq!(
+        r.http[0].request.headers["Authorization"],
+        "Basic [redacted]"
+    );
+    assert!(!json.contains("dXNlcjp0b2tlbg"), "{json}");
     assert_eq!(r.http[0].response_body.as_deref(), Some("echo [redacted]"));
     // The transport got the real request: redaction is for reports only.
     assert_eq!(mock.requests()[0].url, url);
