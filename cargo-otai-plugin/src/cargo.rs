@@ -255,6 +255,23 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Whether the manifest cargo would use (`--manifest-path`, else the nearest
+/// Cargo.toml) is a virtual workspace manifest, where cargo's default selection (all
+/// default members) differs from ours. Unreadable counts as not virtual: cargo reports it.
+pub fn is_virtual_manifest(options: &PackageOptions) -> bool {
+    let path = match &options.manifest_path {
+        Some(path) => path.clone(),
+        None => match locate_manifest() {
+            Ok(path) => path,
+            Err(_) => return false,
+        },
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|doc| !doc.contains_key("package"))
+}
+
 /// The Cargo.toml nearest the current directory, as `cargo locate-project` finds it.
 fn locate_manifest() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -284,7 +301,10 @@ pub struct TargetCheck {
 /// that sysroot has the target, no process is needed. Otherwise (or with `$RUSTC`
 /// set) `rustc --print sysroot` decides, as cargo would run it.
 pub fn start_target_check(dir: &Path) -> TargetCheck {
-    let done = TargetCheck { dir: dir.to_path_buf(), rustc: None };
+    let done = TargetCheck {
+        dir: dir.to_path_buf(),
+        rustc: None,
+    };
     if std::env::var_os("RUSTC").is_none()
         && let Some(cargo) = std::env::var_os("CARGO")
         && let Some(sysroot) = Path::new(&cargo).parent().and_then(Path::parent)
@@ -301,7 +321,10 @@ pub fn start_target_check(dir: &Path) -> TargetCheck {
         .stderr(Stdio::null())
         .spawn();
     // Without a usable rustc, cargo's own error says more than we could.
-    TargetCheck { rustc: child.ok(), ..done }
+    TargetCheck {
+        rustc: child.ok(),
+        ..done
+    }
 }
 
 impl TargetCheck {
@@ -311,8 +334,12 @@ impl TargetCheck {
     /// # Errors
     /// The target is missing and cannot be added.
     pub fn finish(self, shell: &Shell) -> Result<()> {
-        let Some(child) = self.rustc else { return Ok(()) };
-        let Ok(output) = child.wait_with_output() else { return Ok(()) };
+        let Some(child) = self.rustc else {
+            return Ok(());
+        };
+        let Ok(output) = child.wait_with_output() else {
+            return Ok(());
+        };
         if !output.status.success() {
             return Ok(());
         }
@@ -335,7 +362,10 @@ impl TargetCheck {
                 sysroot.display()
             );
         }
-        shell.status("Installing", format!("the `{WASM_TARGET}` target (`{add}`)"));
+        shell.status(
+            "Installing",
+            format!("the `{WASM_TARGET}` target (`{add}`)"),
+        );
         let status = Command::new("rustup")
             .args(["target", "add", WASM_TARGET])
             .current_dir(&self.dir)
@@ -359,16 +389,30 @@ pub struct WasmBuild {
 ///
 /// # Errors
 /// cargo cannot be started.
-pub fn spawn_build(shell: &Shell, options: &PackageOptions, packages: &[String]) -> Result<WasmBuild> {
+pub fn spawn_build(
+    shell: &Shell,
+    options: &PackageOptions,
+    packages: &[String],
+) -> Result<WasmBuild> {
     let mut command = Command::new(cargo_bin());
     command
-        .args(["build", "--lib", "--target", WASM_TARGET, "--message-format", "json-render-diagnostics"])
+        .args([
+            "build",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--message-format",
+            "json-render-diagnostics",
+        ])
         .args(options.cargo_args())
         .args(shell_args(shell));
     for package in packages {
         command.arg("--package").arg(package);
     }
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     shell.verbose_status("Running", format!("{command:?}"));
     let child = command
         .spawn()
@@ -390,7 +434,11 @@ impl WasmBuild {
     /// [`Exit`] with cargo's status when the build failed (cargo printed the
     /// diagnostics); a package that produced no `.wasm`.
     pub fn finish(mut self, packages: &[PluginPackage]) -> Result<BTreeMap<String, Utf8PathBuf>> {
-        let stdout = self.child.stdout.take().context("cargo's stdout was not captured")?;
+        let stdout = self
+            .child
+            .stdout
+            .take()
+            .context("cargo's stdout was not captured")?;
         let mut wasm = BTreeMap::new();
         for message in Message::parse_stream(BufReader::new(stdout)) {
             let message = message.context("failed to read cargo's output")?;
@@ -401,7 +449,11 @@ impl WasmBuild {
                 if !artifact.target.is_cdylib() {
                     continue;
                 }
-                if let Some(file) = artifact.filenames.iter().find(|f| f.extension() == Some("wasm")) {
+                if let Some(file) = artifact
+                    .filenames
+                    .iter()
+                    .find(|f| f.extension() == Some("wasm"))
+                {
                     wasm.insert(package.name.clone(), file.clone());
                 }
             }
@@ -412,7 +464,10 @@ impl WasmBuild {
         }
         for package in packages {
             if !wasm.contains_key(&package.name) {
-                bail!("cargo reported no `.wasm` file for package `{}`", package.name);
+                bail!(
+                    "cargo reported no `.wasm` file for package `{}`",
+                    package.name
+                );
             }
         }
         Ok(wasm)

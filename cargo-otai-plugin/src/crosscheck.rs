@@ -31,23 +31,39 @@ pub fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
     let mut files = Vec::new();
     collect_rs(&root.join("src"), &mut files);
     files.sort();
-    let sources: Vec<Source> = files
+    let mut test_modules = Vec::new();
+    let mut sources: Vec<Source> = files
         .into_iter()
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
+            let (lines, tests) = code_lines(&text);
+            test_modules.extend(tests);
             let rel = path
                 .strip_prefix(root)
                 .map(Path::to_path_buf)
                 .unwrap_or(path);
-            Some(Source {
-                path: rel,
-                lines: code_lines(&text),
-            })
+            Some(Source { path: rel, lines })
         })
         .collect();
+    // Files of `#[cfg(test)] mod name;` modules are test code too.
+    sources.retain(|s| !is_test_module_file(&s.path, &test_modules));
     let mut warnings = unhandled_events(&sources, manifest);
     warnings.extend(foreign_urls(&sources, manifest));
     warnings
+}
+
+/// `src/name.rs` or `src/…/name/…` for a test module `name`.
+fn is_test_module_file(path: &Path, test_modules: &[String]) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let in_dir = path
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .any(|c| test_modules.iter().any(|m| c.as_os_str() == m.as_str()));
+    test_modules.iter().any(|m| m == stem) || in_dir
 }
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -64,12 +80,32 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn code_lines(text: &str) -> Vec<(usize, String)> {
+/// The code lines of a file (no comments, nothing after an inline `#[cfg(test)]`
+/// item), and the names of the out-of-line test modules it declares.
+fn code_lines(text: &str) -> (Vec<(usize, String)>, Vec<String>) {
     let mut lines = Vec::new();
+    let mut test_modules = Vec::new();
+    let mut after_cfg_test = false;
     for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("#[cfg(test)]") {
-            break;
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("#[cfg(test)]") {
+            match out_of_line_module(rest) {
+                Some(name) => test_modules.push(name),
+                None if rest.trim().is_empty() => after_cfg_test = true,
+                None => break,
+            }
+            continue;
+        }
+        if after_cfg_test && !trimmed.is_empty() {
+            match out_of_line_module(trimmed) {
+                Some(name) => {
+                    test_modules.push(name);
+                    after_cfg_test = false;
+                    continue;
+                }
+                // Test code is at the end of a file, by convention.
+                None => break,
+            }
         }
         if trimmed.starts_with("//") {
             continue;
@@ -81,7 +117,15 @@ fn code_lines(text: &str) -> Vec<(usize, String)> {
         };
         lines.push((i + 1, code.to_owned()));
     }
-    lines
+    (lines, test_modules)
+}
+
+/// `mod name;` (or `pub mod name;`) → `name`.
+fn out_of_line_module(text: &str) -> Option<String> {
+    let text = text.trim();
+    let text = text.strip_prefix("pub ").unwrap_or(text);
+    let name = text.strip_prefix("mod ")?.strip_suffix(';')?.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 fn find_comment(line: &str) -> Option<usize> {
@@ -211,7 +255,7 @@ fn urls_in(line: &str) -> Vec<String> {
                 c == '"' || c == '\'' || c == '`' || c.is_whitespace() || c == ')' || c == '>'
             })
             .unwrap_or(candidate.len());
-        let url = &candidate[..end];
+        let url = candidate[..end].trim_end_matches(['.', ',', ';', ':', ']', '}']);
         let authority = &url[scheme_len..];
         let authority_end = authority.find('/').unwrap_or(authority.len());
         if !authority[..authority_end].contains('{') && authority_end > 0 {
@@ -238,7 +282,7 @@ mod tests {
     fn sources(text: &str) -> Vec<Source> {
         vec![Source {
             path: "src/lib.rs".into(),
-            lines: code_lines(text),
+            lines: code_lines(text).0,
         }]
     }
 
@@ -274,5 +318,28 @@ mod tests {
             "{}",
             w[0]
         );
+    }
+
+    #[test]
+    fn out_of_line_test_modules_are_skipped_and_code_after_them_kept() {
+        let (lines, tests) =
+            code_lines("#[cfg(test)]\nmod tests;\nconst A: &str = \"https://a.example\";\n");
+        assert_eq!(tests, ["tests"]);
+        assert!(
+            lines
+                .iter()
+                .any(|(n, l)| *n == 3 && l.contains("a.example")),
+            "{lines:?}"
+        );
+        assert!(is_test_module_file(Path::new("src/tests.rs"), &tests));
+        assert!(is_test_module_file(
+            Path::new("src/tests/fixtures.rs"),
+            &tests
+        ));
+        assert!(!is_test_module_file(Path::new("src/lib.rs"), &tests));
+        let (lines, _) = code_lines(
+            "fn a() {}\n#[cfg(test)]\nmod tests {\n    const U: &str = \"https://b.example\";\n}\n",
+        );
+        assert_eq!(lines.len(), 1);
     }
 }

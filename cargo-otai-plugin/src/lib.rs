@@ -25,6 +25,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod cargo;
 pub mod commands;
 pub mod crosscheck;
+pub mod expect;
 pub mod fixture;
 pub mod harness;
 pub mod lint;

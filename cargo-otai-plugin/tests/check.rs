@@ -125,3 +125,23 @@ fn cargo_style_invocation_parses_too() {
         .assert()
         .success();
 }
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let plain = cli().arg("check").arg(&wasm).output().unwrap();
+    assert!(
+        !stdout_of(&plain).contains('\u{1b}'),
+        "NO_COLOR is set: no escapes"
+    );
+    let colored = cli()
+        .args(["check", "--color", "always"])
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&colored).contains("\u{1b}[1m"),
+        "--color always colours even a pipe"
+    );
+}

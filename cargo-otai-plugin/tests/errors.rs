@@ -105,6 +105,33 @@ fn new_refuses_to_overwrite_and_rejects_bad_names() {
 }
 
 #[test]
+fn new_with_an_sdk_path_without_the_sdk_says_so() {
+    let project = Project::empty();
+    cli()
+        .current_dir(&project.root)
+        .args(["new", "lost", "--sdk-path"])
+        .arg(&project.root)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "holds no otai-plugin-sdk: pass a checkout of otai-plugin or its `sdk/` directory",
+        ));
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    cli()
+        .current_dir(&project.root)
+        .args(["new", "found", "--sdk-path"])
+        .arg(&sdk)
+        .assert()
+        .success();
+    let cargo_toml = std::fs::read_to_string(project.root.join("found/Cargo.toml")).unwrap();
+    let expected = format!(
+        "otai-plugin-sdk = {{ path = \"{}\" }}",
+        sdk.canonicalize().unwrap().display()
+    );
+    assert!(cargo_toml.contains(&expected), "{cargo_toml}");
+}
+
+#[test]
 fn new_tells_the_author_to_change_the_generated_id() {
     let project = Project::empty();
     cli()
@@ -212,4 +239,32 @@ fn a_missing_wasm32_target_is_added_with_rustup() {
         )
         .is_dir()
     );
+}
+
+#[test]
+fn a_virtual_workspace_needs_a_choice_and_workspace_needs_a_plugin() {
+    let project = Project::empty();
+    project.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"3\"\n",
+    );
+    for name in ["a", "b"] {
+        project.write(
+            &format!("{name}/Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n"),
+        );
+        project.write(&format!("{name}/src/lib.rs"), "");
+    }
+    project
+        .cmd(&["build"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "is a virtual workspace manifest: choose a plugin with `-p` (plugin packages: none)",
+        ));
+    project
+        .cmd(&["build", "--workspace"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no plugin (`cdylib`) package"));
 }

@@ -139,7 +139,7 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     for expected in [
         "test fixtures::created ... FAILED",
         "---- fixtures::created ----",
-        "logs: expected a info line containing \"Printer on fire (priority Critical)\"",
+        "logs: expected a line at level `info` containing \"Printer on fire (priority Critical)\"; the plugin logged:",
         "info: new ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: Printer on ice (priority Critical)",
         "the report differs from the snapshot (run with `--bless` to accept it):",
         "+++ actual report",
@@ -194,4 +194,69 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     assert_eq!(json["failed"], 1);
     assert_eq!(json["tests"][0]["name"], "fixtures::created");
     assert_eq!(json["tests"][0]["status"], "failed");
+}
+
+#[test]
+fn build_cross_checks_sources_replays_warnings_and_enforces_max_size_then_run_uses_the_package() {
+    let project = Project::plugin("cross-checked", "http");
+    project.edit(
+        "src/lib.rs",
+        "#[derive(Default)]",
+        "#[allow(dead_code)]\nconst STATUS_PAGE: &str = \"https://status.example.org/v1\";\n\n#[derive(Default)]",
+    );
+    project.edit(
+        "Cargo.toml",
+        "events = [\"ticket.created\"]",
+        "events = [\"ticket.created\", \"ticket.reopened\"]",
+    );
+    let url_warning = "warning: `cross-checked`: `src/lib.rs:";
+    let url_text = "`https://status.example.org/v1` is on host `status.example.org`, which is not in `package.metadata.ohd.allowed_hosts`";
+    let event_warning = "`package.metadata.ohd.events[1]` subscribes to `ticket.reopened`, but no file under `src/` mentions it";
+    for round in ["first build", "no-op build (warnings replayed)"] {
+        let output = project.cmd(&["build"]).output().unwrap();
+        let stderr = support::stderr_of(&output);
+        assert!(output.status.success(), "{round}:\n{stderr}");
+        for expected in [url_warning, url_text, event_warning] {
+            assert!(
+                stderr.contains(expected),
+                "{round}: missing {expected:?} in:\n{stderr}"
+            );
+        }
+    }
+    project
+        .cmd(&["build", "--max-size", "1000"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "over the `--max-size` budget of 1000 bytes",
+        ));
+
+    project.write(
+        "config.json",
+        r#"{"webhook_url": "https://hooks.slack.com/services/T1/B1/SECRET"}"#,
+    );
+    project.write(
+        "mocks.toml",
+        "[[http]]\nmethod = \"POST\"\nurl = \"https://hooks.slack.com/services/T1/B1/SECRET\"\nbody = \"ok\"\n",
+    );
+    let output = project
+        .cmd(&[
+            "run",
+            "--event",
+            "ticket.created",
+            "--config",
+            "config.json",
+            "--http-mock",
+            "mocks.toml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["outcome"]["status"], "ok", "{report:#}");
+    assert_eq!(report["http"][0]["status"], 200);
+    // The webhook URL is a secret: reports never show it.
+    assert_eq!(report["http"][0]["request"]["url"], "[redacted]");
 }

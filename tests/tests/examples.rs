@@ -6,14 +6,20 @@ use std::process::{Command, Output};
 
 /// The workspace root.
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The CLI binary that `cargo test --workspace` built next to this test's binary.
 fn cli() -> Command {
     let exe = std::env::current_exe().expect("the test binary's path");
     // target/<profile>/deps/<this test> -> target/<profile>/cargo-otai-plugin
-    let dir = exe.parent().and_then(Path::parent).expect("the test binary lives in target/<profile>/deps");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in target/<profile>/deps");
     let bin = dir.join(format!("cargo-otai-plugin{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
@@ -51,18 +57,30 @@ fn example(name: &str, crate_name: &str, max_size: u64) {
         .output()
         .expect("the CLI runs");
     let all = text(&output);
-    assert!(output.status.success(), "`cargo otai-plugin test` failed for {name}:\n{all}");
+    assert!(
+        output.status.success(),
+        "`cargo otai-plugin test` failed for {name}:\n{all}"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = stdout.lines().rev().find(|l| l.contains(" passed, ")).unwrap_or_default();
+    let summary = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed, "))
+        .unwrap_or_default();
     assert!(summary.contains(" 0 failed"), "{name}: {all}");
     let passed: u32 = summary
         .split_whitespace()
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{name}: no `N passed, N failed` line:\n{all}"));
-    assert!(passed >= 3, "{name}: expected fixtures for success, remote errors and more; ran {passed}:\n{all}");
+    assert!(
+        passed >= 3,
+        "{name}: expected fixtures for success, remote errors and more; ran {passed}:\n{all}"
+    );
 
-    let wasm = e2e_target().join("wasm32-unknown-unknown/release").join(format!("{crate_name}.wasm"));
+    let wasm = e2e_target()
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{crate_name}.wasm"));
     check_module(&wasm, max_size);
 }
 
@@ -72,19 +90,43 @@ fn check_module(wasm: &Path, max_size: u64) {
     let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
     let size = bytes.len() as u64;
     println!("{}: {size} bytes", wasm.display());
-    assert!(size <= max_size, "{}: {size} bytes, over the budget of {max_size}", wasm.display());
+    assert!(
+        size <= max_size,
+        "{}: {size} bytes, over the budget of {max_size}",
+        wasm.display()
+    );
 
-    wasmparser::Validator::new().validate_all(&bytes).expect("the module validates");
+    wasmparser::Validator::new()
+        .validate_all(&bytes)
+        .expect("the module validates");
     let manifests = wasmparser::Parser::new(0)
         .parse_all(&bytes)
         .filter(|p| matches!(p, Ok(wasmparser::Payload::CustomSection(c)) if c.name() == "ohd_manifest"))
         .count();
-    assert_eq!(manifests, 1, "{}: one `ohd_manifest` section", wasm.display());
+    assert_eq!(
+        manifests,
+        1,
+        "{}: one `ohd_manifest` section",
+        wasm.display()
+    );
 
-    let output = cli().args(["otai-plugin", "check", "--format", "json"]).arg(wasm).output().expect("the CLI runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("`check --format json` printed no JSON ({e}):\n{}", text(&output)));
-    assert_eq!(report["ok"], true, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    let output = cli()
+        .args(["otai-plugin", "check", "--format", "json"])
+        .arg(wasm)
+        .output()
+        .expect("the CLI runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`check --format json` printed no JSON ({e}):\n{}",
+            text(&output)
+        )
+    });
+    assert_eq!(
+        report["ok"],
+        true,
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
     assert!(output.status.success(), "{}", text(&output));
 }
 
@@ -114,10 +156,18 @@ fn jira_linker_builds_checks_and_passes_its_fixtures() {
 /// runs on the reference host.
 #[test]
 fn c_hello_built_with_clang_runs_on_the_reference_host() {
-    let have = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    let have = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if !(have("clang") && have("wasm-ld")) {
         // CI installs clang (.ci/run); elsewhere say loudly what was not covered.
-        assert!(std::env::var_os("CI").is_none(), "clang and wasm-ld are required on CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "clang and wasm-ld are required on CI"
+        );
         eprintln!("skipped: c-hello needs clang and wasm-ld (apt-get install clang lld)");
         return;
     }
@@ -132,13 +182,24 @@ fn c_hello_built_with_clang_runs_on_the_reference_host() {
     check_module(&wasm, 16 * 1024);
 
     let output = cli()
-        .args(["otai-plugin", "run", "--format", "json", "--event", "ticket.created"])
+        .args([
+            "otai-plugin",
+            "run",
+            "--format",
+            "json",
+            "--event",
+            "ticket.created",
+        ])
         .arg(&wasm)
         .output()
         .expect("the CLI runs");
     assert!(output.status.success(), "{}", text(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("`run --format json` printed no JSON ({e}):\n{}", text(&output)));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`run --format json` printed no JSON ({e}):\n{}",
+            text(&output)
+        )
+    });
     assert_eq!(report["outcome"]["status"], "ok", "{report:#}");
     let replies = report["replies"].as_array().expect("replies");
     assert_eq!(replies.len(), 1, "{report:#}");
@@ -147,7 +208,8 @@ fn c_hello_built_with_clang_runs_on_the_reference_host() {
     let ticket = replies[0]["ticket_id"].as_str().expect("ticket_id");
     let logs = report["logs"].as_array().expect("logs");
     assert!(
-        logs.iter().any(|l| l["level"] == "info" && l["message"] == format!("c-hello: new ticket {ticket}").as_str()),
+        logs.iter().any(|l| l["level"] == "info"
+            && l["message"] == format!("c-hello: new ticket {ticket}").as_str()),
         "{report:#}"
     );
 }

@@ -4,9 +4,13 @@
 //! The output is written in place: the `.wasm` cargo reports (normally
 //! `target/wasm32-unknown-unknown/<profile>/<crate>.wasm`) is replaced by the processed
 //! module, atomically (a temporary file renamed over it) and only when processing
-//! changed something. Cargo relinks that file from `deps/` on every build, so
-//! processing runs again each time, and it is idempotent.
+//! changed something; processing is idempotent. A stamp beside it
+//! (`<crate>.wasm.otai-plugin`) records the file that was last checked, so a no-op
+//! build replays the warnings instead of processing again. Cargo relinks a module
+//! that processing changed (a panel plugin's) on every build, so that one is
+//! processed each time.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -71,8 +75,30 @@ pub fn build(
     options: &PackageOptions,
     max_size: Option<u64>,
 ) -> Result<Vec<BuiltPlugin>> {
-    let plan = plan(shell, options)?;
-    build_planned(shell, options, plan, max_size)
+    if options.workspace || (options.packages.is_empty() && cargo::is_virtual_manifest(options)) {
+        // Only the `cdylib` members are built, so the workspace is read first.
+        let plan = plan(shell, options)?;
+        return build_planned(shell, options, plan, max_size);
+    }
+    // Cargo selects the same package from `-p` or the current directory as we do, so
+    // the build starts at once and the workspace is read meanwhile; a plan that turns
+    // out wrong stops the build. This keeps a no-op build close to plain cargo's time.
+    start_target_check(options).finish(shell)?;
+    let build = cargo::spawn_build(shell, options, &options.packages)?;
+    let planned = select(options).and_then(|plan| {
+        let manifests = manifests(shell, &plan)?;
+        Ok((plan, manifests))
+    });
+    match planned {
+        Ok((plan, manifests)) => {
+            let artifacts = build.finish(&plan.packages)?;
+            finish_all(shell, plan, manifests, &artifacts, max_size)
+        }
+        Err(err) => {
+            build.abort();
+            Err(err)
+        }
+    }
 }
 
 /// The packages a build will produce, known before compiling.
@@ -83,29 +109,51 @@ pub struct Plan {
     workspace_toml: Option<String>,
 }
 
-/// Checks the wasm32 target and selects the packages, without compiling.
-///
-/// # Errors
-/// The target is missing and cannot be added; the workspace cannot be loaded; an
-/// unknown or non-`cdylib` package.
-pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
+fn start_target_check(options: &PackageOptions) -> cargo::TargetCheck {
     let dir = options
         .manifest_path
         .as_deref()
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let target_check = cargo::start_target_check(dir);
-    let metadata = cargo::load_metadata(options);
-    // A missing target explains more than a workspace that does not load.
-    target_check.finish(shell)?;
-    let metadata = metadata?;
+    cargo::start_target_check(dir)
+}
+
+fn select(options: &PackageOptions) -> Result<Plan> {
+    let metadata = cargo::load_metadata(options)?;
     let packages = cargo::select_plugins(&metadata, options)?;
     let workspace_toml = std::fs::read_to_string(metadata.workspace_root.join("Cargo.toml")).ok();
     Ok(Plan {
         packages,
         workspace_toml,
     })
+}
+
+/// Checks the wasm32 target and selects the packages, without compiling.
+///
+/// # Errors
+/// The target is missing and cannot be added; the workspace cannot be loaded; an
+/// unknown or non-`cdylib` package.
+pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
+    let target_check = start_target_check(options);
+    let plan = select(options);
+    // A missing target explains more than a workspace that does not load.
+    target_check.finish(shell)?;
+    plan
+}
+
+/// The manifests built from each package's Cargo.toml: checked before compiling, so
+/// a mistake there is reported in a second, with its key.
+fn manifests(shell: &Shell, plan: &Plan) -> Result<Vec<Option<Manifest>>> {
+    plan.packages
+        .iter()
+        .map(|package| {
+            package
+                .has_ohd_metadata
+                .then(|| manifest_from_package(shell, package, plan.workspace_toml.as_deref()))
+                .transpose()
+        })
+        .collect()
 }
 
 /// Builds, processes and lints the planned packages.
@@ -118,22 +166,19 @@ pub fn build_planned(
     plan: Plan,
     max_size: Option<u64>,
 ) -> Result<Vec<BuiltPlugin>> {
-    // Checked before compiling: a mistake in Cargo.toml is reported in a second, with
-    // the key, instead of after a build.
-    let mut manifests = Vec::new();
-    for package in &plan.packages {
-        manifests.push(if package.has_ohd_metadata {
-            Some(manifest_from_package(
-                shell,
-                package,
-                plan.workspace_toml.as_deref(),
-            )?)
-        } else {
-            None
-        });
-    }
+    let manifests = manifests(shell, &plan)?;
+    let names: Vec<String> = plan.packages.iter().map(|p| p.name.clone()).collect();
+    let artifacts = cargo::spawn_build(shell, options, &names)?.finish(&plan.packages)?;
+    finish_all(shell, plan, manifests, &artifacts, max_size)
+}
 
-    let artifacts = cargo::build_wasm(shell, options, &plan.packages)?;
+fn finish_all(
+    shell: &Shell,
+    plan: Plan,
+    manifests: Vec<Option<Manifest>>,
+    artifacts: &BTreeMap<String, Utf8PathBuf>,
+    max_size: Option<u64>,
+) -> Result<Vec<BuiltPlugin>> {
     let mut built = Vec::new();
     for (package, manifest) in plan.packages.into_iter().zip(manifests) {
         let path = artifacts.get(&package.name).cloned().with_context(|| {
@@ -185,56 +230,17 @@ fn finish(
     from_cargo_toml: Option<&Manifest>,
     max_size: Option<u64>,
 ) -> Result<BuiltPlugin> {
-    let original = std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
-    let json = from_cargo_toml.map(Manifest::to_json);
-    let processed = postprocess::process(&original, json.as_deref())
-        .with_context(|| format!("failed to process `{path}`"))?;
-    for change in &processed.changes {
-        match change {
-            Change::EmbeddedManifest => {
-                shell.status(
-                    "Embedding",
-                    format!(
-                        "manifest from `{}` into `{}`",
-                        package.manifest_path, package.name
-                    ),
-                );
+    let stamp_path = Utf8PathBuf::from(format!("{path}.otai-plugin"));
+    let (size, manifest) = match Stamp::matching(&stamp_path, &path) {
+        // The file is the one checked last time: replay the warnings, skip the work.
+        Some((stamp, manifest)) => {
+            for warning in &stamp.warnings {
+                shell.warn(warning);
             }
-            Change::RenderPanelAdapter => {
-                shell.status(
-                    "Embedding",
-                    format!("`render_panel` multi-value adapter into `{}`", package.name),
-                );
-            }
-            Change::AbiMarker => {
-                shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name))
-            }
+            (stamp.len, manifest)
         }
-    }
-
-    let info = wasm::ModuleInfo::parse(&processed.bytes)?;
-    let lint = lint::lint(&processed.bytes, &info);
-    for warning in lint.warnings() {
-        shell.warn(format!("`{}`: {warning}", package.name));
-    }
-    if lint.has_errors() {
-        let mut message = format!("`{path}` is not a valid ABI v1 plugin:");
-        for error in lint.errors() {
-            message.push_str(&format!("\n  - {error}"));
-        }
-        bail!(message);
-    }
-    let Some(manifest) = lint.manifest else {
-        bail!("`{path}` has no readable manifest");
+        None => process_and_check(shell, &package, &path, &stamp_path, from_cargo_toml)?,
     };
-    for warning in crosscheck::crosscheck(package.root().as_std_path(), &manifest) {
-        shell.warn(format!("`{}`: {warning}", package.name));
-    }
-
-    if !processed.changes.is_empty() {
-        write_atomically(&path, &processed.bytes)?;
-    }
-    let size = processed.bytes.len() as u64;
     if let Some(max) = max_size
         && size > max
     {
@@ -258,6 +264,139 @@ fn finish(
         size,
         manifest,
     })
+}
+
+fn process_and_check(
+    shell: &Shell,
+    package: &PluginPackage,
+    path: &Utf8PathBuf,
+    stamp_path: &Utf8PathBuf,
+    from_cargo_toml: Option<&Manifest>,
+) -> Result<(u64, Manifest)> {
+    let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
+    let json = from_cargo_toml.map(Manifest::to_json);
+    let processed = postprocess::process(&original, json.as_deref())
+        .with_context(|| format!("failed to process `{path}`"))?;
+    for change in &processed.changes {
+        match change {
+            Change::EmbeddedManifest => shell.status(
+                "Embedding",
+                format!(
+                    "manifest from `{}` into `{}`",
+                    package.manifest_path, package.name
+                ),
+            ),
+            Change::RenderPanelAdapter => shell.status(
+                "Embedding",
+                format!("`render_panel` multi-value adapter into `{}`", package.name),
+            ),
+            Change::AbiMarker => {
+                shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name))
+            }
+        }
+    }
+
+    let info = wasm::ModuleInfo::parse(&processed.bytes)?;
+    let lint = lint::lint(&processed.bytes, &info);
+    let mut warnings: Vec<String> = lint
+        .warnings()
+        .map(|w| format!("`{}`: {w}", package.name))
+        .collect();
+    if lint.has_errors() {
+        let mut message = format!("`{path}` is not a valid ABI v1 plugin:");
+        for error in lint.errors() {
+            message.push_str(&format!("\n  - {error}"));
+        }
+        for warning in &warnings {
+            shell.warn(warning);
+        }
+        bail!(message);
+    }
+    let Some(manifest) = lint.manifest else {
+        bail!("`{path}` has no readable manifest");
+    };
+    warnings.extend(
+        crosscheck::crosscheck(package.root().as_std_path(), &manifest)
+            .into_iter()
+            .map(|w| format!("`{}`: {w}", package.name)),
+    );
+    for warning in &warnings {
+        shell.warn(warning);
+    }
+
+    if !processed.changes.is_empty() {
+        write_atomically(path, &processed.bytes)?;
+    }
+    let len = processed.bytes.len() as u64;
+    Stamp::write(stamp_path, path, &manifest, warnings);
+    Ok((len, manifest))
+}
+
+/// What the last build checked, next to the module (`<module>.otai-plugin`): when the
+/// module is still the same file (size, modification time, inode), processing and the
+/// lint are skipped and their warnings replayed, as cargo replays rustc's. Cargo
+/// relinks the module on every build, so a module processing changed (a panel plugin)
+/// is processed again each time.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Stamp {
+    tool: String,
+    len: u64,
+    modified_ns: u128,
+    inode: u64,
+    manifest: String,
+    warnings: Vec<String>,
+}
+
+const TOOL: &str = concat!("cargo-otai-plugin ", env!("CARGO_PKG_VERSION"));
+
+fn identity(path: &Utf8PathBuf) -> Option<(u64, u128, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.len(), modified, inode))
+}
+
+impl Stamp {
+    fn matching(stamp_path: &Utf8PathBuf, module: &Utf8PathBuf) -> Option<(Stamp, Manifest)> {
+        let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path).ok()?).ok()?;
+        let current = identity(module)?;
+        if stamp.tool != TOOL || (stamp.len, stamp.modified_ns, stamp.inode) != current {
+            return None;
+        }
+        let manifest = Manifest::from_json(stamp.manifest.as_bytes()).ok()?;
+        Some((stamp, manifest))
+    }
+
+    /// Best effort: without a stamp the next build just does the work again.
+    fn write(
+        stamp_path: &Utf8PathBuf,
+        module: &Utf8PathBuf,
+        manifest: &Manifest,
+        warnings: Vec<String>,
+    ) {
+        let Some((len, modified_ns, inode)) = identity(module) else {
+            return;
+        };
+        let stamp = Stamp {
+            tool: TOOL.to_owned(),
+            len,
+            modified_ns,
+            inode,
+            manifest: manifest.to_json(),
+            warnings,
+        };
+        if let Ok(json) = serde_json::to_vec(&stamp) {
+            let _ = std::fs::write(stamp_path, json);
+        }
+    }
 }
 
 fn write_atomically(path: &Utf8PathBuf, bytes: &[u8]) -> Result<()> {

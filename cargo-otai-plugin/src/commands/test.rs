@@ -228,7 +228,10 @@ impl TestCommand {
         let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("{} (snapshot)", path.display()), "actual report")
+            .header(
+                &format!("{} (snapshot)", display_relative(&path).display()),
+                "actual report",
+            )
             .to_string();
         Ok(Some(format!(
             "the report differs from the snapshot (run with `--bless` to accept it):\n{}",
@@ -363,7 +366,7 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
     } else {
         anyhow::bail!("the fixture has neither `[event]` nor `[panel]`");
     };
-    let failures = fixture::check(&f.expect, &report, &redact);
+    let failures = crate::expect::check(&f.expect, &report, &redact);
     if let Some(map) = report.as_object_mut() {
         map.remove("timings");
     }
