@@ -13,69 +13,83 @@
 //! 2. Builds `benches/decode-plugin` (wasm32, plugin profile, and again at opt-level 3)
 //!    and calls its `decode_n` export through wasmtime on the host's own engine, then
 //!    runs the same decode natively: per-decode times and the ratio.
+//! 3. Levers: slack-notifications linked with the workspace's 64 KiB stack and with
+//!    Rust's default 1 MiB, each on a host with and without `pagemap_scan`, measured in
+//!    alternating rounds so that other load on the machine hits all four alike.
 //!
-//! Modules are built into `bench-*` directories next to this bench's own target
-//! directory. `OTAI_BENCH_RUNS` changes the number of timed deliveries (default 10000).
+//! The CLI is built in this bench's target directory and profile (cargo has released
+//! its lock by the time a bench runs); modules are built into `bench-modules/` there.
+//! `OTAI_BENCH_RUNS` changes the number of timed deliveries (default 10000);
+//! `OTAI_BENCH_ONLY=examples`, `=levers` or `=decode` runs one part. Figures and how
+//! to read them: `docs/PERFORMANCE.md`.
 
-#[path = "decode-plugin/src/config.rs"]
-mod decode_config;
+/// Part 2, beside the probe it drives.
+#[path = "decode-plugin/measure.rs"]
+mod decode;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use decode_config::Config as DecodeConfig;
-use otai_plugin_host::abi::event::EventPayload;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{DeliveryReport, Event, Host, Outcome};
 use serde_json::{Value, json};
-use wasmtime::{Linker, Module, Store};
 
 const WARMUP: usize = 1_000;
 const DEFAULT_RUNS: usize = 10_000;
 /// Fresh hosts compiling each module: the median is reported.
 const LOADS: usize = 5;
-/// Decodes per call of `decode_n`, and timed calls.
-const DECODES_PER_BATCH: u32 = 1_000;
-const DECODE_BATCHES: usize = 20;
 
 fn main() {
     let runs = std::env::var("OTAI_BENCH_RUNS")
         .ok()
         .map(|r| r.parse().expect("OTAI_BENCH_RUNS is a number"))
         .unwrap_or(DEFAULT_RUNS);
+    let only = std::env::var("OTAI_BENCH_ONLY").unwrap_or_default();
     let out = bench_dir();
     println!("modules are built into {}", out.display());
 
-    let examples = build_examples(&out);
-    let event = event_2k();
-    println!(
-        "\nexample plugins on the default host (pooling, keep-resident 2 MiB, pagemap_scan), \
-         2 KB `ticket.created` (priority Critical, category Software), new ticket id per \
-         delivery, {runs} deliveries after {WARMUP} warm-up"
-    );
-    let mut rows = Vec::new();
-    for example in &examples {
-        rows.push(bench_example(example, &event, runs));
+    if only.is_empty() || only == "examples" {
+        let examples = build_examples(&out);
+        let event = event_2k();
+        println!(
+            "\nexample plugins on the default host (pooling, keep-resident 2 MiB, pagemap_scan), \
+             2 KB `ticket.created` (priority Critical, category Software), new ticket id per \
+             delivery, {runs} deliveries after {WARMUP} warm-up"
+        );
+        print_header();
+        for example in &examples {
+            print_row(&bench_example(example, &event, runs));
+        }
+        println!(
+            "(load: median of {LOADS} compiles on fresh hosts; cached: a second `load` of the \
+             same bytes; 1t/2t: one thread / two threads sharing the host; inst/call: median \
+             µs the report attributes to instantiation and to the `on_event` call)"
+        );
     }
-    print_table(&rows);
 
-    println!(
-        "\ndecoding the 2 KB event into `Event<Config>`, {} decodes per figure",
-        DECODES_PER_BATCH as usize * DECODE_BATCHES
-    );
-    bench_decode(&out);
+    if only.is_empty() || only == "levers" {
+        bench_levers(&out);
+    }
+
+    if only.is_empty() || only == "decode" {
+        decode::bench(&out);
+    }
 }
 
-/// The directory modules are built into: `<this bench's target dir>/bench-modules`.
-fn bench_dir() -> PathBuf {
+/// This bench's target directory.
+fn target_dir() -> PathBuf {
     // target/<profile>/deps/examples-<hash> -> target
     let exe = std::env::current_exe().expect("the bench's own path");
-    let target = exe
-        .ancestors()
+    exe.ancestors()
         .nth(3)
-        .expect("the bench runs from target/<profile>/deps");
-    target.join("bench-modules")
+        .expect("the bench runs from target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The directory modules are built into.
+fn bench_dir() -> PathBuf {
+    target_dir().join("bench-modules")
 }
 
 fn workspace() -> PathBuf {
@@ -104,12 +118,14 @@ fn run(mut cmd: Command, what: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Builds the CLI in this bench's profile (cargo has released its lock once the bench
-/// runs, and the host is already built there) and returns its path.
+/// Builds the CLI in this bench's target directory and profile (the host is already
+/// built there) and returns its path.
 fn cli() -> PathBuf {
     let mut cmd = cargo();
-    cmd.current_dir(workspace()).args([
-        "build",
+    cmd.current_dir(workspace())
+        .args(["build", "--target-dir"])
+        .arg(target_dir());
+    cmd.args([
         "--profile",
         "bench",
         "-q",
@@ -129,6 +145,37 @@ fn cli() -> PathBuf {
         .expect("cargo reported the `cargo-otai-plugin` executable")
 }
 
+/// Example name, package, module file stem.
+const CRATES: [(&str, &str, &str); 4] = [
+    ("minimal", "ohd-example-minimal", "ohd_example_minimal"),
+    (
+        "slack-notifications",
+        "slack-notifications",
+        "slack_notifications",
+    ),
+    ("pagerduty", "pagerduty", "pagerduty"),
+    ("jira-linker", "jira-linker", "jira_linker"),
+];
+
+/// `cargo otai-plugin build --release` into `target`: the four Rust examples, or with
+/// `rustflags` (replacing the workspace's wasm32 flags) slack-notifications alone.
+fn build_with_cli(cli: &Path, target: &Path, rustflags: &[&str]) {
+    let mut cmd = Command::new(cli);
+    cmd.current_dir(workspace())
+        .env("CARGO_TARGET_DIR", target)
+        .env("NO_COLOR", "1")
+        .args(["otai-plugin", "build", "--release"]);
+    if rustflags.is_empty() {
+        for (_, package, _) in CRATES {
+            cmd.args(["-p", package]);
+        }
+    } else {
+        cmd.env("RUSTFLAGS", rustflags.join(" "))
+            .args(["-p", "slack-notifications"]);
+    }
+    run(cmd, "`cargo otai-plugin build --release` of the examples");
+}
+
 struct Example {
     name: &'static str,
     wasm: Vec<u8>,
@@ -141,31 +188,13 @@ struct Example {
 /// Builds every example module; panics naming the one that did not build.
 fn build_examples(out: &Path) -> Vec<Example> {
     let cli = cli();
+    build_with_cli(&cli, &out.join("examples"), &[]);
     let target = out.join("examples");
-    let crates = [
-        ("minimal", "ohd-example-minimal", "ohd_example_minimal"),
-        (
-            "slack-notifications",
-            "slack-notifications",
-            "slack_notifications",
-        ),
-        ("pagerduty", "pagerduty", "pagerduty"),
-        ("jira-linker", "jira-linker", "jira_linker"),
-    ];
-    let mut cmd = Command::new(&cli);
-    cmd.current_dir(workspace())
-        .env("CARGO_TARGET_DIR", &target)
-        .env("NO_COLOR", "1")
-        .args(["otai-plugin", "build", "--release"]);
-    for (_, package, _) in crates {
-        cmd.args(["-p", package]);
-    }
-    run(cmd, "`cargo otai-plugin build --release` of the examples");
     let read = |file: &Path| {
         std::fs::read(file).unwrap_or_else(|e| panic!("the built module {}: {e}", file.display()))
     };
     let release = target.join("wasm32-unknown-unknown/release");
-    let mut examples: Vec<Example> = crates
+    let mut examples: Vec<Example> = CRATES
         .iter()
         .map(|(name, _, file)| {
             let wasm = read(&release.join(format!("{file}.wasm")));
@@ -381,10 +410,8 @@ fn bench_example(example: &Example, event: &Event, runs: usize) -> Row {
         debug_assert_eq!(report.outcome, Outcome::Ok);
     }
     let one = latency(samples, wall.elapsed());
-    check(
-        example,
-        &host.deliver_to(&id, &batch[0]).expect("installed"),
-    );
+    let fresh = event.clone().with_ticket_id("CHECK-1");
+    check(example, &host.deliver_to(&id, &fresh).expect("installed"));
     drop(batch);
     clear();
 
@@ -435,7 +462,7 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn print_table(rows: &[Row]) {
+fn print_header() {
     println!(
         "{:<20} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>6} {:>6} {:>8} | {:>9} {:>9} {:>8}",
         "plugin",
@@ -451,160 +478,102 @@ fn print_table(rows: &[Row]) {
         "2t p99 µs",
         "2t /s"
     );
-    for r in rows {
-        println!(
-            "{:<20} {:>9} {:>9.1} {:>9.2} | {:>9.1} {:>9.1} {:>6} {:>6} {:>8.0} | {:>9.1} {:>9.1} {:>8.0}",
-            r.name,
-            r.size,
-            r.load.as_secs_f64() * 1e3,
-            us(r.cached_load),
-            us(r.one.median),
-            us(r.one.p99),
-            r.instantiate_us,
-            r.call_us,
-            r.one.per_sec,
-            us(r.two.median),
-            us(r.two.p99),
-            r.two.per_sec,
-        );
-    }
+}
+
+fn print_row(r: &Row) {
     println!(
-        "(load: median of {LOADS} compiles on fresh hosts; cached: a second `load` of the same \
-         bytes; 1t/2t: one thread / two threads sharing the host; inst/call: median µs the \
-         report attributes to instantiation and to the `on_event` call)"
+        "{:<20} {:>9} {:>9.1} {:>9.2} | {:>9.1} {:>9.1} {:>6} {:>6} {:>8.0} | {:>9.1} {:>9.1} {:>8.0}",
+        r.name,
+        r.size,
+        r.load.as_secs_f64() * 1e3,
+        us(r.cached_load),
+        us(r.one.median),
+        us(r.one.p99),
+        r.instantiate_us,
+        r.call_us,
+        r.one.per_sec,
+        us(r.two.median),
+        us(r.two.p99),
+        r.two.per_sec,
     );
 }
 
-/// The payload bytes as the host sends them to the probe's config: fields in ABI
-/// order, compact.
-fn decode_payload() -> Vec<u8> {
-    let config = json!({
-        "webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX",
-        "channel": "#support",
-        "mention_on_critical": false
-    });
-    let value = Event::ticket_created()
-        .description(&description())
-        .to_payload(&config);
-    let ordered: EventPayload<Value> =
-        serde_json::from_value(value).expect("the host's event is a valid payload");
-    serde_json::to_vec(&ordered).expect("serializes")
+/// Initial linear memory of a module, in KiB: the stack plus static data.
+fn initial_memory_kib(wasm: &[u8]) -> u64 {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .find_map(|p| match p {
+            Ok(wasmparser::Payload::MemorySection(mems)) => {
+                mems.into_iter().next().and_then(Result::ok)
+            }
+            _ => None,
+        })
+        .map_or(0, |m| m.initial * 64)
 }
 
-/// The same loop as the probe's `decode_n`, compiled natively with this bench.
-fn decode_native(payload: &[u8], n: u32) -> u32 {
-    let mut ok = 0;
-    for _ in 0..n {
-        if let Ok(event) =
-            otai_plugin_sdk::Event::<DecodeConfig>::from_json(std::hint::black_box(payload))
-        {
-            std::hint::black_box(&event);
-            ok += 1;
+/// The two levers that decide what a fresh instance costs in kernel memory work: the
+/// plugin's stack size and the host's `pagemap_scan`.
+fn bench_levers(out: &Path) {
+    let cli = cli();
+    build_with_cli(&cli, &out.join("examples"), &[]);
+    build_with_cli(
+        &cli,
+        &out.join("stack-1m"),
+        &["-C", "link-arg=-zstack-size=1048576"],
+    );
+    let (config, mock, _) = setup("slack-notifications");
+    let event = event_2k();
+    let mut variants = Vec::new();
+    for (stack, dir) in [("64 KiB", "examples"), ("1 MiB", "stack-1m")] {
+        let file = out
+            .join(dir)
+            .join("wasm32-unknown-unknown/release/slack_notifications.wasm");
+        let wasm = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for pagemap in [true, false] {
+            let host = Host::builder()
+                .pagemap_scan(pagemap)
+                .http(mock.clone())
+                .build()
+                .expect("host");
+            let plugin = host.load(&wasm).expect("slack-notifications loads");
+            host.install(&plugin, config.clone()).expect("config");
+            let label = format!(
+                "stack {stack} (initial memory {} KiB), pagemap_scan {}",
+                initial_memory_kib(&wasm),
+                if pagemap { "on" } else { "off" }
+            );
+            variants.push((label, host, plugin.id().to_owned()));
         }
     }
-    ok
-}
-
-/// Per-decode time: the median of `DECODE_BATCHES` timed batches, after one warm-up.
-fn per_decode(mut batch: impl FnMut() -> u32) -> Duration {
-    assert_eq!(batch(), DECODES_PER_BATCH, "every decode succeeds");
-    median(
-        (0..DECODE_BATCHES)
-            .map(|_| {
-                let t = Instant::now();
-                let ok = batch();
-                let elapsed = t.elapsed();
-                assert_eq!(ok, DECODES_PER_BATCH);
-                elapsed / DECODES_PER_BATCH
-            })
-            .collect(),
-    )
-}
-
-/// Builds the probe with the plugin profile, `opt-level` overridden when given.
-fn build_probe(out: &Path, opt_level: Option<&str>) -> Vec<u8> {
-    let dir = workspace().join("tests/benches/decode-plugin");
-    let target = out.join(format!("decode-{}", opt_level.unwrap_or("plugin-profile")));
-    let mut cmd = cargo();
-    cmd.current_dir(&dir)
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target);
-    if let Some(level) = opt_level {
-        cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", level);
-    }
-    run(cmd, "building the decode probe");
-    let file = target.join("wasm32-unknown-unknown/release/otai_decode_probe.wasm");
-    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
-
-/// Decodes through wasmtime on the default host's engine (its exact configuration:
-/// pooling, epoch interruption), one instance, no per-call instantiation.
-fn decode_in_wasm(wasm: &[u8], payload: &[u8]) -> Duration {
-    let host = Host::builder()
-        .http(MockHttp::new())
-        .build()
-        .expect("host");
-    let engine = host.engine();
-    let module = Module::new(engine, wasm).expect("the probe compiles");
-    let mut linker: Linker<()> = Linker::new(engine);
-    linker
-        .define_unknown_imports_as_traps(&module)
-        .expect("imports");
-    let mut store = Store::new(engine, ());
-    // The host's engine interrupts on epochs; the probe runs far less than this.
-    store.set_epoch_deadline(1 << 40);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .expect("the probe instantiates");
-    let alloc = instance
-        .get_typed_func::<u32, u32>(&mut store, "ohd_alloc")
-        .expect("the SDK exports `ohd_alloc`");
-    let decode = instance
-        .get_typed_func::<(u32, u32, u32), u32>(&mut store, "decode_n")
-        .expect("the probe exports `decode_n`");
-    let memory = instance
-        .get_memory(&mut store, "memory")
-        .expect("exports memory");
-    let len = u32::try_from(payload.len()).expect("a small payload");
-    let ptr = alloc.call(&mut store, len).expect("allocates");
-    memory
-        .write(&mut store, ptr as usize, payload)
-        .expect("in bounds");
-    per_decode(|| {
-        decode
-            .call(&mut store, (ptr, len, DECODES_PER_BATCH))
-            .expect("decode_n returns")
-    })
-}
-
-fn bench_decode(out: &Path) {
-    let payload = decode_payload();
-    let native = per_decode(|| decode_native(&payload, DECODES_PER_BATCH));
+    const ROUNDS: usize = 10;
+    const PER_ROUND: usize = 1_000;
     println!(
-        "{:<52} {:>8.3} µs per decode",
-        format!("native (bench profile, opt-level 3), {} bytes", payload.len()),
-        us(native)
+        "\nlevers: slack-notifications, 2 KB event, {} deliveries per line in {ROUNDS} \
+         alternating rounds, 1 thread",
+        ROUNDS * PER_ROUND
     );
-    for (label, level) in [
-        ("wasm, plugin profile (opt-level \"s\", LTO)", None),
-        ("wasm, opt-level 3, LTO", Some("3")),
-    ] {
-        let wasm = build_probe(out, level);
-        let time = decode_in_wasm(&wasm, &payload);
+    let mut samples = vec![Vec::with_capacity(ROUNDS * PER_ROUND); variants.len()];
+    for round in 0..=ROUNDS {
+        for (i, (_, host, id)) in variants.iter().enumerate() {
+            for _ in 0..PER_ROUND {
+                let t = Instant::now();
+                let report = host.deliver_to(id, &event).expect("installed");
+                let elapsed = t.elapsed();
+                assert_eq!(report.outcome, Outcome::Ok);
+                // Round 0 warms up.
+                if round > 0 {
+                    samples[i].push(elapsed);
+                }
+            }
+            mock.replace_rules(&setup("slack-notifications").1);
+        }
+    }
+    for ((label, _, _), mut samples) in variants.iter().zip(samples) {
+        samples.sort();
         println!(
-            "{:<52} {:>8.3} µs per decode   {:>5.2}x native   ({} bytes module)",
-            label,
-            us(time),
-            time.as_secs_f64() / native.as_secs_f64(),
-            wasm.len()
+            "{label:<62} median {:>6.1} µs   p99 {:>6.1} µs",
+            us(samples[samples.len() / 2]),
+            us(samples[samples.len() * 99 / 100])
         );
     }
 }

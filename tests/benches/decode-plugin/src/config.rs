@@ -7,10 +7,10 @@ use otai_plugin_sdk::serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(crate = "otai_plugin_sdk::serde")]
 #[allow(dead_code)] // Only decoded: the probe measures decoding.
-pub struct Config {
-    pub webhook_url: String,
+pub(crate) struct Config {
+    pub(crate) webhook_url: String,
     #[serde(default)]
-    pub channel: Option<String>,
+    pub(crate) channel: Option<String>,
     #[serde(default)]
-    pub mention_on_critical: bool,
+    pub(crate) mention_on_critical: bool,
 }
