@@ -260,3 +260,39 @@ fn build_cross_checks_sources_replays_warnings_and_enforces_max_size_then_run_us
     // The webhook URL is a secret: reports never show it.
     assert_eq!(report["http"][0]["request"]["url"], "[redacted]");
 }
+
+#[test]
+fn an_embedded_manifest_that_cargo_toml_contradicts_fails_the_build() {
+    // The macro reads `ohd.toml`; Cargo.toml keeps its own `[package.metadata.ohd]`.
+    let project = Project::plugin("twin-manifest", "minimal");
+    project.write("ohd.toml", project.read("Cargo.toml"));
+    project.edit(
+        "src/lib.rs",
+        "#[plugin]",
+        "#[plugin(cargo_toml = \"../ohd.toml\")]",
+    );
+    let output = project.cmd(&["build"]).output().unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+
+    // Cargo does not track `[package.metadata]`: the module may stay as it was, and the
+    // build must still notice that Cargo.toml now says something else.
+    project.edit(
+        "Cargo.toml",
+        "events = [\"ticket.created\"]",
+        "events = [\"ticket.created\", \"ticket.resolved\"]",
+    );
+    let output = project.cmd(&["build"]).output().unwrap();
+    let stderr = support::stderr_of(&output);
+    assert!(!output.status.success(), "{stderr}");
+    for expected in [
+        "the `ohd_manifest` section of `",
+        "twin_manifest.wasm` differs from the manifest `[package.metadata.ohd]` in `",
+        "`events`: the module has [\"ticket.created\"], Cargo.toml has [\"ticket.created\",\"ticket.resolved\"]",
+        "help: the help desk reads the module's copy",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}

@@ -5,10 +5,11 @@
 //! `target/wasm32-unknown-unknown/<profile>/<crate>.wasm`) is replaced by the processed
 //! module, atomically (a temporary file renamed over it) and only when processing
 //! changed something; processing is idempotent. A stamp beside it
-//! (`<crate>.wasm.otai-plugin`) records the file that was last checked, so a no-op
-//! build replays the warnings instead of processing again. Cargo relinks a module
-//! that processing changed (a panel plugin's) on every build, so that one is
-//! processed each time.
+//! (`<crate>.wasm.otai-plugin`) records the file that was last checked and the
+//! manifest Cargo.toml gave then, so a no-op build replays the warnings instead of
+//! processing again. Cargo relinks a module that processing changed (a panel plugin's,
+//! one without a manifest of its own) on every build, so that one is processed each
+//! time.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -231,7 +232,8 @@ fn finish(
     max_size: Option<u64>,
 ) -> Result<BuiltPlugin> {
     let stamp_path = Utf8PathBuf::from(format!("{path}.otai-plugin"));
-    let (size, manifest) = match Stamp::matching(&stamp_path, &path) {
+    let cargo_toml_json = from_cargo_toml.map(Manifest::to_json);
+    let (size, manifest) = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
         // The file is the one checked last time: replay the warnings, skip the work.
         Some((stamp, manifest)) => {
             for warning in &stamp.warnings {
@@ -315,6 +317,11 @@ fn process_and_check(
     let Some(manifest) = lint.manifest else {
         bail!("`{path}` has no readable manifest");
     };
+    if let Some(expected) = from_cargo_toml
+        && !processed.changes.contains(&Change::EmbeddedManifest)
+    {
+        verify_embedded(path, &manifest, &package.manifest_path, expected)?;
+    }
     warnings.extend(
         crosscheck::crosscheck(package.root().as_std_path(), &manifest)
             .into_iter()
@@ -328,15 +335,83 @@ fn process_and_check(
         write_atomically(path, &processed.bytes)?;
     }
     let len = processed.bytes.len() as u64;
-    Stamp::write(stamp_path, path, &manifest, warnings);
+    Stamp::write(stamp_path, path, &manifest, json, warnings);
     Ok((len, manifest))
 }
 
+/// A module that embeds its own manifest (the `#[plugin]` macro does, from the file its
+/// `cargo_toml` argument names) must embed the one Cargo.toml describes: the help desk
+/// grants the embedded one, and a stale copy would run with other permissions than the
+/// author reads in Cargo.toml.
+fn verify_embedded(
+    path: &Utf8PathBuf,
+    embedded: &Manifest,
+    cargo_toml: &Utf8PathBuf,
+    expected: &Manifest,
+) -> Result<()> {
+    if embedded == expected {
+        return Ok(());
+    }
+    let mut message = format!(
+        "the `{}` section of `{path}` differs from the manifest `[package.metadata.ohd]` \
+         in `{cargo_toml}` describes:",
+        otai_plugin_abi::wasm::MANIFEST_SECTION
+    );
+    let embedded = serde_json::to_value(embedded).unwrap_or_default();
+    let expected = serde_json::to_value(expected).unwrap_or_default();
+    for (key, in_module, in_cargo_toml) in json_differences("", &embedded, &expected) {
+        message.push_str(&format!(
+            "\n  `{key}`: the module has {in_module}, Cargo.toml has {in_cargo_toml}"
+        ));
+    }
+    message.push_str(
+        "\nhelp: the help desk reads the module's copy; build it from the same data (the \
+         `#[plugin]` macro reads Cargo.toml unless its `cargo_toml` argument names another \
+         file), or remove `[package.metadata.ohd]` when the module's manifest is the source",
+    );
+    bail!(message)
+}
+
+/// The leaves where two JSON values differ, as `(path, left, right)` with the values
+/// compact JSON (`absent` for a missing key).
+fn json_differences(
+    path: &str,
+    left: &serde_json::Value,
+    right: &serde_json::Value,
+) -> Vec<(String, String, String)> {
+    use serde_json::Value;
+    let show = |value: Option<&Value>| value.map_or_else(|| "absent".to_owned(), Value::to_string);
+    match (left, right) {
+        (Value::Object(l), Value::Object(r)) => {
+            let keys: std::collections::BTreeSet<&String> = l.keys().chain(r.keys()).collect();
+            keys.into_iter()
+                .flat_map(|key| {
+                    let child = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    match (l.get(key), r.get(key)) {
+                        (Some(a), Some(b)) => json_differences(&child, a, b),
+                        (a, b) if a != b => vec![(child, show(a), show(b))],
+                        _ => Vec::new(),
+                    }
+                })
+                .collect()
+        }
+        _ if left == right => Vec::new(),
+        _ => vec![(path.to_owned(), left.to_string(), right.to_string())],
+    }
+}
+
 /// What the last build checked, next to the module (`<module>.otai-plugin`): when the
-/// module is still the same file (size, modification time, inode), processing and the
-/// lint are skipped and their warnings replayed, as cargo replays rustc's. Cargo
-/// relinks the module on every build, so a module processing changed (a panel plugin)
-/// is processed again each time.
+/// module is still the same file (size, modification time, inode), Cargo.toml still
+/// gives the same manifest and this CLI is the same executable, processing and the lint are skipped and their warnings
+/// replayed, as cargo replays rustc's. Cargo relinks the module on every build, so a
+/// module processing changed (a panel plugin) is processed again each time. The
+/// Cargo.toml manifest is part of the key because editing `[package.metadata.ohd]`
+/// does not always relink: cargo does not track that table, and the macro may read
+/// another file.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Stamp {
     tool: String,
@@ -344,10 +419,23 @@ struct Stamp {
     modified_ns: u128,
     inode: u64,
     manifest: String,
+    cargo_toml_manifest: Option<String>,
     warnings: Vec<String>,
 }
 
-const TOOL: &str = concat!("cargo-otai-plugin ", env!("CARGO_PKG_VERSION"));
+/// This CLI: its version, and the size and modification time of its executable, so
+/// that a rebuilt CLI (a changed lint, in development) checks every module again.
+fn tool() -> String {
+    let version = concat!("cargo-otai-plugin ", env!("CARGO_PKG_VERSION"));
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Utf8PathBuf::from_path_buf(exe).ok())
+        .and_then(|exe| identity(&exe));
+    match exe {
+        Some((len, modified_ns, _)) => format!("{version} ({len} bytes, {modified_ns})"),
+        None => version.to_owned(),
+    }
+}
 
 fn identity(path: &Utf8PathBuf) -> Option<(u64, u128, u64)> {
     let meta = std::fs::metadata(path).ok()?;
@@ -365,10 +453,17 @@ fn identity(path: &Utf8PathBuf) -> Option<(u64, u128, u64)> {
 }
 
 impl Stamp {
-    fn matching(stamp_path: &Utf8PathBuf, module: &Utf8PathBuf) -> Option<(Stamp, Manifest)> {
+    fn matching(
+        stamp_path: &Utf8PathBuf,
+        module: &Utf8PathBuf,
+        cargo_toml_manifest: Option<&str>,
+    ) -> Option<(Stamp, Manifest)> {
         let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path).ok()?).ok()?;
         let current = identity(module)?;
-        if stamp.tool != TOOL || (stamp.len, stamp.modified_ns, stamp.inode) != current {
+        if stamp.tool != tool()
+            || (stamp.len, stamp.modified_ns, stamp.inode) != current
+            || stamp.cargo_toml_manifest.as_deref() != cargo_toml_manifest
+        {
             return None;
         }
         let manifest = Manifest::from_json(stamp.manifest.as_bytes()).ok()?;
@@ -380,17 +475,19 @@ impl Stamp {
         stamp_path: &Utf8PathBuf,
         module: &Utf8PathBuf,
         manifest: &Manifest,
+        cargo_toml_manifest: Option<String>,
         warnings: Vec<String>,
     ) {
         let Some((len, modified_ns, inode)) = identity(module) else {
             return;
         };
         let stamp = Stamp {
-            tool: TOOL.to_owned(),
+            tool: tool(),
             len,
             modified_ns,
             inode,
             manifest: manifest.to_json(),
+            cargo_toml_manifest,
             warnings,
         };
         if let Ok(json) = serde_json::to_vec(&stamp) {
@@ -416,4 +513,30 @@ fn display_path(path: &Utf8PathBuf) -> String {
                 .map(|p| p.display().to_string())
         })
         .unwrap_or_else(|| path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json_differences;
+
+    #[test]
+    fn differences_name_each_leaf_with_both_values() {
+        let module = json!({"id": "a", "permissions": {"http": {"allowed_hosts": ["x"]}}, "x": 1});
+        let cargo = json!({"id": "b", "permissions": {"http": {"allowed_hosts": ["y"]}}});
+        assert_eq!(
+            json_differences("", &module, &cargo),
+            vec![
+                ("id".to_owned(), "\"a\"".to_owned(), "\"b\"".to_owned()),
+                (
+                    "permissions.http.allowed_hosts".to_owned(),
+                    "[\"x\"]".to_owned(),
+                    "[\"y\"]".to_owned()
+                ),
+                ("x".to_owned(), "1".to_owned(), "absent".to_owned()),
+            ]
+        );
+        assert!(json_differences("", &module, &module).is_empty());
+    }
 }
