@@ -3,7 +3,7 @@
 //! its JSON messages.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -129,8 +129,16 @@ impl PluginPackage {
 /// # Errors
 /// cargo fails (its message is kept).
 pub fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
+    load_metadata_with(options, &cargo_bin())
+}
+
+/// [`load_metadata`] with a given cargo executable.
+///
+/// # Errors
+/// cargo fails (its message is kept).
+pub fn load_metadata_with(options: &PackageOptions, cargo: &OsStr) -> Result<Metadata> {
     let mut command = MetadataCommand::new();
-    command.cargo_path(cargo_bin()).no_deps();
+    command.cargo_path(cargo).no_deps();
     if let Some(path) = &options.manifest_path {
         command.manifest_path(path);
     }
@@ -248,11 +256,19 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("invalid path `{}`", path.display()))
 }
 
+/// The same file, through symbolic or (on Unix) hard links.
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
+    let (Ok(a), Ok(b)) = (a.canonicalize(), b.canonicalize()) else {
+        return a == b;
+    };
+    #[cfg(unix)]
+    if a != b {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(&a), std::fs::metadata(&b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
     }
+    a == b
 }
 
 /// Whether the manifest cargo would use (`--manifest-path`, else the nearest
@@ -288,65 +304,154 @@ fn locate_manifest() -> Result<PathBuf> {
 }
 
 /// A check that rustc can build for wasm32, started in the background so that it
-/// overlaps with loading the workspace.
+/// overlaps with the build's start.
 #[derive(Debug)]
 pub struct TargetCheck {
-    dir: PathBuf,
-    rustc: Option<std::process::Child>,
+    query: Option<(SysrootQuery, std::process::Child)>,
+}
+
+/// How the running check learns the sysroot.
+#[derive(Debug, Clone, Copy)]
+enum SysrootQuery {
+    /// `rustc --print sysroot` prints it.
+    Rustc,
+    /// `rustup which rustc` prints `<sysroot>/bin/rustc`.
+    RustupWhich,
 }
 
 /// Starts the wasm32 target check (see [`TargetCheck::finish`]).
 ///
 /// When cargo runs us, `$CARGO` is the toolchain's own cargo, next to its sysroot: if
-/// that sysroot has the target, no process is needed. Otherwise (or with `$RUSTC`
-/// set) `rustc --print sysroot` decides, as cargo would run it.
-pub fn start_target_check(dir: &Path) -> TargetCheck {
-    let done = TargetCheck {
-        dir: dir.to_path_buf(),
-        rustc: None,
-    };
-    if std::env::var_os("RUSTC").is_none()
+/// that sysroot has the target, no process is needed. Otherwise the rustc that cargo
+/// will run decides: `$RUSTC`, or `rustc` from `PATH`. When that `rustc` is rustup's
+/// proxy, `rustup which rustc` names the toolchain it would start, for half the cost of
+/// starting rustc. Either runs in the current directory, where rustup resolves the
+/// toolchain for the cargo we start.
+pub fn start_target_check() -> TargetCheck {
+    let rustc = std::env::var_os("RUSTC");
+    if rustc.is_none()
         && let Some(cargo) = std::env::var_os("CARGO")
         && let Some(sysroot) = Path::new(&cargo).parent().and_then(Path::parent)
         && sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir()
     {
-        return done;
+        return TargetCheck { query: None };
     }
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let child = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .current_dir(dir)
+    let (query, mut command) = match (rustc, rustup_proxy_for_rustc()) {
+        (None, Some(rustup)) => {
+            let mut command = Command::new(rustup);
+            // A toolchain that is not installed yet is the build's to install (through
+            // cargo's proxy, started beside this): two installs at once would race.
+            command
+                .args(["which", "rustc"])
+                .env("RUSTUP_AUTO_INSTALL", "0");
+            (SysrootQuery::RustupWhich, command)
+        }
+        (rustc, _) => {
+            let mut command = Command::new(rustc.unwrap_or_else(|| "rustc".into()));
+            command.args(["--print", "sysroot"]);
+            (SysrootQuery::Rustc, command)
+        }
+    };
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn();
     // Without a usable rustc, cargo's own error says more than we could.
     TargetCheck {
-        rustc: child.ok(),
-        ..done
+        query: child.ok().map(|child| (query, child)),
     }
 }
 
+/// `rustup`, when the `rustc` first on `PATH` is rustup's proxy (a symbolic or hard
+/// link to the same executable).
+fn rustup_proxy_for_rustc() -> Option<PathBuf> {
+    let on_path = |name: &str| {
+        let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|dir| dir.join(&file))
+            .find(|path| path.is_file())
+    };
+    let rustc = on_path("rustc")?;
+    let rustup = on_path("rustup")?;
+    same_file(&rustc, &rustup).then_some(rustup)
+}
+
 impl TargetCheck {
+    /// Whether the check is done or asks rustup, not rustc: quick enough to run beside
+    /// a build that it may have to stop (see `commands/build.rs`).
+    pub fn is_quick(&self) -> bool {
+        !matches!(self.query, Some((SysrootQuery::Rustc, _)))
+    }
+
     /// Makes sure rustc can build for wasm32, adding the target with rustup when it is
     /// missing and rustup is there.
     ///
     /// # Errors
     /// The target is missing and cannot be added.
     pub fn finish(self, shell: &Shell) -> Result<()> {
-        let Some(child) = self.rustc else {
-            return Ok(());
-        };
-        let Ok(output) = child.wait_with_output() else {
-            return Ok(());
-        };
-        if !output.status.success() {
-            return Ok(());
+        match self.wait() {
+            Target::Missing(missing) => missing.install(shell),
+            Target::Present { .. } => Ok(()),
         }
-        let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    }
+
+    /// Waits for the check.
+    pub fn wait(self) -> Target {
+        let unknown = Target::Present { cargo: None };
+        let Some((query, child)) = self.query else {
+            return unknown;
+        };
+        let output = match child.wait_with_output() {
+            Ok(output) if output.status.success() => output,
+            _ => return unknown,
+        };
+        let printed = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        let (sysroot, cargo) = match query {
+            SysrootQuery::Rustc => (printed, None),
+            SysrootQuery::RustupWhich => {
+                let Some(sysroot) = printed.parent().and_then(Path::parent) else {
+                    return unknown;
+                };
+                let cargo = sysroot
+                    .join("bin")
+                    .join(format!("cargo{}", std::env::consts::EXE_SUFFIX));
+                (sysroot.to_path_buf(), cargo.is_file().then_some(cargo))
+            }
+        };
         if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
-            return Ok(());
+            Target::Present { cargo }
+        } else {
+            Target::Missing(MissingTarget { sysroot })
         }
+    }
+}
+
+/// What the wasm32 target check found.
+#[derive(Debug)]
+pub enum Target {
+    /// The target is installed, or rustc could not say (cargo's own error will).
+    Present {
+        /// The toolchain's own cargo, when rustup named the toolchain: what its `cargo`
+        /// proxy would start, without the proxy's cost.
+        cargo: Option<PathBuf>,
+    },
+    /// The sysroot has no wasm32 standard library.
+    Missing(MissingTarget),
+}
+
+/// The toolchain's sysroot has no wasm32 standard library.
+#[derive(Debug)]
+pub struct MissingTarget {
+    sysroot: PathBuf,
+}
+
+impl MissingTarget {
+    /// Adds the target with rustup, saying so.
+    ///
+    /// # Errors
+    /// rustup is not there (the error gives the command), or it failed.
+    pub fn install(self, shell: &Shell) -> Result<()> {
         let add = format!("rustup target add {WASM_TARGET}");
         let has_rustup = Command::new("rustup")
             .arg("--version")
@@ -359,7 +464,7 @@ impl TargetCheck {
                 "the `{WASM_TARGET}` target is not installed for the Rust toolchain at `{}`, and rustup \
                  was not found to add it\nhelp: install it with `{add}`, or your distribution's \
                  wasm32 standard library package",
-                sysroot.display()
+                self.sysroot.display()
             );
         }
         shell.status(
@@ -368,7 +473,6 @@ impl TargetCheck {
         );
         let status = Command::new("rustup")
             .args(["target", "add", WASM_TARGET])
-            .current_dir(&self.dir)
             .status()
             .context("failed to run `rustup`")?;
         if !status.success() {

@@ -1,5 +1,6 @@
 //! Mistakes an author makes, each answered with a message that names the file, key or
-//! package and says what to do. None of these compiles a plugin.
+//! package and says what to do. None of these compiles a plugin (one compiles an empty
+//! crate).
 
 mod support;
 
@@ -147,41 +148,79 @@ fn new_tells_the_author_to_change_the_generated_id() {
     assert!(fixture.contains("[[http]]"));
 }
 
-/// A stand-in `rustc` whose sysroot lacks wasm32, and optionally a stand-in `rustup`.
-fn toolchain_without_wasm32(project: &Project, with_rustup: bool) -> std::path::PathBuf {
+/// How the stand-in toolchain comes with rustup.
+#[derive(PartialEq)]
+enum Rustup {
+    Absent,
+    /// A `rustup` of its own, beside `rustc`.
+    Beside,
+    /// One executable, as rustup installs it: `rustc` is a link to `rustup`.
+    Proxy,
+}
+
+/// A stand-in toolchain whose sysroot lacks wasm32, in `bin/` (returned); its rustup
+/// logs its arguments to `rustup.log`.
+fn toolchain_without_wasm32(project: &Project, rustup: Rustup) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = project.root.join("bin");
     let sysroot = project.root.join("sysroot");
     std::fs::create_dir_all(sysroot.join("lib/rustlib")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
     let script = |name: &str, body: String| {
         let path = bin.join(name);
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::write(&path, body).unwrap();
+        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     };
-    // Everything but `--print sysroot` goes to the real rustc, so cargo still works.
+    // `--print sysroot` names the stand-in sysroot. While that lacks wasm32, a wasm32
+    // compile gets it too and fails as a real toolchain would ("can't find crate for
+    // `std`"); everything else (and everything once rustup has "added" the target) goes
+    // to the real rustc, so cargo still works.
     let real = std::process::Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .unwrap();
     let real = Path::new(String::from_utf8(real.stdout).unwrap().trim()).join("bin/rustc");
-    script(
-        "rustc",
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --print ] && [ \"$2\" = sysroot ]; then echo {}; else exec {} \"$@\"; fi\n",
-            sysroot.display(),
-            real.display()
-        ),
+    let rustc = format!(
+        "if [ \"$1\" = --print ] && [ \"$2\" = sysroot ]; then echo {sysroot}; exit; fi\n\
+         if [ ! -d {sysroot}/lib/rustlib/wasm32-unknown-unknown ]; then\n\
+         case \" $* \" in *\" --target wasm32-unknown-unknown \"*\" --crate-type cdylib \"*|\
+         *\" --crate-type cdylib \"*\" --target wasm32-unknown-unknown \"*)\n\
+         exec {real} --sysroot {sysroot} \"$@\";; esac\nfi\nexec {real} \"$@\"\n",
+        sysroot = sysroot.display(),
+        real = real.display()
     );
-    if with_rustup {
-        script(
-            "rustup",
-            format!(
-                "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = target ]; then mkdir -p {sysroot}/lib/rustlib/$3; fi\n",
-                log = project.root.join("rustup.log").display(),
-                sysroot = sysroot.display()
-            ),
-        );
+    // Adding a target takes a second here, as a download does: a build that the
+    // check did not stop fails meanwhile, for want of it.
+    let rustup_body = format!(
+        "echo \"$@\" >> {log}\n\
+         if [ \"$1\" = which ]; then echo {sysroot}/bin/$2; fi\n\
+         if [ \"$1\" = target ]; then sleep 1; mkdir -p {sysroot}/lib/rustlib/$3; fi\n",
+        log = project.root.join("rustup.log").display(),
+        sysroot = sysroot.display()
+    );
+    match rustup {
+        Rustup::Absent => script("rustc", rustc),
+        Rustup::Beside => {
+            script("rustc", rustc);
+            script("rustup", rustup_body);
+        }
+        Rustup::Proxy => {
+            // The real cargo, not its proxy, which would start the real rustc.
+            let cargo = real.with_file_name("cargo");
+            script(
+                "rustup",
+                format!(
+                    "case \"$(basename \"$0\")\" in\n\
+                     cargo) exec {cargo} \"$@\";;\n\
+                     rustc)\n{rustc};;\n\
+                     esac\n{rustup_body}",
+                    cargo = cargo.display()
+                ),
+            );
+            for proxy in ["cargo", "rustc"] {
+                std::os::unix::fs::symlink(bin.join("rustup"), bin.join(proxy)).unwrap();
+            }
+        }
     }
     bin
 }
@@ -190,7 +229,7 @@ fn toolchain_without_wasm32(project: &Project, with_rustup: bool) -> std::path::
 #[test]
 fn a_missing_wasm32_target_without_rustup_gives_the_command() {
     let project = Project::empty();
-    let bin = toolchain_without_wasm32(&project, false);
+    let bin = toolchain_without_wasm32(&project, Rustup::Absent);
     project
         .cmd(&["build"])
         .env("RUSTC", bin.join("rustc"))
@@ -209,7 +248,7 @@ fn a_missing_wasm32_target_without_rustup_gives_the_command() {
 #[test]
 fn a_missing_wasm32_target_is_added_with_rustup() {
     let project = Project::empty();
-    let bin = toolchain_without_wasm32(&project, true);
+    let bin = toolchain_without_wasm32(&project, Rustup::Beside);
     // Not a plugin: the command stops right after the target check, without compiling.
     project.write(
         "Cargo.toml",
@@ -239,6 +278,106 @@ fn a_missing_wasm32_target_is_added_with_rustup() {
         )
         .is_dir()
     );
+}
+
+/// Builds an empty `cdylib` with the stand-in toolchain in `bin`: first with `cargo`
+/// alone, which must fail with rustc's own error, then with the CLI, which must add the
+/// target before cargo can fail for want of it. `env` sets (or, with `None`, removes)
+/// variables for both. Returns rustup's log.
+#[cfg(unix)]
+fn build_without_wasm32(
+    project: &Project,
+    bin: &Path,
+    cargo: &std::ffi::OsStr,
+    env: &[(&str, Option<std::ffi::OsString>)],
+) -> String {
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"no-target-yet\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]\n",
+    );
+    project.write("src/lib.rs", "");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let target_dir = project.root.join("target");
+    let raw = "can't find crate for `std`";
+    let mut plain = std::process::Command::new(cargo);
+    plain
+        .args(["build", "--target", "wasm32-unknown-unknown"])
+        .current_dir(&project.root)
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", &target_dir);
+    let mut ours = project.cmd(&["build"]);
+    ours.env("PATH", &path).env("CARGO_TARGET_DIR", &target_dir);
+    for (name, value) in env {
+        match value {
+            Some(value) => {
+                plain.env(name, value);
+                ours.env(name, value);
+            }
+            None => {
+                plain.env_remove(name);
+                ours.env_remove(name);
+            }
+        }
+    }
+    let plain = plain.output().unwrap();
+    let plain_stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        !plain.status.success() && plain_stderr.contains(raw),
+        "{plain_stderr}"
+    );
+
+    let built = ours.output().unwrap();
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(
+        stderr.contains(
+            "Installing the `wasm32-unknown-unknown` target (`rustup target add wasm32-unknown-unknown`)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(raw), "{stderr}");
+    // Compiled after the install: the empty module then fails the ABI lint.
+    assert!(stderr.contains("no_target_yet.wasm"), "{stderr}");
+    std::fs::read_to_string(project.root.join("rustup.log")).unwrap()
+}
+
+/// With `$RUSTC`, `rustc --print sysroot` decides, before the build starts.
+#[cfg(unix)]
+#[test]
+fn a_missing_wasm32_target_is_added_before_cargo_can_fail_for_it() {
+    let project = Project::empty();
+    let bin = toolchain_without_wasm32(&project, Rustup::Beside);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let log = build_without_wasm32(
+        &project,
+        &bin,
+        &cargo,
+        &[("RUSTC", Some(bin.join("rustc").into()))],
+    );
+    assert!(!log.contains("which"), "{log}");
+    assert!(log.contains("target add wasm32-unknown-unknown"), "{log}");
+}
+
+/// Run directly (no `$CARGO`), with rustup's proxy as `rustc`, the check asks
+/// `rustup which rustc` rather than starting rustc, beside the build, which it stops
+/// before rustc's own error reaches the author.
+#[cfg(unix)]
+#[test]
+fn a_missing_wasm32_target_is_found_through_rustups_proxy() {
+    let project = Project::empty();
+    let bin = toolchain_without_wasm32(&project, Rustup::Proxy);
+    let log = build_without_wasm32(
+        &project,
+        &bin,
+        bin.join("cargo").as_os_str(),
+        &[("CARGO", None), ("RUSTC", None), ("RUSTUP_TOOLCHAIN", None)],
+    );
+    assert!(log.starts_with("which rustc\n"), "{log}");
+    assert!(log.contains("target add wasm32-unknown-unknown"), "{log}");
 }
 
 #[test]

@@ -12,15 +12,15 @@
 //! time.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use cargo_metadata::Metadata;
 use cargo_metadata::camino::Utf8PathBuf;
 use clap::Args;
 use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::manifest::cargo::manifest_from_cargo_toml_in_workspace;
 
-use crate::cargo::{self, PackageOptions, PluginPackage};
+use crate::cargo::{self, PackageOptions, PluginPackage, Target};
 use crate::postprocess::{self, Change};
 use crate::term::{Shell, human_size};
 use crate::{CommonOptions, crosscheck, lint, wasm};
@@ -84,9 +84,36 @@ pub fn build(
     // Cargo selects the same package from `-p` or the current directory as we do, so
     // the build starts at once and the workspace is read meanwhile; a plan that turns
     // out wrong stops the build. This keeps a no-op build close to plain cargo's time.
-    start_target_check(options).finish(shell)?;
-    let build = cargo::spawn_build(shell, options, &options.packages)?;
-    let planned = select(options).and_then(|plan| {
+    //
+    // The target check overlaps the build's start too when it is quick: `rustup which`
+    // takes about 6 ms, while cargo needs 28 ms or more to reach a compile that could
+    // fail for want of the target (docs/PERFORMANCE.md), so a missing target stops the
+    // build before rustc can say "can't find crate". A `rustc --print sysroot` (16 ms)
+    // is too close to that to race, and runs first.
+    let target_check = cargo::start_target_check();
+    let mut build = None;
+    if target_check.is_quick() {
+        build = Some(cargo::spawn_build(shell, options, &options.packages)?);
+    }
+    let mut metadata_cargo = cargo::cargo_bin();
+    match target_check.wait() {
+        Target::Missing(missing) => {
+            if let Some(build) = build.take() {
+                build.abort();
+            }
+            missing.install(shell)?;
+        }
+        // Loading the workspace runs beside the build: skipping rustup's proxy keeps it
+        // from slowing the build on a machine with few cores.
+        Target::Present { cargo: Some(cargo) } => metadata_cargo = cargo.into(),
+        Target::Present { cargo: None } => {}
+    }
+    let build = match build {
+        Some(build) => build,
+        None => cargo::spawn_build(shell, options, &options.packages)?,
+    };
+    let planned = cargo::load_metadata_with(options, &metadata_cargo).and_then(|metadata| {
+        let plan = select(&metadata, options)?;
         let manifests = manifests(shell, &plan)?;
         Ok((plan, manifests))
     });
@@ -110,19 +137,8 @@ pub struct Plan {
     workspace_toml: Option<String>,
 }
 
-fn start_target_check(options: &PackageOptions) -> cargo::TargetCheck {
-    let dir = options
-        .manifest_path
-        .as_deref()
-        .and_then(Path::parent)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    cargo::start_target_check(dir)
-}
-
-fn select(options: &PackageOptions) -> Result<Plan> {
-    let metadata = cargo::load_metadata(options)?;
-    let packages = cargo::select_plugins(&metadata, options)?;
+fn select(metadata: &Metadata, options: &PackageOptions) -> Result<Plan> {
+    let packages = cargo::select_plugins(metadata, options)?;
     let workspace_toml = std::fs::read_to_string(metadata.workspace_root.join("Cargo.toml")).ok();
     Ok(Plan {
         packages,
@@ -136,8 +152,8 @@ fn select(options: &PackageOptions) -> Result<Plan> {
 /// The target is missing and cannot be added; the workspace cannot be loaded; an
 /// unknown or non-`cdylib` package.
 pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
-    let target_check = start_target_check(options);
-    let plan = select(options);
+    let target_check = cargo::start_target_check();
+    let plan = cargo::load_metadata(options).and_then(|metadata| select(&metadata, options));
     // A missing target explains more than a workspace that does not load.
     target_check.finish(shell)?;
     plan
