@@ -63,7 +63,12 @@ fn main() {
     }
     let runs = std::env::var("OTAI_BENCH_RUNS")
         .ok()
-        .map(|r| r.parse().expect("OTAI_BENCH_RUNS is a number"))
+        .map(|r| {
+            r.parse::<usize>()
+                .ok()
+                .filter(|&r| r > 0)
+                .unwrap_or_else(|| panic!("OTAI_BENCH_RUNS must be a positive number, not {r:?}"))
+        })
         .unwrap_or(DEFAULT_RUNS);
     let template = std::env::var("OTAI_BENCH_TEMPLATE").unwrap_or_else(|_| "minimal".to_owned());
     let scratch = tempfile::tempdir().expect("a temporary directory");
