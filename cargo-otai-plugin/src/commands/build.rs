@@ -422,12 +422,12 @@ fn json_differences(
 
 /// What the last build checked, next to the module (`<module>.otai-plugin`): when the
 /// module is still the same file (size, modification time, inode), Cargo.toml still
-/// gives the same manifest and this CLI is the same executable, processing and the lint are skipped and their warnings
-/// replayed, as cargo replays rustc's. Cargo relinks the module on every build, so a
-/// module processing changed (a panel plugin) is processed again each time. The
-/// Cargo.toml manifest is part of the key because editing `[package.metadata.ohd]`
-/// does not always relink: cargo does not track that table, and the macro may read
-/// another file.
+/// gives the same manifest and this CLI is the same executable, processing and the
+/// lint are skipped and their warnings replayed, as cargo replays rustc's. Cargo
+/// relinks the module on every build, so a module processing changed (a panel plugin)
+/// is processed again each time. The Cargo.toml manifest is part of the key because
+/// editing `[package.metadata.ohd]` does not always relink: cargo does not track that
+/// table, and the macro may read another file.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Stamp {
     tool: String,
