@@ -16,7 +16,8 @@
 //!   configuration before it execs `cargo-<name>`;
 //! - `cargo otai-plugin build --release`, with this CLI first on `PATH`;
 //! - `cargo-otai-plugin build --release`: the same run directly, as from a shell, so
-//!   without `$CARGO` (the wasm32 target check then asks rustc for its sysroot);
+//!   without `$CARGO` (the wasm32 target check then asks `rustup which rustc` beside
+//!   the build, or `rustc --print sysroot` before it when rustc is not rustup's proxy);
 //! - `cargo otai-plugin --version` and `cargo-otai-plugin --version`: the dispatch cost
 //!   alone.
 //!

@@ -304,7 +304,7 @@ fn locate_manifest() -> Result<PathBuf> {
 }
 
 /// A check that rustc can build for wasm32, started in the background so that it
-/// overlaps with the build's start.
+/// overlaps with the build's start or with loading the workspace.
 #[derive(Debug)]
 pub struct TargetCheck {
     query: Option<(SysrootQuery, std::process::Child)>,

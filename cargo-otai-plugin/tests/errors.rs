@@ -149,7 +149,6 @@ fn new_tells_the_author_to_change_the_generated_id() {
 }
 
 /// How the stand-in toolchain comes with rustup.
-#[derive(PartialEq)]
 enum Rustup {
     Absent,
     /// A `rustup` of its own, beside `rustc`.
