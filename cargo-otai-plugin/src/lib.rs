@@ -56,6 +56,22 @@ pub enum Cli {
 }
 
 impl Cli {
+    /// Parses the process's arguments (exiting with clap's message on a bad one). Usage
+    /// lines name the program as the author ran it: `cargo otai-plugin` when cargo ran
+    /// us, `cargo-otai-plugin` otherwise, never a bare `cargo`, whose `build` and `test`
+    /// are other commands.
+    pub fn parse_env() -> Cli {
+        let via_cargo = std::env::args_os()
+            .nth(1)
+            .is_some_and(|arg| arg == "otai-plugin");
+        let mut command = <Cli as clap::CommandFactory>::command();
+        if !via_cargo {
+            command = command.bin_name("cargo-otai-plugin");
+        }
+        let matches = command.get_matches();
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+
     /// The command to run, however it was spelled.
     pub fn command(&self) -> &Command {
         match self {

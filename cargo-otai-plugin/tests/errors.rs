@@ -379,6 +379,31 @@ fn a_missing_wasm32_target_is_found_through_rustups_proxy() {
     assert!(log.contains("target add wasm32-unknown-unknown"), "{log}");
 }
 
+/// Usage lines name the program as the author ran it, never a bare `cargo build`,
+/// which is another command.
+#[test]
+fn usage_names_the_command_as_it_was_run() {
+    cli()
+        .args(["build", "--bogus"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "Usage: cargo-otai-plugin build [OPTIONS]",
+        ));
+    cli()
+        .args(["otai-plugin", "build", "--bogus"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "Usage: cargo otai-plugin build [OPTIONS]",
+        ));
+    cli()
+        .args(["test", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: cargo-otai-plugin test"));
+}
+
 #[test]
 fn a_virtual_workspace_needs_a_choice_and_workspace_needs_a_plugin() {
     let project = Project::empty();

@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use cargo_otai_plugin::{Cli, Exit};
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_env();
     let shell = cli.command().common().shell();
     match cli.exec() {
         Ok(()) => ExitCode::SUCCESS,
