@@ -94,6 +94,26 @@ pub enum HostErrorKind {
 }
 
 impl HostErrorKind {
+    /// Every kind, in the order of docs/ABI.md section 5.
+    pub const ALL: [HostErrorKind; 5] = [
+        HostErrorKind::HostNotAllowed,
+        HostErrorKind::InvalidRequest,
+        HostErrorKind::Network,
+        HostErrorKind::Timeout,
+        HostErrorKind::ResponseTooLarge,
+    ];
+
+    /// The wire name, e.g. `host_not_allowed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostErrorKind::HostNotAllowed => "host_not_allowed",
+            HostErrorKind::InvalidRequest => "invalid_request",
+            HostErrorKind::Network => "network",
+            HostErrorKind::Timeout => "timeout",
+            HostErrorKind::ResponseTooLarge => "response_too_large",
+        }
+    }
+
     /// The status code `ohd_http_request` returns with this error.
     pub fn status(self) -> u32 {
         match self {
@@ -174,6 +194,9 @@ mod tests {
             r#"{"ohd_error":{"kind":"host_not_allowed","message":"not allowed","host":"evil.example"}}"#
         );
         assert_eq!(HostErrorKind::Timeout.status(), 0);
+        for kind in HostErrorKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
         assert_eq!(HostErrorKind::HostNotAllowed.status(), 403);
     }
 }

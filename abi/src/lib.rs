@@ -14,7 +14,17 @@
 //! - [`marker`]: the `ohd_abi` custom section that tells a host which ABI version and
 //!   which SDK built a module;
 //! - `manifest` (feature `manifest`): the manifest embedded in the `ohd_manifest`
-//!   custom section, its parser and its validation, and validation of config values.
+//!   custom section, its parser and its validation, and validation of config values;
+//! - `rules` (feature `rules`): the host's decisions on a plugin's calls (ticket
+//!   operations, HTTP requests and `allowed_hosts`), shared by every host-side
+//!   implementation;
+//! - `module` (feature `module`): reading a module and judging it against ABI v1, every
+//!   problem with its kind;
+//! - `testing` (feature `testing`): HTTP mock matching and sample event payloads, shared
+//!   by every test double.
+//!
+//! Which crate of the workspace may use what, and how to add a host function, is in
+//! `ARCHITECTURE.md` at the repository root.
 //!
 //! The document for plugin authors in any language is `docs/ABI.md`; where the two
 //! disagree, that is a bug in one of them.
@@ -37,6 +47,12 @@ pub mod wasm;
 
 #[cfg(feature = "manifest")]
 pub mod manifest;
+#[cfg(feature = "module")]
+pub mod module;
+#[cfg(feature = "rules")]
+pub mod rules;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The ABI version this crate describes.
 pub const ABI_VERSION: u32 = 1;

@@ -57,19 +57,8 @@ fn abi_md_states_every_status_error_kind_event_and_method() {
     ] {
         assert_mentions(&format!("| {code} | `{name}` |"));
     }
-    for kind in [
-        HostErrorKind::HostNotAllowed,
-        HostErrorKind::InvalidRequest,
-        HostErrorKind::Network,
-        HostErrorKind::Timeout,
-        HostErrorKind::ResponseTooLarge,
-    ] {
-        let name = serde_json::to_value(kind).unwrap();
-        assert_mentions(&format!(
-            "| `{}` | {} |",
-            name.as_str().unwrap(),
-            kind.status()
-        ));
+    for kind in HostErrorKind::ALL {
+        assert_mentions(&format!("| `{}` | {} |", kind.as_str(), kind.status()));
     }
     for event in EventKind::ALL {
         assert_mentions(&format!("| `{event}` |"));
@@ -136,13 +125,21 @@ fn abi_md_manifest_example_is_valid() {
 }
 
 #[test]
-fn abi_md_payload_and_every_data_example_decode() {
-    use otai_plugin_abi::event::{EventData, EventPayload};
+fn abi_md_payload_and_data_examples_are_the_sample_events() {
+    use otai_plugin_abi::event::EventPayload;
+    use otai_plugin_abi::testing::sample;
+
     let example = json_block_after("## 6. The event payload");
     let payload: serde_json::Value = serde_json::from_str(example).unwrap();
     serde_json::from_value::<EventPayload<serde_json::Value>>(payload.clone()).unwrap();
+    let expected =
+        sample::payload_with_config(&EventKind::TicketStatusChanged, payload["config"].clone());
+    assert_eq!(
+        payload, expected,
+        "the payload of section 6 is the sample `ticket.status_changed` (abi/src/testing/sample.rs)"
+    );
 
-    let mut seen = 0;
+    let mut seen = Vec::new();
     for line in ABI_MD.lines().filter(|l| l.starts_with("| `ticket.")) {
         let cells: Vec<&str> = line.split(" | ").collect();
         let (Some(event), Some(data)) = (cells.first(), cells.get(1)) else {
@@ -151,19 +148,31 @@ fn abi_md_payload_and_every_data_example_decode() {
         let Some(data) = data.strip_prefix('`').and_then(|d| d.split('`').next()) else {
             continue;
         };
-        let mut payload = payload.clone();
-        payload["event"] = event.trim_start_matches("| ").trim_matches('`').into();
-        payload["data"] = serde_json::from_str(data).unwrap_or_else(|e| panic!("{line}: {e}"));
-        let decoded: EventPayload<serde_json::Value> =
-            serde_json::from_value(payload).unwrap_or_else(|e| panic!("{line}: {e}"));
-        assert!(decoded.event.is_known(), "{line}");
-        if !data.trim_start_matches('{').trim_start().starts_with('}') {
-            assert_ne!(decoded.data, EventData::None, "{line}");
-        }
-        seen += 1;
+        let kind = EventKind::from_name(event.trim_start_matches("| ").trim_matches('`'));
+        let data: serde_json::Value =
+            serde_json::from_str(data).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(
+            data,
+            sample::data(&kind),
+            "the `data` of {kind} in section 6"
+        );
+        seen.push(kind);
     }
     assert_eq!(
-        seen, 7,
-        "every event but `ticket.note_added` has a data example"
+        seen,
+        EventKind::ALL,
+        "one `data` example per event, in order"
     );
+}
+
+#[test]
+fn abi_md_lists_every_kind_of_load_problem() {
+    use otai_plugin_abi::module::ProblemKind;
+    let section = &ABI_MD[ABI_MD.find("## 10.").unwrap()..ABI_MD.find("## 11.").unwrap()];
+    for kind in ProblemKind::ALL {
+        assert!(
+            section.contains(&format!("`{kind}`")),
+            "section 10 of docs/ABI.md does not name the problem kind `{kind}`"
+        );
+    }
 }

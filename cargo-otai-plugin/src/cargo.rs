@@ -17,7 +17,7 @@ use crate::Exit;
 use crate::term::{Shell, Verbosity};
 
 /// The target plugins are built for.
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Which packages, which profile, which features: the options `build`, `test` and `run`
 /// pass on to cargo.
@@ -89,12 +89,12 @@ impl PackageOptions {
 }
 
 /// `$CARGO` when cargo runs us (or the user sets it), else `cargo` from `PATH`.
-pub fn cargo_bin() -> OsString {
+pub(crate) fn cargo_bin() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
 /// Adds the shell's colour and verbosity to a cargo command.
-pub fn shell_args(shell: &Shell) -> Vec<&'static str> {
+pub(crate) fn shell_args(shell: &Shell) -> Vec<&'static str> {
     let mut args = vec!["--color", shell.color().as_cargo_arg()];
     match shell.verbosity() {
         Verbosity::Quiet => args.push("--quiet"),
@@ -106,7 +106,7 @@ pub fn shell_args(shell: &Shell) -> Vec<&'static str> {
 
 /// A plugin package: a workspace member whose library is a `cdylib`.
 #[derive(Debug, Clone)]
-pub struct PluginPackage {
+pub(crate) struct PluginPackage {
     /// Its package id, as in cargo's messages.
     pub id: PackageId,
     /// Its name.
@@ -119,7 +119,7 @@ pub struct PluginPackage {
 
 impl PluginPackage {
     /// The directory holding Cargo.toml.
-    pub fn root(&self) -> &Utf8Path {
+    pub(crate) fn root(&self) -> &Utf8Path {
         self.manifest_path.parent().unwrap_or(Utf8Path::new("."))
     }
 }
@@ -128,7 +128,7 @@ impl PluginPackage {
 ///
 /// # Errors
 /// cargo fails (its message is kept).
-pub fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
+pub(crate) fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
     load_metadata_with(options, &cargo_bin())
 }
 
@@ -136,7 +136,7 @@ pub fn load_metadata(options: &PackageOptions) -> Result<Metadata> {
 ///
 /// # Errors
 /// cargo fails (its message is kept).
-pub fn load_metadata_with(options: &PackageOptions, cargo: &OsStr) -> Result<Metadata> {
+pub(crate) fn load_metadata_with(options: &PackageOptions, cargo: &OsStr) -> Result<Metadata> {
     let mut command = MetadataCommand::new();
     command.cargo_path(cargo).no_deps();
     if let Some(path) = &options.manifest_path {
@@ -174,7 +174,10 @@ fn plugin(package: &Package) -> PluginPackage {
 ///
 /// # Errors
 /// An unknown package, a package that is not a `cdylib`, or nothing to build.
-pub fn select_plugins(metadata: &Metadata, options: &PackageOptions) -> Result<Vec<PluginPackage>> {
+pub(crate) fn select_plugins(
+    metadata: &Metadata,
+    options: &PackageOptions,
+) -> Result<Vec<PluginPackage>> {
     let members = metadata.workspace_packages();
     let plugin_names = || {
         let names: Vec<&str> = members
@@ -274,7 +277,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Whether the manifest cargo would use (`--manifest-path`, else the nearest
 /// Cargo.toml) is a virtual workspace manifest, where cargo's default selection (all
 /// default members) differs from ours. Unreadable counts as not virtual: cargo reports it.
-pub fn is_virtual_manifest(options: &PackageOptions) -> bool {
+pub(crate) fn is_virtual_manifest(options: &PackageOptions) -> bool {
     let path = match &options.manifest_path {
         Some(path) => path.clone(),
         None => match locate_manifest() {
@@ -306,7 +309,7 @@ fn locate_manifest() -> Result<PathBuf> {
 /// A check that rustc can build for wasm32, started in the background so that it
 /// overlaps with the build's start or with loading the workspace.
 #[derive(Debug)]
-pub struct TargetCheck {
+pub(crate) struct TargetCheck {
     query: Option<(SysrootQuery, std::process::Child)>,
 }
 
@@ -327,7 +330,7 @@ enum SysrootQuery {
 /// proxy, `rustup which rustc` names the toolchain it would start, for half the cost of
 /// starting rustc. Either runs in the current directory, where rustup resolves the
 /// toolchain for the cargo we start.
-pub fn start_target_check() -> TargetCheck {
+pub(crate) fn start_target_check() -> TargetCheck {
     let rustc = std::env::var_os("RUSTC");
     if rustc.is_none()
         && let Some(cargo) = std::env::var_os("CARGO")
@@ -380,7 +383,7 @@ fn rustup_proxy_for_rustc() -> Option<PathBuf> {
 impl TargetCheck {
     /// Whether the check is done or asks rustup, not rustc: quick enough to run beside
     /// a build that it may have to stop (see `commands/build.rs`).
-    pub fn is_quick(&self) -> bool {
+    pub(crate) fn is_quick(&self) -> bool {
         !matches!(self.query, Some((SysrootQuery::Rustc, _)))
     }
 
@@ -389,7 +392,7 @@ impl TargetCheck {
     ///
     /// # Errors
     /// The target is missing and cannot be added.
-    pub fn finish(self, shell: &Shell) -> Result<()> {
+    pub(crate) fn finish(self, shell: &Shell) -> Result<()> {
         match self.wait() {
             Target::Missing(missing) => missing.install(shell),
             Target::Present { .. } => Ok(()),
@@ -397,7 +400,7 @@ impl TargetCheck {
     }
 
     /// Waits for the check.
-    pub fn wait(self) -> Target {
+    pub(crate) fn wait(self) -> Target {
         let unknown = Target::Present { cargo: None };
         let Some((query, child)) = self.query else {
             return unknown;
@@ -429,7 +432,7 @@ impl TargetCheck {
 
 /// What the wasm32 target check found.
 #[derive(Debug)]
-pub enum Target {
+pub(crate) enum Target {
     /// The target is installed, or rustc could not say (cargo's own error will).
     Present {
         /// The toolchain's own cargo, when rustup named the toolchain: what its `cargo`
@@ -442,7 +445,7 @@ pub enum Target {
 
 /// The toolchain's sysroot has no wasm32 standard library.
 #[derive(Debug)]
-pub struct MissingTarget {
+pub(crate) struct MissingTarget {
     sysroot: PathBuf,
 }
 
@@ -451,7 +454,7 @@ impl MissingTarget {
     ///
     /// # Errors
     /// rustup is not there (the error gives the command), or it failed.
-    pub fn install(self, shell: &Shell) -> Result<()> {
+    pub(crate) fn install(self, shell: &Shell) -> Result<()> {
         let add = format!("rustup target add {WASM_TARGET}");
         let has_rustup = Command::new("rustup")
             .arg("--version")
@@ -484,7 +487,7 @@ impl MissingTarget {
 
 /// A running `cargo build` for wasm32.
 #[derive(Debug)]
-pub struct WasmBuild {
+pub(crate) struct WasmBuild {
     child: std::process::Child,
 }
 
@@ -493,7 +496,7 @@ pub struct WasmBuild {
 ///
 /// # Errors
 /// cargo cannot be started.
-pub fn spawn_build(
+pub(crate) fn spawn_build(
     shell: &Shell,
     options: &PackageOptions,
     packages: &[String],
@@ -526,7 +529,7 @@ pub fn spawn_build(
 
 impl WasmBuild {
     /// Stops the build (the plan turned out wrong before it finished).
-    pub fn abort(mut self) {
+    pub(crate) fn abort(mut self) {
         // Killing an exited process fails harmlessly; either way it is reaped.
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -537,7 +540,10 @@ impl WasmBuild {
     /// # Errors
     /// [`Exit`] with cargo's status when the build failed (cargo printed the
     /// diagnostics); a package that produced no `.wasm`.
-    pub fn finish(mut self, packages: &[PluginPackage]) -> Result<BTreeMap<String, Utf8PathBuf>> {
+    pub(crate) fn finish(
+        mut self,
+        packages: &[PluginPackage],
+    ) -> Result<BTreeMap<String, Utf8PathBuf>> {
         let stdout = self
             .child
             .stdout

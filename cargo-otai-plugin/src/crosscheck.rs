@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::manifest::Manifest;
+use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
 /// One source file, with the lines the checks look at.
 struct Source {
@@ -27,7 +28,7 @@ struct Source {
 
 /// Reads `src/**/*.rs` under `root` and returns a warning per finding, each naming
 /// the file (relative to `root`) and the manifest key.
-pub fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
+pub(crate) fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
     let mut files = Vec::new();
     collect_rs(&root.join("src"), &mut files);
     files.sort();
@@ -195,24 +196,18 @@ fn unhandled_events(sources: &[Source], manifest: &Manifest) -> Vec<String> {
 }
 
 fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
-    let allowed: BTreeSet<String> = manifest
-        .allowed_hosts()
-        .iter()
-        .map(|h| normalise_host(h))
-        .collect();
+    let allowed = AllowedHosts::new(manifest.allowed_hosts());
     let mut seen = BTreeSet::new();
     let mut warnings = Vec::new();
     for source in sources {
         for (line_no, line) in &source.lines {
             for url in urls_in(line) {
-                let Ok(parsed) = url::Url::parse(&url) else {
+                // The host's own check: a URL it would refuse as invalid is not this
+                // warning's business.
+                let UrlCheck::HostNotAllowed { host } = allowed.check_url(&url) else {
                     continue;
                 };
-                let Some(host) = parsed.host_str() else {
-                    continue;
-                };
-                let host = normalise_host(host);
-                if allowed.contains(&host) || !seen.insert(host.clone()) {
+                if !seen.insert(host.clone()) {
                     continue;
                 }
                 warnings.push(format!(
@@ -224,14 +219,6 @@ fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
         }
     }
     warnings
-}
-
-fn normalise_host(host: &str) -> String {
-    let host = host.trim().to_ascii_lowercase();
-    let host = host.strip_suffix('.').unwrap_or(&host).to_owned();
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned()
 }
 
 /// URLs starting `http://` or `https://` in a line, cut at the first character that

@@ -1,64 +1,71 @@
 //! Fixture expectations checked against a report: every mismatch, each one line (or a
 //! short list) naming the field, what was expected and what the plugin did.
 
+use otai_plugin_host::Outcome;
 use serde_json::Value;
 
 use crate::fixture::{Expect, OutcomeName, toml_to_json};
+use crate::harness::Report;
 
-/// Checks `report` (a delivery report as JSON, secrets already redacted) against the
-/// expectations. `redact` applies the report's redaction to an expected string, so a
-/// fixture can name a secret webhook URL as it is. Returns one message per mismatch.
-pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -> Vec<String> {
+/// Checks `report` (secrets already redacted) against the expectations. `redact`
+/// applies the report's redaction to an expected string, so a fixture can name a secret
+/// webhook URL as it is. Returns one message per mismatch.
+pub(crate) fn check(
+    expect: &Expect,
+    report: &Report,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<String> {
     let mut failures = Vec::new();
-    let outcome = &report["outcome"];
-    let status = outcome["status"].as_str().unwrap_or("?");
+    let outcome = report.outcome();
+    let got = OutcomeName::of(outcome);
     let wanted = expect.outcome.unwrap_or(OutcomeName::Ok);
-    if status != wanted.as_str() {
-        let detail = outcome_text(outcome);
+    if got != wanted {
         failures.push(format!(
-            "outcome: expected `{}`, got `{status}`{detail}",
-            wanted.as_str()
+            "outcome: expected `{}`, got `{}`{}",
+            wanted.as_str(),
+            got.as_str(),
+            outcome_text(outcome)
         ));
     }
     if let Some(text) = &expect.message_contains {
         let all = outcome_text(outcome);
         if !all.contains(text.as_str()) {
             failures.push(format!(
-                "outcome: expected a message containing {text:?}, got `{status}`{all}"
+                "outcome: expected a message containing {text:?}, got `{}`{all}",
+                got.as_str()
             ));
         }
     }
 
-    let requests = report["http"].as_array().cloned().unwrap_or_default();
+    let requests = report.http();
     if let Some(expected) = &expect.http {
         if expected.len() != requests.len() {
             failures.push(format!(
                 "http: expected {} request(s), the plugin made {}{}",
                 expected.len(),
                 requests.len(),
-                list(requests.iter().map(|r| format!(
-                    "{} {}",
-                    r["request"]["method"].as_str().unwrap_or("?"),
-                    r["request"]["url"].as_str().unwrap_or("?")
-                )))
+                list(
+                    requests
+                        .iter()
+                        .map(|r| format!("{} {}", r.request.method, r.request.url))
+                )
             ));
         }
-        for (i, (want, got)) in expected.iter().zip(&requests).enumerate() {
-            let request = &got["request"];
-            let body = request["body"].as_str().unwrap_or("");
+        for (i, (want, got)) in expected.iter().zip(requests).enumerate() {
+            let request = &got.request;
+            let body = request.body.as_deref().unwrap_or("");
             field(
                 &mut failures,
                 format!("http[{i}].method"),
                 want.method.as_deref(),
-                request["method"].as_str(),
+                Some(&request.method),
             );
             if let Some(url) = &want.url {
-                let url = redact(url);
                 field(
                     &mut failures,
                     format!("http[{i}].url"),
-                    Some(&url),
-                    request["url"].as_str(),
+                    Some(&redact(url)),
+                    Some(&request.url),
                 );
             }
             if let Some(want_body) = &want.body {
@@ -89,72 +96,62 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
                 }
             }
             if let Some(blocked) = want.blocked
-                && got["blocked"].as_bool() != Some(blocked)
+                && got.blocked != blocked
             {
                 failures.push(format!(
                     "http[{i}].blocked: expected {blocked}, got {}",
-                    got["blocked"]
+                    got.blocked
                 ));
             }
         }
     }
 
-    let replies = report["replies"].as_array().cloned().unwrap_or_default();
+    let replies = report.replies();
     if let Some(expected) = &expect.replies {
         if expected.len() != replies.len() {
             failures.push(format!(
                 "replies: expected {}, the plugin added {}{}",
                 expected.len(),
                 replies.len(),
-                list(
-                    replies
-                        .iter()
-                        .map(|r| format!("{:?}", r["body"].as_str().unwrap_or("")))
-                )
+                list(replies.iter().map(|r| format!("{:?}", r.body)))
             ));
         }
-        for (i, (want, got)) in expected.iter().zip(&replies).enumerate() {
-            let body = got["body"].as_str().unwrap_or("");
+        for (i, (want, got)) in expected.iter().zip(replies).enumerate() {
             if let Some(exact) = &want.body {
                 field(
                     &mut failures,
                     format!("replies[{i}].body"),
                     Some(&redact(exact)),
-                    Some(body),
+                    Some(&got.body),
                 );
             }
             if let Some(text) = &want.body_contains
-                && !body.contains(redact(text).as_str())
+                && !got.body.contains(redact(text).as_str())
             {
                 failures.push(format!(
-                    "replies[{i}].body: expected it to contain {text:?}, got {body:?}"
+                    "replies[{i}].body: expected it to contain {text:?}, got {:?}",
+                    got.body
                 ));
             }
             if let Some(internal) = want.is_internal
-                && got["is_internal"].as_bool() != Some(internal)
+                && got.is_internal != internal
             {
                 failures.push(format!(
                     "replies[{i}].is_internal: expected {internal}, got {}",
-                    got["is_internal"]
+                    got.is_internal
                 ));
             }
         }
     }
 
     if let Some(fields) = &expect.custom_fields {
-        let set = report["custom_fields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let set = report.custom_fields();
         for (key, value) in fields {
-            let last = set
-                .iter()
-                .rev()
-                .find(|f| f["key"].as_str() == Some(key.as_str()));
-            match last.and_then(|f| f["value"].as_str()) {
-                Some(got) if got == redact(value) => {}
+            match set.iter().rev().find(|f| f.key == *key) {
+                Some(got) if got.value == redact(value) => {}
                 Some(got) => failures.push(format!(
-                    "custom_fields.{key}: expected {value:?}, got {got:?}"
+                    "custom_fields.{key}: expected {value:?}, got {:?}",
+                    got.value
                 )),
                 None => failures.push(format!(
                     "custom_fields.{key}: expected {value:?}, the plugin did not set it"
@@ -163,29 +160,18 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
         }
     }
 
-    let logs = report["logs"].as_array().cloned().unwrap_or_default();
+    let logs = report.logs();
     for want in &expect.logs {
         let found = logs.iter().any(|line| {
-            want.level
-                .as_deref()
-                .is_none_or(|l| line["level"].as_str() == Some(l))
-                && line["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains(redact(&want.contains).as_str()))
+            want.level.is_none_or(|l| line.level == l)
+                && line.message.contains(redact(&want.contains).as_str())
         });
         if !found {
             let level = want
                 .level
-                .as_deref()
                 .map(|l| format!(" at level `{l}`"))
                 .unwrap_or_default();
-            let logged = list(logs.iter().map(|l| {
-                format!(
-                    "{}: {}",
-                    l["level"].as_str().unwrap_or("?"),
-                    l["message"].as_str().unwrap_or("")
-                )
-            }));
+            let logged = list(logs.iter().map(|l| format!("{}: {}", l.level, l.message)));
             let logged = if logged.is_empty() {
                 " nothing".to_owned()
             } else {
@@ -203,7 +189,7 @@ pub fn check(expect: &Expect, report: &Value, redact: &dyn Fn(&str) -> String) -
             &mut failures,
             "panel_url".to_owned(),
             Some(&redact(url)),
-            report["url"].as_str(),
+            report.panel_url(),
         );
     }
     failures
@@ -229,11 +215,15 @@ fn list(items: impl Iterator<Item = String>) -> String {
     }
 }
 
-fn outcome_text(outcome: &Value) -> String {
-    let parts: Vec<&str> = ["message", "panic", "reason"]
-        .iter()
-        .filter_map(|k| outcome[*k].as_str())
-        .collect();
+/// ` (message; panic)` of a trap, ` (reason)` of a rejection, nothing otherwise.
+fn outcome_text(outcome: &Outcome) -> String {
+    let parts: Vec<&str> = match outcome {
+        Outcome::Trapped { message, panic } => std::iter::once(message.as_str())
+            .chain(panic.as_deref())
+            .collect(),
+        Outcome::Rejected { reason } => vec![reason.as_str()],
+        Outcome::Ok | Outcome::TimedOut => Vec::new(),
+    };
     if parts.is_empty() {
         String::new()
     } else {
@@ -256,8 +246,11 @@ fn redact_json(value: &Value, redact: &dyn Fn(&str) -> String) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use otai_plugin_abi::calls::HttpRequest;
+    use otai_plugin_abi::status::LogLevel;
+    use otai_plugin_host::{DeliveryReport, HttpExchange, LogLine, Timings};
+
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn mismatches_are_each_reported() {
@@ -266,10 +259,32 @@ mod tests {
              body_json = { text = \"hi\" }\n[[logs]]\nlevel = \"info\"\ncontains = \"posted\"\n",
         )
         .unwrap();
-        let report = json!({
-            "outcome": { "status": "trapped", "message": "unreachable", "panic": "boom at src/lib.rs:3:5" },
-            "logs": [{ "level": "error", "message": "boom" }],
-            "http": [{ "request": { "method": "POST", "url": "[redacted]", "body": "{\"text\":\"hello\"}" } }],
+        let report = Report::Delivery(DeliveryReport {
+            plugin_id: "com.example.t".into(),
+            event: "ticket.created".into(),
+            outcome: Outcome::Trapped {
+                message: "unreachable".into(),
+                panic: Some("boom at src/lib.rs:3:5".into()),
+            },
+            logs: vec![LogLine {
+                level: LogLevel::Error,
+                message: "boom".into(),
+            }],
+            http: vec![HttpExchange {
+                request: HttpRequest {
+                    method: "POST".into(),
+                    url: "[redacted]".into(),
+                    headers: Default::default(),
+                    body: Some("{\"text\":\"hello\"}".into()),
+                },
+                status: 200,
+                blocked: false,
+                error: None,
+                response_body: None,
+            }],
+            replies: Vec::new(),
+            custom_fields: Vec::new(),
+            timings: Timings::default(),
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
         let failures = check(&expect, &report, &redact);

@@ -13,7 +13,8 @@
 //! [config]                       # the installation's config values
 //! webhook_url = "https://hooks.slack.com/services/T0/B0/X"
 //!
-//! [[http]]                       # what the mock server answers (first match wins)
+//! [[http]]                       # what the mock server answers (first match wins;
+//!                                # `*` ends a URL prefix, `method = "*"` is any)
 //! method = "POST"
 //! url = "https://hooks.slack.com/services/T0/B0/X"
 //! status = 200                   # default 200
@@ -44,13 +45,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use otai_plugin_abi::status::LogLevel;
+use otai_plugin_host::Outcome;
 use serde::Deserialize;
 use serde_json::Value;
 
 /// One fixture file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// What the fixture shows, for people.
     #[serde(default)]
     pub description: Option<String>,
@@ -74,7 +77,7 @@ pub struct Fixture {
 /// `[event]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EventSpec {
+pub(crate) struct EventSpec {
     /// The event name, e.g. `ticket.created`.
     #[serde(default)]
     pub kind: Option<String>,
@@ -97,7 +100,7 @@ pub struct EventSpec {
 
 impl EventSpec {
     /// The merge patch made of `occurred_at`, `ticket`, `actor` and `data`.
-    pub fn patch(&self) -> Value {
+    pub(crate) fn patch(&self) -> Value {
         let mut patch = serde_json::Map::new();
         for (key, value) in [
             ("occurred_at", &self.occurred_at),
@@ -116,7 +119,7 @@ impl EventSpec {
 /// `[panel]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PanelSpec {
+pub(crate) struct PanelSpec {
     /// The ticket whose panel is rendered.
     pub ticket_id: String,
 }
@@ -124,10 +127,10 @@ pub struct PanelSpec {
 /// One `[[http]]` mock.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HttpMock {
-    /// The request method, e.g. `POST`.
+pub(crate) struct HttpMock {
+    /// The request method, e.g. `POST` (any letter case), or `*` for any.
     pub method: String,
-    /// The exact request URL.
+    /// The request URL, exactly, or as a prefix when it ends with `*`.
     pub url: String,
     /// The response status (default 200).
     #[serde(default)]
@@ -145,7 +148,7 @@ pub struct HttpMock {
 
 impl HttpMock {
     /// The response body: `body`, or `json` encoded, or empty.
-    pub fn response_body(&self) -> String {
+    pub(crate) fn response_body(&self) -> String {
         match (&self.body, &self.json) {
             (Some(body), _) => body.clone(),
             (None, Some(json)) => toml_to_json(json).to_string(),
@@ -157,7 +160,7 @@ impl HttpMock {
 /// `error = …` of a mock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MockError {
+pub(crate) enum MockError {
     /// The delivery deadline passes while waiting.
     Timeout,
     /// Connecting or reading fails.
@@ -167,7 +170,7 @@ pub enum MockError {
 /// `[expect]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Expect {
+pub(crate) struct Expect {
     /// The outcome (default `ok`).
     #[serde(default)]
     pub outcome: Option<OutcomeName>,
@@ -194,7 +197,7 @@ pub struct Expect {
 /// The outcomes a fixture can expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum OutcomeName {
+pub(crate) enum OutcomeName {
     /// Returned normally.
     Ok,
     /// Trapped (panic, `Err`, out-of-bounds, allocation failure).
@@ -207,7 +210,7 @@ pub enum OutcomeName {
 
 impl OutcomeName {
     /// The `status` of the report's outcome.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutcomeName::Ok => "ok",
             OutcomeName::Trapped => "trapped",
@@ -215,12 +218,22 @@ impl OutcomeName {
             OutcomeName::Rejected => "rejected",
         }
     }
+
+    /// The name of a report's outcome.
+    pub(crate) fn of(outcome: &Outcome) -> OutcomeName {
+        match outcome {
+            Outcome::Ok => OutcomeName::Ok,
+            Outcome::Trapped { .. } => OutcomeName::Trapped,
+            Outcome::TimedOut => OutcomeName::TimedOut,
+            Outcome::Rejected { .. } => OutcomeName::Rejected,
+        }
+    }
 }
 
 /// One `[[expect.http]]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectHttp {
+pub(crate) struct ExpectHttp {
     /// The method.
     #[serde(default)]
     pub method: Option<String>,
@@ -244,7 +257,7 @@ pub struct ExpectHttp {
 /// One `[[expect.replies]]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectReply {
+pub(crate) struct ExpectReply {
     /// The exact body.
     #[serde(default)]
     pub body: Option<String>,
@@ -259,17 +272,17 @@ pub struct ExpectReply {
 /// One `[[expect.logs]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectLog {
+pub(crate) struct ExpectLog {
     /// `debug`, `info`, `warn` or `error` (any when absent).
     #[serde(default)]
-    pub level: Option<String>,
+    pub level: Option<LogLevel>,
     /// Text in the line.
     pub contains: String,
 }
 
 /// A fixture file, read and parsed.
 #[derive(Debug, Clone)]
-pub struct LoadedFixture {
+pub(crate) struct LoadedFixture {
     /// The file name without `.toml`.
     pub name: String,
     /// The file.
@@ -282,7 +295,7 @@ pub struct LoadedFixture {
 ///
 /// # Errors
 /// The file cannot be read or parsed, or has neither or both of `[event]` and `[panel]`.
-pub fn load(path: &Path) -> Result<LoadedFixture> {
+pub(crate) fn load(path: &Path) -> Result<LoadedFixture> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     let fixture: Fixture = toml::from_str(&text).map_err(|err| {
@@ -327,7 +340,7 @@ pub fn load(path: &Path) -> Result<LoadedFixture> {
 ///
 /// # Errors
 /// `dir` cannot be listed.
-pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -351,7 +364,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// TOML to JSON (dates become strings).
-pub fn toml_to_json(value: &toml::Value) -> Value {
+pub(crate) fn toml_to_json(value: &toml::Value) -> Value {
     match value {
         toml::Value::String(s) => Value::String(s.clone()),
         toml::Value::Integer(i) => Value::from(*i),

@@ -3,84 +3,105 @@
 //! real network only when asked for.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_host::http::{HttpRequest, HttpTransport, RealHttp};
-use otai_plugin_host::http::{HttpResponse, TransportError};
-use otai_plugin_host::{Event, Host, Plugin, REDACTED};
+use otai_plugin_host::http::{MockHttp, RealHttp};
+use otai_plugin_host::{
+    CustomFieldSet, DeliveryReport, Event, Host, HttpExchange, LogLine, Outcome, PanelReport,
+    Plugin, REDACTED, Reply,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::fixture::{HttpMock, MockError, toml_to_json};
 
-/// Answers plugin requests from mocks; then from the network if allowed; else with a
-/// network error that says why.
-#[derive(Debug)]
-pub struct Transport {
-    mocks: Vec<HttpMock>,
-    real: Option<RealHttp>,
-    no_match: &'static str,
+/// The host's `MockHttp` answering as `mocks` say. A request no mock matches fails with
+/// a network error whose message ends with `no_match`, or, with `network`, is sent for
+/// real (still only to `allowed_hosts`, which the host enforces before any transport).
+pub(crate) fn transport(mocks: &[HttpMock], no_match: &str, network: bool) -> MockHttp {
+    let mut transport = MockHttp::new().unmatched_hint(no_match);
+    for mock in mocks {
+        let rule = transport.on(&mock.method, &mock.url);
+        transport = match mock.error {
+            Some(MockError::Timeout) => rule.timeout(),
+            Some(MockError::Network) => rule.network_error("the connection failed (mocked)"),
+            None => rule.respond(mock.status.unwrap_or(200), mock.response_body()),
+        };
+    }
+    if network {
+        transport = transport.fallback(RealHttp::new());
+    }
+    transport
 }
 
-impl Transport {
-    /// Mocks only; an unmatched request fails with a message ending in `no_match`.
-    pub fn mocks(mocks: Vec<HttpMock>, no_match: &'static str) -> Transport {
-        Transport {
-            mocks,
-            real: None,
-            no_match,
+/// What one run produced: a delivery's report or a panel's, as the host typed them.
+#[derive(Debug, Clone)]
+pub(crate) enum Report {
+    /// `on_event`.
+    Delivery(DeliveryReport),
+    /// `render_panel`.
+    Panel(PanelReport),
+}
+
+impl Report {
+    pub(crate) fn outcome(&self) -> &Outcome {
+        match self {
+            Report::Delivery(r) => &r.outcome,
+            Report::Panel(r) => &r.outcome,
         }
     }
 
-    /// Mocks first, then real requests (within `allowed_hosts`, which the host enforces).
-    pub fn with_network(mocks: Vec<HttpMock>) -> Transport {
-        Transport {
-            mocks,
-            real: Some(RealHttp::new()),
-            no_match: "",
+    pub(crate) fn logs(&self) -> &[LogLine] {
+        match self {
+            Report::Delivery(r) => &r.logs,
+            Report::Panel(r) => &r.logs,
         }
     }
-}
 
-fn matches(mock: &HttpMock, request: &HttpRequest) -> bool {
-    let method = mock.method == "*" || mock.method.eq_ignore_ascii_case(&request.method);
-    let url = match mock.url.strip_suffix('*') {
-        Some(prefix) => request.url.starts_with(prefix),
-        None => mock.url == request.url,
-    };
-    method && url
-}
+    pub(crate) fn http(&self) -> &[HttpExchange] {
+        match self {
+            Report::Delivery(r) => &r.http,
+            Report::Panel(r) => &r.http,
+        }
+    }
 
-impl HttpTransport for Transport {
-    fn send(
-        &self,
-        request: &HttpRequest,
-        timeout: Duration,
-    ) -> Result<HttpResponse, TransportError> {
-        if let Some(mock) = self.mocks.iter().find(|m| matches(m, request)) {
-            return match mock.error {
-                Some(MockError::Timeout) => {
-                    Err(TransportError::timeout("the request timed out (mocked)"))
-                }
-                Some(MockError::Network) => {
-                    Err(TransportError::network("the connection failed (mocked)"))
-                }
-                None => Ok(HttpResponse {
-                    status: mock.status.unwrap_or(200),
-                    body: mock.response_body().into_bytes(),
-                }),
-            };
+    /// Replies: none from a panel, where ticket operations are not available.
+    pub(crate) fn replies(&self) -> &[Reply] {
+        match self {
+            Report::Delivery(r) => &r.replies,
+            Report::Panel(_) => &[],
         }
-        match &self.real {
-            Some(real) => real.send(request, timeout),
-            None => Err(TransportError::network(format!(
-                "no HTTP mock matches `{} {}`; {}",
-                request.method, request.url, self.no_match
-            ))),
+    }
+
+    /// Custom fields: none from a panel.
+    pub(crate) fn custom_fields(&self) -> &[CustomFieldSet] {
+        match self {
+            Report::Delivery(r) => &r.custom_fields,
+            Report::Panel(_) => &[],
         }
+    }
+
+    /// The URL a panel returned and the host accepted.
+    pub(crate) fn panel_url(&self) -> Option<&str> {
+        match self {
+            Report::Delivery(_) => None,
+            Report::Panel(r) => r.url.as_deref(),
+        }
+    }
+
+    /// Whether the run did what it should: ended `ok` (and, for a panel, with a URL).
+    pub(crate) fn succeeded(&self) -> bool {
+        self.outcome().is_ok() && !matches!(self, Report::Panel(p) if p.url.is_none())
+    }
+
+    /// The report as JSON, as `--format json` prints it.
+    pub(crate) fn to_json(&self) -> Result<Value> {
+        match self {
+            Report::Delivery(r) => serde_json::to_value(r),
+            Report::Panel(r) => serde_json::to_value(r),
+        }
+        .context("failed to encode the report")
     }
 }
 
@@ -91,9 +112,9 @@ impl HttpTransport for Transport {
 ///
 /// # Errors
 /// The host cannot start, the module is refused, or the config does not fit.
-pub fn host_with(wasm: &[u8], transport: Transport, config: Value) -> Result<(Host, Plugin)> {
+pub(crate) fn host_with(wasm: &[u8], transport: MockHttp, config: Value) -> Result<(Host, Plugin)> {
     let host = Host::builder()
-        .http(Arc::new(transport))
+        .http(transport)
         .auto_disable(false)
         .build()
         .context("failed to start the reference host")?;
@@ -108,7 +129,7 @@ pub fn host_with(wasm: &[u8], transport: Transport, config: Value) -> Result<(Ho
 ///
 /// # Errors
 /// An unknown event name, or a file that is not an ABI v1 payload.
-pub fn event_from(spec: &str, base_dir: &Path) -> Result<Event> {
+pub(crate) fn event_from(spec: &str, base_dir: &Path) -> Result<Event> {
     let as_path = base_dir.join(spec);
     if spec.ends_with(".json") || (as_path.is_file() && !spec.starts_with("ticket.")) {
         return event_from_file(&as_path);
@@ -120,7 +141,7 @@ pub fn event_from(spec: &str, base_dir: &Path) -> Result<Event> {
 ///
 /// # Errors
 /// The name is not an ABI v1 event.
-pub fn event_from_kind(name: &str) -> Result<Event> {
+pub(crate) fn event_from_kind(name: &str) -> Result<Event> {
     let kind = EventKind::from_name(name);
     if !kind.is_known() {
         let names: Vec<&str> = EventKind::ALL.iter().map(EventKind::as_str).collect();
@@ -136,7 +157,7 @@ pub fn event_from_kind(name: &str) -> Result<Event> {
 ///
 /// # Errors
 /// The file cannot be read or is not an ABI v1 payload.
-pub fn event_from_file(path: &Path) -> Result<Event> {
+pub(crate) fn event_from_file(path: &Path) -> Result<Event> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     let value: Value =
@@ -148,7 +169,7 @@ pub fn event_from_file(path: &Path) -> Result<Event> {
 ///
 /// # Errors
 /// The file cannot be read or parsed.
-pub fn read_values(path: &Path) -> Result<Value> {
+pub(crate) fn read_values(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     if path.extension().is_some_and(|e| e == "toml") {
@@ -166,7 +187,7 @@ pub fn read_values(path: &Path) -> Result<Value> {
 ///
 /// # Errors
 /// The file cannot be read or parsed.
-pub fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
+pub(crate) fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
     #[derive(Deserialize)]
     struct MockFile {
         #[serde(default)]
@@ -191,7 +212,7 @@ pub fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
 
 /// The secret config values of `plugin`'s manifest present in `config`, as the host
 /// redacts them, to apply the same redaction to expectations.
-pub fn redactor(plugin: &Plugin, config: &Value) -> impl Fn(&str) -> String + use<> {
+pub(crate) fn redactor(plugin: &Plugin, config: &Value) -> impl Fn(&str) -> String + use<> {
     let mut secrets: Vec<String> = plugin
         .manifest()
         .config_schema

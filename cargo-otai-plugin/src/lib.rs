@@ -22,17 +22,20 @@ use std::fmt;
 
 use clap::{Args, Parser, Subcommand};
 
-pub mod cargo;
+// The commands are the library's API (the binary and `Cli` name them); the modules
+// below are their support, private to the crate.
 pub mod commands;
-pub mod crosscheck;
-pub mod expect;
-pub mod fixture;
-pub mod harness;
-pub mod lint;
-pub mod postprocess;
-pub mod results;
 pub mod term;
-pub mod wasm;
+
+mod cargo;
+mod crosscheck;
+mod expect;
+mod fixture;
+mod harness;
+mod postprocess;
+mod results;
+
+pub use cargo::PackageOptions;
 
 use commands::{BuildCommand, CheckCommand, NewCommand, RunCommand, TestCommand};
 use term::{Color, Shell, Verbosity};

@@ -15,11 +15,11 @@ use wasm_encoder::{
     MemArg, TypeSection, ValType,
 };
 
-use crate::wasm::{Item, ModuleInfo};
+use otai_plugin_abi::module::{Item, MemoryInfo, ModuleInfo};
 
 /// One change made to a module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// The `ohd_manifest` section was added (built from Cargo.toml).
     EmbeddedManifest,
     /// `render_panel` was added around `__ohd_render_panel_indirect`.
@@ -30,7 +30,7 @@ pub enum Change {
 
 /// The processed module and what was done to it.
 #[derive(Debug, Clone)]
-pub struct Processed {
+pub(crate) struct Processed {
     /// The module to write.
     pub bytes: Vec<u8>,
     /// What changed; empty when the module was already complete.
@@ -43,7 +43,7 @@ pub struct Processed {
 /// # Errors
 /// The module cannot be read, has no manifest and none was given, or the adapter
 /// cannot be added (wrong signature of the indirect export, no memory).
-pub fn process(module: &[u8], manifest_json: Option<&str>) -> Result<Processed> {
+pub(crate) fn process(module: &[u8], manifest_json: Option<&str>) -> Result<Processed> {
     let info = ModuleInfo::parse(module)?;
     let mut changes = Vec::new();
     let mut bytes = match adapter_target(&info)? {
@@ -119,7 +119,7 @@ fn adapter_target(info: &ModuleInfo<'_>) -> Result<Option<u32>> {
         );
     }
     match info.memories.first() {
-        Some(Item::Memory {
+        Some(MemoryInfo {
             memory64: false, ..
         }) => {}
         _ => bail!(

@@ -11,7 +11,7 @@ use crate::term::{GREEN, RED, YELLOW};
 /// Where a test came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TestKind {
+pub(crate) enum TestKind {
     /// A declarative fixture (`tests/fixtures/*.toml`).
     Fixture,
     /// A test of the crate's own `cargo test`.
@@ -21,7 +21,7 @@ pub enum TestKind {
 /// How a test ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// It passed.
     Passed,
     /// It failed.
@@ -32,7 +32,7 @@ pub enum Status {
 
 /// One test.
 #[derive(Debug, Clone, Serialize)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// The package.
     pub package: String,
     /// `fixtures::critical`, `rust::tests::formats_message`.
@@ -51,7 +51,7 @@ pub struct TestResult {
 
 /// Every test of a run.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// How many passed.
     pub passed: usize,
     /// How many failed.
@@ -64,7 +64,7 @@ pub struct Summary {
 
 impl Summary {
     /// Adds a result.
-    pub fn push(&mut self, result: TestResult) {
+    pub(crate) fn push(&mut self, result: TestResult) {
         match result.status {
             Status::Passed => self.passed += 1,
             Status::Failed => self.failed += 1,
@@ -74,7 +74,7 @@ impl Summary {
     }
 
     /// `N passed, N failed` (and `, N skipped` when some were).
-    pub fn closing_line(&self) -> String {
+    pub(crate) fn closing_line(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         if self.skipped > 0 {
             let _ = write!(line, ", {} skipped", self.skipped);
@@ -83,7 +83,7 @@ impl Summary {
     }
 
     /// The JUnit XML of the run: a `<testsuite>` per package.
-    pub fn junit(&self) -> String {
+    pub(crate) fn junit(&self) -> String {
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             xml,
@@ -150,7 +150,7 @@ impl Summary {
 ///
 /// # Errors
 /// Writing fails.
-pub fn print_line(out: &mut impl Write, result: &TestResult) -> std::io::Result<()> {
+pub(crate) fn print_line(out: &mut impl Write, result: &TestResult) -> std::io::Result<()> {
     let status = match result.status {
         Status::Passed => format!("{GREEN}ok{GREEN:#}"),
         Status::Failed => format!("{RED}FAILED{RED:#}"),
@@ -199,7 +199,7 @@ fn strip_ansi(text: &str) -> String {
 
 /// One test line of libtest's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LibtestLine {
+pub(crate) struct LibtestLine {
     /// The test's name.
     pub name: String,
     /// Passed, failed, skipped.
@@ -208,7 +208,7 @@ pub struct LibtestLine {
 
 /// Reads `test NAME ... ok|FAILED|ignored` lines from libtest's output, and the
 /// captured output of each failed test (`---- NAME stdout ----` blocks).
-pub fn parse_libtest(output: &str) -> (Vec<LibtestLine>, Vec<(String, String)>) {
+pub(crate) fn parse_libtest(output: &str) -> (Vec<LibtestLine>, Vec<(String, String)>) {
     let mut lines = Vec::new();
     for line in output.lines() {
         let Some(rest) = line.strip_prefix("test ") else {

@@ -59,7 +59,7 @@ fn check_reports_every_problem_and_exits_with_1() {
         .collect();
     let all = messages.join("\n");
     for expected in [
-        "import `env.abort`: plugins may import only from the `ohd` module",
+        "import `env.abort` is not provided: plugins may import only from module `ohd`",
         "import `ohd.ohd_log` has type `(i32, i32) -> ()`, expected `(i32, i32, i32) -> ()`",
         "no `memory` export",
         "export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`",
@@ -69,6 +69,30 @@ fn check_reports_every_problem_and_exits_with_1() {
         assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
     }
     assert_eq!(report["errors"].as_u64().unwrap() as usize, messages.len());
+    // Each problem says its kind, the name docs/ABI.md lists it under.
+    let kinds: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "foreign_import",
+        "import_signature",
+        "missing_export",
+        "export_signature",
+        "no_allocator",
+        "manifest_syntax",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+
+    let human = cli().arg("check").arg(&path).output().unwrap();
+    assert!(
+        stdout_of(&human).contains("error[foreign_import]: import `env.abort` is not provided"),
+        "{}",
+        stdout_of(&human)
+    );
 }
 
 #[test]
@@ -86,7 +110,7 @@ fn check_refuses_a_file_that_is_not_wasm() {
                 .and(predicate::str::contains("notes.wasm` cannot be checked")),
         )
         .stderr(predicate::str::contains(
-            "not a WebAssembly module: it does not start with the `\\0asm` magic bytes",
+            "not a WebAssembly module: it does not start with the WebAssembly header (`\\0asm`, version 1)",
         ));
 }
 

@@ -15,18 +15,17 @@
 
 use std::time::Instant;
 
-use otai_plugin_abi::calls::{
-    AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField,
-};
-use otai_plugin_abi::limits::{
-    MAX_CUSTOM_FIELD_KEY, MAX_CUSTOM_FIELD_VALUE, MAX_HTTP_REQUEST, MAX_HTTP_RESPONSE,
-    MAX_LOG_LINE, MAX_REPLY,
-};
+use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
+use otai_plugin_abi::limits::{MAX_HTTP_RESPONSE, MAX_LOG_LINE};
+use otai_plugin_abi::rules::http::{RequestRefusal, check_request, decode_request, error_body};
+use otai_plugin_abi::rules::ticket::{self, TicketCallError, TicketScope};
 use otai_plugin_abi::status::{self, LogLevel};
-use otai_plugin_abi::wasm::{AllocatorKind, IMPORT_MODULE};
+use otai_plugin_abi::wasm::{
+    AllocatorKind, IMPORT_MODULE, OHD_ADD_REPLY, OHD_ALLOC, OHD_FREE, OHD_HTTP_REQUEST, OHD_LOG,
+    OHD_SET_CUSTOM_FIELD,
+};
 use wasmtime::{AsContextMut, Caller, Engine, Extern, Linker, Memory, TypedFunc};
 
-use crate::http::check_request;
 use crate::memory;
 use crate::report::{CustomFieldSet, HttpError, HttpExchange, Reply};
 use crate::state::{FreeFn, GuestTrap, Mode, State};
@@ -37,14 +36,21 @@ type Result<T> = wasmtime::Result<T>;
 const REPORT_BODY_MAX: usize = 16 * 1024;
 
 /// The linker with every `ohd` function; one per host, shared by all plugins.
+///
+/// Names come from `otai_plugin_abi::wasm`, and the test below proves that every entry of
+/// its `HOST_FUNCTIONS` is defined here with its ABI signature.
 pub(crate) fn linker(engine: &Engine) -> Result<Linker<State>> {
     let mut linker = Linker::new(engine);
-    linker.func_wrap(IMPORT_MODULE, "ohd_log", ohd_log)?;
-    linker.func_wrap(IMPORT_MODULE, "ohd_http_request", ohd_http_request)?;
-    linker.func_wrap(IMPORT_MODULE, "ohd_add_reply", ohd_add_reply)?;
-    linker.func_wrap(IMPORT_MODULE, "ohd_set_custom_field", ohd_set_custom_field)?;
-    linker.func_wrap(IMPORT_MODULE, "ohd_alloc", import_alloc)?;
-    linker.func_wrap(IMPORT_MODULE, "ohd_free", import_free)?;
+    linker.func_wrap(IMPORT_MODULE, OHD_LOG.name, ohd_log)?;
+    linker.func_wrap(IMPORT_MODULE, OHD_HTTP_REQUEST.name, ohd_http_request)?;
+    linker.func_wrap(IMPORT_MODULE, OHD_ADD_REPLY.name, ohd_add_reply)?;
+    linker.func_wrap(
+        IMPORT_MODULE,
+        OHD_SET_CUSTOM_FIELD.name,
+        ohd_set_custom_field,
+    )?;
+    linker.func_wrap(IMPORT_MODULE, OHD_ALLOC.name, import_alloc)?;
+    linker.func_wrap(IMPORT_MODULE, OHD_FREE.name, import_free)?;
     Ok(linker)
 }
 
@@ -122,7 +128,7 @@ pub(crate) fn guest_free(
 
 /// `ohd_log(ptr, len, level)`.
 fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Result<()> {
-    const F: &str = "ohd_log";
+    const F: &str = OHD_LOG.name;
     let mem = memory(&mut caller, F)?;
     let level = LogLevel::from_code(level);
     if caller.data().logs.is_full() {
@@ -137,75 +143,58 @@ fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Res
     Ok(())
 }
 
-/// Reads a ticket-operation payload: bounds (trap), mode, size (statuses).
-fn ticket_payload(
+/// Runs one ticket operation: the buffer is bounds-checked (a trap), then judged by
+/// `rule` in place, without copying it out of guest memory.
+fn ticket_call<T>(
     caller: &mut Caller<'_, State>,
     function: &'static str,
     ptr: u32,
     len: u32,
-) -> Result<std::result::Result<(Vec<u8>, String), u32>> {
+    rule: fn(TicketScope<'_>, &[u8]) -> std::result::Result<T, TicketCallError>,
+) -> Result<std::result::Result<T, TicketCallError>> {
     let mem = memory(caller, function)?;
-    memory::range(function, "buffer", ptr, len, mem.data_size(&*caller))?;
-    let ticket_id = match &caller.data().mode {
-        Mode::Event { ticket_id } => ticket_id.clone(),
-        Mode::Panel => return Ok(Err(status::NOT_AVAILABLE)),
+    let (data, state) = mem.data_and_store_mut(caller);
+    let range = memory::range(function, "buffer", ptr, len, data.len())?;
+    let scope = match &state.mode {
+        Mode::Event { ticket_id } => TicketScope::Event { ticket_id },
+        Mode::Panel => TicketScope::Panel,
     };
-    if len as usize > MAX_REPLY {
-        return Ok(Err(status::TOO_LARGE));
-    }
-    Ok(Ok((
-        memory::read(&*caller, mem, function, ptr, len)?,
-        ticket_id,
-    )))
+    Ok(rule(scope, data.get(range).unwrap_or_default()))
 }
 
 /// `ohd_add_reply(ptr, len) -> status`.
 fn ohd_add_reply(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Result<u32> {
-    let (bytes, ticket_id) = match ticket_payload(&mut caller, "ohd_add_reply", ptr, len)? {
-        Ok(v) => v,
-        Err(code) => return Ok(code),
-    };
-    let Ok(reply) = serde_json::from_slice::<AddReply>(&bytes) else {
-        return Ok(status::INVALID_REQUEST);
-    };
-    if reply.ticket_id != ticket_id {
-        return Ok(status::WRONG_TICKET);
-    }
-    if reply.body.trim().is_empty() {
-        return Ok(status::INVALID_REQUEST);
-    }
-    caller.data_mut().replies.push(Reply {
-        ticket_id: reply.ticket_id,
-        body: reply.body,
-        is_internal: reply.is_internal,
-    });
-    Ok(status::OK)
+    Ok(
+        match ticket_call(&mut caller, OHD_ADD_REPLY.name, ptr, len, ticket::add_reply)? {
+            Ok(reply) => {
+                caller.data_mut().replies.push(Reply {
+                    ticket_id: reply.ticket_id,
+                    body: reply.body,
+                    is_internal: reply.is_internal,
+                });
+                status::OK
+            }
+            Err(refused) => refused.code(),
+        },
+    )
 }
 
 /// `ohd_set_custom_field(ptr, len) -> status`.
 fn ohd_set_custom_field(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Result<u32> {
-    let (bytes, ticket_id) = match ticket_payload(&mut caller, "ohd_set_custom_field", ptr, len)? {
-        Ok(v) => v,
-        Err(code) => return Ok(code),
-    };
-    let Ok(field) = serde_json::from_slice::<SetCustomField>(&bytes) else {
-        return Ok(status::INVALID_REQUEST);
-    };
-    if field.ticket_id != ticket_id {
-        return Ok(status::WRONG_TICKET);
-    }
-    if field.key.is_empty() {
-        return Ok(status::INVALID_REQUEST);
-    }
-    if field.key.len() > MAX_CUSTOM_FIELD_KEY || field.value.len() > MAX_CUSTOM_FIELD_VALUE {
-        return Ok(status::TOO_LARGE);
-    }
-    caller.data_mut().custom_fields.push(CustomFieldSet {
-        ticket_id: field.ticket_id,
-        key: field.key,
-        value: field.value,
-    });
-    Ok(status::OK)
+    let function = OHD_SET_CUSTOM_FIELD.name;
+    Ok(
+        match ticket_call(&mut caller, function, ptr, len, ticket::set_custom_field)? {
+            Ok(field) => {
+                caller.data_mut().custom_fields.push(CustomFieldSet {
+                    ticket_id: field.ticket_id,
+                    key: field.key,
+                    value: field.value,
+                });
+                status::OK
+            }
+            Err(refused) => refused.code(),
+        },
+    )
 }
 
 /// `ohd_alloc(size) -> ptr` import: forwards to the plugin's own allocator export.
@@ -247,20 +236,17 @@ struct Answer {
     blocked: bool,
 }
 
-fn host_answer(kind: HostErrorKind, message: String, host: Option<String>) -> Answer {
-    let body = HostErrorBody {
-        ohd_error: HostError {
-            kind,
-            message: message.clone(),
-            host,
-        },
-    };
+fn host_answer(kind: HostErrorKind, message: String, host: Option<&str>) -> Answer {
     Answer {
         status: kind.status(),
-        body: serde_json::to_vec(&body).unwrap_or_default(),
+        body: error_body(kind, &message, host),
         error: Some(HttpError { kind, message }),
         blocked: kind == HostErrorKind::HostNotAllowed,
     }
+}
+
+fn refused(refusal: RequestRefusal) -> Answer {
+    host_answer(refusal.kind, refusal.message, refusal.host.as_deref())
 }
 
 fn placeholder_request() -> HttpRequest {
@@ -280,58 +266,44 @@ fn ohd_http_request(
     resp_ptr_out: u32,
     resp_len_out: u32,
 ) -> Result<u32> {
-    const F: &str = "ohd_http_request";
+    const F: &str = OHD_HTTP_REQUEST.name;
     let mem = memory(&mut caller, F)?;
-    let size = mem.data_size(&caller);
-    memory::range(F, "buffer", req_ptr, req_len, size)?;
-    memory::range(F, "resp_ptr_out", resp_ptr_out, 4, size)?;
-    memory::range(F, "resp_len_out", resp_len_out, 4, size)?;
-
+    let data = mem.data(&caller);
+    let request_range = memory::range(F, "buffer", req_ptr, req_len, data.len())?;
+    memory::range(F, "resp_ptr_out", resp_ptr_out, 4, data.len())?;
+    memory::range(F, "resp_len_out", resp_len_out, 4, data.len())?;
+    // Decoded in place: an oversized request is refused without being copied.
+    let decoded = decode_request(data.get(request_range).unwrap_or_default());
     let mut request = placeholder_request();
     let mut deadline_hit = false;
-    let answer = if req_len as usize > MAX_HTTP_REQUEST {
-        host_answer(
-            HostErrorKind::InvalidRequest,
-            format!("the request JSON is {req_len} bytes, over the limit of {MAX_HTTP_REQUEST}"),
-            None,
-        )
-    } else {
-        let bytes = memory::read(&caller, mem, F, req_ptr, req_len)?;
-        match serde_json::from_slice::<HttpRequest>(&bytes) {
-            Err(e) => host_answer(
-                HostErrorKind::InvalidRequest,
-                format!("invalid request JSON: {e}"),
-                None,
-            ),
-            Ok(parsed) => {
-                request = parsed;
-                match check_request(&request, &caller.data().allowed_hosts) {
-                    Err(refusal) => host_answer(refusal.kind, refusal.message, refusal.host),
-                    Ok(()) => {
-                        let deadline = caller.data().deadline;
-                        let remaining = deadline.saturating_duration_since(Instant::now());
-                        if remaining.is_zero() {
-                            return Err(GuestTrap::deadline(F).into());
-                        }
-                        let transport = caller.data().transport.clone();
-                        let result = transport.send(&request, remaining);
-                        deadline_hit = Instant::now() >= deadline;
-                        match result {
-                            Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(
-                                HostErrorKind::ResponseTooLarge,
-                                format!(
-                                    "the response body is larger than {MAX_HTTP_RESPONSE} bytes"
-                                ),
-                                None,
-                            ),
-                            Ok(resp) => Answer {
-                                status: u32::from(resp.status),
-                                body: resp.body,
-                                error: None,
-                                blocked: false,
-                            },
-                            Err(e) => host_answer(e.kind, e.message, None),
-                        }
+    let answer = match decoded {
+        Err(refusal) => refused(refusal),
+        Ok(parsed) => {
+            request = parsed;
+            match check_request(&request, &caller.data().allowed_hosts) {
+                Err(refusal) => refused(refusal),
+                Ok(_) => {
+                    let deadline = caller.data().deadline;
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        return Err(GuestTrap::deadline(F).into());
+                    }
+                    let transport = caller.data().transport.clone();
+                    let result = transport.send(&request, remaining);
+                    deadline_hit = Instant::now() >= deadline;
+                    match result {
+                        Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(
+                            HostErrorKind::ResponseTooLarge,
+                            format!("the response body is larger than {MAX_HTTP_RESPONSE} bytes"),
+                            None,
+                        ),
+                        Ok(resp) => Answer {
+                            status: u32::from(resp.status),
+                            body: resp.body,
+                            error: None,
+                            blocked: false,
+                        },
+                        Err(e) => host_answer(e.kind, e.message, None),
                     }
                 }
             }
@@ -381,4 +353,52 @@ fn ohd_http_request(
         &len.to_le_bytes(),
     )?;
     Ok(answer.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use otai_plugin_abi::wasm::{HOST_FUNCTIONS, HostFunction, ValType};
+    use wasmtime::{Config, Module};
+
+    use super::*;
+
+    fn wat_types(types: &[ValType]) -> String {
+        types.iter().map(|t| format!(" {t}")).collect()
+    }
+
+    /// A module that imports `f` under its ABI name with `params -> results`.
+    fn importing(f: &HostFunction, params: &[ValType], results: &[ValType]) -> Vec<u8> {
+        let wat = format!(
+            r#"(module (import "{IMPORT_MODULE}" "{}" (func (param{}) (result{}))))"#,
+            f.name,
+            wat_types(params),
+            wat_types(results)
+        );
+        wat::parse_str(&wat).unwrap()
+    }
+
+    #[test]
+    fn the_linker_defines_every_host_function_of_the_table_with_its_signature() {
+        let engine = Engine::new(&Config::new()).unwrap();
+        let linker = linker(&engine).unwrap();
+        for f in HOST_FUNCTIONS {
+            let ok = Module::new(&engine, importing(f, f.ty.params, f.ty.results)).unwrap();
+            if let Err(e) = linker.instantiate_pre(&ok) {
+                panic!(
+                    "`ohd.{}` {} is not defined by the linker: {e:#}",
+                    f.name, f.ty
+                );
+            }
+            // One parameter more than the ABI says: the linker must not accept it, or it
+            // defined the function with another signature than the table's.
+            let mut params = f.ty.params.to_vec();
+            params.push(ValType::I32);
+            let wrong = Module::new(&engine, importing(f, &params, f.ty.results)).unwrap();
+            assert!(
+                linker.instantiate_pre(&wrong).is_err(),
+                "`ohd.{}` links with the wrong signature",
+                f.name
+            );
+        }
+    }
 }

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use otai_plugin_abi::manifest::{Diagnostics, ParseError};
+use otai_plugin_abi::manifest::Diagnostics;
+use otai_plugin_abi::module::{Problem, ProblemKind, Severity};
 
 /// A module could not be loaded as a plugin.
 #[derive(Debug, thiserror::Error)]
@@ -17,121 +18,68 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The bytes are a WebAssembly component, not a core module.
-    #[error(
-        "this is a WebAssembly component; plugins must be core WebAssembly modules (ABI v1 has no component model)"
-    )]
-    Component,
-    /// The bytes are not a valid WebAssembly module.
-    #[error("not a valid WebAssembly module: {0}")]
-    InvalidWasm(String),
-    /// There is no `ohd_manifest` custom section.
-    #[error("no `ohd_manifest` custom section: a plugin must embed its manifest JSON in one")]
-    MissingManifest,
-    /// There is more than one `ohd_manifest` custom section.
-    #[error("two `ohd_manifest` sections: a plugin must carry exactly one")]
-    DuplicateManifest,
-    /// The `ohd_manifest` section is not one UTF-8 JSON object of the manifest's shape.
-    #[error("the `ohd_manifest` section is not a valid manifest: {0}")]
-    ManifestSyntax(String),
-    /// The manifest parsed but breaks a rule.
-    #[error("the manifest is invalid:\n{0}")]
-    InvalidManifest(Diagnostics),
-    /// The `ohd_abi` section is malformed or duplicated.
-    #[error("the `ohd_abi` section is invalid: {0}")]
-    InvalidAbiMarker(String),
-    /// The `ohd_abi` section names an ABI version this host does not implement.
-    #[error(
-        "the module was built for plugin ABI {found} (`ohd_abi` section); this host implements ABI 1"
-    )]
-    UnsupportedAbi {
-        /// The version in the marker.
-        found: u32,
-    },
-    /// An import from a module other than `ohd`.
-    #[error("import `{module}.{name}` is not provided: plugins may import only from module `ohd`")]
-    ForeignImport {
-        /// The import's module.
-        module: String,
-        /// The import's name.
-        name: String,
-    },
-    /// An `ohd` import that is not a host function of ABI v1.
-    #[error(
-        "import `ohd.{name}` is not a host function of ABI v1; the `ohd` module provides {available}"
-    )]
-    UnknownHostFunction {
-        /// The import's name.
-        name: String,
-        /// The names that exist.
-        available: String,
-    },
-    /// An `ohd` import with the wrong signature.
-    #[error("import `ohd.{name}` has type `{found}`, expected `{expected}`")]
-    ImportSignature {
-        /// The import's name.
-        name: String,
-        /// The signature in the module.
-        found: String,
-        /// The ABI's signature.
-        expected: String,
-    },
-    /// An imported memory, table, global or tag.
-    #[error("imported {kind} `{module}.{name}` is not supported: {hint}")]
-    ImportKind {
-        /// `memory`, `table`, `global` or `tag`.
-        kind: &'static str,
-        /// The import's module.
-        module: String,
-        /// The import's name.
-        name: String,
-        /// What to do instead.
-        hint: &'static str,
-    },
-    /// A required export is missing.
-    #[error("no `{name}` export: {hint}")]
-    MissingExport {
-        /// The export's name.
-        name: &'static str,
-        /// What it is for.
-        hint: &'static str,
-    },
-    /// An ABI export with the wrong signature or kind.
-    #[error("`{name}` has type `{found}`, expected `{expected}`")]
-    ExportSignature {
-        /// The export's name.
-        name: String,
-        /// What the module exports.
-        found: String,
-        /// What the ABI requires.
-        expected: String,
-    },
-    /// An ABI function export that is an imported host function re-exported.
-    #[error(
-        "export `{name}` re-exports an imported host function; the plugin must define `{name}` itself"
-    )]
-    ReexportedImport {
-        /// The export's name.
-        name: String,
-    },
-    /// Neither allocator pair is exported (completely).
-    #[error("no allocator export: export `ohd_alloc`/`ohd_free` or `malloc`/`free`{found}")]
-    NoAllocator {
-        /// What half-pair was found, if any.
-        found: String,
-    },
-    /// The memory export is unusable.
-    #[error("the `memory` export is not usable: {0}")]
-    Memory(String),
-    /// The manifest declares `ui_panel` but `render_panel` is not exported.
-    #[error("manifest declares `ui_panel` but the module exports no `render_panel`{hint}")]
-    MissingRenderPanel {
-        /// A hint when the SDK's indirect export is there.
-        hint: &'static str,
-    },
-    /// Compiling the module failed.
+    /// The module breaks ABI v1: every problem found, as `cargo otai-plugin check`
+    /// reports them.
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// wasmtime could not compile a module that follows ABI v1.
     #[error("failed to compile the module: {0}")]
     Compile(String),
+}
+
+impl LoadError {
+    /// The problems of a rejected module (errors, then the warnings found beside
+    /// them); empty for the other errors.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            LoadError::Rejected(r) => &r.problems,
+            _ => &[],
+        }
+    }
+}
+
+/// Why a module was refused: its problems, each with a kind and a message that names
+/// the import, export, section or manifest field, what was found and what is expected.
+///
+/// Displays as the one error's message, or as `N problems:` and a line per error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub(crate) problems: Vec<Problem>,
+}
+
+impl Rejection {
+    /// Every problem: the errors, then the warnings.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The errors, each a reason the module was refused.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+    }
+
+    /// The kinds of the errors, in order.
+    pub fn kinds(&self) -> Vec<ProblemKind> {
+        self.errors().map(|p| p.kind).collect()
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors: Vec<&Problem> = self.errors().collect();
+        match errors.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems:", many.len())?;
+                for p in many {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A plugin could not be installed.
@@ -211,10 +159,4 @@ pub enum HostError {
 #[error("not an ABI v1 event payload: {message}")]
 pub struct EventError {
     pub(crate) message: String,
-}
-
-impl From<ParseError> for LoadError {
-    fn from(e: ParseError) -> Self {
-        LoadError::ManifestSyntax(e.to_string())
-    }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use otai_plugin_abi::event::{EventKind, EventPayload};
+use otai_plugin_abi::testing::sample;
 use serde_json::{Map, Value, json};
 
 use crate::error::EventError;
@@ -38,85 +39,19 @@ pub struct Event {
     kind: EventKind,
 }
 
-/// The default ticket id of built events.
-pub const DEFAULT_TICKET_ID: &str = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
-
-fn base(kind: &EventKind, data: Value) -> Value {
-    json!({
-        "event": kind.as_str(),
-        "occurred_at": "2026-04-05T14:00:00Z",
-        "ticket": {
-            "id": DEFAULT_TICKET_ID,
-            "subject": "New laptop request",
-            "description": "I need a replacement for the one that was stolen.",
-            "status": "New",
-            "priority": "Medium",
-            "category": "Hardware",
-            "type": "Laptop",
-            "item": null,
-            "submitter": { "id": "01JQSAM0RT1Z", "name": "Sam Ortiz", "email": "sam@example.com" },
-            "assignee": null,
-            "created_at": "2026-04-05T14:00:00Z",
-            "url": format!("https://helpdesk.example.com/tickets/{DEFAULT_TICKET_ID}"),
-            "custom_fields": {}
-        },
-        "actor": { "id": "01JQSAM0RT1Z", "name": "Sam Ortiz", "role": "user" },
-        "data": data
-    })
-}
-
-fn agent() -> Value {
-    json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" })
-}
+/// The default ticket id of built events: the sample ticket of
+/// `otai_plugin_abi::testing::sample`.
+pub const DEFAULT_TICKET_ID: &str = sample::TICKET_ID;
 
 impl Event {
     /// An event of `kind` with the defaults of its builder (`Other` kinds get empty
-    /// `data`).
+    /// `data`): the sample payloads of `otai_plugin_abi::testing::sample`, which the
+    /// SDK's native `testing::payload` and docs/ABI.md show too.
     pub fn from_kind(kind: EventKind) -> Event {
-        let data = match kind {
-            EventKind::TicketAssigned => json!({
-                "assignee": { "type": "user", "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" }
-            }),
-            EventKind::TicketStatusChanged => {
-                json!({ "from_status": "New", "to_status": "In Progress" })
-            }
-            EventKind::TicketReplyAdded => json!({
-                "reply_id": "01JQREPLY1A2", "body": "Thanks Sam, a replacement is on its way.",
-                "is_internal": false, "author": agent()
-            }),
-            EventKind::TicketNoteAdded => json!({
-                "reply_id": "01JQNOTE3B4C", "body": "Asset tag 4471 reported stolen; check insurance.",
-                "is_internal": true, "author": agent()
-            }),
-            EventKind::TicketResolved => {
-                json!({ "resolution_notes": "Replacement laptop delivered." })
-            }
-            EventKind::TicketReopened => json!({ "reason": "The replacement does not boot." }),
-            EventKind::TicketCreated | EventKind::TicketClosed | EventKind::Other(_) => json!({}),
-        };
-        let mut payload = base(&kind, data);
-        let status = match kind {
-            EventKind::TicketStatusChanged
-            | EventKind::TicketAssigned
-            | EventKind::TicketReplyAdded
-            | EventKind::TicketNoteAdded
-            | EventKind::TicketReopened => Some("In Progress"),
-            EventKind::TicketResolved => Some("Resolved"),
-            EventKind::TicketClosed => Some("Closed"),
-            _ => None,
-        };
-        if let Some(status) = status {
-            payload["ticket"]["status"] = json!(status);
+        Event {
+            payload: sample::payload(&kind),
+            kind,
         }
-        if kind != EventKind::TicketCreated && kind.is_known() {
-            payload["actor"] =
-                json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" });
-            payload["occurred_at"] = json!("2026-04-05T15:30:00Z");
-        }
-        if kind == EventKind::TicketAssigned {
-            payload["ticket"]["assignee"] = payload["data"]["assignee"].clone();
-        }
-        Event { payload, kind }
     }
 
     /// `ticket.created`: the reference payload.

@@ -14,7 +14,8 @@ use crate::builder::HostBuilder;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{Clock, Health, HealthPolicy, HealthStatus, OnDisabled};
-use crate::http::{UrlCheck, normalize_allowed_host};
+use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
+
 use crate::load::{self, Plugin};
 use crate::report::{DeliveryReport, PanelReport, secret_forms};
 use crate::run::{self, Finished, Settings};
@@ -46,7 +47,7 @@ struct Installed {
     config: Value,
     /// Every form of every secret value, for redaction.
     secrets: Vec<String>,
-    allowed_hosts: Arc<[String]>,
+    allowed_hosts: Arc<AllowedHosts>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -250,16 +251,11 @@ impl Host {
             .collect();
         forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
         forms.dedup();
-        let allowed: Vec<String> = manifest
-            .allowed_hosts()
-            .iter()
-            .map(|h| normalize_allowed_host(h))
-            .collect();
         let installed = Installed {
             plugin: plugin.clone(),
             config: validated.to_payload_json(),
             secrets: forms,
-            allowed_hosts: allowed.into(),
+            allowed_hosts: Arc::new(AllowedHosts::new(manifest.allowed_hosts())),
         };
         let id = manifest.id.clone();
         if let Ok(mut map) = self.installed.write() {
@@ -505,7 +501,7 @@ impl Host {
     }
 }
 
-fn check_panel_url(bytes: &[u8], allowed_hosts: &[String]) -> (Option<String>, Option<String>) {
+fn check_panel_url(bytes: &[u8], allowed_hosts: &AllowedHosts) -> (Option<String>, Option<String>) {
     let max = otai_plugin_abi::limits::MAX_PANEL_URL;
     if bytes.len() > max {
         return (None, Some(format!("the URL is longer than {max} bytes")));
@@ -513,7 +509,7 @@ fn check_panel_url(bytes: &[u8], allowed_hosts: &[String]) -> (Option<String>, O
     let Ok(url) = std::str::from_utf8(bytes) else {
         return (None, Some("the URL is not valid UTF-8".into()));
     };
-    match crate::http::allow_check_normalized(url, allowed_hosts) {
+    match allowed_hosts.check_url(url) {
         UrlCheck::Allowed(_) => (Some(url.to_owned()), None),
         UrlCheck::Invalid(reason) => (None, Some(reason)),
         UrlCheck::HostNotAllowed { host } => (

@@ -67,7 +67,7 @@ pub mod testing;
 pub use otai_plugin_abi as abi;
 
 pub use builder::HostBuilder;
-pub use error::{DeliverError, EventError, HostError, InstallError, LoadError};
+pub use error::{DeliverError, EventError, HostError, InstallError, LoadError, Rejection};
 pub use event::{DEFAULT_TICKET_ID, Event};
 pub use health::{Clock, HealthPolicy, HealthStatus, ManualClock, OnDisabled, SystemClock};
 pub use host::Host;

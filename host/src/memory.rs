@@ -27,19 +27,6 @@ pub(crate) fn range(
     Ok(ptr as usize..end as usize)
 }
 
-/// Copies `len` bytes at `ptr` out of guest memory, after checking bounds.
-pub(crate) fn read(
-    store: impl AsContext,
-    memory: Memory,
-    function: &'static str,
-    ptr: u32,
-    len: u32,
-) -> Result<Vec<u8>, GuestTrap> {
-    let data = memory.data(&store);
-    let r = range(function, "buffer", ptr, len, data.len())?;
-    Ok(data.get(r).map(<[u8]>::to_vec).unwrap_or_default())
-}
-
 /// Copies at most `max` bytes of the checked range `ptr..ptr+len`: the whole range is
 /// bounds-checked, only its head is copied.
 pub(crate) fn read_prefix(

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::{Engine, Instance, Store, StoreLimitsBuilder, Trap};
@@ -45,7 +46,7 @@ fn micros(d: Duration) -> u64 {
 pub(crate) fn run(
     settings: &Settings,
     plugin: &PluginInner,
-    allowed_hosts: Arc<[String]>,
+    allowed_hosts: Arc<AllowedHosts>,
     mode: Mode,
     input: &[u8],
 ) -> Finished {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use otai_plugin_abi::limits::{MAX_LOG_BYTES_PER_DELIVERY, MAX_LOG_LINE};
+use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::AllocatorKind;
 use wasmtime::{Memory, StoreLimits, TypedFunc};
@@ -128,8 +129,7 @@ pub(crate) struct State {
     pub(crate) mode: Mode,
     pub(crate) deadline: Instant,
     pub(crate) transport: Arc<dyn HttpTransport>,
-    /// Lowercased, without a trailing dot or IPv6 brackets.
-    pub(crate) allowed_hosts: Arc<[String]>,
+    pub(crate) allowed_hosts: Arc<AllowedHosts>,
     pub(crate) allocator: AllocatorKind,
     pub(crate) memory: Option<Memory>,
     pub(crate) alloc: Option<TypedFunc<u32, u32>>,

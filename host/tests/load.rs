@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use otai_plugin_host::abi::module::ProblemKind;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, LoadError};
 use serde_json::json;
@@ -57,7 +58,7 @@ fn manifest_section_count_and_syntax() {
         "ohd_manifest",
         m().to_string().as_bytes(),
     );
-    assert_contains(&load_err(&twice), "two `ohd_manifest` sections");
+    assert_contains(&load_err(&twice), "2 `ohd_manifest` sections");
     let bad_utf8 = with_custom(
         module_without_manifest(NOOP),
         "ohd_manifest",
@@ -112,7 +113,9 @@ fn components_and_non_wasm_are_rejected() {
     assert_contains(&e, "WebAssembly component");
     assert_contains(&load_err(b"not wasm"), "WebAssembly header");
     let host = test_host(MockHttp::new());
-    assert!(matches!(host.load(&component), Err(LoadError::Component)));
+    let err = host.load(&component).unwrap_err();
+    assert!(matches!(err, LoadError::Rejected(_)));
+    assert_eq!(err.problems()[0].kind, ProblemKind::Component);
 }
 
 #[test]
@@ -183,6 +186,39 @@ fn imports_only_from_ohd_with_abi_signatures() {
 }
 
 #[test]
+fn every_problem_is_reported_at_once_as_check_lists_them() {
+    // Three unrelated mistakes: the host names all three, not just the first.
+    let wasm = raw_plugin(
+        &m(),
+        r#"(module
+        (import "env" "abort" (func))
+        (memory (export "memory") 1)
+        (func (export "malloc") (param i32) (result i32) (i32.const 8))
+        (func (export "on_event") (param i32)))"#,
+    );
+    let host = test_host(MockHttp::new());
+    let err = host.load(&wasm).unwrap_err();
+    let LoadError::Rejected(rejection) = &err else {
+        panic!("expected a rejection, got {err:?}");
+    };
+    assert_eq!(
+        rejection.kinds(),
+        [
+            ProblemKind::ForeignImport,
+            ProblemKind::ExportSignature,
+            ProblemKind::NoAllocator
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("3 problems:\n  - import `env.abort` is not provided"),
+        "{text}"
+    );
+    assert_contains(&text, "\n  - export `on_event` has type `(i32) -> ()`");
+    assert_contains(&text, "\n  - no allocator export");
+}
+
+#[test]
 fn exports_are_checked() {
     let wrong_on_event = raw_plugin(
         &m(),
@@ -194,7 +230,7 @@ fn exports_are_checked() {
     );
     assert_eq!(
         load_err(&wrong_on_event),
-        "`on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`"
+        "export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`"
     );
 
     let no_on_event = raw_plugin(
@@ -222,9 +258,9 @@ fn exports_are_checked() {
         (memory (export "memory") 1)
         (func (export "on_event") (param i32 i32)))"#,
     );
-    assert_eq!(
-        load_err(&no_alloc),
-        "no allocator export: export `ohd_alloc`/`ohd_free` or `malloc`/`free`"
+    assert_contains(
+        &load_err(&no_alloc),
+        "no allocator export: export `ohd_alloc`/`ohd_free` or `malloc`/`free`",
     );
 
     let half = raw_plugin(
@@ -292,7 +328,9 @@ fn ui_panel_needs_a_true_render_panel() {
     let host = test_host(MockHttp::new());
     let p = host.load(&panel_without_ui).unwrap();
     assert!(
-        p.warnings().iter().any(|w| w.contains("never called")),
+        p.warnings()
+            .iter()
+            .any(|w| w.kind == ProblemKind::RenderPanelUnused && w.message.contains("never called")),
         "{:?}",
         p.warnings()
     );

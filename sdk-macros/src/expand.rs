@@ -23,8 +23,17 @@ pub(crate) fn plugin(
     };
     let manifest = manifest::build(args.cargo_toml.as_ref(), source_file, &mut errors);
     let exports = exports(&plugin);
+    let mut item = plugin.item.clone();
+    if let Some(m) = &manifest {
+        // Native `testing` reads it (the allowed hosts); wasm builds never use it, so it
+        // costs a plugin nothing.
+        let json = &m.json;
+        item.items.push(syn::parse_quote! {
+            #[doc(hidden)]
+            const __OHD_MANIFEST: &'static str = #json;
+        });
+    }
     let manifest = manifest.map(|m| embed(&m)).unwrap_or_default();
-    let item = &plugin.item;
     let errors = errors.into_compile_errors();
     quote! {
         #item

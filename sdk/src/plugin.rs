@@ -39,6 +39,11 @@ pub trait Plugin: Default {
     /// [`NoConfig`](crate::NoConfig) for none.
     type Config: DeserializeOwned;
 
+    /// The manifest JSON that `#[plugin]` embeds, read by [`crate::testing`] off wasm32.
+    /// Not public API: `#[plugin]` defines it.
+    #[doc(hidden)]
+    const __OHD_MANIFEST: &'static str = "";
+
     /// Handles one event. An `Err` is logged at error level and fails the delivery
     /// (the help desk counts it against the plugin's health); so does a panic.
     ///
@@ -75,6 +80,10 @@ pub trait Plugin: Default {
 /// }
 /// ```
 pub trait RawPlugin: Default {
+    /// As [`Plugin::__OHD_MANIFEST`]. Not public API.
+    #[doc(hidden)]
+    const __OHD_MANIFEST: &'static str = "";
+
     /// Handles one event. An `Err` is logged at error level and fails the delivery.
     ///
     /// # Errors

@@ -241,7 +241,7 @@ mod tests {
             on_event(payload.as_ptr(), payload.len(), |_| Err(Error::msg("boom")))
         });
         assert!(trapped.is_err());
-        let logs = crate::testing::recorded().logs;
+        let logs = crate::sys::native::with(|s| std::mem::take(&mut s.recorded)).logs;
         assert_eq!(logs.len(), 1);
         assert_eq!(logs[0].level, Level::Error);
         assert_eq!(logs[0].message, "on_event failed: boom");
@@ -267,7 +267,7 @@ mod tests {
         });
         assert!(trapped.is_err());
         assert_eq!(
-            crate::testing::recorded().logs[0].message,
+            crate::sys::native::with(|s| std::mem::take(&mut s.recorded)).logs[0].message,
             "render_panel failed: the ticket id is not UTF-8"
         );
     }

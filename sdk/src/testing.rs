@@ -2,9 +2,12 @@
 //!
 //! Off wasm32 the host calls go to an in-process stand-in that behaves like the
 //! reference host for the things a plugin can observe: log lines, HTTP requests (with
-//! responses you script), replies and custom fields (with the host's status codes for
-//! a wrong ticket, an empty body, oversized values, and calls from `render_panel`).
-//! The state is per thread, so tests run in parallel without seeing each other.
+//! responses you script, and the host's refusals of invalid requests), replies and
+//! custom fields (with the host's status codes for a wrong ticket, a blank body,
+//! oversized values, and calls from `render_panel`). The stand-in decides with the same
+//! functions as the reference host (`otai_plugin_abi::rules`), so a status a native
+//! test sees is the status the help desk returns. The state is per thread, so tests run
+//! in parallel without seeing each other.
 //!
 //! ```
 //! use otai_plugin_sdk::prelude::*;
@@ -32,40 +35,22 @@
 //! );
 //! let delivery = testing::deliver::<Slack>(&payload);
 //! assert!(delivery.result.is_ok());
-//! assert_eq!(delivery.http[0].body.as_deref(), Some("Laptop will not power on"));
+//! assert_eq!(delivery.http[0].body.as_deref(), Some("New laptop request"));
 //! assert_eq!(delivery.logs[0].message, "slack answered 200");
 //! ```
 
-use otai_plugin_abi::calls::{
-    AddReply, HostError, HostErrorBody, HostErrorKind, HttpRequest, SetCustomField,
-};
+use otai_plugin_abi::calls::{AddReply, HttpRequest, SetCustomField};
 use otai_plugin_abi::event::EventKind;
-use serde_json::{Value, json};
+use otai_plugin_abi::rules::http::AllowedHosts;
+use otai_plugin_abi::testing::sample;
+use serde_json::Value;
 
-use crate::log::Level;
+use crate::sys::native;
+pub use crate::sys::native::{LogLine, MockResponse, Recorded};
 use crate::{Plugin, RawPlugin, Result};
 
-/// One line the plugin logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    /// Its level.
-    pub level: Level,
-    /// The text (invalid UTF-8 replaced, as the host does).
-    pub message: String,
-}
-
-/// Everything the plugin did through the host, in call order per kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recorded {
-    /// `ohd_log` calls.
-    pub logs: Vec<LogLine>,
-    /// `ohd_http_request` calls that reached the stand-in as valid requests.
-    pub http: Vec<HttpRequest>,
-    /// Replies the stand-in accepted.
-    pub replies: Vec<AddReply>,
-    /// Custom fields the stand-in accepted.
-    pub custom_fields: Vec<SetCustomField>,
-}
+/// The id of the ticket of [`payload`]'s events.
+pub const TICKET_ID: &str = sample::TICKET_ID;
 
 /// The outcome of [`deliver`] or [`render_panel`], and what the plugin did meanwhile.
 #[derive(Debug)]
@@ -75,7 +60,7 @@ pub struct Delivery<T> {
     pub result: Result<T>,
     /// `ohd_log` calls.
     pub logs: Vec<LogLine>,
-    /// `ohd_http_request` calls.
+    /// `ohd_http_request` calls whose JSON decoded.
     pub http: Vec<HttpRequest>,
     /// Accepted replies.
     pub replies: Vec<AddReply>,
@@ -95,303 +80,148 @@ impl<T> Delivery<T> {
     }
 }
 
-/// A scripted answer of the HTTP stand-in: a server response or a host error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MockResponse {
-    status: u32,
-    body: Vec<u8>,
-}
-
-impl MockResponse {
-    /// A server response with this status and body.
-    pub fn status(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        MockResponse {
-            status: u32::from(status),
-            body: body.into(),
-        }
-    }
-
-    /// A 200 response with this body.
-    pub fn ok(body: impl Into<Vec<u8>>) -> Self {
-        Self::status(200, body)
-    }
-
-    /// The host's refusal of a host not in `allowed_hosts` (403 with its error body).
-    pub fn not_allowed(host: &str) -> Self {
-        Self::host_error(
-            HostErrorKind::HostNotAllowed,
-            "host not allowed",
-            Some(host),
-        )
-    }
-
-    /// A network failure (status 0).
-    pub fn network_error(message: &str) -> Self {
-        Self::host_error(HostErrorKind::Network, message, None)
-    }
-
-    /// The delivery deadline running out (status 0).
-    pub fn timeout() -> Self {
-        Self::host_error(HostErrorKind::Timeout, "the delivery deadline passed", None)
-    }
-
-    /// A response over the host's size limit (status 0).
-    pub fn too_large() -> Self {
-        Self::host_error(
-            HostErrorKind::ResponseTooLarge,
-            "the response is larger than 4 MiB",
-            None,
-        )
-    }
-
-    fn host_error(kind: HostErrorKind, message: &str, host: Option<&str>) -> Self {
-        let body = HostErrorBody {
-            ohd_error: HostError {
-                kind,
-                message: message.to_owned(),
-                host: host.map(str::to_owned),
-            },
-        };
-        MockResponse {
-            status: kind.status(),
-            body: serde_json::to_vec(&body).unwrap_or_default(),
-        }
-    }
-}
-
-/// Scripts the answer to every later `method url` request on this thread (exact
-/// match; a later script for the same pair wins). An unscripted request fails with a
-/// network error naming it.
+/// Scripts the answer to every later request on this thread that matches `method` and
+/// `url`, with the matching rules of the host's `MockHttp`: the method in any case, or
+/// `*` for any; the URL exactly, or as a prefix when it ends with `*`. The first script
+/// that matches answers; scripting the same `method` and `url` again replaces its
+/// answer. An unscripted request fails with a network error naming it.
 pub fn mock_http(method: &str, url: &str, response: MockResponse) {
-    state::with(|s| {
-        s.mocks.retain(|(m, u, _)| !(m == method && u == url));
-        s.mocks.push((method.to_owned(), url.to_owned(), response));
-    });
+    native::mock(method, url, response);
+}
+
+/// Sets the plugin's `allowed_hosts` on this thread: a request to another host gets the
+/// host's refusal (403 with a `host_not_allowed` body), as on the help desk. `None` (the
+/// initial state) lets every host through. [`deliver`] and [`render_panel`] set it from
+/// the manifest that `#[plugin]` embeds, for the length of the call.
+pub fn set_allowed_hosts(allowed_hosts: Option<&[&str]>) {
+    native::with(|s| s.allowed = allowed_hosts.map(AllowedHosts::new));
 }
 
 /// Sets the ticket that ticket operations may act on, as the host does during
 /// `on_event`; `None` (the initial state) makes them fail with `NotAvailable`, as in
 /// `render_panel`. [`deliver`] sets it from the payload.
 pub fn set_current_ticket(ticket_id: Option<&str>) {
-    state::with(|s| s.ticket = ticket_id.map(str::to_owned));
+    native::with(|s| s.ticket = ticket_id.map(str::to_owned));
 }
 
 /// Takes everything recorded on this thread so far.
 pub fn recorded() -> Recorded {
-    state::with(|s| core::mem::take(&mut s.recorded))
+    native::with(|s| core::mem::take(&mut s.recorded))
 }
 
-/// Forgets recorded calls, scripted responses and the current ticket on this thread.
+/// Forgets recorded calls, scripted responses, the allowed hosts and the current ticket
+/// on this thread.
 pub fn reset() {
-    state::with(|s| *s = state::State::default());
+    native::with(|s| *s = native::State::default());
 }
 
 /// Runs a [`Plugin`]'s `on_event` on a payload exactly as the `on_event` export does
 /// (decode, construct with `Default`, call), with the payload's ticket as the current
-/// ticket.
+/// ticket and, for an impl under `#[plugin]`, the `allowed_hosts` of its manifest
+/// enforced as the host enforces them.
 pub fn deliver<P: Plugin>(payload: &str) -> Delivery<()> {
-    deliver_with(payload, crate::rt::dispatch_event::<P>)
+    deliver_with(P::__OHD_MANIFEST, payload, crate::rt::dispatch_event::<P>)
 }
 
 /// As [`deliver`], for a [`RawPlugin`].
 pub fn deliver_raw<P: RawPlugin>(payload: &str) -> Delivery<()> {
-    deliver_with(payload, crate::rt::dispatch_raw_event::<P>)
+    deliver_with(
+        P::__OHD_MANIFEST,
+        payload,
+        crate::rt::dispatch_raw_event::<P>,
+    )
 }
 
-fn deliver_with(payload: &str, run: fn(&[u8]) -> Result<()>) -> Delivery<()> {
+/// The `allowed_hosts` of the manifest `#[plugin]` embedded; `None` for an impl without
+/// `#[plugin]` (its manifest is unknown).
+fn manifest_hosts(manifest: &str) -> Option<AllowedHosts> {
+    let manifest: Value = serde_json::from_str(manifest).ok()?;
+    let hosts = manifest["permissions"]["http"]["allowed_hosts"]
+        .as_array()
+        .map(|hosts| hosts.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    Some(AllowedHosts::new(hosts))
+}
+
+/// Runs `call` with the plugin's allowed hosts (when its manifest is known) and `ticket`
+/// as the current ticket, and returns what it recorded; the thread's own record and
+/// settings are as before afterwards.
+fn with_plugin<T>(
+    manifest: &str,
+    ticket: Option<&str>,
+    call: impl FnOnce() -> Result<T>,
+) -> Delivery<T> {
+    let before = recorded();
+    let hosts = manifest_hosts(manifest);
+    let saved = native::with(|s| {
+        let ticket = std::mem::replace(&mut s.ticket, ticket.map(str::to_owned));
+        let allowed = match hosts {
+            Some(hosts) => s.allowed.replace(hosts),
+            None => s.allowed.clone(),
+        };
+        (ticket, allowed)
+    });
+    let result = call();
+    let delivery = Delivery::new(result, recorded());
+    native::with(|s| {
+        s.recorded = before;
+        (s.ticket, s.allowed) = saved;
+    });
+    delivery
+}
+
+fn deliver_with(manifest: &str, payload: &str, run: fn(&[u8]) -> Result<()>) -> Delivery<()> {
     let ticket = serde_json::from_str::<Value>(payload)
         .ok()
         .and_then(|v| v["ticket"]["id"].as_str().map(str::to_owned));
-    let before = recorded();
-    set_current_ticket(ticket.as_deref());
-    let result = run(payload.as_bytes());
-    set_current_ticket(None);
-    let delivery = Delivery::new(result, recorded());
-    state::with(|s| s.recorded = before);
-    delivery
+    with_plugin(manifest, ticket.as_deref(), || run(payload.as_bytes()))
 }
 
 /// Runs a [`Plugin`]'s `render_panel` as the export does; ticket operations fail with
 /// `NotAvailable` meanwhile, as on the host.
 pub fn render_panel<P: Plugin>(ticket_id: &str) -> Delivery<String> {
-    panel_with(ticket_id, crate::rt::dispatch_panel::<P>)
+    with_plugin(P::__OHD_MANIFEST, None, || {
+        crate::rt::dispatch_panel::<P>(ticket_id)
+    })
 }
 
 /// As [`render_panel`], for a [`RawPlugin`].
 pub fn render_panel_raw<P: RawPlugin>(ticket_id: &str) -> Delivery<String> {
-    panel_with(ticket_id, crate::rt::dispatch_raw_panel::<P>)
+    with_plugin(P::__OHD_MANIFEST, None, || {
+        crate::rt::dispatch_raw_panel::<P>(ticket_id)
+    })
 }
 
-fn panel_with(ticket_id: &str, run: fn(&str) -> Result<String>) -> Delivery<String> {
-    let before = recorded();
-    let saved = state::with(|s| s.ticket.take());
-    let result = run(ticket_id);
-    set_current_ticket(saved.as_deref());
-    let delivery = Delivery::new(result, recorded());
-    state::with(|s| s.recorded = before);
-    delivery
-}
-
-/// A realistic payload of `kind` (ticket `01JQXYZ`, the reference documentation's
-/// example ticket) with `config` as the plugin's config and the event's `data`.
+/// A realistic payload of `kind` with `config` as the plugin's config: the sample
+/// ticket ([`TICKET_ID`], `New laptop request`) and the event's `data`, the same payload
+/// the reference host's `Event` builders and `cargo otai-plugin run --event` deliver.
 /// Adjust it with `serde_json` for special cases.
 pub fn payload(kind: EventKind, config: Value) -> String {
-    let person = json!({ "id": "01JQAGENT", "name": "Ana Diaz", "email": "ana@example.com" });
-    let reply = |internal: bool| json!({ "reply_id": "01JQREPLY", "body": "Could you try another charger?", "is_internal": internal, "author": person });
-    let data = match kind {
-        EventKind::TicketAssigned => {
-            json!({ "assignee": { "type": "user", "id": "01JQAGENT", "name": "Ana Diaz", "email": "ana@example.com" } })
-        }
-        EventKind::TicketStatusChanged => {
-            json!({ "from_status": "New", "to_status": "In Progress" })
-        }
-        EventKind::TicketReplyAdded => reply(false),
-        EventKind::TicketNoteAdded => reply(true),
-        EventKind::TicketResolved => json!({ "resolution_notes": "Replaced the charger." }),
-        EventKind::TicketReopened => json!({ "reason": "" }),
-        _ => json!({}),
-    };
-    json!({
-        "event": kind.as_str(),
-        "occurred_at": "2026-04-05T14:00:00Z",
-        "ticket": {
-            "id": "01JQXYZ",
-            "subject": "Laptop will not power on",
-            "description": "My laptop shows no lights since this morning.",
-            "status": "New",
-            "priority": "Medium",
-            "category": "Hardware",
-            "type": "Laptop",
-            "item": null,
-            "submitter": { "id": "01JQUSER", "name": "Sam Ortiz", "email": "sam@example.com" },
-            "assignee": null,
-            "created_at": "2026-04-05T14:00:00Z",
-            "url": "https://helpdesk.example.com/tickets/01JQXYZ",
-            "custom_fields": {}
-        },
-        "actor": { "id": "01JQUSER", "name": "Sam Ortiz", "role": "user" },
-        "config": config,
-        "data": data
-    })
-    .to_string()
+    sample::payload_with_config(&kind, config).to_string()
 }
 
-/// The stand-in behind `crate::sys` off wasm32.
-pub(crate) mod state {
-    use std::cell::RefCell;
-
-    use otai_plugin_abi::calls::{AddReply, HttpRequest, SetCustomField};
-    use otai_plugin_abi::{limits, status};
-
-    use super::{LogLine, MockResponse, Recorded};
-    use crate::log::Level;
-
-    #[derive(Default)]
-    pub(crate) struct State {
-        pub(crate) recorded: Recorded,
-        pub(crate) mocks: Vec<(String, String, MockResponse)>,
-        pub(crate) ticket: Option<String>,
+/// The stand-in's host functions, called with raw bytes: what `ohd_add_reply`,
+/// `ohd_set_custom_field` and `ohd_http_request` answer to exactly these bytes on this
+/// thread, as the reference host does. For plugins that write their own JSON, and for the
+/// parity tests that hold the stand-in to the host.
+pub mod host_calls {
+    /// `ohd_add_reply(payload)`: the status code.
+    pub fn add_reply(payload: &[u8]) -> u32 {
+        crate::sys::native::add_reply(payload)
     }
 
-    thread_local! {
-        static STATE: RefCell<State> = RefCell::new(State::default());
+    /// `ohd_set_custom_field(payload)`: the status code.
+    pub fn set_custom_field(payload: &[u8]) -> u32 {
+        crate::sys::native::set_custom_field(payload)
     }
 
-    pub(crate) fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
-        STATE.with(|s| f(&mut s.borrow_mut()))
+    /// `ohd_http_request(request)`: the status and the response body.
+    pub fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
+        crate::sys::native::http_request(request)
     }
 
-    pub(crate) fn log(level: u32, message: &[u8]) {
-        let line = LogLine {
-            level: Level::from_code(level),
-            message: String::from_utf8_lossy(message).into_owned(),
-        };
-        with(|s| s.recorded.logs.push(line));
-    }
-
-    fn error_response(
-        kind: otai_plugin_abi::calls::HostErrorKind,
-        message: String,
-    ) -> (u32, Vec<u8>) {
-        let r = MockResponse::host_error(kind, &message, None);
-        (r.status, r.body)
-    }
-
-    pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
-        use otai_plugin_abi::calls::HostErrorKind::{InvalidRequest, Network};
-        let request: HttpRequest = match serde_json::from_slice(request) {
-            Ok(r) => r,
-            Err(err) => {
-                return error_response(InvalidRequest, format!("invalid request JSON: {err}"));
-            }
-        };
-        if !otai_plugin_abi::calls::HTTP_METHODS.contains(&request.method.as_str()) {
-            return error_response(
-                InvalidRequest,
-                format!("unsupported method `{}`", request.method),
-            );
-        }
-        let key = (request.method.clone(), request.url.clone());
-        with(|s| s.recorded.http.push(request));
-        let mock = with(|s| {
-            s.mocks
-                .iter()
-                .find(|(m, u, _)| *m == key.0 && *u == key.1)
-                .map(|(_, _, r)| r.clone())
-        });
-        match mock {
-            Some(r) => (r.status, r.body),
-            None => error_response(
-                Network,
-                format!(
-                    "no scripted response for `{} {}`: add one with `testing::mock_http`",
-                    key.0, key.1
-                ),
-            ),
-        }
-    }
-
-    fn ticket_status(ticket_id: &str) -> Option<u32> {
-        match with(|s| s.ticket.clone()) {
-            None => Some(status::NOT_AVAILABLE),
-            Some(current) if current != ticket_id => Some(status::WRONG_TICKET),
-            Some(_) => None,
-        }
-    }
-
-    pub(crate) fn add_reply(payload: &[u8]) -> u32 {
-        if payload.len() > limits::MAX_REPLY {
-            return status::TOO_LARGE;
-        }
-        let Ok(reply) = serde_json::from_slice::<AddReply>(payload) else {
-            return status::INVALID_REQUEST;
-        };
-        if reply.body.is_empty() {
-            return status::INVALID_REQUEST;
-        }
-        if let Some(code) = ticket_status(&reply.ticket_id) {
-            return code;
-        }
-        with(|s| s.recorded.replies.push(reply));
-        status::OK
-    }
-
-    pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
-        let Ok(field) = serde_json::from_slice::<SetCustomField>(payload) else {
-            return status::INVALID_REQUEST;
-        };
-        if field.key.is_empty() {
-            return status::INVALID_REQUEST;
-        }
-        if field.key.len() > limits::MAX_CUSTOM_FIELD_KEY
-            || field.value.len() > limits::MAX_CUSTOM_FIELD_VALUE
-        {
-            return status::TOO_LARGE;
-        }
-        if let Some(code) = ticket_status(&field.ticket_id) {
-            return code;
-        }
-        with(|s| s.recorded.custom_fields.push(field));
-        status::OK
+    /// `ohd_log(message, level)`.
+    pub fn log(level: u32, message: &[u8]) {
+        crate::sys::native::log(level, message);
     }
 }

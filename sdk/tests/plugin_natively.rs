@@ -60,12 +60,38 @@ fn scripted_responses_and_host_errors_reach_the_plugin() {
 }
 
 #[test]
+fn hosts_outside_the_manifests_allowed_hosts_are_refused_as_the_host_does() {
+    // The manifest (fixtures/slack.toml) allows only hooks.slack.com: a script for
+    // another host is never consulted, the stand-in refuses first, as the host would.
+    let elsewhere = "https://hooks.slack.com.evil.example/x";
+    testing::mock_http("POST", elsewhere, MockResponse::ok("sent"));
+    let d = testing::deliver::<Slack>(&testing::payload(
+        EventKind::TicketCreated,
+        json!({ "webhook_url": elsewhere }),
+    ));
+    d.result.unwrap();
+    assert_eq!(d.logs[0].message, "denied hooks.slack.com.evil.example");
+    assert_eq!(d.http.len(), 1, "a refused request is still recorded");
+
+    // Outside `deliver` the manifest is unknown, and the stand-in lets the host through.
+    let (status, body) = testing::host_calls::http_request(
+        br#"{"method":"POST","url":"https://hooks.slack.com.evil.example/x"}"#,
+    );
+    assert_eq!((status, body.as_slice()), (200, b"sent".as_slice()));
+    testing::set_allowed_hosts(Some(&["hooks.slack.com"]));
+    let (status, _) = testing::host_calls::http_request(
+        br#"{"method":"POST","url":"https://hooks.slack.com.evil.example/x"}"#,
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
 fn unscripted_requests_fail_with_a_network_error_naming_them() {
     let d = testing::deliver::<Slack>(&payload(EventKind::TicketCreated));
     let err = d.result.unwrap_err();
     assert!(
         err.message()
-            .contains("no scripted response for `POST https://hooks.slack.com/services/x`"),
+            .contains("no mock matched `POST https://hooks.slack.com/services/x`: add one with `testing::mock_http`"),
         "{err}"
     );
     assert_eq!(d.http.len(), 1);
@@ -132,12 +158,12 @@ fn ticket_operations_get_the_hosts_status_codes() {
     assert_eq!(d.custom_fields.len(), 1);
     assert_eq!(d.replies.len(), 1);
     assert!(d.replies[0].is_internal);
-    assert_eq!(d.replies[0].ticket_id, "01JQXYZ");
+    assert_eq!(d.replies[0].ticket_id, testing::TICKET_ID);
 }
 
 #[test]
 fn ticket_operations_are_not_available_in_render_panel() {
-    let panel = testing::render_panel_raw::<Ops>("01JQXYZ");
+    let panel = testing::render_panel_raw::<Ops>(testing::TICKET_ID);
     assert_eq!(
         panel.result.unwrap_err().message(),
         "ticket operations are available only during `on_event`, not `render_panel`"

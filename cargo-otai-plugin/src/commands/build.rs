@@ -23,7 +23,9 @@ use otai_plugin_abi::manifest::cargo::manifest_from_cargo_toml_in_workspace;
 use crate::cargo::{self, PackageOptions, PluginPackage, Target};
 use crate::postprocess::{self, Change};
 use crate::term::{Shell, human_size};
-use crate::{CommonOptions, crosscheck, lint, wasm};
+use otai_plugin_abi::module::{AcceptOptions, ModuleInfo, accept_module};
+
+use crate::{CommonOptions, crosscheck};
 
 /// Build plugins for `wasm32-unknown-unknown`, embed the manifest from Cargo.toml when
 /// the module has none, add the `render_panel` adapter and the ABI marker, and check
@@ -45,7 +47,9 @@ impl BuildCommand {
     /// Runs the command.
     ///
     /// # Errors
-    /// See [`build`].
+    /// Invalid `[package.metadata.ohd]`, an unknown or non-`cdylib` package, a failed
+    /// cargo build ([`crate::Exit`] with cargo's status), a module that breaks the ABI,
+    /// or one over `--max-size`.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         build(&shell, &self.package, self.max_size).map(|_| ())
@@ -54,15 +58,11 @@ impl BuildCommand {
 
 /// A plugin `build` produced.
 #[derive(Debug, Clone)]
-pub struct BuiltPlugin {
+pub(crate) struct BuiltPlugin {
     /// Its package.
     pub package: PluginPackage,
     /// The processed module.
     pub wasm: Utf8PathBuf,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its embedded manifest.
-    pub manifest: Manifest,
 }
 
 /// Builds, processes and lints the selected plugins.
@@ -71,7 +71,7 @@ pub struct BuiltPlugin {
 /// Invalid `[package.metadata.ohd]`, an unknown or non-`cdylib` package, a failed cargo
 /// build ([`crate::Exit`] with cargo's status), a module that breaks the ABI, or one
 /// over `max_size`.
-pub fn build(
+pub(crate) fn build(
     shell: &Shell,
     options: &PackageOptions,
     max_size: Option<u64>,
@@ -131,7 +131,7 @@ pub fn build(
 
 /// The packages a build will produce, known before compiling.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The selected plugin packages.
     pub packages: Vec<PluginPackage>,
     workspace_toml: Option<String>,
@@ -151,7 +151,7 @@ fn select(metadata: &Metadata, options: &PackageOptions) -> Result<Plan> {
 /// # Errors
 /// The target is missing and cannot be added; the workspace cannot be loaded; an
 /// unknown or non-`cdylib` package.
-pub fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
+pub(crate) fn plan(shell: &Shell, options: &PackageOptions) -> Result<Plan> {
     let target_check = cargo::start_target_check();
     let plan = cargo::load_metadata(options).and_then(|metadata| select(&metadata, options));
     // A missing target explains more than a workspace that does not load.
@@ -177,7 +177,7 @@ fn manifests(shell: &Shell, plan: &Plan) -> Result<Vec<Option<Manifest>>> {
 ///
 /// # Errors
 /// As [`build`].
-pub fn build_planned(
+pub(crate) fn build_planned(
     shell: &Shell,
     options: &PackageOptions,
     plan: Plan,
@@ -249,13 +249,13 @@ fn finish(
 ) -> Result<BuiltPlugin> {
     let stamp_path = Utf8PathBuf::from(format!("{path}.otai-plugin"));
     let cargo_toml_json = from_cargo_toml.map(Manifest::to_json);
-    let (size, manifest) = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
+    let size = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
         // The file is the one checked last time: replay the warnings, skip the work.
-        Some((stamp, manifest)) => {
+        Some(stamp) => {
             for warning in &stamp.warnings {
                 shell.warn(warning);
             }
-            (stamp.len, manifest)
+            stamp.len
         }
         None => process_and_check(shell, &package, &path, &stamp_path, from_cargo_toml)?,
     };
@@ -279,8 +279,6 @@ fn finish(
     Ok(BuiltPlugin {
         package,
         wasm: path,
-        size,
-        manifest,
     })
 }
 
@@ -290,7 +288,7 @@ fn process_and_check(
     path: &Utf8PathBuf,
     stamp_path: &Utf8PathBuf,
     from_cargo_toml: Option<&Manifest>,
-) -> Result<(u64, Manifest)> {
+) -> Result<u64> {
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
     let processed = postprocess::process(&original, json.as_deref())
@@ -314,8 +312,9 @@ fn process_and_check(
         }
     }
 
-    let info = wasm::ModuleInfo::parse(&processed.bytes)?;
-    let lint = lint::lint(&processed.bytes, &info);
+    let info = ModuleInfo::parse(&processed.bytes)?;
+    // The verdict of the help desk's default settings, which the host's `load` gives too.
+    let lint = accept_module(&info, &AcceptOptions::default());
     let mut warnings: Vec<String> = lint
         .warnings()
         .map(|w| format!("`{}`: {w}", package.name))
@@ -352,7 +351,7 @@ fn process_and_check(
     }
     let len = processed.bytes.len() as u64;
     Stamp::write(stamp_path, path, &manifest, json, warnings);
-    Ok((len, manifest))
+    Ok(len)
 }
 
 /// A module that embeds its own manifest (the `#[plugin]` macro does, from the file its
@@ -473,7 +472,7 @@ impl Stamp {
         stamp_path: &Utf8PathBuf,
         module: &Utf8PathBuf,
         cargo_toml_manifest: Option<&str>,
-    ) -> Option<(Stamp, Manifest)> {
+    ) -> Option<Stamp> {
         let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path).ok()?).ok()?;
         let current = identity(module)?;
         if stamp.tool != tool()
@@ -482,8 +481,9 @@ impl Stamp {
         {
             return None;
         }
-        let manifest = Manifest::from_json(stamp.manifest.as_bytes()).ok()?;
-        Some((stamp, manifest))
+        // A stamp whose manifest no longer parses was written by another version.
+        Manifest::from_json(stamp.manifest.as_bytes()).ok()?;
+        Some(stamp)
     }
 
     /// Best effort: without a stamp the next build just does the work again.

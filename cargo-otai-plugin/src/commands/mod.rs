@@ -1,13 +1,13 @@
 //! One module per subcommand; each is a `clap::Args` struct with `exec(self)`.
 
-pub mod build;
-pub mod check;
-pub mod new;
-pub mod run;
-pub mod test;
+pub(crate) mod build;
+mod check;
+mod new;
+mod run;
+mod test;
 
 pub use build::BuildCommand;
-pub use check::CheckCommand;
-pub use new::NewCommand;
-pub use run::RunCommand;
-pub use test::TestCommand;
+pub use check::{CheckCommand, CheckFormat};
+pub use new::{NewCommand, Template};
+pub use run::{RunCommand, RunFormat};
+pub use test::{TestCommand, TestFormat};

@@ -14,11 +14,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
+use otai_plugin_abi::status::LogLevel;
+use otai_plugin_host::Outcome;
+use serde_json::json;
 
 use crate::cargo::PackageOptions;
 use crate::commands::build;
-use crate::harness::{self, Transport};
+use crate::fixture::OutcomeName;
+use crate::harness::{self, Report};
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, YELLOW};
 use crate::{CommonOptions, Exit};
 
@@ -81,7 +84,7 @@ impl RunCommand {
         let wasm_path = self.wasm_path(&shell)?;
         let wasm = std::fs::read(&wasm_path)
             .with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
-        crate::wasm::ensure_core_module(&wasm)
+        otai_plugin_abi::module::ensure_core_module(&wasm)
             .with_context(|| format!("`{}` cannot be run", wasm_path.display()))?;
         let config = match &self.config {
             Some(path) => harness::read_values(path)?,
@@ -91,28 +94,20 @@ impl RunCommand {
             Some(path) => harness::read_mocks(path)?,
             None => Vec::new(),
         };
-        let transport = if self.allow_network {
-            Transport::with_network(mocks)
-        } else {
-            Transport::mocks(
-                mocks,
-                "real requests are not sent because `--allow-network` was not given",
-            )
-        };
+        let transport = harness::transport(
+            &mocks,
+            "real requests are not sent because `--allow-network` was not given",
+            self.allow_network,
+        );
         let (host, plugin) = harness::host_with(&wasm, transport, config)
             .with_context(|| format!("cannot run `{}`", wasm_path.display()))?;
 
-        let (report, ok) = if let Some(ticket_id) = &self.panel {
+        let report = if let Some(ticket_id) = &self.panel {
             shell.status(
                 "Rendering",
                 format!("the panel of `{}` for ticket `{ticket_id}`", plugin.id()),
             );
-            let report = host.render_panel(plugin.id(), ticket_id)?;
-            let ok = report.outcome.is_ok() && report.url.is_some();
-            (
-                serde_json::to_value(&report).context("failed to encode the report")?,
-                ok,
-            )
+            Report::Panel(host.render_panel(plugin.id(), ticket_id)?)
         } else {
             let spec = self.event.as_deref().unwrap_or("ticket.created");
             let event = harness::event_from(spec, Path::new("."))?;
@@ -120,23 +115,22 @@ impl RunCommand {
                 "Delivering",
                 format!("`{}` to `{}`", event.kind(), plugin.id()),
             );
-            let report = host.deliver_to(plugin.id(), &event)?;
-            let ok = report.outcome.is_ok();
-            (
-                serde_json::to_value(&report).context("failed to encode the report")?,
-                ok,
-            )
+            Report::Delivery(host.deliver_to(plugin.id(), &event)?)
         };
         let mut out = shell.out();
         match self.format {
             RunFormat::Json => {
-                let text =
-                    serde_json::to_string_pretty(&report).context("failed to encode the report")?;
+                let text = serde_json::to_string_pretty(&report.to_json()?)
+                    .context("failed to encode the report")?;
                 writeln!(out, "{text}")?;
             }
             RunFormat::Human => print_report(&mut out, &report)?,
         }
-        if ok { Ok(()) } else { Err(Exit(1).into()) }
+        if report.succeeded() {
+            Ok(())
+        } else {
+            Err(Exit(1).into())
+        }
     }
 
     fn wasm_path(&self, shell: &Shell) -> Result<PathBuf> {
@@ -158,21 +152,16 @@ impl RunCommand {
     }
 }
 
-/// Prints a delivery or panel report (as JSON) for people.
-///
-/// # Errors
-/// Writing fails.
-pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()> {
-    let outcome = &report["outcome"];
-    let status = outcome["status"].as_str().unwrap_or("?");
-    let style = if status == "ok" { GREEN } else { RED };
+/// Prints a delivery or panel report for people.
+fn print_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    let outcome = report.outcome();
+    let status = OutcomeName::of(outcome).as_str();
+    let style = if outcome.is_ok() { GREEN } else { RED };
     write!(out, "{BOLD}outcome{BOLD:#}: {style}{status}{style:#}")?;
-    if let Some(reason) = outcome["reason"].as_str() {
-        write!(out, ": {reason}")?;
-    }
-    match outcome["message"].as_str() {
+    match outcome {
+        Outcome::Rejected { reason } => writeln!(out, ": {reason}")?,
         // wasmtime puts the trap after a backtrace: lead with the trap, then the frames.
-        Some(message) if message.contains('\n') => {
+        Outcome::Trapped { message, .. } if message.contains('\n') => {
             let trap = message
                 .rfind("wasm trap: ")
                 .map_or(message.lines().next().unwrap_or(""), |at| &message[at..]);
@@ -181,105 +170,89 @@ pub fn print_report(out: &mut impl Write, report: &Value) -> std::io::Result<()>
                 writeln!(out, "    {DIM}{}{DIM:#}", line.trim_end())?;
             }
         }
-        Some(message) => writeln!(out, ": {message}")?,
-        None => writeln!(out)?,
+        Outcome::Trapped { message, .. } => writeln!(out, ": {message}")?,
+        Outcome::Ok | Outcome::TimedOut => writeln!(out)?,
     }
-    if let Some(panic) = outcome["panic"].as_str() {
+    if let Outcome::Trapped {
+        panic: Some(panic), ..
+    } = outcome
+    {
         writeln!(out, "  {RED}panic{RED:#}: {panic}")?;
     }
-    if let Some(url) = report["url"].as_str() {
-        writeln!(out, "{BOLD}panel url{BOLD:#}: {url}")?;
-    }
-    if let Some(refused) = report["refused"].as_str() {
-        writeln!(out, "{BOLD}panel url refused{BOLD:#}: {refused}")?;
+    if let Report::Panel(panel) = report {
+        if let Some(url) = &panel.url {
+            writeln!(out, "{BOLD}panel url{BOLD:#}: {url}")?;
+        }
+        if let Some(refused) = &panel.refused {
+            writeln!(out, "{BOLD}panel url refused{BOLD:#}: {refused}")?;
+        }
     }
 
-    let logs = report["logs"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let logs = report.logs();
     writeln!(out, "{BOLD}logs{BOLD:#} ({})", logs.len())?;
     for line in logs {
-        let level = line["level"].as_str().unwrap_or("?");
-        let style = match level {
-            "error" => RED,
-            "warn" => YELLOW,
-            _ => DIM,
+        let style = match line.level {
+            LogLevel::Error => RED,
+            LogLevel::Warn => YELLOW,
+            LogLevel::Debug | LogLevel::Info => DIM,
         };
-        writeln!(
-            out,
-            "  {style}{level:<5}{style:#} {}",
-            line["message"].as_str().unwrap_or("")
-        )?;
+        let level = line.level.as_str();
+        writeln!(out, "  {style}{level:<5}{style:#} {}", line.message)?;
     }
 
-    let http = report["http"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let http = report.http();
     writeln!(out, "{BOLD}http{BOLD:#} ({})", http.len())?;
     for exchange in http {
-        let request = &exchange["request"];
-        let status = exchange["status"].as_u64().unwrap_or(0);
+        let request = &exchange.request;
         write!(
             out,
-            "  {} {} -> {status}",
-            request["method"].as_str().unwrap_or("?"),
-            request["url"].as_str().unwrap_or("?")
+            "  {} {} -> {}",
+            request.method, request.url, exchange.status
         )?;
-        if exchange["blocked"].as_bool() == Some(true) {
+        if exchange.blocked {
             write!(out, " {RED}(blocked: host not in allowed_hosts){RED:#}")?;
         }
-        if let Some(message) = exchange["error"]["message"].as_str() {
-            write!(
-                out,
-                " ({}: {message})",
-                exchange["error"]["kind"].as_str().unwrap_or("error")
-            )?;
+        if let Some(error) = &exchange.error {
+            write!(out, " ({}: {})", error.kind.as_str(), error.message)?;
         }
         writeln!(out)?;
-        if let Some(body) = request["body"].as_str() {
+        if let Some(body) = &request.body {
             writeln!(out, "    {DIM}body:{DIM:#} {body}")?;
         }
     }
 
-    if let Some(replies) = report["replies"].as_array() {
-        writeln!(out, "{BOLD}replies{BOLD:#} ({})", replies.len())?;
-        for reply in replies {
-            let kind = if reply["is_internal"].as_bool() == Some(true) {
+    if let Report::Delivery(delivery) = report {
+        writeln!(out, "{BOLD}replies{BOLD:#} ({})", delivery.replies.len())?;
+        for reply in &delivery.replies {
+            let kind = if reply.is_internal {
                 "internal note"
             } else {
                 "reply"
             };
-            writeln!(
-                out,
-                "  {kind} on {}: {}",
-                reply["ticket_id"].as_str().unwrap_or("?"),
-                reply["body"].as_str().unwrap_or("")
-            )?;
+            writeln!(out, "  {kind} on {}: {}", reply.ticket_id, reply.body)?;
         }
-    }
-    if let Some(fields) = report["custom_fields"].as_array() {
-        writeln!(out, "{BOLD}custom fields{BOLD:#} ({})", fields.len())?;
-        for field in fields {
+        writeln!(
+            out,
+            "{BOLD}custom fields{BOLD:#} ({})",
+            delivery.custom_fields.len()
+        )?;
+        for field in &delivery.custom_fields {
             writeln!(
                 out,
                 "  {} on {} = {}",
-                field["key"].as_str().unwrap_or("?"),
-                field["ticket_id"].as_str().unwrap_or("?"),
-                field["value"].as_str().unwrap_or("")
+                field.key, field.ticket_id, field.value
             )?;
         }
     }
-    let timings = &report["timings"];
-    if let Some(total) = timings["total_us"].as_u64() {
-        writeln!(
-            out,
-            "{DIM}time: {:.2} ms (instantiate {:.2} ms, call {:.2} ms){DIM:#}",
-            total as f64 / 1000.0,
-            timings["instantiate_us"].as_u64().unwrap_or(0) as f64 / 1000.0,
-            timings["call_us"].as_u64().unwrap_or(0) as f64 / 1000.0
-        )?;
-    }
-    Ok(())
+    let timings = match report {
+        Report::Delivery(r) => r.timings,
+        Report::Panel(r) => r.timings,
+    };
+    writeln!(
+        out,
+        "{DIM}time: {:.2} ms (instantiate {:.2} ms, call {:.2} ms){DIM:#}",
+        timings.total_us as f64 / 1000.0,
+        timings.instantiate_us as f64 / 1000.0,
+        timings.call_us as f64 / 1000.0
+    )
 }

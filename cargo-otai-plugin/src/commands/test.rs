@@ -21,12 +21,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin};
 use crate::fixture::{self, LoadedFixture};
-use crate::harness::{self, Transport};
+use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
 use crate::term::{BOLD, RED, Shell};
 use crate::{CommonOptions, Exit};
@@ -176,7 +176,10 @@ impl TestCommand {
                 Status::Failed
             };
             let message = (!failures.is_empty()).then(|| {
-                let mut text = format!("{}:", loaded.path.display());
+                let mut text = match &loaded.fixture.description {
+                    Some(description) => format!("{} ({description}):", loaded.path.display()),
+                    None => format!("{}:", loaded.path.display()),
+                };
                 for failure in &failures {
                     text.push_str("\n  ");
                     text.push_str(&failure.replace('\n', "\n  "));
@@ -339,15 +342,16 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
         || json!({}),
         |t| fixture::toml_to_json(&toml::Value::Table(t.clone())),
     );
-    let transport = Transport::mocks(
-        f.http.clone(),
+    let transport = harness::transport(
+        &f.http,
         "add a `[[http]]` mock for it to the fixture",
+        false,
     );
     let (host, plugin) = harness::host_with(wasm, transport, config.clone())?;
     let redact = harness::redactor(&plugin, &config);
     let fixture_dir = loaded.path.parent().unwrap_or(Path::new("."));
-    let mut report: Value = if let Some(panel) = &f.panel {
-        serde_json::to_value(host.render_panel(plugin.id(), &panel.ticket_id)?)?
+    let report = if let Some(panel) = &f.panel {
+        Report::Panel(host.render_panel(plugin.id(), &panel.ticket_id)?)
     } else if let Some(spec) = &f.event {
         let event = match (&spec.kind, &spec.file) {
             (_, Some(file)) => harness::event_from_file(&fixture_dir.join(file))?,
@@ -362,11 +366,12 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
         } else {
             event
         };
-        serde_json::to_value(host.deliver_to(plugin.id(), &event)?)?
+        Report::Delivery(host.deliver_to(plugin.id(), &event)?)
     } else {
         anyhow::bail!("the fixture has neither `[event]` nor `[panel]`");
     };
     let failures = crate::expect::check(&f.expect, &report, &redact);
+    let mut report = report.to_json()?;
     if let Some(map) = report.as_object_mut() {
         map.remove("timings");
     }

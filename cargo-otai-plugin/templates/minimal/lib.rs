@@ -33,6 +33,7 @@ mod tests {
         let delivery = testing::deliver::<{{type_name}}>(&payload);
         assert!(delivery.result.is_ok());
         assert_eq!(delivery.logs.len(), 1);
-        assert!(delivery.logs[0].message.starts_with("new ticket 01JQXYZ: "), "{:?}", delivery.logs);
+        let expected = format!("new ticket {}: ", testing::TICKET_ID);
+        assert!(delivery.logs[0].message.starts_with(&expected), "{:?}", delivery.logs);
     }
 }

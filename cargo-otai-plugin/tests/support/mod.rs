@@ -94,7 +94,7 @@ pub fn wat_string(json: &str) -> String {
 }
 
 /// The default ticket id of the reference host's events.
-pub const TICKET: &str = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
+pub const TICKET: &str = otai_plugin_host::DEFAULT_TICKET_ID;
 
 /// A plugin as another toolchain would produce it (a C or TinyGo plugin, written here
 /// in WAT): libc-style `malloc`/`free`, a bump allocator, and an `on_event` that logs,

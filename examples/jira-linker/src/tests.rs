@@ -62,16 +62,18 @@ fn a_ticket_in_a_listed_category_gets_an_issue_and_a_link() {
     let body: Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
     assert_eq!(body["fields"]["project"], json!({ "key": "OPS" }));
     assert_eq!(body["fields"]["issuetype"], json!({ "name": "Task" }));
-    assert_eq!(body["fields"]["summary"], "Laptop will not power on");
+    assert_eq!(body["fields"]["summary"], "New laptop request");
     assert_eq!(
         body["fields"]["labels"],
-        json!(["ohd-01JQXYZ", "open-help-desk"])
+        json!(["ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8", "open-help-desk"])
     );
     let description = body["fields"]["description"].as_str().unwrap();
     assert!(description.starts_with(
-        "Opened from help desk ticket [01JQXYZ|https://helpdesk.example.com/tickets/01JQXYZ]."
+        "Opened from help desk ticket [01JQXYZ8K2M4N6P8R0T2V4W6Y8|https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8]."
     ));
-    assert!(description.ends_with("{quote}My laptop shows no lights since this morning.{quote}"));
+    assert!(
+        description.ends_with("{quote}I need a replacement for the one that was stolen.{quote}")
+    );
 
     assert_eq!(delivery.custom_fields.len(), 1);
     assert_eq!(delivery.custom_fields[0].key, JIRA_KEY_FIELD);
@@ -163,7 +165,7 @@ fn jira_s_field_errors_fail_the_delivery() {
     let delivery = testing::deliver::<JiraLinker>(&created("Access"));
     assert_eq!(
         delivery.result.unwrap_err().message(),
-        "JIRA refused to create an issue for ticket 01JQXYZ: HTTP 400: project: valid project is required \
+        "JIRA refused to create an issue for ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: HTTP 400: project: valid project is required \
          (check `project_key` and `issue_type`)"
     );
 }
@@ -198,7 +200,7 @@ fn a_public_reply_becomes_a_comment_on_the_linked_issue() {
     let body: Value = serde_json::from_str(delivery.http[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(
         body,
-        json!({ "body": "Ana Diaz replied on help desk ticket [01JQXYZ|https://helpdesk.example.com/tickets/01JQXYZ]:\n\n{quote}Could you try another charger?{quote}" })
+        json!({ "body": "Riley Chen replied on help desk ticket [01JQXYZ8K2M4N6P8R0T2V4W6Y8|https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8]:\n\n{quote}Thanks Sam, a replacement is on its way.{quote}" })
     );
 }
 
@@ -249,10 +251,10 @@ fn a_tampered_issue_key_never_reaches_a_url() {
 
 #[test]
 fn the_panel_searches_for_the_ticket_label() {
-    let panel = testing::render_panel::<JiraLinker>("01JQXYZ");
+    let panel = testing::render_panel::<JiraLinker>("01JQXYZ8K2M4N6P8R0T2V4W6Y8");
     assert_eq!(
         panel.result.unwrap(),
-        "https://example.atlassian.net/issues/?jql=labels%20%3D%20%22ohd-01JQXYZ%22"
+        "https://example.atlassian.net/issues/?jql=labels%20%3D%20%22ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8%22"
     );
     assert_eq!(ticket_label("a b/c"), "ohd-a-b-c");
     assert!(testing::render_panel::<JiraLinker>(" ").result.is_err());

@@ -419,7 +419,11 @@ mod tests {
 
     #[test]
     fn critical_ticket_triggers_and_records_the_dedup_key() {
-        testing::mock_http("POST", ENQUEUE_URL, accepted("ohd-01JQXYZ"));
+        testing::mock_http(
+            "POST",
+            ENQUEUE_URL,
+            accepted("ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8"),
+        );
         let delivery = testing::deliver::<PagerDuty>(&payload(
             EventKind::TicketCreated,
             json!({ "routing_key": KEY }),
@@ -431,24 +435,24 @@ mod tests {
             json!({
                 "routing_key": KEY,
                 "event_action": "trigger",
-                "dedup_key": "ohd-01JQXYZ",
+                "dedup_key": "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8",
                 "payload": {
-                    "summary": "Critical ticket: Laptop will not power on",
+                    "summary": "Critical ticket: New laptop request",
                     "source": "helpdesk.example.com",
                     "severity": "critical",
                     "timestamp": "2026-04-05T14:00:00Z",
                     "class": "Hardware",
                     "custom_details": {
-                        "ticket_id": "01JQXYZ",
-                        "ticket_url": "https://helpdesk.example.com/tickets/01JQXYZ",
+                        "ticket_id": "01JQXYZ8K2M4N6P8R0T2V4W6Y8",
+                        "ticket_url": "https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8",
                         "priority": "Critical",
                         "category": "Hardware",
                         "submitter": "Sam Ortiz"
                     }
                 },
-                "links": [{ "href": "https://helpdesk.example.com/tickets/01JQXYZ", "text": "Help desk ticket 01JQXYZ" }],
+                "links": [{ "href": "https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8", "text": "Help desk ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8" }],
                 "client": "Open Help Desk",
-                "client_url": "https://helpdesk.example.com/tickets/01JQXYZ"
+                "client_url": "https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8"
             })
         );
         let fields: Vec<(&str, &str)> = delivery
@@ -459,13 +463,17 @@ mod tests {
         assert_eq!(
             fields,
             [
-                (DEDUP_KEY_FIELD, "ohd-01JQXYZ"),
+                (DEDUP_KEY_FIELD, "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8"),
                 (STATUS_FIELD, "triggered")
             ]
         );
         assert_eq!(delivery.replies.len(), 1);
         assert!(delivery.replies[0].is_internal);
-        assert!(delivery.replies[0].body.contains("dedup key `ohd-01JQXYZ`"));
+        assert!(
+            delivery.replies[0]
+                .body
+                .contains("dedup key `ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8`")
+        );
     }
 
     #[test]
@@ -497,17 +505,21 @@ mod tests {
 
     #[test]
     fn resolving_a_paged_ticket_resolves_the_incident() {
-        testing::mock_http("POST", ENQUEUE_URL, accepted("ohd-01JQXYZ"));
+        testing::mock_http(
+            "POST",
+            ENQUEUE_URL,
+            accepted("ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8"),
+        );
         for kind in [EventKind::TicketResolved, EventKind::TicketClosed] {
             let delivery = testing::deliver::<PagerDuty>(&payload(
                 kind,
                 json!({ "routing_key": KEY }),
-                json!({ "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ", STATUS_FIELD: "triggered" } }),
+                json!({ "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8", STATUS_FIELD: "triggered" } }),
             ));
             assert!(delivery.result.is_ok(), "{:?}", delivery.result);
             assert_eq!(
                 sent(&delivery),
-                json!({ "routing_key": KEY, "event_action": "resolve", "dedup_key": "ohd-01JQXYZ" })
+                json!({ "routing_key": KEY, "event_action": "resolve", "dedup_key": "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8" })
             );
             assert_eq!(delivery.custom_fields[0].value, "resolved");
         }
@@ -517,7 +529,7 @@ mod tests {
     fn resolving_sends_nothing_without_an_open_incident() {
         for fields in [
             json!({}),
-            json!({ DEDUP_KEY_FIELD: "ohd-01JQXYZ", STATUS_FIELD: "resolved" }),
+            json!({ DEDUP_KEY_FIELD: "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8", STATUS_FIELD: "resolved" }),
         ] {
             let delivery = testing::deliver::<PagerDuty>(&payload(
                 EventKind::TicketClosed,
@@ -547,7 +559,7 @@ mod tests {
         let err = delivery.result.unwrap_err();
         assert_eq!(
             err.message(),
-            "PagerDuty refused the trigger for ticket 01JQXYZ with HTTP 400: Event object is invalid; \
+            "PagerDuty refused the trigger for ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8 with HTTP 400: Event object is invalid; \
              Length of 'routing_key' is incorrect (should be 32 characters) (check `routing_key`)"
         );
         assert!(delivery.custom_fields.is_empty());
@@ -584,7 +596,7 @@ mod tests {
             let delivery = testing::deliver::<PagerDuty>(&payload(
                 kind,
                 json!({ "routing_key": KEY }),
-                json!({ "priority": "Critical", "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ" } }),
+                json!({ "priority": "Critical", "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8" } }),
             ));
             assert!(delivery.result.is_ok());
             assert!(delivery.http.is_empty() && delivery.replies.is_empty());

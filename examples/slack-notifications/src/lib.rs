@@ -255,14 +255,14 @@ mod tests {
             sent_json(&delivery),
             json!({
                 "channel": "#support",
-                "text": ":ticket: New Medium ticket: <https://helpdesk.example.com/tickets/01JQXYZ|Laptop will not power on>\nHardware · from Sam Ortiz"
+                "text": ":ticket: New Medium ticket: <https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8|New laptop request>\nHardware · from Sam Ortiz"
             })
         );
         assert_eq!(delivery.http[0].headers["Content-Type"], "application/json");
         assert_eq!(delivery.logs[0].level, Level::Info);
         assert_eq!(
             delivery.logs[0].message,
-            "posted `ticket.created` of ticket 01JQXYZ to Slack"
+            "posted `ticket.created` of ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8 to Slack"
         );
     }
 
@@ -317,7 +317,7 @@ mod tests {
             sent_json(&delivery),
             json!({
                 "channel": "#it-ops",
-                "text": ":white_check_mark: Resolved: <https://helpdesk.example.com/tickets/01JQXYZ|Laptop will not power on>\n> Replaced the charger."
+                "text": ":white_check_mark: Resolved: <https://helpdesk.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8|New laptop request>\n> Replacement laptop delivered."
             })
         );
     }
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(delivery.logs[0].level, Level::Warn);
         assert_eq!(
             delivery.logs[0].message,
-            "Slack answered HTTP 404 to `ticket.created` of ticket 01JQXYZ: no_service"
+            "Slack answered HTTP 404 to `ticket.created` of ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: no_service"
         );
     }
 
@@ -389,11 +389,9 @@ mod tests {
         ));
         assert!(delivery.result.is_ok());
         assert_eq!(delivery.logs[0].level, Level::Error);
-        assert!(
-            delivery.logs[0]
-                .message
-                .starts_with("could not post ticket 01JQXYZ to Slack: HTTP request timed out")
-        );
+        assert!(delivery.logs[0].message.starts_with(
+            "could not post ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8 to Slack: HTTP request timed out"
+        ));
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! A scripted [`HttpTransport`] for tests: no network at all.
+//! A scripted [`HttpTransport`] for tests: no network unless a fallback is given.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use otai_plugin_abi::calls::HttpRequest;
+use otai_plugin_abi::testing::mock::{MockPattern, MockRules, no_match_message};
 
 use super::{HttpResponse, HttpTransport, TransportError};
 
@@ -14,28 +15,12 @@ enum Reaction {
     Timeout,
 }
 
-#[derive(Debug, Clone)]
-struct Rule {
-    method: String,
-    url: String,
-    reaction: Reaction,
-}
-
-impl Rule {
-    fn matches(&self, request: &HttpRequest) -> bool {
-        let method = self.method == "*" || self.method.eq_ignore_ascii_case(&request.method);
-        let url = match self.url.strip_suffix('*') {
-            Some(prefix) => request.url.starts_with(prefix),
-            None => self.url == request.url,
-        };
-        method && url
-    }
-}
-
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Script {
-    rules: Vec<Rule>,
+    rules: MockRules<Reaction>,
     requests: Vec<HttpRequest>,
+    fallback: Option<Arc<dyn HttpTransport>>,
+    hint: Option<String>,
 }
 
 /// A scripted HTTP transport: rules match a method and a URL and say what to answer;
@@ -45,9 +30,13 @@ struct Script {
 /// - The URL matches exactly, or as a prefix when the pattern ends with `*`
 ///   (`"https://hooks.slack.com/*"`).
 /// - Rules are tried in the order they were added; the first match answers.
-/// - A request no rule matches gets a `network` error (status 0 for the plugin) whose
-///   message says that no mock matched and names the request, so a forgotten rule is
-///   visible in the report rather than silently answered.
+/// - A request no rule matches goes to the [`MockHttp::fallback`] transport when there
+///   is one; otherwise it gets a `network` error (status 0 for the plugin) whose message
+///   names the request and says how to add a rule, so a forgotten rule is visible in the
+///   report rather than silently answered.
+///
+/// The matching rules are those of `otai_plugin_abi::testing::mock`, shared with the
+/// SDK's `testing::mock_http` and the `[[http]]` mocks of `cargo otai-plugin test`.
 ///
 /// Clones share the script and the record, so a test can keep a clone to inspect
 /// [`MockHttp::requests`] after handing one to the host. Requests the host refuses
@@ -70,9 +59,20 @@ struct Script {
 /// assert_eq!((response.status, response.body.as_slice()), (200, b"ok".as_slice()));
 /// assert_eq!(mock.requests().len(), 1);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MockHttp {
     script: Arc<Mutex<Script>>,
+}
+
+impl std::fmt::Debug for MockHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let script = self.lock();
+        f.debug_struct("MockHttp")
+            .field("rules", &script.rules.len())
+            .field("requests", &script.requests.len())
+            .field("fallback", &script.fallback.is_some())
+            .finish()
+    }
 }
 
 /// A rule being added by [`MockHttp::on`]: finish it with what to answer.
@@ -80,8 +80,7 @@ pub struct MockHttp {
 #[must_use = "a rule is added only once its reaction is given"]
 pub struct MockRule {
     mock: MockHttp,
-    method: String,
-    url: String,
+    pattern: MockPattern,
 }
 
 impl MockHttp {
@@ -94,9 +93,22 @@ impl MockHttp {
     pub fn on(self, method: &str, url: &str) -> MockRule {
         MockRule {
             mock: self,
-            method: method.to_owned(),
-            url: url.to_owned(),
+            pattern: MockPattern::new(method, url),
         }
+    }
+
+    /// Sends requests that no rule matches with `transport` (for example
+    /// [`RealHttp`](super::RealHttp)) instead of failing them. Default: none.
+    pub fn fallback(self, transport: impl HttpTransport + 'static) -> Self {
+        self.lock().fallback = Some(Arc::new(transport));
+        self
+    }
+
+    /// What the `network` error of an unmatched request tells the reader to do, in the
+    /// words of the tool at hand. Default: ``add a rule with `MockHttp::on` ``.
+    pub fn unmatched_hint(self, hint: impl Into<String>) -> Self {
+        self.lock().hint = Some(hint.into());
+        self
     }
 
     /// Every request that reached the mock, in order.
@@ -121,12 +133,8 @@ impl MockHttp {
         self.script.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn add(self, method: String, url: String, reaction: Reaction) -> Self {
-        self.lock().rules.push(Rule {
-            method,
-            url,
-            reaction,
-        });
+    fn add(self, pattern: MockPattern, reaction: Reaction) -> Self {
+        self.lock().rules.push(pattern, reaction);
         self
     }
 }
@@ -135,8 +143,7 @@ impl MockRule {
     /// Answers with `status` and `body`.
     pub fn respond(self, status: u16, body: impl Into<Vec<u8>>) -> MockHttp {
         self.mock.add(
-            self.method,
-            self.url,
+            self.pattern,
             Reaction::Respond {
                 status,
                 body: body.into(),
@@ -147,12 +154,12 @@ impl MockRule {
     /// Fails with a `network` error carrying `message`.
     pub fn network_error(self, message: &str) -> MockHttp {
         self.mock
-            .add(self.method, self.url, Reaction::Network(message.to_owned()))
+            .add(self.pattern, Reaction::Network(message.to_owned()))
     }
 
     /// Fails with a `timeout` error, at once (tests do not wait).
     pub fn timeout(self) -> MockHttp {
-        self.mock.add(self.method, self.url, Reaction::Timeout)
+        self.mock.add(self.pattern, Reaction::Timeout)
     }
 }
 
@@ -160,24 +167,26 @@ impl HttpTransport for MockHttp {
     fn send(
         &self,
         request: &HttpRequest,
-        _timeout: Duration,
+        timeout: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let mut script = self.lock();
         script.requests.push(request.clone());
-        let reaction = script
-            .rules
-            .iter()
-            .find(|r| r.matches(request))
-            .map(|r| r.reaction.clone());
+        let reaction = script.rules.find(&request.method, &request.url).cloned();
+        let fallback = script.fallback.clone();
+        let hint = script.hint.clone();
         drop(script);
         match reaction {
             Some(Reaction::Respond { status, body }) => Ok(HttpResponse { status, body }),
             Some(Reaction::Network(message)) => Err(TransportError::network(message)),
             Some(Reaction::Timeout) => Err(TransportError::timeout("the mock simulated a timeout")),
-            None => Err(TransportError::network(format!(
-                "no mock matched `{} {}`: add a rule with `MockHttp::on`",
-                request.method, request.url
-            ))),
+            None => match fallback {
+                Some(transport) => transport.send(request, timeout),
+                None => Err(TransportError::network(no_match_message(
+                    &request.method,
+                    &request.url,
+                    hint.as_deref().unwrap_or("add a rule with `MockHttp::on`"),
+                ))),
+            },
         }
     }
 }

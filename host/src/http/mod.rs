@@ -7,7 +7,6 @@
 //! (the delivery's remaining deadline) and must not hand back a body larger than
 //! [`MAX_HTTP_RESPONSE`](otai_plugin_abi::limits::MAX_HTTP_RESPONSE) bytes.
 
-mod allow;
 mod mock;
 mod real;
 
@@ -16,11 +15,9 @@ use std::time::Duration;
 
 pub use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
 
-pub use allow::{UrlCheck, check_url};
-pub(crate) use allow::{
-    check_request, check_url_normalized as allow_check_normalized, normalize_allowed_host,
-};
 pub use mock::{MockHttp, MockRule};
+/// The allow-list check, as every host applies it (it lives in the contract crate).
+pub use otai_plugin_abi::rules::http::{UrlCheck, check_url};
 pub use real::RealHttp;
 
 /// A response from a server.

@@ -1,16 +1,33 @@
-//! Reading a module: what it imports and exports, with signatures, its memories, its
-//! custom sections and the size of every section. `check`, the lint and the build's
-//! post-processing all start from a [`ModuleInfo`].
+//! Reading a core module: what it imports and exports (with signatures), its memories,
+//! its custom sections and the size of every section, in one pass with wasmparser.
 
 use std::fmt;
 use std::ops::Range;
 
-use anyhow::{Context, Result, bail};
-use otai_plugin_abi::wasm::{ValType, signature_to_string};
 use serde::Serialize;
 use wasmparser::{
     CompositeInnerType, ExternalKind, Parser, Payload, TypeRef, ValType as WasmValType,
 };
+
+use crate::wasm::{ValType, signature_to_string};
+
+/// Why bytes could not be read as a core module.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Not a WebAssembly binary at all (text, another file, another binary version).
+    #[error("{0}")]
+    NotWasm(String),
+    /// A WebAssembly component rather than a core module.
+    #[error(
+        "this is a WebAssembly component, not a core module: Open Help Desk plugins are core \
+         modules (build for `wasm32-unknown-unknown`, or `wasm32-wasip1` without a component \
+         adapter, not `wasm32-wasip2`)"
+    )]
+    Component,
+    /// A core module whose sections cannot be parsed.
+    #[error("the module is malformed: {0}")]
+    Malformed(String),
+}
 
 /// A function signature found in a module.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,7 +45,7 @@ impl fmt::Display for Signature {
 }
 
 impl Serialize for Signature {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())
     }
 }
@@ -43,14 +60,7 @@ pub enum Item {
         signature: Option<Signature>,
     },
     /// A linear memory.
-    Memory {
-        /// Whether it is a 64-bit memory.
-        memory64: bool,
-        /// Initial size in 64 KiB pages.
-        initial_pages: u64,
-        /// Maximum size in pages, if declared.
-        maximum_pages: Option<u64>,
-    },
+    Memory(MemoryInfo),
     /// A table.
     Table,
     /// A global.
@@ -59,28 +69,61 @@ pub enum Item {
     Tag,
 }
 
+/// A linear memory's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemoryInfo {
+    /// Whether it is a 64-bit memory.
+    pub memory64: bool,
+    /// Whether it is a shared memory (threads).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
+    /// Initial size in pages.
+    pub initial_pages: u64,
+    /// Maximum size in pages, if declared.
+    pub maximum_pages: Option<u64>,
+    /// log2 of the page size (16 for the usual 64 KiB pages).
+    #[serde(skip)]
+    pub page_size_log2: u32,
+}
+
+impl MemoryInfo {
+    /// The initial size in bytes (saturating).
+    pub fn initial_bytes(&self) -> u64 {
+        self.initial_pages
+            .saturating_mul(1u64 << self.page_size_log2)
+    }
+}
+
 impl Item {
-    /// `func (i32) -> ()`, `memory`, …
+    /// `func (i32) -> ()`, `memory 1 pages`, …
     pub fn describe(&self) -> String {
         match self {
             Item::Func {
                 signature: Some(sig),
             } => format!("func {sig}"),
             Item::Func { signature: None } => "func (unknown type)".to_owned(),
-            Item::Memory {
-                memory64,
-                initial_pages,
-                maximum_pages,
-            } => {
-                let bits = if *memory64 { "memory64" } else { "memory" };
-                match maximum_pages {
-                    Some(max) => format!("{bits} {initial_pages}..{max} pages"),
-                    None => format!("{bits} {initial_pages} pages"),
+            Item::Memory(m) => {
+                let bits = if m.memory64 { "memory64" } else { "memory" };
+                let shared = if m.shared { " shared" } else { "" };
+                match m.maximum_pages {
+                    Some(max) => format!("{bits}{shared} {}..{max} pages", m.initial_pages),
+                    None => format!("{bits}{shared} {} pages", m.initial_pages),
                 }
             }
             Item::Table => "table".to_owned(),
             Item::Global => "global".to_owned(),
             Item::Tag => "tag".to_owned(),
+        }
+    }
+
+    /// `function`, `memory`, `table`, `global` or `tag`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Item::Func { .. } => "function",
+            Item::Memory(_) => "memory",
+            Item::Table => "table",
+            Item::Global => "global",
+            Item::Tag => "tag",
         }
     }
 }
@@ -105,7 +148,7 @@ pub struct Export {
     /// What is exported.
     #[serde(flatten)]
     pub item: Item,
-    /// The function index, for function exports.
+    /// The function index (imported functions first), for function exports.
     #[serde(skip)]
     pub func_index: Option<u32>,
 }
@@ -119,7 +162,7 @@ pub struct CustomSection<'a> {
     pub data: &'a [u8],
 }
 
-/// A section and its size, for `check`.
+/// A section and its size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SectionSize {
     /// `type`, `code`, `custom "ohd_manifest"`, …
@@ -128,9 +171,11 @@ pub struct SectionSize {
     pub bytes: u64,
 }
 
-/// Everything the lint, `check` and the post-processing need to know about a module.
+/// What a core module declares, read without validating it.
 #[derive(Debug, Clone)]
 pub struct ModuleInfo<'a> {
+    /// The module's bytes.
+    pub bytes: &'a [u8],
     /// Imports in order.
     pub imports: Vec<Import>,
     /// Exports in order.
@@ -140,7 +185,7 @@ pub struct ModuleInfo<'a> {
     /// Every section, in order.
     pub sections: Vec<SectionSize>,
     /// The module's own memories (not imported ones).
-    pub memories: Vec<Item>,
+    pub memories: Vec<MemoryInfo>,
     /// Every type of the type section: `Some` for function types.
     pub types: Vec<Option<Signature>>,
     /// The type index of every function, imported ones first.
@@ -149,18 +194,17 @@ pub struct ModuleInfo<'a> {
     pub imported_funcs: u32,
     /// Whether the module has a start function.
     pub has_start: bool,
-    /// The total size in bytes.
-    pub size: u64,
 }
 
 impl<'a> ModuleInfo<'a> {
     /// Reads a core module.
     ///
     /// # Errors
-    /// The bytes are not wasm, are a component, or are malformed.
-    pub fn parse(bytes: &'a [u8]) -> Result<ModuleInfo<'a>> {
+    /// The bytes are not wasm, are a component, or their sections cannot be parsed.
+    pub fn parse(bytes: &'a [u8]) -> Result<ModuleInfo<'a>, ReadError> {
         ensure_core_module(bytes)?;
         let mut info = ModuleInfo {
+            bytes,
             imports: Vec::new(),
             exports: Vec::new(),
             custom_sections: Vec::new(),
@@ -170,18 +214,18 @@ impl<'a> ModuleInfo<'a> {
             func_types: Vec::new(),
             imported_funcs: 0,
             has_start: false,
-            size: bytes.len() as u64,
         };
+        let malformed = |e: wasmparser::BinaryReaderError| ReadError::Malformed(e.to_string());
         let mut exports = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
-            let payload = payload.context("the module is malformed")?;
+            let payload = payload.map_err(malformed)?;
             if let Some(section) = section_size(&payload) {
                 info.sections.push(section);
             }
             match payload {
                 Payload::TypeSection(reader) => {
                     for group in reader {
-                        for ty in group?.types() {
+                        for ty in group.map_err(malformed)?.types() {
                             info.types.push(match &ty.composite_type.inner {
                                 CompositeInnerType::Func(f) => Some(Signature {
                                     params: f.params().iter().map(|t| val_type(*t)).collect(),
@@ -194,7 +238,7 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
-                        let import = import?;
+                        let import = import.map_err(malformed)?;
                         let item = match import.ty {
                             TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
                                 info.func_types.push(ty);
@@ -203,7 +247,7 @@ impl<'a> ModuleInfo<'a> {
                                     signature: info.signature(ty),
                                 }
                             }
-                            TypeRef::Memory(m) => memory_item(&m),
+                            TypeRef::Memory(m) => Item::Memory(memory_info(&m)),
                             TypeRef::Table(_) => Item::Table,
                             TypeRef::Global(_) => Item::Global,
                             TypeRef::Tag(_) => Item::Tag,
@@ -217,17 +261,17 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::FunctionSection(reader) => {
                     for ty in reader {
-                        info.func_types.push(ty?);
+                        info.func_types.push(ty.map_err(malformed)?);
                     }
                 }
                 Payload::MemorySection(reader) => {
                     for memory in reader {
-                        info.memories.push(memory_item(&memory?));
+                        info.memories.push(memory_info(&memory.map_err(malformed)?));
                     }
                 }
                 Payload::ExportSection(reader) => {
                     for export in reader {
-                        let export = export?;
+                        let export = export.map_err(malformed)?;
                         exports.push((export.name.to_owned(), export.kind, export.index));
                     }
                 }
@@ -254,6 +298,11 @@ impl<'a> ModuleInfo<'a> {
         Ok(info)
     }
 
+    /// The total size in bytes.
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
     fn signature(&self, type_index: u32) -> Option<Signature> {
         self.types.get(type_index as usize).cloned().flatten()
     }
@@ -270,20 +319,18 @@ impl<'a> ModuleInfo<'a> {
                 signature: self.func_signature(index),
             },
             ExternalKind::Memory => {
-                let imported: Vec<&Item> = self
-                    .imports
-                    .iter()
-                    .filter(|i| matches!(i.item, Item::Memory { .. }))
-                    .map(|i| &i.item)
-                    .collect();
-                let all: Vec<&Item> = imported.into_iter().chain(self.memories.iter()).collect();
-                all.get(index as usize)
-                    .map(|m| (*m).clone())
-                    .unwrap_or(Item::Memory {
-                        memory64: false,
-                        initial_pages: 0,
-                        maximum_pages: None,
-                    })
+                let imported = self.imports.iter().filter_map(|i| match i.item {
+                    Item::Memory(m) => Some(m),
+                    _ => None,
+                });
+                let all: Vec<MemoryInfo> = imported.chain(self.memories.iter().copied()).collect();
+                Item::Memory(all.get(index as usize).copied().unwrap_or(MemoryInfo {
+                    memory64: false,
+                    shared: false,
+                    initial_pages: 0,
+                    maximum_pages: None,
+                    page_size_log2: 16,
+                }))
             }
             ExternalKind::Table => Item::Table,
             ExternalKind::Global => Item::Global,
@@ -309,28 +356,21 @@ impl<'a> ModuleInfo<'a> {
 ///
 /// # Errors
 /// Not wasm at all, or a component.
-pub fn ensure_core_module(bytes: &[u8]) -> Result<()> {
+pub fn ensure_core_module(bytes: &[u8]) -> Result<(), ReadError> {
     if Parser::is_core_wasm(bytes) {
         return Ok(());
     }
     if Parser::is_component(bytes) {
-        bail!(
-            "this is a WebAssembly component, not a core module: Open Help Desk plugins are \
-             core modules (build for `wasm32-unknown-unknown`, or `wasm32-wasip1` without a \
-             component adapter, not `wasm32-wasip2`)"
-        );
+        return Err(ReadError::Component);
     }
-    if bytes.starts_with(b"\0asm") {
-        bail!(
-            "unsupported WebAssembly binary version (only core modules of version 1 are plugins)"
-        );
-    }
-    if bytes.starts_with(b"(module") || bytes.starts_with(b"(component") {
-        bail!(
-            "this is WebAssembly text (WAT), not a binary module: compile it first, e.g. `wasm-tools parse`"
-        );
-    }
-    bail!("not a WebAssembly module: it does not start with the `\\0asm` magic bytes")
+    let message = if bytes.starts_with(b"\0asm") {
+        "unsupported WebAssembly binary version: only core modules of version 1 are plugins"
+    } else if bytes.starts_with(b"(module") || bytes.starts_with(b"(component") {
+        "this is WebAssembly text (WAT), not a binary module: compile it first, e.g. `wasm-tools parse`"
+    } else {
+        "not a WebAssembly module: it does not start with the WebAssembly header (`\\0asm`, version 1)"
+    };
+    Err(ReadError::NotWasm(message.to_owned()))
 }
 
 fn val_type(t: WasmValType) -> ValType {
@@ -344,11 +384,13 @@ fn val_type(t: WasmValType) -> ValType {
     }
 }
 
-fn memory_item(m: &wasmparser::MemoryType) -> Item {
-    Item::Memory {
+fn memory_info(m: &wasmparser::MemoryType) -> MemoryInfo {
+    MemoryInfo {
         memory64: m.memory64,
+        shared: m.shared,
         initial_pages: m.initial,
         maximum_pages: m.maximum,
+        page_size_log2: m.page_size_log2.unwrap_or(16),
     }
 }
 
@@ -380,54 +422,4 @@ fn section_size(payload: &Payload<'_>) -> Option<SectionSize> {
         name,
         bytes: range.len() as u64,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_signatures_of_imports_and_exports() {
-        let wasm = wat::parse_str(
-            r#"(module
-                (import "ohd" "ohd_log" (func (param i32 i32 i32)))
-                (memory (export "memory") 1)
-                (func (export "on_event") (param i32 i32))
-                (func (export "pair") (param i32 i32) (result i32 i32) local.get 0 local.get 1)
-                (@custom "ohd_manifest" "{}"))"#,
-        )
-        .unwrap();
-        let info = ModuleInfo::parse(&wasm).unwrap();
-        assert_eq!(
-            info.imports[0].item.describe(),
-            "func (i32, i32, i32) -> ()"
-        );
-        assert_eq!(
-            info.export("on_event").unwrap().item.describe(),
-            "func (i32, i32) -> ()"
-        );
-        assert_eq!(
-            info.export("pair").unwrap().item.describe(),
-            "func (i32, i32) -> (i32, i32)"
-        );
-        assert_eq!(
-            info.export("memory").unwrap().item.describe(),
-            "memory 1 pages"
-        );
-        assert_eq!(info.custom("ohd_manifest").len(), 1);
-        assert!(
-            info.sections
-                .iter()
-                .any(|s| s.name == "custom \"ohd_manifest\"" && s.bytes > 2)
-        );
-    }
-
-    #[test]
-    fn names_what_a_non_module_is() {
-        let err = ensure_core_module(b"hello").unwrap_err().to_string();
-        assert!(err.contains("`\\0asm` magic bytes"), "{err}");
-        let component = wat::parse_str("(component)").unwrap();
-        let err = ensure_core_module(&component).unwrap_err().to_string();
-        assert!(err.contains("component, not a core module"), "{err}");
-    }
 }

@@ -1,9 +1,11 @@
-//! The raw `ohd` host imports, and nothing else touches them.
+//! The raw `ohd` host imports, and nothing else touches them: the ground floor of the
+//! SDK, which depends on no other module of it.
 //!
 //! Each import gets one safe function here that takes and returns plain Rust values, so
 //! that the rest of the SDK never sees a raw pointer the host handed over. On targets
-//! other than `wasm32` the same functions talk to the in-process stand-in of
-//! [`crate::testing`], which is what lets plugin logic run in a native `cargo test`.
+//! other than `wasm32` the same functions are the in-process stand-in of [`native`],
+//! which [`crate::testing`] scripts and reads, and which is what lets plugin logic run in
+//! a native `cargo test`.
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
@@ -59,24 +61,8 @@ mod imp {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-mod imp {
-    use crate::testing::state;
-
-    pub(crate) fn log(level: u32, message: &[u8]) {
-        state::log(level, message);
-    }
-
-    pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
-        state::http_request(request)
-    }
-
-    pub(crate) fn add_reply(payload: &[u8]) -> u32 {
-        state::add_reply(payload)
-    }
-
-    pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
-        state::set_custom_field(payload)
-    }
-}
+pub(crate) mod native;
+#[cfg(not(target_arch = "wasm32"))]
+use native as imp;
 
 pub(crate) use imp::{add_reply, http_request, log, set_custom_field};

@@ -1,0 +1,428 @@
+//! What `ohd_http_request` refuses before anything is sent: the request JSON, the
+//! method, the URL, the headers, and `permissions.http.allowed_hosts`.
+//!
+//! A refusal is a [`RequestRefusal`]: the host answers it with its status (0, or 403
+//! for a host that is not allowed) and the [`HostErrorBody`] that
+//! [`RequestRefusal::body`] writes. The reference host and the SDK's native stand-in
+//! both call these functions, and `render_panel`'s URL is judged by [`AllowedHosts`] too.
+//!
+//! ```
+//! use otai_plugin_abi::calls::HostErrorKind;
+//! use otai_plugin_abi::rules::http::{AllowedHosts, check_request, decode_request};
+//!
+//! let allowed = AllowedHosts::new(["hooks.slack.com"]);
+//! let request = decode_request(br#"{"method":"POST","url":"https://evil.example/x"}"#).unwrap();
+//! let refusal = check_request(&request, &allowed).unwrap_err();
+//! assert_eq!(refusal.kind, HostErrorKind::HostNotAllowed);
+//! assert_eq!(refusal.status(), 403);
+//! assert_eq!(refusal.host.as_deref(), Some("evil.example"));
+//! ```
+
+use url::{Host, Url};
+
+use crate::calls::{HTTP_METHODS, HostError, HostErrorBody, HostErrorKind, HttpRequest};
+use crate::limits::MAX_HTTP_REQUEST;
+
+/// The result of checking a URL against `allowed_hosts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlCheck {
+    /// The URL may be requested.
+    Allowed(Url),
+    /// The URL is malformed, not http(s), or carries credentials.
+    Invalid(String),
+    /// The URL's host is not in `allowed_hosts`.
+    HostNotAllowed {
+        /// The URL's host, normalised as it was compared.
+        host: String,
+    },
+}
+
+/// Lowercases an `allowed_hosts` entry and drops one trailing dot and IPv6 brackets,
+/// the form URL hosts are compared in.
+pub fn normalize_allowed_host(entry: &str) -> String {
+    let mut host = entry.trim().to_ascii_lowercase();
+    if host.ends_with('.') {
+        host.pop();
+    }
+    if host.starts_with('[') && host.ends_with(']') && host.len() >= 2 {
+        host = host[1..host.len() - 1].to_owned();
+    }
+    host
+}
+
+/// A plugin's `permissions.http.allowed_hosts`, normalised once for matching.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedHosts {
+    hosts: Vec<String>,
+}
+
+impl AllowedHosts {
+    /// The allow-list of these manifest entries (as written in the manifest).
+    pub fn new<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> Self {
+        AllowedHosts {
+            hosts: entries
+                .into_iter()
+                .map(|h| normalize_allowed_host(h.as_ref()))
+                .collect(),
+        }
+    }
+
+    /// The normalised entries.
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
+    }
+
+    /// Checks `url` against the list.
+    ///
+    /// The URL is parsed with the `url` crate (WHATWG rules); its scheme must be `http`
+    /// or `https` and it must not carry a user name or password. Its host, lowercased
+    /// and without one trailing dot, must equal an entry exactly; IP literals match only
+    /// an entry with the same address (`[::1]` and `::1` are the same entry). Ports are
+    /// not part of the match.
+    ///
+    /// ```
+    /// use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
+    ///
+    /// let allowed = AllowedHosts::new(["hooks.slack.com"]);
+    /// assert!(matches!(allowed.check_url("HTTPS://HOOKS.SLACK.COM./x"), UrlCheck::Allowed(_)));
+    /// assert_eq!(
+    ///     allowed.check_url("https://hooks.slack.com.evil.example/"),
+    ///     UrlCheck::HostNotAllowed { host: "hooks.slack.com.evil.example".into() },
+    /// );
+    /// ```
+    pub fn check_url(&self, url: &str) -> UrlCheck {
+        match parse_url(url) {
+            Err(message) => UrlCheck::Invalid(message),
+            Ok((parsed, host)) if self.hosts.contains(&host) => UrlCheck::Allowed(parsed),
+            Ok((_, host)) => UrlCheck::HostNotAllowed { host },
+        }
+    }
+}
+
+/// Parses a request URL and returns it with its host in the form allow-list entries are
+/// compared in, or why it cannot be requested at all.
+fn parse_url(url: &str) -> Result<(Url, String), String> {
+    let parsed =
+        Url::parse(url).map_err(|e| format!("`{url}` is not a valid absolute URL: {e}"))?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        return Err(format!(
+            "scheme `{}` is not supported: use an `http` or `https` URL",
+            parsed.scheme()
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(
+            "URLs with credentials (`user@host`) are not allowed: send credentials in a header"
+                .into(),
+        );
+    }
+    let host = match parsed.host() {
+        Some(Host::Domain(d)) => {
+            let mut d = d.to_ascii_lowercase();
+            if d.ends_with('.') {
+                d.pop();
+            }
+            d
+        }
+        Some(Host::Ipv4(ip)) => ip.to_string(),
+        Some(Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(format!("`{url}` has no host")),
+    };
+    Ok((parsed, host))
+}
+
+/// Checks `url` against `allowed_hosts` entries as written in a manifest; see
+/// [`AllowedHosts::check_url`].
+pub fn check_url(url: &str, allowed_hosts: &[String]) -> UrlCheck {
+    AllowedHosts::new(allowed_hosts).check_url(url)
+}
+
+/// A request the host refuses before sending it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRefusal {
+    /// [`HostErrorKind::InvalidRequest`] or [`HostErrorKind::HostNotAllowed`].
+    pub kind: HostErrorKind,
+    /// What is wrong, for the plugin's logs.
+    pub message: String,
+    /// The URL's host, for [`HostErrorKind::HostNotAllowed`].
+    pub host: Option<String>,
+}
+
+impl RequestRefusal {
+    fn invalid(message: String) -> Self {
+        RequestRefusal {
+            kind: HostErrorKind::InvalidRequest,
+            message,
+            host: None,
+        }
+    }
+
+    /// The status `ohd_http_request` returns: 0, or 403 for a host not allowed.
+    pub fn status(&self) -> u32 {
+        self.kind.status()
+    }
+
+    /// The response body the plugin receives: a [`HostErrorBody`] as JSON.
+    pub fn body(&self) -> Vec<u8> {
+        error_body(self.kind, &self.message, self.host.as_deref())
+    }
+}
+
+impl std::fmt::Display for RequestRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RequestRefusal {}
+
+/// The JSON of a [`HostErrorBody`], the body of every answer that did not come from a
+/// server.
+pub fn error_body(kind: HostErrorKind, message: &str, host: Option<&str>) -> Vec<u8> {
+    let body = HostErrorBody {
+        ohd_error: HostError {
+            kind,
+            message: message.to_owned(),
+            host: host.map(str::to_owned),
+        },
+    };
+    // Strings and an enum: serializing cannot fail.
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// Decodes the request JSON of `ohd_http_request`: at most [`MAX_HTTP_REQUEST`] bytes,
+/// of the shape of [`HttpRequest`] (no unknown or duplicate field, no header twice).
+///
+/// # Errors
+/// An `invalid_request` refusal saying what is wrong.
+pub fn decode_request(bytes: &[u8]) -> Result<HttpRequest, RequestRefusal> {
+    if bytes.len() > MAX_HTTP_REQUEST {
+        return Err(RequestRefusal::invalid(format!(
+            "the request JSON is {} bytes, over the limit of {MAX_HTTP_REQUEST}",
+            bytes.len()
+        )));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| RequestRefusal::invalid(format!("invalid request JSON: {e}")))
+}
+
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Checks a decoded request: the method, the URL (and its host against `allowed`),
+/// the header names and values. Returns the parsed URL.
+///
+/// # Errors
+/// The first refusal: `invalid_request` (method, URL, header), or `host_not_allowed`.
+pub fn check_request(request: &HttpRequest, allowed: &AllowedHosts) -> Result<Url, RequestRefusal> {
+    check(request, Some(allowed))
+}
+
+/// What [`check_request`] checks, but the allow-list: for a tool that does not know the
+/// plugin's `allowed_hosts` (the SDK's native stand-in outside `testing::deliver`).
+///
+/// # Errors
+/// The first `invalid_request` refusal (method, URL, header).
+pub fn check_request_shape(request: &HttpRequest) -> Result<Url, RequestRefusal> {
+    check(request, None)
+}
+
+fn check(request: &HttpRequest, allowed: Option<&AllowedHosts>) -> Result<Url, RequestRefusal> {
+    if !HTTP_METHODS.contains(&request.method.as_str()) {
+        return Err(RequestRefusal::invalid(format!(
+            "method `{}` is not supported: use one of {}",
+            request.method,
+            HTTP_METHODS.join(", ")
+        )));
+    }
+    let (url, host) = parse_url(&request.url).map_err(RequestRefusal::invalid)?;
+    if let Some(allowed) = allowed
+        && !allowed.hosts.contains(&host)
+    {
+        return Err(RequestRefusal {
+            kind: HostErrorKind::HostNotAllowed,
+            message: format!(
+                "host `{host}` is not in the plugin's `permissions.http.allowed_hosts`; nothing was sent"
+            ),
+            host: Some(host),
+        });
+    }
+    for (name, value) in &request.headers {
+        if !is_token(name) {
+            return Err(RequestRefusal::invalid(format!(
+                "header name `{name}` is not a valid HTTP header name"
+            )));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(RequestRefusal::invalid(format!(
+                "header `{name}` has a value with CR, LF or NUL"
+            )));
+        }
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, allowed: &[&str]) -> UrlCheck {
+        AllowedHosts::new(allowed).check_url(url)
+    }
+
+    fn denied(host: &str) -> UrlCheck {
+        UrlCheck::HostNotAllowed { host: host.into() }
+    }
+
+    #[test]
+    fn userinfo_is_refused_and_the_real_host_is_not_the_userinfo() {
+        assert!(
+            matches!(check("https://hooks.slack.com@evil.example/", &["hooks.slack.com"]), UrlCheck::Invalid(m) if m.contains("credentials"))
+        );
+        assert!(matches!(
+            check("https://u:p@hooks.slack.com/", &["hooks.slack.com"]),
+            UrlCheck::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn suffixes_and_prefixes_do_not_match() {
+        let a = &["hooks.slack.com"];
+        assert_eq!(
+            check("https://hooks.slack.com.evil.example/", a),
+            denied("hooks.slack.com.evil.example")
+        );
+        assert_eq!(
+            check("https://evilhooks.slack.com/", a),
+            denied("evilhooks.slack.com")
+        );
+        assert_eq!(check("https://slack.com/", a), denied("slack.com"));
+    }
+
+    #[test]
+    fn case_trailing_dot_and_ports_are_normalised() {
+        let a = &["hooks.slack.com"];
+        assert!(matches!(
+            check("HTTPS://HOOKS.SLACK.COM/", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com./x", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com:8443/x", a),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("https://hooks.slack.com/", &["Hooks.Slack.Com"]),
+            UrlCheck::Allowed(_)
+        ));
+        assert_eq!(
+            check("https://hooks.slack.com../", a),
+            denied("hooks.slack.com.")
+        );
+    }
+
+    #[test]
+    fn ip_literals_match_only_when_listed() {
+        assert_eq!(
+            check("http://127.0.0.1:8080/", &["localhost"]),
+            denied("127.0.0.1")
+        );
+        assert!(matches!(
+            check("http://127.0.0.1:8080/", &["127.0.0.1"]),
+            UrlCheck::Allowed(_)
+        ));
+        assert_eq!(check("http://[::1]/", &["127.0.0.1"]), denied("::1"));
+        assert!(matches!(
+            check("http://[::1]:9/", &["::1"]),
+            UrlCheck::Allowed(_)
+        ));
+        assert!(matches!(
+            check("http://[0:0::1]/", &["[::1]"]),
+            UrlCheck::Allowed(_)
+        ));
+        // WHATWG parsing: `2130706433` is 127.0.0.1, and is compared as such.
+        assert_eq!(
+            check("http://2130706433/", &["hooks.slack.com"]),
+            denied("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn only_http_and_https() {
+        for url in [
+            "ftp://hooks.slack.com/x",
+            "file:///etc/passwd",
+            "data:text/plain,hi",
+            "javascript:alert(1)",
+            "not a url",
+            "/relative",
+        ] {
+            assert!(
+                matches!(check(url, &["hooks.slack.com"]), UrlCheck::Invalid(_)),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn methods_and_headers_are_checked() {
+        let allowed = AllowedHosts::new(["a.example"]);
+        let mut req = HttpRequest {
+            method: "get".into(),
+            url: "https://a.example/".into(),
+            headers: Default::default(),
+            body: None,
+        };
+        assert_eq!(
+            check_request(&req, &allowed).unwrap_err().kind,
+            HostErrorKind::InvalidRequest
+        );
+        req.method = "GET".into();
+        assert_eq!(
+            check_request(&req, &allowed).unwrap().as_str(),
+            "https://a.example/"
+        );
+        req.headers.insert("X-Evil".into(), "a\r\nHost: b".into());
+        assert_eq!(
+            check_request(&req, &allowed).unwrap_err().kind,
+            HostErrorKind::InvalidRequest
+        );
+        req.headers.clear();
+        req.url = "https://elsewhere.example/".into();
+        assert_eq!(
+            check_request(&req, &allowed).unwrap_err().kind,
+            HostErrorKind::HostNotAllowed
+        );
+        assert!(check_request_shape(&req).is_ok());
+        req.headers.insert("Bad Name".into(), "x".into());
+        assert!(
+            check_request_shape(&req)
+                .unwrap_err()
+                .message
+                .contains("`Bad Name`")
+        );
+    }
+
+    #[test]
+    fn request_size_limit_is_inclusive_and_errors_have_bodies() {
+        let base = r#"{"method":"GET","url":"https://a.example/","body":""}"#;
+        let json = |len: usize| {
+            let body = "x".repeat(len - base.len());
+            base.replace(r#""body":"""#, &format!(r#""body":"{body}""#))
+        };
+        assert!(decode_request(json(MAX_HTTP_REQUEST).as_bytes()).is_ok());
+        let refusal = decode_request(json(MAX_HTTP_REQUEST + 1).as_bytes()).unwrap_err();
+        assert_eq!(refusal.kind, HostErrorKind::InvalidRequest);
+        assert_eq!(refusal.status(), 0);
+        let body: HostErrorBody = serde_json::from_slice(&refusal.body()).unwrap();
+        assert_eq!(body.ohd_error.kind, HostErrorKind::InvalidRequest);
+        assert!(body.ohd_error.message.contains("over the limit"));
+    }
+}

@@ -1,0 +1,115 @@
+//! `ARCHITECTURE.md` held to the code: which crate of the workspace may depend on which,
+//! and the SDK's ground floor (`sdk/src/sys/`) depending on no other module of the SDK.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `(package, dependency)` for every dependency of every workspace member on another
+/// member, of any kind (normal, build, dev).
+fn internal_dependencies() -> Vec<(String, String)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let members: Vec<&str> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let mut edges = Vec::new();
+    for package in metadata["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap();
+        for dep in package["dependencies"].as_array().unwrap() {
+            let dep = dep["name"].as_str().unwrap();
+            if dep != name && members.contains(&dep) {
+                edges.push((name.to_owned(), dep.to_owned()));
+            }
+        }
+    }
+    assert!(
+        edges
+            .iter()
+            .any(|(p, d)| p == "otai-plugin-host" && d == "otai-plugin-abi"),
+        "the dependency listing is empty or unreadable: {edges:?}"
+    );
+    edges
+}
+
+#[test]
+fn crates_depend_only_on_the_layers_below_them() {
+    let edges = internal_dependencies();
+    let forbidden = |from: &str, to: &str| -> Option<&'static str> {
+        match (from, to) {
+            ("otai-plugin-abi", _) => Some("the contract depends on no crate of ours"),
+            ("otai-plugin-host", "otai-plugin-sdk" | "otai-plugin-macros") => {
+                Some("the host never depends on the guest SDK")
+            }
+            ("otai-plugin-sdk" | "otai-plugin-macros", "otai-plugin-host") => {
+                Some("the guest SDK never depends on the host")
+            }
+            (_, "cargo-otai-plugin") => Some("no crate depends on the CLI"),
+            _ => None,
+        }
+    };
+    let broken: Vec<String> = edges
+        .iter()
+        .filter_map(|(from, to)| forbidden(from, to).map(|why| format!("{from} -> {to}: {why}")))
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "ARCHITECTURE.md is broken:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn the_sdks_raw_imports_depend_on_no_other_module_of_the_sdk() {
+    let dir = workspace().join("sdk/src/sys");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("sdk/src/sys exists") {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        files += 1;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            assert!(
+                !code.contains("crate::") && !code.contains("super::super"),
+                "{}:{}: `sys` is the SDK's ground floor and may not use other SDK modules: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    assert!(
+        files >= 2,
+        "expected sys/mod.rs and sys/native.rs in {}",
+        dir.display()
+    );
+}
