@@ -31,6 +31,34 @@ pub struct HttpRequest {
 /// The HTTP methods a plugin may use.
 pub const HTTP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Request headers a plugin may not set (compared case-insensitively), because they
+/// decide where and how the request travels, which is the host's to decide: `Host` would
+/// reach another virtual host of an allowed address, the framing headers would let a
+/// plugin smuggle a second request. Every `Proxy-*` header is refused too
+/// ([`REFUSED_HEADER_PREFIX`]).
+pub const REFUSED_HEADERS: &[&str] = &[
+    "Host",
+    "Connection",
+    "Content-Length",
+    "Transfer-Encoding",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Keep-Alive",
+];
+
+/// Every request header whose name starts with this (in any case) is refused.
+pub const REFUSED_HEADER_PREFIX: &str = "Proxy-";
+
+/// Whether a plugin may not set the header `name` ([`REFUSED_HEADERS`],
+/// [`REFUSED_HEADER_PREFIX`]).
+pub fn is_refused_header(name: &str) -> bool {
+    REFUSED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || name
+            .get(..REFUSED_HEADER_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(REFUSED_HEADER_PREFIX))
+}
+
 /// The payload of `ohd_add_reply`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,6 +198,31 @@ mod tests {
                 .contains("header `x-a` is given more than once"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn refused_headers_in_any_case() {
+        for name in [
+            "Host",
+            "host",
+            "HOST",
+            "Content-Length",
+            "te",
+            "Proxy-Authorization",
+            "proxy-x",
+        ] {
+            assert!(is_refused_header(name), "{name}");
+        }
+        for name in [
+            "Authorization",
+            "X-Host",
+            "Hostname",
+            "Proxy",
+            "Content-Type",
+            "Tea",
+        ] {
+            assert!(!is_refused_header(name), "{name}");
+        }
     }
 
     #[test]

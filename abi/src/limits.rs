@@ -9,6 +9,14 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 /// Default maximum size of a plugin's linear memory (64 MiB).
 pub const DEFAULT_MEMORY_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Largest `ohd_manifest` section: a manifest is a few hundred bytes to a few KiB, and
+/// every host parses it at load.
+pub const MAX_MANIFEST: usize = 64 * 1024;
+
+/// Default largest module a host loads (32 MiB): a release plugin is tens to hundreds of
+/// KiB, a debug build a few MiB; compiling is what a larger module would cost the host.
+pub const DEFAULT_MAX_MODULE_SIZE: u64 = 32 * 1024 * 1024;
+
 /// Longest log line kept; a longer one is cut to this many bytes (at a character
 /// boundary) and marked as truncated.
 pub const MAX_LOG_LINE: usize = 16 * 1024;

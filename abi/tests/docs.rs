@@ -1,7 +1,7 @@
 //! `docs/ABI.md` must name everything the crate defines, with the same numbers, so that
 //! a change to the contract in code fails here until the document follows.
 
-use otai_plugin_abi::calls::{HTTP_METHODS, HostErrorKind};
+use otai_plugin_abi::calls::{HTTP_METHODS, HostErrorKind, REFUSED_HEADER_PREFIX, REFUSED_HEADERS};
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::{limits, manifest::MAX_PANEL_HEIGHT, status, wasm};
 
@@ -66,6 +66,10 @@ fn abi_md_states_every_status_error_kind_event_and_method() {
     for method in HTTP_METHODS {
         assert_mentions(&format!("`{method}`"));
     }
+    for header in REFUSED_HEADERS {
+        assert_mentions(&format!("`{header}`"));
+    }
+    assert_mentions(&format!("`{REFUSED_HEADER_PREFIX}*`"));
 }
 
 #[test]
@@ -90,6 +94,14 @@ fn abi_md_states_the_limits() {
     );
     row("custom field value", size(limits::MAX_CUSTOM_FIELD_VALUE));
     row("panel URL", size(limits::MAX_PANEL_URL));
+    row(
+        "manifest (`ohd_manifest` section)",
+        size(limits::MAX_MANIFEST),
+    );
+    row(
+        "module size",
+        size(limits::DEFAULT_MAX_MODULE_SIZE as usize),
+    );
     row("`ui_panel.height`", format!("1 to {MAX_PANEL_HEIGHT} px"));
     row(
         "auto-disable",

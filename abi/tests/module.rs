@@ -169,6 +169,7 @@ fn memories_are_32_bit_unshared_and_within_the_limit() {
             &wat::parse_str(&wat).unwrap(),
             &AcceptOptions {
                 memory_limit: limit,
+                ..AcceptOptions::default()
             },
         );
         kinds(&v, Severity::Error)
@@ -343,4 +344,32 @@ fn read_errors_name_what_the_bytes_are() {
     let component = wat::parse_str("(component)").unwrap();
     let err = ModuleInfo::parse(&component).unwrap_err().to_string();
     assert!(err.contains("component, not a core module"), "{err}");
+}
+
+#[test]
+fn size_limits_of_the_module_and_the_manifest_are_inclusive() {
+    use ProblemKind::*;
+    use otai_plugin_abi::limits::MAX_MANIFEST;
+    // A manifest padded with spaces (valid JSON) to an exact size.
+    let padded = |len: usize| format!("{MANIFEST}{}", " ".repeat(len - MANIFEST.len()));
+    let at_limit = verdict(&module_with_manifest(ON_EVENT, &padded(MAX_MANIFEST)));
+    assert_eq!(kinds(&at_limit, Severity::Error), []);
+    let over = verdict(&module_with_manifest(ON_EVENT, &padded(MAX_MANIFEST + 1)));
+    assert_eq!(kinds(&over, Severity::Error), [ManifestTooLarge]);
+    assert!(messages(&over).contains(&format!(
+        "{} bytes, over the limit of {MAX_MANIFEST}",
+        MAX_MANIFEST + 1
+    )));
+
+    let wasm = wat::parse_str(module(ON_EVENT)).unwrap();
+    let size = wasm.len() as u64;
+    let with_limit = |max_module_size| {
+        let options = AcceptOptions {
+            max_module_size,
+            ..AcceptOptions::default()
+        };
+        kinds(&accept(&wasm, &options), Severity::Error)
+    };
+    assert_eq!(with_limit(size), []);
+    assert_eq!(with_limit(size - 1), [ModuleTooLarge]);
 }

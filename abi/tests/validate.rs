@@ -446,3 +446,27 @@ fn unknown_fields_are_warnings_with_clean_paths() {
             .contains("warning: colour: unknown field `colour` is ignored")
     );
 }
+
+#[test]
+fn a_manifest_that_is_not_an_object_is_named_as_such() {
+    use otai_plugin_abi::manifest::Manifest;
+    for (json, found, line, column) in [
+        (r#"[{"id": "a.b"}]"#, "an array", 1, 1),
+        ("\n  \"com.example.x\"", "a string", 2, 3),
+        ("42", "a number", 1, 1),
+        ("null", "null", 1, 1),
+    ] {
+        let err = Manifest::from_json(json.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!(
+                "the manifest must be one JSON object (`{{\"id\": …, \"name\": …, …}}`), not {found}"
+            ),
+            "{json}"
+        );
+        assert_eq!((err.line, err.column), (line, column), "{json}");
+    }
+    // Not JSON at all: serde's message, with its position.
+    let err = Manifest::from_json(b"id = 1").unwrap_err();
+    assert!(err.message.starts_with("expected value"), "{}", err.message);
+}

@@ -40,6 +40,9 @@ pub use cargo::PackageOptions;
 use commands::{BuildCommand, CheckCommand, NewCommand, RunCommand, TestCommand};
 use term::{Color, Shell, Verbosity};
 
+/// The program's name, in `--version` and usage lines.
+const PROGRAM: &str = "cargo-otai-plugin";
+
 /// The command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -67,12 +70,26 @@ impl Cli {
         let via_cargo = std::env::args_os()
             .nth(1)
             .is_some_and(|arg| arg == "otai-plugin");
+        let matches = Cli::clap_command(via_cargo).get_matches();
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+
+    /// The clap command as [`Cli::parse_env`] runs it: usage lines name the program as
+    /// it was run, and `--version` prints `cargo-otai-plugin <version>` whichever
+    /// subcommand it is given to, as cargo's own subcommands print cargo's version.
+    fn clap_command(via_cargo: bool) -> clap::Command {
+        fn program_name(command: &mut clap::Command) {
+            for sub in command.get_subcommands_mut() {
+                *sub = std::mem::take(sub).display_name(PROGRAM);
+                program_name(sub);
+            }
+        }
         let mut command = <Cli as clap::CommandFactory>::command();
         if !via_cargo {
-            command = command.bin_name("cargo-otai-plugin");
+            command = command.bin_name(PROGRAM);
         }
-        let matches = command.get_matches();
-        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+        program_name(&mut command);
+        command
     }
 
     /// The command to run, however it was spelled.
@@ -186,3 +203,32 @@ impl fmt::Display for Exit {
 }
 
 impl std::error::Error for Exit {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_names_the_program_whatever_the_subcommand() {
+        let expected = format!("{PROGRAM} {}\n", env!("CARGO_PKG_VERSION"));
+        for (via_cargo, args) in [
+            (false, &["cargo-otai-plugin", "--version"][..]),
+            (false, &["cargo-otai-plugin", "build", "--version"][..]),
+            (true, &["cargo-otai-plugin", "otai-plugin", "--version"][..]),
+            (
+                true,
+                &["cargo-otai-plugin", "otai-plugin", "test", "--version"][..],
+            ),
+        ] {
+            let err = Cli::clap_command(via_cargo)
+                .try_get_matches_from(args)
+                .unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayVersion,
+                "{args:?}"
+            );
+            assert_eq!(err.to_string(), expected, "{args:?}");
+        }
+    }
+}

@@ -282,7 +282,11 @@ fn ohd_http_request(
             request = parsed;
             match check_request(&request, &caller.data().allowed_hosts) {
                 Err(refusal) => refused(refusal),
-                Ok(_) => {
+                Ok(url) => {
+                    // What goes out is the URL that was judged, as the URL standard
+                    // writes it: a form the parser read one way and a client another
+                    // (`\@`, `%2e`, full-width dots) cannot reach another host.
+                    request.url = url.into();
                     let deadline = caller.data().deadline;
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     if remaining.is_zero() {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use otai_plugin_abi::limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_LIMIT};
+use otai_plugin_abi::limits::{DEFAULT_DEADLINE, DEFAULT_MAX_MODULE_SIZE, DEFAULT_MEMORY_LIMIT};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::HostError;
@@ -28,6 +28,7 @@ use crate::run::Settings;
 pub struct HostBuilder {
     deadline: Duration,
     memory_limit: u64,
+    max_module_size: u64,
     fuel: Option<u64>,
     http: Option<Arc<dyn HttpTransport>>,
     policy: HealthPolicy,
@@ -44,6 +45,7 @@ impl std::fmt::Debug for HostBuilder {
         f.debug_struct("HostBuilder")
             .field("deadline", &self.deadline)
             .field("memory_limit", &self.memory_limit)
+            .field("max_module_size", &self.max_module_size)
             .field("fuel", &self.fuel)
             .field("policy", &self.policy)
             .field("pooling", &self.pooling)
@@ -57,6 +59,7 @@ impl Default for HostBuilder {
         HostBuilder {
             deadline: DEFAULT_DEADLINE,
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            max_module_size: DEFAULT_MAX_MODULE_SIZE,
             fuel: None,
             http: None,
             policy: HealthPolicy::default(),
@@ -84,6 +87,14 @@ impl HostBuilder {
     /// Default 64 MiB.
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.memory_limit = bytes;
+        self
+    }
+
+    /// The largest module [`Host::load`](crate::Host::load) accepts, in bytes; a larger
+    /// one is refused (`module_too_large`) before it is parsed or compiled. Default
+    /// 32 MiB, room for debug builds; release plugins are a few hundred KiB.
+    pub fn max_module_size(mut self, bytes: u64) -> Self {
+        self.max_module_size = bytes;
         self
     }
 
@@ -232,6 +243,7 @@ impl HostBuilder {
             deadline: self.deadline,
             epoch_ticks: u64::try_from(ticks).unwrap_or(u64::MAX),
             memory_limit: self.memory_limit,
+            max_module_size: self.max_module_size,
             fuel: self.fuel,
             transport: self.http.unwrap_or_else(|| Arc::new(RealHttp::new())),
         };

@@ -14,6 +14,7 @@ use crate::builder::HostBuilder;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{Clock, Health, HealthPolicy, HealthStatus, OnDisabled};
+use otai_plugin_abi::module::AcceptOptions;
 use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
 use crate::load::{self, Plugin};
@@ -120,6 +121,7 @@ impl std::fmt::Debug for Host {
         f.debug_struct("Host")
             .field("deadline", &self.settings.deadline)
             .field("memory_limit", &self.settings.memory_limit)
+            .field("max_module_size", &self.settings.max_module_size)
             .field("installed", &installed)
             .finish_non_exhaustive()
     }
@@ -166,6 +168,14 @@ impl Host {
     /// # Errors
     /// [`LoadError`] saying what is wrong with the module.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        let options = AcceptOptions {
+            memory_limit: self.settings.memory_limit,
+            max_module_size: self.settings.max_module_size,
+        };
+        if bytes.len() as u64 > options.max_module_size {
+            // Refused before it is hashed, parsed or compiled.
+            return load::load(&self.settings.engine, &self.linker, bytes, &options);
+        }
         let mut hasher = std::hash::DefaultHasher::new();
         bytes.hash(&mut hasher);
         let key = hasher.finish();
@@ -177,12 +187,7 @@ impl Host {
             return Ok(hit);
         }
         // Compiled outside the lock: compiling takes tens of milliseconds.
-        let plugin = load::load(
-            &self.settings.engine,
-            &self.linker,
-            bytes,
-            self.settings.memory_limit,
-        )?;
+        let plugin = load::load(&self.settings.engine, &self.linker, bytes, &options)?;
         let mut cache = lock(&self.cache);
         let entries = cache.entry(key).or_default();
         if let Some((_, existing)) = entries.iter().find(|(b, _)| **b == *bytes) {

@@ -74,7 +74,7 @@ impl Plugin {
     }
 }
 
-/// Loads and checks `bytes`; `memory_limit` is the host's per-instance limit.
+/// Loads and checks `bytes` with the host's limits.
 ///
 /// The verdict is `otai_plugin_abi::module::accept`'s, the one `cargo otai-plugin check`
 /// gives: a refused module gets every problem at once.
@@ -82,9 +82,9 @@ pub(crate) fn load(
     engine: &Engine,
     linker: &Linker<State>,
     bytes: &[u8],
-    memory_limit: u64,
+    options: &AcceptOptions,
 ) -> Result<Plugin, LoadError> {
-    let verdict = accept(bytes, &AcceptOptions { memory_limit });
+    let verdict = accept(bytes, options);
     let (Some(manifest), Some(allocator), false) = (
         verdict.manifest.clone(),
         verdict.allocator,

@@ -69,8 +69,9 @@ pub struct HttpError {
 /// One `ohd_http_request` call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpExchange {
-    /// The request as the plugin sent it (method and URL empty when its JSON could
-    /// not be parsed).
+    /// The request as the plugin made it, with the URL as the host sent it (serialized
+    /// by the URL Standard, see docs/ABI.md); method and URL are empty when its JSON
+    /// could not be parsed.
     pub request: HttpRequest,
     /// The status returned to the plugin: the server's, or 0 / 403 from the host.
     pub status: u32,
@@ -198,13 +199,35 @@ pub(crate) fn secret_forms(value: &str) -> Vec<String> {
     }
     let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
     if encoded != value {
-        forms.push(encoded.clone());
-        forms.push(encoded.replace('+', "%20"));
+        let spaces = encoded.replace('+', "%20");
+        // `%2F` and `%2f` are the same byte; encoders write either.
+        forms.push(lowercase_escapes(&encoded));
+        forms.push(lowercase_escapes(&spaces));
+        forms.push(encoded);
+        forms.push(spaces);
     }
     // Longest first, so that a secret containing another is replaced whole.
     forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
     forms.dedup();
     forms
+}
+
+/// `%2F` → `%2f`: the hex digits of every percent escape in lower case, nothing else.
+fn lowercase_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut digits = 0;
+    for c in encoded.chars() {
+        if digits > 0 {
+            out.push(c.to_ascii_lowercase());
+            digits -= 1;
+        } else {
+            out.push(c);
+            if c == '%' {
+                digits = 2;
+            }
+        }
+    }
+    out
 }
 
 fn redact_request(request: &mut HttpRequest, secrets: &[String]) {
@@ -287,10 +310,9 @@ pub(crate) fn redact_logs_and_http(
 }
 
 impl DeliveryReport {
+    /// Redacts `secrets` and the credentials of request headers, which are redacted
+    /// whether or not the plugin has a secret config value.
     pub(crate) fn redact(&mut self, secrets: &[String]) {
-        if secrets.is_empty() {
-            return;
-        }
         redact_outcome(&mut self.outcome, secrets);
         redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
         for reply in &mut self.replies {
@@ -313,10 +335,8 @@ impl DeliveryReport {
 }
 
 impl PanelReport {
+    /// As [`DeliveryReport::redact`].
     pub(crate) fn redact(&mut self, secrets: &[String]) {
-        if secrets.is_empty() {
-            return;
-        }
         redact_outcome(&mut self.outcome, secrets);
         redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
         if let Some(u) = &mut self.url {
@@ -325,5 +345,22 @@ impl PanelReport {
         if let Some(r) = &mut self.refused {
             redact(r, secrets);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoded_secrets_are_found_in_either_case() {
+        let forms = secret_forms("a/b c");
+        for form in ["a/b c", "a%2Fb+c", "a%2Fb%20c", "a%2fb+c", "a%2fb%20c"] {
+            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
+        }
+        let mut text = "https://x.example/?token=a%2fb%20c".to_owned();
+        redact(&mut text, &forms);
+        assert_eq!(text, "https://x.example/?token=[redacted]");
+        assert_eq!(lowercase_escapes("%2F%3A-Z%E2"), "%2f%3a-Z%e2");
     }
 }

@@ -14,7 +14,7 @@ use crate::http::HttpTransport;
 use crate::load::PluginInner;
 use crate::memory;
 use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
-use crate::state::{FreeFn, GuestTrap, LogSink, Mode, State};
+use crate::state::{FreeFn, GuestTrap, Limits, LogSink, Mode, State};
 
 /// Host-wide settings a run needs.
 pub(crate) struct Settings {
@@ -22,6 +22,7 @@ pub(crate) struct Settings {
     pub(crate) deadline: Duration,
     pub(crate) epoch_ticks: u64,
     pub(crate) memory_limit: u64,
+    pub(crate) max_module_size: u64,
     pub(crate) fuel: Option<u64>,
     pub(crate) transport: Arc<dyn HttpTransport>,
 }
@@ -52,11 +53,16 @@ pub(crate) fn run(
 ) -> Finished {
     let start = Instant::now();
     let panel = matches!(mode, Mode::Panel);
+    let memory_limit = usize::try_from(settings.memory_limit).unwrap_or(usize::MAX);
     let state = State {
-        limits: StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(settings.memory_limit).unwrap_or(usize::MAX))
-            .instances(1)
-            .build(),
+        limits: Limits {
+            inner: StoreLimitsBuilder::new()
+                .memory_size(memory_limit)
+                .instances(1)
+                .build(),
+            memory_limit,
+            refused_growth: None,
+        },
         mode,
         deadline: start + settings.deadline,
         transport: settings.transport.clone(),
@@ -97,7 +103,7 @@ pub(crate) fn run(
     };
     let state = store.into_data();
     let mut logs = state.logs.finish();
-    let outcome = attach_panic(outcome, &mut logs);
+    let outcome = explain_out_of_memory(attach_panic(outcome, &mut logs), &state.limits);
     Finished {
         outcome,
         logs,
@@ -220,6 +226,32 @@ fn classify(error: &wasmtime::Error) -> Outcome {
     Outcome::Trapped {
         message: format!("{error:#}"),
         panic: None,
+    }
+}
+
+/// Says in words that a trap followed a refused `memory.grow`: the plugin's allocator
+/// got no memory and the plugin gave up (Rust aborts with `unreachable`), which a bare
+/// trap and its `rust_oom` frame do not tell.
+fn explain_out_of_memory(outcome: Outcome, limits: &Limits) -> Outcome {
+    match (outcome, limits.refused_growth) {
+        (Outcome::Trapped { message, panic }, Some(desired)) => Outcome::Trapped {
+            message: format!(
+                "the plugin ran out of memory: it asked for {desired} bytes of linear memory, \
+                 over its limit of {} ({} bytes), and trapped: {message}",
+                mib(limits.memory_limit),
+                limits.memory_limit
+            ),
+            panic,
+        },
+        (outcome, _) => outcome,
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
     }
 }
 

@@ -8,7 +8,7 @@ use otai_plugin_abi::limits::{MAX_LOG_BYTES_PER_DELIVERY, MAX_LOG_LINE};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::AllocatorKind;
-use wasmtime::{Memory, StoreLimits, TypedFunc};
+use wasmtime::{Memory, ResourceLimiter, StoreLimits, TypedFunc};
 
 use crate::http::HttpTransport;
 use crate::report::{CustomFieldSet, HttpExchange, LogLine, Reply};
@@ -123,9 +123,59 @@ impl LogSink {
     }
 }
 
+/// The store's resource limits, remembering the first memory growth they refused, so
+/// that a plugin that then traps (a Rust plugin aborts when its allocator gets no
+/// memory) is reported as out of memory rather than as a bare `unreachable`.
+pub(crate) struct Limits {
+    pub(crate) inner: StoreLimits,
+    /// The memory limit, and the size a refused `memory.grow` asked for.
+    pub(crate) memory_limit: usize,
+    pub(crate) refused_growth: Option<usize>,
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum)?;
+        if !allowed && self.refused_growth.is_none() {
+            self.refused_growth = Some(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.inner.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
 /// The data of a delivery's `Store`.
 pub(crate) struct State {
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: Limits,
     pub(crate) mode: Mode,
     pub(crate) deadline: Instant,
     pub(crate) transport: Arc<dyn HttpTransport>,

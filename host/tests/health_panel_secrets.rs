@@ -322,3 +322,68 @@ fn install_errors_do_not_contain_secrets() {
     let e = host.install(&p, json!({"channel": "#x"})).unwrap_err();
     assert!(e.to_string().contains("webhook_url"), "{e}");
 }
+
+#[test]
+fn credential_headers_are_redacted_without_any_secret_config() {
+    // No `config_schema` at all: nothing is secret by config, the headers still are.
+    let m = manifest(
+        "com.example.auth",
+        &["ticket.created"],
+        &["api.example.com"],
+    );
+    let req = json!({"method": "GET", "url": "https://api.example.com/x", "headers": {
+        "Authorization": "Bearer eyJhbGciOi.payload.sig",
+        "Cookie": "session=abc123",
+        "X-Api-Key": "k-123456",
+        "Accept": "application/json",
+    }})
+    .to_string();
+    let mock = MockHttp::new()
+        .on("GET", "https://api.example.com/x")
+        .respond(200, "ok");
+    let host = test_host(mock.clone());
+    install(&host, &plugin(&m, &http_call(req.as_bytes())), json!({}));
+    let r = host
+        .deliver_to("com.example.auth", &Event::ticket_created())
+        .unwrap();
+    let headers = &r.http[0].request.headers;
+    assert_eq!(headers["Authorization"], "Bearer [redacted]");
+    assert_eq!(headers["Cookie"], "[redacted]");
+    assert_eq!(headers["X-Api-Key"], "[redacted]");
+    assert_eq!(headers["Accept"], "application/json");
+    let json = serde_json::to_string(&r).unwrap();
+    for secret in ["eyJhbGciOi", "abc123", "k-123456"] {
+        assert!(!json.contains(secret), "{secret} in {json}");
+    }
+    // The transport got the real headers.
+    assert_eq!(mock.requests()[0].headers["Cookie"], "session=abc123");
+}
+
+#[test]
+fn a_secret_percent_encoded_in_lower_case_is_redacted() {
+    let mut m = manifest(
+        "com.example.token",
+        &["ticket.created"],
+        &["api.example.com"],
+    );
+    m["config_schema"] = json!({ "token": {"type": "string", "secret": true} });
+    // What a plugin gets from an encoder that writes `%2f` for `/`.
+    let url = "https://api.example.com/x?token=abc%2fdef%3d";
+    let req = json!({"method": "GET", "url": url}).to_string();
+    let mock = MockHttp::new()
+        .on("GET", "https://api.example.com/*")
+        .respond(200, "ok");
+    let host = test_host(mock);
+    install(
+        &host,
+        &plugin(&m, &http_call(req.as_bytes())),
+        json!({"token": "abc/def="}),
+    );
+    let r = host
+        .deliver_to("com.example.token", &Event::ticket_created())
+        .unwrap();
+    assert_eq!(
+        r.http[0].request.url,
+        "https://api.example.com/x?token=[redacted]"
+    );
+}

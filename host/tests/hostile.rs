@@ -436,3 +436,33 @@ fn no_free_instance_slot_is_rejected_and_does_not_count_against_health() {
         .unwrap()
         .assert_ok();
 }
+
+#[test]
+fn a_trap_after_memory_ran_out_says_so_in_words() {
+    // What a Rust plugin does when its allocator gets no more memory: `memory.grow`
+    // fails, the allocator aborts with `unreachable`.
+    let r = hostile(
+        r#"(func (export "on_event") (param i32 i32)
+             (if (i32.eq (memory.grow (i32.const 1000)) (i32.const -1)) (then unreachable)))"#,
+    );
+    let message = trapped_message(&r);
+    // The module has 2 pages and asks for 1000 more.
+    assert!(
+        message.starts_with(
+            "the plugin ran out of memory: it asked for 65667072 bytes of linear memory, over \
+             its limit of 4 MiB (4194304 bytes), and trapped: "
+        ),
+        "{message}"
+    );
+    assert!(message.contains("unreachable"), "{message}");
+    // A refused growth the plugin copes with is no failure, and a trap without one
+    // says nothing about memory.
+    hostile(r#"(func (export "on_event") (param i32 i32) (drop (memory.grow (i32.const 1000))))"#)
+        .assert_ok();
+    let plain = hostile(r#"(func (export "on_event") (param i32 i32) unreachable)"#);
+    assert!(
+        !trapped_message(&plain).contains("memory"),
+        "{}",
+        trapped_message(&plain)
+    );
+}

@@ -403,3 +403,110 @@ fn a_slow_server_times_the_delivery_out() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn a_plugin_cannot_set_the_headers_that_steer_a_request() {
+    for name in [
+        "Host",
+        "content-length",
+        "Transfer-Encoding",
+        "Proxy-Authorization",
+    ] {
+        let mock = MockHttp::new().on("*", "*").respond(200, "ok");
+        let host = test_host(mock.clone());
+        let json = json!({
+            "method": "POST", "url": "https://hooks.slack.com/x",
+            "headers": { name: "evil.example.com" }, "body": "hi"
+        });
+        install(
+            &host,
+            &plugin(
+                &manifest(ID, &["ticket.created"], &["hooks.slack.com"]),
+                &http_call(json.to_string().as_bytes()),
+            ),
+            json!({}),
+        );
+        let r = host.deliver_to(ID, &Event::ticket_created()).unwrap();
+        let error = r.http[0].error.as_ref().expect("refused by the host");
+        assert_eq!(error.kind, HostErrorKind::InvalidRequest, "{name}");
+        assert!(
+            error
+                .message
+                .contains(&format!("header `{name}` may not be set")),
+            "{}",
+            error.message
+        );
+        assert_eq!(r.http[0].status, 0);
+        assert!(mock.requests().is_empty(), "{name} reached the transport");
+    }
+}
+
+/// URL forms a parser and a client could read differently: what is sent is the URL the
+/// allow-list judged, serialized, whatever the transport.
+const TRICKY_FORMS: [(&str, &str); 5] = [
+    (
+        r"https://hooks.slack.com\@evil.example/x",
+        "https://hooks.slack.com/@evil.example/x",
+    ),
+    ("https://hooks%2eslack.com/x", "https://hooks.slack.com/x"),
+    (
+        "https://hooks\u{ff0e}slack\u{ff0e}com/x",
+        "https://hooks.slack.com/x",
+    ),
+    (" https://hooks.slack.com/x", "https://hooks.slack.com/x"),
+    ("https:/hooks.slack.com/x", "https://hooks.slack.com/x"),
+];
+
+#[test]
+fn the_mock_receives_the_url_that_was_judged() {
+    for (form, sent) in TRICKY_FORMS {
+        let (r, mock) = mock_case(form);
+        assert_eq!(r.http[0].status, 200, "{form}");
+        assert_eq!(mock.requests()[0].url, sent, "{form}");
+        assert_eq!(
+            r.http[0].request.url, sent,
+            "{form}: the report shows what was sent"
+        );
+    }
+    // An exact mock written in another form of the same URL matches what is sent.
+    let mock = MockHttp::new()
+        .on("POST", "HTTPS://Hooks.Slack.com/x")
+        .respond(201, "ok");
+    let host = test_host(mock.clone());
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "POST",
+        "https://hooks.slack.com/x",
+    );
+    assert_eq!(r.http[0].status, 201);
+}
+
+#[test]
+fn the_real_client_sends_the_url_that_was_judged() {
+    for (form, path) in [
+        (r"http://127.0.0.1:PORT\@evil.example/x", "/@evil.example/x"),
+        ("http://127%2e0.0.1:PORT/x", "/x"),
+        ("http://127\u{ff0e}0\u{ff0e}0\u{ff0e}1:PORT/x", "/x"),
+        (" http://127.0.0.1:PORT/x", "/x"),
+        ("http:/127.0.0.1:PORT/x", "/x"),
+    ] {
+        let (port, server) = serve_once(Some(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_vec(),
+        ));
+        let url = form.replace("PORT", &port.to_string());
+        let host = real_host(Duration::from_secs(5));
+        let r = deliver_request(&host, &["127.0.0.1"], "POST", &url);
+        assert_eq!(r.http[0].status, 200, "{form}: {:?}", r.http[0].error);
+        let head = String::from_utf8(server.join().unwrap()).unwrap();
+        assert!(
+            head.starts_with(&format!("POST {path} HTTP/1.1\r\n")),
+            "{form}: {head}"
+        );
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("host: 127.0.0.1:{port}\r\n")),
+            "{form}: {head}"
+        );
+    }
+}

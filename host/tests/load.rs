@@ -423,3 +423,19 @@ fn load_file_names_the_path() {
     let e = host.load_file("/nonexistent/plugin.wasm").unwrap_err();
     assert_contains(&e.to_string(), "failed to read `/nonexistent/plugin.wasm`");
 }
+
+#[test]
+fn modules_over_the_size_limit_are_refused_before_compiling() {
+    let wasm = plugin(&m(), NOOP);
+    let host = otai_plugin_host::Host::builder()
+        .http(MockHttp::new())
+        .max_module_size(wasm.len() as u64 - 1)
+        .build()
+        .unwrap();
+    let err = host.load(&wasm).unwrap_err();
+    assert_eq!(err.problems()[0].kind, ProblemKind::ModuleTooLarge);
+    assert_contains(&err.to_string(), "over the host's limit");
+    assert_eq!(host.compiled_modules(), 0);
+    // The default (32 MiB) loads it.
+    test_host(MockHttp::new()).load(&wasm).unwrap();
+}

@@ -450,3 +450,40 @@ fn http_refusals_get_the_same_status_and_body_from_host_and_stand_in() {
     }
     assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
 }
+
+#[test]
+fn host_and_stand_in_send_the_url_that_was_judged() {
+    let imports =
+        r#"(import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))"#;
+    let body = r#"(drop (call $http (i32.const 16) (local.get $len) (i32.const 0) (i32.const 4)))"#;
+    for url in [
+        r"https://hooks.slack.com\@evil.example/x",
+        "HTTPS://Hooks.Slack.com",
+        "https://hooks%2eslack.com/x?q=a b",
+    ] {
+        let request = json!({ "method": "POST", "url": url }).to_string();
+        let wasm = plugin(imports, body, request.as_bytes());
+        let host = Host::builder()
+            .http(MockHttp::new().on("*", "*").respond(200, "ok"))
+            .build()
+            .unwrap();
+        let plugin = host.load(&wasm).unwrap();
+        host.install(&plugin, json!({})).unwrap();
+        let report = host
+            .deliver_to(plugin.id(), &Event::ticket_created())
+            .unwrap();
+
+        testing::reset();
+        testing::set_allowed_hosts(Some(&[ALLOWED]));
+        testing::mock_http("*", "*", testing::MockResponse::ok("ok"));
+        let (status, _) = host_calls::http_request(request.as_bytes());
+        let recorded = testing::recorded().http;
+
+        assert_eq!((report.http[0].status, status), (200, 200), "{url}");
+        assert_eq!(report.http[0].request.url, recorded[0].url, "{url}");
+        assert!(
+            recorded[0].url.starts_with("https://hooks.slack.com/"),
+            "{url}"
+        );
+    }
+}

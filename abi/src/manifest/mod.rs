@@ -246,6 +246,19 @@ impl Manifest {
     /// A [`ParseError`] naming the JSON path and what was expected, for bytes that are
     /// not one JSON object of the manifest's shape.
     pub fn from_json(bytes: &[u8]) -> Result<Manifest, ParseError> {
+        // serde would describe another value by the first field it fails on (for an
+        // array, `[0]: invalid type: map, expected a string`): name the shape instead.
+        if let Some((offset, found)) = not_an_object(bytes) {
+            let (line, column) = line_column(bytes, offset);
+            return Err(ParseError {
+                path: String::new(),
+                message: format!(
+                    "the manifest must be one JSON object (`{{\"id\": …, \"name\": …, …}}`), not {found}"
+                ),
+                line,
+                column,
+            });
+        }
         let mut unknown = Vec::new();
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let result: Result<Manifest, _> = {
@@ -292,6 +305,35 @@ impl Manifest {
     pub fn subscribes_to(&self, event: &EventKind) -> bool {
         self.events.contains(event)
     }
+}
+
+/// Where the document starts and what it is, when it is not an object.
+fn not_an_object(bytes: &[u8]) -> Option<(usize, &'static str)> {
+    let offset = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let found = match bytes[offset] {
+        b'{' => return None,
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        b'-' | b'0'..=b'9' => "a number",
+        // Not JSON at all: serde's own message says where and why.
+        _ => return None,
+    };
+    Some((offset, found))
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 /// serde_json appends " at line L column C" to its messages; we report those apart.

@@ -2,6 +2,7 @@
 //! is probably a mistake, each with its [`ProblemKind`], in the order of docs/ABI.md
 //! section 10.
 
+use crate::limits::MAX_MANIFEST;
 use crate::manifest::{Manifest, Severity as DiagnosticSeverity};
 use crate::marker::AbiMarker;
 use crate::module::info::{Item, MemoryInfo, ModuleInfo, Signature};
@@ -23,6 +24,20 @@ use crate::wasm::{self as abi, AllocatorKind, FuncType, PluginExport};
 /// );
 /// ```
 pub fn accept(bytes: &[u8], options: &AcceptOptions) -> Acceptance {
+    if bytes.len() as u64 > options.max_module_size {
+        let mut verdict = Acceptance::default();
+        verdict.error(
+            ProblemKind::ModuleTooLarge,
+            format!(
+                "the module is {} bytes, over the host's limit of {} bytes: build it in release \
+                 mode (`cargo otai-plugin build --release`), or raise the host's \
+                 `max_module_size`",
+                bytes.len(),
+                options.max_module_size
+            ),
+        );
+        return verdict;
+    }
     match ModuleInfo::parse(bytes) {
         Ok(info) => accept_module(&info, options),
         Err(err) => {
@@ -66,6 +81,16 @@ fn check_manifest(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
                 "no `ohd_manifest` custom section: every plugin embeds its manifest JSON in one \
                  (the Rust SDK's `#[plugin]` does it from Cargo.toml; other toolchains add the \
                  section after linking)",
+            );
+            return;
+        }
+        [one] if one.data.len() > MAX_MANIFEST => {
+            verdict.error(
+                ProblemKind::ManifestTooLarge,
+                format!(
+                    "the `ohd_manifest` section is {} bytes, over the limit of {MAX_MANIFEST}",
+                    one.data.len()
+                ),
             );
             return;
         }

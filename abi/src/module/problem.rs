@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::DEFAULT_MEMORY_LIMIT;
+use crate::limits::{DEFAULT_MAX_MODULE_SIZE, DEFAULT_MEMORY_LIMIT};
 use crate::manifest::Manifest;
 use crate::marker::AbiMarker;
 use crate::wasm::AllocatorKind;
@@ -26,6 +26,8 @@ pub enum Severity {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProblemKind {
+    /// The module is larger than the host loads.
+    ModuleTooLarge,
     /// Not a WebAssembly binary (text, another file, another binary version).
     NotWasm,
     /// A WebAssembly component, not a core module.
@@ -36,6 +38,8 @@ pub enum ProblemKind {
     ManifestMissing,
     /// More than one `ohd_manifest` custom section.
     ManifestDuplicate,
+    /// The `ohd_manifest` section is larger than [`MAX_MANIFEST`](crate::limits::MAX_MANIFEST).
+    ManifestTooLarge,
     /// The `ohd_manifest` section is not one UTF-8 JSON object of the manifest's shape.
     ManifestSyntax,
     /// The manifest breaks one of its rules (an error) or has something odd (a warning):
@@ -78,12 +82,14 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in the order of docs/ABI.md section 10 (errors, then warnings).
-    pub const ALL: [ProblemKind; 23] = [
+    pub const ALL: [ProblemKind; 25] = [
+        ProblemKind::ModuleTooLarge,
         ProblemKind::NotWasm,
         ProblemKind::Component,
         ProblemKind::InvalidWasm,
         ProblemKind::ManifestMissing,
         ProblemKind::ManifestDuplicate,
+        ProblemKind::ManifestTooLarge,
         ProblemKind::ManifestSyntax,
         ProblemKind::Manifest,
         ProblemKind::AbiMarker,
@@ -107,11 +113,13 @@ impl ProblemKind {
     /// The kind's name, as in JSON and in `check`'s `error[name]`: `foreign_import`, …
     pub fn as_str(self) -> &'static str {
         match self {
+            ProblemKind::ModuleTooLarge => "module_too_large",
             ProblemKind::NotWasm => "not_wasm",
             ProblemKind::Component => "component",
             ProblemKind::InvalidWasm => "invalid_wasm",
             ProblemKind::ManifestMissing => "manifest_missing",
             ProblemKind::ManifestDuplicate => "manifest_duplicate",
+            ProblemKind::ManifestTooLarge => "manifest_too_large",
             ProblemKind::ManifestSyntax => "manifest_syntax",
             ProblemKind::Manifest => "manifest",
             ProblemKind::AbiMarker => "abi_marker",
@@ -163,12 +171,16 @@ pub struct AcceptOptions {
     /// The host's memory limit per instance, in bytes; a module whose memory starts
     /// larger is refused. Default [`DEFAULT_MEMORY_LIMIT`].
     pub memory_limit: u64,
+    /// The largest module the host loads, in bytes; a larger one is refused before it
+    /// is read. Default [`DEFAULT_MAX_MODULE_SIZE`].
+    pub max_module_size: u64,
 }
 
 impl Default for AcceptOptions {
     fn default() -> Self {
         AcceptOptions {
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            max_module_size: DEFAULT_MAX_MODULE_SIZE,
         }
     }
 }

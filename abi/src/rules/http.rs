@@ -20,7 +20,9 @@
 
 use url::{Host, Url};
 
-use crate::calls::{HTTP_METHODS, HostError, HostErrorBody, HostErrorKind, HttpRequest};
+use crate::calls::{
+    HTTP_METHODS, HostError, HostErrorBody, HostErrorKind, HttpRequest, is_refused_header,
+};
 use crate::limits::MAX_HTTP_REQUEST;
 
 /// The result of checking a URL against `allowed_hosts`.
@@ -257,6 +259,12 @@ fn check(request: &HttpRequest, allowed: Option<&AllowedHosts>) -> Result<Url, R
                 "header name `{name}` is not a valid HTTP header name"
             )));
         }
+        if is_refused_header(name) {
+            return Err(RequestRefusal::invalid(format!(
+                "header `{name}` may not be set by a plugin: the host decides where and how a \
+                 request travels (docs/ABI.md lists the refused headers with `ohd_http_request`)"
+            )));
+        }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err(RequestRefusal::invalid(format!(
                 "header `{name}` has a value with CR, LF or NUL"
@@ -408,6 +416,34 @@ mod tests {
                 .message
                 .contains("`Bad Name`")
         );
+    }
+
+    #[test]
+    fn headers_that_steer_the_request_are_refused_by_name() {
+        let allowed = AllowedHosts::new(["a.example"]);
+        for name in [
+            "Host",
+            "connection",
+            "Content-Length",
+            "Transfer-Encoding",
+            "Proxy-Authorization",
+        ] {
+            let request = HttpRequest {
+                method: "POST".into(),
+                url: "https://a.example/".into(),
+                headers: [(name.to_owned(), "x".to_owned())].into(),
+                body: None,
+            };
+            let refusal = check_request(&request, &allowed).unwrap_err();
+            assert_eq!(refusal.kind, HostErrorKind::InvalidRequest, "{name}");
+            assert!(
+                refusal
+                    .message
+                    .contains(&format!("header `{name}` may not be set")),
+                "{}",
+                refusal.message
+            );
+        }
     }
 
     #[test]

@@ -25,10 +25,19 @@ pub struct MockPattern {
 
 impl MockPattern {
     /// `method` (or `*`) and `url` (exact, or a prefix when it ends with `*`).
+    ///
+    /// Hosts send a URL as the URL standard serializes it (`https://Hooks.Slack.com` goes
+    /// out as `https://hooks.slack.com/`), so an exact `url` is serialized the same way
+    /// to match what is sent; a prefix is kept as written.
     pub fn new(method: impl Into<String>, url: impl Into<String>) -> Self {
+        let url = url.into();
+        let url = match url::Url::parse(&url) {
+            Ok(parsed) if !url.ends_with('*') => parsed.into(),
+            _ => url,
+        };
         MockPattern {
             method: method.into(),
-            url: url.into(),
+            url,
         }
     }
 
@@ -135,6 +144,19 @@ mod tests {
         assert!(!p.matches("GET", "https://a.example/"));
         assert!(!p.matches("POST", "https://a.example/x"));
         assert!(p.matches("get", "https://a.example/x"));
+    }
+
+    #[test]
+    fn exact_urls_match_the_serialized_url_hosts_send() {
+        let p = MockPattern::new("POST", "HTTPS://Hooks.Slack.com");
+        assert_eq!(p.url(), "https://hooks.slack.com/");
+        assert!(p.matches("POST", "https://hooks.slack.com/"));
+        // Not a URL: kept and compared as written.
+        assert_eq!(MockPattern::new("GET", "not a url").url(), "not a url");
+        assert_eq!(
+            MockPattern::new("GET", "HTTPS://A.example/*").url(),
+            "HTTPS://A.example/*"
+        );
     }
 
     #[test]

@@ -136,20 +136,26 @@ pub(crate) fn log(level: u32, message: &[u8]) {
 }
 
 pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
-    let request = match decode_request(request) {
+    let mut request = match decode_request(request) {
         Ok(r) => r,
         Err(refusal) => return (refusal.status(), refusal.body()),
     };
-    with(|s| s.recorded.http.push(request.clone()));
     let allowed = with(|s| s.allowed.clone());
     let checked = match &allowed {
-        Some(allowed) => check_request(&request, allowed).map(drop),
+        Some(allowed) => check_request(&request, allowed),
         // Without the plugin's manifest every host is let through; the rest is checked.
-        None => check_request_shape(&request).map(drop),
+        None => check_request_shape(&request),
     };
-    if let Err(refusal) = checked {
-        return (refusal.status(), refusal.body());
-    }
+    let url = match checked {
+        Ok(url) => url,
+        Err(refusal) => {
+            with(|s| s.recorded.http.push(request));
+            return (refusal.status(), refusal.body());
+        }
+    };
+    // As the host does: the URL that was judged is the one sent (and matched).
+    request.url = url.into();
+    with(|s| s.recorded.http.push(request.clone()));
     let answer = with(|s| s.mocks.find(&request.method, &request.url).cloned());
     match answer {
         Some(r) => (r.status, r.body),
