@@ -7,6 +7,10 @@
 //!   snake-case form (`ticket_status_changed`), or the `EventData` variant as a path
 //!   (`::StatusChanged`). A source that mentions no event at all is taken to handle
 //!   every event alike (a logger, a forwarder) and gets no warning.
+//! - **Handlers of events not subscribed to.** An `EventKind::TicketResolved` path or a
+//!   `"ticket.resolved"` string in the code while `events` lacks `ticket.resolved`: the
+//!   host never delivers it, so the handler never runs. Only these two unmistakable
+//!   forms count here.
 //! - **URLs outside `allowed_hosts`.** An `http://` or `https://` URL in the code whose
 //!   host is not allowed will be refused by the host with a 403. URLs in comments and
 //!   after a `#[cfg(test)]` line are ignored; URLs whose host is computed (`{}`) are
@@ -49,6 +53,7 @@ pub(crate) fn crosscheck(root: &Path, manifest: &Manifest) -> Vec<String> {
     // Files of `#[cfg(test)] mod name;` modules are test code too.
     sources.retain(|s| !is_test_module_file(&s.path, &test_modules));
     let mut warnings = unhandled_events(&sources, manifest);
+    warnings.extend(unsubscribed_events(&sources, manifest));
     warnings.extend(foreign_urls(&sources, manifest));
     warnings
 }
@@ -195,6 +200,35 @@ fn unhandled_events(sources: &[Source], manifest: &Manifest) -> Vec<String> {
         .collect()
 }
 
+/// The first code line that names `kind` unmistakably: the `EventKind` variant as a
+/// path (`EventKind::TicketResolved`) or the wire name as a string (`"ticket.resolved"`).
+/// Weaker forms (a bare `Resolved`) are not evidence of a handler.
+fn handles(sources: &[Source], kind: &EventKind) -> Option<(String, usize)> {
+    let camel = forms(kind).swap_remove(1);
+    let strong = [format!("EventKind::{camel}"), format!("\"{kind}\"")];
+    sources.iter().find_map(|s| {
+        s.lines
+            .iter()
+            .find(|(_, line)| strong.iter().any(|f| line.contains(f.as_str())))
+            .map(|(n, _)| (s.path.display().to_string(), *n))
+    })
+}
+
+fn unsubscribed_events(sources: &[Source], manifest: &Manifest) -> Vec<String> {
+    EventKind::ALL
+        .iter()
+        .filter(|kind| !manifest.subscribes_to(kind))
+        .filter_map(|kind| {
+            let (file, line) = handles(sources, kind)?;
+            Some(format!(
+                "`{file}:{line}` handles `{kind}`, but `package.metadata.ohd.events` does not \
+                 subscribe to it: the host never delivers it; add `\"{kind}\"` to `events` or \
+                 remove the handler"
+            ))
+        })
+        .collect()
+}
+
 fn foreign_urls(sources: &[Source], manifest: &Manifest) -> Vec<String> {
     let allowed = AllowedHosts::new(manifest.allowed_hosts());
     let mut seen = BTreeSet::new();
@@ -283,6 +317,30 @@ mod tests {
             "{}",
             w[0]
         );
+    }
+
+    #[test]
+    fn a_handler_for_an_event_not_subscribed_to_is_reported() {
+        let src = sources(
+            "match e.kind {\n  EventKind::TicketCreated => a(),\n  EventKind::TicketResolved => b(),\n  _ => {}\n}\nif name == \"ticket.reopened\" {}\nlet Resolved = 1;",
+        );
+        let w = unsubscribed_events(&src, &manifest(&["ticket.created"], &[]));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with("`src/lib.rs:3` handles `ticket.resolved`, but `package.metadata.ohd.events` does not subscribe to it"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].starts_with("`src/lib.rs:6` handles `ticket.reopened`"),
+            "{}",
+            w[1]
+        );
+        let all = manifest(
+            &["ticket.created", "ticket.resolved", "ticket.reopened"],
+            &[],
+        );
+        assert!(unsubscribed_events(&src, &all).is_empty());
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod term;
 mod cargo;
 mod crosscheck;
 mod expect;
+mod failure;
 mod fixture;
 mod harness;
 mod postprocess;

@@ -41,13 +41,8 @@ pub fn accept(bytes: &[u8], options: &AcceptOptions) -> Acceptance {
     match ModuleInfo::parse(bytes) {
         Ok(info) => accept_module(&info, options),
         Err(err) => {
-            let kind = match err {
-                crate::module::ReadError::NotWasm(_) => ProblemKind::NotWasm,
-                crate::module::ReadError::Component => ProblemKind::Component,
-                crate::module::ReadError::Malformed(_) => ProblemKind::InvalidWasm,
-            };
             let mut verdict = Acceptance::default();
-            verdict.error(kind, err.to_string());
+            verdict.error(err.kind(), err.to_string());
             verdict
         }
     }

@@ -29,6 +29,17 @@ pub enum ReadError {
     Malformed(String),
 }
 
+impl ReadError {
+    /// The kind of the one problem these bytes have.
+    pub fn kind(&self) -> crate::module::ProblemKind {
+        match self {
+            ReadError::NotWasm(_) => crate::module::ProblemKind::NotWasm,
+            ReadError::Component => crate::module::ProblemKind::Component,
+            ReadError::Malformed(_) => crate::module::ProblemKind::InvalidWasm,
+        }
+    }
+}
+
 /// A function signature found in a module.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Signature {

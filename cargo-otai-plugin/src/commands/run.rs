@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::cargo::PackageOptions;
 use crate::commands::build;
+use crate::failure::json_failure;
 use crate::fixture::OutcomeName;
 use crate::harness::{self, Report};
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, YELLOW};
@@ -81,7 +82,30 @@ impl RunCommand {
     /// when the plugin failed.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
-        let wasm_path = self.wasm_path(&shell)?;
+        let report = match self.report(&shell) {
+            Ok(report) => report,
+            Err(err) if self.format == RunFormat::Json => return Err(json_failure(&shell, err)),
+            Err(err) => return Err(err),
+        };
+        let mut out = shell.out();
+        match self.format {
+            RunFormat::Json => {
+                let text = serde_json::to_string_pretty(&report.to_json()?)
+                    .context("failed to encode the report")?;
+                writeln!(out, "{text}")?;
+            }
+            RunFormat::Human => print_report(&mut out, &report)?,
+        }
+        if report.succeeded() {
+            Ok(())
+        } else {
+            Err(Exit(1).into())
+        }
+    }
+
+    /// Builds or reads the module, runs it, and returns what it did.
+    fn report(&self, shell: &Shell) -> Result<Report> {
+        let wasm_path = self.wasm_path(shell)?;
         let wasm = std::fs::read(&wasm_path)
             .with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
         otai_plugin_abi::module::ensure_core_module(&wasm)
@@ -117,20 +141,7 @@ impl RunCommand {
             );
             Report::Delivery(host.deliver_to(plugin.id(), &event)?)
         };
-        let mut out = shell.out();
-        match self.format {
-            RunFormat::Json => {
-                let text = serde_json::to_string_pretty(&report.to_json()?)
-                    .context("failed to encode the report")?;
-                writeln!(out, "{text}")?;
-            }
-            RunFormat::Human => print_report(&mut out, &report)?,
-        }
-        if report.succeeded() {
-            Ok(())
-        } else {
-            Err(Exit(1).into())
-        }
+        Ok(report)
     }
 
     fn wasm_path(&self, shell: &Shell) -> Result<PathBuf> {

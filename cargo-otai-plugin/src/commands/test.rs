@@ -25,6 +25,7 @@ use serde_json::json;
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin};
+use crate::failure::json_failure;
 use crate::fixture::{self, LoadedFixture};
 use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
@@ -71,14 +72,22 @@ impl TestCommand {
     /// [`Exit`]`(1)` when a test failed.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
-        let plan = build::plan(&shell, &self.package)?;
-        // Fixtures are read before compiling, so a typo in one is reported at once.
-        let fixtures = plan
-            .packages
-            .iter()
-            .map(|p| load_fixtures(p.root().as_std_path()))
-            .collect::<Result<Vec<_>>>()?;
-        let plugins = build::build_planned(&shell, &self.package, plan, None)?;
+        let prepared = (|| {
+            let plan = build::plan(&shell, &self.package)?;
+            // Fixtures are read before compiling, so a typo in one is reported at once.
+            let fixtures = plan
+                .packages
+                .iter()
+                .map(|p| load_fixtures(p.root().as_std_path()))
+                .collect::<Result<Vec<_>>>()?;
+            let plugins = build::build_planned(&shell, &self.package, plan, None)?;
+            anyhow::Ok((fixtures, plugins))
+        })();
+        let (fixtures, plugins) = match prepared {
+            Ok(prepared) => prepared,
+            Err(err) if self.format == TestFormat::Json => return Err(json_failure(&shell, err)),
+            Err(err) => return Err(err),
+        };
         let mut summary = Summary::default();
         let mut out = shell.out();
         for (plugin, fixtures) in plugins.iter().zip(&fixtures) {
