@@ -36,7 +36,7 @@ fn problems(err: &anyhow::Error) -> Vec<Problem> {
 
 /// Prints `err` as the JSON object above on stdout, and as usual on stderr; returns
 /// the [`Exit`] the command ends with.
-pub(crate) fn json_failure(shell: &Shell, err: anyhow::Error) -> anyhow::Error {
+fn json_failure(shell: &Shell, err: anyhow::Error) -> anyhow::Error {
     let status = match err.downcast_ref::<Exit>() {
         // Cargo or a test already said why on stderr.
         Some(Exit(code)) => *code,
@@ -56,4 +56,16 @@ pub(crate) fn json_failure(shell: &Shell, err: anyhow::Error) -> anyhow::Error {
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
     let _ = writeln!(shell.out(), "{text}");
     Exit(status).into()
+}
+
+/// `result`, or with `json`, its error printed as [`json_failure`] does.
+pub(crate) fn or_json<T>(
+    json: bool,
+    shell: &Shell,
+    result: anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match result {
+        Err(err) if json => Err(json_failure(shell, err)),
+        other => other,
+    }
 }

@@ -13,7 +13,7 @@ use otai_plugin_abi::module::{
     accept_module,
 };
 
-use crate::failure::json_failure;
+use crate::failure::or_json;
 use crate::term::{BOLD, DIM, GREEN, RED, YELLOW, human_size};
 use crate::{CommonOptions, Exit};
 
@@ -65,24 +65,13 @@ impl CheckCommand {
     /// found errors.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
+        let json = self.format == CheckFormat::Json;
         let read = std::fs::read(&self.wasm)
             .with_context(|| format!("failed to read `{}`", self.wasm.display()));
-        let bytes = match read {
-            Ok(bytes) => bytes,
-            Err(err) if self.format == CheckFormat::Json => {
-                return Err(json_failure(&shell, err));
-            }
-            Err(err) => return Err(err),
-        };
+        let bytes = or_json(json, &shell, read)?;
         let parsed = ModuleInfo::parse(&bytes)
             .with_context(|| format!("`{}` cannot be checked", self.wasm.display()));
-        let info = match parsed {
-            Ok(info) => info,
-            Err(err) if self.format == CheckFormat::Json => {
-                return Err(json_failure(&shell, err));
-            }
-            Err(err) => return Err(err),
-        };
+        let info = or_json(json, &shell, parsed)?;
         // The help desk's default settings: what the reference host's `load` decides.
         let lint = accept_module(&info, &AcceptOptions::default());
         match self.format {

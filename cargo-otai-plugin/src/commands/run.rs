@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::cargo::PackageOptions;
 use crate::commands::build;
-use crate::failure::json_failure;
+use crate::failure::or_json;
 use crate::fixture::OutcomeName;
 use crate::harness::{self, Report};
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, YELLOW};
@@ -82,11 +82,7 @@ impl RunCommand {
     /// when the plugin failed.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
-        let report = match self.report(&shell) {
-            Ok(report) => report,
-            Err(err) if self.format == RunFormat::Json => return Err(json_failure(&shell, err)),
-            Err(err) => return Err(err),
-        };
+        let report = or_json(self.format == RunFormat::Json, &shell, self.report(&shell))?;
         let mut out = shell.out();
         match self.format {
             RunFormat::Json => {

@@ -25,7 +25,7 @@ use serde_json::json;
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin};
-use crate::failure::json_failure;
+use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture};
 use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
@@ -83,11 +83,7 @@ impl TestCommand {
             let plugins = build::build_planned(&shell, &self.package, plan, None)?;
             anyhow::Ok((fixtures, plugins))
         })();
-        let (fixtures, plugins) = match prepared {
-            Ok(prepared) => prepared,
-            Err(err) if self.format == TestFormat::Json => return Err(json_failure(&shell, err)),
-            Err(err) => return Err(err),
-        };
+        let (fixtures, plugins) = or_json(self.format == TestFormat::Json, &shell, prepared)?;
         let mut summary = Summary::default();
         let mut out = shell.out();
         for (plugin, fixtures) in plugins.iter().zip(&fixtures) {

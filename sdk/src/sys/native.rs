@@ -140,12 +140,11 @@ pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
         Ok(r) => r,
         Err(refusal) => return (refusal.status(), refusal.body()),
     };
-    let allowed = with(|s| s.allowed.clone());
-    let checked = match &allowed {
+    let checked = with(|s| match &s.allowed {
         Some(allowed) => check_request(&request, allowed),
         // Without the plugin's manifest every host is let through; the rest is checked.
         None => check_request_shape(&request),
-    };
+    });
     let url = match checked {
         Ok(url) => url,
         Err(refusal) => {
