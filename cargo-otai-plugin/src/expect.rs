@@ -215,11 +215,16 @@ fn list(items: impl Iterator<Item = String>) -> String {
     }
 }
 
-/// ` (message; panic)` of a trap, ` (reason)` of a rejection, nothing otherwise.
+/// ` (reason; trap)` of a trap (the plugin's own words first), ` (reason)` of a
+/// rejection, nothing otherwise.
 fn outcome_text(outcome: &Outcome) -> String {
     let parts: Vec<&str> = match outcome {
-        Outcome::Trapped { message, panic } => std::iter::once(message.as_str())
-            .chain(panic.as_deref())
+        Outcome::Trapped {
+            message, reason, ..
+        } => reason
+            .as_deref()
+            .into_iter()
+            .chain(std::iter::once(message.as_str()))
             .collect(),
         Outcome::Rejected { reason } => vec![reason.as_str()],
         Outcome::Ok | Outcome::TimedOut => Vec::new(),
@@ -264,7 +269,8 @@ mod tests {
             event: "ticket.created".into(),
             outcome: Outcome::Trapped {
                 message: "unreachable".into(),
-                panic: Some("boom at src/lib.rs:3:5".into()),
+                reason: Some("boom at src/lib.rs:3:5".into()),
+                backtrace: Some("0: 0x1 - <unknown>!f".into()),
             },
             logs: vec![LogLine {
                 level: LogLevel::Error,
@@ -290,7 +296,7 @@ mod tests {
         let failures = check(&expect, &report, &redact);
         assert_eq!(failures.len(), 3, "{failures:#?}");
         assert!(failures[0].starts_with(
-            "outcome: expected `ok`, got `trapped` (unreachable; boom at src/lib.rs:3:5)"
+            "outcome: expected `ok`, got `trapped` (boom at src/lib.rs:3:5; unreachable)"
         ));
         assert!(failures[1].contains("expected JSON {\"text\":\"hi\"}, got {\"text\":\"hello\"}"));
         assert!(failures[2].contains("expected a line at level `info` containing \"posted\""));

@@ -72,22 +72,35 @@ fn without_allow_network_an_unmocked_request_fails_and_says_why() {
 }
 
 #[test]
-fn a_trapping_plugin_shows_the_panic_message_and_exits_with_1() {
+fn a_trapping_plugin_leads_with_its_own_reason_and_exits_with_1() {
     let project = Project::empty();
     let wasm = project.write("panics.wasm", wat_panicking_plugin());
-    let output = cli()
-        .args(["run", "--event", "ticket.created"])
-        .arg(&wasm)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = stdout_of(&output);
-    assert!(stdout.contains("outcome: trapped"), "{stdout}");
+    let run = |verbose: bool| {
+        let mut command = cli();
+        command.args(["run", "--event", "ticket.created"]);
+        if verbose {
+            command.arg("-v");
+        }
+        let output = command.arg(&wasm).output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        stdout_of(&output)
+    };
+    let stdout = run(false);
     assert!(
-        stdout.contains("panic: panicked at src/lib.rs:7:9:"),
+        stdout.starts_with(
+            "outcome: trapped: panicked at src/lib.rs:7:9:\nthe webhook URL is empty\n  \
+             trap: wasm trap: wasm `unreachable` instruction executed\n  \
+             (run with -v to see the wasm backtrace)\n"
+        ),
         "{stdout}"
     );
-    assert!(stdout.contains("the webhook URL is empty"), "{stdout}");
+    assert!(!stdout.contains("0x"), "no frames without -v: {stdout}");
+    let verbose = run(true);
+    let frames = verbose
+        .split_once("  wasm backtrace:\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{verbose}"));
+    assert!(frames.starts_with("    0: "), "{verbose}");
 }
 
 #[test]

@@ -131,6 +131,7 @@ fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Res
     const F: &str = OHD_LOG.name;
     let mem = memory(&mut caller, F)?;
     let level = LogLevel::from_code(level);
+    caller.data_mut().last_call_logged_error = false;
     if caller.data().logs.is_full() {
         memory::range(F, "buffer", ptr, len, mem.data_size(&caller))?;
         caller.data_mut().logs.count_dropped(len);
@@ -139,7 +140,9 @@ fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Res
     // Only the part that can be kept is copied; a little more so that a cut at the
     // limit still sees whole characters.
     let bytes = memory::read_prefix(&caller, mem, F, ptr, len, MAX_LOG_LINE + 4)?;
-    caller.data_mut().logs.push(level, &bytes, len as usize);
+    let state = caller.data_mut();
+    state.logs.push(level, &bytes, len as usize);
+    state.last_call_logged_error = level == LogLevel::Error;
     Ok(())
 }
 
@@ -152,6 +155,7 @@ fn ticket_call<T>(
     len: u32,
     rule: fn(TicketScope<'_>, &[u8]) -> std::result::Result<T, TicketCallError>,
 ) -> Result<std::result::Result<T, TicketCallError>> {
+    caller.data_mut().last_call_logged_error = false;
     let mem = memory(caller, function)?;
     let (data, state) = mem.data_and_store_mut(caller);
     let range = memory::range(function, "buffer", ptr, len, data.len())?;
@@ -267,6 +271,7 @@ fn ohd_http_request(
     resp_len_out: u32,
 ) -> Result<u32> {
     const F: &str = OHD_HTTP_REQUEST.name;
+    caller.data_mut().last_call_logged_error = false;
     let mem = memory(&mut caller, F)?;
     let data = mem.data(&caller);
     let request_range = memory::range(F, "buffer", req_ptr, req_len, data.len())?;

@@ -18,12 +18,20 @@ pub enum Outcome {
     /// out-of-bounds buffer handed to a host function, a failed allocation, or fuel
     /// running out.
     Trapped {
-        /// The trap, e.g. ``wasm trap: wasm `unreachable` instruction executed``.
+        /// The trap, e.g. ``wasm trap: wasm `unreachable` instruction executed``, without
+        /// the wasm backtrace.
         message: String,
-        /// The panic message, when the plugin logged one at error level
-        /// (`panicked at src/lib.rs:12:5: …`) just before trapping.
+        /// The plugin's own account of the failure: the line it logged at error level
+        /// as its last host call before trapping. For a plugin built with the SDK, the
+        /// panic message (`panicked at src/lib.rs:12:5: …`) or the handler's error
+        /// (`on_event failed: …`). Reports from before this field was renamed called it
+        /// `panic`.
+        #[serde(default, alias = "panic", skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The wasm backtrace of the trap, one frame per line, when wasmtime captured
+        /// one. Frames are function names from the module's `name` section, or numbers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        panic: Option<String>,
+        backtrace: Option<String>,
     },
     /// The delivery's deadline ran out (in wasm code or during a host call).
     TimedOut,
@@ -279,10 +287,14 @@ fn redact_credential(value: &str) -> String {
 
 pub(crate) fn redact_outcome(outcome: &mut Outcome, secrets: &[String]) {
     match outcome {
-        Outcome::Trapped { message, panic } => {
+        Outcome::Trapped {
+            message,
+            reason,
+            backtrace,
+        } => {
             redact(message, secrets);
-            if let Some(p) = panic {
-                redact(p, secrets);
+            for text in [reason, backtrace].into_iter().flatten() {
+                redact(text, secrets);
             }
         }
         Outcome::Rejected { reason } => redact(reason, secrets),

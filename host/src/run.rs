@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
-use wasmtime::{Engine, Instance, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Engine, Instance, Store, StoreLimitsBuilder, Trap, WasmBacktrace};
 
 use crate::abi_funcs::{guest_alloc, guest_free};
 use crate::http::HttpTransport;
@@ -76,6 +76,7 @@ pub(crate) fn run(
         http: Vec::new(),
         replies: Vec::new(),
         custom_fields: Vec::new(),
+        last_call_logged_error: false,
     };
     let mut store = Store::new(&settings.engine, state);
     store.limiter(|s| &mut s.limits);
@@ -102,8 +103,11 @@ pub(crate) fn run(
         Err(e) => classify(&e),
     };
     let state = store.into_data();
-    let mut logs = state.logs.finish();
-    let outcome = explain_out_of_memory(attach_panic(outcome, &mut logs), &state.limits);
+    let logs = state.logs.finish();
+    let outcome = explain_out_of_memory(
+        attach_reason(outcome, &logs, state.last_call_logged_error),
+        &state.limits,
+    );
     Finished {
         outcome,
         logs,
@@ -195,24 +199,18 @@ fn classify(error: &wasmtime::Error) -> Outcome {
     if let Some(trap) = error.downcast_ref::<Trap>() {
         return match trap {
             Trap::Interrupt => Outcome::TimedOut,
-            Trap::OutOfFuel => Outcome::Trapped {
-                message: "the plugin ran out of fuel (the host's instruction budget)".into(),
-                panic: None,
-            },
-            _ => Outcome::Trapped {
-                message: format!("{error:#}"),
-                panic: None,
-            },
+            Trap::OutOfFuel => trapped(
+                "the plugin ran out of fuel (the host's instruction budget)".into(),
+                error,
+            ),
+            _ => trapped(trap_message(error), error),
         };
     }
     if let Some(trap) = error.downcast_ref::<GuestTrap>() {
         return if trap.deadline {
             Outcome::TimedOut
         } else {
-            Outcome::Trapped {
-                message: trap.message.clone(),
-                panic: None,
-            }
+            trapped(trap.message.clone(), error)
         };
     }
     if error
@@ -223,10 +221,44 @@ fn classify(error: &wasmtime::Error) -> Outcome {
             reason: format!("the host has no free instance slot: {error}"),
         };
     }
+    trapped(trap_message(error), error)
+}
+
+fn trapped(message: String, error: &wasmtime::Error) -> Outcome {
     Outcome::Trapped {
-        message: format!("{error:#}"),
-        panic: None,
+        message,
+        reason: None,
+        backtrace: error
+            .downcast_ref::<WasmBacktrace>()
+            .map(|b| backtrace_frames(&b.to_string())),
     }
+}
+
+/// The error's chain without the wasm backtrace that wasmtime adds as its outermost
+/// context: `wasm trap: wasm `unreachable` instruction executed`, not a screenful of
+/// frames before it.
+fn trap_message(error: &wasmtime::Error) -> String {
+    // The backtrace is a context layer of the chain, only recognisable by its text.
+    let backtrace = error
+        .downcast_ref::<WasmBacktrace>()
+        .map(ToString::to_string);
+    let parts: Vec<String> = error
+        .chain()
+        .map(ToString::to_string)
+        .filter(|cause| Some(cause) != backtrace.as_ref())
+        .collect();
+    parts.join(": ")
+}
+
+/// The frame lines of wasmtime's `error while executing at wasm backtrace:` text.
+fn backtrace_frames(text: &str) -> String {
+    let frames: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("0:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    frames.join("\n")
 }
 
 /// Says in words that a trap followed a refused `memory.grow`: the plugin's allocator
@@ -234,14 +266,22 @@ fn classify(error: &wasmtime::Error) -> Outcome {
 /// trap and its `rust_oom` frame do not tell.
 fn explain_out_of_memory(outcome: Outcome, limits: &Limits) -> Outcome {
     match (outcome, limits.refused_growth) {
-        (Outcome::Trapped { message, panic }, Some(desired)) => Outcome::Trapped {
+        (
+            Outcome::Trapped {
+                message,
+                reason,
+                backtrace,
+            },
+            Some(desired),
+        ) => Outcome::Trapped {
             message: format!(
                 "the plugin ran out of memory: it asked for {desired} bytes of linear memory, \
                  over its limit of {} ({} bytes), and trapped: {message}",
                 mib(limits.memory_limit),
                 limits.memory_limit
             ),
-            panic,
+            reason,
+            backtrace,
         },
         (outcome, _) => outcome,
     }
@@ -255,20 +295,23 @@ fn mib(bytes: usize) -> String {
     }
 }
 
-/// Adds the panic message a Rust plugin logs (at error level, just before its
-/// `unreachable` trap) to a trapped outcome.
-fn attach_panic(outcome: Outcome, logs: &mut [LogLine]) -> Outcome {
+/// Gives a trap the plugin's own account of it: the line it logged at error level as
+/// its last host call (what the SDK does with a panic or a handler's `Err`, and what a
+/// C plugin does before `abort`).
+fn attach_reason(outcome: Outcome, logs: &[LogLine], last_call_logged_error: bool) -> Outcome {
     match outcome {
         Outcome::Trapped {
             message,
-            panic: None,
-        } => {
-            let panic = logs
+            reason: None,
+            backtrace,
+        } => Outcome::Trapped {
+            message,
+            reason: logs
                 .last()
-                .filter(|l| l.level == LogLevel::Error && l.message.contains("panicked at"))
-                .map(|l| l.message.clone());
-            Outcome::Trapped { message, panic }
-        }
+                .filter(|l| last_call_logged_error && l.level == LogLevel::Error)
+                .map(|l| l.message.clone()),
+            backtrace,
+        },
         other => other,
     }
 }

@@ -191,6 +191,9 @@ pub(crate) struct State {
     pub(crate) http: Vec<HttpExchange>,
     pub(crate) replies: Vec<Reply>,
     pub(crate) custom_fields: Vec<CustomFieldSet>,
+    /// Whether the plugin's latest host call logged a line at error level (and the line
+    /// was kept): a trap right after it takes that line as its reason.
+    pub(crate) last_call_logged_error: bool,
 }
 
 #[cfg(test)]

@@ -227,14 +227,15 @@ impl DeliveryReport {
         self
     }
 
-    /// Asserts the outcome is `trapped` and the trap (or panic) message contains
-    /// `needle`.
+    /// Asserts the outcome is `trapped` and the trap message or the plugin's reason
+    /// (its panic message or handler error) contains `needle`.
     #[track_caller]
     pub fn assert_trapped(&self, needle: &str) -> &Self {
         match &self.outcome {
-            Outcome::Trapped { message, panic }
-                if message.contains(needle)
-                    || panic.as_deref().is_some_and(|p| p.contains(needle)) => {}
+            Outcome::Trapped {
+                message, reason, ..
+            } if message.contains(needle)
+                || reason.as_deref().is_some_and(|r| r.contains(needle)) => {}
             other => fail(
                 format!("expected a trap mentioning {needle:?}, got {other:?}"),
                 self.to_snapshot(),

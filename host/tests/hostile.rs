@@ -99,17 +99,37 @@ fn memory_growth_stops_at_the_limit() {
 }
 
 #[test]
-fn a_trap_in_on_event_fails_only_that_delivery() {
-    let r = hostile(r#"(func (export "on_event") (param i32 i32) unreachable)"#);
-    assert!(
-        trapped_message(&r).contains("unreachable"),
-        "{}",
-        trapped_message(&r)
+fn a_trap_is_reported_without_its_backtrace_which_comes_apart() {
+    let r = hostile(
+        r#"(func (export "on_event") (param i32 i32) call $inner)
+           (func $inner unreachable)"#,
     );
+    match &r.outcome {
+        Outcome::Trapped {
+            message,
+            reason,
+            backtrace: Some(backtrace),
+        } => {
+            assert_eq!(
+                message,
+                "wasm trap: wasm `unreachable` instruction executed"
+            );
+            assert_eq!(reason, &None);
+            // Innermost frame first, named from the module's `name` section.
+            let frames: Vec<&str> = backtrace.lines().collect();
+            assert_eq!(frames.len(), 2, "{backtrace}");
+            assert!(
+                frames[0].starts_with("0:") && frames[0].ends_with("!inner"),
+                "{backtrace}"
+            );
+            assert!(frames[1].starts_with("1:"), "{backtrace}");
+        }
+        other => panic!("expected a trap with a backtrace, got {other:?}"),
+    }
 }
 
 #[test]
-fn a_rust_panic_message_is_attached() {
+fn the_error_line_logged_just_before_a_trap_is_its_reason() {
     let msg = "panicked at src/lib.rs:12:5:\nwebhook_url is not set";
     let r = hostile(&format!(
         r#"(func (export "on_event") (param i32 i32)
@@ -121,17 +141,63 @@ fn a_rust_panic_message_is_attached() {
     ));
     match &r.outcome {
         Outcome::Trapped {
-            panic: Some(p),
+            reason: Some(reason),
             message,
+            ..
         } => {
-            assert_eq!(p, msg);
-            assert!(message.contains("unreachable"));
+            assert_eq!(reason, msg);
+            assert_eq!(
+                message,
+                "wasm trap: wasm `unreachable` instruction executed"
+            );
         }
-        other => panic!("expected a trap with a panic message, got {other:?}"),
+        other => panic!("expected a trap with a reason, got {other:?}"),
     }
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["outcome"]["status"], "trapped");
-    assert_eq!(json["outcome"]["panic"], msg);
+    assert_eq!(json["outcome"]["reason"], msg);
+    // Reports written when the field was called `panic` still read.
+    let mut old = json;
+    let reason = old["outcome"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reason")
+        .unwrap();
+    old["outcome"]["panic"] = reason;
+    let read: otai_plugin_host::DeliveryReport = serde_json::from_value(old).unwrap();
+    assert_eq!(read.outcome, r.outcome);
+}
+
+#[test]
+fn an_error_line_is_no_reason_when_other_calls_or_levels_came_after_it() {
+    let msg = "upstream answered 500";
+    let line = |level: u32| {
+        format!(
+            "(call $log (i32.const 2048) (i32.const {}) (i32.const {level}))",
+            msg.len()
+        )
+    };
+    for (case, body) in [
+        ("a warning after it", format!("{} {}", line(3), line(2))),
+        (
+            "a reply after it",
+            format!(
+                "{} (drop (call $reply (i32.const 0) (i32.const 0)))",
+                line(3)
+            ),
+        ),
+        ("only a warning", line(2)),
+    ] {
+        let r = hostile(&format!(
+            r#"(func (export "on_event") (param i32 i32) {body} unreachable)
+               {data}"#,
+            data = data(2048, msg.as_bytes())
+        ));
+        match &r.outcome {
+            Outcome::Trapped { reason: None, .. } => {}
+            other => panic!("{case}: expected a trap without a reason, got {other:?}"),
+        }
+    }
 }
 
 #[test]

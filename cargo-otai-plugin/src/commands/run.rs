@@ -23,7 +23,7 @@ use crate::commands::build;
 use crate::failure::or_json;
 use crate::fixture::OutcomeName;
 use crate::harness::{self, Report};
-use crate::term::{BOLD, DIM, GREEN, RED, Shell, YELLOW};
+use crate::term::{BOLD, DIM, GREEN, RED, Shell, Verbosity, YELLOW};
 use crate::{CommonOptions, Exit};
 
 /// Deliver one event to a plugin with the reference host (production limits, no
@@ -90,7 +90,9 @@ impl RunCommand {
                     .context("failed to encode the report")?;
                 writeln!(out, "{text}")?;
             }
-            RunFormat::Human => print_report(&mut out, &report)?,
+            RunFormat::Human => {
+                print_report(&mut out, &report, shell.verbosity() == Verbosity::Verbose)?
+            }
         }
         if report.succeeded() {
             Ok(())
@@ -159,32 +161,40 @@ impl RunCommand {
     }
 }
 
-/// Prints a delivery or panel report for people.
-fn print_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+/// Prints a delivery or panel report for people; the wasm backtrace of a trap only when
+/// `verbose`.
+fn print_report(out: &mut impl Write, report: &Report, verbose: bool) -> std::io::Result<()> {
     let outcome = report.outcome();
     let status = OutcomeName::of(outcome).as_str();
     let style = if outcome.is_ok() { GREEN } else { RED };
     write!(out, "{BOLD}outcome{BOLD:#}: {style}{status}{style:#}")?;
     match outcome {
         Outcome::Rejected { reason } => writeln!(out, ": {reason}")?,
-        // wasmtime puts the trap after a backtrace: lead with the trap, then the frames.
-        Outcome::Trapped { message, .. } if message.contains('\n') => {
-            let trap = message
-                .rfind("wasm trap: ")
-                .map_or(message.lines().next().unwrap_or(""), |at| &message[at..]);
-            writeln!(out, ": {trap}")?;
-            for line in message.lines() {
-                writeln!(out, "    {DIM}{}{DIM:#}", line.trim_end())?;
+        // The plugin's own words first; the trap under them.
+        Outcome::Trapped {
+            message,
+            reason,
+            backtrace,
+        } => {
+            match reason {
+                Some(reason) => {
+                    writeln!(out, ": {reason}")?;
+                    writeln!(out, "  {DIM}trap: {message}{DIM:#}")?;
+                }
+                None => writeln!(out, ": {message}")?,
+            }
+            match backtrace {
+                Some(frames) if verbose => {
+                    writeln!(out, "  {DIM}wasm backtrace:{DIM:#}")?;
+                    for frame in frames.lines() {
+                        writeln!(out, "    {DIM}{frame}{DIM:#}")?;
+                    }
+                }
+                Some(_) => writeln!(out, "  {DIM}(run with -v to see the wasm backtrace){DIM:#}")?,
+                None => {}
             }
         }
-        Outcome::Trapped { message, .. } => writeln!(out, ": {message}")?,
         Outcome::Ok | Outcome::TimedOut => writeln!(out)?,
-    }
-    if let Outcome::Trapped {
-        panic: Some(panic), ..
-    } = outcome
-    {
-        writeln!(out, "  {RED}panic{RED:#}: {panic}")?;
     }
     if let Report::Panel(panel) = report {
         if let Some(url) = &panel.url {
