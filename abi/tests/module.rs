@@ -101,11 +101,21 @@ fn exports_memory_and_allocators() {
         r#"(module (memory 1) (func (export "malloc") (param i32) (result i32) i32.const 0)
            (@custom "ohd_manifest" "{}"))"#,
     );
-    // `{}` is no manifest; the exports are judged all the same.
+    // `{}` misses every required field, each named; the exports are judged all the same.
     assert_eq!(
         kinds(&v, Severity::Error),
-        [ManifestSyntax, MissingExport, MissingExport, NoAllocator]
+        [
+            Manifest,
+            Manifest,
+            Manifest,
+            Manifest,
+            Manifest,
+            MissingExport,
+            MissingExport,
+            NoAllocator
+        ]
     );
+    assert!(messages(&v).contains("manifest: `events`: the required field `events` is missing"));
     assert!(messages(&v).contains("found only `malloc`, without its other half"));
 
     let v = verdict(&module_with_manifest(

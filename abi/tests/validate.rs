@@ -470,3 +470,117 @@ fn a_manifest_that_is_not_an_object_is_named_as_such() {
     let err = Manifest::from_json(b"id = 1").unwrap_err();
     assert!(err.message.starts_with("expected value"), "{}", err.message);
 }
+
+#[test]
+fn license_must_be_an_spdx_expression() {
+    for ok in [
+        "MIT",
+        "MIT OR Apache-2.0",
+        "Apache-2.0 WITH LLVM-exception",
+        "LicenseRef-Acme",
+    ] {
+        assert_eq!(
+            report(json!({ "license": ok })),
+            Vec::<String>::new(),
+            "{ok}"
+        );
+    }
+    assert_eq!(
+        report(json!({ "license": "Not A License!!" })),
+        [
+            "error: license: \"Not A License!!\" is not an SPDX license expression (unknown term \
+             at \"Not\"); write an SPDX identifier or expression, e.g. \"MIT\" or \"MIT OR \
+             Apache-2.0\" (https://spdx.org/licenses/), or \"LicenseRef-…\" for your own"
+        ]
+    );
+    // What cargo still takes is a warning with the form to write.
+    assert_eq!(
+        report(json!({ "license": "MIT/Apache-2.0" })),
+        [
+            "warning: license: \"MIT/Apache-2.0\" is an outdated form of SPDX license \
+             expression; write \"MIT OR Apache-2.0\""
+        ]
+    );
+}
+
+/// `Manifest::check_json` of the base manifest with `patch` merged in.
+fn checked(patch: Value) -> (bool, Vec<String>) {
+    let mut base = json!({
+        "id": "com.example.slack-notifications",
+        "name": "Slack Notifications",
+        "version": "1.2.0",
+        "description": "Posts a Slack message when a ticket is created.",
+        "events": ["ticket.created"],
+    });
+    merge(&mut base, patch);
+    let checked = Manifest::check_json(base.to_string().as_bytes()).unwrap();
+    let lines = checked
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (checked.manifest.is_some(), lines)
+}
+
+#[test]
+fn a_wrong_type_is_one_problem_among_the_others() {
+    let (read, lines) = checked(json!({
+        "version": "1.0",
+        "license": 7,
+        "events": ["ticket.created", 5, "ticket.create"],
+        "permissions": { "http": { "allowed_hosts": ["https://x.com:443", true] } },
+        "config_schema": {
+            "channel": { "type": "selectt", "options": ["a", "a"] },
+            "token": { "type": "string", "secret": "yes" },
+            "team": { "label": "Team" },
+            "count": { "type": "integer", "default": "three" }
+        },
+        "ui_panel": { "title": "P" }
+    }));
+    assert!(!read, "a manifest with type errors is not returned");
+    assert_eq!(
+        lines,
+        [
+            // Wrong types and missing fields, each once, in the order found.
+            "error: config_schema.channel.type: unknown variant `selectt`, expected one of \
+             `string`, `boolean`, `integer`, `select`",
+            "error: config_schema.team.type: the required field `type` is missing",
+            "error: config_schema.token.secret: invalid type: string \"yes\", expected a boolean",
+            "error: events[1]: invalid type: integer `5`, expected an event name such as \
+             \"ticket.created\"",
+            "error: license: invalid type: integer `7`, expected a string",
+            "error: permissions.http.allowed_hosts[1]: invalid type: boolean `true`, expected a \
+             string",
+            "error: ui_panel.height: the required field `height` is missing",
+            // And the rules, on what could be read.
+            "error: version: \"1.0\" is not a semantic version (unexpected end of input while \
+             parsing minor version number); write \"1.0.0\"",
+            "error: events[2]: unknown event \"ticket.create\"; did you mean \"ticket.created\"?",
+            "error: permissions.http.allowed_hosts[0]: \"https://x.com:443\" is not a bare \
+             hostname; write \"x.com\" (ports are not part of the match: every port of an \
+             allowed host is allowed)",
+            "error: config_schema.count.default: the default must be a whole number, found a \
+             string",
+        ]
+    );
+}
+
+#[test]
+fn missing_required_fields_are_each_named() {
+    let (read, lines) = checked(json!({ "id": null, "name": null, "events": null }));
+    assert!(!read);
+    assert_eq!(
+        lines,
+        [
+            "error: id: the required field `id` is missing",
+            "error: name: the required field `name` is missing",
+            "error: events: the required field `events` is missing",
+        ]
+    );
+    // A valid manifest reads as `from_json` reads it, config order kept.
+    let (read, lines) = checked(
+        json!({ "config_schema": { "z": { "type": "string" }, "a": { "type": "boolean" } } }),
+    );
+    assert!(read);
+    assert_eq!(lines, Vec::<String>::new());
+}

@@ -262,26 +262,25 @@ pub fn manifest_from_cargo_toml_in_workspace(
         name_in_ohd: ohd_name.is_some(),
         homepage_key,
     };
-    let manifest = match Manifest::from_json(json.as_bytes()) {
-        Ok(m) => m,
+    let checked = match Manifest::check_json(json.as_bytes()) {
+        Ok(checked) => checked,
         Err(err) => {
             out.push(Diagnostic::error(paths.map(&err.path), err.message));
             return Err(out);
         }
     };
-    for d in manifest.validate().0 {
+    for d in checked.diagnostics.0 {
         out.push(Diagnostic {
             path: paths.map(&d.path),
             ..d
         });
     }
-    if out.has_errors() {
-        Err(out)
-    } else {
-        Ok(CargoManifest {
+    match checked.manifest {
+        Some(manifest) if !out.has_errors() => Ok(CargoManifest {
             manifest,
             warnings: out,
-        })
+        }),
+        _ => Err(out),
     }
 }
 

@@ -29,6 +29,7 @@
 pub mod cargo;
 mod config;
 mod diagnostics;
+mod parse;
 mod suggest;
 mod validate;
 
@@ -39,6 +40,7 @@ use crate::event::EventKind;
 
 pub use config::{Config, ConfigValue, Secret};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use parse::{Checked, ParseError};
 
 /// A plugin manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,7 +69,7 @@ pub struct Manifest {
     /// Author name and optional email, e.g. `Example Corp <support@example.com>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    /// SPDX license identifier.
+    /// SPDX license expression, e.g. `MIT` or `MIT OR Apache-2.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
     /// URL of the plugin's documentation or source: `http` or `https`.
@@ -222,70 +224,7 @@ pub struct UiPanel {
 /// The largest `ui_panel.height` accepted, in pixels.
 pub const MAX_PANEL_HEIGHT: u32 = 2000;
 
-/// A manifest that could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message} (line {line}, column {column})", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
-pub struct ParseError {
-    /// The JSON path where parsing stopped, e.g. `config_schema.channel.type`
-    /// (empty for the document itself).
-    pub path: String,
-    /// What was found and what was expected.
-    pub message: String,
-    /// 1-based line in the JSON text.
-    pub line: usize,
-    /// 1-based column in the JSON text.
-    pub column: usize,
-}
-
 impl Manifest {
-    /// Parses a manifest from JSON bytes. Fields this version does not know are
-    /// recorded in [`Manifest::unknown_fields`] and reported by [`Manifest::validate`]
-    /// as warnings.
-    ///
-    /// # Errors
-    /// A [`ParseError`] naming the JSON path and what was expected, for bytes that are
-    /// not one JSON object of the manifest's shape.
-    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ParseError> {
-        // serde would describe another value by the first field it fails on (for an
-        // array, `[0]: invalid type: map, expected a string`): name the shape instead.
-        if let Some((offset, found)) = not_an_object(bytes) {
-            let (line, column) = line_column(bytes, offset);
-            return Err(ParseError {
-                path: String::new(),
-                message: format!(
-                    "the manifest must be one JSON object (`{{\"id\": …, \"name\": …, …}}`), not {found}"
-                ),
-                line,
-                column,
-            });
-        }
-        let mut unknown = Vec::new();
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let result: Result<Manifest, _> = {
-            let mut record = |path: serde_ignored::Path<'_>| unknown.push(json_path(&path));
-            let ignored = serde_ignored::Deserializer::new(&mut de, &mut record);
-            serde_path_to_error::deserialize(ignored)
-        };
-        let mut manifest = result.map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            ParseError {
-                path,
-                message: strip_position(&inner.to_string()),
-                line: inner.line(),
-                column: inner.column(),
-            }
-        })?;
-        de.end().map_err(|err| ParseError {
-            path: String::new(),
-            message: strip_position(&err.to_string()),
-            line: err.line(),
-            column: err.column(),
-        })?;
-        manifest.unknown_fields = unknown;
-        Ok(manifest)
-    }
-
     /// Serializes the manifest as compact JSON, as it is embedded in `ohd_manifest`.
     pub fn to_json(&self) -> String {
         // Serializing these types to a String cannot fail: every map key is a string.
@@ -304,59 +243,5 @@ impl Manifest {
     /// Whether the plugin subscribes to `event`.
     pub fn subscribes_to(&self, event: &EventKind) -> bool {
         self.events.contains(event)
-    }
-}
-
-/// Where the document starts and what it is, when it is not an object.
-fn not_an_object(bytes: &[u8]) -> Option<(usize, &'static str)> {
-    let offset = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-    let found = match bytes[offset] {
-        b'{' => return None,
-        b'[' => "an array",
-        b'"' => "a string",
-        b't' | b'f' => "a boolean",
-        b'n' => "null",
-        b'-' | b'0'..=b'9' => "a number",
-        // Not JSON at all: serde's own message says where and why.
-        _ => return None,
-    };
-    Some((offset, found))
-}
-
-/// 1-based line and column of a byte offset.
-fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    (line, column)
-}
-
-/// serde_json appends " at line L column C" to its messages; we report those apart.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// A path as `Manifest::validate` writes them (`config_schema.channel.colour`,
-/// `events[1]`), where serde_ignored would write `config_schema.channel.?.colour`.
-fn json_path(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
-        Path::Map { parent, key } => match json_path(parent) {
-            p if p.is_empty() => key.clone(),
-            p => format!("{p}.{key}"),
-        },
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => json_path(parent),
     }
 }

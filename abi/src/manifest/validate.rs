@@ -47,6 +47,9 @@ impl Manifest {
                 ));
             }
         }
+        if let Some(license) = self.license.as_deref().filter(|l| !l.trim().is_empty()) {
+            check_license(license, &mut out);
+        }
         if let Some(homepage) = &self.homepage {
             check_homepage(homepage, &mut out);
         }
@@ -176,6 +179,39 @@ fn check_version(version: &str, out: &mut Diagnostics) {
         "version",
         format!("{version:?} is not a semantic version ({err}); {fix}"),
     ));
+}
+
+/// `license` is an SPDX license expression, as crates.io wants: strictly (`MIT OR
+/// Apache-2.0`), or in the older forms cargo still takes (`MIT/Apache-2.0`, `GPL-3.0+`),
+/// which are a warning with the strict form to write instead.
+fn check_license(license: &str, out: &mut Diagnostics) {
+    if spdx::Expression::parse(license).is_ok() {
+        return;
+    }
+    match spdx::Expression::parse_mode(license, spdx::ParseMode::LAX) {
+        Ok(_) => {
+            let strict = spdx::Expression::canonicalize(license)
+                .ok()
+                .flatten()
+                .map_or(String::new(), |s| format!("; write \"{s}\""));
+            out.push(Diagnostic::warning(
+                "license",
+                format!("\"{license}\" is an outdated form of SPDX license expression{strict}"),
+            ));
+        }
+        Err(err) => {
+            let term = license.get(err.span.clone()).unwrap_or(license);
+            out.push(Diagnostic::error(
+                "license",
+                format!(
+                    "\"{license}\" is not an SPDX license expression ({} at \"{term}\"); write \
+                     an SPDX identifier or expression, e.g. \"MIT\" or \"MIT OR Apache-2.0\" \
+                     (https://spdx.org/licenses/), or \"LicenseRef-…\" for your own",
+                    err.reason
+                ),
+            ));
+        }
+    }
 }
 
 fn check_homepage(homepage: &str, out: &mut Diagnostics) {

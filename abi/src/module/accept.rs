@@ -134,9 +134,9 @@ fn check_manifest(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
         );
         return;
     }
-    match Manifest::from_json(section.data) {
-        Ok(manifest) => {
-            for d in manifest.validate().iter() {
+    match Manifest::check_json(section.data) {
+        Ok(checked) => {
+            for d in checked.diagnostics.iter() {
                 let message = if d.path.is_empty() {
                     format!("manifest: {}", d.message)
                 } else {
@@ -147,7 +147,7 @@ fn check_manifest(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
                     DiagnosticSeverity::Warning => verdict.warning(ProblemKind::Manifest, message),
                 }
             }
-            verdict.manifest = Some(manifest);
+            verdict.manifest = checked.manifest;
         }
         Err(err) => verdict.error(
             ProblemKind::ManifestSyntax,
