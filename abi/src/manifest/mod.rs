@@ -30,6 +30,8 @@ pub mod cargo;
 mod config;
 mod diagnostics;
 mod parse;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod suggest;
 mod validate;
 
