@@ -6,7 +6,8 @@
 //!
 //! [event]
 //! kind = "ticket.created"        # a realistic payload of this kind…
-//! # file = "events/created.json" # …or a whole payload from a JSON file
+//! # file = "events/created.json" # …or a payload from a JSON file (fields left out
+//!                                # come from the sample of its `event`)
 //! [event.ticket]                 # merged into the payload (JSON merge patch);
 //! priority = "Critical"          # also `occurred_at`, `actor`, `data`
 //!

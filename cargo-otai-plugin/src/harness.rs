@@ -153,7 +153,8 @@ pub(crate) fn event_from_kind(name: &str) -> Result<Event> {
     Ok(Event::from_kind(kind))
 }
 
-/// An event from a JSON payload file.
+/// An event from a JSON payload file, which may give only the fields it cares about
+/// (`event` at least): the others come from the sample payload of its kind.
 ///
 /// # Errors
 /// The file cannot be read or is not an ABI v1 payload.
@@ -162,7 +163,8 @@ pub(crate) fn event_from_file(path: &Path) -> Result<Event> {
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     let value: Value =
         serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", path.display()))?;
-    Event::from_json(value).with_context(|| format!("`{}` is not an event payload", path.display()))
+    Event::from_partial_json(value)
+        .with_context(|| format!("`{}` is not an event payload", path.display()))
 }
 
 /// Reads a JSON or TOML file of values (config files).

@@ -170,3 +170,49 @@ fn run_takes_config_and_reports_config_errors() {
         .assert()
         .success();
 }
+
+#[test]
+fn an_event_file_gives_only_what_it_cares_about_and_names_what_is_wrong() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let run = |payload: &str| {
+        let file = project.write("event.json", payload);
+        cli()
+            .args(["run", "--format", "json", "--event"])
+            .arg(&file)
+            .arg(&wasm)
+            .output()
+            .unwrap()
+    };
+    // The ticket id and everything else come from the sample: the plugin's reply to the
+    // sample ticket is accepted.
+    let output = run(r#"{"event": "ticket.created", "ticket": {"priority": "Critical"}}"#);
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["replies"][0]["ticket_id"], TICKET);
+
+    for (payload, expected) in [
+        (
+            r#"{"ticket": {"priority": "Critical"}}"#,
+            "the payload has no `event` field",
+        ),
+        (
+            r#"{"event": "ticket.creatd"}"#,
+            "unknown event `ticket.creatd`",
+        ),
+        (
+            r#"{"event": "ticket.created", "ticket": {"priority": 5}}"#,
+            "ticket.priority: invalid type: integer `5`",
+        ),
+    ] {
+        let output = run(payload);
+        assert_eq!(output.status.code(), Some(1), "{payload}");
+        let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let message = error.to_string();
+        assert!(
+            message.contains("event.json` is not an event payload"),
+            "{message}"
+        );
+        assert!(message.contains(expected), "{payload}: {message}");
+    }
+}

@@ -111,6 +111,65 @@ impl Event {
         Ok(Event { payload, kind })
     }
 
+    /// An event from a payload that may give only the fields it cares about: `event`
+    /// names the kind, and every field it leaves out is taken from that kind's sample
+    /// payload ([`Event::from_kind`]), at any depth. Unlike a merge patch, a `null` in
+    /// it stays `null`, so a complete payload reads as [`Event::from_json`] reads it.
+    ///
+    /// ```
+    /// use otai_plugin_host::Event;
+    /// use serde_json::json;
+    ///
+    /// let event = Event::from_partial_json(json!({
+    ///     "event": "ticket.created",
+    ///     "ticket": { "priority": "Critical", "assignee": null }
+    /// }))?;
+    /// assert_eq!(event.payload()["ticket"]["priority"], "Critical");
+    /// assert_eq!(event.payload()["ticket"]["subject"], "New laptop request");
+    /// assert!(event.payload()["ticket"]["assignee"].is_null());
+    /// # Ok::<(), otai_plugin_host::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EventError`] when `event` is missing or not an ABI v1 event, or when a field
+    /// given has the wrong type.
+    pub fn from_partial_json(mut payload: Value) -> Result<Event, EventError> {
+        let names = || {
+            let names: Vec<&str> = EventKind::ALL.iter().map(EventKind::as_str).collect();
+            names.join(", ")
+        };
+        let kind = match payload.get("event") {
+            Some(Value::String(name)) => EventKind::from_name(name),
+            Some(other) => {
+                return Err(EventError {
+                    message: format!(
+                        "`event` must be an event name such as \"ticket.created\", found {other}"
+                    ),
+                });
+            }
+            None => {
+                return Err(EventError {
+                    message: format!(
+                        "the payload has no `event` field: name the event (one of {}), the \
+                         fields left out are taken from its sample payload",
+                        names()
+                    ),
+                });
+            }
+        };
+        if !kind.is_known() {
+            return Err(EventError {
+                message: format!(
+                    "unknown event `{}`; the events are {}",
+                    kind.as_str(),
+                    names()
+                ),
+            });
+        }
+        fill_missing(&mut payload, &sample::payload(&kind));
+        Event::from_json(payload)
+    }
+
     /// Applies a JSON merge patch (RFC 7396) to the payload: objects merge, `null`
     /// removes a field, anything else replaces.
     ///
@@ -282,11 +341,34 @@ fn check(payload: &Value) -> Result<EventKind, EventError> {
     if let Some(map) = with_config.as_object_mut() {
         map.insert("config".into(), json!({}));
     }
+    // The path says which field: `ticket.priority: invalid type: integer `5`, …`.
     let typed: EventPayload<Value> =
-        serde_json::from_value(with_config).map_err(|e| EventError {
-            message: e.to_string(),
+        serde_path_to_error::deserialize(&with_config).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            EventError {
+                message: if path == "." {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                },
+            }
         })?;
     Ok(typed.event)
+}
+
+/// Adds to `target` every field of `defaults` it does not have, object by object.
+fn fill_missing(target: &mut Value, defaults: &Value) {
+    if let (Some(target), Some(defaults)) = (target.as_object_mut(), defaults.as_object()) {
+        for (key, default) in defaults {
+            match target.get_mut(key) {
+                Some(given) => fill_missing(given, default),
+                None => {
+                    target.insert(key.clone(), default.clone());
+                }
+            }
+        }
+    }
 }
 
 /// RFC 7396 JSON merge patch.

@@ -34,7 +34,8 @@ pub struct RunCommand {
     /// [default: the current package, built].
     #[arg(value_name = "WASM|PACKAGE")]
     pub target: Option<String>,
-    /// The event: a name (`ticket.created`, a realistic payload) or a JSON payload file.
+    /// The event: a name (`ticket.created`, a realistic payload) or a JSON payload file,
+    /// which may give only some fields (`event` at least; the rest come from the sample).
     #[arg(
         long,
         value_name = "KIND|FILE",
