@@ -47,9 +47,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use otai_plugin_abi::status::LogLevel;
-use otai_plugin_host::Outcome;
+use otai_plugin_host::{Event, Outcome};
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::harness;
 
 /// One fixture file.
 #[derive(Debug, Clone, Deserialize)]
@@ -290,6 +292,41 @@ pub(crate) struct LoadedFixture {
     pub path: PathBuf,
     /// Its contents.
     pub fixture: Fixture,
+}
+
+impl LoadedFixture {
+    /// The installation's config values (`{}` when the fixture has no `[config]`).
+    pub(crate) fn config(&self) -> Value {
+        self.fixture.config.as_ref().map_or_else(
+            || Value::Object(serde_json::Map::new()),
+            |t| toml_to_json(&toml::Value::Table(t.clone())),
+        )
+    }
+
+    /// The event of `[event]`: its kind's sample payload or its file, with its
+    /// overrides merged in; `None` for a panel fixture.
+    ///
+    /// # Errors
+    /// The file cannot be read, or the result is not an ABI v1 payload.
+    pub(crate) fn event(&self) -> Result<Option<Event>> {
+        let Some(spec) = &self.fixture.event else {
+            return Ok(None);
+        };
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let event = match (&spec.kind, &spec.file) {
+            (_, Some(file)) => harness::event_from_file(&dir.join(file))?,
+            (Some(kind), None) => harness::event_from_kind(kind)?,
+            (None, None) => bail!("`[event]` needs `kind` or `file`"),
+        };
+        let patch = spec.patch();
+        if patch.as_object().is_some_and(|p| p.is_empty()) {
+            return Ok(Some(event));
+        }
+        let event = event
+            .merge_json(patch)
+            .context("the `[event]` overrides do not make a valid payload")?;
+        Ok(Some(event))
+    }
 }
 
 /// Reads and parses a fixture file; a syntax or shape error names `file:line:column`.

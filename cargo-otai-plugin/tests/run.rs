@@ -216,3 +216,106 @@ fn an_event_file_gives_only_what_it_cares_about_and_names_what_is_wrong() {
         assert!(message.contains(expected), "{payload}: {message}");
     }
 }
+
+/// A plugin whose config has a required `webhook_url`; it logs the payload.
+fn plugin_with_required_config() -> Vec<u8> {
+    let manifest = support::wat_string(
+        r#"{"id":"com.example.needs-config","name":"Needs config","version":"1.0.0","description":"Logs its payload.","events":["ticket.created"],"config_schema":{"webhook_url":{"type":"string","required":true}}}"#,
+    );
+    wat::parse_str(format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32) (call $log (local.get 0) (local.get 1) (i32.const 1)))
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_fixture_gives_run_its_event_config_and_mocks() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", plugin_with_required_config());
+    project.write(
+        "tests/fixtures/critical.toml",
+        "[event]\nkind = \"ticket.created\"\n[event.ticket]\npriority = \"Critical\"\n\
+         [config]\nwebhook_url = \"https://hooks.example.com/in\"\n",
+    );
+    let run = |args: &[&str]| {
+        cli()
+            .current_dir(&project.root)
+            .arg("run")
+            .args(args)
+            .arg(&wasm)
+            .output()
+            .unwrap()
+    };
+
+    // Without config, the error says how to give it, and which fixtures there are.
+    let output = run(&["--event", "ticket.created"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = support::stderr_of(&output);
+    assert!(stderr.contains("webhook_url"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the plugin needs config values: give them with `--config FILE` (JSON or TOML), or \
+             take a fixture's with `--fixture NAME`; the fixtures are critical"
+        ),
+        "{stderr}"
+    );
+
+    // With the fixture: its config, and its event (the payload shows its override).
+    let output = run(&["--fixture", "critical", "--format", "json"]);
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_str(report["logs"][0]["message"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["ticket"]["priority"], "Critical");
+    assert_eq!(
+        payload["config"]["webhook_url"],
+        "https://hooks.example.com/in"
+    );
+    // `--event` overrides the fixture's event and keeps its config.
+    let output = run(&[
+        "--fixture",
+        "critical",
+        "--event",
+        "ticket.created",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_str(report["logs"][0]["message"].as_str().unwrap()).unwrap();
+    assert_ne!(payload["ticket"]["priority"], "Critical");
+
+    // An unknown name lists the fixtures there are.
+    let output = run(&["--fixture", "critcal"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = support::stderr_of(&output);
+    assert!(stderr.contains("no fixture `critcal`"), "{stderr}");
+    assert!(stderr.contains("the fixtures are critical"), "{stderr}");
+}
+
+#[test]
+fn a_fixtures_mocks_answer_the_plugins_requests() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let fixture = project.write(
+        "mocked.toml",
+        "[event]\nkind = \"ticket.created\"\n[[http]]\nmethod = \"POST\"\n\
+         url = \"https://hooks.example.com/in\"\nstatus = 202\n",
+    );
+    let output = cli()
+        .args(["run", "--format", "json", "--fixture"])
+        .arg(&fixture)
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["http"][0]["status"], 202);
+}

@@ -6,6 +6,11 @@
 //! `--allow-network`, unmatched requests go out for real, still only to the manifest's
 //! `allowed_hosts`.
 //!
+//! `--fixture NAME` takes the event (or panel), the config and the mocks from one of the
+//! package's `tests/fixtures/NAME.toml`, so that a plugin with required config runs
+//! without writing them again; `--event`, `--panel`, `--config` and `--http-mock` override
+//! its parts. Its expectations are for `cargo otai-plugin test`, not checked here.
+//!
 //! Exit status: 0 when the delivery (or panel) ended `ok`, 1 otherwise; the report says
 //! why.
 
@@ -15,13 +20,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use otai_plugin_abi::status::LogLevel;
-use otai_plugin_host::Outcome;
+use otai_plugin_host::{InstallError, Outcome};
 use serde_json::json;
 
 use crate::cargo::PackageOptions;
 use crate::commands::build;
 use crate::failure::or_json;
-use crate::fixture::OutcomeName;
+use crate::fixture::{self, LoadedFixture, OutcomeName};
 use crate::harness::{self, Report};
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, Verbosity, YELLOW};
 use crate::{CommonOptions, Exit};
@@ -39,10 +44,14 @@ pub struct RunCommand {
     #[arg(
         long,
         value_name = "KIND|FILE",
-        required_unless_present = "panel",
+        required_unless_present_any = ["panel", "fixture"],
         conflicts_with = "panel"
     )]
     pub event: Option<String>,
+    /// Take the event (or panel), config and HTTP mocks from a fixture: the package's
+    /// `tests/fixtures/NAME.toml`, or a fixture file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub fixture: Option<String>,
     /// Call `render_panel` for this ticket id instead of delivering an event.
     #[arg(long, value_name = "TICKET_ID")]
     pub panel: Option<String>,
@@ -104,36 +113,56 @@ impl RunCommand {
 
     /// Builds or reads the module, runs it, and returns what it did.
     fn report(&self, shell: &Shell) -> Result<Report> {
-        let wasm_path = self.wasm_path(shell)?;
+        let (wasm_path, package_root) = self.wasm_path(shell)?;
         let wasm = std::fs::read(&wasm_path)
             .with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
         otai_plugin_abi::module::ensure_core_module(&wasm)
             .with_context(|| format!("`{}` cannot be run", wasm_path.display()))?;
-        let config = match &self.config {
-            Some(path) => harness::read_values(path)?,
-            None => json!({}),
+        let fixtures_dir = package_root.unwrap_or_default().join("tests/fixtures");
+        let fixture = match &self.fixture {
+            Some(spec) => Some(find_fixture(spec, &fixtures_dir)?),
+            None => None,
         };
-        let mocks = match &self.http_mock {
-            Some(path) => harness::read_mocks(path)?,
-            None => Vec::new(),
+        let config = match (&self.config, &fixture) {
+            (Some(path), _) => harness::read_values(path)?,
+            (None, Some(fixture)) => fixture.config(),
+            (None, None) => json!({}),
+        };
+        let mocks = match (&self.http_mock, &fixture) {
+            (Some(path), _) => harness::read_mocks(path)?,
+            (None, Some(fixture)) => fixture.fixture.http.clone(),
+            (None, None) => Vec::new(),
         };
         let transport = harness::transport(
             &mocks,
-            "real requests are not sent because `--allow-network` was not given",
+            "no `--http-mock` (or `--fixture`) rule matches it, and real requests are not \
+             sent because `--allow-network` was not given",
             self.allow_network,
         );
+        let given_config = self.config.is_some() || fixture.is_some();
         let (host, plugin) = harness::host_with(&wasm, transport, config)
+            .map_err(|err| config_hint(err, given_config, &fixtures_dir))
             .with_context(|| format!("cannot run `{}`", wasm_path.display()))?;
 
-        let report = if let Some(ticket_id) = &self.panel {
+        let panel = match (&self.panel, &fixture) {
+            (Some(ticket_id), _) => Some(ticket_id.clone()),
+            (None, Some(f)) if self.event.is_none() => {
+                f.fixture.panel.as_ref().map(|p| p.ticket_id.clone())
+            }
+            _ => None,
+        };
+        let report = if let Some(ticket_id) = panel {
             shell.status(
                 "Rendering",
                 format!("the panel of `{}` for ticket `{ticket_id}`", plugin.id()),
             );
-            Report::Panel(host.render_panel(plugin.id(), ticket_id)?)
+            Report::Panel(host.render_panel(plugin.id(), &ticket_id)?)
         } else {
-            let spec = self.event.as_deref().unwrap_or("ticket.created");
-            let event = harness::event_from(spec, Path::new("."))?;
+            let event = match (&self.event, &fixture) {
+                (Some(spec), _) => harness::event_from(spec, Path::new("."))?,
+                (None, Some(f)) => f.event()?.context("the fixture has no `[event]`")?,
+                (None, None) => harness::event_from_kind("ticket.created")?,
+            };
             shell.status(
                 "Delivering",
                 format!("`{}` to `{}`", event.kind(), plugin.id()),
@@ -143,11 +172,12 @@ impl RunCommand {
         Ok(report)
     }
 
-    fn wasm_path(&self, shell: &Shell) -> Result<PathBuf> {
+    /// The module to run and, when it was built from a package, the package's folder.
+    fn wasm_path(&self, shell: &Shell) -> Result<(PathBuf, Option<PathBuf>)> {
         if let Some(target) = &self.target {
             let path = PathBuf::from(target);
             if target.ends_with(".wasm") || path.is_file() {
-                return Ok(path);
+                return Ok((path, None));
             }
         }
         let mut options = self.package.clone();
@@ -156,10 +186,62 @@ impl RunCommand {
         }
         let built = build::build(shell, &options, None)?;
         match built.as_slice() {
-            [one] => Ok(one.wasm.clone().into_std_path_buf()),
+            [one] => Ok((
+                one.wasm.clone().into_std_path_buf(),
+                Some(one.package.root().to_path_buf().into_std_path_buf()),
+            )),
             _ => anyhow::bail!("`run` runs one plugin; choose it with `-p`"),
         }
     }
+}
+
+/// The fixture `spec` names: a file, or `NAME` in the package's `tests/fixtures`.
+fn find_fixture(spec: &str, dir: &Path) -> Result<LoadedFixture> {
+    let as_file = Path::new(spec);
+    if spec.ends_with(".toml") || as_file.is_file() {
+        return fixture::load(as_file);
+    }
+    let path = dir.join(format!("{spec}.toml"));
+    if !path.is_file() {
+        anyhow::bail!(
+            "no fixture `{spec}`: `{}` does not exist{}",
+            path.display(),
+            fixture_list(dir)
+        );
+    }
+    fixture::load(&path)
+}
+
+/// `; the fixtures are a, b` (or nothing when there are none).
+fn fixture_list(dir: &Path) -> String {
+    let names: Vec<String> = fixture::discover(dir)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("; the fixtures are {}", names.join(", "))
+    }
+}
+
+/// Says how to give config values when the plugin needs some and none were given.
+fn config_hint(err: anyhow::Error, given: bool, fixtures_dir: &Path) -> anyhow::Error {
+    let refused_config = err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref(),
+            Some(InstallError::InvalidConfig { .. })
+        )
+    });
+    if given || !refused_config {
+        return err;
+    }
+    let fixtures = fixture_list(fixtures_dir);
+    err.context(format!(
+        "the plugin needs config values: give them with `--config FILE` (JSON or TOML), or \
+         take a fixture's with `--fixture NAME`{fixtures}"
+    ))
 }
 
 /// Prints a delivery or panel report for people; the wasm backtrace of a trap only when

@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use serde_json::json;
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin};
@@ -343,10 +342,7 @@ struct FixtureRun {
 
 fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
     let f = &loaded.fixture;
-    let config = f.config.as_ref().map_or_else(
-        || json!({}),
-        |t| fixture::toml_to_json(&toml::Value::Table(t.clone())),
-    );
+    let config = loaded.config();
     let transport = harness::transport(
         &f.http,
         "add a `[[http]]` mock for it to the fixture",
@@ -354,26 +350,10 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
     );
     let (host, plugin) = harness::host_with(wasm, transport, config.clone())?;
     let redact = harness::redactor(&plugin, &config);
-    let fixture_dir = loaded.path.parent().unwrap_or(Path::new("."));
-    let report = if let Some(panel) = &f.panel {
-        Report::Panel(host.render_panel(plugin.id(), &panel.ticket_id)?)
-    } else if let Some(spec) = &f.event {
-        let event = match (&spec.kind, &spec.file) {
-            (_, Some(file)) => harness::event_from_file(&fixture_dir.join(file))?,
-            (Some(kind), None) => harness::event_from_kind(kind)?,
-            (None, None) => anyhow::bail!("`[event]` needs `kind` or `file`"),
-        };
-        let patch = spec.patch();
-        let event = if patch.as_object().is_some_and(|p| !p.is_empty()) {
-            event
-                .merge_json(patch)
-                .context("the `[event]` overrides do not make a valid payload")?
-        } else {
-            event
-        };
-        Report::Delivery(host.deliver_to(plugin.id(), &event)?)
-    } else {
-        anyhow::bail!("the fixture has neither `[event]` nor `[panel]`");
+    let report = match (&f.panel, loaded.event()?) {
+        (Some(panel), _) => Report::Panel(host.render_panel(plugin.id(), &panel.ticket_id)?),
+        (None, Some(event)) => Report::Delivery(host.deliver_to(plugin.id(), &event)?),
+        (None, None) => anyhow::bail!("the fixture has neither `[event]` nor `[panel]`"),
     };
     let failures = crate::expect::check(&f.expect, &report, &redact);
     let mut report = report.to_json()?;
