@@ -214,10 +214,12 @@ impl NewCommand {
             self.path.join("Cargo.toml").display()
         ));
         shell.note(format!(
-            "next: `cd {} && cargo otai-plugin test` (depends on the SDK at `{}`)",
-            self.path.display(),
+            "the plugin depends on the SDK at `{}`",
             sdk.display()
         ));
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let reach = Reach::find(std::env::var_os("PATH").as_deref(), &cwd);
+        shell.note(reach.next_step(&self.path, &checkout_of(&sdk)));
         Ok(())
     }
 }
@@ -279,6 +281,74 @@ fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf> {
          of otai-plugin>`",
         base.display()
     )
+}
+
+/// How `cargo otai-plugin` reaches this CLI from where the user is, which decides the
+/// command the `next:` note can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// `cargo-otai-plugin` is on `PATH`: it works from any folder.
+    Installed,
+    /// Only as the alias of a checkout's `.cargo/config.toml`, which cargo reads in
+    /// this folder and its parents: it works here, not from the plugin's folder.
+    Alias,
+    /// Not at all (the binary was run by its path).
+    Neither,
+}
+
+impl Reach {
+    fn find(path_var: Option<&std::ffi::OsStr>, cwd: &Path) -> Reach {
+        let exe = format!("cargo-otai-plugin{}", std::env::consts::EXE_SUFFIX);
+        if path_var.is_some_and(|p| std::env::split_paths(p).any(|dir| dir.join(&exe).is_file())) {
+            return Reach::Installed;
+        }
+        let has_alias = |dir: &Path| {
+            fs::read_to_string(dir.join(".cargo/config.toml"))
+                .ok()
+                .and_then(|text| text.parse::<toml::Table>().ok())
+                .is_some_and(|config| {
+                    config
+                        .get("alias")
+                        .and_then(|a| a.get("otai-plugin"))
+                        .is_some()
+                })
+        };
+        if cwd.ancestors().any(has_alias) {
+            Reach::Alias
+        } else {
+            Reach::Neither
+        }
+    }
+
+    /// A command that works where the user is, for a plugin created at `plugin`.
+    fn next_step(self, plugin: &Path, checkout: &Path) -> String {
+        let install = format!(
+            "cargo install --path {} --profile tools",
+            checkout.join("cargo-otai-plugin").display()
+        );
+        let plugin = plugin.display();
+        match self {
+            Reach::Installed => format!("next: `cd {plugin} && cargo otai-plugin test`"),
+            Reach::Alias => format!(
+                "next: `cargo otai-plugin test --manifest-path {plugin}/Cargo.toml`, from this \
+                 folder, where `cargo otai-plugin` is the checkout's alias; to run it from the \
+                 plugin's folder, install the CLI first: `{install}`"
+            ),
+            Reach::Neither => format!(
+                "next: install the CLI with `{install}`, then `cd {plugin} && cargo otai-plugin test`"
+            ),
+        }
+    }
+}
+
+/// The checkout holding the SDK at `sdk` (for its `cargo-otai-plugin/`), else the one
+/// this CLI was built from.
+fn checkout_of(sdk: &Path) -> PathBuf {
+    sdk.parent()
+        .filter(|dir| dir.join("cargo-otai-plugin/Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+        .or_else(|| PathBuf::from(BUILT_FROM).canonicalize().ok())
+        .unwrap_or_else(|| PathBuf::from(BUILT_FROM))
 }
 
 /// Cargo's package name rules, plus ASCII only (the name also becomes the plugin id).
@@ -369,6 +439,69 @@ mod tests {
         assert!(
             err.contains("invalid character ` ` in package name `my plugin`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_next_step_works_where_the_user_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bin, checkout, elsewhere) = (
+            dir.path().join("bin"),
+            dir.path().join("checkout"),
+            dir.path().join("elsewhere"),
+        );
+        for d in [
+            &bin,
+            &checkout.join(".cargo"),
+            &checkout.join("sub"),
+            &elsewhere,
+        ] {
+            fs::create_dir_all(d).unwrap();
+        }
+        fs::write(
+            checkout.join(".cargo/config.toml"),
+            "[alias]\notai-plugin = \"run -p cargo-otai-plugin --\"\n",
+        )
+        .unwrap();
+        let empty_path = std::env::join_paths([&elsewhere]).unwrap();
+        assert_eq!(
+            Reach::find(Some(&empty_path), &checkout.join("sub")),
+            Reach::Alias
+        );
+        assert_eq!(Reach::find(Some(&empty_path), &elsewhere), Reach::Neither);
+        assert_eq!(Reach::find(None, &elsewhere), Reach::Neither);
+        fs::write(
+            bin.join(format!("cargo-otai-plugin{}", std::env::consts::EXE_SUFFIX)),
+            "",
+        )
+        .unwrap();
+        let with_bin = std::env::join_paths([&elsewhere, &bin]).unwrap();
+        assert_eq!(Reach::find(Some(&with_bin), &elsewhere), Reach::Installed);
+
+        let plugin = Path::new("../ticket-to-slack");
+        let co = Path::new("/src/otai-plugin");
+        assert_eq!(
+            Reach::Installed.next_step(plugin, co),
+            "next: `cd ../ticket-to-slack && cargo otai-plugin test`"
+        );
+        let alias = Reach::Alias.next_step(plugin, co);
+        assert!(
+            alias.starts_with(
+                "next: `cargo otai-plugin test --manifest-path ../ticket-to-slack/Cargo.toml`"
+            ),
+            "{alias}"
+        );
+        assert!(
+            alias.ends_with(
+                "`cargo install --path /src/otai-plugin/cargo-otai-plugin --profile tools`"
+            ),
+            "{alias}"
+        );
+        assert_eq!(
+            Reach::Neither.next_step(plugin, co),
+            "next: install the CLI with `cargo install --path \
+             /src/otai-plugin/cargo-otai-plugin --profile tools`, then `cd ../ticket-to-slack \
+             && cargo otai-plugin test`"
         );
     }
 

@@ -34,7 +34,8 @@ impl Project {
         Project { _dir: dir, root }
     }
 
-    /// A plugin created by `cargo otai-plugin new NAME --template TEMPLATE`.
+    /// A plugin created by `cargo otai-plugin new NAME --template TEMPLATE`, with this
+    /// workspace's `Cargo.lock` (see [`pin_dependencies`]).
     pub fn plugin(name: &str, template: &str) -> Project {
         let project = Project::empty();
         cli()
@@ -42,18 +43,19 @@ impl Project {
             .args(["new", name, "--template", template])
             .assert()
             .success();
-        Project {
-            root: project.root.join(name),
-            ..project
-        }
+        let root = project.root.join(name);
+        pin_dependencies(&root);
+        Project { root, ..project }
     }
 
-    /// `cargo-otai-plugin ARGS` in the project, with the shared target directory.
+    /// `cargo-otai-plugin ARGS` in the project, with the shared target directory and
+    /// without network (see [`offline`]).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = cli();
         cmd.current_dir(&self.root)
-            .env("CARGO_TARGET_DIR", shared_target_dir())
-            .args(args);
+            .env("CARGO_TARGET_DIR", shared_target_dir());
+        offline(&mut cmd);
+        cmd.args(args);
         cmd
     }
 
@@ -175,4 +177,20 @@ pub fn wat_panel_plugin() -> Vec<u8> {
         len = url.len(),
     );
     wat::parse_str(wat).expect("valid WAT")
+}
+
+/// Gives a generated plugin crate this workspace's `Cargo.lock`: cargo keeps the versions
+/// it lists for the crate's dependencies, so a test run builds what the workspace was
+/// tested with, not whatever the registry has newest that day, and shares compiled
+/// dependencies with the other tests.
+pub fn pin_dependencies(plugin_root: &Path) {
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    std::fs::copy(&lock, plugin_root.join("Cargo.lock")).expect("copy the workspace's Cargo.lock");
+}
+
+/// No network for cargo: with the workspace's lock file, everything a generated plugin
+/// needs was downloaded when the workspace was built, so a test that would fetch
+/// something fails instead of depending on the registry.
+pub fn offline(cmd: &mut Command) {
+    cmd.env("CARGO_NET_OFFLINE", "true");
 }

@@ -1,0 +1,139 @@
+//! The README's "A new plugin in five minutes", followed literally on a fresh folder:
+//! its commands in order, and every excerpt it shows of the generated files checked
+//! against what `new` wrote, so that the tutorial cannot drift from the templates.
+//!
+//! Two things differ from a person at a terminal, both to share compiled dependencies
+//! with the other tests: the plugin builds into the shared test target directory (so
+//! `../ticket-to-slack/target/` in a command means that directory), and it gets this
+//! workspace's `Cargo.lock` after `new` and no network, so that it builds with the same
+//! dependency versions as the rest of the run.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
+
+const README: &str = include_str!("../../README.md");
+
+/// A fenced code block: its language and its text.
+struct Block<'a> {
+    lang: &'a str,
+    text: String,
+}
+
+/// The code blocks of the README's section `heading`, in order.
+fn blocks(heading: &str) -> Vec<Block<'static>> {
+    let start = README
+        .find(heading)
+        .unwrap_or_else(|| panic!("README.md has no {heading:?}"));
+    let section = &README[start + heading.len()..];
+    let section = section.find("\n## ").map_or(section, |end| &section[..end]);
+    let mut blocks = Vec::new();
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        if let Some(lang) = line.strip_prefix("```").filter(|l| !l.is_empty()) {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+            blocks.push(Block {
+                lang,
+                text: body.join("\n") + "\n",
+            });
+        }
+    }
+    blocks
+}
+
+/// `# Cargo.toml (excerpt)` / `// src/lib.rs`: the file a block shows, whether it is an
+/// excerpt, and the block without that line.
+fn shown_file<'b>(block: &'b Block<'_>) -> Option<(&'b str, bool, &'b str)> {
+    let (first, rest) = block.text.split_once('\n')?;
+    let name = first
+        .strip_prefix("# ")
+        .or_else(|| first.strip_prefix("// "))?;
+    match name.strip_suffix(" (excerpt)") {
+        Some(file) => Some((file, true, rest)),
+        None => Some((name, false, rest)),
+    }
+}
+
+fn run_command(line: &str, work: &Path, plugin: &Path) {
+    let args: Vec<String> = line
+        .strip_prefix("cargo otai-plugin ")
+        .unwrap_or_else(|| panic!("not a `cargo otai-plugin` command: {line}"))
+        .split_whitespace()
+        .map(|arg| match arg.strip_prefix("../ticket-to-slack/target/") {
+            Some(rest) => shared_target_dir().join(rest).display().to_string(),
+            None => arg.to_owned(),
+        })
+        .collect();
+    let mut command = cli();
+    command
+        .current_dir(work)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .args(&args);
+    offline(&mut command);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "`{line}` failed:\nstdout:\n{}\nstderr:\n{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    if args.first().is_some_and(|a| a == "new") {
+        pin_dependencies(plugin);
+    }
+    if args.first().is_some_and(|a| a == "run") {
+        let stdout = stdout_of(&output);
+        assert!(stdout.starts_with("outcome: ok"), "{stdout}");
+    }
+}
+
+#[test]
+fn the_readme_tutorial_works_as_written() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let plugin: PathBuf = root.path().join("ticket-to-slack");
+
+    let blocks = blocks("## A new plugin in five minutes");
+    let mut commands = 0;
+    let mut files = 0;
+    for block in &blocks {
+        if block.lang == "sh" {
+            for line in block.text.lines().map(str::trim) {
+                if !line.is_empty() && !line.starts_with('#') {
+                    run_command(line, &work, &plugin);
+                    commands += 1;
+                }
+            }
+            continue;
+        }
+        let (file, excerpt, shown) = shown_file(block).unwrap_or_else(|| {
+            panic!(
+                "a {} block of the tutorial does not say which generated file it shows \
+                 (first line `# FILE` or `// FILE (excerpt)`):\n{}",
+                block.lang, block.text
+            )
+        });
+        let written = std::fs::read_to_string(plugin.join(file)).unwrap_or_else(|e| {
+            panic!("the tutorial shows `{file}`, which `new` did not write: {e}")
+        });
+        if excerpt {
+            assert!(
+                written.contains(shown),
+                "the README's excerpt of `{file}` is not in the generated file:\n{shown}\n--- generated ---\n{written}"
+            );
+        } else {
+            assert_eq!(
+                shown, written,
+                "the README shows `{file}` other than generated"
+            );
+        }
+        files += 1;
+    }
+    assert_eq!(
+        (commands, files),
+        (5, 3),
+        "the tutorial's steps changed: update this test"
+    );
+}
