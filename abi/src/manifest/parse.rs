@@ -221,11 +221,11 @@ fn placeholder(top_level_field: &str) -> Option<Value> {
 /// without `type`, a panel without `title`).
 fn repair(value: &mut Value, target: &[Segment]) -> Option<Repair> {
     let (last, parent) = target.split_last()?;
-    if let ([], Segment::Key(key)) = (parent, last) {
-        if let Some(stand_in) = placeholder(key) {
-            value.as_object_mut()?.insert(key.clone(), stand_in);
-            return Some(Repair::Replaced);
-        }
+    if let ([], Segment::Key(key)) = (parent, last)
+        && let Some(stand_in) = placeholder(key)
+    {
+        value.as_object_mut()?.insert(key.clone(), stand_in);
+        return Some(Repair::Replaced);
     }
     let container = get_mut(value, parent)?;
     match (last, container) {
