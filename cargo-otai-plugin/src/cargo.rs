@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -14,6 +14,7 @@ use cargo_metadata::{Message, Metadata, MetadataCommand, Package, PackageId};
 use clap::Args;
 
 use crate::Exit;
+use crate::message_format::MessageFormat;
 use crate::term::{Shell, Verbosity};
 
 /// The target plugins are built for.
@@ -489,6 +490,7 @@ impl MissingTarget {
 #[derive(Debug)]
 pub(crate) struct WasmBuild {
     child: std::process::Child,
+    format: MessageFormat,
 }
 
 /// Starts `cargo build --lib --target wasm32-unknown-unknown` for `packages` (names or
@@ -500,6 +502,7 @@ pub(crate) fn spawn_build(
     shell: &Shell,
     options: &PackageOptions,
     packages: &[String],
+    format: MessageFormat,
 ) -> Result<WasmBuild> {
     let mut command = Command::new(cargo_bin());
     command
@@ -509,7 +512,7 @@ pub(crate) fn spawn_build(
             "--target",
             WASM_TARGET,
             "--message-format",
-            "json-render-diagnostics",
+            format.cargo_arg(),
         ])
         .args(options.cargo_args())
         .args(shell_args(shell));
@@ -524,7 +527,7 @@ pub(crate) fn spawn_build(
     let child = command
         .spawn()
         .with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
-    Ok(WasmBuild { child })
+    Ok(WasmBuild { child, format })
 }
 
 impl WasmBuild {
@@ -550,8 +553,16 @@ impl WasmBuild {
             .take()
             .context("cargo's stdout was not captured")?;
         let mut wasm = BTreeMap::new();
-        for message in Message::parse_stream(BufReader::new(stdout)) {
-            let message = message.context("failed to read cargo's output")?;
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("failed to read cargo's output")?;
+            // In a JSON format, cargo's messages are ours to pass on, as they came.
+            if self.format.is_json() {
+                writeln!(out, "{line}").context("failed to write to stdout")?;
+            }
+            let Ok(message) = serde_json::from_str::<Message>(&line) else {
+                continue;
+            };
             if let Message::CompilerArtifact(artifact) = message {
                 let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else {
                     continue;

@@ -25,6 +25,7 @@ use clap::{Args, Parser, Subcommand};
 // The commands are the library's API (the binary and `Cli` name them); the modules
 // below are their support, private to the crate.
 pub mod commands;
+pub mod message_format;
 pub mod term;
 
 mod cargo;

@@ -223,6 +223,44 @@ fn build_cross_checks_sources_replays_warnings_and_enforces_max_size_then_run_us
             );
         }
     }
+    // `--message-format json`: cargo's messages as they came, then one line per plugin
+    // with what the text output said.
+    let output = project
+        .cmd(&["build", "--message-format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let stderr = support::stderr_of(&output);
+    assert!(
+        !stderr.contains("warning:"),
+        "problems are in the JSON only:\n{stderr}"
+    );
+    let lines: Vec<serde_json::Value> = stdout_of(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let reasons: Vec<&str> = lines.iter().filter_map(|l| l["reason"].as_str()).collect();
+    assert!(reasons.contains(&"compiler-artifact"), "{reasons:?}");
+    assert_eq!(
+        &reasons[reasons.len() - 2..],
+        ["build-finished", "otai-plugin-artifact"]
+    );
+    let artifact = lines.last().unwrap();
+    let wasm = built_wasm("cross_checked");
+    assert_eq!(artifact["wasm"], wasm.display().to_string());
+    assert_eq!(artifact["size"], std::fs::metadata(&wasm).unwrap().len());
+    assert_eq!(artifact["plugin"]["id"], "com.example.cross-checked");
+    assert_eq!(artifact["fresh"], true);
+    assert_eq!(artifact["success"], true);
+    let problems = artifact["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().all(|p| p["level"] == "warning"));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["message"].as_str().unwrap().contains(url_text))
+    );
+
     project
         .cmd(&["build", "--max-size", "1000"])
         .assert()

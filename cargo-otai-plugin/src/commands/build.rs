@@ -21,9 +21,12 @@ use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::manifest::cargo::manifest_from_cargo_toml_in_workspace;
 
 use crate::cargo::{self, PackageOptions, PluginPackage, Target};
+use crate::message_format::{
+    ArtifactMessage, ArtifactProblem, Level, MessageFormat, PluginIdentity,
+};
 use crate::postprocess::{self, Change};
 use crate::term::{Shell, human_size};
-use otai_plugin_abi::module::{AcceptOptions, ModuleInfo, accept_module};
+use otai_plugin_abi::module::{AcceptOptions, ModuleInfo, Severity, accept_module};
 
 use crate::{CommonOptions, crosscheck};
 
@@ -38,6 +41,11 @@ pub struct BuildCommand {
     /// Fail when a module is larger than this many bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
+    /// The output format, as cargo's: in the JSON formats stdout carries cargo's JSON
+    /// messages and one `otai-plugin-artifact` line per plugin (path, size, plugin id,
+    /// problems).
+    #[arg(long, value_enum, value_name = "FMT", default_value_t)]
+    pub message_format: MessageFormat,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonOptions,
@@ -52,8 +60,21 @@ impl BuildCommand {
     /// or one over `--max-size`.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
-        build(&shell, &self.package, self.max_size).map(|_| ())
+        let output = Output {
+            max_size: self.max_size,
+            format: self.message_format,
+        };
+        build(&shell, &self.package, output).map(|_| ())
     }
+}
+
+/// What a build checks and prints besides cargo's work.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Output {
+    /// Fail when a module is larger than this.
+    pub max_size: Option<u64>,
+    /// Cargo's message format; in a JSON one, a line per plugin on stdout.
+    pub format: MessageFormat,
 }
 
 /// A plugin `build` produced.
@@ -74,12 +95,12 @@ pub(crate) struct BuiltPlugin {
 pub(crate) fn build(
     shell: &Shell,
     options: &PackageOptions,
-    max_size: Option<u64>,
+    output: Output,
 ) -> Result<Vec<BuiltPlugin>> {
     if options.workspace || (options.packages.is_empty() && cargo::is_virtual_manifest(options)) {
         // Only the `cdylib` members are built, so the workspace is read first.
         let plan = plan(shell, options)?;
-        return build_planned(shell, options, plan, max_size);
+        return build_planned(shell, options, plan, output);
     }
     // Cargo selects the same package from `-p` or the current directory as we do, so
     // the build starts at once and the workspace is read meanwhile; a plan that turns
@@ -93,7 +114,12 @@ pub(crate) fn build(
     let target_check = cargo::start_target_check();
     let mut build = None;
     if target_check.is_quick() {
-        build = Some(cargo::spawn_build(shell, options, &options.packages)?);
+        build = Some(cargo::spawn_build(
+            shell,
+            options,
+            &options.packages,
+            output.format,
+        )?);
     }
     let mut metadata_cargo = cargo::cargo_bin();
     match target_check.wait() {
@@ -110,7 +136,7 @@ pub(crate) fn build(
     }
     let build = match build {
         Some(build) => build,
-        None => cargo::spawn_build(shell, options, &options.packages)?,
+        None => cargo::spawn_build(shell, options, &options.packages, output.format)?,
     };
     let planned = cargo::load_metadata_with(options, &metadata_cargo).and_then(|metadata| {
         let plan = select(&metadata, options)?;
@@ -120,7 +146,7 @@ pub(crate) fn build(
     match planned {
         Ok((plan, manifests)) => {
             let artifacts = build.finish(&plan.packages)?;
-            finish_all(shell, plan, manifests, &artifacts, max_size)
+            finish_all(shell, plan, manifests, &artifacts, output)
         }
         Err(err) => {
             build.abort();
@@ -181,12 +207,13 @@ pub(crate) fn build_planned(
     shell: &Shell,
     options: &PackageOptions,
     plan: Plan,
-    max_size: Option<u64>,
+    output: Output,
 ) -> Result<Vec<BuiltPlugin>> {
     let manifests = manifests(shell, &plan)?;
     let names: Vec<String> = plan.packages.iter().map(|p| p.name.clone()).collect();
-    let artifacts = cargo::spawn_build(shell, options, &names)?.finish(&plan.packages)?;
-    finish_all(shell, plan, manifests, &artifacts, max_size)
+    let artifacts =
+        cargo::spawn_build(shell, options, &names, output.format)?.finish(&plan.packages)?;
+    finish_all(shell, plan, manifests, &artifacts, output)
 }
 
 fn finish_all(
@@ -194,7 +221,7 @@ fn finish_all(
     plan: Plan,
     manifests: Vec<Option<Manifest>>,
     artifacts: &BTreeMap<String, Utf8PathBuf>,
-    max_size: Option<u64>,
+    output: Output,
 ) -> Result<Vec<BuiltPlugin>> {
     let mut built = Vec::new();
     for (package, manifest) in plan.packages.into_iter().zip(manifests) {
@@ -204,7 +231,7 @@ fn finish_all(
                 package.name
             )
         })?;
-        built.push(finish(shell, package, path, manifest.as_ref(), max_size)?);
+        built.push(finish(shell, package, path, manifest.as_ref(), output)?);
     }
     Ok(built)
 }
@@ -240,26 +267,76 @@ fn manifest_from_package(
     }
 }
 
+/// What checking a module found.
+struct Checked {
+    size: u64,
+    /// The embedded manifest, when the module is accepted.
+    manifest: Option<Manifest>,
+    problems: Vec<ArtifactProblem>,
+    /// Whether it is the module the last build checked (replayed from the stamp).
+    fresh: bool,
+}
+
 fn finish(
     shell: &Shell,
     package: PluginPackage,
     path: Utf8PathBuf,
     from_cargo_toml: Option<&Manifest>,
-    max_size: Option<u64>,
+    output: Output,
 ) -> Result<BuiltPlugin> {
     let stamp_path = Utf8PathBuf::from(format!("{path}.otai-plugin"));
     let cargo_toml_json = from_cargo_toml.map(Manifest::to_json);
-    let size = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
-        // The file is the one checked last time: replay the warnings, skip the work.
-        Some(stamp) => {
-            for warning in &stamp.warnings {
-                shell.warn(warning);
-            }
-            stamp.len
-        }
+    let checked = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
+        // The file is the one checked last time: replay the problems, skip the work.
+        Some(stamp) => Checked {
+            size: stamp.len,
+            manifest: Manifest::from_json(stamp.manifest.as_bytes()).ok(),
+            problems: stamp.problems,
+            fresh: true,
+        },
         None => process_and_check(shell, &package, &path, &stamp_path, from_cargo_toml)?,
     };
-    if let Some(max) = max_size
+    let errors: Vec<&ArtifactProblem> = checked
+        .problems
+        .iter()
+        .filter(|p| p.level == Level::Error)
+        .collect();
+    if output.format.renders_problems() {
+        for warning in checked
+            .problems
+            .iter()
+            .filter(|p| p.level == Level::Warning)
+        {
+            shell.warn(format!("`{}`: {}", package.name, warning.message));
+        }
+    }
+    if output.format.is_json() {
+        ArtifactMessage {
+            reason: ArtifactMessage::REASON,
+            package_id: &package.id.repr,
+            manifest_path: package.manifest_path.as_str(),
+            wasm: path.as_str(),
+            size: checked.size,
+            plugin: checked.manifest.as_ref().map(|m| PluginIdentity {
+                id: &m.id,
+                version: &m.version,
+            }),
+            fresh: checked.fresh,
+            success: errors.is_empty(),
+            problems: &checked.problems,
+        }
+        .write_line(&mut std::io::stdout().lock())
+        .context("failed to write to stdout")?;
+    }
+    if !errors.is_empty() {
+        let mut message = format!("`{path}` is not a valid ABI v1 plugin:");
+        for error in errors {
+            message.push_str(&format!("\n  - {}", error.message));
+        }
+        bail!(message);
+    }
+    let size = checked.size;
+    if let Some(max) = output.max_size
         && size > max
     {
         bail!(
@@ -288,7 +365,7 @@ fn process_and_check(
     path: &Utf8PathBuf,
     stamp_path: &Utf8PathBuf,
     from_cargo_toml: Option<&Manifest>,
-) -> Result<u64> {
+) -> Result<Checked> {
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
     let processed = postprocess::process(&original, json.as_deref())
@@ -315,43 +392,59 @@ fn process_and_check(
     let info = ModuleInfo::parse(&processed.bytes)?;
     // The verdict of the help desk's default settings, which the host's `load` gives too.
     let lint = accept_module(&info, &AcceptOptions::default());
-    let mut warnings: Vec<String> = lint
-        .warnings()
-        .map(|w| format!("`{}`: {w}", package.name))
+    let mut problems: Vec<ArtifactProblem> = lint
+        .problems
+        .iter()
+        .map(|p| ArtifactProblem {
+            level: match p.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+            },
+            kind: Some(p.kind.as_str().to_owned()),
+            message: p.message.clone(),
+        })
         .collect();
-    if lint.has_errors() {
-        let mut message = format!("`{path}` is not a valid ABI v1 plugin:");
-        for error in lint.errors() {
-            message.push_str(&format!("\n  - {error}"));
+    let len = processed.bytes.len() as u64;
+    let manifest = match lint.manifest {
+        Some(manifest) if !lint.has_errors() => manifest,
+        _ => {
+            if !lint.has_errors() {
+                bail!("`{path}` has no readable manifest");
+            }
+            // Not written back, and no stamp: the next build checks it again.
+            return Ok(Checked {
+                size: len,
+                manifest: None,
+                problems,
+                fresh: false,
+            });
         }
-        for warning in &warnings {
-            shell.warn(warning);
-        }
-        bail!(message);
-    }
-    let Some(manifest) = lint.manifest else {
-        bail!("`{path}` has no readable manifest");
     };
     if let Some(expected) = from_cargo_toml
         && !processed.changes.contains(&Change::EmbeddedManifest)
     {
         verify_embedded(path, &manifest, &package.manifest_path, expected)?;
     }
-    warnings.extend(
+    problems.extend(
         crosscheck::crosscheck(package.root().as_std_path(), &manifest)
             .into_iter()
-            .map(|w| format!("`{}`: {w}", package.name)),
+            .map(|message| ArtifactProblem {
+                level: Level::Warning,
+                kind: None,
+                message,
+            }),
     );
-    for warning in &warnings {
-        shell.warn(warning);
-    }
 
     if !processed.changes.is_empty() {
         write_atomically(path, &processed.bytes)?;
     }
-    let len = processed.bytes.len() as u64;
-    Stamp::write(stamp_path, path, &manifest, json, warnings);
-    Ok(len)
+    Stamp::write(stamp_path, path, &manifest, json, problems.clone());
+    Ok(Checked {
+        size: len,
+        manifest: Some(manifest),
+        problems,
+        fresh: false,
+    })
 }
 
 /// A module that embeds its own manifest (the `#[plugin]` macro does, from the file its
@@ -435,7 +528,7 @@ struct Stamp {
     inode: u64,
     manifest: String,
     cargo_toml_manifest: Option<String>,
-    warnings: Vec<String>,
+    problems: Vec<ArtifactProblem>,
 }
 
 /// This CLI: its version, and the size and modification time of its executable, so
@@ -492,7 +585,7 @@ impl Stamp {
         module: &Utf8PathBuf,
         manifest: &Manifest,
         cargo_toml_manifest: Option<String>,
-        warnings: Vec<String>,
+        problems: Vec<ArtifactProblem>,
     ) {
         let Some((len, modified_ns, inode)) = identity(module) else {
             return;
@@ -504,7 +597,7 @@ impl Stamp {
             inode,
             manifest: manifest.to_json(),
             cargo_toml_manifest,
-            warnings,
+            problems,
         };
         if let Ok(json) = serde_json::to_vec(&stamp) {
             let _ = std::fs::write(stamp_path, json);

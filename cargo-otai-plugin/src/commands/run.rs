@@ -184,7 +184,7 @@ impl RunCommand {
         if let Some(package) = &self.target {
             options.packages = vec![package.clone()];
         }
-        let built = build::build(shell, &options, None)?;
+        let built = build::build(shell, &options, build::Output::default())?;
         match built.as_slice() {
             [one] => Ok((
                 one.wasm.clone().into_std_path_buf(),

@@ -79,7 +79,8 @@ impl TestCommand {
                 .iter()
                 .map(|p| load_fixtures(p.root().as_std_path()))
                 .collect::<Result<Vec<_>>>()?;
-            let plugins = build::build_planned(&shell, &self.package, plan, None)?;
+            let plugins =
+                build::build_planned(&shell, &self.package, plan, build::Output::default())?;
             anyhow::Ok((fixtures, plugins))
         })();
         let (fixtures, plugins) = or_json(self.format == TestFormat::Json, &shell, prepared)?;
