@@ -90,9 +90,10 @@ impl Report {
         }
     }
 
-    /// Whether the run did what it should: ended `ok` (and, for a panel, with a URL).
+    /// Whether the run did what it should: ended `ok` (and, for a panel, without a
+    /// refused URL; `(0, 0)`, no panel for this ticket, is an answer too).
     pub(crate) fn succeeded(&self) -> bool {
-        self.outcome().is_ok() && !matches!(self, Report::Panel(p) if p.url.is_none())
+        self.outcome().is_ok() && !matches!(self, Report::Panel(p) if p.refused.is_some())
     }
 
     /// The report as JSON, as `--format json` prints it.

@@ -319,3 +319,34 @@ fn a_fixtures_mocks_answer_the_plugins_requests() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["http"][0]["status"], 202);
 }
+
+#[test]
+fn a_panel_of_zero_zero_is_no_panel_and_no_failure() {
+    let project = Project::empty();
+    let manifest = support::wat_string(
+        r#"{"id":"com.example.nopanel","name":"No panel","version":"1.0.0","description":"Never a panel.","events":["ticket.created"],"ui_panel":{"title":"P","height":100}}"#,
+    );
+    let wasm = wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32))
+  (func (export "render_panel") (param i32 i32) (result i32 i32) (i32.const 0) (i32.const 0))
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap();
+    let path = project.write("nopanel.wasm", wasm);
+    let output = cli()
+        .args(["run", "--panel", "T-1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("panel: none for this ticket (render_panel returned (0, 0))"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("refused"), "{stdout}");
+}

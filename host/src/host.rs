@@ -446,6 +446,8 @@ impl Host {
             ticket_id.as_bytes(),
         );
         let (url, refused) = match &finished.panel_url {
+            // `(0, 0)`: no panel for this ticket, which is no refusal.
+            Some(bytes) if bytes.is_empty() => (None, None),
             Some(bytes) => check_panel_url(bytes, &installed.allowed_hosts),
             None => (None, None),
         };

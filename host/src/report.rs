@@ -163,7 +163,9 @@ pub struct PanelReport {
     pub ticket_id: String,
     /// How the call ended.
     pub outcome: Outcome,
-    /// The URL to show in the iframe, when the plugin returned an acceptable one.
+    /// The URL to show in the iframe, when the plugin returned an acceptable one. With
+    /// an `ok` outcome and nothing `refused`, its absence means the plugin returned
+    /// `(0, 0)`: no panel for this ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Why the returned URL was refused (not UTF-8, not an http(s) URL, host not in

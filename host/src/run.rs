@@ -187,6 +187,14 @@ fn call(
         .get_typed_func::<(u32, u32), (u32, u32)>(&mut *store, wasm::EXPORT_RENDER_PANEL)?;
     let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
     guest_free(&mut *store, &free, ptr, len)?;
+    if url_len == 0 {
+        // "No panel for this ticket" (docs/ABI.md: `(0, 0)`). Nothing was allocated for
+        // `(0, 0)`; a zero-length buffer the plugin did allocate is still its to free.
+        if url_ptr != 0 {
+            guest_free(&mut *store, &free, url_ptr, 0)?;
+        }
+        return Ok(Some(Vec::new()));
+    }
     let max = otai_plugin_abi::limits::MAX_PANEL_URL;
     // One byte past the limit tells "too long" apart without copying a huge buffer.
     let url = memory::read_prefix(&*store, memory, "render_panel", url_ptr, url_len, max + 1)

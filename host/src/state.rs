@@ -203,11 +203,15 @@ mod tests {
     #[test]
     fn long_lines_are_cut_at_a_char_boundary() {
         let mut sink = LogSink::default();
-        let line = "é".repeat(MAX_LOG_LINE); // 2 bytes each
+        // 3 bytes each: MAX_LOG_LINE (16 KiB) is not a multiple of 3, so the cut must
+        // step back to the last whole character (a 2-byte one would always fit).
+        let line = "€".repeat(MAX_LOG_LINE);
         sink.push(LogLevel::Info, line.as_bytes(), line.len());
         let kept = &sink.lines[0].message;
         assert!(kept.ends_with(TRUNCATED));
-        assert_eq!(kept.len(), MAX_LOG_LINE + TRUNCATED.len());
+        let body = &kept[..kept.len() - TRUNCATED.len()];
+        assert_eq!(body.len(), MAX_LOG_LINE / 3 * 3);
+        assert!(body.chars().all(|c| c == '€'));
     }
 
     #[test]

@@ -286,6 +286,12 @@ fn print_report(out: &mut impl Write, report: &Report, verbose: bool) -> std::io
         if let Some(refused) = &panel.refused {
             writeln!(out, "{BOLD}panel url refused{BOLD:#}: {refused}")?;
         }
+        if panel.outcome.is_ok() && panel.url.is_none() && panel.refused.is_none() {
+            writeln!(
+                out,
+                "{BOLD}panel{BOLD:#}: none for this ticket (render_panel returned (0, 0))"
+            )?;
+        }
     }
 
     let logs = report.logs();
