@@ -219,6 +219,21 @@ fn render_panel_refuses_bad_urls() {
 }
 
 #[test]
+fn a_panel_url_of_exactly_the_limit_is_shown_and_one_byte_more_is_not() {
+    use otai_plugin_host::abi::limits::MAX_PANEL_URL;
+    let base = "https://plugin-server.example.com/p?x=";
+    for (len, shown) in [(MAX_PANEL_URL, true), (MAX_PANEL_URL + 1, false)] {
+        let url = format!("{base}{}", "a".repeat(len - base.len()));
+        let r = panel(&url);
+        assert_eq!(r.outcome, Outcome::Ok);
+        assert_eq!(r.url.is_some(), shown, "{len} bytes: {:?}", r.refused);
+        if !shown {
+            r.assert_refused("longer than");
+        }
+    }
+}
+
+#[test]
 fn render_panel_needs_a_panel() {
     let host = test_host(MockHttp::new());
     install(
@@ -386,4 +401,140 @@ fn a_secret_percent_encoded_in_lower_case_is_redacted() {
         r.http[0].request.url,
         "https://api.example.com/x?token=[redacted]"
     );
+}
+
+#[test]
+fn secrets_are_redacted_in_replies_fields_the_failure_reason_and_every_encoding() {
+    const TOKEN: &str = "s3cr3t/T0K3N=";
+    let mut m = manifest(
+        "com.example.leaky",
+        &["ticket.created"],
+        &["api.example.com"],
+    );
+    m["config_schema"] = json!({ "token": {"type": "string", "secret": true} });
+    let ticket = otai_plugin_host::DEFAULT_TICKET_ID;
+    let reply = json!({"ticket_id": ticket, "body": format!("token {TOKEN}")}).to_string();
+    let field = json!({"ticket_id": ticket, "key": "k", "value": TOKEN}).to_string();
+    // As it is, upper- and lower-case percent-encoded, then the last words.
+    let lines = [
+        format!("raw {TOKEN}"),
+        "upper s3cr3t%2FT0K3N%3D".to_owned(),
+        "lower s3cr3t%2fT0K3N%3d".to_owned(),
+        format!("giving up with {TOKEN}"),
+    ];
+    let mut at = 8192;
+    let mut calls = String::new();
+    let mut datas = String::new();
+    for (i, text) in [reply.as_str(), field.as_str()]
+        .into_iter()
+        .chain(lines.iter().map(String::as_str))
+        .enumerate()
+    {
+        let call = match i {
+            0 => format!(
+                "(drop (call $reply (i32.const {at}) (i32.const {})))",
+                text.len()
+            ),
+            1 => format!(
+                "(drop (call $field (i32.const {at}) (i32.const {})))",
+                text.len()
+            ),
+            5 => format!(
+                "(call $log (i32.const {at}) (i32.const {}) (i32.const 3))",
+                text.len()
+            ),
+            _ => format!(
+                "(call $log (i32.const {at}) (i32.const {}) (i32.const 1))",
+                text.len()
+            ),
+        };
+        calls.push_str(&call);
+        datas.push_str(&data(at, text.as_bytes()));
+        at += 512;
+    }
+    let body = format!(r#"(func (export "on_event") (param i32 i32) {calls} unreachable) {datas}"#);
+    let host = test_host(MockHttp::new());
+    install(&host, &plugin(&m, &body), json!({"token": TOKEN}));
+    let r = host
+        .deliver_to("com.example.leaky", &Event::ticket_created())
+        .unwrap();
+    assert_eq!(r.replies[0].body, "token [redacted]");
+    assert_eq!(r.custom_fields[0].value, "[redacted]");
+    let logged: Vec<&str> = r.logs.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(
+        logged,
+        [
+            "raw [redacted]",
+            "upper [redacted]",
+            "lower [redacted]",
+            "giving up with [redacted]"
+        ]
+    );
+    match &r.outcome {
+        Outcome::Trapped { reason, .. } => {
+            assert_eq!(reason.as_deref(), Some("giving up with [redacted]"));
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("T0K3N"), "{json}");
+}
+
+#[test]
+fn a_refused_proxy_authorization_header_is_recorded_redacted() {
+    let m = manifest(
+        "com.example.proxy",
+        &["ticket.created"],
+        &["api.example.com"],
+    );
+    let req = json!({"method": "GET", "url": "https://api.example.com/x", "headers": {
+        "Proxy-Authorization": "Basic cHJveHk6cGFzcw==",
+    }})
+    .to_string();
+    let mock = MockHttp::new();
+    let host = test_host(mock.clone());
+    install(&host, &plugin(&m, &http_call(req.as_bytes())), json!({}));
+    let r = host
+        .deliver_to("com.example.proxy", &Event::ticket_created())
+        .unwrap();
+    assert_eq!(r.http[0].status, 0, "a plugin may not set Proxy-* headers");
+    assert_eq!(
+        r.http[0].request.headers["Proxy-Authorization"],
+        "Basic [redacted]"
+    );
+    assert!(mock.requests().is_empty(), "nothing was sent");
+    assert!(!serde_json::to_string(&r).unwrap().contains("cHJveHk6"));
+}
+
+#[test]
+fn a_panel_report_is_redacted() {
+    const TOKEN: &str = "pan3l-T0K3N";
+    let mut m = manifest(PANEL, &["ticket.created"], &["plugin-server.example.com"]);
+    m["ui_panel"] = json!({"title": "P", "height": 100});
+    m["config_schema"] = json!({ "token": {"type": "string", "secret": true} });
+    let url = format!("https://plugin-server.example.com/p?t={TOKEN}");
+    let refused_url = format!("https://elsewhere.example/p?t={TOKEN}");
+    let render = |url: &str| {
+        format!(
+            r#"(func (export "on_event") (param i32 i32))
+               (func (export "render_panel") (param i32 i32) (result i32 i32)
+                 (local $p i32)
+                 (call $log (i32.const 2048) (i32.const {len}) (i32.const 1))
+                 (local.set $p (call $alloc (i32.const {len})))
+                 (memory.copy (local.get $p) (i32.const 2048) (i32.const {len}))
+                 (local.get $p) (i32.const {len}))
+               {data}"#,
+            len = url.len(),
+            data = data(2048, url.as_bytes())
+        )
+    };
+    for (url, accepted) in [(&url, true), (&refused_url, false)] {
+        let host = test_host(MockHttp::new());
+        install(&host, &plugin(&m, &render(url)), json!({"token": TOKEN}));
+        let r = host.render_panel(PANEL, "T-1").unwrap();
+        assert_eq!(r.url.is_some(), accepted, "{r:?}");
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains("T0K3N"), "{json}");
+        assert!(r.logs[0].message.ends_with("t=[redacted]"), "{:?}", r.logs);
+    }
 }

@@ -237,21 +237,35 @@ fn an_empty_body_writes_zero_pointer_and_length() {
 }
 
 #[test]
-fn an_oversized_mock_body_is_response_too_large() {
-    let mock = MockHttp::new()
-        .on("GET", "*")
-        .respond(200, vec![b'x'; 4 * 1024 * 1024 + 1]);
-    let host = test_host(mock);
-    let r = deliver_request(
-        &host,
-        &["hooks.slack.com"],
-        "GET",
-        "https://hooks.slack.com/",
-    );
-    assert_eq!(
-        r.http[0].error.as_ref().unwrap().kind,
-        HostErrorKind::ResponseTooLarge
-    );
+fn a_response_body_of_exactly_the_limit_is_delivered_and_one_byte_more_is_not() {
+    use otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE;
+    for (size, delivered) in [(MAX_HTTP_RESPONSE, true), (MAX_HTTP_RESPONSE + 1, false)] {
+        let mock = MockHttp::new()
+            .on("GET", "*")
+            .respond(200, vec![b'x'; size]);
+        let host = test_host(mock);
+        let r = deliver_request(
+            &host,
+            &["hooks.slack.com"],
+            "GET",
+            "https://hooks.slack.com/",
+        );
+        let exchange = &r.http[0];
+        if delivered {
+            assert_eq!(exchange.status, 200, "{size} bytes");
+            assert!(
+                exchange.error.is_none(),
+                "{size} bytes: {:?}",
+                exchange.error
+            );
+        } else {
+            assert_eq!(exchange.status, 0, "{size} bytes");
+            assert_eq!(
+                exchange.error.as_ref().map(|e| e.kind),
+                Some(HostErrorKind::ResponseTooLarge)
+            );
+        }
+    }
 }
 
 // ---- the real client, against loopback servers started here ----

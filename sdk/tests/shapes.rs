@@ -4,7 +4,9 @@
 //! `ohd_abi` section, and the size budgets.
 //!
 //! Builds `examples/minimal` (root workspace) and `sdk/tests/shapes/*` (a workspace of
-//! their own) into this test's own target directory.
+//! their own) into this test's own target directory. The shapes hold no tests of their
+//! own (nothing would run them): what they do natively is tested in
+//! `plugin_natively.rs`, with the SDK's stand-in host.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

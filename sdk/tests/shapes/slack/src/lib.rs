@@ -67,32 +67,3 @@ impl Plugin for Slack {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use otai_plugin_sdk::serde_json::json;
-    use otai_plugin_sdk::testing::{self, MockResponse};
-
-    use super::*;
-
-    const HOOK: &str = "https://hooks.slack.com/services/T0/B0/x";
-
-    #[test]
-    fn posts_the_ticket_and_reports_a_server_error() {
-        testing::mock_http("POST", HOOK, MockResponse::ok("ok"));
-        let payload = testing::payload(
-            EventKind::TicketCreated,
-            json!({ "webhook_url": HOOK, "channel": "#it" }),
-        );
-        let d = testing::deliver::<Slack>(&payload);
-        d.result.unwrap();
-        let body: otai_plugin_sdk::serde_json::Value =
-            otai_plugin_sdk::serde_json::from_str(d.http[0].body.as_deref().unwrap()).unwrap();
-        assert_eq!(body["channel"], "#it");
-        assert_eq!(d.http[0].headers["Content-Type"], "application/json");
-
-        testing::mock_http("POST", HOOK, MockResponse::status(500, "oops"));
-        let d = testing::deliver::<Slack>(&payload);
-        assert_eq!(d.result.unwrap_err().message(), "Slack answered HTTP 500");
-    }
-}

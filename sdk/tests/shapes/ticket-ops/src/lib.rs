@@ -40,21 +40,3 @@ impl Plugin for Triage {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use otai_plugin_sdk::serde_json::json;
-    use otai_plugin_sdk::testing;
-
-    use super::*;
-
-    #[test]
-    fn sets_the_field_and_adds_an_internal_note() {
-        let payload = testing::payload(EventKind::TicketCreated, json!({}));
-        let d = testing::deliver::<Triage>(&payload);
-        d.result.unwrap();
-        assert_eq!(d.custom_fields[0].key, "triage");
-        assert_eq!(d.custom_fields[0].value, "standard");
-        assert!(d.replies[0].is_internal);
-    }
-}
