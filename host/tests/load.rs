@@ -84,7 +84,14 @@ fn manifest_section_count_and_syntax() {
         "ohd_manifest",
         br#"{"id":"a.b"}"#,
     );
-    assert_contains(&load_err(&missing_field), "missing field");
+    // Every missing field is named, not only the first.
+    let err = load_err(&missing_field);
+    for field in ["name", "version", "description", "events"] {
+        assert_contains(
+            &err,
+            &format!("manifest: `{field}`: the required field `{field}` is missing"),
+        );
+    }
 }
 
 #[test]
