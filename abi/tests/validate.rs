@@ -3,8 +3,9 @@
 use otai_plugin_abi::manifest::{Manifest, Severity};
 use serde_json::{Value, json};
 
-/// A valid manifest with `patch` merged in (JSON merge-patch: `null` removes a key).
-fn manifest(patch: Value) -> Manifest {
+/// The JSON of a valid manifest with `patch` merged in (JSON merge-patch: `null`
+/// removes a key).
+fn manifest_json(patch: Value) -> String {
     let mut base = json!({
         "id": "com.example.slack-notifications",
         "name": "Slack Notifications",
@@ -13,7 +14,12 @@ fn manifest(patch: Value) -> Manifest {
         "events": ["ticket.created"],
     });
     merge(&mut base, patch);
-    Manifest::from_json(base.to_string().as_bytes()).unwrap()
+    base.to_string()
+}
+
+/// A valid manifest with `patch` merged in.
+fn manifest(patch: Value) -> Manifest {
+    Manifest::from_json(manifest_json(patch).as_bytes()).unwrap()
 }
 
 fn merge(target: &mut Value, patch: Value) {
@@ -505,15 +511,7 @@ fn license_must_be_an_spdx_expression() {
 
 /// `Manifest::check_json` of the base manifest with `patch` merged in.
 fn checked(patch: Value) -> (bool, Vec<String>) {
-    let mut base = json!({
-        "id": "com.example.slack-notifications",
-        "name": "Slack Notifications",
-        "version": "1.2.0",
-        "description": "Posts a Slack message when a ticket is created.",
-        "events": ["ticket.created"],
-    });
-    merge(&mut base, patch);
-    let checked = Manifest::check_json(base.to_string().as_bytes()).unwrap();
+    let checked = Manifest::check_json(manifest_json(patch).as_bytes()).unwrap();
     let lines = checked
         .diagnostics
         .iter()

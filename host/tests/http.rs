@@ -268,6 +268,22 @@ fn a_response_body_of_exactly_the_limit_is_delivered_and_one_byte_more_is_not() 
     }
 }
 
+#[test]
+fn a_report_keeps_the_first_16_kib_of_a_response_body() {
+    let body: String = (0..20 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let mock = MockHttp::new().on("GET", "*").respond(200, body.clone());
+    let host = test_host(mock);
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/",
+    );
+    assert_eq!(r.http[0].response_body.as_deref(), Some(&body[..16 * 1024]));
+}
+
 // ---- the real client, against loopback servers started here ----
 
 /// Serves one connection: reads the request head, writes `response`, then waits for

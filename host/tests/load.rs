@@ -446,3 +446,28 @@ fn modules_over_the_size_limit_are_refused_before_compiling() {
     // The default (32 MiB) loads it.
     test_host(MockHttp::new()).load(&wasm).unwrap();
 }
+
+#[test]
+fn host_functions_work_from_the_start_function_and_initialize() {
+    // Before the host has looked up `memory` itself: the import finds it on its own.
+    let body = r#"
+        (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+        (memory (export "memory") 1)
+        (func $start (call $log (i32.const 0) (i32.const 5) (i32.const 1)))
+        (start $start)
+        (func (export "_initialize") (call $log (i32.const 8) (i32.const 4) (i32.const 1)))
+        (func (export "ohd_alloc") (param i32) (result i32) (i32.const 4096))
+        (func (export "ohd_free") (param i32 i32))
+        (func (export "on_event") (param i32 i32))
+        (data (i32.const 0) "start")
+        (data (i32.const 8) "init")"#;
+    let wasm = raw_plugin(&m(), &format!("(module {body})"));
+    let host = test_host(MockHttp::new());
+    install(&host, &wasm, json!({}));
+    let r = host
+        .deliver_to("com.example.load", &Event::ticket_created())
+        .unwrap();
+    r.assert_ok();
+    let lines: Vec<&str> = r.logs.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(lines, ["start", "init"]);
+}

@@ -461,4 +461,49 @@ mod tests {
         assert_eq!(body.ohd_error.kind, HostErrorKind::InvalidRequest);
         assert!(body.ohd_error.message.contains("over the limit"));
     }
+
+    fn get(url: &str, headers: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: None,
+        }
+    }
+
+    #[test]
+    fn a_refusal_says_its_status_and_message() {
+        let allowed = AllowedHosts::new(["api.example.com"]);
+        let denied = check_request(&get("https://evil.example/", &[]), &allowed).unwrap_err();
+        assert_eq!(denied.kind, HostErrorKind::HostNotAllowed);
+        assert_eq!(denied.status(), 403);
+        assert_eq!(denied.to_string(), denied.message);
+        assert!(denied.to_string().contains("evil.example"), "{denied}");
+        let invalid = check_request(&get("ftp://api.example.com/", &[]), &allowed).unwrap_err();
+        assert_eq!(invalid.status(), 0);
+    }
+
+    #[test]
+    fn header_values_with_cr_lf_or_nul_are_refused_each() {
+        let allowed = AllowedHosts::new(["api.example.com"]);
+        for value in ["a\rb", "a\nb", "a\0b"] {
+            let request = get("https://api.example.com/", &[("X-Note", value)]);
+            let refusal = check_request(&request, &allowed).unwrap_err();
+            assert!(
+                refusal.message.contains("CR, LF or NUL"),
+                "{value:?}: {refusal}"
+            );
+        }
+        let fine = get("https://api.example.com/", &[("X-Note", "a b\tc")]);
+        assert!(check_request(&fine, &allowed).is_ok());
+    }
+
+    #[test]
+    fn allowed_hosts_are_normalised_once_and_malformed_brackets_kept() {
+        let allowed = AllowedHosts::new(["Hooks.Slack.com.", "[::1]", "[::2", "::3]"]);
+        assert_eq!(allowed.hosts(), ["hooks.slack.com", "::1", "[::2", "::3]"]);
+    }
 }

@@ -257,4 +257,23 @@ mod tests {
             assert_ne!(e.code(), status::OK);
         }
     }
+
+    #[test]
+    fn each_error_says_what_it_means_with_its_status() {
+        use TicketCallError::*;
+        for (error, code, words) in [
+            (InvalidRequest, status::INVALID_REQUEST, "invalid request"),
+            (WrongTicket, status::WRONG_TICKET, "wrong ticket"),
+            (TooLarge, status::TOO_LARGE, "too large"),
+            (
+                NotAvailable,
+                status::NOT_AVAILABLE,
+                "only during `on_event`",
+            ),
+        ] {
+            assert_eq!(error.code(), code);
+            assert_eq!(error.status().code(), code, "{error:?}");
+            assert!(error.to_string().contains(words), "{error:?}: {error}");
+        }
+    }
 }
