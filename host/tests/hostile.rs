@@ -532,3 +532,19 @@ fn a_trap_after_memory_ran_out_says_so_in_words() {
         trapped_message(&plain)
     );
 }
+
+#[test]
+fn a_log_line_of_exactly_16_kib_is_kept_whole() {
+    use otai_plugin_host::abi::limits::MAX_LOG_LINE;
+    let line = "€".repeat(MAX_LOG_LINE / 3) + &"x".repeat(MAX_LOG_LINE % 3);
+    assert_eq!(line.len(), MAX_LOG_LINE);
+    let r = hostile(&format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (call $log (i32.const 2048) (i32.const {len}) (i32.const 1)))
+           {data}"#,
+        len = line.len(),
+        data = data(2048, line.as_bytes())
+    ));
+    r.assert_ok();
+    assert_eq!(r.logs[0].message, line, "no cut, no marker");
+}

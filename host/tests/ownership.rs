@@ -197,3 +197,49 @@ fn zero_zero_is_no_panel_and_nothing_to_free() {
     let tags: String = calls(&r.logs).iter().map(|c| c.0).collect();
     assert_eq!(tags, "ARF", "only the ticket id is freed");
 }
+
+#[test]
+fn an_allocator_may_answer_0_for_0_bytes() {
+    // A panel for an empty ticket id: the host asks for 0 bytes; `0` is no failure then.
+    let mut m = manifest(ID, &["ticket.created"], &["panel.example.com"]);
+    m["ui_panel"] = json!({"title": "P", "height": 100});
+    let wasm = raw_plugin(
+        &m,
+        r#"(module
+          (memory (export "memory") 1)
+          (func (export "ohd_alloc") (param $n i32) (result i32)
+            (select (i32.const 4096) (i32.const 0) (local.get $n)))
+          (func (export "ohd_free") (param i32 i32))
+          (func (export "on_event") (param i32 i32))
+          (func (export "render_panel") (param i32 i32) (result i32 i32) (i32.const 0) (i32.const 0)))"#,
+    );
+    let host = test_host(MockHttp::new());
+    install(&host, &wasm, json!({}));
+    let r = host.render_panel(ID, "").unwrap();
+    assert_eq!(r.outcome, Outcome::Ok);
+}
+
+#[test]
+fn the_ohd_free_import_reaches_the_plugins_own_free_with_the_size() {
+    // Code written against the reference table frees through the import (imports
+    // come first in a module, before the recorder's functions).
+    let imports = r#"
+      (import "ohd" "ohd_alloc" (func $import_alloc (param i32) (result i32)))
+      (import "ohd" "ohd_free" (func $import_free (param i32 i32)))"#;
+    let on_event = r#"
+      (func (export "on_event") (param i32 i32)
+        (local $p i32)
+        (local.set $p (call $import_alloc (i32.const 77)))
+        (call $import_free (local.get $p) (i32.const 77)))"#;
+    let wasm = raw_plugin(
+        &manifest(ID, &["ticket.created"], &[]),
+        &format!("(module {imports} {RECORDER} {OHD_PAIR} {on_event})"),
+    );
+    let (calls, _) = deliver(&wasm);
+    // The payload's alloc, the plugin's alloc and free through the imports, the
+    // payload's free.
+    let [('A', _, _), ('A', p, 77), ('F', fp, 77), ('F', _, _)] = calls[..] else {
+        panic!("expected the import calls to reach the exports: {calls:x?}");
+    };
+    assert_eq!(fp, p);
+}
