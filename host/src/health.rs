@@ -246,4 +246,21 @@ mod tests {
         assert!((59_000..=60_000).contains(&status.deliveries), "{status:?}");
         assert_eq!(status.failures, status.deliveries / 4);
     }
+
+    #[test]
+    fn a_delivery_one_slice_later_starts_a_bucket_and_leaves_the_window_later() {
+        let policy = HealthPolicy {
+            auto_disable: false,
+            ..HealthPolicy::default()
+        };
+        let slice = policy.window / SLICES;
+        let start = Instant::now();
+        let mut health = Health::default();
+        health.record(start, true, &policy);
+        health.record(start + slice, true, &policy);
+        assert_eq!(health.buckets.len(), 2);
+        // The first leaves the window when it is a window old; the second is younger.
+        let status = health.status_at(start + policy.window, &policy);
+        assert_eq!((status.deliveries, status.failures), (1, 1));
+    }
 }

@@ -120,6 +120,24 @@ fn exactly_half_is_not_more_than_half_and_old_failures_expire() {
 }
 
 #[test]
+fn disabling_by_hand_stops_deliveries_until_enabled() {
+    let clock = ManualClock::new();
+    let host = health_host(&clock, Arc::new(Mutex::new(Vec::new())));
+    host.disable(FLAKY).unwrap();
+    let status = host.health(FLAKY).unwrap();
+    assert!(!status.enabled && !status.auto_disabled, "{status:?}");
+    assert!(host.deliver(&Event::ticket_created()).is_empty());
+    assert!(matches!(
+        host.deliver_to(FLAKY, &Event::ticket_created()),
+        Err(DeliverError::Disabled { .. })
+    ));
+    host.enable(FLAKY).unwrap();
+    host.deliver_to(FLAKY, &Event::ticket_created())
+        .unwrap()
+        .assert_ok();
+}
+
+#[test]
 fn the_policy_is_configurable() {
     let clock = ManualClock::new();
     let host = Host::builder()

@@ -471,3 +471,14 @@ fn host_functions_work_from_the_start_function_and_initialize() {
     let lines: Vec<&str> = r.logs.iter().map(|l| l.message.as_str()).collect();
     assert_eq!(lines, ["start", "init"]);
 }
+
+#[test]
+fn a_plugin_debugs_as_its_id_version_and_allocator() {
+    let host = test_host(MockHttp::new());
+    let p = host.load(&plugin(&m(), NOOP)).unwrap();
+    let debug = format!("{p:?}");
+    assert!(
+        debug.starts_with("Plugin { id: \"com.example.load\", version: \"1.0.0\", allocator: "),
+        "{debug}"
+    );
+}
