@@ -377,4 +377,32 @@ mod tests {
         assert_eq!(text, "https://x.example/?token=[redacted]");
         assert_eq!(lowercase_escapes("%2F%3A-Z%E2"), "%2f%3a-Z%e2");
     }
+
+    #[test]
+    fn json_escaped_secrets_are_found_with_and_without_escaped_slashes() {
+        let forms = secret_forms("pa\"ss\\wo/rd");
+        for form in [r#"pa\"ss\\wo/rd"#, r#"pa\"ss\\wo\/rd"#] {
+            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
+        }
+        let mut text = r#"{"token":"pa\"ss\\wo/rd"}"#.to_owned();
+        redact(&mut text, &forms);
+        assert_eq!(text, r#"{"token":"[redacted]"}"#);
+        // A value JSON leaves alone has no second form.
+        assert_eq!(secret_forms("plain"), ["plain"]);
+    }
+
+    #[test]
+    fn only_ok_is_ok_and_only_traps_and_timeouts_are_failures() {
+        let trapped = Outcome::Trapped {
+            message: "t".into(),
+            reason: None,
+            backtrace: None,
+        };
+        let rejected = Outcome::Rejected { reason: "r".into() };
+        assert!(Outcome::Ok.is_ok() && !Outcome::Ok.is_failure());
+        for failed in [&trapped, &Outcome::TimedOut] {
+            assert!(!failed.is_ok() && failed.is_failure(), "{failed:?}");
+        }
+        assert!(!rejected.is_ok() && !rejected.is_failure());
+    }
 }
