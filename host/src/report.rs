@@ -405,4 +405,16 @@ mod tests {
         }
         assert!(!rejected.is_ok() && !rejected.is_failure());
     }
+
+    #[test]
+    fn a_credential_keeps_only_a_scheme_that_looks_like_one() {
+        assert_eq!(redact_credential("Bearer abc.def"), "Bearer [redacted]");
+        assert_eq!(
+            redact_credential("AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=y"),
+            "AWS4-HMAC-SHA256 [redacted]"
+        );
+        // No scheme: all of it may be the secret.
+        assert_eq!(redact_credential("key=abc123 rest"), "[redacted]");
+        assert_eq!(redact_credential("abc123"), "[redacted]");
+    }
 }

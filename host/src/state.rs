@@ -215,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_grows_when_decoded_is_cut_too() {
+        // 16 KiB of invalid bytes decode to 48 KiB of U+FFFD: still one 16 KiB line.
+        let mut sink = LogSink::default();
+        let bytes = vec![0xff; MAX_LOG_LINE];
+        sink.push(LogLevel::Info, &bytes, bytes.len());
+        let kept = &sink.lines[0].message;
+        assert!(kept.ends_with(TRUNCATED));
+        assert!(
+            kept.len() <= MAX_LOG_LINE + TRUNCATED.len(),
+            "{}",
+            kept.len()
+        );
+    }
+
+    #[test]
     fn the_per_delivery_cap_appends_one_warning() {
         let mut sink = LogSink::default();
         let line = vec![b'x'; MAX_LOG_LINE];
