@@ -219,6 +219,7 @@ impl HostBuilder {
                 .total_memories(self.max_instances)
                 .total_tables(self.max_instances)
                 .max_memory_size(memory_limit)
+                .table_elements(crate::state::MAX_TABLE_ELEMENTS)
                 .linear_memory_keep_resident(self.keep_resident.min(memory_limit))
                 .table_keep_resident(64 << 10)
                 .pagemap_scan(if self.pagemap_scan {

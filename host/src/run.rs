@@ -14,7 +14,7 @@ use crate::http::HttpTransport;
 use crate::load::PluginInner;
 use crate::memory;
 use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
-use crate::state::{FreeFn, GuestTrap, Limits, LogSink, Mode, State};
+use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, State};
 
 /// Host-wide settings a run needs.
 pub(crate) struct Settings {
@@ -58,6 +58,7 @@ pub(crate) fn run(
         limits: Limits {
             inner: StoreLimitsBuilder::new()
                 .memory_size(memory_limit)
+                .table_elements(MAX_TABLE_ELEMENTS)
                 .instances(1)
                 .build(),
             memory_limit,

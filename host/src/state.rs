@@ -123,6 +123,11 @@ impl LogSink {
     }
 }
 
+/// The most elements a plugin's table may have, with or without pooling (wasmtime's
+/// pooling default): a `table.grow` past it returns -1, as a refused `memory.grow` does,
+/// instead of having the host allocate gigabytes for a hostile plugin.
+pub(crate) const MAX_TABLE_ELEMENTS: usize = 20_000;
+
 /// The store's resource limits, remembering the first memory growth they refused, so
 /// that a plugin that then traps (a Rust plugin aborts when its allocator gets no
 /// memory) is reported as out of memory rather than as a bare `unreachable`.

@@ -548,3 +548,31 @@ fn a_log_line_of_exactly_16_kib_is_kept_whole() {
     r.assert_ok();
     assert_eq!(r.logs[0].message, line, "no cut, no marker");
 }
+
+#[test]
+fn tables_grow_within_their_limit_and_no_further_with_or_without_pooling() {
+    // Growing by 10 works; by ten million elements (80 MB of host memory) is refused
+    // with -1.
+    let body = r#"(table $t 1 funcref)
+        (func (export "on_event") (param i32 i32)
+          (if (i32.ne (table.grow $t (ref.null func) (i32.const 10)) (i32.const 1)) (then unreachable))
+          (if (i32.ne (table.grow $t (ref.null func) (i32.const 10000000)) (i32.const -1)) (then unreachable)))"#;
+    for pooling in [true, false] {
+        let host = Host::builder()
+            .pooling(pooling)
+            .http(MockHttp::new())
+            .build()
+            .unwrap();
+        install(
+            &host,
+            &plugin(
+                &manifest("com.example.tables", &["ticket.created"], &[]),
+                body,
+            ),
+            json!({}),
+        );
+        host.deliver_to("com.example.tables", &Event::ticket_created())
+            .unwrap()
+            .assert_ok();
+    }
+}

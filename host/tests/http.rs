@@ -284,6 +284,51 @@ fn a_report_keeps_the_first_16_kib_of_a_response_body() {
     assert_eq!(r.http[0].response_body.as_deref(), Some(&body[..16 * 1024]));
 }
 
+#[test]
+fn a_mock_sends_what_no_rule_matches_to_its_fallback() {
+    struct Teapot;
+    impl otai_plugin_host::http::HttpTransport for Teapot {
+        fn send(
+            &self,
+            _: &otai_plugin_host::abi::calls::HttpRequest,
+            _: Duration,
+        ) -> Result<otai_plugin_host::http::HttpResponse, otai_plugin_host::http::TransportError>
+        {
+            Ok(otai_plugin_host::http::HttpResponse {
+                status: 418,
+                body: b"from the fallback".to_vec(),
+            })
+        }
+    }
+    let mock = MockHttp::new()
+        .on("GET", "https://hooks.slack.com/ruled")
+        .respond(200, "from the rule")
+        .fallback(Teapot);
+    assert_eq!(
+        format!("{mock:?}"),
+        "MockHttp { rules: 1, requests: 0, fallback: true }"
+    );
+    let host = test_host(mock);
+    let ruled = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/ruled",
+    );
+    assert_eq!(ruled.http[0].status, 200);
+    let other = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/other",
+    );
+    assert_eq!(other.http[0].status, 418);
+    assert_eq!(
+        other.http[0].response_body.as_deref(),
+        Some("from the fallback")
+    );
+}
+
 // ---- the real client, against loopback servers started here ----
 
 /// Serves one connection: reads the request head, writes `response`, then waits for
