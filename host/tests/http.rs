@@ -285,6 +285,44 @@ fn a_report_keeps_the_first_16_kib_of_a_response_body() {
 }
 
 #[test]
+fn an_unmatched_request_says_the_hint_and_replaced_rules_take_effect() {
+    let mock = MockHttp::new()
+        .on("GET", "https://hooks.slack.com/old")
+        .respond(200, "old")
+        .unmatched_hint("add a `[[http]]` mock for it");
+    let host = test_host(mock.clone());
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/new",
+    );
+    let error = r.http[0].error.as_ref().unwrap();
+    assert_eq!(error.kind, HostErrorKind::Network);
+    assert!(
+        error.message.contains("add a `[[http]]` mock for it"),
+        "{}",
+        error.message
+    );
+    assert_eq!(mock.requests().len(), 1);
+
+    // The host keeps its clone; new rules reach it, and the record starts again.
+    mock.replace_rules(
+        &MockHttp::new()
+            .on("GET", "https://hooks.slack.com/new")
+            .respond(201, "new"),
+    );
+    assert!(mock.requests().is_empty());
+    let r = deliver_request(
+        &host,
+        &["hooks.slack.com"],
+        "GET",
+        "https://hooks.slack.com/new",
+    );
+    assert_eq!(r.http[0].status, 201);
+}
+
+#[test]
 fn a_mock_sends_what_no_rule_matches_to_its_fallback() {
     struct Teapot;
     impl otai_plugin_host::http::HttpTransport for Teapot {
@@ -435,13 +473,44 @@ fn redirects_are_returned_not_followed() {
 }
 
 #[test]
-fn an_oversized_body_is_response_too_large() {
-    let size = 4 * 1024 * 1024 + 10;
-    let mut response =
-        format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n")
-            .into_bytes();
-    response.extend(std::iter::repeat_n(b'x', size));
-    let (port, server) = serve_once(Some(response));
+fn the_real_client_delivers_a_body_of_exactly_the_limit_and_refuses_more() {
+    use otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE;
+    for (size, delivered) in [(MAX_HTTP_RESPONSE, true), (MAX_HTTP_RESPONSE + 10, false)] {
+        let mut response =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n")
+                .into_bytes();
+        response.extend(std::iter::repeat_n(b'x', size));
+        let (port, server) = serve_once(Some(response));
+        let host = real_host(Duration::from_secs(5));
+        let r = deliver_request(
+            &host,
+            &["127.0.0.1"],
+            "GET",
+            &format!("http://127.0.0.1:{port}/"),
+        );
+        r.assert_ok();
+        if delivered {
+            assert_eq!(r.http[0].status, 200, "{size}: {:?}", r.http[0].error);
+        } else {
+            assert_eq!(r.http[0].status, 0);
+            assert_eq!(
+                r.http[0].error.as_ref().unwrap().kind,
+                HostErrorKind::ResponseTooLarge,
+                "{}",
+                r.to_snapshot()
+            );
+        }
+        drop(host);
+        server.join().unwrap();
+    }
+}
+
+#[test]
+fn a_closed_port_is_a_network_error_not_a_timeout() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
     let host = real_host(Duration::from_secs(5));
     let r = deliver_request(
         &host,
@@ -449,16 +518,13 @@ fn an_oversized_body_is_response_too_large() {
         "GET",
         &format!("http://127.0.0.1:{port}/"),
     );
-    r.assert_ok();
     assert_eq!(r.http[0].status, 0);
     assert_eq!(
-        r.http[0].error.as_ref().unwrap().kind,
-        HostErrorKind::ResponseTooLarge,
+        r.http[0].error.as_ref().map(|e| e.kind),
+        Some(HostErrorKind::Network),
         "{}",
         r.to_snapshot()
     );
-    drop(host);
-    server.join().unwrap();
 }
 
 #[test]
