@@ -59,6 +59,10 @@ pub(crate) fn run(
             inner: StoreLimitsBuilder::new()
                 .memory_size(memory_limit)
                 .table_elements(MAX_TABLE_ELEMENTS)
+                // One memory and one table, as the pooling allocator allows: without it
+                // each of many memories could take the whole memory limit.
+                .memories(1)
+                .tables(1)
                 .instances(1)
                 .build(),
             memory_limit,

@@ -576,3 +576,36 @@ fn tables_grow_within_their_limit_and_no_further_with_or_without_pooling() {
             .assert_ok();
     }
 }
+
+#[test]
+fn a_second_memory_never_runs_with_or_without_pooling() {
+    // Each memory would get the whole memory limit: one is all a plugin may have.
+    let wasm = raw_plugin(
+        &manifest("com.example.twomem", &["ticket.created"], &[]),
+        r#"(module
+          (memory (export "memory") 1)
+          (memory $second 1)
+          (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+          (func (export "ohd_free") (param i32 i32))
+          (func (export "on_event") (param i32 i32)))"#,
+    );
+    for pooling in [true, false] {
+        let host = Host::builder()
+            .pooling(pooling)
+            .http(MockHttp::new())
+            .build()
+            .unwrap();
+        let ran = host.load(&wasm).ok().and_then(|plugin| {
+            host.install(&plugin, json!({})).ok()?;
+            host.deliver_to("com.example.twomem", &Event::ticket_created())
+                .ok()
+        });
+        if let Some(report) = ran {
+            assert!(
+                report.outcome.is_failure(),
+                "pooling {pooling}: {:?}",
+                report.outcome
+            );
+        }
+    }
+}
