@@ -55,6 +55,14 @@ fn fills_defaults_in_schema_order_and_keeps_types() {
     assert!(
         matches!(config.get("webhook_url"), Some(ConfigValue::Secret(s)) if s.expose() == SECRET)
     );
+    assert!(!config.is_empty());
+    let none = otai_plugin_abi::manifest::Manifest::from_json(
+        br#"{"id":"com.example.x","name":"X","version":"1.0.0","description":"d","events":["ticket.created"]}"#,
+    )
+    .unwrap()
+    .validate_config(&json!({}))
+    .unwrap();
+    assert!(none.is_empty());
 }
 
 #[test]

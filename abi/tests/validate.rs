@@ -461,6 +461,7 @@ fn a_manifest_that_is_not_an_object_is_named_as_such() {
         ("\n  \"com.example.x\"", "a string", 2, 3),
         ("42", "a number", 1, 1),
         ("null", "null", 1, 1),
+        ("true", "a boolean", 1, 1),
     ] {
         let err = Manifest::from_json(json.as_bytes()).unwrap_err();
         assert_eq!(
@@ -565,7 +566,8 @@ fn a_wrong_type_is_one_problem_among_the_others() {
 
 #[test]
 fn missing_required_fields_are_each_named() {
-    let (read, lines) = checked(json!({ "id": null, "name": null, "events": null }));
+    let (read, lines) =
+        checked(json!({ "id": null, "name": null, "events": null, "version": "1.0" }));
     assert!(!read);
     assert_eq!(
         lines,
@@ -573,6 +575,9 @@ fn missing_required_fields_are_each_named() {
             "error: id: the required field `id` is missing",
             "error: name: the required field `name` is missing",
             "error: events: the required field `events` is missing",
+            // Read on past them: the rules of what is there.
+            "error: version: \"1.0\" is not a semantic version (unexpected end of input while \
+             parsing minor version number); write \"1.0.0\"",
         ]
     );
     // A valid manifest reads as `from_json` reads it, config order kept.
@@ -581,4 +586,47 @@ fn missing_required_fields_are_each_named() {
     );
     assert!(read);
     assert_eq!(lines, Vec::<String>::new());
+}
+
+#[test]
+fn hostname_lengths_are_checked_at_their_limits() {
+    let label = |c: &str, n: usize| c.repeat(n);
+    let host = |last: usize| {
+        format!(
+            "{}.{}.{}.{}",
+            label("a", 63),
+            label("b", 63),
+            label("c", 63),
+            label("d", last)
+        )
+    };
+    assert_eq!(host(61).len(), 253);
+    assert_eq!(hosts(json!([host(61)])), Vec::<String>::new());
+    assert!(hosts(json!([host(62)]))[0].contains("a hostname has at most 253"));
+    assert_eq!(
+        hosts(json!([format!("{}.example", label("a", 63))])),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_homepage_with_whitespace_or_control_characters_is_an_error() {
+    for homepage in ["https://example.com/a b", "https://example.com/a\u{7}b"] {
+        let lines = report(json!({ "homepage": homepage }));
+        assert_eq!(lines.len(), 1, "{homepage:?}: {lines:?}");
+        assert!(lines[0].starts_with("error: homepage:"), "{lines:?}");
+    }
+}
+
+#[test]
+fn an_id_fix_is_suggested_only_when_it_is_valid() {
+    // `My_App` becomes `my-app`, which still lacks a second label: no fix to suggest.
+    let lines = report(json!({ "id": "My_App" }));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!lines[0].contains("write \"my-app\""), "{lines:?}");
+    let lines = report(json!({ "id": "Com.Example.My_App" }));
+    assert!(
+        lines[0].contains("write \"com.example.my-app\""),
+        "{lines:?}"
+    );
 }
