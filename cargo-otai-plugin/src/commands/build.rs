@@ -405,20 +405,17 @@ fn process_and_check(
         })
         .collect();
     let len = processed.bytes.len() as u64;
-    let manifest = match lint.manifest {
-        Some(manifest) if !lint.has_errors() => manifest,
-        _ => {
-            if !lint.has_errors() {
-                bail!("`{path}` has no readable manifest");
-            }
-            // Not written back, and no stamp: the next build checks it again.
-            return Ok(Checked {
-                size: len,
-                manifest: None,
-                problems,
-                fresh: false,
-            });
-        }
+    if lint.has_errors() {
+        // Not written back, and no stamp: the next build checks it again.
+        return Ok(Checked {
+            size: len,
+            manifest: None,
+            problems,
+            fresh: false,
+        });
+    }
+    let Some(manifest) = lint.manifest else {
+        bail!("`{path}` has no readable manifest");
     };
     if let Some(expected) = from_cargo_toml
         && !processed.changes.contains(&Change::EmbeddedManifest)
