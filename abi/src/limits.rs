@@ -9,6 +9,11 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 /// Default maximum size of a plugin's linear memory (64 MiB).
 pub const DEFAULT_MEMORY_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Most elements a plugin's table may have, at its start and after `table.grow` (which
+/// returns -1 past it, as a refused `memory.grow` does): the pooling allocator's default,
+/// and a bound on what a hostile plugin can make the host allocate.
+pub const MAX_TABLE_ELEMENTS: u64 = 20_000;
+
 /// Largest `ohd_manifest` section: a manifest is a few hundred bytes to a few KiB, and
 /// every host parses it at load.
 pub const MAX_MANIFEST: usize = 64 * 1024;

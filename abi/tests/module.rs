@@ -130,6 +130,21 @@ fn exports_memory_and_allocators() {
     // Both pairs: `ohd_alloc`/`ohd_free` win.
     assert_eq!(v.allocator, Some(otai_plugin_abi::wasm::AllocatorKind::Ohd));
 
+    // The libc pair alone is a complete allocator: no warning.
+    let libc = verdict(&format!(
+        r#"(module (memory (export "memory") 1)
+               (func (export "on_event") (param i32 i32))
+               (func (export "malloc") (param i32) (result i32) i32.const 0)
+               (func (export "free") (param i32))
+               (@custom "ohd_manifest" "{}"))"#,
+        escaped(MANIFEST)
+    ));
+    assert!(libc.problems.is_empty(), "{:?}", libc.problems);
+    assert_eq!(
+        libc.allocator,
+        Some(otai_plugin_abi::wasm::AllocatorKind::Libc)
+    );
+
     let v = verdict(&format!(
         r#"(module (memory (export "memory") 1)
                (func (export "on_event") (param i32 i32))
@@ -190,6 +205,17 @@ fn memories_are_32_bit_unshared_and_within_the_limit() {
     assert_eq!(at(2, 65536), [MemoryLimit]);
     assert_eq!(at(1, 65536), []);
 
+    let over = verdict(&module(ON_EVENT).replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 1025)"#,
+    ));
+    assert_eq!(
+        messages(&over),
+        "the memory starts at 67174400 bytes (64.1 MiB), over the host's memory limit of \
+         67108864 bytes (64.0 MiB) per instance: lower its initial size (with Rust or clang, the \
+         linker's `--initial-memory`)"
+    );
+
     let memory64 = verdict(&module(ON_EVENT).replace(
         r#"(memory (export "memory") 1)"#,
         r#"(memory (export "memory") i64 1)"#,
@@ -205,6 +231,35 @@ fn memories_are_32_bit_unshared_and_within_the_limit() {
         r#"(memory 1) (global (export "memory") i32 (i32.const 0))"#,
     ));
     assert_eq!(kinds(&global, Severity::Error), [Memory]);
+}
+
+/// Each instance gets one memory and one table: a module with more could never be
+/// instantiated, so it is refused at load rather than at every delivery.
+#[test]
+fn one_memory_and_at_most_one_table_of_at_most_20_000_elements() {
+    use ProblemKind::*;
+    let with = |extra: &str| verdict(&module(&format!("{ON_EVENT} {extra}")));
+
+    let two_memories = with("(memory 1)");
+    assert_eq!(kinds(&two_memories, Severity::Error), [Memory]);
+    assert_eq!(
+        messages(&two_memories),
+        "the module defines 2 memories; a plugin has exactly one, exported as `memory`"
+    );
+
+    assert_eq!(kinds(&with("(table 20000 funcref)"), Severity::Error), []);
+    let large = with("(table 20001 funcref)");
+    assert_eq!(kinds(&large, Severity::Error), [Table]);
+    assert_eq!(
+        messages(&large),
+        "a table starts with 20001 elements, over the host's limit of 20000 per table"
+    );
+    let two_tables = with("(table 1 funcref) (table 1 externref)");
+    assert_eq!(kinds(&two_tables, Severity::Error), [Table]);
+    assert_eq!(
+        messages(&two_tables),
+        "the module defines 2 tables; a plugin has at most one"
+    );
 }
 
 #[test]

@@ -200,6 +200,19 @@ fn allowed_hosts_must_be_bare_hostnames_with_the_fix() {
     }
 }
 
+/// A URL whose host is itself wrong gets no suggestion to write that host.
+#[test]
+fn a_url_suggests_its_host_only_when_the_host_is_valid() {
+    for bad in ["https://a..b/path", "https:///path"] {
+        assert_eq!(
+            hosts(json!([bad])),
+            [format!(
+                "error: permissions.http.allowed_hosts[0]: {bad:?} is not a bare hostname; write only the host, e.g. \"hooks.slack.com\""
+            )]
+        );
+    }
+}
+
 #[test]
 fn allowed_hosts_ports_wildcards_and_whitespace_are_errors() {
     assert_eq!(
@@ -275,6 +288,8 @@ fn allowed_hosts_ipv6_with_or_without_brackets() {
     );
     assert!(hosts(json!(["[::g]"]))[0].contains("is not a valid IPv6 address"));
     assert!(hosts(json!(["[::1]:8080"]))[0].contains(r#"write "[::1]""#));
+    // The port is what follows the bracket, however long the address is.
+    assert!(hosts(json!(["[2001:db8::1]:8080"]))[0].contains(r#"write "[2001:db8::1]" (ports"#));
 }
 
 #[test]

@@ -123,10 +123,8 @@ impl LogSink {
     }
 }
 
-/// The most elements a plugin's table may have, with or without pooling (wasmtime's
-/// pooling default): a `table.grow` past it returns -1, as a refused `memory.grow` does,
-/// instead of having the host allocate gigabytes for a hostile plugin.
-pub(crate) const MAX_TABLE_ELEMENTS: usize = 20_000;
+/// The contract's table limit as wasmtime's limits take it, with or without pooling.
+pub(crate) const MAX_TABLE_ELEMENTS: usize = otai_plugin_abi::limits::MAX_TABLE_ELEMENTS as usize;
 
 /// The store's resource limits, remembering the first memory growth they refused, so
 /// that a plugin that then traps (a Rust plugin aborts when its allocator gets no

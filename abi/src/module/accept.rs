@@ -2,7 +2,7 @@
 //! is probably a mistake, each with its [`ProblemKind`], in the order of docs/ABI.md
 //! section 10.
 
-use crate::limits::MAX_MANIFEST;
+use crate::limits::{MAX_MANIFEST, MAX_TABLE_ELEMENTS};
 use crate::manifest::{Manifest, Severity as DiagnosticSeverity};
 use crate::marker::AbiMarker;
 use crate::module::info::{Item, MemoryInfo, ModuleInfo, Signature};
@@ -279,6 +279,38 @@ fn show(sig: Option<&Signature>) -> String {
 }
 
 fn check_memories(info: &ModuleInfo<'_>, options: &AcceptOptions, verdict: &mut Acceptance) {
+    // Each instance gets one memory and one table (the pooling allocator's slots, and the
+    // store limits without it): a module with more could never be instantiated.
+    if info.memories.len() > 1 {
+        verdict.error(
+            ProblemKind::Memory,
+            format!(
+                "the module defines {} memories; a plugin has exactly one, exported as `memory`",
+                info.memories.len()
+            ),
+        );
+    }
+    if info.tables.len() > 1 {
+        verdict.error(
+            ProblemKind::Table,
+            format!(
+                "the module defines {} tables; a plugin has at most one",
+                info.tables.len()
+            ),
+        );
+    }
+    for &elements in &info.tables {
+        if elements > MAX_TABLE_ELEMENTS {
+            verdict.error(
+                ProblemKind::Table,
+                format!(
+                    "a table starts with {elements} elements, over the host's limit of {} per \
+                     table",
+                    MAX_TABLE_ELEMENTS
+                ),
+            );
+        }
+    }
     for memory in &info.memories {
         let bytes = memory.initial_bytes();
         if bytes > options.memory_limit {

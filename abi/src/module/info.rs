@@ -197,6 +197,8 @@ pub struct ModuleInfo<'a> {
     pub sections: Vec<SectionSize>,
     /// The module's own memories (not imported ones).
     pub memories: Vec<MemoryInfo>,
+    /// The initial element count of each table the module defines (not imported ones).
+    pub tables: Vec<u64>,
     /// Every type of the type section: `Some` for function types.
     pub types: Vec<Option<Signature>>,
     /// The type index of every function, imported ones first.
@@ -221,6 +223,7 @@ impl<'a> ModuleInfo<'a> {
             custom_sections: Vec::new(),
             sections: Vec::new(),
             memories: Vec::new(),
+            tables: Vec::new(),
             types: Vec::new(),
             func_types: Vec::new(),
             imported_funcs: 0,
@@ -278,6 +281,11 @@ impl<'a> ModuleInfo<'a> {
                 Payload::MemorySection(reader) => {
                     for memory in reader {
                         info.memories.push(memory_info(&memory.map_err(malformed)?));
+                    }
+                }
+                Payload::TableSection(reader) => {
+                    for table in reader {
+                        info.tables.push(table.map_err(malformed)?.ty.initial);
                     }
                 }
                 Payload::ExportSection(reader) => {

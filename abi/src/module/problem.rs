@@ -67,6 +67,8 @@ pub enum ProblemKind {
     Memory,
     /// A memory starts larger than the host's memory limit.
     MemoryLimit,
+    /// More than one table, or a table that starts larger than the host's limit.
+    Table,
     /// Neither allocator pair is exported completely.
     NoAllocator,
     /// The manifest declares `ui_panel` but the module exports no `render_panel`.
@@ -82,7 +84,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in the order of docs/ABI.md section 10 (errors, then warnings).
-    pub const ALL: [ProblemKind; 25] = [
+    pub const ALL: [ProblemKind; 26] = [
         ProblemKind::ModuleTooLarge,
         ProblemKind::NotWasm,
         ProblemKind::Component,
@@ -103,6 +105,7 @@ impl ProblemKind {
         ProblemKind::ReexportedImport,
         ProblemKind::Memory,
         ProblemKind::MemoryLimit,
+        ProblemKind::Table,
         ProblemKind::NoAllocator,
         ProblemKind::RenderPanelMissing,
         ProblemKind::RenderPanelUnused,
@@ -133,6 +136,7 @@ impl ProblemKind {
             ProblemKind::ReexportedImport => "reexported_import",
             ProblemKind::Memory => "memory",
             ProblemKind::MemoryLimit => "memory_limit",
+            ProblemKind::Table => "table",
             ProblemKind::NoAllocator => "no_allocator",
             ProblemKind::RenderPanelMissing => "render_panel_missing",
             ProblemKind::RenderPanelUnused => "render_panel_unused",
