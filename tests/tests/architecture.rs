@@ -113,3 +113,64 @@ fn the_sdks_raw_imports_depend_on_no_other_module_of_the_sdk() {
         dir.display()
     );
 }
+
+/// `cargo tree`'s `package version [features]` lines for the host platform's normal
+/// (and with `dev`, dev-) dependencies of `selection`.
+fn features(selection: &[&str], edges: &str) -> std::collections::BTreeSet<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+            "--no-dedupe",
+        ])
+        .args(["-e", edges, "-f", "{p} [{f}]"])
+        .args(selection)
+        .current_dir(workspace())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        // `(*)` marks a repeat, and a path dependency's line carries its path.
+        .map(|l| l.replace(" (*)", ""))
+        .map(|l| match (l.find(" ("), l.find(" [")) {
+            (Some(path), Some(features)) if path < features => {
+                format!("{}{}", &l[..path], &l[features..])
+            }
+            _ => l,
+        })
+        .collect()
+}
+
+/// `cargo otai-plugin …` (a `cargo run -p cargo-otai-plugin`) and `cargo test
+/// --workspace` resolve features for different sets of packages. Where a dependency of
+/// the CLI gets other features in the test build, it and everything above it (wasmtime,
+/// the host) is compiled twice, which on CI's two cores costs minutes. The CLI's
+/// Cargo.toml asks for the test build's features to keep the two builds one.
+#[test]
+fn the_cli_is_built_with_the_features_the_test_build_gives_its_dependencies() {
+    let cli = features(&["-p", "cargo-otai-plugin"], "normal");
+    let tests = features(&["--workspace"], "normal,dev");
+    // A package the test build has with other features; `tests` may hold a second set
+    // for the same package (build scripts and proc macros resolve apart), so compare
+    // by package, and only the CLI's sets need to be among the test build's.
+    let missing: Vec<&String> = cli.iter().filter(|line| !tests.contains(*line)).collect();
+    assert!(
+        missing.is_empty(),
+        "the CLI's dependencies have features the test build does not give them (or lack \
+         some it does); add the test build's features to cargo-otai-plugin/Cargo.toml:\n{}",
+        missing
+            .iter()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
