@@ -9,7 +9,7 @@ use otai_plugin_abi::event::EventKind;
 use otai_plugin_host::http::{MockHttp, RealHttp};
 use otai_plugin_host::{
     CustomFieldSet, DeliveryReport, Event, Host, HttpExchange, LogLine, Outcome, PanelReport,
-    Plugin, REDACTED, Reply,
+    Plugin, Reply,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -213,23 +213,7 @@ pub(crate) fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
     Ok(file.http)
 }
 
-/// The secret config values of `plugin`'s manifest present in `config`, as the host
-/// redacts them, to apply the same redaction to expectations.
-pub(crate) fn redactor(plugin: &Plugin, config: &Value) -> impl Fn(&str) -> String + use<> {
-    let mut secrets: Vec<String> = plugin
-        .manifest()
-        .config_schema
-        .iter()
-        .filter(|(_, f)| f.secret)
-        .filter_map(|(k, _)| config.get(k).and_then(Value::as_str).map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    move |text: &str| {
-        let mut out = text.to_owned();
-        for secret in &secrets {
-            out = out.replace(secret.as_str(), REDACTED);
-        }
-        out
-    }
+/// The host's redaction of `plugin`'s secrets, to apply to expectations.
+pub(crate) fn redactor<'a>(host: &'a Host, plugin: &'a Plugin) -> impl Fn(&str) -> String + 'a {
+    move |text: &str| host.redact(plugin.id(), text)
 }

@@ -23,13 +23,49 @@ const NOOP: &str = r#"(module
   (func (export "ohd_free") (param i32 i32))
   (func (export "on_event") (param i32 i32)))"#;
 
+/// Logs the same 120-byte line ten times: what redaction has to read.
+const LOGGING: &str = r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: posted to #support (priority Critical, category Software), answered 200 in 12 ms")
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32)
+    (local $i i32)
+    (loop $again
+      (call $log (i32.const 1) (i32.const 16) (i32.const 120))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 10))))))"#;
+
 fn noop_plugin() -> Vec<u8> {
-    let mut wasm = wat::parse_str(NOOP).expect("valid WAT");
-    let manifest = json!({
-        "id": "com.example.noop", "name": "No-op", "version": "1.0.0",
-        "description": "Does nothing.", "events": ["ticket.created"]
-    })
-    .to_string();
+    with_manifest(
+        NOOP,
+        json!({
+            "id": "com.example.noop", "name": "No-op", "version": "1.0.0",
+            "description": "Does nothing.", "events": ["ticket.created"]
+        }),
+    )
+}
+
+/// The logging plugin, with three secret config fields.
+fn logging_plugin() -> Vec<u8> {
+    let secret = json!({"type": "string", "secret": true});
+    with_manifest(
+        LOGGING,
+        json!({
+            "id": "com.example.logging", "name": "Logging", "version": "1.0.0",
+            "description": "Logs ten lines.", "events": ["ticket.created"],
+            "config_schema": {"api_token": secret, "webhook_url": secret, "password": secret}
+        }),
+    )
+}
+
+fn with_manifest(wat: &str, manifest: Value) -> Vec<u8> {
+    let mut wasm = wat::parse_str(wat).expect("valid WAT");
+    let manifest = manifest.to_string();
     let mut payload = vec![12u8];
     payload.extend_from_slice(b"ohd_manifest");
     payload.extend_from_slice(manifest.as_bytes());
@@ -172,6 +208,27 @@ fn main() {
         &format!("default host, 1 thread, {big_len}-byte event"),
         &one_thread(&host, &id, &big),
     );
+
+    // Redaction: the same ten log lines, with no secret configured and with three (none
+    // of them in the lines, the usual case): the difference is what redaction costs.
+    let logging = logging_plugin();
+    for (label, config) in [
+        ("no secrets", json!({})),
+        (
+            "3 secrets",
+            json!({
+                "api_token": "xoxb-17-5051-9ayUpfbpsiAkTq0tzOQmRu8N",
+                "webhook_url": "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "password": "correct horse/battery staple"
+            }),
+        ),
+    ] {
+        let (host, id) = setup(Host::builder(), &logging, config);
+        print(
+            &format!("10 log lines of 120 bytes, {label}, 2 KB event"),
+            &one_thread(&host, &id, &big),
+        );
+    }
 
     // The same 2 KB event decoded natively with the ABI types, for scale.
     let bytes = serde_json::to_vec(&big.to_payload(&json!({"channel": "#support"}))).expect("json");

@@ -1,6 +1,7 @@
 //! Events to deliver: builders with realistic defaults, fixtures from JSON.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use otai_plugin_abi::event::{EventKind, EventPayload};
 use otai_plugin_abi::testing::sample;
@@ -37,6 +38,9 @@ use crate::error::EventError;
 pub struct Event {
     payload: Value,
     kind: EventKind,
+    /// The payload as JSON, written the first time it is delivered and shared by
+    /// every plugin and every later delivery of this event (and its clones).
+    serialized: Serialized,
 }
 
 /// The default ticket id of built events: the sample ticket of
@@ -51,6 +55,7 @@ impl Event {
         Event {
             payload: sample::payload(&kind),
             kind,
+            serialized: Serialized::default(),
         }
     }
 
@@ -108,7 +113,11 @@ impl Event {
             }
         }
         let kind = check(&payload)?;
-        Ok(Event { payload, kind })
+        Ok(Event {
+            payload,
+            kind,
+            serialized: Serialized::default(),
+        })
     }
 
     /// An event from a payload that may give only the fields it cares about: `event`
@@ -196,6 +205,7 @@ impl Event {
     }
 
     fn set_ticket(mut self, key: &str, value: Value) -> Event {
+        self.serialized = Serialized::default();
         if let Some(ticket) = self
             .payload
             .get_mut("ticket")
@@ -242,6 +252,7 @@ impl Event {
     /// Sets a custom field already on the ticket. Default: none. Fields the host's
     /// store holds for this ticket (set by earlier deliveries) take precedence.
     pub fn custom_field(mut self, key: &str, value: &str) -> Event {
+        self.serialized = Serialized::default();
         if let Some(ticket) = self
             .payload
             .get_mut("ticket")
@@ -264,56 +275,132 @@ impl Event {
         payload
     }
 
-    /// The payload bytes for one plugin: `config` added and the host's custom fields
-    /// merged over the ticket's. Written straight from the event's JSON (no copy of
-    /// the payload), top-level fields in the order of the ABI (`event`,
-    /// `occurred_at`, `ticket`, `actor`, `config`, `data`, then any others) so that
-    /// the JSON a plugin sees reads like the documentation.
+    /// The payload bytes for one plugin: `config` (its JSON, written once at install)
+    /// added and the host's custom fields merged over the ticket's. The event's own
+    /// fields are serialized once per event, not once per plugin and delivery; top-level
+    /// fields come in the order of the ABI (`event`, `occurred_at`, `ticket`, `actor`,
+    /// `config`, `data`, then any others) so that the JSON a plugin sees reads like the
+    /// documentation.
     pub(crate) fn payload_bytes(
         &self,
-        config: &Value,
+        config: &[u8],
         stored: Option<&BTreeMap<String, String>>,
     ) -> Vec<u8> {
-        const ORDER: [&str; 6] = ["event", "occurred_at", "ticket", "actor", "config", "data"];
+        let parts = self.serialized.get_or_init(&self.payload);
         let stored = stored.filter(|s| !s.is_empty());
-        let Some(map) = self.payload.as_object() else {
-            return serde_json::to_vec(&self.to_payload(config)).unwrap_or_default();
+        let merged = match (stored, &parts.ticket) {
+            (Some(stored), Some(_)) => self.payload.get("ticket").map(|t| {
+                let mut out = Vec::with_capacity(1024);
+                write_ticket(&mut out, t, stored);
+                out
+            }),
+            _ => None,
         };
-        let mut out = Vec::with_capacity(4096);
-        out.push(b'{');
-        let ordered = ORDER.iter().map(|k| {
-            (
-                *k,
-                if *k == "config" {
-                    Some(config)
-                } else {
-                    map.get(*k)
-                },
-            )
-        });
+        let piece = |part: &'_ Part| -> usize {
+            match part {
+                Part::Bytes(b) => b.len(),
+                Part::Ticket => merged
+                    .as_deref()
+                    .or(parts.ticket.as_deref())
+                    .map_or(0, <[u8]>::len),
+                Part::Config => config.len(),
+            }
+        };
+        let len = parts.parts.iter().map(piece).sum();
+        let mut out = Vec::with_capacity(len);
+        for part in &parts.parts {
+            out.extend_from_slice(match part {
+                Part::Bytes(b) => b,
+                Part::Ticket => merged
+                    .as_deref()
+                    .or(parts.ticket.as_deref())
+                    .unwrap_or_default(),
+                Part::Config => config,
+            });
+        }
+        out
+    }
+}
+
+/// The event's payload as JSON, cut where each plugin's payload differs: its `config`,
+/// and the ticket when the host holds custom fields for it.
+#[derive(Debug, Clone, Default)]
+struct Serialized(OnceLock<Arc<Parts>>);
+
+impl Serialized {
+    fn get_or_init(&self, payload: &Value) -> &Parts {
+        self.0.get_or_init(|| Arc::new(Parts::new(payload)))
+    }
+}
+
+/// A cache of what `payload` already says: two events are equal by their payload.
+impl PartialEq for Serialized {
+    fn eq(&self, _: &Serialized) -> bool {
+        true
+    }
+}
+
+#[derive(Debug)]
+struct Parts {
+    parts: Vec<Part>,
+    /// The ticket as the event has it.
+    ticket: Option<Vec<u8>>,
+}
+
+#[derive(Debug)]
+enum Part {
+    Bytes(Vec<u8>),
+    Ticket,
+    Config,
+}
+
+impl Parts {
+    fn new(payload: &Value) -> Parts {
+        const ORDER: [&str; 6] = ["event", "occurred_at", "ticket", "actor", "config", "data"];
+        let empty = Map::new();
+        // Events are built from objects (`check` reads the payload as one).
+        let map = payload.as_object().unwrap_or(&empty);
+        let ordered = ORDER.iter().map(|k| (*k, map.get(*k)));
         let rest = map
             .iter()
             .filter(|(k, _)| !ORDER.contains(&k.as_str()))
             .map(|(k, v)| (k.as_str(), Some(v)));
+        let mut parts = Vec::new();
+        let mut ticket = None;
+        let mut bytes = Vec::with_capacity(4096);
+        bytes.push(b'{');
         let mut first = true;
         for (key, value) in ordered.chain(rest) {
-            let Some(value) = value else { continue };
+            let value = match (key, value) {
+                ("config", _) => None,
+                (_, Some(value)) => Some(value),
+                (_, None) => continue,
+            };
             if !first {
-                out.push(b',');
+                bytes.push(b',');
             }
             first = false;
             // Writing JSON to a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut out, key);
-            out.push(b':');
-            match (key, stored) {
-                ("ticket", Some(stored)) => write_ticket(&mut out, value, stored),
-                _ => {
-                    let _ = serde_json::to_writer(&mut out, value);
+            let _ = serde_json::to_writer(&mut bytes, key);
+            bytes.push(b':');
+            match (key, value) {
+                ("ticket", Some(value)) => {
+                    ticket = serde_json::to_vec(value).ok();
+                    parts.push(Part::Bytes(std::mem::take(&mut bytes)));
+                    parts.push(Part::Ticket);
+                }
+                (_, None) => {
+                    parts.push(Part::Bytes(std::mem::take(&mut bytes)));
+                    parts.push(Part::Config);
+                }
+                (_, Some(value)) => {
+                    let _ = serde_json::to_writer(&mut bytes, value);
                 }
             }
         }
-        out.push(b'}');
-        out
+        bytes.push(b'}');
+        parts.push(Part::Bytes(bytes));
+        Parts { parts, ticket }
     }
 }
 
@@ -429,11 +516,69 @@ mod tests {
             .custom_field("a", "1")
             .custom_field("b", "2");
         let stored = BTreeMap::from([("b".to_string(), "3".to_string())]);
-        let bytes = event.payload_bytes(&json!({}), Some(&stored));
+        let bytes = event.payload_bytes(b"{}", Some(&stored));
         let payload: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
             payload["ticket"]["custom_fields"],
             json!({"a": "1", "b": "3"})
+        );
+        // The event's own serialization is not changed by one plugin's stored fields.
+        let again: Value = serde_json::from_slice(&event.payload_bytes(b"{}", None)).unwrap();
+        assert_eq!(
+            again["ticket"]["custom_fields"],
+            json!({"a": "1", "b": "2"})
+        );
+    }
+
+    /// The bytes a plugin gets are the payload `to_payload` describes, fields in the
+    /// ABI's order, whatever plugin asked first.
+    #[test]
+    fn payload_bytes_are_the_payload_in_the_abis_order() {
+        let config = json!({"channel": "#support", "token": "x\"y"});
+        let config_bytes = serde_json::to_vec(&config).unwrap();
+        for kind in EventKind::ALL {
+            let event = Event::from_kind(kind.clone())
+                .merge_json(json!({"extra": {"n": 1}}))
+                .unwrap();
+            for _ in 0..2 {
+                let bytes = event.payload_bytes(&config_bytes, None);
+                let payload: Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(payload, event.to_payload(&config), "{kind}");
+                let text = String::from_utf8(bytes).unwrap();
+                let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+                let order = [
+                    "event",
+                    "occurred_at",
+                    "ticket",
+                    "actor",
+                    "config",
+                    "data",
+                    "extra",
+                ]
+                .map(at);
+                assert!(order.is_sorted(), "{kind}: {text}");
+            }
+            assert_eq!(
+                serde_json::from_slice::<Value>(&event.payload_bytes(b"{}", None)).unwrap()["config"],
+                json!({})
+            );
+        }
+    }
+
+    /// A setter after a delivery changes what the next delivery sends.
+    #[test]
+    fn a_setter_discards_the_serialized_payload() {
+        let event = Event::ticket_created();
+        let read =
+            |e: &Event| -> Value { serde_json::from_slice(&e.payload_bytes(b"{}", None)).unwrap() };
+        assert_eq!(read(&event)["ticket"]["priority"], "Medium");
+        let changed = event.clone().priority("Critical").custom_field("k", "v");
+        assert_eq!(read(&changed)["ticket"]["priority"], "Critical");
+        assert_eq!(read(&changed)["ticket"]["custom_fields"]["k"], "v");
+        assert_eq!(read(&event)["ticket"]["priority"], "Medium");
+        assert_eq!(
+            changed,
+            event.clone().priority("Critical").custom_field("k", "v")
         );
     }
 }

@@ -18,7 +18,8 @@ use otai_plugin_abi::module::AcceptOptions;
 use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
 use crate::load::{self, Plugin};
-use crate::report::{DeliveryReport, PanelReport, secret_forms};
+use crate::redact::Redactor;
+use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, State};
 
@@ -44,10 +45,10 @@ type CacheEntry = (Arc<[u8]>, Plugin);
 /// An installed plugin: its module and its validated config.
 struct Installed {
     plugin: Plugin,
-    /// The payload's `config`, secrets decrypted. Never printed.
-    config: Value,
-    /// Every form of every secret value, for redaction.
-    secrets: Vec<String>,
+    /// The payload's `config` as JSON, secrets decrypted. Never printed.
+    config: Vec<u8>,
+    /// Finds every form of every secret value in reports.
+    redactor: Redactor,
     allowed_hosts: Arc<AllowedHosts>,
 }
 
@@ -249,17 +250,10 @@ impl Host {
                 secrets.push(s.clone());
             }
         }
-        let mut forms: Vec<String> = secrets
-            .iter()
-            .filter(|s| !s.is_empty())
-            .flat_map(|s| secret_forms(s))
-            .collect();
-        forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        forms.dedup();
         let installed = Installed {
             plugin: plugin.clone(),
-            config: validated.to_payload_json(),
-            secrets: forms,
+            config: serde_json::to_vec(&validated.to_payload_json()).unwrap_or_default(),
+            redactor: Redactor::new(secrets.iter().map(String::as_str)),
             allowed_hosts: Arc::new(AllowedHosts::new(manifest.allowed_hosts())),
         };
         let id = manifest.id.clone();
@@ -268,6 +262,25 @@ impl Host {
         }
         lock(&self.health).entry(id).or_default();
         Ok(())
+    }
+
+    /// `text` as the reports of `plugin_id` would show it: every form of each of its
+    /// secret config values replaced by [`crate::REDACTED`]. For tools that compare
+    /// what they expect with a report (`cargo otai-plugin test`'s fixtures may name a
+    /// secret). Unchanged when the plugin is not installed.
+    ///
+    /// ```
+    /// # use otai_plugin_host::Host;
+    /// # let host = Host::builder().build()?;
+    /// assert_eq!(host.redact("com.example.not-installed", "xoxb-1"), "xoxb-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redact(&self, plugin_id: &str, text: &str) -> String {
+        let mut text = text.to_owned();
+        if let Ok(installed) = self.get(plugin_id) {
+            installed.redactor.redact(&mut text);
+        }
+        text
     }
 
     /// Removes a plugin; returns whether it was installed.
@@ -398,7 +411,7 @@ impl Host {
             custom_fields,
             timings,
         };
-        report.redact(&installed.secrets);
+        report.redact(&installed.redactor);
         report
     }
 
@@ -427,7 +440,7 @@ impl Host {
     ) -> Result<PanelReport, DeliverError> {
         let installed = self.get(plugin_id)?;
         if installed.plugin.manifest().ui_panel.is_none()
-            || !installed.plugin.inner.has_render_panel
+            || installed.plugin.inner.exports.render_panel.is_none()
         {
             return Err(DeliverError::NoPanel {
                 plugin_id: plugin_id.to_owned(),
@@ -461,7 +474,7 @@ impl Host {
             http: finished.http,
             timings: finished.timings,
         };
-        report.redact(&installed.secrets);
+        report.redact(&installed.redactor);
         Ok(report)
     }
 

@@ -59,6 +59,7 @@ mod host;
 pub mod http;
 mod load;
 mod memory;
+mod redact;
 mod report;
 mod run;
 mod state;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::marker::AbiMarker;
 use otai_plugin_abi::module::{AcceptOptions, Problem, accept};
-use otai_plugin_abi::wasm::AllocatorKind;
-use wasmtime::{Engine, InstancePre, Linker, Module};
+use otai_plugin_abi::wasm::{self, AllocatorKind};
+use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
 use crate::error::{LoadError, Rejection};
 use crate::state::State;
@@ -23,10 +23,43 @@ pub(crate) struct PluginInner {
     pub(crate) manifest: Manifest,
     pub(crate) pre: InstancePre<State>,
     pub(crate) allocator: AllocatorKind,
-    pub(crate) has_initialize: bool,
-    pub(crate) has_render_panel: bool,
     pub(crate) warnings: Vec<Problem>,
     pub(crate) marker: Option<AbiMarker>,
+    pub(crate) exports: Exports,
+}
+
+/// The ABI's exports, found in the module once at load: each delivery then takes them
+/// from its instance by index instead of looking their names up again.
+pub(crate) struct Exports {
+    pub(crate) memory: ModuleExport,
+    pub(crate) alloc: ModuleExport,
+    pub(crate) free: ModuleExport,
+    pub(crate) on_event: ModuleExport,
+    pub(crate) render_panel: Option<ModuleExport>,
+    pub(crate) initialize: Option<ModuleExport>,
+}
+
+impl Exports {
+    fn resolve(module: &Module, allocator: AllocatorKind) -> Result<Exports, LoadError> {
+        // `accept` has checked that the required ones exist with their signatures.
+        let required = |name: &str| {
+            module.get_export_index(name).ok_or_else(|| {
+                LoadError::Compile(format!("the compiled module has no `{name}` export"))
+            })
+        };
+        let free = match allocator {
+            AllocatorKind::Ohd => wasm::EXPORT_OHD_FREE,
+            AllocatorKind::Libc => wasm::EXPORT_LIBC_FREE,
+        };
+        Ok(Exports {
+            memory: required(wasm::EXPORT_MEMORY)?,
+            alloc: required(allocator.alloc().name)?,
+            free: required(free)?,
+            on_event: required(wasm::EXPORT_ON_EVENT)?,
+            render_panel: module.get_export_index(wasm::EXPORT_RENDER_PANEL),
+            initialize: module.get_export_index(wasm::EXPORT_INITIALIZE),
+        })
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -98,6 +131,7 @@ pub(crate) fn load(
     // engine does not support.
     let module =
         Module::from_binary(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let exports = Exports::resolve(&module, allocator)?;
     let pre = linker
         .instantiate_pre(&module)
         .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
@@ -106,10 +140,9 @@ pub(crate) fn load(
             manifest,
             pre,
             allocator,
-            has_initialize: verdict.has_initialize,
-            has_render_panel: verdict.has_render_panel,
             warnings: verdict.warnings().cloned().collect(),
             marker: verdict.marker,
+            exports,
         }),
     })
 }

@@ -184,160 +184,7 @@ pub struct PanelReport {
 /// The replacement for a secret value in reports.
 pub const REDACTED: &str = "[redacted]";
 
-/// Replaces every known secret (as is, JSON-escaped and percent-encoded) in `text`.
-pub(crate) fn redact(text: &mut String, secrets: &[String]) {
-    for secret in secrets {
-        if text.contains(secret.as_str()) {
-            *text = text.replace(secret.as_str(), REDACTED);
-        }
-    }
-}
-
-/// The forms in which a secret value may show up in a report.
-pub(crate) fn secret_forms(value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_owned()];
-    let json = serde_json::to_string(value).unwrap_or_default();
-    if json.len() >= 2 {
-        let escaped = &json[1..json.len() - 1];
-        if escaped != value {
-            forms.push(escaped.to_owned());
-        }
-        // Some JSON encoders (PHP's, for one) also escape `/`.
-        if escaped.contains('/') {
-            forms.push(escaped.replace('/', "\\/"));
-        }
-    }
-    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    if encoded != value {
-        let spaces = encoded.replace('+', "%20");
-        // `%2F` and `%2f` are the same byte; encoders write either.
-        forms.push(lowercase_escapes(&encoded));
-        forms.push(lowercase_escapes(&spaces));
-        forms.push(encoded);
-        forms.push(spaces);
-    }
-    // Longest first, so that a secret containing another is replaced whole.
-    forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    forms.dedup();
-    forms
-}
-
-/// `%2F` → `%2f`: the hex digits of every percent escape in lower case, nothing else.
-fn lowercase_escapes(encoded: &str) -> String {
-    let mut out = String::with_capacity(encoded.len());
-    let mut digits = 0;
-    for c in encoded.chars() {
-        if digits > 0 {
-            out.push(c.to_ascii_lowercase());
-            digits -= 1;
-        } else {
-            out.push(c);
-            if c == '%' {
-                digits = 2;
-            }
-        }
-    }
-    out
-}
-
-fn redact_request(request: &mut HttpRequest, secrets: &[String]) {
-    redact(&mut request.url, secrets);
-    redact(&mut request.method, secrets);
-    let headers = std::mem::take(&mut request.headers);
-    for (mut name, mut value) in headers {
-        redact(&mut name, secrets);
-        if is_credential_header(&name) {
-            value = redact_credential(&value);
-        } else {
-            redact(&mut value, secrets);
-        }
-        request.headers.insert(name, value);
-    }
-    if let Some(body) = &mut request.body {
-        redact(body, secrets);
-    }
-}
-
-/// Headers that carry credentials. Their values are derived from secrets in ways we
-/// cannot enumerate (`Basic base64(user:token)`, signed tokens), so they are redacted
-/// whatever they hold.
-fn is_credential_header(name: &str) -> bool {
-    [
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "x-api-key",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h))
-}
-
-/// Keeps the authentication scheme (`Basic`, `Bearer`, …), which helps debugging and is
-/// not secret, and hides the credentials.
-fn redact_credential(value: &str) -> String {
-    match value.trim().split_once(' ') {
-        Some((scheme, _))
-            if scheme
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
-            format!("{scheme} {REDACTED}")
-        }
-        _ => REDACTED.to_owned(),
-    }
-}
-
-pub(crate) fn redact_outcome(outcome: &mut Outcome, secrets: &[String]) {
-    match outcome {
-        Outcome::Trapped {
-            message,
-            reason,
-            backtrace,
-        } => {
-            redact(message, secrets);
-            for text in [reason, backtrace].into_iter().flatten() {
-                redact(text, secrets);
-            }
-        }
-        Outcome::Rejected { reason } => redact(reason, secrets),
-        Outcome::Ok | Outcome::TimedOut => {}
-    }
-}
-
-pub(crate) fn redact_logs_and_http(
-    logs: &mut [LogLine],
-    http: &mut [HttpExchange],
-    secrets: &[String],
-) {
-    for line in logs {
-        redact(&mut line.message, secrets);
-    }
-    for exchange in http {
-        redact_request(&mut exchange.request, secrets);
-        if let Some(e) = &mut exchange.error {
-            redact(&mut e.message, secrets);
-        }
-        if let Some(b) = &mut exchange.response_body {
-            redact(b, secrets);
-        }
-    }
-}
-
 impl DeliveryReport {
-    /// Redacts `secrets` and the credentials of request headers, which are redacted
-    /// whether or not the plugin has a secret config value.
-    pub(crate) fn redact(&mut self, secrets: &[String]) {
-        redact_outcome(&mut self.outcome, secrets);
-        redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
-        for reply in &mut self.replies {
-            redact(&mut reply.body, secrets);
-        }
-        for field in &mut self.custom_fields {
-            redact(&mut field.key, secrets);
-            redact(&mut field.value, secrets);
-        }
-    }
-
     /// The report as pretty JSON without `timings`, for snapshots and readable panics.
     pub fn to_snapshot(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or_default();
@@ -348,48 +195,9 @@ impl DeliveryReport {
     }
 }
 
-impl PanelReport {
-    /// As [`DeliveryReport::redact`].
-    pub(crate) fn redact(&mut self, secrets: &[String]) {
-        redact_outcome(&mut self.outcome, secrets);
-        redact_logs_and_http(&mut self.logs, &mut self.http, secrets);
-        if let Some(u) = &mut self.url {
-            redact(u, secrets);
-        }
-        if let Some(r) = &mut self.refused {
-            redact(r, secrets);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_encoded_secrets_are_found_in_either_case() {
-        let forms = secret_forms("a/b c");
-        for form in ["a/b c", "a%2Fb+c", "a%2Fb%20c", "a%2fb+c", "a%2fb%20c"] {
-            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
-        }
-        let mut text = "https://x.example/?token=a%2fb%20c".to_owned();
-        redact(&mut text, &forms);
-        assert_eq!(text, "https://x.example/?token=[redacted]");
-        assert_eq!(lowercase_escapes("%2F%3A-Z%E2"), "%2f%3a-Z%e2");
-    }
-
-    #[test]
-    fn json_escaped_secrets_are_found_with_and_without_escaped_slashes() {
-        let forms = secret_forms("pa\"ss\\wo/rd");
-        for form in [r#"pa\"ss\\wo/rd"#, r#"pa\"ss\\wo\/rd"#] {
-            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
-        }
-        let mut text = r#"{"token":"pa\"ss\\wo/rd"}"#.to_owned();
-        redact(&mut text, &forms);
-        assert_eq!(text, r#"{"token":"[redacted]"}"#);
-        // A value JSON leaves alone has no second form.
-        assert_eq!(secret_forms("plain"), ["plain"]);
-    }
 
     #[test]
     fn only_ok_is_ok_and_only_traps_and_timeouts_are_failures() {
@@ -404,17 +212,5 @@ mod tests {
             assert!(!failed.is_ok() && failed.is_failure(), "{failed:?}");
         }
         assert!(!rejected.is_ok() && !rejected.is_failure());
-    }
-
-    #[test]
-    fn a_credential_keeps_only_a_scheme_that_looks_like_one() {
-        assert_eq!(redact_credential("Bearer abc.def"), "Bearer [redacted]");
-        assert_eq!(
-            redact_credential("AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=y"),
-            "AWS4-HMAC-SHA256 [redacted]"
-        );
-        // No scheme: all of it may be the secret.
-        assert_eq!(redact_credential("key=abc123 rest"), "[redacted]");
-        assert_eq!(redact_credential("abc123"), "[redacted]");
     }
 }

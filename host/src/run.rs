@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
-use wasmtime::{Engine, Instance, Store, StoreLimitsBuilder, Trap, WasmBacktrace};
+use wasmtime::{Engine, Extern, Instance, Store, StoreLimitsBuilder, Trap, WasmBacktrace};
 
 use crate::abi_funcs::{guest_alloc, guest_free};
 use crate::http::HttpTransport;
@@ -133,25 +133,29 @@ fn instantiate(
     plugin: &PluginInner,
 ) -> wasmtime::Result<(Instance, FreeFn)> {
     let instance = plugin.pre.instantiate(&mut *store)?;
+    let exports = &plugin.exports;
+    let func = |store: &mut Store<State>, export| {
+        instance
+            .get_module_export(&mut *store, export)
+            .and_then(Extern::into_func)
+            .ok_or_else(|| GuestTrap::new("an ABI export of the plugin is not a function"))
+    };
     let memory = instance
-        .get_memory(&mut *store, wasm::EXPORT_MEMORY)
+        .get_module_export(&mut *store, &exports.memory)
+        .and_then(Extern::into_memory)
         .ok_or_else(|| GuestTrap::new("the plugin exports no `memory`"))?;
-    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, plugin.allocator.alloc().name)?;
+    let alloc = func(store, &exports.alloc)?.typed::<u32, u32>(&*store)?;
     let free = match plugin.allocator {
-        AllocatorKind::Ohd => {
-            FreeFn::Ohd(instance.get_typed_func(&mut *store, wasm::EXPORT_OHD_FREE)?)
-        }
-        AllocatorKind::Libc => {
-            FreeFn::Libc(instance.get_typed_func(&mut *store, wasm::EXPORT_LIBC_FREE)?)
-        }
+        AllocatorKind::Ohd => FreeFn::Ohd(func(store, &exports.free)?.typed(&*store)?),
+        AllocatorKind::Libc => FreeFn::Libc(func(store, &exports.free)?.typed(&*store)?),
     };
     let data = store.data_mut();
     data.memory = Some(memory);
     data.alloc = Some(alloc);
     data.free = Some(free.clone());
-    if plugin.has_initialize {
-        instance
-            .get_typed_func::<(), ()>(&mut *store, wasm::EXPORT_INITIALIZE)?
+    if let Some(initialize) = &exports.initialize {
+        func(store, initialize)?
+            .typed::<(), ()>(&*store)?
             .call(&mut *store, ())?;
     }
     Ok((instance, free))
@@ -179,17 +183,23 @@ fn call(
     let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
     memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
     if !panel {
-        let on_event =
-            instance.get_typed_func::<(u32, u32), ()>(&mut *store, wasm::EXPORT_ON_EVENT)?;
+        let on_event = instance
+            .get_module_export(&mut *store, &plugin.exports.on_event)
+            .and_then(Extern::into_func)
+            .ok_or_else(|| GuestTrap::new("the plugin exports no `on_event`"))?
+            .typed::<(u32, u32), ()>(&*store)?;
         on_event.call(&mut *store, (ptr, len))?;
         guest_free(&mut *store, &free, ptr, len)?;
         return Ok(None);
     }
-    if !plugin.has_render_panel {
-        return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
-    }
-    let render = instance
-        .get_typed_func::<(u32, u32), (u32, u32)>(&mut *store, wasm::EXPORT_RENDER_PANEL)?;
+    let render = plugin
+        .exports
+        .render_panel
+        .as_ref()
+        .and_then(|export| instance.get_module_export(&mut *store, export))
+        .and_then(Extern::into_func)
+        .ok_or_else(|| GuestTrap::new("the plugin exports no `render_panel`"))?
+        .typed::<(u32, u32), (u32, u32)>(&*store)?;
     let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
     guest_free(&mut *store, &free, ptr, len)?;
     if url_len == 0 {

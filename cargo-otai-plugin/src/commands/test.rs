@@ -349,8 +349,8 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
         "add a `[[http]]` mock for it to the fixture",
         false,
     );
-    let (host, plugin) = harness::host_with(wasm, transport, config.clone())?;
-    let redact = harness::redactor(&plugin, &config);
+    let (host, plugin) = harness::host_with(wasm, transport, config)?;
+    let redact = harness::redactor(&host, &plugin);
     let report = match (&f.panel, loaded.event()?) {
         (Some(panel), _) => Report::Panel(host.render_panel(plugin.id(), &panel.ticket_id)?),
         (None, Some(event)) => Report::Delivery(host.deliver_to(plugin.id(), &event)?),
