@@ -283,6 +283,13 @@ impl Host {
         text
     }
 
+    /// Forgets the custom fields plugins have set on every ticket, so that the next
+    /// delivery carries only the event's own: for a harness that runs independent
+    /// cases on one host (and so compiles each module once).
+    pub fn forget_custom_fields(&self) {
+        lock(&self.fields).clear();
+    }
+
     /// Removes a plugin; returns whether it was installed.
     pub fn uninstall(&self, plugin_id: &str) -> bool {
         lock(&self.health).remove(plugin_id);

@@ -161,6 +161,19 @@ fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
         )
         .unwrap();
     assert_eq!(payload_of(&other)["ticket"]["custom_fields"], json!({}));
+
+    // The same event delivered again carries what the host now holds: an event's
+    // payload is serialized once, but the ticket's stored fields are merged each time.
+    let event = Event::ticket_created();
+    let before = host.deliver_to("com.example.fields", &event).unwrap();
+    assert_eq!(
+        payload_of(&before)["ticket"]["custom_fields"],
+        json!({"jira_issue": "OPS-12"})
+    );
+    host.forget_custom_fields();
+    assert!(host.custom_fields(otai_plugin_host::DEFAULT_TICKET_ID).is_empty());
+    let after = host.deliver_to("com.example.fields", &event).unwrap();
+    assert_eq!(payload_of(&after)["ticket"]["custom_fields"], json!({}));
 }
 
 fn status_case(func: &str, json: &str, expected: u32) {

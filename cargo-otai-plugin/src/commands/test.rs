@@ -21,6 +21,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::{Host, Plugin};
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin};
@@ -161,9 +163,13 @@ impl TestCommand {
             ),
         );
         let snapshots = plugin.package.root().as_std_path().join("tests/snapshots");
+        // One host for every fixture, so that the module is compiled once (a debug
+        // build takes about a second); each fixture gets its own mocks, config and
+        // tickets on it.
+        let mut shared = None;
         for loaded in selected {
             let started = Instant::now();
-            let failures = match run_fixture(&wasm, loaded) {
+            let failures = match run_fixture(&mut shared, &wasm, loaded) {
                 Ok(report) => {
                     let mut failures = report.failures;
                     if let Some(problem) =
@@ -341,7 +347,14 @@ struct FixtureRun {
     snapshot: String,
 }
 
-fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
+/// The host fixtures run on, its plugin and the mock all fixtures' HTTP goes to.
+type FixtureHost = (Host, Plugin, MockHttp);
+
+fn run_fixture(
+    shared: &mut Option<FixtureHost>,
+    wasm: &[u8],
+    loaded: &LoadedFixture,
+) -> Result<FixtureRun> {
     let f = &loaded.fixture;
     let config = loaded.config();
     let transport = harness::transport(
@@ -349,8 +362,21 @@ fn run_fixture(wasm: &[u8], loaded: &LoadedFixture) -> Result<FixtureRun> {
         "add a `[[http]]` mock for it to the fixture",
         false,
     );
-    let (host, plugin) = harness::host_with(wasm, transport, config)?;
-    let redact = harness::redactor(&host, &plugin);
+    let (host, plugin) = match shared {
+        Some((host, plugin, mock)) => {
+            mock.replace_rules(&transport);
+            host.forget_custom_fields();
+            host.install(plugin, config)
+                .context("the host refused the config")?;
+            (&*host, &*plugin)
+        }
+        None => {
+            let (host, plugin) = harness::host_with(wasm, transport.clone(), config)?;
+            let (host, plugin, _) = shared.insert((host, plugin, transport));
+            (&*host, &*plugin)
+        }
+    };
+    let redact = harness::redactor(host, plugin);
     let report = match (&f.panel, loaded.event()?) {
         (Some(panel), _) => Report::Panel(host.render_panel(plugin.id(), &panel.ticket_id)?),
         (None, Some(event)) => Report::Delivery(host.deliver_to(plugin.id(), &event)?),
