@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use otai_plugin_abi::event::EventKind;
+use anyhow::{Context, Result};
 use otai_plugin_host::http::{MockHttp, RealHttp};
 use otai_plugin_host::{
     CustomFieldSet, DeliveryReport, Event, Host, HttpExchange, LogLine, Outcome, PanelReport,
@@ -143,15 +142,10 @@ pub(crate) fn event_from(spec: &str, base_dir: &Path) -> Result<Event> {
 /// # Errors
 /// The name is not an ABI v1 event.
 pub(crate) fn event_from_kind(name: &str) -> Result<Event> {
-    let kind = EventKind::from_name(name);
-    if !kind.is_known() {
-        let names: Vec<&str> = EventKind::ALL.iter().map(EventKind::as_str).collect();
-        bail!(
-            "unknown event `{name}`; the events are {}",
-            names.join(", ")
-        );
-    }
-    Ok(Event::from_kind(kind))
+    // The host's reading of `{"event": name}`: the kind's sample payload, and the
+    // host's own message for a name that is no event.
+    Event::from_partial_json(serde_json::json!({ "event": name }))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// An event from a JSON payload file, which may give only the fields it cares about

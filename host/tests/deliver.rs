@@ -171,7 +171,10 @@ fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
         json!({"jira_issue": "OPS-12"})
     );
     host.forget_custom_fields();
-    assert!(host.custom_fields(otai_plugin_host::DEFAULT_TICKET_ID).is_empty());
+    assert!(
+        host.custom_fields(otai_plugin_host::DEFAULT_TICKET_ID)
+            .is_empty()
+    );
     let after = host.deliver_to("com.example.fields", &event).unwrap();
     assert_eq!(payload_of(&after)["ticket"]["custom_fields"], json!({}));
 }
