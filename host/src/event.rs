@@ -565,6 +565,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_partial_payload_takes_what_it_leaves_out_from_the_sample() {
+        let event = Event::from_partial_json(json!({
+            "event": "ticket.created",
+            "ticket": {"priority": "Critical", "assignee": null}
+        }))
+        .unwrap();
+        let sample = Event::ticket_created();
+        assert_eq!(event.payload()["ticket"]["priority"], "Critical");
+        assert!(event.payload()["ticket"]["assignee"].is_null());
+        assert_eq!(
+            event.payload()["ticket"]["subject"],
+            sample.payload()["ticket"]["subject"]
+        );
+        assert_eq!(event.payload()["actor"], sample.payload()["actor"]);
+
+        let message = |payload: Value| Event::from_partial_json(payload).unwrap_err().to_string();
+        assert!(
+            message(json!({"event": "ticket.exploded"}))
+                .contains("unknown event `ticket.exploded`; the events are ticket.created, "),
+        );
+        assert!(message(json!({})).contains("the payload has no `event` field"));
+        assert!(message(json!({"event": 5})).contains("`event` must be an event name"));
+    }
+
+    /// A type error names its field; an error of the whole document has no path.
+    #[test]
+    fn errors_name_the_field_that_is_wrong() {
+        let err = Event::ticket_created()
+            .merge_json(json!({"ticket": {"priority": 5}}))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with(": ticket.priority: invalid type: integer `5`, expected a string"),
+            "{err}"
+        );
+        let err = Event::from_json(json!(5)).unwrap_err().to_string();
+        assert!(
+            err.starts_with("not an ABI v1 event payload: invalid type: integer `5`"),
+            "{err}"
+        );
+    }
+
     /// A setter after a delivery changes what the next delivery sends.
     #[test]
     fn a_setter_discards_the_serialized_payload() {
