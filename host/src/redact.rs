@@ -20,8 +20,18 @@ use crate::report::{DeliveryReport, HttpExchange, LogLine, Outcome, PanelReport,
 /// Finds the secrets of one installation in report texts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Redactor {
-    /// `None` when the installation has no (non-empty) secret.
-    matcher: Option<AhoCorasick>,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Matcher {
+    /// The installation has no (non-empty) secret.
+    #[default]
+    Nothing,
+    Automaton(AhoCorasick),
+    /// The automaton could not be built, which takes more secret text than a host's
+    /// memory holds: fail closed, every text is hidden whole.
+    Everything,
 }
 
 impl Redactor {
@@ -34,18 +44,23 @@ impl Redactor {
             .collect();
         forms.sort();
         forms.dedup();
-        // Building fails only past limits (pattern count, automaton size) that a config
-        // of a few kilobytes cannot reach; the contract bounds a config's size.
-        let matcher = (!forms.is_empty())
-            .then(|| AhoCorasick::new(&forms).ok())
-            .flatten();
+        let matcher = if forms.is_empty() {
+            Matcher::Nothing
+        } else {
+            AhoCorasick::new(&forms).map_or(Matcher::Everything, Matcher::Automaton)
+        };
         Redactor { matcher }
     }
 
     /// Replaces every occurrence of a secret in `text`.
     pub(crate) fn redact(&self, text: &mut String) {
-        let Some(matcher) = &self.matcher else {
-            return;
+        let matcher = match &self.matcher {
+            Matcher::Nothing => return,
+            Matcher::Everything => {
+                REDACTED.clone_into(text);
+                return;
+            }
+            Matcher::Automaton(matcher) => matcher,
         };
         // Overlapping matches come in order of their end; sort by start to merge.
         let mut spans: Vec<(usize, usize)> = matcher
@@ -295,6 +310,18 @@ mod tests {
         // Adjacent occurrences are one redaction.
         assert_eq!(redacted(&["ab", "cd"], "abcd"), "[redacted]");
         assert_eq!(redacted(&["ab", "cd"], "ab-cd"), "[redacted]-[redacted]");
+    }
+
+    /// Without an automaton (it could not be built) nothing is shown rather than a
+    /// secret.
+    #[test]
+    fn a_redactor_that_cannot_search_hides_every_text() {
+        let closed = Redactor {
+            matcher: Matcher::Everything,
+        };
+        let mut text = "anything at all".to_owned();
+        closed.redact(&mut text);
+        assert_eq!(text, REDACTED);
     }
 
     #[test]
