@@ -14,31 +14,28 @@ use serde_json::{Value, json};
 const WARMUP: usize = 2_000;
 const RUNS: usize = 20_000;
 
-const NOOP: &str = r#"(module
+/// A memory and a bump allocator whose `ohd_free` does nothing: the least a plugin
+/// needs, so that the figures are the host's.
+const MEMORY_AND_ALLOCATOR: &str = r#"
   (memory (export "memory") 1)
   (global $next (mut i32) (i32.const 1024))
   (func (export "ohd_alloc") (param $n i32) (result i32)
     (local $p i32) (local.set $p (global.get $next))
     (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param i32 i32)))"#;
+  (func (export "ohd_free") (param i32 i32))"#;
+
+const NOOP: &str = r#"(func (export "on_event") (param i32 i32))"#;
 
 /// Logs the same 120-byte line ten times: what redaction has to read.
-const LOGGING: &str = r#"(module
+const LOGGING: &str = r#"
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (memory (export "memory") 1)
   (data (i32.const 16) "ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: posted to #support (priority Critical, category Software), answered 200 in 12 ms")
-  (global $next (mut i32) (i32.const 1024))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
   (func (export "on_event") (param i32 i32)
     (local $i i32)
     (loop $again
       (call $log (i32.const 1) (i32.const 16) (i32.const 120))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $again (i32.lt_u (local.get $i) (i32.const 10))))))"#;
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 10)))))"#;
 
 fn noop_plugin() -> Vec<u8> {
     with_manifest(
@@ -63,8 +60,11 @@ fn logging_plugin() -> Vec<u8> {
     )
 }
 
-fn with_manifest(wat: &str, manifest: Value) -> Vec<u8> {
-    let mut wasm = wat::parse_str(wat).expect("valid WAT");
+/// `on_event` (and what it imports) with [`MEMORY_AND_ALLOCATOR`], and `manifest` in
+/// its custom section.
+fn with_manifest(on_event: &str, manifest: Value) -> Vec<u8> {
+    let wat = format!("(module {on_event} {MEMORY_AND_ALLOCATOR})");
+    let mut wasm = wat::parse_str(&wat).expect("valid WAT");
     let manifest = manifest.to_string();
     let mut payload = vec![12u8];
     payload.extend_from_slice(b"ohd_manifest");

@@ -296,27 +296,21 @@ impl Event {
             }),
             _ => None,
         };
-        let piece = |part: &'_ Part| -> usize {
+        let ticket = merged
+            .as_deref()
+            .or(parts.ticket.as_deref())
+            .unwrap_or_default();
+        fn pick<'a>(part: &'a Part, ticket: &'a [u8], config: &'a [u8]) -> &'a [u8] {
             match part {
-                Part::Bytes(b) => b.len(),
-                Part::Ticket => merged
-                    .as_deref()
-                    .or(parts.ticket.as_deref())
-                    .map_or(0, <[u8]>::len),
-                Part::Config => config.len(),
-            }
-        };
-        let len = parts.parts.iter().map(piece).sum();
-        let mut out = Vec::with_capacity(len);
-        for part in &parts.parts {
-            out.extend_from_slice(match part {
                 Part::Bytes(b) => b,
-                Part::Ticket => merged
-                    .as_deref()
-                    .or(parts.ticket.as_deref())
-                    .unwrap_or_default(),
+                Part::Ticket => ticket,
                 Part::Config => config,
-            });
+            }
+        }
+        let bytes = |part| pick(part, ticket, config);
+        let mut out = Vec::with_capacity(parts.parts.iter().map(|p| bytes(p).len()).sum());
+        for part in &parts.parts {
+            out.extend_from_slice(bytes(part));
         }
         out
     }

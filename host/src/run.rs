@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
-use wasmtime::{Engine, Extern, Instance, Store, StoreLimitsBuilder, Trap, WasmBacktrace};
+use wasmtime::{
+    Engine, Extern, Func, Instance, ModuleExport, Store, StoreLimitsBuilder, Trap, WasmBacktrace,
+};
 
 use crate::abi_funcs::{guest_alloc, guest_free};
 use crate::http::HttpTransport;
@@ -134,12 +136,7 @@ fn instantiate(
 ) -> wasmtime::Result<(Instance, FreeFn)> {
     let instance = plugin.pre.instantiate(&mut *store)?;
     let exports = &plugin.exports;
-    let func = |store: &mut Store<State>, export| {
-        instance
-            .get_module_export(&mut *store, export)
-            .and_then(Extern::into_func)
-            .ok_or_else(|| GuestTrap::new("an ABI export of the plugin is not a function"))
-    };
+    let func = |store: &mut Store<State>, export| export_func(store, instance, export);
     let memory = instance
         .get_module_export(&mut *store, &exports.memory)
         .and_then(Extern::into_memory)
@@ -159,6 +156,18 @@ fn instantiate(
             .call(&mut *store, ())?;
     }
     Ok((instance, free))
+}
+
+/// An ABI function export of `instance`, found at load (`accept` checked its kind).
+fn export_func(
+    store: &mut Store<State>,
+    instance: Instance,
+    export: &ModuleExport,
+) -> Result<Func, GuestTrap> {
+    instance
+        .get_module_export(&mut *store, export)
+        .and_then(Extern::into_func)
+        .ok_or_else(|| GuestTrap::new("an ABI export of the plugin is not a function"))
 }
 
 fn call(
@@ -183,23 +192,17 @@ fn call(
     let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
     memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
     if !panel {
-        let on_event = instance
-            .get_module_export(&mut *store, &plugin.exports.on_event)
-            .and_then(Extern::into_func)
-            .ok_or_else(|| GuestTrap::new("the plugin exports no `on_event`"))?
+        let on_event = export_func(store, instance, &plugin.exports.on_event)?
             .typed::<(u32, u32), ()>(&*store)?;
         on_event.call(&mut *store, (ptr, len))?;
         guest_free(&mut *store, &free, ptr, len)?;
         return Ok(None);
     }
-    let render = plugin
-        .exports
-        .render_panel
-        .as_ref()
-        .and_then(|export| instance.get_module_export(&mut *store, export))
-        .and_then(Extern::into_func)
-        .ok_or_else(|| GuestTrap::new("the plugin exports no `render_panel`"))?
-        .typed::<(u32, u32), (u32, u32)>(&*store)?;
+    let Some(render_panel) = &plugin.exports.render_panel else {
+        return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
+    };
+    let render =
+        export_func(store, instance, render_panel)?.typed::<(u32, u32), (u32, u32)>(&*store)?;
     let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
     guest_free(&mut *store, &free, ptr, len)?;
     if url_len == 0 {

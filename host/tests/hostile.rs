@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use otai_plugin_host::abi::module::ProblemKind;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host, Outcome};
 use serde_json::json;
@@ -578,7 +579,7 @@ fn tables_grow_within_their_limit_and_no_further_with_or_without_pooling() {
 }
 
 #[test]
-fn a_second_memory_never_runs_with_or_without_pooling() {
+fn a_second_memory_is_refused_at_load_with_or_without_pooling() {
     // Each memory would get the whole memory limit: one is all a plugin may have.
     let wasm = raw_plugin(
         &manifest("com.example.twomem", &["ticket.created"], &[]),
@@ -595,17 +596,8 @@ fn a_second_memory_never_runs_with_or_without_pooling() {
             .http(MockHttp::new())
             .build()
             .unwrap();
-        let ran = host.load(&wasm).ok().and_then(|plugin| {
-            host.install(&plugin, json!({})).ok()?;
-            host.deliver_to("com.example.twomem", &Event::ticket_created())
-                .ok()
-        });
-        if let Some(report) = ran {
-            assert!(
-                report.outcome.is_failure(),
-                "pooling {pooling}: {:?}",
-                report.outcome
-            );
-        }
+        let err = host.load(&wasm).unwrap_err();
+        let kinds: Vec<ProblemKind> = err.problems().iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::Memory], "pooling {pooling}: {err}");
     }
 }
