@@ -202,7 +202,7 @@ impl PluginImpl {
 
 fn on_event_signature(kind: Kind) -> &'static str {
     match kind {
-        Kind::Typed => "fn on_event(&mut self, event: Event<Self::Config>) -> Result<()>",
+        Kind::Typed => "fn on_event(&mut self, event: Event<'_, Self::Config>) -> Result<()>",
         Kind::Raw => "fn on_event(&mut self, event: RawEvent<'_>) -> Result<()>",
     }
 }
@@ -212,7 +212,7 @@ fn on_event_stub(kind: Kind) -> ImplItem {
         Kind::Typed => syn::parse_quote! {
             fn on_event(
                 &mut self,
-                _: ::otai_plugin_sdk::Event<Self::Config>,
+                _: ::otai_plugin_sdk::Event<'_, Self::Config>,
             ) -> ::otai_plugin_sdk::Result<()> {
                 ::core::unreachable!()
             }

@@ -23,8 +23,10 @@ use std::collections::BTreeMap;
 
 use otai_plugin_abi::calls::{HostErrorBody, HostErrorKind, HttpRequest};
 use otai_plugin_abi::status;
+use serde::Deserialize;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+
+use crate::json::JsonError;
 
 /// An HTTP method the host accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,7 +174,7 @@ impl Request {
 pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response, HttpError> {
     let host_error = match status {
         status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => {
-            serde_json::from_slice::<HostErrorBody>(&body).ok()
+            crate::json::from_slice::<HostErrorBody>(&body).ok()
         }
         _ => None,
     };
@@ -234,12 +236,13 @@ impl Response {
         core::str::from_utf8(&self.body)
     }
 
-    /// The body decoded from JSON.
+    /// The body decoded from JSON with [`crate::json::from_slice`]: `T` may borrow
+    /// strings from the body.
     ///
     /// # Errors
     /// When the body is not JSON of type `T`.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
+    pub fn json<'a, T: Deserialize<'a>>(&'a self) -> Result<T, JsonError> {
+        crate::json::from_slice(&self.body)
     }
 }
 

@@ -25,7 +25,7 @@ use crate::{Error, Event, RawEvent, Result};
 /// impl Plugin for Slack {
 ///     type Config = Config;
 ///
-///     fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+///     fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
 ///         http::post(&event.config.webhook_url)
 ///             .json(&serde_json::json!({ "text": event.ticket.subject }))
 ///             .send()?;
@@ -49,7 +49,7 @@ pub trait Plugin: Default {
     ///
     /// # Errors
     /// Whatever the plugin considers a failed delivery.
-    fn on_event(&mut self, event: Event<Self::Config>) -> Result<()>;
+    fn on_event(&mut self, event: Event<'_, Self::Config>) -> Result<()>;
 
     /// Returns the URL of the ticket's UI panel (manifest `ui_panel`). Called with no
     /// event: ticket operations are not available here. Only called if the impl under

@@ -21,7 +21,7 @@
 //!
 //! impl Plugin for Slack {
 //!     type Config = Config;
-//!     fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+//!     fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
 //!         let response = http::post(&event.config.webhook_url).body(event.ticket.subject).send()?;
 //!         info!("slack answered {}", response.status());
 //!         Ok(())
@@ -47,7 +47,7 @@ use serde_json::Value;
 
 use crate::sys::native;
 pub use crate::sys::native::{LogLine, MockResponse, Recorded};
-use crate::{Plugin, RawPlugin, Result};
+use crate::{Event, Plugin, RawPlugin, Result, Ticket};
 
 /// The id of the ticket of [`payload`]'s events.
 pub const TICKET_ID: &str = sample::TICKET_ID;
@@ -198,6 +198,24 @@ pub fn render_panel_raw<P: RawPlugin>(ticket_id: &str) -> Delivery<String> {
 /// Adjust it with `serde_json` for special cases.
 pub fn payload(kind: EventKind, config: Value) -> String {
     sample::payload_with_config(&kind, config).to_string()
+}
+
+/// The ticket of [`payload`]'s events, decoded, for testing functions that take a
+/// [`Ticket`]. Change what the test needs:
+///
+/// ```
+/// let mut ticket = otai_plugin_sdk::testing::ticket();
+/// ticket.priority = "Critical".into();
+/// assert_eq!(ticket.id, otai_plugin_sdk::testing::TICKET_ID);
+/// ```
+pub fn ticket() -> Ticket<'static> {
+    static PAYLOAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let payload = PAYLOAD.get_or_init(|| payload(EventKind::TicketCreated, Value::Null));
+    match Event::<'static, Value>::from_json(payload.as_bytes()) {
+        Ok(event) => event.ticket,
+        // The sample payload is the contract's own; `payload_parity` decodes it too.
+        Err(err) => panic!("the sample payload does not decode: {err}"),
+    }
 }
 
 /// The stand-in's host functions, called with raw bytes: what `ohd_add_reply`,

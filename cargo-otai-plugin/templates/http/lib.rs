@@ -18,7 +18,7 @@ struct {{type_name}};
 impl Plugin for {{type_name}} {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         if event.kind != EventKind::TicketCreated {
             return Ok(());
         }
@@ -34,7 +34,7 @@ impl Plugin for {{type_name}} {
 }
 
 /// The Slack message for a new ticket.
-fn message(ticket: &otai_plugin_sdk::Ticket, mention_on_critical: bool) -> String {
+fn message(ticket: &otai_plugin_sdk::Ticket<'_>, mention_on_critical: bool) -> String {
     let mention = if mention_on_critical && ticket.priority == "Critical" { "<!channel> " } else { "" };
     format!("{mention}New {} ticket: <{}|{}>", ticket.priority, ticket.url, ticket.subject)
 }
@@ -44,11 +44,10 @@ mod tests {
     use super::*;
     use otai_plugin_sdk::testing;
 
-    fn ticket(priority: &str) -> otai_plugin_sdk::Ticket {
-        let payload = testing::payload(EventKind::TicketCreated, json!({}));
-        let mut event = Event::<otai_plugin_sdk::NoConfig>::from_json(payload.as_bytes()).unwrap();
-        event.ticket.priority = priority.to_owned();
-        event.ticket
+    fn ticket(priority: &str) -> otai_plugin_sdk::Ticket<'static> {
+        let mut ticket = testing::ticket();
+        ticket.priority = priority.to_owned().into();
+        ticket
     }
 
     #[test]

@@ -9,7 +9,7 @@ struct {{type_name}};
 impl Plugin for {{type_name}} {
     type Config = NoConfig;
 
-    fn on_event(&mut self, event: Event<NoConfig>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, NoConfig>) -> Result<()> {
         if event.kind == EventKind::TicketCreated {
             info!("{}", summary(&event.ticket));
         }
@@ -18,7 +18,7 @@ impl Plugin for {{type_name}} {
 }
 
 /// The log line for a new ticket.
-fn summary(ticket: &otai_plugin_sdk::Ticket) -> String {
+fn summary(ticket: &otai_plugin_sdk::Ticket<'_>) -> String {
     format!("new ticket {}: {} (priority {})", ticket.id, ticket.subject, ticket.priority)
 }
 

@@ -16,7 +16,7 @@ struct {{type_name}};
 impl Plugin for {{type_name}} {
     type Config = NoConfig;
 
-    fn on_event(&mut self, event: Event<NoConfig>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, NoConfig>) -> Result<()> {
         if event.kind == EventKind::TicketCreated {
             ticket::set_custom_field(&event.ticket.id, "panel_url", &panel_url(&event.ticket.id))?;
         }

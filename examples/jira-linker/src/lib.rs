@@ -114,7 +114,7 @@ pub struct JiraLinker;
 impl Plugin for JiraLinker {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         match (&event.kind, &event.data) {
             (EventKind::TicketCreated, _) => create_issue(&event),
             (EventKind::TicketReplyAdded, EventData::ReplyAdded(reply)) => {
@@ -204,7 +204,7 @@ fn authorization(config: &Config) -> String {
     )
 }
 
-fn create_issue(event: &Event<Config>) -> Result<()> {
+fn create_issue(event: &Event<'_, Config>) -> Result<()> {
     let ticket = &event.ticket;
     let config = &event.config;
     if let Some(key) = ticket
@@ -275,7 +275,7 @@ fn create_issue(event: &Event<Config>) -> Result<()> {
     Ok(())
 }
 
-fn add_comment(event: &Event<Config>, reply: &Reply) -> Result<()> {
+fn add_comment(event: &Event<'_, Config>, reply: &Reply<'_>) -> Result<()> {
     let ticket = &event.ticket;
     if reply.is_internal {
         debug!(
@@ -296,7 +296,7 @@ fn add_comment(event: &Event<Config>, reply: &Reply) -> Result<()> {
         return Ok(());
     };
     // Any plugin can set custom fields: check the key before it goes into a URL path.
-    if !is_issue_key(key) {
+    if !is_issue_key(&key) {
         return Err(Error::msg(format!(
             "custom field `{JIRA_KEY_FIELD}` of ticket {} is `{key}`, not a JIRA issue key such as `OPS-12`",
             ticket.id
@@ -352,7 +352,7 @@ fn issue_summary(subject: &str) -> String {
 }
 
 /// The description in JIRA wiki markup (REST API v2), linking back to the ticket.
-fn issue_description(ticket: &Ticket) -> String {
+fn issue_description(ticket: &Ticket<'_>) -> String {
     let mut text = format!(
         "Opened from help desk ticket [{}|{}].\n\n",
         ticket.id, ticket.url
@@ -370,7 +370,7 @@ fn issue_description(ticket: &Ticket) -> String {
     text
 }
 
-fn comment_body(ticket: &Ticket, reply: &Reply) -> String {
+fn comment_body(ticket: &Ticket<'_>, reply: &Reply<'_>) -> String {
     format!(
         "{} replied on help desk ticket [{}|{}]:\n\n{{quote}}{}{{quote}}",
         reply.author.name,
@@ -408,7 +408,7 @@ fn check_response(response: &Response, action: &str, ticket: &str) -> Result<boo
 
 /// JIRA's error messages joined, or the start of the body when it is not JIRA's JSON.
 fn jira_errors(body: &[u8]) -> String {
-    let errors: JiraErrors = otai_plugin_sdk::serde_json::from_slice(body).unwrap_or_default();
+    let errors: JiraErrors = otai_plugin_sdk::json::from_slice(body).unwrap_or_default();
     let mut parts = errors.error_messages;
     parts.extend(
         errors

@@ -113,7 +113,7 @@ pub struct PagerDuty;
 impl Plugin for PagerDuty {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         match event.kind {
             EventKind::TicketCreated if is_critical(&event.ticket) => trigger(&event),
             EventKind::TicketCreated => {
@@ -135,7 +135,7 @@ impl Plugin for PagerDuty {
     }
 }
 
-fn is_critical(ticket: &Ticket) -> bool {
+fn is_critical(ticket: &Ticket<'_>) -> bool {
     ticket.priority.eq_ignore_ascii_case("critical")
 }
 
@@ -146,7 +146,7 @@ fn dedup_key(ticket_id: &str) -> String {
 }
 
 /// Opens (or, for the same dedup key, updates) the incident and records it on the ticket.
-fn trigger(event: &Event<Config>) -> Result<()> {
+fn trigger(event: &Event<'_, Config>) -> Result<()> {
     let ticket = &event.ticket;
     let key = dedup_key(&ticket.id);
     let body = trigger_event(event, &key);
@@ -177,7 +177,7 @@ fn trigger(event: &Event<Config>) -> Result<()> {
 }
 
 /// Resolves the ticket's incident, if it has one that is not resolved yet.
-fn resolve(event: &Event<Config>) -> Result<()> {
+fn resolve(event: &Event<'_, Config>) -> Result<()> {
     let ticket = &event.ticket;
     let Some(key) = ticket
         .custom_fields
@@ -204,7 +204,7 @@ fn resolve(event: &Event<Config>) -> Result<()> {
     let body = PdEvent {
         routing_key: &event.config.routing_key,
         event_action: "resolve",
-        dedup_key: key,
+        dedup_key: &key,
         payload: None,
         links: Vec::new(),
         client: None,
@@ -233,7 +233,7 @@ fn resolve(event: &Event<Config>) -> Result<()> {
     Ok(())
 }
 
-fn trigger_event<'a>(event: &'a Event<Config>, key: &'a str) -> PdEvent<'a> {
+fn trigger_event<'a>(event: &'a Event<'_, Config>, key: &'a str) -> PdEvent<'a> {
     let ticket = &event.ticket;
     let category = ticket.category.as_deref().filter(|c| !c.is_empty());
     PdEvent {
@@ -266,7 +266,7 @@ fn trigger_event<'a>(event: &'a Event<Config>, key: &'a str) -> PdEvent<'a> {
 /// PagerDuty's limit on `payload.summary`, in characters.
 const MAX_SUMMARY_CHARS: usize = 1024;
 
-fn summary(ticket: &Ticket) -> String {
+fn summary(ticket: &Ticket<'_>) -> String {
     let summary = format!("{} ticket: {}", ticket.priority, ticket.subject);
     if summary.chars().count() <= MAX_SUMMARY_CHARS {
         return summary;
@@ -618,13 +618,8 @@ mod tests {
 
     #[test]
     fn long_subjects_fit_pagerduty_s_summary_limit() {
-        let mut ticket: Ticket = serde_json::from_value(
-            serde_json::from_str::<Value>(&testing::payload(EventKind::TicketCreated, json!({})))
-                .unwrap()["ticket"]
-                .clone(),
-        )
-        .unwrap();
-        ticket.subject = "ü".repeat(2000);
+        let mut ticket = testing::ticket();
+        ticket.subject = "ü".repeat(2000).into();
         let s = summary(&ticket);
         assert_eq!(s.chars().count(), MAX_SUMMARY_CHARS);
         assert!(s.ends_with('…'));

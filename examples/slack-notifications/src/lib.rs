@@ -46,7 +46,7 @@ pub struct SlackNotifications;
 impl Plugin for SlackNotifications {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         let Some(text) = message_text(&event) else {
             // The manifest subscribes to two events only; another one means a host
             // that ignores the subscription, which is not worth a failed delivery.
@@ -72,7 +72,7 @@ impl Plugin for SlackNotifications {
 }
 
 /// The message for an event, or `None` for an event the plugin does not post.
-fn message_text(event: &Event<Config>) -> Option<String> {
+fn message_text(event: &Event<'_, Config>) -> Option<String> {
     let ticket = &event.ticket;
     match &event.kind {
         EventKind::TicketCreated => {
@@ -81,7 +81,7 @@ fn message_text(event: &Event<Config>) -> Option<String> {
         }
         EventKind::TicketResolved => {
             let notes = match &event.data {
-                EventData::Resolved { resolution_notes } => resolution_notes.as_str(),
+                EventData::Resolved { resolution_notes } => resolution_notes.as_ref(),
                 _ => "",
             };
             Some(resolved_text(ticket, notes))
@@ -90,13 +90,13 @@ fn message_text(event: &Event<Config>) -> Option<String> {
     }
 }
 
-fn is_critical(ticket: &Ticket) -> bool {
+fn is_critical(ticket: &Ticket<'_>) -> bool {
     ticket.priority.eq_ignore_ascii_case("critical")
 }
 
 /// `:ticket: New High ticket: <url|subject>` and, on a second line, the category and
 /// the submitter.
-fn created_text(ticket: &Ticket, mention: bool) -> String {
+fn created_text(ticket: &Ticket<'_>, mention: bool) -> String {
     let mut text = String::new();
     if mention {
         text.push_str("<!channel> ");
@@ -119,7 +119,7 @@ fn created_text(ticket: &Ticket, mention: bool) -> String {
 const MAX_NOTES_CHARS: usize = 300;
 
 /// `:white_check_mark: Resolved: <url|subject>` and the resolution notes, quoted.
-fn resolved_text(ticket: &Ticket, notes: &str) -> String {
+fn resolved_text(ticket: &Ticket<'_>, notes: &str) -> String {
     let mut text = String::from(":white_check_mark: Resolved: ");
     text.push_str(&link(&ticket.url, &ticket.subject));
     let notes = notes.trim();
@@ -347,15 +347,7 @@ mod tests {
 
     #[test]
     fn long_resolution_notes_are_cut_at_a_char_boundary() {
-        let ticket: Ticket = otai_plugin_sdk::serde_json::from_value(
-            otai_plugin_sdk::serde_json::from_str::<Value>(&testing::payload(
-                EventKind::TicketCreated,
-                json!({}),
-            ))
-            .unwrap()["ticket"]
-                .clone(),
-        )
-        .unwrap();
+        let ticket = testing::ticket();
         let notes = "é".repeat(MAX_NOTES_CHARS + 10);
         let text = resolved_text(&ticket, &notes);
         let quoted = text.split("\n> ").nth(1).unwrap();

@@ -117,7 +117,7 @@ fn wasm_decoder(engine: &wasmtime::Engine, wasm: &[u8], payload: &[u8]) -> impl 
 /// on the machine hits them alike; each figure is the median batch / batch size.
 pub(super) fn bench(out: &Path) {
     println!(
-        "\ndecoding the 2 KB event into `Event<Config>`, {} decodes per figure",
+        "\ndecoding the 2 KB event into `Event<'_, Config>`, {} decodes per figure",
         DECODES_PER_BATCH as usize * DECODE_BATCHES
     );
     let payload = decode_payload();

@@ -12,7 +12,7 @@ struct Panel;
 impl Plugin for Panel {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         info!("{} for {}", event.name(), event.config.token.len());
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Decodes an event payload `n` times into the SDK's typed `Event<Config>`, the decode
+//! Decodes an event payload `n` times into the SDK's typed `Event<'_, Config>`, the decode
 //! every typed plugin runs on each delivery. The payload is written by the caller into
 //! a buffer from the SDK's exported `ohd_alloc`.
 

@@ -25,7 +25,7 @@ struct Slack;
 impl Plugin for Slack {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         let ticket = &event.ticket;
         let mention = if event.config.mention_on_critical && ticket.priority == "Critical" {
             "<!channel> "

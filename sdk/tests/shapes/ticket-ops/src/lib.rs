@@ -19,13 +19,13 @@ struct Triage;
 impl Plugin for Triage {
     type Config = Config;
 
-    fn on_event(&mut self, event: Event<Config>) -> Result<()> {
+    fn on_event(&mut self, event: Event<'_, Config>) -> Result<()> {
         let ticket = &event.ticket;
         if ticket.custom_fields.contains_key(&event.config.field_key) {
             debug!("ticket already triaged");
             return Ok(());
         }
-        let queue = match ticket.priority.as_str() {
+        let queue = match &*ticket.priority {
             "Critical" | "High" => "urgent",
             _ => "standard",
         };

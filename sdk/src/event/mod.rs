@@ -1,14 +1,18 @@
 //! The events a plugin receives: typed ([`Event`]) or as raw JSON ([`RawEvent`]).
 
+mod decode;
+mod parts;
+mod scan;
+
 use core::fmt;
+use std::borrow::Cow;
 
-use otai_plugin_abi::event::EventPayload;
-pub use otai_plugin_abi::event::{
-    Actor, Assignee, AssigneeKind, EventData, EventKind, Person, Reply, Ticket,
-};
+pub use otai_plugin_abi::event::EventKind;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
+pub use self::parts::{
+    Actor, Assignee, AssigneeKind, CustomFields, CustomFieldsIter, EventData, Person, Reply, Ticket,
+};
 use crate::Error;
 
 /// One event delivery, decoded: what happened, to which ticket, by whom, with the
@@ -17,67 +21,52 @@ use crate::Error;
 /// `C` is the plugin's config struct, deserialized from the installation's values;
 /// use [`NoConfig`] for a plugin without configuration. Unknown payload fields are
 /// ignored, so a newer host does not break a plugin.
+///
+/// Strings borrow from the payload (`'a`, the call) unless the JSON escaped them, so
+/// decoding copies almost nothing; the ticket's `custom_fields` are read only when asked
+/// for. A [`Cow<str>`](Cow) reads like a `&str` (`&event.ticket.id`,
+/// `format!("{}", event.ticket.subject)`); call `into_owned` to keep a string or a part
+/// beyond the call.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Event<C> {
+pub struct Event<'a, C> {
     /// Which event this is (`ticket.created`, …, or [`EventKind::Other`] for an event
     /// newer than this SDK).
     pub kind: EventKind,
     /// When it happened, RFC 3339.
-    pub occurred_at: String,
+    pub occurred_at: Cow<'a, str>,
     /// The ticket after the event, including `custom_fields`.
-    pub ticket: Ticket,
+    pub ticket: Ticket<'a>,
     /// Who caused the event.
-    pub actor: Actor,
+    pub actor: Actor<'a>,
     /// The plugin's configuration.
     pub config: C,
     /// The event's own data (`data` in the payload).
-    pub data: EventData,
+    pub data: EventData<'a>,
 }
 
-impl<C: DeserializeOwned> Event<C> {
+impl<'a, C: Deserialize<'a>> Event<'a, C> {
     /// Decodes an event payload.
     ///
     /// # Errors
-    /// When the payload is not an event of ABI v1, or `config` does not fit `C` (the
-    /// message names the field, e.g. ``missing field `webhook_url` ``).
-    pub fn from_json(payload: &[u8]) -> Result<Self, Error> {
-        let payload: EventPayload<C> = serde_json::from_slice(payload)
-            .map_err(|err| Error::msg(format_args!("invalid event payload: {err}")))?;
-        Ok(payload.into())
+    /// When the payload is not an event of ABI v1, or `config` does not fit `C`. The
+    /// message names the member and the byte where decoding stopped, e.g.
+    /// ``invalid event payload: config: missing field `webhook_url` at byte 740``.
+    pub fn from_json(payload: &'a [u8]) -> Result<Self, Error> {
+        let text = core::str::from_utf8(payload).map_err(|e| {
+            Error::msg(format_args!(
+                "invalid event payload: not UTF-8 at byte {}",
+                e.valid_up_to()
+            ))
+        })?;
+        decode::event(text).map_err(|err| Error::msg(format_args!("invalid event payload: {err}")))
     }
 }
 
-impl<C> Event<C> {
+impl<C> Event<'_, C> {
     /// The event's wire name, e.g. `ticket.created`.
     pub fn name(&self) -> &str {
         self.kind.as_str()
-    }
-}
-
-impl<C> From<EventPayload<C>> for Event<C> {
-    fn from(p: EventPayload<C>) -> Self {
-        Event {
-            kind: p.event,
-            occurred_at: p.occurred_at,
-            ticket: p.ticket,
-            actor: p.actor,
-            config: p.config,
-            data: p.data,
-        }
-    }
-}
-
-impl<C> From<Event<C>> for EventPayload<C> {
-    fn from(e: Event<C>) -> Self {
-        EventPayload {
-            event: e.kind,
-            occurred_at: e.occurred_at,
-            ticket: e.ticket,
-            actor: e.actor,
-            config: e.config,
-            data: e.data,
-        }
     }
 }
 
@@ -150,7 +139,7 @@ impl<'a> RawEvent<'a> {
     ///
     /// # Errors
     /// As [`Event::from_json`].
-    pub fn decode<C: DeserializeOwned>(&self) -> Result<Event<C>, Error> {
+    pub fn decode<C: Deserialize<'a>>(&self) -> Result<Event<'a, C>, Error> {
         Event::from_json(self.json)
     }
 }
@@ -161,130 +150,6 @@ impl fmt::Debug for RawEvent<'_> {
         f.debug_struct("RawEvent")
             .field("len", &self.json.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// A lenient scanner for one top-level string member, so that a raw plugin can learn
-/// the event name without linking a JSON decoder.
-mod scan {
-    struct Cursor<'a> {
-        s: &'a [u8],
-        i: usize,
-    }
-
-    impl<'a> Cursor<'a> {
-        fn peek(&self) -> Option<u8> {
-            self.s.get(self.i).copied()
-        }
-
-        fn bump(&mut self) -> Option<u8> {
-            let b = self.peek()?;
-            self.i += 1;
-            Some(b)
-        }
-
-        fn ws(&mut self) {
-            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                self.i += 1;
-            }
-        }
-
-        /// A string starting at `"`: its raw contents and whether they hold escapes.
-        fn string(&mut self) -> Option<(&'a [u8], bool)> {
-            if self.bump()? != b'"' {
-                return None;
-            }
-            let start = self.i;
-            let mut escaped = false;
-            loop {
-                match self.bump()? {
-                    b'"' => return Some((self.s.get(start..self.i - 1)?, escaped)),
-                    b'\\' => {
-                        escaped = true;
-                        self.bump()?;
-                    }
-                    _ => {}
-                }
-            }
-        }
-
-        /// Skips one value of any kind.
-        fn skip_value(&mut self) -> Option<()> {
-            match self.peek()? {
-                b'"' => self.string().map(drop),
-                b'{' | b'[' => {
-                    let mut depth = 0usize;
-                    loop {
-                        match self.peek()? {
-                            b'"' => {
-                                self.string()?;
-                                continue;
-                            }
-                            b'{' | b'[' => depth += 1,
-                            b'}' | b']' => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    self.i += 1;
-                                    return Some(());
-                                }
-                            }
-                            _ => {}
-                        }
-                        self.i += 1;
-                    }
-                }
-                _ => {
-                    while !matches!(
-                        self.peek()?,
-                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
-                    ) {
-                        self.i += 1;
-                    }
-                    Some(())
-                }
-            }
-        }
-    }
-
-    /// The bytes as a `&str` if they are ASCII, as every event name is. Cheaper in
-    /// code size than `core::str::from_utf8`, which a raw plugin may not link otherwise.
-    fn ascii_str(bytes: &[u8]) -> Option<&str> {
-        if bytes.is_ascii() {
-            // SAFETY: ASCII is valid UTF-8.
-            Some(unsafe { core::str::from_utf8_unchecked(bytes) })
-        } else {
-            None
-        }
-    }
-
-    pub(super) fn top_level_string<'a>(json: &'a [u8], key: &[u8]) -> Option<&'a str> {
-        let mut c = Cursor { s: json, i: 0 };
-        c.ws();
-        if c.bump()? != b'{' {
-            return None;
-        }
-        loop {
-            c.ws();
-            if c.peek()? == b'}' {
-                return None;
-            }
-            let (name, name_escaped) = c.string()?;
-            c.ws();
-            if c.bump()? != b':' {
-                return None;
-            }
-            c.ws();
-            if !name_escaped && name == key && c.peek()? == b'"' {
-                let (value, escaped) = c.string()?;
-                return if escaped { None } else { ascii_str(value) };
-            }
-            c.skip_value()?;
-            c.ws();
-            match c.bump()? {
-                b',' => {}
-                _ => return None,
-            }
-        }
     }
 }
 
@@ -321,7 +186,7 @@ mod tests {
         let e = Event::<SlackConfig>::from_json(CREATED.as_bytes()).unwrap();
         assert_eq!(e.kind, EventKind::TicketCreated);
         assert_eq!(e.name(), "ticket.created");
-        assert_eq!(e.ticket.custom_fields["jira"], "OPS-1");
+        assert_eq!(e.ticket.custom_fields.get("jira").as_deref(), Some("OPS-1"));
         assert_eq!(e.actor.role, "user");
         assert_eq!(e.config.webhook_url, "https://hooks.slack.com/services/x");
         assert_eq!(e.config.channel, None);
@@ -334,7 +199,7 @@ mod tests {
         let err = Event::<SlackConfig>::from_json(json.as_bytes()).unwrap_err();
         assert!(
             err.message()
-                .starts_with("invalid event payload: missing field `webhook_url`"),
+                .starts_with("invalid event payload: config: missing field `webhook_url` at byte "),
             "{err}"
         );
         assert!(Event::<NoConfig>::from_json(json.as_bytes()).is_ok());

@@ -1,0 +1,68 @@
+//! Decoding JSON inside a plugin without a JSON library: a reader that borrows strings
+//! from the text, and a `serde` deserializer on it.
+//!
+//! The SDK decodes event payloads, config, host error bodies and
+//! [`Response::json`](crate::http::Response::json) with it. Use [`from_slice`] and
+//! [`from_str`] for other JSON (an HTTP answer read by hand, a custom field holding
+//! JSON): they accept any `serde::Deserialize` type as `serde_json` does, and a plugin
+//! that calls no `serde_json::from_*` function does not link `serde_json`'s decoder, the
+//! largest part of a typed plugin. (Building JSON with `serde_json::json!` and
+//! `serde_json::to_vec` links only its encoder.)
+//!
+//! What differs from `serde_json`: strings without escapes are borrowed (a `&str` field
+//! works whenever the text has no escapes; `String` and `Cow<str>` always work); numbers
+//! are parsed only as the target type asks, so a type without floats links no float
+//! parser; errors give a byte offset rather than a line and column.
+//!
+//! ```
+//! use otai_plugin_sdk::json;
+//! use otai_plugin_sdk::serde::Deserialize;
+//!
+//! #[derive(Debug, Deserialize)]
+//! #[serde(crate = "otai_plugin_sdk::serde")]
+//! struct Created<'a> {
+//!     key: &'a str,
+//!     #[serde(default)]
+//!     retries: u8,
+//! }
+//!
+//! let created: Created = json::from_str(r#"{"key": "OPS-42", "id": 10001}"#).unwrap();
+//! assert_eq!((created.key, created.retries), ("OPS-42", 0));
+//!
+//! let err = json::from_str::<Created>(r#"{"id": 10001}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "missing field `key` at byte 13");
+//! ```
+
+mod de;
+mod read;
+
+pub use read::JsonError;
+pub(crate) use read::Reader;
+
+/// Decodes a `T` from JSON text. Whitespace may surround the value; anything else after
+/// it is an error.
+///
+/// # Errors
+/// When the text is not JSON, or not the shape of `T`.
+pub fn from_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, JsonError> {
+    let mut reader = Reader::new(text);
+    let value = de::deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(value)
+}
+
+/// Decodes a `T` from JSON bytes, as [`from_str`] after checking they are UTF-8.
+///
+/// # Errors
+/// When the bytes are not UTF-8, not JSON, or not the shape of `T`.
+pub fn from_slice<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
+    match core::str::from_utf8(bytes) {
+        Ok(text) => from_str(text),
+        Err(e) => Err(JsonError {
+            message: "not UTF-8".into(),
+            at: e.valid_up_to(),
+        }),
+    }
+}
+
+pub(crate) use de::deserialize;
