@@ -63,6 +63,11 @@ pub(crate) struct Reader<'a> {
     depth: u32,
 }
 
+// The small functions are `#[inline(always)]`: at opt-level "s", which plugins are built
+// with, LLVM kept them out of line, and the event decode was slower than `serde_json`'s;
+// inlined, it is faster (docs/PERFORMANCE.md, "Decoding the event inside the plugin").
+// `de.rs` calls them through out-of-line wrappers, so that the copies stay in the event
+// decoder's loops and not in every method a config type instantiates.
 impl<'a> Reader<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Reader {
