@@ -211,7 +211,7 @@ fn payloads_the_contract_refuses_are_refused_with_the_member_named() {
         ),
         (
             r#"["not", "an", "object"]"#.to_owned(),
-            ": expected an object",
+            "invalid event payload: expected an object at byte 0",
         ),
     ];
     for (payload, expected) in cases {

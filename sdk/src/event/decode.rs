@@ -25,6 +25,9 @@ type Text<'a> = Option<Cow<'a, str>>;
 #[cold]
 #[inline(never)]
 fn within(e: JsonError, path: &str) -> JsonError {
+    if path.is_empty() {
+        return e;
+    }
     JsonError {
         message: format!("{path}: {}", e.message),
         at: e.at,
