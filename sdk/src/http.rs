@@ -129,7 +129,7 @@ impl Request {
     /// content type is already set. A serialization failure is returned by
     /// [`Request::send`] as [`HttpError::InvalidRequest`].
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        match serde_json::to_string(value) {
+        match crate::json::to_string(value) {
             Ok(json) => self.body = Some(json),
             Err(err) => self.error = Some(format!("cannot serialize the JSON body: {err}")),
         }
@@ -162,10 +162,10 @@ impl Request {
             headers: self.headers,
             body: self.body,
         };
-        let json = serde_json::to_vec(&request).map_err(|err| HttpError::InvalidRequest {
+        let json = crate::json::to_string(&request).map_err(|err| HttpError::InvalidRequest {
             message: err.to_string(),
         })?;
-        let (status, body) = crate::sys::http_request(&json);
+        let (status, body) = crate::sys::http_request(json.as_bytes());
         response_from_host(status, body)
     }
 }

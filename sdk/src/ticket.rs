@@ -52,8 +52,8 @@ pub fn set_custom_field(ticket_id: &str, key: &str, value: &str) -> Result<(), T
 
 fn call<T: serde::Serialize>(host: fn(&[u8]) -> u32, payload: &T) -> Result<(), TicketError> {
     // These payloads are plain string/bool structs: serializing them cannot fail.
-    let json = serde_json::to_vec(payload).unwrap_or_default();
-    match CallStatus::from_code(host(&json)) {
+    let json = crate::json::to_string(payload).unwrap_or_default();
+    match CallStatus::from_code(host(json.as_bytes())) {
         CallStatus::Ok => Ok(()),
         CallStatus::InvalidRequest => Err(TicketError::InvalidRequest),
         CallStatus::WrongTicket => Err(TicketError::WrongTicket),

@@ -158,3 +158,80 @@ fn type_mismatches_name_what_was_found_and_what_was_expected() {
         "invalid type: string \"1\", expected f64 at byte 0"
     );
 }
+
+#[derive(otai_plugin_sdk::serde::Serialize)]
+#[serde(crate = "otai_plugin_sdk::serde")]
+enum Variant<'a> {
+    Unit,
+    Newtype(&'a str),
+    Tuple(u8, bool),
+    Struct { a: Option<u8>, b: () },
+}
+
+#[derive(otai_plugin_sdk::serde::Serialize)]
+#[serde(crate = "otai_plugin_sdk::serde")]
+struct Written<'a> {
+    text: &'a str,
+    ch: char,
+    small: (i8, i16, i32, i64, u8, u16, u32, u64),
+    big: (i128, u128),
+    floats: [f64; 5],
+    single: f32,
+    none: Option<&'a str>,
+    some: Option<&'a str>,
+    variants: Vec<Variant<'a>>,
+    by_name: BTreeMap<&'a str, Vec<u8>>,
+    by_number: BTreeMap<i32, bool>,
+    bytes: &'a [u8],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<u8>,
+}
+
+#[test]
+fn what_is_written_is_what_serde_json_writes() {
+    let all_escapes: String = (0u8..0x20).map(char::from).collect::<String>() + "\"\\/é😀\u{7f}";
+    let value = Written {
+        text: &all_escapes,
+        ch: '"',
+        small: (i8::MIN, -2, -3, i64::MIN, u8::MAX, 2, 3, u64::MAX),
+        big: (i128::MIN, u128::MAX),
+        floats: [1.5, -0.25, 1.0, 0.1, 123456.789],
+        single: 0.1,
+        none: None,
+        some: Some("x"),
+        variants: vec![
+            Variant::Unit,
+            Variant::Newtype("n"),
+            Variant::Tuple(1, true),
+            Variant::Struct { a: None, b: () },
+        ],
+        by_name: BTreeMap::from([("k", vec![1, 2]), ("", vec![])]),
+        by_number: BTreeMap::from([(-1, true), (2, false)]),
+        bytes: b"\x00\xff",
+        skipped: None,
+    };
+    assert_eq!(
+        json::to_string(&value).unwrap(),
+        serde_json::to_string(&value).unwrap()
+    );
+    // And it reads back.
+    let text = json::to_string(&value).unwrap();
+    assert_eq!(
+        json::from_str::<Value>(&text).unwrap(),
+        serde_json::from_str::<Value>(&text).unwrap()
+    );
+}
+
+#[test]
+fn floats_that_json_cannot_hold_are_null_and_keys_must_be_scalars() {
+    assert_eq!(
+        json::to_string(&[f64::NAN, f64::INFINITY]).unwrap(),
+        "[null,null]"
+    );
+    assert_eq!(json::to_string(&1e20).unwrap(), "100000000000000000000.0");
+    let err = json::to_string(&BTreeMap::from([((1, 2), "v")])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "a map key must be a string, a number or a boolean at byte 1"
+    );
+}

@@ -1,18 +1,20 @@
-//! Decoding JSON inside a plugin without a JSON library: a reader that borrows strings
-//! from the text, and a `serde` deserializer on it.
+//! JSON inside a plugin without a JSON library: a reader that borrows strings from the
+//! text, a `serde` deserializer on it, and a `serde` serializer writing compact JSON.
 //!
 //! The SDK decodes event payloads, config, host error bodies and
-//! [`Response::json`](crate::http::Response::json) with it. Use [`from_slice`] and
-//! [`from_str`] for other JSON (an HTTP answer read by hand, a custom field holding
-//! JSON): they accept any `serde::Deserialize` type as `serde_json` does, and a plugin
-//! that calls no `serde_json::from_*` function does not link `serde_json`'s decoder, the
-//! largest part of a typed plugin. (Building JSON with `serde_json::json!` and
-//! `serde_json::to_vec` links only its encoder.)
+//! [`Response::json`](crate::http::Response::json) with it, and encodes
+//! [`Request::json`](crate::http::Request::json) bodies and its host calls. Use
+//! [`from_slice`], [`from_str`] and [`to_string`] for a plugin's own JSON (an HTTP answer
+//! read by hand, a custom field holding JSON): they take any `serde` type, as
+//! `serde_json` does, and a plugin that calls no `serde_json` function links no
+//! `serde_json` code. (`serde_json::json!` builds a `serde_json::Value`, which links
+//! part of it; a `#[derive(Serialize)]` struct does not.)
 //!
 //! What differs from `serde_json`: strings without escapes are borrowed (a `&str` field
 //! works whenever the text has no escapes; `String` and `Cow<str>` always work); numbers
 //! are parsed only as the target type asks, so a type without floats links no float
-//! parser; errors give a byte offset rather than a line and column.
+//! parser; errors give a byte offset rather than a line and column; floats are written
+//! by Rust's formatting (`1e20` comes out as `100000000000000000000.0`).
 //!
 //! ```
 //! use otai_plugin_sdk::json;
@@ -35,6 +37,7 @@
 
 mod de;
 mod read;
+mod ser;
 
 pub use read::JsonError;
 pub(crate) use read::Reader;
@@ -63,6 +66,30 @@ pub fn from_slice<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, J
             at: e.valid_up_to(),
         }),
     }
+}
+
+/// Writes `value` as compact JSON, as `serde_json::to_string` does.
+///
+/// ```
+/// use otai_plugin_sdk::json;
+/// use otai_plugin_sdk::serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// #[serde(crate = "otai_plugin_sdk::serde")]
+/// struct Comment<'a> {
+///     body: &'a str,
+///     internal: bool,
+/// }
+///
+/// let text = json::to_string(&Comment { body: "say \"hi\"", internal: false }).unwrap();
+/// assert_eq!(text, r#"{"body":"say \"hi\"","internal":false}"#);
+/// ```
+///
+/// # Errors
+/// When a map has keys that are not strings, numbers or booleans, or a `Serialize`
+/// implementation fails; the offset is the length written until then.
+pub fn to_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, JsonError> {
+    ser::to_string(value)
 }
 
 pub(crate) use de::deserialize;
