@@ -73,8 +73,8 @@
 //! - [`Plugin`] (decoded [`Event`]s with your config type: strings borrowed from the
 //!   payload, `custom_fields` read when asked for) and [`RawPlugin`] (the payload bytes,
 //!   for the smallest plugins);
-//! - [`json`]: the decoder the SDK uses, for a plugin's own JSON (`serde` types, strings
-//!   borrowed), so that a plugin links no JSON library to read JSON;
+//! - [`json`]: the JSON decoder and encoder the SDK uses, for a plugin's own JSON
+//!   (`serde` types, strings borrowed), so that a plugin links no JSON library;
 //! - logging: [`debug!`], [`info!`], [`warn!`], [`error!`];
 //! - [`http`]: requests to the hosts in `allowed_hosts`, with typed errors;
 //! - [`ticket`]: replies, internal notes and custom fields;
@@ -103,10 +103,9 @@
 //! Code size, with the workspace's release profile (`opt-level = "s"`, LTO, `strip`): a
 //! `RawPlugin` that logs one formatted line is under 20 KB; a typed plugin that logs
 //! three ticket fields (the `minimal` template of `cargo otai-plugin new`) about 53 KB;
-//! a typed plugin that posts JSON over HTTP (the Slack example) about 100 KB, of which
-//! `serde_json`'s encoder is a part: decoding never links `serde_json` unless the plugin
-//! calls `serde_json::from_*` itself (use [`json`]). Keep the crate a `cdylib` only:
-//! adding `rlib` defeats LTO.
+//! a typed plugin that posts JSON over HTTP (the Slack example) about 96 KB. No
+//! `serde_json` code is in a plugin unless it calls `serde_json` itself (use [`json`]).
+//! Keep the crate a `cdylib` only: adding `rlib` defeats LTO.
 #![deny(missing_docs)]
 
 mod allocator;
@@ -158,8 +157,9 @@ pub use otai_plugin_macros::plugin;
 
 /// Re-exported for plugin code and for the `#[serde(crate = …)]` attribute.
 pub use serde;
-/// Re-exported so that plugins build JSON with the same version the SDK uses. To read
-/// JSON, prefer [`json`]: `serde_json::from_*` links a second decoder into the module.
+/// Re-exported so that plugins use the same version the SDK's tests use. In plugin code
+/// prefer [`json`]: any `serde_json` call links `serde_json` code into the module, which
+/// the SDK itself no longer does.
 pub use serde_json;
 
 /// What most plugins need: `use otai_plugin_sdk::prelude::*;`.
