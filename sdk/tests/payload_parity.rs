@@ -60,6 +60,22 @@ fn optional_members_escapes_and_unknown_members_decode_alike() {
     p["added_too"] = json!([]);
     assert_same(&p);
 
+    // Members a newer host may add, inside every object the event has.
+    let extra = json!({ "x": [1, {"y": "z"}] });
+    for kind in EventKind::ALL {
+        let mut p = sample(kind);
+        p["actor"]["added"] = extra.clone();
+        p["ticket"]["submitter"]["added"] = extra.clone();
+        p["ticket"]["assignee"] = json!({ "type": "user", "id": "u", "name": "U", "added": 1 });
+        p["data"]["added"] = extra.clone();
+        for nested in ["assignee", "author"] {
+            if let Some(object) = p["data"].get_mut(nested).and_then(Value::as_object_mut) {
+                object.insert("added".into(), extra.clone());
+            }
+        }
+        assert_same(&p);
+    }
+
     // `data` may be absent for events without data, and members may come in any order.
     let mut p = sample(EventKind::TicketClosed);
     p.as_object_mut().unwrap().remove("data");
