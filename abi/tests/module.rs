@@ -254,7 +254,7 @@ fn one_memory_and_at_most_one_table_of_at_most_20_000_elements() {
         messages(&large),
         "a table starts with 20001 elements, over the host's limit of 20000 per table"
     );
-    let two_tables = with("(table 1 funcref) (table 1 externref)");
+    let two_tables = with("(table 1 funcref) (table 1 funcref)");
     assert_eq!(kinds(&two_tables, Severity::Error), [Table]);
     assert_eq!(
         messages(&two_tables),

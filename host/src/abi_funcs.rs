@@ -27,7 +27,7 @@ use otai_plugin_abi::wasm::{
 use wasmtime::{AsContextMut, Caller, Engine, Extern, Linker, Memory, TypedFunc};
 
 use crate::memory;
-use crate::report::{CustomFieldSet, HttpError, HttpExchange, Reply};
+use crate::report::{CustomFieldSet, HostCall, HttpError, HttpExchange, Reply};
 use crate::state::{FreeFn, GuestTrap, Mode, State};
 
 type Result<T> = wasmtime::Result<T>;
@@ -134,15 +134,22 @@ fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Res
     caller.data_mut().last_call_logged_error = false;
     if caller.data().logs.is_full() {
         memory::range(F, "buffer", ptr, len, mem.data_size(&caller))?;
-        caller.data_mut().logs.count_dropped(len);
+        let state = caller.data_mut();
+        state.logs.count_dropped(len);
+        state.record(HostCall::OhdLog { line: None });
         return Ok(());
     }
     // Only the part that can be kept is copied; a little more so that a cut at the
     // limit still sees whole characters.
     let bytes = memory::read_prefix(&caller, mem, F, ptr, len, MAX_LOG_LINE + 4)?;
     let state = caller.data_mut();
+    let before = state.logs.lines.len();
     state.logs.push(level, &bytes, len as usize);
-    state.last_call_logged_error = level == LogLevel::Error;
+    let kept = state.logs.lines.len() > before;
+    state.last_call_logged_error = kept && level == LogLevel::Error;
+    state.record(HostCall::OhdLog {
+        line: kept.then_some(before),
+    });
     Ok(())
 }
 
@@ -171,14 +178,26 @@ fn ohd_add_reply(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Result<u3
     Ok(
         match ticket_call(&mut caller, OHD_ADD_REPLY.name, ptr, len, ticket::add_reply)? {
             Ok(reply) => {
-                caller.data_mut().replies.push(Reply {
+                let state = caller.data_mut();
+                state.record(HostCall::OhdAddReply {
+                    status: status::OK,
+                    reply: Some(state.replies.len()),
+                });
+                state.replies.push(Reply {
                     ticket_id: reply.ticket_id,
                     body: reply.body,
                     is_internal: reply.is_internal,
                 });
                 status::OK
             }
-            Err(refused) => refused.code(),
+            Err(refused) => {
+                let status = refused.code();
+                caller.data_mut().record(HostCall::OhdAddReply {
+                    status,
+                    reply: None,
+                });
+                status
+            }
         },
     )
 }
@@ -189,14 +208,26 @@ fn ohd_set_custom_field(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Re
     Ok(
         match ticket_call(&mut caller, function, ptr, len, ticket::set_custom_field)? {
             Ok(field) => {
-                caller.data_mut().custom_fields.push(CustomFieldSet {
+                let state = caller.data_mut();
+                state.record(HostCall::OhdSetCustomField {
+                    status: status::OK,
+                    field: Some(state.custom_fields.len()),
+                });
+                state.custom_fields.push(CustomFieldSet {
                     ticket_id: field.ticket_id,
                     key: field.key,
                     value: field.value,
                 });
                 status::OK
             }
-            Err(refused) => refused.code(),
+            Err(refused) => {
+                let status = refused.code();
+                caller.data_mut().record(HostCall::OhdSetCustomField {
+                    status,
+                    field: None,
+                });
+                status
+            }
         },
     )
 }
@@ -212,7 +243,11 @@ fn import_alloc(mut caller: Caller<'_, State>, size: u32) -> Result<u32> {
     let f = alloc_fn(&mut caller)?;
     caller.data_mut().forwarding = true;
     let result = f.call(&mut caller, size);
-    caller.data_mut().forwarding = false;
+    let state = caller.data_mut();
+    state.forwarding = false;
+    if let Ok(ptr) = result {
+        state.record(HostCall::OhdAlloc { size, ptr });
+    }
     result
 }
 
@@ -228,7 +263,11 @@ fn import_free(mut caller: Caller<'_, State>, ptr: u32, size: u32) -> Result<()>
     let f = free_fn(&mut caller)?;
     caller.data_mut().forwarding = true;
     let result = guest_free(&mut caller, &f, ptr, size);
-    caller.data_mut().forwarding = false;
+    let state = caller.data_mut();
+    state.forwarding = false;
+    if result.is_ok() {
+        state.record(HostCall::OhdFree { ptr, size });
+    }
     result
 }
 
@@ -244,7 +283,11 @@ fn host_answer(kind: HostErrorKind, message: String, host: Option<&str>) -> Answ
     Answer {
         status: kind.status(),
         body: error_body(kind, &message, host),
-        error: Some(HttpError { kind, message }),
+        error: Some(HttpError {
+            kind,
+            message,
+            host: host.map(str::to_owned),
+        }),
         blocked: kind == HostErrorKind::HostNotAllowed,
     }
 }
@@ -319,8 +362,15 @@ fn ohd_http_request(
         }
     };
 
+    // A host that records calls reports what the plugin received, all of it: the
+    // transcript of a conformance driver compares it.
+    let keep = if caller.data().calls.is_some() {
+        MAX_HTTP_RESPONSE
+    } else {
+        REPORT_BODY_MAX
+    };
     let response_body = answer.error.is_none().then(|| {
-        let end = answer.body.len().min(REPORT_BODY_MAX);
+        let end = answer.body.len().min(keep);
         String::from_utf8_lossy(answer.body.get(..end).unwrap_or_default()).into_owned()
     });
     caller.data_mut().http.push(HttpExchange {
@@ -361,6 +411,9 @@ fn ohd_http_request(
         resp_len_out,
         &len.to_le_bytes(),
     )?;
+    let state = caller.data_mut();
+    let exchange = state.http.len().saturating_sub(1);
+    state.record(HostCall::OhdHttpRequest { exchange });
     Ok(answer.status)
 }
 

@@ -38,6 +38,7 @@ pub struct HostBuilder {
     max_instances: u32,
     keep_resident: usize,
     pagemap_scan: bool,
+    record_calls: bool,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -69,6 +70,7 @@ impl Default for HostBuilder {
             max_instances: 100,
             keep_resident: 2 << 20,
             pagemap_scan: true,
+            record_calls: false,
         }
     }
 }
@@ -189,6 +191,18 @@ impl HostBuilder {
         self
     }
 
+    /// Whether reports list every `ohd` call in order ([`DeliveryReport::calls`]), for
+    /// tools that need the interleaving of logs, requests and ticket operations or the
+    /// status of a refused ticket operation (a conformance driver, a debugger). Default
+    /// `false`: the separate lists say what most users need. Recording reports also keep
+    /// each response body whole rather than its first 16 KiB.
+    ///
+    /// [`DeliveryReport::calls`]: crate::DeliveryReport::calls
+    pub fn record_calls(mut self, enabled: bool) -> Self {
+        self.record_calls = enabled;
+        self
+    }
+
     /// Builds the host: creates the engine and starts its deadline ticker thread
     /// (stopped when the host is dropped).
     ///
@@ -211,6 +225,11 @@ impl HostBuilder {
         let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
 
         let mut config = Config::new();
+        // Exactly the features of ABI v1, which `check` validates with: a module the
+        // contract accepts compiles, and one it refuses never reaches the compiler.
+        config
+            .wasm_features(wasmtime::WasmFeatures::all(), false)
+            .wasm_features(otai_plugin_abi::module::accepted_features(), true);
         config.epoch_interruption(true);
         config.consume_fuel(self.fuel.is_some());
         if self.pooling {
@@ -247,6 +266,7 @@ impl HostBuilder {
             max_module_size: self.max_module_size,
             fuel: self.fuel,
             transport: self.http.unwrap_or_else(|| Arc::new(RealHttp::new())),
+            record_calls: self.record_calls,
         };
         Ok(Host::new(
             settings,

@@ -97,6 +97,28 @@ impl Default for HealthPolicy {
     }
 }
 
+impl HealthPolicy {
+    /// Whether a plugin with `status` in its current window is to be disabled: the
+    /// window holds at least `min_deliveries` and more than `failure_threshold` of them
+    /// failed. For embedders that keep the window themselves (the local desk persists
+    /// it), so that the rule stays this one.
+    ///
+    /// ```
+    /// use otai_plugin_host::{HealthPolicy, HealthStatus};
+    ///
+    /// let status = |deliveries, failures| HealthStatus { enabled: true, auto_disabled: false, deliveries, failures };
+    /// let policy = HealthPolicy::default();
+    /// assert!(!policy.should_disable(&status(9, 9))); // too few to judge
+    /// assert!(!policy.should_disable(&status(10, 5))); // half is not more than half
+    /// assert!(policy.should_disable(&status(10, 6)));
+    /// ```
+    pub fn should_disable(&self, status: &HealthStatus) -> bool {
+        self.auto_disable
+            && status.deliveries >= self.min_deliveries
+            && status.failure_rate() > self.failure_threshold
+    }
+}
+
 /// A plugin's health, as [`crate::Host::health`] reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HealthStatus {
@@ -191,9 +213,7 @@ impl Health {
             return None;
         }
         let status = self.status_at(now, policy);
-        if status.deliveries >= policy.min_deliveries
-            && status.failure_rate() > policy.failure_threshold
-        {
+        if policy.should_disable(&status) {
             self.disabled = true;
             self.auto_disabled = true;
             return Some(self.status_at(now, policy));

@@ -405,6 +405,7 @@ impl Host {
             http,
             replies,
             custom_fields,
+            calls,
             timings,
             ..
         } = finished;
@@ -416,6 +417,7 @@ impl Host {
             http,
             replies,
             custom_fields,
+            calls,
             timings,
         };
         report.redact(&installed.redactor);
@@ -479,6 +481,7 @@ impl Host {
             refused,
             logs: finished.logs,
             http: finished.http,
+            calls: finished.calls,
             timings: finished.timings,
         };
         report.redact(&installed.redactor);

@@ -74,6 +74,6 @@ pub use health::{Clock, HealthPolicy, HealthStatus, ManualClock, OnDisabled, Sys
 pub use host::Host;
 pub use load::Plugin;
 pub use report::{
-    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport,
-    REDACTED, Reply, Timings,
+    CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
+    PanelReport, REDACTED, Reply, Timings,
 };

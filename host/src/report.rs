@@ -72,6 +72,10 @@ pub struct HttpError {
     pub kind: HostErrorKind,
     /// The explanation the plugin saw.
     pub message: String,
+    /// For [`HostErrorKind::HostNotAllowed`]: the host that was refused, as it was
+    /// compared (lower case, without a trailing dot), as the error body names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// One `ohd_http_request` call.
@@ -89,8 +93,8 @@ pub struct HttpExchange {
     /// Set when the status came from the host rather than a server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<HttpError>,
-    /// The server's response body (lossy UTF-8, at most 16 KiB kept here; the plugin
-    /// received all of it).
+    /// The server's response body (lossy UTF-8, at most 16 KiB kept here unless the host
+    /// records calls; the plugin received all of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_body: Option<String>,
 }
@@ -115,6 +119,57 @@ pub struct CustomFieldSet {
     pub key: String,
     /// The new value.
     pub value: String,
+}
+
+/// One `ohd` call of a delivery, in the order the plugin made them: what it returned,
+/// and where the report keeps what it did. Recorded only by a host built with
+/// [`HostBuilder::record_calls`](crate::HostBuilder::record_calls), which conformance
+/// drivers and debuggers use to see the interleaving the separate lists do not show.
+/// A call that trapped the delivery (an out-of-bounds buffer, the deadline) is not
+/// listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "function", rename_all = "snake_case")]
+pub enum HostCall {
+    /// `ohd_log`: the index of its line in `logs`, or `None` when the line was dropped
+    /// (the delivery had logged 1 MiB already).
+    OhdLog {
+        /// Index into `logs`.
+        line: Option<usize>,
+    },
+    /// `ohd_http_request`: the index of its exchange in `http`, which holds the status.
+    OhdHttpRequest {
+        /// Index into `http`.
+        exchange: usize,
+    },
+    /// `ohd_add_reply`: the status it returned, and the index of the reply in `replies`
+    /// when that status is `0`.
+    OhdAddReply {
+        /// The call status.
+        status: u32,
+        /// Index into `replies`.
+        reply: Option<usize>,
+    },
+    /// `ohd_set_custom_field`: as [`HostCall::OhdAddReply`], into `custom_fields`.
+    OhdSetCustomField {
+        /// The call status.
+        status: u32,
+        /// Index into `custom_fields`.
+        field: Option<usize>,
+    },
+    /// The `ohd_alloc` import, forwarded to the plugin's allocator.
+    OhdAlloc {
+        /// The size asked for.
+        size: u32,
+        /// What the plugin's allocator returned.
+        ptr: u32,
+    },
+    /// The `ohd_free` import, forwarded to the plugin's deallocator.
+    OhdFree {
+        /// The block.
+        ptr: u32,
+        /// The size given.
+        size: u32,
+    },
 }
 
 /// Where the time of a delivery went, in microseconds.
@@ -149,6 +204,10 @@ pub struct DeliveryReport {
     pub replies: Vec<Reply>,
     /// Custom fields it set.
     pub custom_fields: Vec<CustomFieldSet>,
+    /// Every `ohd` call in order, when the host records them
+    /// ([`HostBuilder::record_calls`](crate::HostBuilder::record_calls)); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<HostCall>,
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
@@ -176,6 +235,9 @@ pub struct PanelReport {
     pub logs: Vec<LogLine>,
     /// Its HTTP requests.
     pub http: Vec<HttpExchange>,
+    /// Every `ohd` call in order, as for [`DeliveryReport::calls`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<HostCall>,
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,

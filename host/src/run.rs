@@ -15,7 +15,7 @@ use crate::abi_funcs::{guest_alloc, guest_free};
 use crate::http::HttpTransport;
 use crate::load::PluginInner;
 use crate::memory;
-use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
+use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Outcome, Reply, Timings};
 use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, State};
 
 /// Host-wide settings a run needs.
@@ -27,6 +27,7 @@ pub(crate) struct Settings {
     pub(crate) max_module_size: u64,
     pub(crate) fuel: Option<u64>,
     pub(crate) transport: Arc<dyn HttpTransport>,
+    pub(crate) record_calls: bool,
 }
 
 /// What a run produced.
@@ -36,6 +37,7 @@ pub(crate) struct Finished {
     pub(crate) http: Vec<HttpExchange>,
     pub(crate) replies: Vec<Reply>,
     pub(crate) custom_fields: Vec<CustomFieldSet>,
+    pub(crate) calls: Vec<HostCall>,
     pub(crate) timings: Timings,
     /// For `render_panel`: the bytes of the returned URL.
     pub(crate) panel_url: Option<Vec<u8>>,
@@ -84,6 +86,7 @@ pub(crate) fn run(
         replies: Vec::new(),
         custom_fields: Vec::new(),
         last_call_logged_error: false,
+        calls: settings.record_calls.then(Vec::new),
     };
     let mut store = Store::new(&settings.engine, state);
     store.limiter(|s| &mut s.limits);
@@ -121,6 +124,7 @@ pub(crate) fn run(
         http: state.http,
         replies: state.replies,
         custom_fields: state.custom_fields,
+        calls: state.calls.unwrap_or_default(),
         timings: Timings {
             total_us: micros(end - start),
             instantiate_us: micros(instantiated - start),

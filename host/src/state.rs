@@ -11,7 +11,7 @@ use otai_plugin_abi::wasm::AllocatorKind;
 use wasmtime::{Memory, ResourceLimiter, StoreLimits, TypedFunc};
 
 use crate::http::HttpTransport;
-use crate::report::{CustomFieldSet, HttpExchange, LogLine, Reply};
+use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Reply};
 
 /// A failure inside a host function that ends the delivery: the guest broke the ABI
 /// (out-of-bounds buffer, failed allocation) or the deadline ran out.
@@ -197,6 +197,17 @@ pub(crate) struct State {
     /// Whether the plugin's latest host call logged a line at error level (and the line
     /// was kept): a trap right after it takes that line as its reason.
     pub(crate) last_call_logged_error: bool,
+    /// The calls in order, when the host records them.
+    pub(crate) calls: Option<Vec<HostCall>>,
+}
+
+impl State {
+    /// Records a call that returned to the plugin.
+    pub(crate) fn record(&mut self, call: HostCall) {
+        if let Some(calls) = &mut self.calls {
+            calls.push(call);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -341,3 +341,58 @@ fn hosts_are_send_and_sync_and_deliver_from_threads() {
         }
     });
 }
+
+#[test]
+fn recorded_calls_give_the_order_and_the_status_of_refused_ticket_operations() {
+    let body = r#"
+  (func (export "on_event") (param i32 i32)
+    (call $log (i32.const 0) (i32.const 5) (i32.const 1))
+    (drop (call $reply (i32.const 16) (i32.const 5)))
+    (drop (call $field (i32.const 32) (i32.const 64)))
+    (call $log (i32.const 8) (i32.const 4) (i32.const 9)))
+  (data (i32.const 0) "first")
+  (data (i32.const 8) "last")
+  (data (i32.const 16) "{bad}")
+  (data (i32.const 32) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"key\":\"k\",\"value\":\"v\"}")
+"#;
+    let wasm = plugin(
+        &manifest("com.example.calls", &["ticket.created"], &[]),
+        body,
+    );
+    let recording = otai_plugin_host::Host::builder()
+        .http(MockHttp::new())
+        .record_calls(true)
+        .build()
+        .unwrap();
+    install(&recording, &wasm, json!({}));
+    let report = recording
+        .deliver_to("com.example.calls", &Event::ticket_created())
+        .unwrap();
+    use otai_plugin_host::HostCall;
+    assert_eq!(
+        report.calls,
+        [
+            HostCall::OhdLog { line: Some(0) },
+            HostCall::OhdAddReply {
+                status: 1,
+                reply: None
+            },
+            HostCall::OhdSetCustomField {
+                status: 0,
+                field: Some(0)
+            },
+            HostCall::OhdLog { line: Some(1) },
+        ]
+    );
+    assert_eq!(report.logs[1].message, "last");
+    assert_eq!(report.custom_fields[0].key, "k");
+
+    // Off by default: the report is what it always was.
+    let host = test_host(MockHttp::new());
+    install(&host, &wasm, json!({}));
+    let report = host
+        .deliver_to("com.example.calls", &Event::ticket_created())
+        .unwrap();
+    assert!(report.calls.is_empty());
+    assert!(!report.to_snapshot().contains("\"calls\""));
+}

@@ -48,11 +48,31 @@ pub fn accept(bytes: &[u8], options: &AcceptOptions) -> Acceptance {
     }
 }
 
+/// The WebAssembly features ABI v1 accepts: WebAssembly 2.0 (multi-value, bulk memory,
+/// sign extension, mutable globals, non-trapping float-to-int, reference types, SIMD)
+/// and the finished proposals a host can compile without a garbage collector: tail
+/// calls, extended constant expressions, relaxed SIMD, atomics. Multiple and 64-bit
+/// memories parse, so that they are refused for what they are (`memory`), not as
+/// invalid. Exceptions, `externref` and the GC proposal's types are not accepted: a
+/// host would need a garbage collector for them. A host compiles with exactly this set (the reference host sets
+/// wasmtime's features to it), so a module that passes this check compiles.
+pub fn accepted_features() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as F;
+    (F::WASM2
+        | F::TAIL_CALL
+        | F::EXTENDED_CONST
+        | F::RELAXED_SIMD
+        | F::THREADS
+        | F::MULTI_MEMORY
+        | F::MEMORY64)
+        // `externref` and the other types a collector manages.
+        .difference(F::GC_TYPES)
+}
+
 /// Judges a module already read.
 pub fn accept_module(info: &ModuleInfo<'_>, options: &AcceptOptions) -> Acceptance {
     let mut verdict = Acceptance::default();
-    let mut validator =
-        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
+    let mut validator = wasmparser::Validator::new_with_features(accepted_features());
     if let Err(err) = validator.validate_all(info.bytes) {
         verdict.error(
             ProblemKind::InvalidWasm,

@@ -27,7 +27,7 @@ mod accept;
 mod info;
 mod problem;
 
-pub use accept::{accept, accept_module};
+pub use accept::{accept, accept_module, accepted_features};
 pub use info::{
     CustomSection, Export, Import, Item, MemoryInfo, ModuleInfo, ReadError, SectionSize, Signature,
     ensure_core_module,

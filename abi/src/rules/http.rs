@@ -204,7 +204,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<HttpRequest, RequestRefusal> {
             bytes.len()
         )));
     }
-    serde_json::from_slice(bytes)
+    super::decode_object(bytes)
         .map_err(|e| RequestRefusal::invalid(format!("invalid request JSON: {e}")))
 }
 

@@ -11,3 +11,36 @@
 
 pub mod http;
 pub mod ticket;
+
+/// Decodes the JSON object a plugin passed to a host function. The calls' JSON is
+/// documented as objects; serde's derived `Deserialize` would also read a struct from
+/// an array of its fields in order (`["GET", "https://…"]`), a shape no document
+/// allows and no other host would accept.
+pub(crate) fn decode_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first.is_some_and(|&b| b != b'{') {
+        return Err(serde::de::Error::custom("expected a JSON object"));
+    }
+    serde_json::from_slice(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::calls::HttpRequest;
+
+    #[test]
+    fn an_array_of_the_fields_is_not_an_object() {
+        let e =
+            super::decode_object::<HttpRequest>(br#"["GET", "https://a.example/"]"#).unwrap_err();
+        assert_eq!(e.to_string(), "expected a JSON object");
+        let ok: HttpRequest =
+            super::decode_object(b" \n{\"method\": \"GET\", \"url\": \"https://a.example/\"}")
+                .unwrap();
+        assert_eq!(ok.method, "GET");
+        // Everything else is serde_json's to judge.
+        assert!(super::decode_object::<HttpRequest>(b"").is_err());
+        assert!(super::decode_object::<HttpRequest>(b"{").is_err());
+    }
+}

@@ -123,7 +123,7 @@ fn scope_and_size<'a>(scope: TicketScope<'a>, payload: &[u8]) -> Result<&'a str,
 pub fn add_reply(scope: TicketScope<'_>, payload: &[u8]) -> Result<AddReply, TicketCallError> {
     let ticket_id = scope_and_size(scope, payload)?;
     let reply: AddReply =
-        serde_json::from_slice(payload).map_err(|_| TicketCallError::InvalidRequest)?;
+        super::decode_object(payload).map_err(|_| TicketCallError::InvalidRequest)?;
     if reply.ticket_id != ticket_id {
         return Err(TicketCallError::WrongTicket);
     }
@@ -145,7 +145,7 @@ pub fn set_custom_field(
 ) -> Result<SetCustomField, TicketCallError> {
     let ticket_id = scope_and_size(scope, payload)?;
     let field: SetCustomField =
-        serde_json::from_slice(payload).map_err(|_| TicketCallError::InvalidRequest)?;
+        super::decode_object(payload).map_err(|_| TicketCallError::InvalidRequest)?;
     if field.ticket_id != ticket_id {
         return Err(TicketCallError::WrongTicket);
     }
