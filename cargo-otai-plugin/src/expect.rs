@@ -290,6 +290,7 @@ mod tests {
             }],
             replies: Vec::new(),
             custom_fields: Vec::new(),
+            calls: Vec::new(),
             timings: Timings::default(),
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");

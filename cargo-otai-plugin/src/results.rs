@@ -16,6 +16,8 @@ pub(crate) enum TestKind {
     Fixture,
     /// A test of the crate's own `cargo test`.
     Rust,
+    /// A case of the ABI conformance kit (`cargo otai-plugin conformance`).
+    Conformance,
 }
 
 /// How a test ended.

@@ -1,0 +1,197 @@
+//! The reference host as a conformance driver: a case run in process, its report
+//! turned into the transcript of `conformance/README.md`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::{
+    DeliveryReport, Event, Host, HostCall, HttpExchange, LoadError, LogLine, Outcome, PanelReport,
+};
+use serde_json::{Map, Value, json};
+
+use super::case::{AnswerError, Call, Case};
+
+/// Runs `case` on the reference host and returns its transcript.
+pub(crate) fn transcript(case: &Case) -> Result<Value> {
+    let mut mock = MockHttp::new();
+    for answer in &case.http {
+        let rule = mock.on(&answer.method, &answer.url);
+        mock = match (answer.error, answer.status) {
+            (Some(AnswerError::Network), _) => {
+                rule.network_error("the case scripts a network error")
+            }
+            (Some(AnswerError::Timeout), _) => rule.timeout(),
+            (None, status) => rule.respond(
+                status.unwrap_or(200),
+                answer.body.clone().unwrap_or_default(),
+            ),
+        };
+    }
+    let mut builder = Host::builder().http(mock).record_calls(true);
+    if let Some(ms) = case.settings.host.deadline_ms {
+        builder = builder.deadline(Duration::from_millis(ms));
+    }
+    if let Some(bytes) = case.settings.host.memory_limit_bytes {
+        builder = builder.memory_limit(bytes);
+    }
+    let host = builder
+        .build()
+        .context("failed to build the reference host")?;
+
+    let plugin = match host.load(&case.wasm) {
+        Ok(plugin) => plugin,
+        Err(LoadError::Rejected(rejection)) => {
+            let kinds: Vec<Value> = rejection
+                .kinds()
+                .into_iter()
+                .map(|k| serde_json::to_value(k).unwrap_or(Value::Null))
+                .collect();
+            return Ok(json!({ "load": { "refused": kinds } }));
+        }
+        Err(e) => return Err(anyhow!(e).context("the reference host could not load the module")),
+    };
+    if host.install(&plugin, case.config.clone()).is_err() {
+        return Ok(json!({ "load": "loaded", "install": "refused" }));
+    }
+    let mut out = Map::new();
+    out.insert("load".into(), "loaded".into());
+    out.insert("install".into(), "installed".into());
+    match case.settings.call {
+        Call::OnEvent => {
+            let event = Event::from_json(case.event.clone()).context("the case's event.json")?;
+            let report = host.deliver_to(plugin.id(), &event)?;
+            out.insert("outcome".into(), outcome(&report.outcome)?);
+            out.insert("calls".into(), delivery_calls(&report));
+        }
+        Call::RenderPanel => {
+            let report = host.render_panel(plugin.id(), &case.ticket_id())?;
+            out.insert("outcome".into(), outcome(&report.outcome)?);
+            out.insert("calls".into(), panel_calls(&report));
+            if report.outcome.is_ok() {
+                out.insert("panel".into(), panel(&report));
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn outcome(outcome: &Outcome) -> Result<Value> {
+    Ok(match outcome {
+        Outcome::Ok => "ok",
+        Outcome::Trapped { .. } => "trapped",
+        Outcome::TimedOut => "timed_out",
+        Outcome::Rejected { reason } => {
+            return Err(anyhow!(
+                "the reference host did not run the plugin: {reason}"
+            ));
+        }
+    }
+    .into())
+}
+
+fn panel(report: &PanelReport) -> Value {
+    match (&report.url, &report.refused) {
+        (_, Some(_)) => json!({ "refused": true }),
+        (url, None) => json!({ "url": url }),
+    }
+}
+
+/// The lists of a report that calls point into.
+struct Lists<'a> {
+    logs: &'a [LogLine],
+    http: &'a [HttpExchange],
+    replies: &'a [otai_plugin_host::Reply],
+    fields: &'a [otai_plugin_host::CustomFieldSet],
+}
+
+fn delivery_calls(report: &DeliveryReport) -> Value {
+    calls(
+        &report.calls,
+        &Lists {
+            logs: &report.logs,
+            http: &report.http,
+            replies: &report.replies,
+            fields: &report.custom_fields,
+        },
+    )
+}
+
+fn panel_calls(report: &PanelReport) -> Value {
+    calls(
+        &report.calls,
+        &Lists {
+            logs: &report.logs,
+            http: &report.http,
+            replies: &[],
+            fields: &[],
+        },
+    )
+}
+
+fn calls(calls: &[HostCall], lists: &Lists<'_>) -> Value {
+    calls.iter().map(|call| call_json(call, lists)).collect()
+}
+
+fn call_json(call: &HostCall, lists: &Lists<'_>) -> Value {
+    match *call {
+        HostCall::OhdLog { line: Some(i) } => match lists.logs.get(i) {
+            Some(line) => json!({ "fn": "ohd_log", "level": line.level, "message": line.message }),
+            None => json!({ "fn": "ohd_log", "missing": i }),
+        },
+        HostCall::OhdLog { line: None } => json!({ "fn": "ohd_log", "dropped": true }),
+        HostCall::OhdHttpRequest { exchange } => match lists.http.get(exchange) {
+            Some(x) => http_json(x),
+            None => json!({ "fn": "ohd_http_request", "missing": exchange }),
+        },
+        HostCall::OhdAddReply { status, reply } => {
+            let mut v = json!({ "fn": "ohd_add_reply", "status": status });
+            if let Some(r) = reply.and_then(|i| lists.replies.get(i)) {
+                v["reply"] = json!({ "ticket_id": r.ticket_id, "body": r.body, "is_internal": r.is_internal });
+            }
+            v
+        }
+        HostCall::OhdSetCustomField { status, field } => {
+            let mut v = json!({ "fn": "ohd_set_custom_field", "status": status });
+            if let Some(f) = field.and_then(|i| lists.fields.get(i)) {
+                v["field"] = json!({ "ticket_id": f.ticket_id, "key": f.key, "value": f.value });
+            }
+            v
+        }
+        HostCall::OhdAlloc { size, ptr } => json!({ "fn": "ohd_alloc", "size": size, "ptr": ptr }),
+        HostCall::OhdFree { ptr, size } => json!({ "fn": "ohd_free", "ptr": ptr, "size": size }),
+    }
+}
+
+fn http_json(x: &HttpExchange) -> Value {
+    use otai_plugin_host::http::HostErrorKind;
+    let mut v = json!({ "fn": "ohd_http_request", "status": x.status });
+    // Refused requests (invalid, host not allowed) never reached a transport; every
+    // other outcome, including a network error, went out.
+    let sent = match &x.error {
+        None => true,
+        Some(e) => !matches!(
+            e.kind,
+            HostErrorKind::InvalidRequest | HostErrorKind::HostNotAllowed
+        ),
+    };
+    if sent {
+        v["sent"] = json!({
+            "method": x.request.method,
+            "url": x.request.url,
+            "headers": x.request.headers,
+            "body": x.request.body,
+        });
+    }
+    match &x.error {
+        None => v["body"] = x.response_body.clone().unwrap_or_default().into(),
+        Some(e) => {
+            let mut error = json!({ "kind": e.kind });
+            if let Some(host) = &e.host {
+                error["host"] = host.clone().into();
+            }
+            v["error"] = error;
+        }
+    }
+    v
+}

@@ -1,0 +1,249 @@
+//! `cargo otai-plugin conformance`: the kit's cases pass on the reference host and on
+//! the independent Node host, and the runner fails what it must fail.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::cli;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the CLI crate sits in the workspace")
+        .to_owned()
+}
+
+fn cases_dir() -> PathBuf {
+    workspace_root().join("conformance/v1")
+}
+
+fn case_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("conformance/v1 exists")
+        .map(|e| e.expect("a readable entry").path())
+        .filter(|p| p.join("case.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_case_passes_on_the_reference_host() {
+    let output = cli()
+        .current_dir(workspace_root())
+        .args(["conformance"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let count = case_dirs().len();
+    assert!(count >= 100, "the kit has only {count} cases");
+    assert!(
+        stdout.contains(&format!("{count} passed, 0 failed")),
+        "{stdout}"
+    );
+}
+
+/// The second host: JavaScript on Node's WebAssembly, sharing no code with ours. It
+/// cannot stop synchronous wasm, so the deadline cases are skipped there (and only
+/// those: the runner fails any other skip).
+#[test]
+fn every_applicable_case_passes_on_the_node_host() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the Node host: `node` is not on PATH"
+        );
+        eprintln!("skipped: `node` is not on PATH (CI installs it)");
+        return;
+    }
+    let output = cli()
+        .current_dir(workspace_root())
+        .args([
+            "conformance",
+            "--driver",
+            "node conformance/hosts/node/driver.mjs",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let results: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    let failed: Vec<String> = results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c["name"],
+                c["reason"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    assert!(output.status.success());
+    assert_eq!(
+        results["passed"].as_u64().unwrap() as usize
+            + results["skipped"].as_u64().unwrap() as usize,
+        case_dirs().len()
+    );
+}
+
+#[test]
+fn every_case_names_a_section_of_the_abi_document() {
+    let abi = std::fs::read_to_string(workspace_root().join("docs/ABI.md")).unwrap();
+    let headings: Vec<&str> = abi
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    for dir in case_dirs() {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+        let section = case["section"].as_str().unwrap_or_default();
+        assert!(
+            headings.contains(&section),
+            "{}: `section` is {section:?}, not a heading of docs/ABI.md",
+            dir.display()
+        );
+    }
+}
+
+/// A kit of one case, and a driver that prints `transcript` whatever it is given.
+fn kit(case: &str, expected: &str, transcript: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        cases_dir().join("sample-event.json"),
+        dir.path().join("sample-event.json"),
+    )
+    .unwrap();
+    let case_dir = dir.path().join("one");
+    std::fs::create_dir(&case_dir).unwrap();
+    std::fs::write(case_dir.join("case.json"), case).unwrap();
+    std::fs::write(case_dir.join("expected.json"), expected).unwrap();
+    std::fs::write(
+        case_dir.join("plugin.wat"),
+        r#"(module (memory (export "memory") 1) (func (export "on_event") (param i32 i32)))"#,
+    )
+    .unwrap();
+    let transcript_file = dir.path().join("transcript.json");
+    std::fs::write(&transcript_file, transcript).unwrap();
+    // The runner appends the folder: the driver fails unless it holds the built plugin.
+    let driver = format!(
+        "cat '{}'; has_plugin() {{ test -f \"$1/plugin.wasm\"; }}; has_plugin",
+        transcript_file.display()
+    );
+    (dir, driver)
+}
+
+const PLAIN_CASE: &str = r#"{"description": "d", "section": "4. Memory and buffer ownership"}"#;
+
+#[test]
+fn a_transcript_that_differs_fails_with_a_diff() {
+    let expected = r#"{"load": "loaded", "install": "installed", "outcome": "ok", "calls": []}"#;
+    let (dir, driver) = kit(
+        PLAIN_CASE,
+        expected,
+        r#"{"load": "loaded", "install": "installed", "outcome": "trapped", "calls": []}"#,
+    );
+    let output = cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", &driver])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("case one ... FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("-  \"outcome\": \"ok\"") && stdout.contains("+  \"outcome\": \"trapped\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+
+    // The same driver, right this time: the case passes.
+    let (dir, driver) = kit(PLAIN_CASE, expected, expected);
+    cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", &driver])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn a_driver_may_skip_only_a_case_that_requires_something() {
+    let skip = r#"{"skipped": "cannot interrupt wasm"}"#;
+    let (dir, driver) = kit(PLAIN_CASE, "{}", skip);
+    let output = cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", &driver])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("may skip only cases with `requires`"),
+        "{stdout}"
+    );
+
+    let case =
+        r#"{"description": "d", "section": "9. Lifecycle and limits", "requires": ["interrupt"]}"#;
+    let (dir, driver) = kit(case, "{}", skip);
+    cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", &driver, "--format", "junit"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("<skipped/>"));
+}
+
+#[test]
+fn a_broken_driver_or_case_fails_with_the_reason() {
+    let (dir, _) = kit(PLAIN_CASE, "{}", "{}");
+    let output = cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", "echo oops >&2; exit 3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout.contains("the driver exited with exit status: 3") && stdout.contains("oops"),
+        "{stdout}"
+    );
+
+    let (dir, driver) = kit(
+        r#"{"description": "d", "section": "x", "requires": ["telepathy"]}"#,
+        "{}",
+        "{}",
+    );
+    let output = cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", &driver])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("`requires` names `telepathy`; expected one of interrupt, memory_limit"),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,20 @@
+;; bounds-log-outside: ohd_log with a buffer starting past the end of memory traps the delivery.
+(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator: blocks from 64 KiB up, never reused.
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (call $log (i32.const 1024) (i32.const 19) (i32.const 1))
+    (call $log (i32.const 135168) (i32.const 1) (i32.const 1))
+    (call $log (i32.const 1048) (i32.const 18) (i32.const 1))
+  )
+  (data (i32.const 1024) "before the bad call")  ;; before: 19 bytes
+  (data (i32.const 1048) "after the bad call")  ;; after: 18 bytes
+)

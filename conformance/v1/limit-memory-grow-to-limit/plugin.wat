@@ -1,0 +1,32 @@
+(module
+  ;; With a 1 MiB memory limit, memory.grow from 2 to exactly 16 pages (1 MiB, not past the limit) succeeds.
+  (import "ohd" "ohd_log" (func $ohd_log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator: the heap starts at 64 KiB (the second page) and is never freed.
+  (global $heap (mut i32) (i32.const 65536))
+  (func $alloc (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (if (i32.gt_u (i32.add (local.get $p) (local.get $size))
+                  (i32.shl (memory.size) (i32.const 16)))
+      (then (return (i32.const 0))))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (local $old i32)
+    (local.set $old (memory.grow (i32.const 14)))
+    (if (i32.and (i32.eq (local.get $old) (i32.const 2))
+                 (i32.eq (memory.size) (i32.const 16)))
+      (then
+        ;; The new last byte can be written and read back.
+        (i32.store8 (i32.const 1048575) (i32.const 42))
+        (if (i32.eq (i32.load8_u (i32.const 1048575)) (i32.const 42))
+          (then
+            (call $ohd_log (i32.const 1024) (i32.const 67) (i32.const 1))))
+        )
+      (else
+        (call $ohd_log (i32.const 1096) (i32.const 35) (i32.const 1)))))
+  (data (i32.const 1024) "memory.grow returned 2, memory now 16 pages, its last byte writable")
+  (data (i32.const 1096) "memory.grow within the limit failed")
+)

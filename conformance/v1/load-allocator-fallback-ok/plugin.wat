@@ -1,0 +1,36 @@
+(module
+  ;; A module exporting ohd_alloc without ohd_free, plus malloc and free, loads (a warning only) and the host uses malloc and free.
+  (import "ohd" "ohd_log" (func $ohd_log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator at 64 KiB; every allocator export logs its name.
+  (global $heap (mut i32) (i32.const 65536))
+  ;; The last pointer handed out, to check what the host frees.
+  (global $last (mut i32) (i32.const -1))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (call $ohd_log (i32.const 1024) (i32.const 16) (i32.const 1))
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (global.set $last (local.get $p))
+    (local.get $p))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (call $ohd_log (i32.const 1040) (i32.const 13) (i32.const 1))
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (global.set $last (local.get $p))
+    (local.get $p))
+  (func (export "free") (param $ptr i32)
+    (if (i32.eq (local.get $ptr) (global.get $last))
+      (then
+        (call $ohd_log (i32.const 1056) (i32.const 36) (i32.const 1)))
+      (else
+        (call $ohd_log (i32.const 1096) (i32.const 32) (i32.const 1)))))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (call $ohd_log (i32.const 1128) (i32.const 15) (i32.const 1)))
+  (data (i32.const 1024) "ohd_alloc called")
+  (data (i32.const 1040) "malloc called")
+  (data (i32.const 1056) "free called with the payload pointer")
+  (data (i32.const 1096) "free called with another pointer")
+  (data (i32.const 1128) "on_event called")
+)

@@ -1,0 +1,16 @@
+(module
+  ;; Adds two vectors of four i32 lanes and logs "ok" when lane 0 of the sum is 3.
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (if (i32.eq (i32x4.extract_lane 0 (i32x4.add (i32x4.splat (i32.const 1)) (i32x4.splat (i32.const 2)))) (i32.const 3))
+      (then (call $log (i32.const 1024) (i32.const 7) (i32.const 1)))))
+  (data (i32.const 1024) "simd ok")
+)

@@ -1,0 +1,17 @@
+(module
+  ;; on_event ends in a tail call to a function that logs.
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func $say (param $ptr i32) (param $len i32)
+    (call $log (i32.const 1024) (i32.const 9) (i32.const 1)))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (return_call $say (local.get $ptr) (local.get $len)))
+  (data (i32.const 1024) "tail call")
+)

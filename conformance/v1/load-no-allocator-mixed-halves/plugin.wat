@@ -1,0 +1,12 @@
+(module
+  ;; A module exporting ohd_alloc and free (half of each pair, neither pair complete) is refused with no_allocator.
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "free") (param $ptr i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32))
+)

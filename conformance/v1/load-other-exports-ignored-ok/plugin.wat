@@ -1,0 +1,19 @@
+(module
+  ;; Exports not named in section 2 (a function, a global, a table) are ignored: the module loads and runs.
+  (memory (export "memory") 2)
+  ;; A bump allocator: the heap starts at 64 KiB (the second page) and is never freed.
+  (global $heap (mut i32) (i32.const 65536))
+  (func $alloc (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (if (i32.gt_u (i32.add (local.get $p) (local.get $size))
+                  (i32.shl (memory.size) (i32.const 16)))
+      (then (return (i32.const 0))))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32))
+  (func (export "helper") (param i32) (result i32) (local.get 0))
+  (global (export "version") i32 (i32.const 1))
+  (table (export "__indirect_function_table") 1 funcref)
+)

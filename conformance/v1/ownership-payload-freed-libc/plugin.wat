@@ -1,0 +1,26 @@
+;; ownership-payload-freed-libc: With malloc + free, the host frees the payload with free(ptr) after on_event returns, ptr being the one on_event got.
+(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  ;; What on_event got, for the deallocator to compare with.
+  (global $payload_ptr (mut i32) (i32.const -1))
+  (global $payload_len (mut i32) (i32.const -1))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "free") (param $ptr i32)
+    (if (i32.eq (local.get $ptr) (global.get $payload_ptr))
+      (then (call $log (i32.const 1024) (i32.const 25) (i32.const 1)))
+      (else (call $log (i32.const 1056) (i32.const 20) (i32.const 1)))))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (global.set $payload_ptr (local.get $ptr))
+    (global.set $payload_len (local.get $len))
+    (call $log (i32.const 1080) (i32.const 19) (i32.const 1))
+  )
+  (data (i32.const 1024) "free: the payload pointer")  ;; same: 25 bytes
+  (data (i32.const 1056) "free: something else")  ;; other: 20 bytes
+  (data (i32.const 1080) "on_event: returning")  ;; returning: 19 bytes
+)

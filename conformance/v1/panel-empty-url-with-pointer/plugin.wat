@@ -1,0 +1,20 @@
+(module
+  ;; render_panel returns (ptr, 0) with ptr a block of its own allocator: no panel, and
+  ;; the host hands the block back through ohd_free.
+  (import "ohd" "ohd_log" (func $ohd_log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (global $url_ptr (mut i32) (i32.const -1))
+  (func $alloc (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (i32.add (local.get $size) (i32.const 8))))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32)
+    (if (i32.eq (local.get $ptr) (global.get $url_ptr))
+      (then (call $ohd_log (i32.const 1024) (i32.const 36) (i32.const 1)))))
+  (func (export "on_event") (param $ptr i32) (param $len i32))
+  (func (export "render_panel") (param $id_ptr i32) (param $id_len i32) (result i32 i32)
+    (global.set $url_ptr (call $alloc (i32.const 0)))
+    (global.get $url_ptr) (i32.const 0))
+  (data (i32.const 1024) "ohd_free: the empty URL block, freed"))

@@ -1,0 +1,35 @@
+(module
+  ;; During render_panel ohd_log and ohd_http_request work as during on_event; the panel is shown afterwards.
+  (import "ohd" "ohd_log" (func $ohd_log (param i32 i32 i32)))
+  (import "ohd" "ohd_http_request" (func $ohd_http_request (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator: the heap starts at 64 KiB (the second page) and is never freed.
+  (global $heap (mut i32) (i32.const 65536))
+  (func $alloc (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (if (i32.gt_u (i32.add (local.get $p) (local.get $size))
+                  (i32.shl (memory.size) (i32.const 16)))
+      (then (return (i32.const 0))))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  ;; Copies a URL from static data into a buffer from the plugin's own allocator,
+  ;; which the host frees after reading it.
+  (func $url (param $src i32) (param $len i32) (result i32 i32)
+    (local $p i32)
+    (local.set $p (call $alloc (local.get $len)))
+    (memory.copy (local.get $p) (local.get $src) (local.get $len))
+    (local.get $p) (local.get $len))
+  (func (export "on_event") (param $ptr i32) (param $len i32))
+  (func (export "render_panel") (param $id_ptr i32) (param $id_len i32) (result i32 i32)
+    (call $ohd_log (i32.const 1024) (i32.const 35) (i32.const 1))
+    ;; The response's pointer and length go to 512 and 516.
+    (drop (call $ohd_http_request (i32.const 1064) (i32.const 92) (i32.const 512) (i32.const 516)))
+    ;; Log the body the plugin received.
+    (call $ohd_log (i32.load (i32.const 512)) (i32.load (i32.const 516)) (i32.const 1))
+    (call $url (i32.const 1160) (i32.const 60)))
+  (data (i32.const 1024) "render_panel: looking up the ticket")
+  (data (i32.const 1064) "{\"method\": \"GET\", \"url\": \"https://panel.example.com/api/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8\"}")
+  (data (i32.const 1160) "https://panel.example.com/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8")
+)

@@ -1,0 +1,30 @@
+(module
+  ;; After render_panel returns, the host frees the ticket id's buffer through the plugin's ohd_free, with the size it allocated.
+  (import "ohd" "ohd_log" (func $ohd_log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator at 64 KiB whose ohd_free reports what it frees.
+  (global $heap (mut i32) (i32.const 65536))
+  (global $id_ptr (mut i32) (i32.const -1))
+  (global $id_len (mut i32) (i32.const -1))
+  (func $alloc (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32)
+    (if (i32.and (i32.eq (local.get $ptr) (global.get $id_ptr))
+                 (i32.eq (local.get $size) (global.get $id_len)))
+      (then
+        (call $ohd_log (i32.const 1048) (i32.const 59) (i32.const 1)))
+      (else
+        (call $ohd_log (i32.const 1112) (i32.const 61) (i32.const 1)))))
+  (func (export "on_event") (param $ptr i32) (param $len i32))
+  (func (export "render_panel") (param $id_ptr i32) (param $id_len i32) (result i32 i32)
+    (global.set $id_ptr (local.get $id_ptr))
+    (global.set $id_len (local.get $id_len))
+    (call $ohd_log (i32.const 1024) (i32.const 20) (i32.const 1))
+    (i32.const 0) (i32.const 0))
+  (data (i32.const 1024) "render_panel returns")
+  (data (i32.const 1048) "ohd_free: the host freed the ticket id buffer with its size")
+  (data (i32.const 1112) "ohd_free: the host freed another buffer, or with another size")
+)
