@@ -29,6 +29,7 @@ pub mod message_format;
 pub mod term;
 
 mod cargo;
+mod conformance;
 mod crosscheck;
 mod expect;
 mod failure;
@@ -39,7 +40,10 @@ mod results;
 
 pub use cargo::PackageOptions;
 
-use commands::{BuildCommand, CheckCommand, NewCommand, RunCommand, TestCommand};
+use commands::{
+    BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, NewCommand, RunCommand,
+    TestCommand,
+};
 use term::{Color, Shell, Verbosity};
 
 /// The program's name, in `--version` and usage lines.
@@ -126,6 +130,10 @@ pub enum Command {
     Run(RunCommand),
     /// Inspect any `.wasm` and report every ABI problem.
     Check(CheckCommand),
+    /// Run the ABI v1 conformance kit against the reference host or another host's driver.
+    Conformance(ConformanceCommand),
+    /// A local help desk: install, configure, upgrade, roll back and watch plugins.
+    Desk(DeskCommand),
 }
 
 impl Command {
@@ -137,6 +145,8 @@ impl Command {
             Command::Test(_) => "test",
             Command::Run(_) => "run",
             Command::Check(_) => "check",
+            Command::Conformance(_) => "conformance",
+            Command::Desk(_) => "desk",
         }
     }
 
@@ -148,6 +158,8 @@ impl Command {
             Command::Test(c) => &c.common,
             Command::Run(c) => &c.common,
             Command::Check(c) => &c.common,
+            Command::Conformance(c) => &c.common,
+            Command::Desk(c) => &c.common,
         }
     }
 
@@ -162,6 +174,8 @@ impl Command {
             Command::Test(c) => c.exec(),
             Command::Run(c) => c.exec(),
             Command::Check(c) => c.exec(),
+            Command::Conformance(c) => c.exec(),
+            Command::Desk(c) => c.exec(),
         }
     }
 }

@@ -71,6 +71,14 @@ fn crates_depend_only_on_the_layers_below_them() {
             ("otai-plugin-sdk" | "otai-plugin-macros", "otai-plugin-host") => {
                 Some("the guest SDK never depends on the host")
             }
+            ("otai-plugin-desk", "otai-plugin-sdk" | "otai-plugin-macros") => {
+                Some("the desk runs plugins through the host, never the guest SDK")
+            }
+            ("otai-plugin-host" | "otai-plugin-sdk" | "otai-plugin-macros", "otai-plugin-desk") => {
+                Some(
+                    "the desk sits on the host: the host and the guest side stay free of its storage",
+                )
+            }
             (_, "cargo-otai-plugin") => Some("no crate depends on the CLI"),
             _ => None,
         }

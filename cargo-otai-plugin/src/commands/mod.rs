@@ -2,12 +2,16 @@
 
 pub(crate) mod build;
 mod check;
+mod conformance;
+mod desk;
 mod new;
 mod run;
 mod test;
 
 pub use build::BuildCommand;
 pub use check::{CheckCommand, CheckFormat};
+pub use conformance::{ConformanceCommand, ConformanceFormat};
+pub use desk::{DeskAction, DeskCommand, DeskFormat};
 pub use new::{NewCommand, Template};
 pub use run::{RunCommand, RunFormat};
 pub use test::{TestCommand, TestFormat};

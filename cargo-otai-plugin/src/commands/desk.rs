@@ -1,0 +1,495 @@
+//! `cargo otai-plugin desk`: the local help desk's lifecycle from the command line
+//! (`otai-plugin-desk` over a data directory).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use otai_plugin_abi::manifest::ConfigType;
+use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, PluginInfo};
+use otai_plugin_host::http::RealHttp;
+use serde_json::{Map, Value};
+
+use crate::failure::or_json;
+use crate::term::{BOLD, GREEN, RED, Shell, YELLOW};
+use crate::{CommonOptions, Exit};
+
+/// Install, configure, upgrade, roll back, enable, disable and remove plugins in a
+/// local help desk, and deliver events to them. The desk lives in a data directory
+/// (a SQLite database, the key that seals secrets, a lock).
+#[derive(Debug, Args)]
+pub struct DeskCommand {
+    /// The desk's data directory [default: `target/otai-desk` of the package in the
+    /// current directory or a parent].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = DeskFormat::Human, global = true)]
+    pub format: DeskFormat,
+    #[command(subcommand)]
+    #[allow(missing_docs)]
+    pub action: DeskAction,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonOptions,
+}
+
+/// `desk --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeskFormat {
+    /// Lines for people.
+    Human,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// What `desk` does.
+#[derive(Debug, Subcommand)]
+pub enum DeskAction {
+    /// Install a `.wasm` (disabled until configured when a required field has no value).
+    Install {
+        /// The module.
+        wasm: PathBuf,
+    },
+    /// List the installed plugins with their version, state and error rate.
+    List,
+    /// Show a plugin's config form, or set values with `--set KEY=VALUE`.
+    Configure {
+        /// The plugin id.
+        id: String,
+        /// A value to set (`KEY=` with nothing after removes it). Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// A value taken from an environment variable, for secrets that should not be
+        /// on a command line. Repeatable.
+        #[arg(long = "set-from-env", value_name = "KEY=VAR")]
+        set_from_env: Vec<String>,
+    },
+    /// Replace a plugin with a new version of it; shows the permission diff.
+    Upgrade {
+        /// The new module.
+        wasm: PathBuf,
+        /// Approve new permissions (hosts, events, a panel).
+        #[arg(long)]
+        approve: bool,
+    },
+    /// Go back to the previous version, with its config.
+    Rollback {
+        /// The plugin id.
+        id: String,
+    },
+    /// Enable a plugin (starts a new health window).
+    Enable {
+        /// The plugin id.
+        id: String,
+    },
+    /// Disable a plugin.
+    Disable {
+        /// The plugin id.
+        id: String,
+    },
+    /// Remove a plugin, its versions, config and delivery log.
+    Remove {
+        /// The plugin id.
+        id: String,
+    },
+    /// Deliver an event about a ticket to the subscribed plugins and show the reports.
+    Deliver {
+        /// The event, e.g. `ticket.created`.
+        event: String,
+        /// The ticket.
+        #[arg(long, default_value = "T-1")]
+        ticket: String,
+        /// Send allowed requests for real (default: none leaves the machine).
+        #[arg(long)]
+        allow_network: bool,
+    },
+    /// Show a plugin's delivery log, newest first.
+    Log {
+        /// The plugin id.
+        id: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+impl DeskCommand {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Whatever the desk refused, with its reason; [`Exit`]`(1)` when a delivery failed.
+    pub fn exec(self) -> Result<()> {
+        let shell = self.common.shell();
+        let json = self.format == DeskFormat::Json;
+        let result = self.run(&shell);
+        or_json(json, &shell, result)
+    }
+
+    fn run(self, shell: &Shell) -> Result<()> {
+        let dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        let mut options = DeskOptions::default();
+        if let DeskAction::Deliver {
+            allow_network: true,
+            ..
+        } = self.action
+        {
+            options.http = Arc::new(RealHttp::new());
+        }
+        let desk = Desk::open_with(&dir, options)
+            .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
+        let json = self.format == DeskFormat::Json;
+        let print = |value: &dyn erased::Json| -> Result<()> {
+            let text = value.to_json().context("failed to encode the result")?;
+            writeln!(shell.out(), "{text}").context("failed to write to stdout")
+        };
+        match self.action {
+            DeskAction::Install { wasm } => {
+                let bytes = read(&wasm)?;
+                let info = desk.install(&bytes)?;
+                if json {
+                    return print(&info);
+                }
+                shell.status(
+                    "Installed",
+                    format!("{} {}", info.id, info.manifest.version),
+                );
+                print_permissions(shell, &info)?;
+                print_state(shell, &info);
+            }
+            DeskAction::List => {
+                let list = desk.list()?;
+                if json {
+                    return print(&list);
+                }
+                let mut out = shell.out();
+                if list.is_empty() {
+                    writeln!(out, "no plugins installed")?;
+                }
+                for info in &list {
+                    writeln!(
+                        out,
+                        "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}",
+                        info.id,
+                        info.manifest.version,
+                        state_word(info),
+                        info.failures,
+                        info.deliveries,
+                        info.error_rate() * 100.0,
+                        info.last_delivery_ms
+                            .map(|ms| format!("{} s ago", (now_ms() - ms) / 1000))
+                            .unwrap_or_else(|| "never".into())
+                    )?;
+                }
+            }
+            DeskAction::Configure {
+                id,
+                set,
+                set_from_env,
+            } => {
+                let form = desk.config_form(&id)?;
+                if set.is_empty() && set_from_env.is_empty() {
+                    if json {
+                        return print(&form);
+                    }
+                    return print_form(shell, &form);
+                }
+                let mut values = Map::new();
+                for pair in &set {
+                    let (key, text) = split_pair(pair, "--set")?;
+                    values.insert(key.to_owned(), parse_value(&form, key, text));
+                }
+                for pair in &set_from_env {
+                    let (key, var) = split_pair(pair, "--set-from-env")?;
+                    let text = std::env::var(var).with_context(|| {
+                        format!("`--set-from-env {key}={var}`: `{var}` is not set")
+                    })?;
+                    values.insert(key.to_owned(), parse_value(&form, key, &text));
+                }
+                let info = desk.configure(&id, values)?;
+                if json {
+                    return print(&info);
+                }
+                shell.status("Configured", &info.id);
+                print_state(shell, &info);
+            }
+            DeskAction::Upgrade { wasm, approve } => {
+                let bytes = read(&wasm)?;
+                match desk.upgrade(&bytes, approve) {
+                    Ok(up) => {
+                        if json {
+                            return print(&up);
+                        }
+                        shell.status(
+                            "Upgraded",
+                            format!("{} {} -> {}", up.plugin.id, up.from, up.to),
+                        );
+                        writeln!(shell.out(), "{}", up.diff)?;
+                        print_state(shell, &up.plugin);
+                    }
+                    Err(DeskError::NeedsApproval { plugin_id, diff }) => {
+                        if json {
+                            print(
+                                &serde_json::json!({"ok": false, "needs_approval": true, "plugin_id": plugin_id, "diff": diff}),
+                            )?;
+                        } else {
+                            writeln!(shell.out(), "{}", diff)?;
+                            shell.warn(format!(
+                                "upgrading `{plugin_id}` asks for more permissions (above); nothing was changed. \
+                                 Run again with `--approve` to accept them"
+                            ));
+                        }
+                        return Err(Exit(1).into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            DeskAction::Rollback { id } => {
+                let info = desk.rollback(&id)?;
+                if json {
+                    return print(&info);
+                }
+                shell.status(
+                    "Rolled back",
+                    format!("{} to {}", info.id, info.manifest.version),
+                );
+                print_state(shell, &info);
+            }
+            DeskAction::Enable { id } => {
+                let info = desk.enable(&id)?;
+                if json {
+                    return print(&info);
+                }
+                shell.status("Enabled", &info.id);
+            }
+            DeskAction::Disable { id } => {
+                let info = desk.disable(&id)?;
+                if json {
+                    return print(&info);
+                }
+                shell.status("Disabled", &info.id);
+            }
+            DeskAction::Remove { id } => {
+                desk.remove(&id)?;
+                if json {
+                    return print(&serde_json::json!({"ok": true, "removed": id}));
+                }
+                shell.status("Removed", &id);
+            }
+            DeskAction::Deliver { event, ticket, .. } => {
+                let reports = desk.deliver(&event, &ticket)?;
+                if json {
+                    print(&reports)?;
+                } else {
+                    if reports.is_empty() {
+                        shell.note(format!("no enabled plugin subscribes to `{event}`"));
+                    }
+                    for report in &reports {
+                        let word = if report.outcome.is_ok() {
+                            format!("{GREEN}ok{GREEN:#}")
+                        } else {
+                            format!("{RED}{}{RED:#}", outcome_text(&report.outcome))
+                        };
+                        writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
+                        for line in &report.logs {
+                            writeln!(shell.out(), "  [{:?}] {}", line.level, line.message)?;
+                        }
+                        for x in &report.http {
+                            writeln!(
+                                shell.out(),
+                                "  {} {} -> {}",
+                                x.request.method,
+                                x.request.url,
+                                x.status
+                            )?;
+                        }
+                        for r in &report.replies {
+                            writeln!(
+                                shell.out(),
+                                "  reply{}: {}",
+                                if r.is_internal { " (internal)" } else { "" },
+                                r.body
+                            )?;
+                        }
+                        for f in &report.custom_fields {
+                            writeln!(shell.out(), "  custom field {} = {}", f.key, f.value)?;
+                        }
+                    }
+                }
+                if reports.iter().any(|r| !r.outcome.is_ok()) {
+                    return Err(Exit(1).into());
+                }
+            }
+            DeskAction::Log { id, limit } => {
+                let log = desk.deliveries(&id, limit)?;
+                if json {
+                    return print(&log);
+                }
+                for d in &log {
+                    writeln!(
+                        shell.out(),
+                        "#{} {} {} ticket {}: {}",
+                        d.seq,
+                        d.version,
+                        d.report.event,
+                        d.ticket_id,
+                        outcome_text(&d.report.outcome)
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Serialization behind a `dyn` reference.
+mod erased {
+    pub(super) trait Json {
+        fn to_json(&self) -> serde_json::Result<String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> serde_json::Result<String> {
+            serde_json::to_string_pretty(self)
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `target/otai-desk` of the nearest directory with a `Cargo.toml`.
+fn default_data_dir() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let Some(root) = cwd.ancestors().find(|a| a.join("Cargo.toml").is_file()) else {
+        bail!(
+            "no `Cargo.toml` in `{}` or its parents to keep a desk under; give one with `--data-dir DIR`",
+            cwd.display()
+        );
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("otai-desk"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))
+}
+
+fn split_pair<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+    pair.split_once('=')
+        .with_context(|| format!("`{flag} {pair}`: expected KEY=VALUE"))
+}
+
+/// A value as the field's type reads it: `3` for an integer, `true` for a boolean;
+/// text that does not read so is passed on as a string, for the schema to refuse with
+/// its own message. An empty value removes the field.
+fn parse_value(form: &[ConfigEntry], key: &str, text: &str) -> Value {
+    if text.is_empty() {
+        return Value::Null;
+    }
+    let ty = form.iter().find(|f| f.key == key).map(|f| f.ty);
+    match ty {
+        Some(ConfigType::Integer) => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| text.into()),
+        Some(ConfigType::Boolean) => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => text.into(),
+        },
+        _ => text.into(),
+    }
+}
+
+fn state_word(info: &PluginInfo) -> String {
+    match &info.disabled {
+        None => format!("{GREEN}enabled{GREEN:#}"),
+        Some(d) => format!("{YELLOW}disabled{YELLOW:#} ({})", d.detail),
+    }
+}
+
+fn print_state(shell: &Shell, info: &PluginInfo) {
+    if let Some(d) = &info.disabled {
+        shell.warn(format!("`{}` is disabled: {}", info.id, d.detail));
+    }
+}
+
+fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Result<()> {
+    let m = &info.manifest;
+    let mut out = shell.out();
+    let events: Vec<String> = m.events.iter().map(ToString::to_string).collect();
+    writeln!(out, "  events:        {}", events.join(", "))?;
+    let hosts = m.allowed_hosts();
+    writeln!(
+        out,
+        "  allowed hosts: {}",
+        if hosts.is_empty() {
+            "none".to_owned()
+        } else {
+            hosts.join(", ")
+        }
+    )?;
+    if let Some(panel) = &m.ui_panel {
+        writeln!(
+            out,
+            "  ticket panel:  \"{}\" ({} px)",
+            panel.title, panel.height
+        )?;
+    }
+    Ok(())
+}
+
+fn print_form(shell: &Shell, form: &[ConfigEntry]) -> Result<()> {
+    let mut out = shell.out();
+    if form.is_empty() {
+        writeln!(out, "the plugin has no config fields")?;
+    }
+    for f in form {
+        let value = if f.secret {
+            if f.is_set {
+                "(secret, set)".to_owned()
+            } else {
+                "(secret, not set)".to_owned()
+            }
+        } else {
+            match (&f.value, &f.default) {
+                (Some(v), _) => v.to_string(),
+                (None, Some(d)) => format!("{d} (default)"),
+                (None, None) => "(not set)".to_owned(),
+            }
+        };
+        let required = if f.required { " required" } else { "" };
+        writeln!(
+            out,
+            "{BOLD}{}{BOLD:#} ({}{required}): {value}",
+            f.key,
+            f.ty.as_str()
+        )?;
+    }
+    Ok(())
+}
+
+fn outcome_text(outcome: &otai_plugin_host::Outcome) -> String {
+    match outcome {
+        otai_plugin_host::Outcome::Ok => "ok".into(),
+        otai_plugin_host::Outcome::Trapped {
+            message, reason, ..
+        } => match reason {
+            Some(r) => format!("trapped: {r} ({message})"),
+            None => format!("trapped: {message}"),
+        },
+        otai_plugin_host::Outcome::TimedOut => "timed out".into(),
+        otai_plugin_host::Outcome::Rejected { reason } => format!("not run: {reason}"),
+    }
+}

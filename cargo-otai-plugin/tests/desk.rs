@@ -1,0 +1,200 @@
+//! `cargo otai-plugin desk`: the lifecycle from the command line, over a data directory.
+
+mod support;
+
+use std::path::Path;
+
+use predicates::str::contains;
+use serde_json::{Value, json};
+use support::cli;
+
+fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
+    let manifest = json!({
+        "id": "com.example.cli-desk", "name": "CLI desk", "version": version,
+        "description": "d", "events": ["ticket.created"],
+        "permissions": {"http": {"allowed_hosts": hosts}},
+        "config_schema": {"token": {"type": "string", "required": true, "secret": true},
+                          "retries": {"type": "integer"}}
+    })
+    .to_string()
+    .replace('\\', "\\\\")
+    .replace('"', "\\\"");
+    wat::parse_str(format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param $p i32) (param $n i32) (call $log (local.get $p) (local.get $n) (i32.const 1)))
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap()
+}
+
+fn desk(dir: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = cli();
+    cmd.arg("desk")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("OTAI_DESK_KEY", "ab".repeat(32));
+    cmd
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn the_lifecycle_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let v1 = tmp.path().join("v1.wasm");
+    let v2 = tmp.path().join("v2.wasm");
+    std::fs::write(&v1, module("1.0.0", &["a.example.com"])).unwrap();
+    std::fs::write(&v2, module("2.0.0", &["a.example.com", "b.example.com"])).unwrap();
+
+    desk(&data, &["install", v1.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(contains("allowed hosts: a.example.com"))
+        .stderr(contains("Installed com.example.cli-desk 1.0.0"))
+        .stderr(contains("is disabled: `token` must be configured"));
+    desk(
+        &data,
+        &["configure", "com.example.cli-desk", "--set", "retries=many"],
+    )
+    .assert()
+    .code(1)
+    .stderr(contains("`token` is required"))
+    .stderr(contains("retries"));
+    desk(
+        &data,
+        &[
+            "configure",
+            "com.example.cli-desk",
+            "--set-from-env",
+            "token=MY_TOKEN",
+            "--set",
+            "retries=3",
+        ],
+    )
+    .env("MY_TOKEN", "s3cr3t-value")
+    .assert()
+    .success();
+    let form = desk(
+        &data,
+        &["configure", "com.example.cli-desk", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    let form = json_of(&form);
+    let field = |key: &str| {
+        form.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            field("token")["is_set"].clone(),
+            field("token")["value"].clone()
+        ),
+        (json!(true), Value::Null)
+    );
+    assert!(!form.to_string().contains("s3cr3t-value"));
+    assert_eq!(field("retries")["value"], 3);
+
+    let delivered = desk(
+        &data,
+        &[
+            "deliver",
+            "ticket.created",
+            "--ticket",
+            "T-7",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(delivered.status.success());
+    let reports = json_of(&delivered);
+    let logged = reports[0]["logs"][0]["message"].as_str().unwrap();
+    assert!(
+        logged.contains("\"token\":\"[redacted]\"") && logged.contains("T-7"),
+        "{logged}"
+    );
+
+    desk(&data, &["upgrade", v2.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(contains("+ may send requests to b.example.com"))
+        .stderr(contains("Run again with `--approve`"));
+    desk(&data, &["upgrade", v2.to_str().unwrap(), "--approve"])
+        .assert()
+        .success()
+        .stderr(contains("Upgraded com.example.cli-desk 1.0.0 -> 2.0.0"));
+    let list = json_of(&desk(&data, &["list", "--format", "json"]).output().unwrap());
+    assert_eq!(list[0]["manifest"]["version"], "2.0.0");
+    assert_eq!(list[0]["enabled"], true, "the token was carried over");
+    desk(&data, &["rollback", "com.example.cli-desk"])
+        .assert()
+        .success()
+        .stderr(contains("Rolled back com.example.cli-desk to 1.0.0"));
+    desk(&data, &["log", "com.example.cli-desk"])
+        .assert()
+        .success()
+        .stdout(contains("ticket T-7: ok"));
+    desk(&data, &["disable", "com.example.cli-desk"])
+        .assert()
+        .success();
+    desk(&data, &["deliver", "ticket.created"])
+        .assert()
+        .success()
+        .stderr(contains("no enabled plugin subscribes to `ticket.created`"));
+    desk(&data, &["remove", "com.example.cli-desk"])
+        .assert()
+        .success();
+    desk(&data, &["list"])
+        .assert()
+        .success()
+        .stdout(contains("no plugins installed"));
+}
+
+#[test]
+fn failures_name_what_is_wrong_in_json_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let output = desk(&data, &["enable", "com.example.none", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let failure = json_of(&output);
+    assert_eq!(failure["ok"], false);
+    assert!(
+        failure["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no plugin `com.example.none` is installed"),
+        "{failure}"
+    );
+
+    let junk = tmp.path().join("junk.wasm");
+    std::fs::write(&junk, b"(module)").unwrap();
+    desk(&data, &["install", junk.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(contains("the module cannot be installed"));
+    let mut wrong_key = desk(&data, &["list"]);
+    wrong_key.env("OTAI_DESK_KEY", "cd".repeat(32));
+    wrong_key.assert().code(1).stderr(contains(
+        "is not the key this desk's database was made with",
+    ));
+}

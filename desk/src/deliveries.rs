@@ -1,0 +1,291 @@
+//! Tickets, delivering events to the installed plugins, and the delivery log.
+
+use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::testing::sample;
+use otai_plugin_host::{DeliveryReport, Event};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::desk::{Desk, DisabledReason};
+use crate::error::DeskError;
+use crate::store::{Store, now_ms};
+
+/// A ticket of the desk: its fields as events carry them, and what plugins wrote on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    /// The payload's `ticket` object, `custom_fields` included.
+    pub ticket: Value,
+    /// Replies and notes plugins added, oldest first.
+    pub replies: Vec<TicketReply>,
+}
+
+/// A reply a plugin added to a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketReply {
+    /// The plugin.
+    pub plugin_id: String,
+    /// The text.
+    pub body: String,
+    /// Whether it is an internal note.
+    pub is_internal: bool,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
+/// One delivery in the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    /// Its number, increasing.
+    pub seq: i64,
+    /// The plugin's version then.
+    pub version: String,
+    /// The ticket.
+    pub ticket_id: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// What the host reported, secrets redacted.
+    pub report: DeliveryReport,
+}
+
+impl Desk {
+    /// A ticket; a ticket the desk has not seen yet starts as the sample ticket with
+    /// this id.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
+        let store = self.store();
+        let mut ticket = stored_ticket(&store, id)?;
+        ticket["custom_fields"] = Value::Object(custom_fields(&store, id)?);
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT plugin_id, body, is_internal, at FROM ticket_replies
+                 WHERE ticket_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| store.error(e))?;
+        let replies = stmt
+            .query_map([id], |r| {
+                Ok(TicketReply {
+                    plugin_id: r.get(0)?,
+                    body: r.get(1)?,
+                    is_internal: r.get(2)?,
+                    at_ms: r.get(3)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| store.error(e))?;
+        Ok(Ticket { ticket, replies })
+    }
+
+    /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
+    /// `custom_fields` and `id` are not editable here).
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] when the result is not a valid ticket.
+    pub fn update_ticket(
+        &self,
+        id: &str,
+        changes: Map<String, Value>,
+    ) -> Result<Ticket, DeskError> {
+        {
+            let store = self.store();
+            let mut ticket = stored_ticket(&store, id)?;
+            for (key, value) in changes {
+                if key != "id" && key != "custom_fields" {
+                    ticket[key] = value;
+                }
+            }
+            // Checked the way a delivery will read it.
+            let mut payload = sample::payload(&EventKind::TicketCreated);
+            payload["ticket"] = ticket.clone();
+            Event::from_json(payload)?;
+            store
+                .conn
+                .execute(
+                    "INSERT INTO tickets (id, ticket, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, updated_at = excluded.updated_at",
+                    params![id, ticket.to_string(), now_ms()],
+                )
+                .map_err(|e| store.error(e))?;
+        }
+        self.ticket(id)
+    }
+
+    /// Delivers an event about a ticket to every enabled plugin that subscribes to it,
+    /// and records what happened: each report in the log (the last
+    /// [`keep_deliveries`](crate::DeskOptions::keep_deliveries) per plugin), the replies
+    /// and custom fields on the ticket (later events carry them), the plugin's health
+    /// (a plugin failing too often is disabled, and stays so after a restart).
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
+    pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
+        let ticket = {
+            let store = self.store();
+            let mut ticket = stored_ticket(&store, ticket_id)?;
+            ticket["custom_fields"] = Value::Object(custom_fields(&store, ticket_id)?);
+            ticket
+        };
+        // The rest of the payload (actor, `data`) is the event's sample; an unknown
+        // event name is refused there, with the list of events.
+        let event =
+            Event::from_partial_json(serde_json::json!({ "event": event, "ticket": ticket }))?;
+        let reports = self.host.deliver(&event);
+        // The desk's tickets are the record: the host's own memory of fields is not.
+        self.host.forget_custom_fields();
+        let keep = i64::from(self.options.keep_deliveries);
+        let mut judged = Vec::new();
+        self.update(|desk, tx| {
+            let now = now_ms();
+            for report in &reports {
+                let id = &report.plugin_id;
+                let version: String = tx.query_row(
+                    "SELECT v.version FROM plugins p JOIN versions v ON v.seq = p.current_seq WHERE p.id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO deliveries (plugin_id, version, event, ticket_id, at, outcome, failed, report)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        id,
+                        version,
+                        report.event,
+                        ticket_id,
+                        now,
+                        outcome_name(report),
+                        report.outcome.is_failure(),
+                        serde_json::to_string(report).unwrap_or_default()
+                    ],
+                )?;
+                tx.execute(
+                    "DELETE FROM deliveries WHERE plugin_id = ?1 AND seq NOT IN
+                     (SELECT seq FROM deliveries WHERE plugin_id = ?1 ORDER BY seq DESC LIMIT ?2)",
+                    params![id, keep],
+                )?;
+                for reply in &report.replies {
+                    tx.execute(
+                        "INSERT INTO ticket_replies (ticket_id, plugin_id, body, is_internal, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![reply.ticket_id, id, reply.body, reply.is_internal, now],
+                    )?;
+                }
+                for field in &report.custom_fields {
+                    tx.execute(
+                        "INSERT INTO ticket_fields (ticket_id, key, value, plugin_id, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (ticket_id, key) DO UPDATE
+                         SET value = excluded.value, plugin_id = excluded.plugin_id, at = excluded.at",
+                        params![field.ticket_id, field.key, field.value, id, now],
+                    )?;
+                }
+                judged.push(id.clone());
+            }
+            let _ = desk;
+            Ok(())
+        })?;
+        for id in judged {
+            let status = self.health_status(&id)?;
+            if status.enabled && self.options.health.should_disable(&status) {
+                let detail = format!(
+                    "{} of {} deliveries failed within {} minutes",
+                    status.failures,
+                    status.deliveries,
+                    self.options.health.window.as_secs() / 60
+                );
+                self.update(|desk, tx| {
+                    desk.set_state(tx, &id, Some((DisabledReason::Failures, detail)))
+                })?;
+                self.host.disable(&id).ok();
+            }
+        }
+        Ok(reports)
+    }
+
+    /// A plugin's deliveries, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
+        let store = self.store();
+        self.row(&store, id)?;
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT seq, version, ticket_id, at, report FROM deliveries
+                 WHERE plugin_id = ?1 ORDER BY seq DESC LIMIT ?2",
+            )
+            .map_err(|e| store.error(e))?;
+        let rows: Vec<(i64, String, String, i64, String)> = stmt
+            .query_map(params![id, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| store.error(e))?;
+        rows.into_iter()
+            .map(|(seq, version, ticket_id, at_ms, report)| {
+                let report = serde_json::from_str(&report)
+                    .map_err(|e| store.error(format!("delivery {seq}'s report: {e}")))?;
+                Ok(Delivery {
+                    seq,
+                    version,
+                    ticket_id,
+                    at_ms,
+                    report,
+                })
+            })
+            .collect()
+    }
+}
+
+fn outcome_name(report: &DeliveryReport) -> &'static str {
+    match report.outcome {
+        otai_plugin_host::Outcome::Ok => "ok",
+        otai_plugin_host::Outcome::Trapped { .. } => "trapped",
+        otai_plugin_host::Outcome::TimedOut => "timed_out",
+        otai_plugin_host::Outcome::Rejected { .. } => "rejected",
+    }
+}
+
+/// The stored ticket without custom fields; the sample ticket with `id` if none.
+fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
+    let stored: Option<String> = store
+        .conn
+        .query_row("SELECT ticket FROM tickets WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| store.error(e))?;
+    let mut ticket = match stored {
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| store.error(format!("ticket `{id}`: {e}")))?
+        }
+        None => {
+            let mut t = sample::payload(&EventKind::TicketCreated)["ticket"].clone();
+            t["id"] = Value::String(id.to_owned());
+            t["url"] = Value::String(format!("https://helpdesk.example.com/tickets/{id}"));
+            t
+        }
+    };
+    if let Some(map) = ticket.as_object_mut() {
+        map.remove("custom_fields");
+    }
+    Ok(ticket)
+}
+
+fn custom_fields(store: &Store, id: &str) -> Result<Map<String, Value>, DeskError> {
+    let mut stmt = store
+        .conn
+        .prepare("SELECT key, value FROM ticket_fields WHERE ticket_id = ?1 ORDER BY key")
+        .map_err(|e| store.error(e))?;
+    let fields: Vec<(String, String)> = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(Iterator::collect)
+        .map_err(|e| store.error(e))?;
+    Ok(fields
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
+}

@@ -1,0 +1,593 @@
+//! [`Desk`]: the data directory opened, the plugins it holds loaded into a host, and
+//! what the desk shows about them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use otai_plugin_abi::manifest::{ConfigType, Manifest};
+use otai_plugin_host::http::{HttpTransport, MockHttp};
+use otai_plugin_host::{HealthPolicy, HealthStatus, Host, Plugin};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::DeskError;
+use crate::secrets::{KEY_ENV, SecretKey};
+use crate::store::{Store, now_ms};
+
+/// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
+/// a plugin is allowed to send gets a network error naming it, until a transport is
+/// given), the help desk's limits and health policy, the last 50 deliveries of each
+/// plugin kept.
+pub struct DeskOptions {
+    /// Where allowed requests go. Default: nowhere (a [`MockHttp`] without rules).
+    pub http: Arc<dyn HttpTransport>,
+    /// When a plugin is disabled automatically. Default: the help desk's (more than
+    /// 50% failed in 10 minutes, at least 10 deliveries).
+    pub health: HealthPolicy,
+    /// How many deliveries of each plugin the log keeps. Default 50.
+    pub keep_deliveries: u32,
+    /// The key, as 64 hex digits, instead of the key file. Default: the environment
+    /// variable `OTAI_DESK_KEY` when set.
+    pub key: Option<String>,
+}
+
+impl Default for DeskOptions {
+    fn default() -> Self {
+        DeskOptions {
+            http: Arc::new(MockHttp::new().unmatched_hint(
+                "the local desk sends no requests unless it is given a transport (`--allow-network`)",
+            )),
+            health: HealthPolicy::default(),
+            keep_deliveries: 50,
+            key: std::env::var(KEY_ENV).ok(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DeskOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeskOptions")
+            .field("health", &self.health)
+            .field("keep_deliveries", &self.keep_deliveries)
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a plugin is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    /// Someone disabled it.
+    ByHand,
+    /// It failed too often ([`DeskOptions::health`]).
+    Failures,
+    /// A required config field has no value.
+    NeedsConfig,
+}
+
+impl DisabledReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            DisabledReason::ByHand => "by_hand",
+            DisabledReason::Failures => "failures",
+            DisabledReason::NeedsConfig => "needs_config",
+        }
+    }
+
+    fn parse(s: &str) -> DisabledReason {
+        match s {
+            "failures" => DisabledReason::Failures,
+            "needs_config" => DisabledReason::NeedsConfig,
+            _ => DisabledReason::ByHand,
+        }
+    }
+}
+
+/// A disabled plugin's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disabled {
+    /// Why.
+    pub reason: DisabledReason,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// More about it: the failure counts, the missing fields.
+    pub detail: String,
+}
+
+/// An installed plugin as the desk lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    /// The manifest's id.
+    pub id: String,
+    /// The installed version's manifest.
+    pub manifest: Manifest,
+    /// The version a `rollback` returns to.
+    pub previous_version: Option<String>,
+    /// Whether deliveries reach it.
+    pub enabled: bool,
+    /// Why not, when it is disabled.
+    pub disabled: Option<Disabled>,
+    /// Required config fields without a value.
+    pub missing_config: Vec<String>,
+    /// Deliveries in the health window (since the window opened or the plugin was
+    /// last enabled).
+    pub deliveries: u32,
+    /// Failed deliveries among them.
+    pub failures: u32,
+    /// When it last got a delivery, in milliseconds since the Unix epoch.
+    pub last_delivery_ms: Option<i64>,
+    /// When this version was installed.
+    pub installed_ms: i64,
+}
+
+impl PluginInfo {
+    /// failures / deliveries in the window; 0 without deliveries.
+    pub fn error_rate(&self) -> f64 {
+        if self.deliveries == 0 {
+            0.0
+        } else {
+            f64::from(self.failures) / f64::from(self.deliveries)
+        }
+    }
+}
+
+/// One config field as the admin form shows it. A secret's value is never here: only
+/// whether one is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigEntry {
+    /// The key.
+    pub key: String,
+    /// `string`, `boolean`, `integer`, `select`.
+    #[serde(rename = "type")]
+    pub ty: ConfigType,
+    /// The label (the key when the manifest has none).
+    pub label: String,
+    /// Help text.
+    pub description: Option<String>,
+    /// Whether a value must be set.
+    pub required: bool,
+    /// Whether it is a secret (a password input; write-only).
+    pub secret: bool,
+    /// For a `select`: the choices.
+    pub options: Vec<String>,
+    /// The manifest's default.
+    pub default: Option<Value>,
+    /// The value set, for a field that is not secret.
+    pub value: Option<Value>,
+    /// Whether a value is set (for a secret, the only thing shown).
+    pub is_set: bool,
+}
+
+/// A local help desk in a data directory: plugins with their versions and config,
+/// secrets sealed at rest, tickets, and a log of deliveries.
+///
+/// Every operation is one SQLite transaction, so a failure leaves the directory as it
+/// was. One desk at a time uses a directory (a lock file); a second gets
+/// [`DeskError::Locked`].
+///
+/// ```
+/// use otai_plugin_desk::Desk;
+///
+/// let dir = tempfile::tempdir()?;
+/// let desk = Desk::open(dir.path())?;
+/// assert!(desk.list()?.is_empty());
+/// assert!(Desk::open(dir.path()).is_err()); // in use
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Desk {
+    pub(crate) dir: PathBuf,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) key: SecretKey,
+    pub(crate) host: Host,
+    pub(crate) options: DeskOptions,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A plugin's row.
+pub(crate) struct Row {
+    pub(crate) current_seq: i64,
+    pub(crate) previous_seq: Option<i64>,
+    pub(crate) enabled: bool,
+    pub(crate) disabled: Option<Disabled>,
+    pub(crate) window_start: i64,
+    pub(crate) installed_ms: i64,
+}
+
+/// A version's row.
+pub(crate) struct VersionRow {
+    pub(crate) version: String,
+    pub(crate) wasm: Vec<u8>,
+    pub(crate) manifest: Manifest,
+}
+
+impl Desk {
+    /// Opens the desk in `dir` (created if needed) with [`DeskOptions::default`].
+    ///
+    /// # Errors
+    /// See [`Desk::open_with`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<Desk, DeskError> {
+        Desk::open_with(dir, DeskOptions::default())
+    }
+
+    /// Opens the desk in `dir`: locks it, brings the database's schema up to date,
+    /// checks the key against it, and loads every installed plugin.
+    ///
+    /// # Errors
+    /// [`DeskError::Locked`] when another desk has it open; [`DeskError::Database`] for
+    /// a file that is not a desk database or comes from a newer version;
+    /// [`DeskError::Key`] for a missing or wrong key.
+    pub fn open_with(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
+        let dir = dir.as_ref().to_owned();
+        let (store, is_new) = Store::open(&dir)?;
+        let check = store.meta("key_check")?;
+        let key = SecretKey::load(&dir, options.key.clone(), is_new || check.is_none())?;
+        match check {
+            Some(check) => key.verify(&check)?,
+            None => store.set_meta("key_check", &key.check_value())?,
+        }
+        let host = Host::builder()
+            .http(options.http.clone())
+            // The desk judges health itself, from the persisted window, so that an
+            // automatic disable and the window survive a restart.
+            .auto_disable(false)
+            .build()
+            .map_err(|e| {
+                DeskError::database(&store.path, format!("the host could not start: {e}"))
+            })?;
+        let desk = Desk {
+            dir,
+            store: Mutex::new(store),
+            key,
+            host,
+            options,
+        };
+        for id in desk.ids()? {
+            desk.sync_host(&id)?;
+        }
+        Ok(desk)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The host that runs the plugins (to render panels, for one).
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        // Every write is a transaction: a panic elsewhere cannot leave it half done.
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
+        let store = self.store();
+        let mut stmt = store
+            .conn
+            .prepare("SELECT id FROM plugins ORDER BY id")
+            .map_err(|e| store.error(e))?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| store.error(e))?;
+        Ok(ids)
+    }
+
+    pub(crate) fn row(&self, store: &Store, id: &str) -> Result<Row, DeskError> {
+        store
+            .conn
+            .query_row(
+                "SELECT current_seq, previous_seq, enabled, disabled_reason, disabled_detail,
+                        disabled_at, window_start, installed_at
+                 FROM plugins WHERE id = ?1",
+                [id],
+                |r| {
+                    let reason: Option<String> = r.get(3)?;
+                    Ok(Row {
+                        current_seq: r.get(0)?,
+                        previous_seq: r.get(1)?,
+                        enabled: r.get(2)?,
+                        disabled: match reason {
+                            Some(reason) => Some(Disabled {
+                                reason: DisabledReason::parse(&reason),
+                                detail: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                                at_ms: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
+                            }),
+                            None => None,
+                        },
+                        window_start: r.get(6)?,
+                        installed_ms: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| store.error(e))?
+            .ok_or_else(|| DeskError::NotInstalled {
+                plugin_id: id.to_owned(),
+            })
+    }
+
+    pub(crate) fn version_row(&self, store: &Store, seq: i64) -> Result<VersionRow, DeskError> {
+        let (version, wasm, manifest): (String, Vec<u8>, String) = store
+            .conn
+            .query_row(
+                "SELECT version, wasm, manifest FROM versions WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| store.error(e))?;
+        let manifest = serde_json::from_str(&manifest)
+            .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
+        Ok(VersionRow {
+            version,
+            wasm,
+            manifest,
+        })
+    }
+
+    /// A version's config, secrets opened: what the plugin receives (before defaults).
+    pub(crate) fn config_of(
+        &self,
+        store: &Store,
+        id: &str,
+        seq: i64,
+    ) -> Result<Map<String, Value>, DeskError> {
+        let text: String = store
+            .conn
+            .query_row("SELECT config FROM versions WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .map_err(|e| store.error(e))?;
+        let mut config: Map<String, Value> = serde_json::from_str(&text)
+            .map_err(|e| store.error(format!("version {seq}'s config: {e}")))?;
+        let mut stmt = store
+            .conn
+            .prepare("SELECT key, sealed FROM secrets WHERE version_seq = ?1")
+            .map_err(|e| store.error(e))?;
+        let sealed: Vec<(String, Vec<u8>)> = stmt
+            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect)
+            .map_err(|e| store.error(e))?;
+        for (key, sealed) in sealed {
+            let value = self.key.open(id, &key, &sealed)?;
+            config.insert(key, Value::String(value));
+        }
+        Ok(config)
+    }
+
+    /// Writes a version's config: plain values as JSON, secret ones sealed.
+    pub(crate) fn write_config(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        seq: i64,
+        manifest: &Manifest,
+        config: &Map<String, Value>,
+    ) -> rusqlite::Result<()> {
+        let is_secret = |k: &str| manifest.config_schema.get(k).is_some_and(|f| f.secret);
+        let plain: Map<String, Value> = config
+            .iter()
+            .filter(|(k, _)| !is_secret(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        tx.execute(
+            "UPDATE versions SET config = ?1 WHERE seq = ?2",
+            params![Value::Object(plain).to_string(), seq],
+        )?;
+        tx.execute("DELETE FROM secrets WHERE version_seq = ?1", [seq])?;
+        for (key, value) in config.iter().filter(|(k, _)| is_secret(k)) {
+            if let Some(text) = value.as_str() {
+                let sealed = self.key.seal(id, key, text);
+                tx.execute(
+                    "INSERT INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
+                    params![seq, key, sealed],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads a plugin's current version into the host as the database says: installed
+    /// with its config when that is complete, enabled or not.
+    pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
+        let (row, version, config) = {
+            let store = self.store();
+            let row = self.row(&store, id)?;
+            let version = self.version_row(&store, row.current_seq)?;
+            let config = self.config_of(&store, id, row.current_seq)?;
+            (row, version, config)
+        };
+        let plugin = self.host.load(&version.wasm)?;
+        if version
+            .manifest
+            .validate_config(&Value::Object(config.clone()))
+            .is_err()
+        {
+            self.host.uninstall(id);
+            return Ok(());
+        }
+        self.install_in_host(&plugin, config)?;
+        // The database decides; the host's own window is not used (auto-disable is off).
+        let _ = if row.enabled {
+            self.host.enable(id)
+        } else {
+            self.host.disable(id)
+        };
+        Ok(())
+    }
+
+    fn install_in_host(
+        &self,
+        plugin: &Plugin,
+        config: Map<String, Value>,
+    ) -> Result<(), DeskError> {
+        self.host
+            .install(plugin, Value::Object(config))
+            .map_err(|e| match e {
+                otai_plugin_host::InstallError::InvalidConfig {
+                    plugin_id,
+                    diagnostics,
+                } => DeskError::InvalidConfig {
+                    plugin_id,
+                    diagnostics,
+                },
+                other => DeskError::database(&self.dir, other),
+            })
+    }
+
+    /// The installed plugins, by id.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`] when the database cannot be read.
+    pub fn list(&self) -> Result<Vec<PluginInfo>, DeskError> {
+        self.ids()?.iter().map(|id| self.plugin(id)).collect()
+    }
+
+    /// One installed plugin.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn plugin(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        let store = self.store();
+        let row = self.row(&store, id)?;
+        let current = self.version_row(&store, row.current_seq)?;
+        let previous_version = match row.previous_seq {
+            Some(seq) => Some(self.version_row(&store, seq)?.version),
+            None => None,
+        };
+        let config = self.config_of(&store, id, row.current_seq)?;
+        let since = row
+            .window_start
+            .max(now_ms() - window_ms(&self.options.health));
+        let (deliveries, failures, last): (u32, u32, Option<i64>) = store
+            .conn
+            .query_row(
+                "SELECT count(*) FILTER (WHERE at >= ?2), coalesce(sum(failed) FILTER (WHERE at >= ?2), 0),
+                        max(at)
+                 FROM deliveries WHERE plugin_id = ?1",
+                params![id, since],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| store.error(e))?;
+        Ok(PluginInfo {
+            id: id.to_owned(),
+            missing_config: missing_config(&current.manifest, &config),
+            manifest: current.manifest,
+            previous_version,
+            enabled: row.enabled,
+            disabled: row.disabled,
+            deliveries,
+            failures,
+            last_delivery_ms: last,
+            installed_ms: row.installed_ms,
+        })
+    }
+
+    /// A plugin's config as the admin form shows it: every field of its schema, with
+    /// its value, except a secret's (only whether it is set).
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn config_form(&self, id: &str) -> Result<Vec<ConfigEntry>, DeskError> {
+        let store = self.store();
+        let row = self.row(&store, id)?;
+        let version = self.version_row(&store, row.current_seq)?;
+        let config = self.config_of(&store, id, row.current_seq)?;
+        Ok(version
+            .manifest
+            .config_schema
+            .iter()
+            .map(|(key, field)| {
+                let value = config.get(key).filter(|v| !v.is_null());
+                ConfigEntry {
+                    key: key.clone(),
+                    ty: field.ty,
+                    label: field.label.clone().unwrap_or_else(|| key.clone()),
+                    description: field.description.clone(),
+                    required: field.required,
+                    secret: field.secret,
+                    options: field.options.clone().unwrap_or_default(),
+                    default: field.default.clone(),
+                    value: if field.secret { None } else { value.cloned() },
+                    is_set: value.is_some(),
+                }
+            })
+            .collect())
+    }
+
+    /// A plugin's health as the persisted window gives it, for the host's policy.
+    pub(crate) fn health_status(&self, id: &str) -> Result<HealthStatus, DeskError> {
+        let info = self.plugin(id)?;
+        Ok(HealthStatus {
+            enabled: info.enabled,
+            auto_disabled: info
+                .disabled
+                .as_ref()
+                .is_some_and(|d| d.reason == DisabledReason::Failures),
+            deliveries: info.deliveries,
+            failures: info.failures,
+        })
+    }
+
+    /// Sets the enabled state of a plugin's row (and the host's).
+    pub(crate) fn set_state(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        disabled: Option<(DisabledReason, String)>,
+    ) -> rusqlite::Result<()> {
+        let now = now_ms();
+        match disabled {
+            None => tx.execute(
+                "UPDATE plugins SET enabled = 1, disabled_reason = NULL, disabled_detail = NULL,
+                        disabled_at = NULL, window_start = ?2 WHERE id = ?1",
+                params![id, now],
+            )?,
+            Some((reason, detail)) => tx.execute(
+                "UPDATE plugins SET enabled = 0, disabled_reason = ?2, disabled_detail = ?3,
+                        disabled_at = ?4 WHERE id = ?1",
+                params![id, reason.as_str(), detail, now],
+            )?,
+        };
+        Ok(())
+    }
+}
+
+/// The health window in milliseconds.
+pub(crate) fn window_ms(policy: &HealthPolicy) -> i64 {
+    i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The required fields of `manifest` that `config` leaves without a value (a default
+/// counts as a value).
+pub(crate) fn missing_config(manifest: &Manifest, config: &Map<String, Value>) -> Vec<String> {
+    manifest
+        .config_schema
+        .iter()
+        .filter(|(key, field)| {
+            field.required
+                && field.default.is_none()
+                && config.get(key.as_str()).is_none_or(Value::is_null)
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// `` `a`, `b` ``.
+pub(crate) fn quoted(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

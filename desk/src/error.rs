@@ -1,0 +1,133 @@
+//! The desk's errors. Messages name the file, the plugin, the field; none ever holds a
+//! secret value.
+
+use std::path::PathBuf;
+
+use otai_plugin_abi::manifest::Diagnostics;
+
+use crate::diff::PermissionDiff;
+
+/// Why a desk operation failed. Nothing is written when an operation fails: each runs
+/// in one transaction.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeskError {
+    /// The data directory or a file in it could not be created or read.
+    #[error("{what} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. "failed to create the data directory".
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Another desk (a `dev` server, a CLI command) has the data directory open.
+    #[error(
+        "the data directory `{}` is in use by another desk (a `cargo otai-plugin dev` server or \
+         another command); stop it, or give this one its own `--data-dir`",
+        path.display()
+    )]
+    Locked {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// The database file is not a desk database, is damaged, or was written by a newer
+    /// version.
+    #[error("the desk database `{}` cannot be used: {message}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The secret key is missing, malformed, or not the key the database was made with.
+    #[error("{message}")]
+    Key {
+        /// What is wrong and where the key was looked for.
+        message: String,
+    },
+    /// The module does not load (every problem, as `cargo otai-plugin check` lists them).
+    #[error("the module cannot be installed: {0}")]
+    Load(#[from] otai_plugin_host::LoadError),
+    /// No plugin with this id is installed.
+    #[error("no plugin `{plugin_id}` is installed (`desk list` shows the installed ones)")]
+    NotInstalled {
+        /// The id asked for.
+        plugin_id: String,
+    },
+    /// `install` of an id that is installed already.
+    #[error(
+        "plugin `{plugin_id}` is installed already (version {version}); use `upgrade` to replace it"
+    )]
+    AlreadyInstalled {
+        /// The id.
+        plugin_id: String,
+        /// The installed version.
+        version: String,
+    },
+    /// `upgrade` with a module of another id: that is another plugin.
+    #[error(
+        "the module is plugin `{found}`, not `{expected}`: a new id is a new plugin; install it"
+    )]
+    OtherPlugin {
+        /// The id being upgraded.
+        expected: String,
+        /// The module's id.
+        found: String,
+    },
+    /// `upgrade` to a lower version.
+    #[error(
+        "plugin `{plugin_id}` is at version {installed}; {offered} is older: use `rollback` to go back"
+    )]
+    Downgrade {
+        /// The plugin.
+        plugin_id: String,
+        /// The installed version.
+        installed: String,
+        /// The module's version.
+        offered: String,
+    },
+    /// The upgrade asks for more permissions than the installed version has.
+    #[error("upgrading `{plugin_id}` needs approval, it asks for more permissions:\n{diff}")]
+    NeedsApproval {
+        /// The plugin.
+        plugin_id: String,
+        /// What changes (boxed: the error stays small for the common paths).
+        diff: Box<PermissionDiff>,
+    },
+    /// `rollback` of a plugin that has no previous version.
+    #[error("plugin `{plugin_id}` has no previous version to roll back to")]
+    NoPreviousVersion {
+        /// The plugin.
+        plugin_id: String,
+    },
+    /// The config does not match the manifest's `config_schema`.
+    #[error("invalid config for plugin `{plugin_id}`:\n{diagnostics}")]
+    InvalidConfig {
+        /// The plugin.
+        plugin_id: String,
+        /// Every problem (never quoting a secret value).
+        diagnostics: Diagnostics,
+    },
+    /// `enable` of a plugin whose required config is not set.
+    #[error("plugin `{plugin_id}` cannot be enabled: {missing} must be configured first")]
+    NeedsConfig {
+        /// The plugin.
+        plugin_id: String,
+        /// The fields, as `` `a`, `b` ``.
+        missing: String,
+    },
+    /// An event or ticket that is not valid.
+    #[error("{0}")]
+    Event(#[from] otai_plugin_host::EventError),
+}
+
+impl DeskError {
+    pub(crate) fn database(path: &std::path::Path, error: impl std::fmt::Display) -> DeskError {
+        DeskError::Database {
+            path: path.to_owned(),
+            message: error.to_string(),
+        }
+    }
+}

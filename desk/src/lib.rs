@@ -1,0 +1,64 @@
+//! A local Open Help Desk around the reference host (`otai-plugin-host`): what plugin
+//! authors need to see their plugin as the help desk's administrators and agents will.
+//!
+//! A [`Desk`] lives in a data directory: a SQLite database (compiled in; schema
+//! versioned by migrations), a key file, and a lock that keeps a second desk out.
+//!
+//! - **Lifecycle**: [`Desk::install`] a `.wasm` (validated as the host loads it;
+//!   disabled until configured when a required field has no value),
+//!   [`Desk::configure`] (validated against `config_schema`, every problem at once),
+//!   [`Desk::upgrade`] (same id; a [`PermissionDiff`] that must be approved when
+//!   permissions grow; config carried over), [`Desk::rollback`], [`Desk::enable`],
+//!   [`Desk::disable`], [`Desk::remove`], [`Desk::list`].
+//! - **Secrets** are sealed with ChaCha20-Poly1305 under a 256-bit key (`desk.key`,
+//!   mode 0600, or `OTAI_DESK_KEY`) and are write-only: [`Desk::config_form`] says
+//!   whether one is set, never what it is; reports redact them.
+//! - **Health**: a plugin failing more than the policy allows is disabled with its
+//!   reason and time, persisted, so it stays disabled after a restart; enabling it
+//!   starts a new window.
+//! - **Tickets and deliveries**: [`Desk::deliver`] sends an event about a ticket to the
+//!   subscribed plugins; the replies and custom fields they write stay on the ticket
+//!   and are in later payloads; [`Desk::deliveries`] is each plugin's delivery log.
+//!
+//! ```
+//! use otai_plugin_desk::Desk;
+//!
+//! let wasm = wat::parse_str(r#"(module
+//!   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+//!   (memory (export "memory") 1)
+//!   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+//!   (func (export "ohd_free") (param i32 i32))
+//!   (func (export "on_event") (param i32 i32) (call $log (i32.const 0) (i32.const 5) (i32.const 1)))
+//!   (data (i32.const 0) "hello")
+//!   (@custom "ohd_manifest" "{\"id\":\"com.example.hello\",\"name\":\"Hello\",\"version\":\"1.0.0\",\"description\":\"Says hello.\",\"events\":[\"ticket.created\"]}")
+//! )"#)?;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let desk = Desk::open(dir.path())?;
+//! desk.install(&wasm)?;
+//! let reports = desk.deliver("ticket.created", "T-1")?;
+//! assert_eq!(reports[0].logs[0].message, "hello");
+//! drop(desk);
+//!
+//! // Everything is on disk.
+//! let desk = Desk::open(dir.path())?;
+//! assert_eq!(desk.deliveries("com.example.hello", 10)?.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod deliveries;
+mod desk;
+mod diff;
+mod error;
+mod lifecycle;
+mod secrets;
+mod store;
+
+pub use deliveries::{Delivery, Ticket, TicketReply};
+pub use desk::{ConfigEntry, Desk, DeskOptions, Disabled, DisabledReason, PluginInfo};
+pub use diff::PermissionDiff;
+pub use error::DeskError;
+pub use lifecycle::{Review, Upgraded};
+pub use secrets::{KEY_ENV, KEY_FILE};
+pub use store::DATABASE_FILE;

@@ -1,0 +1,369 @@
+//! Installing, configuring, upgrading, rolling back, enabling, disabling and removing
+//! plugins.
+
+use otai_plugin_abi::manifest::Manifest;
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::desk::{Desk, DisabledReason, PluginInfo, missing_config, quoted};
+use crate::diff::PermissionDiff;
+use crate::error::DeskError;
+use crate::store::now_ms;
+
+/// What an upgrade did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upgraded {
+    /// The version replaced.
+    pub from: String,
+    /// The version installed.
+    pub to: String,
+    /// The change in permissions (approved, when it grew).
+    pub diff: PermissionDiff,
+    /// The plugin after the upgrade (`missing_config` lists new required fields).
+    pub plugin: PluginInfo,
+}
+
+/// A module as it would be installed: its manifest and permissions, for review before
+/// `install` or `upgrade`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// The module's manifest.
+    pub manifest: Manifest,
+    /// The version installed now, when the id is installed.
+    pub installed_version: Option<String>,
+    /// What an upgrade would change, when the id is installed.
+    pub diff: Option<PermissionDiff>,
+    /// The warnings of loading it (unknown manifest fields, …).
+    pub warnings: Vec<String>,
+}
+
+impl Desk {
+    /// What installing or upgrading to `wasm` would do, without doing it.
+    ///
+    /// # Errors
+    /// [`DeskError::Load`] when the module does not load.
+    pub fn review(&self, wasm: &[u8]) -> Result<Review, DeskError> {
+        let plugin = self.host.load(wasm)?;
+        let manifest = plugin.manifest().clone();
+        let installed = {
+            let store = self.store();
+            match self.row(&store, &manifest.id) {
+                Ok(row) => Some(self.version_row(&store, row.current_seq)?),
+                Err(DeskError::NotInstalled { .. }) => None,
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(Review {
+            diff: installed
+                .as_ref()
+                .map(|v| PermissionDiff::between(&v.manifest, &manifest)),
+            installed_version: installed.map(|v| v.version),
+            warnings: plugin.warnings().iter().map(ToString::to_string).collect(),
+            manifest,
+        })
+    }
+
+    /// Installs a module, validated as the host loads it. It is enabled, or disabled
+    /// until configured when a required config field has no value (and no default).
+    ///
+    /// # Errors
+    /// [`DeskError::Load`] for a module that does not load (every problem);
+    /// [`DeskError::AlreadyInstalled`] for an id that is installed (upgrade it).
+    pub fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
+        let plugin = self.host.load(wasm)?;
+        let manifest = plugin.manifest().clone();
+        let id = manifest.id.clone();
+        {
+            let mut store = self.store();
+            if let Ok(row) = self.row(&store, &id) {
+                let version = self.version_row(&store, row.current_seq)?.version;
+                return Err(DeskError::AlreadyInstalled {
+                    plugin_id: id,
+                    version,
+                });
+            }
+            let missing = missing_config(&manifest, &Map::new());
+            let path = store.path.clone();
+            let db = |e: rusqlite::Error| DeskError::database(&path, e);
+            let tx = store.conn.transaction().map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
+            tx.execute(
+                "INSERT INTO plugins (id, current_seq, enabled, installed_at) VALUES (?1, ?2, 1, ?3)",
+                params![id, seq, now_ms()],
+            )
+            .map_err(db)?;
+            if !missing.is_empty() {
+                self.set_state(
+                    &tx,
+                    &id,
+                    Some((DisabledReason::NeedsConfig, needs(&missing))),
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+        }
+        self.sync_host(&id)?;
+        self.plugin(&id)
+    }
+
+    /// Sets config values: each key given replaces its value (`null` removes it), the
+    /// others are kept. The whole config is validated against the schema first, every
+    /// problem reported at once; secrets are sealed before they are stored. A plugin
+    /// disabled for missing config is enabled once it is complete.
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
+    pub fn configure(&self, id: &str, values: Map<String, Value>) -> Result<PluginInfo, DeskError> {
+        {
+            let mut store = self.store();
+            let row = self.row(&store, id)?;
+            let version = self.version_row(&store, row.current_seq)?;
+            let mut config = self.config_of(&store, id, row.current_seq)?;
+            for (key, value) in values {
+                if value.is_null() {
+                    config.remove(&key);
+                } else {
+                    config.insert(key, value);
+                }
+            }
+            version
+                .manifest
+                .validate_config(&Value::Object(config.clone()))
+                .map_err(|diagnostics| DeskError::InvalidConfig {
+                    plugin_id: id.to_owned(),
+                    diagnostics,
+                })?;
+            let path = store.path.clone();
+            let db = |e: rusqlite::Error| DeskError::database(&path, e);
+            let tx = store.conn.transaction().map_err(db)?;
+            self.write_config(&tx, id, row.current_seq, &version.manifest, &config)
+                .map_err(db)?;
+            if row
+                .disabled
+                .as_ref()
+                .is_some_and(|d| d.reason == DisabledReason::NeedsConfig)
+            {
+                self.set_state(&tx, id, None).map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+        }
+        self.sync_host(id)?;
+        self.plugin(id)
+    }
+
+    /// Replaces a plugin with a new version of it (same id, same or higher version).
+    /// Config values the new schema still has are carried over; new required fields
+    /// leave it disabled until configured. When the new version may do more (hosts,
+    /// events, a panel), the upgrade happens only with `approve`.
+    ///
+    /// # Errors
+    /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::OtherPlugin`];
+    /// [`DeskError::Downgrade`]; [`DeskError::Load`].
+    pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
+        let plugin = self.host.load(wasm)?;
+        let manifest = plugin.manifest().clone();
+        let id = manifest.id.clone();
+        let (from, diff) = {
+            let mut store = self.store();
+            let row = self.row(&store, &id)?;
+            let current = self.version_row(&store, row.current_seq)?;
+            if is_older(&manifest.version, &current.version) {
+                return Err(DeskError::Downgrade {
+                    plugin_id: id,
+                    installed: current.version,
+                    offered: manifest.version,
+                });
+            }
+            let diff = PermissionDiff::between(&current.manifest, &manifest);
+            if diff.grows() && !approve {
+                return Err(DeskError::NeedsApproval {
+                    plugin_id: id,
+                    diff: Box::new(diff),
+                });
+            }
+            let mut config = self.config_of(&store, &id, row.current_seq)?;
+            config.retain(|key, _| manifest.config_schema.contains_key(key));
+            let missing = missing_config(&manifest, &config);
+            let path = store.path.clone();
+            let db = |e: rusqlite::Error| DeskError::database(&path, e);
+            let tx = store.conn.transaction().map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
+            self.write_config(&tx, &id, seq, &manifest, &config)
+                .map_err(db)?;
+            tx.execute(
+                "UPDATE plugins SET current_seq = ?2, previous_seq = ?3, installed_at = ?4 WHERE id = ?1",
+                params![id, seq, row.current_seq, now_ms()],
+            )
+            .map_err(db)?;
+            // Only one version back is kept for rollback.
+            if let Some(old) = row.previous_seq {
+                tx.execute("DELETE FROM versions WHERE seq = ?1", [old])
+                    .map_err(db)?;
+            }
+            self.settle_config_state(&tx, &id, row.disabled.as_ref(), &missing)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+            (current.version, diff)
+        };
+        self.sync_host(&id)?;
+        Ok(Upgraded {
+            to: manifest.version,
+            from,
+            diff,
+            plugin: self.plugin(&id)?,
+        })
+    }
+
+    /// Goes back to the previous version, with the config it had. The version rolled
+    /// back from becomes the previous one, so a second rollback undoes the first.
+    ///
+    /// # Errors
+    /// [`DeskError::NoPreviousVersion`]; [`DeskError::NotInstalled`].
+    pub fn rollback(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        {
+            let mut store = self.store();
+            let row = self.row(&store, id)?;
+            let Some(previous) = row.previous_seq else {
+                return Err(DeskError::NoPreviousVersion {
+                    plugin_id: id.to_owned(),
+                });
+            };
+            let version = self.version_row(&store, previous)?;
+            let config = self.config_of(&store, id, previous)?;
+            let missing = missing_config(&version.manifest, &config);
+            let path = store.path.clone();
+            let db = |e: rusqlite::Error| DeskError::database(&path, e);
+            let tx = store.conn.transaction().map_err(db)?;
+            tx.execute(
+                "UPDATE plugins SET current_seq = ?2, previous_seq = ?3, installed_at = ?4 WHERE id = ?1",
+                params![id, previous, row.current_seq, now_ms()],
+            )
+            .map_err(db)?;
+            self.settle_config_state(&tx, id, row.disabled.as_ref(), &missing)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        self.sync_host(id)?;
+        self.plugin(id)
+    }
+
+    /// After the version changed: disabled while required config is missing; enabled
+    /// again when the wait for config is over (a plugin disabled for another reason
+    /// stays disabled).
+    fn settle_config_state(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        disabled: Option<&crate::desk::Disabled>,
+        missing: &[String],
+    ) -> rusqlite::Result<()> {
+        let waiting = disabled.is_some_and(|d| d.reason == DisabledReason::NeedsConfig);
+        if !missing.is_empty() {
+            self.set_state(tx, id, Some((DisabledReason::NeedsConfig, needs(missing))))
+        } else if waiting {
+            self.set_state(tx, id, None)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Enables a plugin and starts a new health window.
+    ///
+    /// # Errors
+    /// [`DeskError::NeedsConfig`] when a required field has no value.
+    pub fn enable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        let info = self.plugin(id)?;
+        if !info.missing_config.is_empty() {
+            return Err(DeskError::NeedsConfig {
+                plugin_id: id.to_owned(),
+                missing: quoted(&info.missing_config),
+            });
+        }
+        self.update(|desk, tx| desk.set_state(tx, id, None))?;
+        self.sync_host(id)?;
+        self.plugin(id)
+    }
+
+    /// Disables a plugin by hand: deliveries skip it until it is enabled.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn disable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        self.plugin(id)?;
+        self.update(|desk, tx| {
+            desk.set_state(
+                tx,
+                id,
+                Some((DisabledReason::ByHand, "disabled by hand".into())),
+            )
+        })?;
+        self.host.disable(id).ok();
+        self.plugin(id)
+    }
+
+    /// Removes a plugin: its versions, config, secrets and delivery log. Replies and
+    /// custom fields it wrote stay on the tickets.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn remove(&self, id: &str) -> Result<(), DeskError> {
+        self.plugin(id)?;
+        self.update(|_, tx| {
+            tx.execute("DELETE FROM plugins WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM versions WHERE plugin_id = ?1", [id])?;
+            tx.execute("DELETE FROM deliveries WHERE plugin_id = ?1", [id])?;
+            Ok(())
+        })?;
+        self.host.uninstall(id);
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction.
+    pub(crate) fn update(
+        &self,
+        f: impl FnOnce(&Desk, &rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(), DeskError> {
+        let mut store = self.store();
+        let path = store.path.clone();
+        let db = |e: rusqlite::Error| DeskError::database(&path, e);
+        let tx = store.conn.transaction().map_err(db)?;
+        f(self, &tx).map_err(db)?;
+        tx.commit().map_err(db)
+    }
+}
+
+fn insert_version(
+    tx: &rusqlite::Transaction<'_>,
+    manifest: &Manifest,
+    wasm: &[u8],
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at)
+         VALUES (?1, ?2, ?3, ?4, '{}', ?5)",
+        params![
+            manifest.id,
+            manifest.version,
+            wasm,
+            serde_json::to_string(manifest).unwrap_or_default(),
+            now_ms()
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn needs(missing: &[String]) -> String {
+    format!("{} must be configured", quoted(missing))
+}
+
+/// Whether `offered` is an older semantic version than `installed` (versions that do
+/// not parse are never older: the manifest check has already refused them).
+fn is_older(offered: &str, installed: &str) -> bool {
+    match (
+        semver::Version::parse(offered),
+        semver::Version::parse(installed),
+    ) {
+        (Ok(a), Ok(b)) => a < b,
+        _ => false,
+    }
+}

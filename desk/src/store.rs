@@ -1,0 +1,214 @@
+//! The desk's SQLite database: opening it, its versioned schema, its lock.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::DeskError;
+
+/// The database file's name in the data directory.
+pub const DATABASE_FILE: &str = "desk.sqlite3";
+const LOCK_FILE: &str = "desk.lock";
+
+/// The schema, one migration per version; `PRAGMA user_version` is the number applied.
+/// A migration is never edited once released: a change is a new entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: plugins, their versions with config, sealed secrets, deliveries, tickets.
+    r"
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        plugin_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        wasm BLOB NOT NULL,
+        manifest TEXT NOT NULL,
+        config TEXT NOT NULL,
+        installed_at INTEGER NOT NULL
+    );
+    CREATE TABLE secrets (
+        version_seq INTEGER NOT NULL REFERENCES versions(seq) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (version_seq, key)
+    );
+    CREATE TABLE plugins (
+        id TEXT PRIMARY KEY,
+        current_seq INTEGER NOT NULL REFERENCES versions(seq),
+        previous_seq INTEGER REFERENCES versions(seq),
+        enabled INTEGER NOT NULL,
+        disabled_reason TEXT,
+        disabled_detail TEXT,
+        disabled_at INTEGER,
+        window_start INTEGER NOT NULL DEFAULT 0,
+        installed_at INTEGER NOT NULL
+    );
+    CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        plugin_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        event TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        failed INTEGER NOT NULL,
+        report TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_by_plugin ON deliveries (plugin_id, seq);
+    CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        ticket TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE ticket_fields (
+        ticket_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        plugin_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (ticket_id, key)
+    );
+    CREATE TABLE ticket_replies (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT NOT NULL,
+        plugin_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        is_internal INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    ",
+];
+
+/// The open database and the lock that keeps other desks out of the directory.
+pub(crate) struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    /// Held while the desk is open; the OS releases it if the process dies.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, locks the directory, and brings the
+    /// schema up to date. Returns whether the database is new.
+    pub(crate) fn open(dir: &Path) -> Result<(Store, bool), DeskError> {
+        std::fs::create_dir_all(dir).map_err(|source| DeskError::Io {
+            what: "failed to create the data directory",
+            path: dir.to_owned(),
+            source,
+        })?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| DeskError::Io {
+                what: "failed to open the lock file",
+                path: lock_path.clone(),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(DeskError::Locked {
+                    path: dir.to_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(DeskError::Io {
+                    what: "failed to lock",
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        let path = dir.join(DATABASE_FILE);
+        let is_new = !path.exists();
+        let mut conn = Connection::open(&path).map_err(|e| DeskError::database(&path, e))?;
+        let db = |e: rusqlite::Error| DeskError::database(&path, e);
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
+            .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(DeskError::database(
+                &path,
+                format!(
+                    "its schema is version {version}, written by a newer otai-plugin-desk \
+                     (this one knows up to {known})"
+                ),
+            ));
+        }
+        if version > 0 && !has_table(&conn, "plugins").map_err(db)? {
+            return Err(DeskError::database(
+                &path,
+                "it is not a desk database (no `plugins` table)",
+            ));
+        }
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            let tx = conn.transaction().map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok((
+            Store {
+                conn,
+                path,
+                _lock: lock,
+            },
+            is_new,
+        ))
+    }
+
+    /// A `meta` value.
+    pub(crate) fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, DeskError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Sets a `meta` value.
+    pub(crate) fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), DeskError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
+    /// A database error, naming the file.
+    pub(crate) fn error(&self, e: impl std::fmt::Display) -> DeskError {
+        DeskError::database(&self.path, e)
+    }
+}
+
+fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+/// Now, in milliseconds since the Unix epoch (what the database stores).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
