@@ -246,6 +246,14 @@ fn allowed_hosts_labels_must_be_well_formed() {
     assert!(hosts(json!(["bücher.example"]))[0].contains("punycode"));
     assert!(hosts(json!([format!("{}.example", "a".repeat(64))]))[0].contains("at most 63"));
     assert!(hosts(json!(["127.1"]))[0].contains("is not a dotted quad"));
+    // The URL Standard's numbers include hexadecimal: no URL has such a host.
+    for entry in ["example.0x10", "a.0X1f", "a.0x"] {
+        assert!(
+            hosts(json!([entry]))[0].contains("is not a dotted quad"),
+            "{entry}"
+        );
+    }
+    assert_eq!(hosts(json!(["a.0xz", "api.x10"])), Vec::<String>::new());
     assert_eq!(
         hosts(json!([
             "localhost",

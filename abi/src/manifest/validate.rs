@@ -439,9 +439,16 @@ fn check_bare(host: &str) -> Result<(String, Option<String>), String> {
         ));
     }
     // URL parsers read a host whose last label is a number as an IPv4 address
-    // (`127.1` is 127.0.0.1), so only the dotted-quad form can ever match.
+    // (`127.1` is 127.0.0.1, `example.0x10` is no host at all), so only the
+    // dotted-quad form can ever match. "A number" is the URL Standard's: decimal
+    // digits, or `0x` and hexadecimal digits.
     let last = host.rsplit('.').next().unwrap_or(host);
-    if last.chars().all(|c| c.is_ascii_digit()) && host.parse::<Ipv4Addr>().is_err() {
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
+    let number = hex || last.chars().all(|c| c.is_ascii_digit());
+    if number && host.parse::<Ipv4Addr>().is_err() {
         return Err(format!(
             "{host:?} looks like an IPv4 address but is not a dotted quad; write it like \"192.0.2.10\""
         ));

@@ -39,8 +39,8 @@ pub enum UrlCheck {
     },
 }
 
-/// Lowercases an `allowed_hosts` entry and drops one trailing dot and IPv6 brackets,
-/// the form URL hosts are compared in.
+/// Lowercases an `allowed_hosts` entry, drops one trailing dot and IPv6 brackets, and
+/// writes an IPv6 address in its canonical form: the form URL hosts are compared in.
 pub fn normalize_allowed_host(entry: &str) -> String {
     let mut host = entry.trim().to_ascii_lowercase();
     if host.ends_with('.') {
@@ -48,6 +48,11 @@ pub fn normalize_allowed_host(entry: &str) -> String {
     }
     if host.starts_with('[') && host.ends_with(']') && host.len() >= 2 {
         host = host[1..host.len() - 1].to_owned();
+    }
+    // An IPv6 entry in another form than the canonical one (a warning in the manifest)
+    // still names the address, and URLs are compared in the canonical form.
+    if let Ok(addr) = host.parse::<std::net::Ipv6Addr>() {
+        host = addr.to_string();
     }
     host
 }
@@ -295,6 +300,18 @@ mod tests {
             check("https://u:p@hooks.slack.com/", &["hooks.slack.com"]),
             UrlCheck::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn an_ipv6_entry_in_another_form_still_names_its_address() {
+        for entry in ["0:0:0:0:0:0:0:1", "[0:0::1]", "::1"] {
+            assert_eq!(
+                check("http://[::1]:8080/x", &[entry]),
+                UrlCheck::Allowed("http://[::1]:8080/x".parse().unwrap()),
+                "{entry}"
+            );
+        }
+        assert_eq!(check("http://[::2]/", &["0:0:0:0:0:0:0:1"]), denied("::2"));
     }
 
     #[test]

@@ -249,16 +249,17 @@ function checkPermissions(perm, p) {
   return out;
 }
 
-/** An allowed-hosts entry as URLs are matched with it: lower case, IPv6 without brackets. */
+/** An allowed-hosts entry as URLs are matched with it: lower case, IPv6 without
+ * brackets and in the canonical form URLs are written in. */
 export function normalizeEntry(h) {
   const lower = h.toLowerCase();
-  return lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
+  const bare = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
+  return (bare.includes(':') && canonicalIpv6(bare)) || bare;
 }
 
 /** The same host, for finding duplicates: IPv6 addresses compared as addresses. */
 function duplicateKey(h) {
-  const bare = normalizeEntry(h);
-  return (bare.includes(':') && canonicalIpv6(bare)) || bare;
+  return normalizeEntry(h);
 }
 
 /** The canonical text of an IPv6 address (the URL Standard's), or null if invalid. */
