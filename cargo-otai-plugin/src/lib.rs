@@ -41,8 +41,8 @@ mod results;
 pub use cargo::PackageOptions;
 
 use commands::{
-    BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, NewCommand, RunCommand,
-    TestCommand,
+    BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, NewCommand,
+    RunCommand, TestCommand,
 };
 use term::{Color, Shell, Verbosity};
 
@@ -134,6 +134,8 @@ pub enum Command {
     Conformance(ConformanceCommand),
     /// A local help desk: install, configure, upgrade, roll back and watch plugins.
     Desk(DeskCommand),
+    /// Serve the plugin in a local help desk's web UI, rebuilt on every save.
+    Dev(DevCommand),
 }
 
 impl Command {
@@ -147,6 +149,7 @@ impl Command {
             Command::Check(_) => "check",
             Command::Conformance(_) => "conformance",
             Command::Desk(_) => "desk",
+            Command::Dev(_) => "dev",
         }
     }
 
@@ -160,6 +163,7 @@ impl Command {
             Command::Check(c) => &c.common,
             Command::Conformance(c) => &c.common,
             Command::Desk(c) => &c.common,
+            Command::Dev(c) => &c.common,
         }
     }
 
@@ -176,6 +180,7 @@ impl Command {
             Command::Check(c) => c.exec(),
             Command::Conformance(c) => c.exec(),
             Command::Desk(c) => c.exec(),
+            Command::Dev(c) => c.exec(),
         }
     }
 }

@@ -467,19 +467,7 @@ impl Desk {
             None => None,
         };
         let config = self.config_of(&store, id, row.current_seq)?;
-        let since = row
-            .window_start
-            .max(now_ms() - window_ms(&self.options.health));
-        let (deliveries, failures, last): (u32, u32, Option<i64>) = store
-            .conn
-            .query_row(
-                "SELECT count(*) FILTER (WHERE at >= ?2), coalesce(sum(failed) FILTER (WHERE at >= ?2), 0),
-                        max(at)
-                 FROM deliveries WHERE plugin_id = ?1",
-                params![id, since],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|e| store.error(e))?;
+        let (deliveries, failures, last) = window(&store, id, &row, &self.options.health)?;
         Ok(PluginInfo {
             id: id.to_owned(),
             missing_config: missing_config(&current.manifest, &config),
@@ -528,15 +516,17 @@ impl Desk {
 
     /// A plugin's health as the persisted window gives it, for the host's policy.
     pub(crate) fn health_status(&self, id: &str) -> Result<HealthStatus, DeskError> {
-        let info = self.plugin(id)?;
+        let store = self.store();
+        let row = self.row(&store, id)?;
+        let (deliveries, failures, _) = window(&store, id, &row, &self.options.health)?;
         Ok(HealthStatus {
-            enabled: info.enabled,
-            auto_disabled: info
+            enabled: row.enabled,
+            auto_disabled: row
                 .disabled
                 .as_ref()
                 .is_some_and(|d| d.reason == DisabledReason::Failures),
-            deliveries: info.deliveries,
-            failures: info.failures,
+            deliveries,
+            failures,
         })
     }
 
@@ -562,6 +552,27 @@ impl Desk {
         };
         Ok(())
     }
+}
+
+/// A plugin's deliveries and failures in its health window (since the window's length
+/// ago, or since it was last enabled), and its last delivery.
+fn window(
+    store: &Store,
+    id: &str,
+    row: &Row,
+    policy: &HealthPolicy,
+) -> Result<(u32, u32, Option<i64>), DeskError> {
+    let since = row.window_start.max(now_ms() - window_ms(policy));
+    store
+        .conn
+        .query_row(
+            "SELECT count(*) FILTER (WHERE at >= ?2), coalesce(sum(failed) FILTER (WHERE at >= ?2), 0),
+                    max(at)
+             FROM deliveries WHERE plugin_id = ?1",
+            params![id, since],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| store.error(e))
 }
 
 /// The health window in milliseconds.

@@ -54,6 +54,8 @@ mod error;
 mod lifecycle;
 mod secrets;
 mod store;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use deliveries::{Delivery, Ticket, TicketReply};
 pub use desk::{ConfigEntry, Desk, DeskOptions, Disabled, DisabledReason, PluginInfo};

@@ -1,0 +1,270 @@
+//! `cargo otai-plugin dev`: the plugin in a local help desk, rebuilt and swapped in on
+//! every save.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use otai_plugin_desk::web::{PanelHost, PendingUpgrade, WebState};
+use otai_plugin_desk::{Desk, DeskError, DeskOptions};
+use otai_plugin_host::http::{HttpTransport, RealHttp};
+
+use crate::CommonOptions;
+use crate::PackageOptions;
+use crate::commands::build::{self, Output};
+use crate::fixture::{self, HttpMock};
+use crate::harness;
+use crate::term::{CYAN, Shell};
+
+/// Build the plugin, install it into a local help desk and serve the desk's web UI:
+/// the admin's pages (config form, permissions, delivery log) and the agent's ticket
+/// view with the plugin's panel. Rebuilds and swaps the plugin in on every save; a
+/// failed build is shown in the UI while the last good version keeps running.
+#[derive(Debug, Args)]
+pub struct DevCommand {
+    /// The port to serve on, on 127.0.0.1 [default: a free one].
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Send the plugin's allowed requests for real; by default they are answered by
+    /// the `[[http]]` mocks of `tests/fixtures/*.toml`.
+    #[arg(long)]
+    pub allow_network: bool,
+    /// Show the panel URLs of HOST from URL instead, e.g.
+    /// `panel.example.com=http://127.0.0.1:8080` for a panel under development.
+    #[arg(long = "panel-host", value_name = "HOST=URL")]
+    pub panel_hosts: Vec<String>,
+    /// The desk's data directory [default: `otai-desk` in the package's target directory].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Build and serve once, without watching the sources.
+    #[arg(long)]
+    pub no_watch: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub package: PackageOptions,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonOptions,
+}
+
+impl DevCommand {
+    /// Runs the command until it is interrupted.
+    ///
+    /// # Errors
+    /// The first build fails, the desk cannot be opened, the port is taken.
+    pub fn exec(self) -> Result<()> {
+        let shell = self.common.shell();
+        let panel_hosts = self
+            .panel_hosts
+            .iter()
+            .map(|pair| parse_panel_host(pair))
+            .collect::<Result<Vec<_>>>()?;
+        let built = build::build(&shell, &self.package, Output::default())?;
+        let [plugin] = built.as_slice() else {
+            bail!(
+                "`dev` serves one plugin, and this selects {}; choose one with `-p NAME`",
+                built.len()
+            );
+        };
+        let root = plugin.package.root().as_std_path().to_owned();
+        let data_dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => crate::cargo::load_metadata(&self.package)?
+                .target_directory
+                .join("otai-desk")
+                .into_std_path_buf(),
+        };
+        let http: Arc<dyn HttpTransport> = if self.allow_network {
+            Arc::new(RealHttp::new())
+        } else {
+            Arc::new(harness::transport(
+                &fixture_mocks(&root)?,
+                "no `[[http]]` mock of tests/fixtures/*.toml answers it; add one, or run `dev --allow-network`",
+                false,
+            ))
+        };
+        let desk = Desk::open_with(
+            &data_dir,
+            DeskOptions {
+                http,
+                ..DeskOptions::default()
+            },
+        )
+        .with_context(|| format!("cannot open the desk in `{}`", data_dir.display()))?;
+        let state = WebState::new(Arc::new(desk), panel_hosts);
+        let wasm = std::fs::read(&plugin.wasm)
+            .with_context(|| format!("failed to read `{}`", plugin.wasm))?;
+        swap_in(&shell, &state, &wasm)?;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("failed to start the web server's runtime")?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.port)))
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", self.port))?;
+        let address = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        // On stdout, for tools and tests that start `dev` and wait for it.
+        println!("listening on http://{address}");
+        shell.status_styled(
+            "Serving",
+            CYAN,
+            format!("http://{address} (plugin data in `{}`)", data_dir.display()),
+        );
+
+        if !self.no_watch {
+            let watch = Watch {
+                shell,
+                package: self.package.clone(),
+                root,
+                wasm: plugin.wasm.clone().into_std_path_buf(),
+                state: state.clone(),
+            };
+            std::thread::Builder::new()
+                .name("otai-dev-watch".into())
+                .spawn(move || watch.run())
+                .context("failed to start watching the sources")?;
+        }
+        runtime
+            .block_on(otai_plugin_desk::web::serve(listener, state))
+            .context("the web server stopped")
+    }
+}
+
+fn parse_panel_host(pair: &str) -> Result<PanelHost> {
+    let (host, url) = pair.split_once('=').with_context(|| {
+        format!(
+            "`--panel-host {pair}`: expected HOST=URL, e.g. panel.example.com=http://127.0.0.1:8080"
+        )
+    })?;
+    let base = url::Url::parse(url)
+        .with_context(|| format!("`--panel-host {pair}`: `{url}` is not a URL"))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        bail!("`--panel-host {pair}`: `{url}` is not an http(s) URL");
+    }
+    Ok(PanelHost {
+        host: host.trim().to_ascii_lowercase(),
+        base,
+    })
+}
+
+/// The `[[http]]` mocks of every fixture, in file order.
+fn fixture_mocks(root: &Path) -> Result<Vec<HttpMock>> {
+    let mut mocks = Vec::new();
+    for path in fixture::discover(&root.join("tests/fixtures"))? {
+        mocks.extend(fixture::load(&path)?.fixture.http);
+    }
+    Ok(mocks)
+}
+
+/// Installs the module, or upgrades to it; an upgrade that asks for more permissions
+/// waits for approval on the plugin's page.
+fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
+    let review = state.desk.review(wasm)?;
+    let id = review.manifest.id.clone();
+    if review.installed_version.is_none() {
+        let info = state.desk.install(wasm)?;
+        shell.status("Installed", format!("{id} {}", info.manifest.version));
+        if let Some(disabled) = info.disabled {
+            shell.warn(format!(
+                "`{id}` is disabled: {}; configure it on its page",
+                disabled.detail
+            ));
+        }
+        return Ok(());
+    }
+    match state.desk.upgrade(wasm, false) {
+        Ok(up) => {
+            state.set_pending(&id, None);
+            shell.status("Swapped", format!("{id} {} -> {}", up.from, up.to));
+            Ok(())
+        }
+        Err(DeskError::NeedsApproval { diff, .. }) => {
+            shell.warn(format!(
+                "the new build of `{id}` asks for more permissions; approve them on its page:\n{diff}"
+            ));
+            state.set_pending(
+                &id,
+                Some(PendingUpgrade {
+                    wasm: wasm.to_vec(),
+                    version: review.manifest.version,
+                    diff: *diff,
+                }),
+            );
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Rebuilds on every change of the package's sources.
+struct Watch {
+    shell: Shell,
+    package: PackageOptions,
+    root: PathBuf,
+    wasm: PathBuf,
+    state: Arc<WebState>,
+}
+
+impl Watch {
+    fn run(self) {
+        let (tx, rx) = mpsc::channel();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+                let _ = tx.send(());
+            }
+        });
+        let mut watcher = match watcher {
+            Ok(w) => w,
+            Err(e) => {
+                self.shell.warn(format!(
+                    "cannot watch the sources, so no rebuild on save: {e}"
+                ));
+                return;
+            }
+        };
+        use notify::Watcher as _;
+        for path in [self.root.join("src"), self.root.join("Cargo.toml")] {
+            if let Err(e) = watcher.watch(&path, notify::RecursiveMode::Recursive) {
+                self.shell
+                    .warn(format!("cannot watch `{}`: {e}", path.display()));
+            }
+        }
+        while rx.recv().is_ok() {
+            // An editor's save is several events: wait until they stop for a moment.
+            while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
+            self.rebuild();
+        }
+    }
+
+    fn rebuild(&self) {
+        self.shell
+            .status_styled("Rebuilding", CYAN, "after a change");
+        let built = build::build(&self.shell, &self.package, Output::default()).and_then(|_| {
+            std::fs::read(&self.wasm)
+                .with_context(|| format!("failed to read `{}`", self.wasm.display()))
+        });
+        match built.and_then(|wasm| swap_in(&self.shell, &self.state, &wasm)) {
+            Ok(()) => self.state.set_build_error(None),
+            Err(e) => {
+                // Cargo printed the compiler's messages in the terminal already.
+                let message = match e.downcast_ref::<crate::Exit>() {
+                    Some(crate::Exit(code)) => format!(
+                        "cargo build failed (exit status {code}); the compiler's messages are in the terminal that runs `cargo otai-plugin dev`"
+                    ),
+                    None => format!("{e:#}"),
+                };
+                self.shell.warn(format!(
+                    "the build failed; the last good version keeps running: {message}"
+                ));
+                self.state.set_build_error(Some(message));
+            }
+        }
+    }
+}

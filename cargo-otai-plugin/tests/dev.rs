@@ -1,0 +1,123 @@
+//! `cargo otai-plugin dev`: the plugin served in a local help desk, swapped on save.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::{Project, shared_target_dir};
+
+/// Kills the server when the test ends, passed or failed.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn post(url: &str, form: &[(&str, &str)]) -> String {
+    ureq::post(url)
+        .send_form(form.iter().copied())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+#[test]
+fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
+    let project = Project::plugin("dev-demo", "minimal");
+    let data = project.root.join("desk-data");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"))
+        .args(["dev", "--color", "never", "--data-dir"])
+        .arg(&data)
+        .current_dir(&project.root)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let _server = Server(child);
+
+    // Lines of both streams, as they come: the test waits for what `dev` says.
+    let (tx, lines) = mpsc::channel::<String>();
+    let out = tx.clone();
+    std::thread::spawn(move || {
+        stdout
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(out.send(l)))
+    });
+    std::thread::spawn(move || {
+        stderr
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx.send(l)))
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| -> String {
+        loop {
+            match lines.recv_timeout(Duration::from_secs(300)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => seen.push(line),
+                Err(e) => panic!(
+                    "`dev` never printed {needle:?} ({e}); it printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+    };
+
+    let listening = wait_for("listening on http://127.0.0.1:");
+    let base = listening.trim_start_matches("listening on ").to_owned();
+    let list = ureq::get(&base)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        list.contains("Dev Demo") && list.contains("state-enabled"),
+        "{list}"
+    );
+
+    let page = post(
+        &format!("{base}/tickets/T-1/events"),
+        &[("event", "ticket.created"), ("subject", "Printer down")],
+    );
+    assert!(
+        page.contains("[info] new ticket T-1: Printer down"),
+        "{page}"
+    );
+
+    // A saved change is rebuilt and swapped in; the next delivery runs it.
+    let lib = project.root.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, source.replace("new ticket {}", "fresh ticket {}")).unwrap();
+    wait_for("Swapped");
+    let page = post(
+        &format!("{base}/tickets/T-1/events"),
+        &[("event", "ticket.created")],
+    );
+    assert!(
+        page.contains("[info] fresh ticket T-1: Printer down"),
+        "{page}"
+    );
+
+    // A build that fails is shown, and the last good build keeps running.
+    std::fs::write(&lib, format!("{source}\nfn broken( {{\n")).unwrap();
+    wait_for("the build failed");
+    let page = post(
+        &format!("{base}/tickets/T-1/events"),
+        &[("event", "ticket.created")],
+    );
+    assert!(page.contains(r#"id="build-error""#), "{page}");
+    assert!(page.contains("[info] fresh ticket T-1"), "{page}");
+}

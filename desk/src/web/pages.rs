@@ -1,0 +1,645 @@
+//! The pages: each handler reads or changes the desk on a blocking thread (SQLite and
+//! wasm are synchronous) and renders a template.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Environment, context};
+use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::manifest::ConfigType;
+use otai_plugin_host::{DeliveryReport, Outcome};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::WebState;
+use crate::desk::{ConfigEntry, Desk, PluginInfo};
+use crate::error::DeskError;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("plugins.html", include_str!("templates/plugins.html")),
+        ("plugin.html", include_str!("templates/plugin.html")),
+        ("ticket.html", include_str!("templates/ticket.html")),
+    ] {
+        // The templates are compiled into the binary and rendered by the tests: a
+        // syntax error cannot reach a user.
+        if let Err(e) = env.add_template(name, source) {
+            panic!("template `{name}` does not parse: {e}");
+        }
+    }
+    env
+});
+
+/// An error page: the desk's message, which names what is wrong.
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    (status, Html(format!("<!doctype html><title>Error</title><h1>Error</h1><pre id=\"error\">{escaped}</pre><p><a href=\"/\">Plugins</a></p>"))).into_response()
+}
+
+/// A value for a template.
+fn ser(value: &impl Serialize) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> Response {
+    match TEMPLATES.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("rendering `{name}` failed: {e:#}"),
+        ),
+    }
+}
+
+fn desk_error(e: &DeskError) -> Response {
+    let status = match e {
+        DeskError::NotInstalled { .. } => StatusCode::NOT_FOUND,
+        DeskError::InvalidConfig { .. } | DeskError::NeedsConfig { .. } | DeskError::Event(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error_page(status, &e.to_string())
+}
+
+/// Runs `f` with the desk on a blocking thread.
+async fn with_desk<T: Send + 'static>(
+    state: &Arc<WebState>,
+    f: impl FnOnce(&Desk) -> T + Send + 'static,
+) -> Result<T, Response> {
+    let desk = state.desk.clone();
+    tokio::task::spawn_blocking(move || f(&desk))
+        .await
+        .map_err(|e| {
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the request failed: {e}"),
+            )
+        })
+}
+
+#[derive(Serialize)]
+struct PluginView {
+    id: String,
+    name: String,
+    version: String,
+    state: &'static str,
+    detail: Option<String>,
+    failures: u32,
+    deliveries: u32,
+    error_rate: String,
+    last_delivery: Option<String>,
+    events: Vec<String>,
+    hosts: Vec<String>,
+    panel: Option<String>,
+}
+
+fn plugin_view(info: &PluginInfo) -> PluginView {
+    let m = &info.manifest;
+    PluginView {
+        id: info.id.clone(),
+        name: m.name.clone(),
+        version: m.version.clone(),
+        state: if info.enabled { "enabled" } else { "disabled" },
+        detail: info.disabled.as_ref().map(|d| d.detail.clone()),
+        failures: info.failures,
+        deliveries: info.deliveries,
+        error_rate: format!("{:.0}", info.error_rate() * 100.0),
+        last_delivery: info.last_delivery_ms.map(ago),
+        events: m.events.iter().map(ToString::to_string).collect(),
+        hosts: m.allowed_hosts().to_vec(),
+        panel: m
+            .ui_panel
+            .as_ref()
+            .map(|p| format!("\u{201c}{}\u{201d}, {} px high", p.title, p.height)),
+    }
+}
+
+fn ago(ms: i64) -> String {
+    let seconds = (crate::store::now_ms() - ms).max(0) / 1000;
+    match seconds {
+        0..60 => format!("{seconds} s ago"),
+        60..3600 => format!("{} min ago", seconds / 60),
+        _ => format!("{} h ago", seconds / 3600),
+    }
+}
+
+/// One line per thing a delivery did, as the pages list them.
+fn report_lines(report: &DeliveryReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    for l in &report.logs {
+        lines.push(format!("[{:?}] {}", l.level, l.message).to_lowercase_level());
+    }
+    for x in &report.http {
+        lines.push(format!(
+            "{} {} → {}",
+            x.request.method, x.request.url, x.status
+        ));
+    }
+    for r in &report.replies {
+        let kind = if r.is_internal {
+            "internal note"
+        } else {
+            "reply"
+        };
+        lines.push(format!("{kind}: {}", r.body));
+    }
+    for f in &report.custom_fields {
+        lines.push(format!("custom field {} = {}", f.key, f.value));
+    }
+    lines
+}
+
+trait LowercaseLevel {
+    fn to_lowercase_level(self) -> String;
+}
+
+impl LowercaseLevel for String {
+    /// `[Info] …` → `[info] …`.
+    fn to_lowercase_level(self) -> String {
+        match self.find(']') {
+            Some(end) => format!("{}{}", self[..end].to_lowercase(), &self[end..]),
+            None => self,
+        }
+    }
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Ok => "ok".into(),
+        Outcome::Trapped {
+            message, reason, ..
+        } => match reason {
+            Some(r) => format!("failed: {r} ({message})"),
+            None => format!("failed: {message}"),
+        },
+        Outcome::TimedOut => "timed out".into(),
+        Outcome::Rejected { reason } => format!("not run: {reason}"),
+    }
+}
+
+pub(super) async fn plugins(State(state): State<Arc<WebState>>) -> Response {
+    match with_desk(&state, |d| d.list()).await {
+        Ok(Ok(list)) => render(
+            "plugins.html",
+            context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()), build_error => state.build_error() },
+        ),
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+#[derive(Serialize)]
+struct FieldView {
+    key: String,
+    label: String,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    ty: &'static str,
+    required: bool,
+    secret: bool,
+    is_set: bool,
+    options: Vec<String>,
+    value: String,
+    checked: bool,
+    default: String,
+    error: Option<String>,
+}
+
+fn field_views(
+    form: &[ConfigEntry],
+    submitted: Option<&BTreeMap<String, String>>,
+    errors: &BTreeMap<String, String>,
+) -> Vec<FieldView> {
+    form.iter()
+        .map(|f| {
+            let stored = match &f.value {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            // After a refused save the form shows what was typed (never a secret).
+            let value = match submitted {
+                Some(values) if !f.secret => values.get(&f.key).cloned().unwrap_or_default(),
+                _ => stored,
+            };
+            let checked = match submitted {
+                Some(values) => values.contains_key(&f.key),
+                None => match (&f.value, &f.default) {
+                    (Some(v), _) => v == &Value::Bool(true),
+                    (None, Some(d)) => d == &Value::Bool(true),
+                    (None, None) => false,
+                },
+            };
+            FieldView {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                description: f.description.clone(),
+                ty: f.ty.as_str(),
+                required: f.required,
+                secret: f.secret,
+                is_set: f.is_set,
+                options: f.options.clone(),
+                value,
+                checked,
+                default: f
+                    .default
+                    .as_ref()
+                    .map(|d| match d {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default(),
+                error: errors.get(&f.key).cloned(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct DeliveryView {
+    seq: i64,
+    event: String,
+    ticket_id: String,
+    ok: bool,
+    outcome: String,
+    lines: Vec<String>,
+    total_us: u64,
+}
+
+#[derive(Serialize)]
+struct PendingView {
+    version: String,
+    diff: String,
+}
+
+/// The plugin page, with the form as submitted and its errors after a refused save.
+async fn plugin_page(
+    state: &Arc<WebState>,
+    id: String,
+    saved: bool,
+    submitted: Option<BTreeMap<String, String>>,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let lookup = id.clone();
+    let read = with_desk(state, move |d| -> Result<_, DeskError> {
+        Ok((
+            d.plugin(&lookup)?,
+            d.config_form(&lookup)?,
+            d.deliveries(&lookup, 20)?,
+        ))
+    })
+    .await;
+    let (info, form, deliveries) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => return desk_error(&e),
+        Err(r) => return r,
+    };
+    let by_key: BTreeMap<String, String> = errors
+        .iter()
+        .filter(|(k, _)| !k.is_empty())
+        .cloned()
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let deliveries: Vec<DeliveryView> = deliveries
+        .iter()
+        .map(|d| DeliveryView {
+            seq: d.seq,
+            event: d.report.event.clone(),
+            ticket_id: d.ticket_id.clone(),
+            ok: d.report.outcome.is_ok(),
+            outcome: outcome_text(&d.report.outcome),
+            lines: report_lines(&d.report),
+            total_us: d.report.timings.total_us,
+        })
+        .collect();
+    let pending = state.pending(&id).map(|p| PendingView {
+        version: p.version,
+        diff: p.diff.to_string(),
+    });
+    let mut response = render(
+        "plugin.html",
+        context! {
+            plugin => ser(&plugin_view(&info)),
+            fields => ser(&field_views(&form, submitted.as_ref(), &by_key)),
+            errors => errors.iter().map(|(k, m)| if k.is_empty() { m.clone() } else { format!("{k}: {m}") }).collect::<Vec<_>>(),
+            deliveries => ser(&deliveries),
+            pending => ser(&pending),
+            saved => saved,
+            build_error => state.build_error(),
+        },
+    );
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PluginQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub(super) async fn plugin(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+    Query(query): Query<PluginQuery>,
+) -> Response {
+    plugin_page(&state, id, query.saved.is_some(), None, Vec::new()).await
+}
+
+/// The form's values as `configure` takes them: a checkbox is `true` when present and
+/// `false` when not; an empty text or number removes the value; an empty secret keeps
+/// the stored one (the page never has it to send back).
+fn form_values(form: &[ConfigEntry], submitted: &BTreeMap<String, String>) -> Map<String, Value> {
+    let mut values = Map::new();
+    for f in form {
+        let text = submitted
+            .get(&f.key)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let value = match f.ty {
+            ConfigType::Boolean => Value::Bool(submitted.contains_key(&f.key)),
+            _ if f.secret && text.is_empty() => continue,
+            _ if text.is_empty() => Value::Null,
+            ConfigType::Integer => text
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| text.into()),
+            _ => Value::String(text.to_owned()),
+        };
+        values.insert(f.key.clone(), value);
+    }
+    values
+}
+
+pub(super) async fn configure(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
+    let (plugin_id, values) = (id.clone(), submitted.clone());
+    let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
+        let form = d.config_form(&plugin_id)?;
+        d.configure(&plugin_id, form_values(&form, &values))
+    })
+    .await;
+    match saved {
+        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}?saved=1")).into_response(),
+        Ok(Err(DeskError::InvalidConfig { diagnostics, .. })) => {
+            let errors = diagnostics
+                .errors()
+                .map(|d| (d.path.clone(), d.message.clone()))
+                .collect();
+            plugin_page(&state, id, false, Some(submitted), errors).await
+        }
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+pub(super) async fn enable(State(state): State<Arc<WebState>>, Path(id): Path<String>) -> Response {
+    let plugin_id = id.clone();
+    match with_desk(&state, move |d| d.enable(&plugin_id)).await {
+        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}")).into_response(),
+        Ok(Err(DeskError::NeedsConfig { missing, .. })) => {
+            plugin_page(
+                &state,
+                id,
+                false,
+                None,
+                vec![(
+                    String::new(),
+                    format!("{missing} must be configured before the plugin can be enabled"),
+                )],
+            )
+            .await
+        }
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+pub(super) async fn disable(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+) -> Response {
+    let plugin_id = id.clone();
+    match with_desk(&state, move |d| d.disable(&plugin_id)).await {
+        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}")).into_response(),
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+pub(super) async fn approve(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(pending) = state.take_pending(&id) else {
+        return Redirect::to(&format!("/plugins/{id}")).into_response();
+    };
+    match with_desk(&state, move |d| d.upgrade(&pending.wasm, true)).await {
+        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}")).into_response(),
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+#[derive(Serialize)]
+struct PanelView {
+    plugin: String,
+    title: String,
+    height: u32,
+    url: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReportView {
+    plugin: String,
+    ok: bool,
+    outcome: String,
+    lines: Vec<String>,
+}
+
+/// The ticket page, with the reports of a delivery just made.
+async fn ticket_page(
+    state: &Arc<WebState>,
+    id: String,
+    delivered: Option<(String, Vec<DeliveryReport>)>,
+) -> Response {
+    let panel_hosts = state.panel_hosts.clone();
+    let ticket_id = id.clone();
+    let read = with_desk(state, move |d| -> Result<_, DeskError> {
+        let ticket = d.ticket(&ticket_id)?;
+        let mut panels = Vec::new();
+        for info in d.list()? {
+            let Some(panel) = &info.manifest.ui_panel else {
+                continue;
+            };
+            if !info.enabled {
+                continue;
+            }
+            let (url, reason) = match d.host().render_panel(&info.id, &ticket_id) {
+                Ok(report) => match (report.url, report.refused, report.outcome) {
+                    (Some(url), _, _) => (Some(map_panel_url(&url, &panel_hosts)), None),
+                    (None, Some(refused), _) => {
+                        (None, Some(format!("the URL was refused: {refused}")))
+                    }
+                    (None, None, Outcome::Ok) => (
+                        None,
+                        Some("the plugin shows no panel for this ticket".into()),
+                    ),
+                    (None, None, outcome) => (None, Some(outcome_text(&outcome))),
+                },
+                Err(e) => (None, Some(e.to_string())),
+            };
+            panels.push(PanelView {
+                plugin: info.id.clone(),
+                title: panel.title.clone(),
+                height: panel.height,
+                url,
+                reason,
+            });
+        }
+        Ok((ticket, panels))
+    })
+    .await;
+    let (ticket, panels) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => return desk_error(&e),
+        Err(r) => return r,
+    };
+    let fields = ticket.ticket["custom_fields"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let (event, reports) = match delivered {
+        Some((event, reports)) => (
+            Some(event),
+            Some(
+                reports
+                    .iter()
+                    .map(|r| ReportView {
+                        plugin: r.plugin_id.clone(),
+                        ok: r.outcome.is_ok(),
+                        outcome: outcome_text(&r.outcome),
+                        lines: report_lines(r),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        None => (None, None),
+    };
+    render(
+        "ticket.html",
+        context! {
+            ticket => ser(&ticket.ticket),
+            fields => ser(&fields),
+            replies => ser(&ticket.replies),
+            panels => ser(&panels),
+            events => EventKind::ALL.iter().map(EventKind::as_str).collect::<Vec<_>>(),
+            event => event,
+            reports => ser(&reports),
+            // What a panel may ask for by `postMessage`.
+            bridge => ser(&serde_json::json!({
+                "ticket": ticket.ticket,
+                "user": {"id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent"},
+            })),
+            build_error => state.build_error(),
+        },
+    )
+}
+
+/// A panel URL as the page shows it: from the development server of its host, when one
+/// was given (`--panel-host`).
+fn map_panel_url(url: &str, hosts: &[super::PanelHost]) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let Some(mapped) = hosts
+        .iter()
+        .find(|h| parsed.host_str() == Some(h.host.as_str()))
+    else {
+        return url.to_owned();
+    };
+    let mut out = mapped.base.clone();
+    out.set_path(parsed.path());
+    out.set_query(parsed.query());
+    out.to_string()
+}
+
+pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<String>) -> Response {
+    ticket_page(&state, id, None).await
+}
+
+pub(super) async fn fire(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
+    let event = submitted.get("event").cloned().unwrap_or_default();
+    let mut changes = Map::new();
+    for key in ["subject", "description", "status", "priority", "category"] {
+        if let Some(value) = submitted.get(key) {
+            changes.insert(key.to_owned(), Value::String(value.replace("\r\n", "\n")));
+        }
+    }
+    let (ticket_id, name) = (id.clone(), event.clone());
+    let delivered = with_desk(&state, move |d| -> Result<_, DeskError> {
+        d.update_ticket(&ticket_id, changes)?;
+        d.deliver(&name, &ticket_id)
+    })
+    .await;
+    match delivered {
+        Ok(Ok(reports)) => ticket_page(&state, id, Some((event, reports))).await,
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::PanelHost;
+
+    #[test]
+    fn a_panel_url_is_served_from_its_development_server() {
+        let hosts = [PanelHost {
+            host: "panel.example.com".into(),
+            base: "http://127.0.0.1:8080".parse().unwrap(),
+        }];
+        assert_eq!(
+            map_panel_url("https://panel.example.com/p/x?ticket=T-1", &hosts),
+            "http://127.0.0.1:8080/p/x?ticket=T-1"
+        );
+        assert_eq!(
+            map_panel_url("https://other.example.com/p", &hosts),
+            "https://other.example.com/p"
+        );
+    }
+
+    #[test]
+    fn every_template_renders() {
+        for name in ["plugins.html", "plugin.html", "ticket.html"] {
+            assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The web UI in a real browser: headless Chromium driven through chromedriver
+//! (WebDriver), both from Debian's packages, started by the test. The panel's page is
+//! served by the test and talks to the ticket page by `postMessage`.
+#![cfg(feature = "web")]
+
+mod common;
+
+use common::webdriver::Driver;
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The panel's page: asks the help desk for the ticket, its custom fields, the user,
+/// and an action that does not exist, and shows each answer.
+const PANEL_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>Panel</title>
+<p id="subject">waiting</p><p id="fields">waiting</p><p id="user">waiting</p><p id="unknown">waiting</p>
+<script>
+const pending = {};
+window.addEventListener("message", (e) => {
+  const m = e.data;
+  if (m && m.type === "ohd:response" && pending[m.requestId]) pending[m.requestId](m);
+});
+let n = 0;
+function ask(action) {
+  return new Promise((resolve) => {
+    const requestId = "req-" + (++n);
+    pending[requestId] = resolve;
+    window.parent.postMessage({ type: "ohd:request", requestId, action }, "*");
+  });
+}
+ask("getTicket").then((m) => { document.getElementById("subject").textContent = "subject: " + m.data.subject; });
+ask("getCustomFields").then((m) => { document.getElementById("fields").textContent = "fields: " + JSON.stringify(m.data); });
+ask("getCurrentUser").then((m) => { document.getElementById("user").textContent = "user: " + m.data.name + " (" + m.data.role + ")"; });
+ask("deleteEverything").then((m) => { document.getElementById("unknown").textContent = "unknown: " + (m.error ? m.error.code : "answered"); });
+</script>"#;
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the browser tests: install Debian's chromium and chromium-driver"
+        );
+        eprintln!(
+            "skipped: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+        );
+    }
+    present
+}
+
+/// Serves the panel page on a free loopback port, on a runtime of its own.
+fn serve_panel() -> String {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/p",
+        axum::routing::get(|| async { axum::response::Html(PANEL_PAGE) }),
+    );
+    std::thread::spawn(move || runtime.block_on(async move { axum::serve(listener, app).await }));
+    base
+}
+
+#[test]
+fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
+    if !browser_available() {
+        return;
+    }
+    let server = common::start_with(&serve_panel());
+    let driver = Driver::start(CHROMEDRIVER);
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.session(json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-quic", format!("--user-data-dir={}", profile.path().display())
+        ]
+    }));
+
+    // The admin: a save without the required secret shows its error by the field.
+    browser.goto(&format!("{}/plugins/com.example.web", server.base));
+    browser.css("#save").click();
+    assert!(browser.css("#e-token").text().contains("is required"));
+    // Each widget as a person uses it.
+    browser.css("#f-token").send_keys("xoxb-browser-secret");
+    browser.css("#f-retries").send_keys("3");
+    browser.css("#f-loud").click();
+    browser.css("#f-region option:nth-child(3)").click();
+    browser.css("#save").click();
+    browser.css("#saved");
+    assert_eq!(browser.css("#s-token").text(), "set");
+    let form = server.state.desk.config_form("com.example.web").unwrap();
+    let value = |key: &str| form.iter().find(|f| f.key == key).unwrap().value.clone();
+    assert_eq!(
+        (value("retries"), value("loud"), value("region")),
+        (Some(json!(3)), Some(json!(true)), Some(json!("us")))
+    );
+    assert!(
+        !browser.source().contains("xoxb-browser-secret"),
+        "the secret came back to the page"
+    );
+    assert_eq!(
+        browser.css("#f-token").attr("type").as_deref(),
+        Some("password")
+    );
+
+    // The agent: an event fired from the ticket page, then the panel asks by postMessage.
+    browser.goto(&format!(
+        "{}/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8",
+        server.base
+    ));
+    let subject = browser.css("#subject");
+    subject.clear();
+    subject.send_keys("Printer on fire");
+    browser.css("#send").click();
+    assert!(browser.css("#delivered").text().contains("hello, desk!"));
+    let frame = browser.css("iframe.ohd-panel");
+    assert_eq!(
+        frame.attr("sandbox").as_deref(),
+        Some("allow-scripts allow-same-origin")
+    );
+    assert_eq!(frame.attr("height").as_deref(), Some("180"));
+    browser.enter_frame(&frame);
+    for (id, text) in [
+        ("subject", "subject: Printer on fire"),
+        ("fields", r#"fields: {"jira":"OPS-7"}"#),
+        ("user", "user: Riley Chen (agent)"),
+        ("unknown", "unknown: unknown_action"),
+    ] {
+        browser.xpath(&format!("//p[@id='{id}' and contains(., '{text}')]"));
+    }
+}

@@ -1,0 +1,132 @@
+//! The desk's web UI, started for a test: a desk with one plugin that has a config
+//! field of each kind and a panel, served on a free loopback port.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+
+pub mod webdriver;
+
+use otai_plugin_desk::web::{PanelHost, WebState};
+use otai_plugin_desk::{Desk, DeskOptions};
+use otai_plugin_host::http::MockHttp;
+use serde_json::json;
+
+/// A plugin with one config field of each kind, logging `config.channel`, setting a
+/// custom field and, with a `ui_panel`, a panel URL on panel.example.com.
+pub fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
+    let manifest = json!({
+        "id": "com.example.web", "name": "Web test", "version": version,
+        "description": "d", "events": ["ticket.created", "ticket.closed"],
+        "permissions": {"http": {"allowed_hosts": hosts}},
+        "ui_panel": {"title": "Web panel", "height": 180},
+        "config_schema": {
+            "token": {"type": "string", "required": true, "secret": true, "label": "API token"},
+            "channel": {"type": "string", "default": "#support"},
+            "retries": {"type": "integer", "label": "Retries"},
+            "loud": {"type": "boolean"},
+            "region": {"type": "select", "options": ["eu", "us"], "default": "eu"}
+        }
+    })
+    .to_string()
+    .replace('\\', "\\\\")
+    .replace('"', "\\\"");
+    wat::parse_str(format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (i32.const 0) (i32.const 12) (i32.const 1))
+    (drop (call $field (i32.const 100) (i32.const 71))))
+  (func (export "render_panel") (param $p i32) (param $n i32) (result i32 i32)
+    (i32.const 300) (i32.const 31))
+  (data (i32.const 0) "hello, desk!")
+  (data (i32.const 100) "{{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"key\":\"jira\",\"value\":\"OPS-7\"}}")
+  (data (i32.const 300) "https://panel.example.com/p?t=1")
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap()
+}
+
+pub struct Server {
+    pub base: String,
+    pub state: Arc<WebState>,
+    _dir: tempfile::TempDir,
+}
+
+/// The UI, with panel.example.com served from `panel_base`.
+pub fn start_with(panel_base: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open_with(
+        dir.path(),
+        DeskOptions {
+            http: Arc::new(MockHttp::new()),
+            key: Some("ab".repeat(32)),
+            ..DeskOptions::default()
+        },
+    )
+    .unwrap();
+    desk.install(&module("1.0.0", &["panel.example.com"]))
+        .unwrap();
+    let state = WebState::new(
+        Arc::new(desk),
+        vec![PanelHost {
+            host: "panel.example.com".into(),
+            base: panel_base.parse().unwrap(),
+        }],
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let serving = state.clone();
+    std::thread::spawn(move || runtime.block_on(otai_plugin_desk::web::serve(listener, serving)));
+    Server {
+        base,
+        state,
+        _dir: dir,
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+impl Server {
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut response = agent().get(&format!("{}{path}", self.base)).call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut response = agent()
+            .post(&format!("{}{path}", self.base))
+            .send_form(form.iter().copied())
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+}
+
+/// The UI, with panel.example.com served from a port nothing listens on.
+pub fn start() -> Server {
+    start_with("http://127.0.0.1:9/")
+}

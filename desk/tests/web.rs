@@ -1,0 +1,181 @@
+//! The web UI over HTTP, as a browser sends its requests: forms in, pages out.
+#![cfg(feature = "web")]
+
+mod common;
+
+use common::{module, start};
+use otai_plugin_desk::PermissionDiff;
+use otai_plugin_desk::web::PendingUpgrade;
+
+#[test]
+fn the_config_form_has_a_widget_per_type_and_never_shows_a_secret() {
+    let server = start();
+    let (status, list) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("Web test")
+            && list.contains("disabled")
+            && list.contains("`token` must be configured"),
+        "{list}"
+    );
+
+    let (_, page) = server.get("/plugins/com.example.web");
+    for widget in [
+        r#"<input type="password" id="f-token" name="token" value="""#,
+        r##"<input type="text" id="f-channel" name="channel" value="" placeholder="#support">"##,
+        r#"<input type="number" id="f-retries" name="retries""#,
+        r#"<input type="checkbox" id="f-loud" name="loud" value="true">"#,
+        r#"<select id="f-region" name="region">"#,
+        "<option selected>eu</option>",
+        r#"API token <span class="error" title="required">*</span>"#,
+        r#"<span class="note" id="s-token">not set</span>"#,
+    ] {
+        assert!(page.contains(widget), "no {widget} in\n{page}");
+    }
+
+    // Every problem at once, inline, and what was typed is kept (never a secret).
+    let (status, page) = server.post(
+        "/plugins/com.example.web/config",
+        &[
+            ("token", "s3cr3t-token"),
+            ("retries", "three"),
+            ("channel", "#ops"),
+            ("region", "eu"),
+        ],
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains(r#"<div class="error" id="e-retries">"#),
+        "{page}"
+    );
+    assert!(page.contains(r##"value="#ops""##), "{page}");
+    assert!(
+        !page.contains("s3cr3t-token"),
+        "the secret came back:\n{page}"
+    );
+
+    let (status, page) = server.post(
+        "/plugins/com.example.web/config",
+        &[
+            ("token", "s3cr3t-token"),
+            ("retries", "3"),
+            ("loud", "true"),
+            ("region", "us"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Configuration saved")
+            && page.contains(r#"id="state" class="state-enabled""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<span class="note" id="s-token">set</span>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"value="3""#) && page.contains(r#"name="loud" value="true" checked"#),
+        "{page}"
+    );
+    assert!(!page.contains("s3cr3t-token"), "{page}");
+
+    // An empty secret keeps the stored one.
+    let (status, page) = server.post(
+        "/plugins/com.example.web/config",
+        &[("retries", "4"), ("region", "us")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"id="s-token">set<"#), "{page}");
+
+    let (_, page) = server.post("/plugins/com.example.web/disable", &[]);
+    assert!(
+        page.contains(r#"class="state-disabled""#) && page.contains("disabled by hand"),
+        "{page}"
+    );
+    let (_, page) = server.post("/plugins/com.example.web/enable", &[]);
+    assert!(page.contains(r#"class="state-enabled""#), "{page}");
+}
+
+#[test]
+fn a_ticket_fires_events_shows_what_plugins_wrote_and_the_panel() {
+    let server = start();
+    server.post(
+        "/plugins/com.example.web/config",
+        &[("token", "xoxb-web-token"), ("region", "eu")],
+    );
+    let (status, page) = server.post(
+        "/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8/events",
+        &[
+            ("event", "ticket.created"),
+            ("subject", "Printer <on> fire"),
+            ("priority", "Critical"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    // Attribute values escape `/` as `&#x2f;`, which a browser reads as `/`.
+    let page = page.replace("&#x2f;", "/");
+    assert!(page.contains("Delivered ticket.created"), "{page}");
+    assert!(page.contains("[info] hello, desk!"), "{page}");
+    assert!(page.contains("Printer &lt;on&gt; fire"), "escaped: {page}");
+    assert!(page.contains("<th>jira</th><td>OPS-7</td>"), "{page}");
+    // The panel from its development server, sandboxed, at the manifest's height.
+    assert!(
+        page.contains(r#"src="http://127.0.0.1:9/p?t=1" height="180" sandbox="allow-scripts allow-same-origin""#),
+        "{page}"
+    );
+    // The page's bridge holds the ticket as plugins see it.
+    assert!(
+        page.contains(r#""custom_fields": {"jira": "OPS-7"}"#),
+        "{page}"
+    );
+
+    let (status, page) = server.post("/tickets/T-2/events", &[("event", "ticket.exploded")]);
+    assert_eq!(status, 422);
+    assert!(page.contains("unknown event"), "{page}");
+    let (status, _) = server.get("/plugins/com.example.none");
+    assert_eq!(status, 404);
+
+    let (_, log) = server.get("/plugins/com.example.web");
+    assert!(
+        log.contains(r#"<table id="deliveries">"#) && log.contains("custom field jira = OPS-7"),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_upgrade_that_asks_for_more_waits_for_approval_on_the_plugin_page() {
+    let server = start();
+    let next = module("1.1.0", &["panel.example.com", "api.example.com"]);
+    let desk = server.state.desk.clone();
+    let err = desk.upgrade(&next, false).unwrap_err();
+    let otai_plugin_desk::DeskError::NeedsApproval { diff, .. } = err else {
+        panic!("{err}")
+    };
+    server.state.set_pending(
+        "com.example.web",
+        Some(PendingUpgrade {
+            wasm: next,
+            version: "1.1.0".into(),
+            diff: PermissionDiff::clone(&diff),
+        }),
+    );
+    let (_, page) = server.get("/plugins/com.example.web");
+    assert!(
+        page.contains("Upgrade to 1.1.0 waits for approval")
+            && page.contains("+ may send requests to api.example.com"),
+        "{page}"
+    );
+    let (_, page) = server.post("/plugins/com.example.web/approve", &[]);
+    assert!(
+        page.contains("<span class=\"note\">1.1.0</span>") && !page.contains("waits for approval"),
+        "{page}"
+    );
+    server
+        .state
+        .set_build_error(Some("error[E0425]: cannot find value `x`".into()));
+    let (_, page) = server.get("/");
+    assert!(
+        page.contains(r#"id="build-error""#) && page.contains("cannot find value `x`"),
+        "{page}"
+    );
+}
