@@ -32,6 +32,11 @@ pub struct DevCommand {
     /// the `[[http]]` mocks of `tests/fixtures/*.toml`.
     #[arg(long)]
     pub allow_network: bool,
+    /// Answer requests with the `[[http]]` mocks of this fixture only (its file name
+    /// without `.toml`) [default: those of every fixture, in file order, the first
+    /// matching rule answering].
+    #[arg(long, value_name = "FIXTURE", conflicts_with = "allow_network")]
+    pub mocks: Option<String>,
     /// Show the panel URLs of HOST from URL instead, e.g.
     /// `panel.example.com=http://127.0.0.1:8080` for a panel under development.
     #[arg(long = "panel-host", value_name = "HOST=URL")]
@@ -81,7 +86,7 @@ impl DevCommand {
             Arc::new(RealHttp::new())
         } else {
             Arc::new(harness::transport(
-                &fixture_mocks(&root)?,
+                &fixture_mocks(&root, self.mocks.as_deref())?,
                 "no `[[http]]` mock of tests/fixtures/*.toml answers it; add one, or run `dev --allow-network`",
                 false,
             ))
@@ -154,11 +159,28 @@ fn parse_panel_host(pair: &str) -> Result<PanelHost> {
     })
 }
 
-/// The `[[http]]` mocks of every fixture, in file order.
-fn fixture_mocks(root: &Path) -> Result<Vec<HttpMock>> {
+/// The `[[http]]` mocks of `only` (a fixture's name), or of every fixture in file order.
+fn fixture_mocks(root: &Path, only: Option<&str>) -> Result<Vec<HttpMock>> {
     let mut mocks = Vec::new();
+    let mut names = Vec::new();
     for path in fixture::discover(&root.join("tests/fixtures"))? {
-        mocks.extend(fixture::load(&path)?.fixture.http);
+        let loaded = fixture::load(&path)?;
+        if only.is_none_or(|name| name == loaded.name) {
+            mocks.extend(loaded.fixture.http);
+        }
+        names.push(loaded.name);
+    }
+    if let Some(name) = only
+        && !names.iter().any(|n| n == name)
+    {
+        bail!(
+            "`--mocks {name}`: there is no tests/fixtures/{name}.toml; the fixtures are {}",
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
     }
     Ok(mocks)
 }
