@@ -138,4 +138,66 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     ] {
         browser.xpath(&format!("//p[@id='{id}' and contains(., '{text}')]"));
     }
+    browser.leave_frame();
+
+    // The admin disables and enables the plugin.
+    browser.goto(&format!("{}/plugins/com.example.web", server.base));
+    browser.css("#disable").click();
+    assert!(
+        browser
+            .xpath("//p[@id='state' and contains(., 'disabled by hand')]")
+            .text()
+            .starts_with("disabled")
+    );
+    browser.css("#enable").click();
+    browser.xpath("//p[@id='state' and . = 'enabled']");
+
+    // A new build that may send requests to one more host waits for approval.
+    let next = common::module("1.1.0", &["panel.example.com", "api.example.com"]);
+    let Err(otai_plugin_desk::DeskError::NeedsApproval { diff, .. }) =
+        server.state.desk.upgrade(&next, false)
+    else {
+        panic!("the upgrade should need approval")
+    };
+    server.state.set_pending(
+        "com.example.web",
+        Some(otai_plugin_desk::web::PendingUpgrade {
+            wasm: next,
+            version: "1.1.0".into(),
+            diff: *diff,
+        }),
+    );
+    browser.goto(&format!("{}/plugins/com.example.web", server.base));
+    assert!(
+        browser
+            .css("#permission-diff")
+            .text()
+            .contains("+ may send requests to api.example.com")
+    );
+    assert!(
+        browser.css("h1").text().contains("1.0.0"),
+        "not upgraded before approval"
+    );
+    browser.css("#approve").click();
+    browser.xpath("//h1[contains(., '1.1.0')]");
+    assert!(!browser.source().contains("permission-diff"));
+
+    // A plugin that keeps failing is disabled, and still is after the server restarts.
+    server
+        .state
+        .desk
+        .install(&common::failing_module())
+        .unwrap();
+    for _ in 0..10 {
+        server.state.desk.deliver("ticket.created", "T-9").unwrap();
+    }
+    let server = server.restart();
+    browser.goto(&server.base);
+    let row = browser.xpath("//tr[contains(., 'Always failing')]");
+    let text = row.text();
+    assert!(
+        text.contains("disabled") && text.contains("10 of 10 deliveries failed within 10 minutes"),
+        "{text}"
+    );
+    assert!(text.contains("10 of 10 (100%)"), "{text}");
 }

@@ -53,28 +53,49 @@ pub fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
     .unwrap()
 }
 
+/// A plugin whose every delivery traps.
+pub fn failing_module() -> Vec<u8> {
+    let manifest = json!({
+        "id": "com.example.failing", "name": "Always failing", "version": "1.0.0",
+        "description": "d", "events": ["ticket.created"]
+    })
+    .to_string()
+    .replace('"', "\\\"");
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32) unreachable)
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap()
+}
+
 pub struct Server {
     pub base: String,
     pub state: Arc<WebState>,
-    _dir: tempfile::TempDir,
+    panel_base: String,
+    stop: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    dir: tempfile::TempDir,
 }
 
-/// The UI, with panel.example.com served from `panel_base`.
-pub fn start_with(panel_base: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open_with(
-        dir.path(),
+fn open_desk(dir: &std::path::Path) -> Desk {
+    Desk::open_with(
+        dir,
         DeskOptions {
             http: Arc::new(MockHttp::new()),
             key: Some("ab".repeat(32)),
             ..DeskOptions::default()
         },
     )
-    .unwrap();
-    desk.install(&module("1.0.0", &["panel.example.com"]))
-        .unwrap();
+    .unwrap()
+}
+
+/// Serves the UI over the desk in `dir` until the returned sender is used.
+fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
     let state = WebState::new(
-        Arc::new(desk),
+        Arc::new(open_desk(dir.path())),
         vec![PanelHost {
             host: "panel.example.com".into(),
             base: panel_base.parse().unwrap(),
@@ -90,11 +111,45 @@ pub fn start_with(panel_base: &str) -> Server {
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
-    std::thread::spawn(move || runtime.block_on(otai_plugin_desk::web::serve(listener, serving)));
+    // Stops when told to, or when the `Server` is dropped with the test.
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let shutdown = async move {
+            let _ = tokio::task::spawn_blocking(move || stopped.recv()).await;
+        };
+        let _ = runtime.block_on(otai_plugin_desk::web::serve_until(
+            listener, serving, shutdown,
+        ));
+    });
     Server {
         base,
         state,
-        _dir: dir,
+        panel_base: panel_base.to_owned(),
+        stop: Some((stop, thread)),
+        dir,
+    }
+}
+
+/// The UI, with panel.example.com served from `panel_base`.
+pub fn start_with(panel_base: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    open_desk(dir.path())
+        .install(&module("1.0.0", &["panel.example.com"]))
+        .unwrap();
+    serve(dir, panel_base)
+}
+
+impl Server {
+    /// Stops the server, closes the desk, and serves the same data directory again.
+    pub fn restart(mut self) -> Server {
+        if let Some((stop, thread)) = self.stop.take() {
+            let _ = stop.send(());
+            thread.join().unwrap();
+        }
+        let panel_base = self.panel_base.clone();
+        let Server { state, dir, .. } = self;
+        drop(state);
+        serve(dir, &panel_base)
     }
 }
 

@@ -154,6 +154,11 @@ impl Session {
         self.get("/source").as_str().unwrap_or_default().to_owned()
     }
 
+    /// Switches back to the page from an iframe.
+    pub fn leave_frame(&self) {
+        self.post("/frame", json!({"id": null}));
+    }
+
     /// Switches into an iframe.
     pub fn enter_frame(&self, frame: &Element<'_>) {
         self.post("/frame", json!({"id": {ELEMENT: frame.id}}));
