@@ -297,7 +297,7 @@ impl DeskCommand {
                         };
                         writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
                         for line in &report.logs {
-                            writeln!(shell.out(), "  [{:?}] {}", line.level, line.message)?;
+                            writeln!(shell.out(), "  [{}] {}", line.level, line.message)?;
                         }
                         for x in &report.http {
                             writeln!(

@@ -136,7 +136,7 @@ fn ago(ms: i64) -> String {
 fn report_lines(report: &DeliveryReport) -> Vec<String> {
     let mut lines = Vec::new();
     for l in &report.logs {
-        lines.push(format!("[{:?}] {}", l.level, l.message).to_lowercase_level());
+        lines.push(format!("[{}] {}", l.level.as_str(), l.message));
     }
     for x in &report.http {
         lines.push(format!(
@@ -156,20 +156,6 @@ fn report_lines(report: &DeliveryReport) -> Vec<String> {
         lines.push(format!("custom field {} = {}", f.key, f.value));
     }
     lines
-}
-
-trait LowercaseLevel {
-    fn to_lowercase_level(self) -> String;
-}
-
-impl LowercaseLevel for String {
-    /// `[Info] …` → `[info] …`.
-    fn to_lowercase_level(self) -> String {
-        match self.find(']') {
-            Some(end) => format!("{}{}", self[..end].to_lowercase(), &self[end..]),
-            None => self,
-        }
-    }
 }
 
 fn outcome_text(outcome: &Outcome) -> String {
