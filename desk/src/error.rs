@@ -50,8 +50,11 @@ pub enum DeskError {
     /// The module does not load (every problem, as `cargo otai-plugin check` lists them).
     #[error("the module cannot be installed: {0}")]
     Load(#[from] otai_plugin_host::LoadError),
-    /// No plugin with this id is installed.
-    #[error("no plugin `{plugin_id}` is installed (`desk list` shows the installed ones)")]
+    /// No plugin with this id is installed (for `upgrade`: the module's id; a new id
+    /// is a new plugin, to install).
+    #[error(
+        "no plugin `{plugin_id}` is installed (`desk list` shows the installed ones; a module with a new id is a new plugin: install it)"
+    )]
     NotInstalled {
         /// The id asked for.
         plugin_id: String,
@@ -65,16 +68,6 @@ pub enum DeskError {
         plugin_id: String,
         /// The installed version.
         version: String,
-    },
-    /// `upgrade` with a module of another id: that is another plugin.
-    #[error(
-        "the module is plugin `{found}`, not `{expected}`: a new id is a new plugin; install it"
-    )]
-    OtherPlugin {
-        /// The id being upgraded.
-        expected: String,
-        /// The module's id.
-        found: String,
     },
     /// `upgrade` to a lower version.
     #[error(

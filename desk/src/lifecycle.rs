@@ -158,7 +158,8 @@ impl Desk {
     /// events, a panel), the upgrade happens only with `approve`.
     ///
     /// # Errors
-    /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::OtherPlugin`];
+    /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::NotInstalled`] for a module
+    /// whose id is not installed (a new plugin);
     /// [`DeskError::Downgrade`]; [`DeskError::Load`].
     pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
         let plugin = self.host.load(wasm)?;

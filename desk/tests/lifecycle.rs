@@ -276,7 +276,7 @@ fn an_upgrade_that_asks_for_more_needs_approval_and_a_rollback_undoes_it() {
     );
     assert!(matches!(
         desk.upgrade(&other, true).unwrap_err(),
-        DeskError::OtherPlugin { .. } | DeskError::NotInstalled { .. }
+        DeskError::NotInstalled { .. }
     ));
 
     drop(desk);
