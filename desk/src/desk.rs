@@ -120,6 +120,10 @@ pub struct PluginInfo {
     pub last_delivery_ms: Option<i64>,
     /// When this version was installed.
     pub installed_ms: i64,
+    /// Why this host does not load the stored module, when it does not (a module
+    /// installed by an earlier version that this one refuses): it gets no deliveries
+    /// until it is upgraded or removed.
+    pub load_error: Option<String>,
 }
 
 impl PluginInfo {
@@ -182,6 +186,8 @@ pub struct Desk {
     pub(crate) key: SecretKey,
     pub(crate) host: Host,
     pub(crate) options: DeskOptions,
+    /// Plugins whose stored module this host no longer loads, with why.
+    pub(crate) unloadable: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -249,9 +255,19 @@ impl Desk {
             key,
             host,
             options,
+            unloadable: Mutex::new(Default::default()),
         };
         for id in desk.ids()? {
-            desk.sync_host(&id)?;
+            // A module stored by an earlier, laxer host must not lock the desk: it
+            // stays listed, with why, so that it can be upgraded or removed.
+            match desk.sync_host(&id) {
+                Ok(()) => {}
+                Err(DeskError::Load(e)) => {
+                    desk.host.uninstall(&id);
+                    lock(&desk.unloadable).insert(id, e.to_string());
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(desk)
     }
@@ -267,8 +283,7 @@ impl Desk {
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        // Every write is a transaction: a panic elsewhere cannot leave it half done.
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.store)
     }
 
     pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
@@ -409,6 +424,7 @@ impl Desk {
             (row, version, config)
         };
         let plugin = self.host.load(&version.wasm)?;
+        lock(&self.unloadable).remove(id);
         if version
             .manifest
             .validate_config(&Value::Object(config.clone()))
@@ -479,6 +495,7 @@ impl Desk {
             failures,
             last_delivery_ms: last,
             installed_ms: row.installed_ms,
+            load_error: lock(&self.unloadable).get(id).cloned(),
         })
     }
 
@@ -573,6 +590,12 @@ fn window(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(|e| store.error(e))
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every write is a transaction and the maps are updated in one step: a panic
+    // elsewhere cannot leave either half done.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The health window in milliseconds.

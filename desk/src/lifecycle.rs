@@ -317,6 +317,7 @@ impl Desk {
             Ok(())
         })?;
         self.host.uninstall(id);
+        crate::desk::lock(&self.unloadable).remove(id);
         Ok(())
     }
 

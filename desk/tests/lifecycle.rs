@@ -445,3 +445,34 @@ fn bad_directories_keys_and_modules_are_clear_errors() {
     assert!(matches!(e, DeskError::Database { .. }), "{e}");
     assert!(e.to_string().contains("desk.sqlite3"), "{e}");
 }
+
+#[test]
+fn a_stored_module_this_host_refuses_is_listed_and_can_be_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    desk.install(&module(&manifest("1.0.0", &[], json!({})), ECHO))
+        .unwrap();
+    drop(desk);
+    // As if an earlier host had accepted what this one refuses.
+    let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
+    db.execute("UPDATE versions SET wasm = x'0061736d01000000'", [])
+        .unwrap();
+    drop(db);
+
+    let desk = open(dir.path());
+    let info = desk.plugin("com.example.desk").unwrap();
+    let error = info.load_error.expect("the module does not load");
+    assert!(error.contains("manifest"), "{error}");
+    assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+    // An upgrade to a module that loads brings it back.
+    desk.upgrade(&module(&manifest("1.0.1", &[], json!({})), ECHO), false)
+        .unwrap();
+    assert!(
+        desk.plugin("com.example.desk")
+            .unwrap()
+            .load_error
+            .is_none()
+    );
+    assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+    desk.remove("com.example.desk").unwrap();
+}

@@ -413,6 +413,9 @@ fn parse_value(form: &[ConfigEntry], key: &str, text: &str) -> Value {
 }
 
 fn state_word(info: &PluginInfo) -> String {
+    if let Some(e) = &info.load_error {
+        return format!("{RED}not loaded{RED:#} ({e})");
+    }
     match &info.disabled {
         None => format!("{GREEN}enabled{GREEN:#}"),
         Some(d) => format!("{YELLOW}disabled{YELLOW:#} ({})", d.detail),

@@ -108,8 +108,16 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         id: info.id.clone(),
         name: m.name.clone(),
         version: m.version.clone(),
-        state: if info.enabled { "enabled" } else { "disabled" },
-        detail: info.disabled.as_ref().map(|d| d.detail.clone()),
+        state: match (&info.load_error, info.enabled) {
+            (Some(_), _) => "not loaded",
+            (None, true) => "enabled",
+            (None, false) => "disabled",
+        },
+        detail: info
+            .load_error
+            .as_ref()
+            .map(|e| format!("this host does not load its module: {e}"))
+            .or_else(|| info.disabled.as_ref().map(|d| d.detail.clone())),
         failures: info.failures,
         deliveries: info.deliveries,
         error_rate: format!("{:.0}", info.error_rate() * 100.0),
