@@ -179,3 +179,42 @@ fn an_upgrade_that_asks_for_more_waits_for_approval_on_the_plugin_page() {
         "{page}"
     );
 }
+
+#[test]
+fn a_form_posted_from_another_site_is_refused() {
+    let server = start();
+    let url = format!("{}/plugins/com.example.web/disable", server.base);
+    let mut refused = common::agent()
+        .post(&url)
+        .header("Origin", "http://evil.example")
+        .send_form([("x", "y")])
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("http://evil.example")
+    );
+    let (_, page) = server.get("/plugins/com.example.web");
+    assert!(
+        !page.contains("disabled by hand"),
+        "the post went through:\n{page}"
+    );
+    // The desk's own pages post with their own origin.
+    let own = server.base.clone();
+    let mut accepted = common::agent()
+        .post(&url)
+        .header("Origin", &own)
+        .send_form([("x", "y")])
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 200);
+    assert!(
+        accepted
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("disabled by hand")
+    );
+}

@@ -112,7 +112,39 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/tickets/{id}", get(pages::ticket))
         .route("/tickets/{id}/events", post(pages::fire))
+        .layer(axum::middleware::from_fn(same_origin_posts))
         .with_state(state)
+}
+
+/// Refuses a form posted from another site: any page open in the same browser could
+/// otherwise submit to the desk on its loopback port (enable a plugin, change its
+/// config). Browsers send `Origin` with every cross-site POST; a POST whose `Origin` is
+/// not the desk's own (`http://` and the `Host` it was sent to) is refused with 403.
+async fn same_origin_posts(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    if request.method() == Method::POST {
+        let header_text = |name| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+        };
+        if let Some(origin) = header_text(header::ORIGIN) {
+            let own = header_text(header::HOST).map(|host| format!("http://{host}"));
+            if own.as_deref() != Some(origin) {
+                return (
+                    StatusCode::FORBIDDEN,
+                    format!("refused: a form from {origin} cannot post to the local desk"),
+                )
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Serves the UI on `listener` until the future is dropped.
