@@ -149,6 +149,22 @@ fn kit(case: &str, expected: &str, transcript: &str) -> (tempfile::TempDir, Stri
     (dir, driver)
 }
 
+/// `cargo otai-plugin conformance --cases DIR --driver DRIVER ARGS…`, and its exit code
+/// and stdout.
+fn run_kit(dir: &tempfile::TempDir, driver: &str, args: &[&str]) -> (Option<i32>, String) {
+    let output = cli()
+        .args(["conformance", "--cases"])
+        .arg(dir.path())
+        .args(["--driver", driver])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 const PLAIN_CASE: &str = r#"{"description": "d", "section": "4. Memory and buffer ownership"}"#;
 
 #[test]
@@ -159,14 +175,8 @@ fn a_transcript_that_differs_fails_with_a_diff() {
         expected,
         r#"{"load": "loaded", "install": "installed", "outcome": "trapped", "calls": []}"#,
     );
-    let output = cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", &driver])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("case one ... FAILED"), "{stdout}");
     assert!(
         stdout.contains("-  \"outcome\": \"ok\"") && stdout.contains("+  \"outcome\": \"trapped\""),
@@ -176,27 +186,17 @@ fn a_transcript_that_differs_fails_with_a_diff() {
 
     // The same driver, right this time: the case passes.
     let (dir, driver) = kit(PLAIN_CASE, expected, expected);
-    cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", &driver])
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("1 passed, 0 failed"));
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
 fn a_driver_may_skip_only_a_case_that_requires_something() {
     let skip = r#"{"skipped": "cannot interrupt wasm"}"#;
     let (dir, driver) = kit(PLAIN_CASE, "{}", skip);
-    let output = cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", &driver])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("may skip only cases with `requires`"),
         "{stdout}"
@@ -205,26 +205,16 @@ fn a_driver_may_skip_only_a_case_that_requires_something() {
     let case =
         r#"{"description": "d", "section": "9. Lifecycle and limits", "requires": ["interrupt"]}"#;
     let (dir, driver) = kit(case, "{}", skip);
-    cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", &driver, "--format", "junit"])
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("<skipped/>"));
+    let (code, stdout) = run_kit(&dir, &driver, &["--format", "junit"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("<skipped/>"), "{stdout}");
 }
 
 #[test]
 fn a_broken_driver_or_case_fails_with_the_reason() {
     let (dir, _) = kit(PLAIN_CASE, "{}", "{}");
-    let output = cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", "echo oops >&2; exit 3"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1));
+    let (code, stdout) = run_kit(&dir, "echo oops >&2; exit 3", &[]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("the driver exited with exit status: 3") && stdout.contains("oops"),
         "{stdout}"
@@ -235,13 +225,8 @@ fn a_broken_driver_or_case_fails_with_the_reason() {
         "{}",
         "{}",
     );
-    let output = cli()
-        .args(["conformance", "--cases"])
-        .arg(dir.path())
-        .args(["--driver", &driver])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("`requires` names `telepathy`; expected one of interrupt, memory_limit"),
         "{stdout}"

@@ -56,8 +56,7 @@ impl Desk {
     /// [`DeskError::Database`].
     pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
         let store = self.store();
-        let mut ticket = stored_ticket(&store, id)?;
-        ticket["custom_fields"] = Value::Object(custom_fields(&store, id)?);
+        let ticket = ticket_as_delivered(&store, id)?;
         let mut stmt = store
             .conn
             .prepare(
@@ -122,12 +121,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
     pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
-        let ticket = {
-            let store = self.store();
-            let mut ticket = stored_ticket(&store, ticket_id)?;
-            ticket["custom_fields"] = Value::Object(custom_fields(&store, ticket_id)?);
-            ticket
-        };
+        let ticket = ticket_as_delivered(&self.store(), ticket_id)?;
         // The rest of the payload (actor, `data`) is the event's sample; an unknown
         // event name is refused there, with the list of events.
         let event =
@@ -136,8 +130,7 @@ impl Desk {
         // The desk's tickets are the record: the host's own memory of fields is not.
         self.host.forget_custom_fields();
         let keep = i64::from(self.options.keep_deliveries);
-        let mut judged = Vec::new();
-        self.update(|desk, tx| {
+        self.update(|_, tx| {
             let now = now_ms();
             for report in &reports {
                 let id = &report.plugin_id;
@@ -155,7 +148,7 @@ impl Desk {
                         report.event,
                         ticket_id,
                         now,
-                        outcome_name(report),
+                        report.outcome.status(),
                         report.outcome.is_failure(),
                         serde_json::to_string(report).unwrap_or_default()
                     ],
@@ -181,13 +174,12 @@ impl Desk {
                         params![field.ticket_id, field.key, field.value, id, now],
                     )?;
                 }
-                judged.push(id.clone());
             }
-            let _ = desk;
             Ok(())
         })?;
-        for id in judged {
-            let status = self.health_status(&id)?;
+        for report in &reports {
+            let id = &report.plugin_id;
+            let status = self.health_status(id)?;
             if status.enabled && self.options.health.should_disable(&status) {
                 let detail = format!(
                     "{} of {} deliveries failed within {} minutes",
@@ -196,9 +188,9 @@ impl Desk {
                     self.options.health.window.as_secs() / 60
                 );
                 self.update(|desk, tx| {
-                    desk.set_state(tx, &id, Some((DisabledReason::Failures, detail)))
+                    desk.set_state(tx, id, Some((DisabledReason::Failures, detail)))
                 })?;
-                self.host.disable(&id).ok();
+                self.host.disable(id).ok();
             }
         }
         Ok(reports)
@@ -240,13 +232,11 @@ impl Desk {
     }
 }
 
-fn outcome_name(report: &DeliveryReport) -> &'static str {
-    match report.outcome {
-        otai_plugin_host::Outcome::Ok => "ok",
-        otai_plugin_host::Outcome::Trapped { .. } => "trapped",
-        otai_plugin_host::Outcome::TimedOut => "timed_out",
-        otai_plugin_host::Outcome::Rejected { .. } => "rejected",
-    }
+/// The ticket as a payload carries it: the stored fields and the custom fields.
+fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
+    let mut ticket = stored_ticket(store, id)?;
+    ticket["custom_fields"] = Value::Object(custom_fields(store, id)?);
+    Ok(ticket)
 }
 
 /// The stored ticket without custom fields; the sample ticket with `id` if none.

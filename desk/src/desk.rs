@@ -127,6 +127,17 @@ pub struct PluginInfo {
 }
 
 impl PluginInfo {
+    /// How long ago the last delivery was, for people: `12 s ago`, `3 min ago`,
+    /// `2 h ago`; `None` before the first.
+    pub fn last_delivery_ago(&self) -> Option<String> {
+        let seconds = (now_ms() - self.last_delivery_ms?).max(0) / 1000;
+        Some(match seconds {
+            0..60 => format!("{seconds} s ago"),
+            60..3600 => format!("{} min ago", seconds / 60),
+            _ => format!("{} h ago", seconds / 3600),
+        })
+    }
+
     /// failures / deliveries in the window; 0 without deliveries.
     pub fn error_rate(&self) -> f64 {
         if self.deliveries == 0 {

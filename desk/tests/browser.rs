@@ -50,23 +50,12 @@ fn browser_available() -> bool {
     present
 }
 
-/// Serves the panel page on a free loopback port, on a runtime of its own.
-fn serve_panel() -> String {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let base = format!("http://{}/", listener.local_addr().unwrap());
-    let app = axum::Router::new().route(
+/// Serves the panel page on a free loopback port.
+fn serve_panel() -> (String, common::Running) {
+    common::spawn(axum::Router::new().route(
         "/p",
         axum::routing::get(|| async { axum::response::Html(PANEL_PAGE) }),
-    );
-    std::thread::spawn(move || runtime.block_on(async move { axum::serve(listener, app).await }));
-    base
+    ))
 }
 
 #[test]
@@ -74,7 +63,8 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     if !browser_available() {
         return;
     }
-    let server = common::start_with(&serve_panel());
+    let (panel_base, _panel) = serve_panel();
+    let server = common::start_with(&format!("{panel_base}/"));
     let driver = Driver::start(CHROMEDRIVER);
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.session(json!({

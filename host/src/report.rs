@@ -54,6 +54,34 @@ impl Outcome {
     pub fn is_ok(&self) -> bool {
         matches!(self, Outcome::Ok)
     }
+
+    /// Its `status` as reports write it: `ok`, `trapped`, `timed_out`, `rejected`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Trapped { .. } => "trapped",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    /// One line for people: `ok`, `trapped: <the plugin's reason> (<the trap>)`,
+    /// `timed out`, `not run: <why>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Ok => f.write_str("ok"),
+            Outcome::Trapped {
+                message,
+                reason: Some(reason),
+                ..
+            } => write!(f, "trapped: {reason} ({message})"),
+            Outcome::Trapped { message, .. } => write!(f, "trapped: {message}"),
+            Outcome::TimedOut => f.write_str("timed out"),
+            Outcome::Rejected { reason } => write!(f, "not run: {reason}"),
+        }
+    }
 }
 
 /// One line the plugin logged with `ohd_log`.
@@ -260,6 +288,24 @@ impl DeliveryReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_is_the_reports_own_tag() {
+        let trapped = Outcome::Trapped {
+            message: "t".into(),
+            reason: Some("r".into()),
+            backtrace: None,
+        };
+        for outcome in [
+            Outcome::Ok,
+            trapped,
+            Outcome::TimedOut,
+            Outcome::Rejected { reason: "r".into() },
+        ] {
+            let json = serde_json::to_value(&outcome).unwrap();
+            assert_eq!(json["status"], outcome.status(), "{outcome:?}");
+        }
+    }
 
     #[test]
     fn only_ok_is_ok_and_only_traps_and_timeouts_are_failures() {

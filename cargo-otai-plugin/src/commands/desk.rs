@@ -144,16 +144,12 @@ impl DeskCommand {
         let desk = Desk::open_with(&dir, options)
             .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
         let json = self.format == DeskFormat::Json;
-        let print = |value: &dyn erased::Json| -> Result<()> {
-            let text = value.to_json().context("failed to encode the result")?;
-            writeln!(shell.out(), "{text}").context("failed to write to stdout")
-        };
         match self.action {
             DeskAction::Install { wasm } => {
                 let bytes = read(&wasm)?;
                 let info = desk.install(&bytes)?;
                 if json {
-                    return print(&info);
+                    return print_json(shell, &info);
                 }
                 shell.status(
                     "Installed",
@@ -165,7 +161,7 @@ impl DeskCommand {
             DeskAction::List => {
                 let list = desk.list()?;
                 if json {
-                    return print(&list);
+                    return print_json(shell, &list);
                 }
                 let mut out = shell.out();
                 if list.is_empty() {
@@ -181,9 +177,7 @@ impl DeskCommand {
                         info.failures,
                         info.deliveries,
                         info.error_rate() * 100.0,
-                        info.last_delivery_ms
-                            .map(|ms| format!("{} s ago", (now_ms() - ms) / 1000))
-                            .unwrap_or_else(|| "never".into())
+                        info.last_delivery_ago().unwrap_or_else(|| "never".into())
                     )?;
                 }
             }
@@ -195,7 +189,7 @@ impl DeskCommand {
                 let form = desk.config_form(&id)?;
                 if set.is_empty() && set_from_env.is_empty() {
                     if json {
-                        return print(&form);
+                        return print_json(shell, &form);
                     }
                     return print_form(shell, &form);
                 }
@@ -213,7 +207,7 @@ impl DeskCommand {
                 }
                 let info = desk.configure(&id, values)?;
                 if json {
-                    return print(&info);
+                    return print_json(shell, &info);
                 }
                 shell.status("Configured", &info.id);
                 print_state(shell, &info);
@@ -223,7 +217,7 @@ impl DeskCommand {
                 match desk.upgrade(&bytes, approve) {
                     Ok(up) => {
                         if json {
-                            return print(&up);
+                            return print_json(shell, &up);
                         }
                         shell.status(
                             "Upgraded",
@@ -234,7 +228,8 @@ impl DeskCommand {
                     }
                     Err(DeskError::NeedsApproval { plugin_id, diff }) => {
                         if json {
-                            print(
+                            print_json(
+                                shell,
                                 &serde_json::json!({"ok": false, "needs_approval": true, "plugin_id": plugin_id, "diff": diff}),
                             )?;
                         } else {
@@ -252,7 +247,7 @@ impl DeskCommand {
             DeskAction::Rollback { id } => {
                 let info = desk.rollback(&id)?;
                 if json {
-                    return print(&info);
+                    return print_json(shell, &info);
                 }
                 shell.status(
                     "Rolled back",
@@ -263,28 +258,28 @@ impl DeskCommand {
             DeskAction::Enable { id } => {
                 let info = desk.enable(&id)?;
                 if json {
-                    return print(&info);
+                    return print_json(shell, &info);
                 }
                 shell.status("Enabled", &info.id);
             }
             DeskAction::Disable { id } => {
                 let info = desk.disable(&id)?;
                 if json {
-                    return print(&info);
+                    return print_json(shell, &info);
                 }
                 shell.status("Disabled", &info.id);
             }
             DeskAction::Remove { id } => {
                 desk.remove(&id)?;
                 if json {
-                    return print(&serde_json::json!({"ok": true, "removed": id}));
+                    return print_json(shell, &serde_json::json!({"ok": true, "removed": id}));
                 }
                 shell.status("Removed", &id);
             }
             DeskAction::Deliver { event, ticket, .. } => {
                 let reports = desk.deliver(&event, &ticket)?;
                 if json {
-                    print(&reports)?;
+                    print_json(shell, &reports)?;
                 } else {
                     if reports.is_empty() {
                         shell.note(format!("no enabled plugin subscribes to `{event}`"));
@@ -293,7 +288,7 @@ impl DeskCommand {
                         let word = if report.outcome.is_ok() {
                             format!("{GREEN}ok{GREEN:#}")
                         } else {
-                            format!("{RED}{}{RED:#}", outcome_text(&report.outcome))
+                            format!("{RED}{}{RED:#}", report.outcome)
                         };
                         writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
                         for line in &report.logs {
@@ -328,7 +323,7 @@ impl DeskCommand {
             DeskAction::Log { id, limit } => {
                 let log = desk.deliveries(&id, limit)?;
                 if json {
-                    return print(&log);
+                    return print_json(shell, &log);
                 }
                 for d in &log {
                     writeln!(
@@ -338,7 +333,7 @@ impl DeskCommand {
                         d.version,
                         d.report.event,
                         d.ticket_id,
-                        outcome_text(&d.report.outcome)
+                        d.report.outcome
                     )?;
                 }
             }
@@ -347,23 +342,10 @@ impl DeskCommand {
     }
 }
 
-/// Serialization behind a `dyn` reference.
-mod erased {
-    pub(super) trait Json {
-        fn to_json(&self) -> serde_json::Result<String>;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> serde_json::Result<String> {
-            serde_json::to_string_pretty(self)
-        }
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+/// A result as one JSON object on stdout.
+fn print_json(shell: &Shell, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).context("failed to encode the result")?;
+    writeln!(shell.out(), "{text}").context("failed to write to stdout")
 }
 
 /// `target/otai-desk` of the nearest directory with a `Cargo.toml`.
@@ -481,18 +463,4 @@ fn print_form(shell: &Shell, form: &[ConfigEntry]) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn outcome_text(outcome: &otai_plugin_host::Outcome) -> String {
-    match outcome {
-        otai_plugin_host::Outcome::Ok => "ok".into(),
-        otai_plugin_host::Outcome::Trapped {
-            message, reason, ..
-        } => match reason {
-            Some(r) => format!("trapped: {r} ({message})"),
-            None => format!("trapped: {message}"),
-        },
-        otai_plugin_host::Outcome::TimedOut => "timed out".into(),
-        otai_plugin_host::Outcome::Rejected { reason } => format!("not run: {reason}"),
-    }
 }

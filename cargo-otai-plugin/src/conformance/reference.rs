@@ -77,17 +77,13 @@ pub(crate) fn transcript(case: &Case) -> Result<Value> {
 }
 
 fn outcome(outcome: &Outcome) -> Result<Value> {
-    Ok(match outcome {
-        Outcome::Ok => "ok",
-        Outcome::Trapped { .. } => "trapped",
-        Outcome::TimedOut => "timed_out",
-        Outcome::Rejected { reason } => {
-            return Err(anyhow!(
-                "the reference host did not run the plugin: {reason}"
-            ));
-        }
+    if let Outcome::Rejected { reason } = outcome {
+        return Err(anyhow!(
+            "the reference host did not run the plugin: {reason}"
+        ));
     }
-    .into())
+    // The transcript's names are the report's own.
+    Ok(outcome.status().into())
 }
 
 fn panel(report: &PanelReport) -> Value {

@@ -154,18 +154,3 @@ async fn same_origin_posts(
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<WebState>) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
 }
-
-/// Serves the UI until `shutdown` completes, then finishes the requests under way and
-/// returns, releasing the desk (and its data directory's lock).
-///
-/// # Errors
-/// The listener fails.
-pub async fn serve_until(
-    listener: tokio::net::TcpListener,
-    state: Arc<WebState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-}

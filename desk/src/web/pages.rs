@@ -86,6 +86,14 @@ async fn with_desk<T: Send + 'static>(
         })
 }
 
+/// Runs `f` with the desk on a blocking thread; a desk error becomes its error page.
+async fn desk_do<T: Send + 'static>(
+    state: &Arc<WebState>,
+    f: impl FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,
+) -> Result<T, Response> {
+    with_desk(state, f).await?.map_err(|e| desk_error(&e))
+}
+
 #[derive(Serialize)]
 struct PluginView {
     id: String,
@@ -121,22 +129,13 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         failures: info.failures,
         deliveries: info.deliveries,
         error_rate: format!("{:.0}", info.error_rate() * 100.0),
-        last_delivery: info.last_delivery_ms.map(ago),
+        last_delivery: info.last_delivery_ago(),
         events: m.events.iter().map(ToString::to_string).collect(),
         hosts: m.allowed_hosts().to_vec(),
         panel: m
             .ui_panel
             .as_ref()
             .map(|p| format!("\u{201c}{}\u{201d}, {} px high", p.title, p.height)),
-    }
-}
-
-fn ago(ms: i64) -> String {
-    let seconds = (crate::store::now_ms() - ms).max(0) / 1000;
-    match seconds {
-        0..60 => format!("{seconds} s ago"),
-        60..3600 => format!("{} min ago", seconds / 60),
-        _ => format!("{} h ago", seconds / 3600),
     }
 }
 
@@ -166,27 +165,12 @@ fn report_lines(report: &DeliveryReport) -> Vec<String> {
     lines
 }
 
-fn outcome_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Ok => "ok".into(),
-        Outcome::Trapped {
-            message, reason, ..
-        } => match reason {
-            Some(r) => format!("failed: {r} ({message})"),
-            None => format!("failed: {message}"),
-        },
-        Outcome::TimedOut => "timed out".into(),
-        Outcome::Rejected { reason } => format!("not run: {reason}"),
-    }
-}
-
 pub(super) async fn plugins(State(state): State<Arc<WebState>>) -> Response {
-    match with_desk(&state, |d| d.list()).await {
-        Ok(Ok(list)) => render(
+    match desk_do(&state, |d| d.list()).await {
+        Ok(list) => render(
             "plugins.html",
             context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()), build_error => state.build_error() },
         ),
-        Ok(Err(e)) => desk_error(&e),
         Err(r) => r,
     }
 }
@@ -284,7 +268,7 @@ async fn plugin_page(
     errors: Vec<(String, String)>,
 ) -> Response {
     let lookup = id.clone();
-    let read = with_desk(state, move |d| -> Result<_, DeskError> {
+    let read = desk_do(state, move |d| {
         Ok((
             d.plugin(&lookup)?,
             d.config_form(&lookup)?,
@@ -293,8 +277,7 @@ async fn plugin_page(
     })
     .await;
     let (info, form, deliveries) = match read {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => return desk_error(&e),
+        Ok(read) => read,
         Err(r) => return r,
     };
     let by_key: BTreeMap<String, String> = errors
@@ -314,7 +297,7 @@ async fn plugin_page(
             event: d.report.event.clone(),
             ticket_id: d.ticket_id.clone(),
             ok: d.report.outcome.is_ok(),
-            outcome: outcome_text(&d.report.outcome),
+            outcome: d.report.outcome.to_string(),
             lines: report_lines(&d.report),
             total_us: d.report.timings.total_us,
         })
@@ -434,9 +417,8 @@ pub(super) async fn disable(
     Path(id): Path<String>,
 ) -> Response {
     let plugin_id = id.clone();
-    match with_desk(&state, move |d| d.disable(&plugin_id)).await {
-        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}")).into_response(),
-        Ok(Err(e)) => desk_error(&e),
+    match desk_do(&state, move |d| d.disable(&plugin_id)).await {
+        Ok(_) => Redirect::to(&format!("/plugins/{id}")).into_response(),
         Err(r) => r,
     }
 }
@@ -448,9 +430,8 @@ pub(super) async fn approve(
     let Some(pending) = state.take_pending(&id) else {
         return Redirect::to(&format!("/plugins/{id}")).into_response();
     };
-    match with_desk(&state, move |d| d.upgrade(&pending.wasm, true)).await {
-        Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}")).into_response(),
-        Ok(Err(e)) => desk_error(&e),
+    match desk_do(&state, move |d| d.upgrade(&pending.wasm, true)).await {
+        Ok(_) => Redirect::to(&format!("/plugins/{id}")).into_response(),
         Err(r) => r,
     }
 }
@@ -480,7 +461,7 @@ async fn ticket_page(
 ) -> Response {
     let panel_hosts = state.panel_hosts.clone();
     let ticket_id = id.clone();
-    let read = with_desk(state, move |d| -> Result<_, DeskError> {
+    let read = desk_do(state, move |d| {
         let ticket = d.ticket(&ticket_id)?;
         let mut panels = Vec::new();
         for info in d.list()? {
@@ -500,7 +481,7 @@ async fn ticket_page(
                         None,
                         Some("the plugin shows no panel for this ticket".into()),
                     ),
-                    (None, None, outcome) => (None, Some(outcome_text(&outcome))),
+                    (None, None, outcome) => (None, Some(outcome.to_string())),
                 },
                 Err(e) => (None, Some(e.to_string())),
             };
@@ -516,8 +497,7 @@ async fn ticket_page(
     })
     .await;
     let (ticket, panels) = match read {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => return desk_error(&e),
+        Ok(read) => read,
         Err(r) => return r,
     };
     let fields = ticket.ticket["custom_fields"]
@@ -533,7 +513,7 @@ async fn ticket_page(
                     .map(|r| ReportView {
                         plugin: r.plugin_id.clone(),
                         ok: r.outcome.is_ok(),
-                        outcome: outcome_text(&r.outcome),
+                        outcome: r.outcome.to_string(),
                         lines: report_lines(r),
                     })
                     .collect::<Vec<_>>(),
@@ -597,14 +577,13 @@ pub(super) async fn fire(
         }
     }
     let (ticket_id, name) = (id.clone(), event.clone());
-    let delivered = with_desk(&state, move |d| -> Result<_, DeskError> {
+    let delivered = desk_do(&state, move |d| {
         d.update_ticket(&ticket_id, changes)?;
         d.deliver(&name, &ticket_id)
     })
     .await;
     match delivered {
-        Ok(Ok(reports)) => ticket_page(&state, id, Some((event, reports))).await,
-        Ok(Err(e)) => desk_error(&e),
+        Ok(reports) => ticket_page(&state, id, Some((event, reports))).await,
         Err(r) => r,
     }
 }

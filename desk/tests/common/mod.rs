@@ -76,7 +76,7 @@ pub struct Server {
     pub base: String,
     pub state: Arc<WebState>,
     panel_base: String,
-    stop: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    running: Running,
     dir: tempfile::TempDir,
 }
 
@@ -92,15 +92,23 @@ fn open_desk(dir: &std::path::Path) -> Desk {
     .unwrap()
 }
 
-/// Serves the UI over the desk in `dir` until the returned sender is used.
-fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
-    let state = WebState::new(
-        Arc::new(open_desk(dir.path())),
-        vec![PanelHost {
-            host: "panel.example.com".into(),
-            base: panel_base.parse().unwrap(),
-        }],
-    );
+/// A server on its own runtime and thread; it stops when this is dropped.
+pub struct Running {
+    stop: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Running {
+    /// Stops the server and waits until it has let go of its state.
+    pub fn stop(mut self) {
+        if let Some((stop, thread)) = self.stop.take() {
+            let _ = stop.send(());
+            thread.join().unwrap();
+        }
+    }
+}
+
+/// Serves `app` on a free loopback port; returns `http://127.0.0.1:PORT`.
+pub fn spawn(app: axum::Router) -> (String, Running) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -110,22 +118,41 @@ fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let serving = state.clone();
-    // Stops when told to, or when the `Server` is dropped with the test.
+    // Stops when told to, or when the `Running` is dropped with the test.
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
         let shutdown = async move {
             let _ = tokio::task::spawn_blocking(move || stopped.recv()).await;
         };
-        let _ = runtime.block_on(otai_plugin_desk::web::serve_until(
-            listener, serving, shutdown,
-        ));
+        let _ = runtime.block_on(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        });
     });
+    (
+        base,
+        Running {
+            stop: Some((stop, thread)),
+        },
+    )
+}
+
+/// Serves the UI over the desk in `dir`.
+fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
+    let state = WebState::new(
+        Arc::new(open_desk(dir.path())),
+        vec![PanelHost {
+            host: "panel.example.com".into(),
+            base: panel_base.parse().unwrap(),
+        }],
+    );
+    let (base, running) = spawn(otai_plugin_desk::web::router(state.clone()));
     Server {
         base,
         state,
         panel_base: panel_base.to_owned(),
-        stop: Some((stop, thread)),
+        running,
         dir,
     }
 }
@@ -141,13 +168,15 @@ pub fn start_with(panel_base: &str) -> Server {
 
 impl Server {
     /// Stops the server, closes the desk, and serves the same data directory again.
-    pub fn restart(mut self) -> Server {
-        if let Some((stop, thread)) = self.stop.take() {
-            let _ = stop.send(());
-            thread.join().unwrap();
-        }
-        let panel_base = self.panel_base.clone();
-        let Server { state, dir, .. } = self;
+    pub fn restart(self) -> Server {
+        let Server {
+            state,
+            dir,
+            panel_base,
+            running,
+            ..
+        } = self;
+        running.stop();
         drop(state);
         serve(dir, &panel_base)
     }
