@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 use cargo_metadata::camino::{Utf8Path, Utf8PathBuf};
+use cargo_metadata::diagnostic::DiagnosticLevel;
 use cargo_metadata::{Message, Metadata, MetadataCommand, Package, PackageId};
 use clap::Args;
 
@@ -491,10 +492,26 @@ impl MissingTarget {
 pub(crate) struct WasmBuild {
     child: std::process::Child,
     format: MessageFormat,
+    /// Where the compiler's messages are rendered, when this process renders them
+    /// (cargo gives them as JSON so that their errors can be kept).
+    render: Option<Shell>,
+}
+
+/// The compiler's error messages of a failed build, as rendered for a terminal (without
+/// colours): the context of the [`Exit`] that [`WasmBuild::finish`] returns when they
+/// were asked for, for a caller that shows them somewhere else too (`dev`'s pages).
+#[derive(Debug, Clone)]
+pub(crate) struct CompilerErrors(pub Vec<String>);
+
+impl std::fmt::Display for CompilerErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
 }
 
 /// Starts `cargo build --lib --target wasm32-unknown-unknown` for `packages` (names or
-/// specs as cargo takes them; none: cargo's own default, the current package).
+/// specs as cargo takes them; none: cargo's own default, the current package). With
+/// `keep_errors`, a failed build's compiler errors come back as [`CompilerErrors`].
 ///
 /// # Errors
 /// cargo cannot be started.
@@ -503,7 +520,16 @@ pub(crate) fn spawn_build(
     options: &PackageOptions,
     packages: &[String],
     format: MessageFormat,
+    keep_errors: bool,
 ) -> Result<WasmBuild> {
+    // In the human formats cargo renders the messages itself and keeps them from us;
+    // to keep the errors, we take them as JSON and render them as cargo would.
+    let render = keep_errors && !format.is_json();
+    let message_format = match format {
+        MessageFormat::Human if render => "json-diagnostic-rendered-ansi",
+        MessageFormat::Short if render => "json-diagnostic-short,json-diagnostic-rendered-ansi",
+        _ => format.cargo_arg(),
+    };
     let mut command = Command::new(cargo_bin());
     command
         .args([
@@ -512,7 +538,7 @@ pub(crate) fn spawn_build(
             "--target",
             WASM_TARGET,
             "--message-format",
-            format.cargo_arg(),
+            message_format,
         ])
         .args(options.cargo_args())
         .args(shell_args(shell));
@@ -527,7 +553,11 @@ pub(crate) fn spawn_build(
     let child = command
         .spawn()
         .with_context(|| format!("failed to run `{}`", cargo_bin().to_string_lossy()))?;
-    Ok(WasmBuild { child, format })
+    Ok(WasmBuild {
+        child,
+        format,
+        render: render.then_some(*shell),
+    })
 }
 
 impl WasmBuild {
@@ -541,8 +571,9 @@ impl WasmBuild {
     /// Waits for the build and returns each package's `.wasm`, as cargo reported it.
     ///
     /// # Errors
-    /// [`Exit`] with cargo's status when the build failed (cargo printed the
-    /// diagnostics); a package that produced no `.wasm`.
+    /// [`Exit`] with cargo's status when the build failed (the diagnostics are printed;
+    /// the errors among them are its [`CompilerErrors`] context when they were kept); a
+    /// package that produced no `.wasm`.
     pub(crate) fn finish(
         mut self,
         packages: &[PluginPackage],
@@ -553,6 +584,7 @@ impl WasmBuild {
             .take()
             .context("cargo's stdout was not captured")?;
         let mut wasm = BTreeMap::new();
+        let mut errors = Vec::new();
         let mut out = std::io::stdout().lock();
         for line in BufReader::new(stdout).lines() {
             let line = line.context("failed to read cargo's output")?;
@@ -563,6 +595,19 @@ impl WasmBuild {
             let Ok(message) = serde_json::from_str::<Message>(&line) else {
                 continue;
             };
+            if let (Message::CompilerMessage(message), Some(shell)) = (&message, &self.render) {
+                let Some(rendered) = &message.message.rendered else {
+                    continue;
+                };
+                write!(shell.err(), "{rendered}").context("failed to write to stderr")?;
+                if matches!(
+                    message.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                ) {
+                    errors.push(anstream::adapter::strip_str(rendered).to_string());
+                }
+                continue;
+            }
             if let Message::CompilerArtifact(artifact) = message {
                 let Some(package) = packages.iter().find(|p| p.id == artifact.package_id) else {
                     continue;
@@ -581,7 +626,12 @@ impl WasmBuild {
         }
         let status = self.child.wait().context("failed to wait for cargo")?;
         if !status.success() {
-            return Err(Exit(status.code().unwrap_or(101)).into());
+            let exit = anyhow::Error::new(Exit(status.code().unwrap_or(101)));
+            return Err(if errors.is_empty() {
+                exit
+            } else {
+                exit.context(CompilerErrors(errors))
+            });
         }
         for package in packages {
             if !wasm.contains_key(&package.name) {

@@ -119,5 +119,10 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
         &[("event", "ticket.created")],
     );
     assert!(page.contains(r#"id="build-error""#), "{page}");
+    // The compiler's error itself, where it is and what it expected, not a pointer to
+    // the terminal.
+    assert!(page.contains("error"), "{page}");
+    assert!(page.contains("lib.rs:"), "{page}");
+    assert!(page.contains("fn broken("), "{page}");
     assert!(page.contains("[info] fresh ticket T-1"), "{page}");
 }

@@ -63,6 +63,7 @@ impl BuildCommand {
         let output = Output {
             max_size: self.max_size,
             format: self.message_format,
+            keep_errors: false,
         };
         build(&shell, &self.package, output).map(|_| ())
     }
@@ -75,6 +76,9 @@ pub(crate) struct Output {
     pub max_size: Option<u64>,
     /// Cargo's message format; in a JSON one, a line per plugin on stdout.
     pub format: MessageFormat,
+    /// A failed build's compiler errors are kept, as the [`cargo::CompilerErrors`]
+    /// context of its error (for `dev`, which shows them in its pages).
+    pub keep_errors: bool,
 }
 
 /// A plugin `build` produced.
@@ -119,6 +123,7 @@ pub(crate) fn build(
             options,
             &options.packages,
             output.format,
+            output.keep_errors,
         )?);
     }
     let mut metadata_cargo = cargo::cargo_bin();
@@ -136,7 +141,13 @@ pub(crate) fn build(
     }
     let build = match build {
         Some(build) => build,
-        None => cargo::spawn_build(shell, options, &options.packages, output.format)?,
+        None => cargo::spawn_build(
+            shell,
+            options,
+            &options.packages,
+            output.format,
+            output.keep_errors,
+        )?,
     };
     let planned = cargo::load_metadata_with(options, &metadata_cargo).and_then(|metadata| {
         let plan = select(&metadata, options)?;
@@ -211,8 +222,8 @@ pub(crate) fn build_planned(
 ) -> Result<Vec<BuiltPlugin>> {
     let manifests = manifests(shell, &plan)?;
     let names: Vec<String> = plan.packages.iter().map(|p| p.name.clone()).collect();
-    let artifacts =
-        cargo::spawn_build(shell, options, &names, output.format)?.finish(&plan.packages)?;
+    let artifacts = cargo::spawn_build(shell, options, &names, output.format, output.keep_errors)?
+        .finish(&plan.packages)?;
     finish_all(shell, plan, manifests, &artifacts, output)
 }
 

@@ -14,10 +14,18 @@ use otai_plugin_host::http::{HttpTransport, RealHttp};
 
 use crate::CommonOptions;
 use crate::PackageOptions;
+use crate::cargo::CompilerErrors;
 use crate::commands::build::{self, Output};
 use crate::fixture::{self, HttpMock};
 use crate::harness;
 use crate::term::{CYAN, Shell};
+
+/// `dev` builds as `build` does, and keeps the compiler's errors to show them.
+const KEEP_ERRORS: Output = Output {
+    max_size: None,
+    format: crate::message_format::MessageFormat::Human,
+    keep_errors: true,
+};
 
 /// Build the plugin, install it into a local help desk and serve the desk's web UI:
 /// the admin's pages (config form, permissions, delivery log) and the agent's ticket
@@ -67,7 +75,7 @@ impl DevCommand {
             .iter()
             .map(|pair| parse_panel_host(pair))
             .collect::<Result<Vec<_>>>()?;
-        let built = build::build(&shell, &self.package, Output::default())?;
+        let built = build::build(&shell, &self.package, KEEP_ERRORS)?;
         let [plugin] = built.as_slice() else {
             bail!(
                 "`dev` serves one plugin, and this selects {}; choose one with `-p NAME`",
@@ -268,23 +276,32 @@ impl Watch {
     fn rebuild(&self) {
         self.shell
             .status_styled("Rebuilding", CYAN, "after a change");
-        let built = build::build(&self.shell, &self.package, Output::default()).and_then(|_| {
+        let built = build::build(&self.shell, &self.package, KEEP_ERRORS).and_then(|_| {
             std::fs::read(&self.wasm)
                 .with_context(|| format!("failed to read `{}`", self.wasm.display()))
         });
         match built.and_then(|wasm| swap_in(&self.shell, &self.state, &wasm)) {
             Ok(()) => self.state.set_build_error(None),
             Err(e) => {
-                // Cargo printed the compiler's messages in the terminal already.
-                let message = match e.downcast_ref::<crate::Exit>() {
-                    Some(crate::Exit(code)) => format!(
-                        "cargo build failed (exit status {code}); the compiler's messages are in the terminal that runs `cargo otai-plugin dev`"
-                    ),
-                    None => format!("{e:#}"),
+                // The terminal has the compiler's messages already; the pages get its
+                // errors, or cargo's own complaint (a bad Cargo.toml), which is in the
+                // terminal only.
+                let message = if let Some(errors) = e.downcast_ref::<CompilerErrors>() {
+                    self.shell
+                        .warn("the build failed; the last good version keeps running");
+                    errors.to_string()
+                } else {
+                    let message = match e.downcast_ref::<crate::Exit>() {
+                        Some(crate::Exit(code)) => format!(
+                            "cargo build failed (exit status {code}); its messages are in the terminal that runs `cargo otai-plugin dev`"
+                        ),
+                        None => format!("{e:#}"),
+                    };
+                    self.shell.warn(format!(
+                        "the build failed; the last good version keeps running: {message}"
+                    ));
+                    message
                 };
-                self.shell.warn(format!(
-                    "the build failed; the last good version keeps running: {message}"
-                ));
                 self.state.set_build_error(Some(message));
             }
         }
