@@ -1,5 +1,8 @@
 //! Tickets, delivering events to the installed plugins, and the delivery log.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::testing::sample;
 use otai_plugin_host::{DeliveryReport, Event};
@@ -7,7 +10,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::desk::{Desk, DisabledReason};
+use crate::batch::BATCH;
+use crate::desk::{Desk, lock};
 use crate::error::DeskError;
 use crate::store::{Store, now_ms};
 
@@ -55,7 +59,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::Database`].
     pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
-        let store = self.store();
+        let store = self.store()?;
         let ticket = ticket_as_delivered(&store, id)?;
         let mut stmt = store
             .conn
@@ -89,7 +93,7 @@ impl Desk {
         changes: Map<String, Value>,
     ) -> Result<Ticket, DeskError> {
         {
-            let store = self.store();
+            let store = self.store()?;
             let mut ticket = stored_ticket(&store, id)?;
             for (key, value) in changes {
                 if key != "id" && key != "custom_fields" {
@@ -118,80 +122,63 @@ impl Desk {
     /// and custom fields on the ticket (later events carry them), the plugin's health
     /// (a plugin failing too often is disabled, and stays so after a restart).
     ///
+    /// Deliveries are committed in groups (a commit costs many deliveries): when 64
+    /// wait, when one disables a plugin, before any other operation of the desk, and by
+    /// [`Desk::flush`] or dropping the desk. Everything the desk shows includes them; a
+    /// process killed before then loses the waiting ones.
+    ///
     /// # Errors
     /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
     pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
-        let ticket = ticket_as_delivered(&self.store(), ticket_id)?;
-        // The rest of the payload (actor, `data`) is the event's sample; an unknown
-        // event name is refused there, with the list of events.
-        let event =
-            Event::from_partial_json(serde_json::json!({ "event": event, "ticket": ticket }))?;
+        let ticket = {
+            let store = lock(&self.store);
+            match store.pending.ticket(ticket_id) {
+                Some(ticket) => ticket.clone(),
+                None => ticket_as_delivered(&store, ticket_id)?,
+            }
+        };
+        let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
         let reports = self.host.deliver(&event);
         // The desk's tickets are the record: the host's own memory of fields is not.
         self.host.forget_custom_fields();
-        let keep = i64::from(self.options.keep_deliveries);
-        self.update(|_, tx| {
-            let now = now_ms();
-            for report in &reports {
-                let id = &report.plugin_id;
-                let version: String = tx.query_row(
-                    "SELECT v.version FROM plugins p JOIN versions v ON v.seq = p.current_seq WHERE p.id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
-                    "INSERT INTO deliveries (plugin_id, version, event, ticket_id, at, outcome, failed, report)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        id,
-                        version,
-                        report.event,
-                        ticket_id,
-                        now,
-                        report.outcome.status(),
-                        report.outcome.is_failure(),
-                        serde_json::to_string(report).unwrap_or_default()
-                    ],
-                )?;
-                tx.execute(
-                    "DELETE FROM deliveries WHERE plugin_id = ?1 AND seq NOT IN
-                     (SELECT seq FROM deliveries WHERE plugin_id = ?1 ORDER BY seq DESC LIMIT ?2)",
-                    params![id, keep],
-                )?;
-                for reply in &report.replies {
-                    tx.execute(
-                        "INSERT INTO ticket_replies (ticket_id, plugin_id, body, is_internal, at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![reply.ticket_id, id, reply.body, reply.is_internal, now],
-                    )?;
-                }
-                for field in &report.custom_fields {
-                    tx.execute(
-                        "INSERT INTO ticket_fields (ticket_id, key, value, plugin_id, at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (ticket_id, key) DO UPDATE
-                         SET value = excluded.value, plugin_id = excluded.plugin_id, at = excluded.at",
-                        params![field.ticket_id, field.key, field.value, id, now],
-                    )?;
-                }
-            }
-            Ok(())
-        })?;
+
+        let policy = &self.options.health;
+        let mut store = lock(&self.store);
+        let store = &mut *store;
+        let now = now_ms();
+        let mut disable = Vec::new();
         for report in &reports {
             let id = &report.plugin_id;
-            let status = self.health_status(id)?;
-            if status.enabled && self.options.health.should_disable(&status) {
+            let (version, window_start): (String, i64) = store
+                .conn
+                .prepare_cached(
+                    "SELECT v.version, p.window_start FROM plugins p
+                     JOIN versions v ON v.seq = p.current_seq WHERE p.id = ?1",
+                )
+                .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+                .map_err(|e| store.error(e))?;
+            store.pending.push(report, version, ticket_id, &ticket, now);
+            // The host delivers only to enabled plugins.
+            let failed = report.outcome.is_failure();
+            let status = store
+                .windows
+                .observe(&store.conn, id, window_start, now, failed, policy)
+                .map_err(|e| store.error(e))?;
+            if policy.should_disable(&status) {
                 let detail = format!(
                     "{} of {} deliveries failed within {} minutes",
                     status.failures,
                     status.deliveries,
-                    self.options.health.window.as_secs() / 60
+                    policy.window.as_secs() / 60
                 );
-                self.update(|desk, tx| {
-                    desk.set_state(tx, id, Some((DisabledReason::Failures, detail)))
-                })?;
-                self.host.disable(id).ok();
+                disable.push((id.clone(), detail));
             }
+        }
+        if !disable.is_empty() || store.pending.len() >= BATCH {
+            self.commit_pending(store, &disable)?;
+        }
+        for (id, _) in disable {
+            self.host.disable(&id).ok();
         }
         Ok(reports)
     }
@@ -201,7 +188,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::NotInstalled`].
     pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
-        let store = self.store();
+        let store = self.store()?;
         self.row(&store, id)?;
         let mut stmt = store
             .conn
@@ -232,6 +219,45 @@ impl Desk {
     }
 }
 
+/// The last event delivered about each ticket, for as long as the ticket does not
+/// change: the same event again is then the same payload, already checked and
+/// serialized (building an event costs as much as delivering it).
+#[derive(Default)]
+pub(crate) struct RecentEvents(HashMap<String, (String, Value, Arc<Event>)>);
+
+impl RecentEvents {
+    /// How many tickets it remembers; past that it starts again.
+    const TICKETS: usize = 256;
+
+    /// The event `name` about `ticket` (as delivered, custom fields included).
+    fn event(
+        &mut self,
+        name: &str,
+        ticket_id: &str,
+        ticket: &Value,
+    ) -> Result<Arc<Event>, DeskError> {
+        if let Some((last_name, last_ticket, event)) = self.0.get(ticket_id)
+            && last_name == name
+            && last_ticket == ticket
+        {
+            return Ok(event.clone());
+        }
+        // The rest of the payload (actor, `data`) is the event's sample; an unknown
+        // event name is refused there, with the list of events.
+        let event = Arc::new(Event::from_partial_json(
+            serde_json::json!({ "event": name, "ticket": ticket.clone() }),
+        )?);
+        if self.0.len() >= Self::TICKETS {
+            self.0.clear();
+        }
+        self.0.insert(
+            ticket_id.to_owned(),
+            (name.to_owned(), ticket.clone(), event.clone()),
+        );
+        Ok(event)
+    }
+}
+
 /// The ticket as a payload carries it: the stored fields and the custom fields.
 fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
     let mut ticket = stored_ticket(store, id)?;
@@ -239,21 +265,24 @@ fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
     Ok(ticket)
 }
 
+/// The sample payload's ticket, which a ticket the desk has not stored starts as: built
+/// once, not for every delivery.
+static SAMPLE_TICKET: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| sample::payload(&EventKind::TicketCreated)["ticket"].clone());
+
 /// The stored ticket without custom fields; the sample ticket with `id` if none.
 fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
     let stored: Option<String> = store
         .conn
-        .query_row("SELECT ticket FROM tickets WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()
+        .prepare_cached("SELECT ticket FROM tickets WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(|e| store.error(e))?;
     let mut ticket = match stored {
         Some(text) => {
             serde_json::from_str(&text).map_err(|e| store.error(format!("ticket `{id}`: {e}")))?
         }
         None => {
-            let mut t = sample::payload(&EventKind::TicketCreated)["ticket"].clone();
+            let mut t = SAMPLE_TICKET.clone();
             t["id"] = Value::String(id.to_owned());
             t["url"] = Value::String(format!("https://helpdesk.example.com/tickets/{id}"));
             t
@@ -268,7 +297,7 @@ fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
 fn custom_fields(store: &Store, id: &str) -> Result<Map<String, Value>, DeskError> {
     let mut stmt = store
         .conn
-        .prepare("SELECT key, value FROM ticket_fields WHERE ticket_id = ?1 ORDER BY key")
+        .prepare_cached("SELECT key, value FROM ticket_fields WHERE ticket_id = ?1 ORDER BY key")
         .map_err(|e| store.error(e))?;
     let fields: Vec<(String, String)> = stmt
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -6,12 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use otai_plugin_abi::manifest::{ConfigType, Manifest};
 use otai_plugin_host::http::{HttpTransport, MockHttp};
-use otai_plugin_host::{HealthPolicy, HealthStatus, Host, Plugin};
+use otai_plugin_host::{HealthPolicy, Host, Plugin};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::deliveries::RecentEvents;
 use crate::error::DeskError;
+use crate::health;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::{Store, now_ms};
 
@@ -199,6 +201,15 @@ pub struct Desk {
     pub(crate) options: DeskOptions,
     /// Plugins whose stored module this host no longer loads, with why.
     pub(crate) unloadable: Mutex<std::collections::BTreeMap<String, String>>,
+    /// The last event delivered about each ticket lately ([`crate::deliveries`]).
+    pub(crate) recent: Mutex<RecentEvents>,
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        // See `flush`: an error cannot be reported from here.
+        let _ = self.flush();
+    }
 }
 
 impl std::fmt::Debug for Desk {
@@ -267,6 +278,7 @@ impl Desk {
             host,
             options,
             unloadable: Mutex::new(Default::default()),
+            recent: Mutex::new(RecentEvents::default()),
         };
         for id in desk.ids()? {
             // A module stored by an earlier, laxer host must not lock the desk: it
@@ -293,12 +305,62 @@ impl Desk {
         &self.host
     }
 
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
+    /// The database, the deliveries that wait committed first: what is read from it
+    /// then includes them.
+    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, DeskError> {
+        let mut store = lock(&self.store);
+        if store.pending.len() > 0 {
+            self.commit_pending(&mut store, &[])?;
+        }
+        Ok(store)
+    }
+
+    /// Commits the deliveries that wait ([`Desk::deliver`] commits them in groups).
+    /// Every other operation of the desk does so first, and so does dropping it, where
+    /// an error has nobody to reach: flush first to see it.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`]; the deliveries that waited are not recorded.
+    pub fn flush(&self) -> Result<(), DeskError> {
+        self.store().map(drop)
+    }
+
+    /// Commits the deliveries that wait and disables each plugin of `disable` (with
+    /// why it failed) in one transaction.
+    pub(crate) fn commit_pending(
+        &self,
+        store: &mut Store,
+        disable: &[(String, String)],
+    ) -> Result<(), DeskError> {
+        let waiting = store.pending.len();
+        let Store {
+            conn,
+            path,
+            pending,
+            windows,
+            ..
+        } = store;
+        let written = conn.transaction().and_then(|tx| {
+            pending.write(&tx, self.options.keep_deliveries)?;
+            windows.trim(&tx)?;
+            for (id, detail) in disable {
+                self.set_state(&tx, id, Some((DisabledReason::Failures, detail.clone())))?;
+            }
+            tx.commit()
+        });
+        written.map_err(|e| {
+            pending.discard();
+            // The windows counted outcomes that the table did not get.
+            windows.clear();
+            DeskError::database(
+                path,
+                format!("{waiting} deliveries could not be recorded: {e}"),
+            )
+        })
     }
 
     pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
-        let store = self.store();
+        let store = self.store()?;
         let mut stmt = store
             .conn
             .prepare("SELECT id FROM plugins ORDER BY id")
@@ -428,7 +490,7 @@ impl Desk {
     /// with its config when that is complete, enabled or not.
     pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
         let (row, version, config) = {
-            let store = self.store();
+            let store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
             let config = self.config_of(&store, id, row.current_seq)?;
@@ -486,7 +548,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::NotInstalled`].
     pub fn plugin(&self, id: &str) -> Result<PluginInfo, DeskError> {
-        let store = self.store();
+        let store = self.store()?;
         let row = self.row(&store, id)?;
         let current = self.version_row(&store, row.current_seq)?;
         let previous_version = match row.previous_seq {
@@ -516,7 +578,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::NotInstalled`].
     pub fn config_form(&self, id: &str) -> Result<Vec<ConfigEntry>, DeskError> {
-        let store = self.store();
+        let store = self.store()?;
         let row = self.row(&store, id)?;
         let version = self.version_row(&store, row.current_seq)?;
         let config = self.config_of(&store, id, row.current_seq)?;
@@ -540,22 +602,6 @@ impl Desk {
                 }
             })
             .collect())
-    }
-
-    /// A plugin's health as the persisted window gives it, for the host's policy.
-    pub(crate) fn health_status(&self, id: &str) -> Result<HealthStatus, DeskError> {
-        let store = self.store();
-        let row = self.row(&store, id)?;
-        let (deliveries, failures, _) = window(&store, id, &row, &self.options.health)?;
-        Ok(HealthStatus {
-            enabled: row.enabled,
-            auto_disabled: row
-                .disabled
-                .as_ref()
-                .is_some_and(|d| d.reason == DisabledReason::Failures),
-            deliveries,
-            failures,
-        })
     }
 
     /// Sets the enabled state of a plugin's row (and the host's).
@@ -590,28 +636,21 @@ fn window(
     row: &Row,
     policy: &HealthPolicy,
 ) -> Result<(u32, u32, Option<i64>), DeskError> {
-    let since = row.window_start.max(now_ms() - window_ms(policy));
-    store
+    let (deliveries, failures) =
+        health::counts(&store.conn, id, row.window_start, now_ms(), policy)
+            .map_err(|e| store.error(e))?;
+    let last = store
         .conn
-        .query_row(
-            "SELECT count(*) FILTER (WHERE at >= ?2), coalesce(sum(failed) FILTER (WHERE at >= ?2), 0),
-                    max(at)
-             FROM deliveries WHERE plugin_id = ?1",
-            params![id, since],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(|e| store.error(e))
+        .prepare_cached("SELECT max(at) FROM deliveries WHERE plugin_id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+        .map_err(|e| store.error(e))?;
+    Ok((deliveries, failures, last))
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every write is a transaction and the maps are updated in one step: a panic
     // elsewhere cannot leave either half done.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The health window in milliseconds.
-pub(crate) fn window_ms(policy: &HealthPolicy) -> i64 {
-    i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The required fields of `manifest` that `config` leaves without a value (a default

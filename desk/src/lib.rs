@@ -47,10 +47,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod batch;
 mod deliveries;
 mod desk;
 mod diff;
 mod error;
+mod health;
 mod lifecycle;
 mod secrets;
 mod store;

@@ -47,7 +47,7 @@ impl Desk {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let installed = {
-            let store = self.store();
+            let store = self.store()?;
             match self.row(&store, &manifest.id) {
                 Ok(row) => Some(self.version_row(&store, row.current_seq)?),
                 Err(DeskError::NotInstalled { .. }) => None,
@@ -75,7 +75,7 @@ impl Desk {
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
         {
-            let mut store = self.store();
+            let mut store = self.store()?;
             if let Ok(row) = self.row(&store, &id) {
                 let version = self.version_row(&store, row.current_seq)?.version;
                 return Err(DeskError::AlreadyInstalled {
@@ -116,7 +116,7 @@ impl Desk {
     /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
     pub fn configure(&self, id: &str, values: Map<String, Value>) -> Result<PluginInfo, DeskError> {
         {
-            let mut store = self.store();
+            let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
             let mut config = self.config_of(&store, id, row.current_seq)?;
@@ -166,7 +166,7 @@ impl Desk {
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
         let (from, diff) = {
-            let mut store = self.store();
+            let mut store = self.store()?;
             let row = self.row(&store, &id)?;
             let current = self.version_row(&store, row.current_seq)?;
             if is_older(&manifest.version, &current.version) {
@@ -223,7 +223,7 @@ impl Desk {
     /// [`DeskError::NoPreviousVersion`]; [`DeskError::NotInstalled`].
     pub fn rollback(&self, id: &str) -> Result<PluginInfo, DeskError> {
         {
-            let mut store = self.store();
+            let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let Some(previous) = row.previous_seq else {
                 return Err(DeskError::NoPreviousVersion {
@@ -314,8 +314,10 @@ impl Desk {
             tx.execute("DELETE FROM plugins WHERE id = ?1", [id])?;
             tx.execute("DELETE FROM versions WHERE plugin_id = ?1", [id])?;
             tx.execute("DELETE FROM deliveries WHERE plugin_id = ?1", [id])?;
+            tx.execute("DELETE FROM outcomes WHERE plugin_id = ?1", [id])?;
             Ok(())
         })?;
+        self.store()?.windows.forget(id);
         self.host.uninstall(id);
         crate::desk::lock(&self.unloadable).remove(id);
         Ok(())
@@ -326,7 +328,7 @@ impl Desk {
         &self,
         f: impl FnOnce(&Desk, &rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
     ) -> Result<(), DeskError> {
-        let mut store = self.store();
+        let mut store = self.store()?;
         let path = store.path.clone();
         let db = |e: rusqlite::Error| DeskError::database(&path, e);
         let tx = store.conn.transaction().map_err(db)?;

@@ -333,6 +333,83 @@ fn a_failing_plugin_is_disabled_and_stays_disabled_after_a_restart() {
 }
 
 #[test]
+fn the_health_window_counts_more_than_the_log_keeps_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // The log keeps 3 reports, fewer than the 10 deliveries the policy needs to judge.
+    let open_small = || {
+        Desk::open_with(
+            dir.path(),
+            DeskOptions {
+                keep_deliveries: 3,
+                ..options(&MockHttp::new())
+            },
+        )
+        .unwrap()
+    };
+    let desk = open_small();
+    let failing = r#"(func (export "on_event") (param i32 i32) unreachable)"#;
+    desk.install(&module(&manifest("1.0.0", &[], json!({})), failing))
+        .unwrap();
+    for _ in 0..6 {
+        desk.deliver("ticket.created", "T-1").unwrap();
+    }
+    drop(desk);
+
+    // Six failures before the restart, four after: ten in the window.
+    let desk = open_small();
+    let info = desk.plugin("com.example.desk").unwrap();
+    assert_eq!((info.deliveries, info.failures), (6, 6), "{info:?}");
+    for i in 0..3 {
+        desk.deliver("ticket.created", "T-1").unwrap();
+        assert!(
+            desk.plugin("com.example.desk").unwrap().enabled,
+            "delivery {i}"
+        );
+    }
+    desk.deliver("ticket.created", "T-1").unwrap();
+    let info = desk.plugin("com.example.desk").unwrap();
+    let disabled = info.disabled.expect("disabled after 10 failures of 10");
+    assert_eq!(
+        disabled.detail,
+        "10 of 10 deliveries failed within 10 minutes"
+    );
+    assert_eq!(desk.deliveries("com.example.desk", 50).unwrap().len(), 3);
+
+    // A removed plugin's window goes with it: installed again, it starts clean.
+    desk.remove("com.example.desk").unwrap();
+    desk.install(&module(&manifest("1.0.0", &[], json!({})), failing))
+        .unwrap();
+    for _ in 0..9 {
+        desk.deliver("ticket.created", "T-1").unwrap();
+    }
+    let info = desk.plugin("com.example.desk").unwrap();
+    assert!(info.enabled, "9 deliveries are too few to judge: {info:?}");
+    assert_eq!((info.deliveries, info.failures), (9, 9));
+}
+
+#[test]
+fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    let failing = r#"(func (export "on_event") (param i32 i32) unreachable)"#;
+    desk.install(&module(&manifest("1.0.0", &[], json!({})), failing))
+        .unwrap();
+    for _ in 0..4 {
+        desk.deliver("ticket.created", "T-1").unwrap();
+    }
+    drop(desk);
+    // Back to what the first release wrote: no outcomes table.
+    let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
+    db.execute_batch("DROP TABLE outcomes; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(db);
+
+    let desk = open(dir.path());
+    let info = desk.plugin("com.example.desk").unwrap();
+    assert_eq!((info.deliveries, info.failures), (4, 4), "{info:?}");
+}
+
+#[test]
 fn what_plugins_write_on_a_ticket_stays_there_and_reaches_later_events() {
     let body = r#"
   (func (export "on_event") (param $p i32) (param $n i32)
@@ -375,6 +452,56 @@ fn what_plugins_write_on_a_ticket_stays_there_and_reaches_later_events() {
             .to_string()
             .contains("unknown event")
     );
+}
+
+#[test]
+fn deliveries_committed_in_groups_are_seen_by_the_next_delivery_and_every_read() {
+    // Logs its payload and sets `jira` on T-9.
+    let body = r#"
+  (func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1))
+    (drop (call $field (i32.const 0) (i32.const 48))))
+  (data (i32.const 0) "{\"ticket_id\":\"T-9\",\"key\":\"jira\",\"value\":\"OPS-1\"}")"#;
+    let payload = |report: &otai_plugin_host::DeliveryReport| -> Value {
+        serde_json::from_str(&report.logs[0].message).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    desk.install(&module(&manifest("1.0.0", &[], json!({})), body))
+        .unwrap();
+    let first = desk.deliver("ticket.created", "T-9").unwrap();
+    assert_eq!(payload(&first[0])["ticket"]["custom_fields"], json!({}));
+    // Not committed yet, and still on the ticket the next event carries.
+    let second = desk.deliver("ticket.created", "T-9").unwrap();
+    assert_eq!(
+        payload(&second[0])["ticket"]["custom_fields"],
+        json!({"jira": "OPS-1"})
+    );
+    // A changed ticket is a new event, not the one delivered last.
+    desk.update_ticket("T-9", values(json!({"subject": "Printer on fire"})))
+        .unwrap();
+    let third = desk.deliver("ticket.created", "T-9").unwrap();
+    assert_eq!(payload(&third[0])["ticket"]["subject"], "Printer on fire");
+    assert_eq!(
+        payload(&third[0])["ticket"]["custom_fields"]["jira"],
+        "OPS-1"
+    );
+
+    // More than a group (64): the reads see all, and so does the desk reopened.
+    for _ in 0..100 {
+        desk.deliver("ticket.created", "T-9").unwrap();
+    }
+    let info = desk.plugin("com.example.desk").unwrap();
+    assert_eq!(info.deliveries, 103, "{info:?}");
+    assert_eq!(desk.deliveries("com.example.desk", 100).unwrap().len(), 50);
+    for _ in 0..10 {
+        desk.deliver("ticket.created", "T-9").unwrap();
+    }
+    drop(desk);
+    let desk = open(dir.path());
+    assert_eq!(desk.plugin("com.example.desk").unwrap().deliveries, 113);
+    let ticket = desk.ticket("T-9").unwrap();
+    assert_eq!(ticket.ticket["custom_fields"], json!({"jira": "OPS-1"}));
 }
 
 #[test]

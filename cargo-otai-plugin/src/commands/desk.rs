@@ -278,6 +278,9 @@ impl DeskCommand {
             }
             DeskAction::Deliver { event, ticket, .. } => {
                 let reports = desk.deliver(&event, &ticket)?;
+                // The desk commits deliveries in groups; this one is recorded before
+                // anything is printed, or the command fails.
+                desk.flush()?;
                 if json {
                     print_json(shell, &reports)?;
                 } else {
