@@ -196,7 +196,11 @@ fn fixture_mocks(root: &Path, only: Option<&str>) -> Result<Vec<HttpMock>> {
 /// Installs the module, or upgrades to it; an upgrade that asks for more permissions
 /// waits for approval on the plugin's page.
 fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
+    // The host compiles the module here (the install or upgrade below finds it in its
+    // cache): after cargo's build, the longest part of a swap.
+    let compiling = std::time::Instant::now();
     let review = state.desk.review(wasm)?;
+    let compiled = compiling.elapsed();
     let id = review.manifest.id.clone();
     if review.installed_version.is_none() {
         let info = state.desk.install(wasm)?;
@@ -212,7 +216,15 @@ fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
     match state.desk.upgrade(wasm, false) {
         Ok(up) => {
             state.set_pending(&id, None);
-            shell.status("Swapped", format!("{id} {} -> {}", up.from, up.to));
+            shell.status(
+                "Swapped",
+                format!(
+                    "{id} {} -> {} (module compiled in {:.2}s)",
+                    up.from,
+                    up.to,
+                    compiled.as_secs_f64()
+                ),
+            );
             Ok(())
         }
         Err(DeskError::NeedsApproval { diff, .. }) => {
@@ -268,7 +280,7 @@ impl Watch {
         }
         while rx.recv().is_ok() {
             // An editor's save is several events: wait until they stop for a moment.
-            while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
+            while rx.recv_timeout(Duration::from_millis(50)).is_ok() {}
             self.rebuild();
         }
     }
