@@ -150,9 +150,13 @@ impl Store {
             // a power cut may lose the last deliveries, not the database. The lock file
             // already keeps every other desk out, so SQLite's own file locks, taken and
             // released around every transaction, only cost time: the connection keeps
-            // them (and the WAL index in its own memory) until it closes.
+            // them (and the WAL index in its own memory) until it closes. A checkpoint
+            // syncs the file to disk, the one sync `NORMAL` makes: every 10,000 pages
+            // (40 MB of log) instead of SQLite's 1,000, it halved the mean cost of a
+            // delivery (`cargo bench -p otai-plugin-desk --bench desk`).
             "PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON;
-             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;",
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             PRAGMA wal_autocheckpoint = 10000;",
         )
         .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
         let version: i64 = conn
