@@ -19,6 +19,7 @@ use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
 use crate::load::{self, Plugin};
 use crate::redact::Redactor;
+use crate::report::Unredacted;
 use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, State};
@@ -477,6 +478,7 @@ impl Host {
             plugin_id: plugin_id.to_owned(),
             ticket_id: ticket_id.to_owned(),
             outcome: finished.outcome,
+            embed_url: url.clone().map(Unredacted),
             url,
             refused,
             logs: finished.logs,

@@ -250,11 +250,15 @@ pub struct PanelReport {
     pub ticket_id: String,
     /// How the call ended.
     pub outcome: Outcome,
-    /// The URL to show in the iframe, when the plugin returned an acceptable one. With
-    /// an `ok` outcome and nothing `refused`, its absence means the plugin returned
-    /// `(0, 0)`: no panel for this ticket.
+    /// The URL for the iframe, when the plugin returned an acceptable one, with the
+    /// installation's secrets redacted as everywhere in a report (a page loads
+    /// [`PanelReport::embed_url`]). With an `ok` outcome and nothing `refused`, its
+    /// absence means the plugin returned `(0, 0)`: no panel for this ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// `url` before redaction; never serialized, never in `Debug`.
+    #[serde(skip)]
+    pub(crate) embed_url: Option<Unredacted>,
     /// Why the returned URL was refused (not UTF-8, not an http(s) URL, host not in
     /// `allowed_hosts`, too long), when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,6 +273,26 @@ pub struct PanelReport {
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
+}
+
+impl PanelReport {
+    /// The URL to load in the panel's iframe: [`url`](PanelReport::url) before the
+    /// installation's secrets were redacted from it. A panel URL may carry a value of
+    /// the config (a signed token, say) and only works with it; logs and reports get
+    /// `url`. `None` for a report read back from JSON, which never holds it.
+    pub fn embed_url(&self) -> Option<&str> {
+        self.embed_url.as_ref().map(|u| u.0.as_str())
+    }
+}
+
+/// A panel URL before redaction: its `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Unredacted(pub(crate) String);
+
+impl std::fmt::Debug for Unredacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[unredacted URL]")
+    }
 }
 
 /// The replacement for a secret value in reports.

@@ -553,6 +553,15 @@ fn a_panel_report_is_redacted() {
         assert_eq!(r.url.is_some(), accepted, "{r:?}");
         let json = serde_json::to_string(&r).unwrap();
         assert!(!json.contains("T0K3N"), "{json}");
+        assert!(!format!("{r:?}").contains("T0K3N"), "{r:?}");
+        // The page embeds the URL that works, token and all.
+        assert_eq!(r.embed_url(), accepted.then_some(url.as_str()));
+        if accepted {
+            assert_eq!(
+                r.url.as_deref(),
+                Some("https://plugin-server.example.com/p?t=[redacted]")
+            );
+        }
         assert!(r.logs[0].message.ends_with("t=[redacted]"), "{:?}", r.logs);
     }
 }

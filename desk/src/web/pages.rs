@@ -472,8 +472,10 @@ async fn ticket_page(
                 continue;
             }
             let (url, reason) = match d.host().render_panel(&info.id, &ticket_id) {
-                Ok(report) => match (report.url, report.refused, report.outcome) {
-                    (Some(url), _, _) => (Some(map_panel_url(&url, &panel_hosts)), None),
+                // The iframe loads the URL as the plugin returned it: a secret in it
+                // (a signed token) is what makes it work; only reports redact it.
+                Ok(report) => match (report.embed_url(), &report.refused, &report.outcome) {
+                    (Some(url), _, _) => (Some(map_panel_url(url, &panel_hosts)), None),
                     (None, Some(refused), _) => {
                         (None, Some(format!("the URL was refused: {refused}")))
                     }
