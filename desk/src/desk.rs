@@ -267,6 +267,9 @@ impl Desk {
             // The desk judges health itself, from the persisted window, so that an
             // automatic disable and the window survive a restart.
             .auto_disable(false)
+            // Upgrades to the next build of a plugin are the desk's daily work (`dev`
+            // swaps one in on every save): only its changed functions are compiled.
+            .incremental_compilation(true)
             .build()
             .map_err(|e| {
                 DeskError::database(&store.path, format!("the host could not start: {e}"))

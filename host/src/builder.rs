@@ -39,6 +39,7 @@ pub struct HostBuilder {
     keep_resident: usize,
     pagemap_scan: bool,
     record_calls: bool,
+    incremental_compilation: bool,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -71,6 +72,7 @@ impl Default for HostBuilder {
             keep_resident: 2 << 20,
             pagemap_scan: true,
             record_calls: false,
+            incremental_compilation: false,
         }
     }
 }
@@ -203,6 +205,16 @@ impl HostBuilder {
         self
     }
 
+    /// Whether the compiler keeps what it made of each function, so that a module whose
+    /// functions mostly did not change (the next build of a plugin under development)
+    /// compiles only the ones that did. Default `false`: a host that runs released
+    /// plugins compiles each module once, and the kept code only grows. The local desk
+    /// turns it on.
+    pub fn incremental_compilation(mut self, enabled: bool) -> Self {
+        self.incremental_compilation = enabled;
+        self
+    }
+
     /// Builds the host: creates the engine and starts its deadline ticker thread
     /// (stopped when the host is dropped).
     ///
@@ -232,6 +244,11 @@ impl HostBuilder {
             .wasm_features(otai_plugin_abi::module::accepted_features(), true);
         config.epoch_interruption(true);
         config.consume_fuel(self.fuel.is_some());
+        if self.incremental_compilation {
+            config
+                .enable_incremental_compilation(Arc::new(CompiledFunctions::default()))
+                .map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        }
         if self.pooling {
             let mut pool = PoolingAllocationConfig::new();
             pool.total_core_instances(self.max_instances)
@@ -295,5 +312,29 @@ impl Ticker {
             stop: Some(stop),
             handle: Some(handle),
         })
+    }
+}
+
+/// The compiler's output per function, kept in memory for
+/// [`HostBuilder::incremental_compilation`].
+#[derive(Debug, Default)]
+struct CompiledFunctions(std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>);
+
+impl wasmtime::CacheStore for CompiledFunctions {
+    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(key).map(|v| std::borrow::Cow::Owned(v.clone()))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(key.to_vec(), value);
+        true
     }
 }

@@ -482,3 +482,35 @@ fn a_plugin_debugs_as_its_id_version_and_allocator() {
         "{debug}"
     );
 }
+
+#[test]
+fn with_incremental_compilation_a_changed_function_runs_its_new_code() {
+    // Two builds of one plugin: the same helper function, an `on_event` that differs
+    // in one constant. The second load reuses the helper's code, never `on_event`'s.
+    let build = |level: u32| {
+        plugin(
+            &m(),
+            &format!(
+                r#"(func $twice (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+                   (func (export "on_event") (param i32 i32)
+                     (call $log (i32.const 2048) (call $twice (i32.const 1)) (i32.const {level})))
+                   {data}"#,
+                data = data(2048, b"ok")
+            ),
+        )
+    };
+    let host = otai_plugin_host::Host::builder()
+        .incremental_compilation(true)
+        .http(MockHttp::new())
+        .build()
+        .unwrap();
+    for (level, expected) in [(1, "info"), (2, "warn"), (1, "info")] {
+        install(&host, &build(level), json!({}));
+        let reports = host.deliver(&Event::ticket_created());
+        let line = &reports[0].logs[0];
+        assert_eq!(
+            (line.level.to_string().as_str(), line.message.as_str()),
+            (expected, "ok")
+        );
+    }
+}
