@@ -181,7 +181,8 @@ pub struct ConfigEntry {
 /// secrets sealed at rest, tickets, and a log of deliveries.
 ///
 /// Every operation is one SQLite transaction, so a failure leaves the directory as it
-/// was. One desk at a time uses a directory (a lock file); a second gets
+/// was; deliveries are committed in groups ([`Desk::deliver`]), before anything else
+/// reads or writes. One desk at a time uses a directory (a lock file); a second gets
 /// [`DeskError::Locked`].
 ///
 /// ```
