@@ -47,7 +47,7 @@ impl Windows {
         failed: bool,
         policy: &HealthPolicy,
     ) -> rusqlite::Result<HealthStatus> {
-        let cutoff = window_start.max(now - window_ms(policy));
+        let cutoff = cutoff(window_start, now, policy);
         let window = match self.0.entry(id.to_owned()) {
             Entry::Occupied(e) if e.get().since == window_start => e.into_mut(),
             Entry::Occupied(mut e) => {
@@ -134,13 +134,14 @@ pub(crate) fn counts(
     conn.prepare_cached(
         "SELECT count(*), coalesce(sum(failed), 0) FROM outcomes WHERE plugin_id = ?1 AND at >= ?2",
     )?
-    .query_row(
-        params![id, window_start.max(now - window_ms(policy))],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    .query_row(params![id, cutoff(window_start, now, policy)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
 }
 
-/// The health window in milliseconds.
-pub(crate) fn window_ms(policy: &HealthPolicy) -> i64 {
-    i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX)
+/// Where the health window that ends `now` begins: the policy's length before, or
+/// when the plugin was last enabled, whichever is later.
+fn cutoff(window_start: i64, now: i64, policy: &HealthPolicy) -> i64 {
+    let length = i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX);
+    window_start.max(now.saturating_sub(length))
 }
