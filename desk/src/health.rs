@@ -116,7 +116,10 @@ impl Window {
             since: window_start,
             outcomes,
             failures,
-            expired: 0,
+            // The table may hold rows this window never counts (from before the plugin
+            // was last enabled, or older than the window when the desk opened): the
+            // next commit deletes them, once.
+            expired: TRIM_EVERY,
             cutoff,
         })
     }

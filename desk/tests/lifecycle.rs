@@ -328,6 +328,16 @@ fn a_failing_plugin_is_disabled_and_stays_disabled_after_a_restart() {
     let info = desk.enable("com.example.desk").unwrap();
     assert_eq!((info.deliveries, info.failures), (0, 0), "a new window");
     assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+    desk.flush().unwrap();
+    drop(desk);
+    // The outcomes of the window that ended with the enable are not kept.
+    let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM outcomes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 1);
+    drop(db);
+    let desk = open(dir.path());
     desk.disable("com.example.desk").unwrap();
     assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
 }
