@@ -403,7 +403,7 @@ fn val_type(t: WasmValType) -> ValType {
     }
 }
 
-fn memory_info(m: &wasmparser::MemoryType) -> MemoryInfo {
+pub(super) fn memory_info(m: &wasmparser::MemoryType) -> MemoryInfo {
     MemoryInfo {
         memory64: m.memory64,
         shared: m.shared,
