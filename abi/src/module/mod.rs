@@ -35,6 +35,6 @@ pub use accept::{
 pub use component::{ComponentExtern, ComponentInfo, ComponentItem};
 pub use info::{
     CustomSection, Export, Import, Item, MemoryInfo, ModuleInfo, ReadError, SectionSize, Signature,
-    ensure_core_module,
+    ensure_core_module, ensure_wasm,
 };
 pub use problem::{AcceptOptions, Acceptance, Flavour, Problem, ProblemKind, Severity};
