@@ -6,6 +6,8 @@
 //!
 //! - [`wasm`]: the `ohd` import module, its functions and their wasm signatures, the
 //!   exports a plugin provides, and the custom sections it carries;
+//! - [`component`]: the same contract as a WebAssembly component (`wit/ohd-plugin.wit`):
+//!   the interfaces, the worlds and the type of each function beside its core twin;
 //! - [`status`]: the status codes host functions return;
 //! - [`limits`]: the sizes and durations the host enforces;
 //! - [`event`]: the JSON payload handed to `on_event`;
@@ -39,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod calls;
+pub mod component;
 pub mod event;
 pub mod limits;
 pub mod marker;

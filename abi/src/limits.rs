@@ -57,3 +57,13 @@ pub const DEFAULT_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// …once at least this many deliveries fell in the window.
 pub const DEFAULT_MIN_DELIVERIES: u32 = 10;
+
+/// Most core instances a plugin component may declare: its own module's, the small shim
+/// modules' a component encoder adds for the host functions that return lists, and the
+/// bundles of exports that wire them (`wit-component` declares five in all). The
+/// reference host's pooling allocator reserves this many per component instance.
+pub const MAX_COMPONENT_CORE_INSTANCES: u32 = 8;
+
+/// Most tables the core modules of a plugin component may define: the module's own
+/// and the shim's table of indirect calls.
+pub const MAX_COMPONENT_TABLES: usize = 4;

@@ -356,8 +356,14 @@ fn unreadable_bytes_get_one_problem() {
     let one = |bytes: &[u8]| kinds(&accept(bytes, &AcceptOptions::default()), Severity::Error);
     assert_eq!(one(b"not wasm"), [NotWasm]);
     assert_eq!(one(b"(module)"), [NotWasm]);
-    assert_eq!(one(&wat::parse_str("(component)").unwrap()), [Component]);
+    // A component is judged as the component flavour: an empty one lacks a manifest
+    // and `on-event`.
+    assert_eq!(
+        one(&wat::parse_str("(component)").unwrap()),
+        [ManifestMissing, MissingExport]
+    );
     assert_eq!(one(b"\0asm\x01\x00\x00\x00\x01\xff"), [InvalidWasm]);
+    assert_eq!(one(b"\0asm\x0d\x00\x01\x00\x07\xff"), [InvalidWasm]);
     // Readable, but not valid: a function whose body does not type-check.
     let invalid = module(r#"(func (export "on_event") (param i32 i32) (result i32))"#);
     let v = verdict(&invalid);
@@ -437,4 +443,53 @@ fn size_limits_of_the_module_and_the_manifest_are_inclusive() {
     };
     assert_eq!(with_limit(size), []);
     assert_eq!(with_limit(size - 1), [ModuleTooLarge]);
+}
+
+/// A component importing `host` with the given instance type, with a manifest and no
+/// exports.
+fn component_importing(instance: &str) -> Vec<u8> {
+    let manifest = r#"{"id":"com.example.c","name":"C","version":"1.0.0","description":"C.","events":["ticket.created"]}"#;
+    let mut wasm = wat::parse_str(format!(
+        r#"(component (import "ohd:plugin/host@1.0.0" (instance {instance})))"#
+    ))
+    .unwrap();
+    // A custom section: id 0, size, name, contents.
+    let mut body = vec![b"ohd_manifest".len() as u8];
+    body.extend_from_slice(b"ohd_manifest");
+    body.extend_from_slice(manifest.as_bytes());
+    wasm.push(0);
+    wasm.push(body.len() as u8);
+    wasm.extend_from_slice(&body);
+    wasm
+}
+
+#[test]
+fn a_components_host_functions_are_checked_by_name_and_structural_type() {
+    use ProblemKind::*;
+    let wrong = accept(
+        &component_importing(r#"(export "log" (func (param "message" string)))"#),
+        &AcceptOptions::default(),
+    );
+    assert_eq!(wrong.flavour, otai_plugin_abi::module::Flavour::Component);
+    assert_eq!(
+        kinds(&wrong, Severity::Error),
+        [ImportSignature, MissingExport]
+    );
+    assert!(
+        messages(&wrong).contains(
+            "import `ohd:plugin/host@1.0.0#log` has type `func(message: string)`, expected \
+             `func(level: enum{debug, info, warn, error}, message: string)`"
+        ),
+        "{}",
+        messages(&wrong)
+    );
+    let unknown = accept(
+        &component_importing(r#"(export "sleep" (func (param "ms" u32)))"#),
+        &AcceptOptions::default(),
+    );
+    assert_eq!(
+        kinds(&unknown, Severity::Error),
+        [UnknownImport, MissingExport]
+    );
+    assert!(messages(&unknown).contains("`log`, `http-request`, `add-reply`, `set-custom-field`"));
 }

@@ -1,10 +1,17 @@
-//! `wit/ohd-plugin.wit` must describe the same functions as the core ABI, so it
-//! cannot drift from `otai_plugin_abi::wasm`.
+//! `wit/ohd-plugin.wit` must describe the same functions as the core ABI and as
+//! `otai_plugin_abi::component`, so that none of the three can drift.
 
-use otai_plugin_abi::wasm::{self, HOST_FUNCTIONS, PLUGIN_EXPORTS};
-use wit_parser::{Resolve, WorldItem, WorldKey};
+use otai_plugin_abi::component::{self, EXPORTS, HOST_FUNCTIONS};
+use otai_plugin_abi::wasm::{self, PLUGIN_EXPORTS};
+use wit_parser::{Resolve, Type, TypeDefKind, WorldId, WorldItem, WorldKey};
 
 const WIT: &str = include_str!("../../wit/ohd-plugin.wit");
+
+fn resolve() -> (Resolve, wit_parser::PackageId) {
+    let mut resolve = Resolve::new();
+    let package = resolve.push_source("ohd-plugin.wit", WIT).unwrap();
+    (resolve, package)
+}
 
 /// `ohd_set_custom_field` → `set-custom-field`.
 fn kebab(core_name: &str) -> String {
@@ -14,11 +21,105 @@ fn kebab(core_name: &str) -> String {
         .replace('_', "-")
 }
 
-fn function_names<'a>(items: impl Iterator<Item = (&'a WorldKey, &'a WorldItem)>) -> Vec<String> {
-    let mut names: Vec<String> = items
-        .filter_map(|(key, item)| match (key, item) {
-            (WorldKey::Name(name), WorldItem::Function(_)) => Some(name.clone()),
-            _ => None,
+/// A type in the notation of `otai_plugin_abi::component` (structural: no type names).
+fn render(resolve: &Resolve, ty: &Type) -> String {
+    let list = |types: &mut dyn Iterator<Item = String>| types.collect::<Vec<_>>().join(", ");
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::U8 => "u8".into(),
+        Type::U16 => "u16".into(),
+        Type::U32 => "u32".into(),
+        Type::U64 => "u64".into(),
+        Type::S8 => "s8".into(),
+        Type::S16 => "s16".into(),
+        Type::S32 => "s32".into(),
+        Type::S64 => "s64".into(),
+        Type::F32 => "f32".into(),
+        Type::F64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "string".into(),
+        Type::ErrorContext => "error-context".into(),
+        Type::Id(id) => match &resolve.types[*id].kind {
+            TypeDefKind::Type(t) => render(resolve, t),
+            TypeDefKind::Record(r) => format!(
+                "record{{{}}}",
+                list(&mut r.fields.iter().map(|f| format!(
+                    "{}: {}",
+                    f.name,
+                    render(resolve, &f.ty)
+                )))
+            ),
+            TypeDefKind::Enum(e) => format!(
+                "enum{{{}}}",
+                list(&mut e.cases.iter().map(|c| c.name.clone()))
+            ),
+            TypeDefKind::Variant(v) => format!(
+                "variant{{{}}}",
+                list(&mut v.cases.iter().map(|c| match &c.ty {
+                    Some(t) => format!("{}({})", c.name, render(resolve, t)),
+                    None => c.name.clone(),
+                }))
+            ),
+            TypeDefKind::List(t) => format!("list<{}>", render(resolve, t)),
+            TypeDefKind::Option(t) => format!("option<{}>", render(resolve, t)),
+            TypeDefKind::Tuple(t) => format!(
+                "tuple<{}>",
+                list(&mut t.types.iter().map(|t| render(resolve, t)))
+            ),
+            TypeDefKind::Result(r) => {
+                let side = |t: &Option<Type>| t.as_ref().map_or("_".into(), |t| render(resolve, t));
+                format!("result<{}, {}>", side(&r.ok), side(&r.err))
+            }
+            other => panic!(
+                "the WIT uses a {} type, which the contract does not",
+                other.as_str()
+            ),
+        },
+    }
+}
+
+fn render_function(resolve: &Resolve, f: &wit_parser::Function) -> String {
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|p| format!("{}: {}", p.name, render(resolve, &p.ty)))
+        .collect();
+    let result = f
+        .result
+        .as_ref()
+        .map(|t| format!(" -> {}", render(resolve, t)))
+        .unwrap_or_default();
+    format!("func({}){result}", params.join(", "))
+}
+
+fn world(resolve: &Resolve, package: wit_parser::PackageId, name: &str) -> WorldId {
+    resolve.select_world(&[package], Some(name)).unwrap()
+}
+
+/// The world's function exports, `name: type`, sorted.
+fn exports(resolve: &Resolve, world: WorldId) -> Vec<String> {
+    let mut names: Vec<String> = resolve.worlds[world]
+        .exports
+        .iter()
+        .map(|(key, item)| match (key, item) {
+            (WorldKey::Name(name), WorldItem::Function(f)) => {
+                format!("{name}: {}", render_function(resolve, f))
+            }
+            _ => panic!("a world exports only functions: {key:?}"),
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The world's imports, as the names a component imports them by.
+fn imports(resolve: &Resolve, world: WorldId) -> Vec<String> {
+    let mut names: Vec<String> = resolve.worlds[world]
+        .imports
+        .iter()
+        .map(|(key, item)| match item {
+            WorldItem::Interface { .. } => resolve.name_world_key(key),
+            _ => panic!("a world imports only interfaces: {key:?}"),
         })
         .collect();
     names.sort();
@@ -26,31 +127,87 @@ fn function_names<'a>(items: impl Iterator<Item = (&'a WorldKey, &'a WorldItem)>
 }
 
 #[test]
-fn wit_world_matches_the_core_abi() {
-    let mut resolve = Resolve::new();
-    let package = resolve.push_source("ohd-plugin.wit", WIT).unwrap();
+fn the_package_is_the_abi_version() {
+    let (resolve, package) = resolve();
     let name = &resolve.packages[package].name;
-    assert_eq!(
-        (name.namespace.as_str(), name.name.as_str()),
-        ("ohd", "plugin")
-    );
+    assert_eq!(name.to_string(), component::PACKAGE);
     assert_eq!(
         name.version.as_ref().map(|v| v.major),
         Some(u64::from(otai_plugin_abi::ABI_VERSION))
     );
+}
 
-    let world = &resolve.worlds[resolve.select_world(&[package], Some("plugin")).unwrap()];
+#[test]
+fn the_host_interface_mirrors_the_core_imports_and_the_contract_table() {
+    let (resolve, package) = resolve();
+    let host = resolve.packages[package].interfaces["host"];
+    assert_eq!(
+        resolve.id_of(host).as_deref(),
+        Some(component::HOST_INTERFACE)
+    );
+    let mut in_wit: Vec<(String, String)> = resolve.interfaces[host]
+        .functions
+        .values()
+        .map(|f| (f.name.clone(), render_function(&resolve, f)))
+        .collect();
+    in_wit.sort();
+    let mut in_table: Vec<(String, String)> = HOST_FUNCTIONS
+        .iter()
+        .map(|f| (f.name.to_owned(), f.ty.to_owned()))
+        .collect();
+    in_table.sort();
+    assert_eq!(in_wit, in_table);
 
-    // The canonical ABI moves strings itself: the allocator functions have no WIT twin.
+    // Each twin is named after its core function; the allocator imports have none (the
+    // canonical ABI moves strings and lists itself).
+    for f in HOST_FUNCTIONS {
+        assert_eq!(f.name, kebab(f.core.name));
+    }
     let allocator = [wasm::OHD_ALLOC.name, wasm::OHD_FREE.name];
-    let mut imports: Vec<String> = HOST_FUNCTIONS
+    let mut core: Vec<String> = wasm::HOST_FUNCTIONS
         .iter()
         .filter(|f| !allocator.contains(&f.name))
         .map(|f| kebab(f.name))
         .collect();
-    imports.sort();
-    assert_eq!(function_names(world.imports.iter()), imports);
+    core.sort();
+    let mut twins: Vec<String> = HOST_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    twins.sort();
+    assert_eq!(twins, core);
 
+    let types = resolve.packages[package].interfaces["types"];
+    assert_eq!(
+        resolve.id_of(types).as_deref(),
+        Some(component::TYPES_INTERFACE)
+    );
+}
+
+#[test]
+fn the_worlds_import_the_host_and_export_the_core_exports_twins() {
+    let (resolve, package) = resolve();
+    let expected_imports = {
+        let mut v = vec![
+            component::HOST_INTERFACE.to_owned(),
+            component::TYPES_INTERFACE.to_owned(),
+        ];
+        v.sort();
+        v
+    };
+    let plugin = world(&resolve, package, component::WORLD);
+    let panel = world(&resolve, package, component::WORLD_WITH_PANEL);
+    assert_eq!(imports(&resolve, plugin), expected_imports);
+    assert_eq!(imports(&resolve, panel), expected_imports);
+
+    let export = |e: &component::WitExport| format!("{}: {}", e.name, e.ty);
+    assert_eq!(exports(&resolve, plugin), [export(&component::ON_EVENT)]);
+    assert_eq!(
+        exports(&resolve, panel),
+        [
+            export(&component::ON_EVENT),
+            export(&component::RENDER_PANEL)
+        ]
+    );
+
+    // The exports are the core exports that are not the allocator's.
     let not_in_wit = [
         wasm::EXPORT_OHD_ALLOC,
         wasm::EXPORT_OHD_FREE,
@@ -58,27 +215,34 @@ fn wit_world_matches_the_core_abi() {
         wasm::EXPORT_LIBC_FREE,
         wasm::EXPORT_INITIALIZE,
     ];
-    let mut exports: Vec<String> = PLUGIN_EXPORTS
+    let mut core: Vec<String> = PLUGIN_EXPORTS
         .iter()
         .filter(|e| !not_in_wit.contains(&e.name))
         .map(|e| kebab(e.name))
         .collect();
-    exports.sort();
-    assert_eq!(function_names(world.exports.iter()), exports);
+    core.sort();
+    let mut twins: Vec<String> = EXPORTS.iter().map(|e| e.name.to_owned()).collect();
+    twins.sort();
+    assert_eq!(twins, core);
+    for e in EXPORTS {
+        assert_eq!(e.name, kebab(e.core.name));
+    }
+}
+
+fn type_kind<'a>(resolve: &'a Resolve, name: &str) -> &'a TypeDefKind {
+    resolve
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .map(|(_, t)| &t.kind)
+        .unwrap_or_else(|| panic!("no type `{name}` in the WIT"))
 }
 
 #[test]
 fn wit_call_errors_mirror_the_status_codes() {
     use otai_plugin_abi::status::{self, CallStatus};
-    let mut resolve = Resolve::new();
-    resolve.push_source("ohd-plugin.wit", WIT).unwrap();
-    let call_error = resolve
-        .types
-        .iter()
-        .find(|(_, t)| t.name.as_deref() == Some("call-error"))
-        .map(|(_, t)| &t.kind)
-        .unwrap();
-    let wit_parser::TypeDefKind::Enum(e) = call_error else {
+    let (resolve, _) = resolve();
+    let TypeDefKind::Enum(e) = type_kind(&resolve, "call-error") else {
         panic!("call-error is not an enum")
     };
     let cases: Vec<&str> = e.cases.iter().map(|c| c.name.as_str()).collect();
@@ -102,4 +266,52 @@ fn wit_call_errors_mirror_the_status_codes() {
         assert_eq!(code, i as u32 + 1);
         assert_ne!(CallStatus::from_code(code), CallStatus::Ok);
     }
+}
+
+#[test]
+fn wit_request_errors_mirror_the_host_error_kinds() {
+    use otai_plugin_abi::calls::HostErrorKind;
+    let (resolve, _) = resolve();
+    let TypeDefKind::Variant(v) = type_kind(&resolve, "request-error") else {
+        panic!("request-error is not a variant")
+    };
+    let cases: Vec<String> = v.cases.iter().map(|c| c.name.clone()).collect();
+    let kinds: Vec<String> = [
+        HostErrorKind::HostNotAllowed,
+        HostErrorKind::InvalidRequest,
+        HostErrorKind::Network,
+        HostErrorKind::Timeout,
+        HostErrorKind::ResponseTooLarge,
+    ]
+    .iter()
+    .map(|k| {
+        serde_json::to_value(k)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .replace('_', "-")
+    })
+    .collect();
+    assert_eq!(cases, kinds);
+
+    let TypeDefKind::Enum(levels) = type_kind(&resolve, "log-level") else {
+        panic!("log-level is not an enum")
+    };
+    for (code, case) in levels.cases.iter().enumerate() {
+        let level = otai_plugin_abi::status::LogLevel::from_code(code as u32);
+        assert_eq!(
+            serde_json::to_value(level).unwrap().as_str(),
+            Some(case.name.as_str())
+        );
+    }
+
+    let TypeDefKind::Enum(methods) = type_kind(&resolve, "method") else {
+        panic!("method is not an enum")
+    };
+    let methods: Vec<String> = methods
+        .cases
+        .iter()
+        .map(|c| c.name.to_uppercase())
+        .collect();
+    assert_eq!(methods, otai_plugin_abi::calls::HTTP_METHODS);
 }

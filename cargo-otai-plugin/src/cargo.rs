@@ -55,6 +55,11 @@ pub struct PackageOptions {
     /// Run without accessing the network.
     #[arg(long)]
     pub offline: bool,
+    /// Build the component flavour: a WebAssembly component of the world
+    /// `ohd:plugin/plugin@1.0.0`, from the same source (turns on the SDK's `component`
+    /// feature), instead of a core module.
+    #[arg(long)]
+    pub component: bool,
 }
 
 impl PackageOptions {
@@ -89,6 +94,9 @@ impl PackageOptions {
         args
     }
 }
+
+/// The SDK feature that builds the component flavour.
+pub(crate) const COMPONENT_FEATURE: &str = "otai-plugin-sdk/component";
 
 /// `$CARGO` when cargo runs us (or the user sets it), else `cargo` from `PATH`.
 pub(crate) fn cargo_bin() -> OsString {
@@ -542,6 +550,11 @@ pub(crate) fn spawn_build(
         ])
         .args(options.cargo_args())
         .args(shell_args(shell));
+    if options.component {
+        // The SDK generates the component's bindings instead of the core imports. A
+        // plugin that does not depend on the SDK by that name gets cargo's own error.
+        command.args(["--features", COMPONENT_FEATURE]);
+    }
     for package in packages {
         command.arg("--package").arg(package);
     }

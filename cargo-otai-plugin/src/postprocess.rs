@@ -1,5 +1,6 @@
 //! What `build` does to the module rustc wrote: embed the manifest when the module has
-//! none, add the multi-value `render_panel` adapter, add the `ohd_abi` marker.
+//! none, add the multi-value `render_panel` adapter, add the `ohd_abi` marker; with
+//! `--component`, encode the module as a component with those sections its own.
 //!
 //! Processing is idempotent: a processed module comes out byte for byte the same, so
 //! running `build` twice (or on a module cargo did not relink) changes nothing.
@@ -20,6 +21,9 @@ use otai_plugin_abi::module::{Item, MemoryInfo, ModuleInfo};
 /// One change made to a module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
+    /// The core module was encoded as a component, its `ohd_manifest` and `ohd_abi`
+    /// sections moved to the component's own.
+    Component,
     /// The `ohd_manifest` section was added (built from Cargo.toml).
     EmbeddedManifest,
     /// `render_panel` was added around `__ohd_render_panel_indirect`.
@@ -65,15 +69,127 @@ pub(crate) fn process(module: &[u8], manifest_json: Option<&str>) -> Result<Proc
         changes.push(Change::EmbeddedManifest);
     }
     if info.custom(abi::ABI_MARKER_SECTION).is_empty() {
-        let marker = AbiMarker {
-            abi: otai_plugin_abi::ABI_VERSION,
-            sdk: Some(concat!("cargo-otai-plugin ", env!("CARGO_PKG_VERSION")).to_owned()),
-        };
-        let json = serde_json::to_vec(&marker).context("failed to encode the ABI marker")?;
-        append_custom(&mut bytes, abi::ABI_MARKER_SECTION, &json);
+        append_custom(&mut bytes, abi::ABI_MARKER_SECTION, &new_marker()?);
         changes.push(Change::AbiMarker);
     }
     Ok(Processed { bytes, changes })
+}
+
+/// The custom sections whose names start with this describe the world a core module
+/// was built for (wit-bindgen embeds them; the component encoder reads them).
+const COMPONENT_TYPE_SECTION: &str = "component-type";
+
+/// Makes the component flavour of a plugin from the core module cargo built with the
+/// SDK's `component` feature: the module's `ohd_manifest` (or the one built from
+/// Cargo.toml, `manifest_json`, when it has none) and `ohd_abi` (or a new one) become
+/// sections of the component itself, where hosts read them, and the module without
+/// them is encoded as a component of the world its bindings embedded.
+///
+/// A component (the output of an earlier run, which cargo did not relink) is returned
+/// unchanged.
+///
+/// # Errors
+/// The module cannot be read, was not built with component bindings, has no manifest
+/// and none was given, or the encoder refuses it (an import outside the world).
+pub(crate) fn componentize(module: &[u8], manifest_json: Option<&str>) -> Result<Processed> {
+    if wasmparser::Parser::is_component(module) {
+        return Ok(Processed {
+            bytes: module.to_vec(),
+            changes: Vec::new(),
+        });
+    }
+    let info = ModuleInfo::parse(module)?;
+    if !info
+        .custom_sections
+        .iter()
+        .any(|s| s.name.starts_with(COMPONENT_TYPE_SECTION))
+    {
+        bail!(
+            "the module has no `{COMPONENT_TYPE_SECTION}` section, so it was not built with \
+             bindings of the world `{}`: build it with the Rust SDK's `component` feature \
+             (`cargo otai-plugin build --component` turns it on), or with `wit-bindgen` for \
+             `wit/ohd-plugin.wit`",
+            otai_plugin_abi::component::WORLD
+        );
+    }
+    let mut changes = vec![Change::Component];
+    let manifests = info.custom(abi::MANIFEST_SECTION);
+    let markers = info.custom(abi::ABI_MARKER_SECTION);
+    let mut sections: Vec<(&str, Vec<u8>)> = Vec::new();
+    if manifests.is_empty() {
+        let Some(json) = manifest_json else {
+            bail!(
+                "the module has no `{}` section and its package has no `[package.metadata.ohd]` \
+                 to build one from",
+                abi::MANIFEST_SECTION
+            );
+        };
+        sections.push((abi::MANIFEST_SECTION, json.as_bytes().to_vec()));
+        changes.push(Change::EmbeddedManifest);
+    }
+    // Every one moves, so that the component's check sees a duplicate as the module's
+    // would have.
+    sections.extend(
+        manifests
+            .iter()
+            .map(|s| (abi::MANIFEST_SECTION, s.data.to_vec())),
+    );
+    sections.extend(
+        markers
+            .iter()
+            .map(|s| (abi::ABI_MARKER_SECTION, s.data.to_vec())),
+    );
+    if markers.is_empty() {
+        sections.push((abi::ABI_MARKER_SECTION, new_marker()?));
+        changes.push(Change::AbiMarker);
+    }
+    let core = without_sections(module, &[abi::MANIFEST_SECTION, abi::ABI_MARKER_SECTION])?;
+    let mut bytes = wit_component::ComponentEncoder::default()
+        .module(&core)
+        .context("failed to read the module's component bindings")?
+        .validate(true)
+        .encode()
+        .context("failed to encode the module as a component")?;
+    for (name, data) in &sections {
+        append_custom(&mut bytes, name, data);
+    }
+    Ok(Processed { bytes, changes })
+}
+
+/// The module without the custom sections called one of `names`; every other section
+/// is copied as it is.
+fn without_sections(module: &[u8], names: &[&str]) -> Result<Vec<u8>> {
+    let mut out = module
+        .get(..8)
+        .context("the module is shorter than its header")?
+        .to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.context("failed to read the module")?;
+        if let wasmparser::Payload::CustomSection(c) = &payload
+            && names.contains(&c.name())
+        {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            out.push(id);
+            let len = u32::try_from(range.len()).context("a section is larger than 4 GiB")?;
+            len.encode(&mut out);
+            out.extend_from_slice(
+                module
+                    .get(range)
+                    .context("a section lies outside the module")?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn new_marker() -> Result<Vec<u8>> {
+    let marker = AbiMarker {
+        abi: otai_plugin_abi::ABI_VERSION,
+        sdk: Some(concat!("cargo-otai-plugin ", env!("CARGO_PKG_VERSION")).to_owned()),
+    };
+    serde_json::to_vec(&marker).context("failed to encode the ABI marker")
 }
 
 /// Custom sections may appear anywhere after the header, so appending one to a valid
@@ -265,6 +381,40 @@ mod tests {
         let second = process(&first.bytes, Some("{}")).unwrap();
         assert!(second.changes.is_empty());
         assert_eq!(second.bytes, first.bytes);
+    }
+
+    #[test]
+    fn componentize_needs_component_bindings_and_leaves_a_component_alone() {
+        let core = wat::parse_str(PANEL).unwrap();
+        let err = format!("{:#}", componentize(&core, Some("{}")).unwrap_err());
+        assert!(
+            err.contains("the module has no `component-type` section")
+                && err.contains("`component` feature"),
+            "{err}"
+        );
+        let component = wat::parse_str("(component)").unwrap();
+        let again = componentize(&component, Some("{}")).unwrap();
+        assert!(again.changes.is_empty());
+        assert_eq!(again.bytes, component);
+    }
+
+    #[test]
+    fn without_sections_drops_only_the_named_custom_sections() {
+        let core = wat::parse_str(PANEL).unwrap();
+        let first = process(&core, Some("{}")).unwrap();
+        let stripped = without_sections(&first.bytes, &[abi::MANIFEST_SECTION]).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&stripped)
+            .unwrap();
+        let info = ModuleInfo::parse(&stripped).unwrap();
+        assert!(info.custom(abi::MANIFEST_SECTION).is_empty());
+        assert_eq!(info.custom(abi::ABI_MARKER_SECTION).len(), 1);
+        assert!(info.export("render_panel").is_some());
+        assert_eq!(
+            stripped.len(),
+            first.bytes.len() - (3 + "ohd_manifest".len() + 2),
+            "one section of `{{}}` less"
+        );
     }
 
     #[test]

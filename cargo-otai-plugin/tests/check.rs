@@ -51,6 +51,7 @@ fn check_reports_every_problem_and_exits_with_1() {
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ok"], false);
+    assert_eq!(report["flavour"], "core");
     let messages: Vec<&str> = report["problems"]
         .as_array()
         .unwrap()
@@ -117,17 +118,29 @@ fn check_refuses_a_file_that_is_not_wasm() {
 }
 
 #[test]
-fn check_refuses_a_component() {
+fn check_reads_a_component_as_the_component_flavour() {
     let project = Project::empty();
     let path = project.write("component.wasm", wat::parse_str("(component)").unwrap());
-    cli()
-        .arg("check")
+    let output = cli().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    for expected in [
+        "WebAssembly component (the component flavour, world `plugin`)",
+        "error[manifest_missing]",
+        "error[missing_export]: no `on-event` export",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    let json = cli()
+        .args(["check", "--format", "json"])
         .arg(&path)
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains(
-            "this is a WebAssembly component, not a core module",
-        ));
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["flavour"], "component");
 }
 
 #[test]

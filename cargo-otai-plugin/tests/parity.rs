@@ -34,12 +34,80 @@ fn plugin(extra: &str, memory: &str, manifest: &str) -> Vec<u8> {
 
 const MEMORY: &str = r#"(memory (export "memory") 1)"#;
 
+/// A component from `wat`, with `manifest` as its own `ohd_manifest` section (none when
+/// empty).
+fn component(wat: &str, manifest: &str) -> Vec<u8> {
+    let mut wasm = wat::parse_str(wat).expect("the case assembles");
+    if !manifest.is_empty() {
+        let mut payload = vec![b"ohd_manifest".len() as u8];
+        payload.extend_from_slice(b"ohd_manifest");
+        payload.extend_from_slice(manifest.as_bytes());
+        let mut len = payload.len();
+        wasm.push(0);
+        // The section size as unsigned LEB128.
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            wasm.push(if len == 0 { byte } else { byte | 0x80 });
+            if len == 0 {
+                break;
+            }
+        }
+        wasm.extend_from_slice(&payload);
+    }
+    wasm
+}
+
+/// A component exporting `on-event: func(payload: string)` (and anything in `extra`).
+fn on_event_component(extra: &str) -> String {
+    format!(
+        r#"(component
+             {extra}
+             (core module $m
+               (memory (export "memory") 1)
+               (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 16)
+               (func (export "on-event") (param i32 i32)))
+             (core instance $i (instantiate $m))
+             (func (export "on-event") (param "payload" string)
+               (canon lift (core func $i "on-event") (memory $i "memory")
+                 (realloc (func $i "realloc")))))"#
+    )
+}
+
 /// Each case: a name, the module, and the error kinds both must give (none: accepted).
 fn cases() -> Vec<(&'static str, Vec<u8>, Vec<ProblemKind>)> {
     use ProblemKind::*;
     let marker = |json: &str| format!(r#"{ON_EVENT} (@custom "ohd_abi" "{}")"#, wat_string(json));
     vec![
         ("complete", plugin(ON_EVENT, MEMORY, MANIFEST), vec![]),
+        (
+            "complete component",
+            component(&on_event_component(""), MANIFEST),
+            vec![],
+        ),
+        (
+            "component importing WASI",
+            component(
+                &on_event_component(r#"(import "wasi:cli/environment@0.2.0" (instance))"#),
+                MANIFEST,
+            ),
+            vec![ForeignImport],
+        ),
+        (
+            "component without a manifest of its own",
+            component(&on_event_component(""), ""),
+            vec![ManifestMissing],
+        ),
+        (
+            "component with a panel manifest and no render-panel",
+            component(&on_event_component(""), PANEL_MANIFEST),
+            vec![RenderPanelMissing],
+        ),
+        (
+            "empty component",
+            component("(component)", MANIFEST),
+            vec![MissingExport],
+        ),
         (
             "complete, libc allocator",
             module(
@@ -317,9 +385,9 @@ fn bytes_that_are_no_module_get_the_same_message_from_check_and_the_host() {
     let cases: [(&str, Vec<u8>, ProblemKind); 3] = [
         ("text", b"(module)".to_vec(), ProblemKind::NotWasm),
         (
-            "component",
-            wat::parse_str("(component)").unwrap(),
-            ProblemKind::Component,
+            "truncated component",
+            b"\0asm\x0d\x00\x01\x00\x07\xff".to_vec(),
+            ProblemKind::InvalidWasm,
         ),
         (
             "truncated",

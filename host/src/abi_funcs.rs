@@ -15,7 +15,7 @@
 
 use std::time::Instant;
 
-use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
+use otai_plugin_abi::calls::{AddReply, HostErrorKind, HttpRequest, SetCustomField};
 use otai_plugin_abi::limits::{MAX_HTTP_RESPONSE, MAX_LOG_LINE};
 use otai_plugin_abi::rules::http::{RequestRefusal, check_request, decode_request, error_body};
 use otai_plugin_abi::rules::ticket::{self, TicketCallError, TicketScope};
@@ -69,7 +69,7 @@ fn alloc_fn(caller: &mut Caller<'_, State>) -> Result<TypedFunc<u32, u32>> {
     if let Some(f) = &caller.data().alloc {
         return Ok(f.clone());
     }
-    let name = caller.data().allocator.alloc().name;
+    let name = allocator(caller.data())?.alloc().name;
     match caller.get_export(name).and_then(Extern::into_func) {
         Some(f) => f.typed::<u32, u32>(&*caller),
         None => Err(GuestTrap::new(format!("the plugin exports no `{name}`")).into()),
@@ -80,7 +80,7 @@ fn free_fn(caller: &mut Caller<'_, State>) -> Result<FreeFn> {
     if let Some(f) = &caller.data().free {
         return Ok(f.clone());
     }
-    let kind = caller.data().allocator;
+    let kind = allocator(caller.data())?;
     let name = kind.free().name;
     let Some(func) = caller.get_export(name).and_then(Extern::into_func) else {
         return Err(GuestTrap::new(format!("the plugin exports no `{name}`")).into());
@@ -89,6 +89,14 @@ fn free_fn(caller: &mut Caller<'_, State>) -> Result<FreeFn> {
         AllocatorKind::Ohd => FreeFn::Ohd(func.typed(&*caller)?),
         AllocatorKind::Libc => FreeFn::Libc(func.typed(&*caller)?),
     })
+}
+
+/// The plugin's allocator pair: a core module's (a component has none, and never calls
+/// the core host functions).
+fn allocator(state: &State) -> Result<AllocatorKind> {
+    state
+        .allocator
+        .ok_or_else(|| GuestTrap::new("the plugin exports no allocator").into())
 }
 
 /// Calls the guest allocator for `size` bytes and checks the result: 0 for a non-zero
@@ -100,7 +108,7 @@ pub(crate) fn guest_alloc(
     memory: Memory,
     size: u32,
 ) -> Result<u32> {
-    let name = store.as_context().data().allocator.alloc().name;
+    let name = allocator(store.as_context().data())?.alloc().name;
     let ptr = alloc.call(&mut store, size)?;
     if ptr == 0 && size > 0 {
         return Err(GuestTrap::new(format!(
@@ -141,16 +149,25 @@ fn ohd_log(mut caller: Caller<'_, State>, ptr: u32, len: u32, level: u32) -> Res
     }
     // Only the part that can be kept is copied; a little more so that a cut at the
     // limit still sees whole characters.
-    let bytes = memory::read_prefix(&caller, mem, F, ptr, len, MAX_LOG_LINE + 4)?;
-    let state = caller.data_mut();
+    let bytes = memory::read_prefix(&caller, mem, F, ptr, len, LOG_PREFIX)?;
+    keep_log_line(caller.data_mut(), level, &bytes, len as usize);
+    Ok(())
+}
+
+/// How much of a log line is read: the most that can be kept, and a little more so that
+/// a cut at the limit still sees whole characters.
+pub(crate) const LOG_PREFIX: usize = MAX_LOG_LINE + 4;
+
+/// Keeps one log line, given as (a prefix of) its bytes and its whole length, with the
+/// per-line and per-delivery caps (both flavours).
+pub(crate) fn keep_log_line(state: &mut State, level: LogLevel, bytes: &[u8], full_len: usize) {
     let before = state.logs.lines.len();
-    state.logs.push(level, &bytes, len as usize);
+    state.logs.push(level, bytes, full_len);
     let kept = state.logs.lines.len() > before;
     state.last_call_logged_error = kept && level == LogLevel::Error;
     state.record(HostCall::OhdLog {
         line: kept.then_some(before),
     });
-    Ok(())
 }
 
 /// Runs one ticket operation: the buffer is bounds-checked (a trap), then judged by
@@ -166,70 +183,89 @@ fn ticket_call<T>(
     let mem = memory(caller, function)?;
     let (data, state) = mem.data_and_store_mut(caller);
     let range = memory::range(function, "buffer", ptr, len, data.len())?;
-    let scope = match &state.mode {
-        Mode::Event { ticket_id } => TicketScope::Event { ticket_id },
-        Mode::Panel => TicketScope::Panel,
-    };
-    Ok(rule(scope, data.get(range).unwrap_or_default()))
+    Ok(rule(
+        ticket_scope(&state.mode),
+        data.get(range).unwrap_or_default(),
+    ))
 }
 
 /// `ohd_add_reply(ptr, len) -> status`.
 fn ohd_add_reply(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Result<u32> {
-    Ok(
-        match ticket_call(&mut caller, OHD_ADD_REPLY.name, ptr, len, ticket::add_reply)? {
-            Ok(reply) => {
-                let state = caller.data_mut();
-                state.record(HostCall::OhdAddReply {
-                    status: status::OK,
-                    reply: Some(state.replies.len()),
-                });
-                state.replies.push(Reply {
-                    ticket_id: reply.ticket_id,
-                    body: reply.body,
-                    is_internal: reply.is_internal,
-                });
-                status::OK
-            }
-            Err(refused) => {
-                let status = refused.code();
-                caller.data_mut().record(HostCall::OhdAddReply {
-                    status,
-                    reply: None,
-                });
-                status
-            }
-        },
-    )
+    let result = ticket_call(&mut caller, OHD_ADD_REPLY.name, ptr, len, ticket::add_reply)?;
+    Ok(add_reply(caller.data_mut(), result))
+}
+
+/// Records what a reply call decided and returns its status (both flavours).
+pub(crate) fn add_reply(
+    state: &mut State,
+    result: std::result::Result<AddReply, TicketCallError>,
+) -> u32 {
+    match result {
+        Ok(reply) => {
+            state.record(HostCall::OhdAddReply {
+                status: status::OK,
+                reply: Some(state.replies.len()),
+            });
+            state.replies.push(Reply {
+                ticket_id: reply.ticket_id,
+                body: reply.body,
+                is_internal: reply.is_internal,
+            });
+            status::OK
+        }
+        Err(refused) => {
+            let status = refused.code();
+            state.record(HostCall::OhdAddReply {
+                status,
+                reply: None,
+            });
+            status
+        }
+    }
 }
 
 /// `ohd_set_custom_field(ptr, len) -> status`.
 fn ohd_set_custom_field(mut caller: Caller<'_, State>, ptr: u32, len: u32) -> Result<u32> {
     let function = OHD_SET_CUSTOM_FIELD.name;
-    Ok(
-        match ticket_call(&mut caller, function, ptr, len, ticket::set_custom_field)? {
-            Ok(field) => {
-                let state = caller.data_mut();
-                state.record(HostCall::OhdSetCustomField {
-                    status: status::OK,
-                    field: Some(state.custom_fields.len()),
-                });
-                state.custom_fields.push(CustomFieldSet {
-                    ticket_id: field.ticket_id,
-                    key: field.key,
-                    value: field.value,
-                });
-                status::OK
-            }
-            Err(refused) => {
-                let status = refused.code();
-                caller.data_mut().record(HostCall::OhdSetCustomField {
-                    status,
-                    field: None,
-                });
-                status
-            }
-        },
-    )
+    let result = ticket_call(&mut caller, function, ptr, len, ticket::set_custom_field)?;
+    Ok(set_custom_field(caller.data_mut(), result))
+}
+
+/// Records what a custom field call decided and returns its status (both flavours).
+pub(crate) fn set_custom_field(
+    state: &mut State,
+    result: std::result::Result<SetCustomField, TicketCallError>,
+) -> u32 {
+    match result {
+        Ok(field) => {
+            state.record(HostCall::OhdSetCustomField {
+                status: status::OK,
+                field: Some(state.custom_fields.len()),
+            });
+            state.custom_fields.push(CustomFieldSet {
+                ticket_id: field.ticket_id,
+                key: field.key,
+                value: field.value,
+            });
+            status::OK
+        }
+        Err(refused) => {
+            let status = refused.code();
+            state.record(HostCall::OhdSetCustomField {
+                status,
+                field: None,
+            });
+            status
+        }
+    }
+}
+
+/// The scope of a ticket operation in the current call.
+pub(crate) fn ticket_scope(mode: &Mode) -> TicketScope<'_> {
+    match mode {
+        Mode::Event { ticket_id } => TicketScope::Event { ticket_id },
+        Mode::Panel => TicketScope::Panel,
+    }
 }
 
 /// `ohd_alloc(size) -> ptr` import: forwards to the plugin's own allocator export.
@@ -271,11 +307,14 @@ fn import_free(mut caller: Caller<'_, State>, ptr: u32, size: u32) -> Result<()>
     result
 }
 
-/// What the host answers an HTTP request with, before it is written to the guest.
-struct Answer {
-    status: u32,
-    body: Vec<u8>,
-    error: Option<HttpError>,
+/// What the host answers an HTTP request with, before it is handed to the guest.
+pub(crate) struct Answer {
+    /// The status `ohd_http_request` returns.
+    pub(crate) status: u32,
+    /// The server's body, or the host's error body.
+    pub(crate) body: Vec<u8>,
+    /// Set when the status came from the host.
+    pub(crate) error: Option<HttpError>,
     blocked: bool,
 }
 
@@ -322,69 +361,7 @@ fn ohd_http_request(
     memory::range(F, "resp_len_out", resp_len_out, 4, data.len())?;
     // Decoded in place: an oversized request is refused without being copied.
     let decoded = decode_request(data.get(request_range).unwrap_or_default());
-    let mut request = placeholder_request();
-    let mut deadline_hit = false;
-    let answer = match decoded {
-        Err(refusal) => refused(refusal),
-        Ok(parsed) => {
-            request = parsed;
-            match check_request(&request, &caller.data().allowed_hosts) {
-                Err(refusal) => refused(refusal),
-                Ok(url) => {
-                    // What goes out is the URL that was judged, as the URL standard
-                    // writes it: a form the parser read one way and a client another
-                    // (`\@`, `%2e`, full-width dots) cannot reach another host.
-                    request.url = url.into();
-                    let deadline = caller.data().deadline;
-                    let remaining = deadline.saturating_duration_since(Instant::now());
-                    if remaining.is_zero() {
-                        return Err(GuestTrap::deadline(F).into());
-                    }
-                    let transport = caller.data().transport.clone();
-                    let result = transport.send(&request, remaining);
-                    deadline_hit = Instant::now() >= deadline;
-                    match result {
-                        Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(
-                            HostErrorKind::ResponseTooLarge,
-                            format!("the response body is larger than {MAX_HTTP_RESPONSE} bytes"),
-                            None,
-                        ),
-                        Ok(resp) => Answer {
-                            status: u32::from(resp.status),
-                            body: resp.body,
-                            error: None,
-                            blocked: false,
-                        },
-                        Err(e) => host_answer(e.kind, e.message, None),
-                    }
-                }
-            }
-        }
-    };
-
-    // A host that records calls reports what the plugin received, all of it: the
-    // transcript of a conformance driver compares it.
-    let keep = if caller.data().calls.is_some() {
-        MAX_HTTP_RESPONSE
-    } else {
-        REPORT_BODY_MAX
-    };
-    let response_body = answer.error.is_none().then(|| {
-        let end = answer.body.len().min(keep);
-        String::from_utf8_lossy(answer.body.get(..end).unwrap_or_default()).into_owned()
-    });
-    caller.data_mut().http.push(HttpExchange {
-        request,
-        status: answer.status,
-        blocked: answer.blocked,
-        error: answer.error,
-        response_body,
-    });
-    if deadline_hit {
-        // The deadline covers host calls: the delivery is over even if the guest
-        // would go on.
-        return Err(GuestTrap::deadline(F).into());
-    }
+    let answer = exchange(caller.data_mut(), decoded, F)?;
 
     let (ptr, len) = if answer.body.is_empty() {
         (0, 0)
@@ -411,10 +388,89 @@ fn ohd_http_request(
         resp_len_out,
         &len.to_le_bytes(),
     )?;
-    let state = caller.data_mut();
+    record_exchange(caller.data_mut());
+    Ok(answer.status)
+}
+
+/// Records the latest HTTP exchange as a call that returned to the plugin.
+pub(crate) fn record_exchange(state: &mut State) {
     let exchange = state.http.len().saturating_sub(1);
     state.record(HostCall::OhdHttpRequest { exchange });
-    Ok(answer.status)
+}
+
+/// Everything an HTTP request does between reading it from the plugin and handing the
+/// answer back (both flavours): the checks, the transport with the time that remains,
+/// the exchange in the report. A deadline that ran out (before or during the request)
+/// is a trap of the delivery.
+pub(crate) fn exchange(
+    state: &mut State,
+    decoded: std::result::Result<HttpRequest, RequestRefusal>,
+    function: &'static str,
+) -> Result<Answer> {
+    let mut request = placeholder_request();
+    let mut deadline_hit = false;
+    let answer = match decoded {
+        Err(refusal) => refused(refusal),
+        Ok(parsed) => {
+            request = parsed;
+            match check_request(&request, &state.allowed_hosts) {
+                Err(refusal) => refused(refusal),
+                Ok(url) => {
+                    // What goes out is the URL that was judged, as the URL standard
+                    // writes it: a form the parser read one way and a client another
+                    // (`\@`, `%2e`, full-width dots) cannot reach another host.
+                    request.url = url.into();
+                    let deadline = state.deadline;
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        return Err(GuestTrap::deadline(function).into());
+                    }
+                    let transport = state.transport.clone();
+                    let result = transport.send(&request, remaining);
+                    deadline_hit = Instant::now() >= deadline;
+                    match result {
+                        Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(
+                            HostErrorKind::ResponseTooLarge,
+                            format!("the response body is larger than {MAX_HTTP_RESPONSE} bytes"),
+                            None,
+                        ),
+                        Ok(resp) => Answer {
+                            status: u32::from(resp.status),
+                            body: resp.body,
+                            error: None,
+                            blocked: false,
+                        },
+                        Err(e) => host_answer(e.kind, e.message, None),
+                    }
+                }
+            }
+        }
+    };
+
+    // A host that records calls reports what the plugin received, all of it: the
+    // transcript of a conformance driver compares it.
+    let keep = if state.calls.is_some() {
+        MAX_HTTP_RESPONSE
+    } else {
+        REPORT_BODY_MAX
+    };
+    let response_body = answer.error.is_none().then(|| {
+        let end = answer.body.len().min(keep);
+        String::from_utf8_lossy(answer.body.get(..end).unwrap_or_default()).into_owned()
+    });
+    state.http.push(HttpExchange {
+        request,
+        status: answer.status,
+        blocked: answer.blocked,
+        error: answer.error.clone(),
+        response_body,
+    });
+    if deadline_hit {
+        // The deadline covers host calls: the delivery is over even if the guest
+        // would go on.
+        return Err(GuestTrap::deadline(function).into());
+    }
+    Ok(answer)
 }
 
 #[cfg(test)]

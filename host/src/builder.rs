@@ -3,7 +3,10 @@
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use otai_plugin_abi::limits::{DEFAULT_DEADLINE, DEFAULT_MAX_MODULE_SIZE, DEFAULT_MEMORY_LIMIT};
+use otai_plugin_abi::limits::{
+    DEFAULT_DEADLINE, DEFAULT_MAX_MODULE_SIZE, DEFAULT_MEMORY_LIMIT, MAX_COMPONENT_CORE_INSTANCES,
+    MAX_COMPONENT_TABLES,
+};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::HostError;
@@ -239,9 +242,10 @@ impl HostBuilder {
         let mut config = Config::new();
         // Exactly the features of ABI v1, which `check` validates with: a module the
         // contract accepts compiles, and one it refuses never reaches the compiler.
+        // Components are checked with the component model on top (and its proposals off).
         config
             .wasm_features(wasmtime::WasmFeatures::all(), false)
-            .wasm_features(otai_plugin_abi::module::accepted_features(), true);
+            .wasm_features(otai_plugin_abi::module::accepted_component_features(), true);
         config.epoch_interruption(true);
         config.consume_fuel(self.fuel.is_some());
         if self.incremental_compilation {
@@ -250,10 +254,19 @@ impl HostBuilder {
                 .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         }
         if self.pooling {
+            // A delivery takes one memory in either flavour, so `max_instances` memories
+            // bound the concurrent deliveries; a component's delivery also takes its few
+            // core instances and tables.
+            let per_component = MAX_COMPONENT_CORE_INSTANCES;
+            let tables = u32::try_from(MAX_COMPONENT_TABLES).unwrap_or(u32::MAX);
             let mut pool = PoolingAllocationConfig::new();
-            pool.total_core_instances(self.max_instances)
+            pool.total_core_instances(self.max_instances.saturating_mul(per_component))
+                .total_component_instances(self.max_instances)
+                .max_core_instances_per_component(per_component)
+                .max_memories_per_component(1)
+                .max_tables_per_component(tables)
                 .total_memories(self.max_instances)
-                .total_tables(self.max_instances)
+                .total_tables(self.max_instances.saturating_mul(tables))
                 .max_memory_size(memory_limit)
                 .table_elements(crate::state::MAX_TABLE_ELEMENTS)
                 .linear_memory_keep_resident(self.keep_resident.min(memory_limit))
@@ -268,6 +281,8 @@ impl HostBuilder {
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let linker =
             crate::abi_funcs::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let component_linker =
+            crate::component::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
 
         // The epoch ticks often enough that a deadline is met within ~2%, and at
         // least every 100 ms.
@@ -288,6 +303,7 @@ impl HostBuilder {
         Ok(Host::new(
             settings,
             linker,
+            component_linker,
             self.policy,
             self.clock,
             self.on_disabled,

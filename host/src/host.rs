@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use otai_plugin_abi::manifest::ConfigValue;
 use serde_json::Value;
+use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
 
 use crate::builder::HostBuilder;
@@ -102,6 +103,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Host {
     settings: Settings,
     linker: Linker<State>,
+    component_linker: ComponentLinker<State>,
     policy: HealthPolicy,
     clock: Arc<dyn Clock>,
     on_disabled: Option<OnDisabled>,
@@ -139,6 +141,7 @@ impl Host {
     pub(crate) fn new(
         settings: Settings,
         linker: Linker<State>,
+        component_linker: ComponentLinker<State>,
         policy: HealthPolicy,
         clock: Arc<dyn Clock>,
         on_disabled: Option<OnDisabled>,
@@ -147,6 +150,7 @@ impl Host {
         Host {
             settings,
             linker,
+            component_linker,
             policy,
             clock,
             on_disabled,
@@ -176,7 +180,7 @@ impl Host {
         };
         if bytes.len() as u64 > options.max_module_size {
             // Refused before it is hashed, parsed or compiled.
-            return load::load(&self.settings.engine, &self.linker, bytes, &options);
+            return self.load_uncached(bytes, &options);
         }
         let mut hasher = std::hash::DefaultHasher::new();
         bytes.hash(&mut hasher);
@@ -189,7 +193,7 @@ impl Host {
             return Ok(hit);
         }
         // Compiled outside the lock: compiling takes tens of milliseconds.
-        let plugin = load::load(&self.settings.engine, &self.linker, bytes, &options)?;
+        let plugin = self.load_uncached(bytes, &options)?;
         let mut cache = lock(&self.cache);
         let entries = cache.entry(key).or_default();
         if let Some((_, existing)) = entries.iter().find(|(b, _)| **b == *bytes) {
@@ -197,6 +201,16 @@ impl Host {
         }
         entries.push((Arc::from(bytes), plugin.clone()));
         Ok(plugin)
+    }
+
+    fn load_uncached(&self, bytes: &[u8], options: &AcceptOptions) -> Result<Plugin, LoadError> {
+        load::load(
+            &self.settings.engine,
+            &self.linker,
+            &self.component_linker,
+            bytes,
+            options,
+        )
     }
 
     /// Reads a file and [`Host::load`]s it.
@@ -226,7 +240,7 @@ impl Host {
     /// [`InstallError::ForeignPlugin`] for a plugin another host loaded.
     pub fn install(&self, plugin: &Plugin, config: Value) -> Result<(), InstallError> {
         let manifest = plugin.manifest();
-        if !Engine::same(plugin.inner.pre.module().engine(), &self.settings.engine) {
+        if !plugin.compiled_by(&self.settings.engine) {
             return Err(InstallError::ForeignPlugin {
                 plugin_id: manifest.id.clone(),
             });
@@ -450,7 +464,7 @@ impl Host {
     ) -> Result<PanelReport, DeliverError> {
         let installed = self.get(plugin_id)?;
         if installed.plugin.manifest().ui_panel.is_none()
-            || installed.plugin.inner.exports.render_panel.is_none()
+            || !installed.plugin.inner.code.has_panel()
         {
             return Err(DeliverError::NoPanel {
                 plugin_id: plugin_id.to_owned(),

@@ -52,6 +52,7 @@
 
 mod abi_funcs;
 mod builder;
+mod component;
 mod error;
 mod event;
 mod health;

@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::marker::AbiMarker;
-use otai_plugin_abi::module::{AcceptOptions, Problem, accept};
+use otai_plugin_abi::module::{AcceptOptions, Flavour, Problem, accept};
 use otai_plugin_abi::wasm::{self, AllocatorKind};
+use wasmtime::component::{Component, Linker as ComponentLinker};
 use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
+use crate::component::bindings::panel::PluginWithPanelPre;
+use crate::component::bindings::plugin::PluginPre;
 use crate::error::{LoadError, Rejection};
 use crate::state::State;
 
-/// A loaded plugin: a validated, compiled module and its manifest, ready to be
-/// installed on the [`crate::Host`] that loaded it. Cheap to clone.
+/// A loaded plugin: a validated, compiled module (or component) and its manifest, ready
+/// to be installed on the [`crate::Host`] that loaded it. Cheap to clone.
 #[derive(Clone)]
 pub struct Plugin {
     pub(crate) inner: Arc<PluginInner>,
@@ -21,11 +24,42 @@ pub struct Plugin {
 
 pub(crate) struct PluginInner {
     pub(crate) manifest: Manifest,
-    pub(crate) pre: InstancePre<State>,
-    pub(crate) allocator: AllocatorKind,
     pub(crate) warnings: Vec<Problem>,
     pub(crate) marker: Option<AbiMarker>,
-    pub(crate) exports: Exports,
+    pub(crate) code: Code,
+}
+
+/// What a delivery instantiates, in the plugin's flavour.
+pub(crate) enum Code {
+    /// A core module, its allocator pair and its exports.
+    Core {
+        pre: InstancePre<State>,
+        allocator: AllocatorKind,
+        exports: Exports,
+    },
+    /// A component: `on-event` through the world `plugin`, and `render-panel` through
+    /// the world `plugin-with-panel` when it exports one.
+    Component {
+        pre: PluginPre<State>,
+        panel: Option<PluginWithPanelPre<State>>,
+    },
+}
+
+impl Code {
+    fn engine(&self) -> &Engine {
+        match self {
+            Code::Core { pre, .. } => pre.module().engine(),
+            Code::Component { pre, .. } => pre.engine(),
+        }
+    }
+
+    /// Whether the plugin can render a panel.
+    pub(crate) fn has_panel(&self) -> bool {
+        match self {
+            Code::Core { exports, .. } => exports.render_panel.is_some(),
+            Code::Component { panel, .. } => panel.is_some(),
+        }
+    }
 }
 
 /// The ABI's exports, found in the module once at load: each delivery then takes them
@@ -67,7 +101,8 @@ impl std::fmt::Debug for Plugin {
         f.debug_struct("Plugin")
             .field("id", &self.inner.manifest.id)
             .field("version", &self.inner.manifest.version)
-            .field("allocator", &self.inner.allocator)
+            .field("flavour", &self.flavour())
+            .field("allocator", &self.allocator())
             .finish_non_exhaustive()
     }
 }
@@ -90,9 +125,26 @@ impl Plugin {
         &self.inner.warnings
     }
 
-    /// The allocator pair the host uses.
-    pub fn allocator(&self) -> AllocatorKind {
-        self.inner.allocator
+    /// The allocator pair the host uses with a core module; `None` for a component,
+    /// whose canonical ABI allocates with its own `cabi_realloc`.
+    pub fn allocator(&self) -> Option<AllocatorKind> {
+        match &self.inner.code {
+            Code::Core { allocator, .. } => Some(*allocator),
+            Code::Component { .. } => None,
+        }
+    }
+
+    /// Whether the plugin is a core module or a component (docs/ABI.md, section 14).
+    pub fn flavour(&self) -> Flavour {
+        match &self.inner.code {
+            Code::Core { .. } => Flavour::Core,
+            Code::Component { .. } => Flavour::Component,
+        }
+    }
+
+    /// Whether `engine` compiled this plugin.
+    pub(crate) fn compiled_by(&self, engine: &Engine) -> bool {
+        Engine::same(self.inner.code.engine(), engine)
     }
 
     /// The `ohd_abi` marker, when the module has one.
@@ -107,42 +159,69 @@ impl Plugin {
     }
 }
 
-/// Loads and checks `bytes` with the host's limits.
+/// Loads and checks `bytes` with the host's limits: a core module or a component, told
+/// apart by their header.
 ///
 /// The verdict is `otai_plugin_abi::module::accept`'s, the one `cargo otai-plugin check`
 /// gives: a refused module gets every problem at once.
 pub(crate) fn load(
     engine: &Engine,
     linker: &Linker<State>,
+    component_linker: &ComponentLinker<State>,
     bytes: &[u8],
     options: &AcceptOptions,
 ) -> Result<Plugin, LoadError> {
     let verdict = accept(bytes, options);
-    let (Some(manifest), Some(allocator), false) = (
-        verdict.manifest.clone(),
-        verdict.allocator,
-        verdict.has_errors(),
-    ) else {
-        let mut problems: Vec<Problem> = verdict.errors().cloned().collect();
-        problems.extend(verdict.warnings().cloned());
-        return Err(LoadError::Rejected(Rejection { problems }));
+    let (Some(manifest), false) = (verdict.manifest.clone(), verdict.has_errors()) else {
+        return Err(rejected(&verdict));
     };
-    // wasmtime validates again while compiling; what it refuses here is a feature this
-    // engine does not support.
-    let module =
-        Module::from_binary(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-    let exports = Exports::resolve(&module, allocator)?;
-    let pre = linker
-        .instantiate_pre(&module)
-        .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let compile = |e: wasmtime::Error| LoadError::Compile(format!("{e:#}"));
+    let code = match verdict.flavour {
+        Flavour::Core => {
+            let Some(allocator) = verdict.allocator else {
+                return Err(rejected(&verdict));
+            };
+            // wasmtime validates again while compiling; what it refuses here is a feature
+            // this engine does not support.
+            let module = Module::from_binary(engine, bytes).map_err(compile)?;
+            let exports = Exports::resolve(&module, allocator)?;
+            let pre = linker.instantiate_pre(&module).map_err(compile)?;
+            Code::Core {
+                pre,
+                allocator,
+                exports,
+            }
+        }
+        Flavour::Component => {
+            let component = Component::from_binary(engine, bytes).map_err(compile)?;
+            // `accept` checked the imports against the world, so linking fails only on
+            // what it cannot see.
+            let pre = component_linker
+                .instantiate_pre(&component)
+                .map_err(compile)?;
+            let panel = if verdict.has_render_panel {
+                Some(PluginWithPanelPre::new(pre.clone()).map_err(compile)?)
+            } else {
+                None
+            };
+            Code::Component {
+                pre: PluginPre::new(pre).map_err(compile)?,
+                panel,
+            }
+        }
+    };
     Ok(Plugin {
         inner: Arc::new(PluginInner {
             manifest,
-            pre,
-            allocator,
             warnings: verdict.warnings().cloned().collect(),
             marker: verdict.marker,
-            exports,
+            code,
         }),
     })
+}
+
+fn rejected(verdict: &otai_plugin_abi::module::Acceptance) -> LoadError {
+    let mut problems: Vec<Problem> = verdict.errors().cloned().collect();
+    problems.extend(verdict.warnings().cloned());
+    LoadError::Rejected(Rejection { problems })
 }

@@ -4,16 +4,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use otai_plugin_abi::limits::{MAX_COMPONENT_CORE_INSTANCES, MAX_COMPONENT_TABLES};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::{
-    Engine, Extern, Func, Instance, ModuleExport, Store, StoreLimitsBuilder, Trap, WasmBacktrace,
+    Engine, Extern, Func, Instance, InstancePre, ModuleExport, Store, StoreLimitsBuilder, Trap,
+    WasmBacktrace,
 };
 
 use crate::abi_funcs::{guest_alloc, guest_free};
+use crate::component::bindings::panel::PluginWithPanelPre;
+use crate::component::bindings::plugin::PluginPre;
 use crate::http::HttpTransport;
-use crate::load::PluginInner;
+use crate::load::{Code, Exports, PluginInner};
 use crate::memory;
 use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Outcome, Reply, Timings};
 use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, State};
@@ -58,16 +62,24 @@ pub(crate) fn run(
     let start = Instant::now();
     let panel = matches!(mode, Mode::Panel);
     let memory_limit = usize::try_from(settings.memory_limit).unwrap_or(usize::MAX);
+    // One memory in either flavour, as the pooling allocator allows: without it each of
+    // many memories could take the whole memory limit. A core module is one instance
+    // with one table; a component has a few of each (its module and the encoder's shims).
+    let (instances, tables) = match plugin.code {
+        Code::Core { .. } => (1, 1),
+        Code::Component { .. } => (
+            usize::try_from(MAX_COMPONENT_CORE_INSTANCES).unwrap_or(usize::MAX),
+            MAX_COMPONENT_TABLES,
+        ),
+    };
     let state = State {
         limits: Limits {
             inner: StoreLimitsBuilder::new()
                 .memory_size(memory_limit)
                 .table_elements(MAX_TABLE_ELEMENTS)
-                // One memory and one table, as the pooling allocator allows: without it
-                // each of many memories could take the whole memory limit.
                 .memories(1)
-                .tables(1)
-                .instances(1)
+                .tables(tables)
+                .instances(instances)
                 .build(),
             memory_limit,
             refused_growth: None,
@@ -76,7 +88,7 @@ pub(crate) fn run(
         deadline: start + settings.deadline,
         transport: settings.transport.clone(),
         allowed_hosts,
-        allocator: plugin.allocator,
+        allocator: plugin_allocator(plugin),
         memory: None,
         alloc: None,
         free: None,
@@ -98,12 +110,23 @@ pub(crate) fn run(
 
     let mut instantiated = start;
     let mut panel_url = None;
-    let result = setup
-        .and_then(|()| instantiate(&mut store, plugin))
-        .and_then(|(instance, free)| {
+    let result = setup.and_then(|()| match &plugin.code {
+        Code::Core { .. } => instantiate(&mut store, plugin).and_then(|(instance, free)| {
             instantiated = Instant::now();
             call(&mut store, plugin, instance, free, input, panel).map(|url| panel_url = url)
-        });
+        }),
+        Code::Component {
+            pre,
+            panel: panel_pre,
+        } => {
+            let pres = ComponentPres {
+                plugin: pre,
+                panel: panel_pre.as_ref(),
+            };
+            run_component(&mut store, pres, input, panel, &mut instantiated)
+                .map(|url| panel_url = url)
+        }
+    });
     let end = Instant::now();
     if instantiated == start {
         instantiated = end;
@@ -134,19 +157,74 @@ pub(crate) fn run(
     }
 }
 
+fn plugin_allocator(plugin: &PluginInner) -> Option<AllocatorKind> {
+    match &plugin.code {
+        Code::Core { allocator, .. } => Some(*allocator),
+        Code::Component { .. } => None,
+    }
+}
+
+/// A core module's instance pre, allocator and exports.
+fn core_parts(
+    plugin: &PluginInner,
+) -> Result<(&InstancePre<State>, AllocatorKind, &Exports), GuestTrap> {
+    match &plugin.code {
+        Code::Core {
+            pre,
+            allocator,
+            exports,
+        } => Ok((pre, *allocator, exports)),
+        Code::Component { .. } => Err(GuestTrap::new("the plugin is not a core module")),
+    }
+}
+
+/// What a component's delivery instantiates.
+struct ComponentPres<'a> {
+    plugin: &'a PluginPre<State>,
+    panel: Option<&'a PluginWithPanelPre<State>>,
+}
+
+/// A component's `on-event` (or `render-panel`): the canonical ABI moves the payload in
+/// and the URL out, so there is nothing to allocate or free by hand. `instantiated` is
+/// set when the instance exists.
+fn run_component(
+    store: &mut Store<State>,
+    pres: ComponentPres<'_>,
+    input: &[u8],
+    panel: bool,
+    instantiated: &mut Instant,
+) -> wasmtime::Result<Option<Vec<u8>>> {
+    // The host builds both inputs from strings: the payload JSON and a ticket id.
+    let input = std::str::from_utf8(input)
+        .map_err(|_| GuestTrap::new("the input is not UTF-8, which a component's string needs"))?;
+    if !panel {
+        let instance = pres.plugin.instantiate(&mut *store)?;
+        *instantiated = Instant::now();
+        instance.call_on_event(&mut *store, input)?;
+        return Ok(None);
+    }
+    let Some(pre) = pres.panel else {
+        return Err(GuestTrap::new("the plugin exports no `render-panel`").into());
+    };
+    let instance = pre.instantiate(&mut *store)?;
+    *instantiated = Instant::now();
+    let url = instance.call_render_panel(&mut *store, input)?;
+    Ok(Some(url.into_bytes()))
+}
+
 fn instantiate(
     store: &mut Store<State>,
     plugin: &PluginInner,
 ) -> wasmtime::Result<(Instance, FreeFn)> {
-    let instance = plugin.pre.instantiate(&mut *store)?;
-    let exports = &plugin.exports;
+    let (pre, allocator, exports) = core_parts(plugin)?;
+    let instance = pre.instantiate(&mut *store)?;
     let func = |store: &mut Store<State>, export| export_func(store, instance, export);
     let memory = instance
         .get_module_export(&mut *store, &exports.memory)
         .and_then(Extern::into_memory)
         .ok_or_else(|| GuestTrap::new("the plugin exports no `memory`"))?;
     let alloc = func(store, &exports.alloc)?.typed::<u32, u32>(&*store)?;
-    let free = match plugin.allocator {
+    let free = match allocator {
         AllocatorKind::Ohd => FreeFn::Ohd(func(store, &exports.free)?.typed(&*store)?),
         AllocatorKind::Libc => FreeFn::Libc(func(store, &exports.free)?.typed(&*store)?),
     };
@@ -182,6 +260,7 @@ fn call(
     input: &[u8],
     panel: bool,
 ) -> wasmtime::Result<Option<Vec<u8>>> {
+    let (_, _, exports) = core_parts(plugin)?;
     let (memory, alloc) = match (store.data().memory, store.data().alloc.clone()) {
         (Some(m), Some(a)) => (m, a),
         _ => return Err(GuestTrap::new("the instance is not set up").into()),
@@ -196,13 +275,13 @@ fn call(
     let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
     memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
     if !panel {
-        let on_event = export_func(store, instance, &plugin.exports.on_event)?
-            .typed::<(u32, u32), ()>(&*store)?;
+        let on_event =
+            export_func(store, instance, &exports.on_event)?.typed::<(u32, u32), ()>(&*store)?;
         on_event.call(&mut *store, (ptr, len))?;
         guest_free(&mut *store, &free, ptr, len)?;
         return Ok(None);
     }
-    let Some(render_panel) = &plugin.exports.render_panel else {
+    let Some(render_panel) = &exports.render_panel else {
         return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
     };
     let render =

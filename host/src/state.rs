@@ -183,7 +183,8 @@ pub(crate) struct State {
     pub(crate) deadline: Instant,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) allowed_hosts: Arc<AllowedHosts>,
-    pub(crate) allocator: AllocatorKind,
+    /// A core module's allocator pair; `None` for a component.
+    pub(crate) allocator: Option<AllocatorKind>,
     pub(crate) memory: Option<Memory>,
     pub(crate) alloc: Option<TypedFunc<u32, u32>>,
     pub(crate) free: Option<FreeFn>,

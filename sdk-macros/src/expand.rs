@@ -79,36 +79,16 @@ fn exports(p: &PluginImpl) -> TokenStream {
         Kind::Typed => (quote!(dispatch_event), quote!(dispatch_panel)),
         Kind::Raw => (quote!(dispatch_raw_event), quote!(dispatch_raw_panel)),
     };
-    let on_event = quote! {
-        #[cfg_attr(target_arch = "wasm32", unsafe(export_name = "on_event"))]
-        extern "C" fn __ohd_on_event(ptr: *const u8, len: usize) {
-            // SAFETY: the host passes its payload buffer, readable for the call (ABI v1).
-            unsafe {
-                ::otai_plugin_sdk::__private::on_event(
-                    ptr,
-                    len,
-                    ::otai_plugin_sdk::__private::#dispatch_event::<#ty>,
-                )
-            }
-        }
-    };
+    // The SDK decides what the exports are, in the flavour it is built in (a core
+    // module's `extern "C"` functions, or a component's `Guest` implementation): this
+    // macro cannot see the SDK's features.
     let render_panel = p.has_render_panel.then(|| {
-        quote! {
-            #[cfg_attr(target_arch = "wasm32", unsafe(export_name = "__ohd_render_panel_indirect"))]
-            extern "C" fn __ohd_render_panel_indirect(
-                ptr: *const u8,
-                len: usize,
-            ) -> *const ::core::sync::atomic::AtomicU32 {
-                // SAFETY: the host passes its ticket id buffer, readable for the call.
-                unsafe {
-                    ::otai_plugin_sdk::__private::render_panel(
-                        ptr,
-                        len,
-                        ::otai_plugin_sdk::__private::#dispatch_panel::<#ty>,
-                    )
-                }
-            }
-        }
+        quote! { , render_panel: ::otai_plugin_sdk::__private::#dispatch_panel::<#ty> }
     });
-    quote! { #on_event #render_panel }
+    quote! {
+        ::otai_plugin_sdk::__plugin_exports! {
+            on_event: ::otai_plugin_sdk::__private::#dispatch_event::<#ty>
+            #render_panel
+        }
+    }
 }

@@ -16,8 +16,12 @@
 //! address that is never dereferenced (what `NonNull::<u8>::dangling()` is), and
 //! `ohd_free` of a zero size or a null pointer does nothing: the ABI reserves a 0 result
 //! for allocation failure.
-// Off wasm32 nothing calls the exports; they stay compiled for their unit tests.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// Off wasm32 (and in the component flavour) nothing calls the exports; they stay
+// compiled for their unit tests.
+#![cfg_attr(
+    any(not(target_arch = "wasm32"), feature = "component"),
+    allow(dead_code)
+)]
 
 use std::alloc::Layout;
 
@@ -33,7 +37,11 @@ pub(crate) fn layout(size: usize) -> Option<Layout> {
 
 /// Allocates `size` bytes for the host. Returns 0 when memory is exhausted, which the
 /// host treats as a failed delivery.
-#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "ohd_alloc"))]
+// Not in the component flavour, where the canonical ABI allocates with `cabi_realloc`.
+#[cfg_attr(
+    all(target_arch = "wasm32", not(feature = "component")),
+    unsafe(export_name = "ohd_alloc")
+)]
 pub(crate) extern "C" fn ohd_alloc(size: usize) -> *mut u8 {
     if size == 0 {
         return core::ptr::NonNull::<u8>::dangling().as_ptr();
@@ -50,7 +58,10 @@ pub(crate) extern "C" fn ohd_alloc(size: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` must come from `ohd_alloc(size)` (or be any pointer with `size == 0`, or null)
 /// and must not be used afterwards. The host upholds this by the ABI.
-#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "ohd_free"))]
+#[cfg_attr(
+    all(target_arch = "wasm32", not(feature = "component")),
+    unsafe(export_name = "ohd_free")
+)]
 pub(crate) unsafe extern "C" fn ohd_free(ptr: *mut u8, size: usize) {
     if ptr.is_null() || size == 0 {
         return;

@@ -21,7 +21,10 @@
 
 use std::collections::BTreeMap;
 
-use otai_plugin_abi::calls::{HostErrorBody, HostErrorKind, HttpRequest};
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+use otai_plugin_abi::calls::HostErrorBody;
+use otai_plugin_abi::calls::{HostError, HostErrorKind, HttpRequest};
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 use otai_plugin_abi::status;
 use serde::Deserialize;
 use serde::Serialize;
@@ -162,34 +165,39 @@ impl Request {
             headers: self.headers,
             body: self.body,
         };
-        let json = crate::json::to_string(&request).map_err(|err| HttpError::InvalidRequest {
-            message: err.to_string(),
-        })?;
-        let (status, body) = crate::sys::http_request(json.as_bytes());
-        response_from_host(status, body)
+        perform(request)
     }
 }
 
+/// The core flavour: the request as JSON, the answer as a status and a body.
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+fn perform(request: HttpRequest) -> Result<Response, HttpError> {
+    let json = crate::json::to_string(&request).map_err(|err| HttpError::InvalidRequest {
+        message: err.to_string(),
+    })?;
+    let (status, body) = crate::sys::http_request(json.as_bytes());
+    response_from_host(status, body)
+}
+
+/// The component flavour: the request as a record, the answer as a typed result.
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+fn perform(request: HttpRequest) -> Result<Response, HttpError> {
+    crate::sys::http_request(request)
+        .map(|(status, body)| Response { status, body })
+        .map_err(host_error)
+}
+
 /// Turns what `ohd_http_request` returned into a response or a typed error.
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response, HttpError> {
-    let host_error = match status {
+    let error_body = match status {
         status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => {
             crate::json::from_slice::<HostErrorBody>(&body).ok()
         }
         _ => None,
     };
-    if let Some(HostErrorBody { ohd_error }) = host_error {
-        let message = ohd_error.message;
-        return Err(match ohd_error.kind {
-            HostErrorKind::HostNotAllowed => HttpError::NotAllowed {
-                host: ohd_error.host.unwrap_or_default(),
-                message,
-            },
-            HostErrorKind::InvalidRequest => HttpError::InvalidRequest { message },
-            HostErrorKind::Network => HttpError::Network { message },
-            HostErrorKind::Timeout => HttpError::Timeout { message },
-            HostErrorKind::ResponseTooLarge => HttpError::ResponseTooLarge { message },
-        });
+    if let Some(HostErrorBody { ohd_error }) = error_body {
+        return Err(host_error(ohd_error));
     }
     match u16::try_from(status) {
         Ok(code) if code != 0 => Ok(Response { status: code, body }),
@@ -197,6 +205,21 @@ pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response,
             status,
             message: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
         }),
+    }
+}
+
+/// The error for what the host said in place of a response (in either flavour).
+fn host_error(error: HostError) -> HttpError {
+    let message = error.message;
+    match error.kind {
+        HostErrorKind::HostNotAllowed => HttpError::NotAllowed {
+            host: error.host.unwrap_or_default(),
+            message,
+        },
+        HostErrorKind::InvalidRequest => HttpError::InvalidRequest { message },
+        HostErrorKind::Network => HttpError::Network { message },
+        HostErrorKind::Timeout => HttpError::Timeout { message },
+        HostErrorKind::ResponseTooLarge => HttpError::ResponseTooLarge { message },
     }
 }
 

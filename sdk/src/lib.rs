@@ -100,6 +100,17 @@
 //! - A panic hook, installed on entry to every export, that logs
 //!   `panicked at src/lib.rs:12:5: message` at error level before the trap.
 //!
+//! # The component flavour
+//!
+//! The same source also builds as a WebAssembly component of the world
+//! `ohd:plugin/plugin@1.0.0` (docs/ABI.md, section 14): `cargo otai-plugin build
+//! --component` turns on this crate's `component` feature, under which the host
+//! functions and the exports go through bindings that `wit-bindgen` generates from
+//! `wit/ohd-plugin.wit` (`#[plugin]` implements the world's `Guest` trait), then encodes
+//! the module as a component with the manifest and the ABI marker as its own sections.
+//! No `ohd_alloc`/`ohd_free` is exported then (the canonical ABI has `cabi_realloc`),
+//! and nothing imports WASI: it is still built for `wasm32-unknown-unknown`.
+//!
 //! Code size, with the workspace's release profile (`opt-level = "s"`, LTO, `strip`): a
 //! `RawPlugin` that logs one formatted line is under 20 KB; a typed plugin that logs
 //! three ticket fields (the `minimal` template of `cargo otai-plugin new`) about 53 KB;
@@ -176,7 +187,11 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rt::{
-        dispatch_event, dispatch_panel, dispatch_raw_event, dispatch_raw_panel, install_panic_hook,
-        on_event, render_panel,
+        component_on_event, component_render_panel, dispatch_event, dispatch_panel,
+        dispatch_raw_event, dispatch_raw_panel, install_panic_hook, on_event, render_panel,
+    };
+    #[cfg(all(target_arch = "wasm32", feature = "component"))]
+    pub use crate::sys::component::{
+        plugin as wit_plugin, plugin_with_panel as wit_plugin_with_panel,
     };
 }

@@ -139,6 +139,91 @@ pub unsafe fn render_panel(
     }
 }
 
+/// The body of a component's `on-event` export: as [`on_event`], with the payload the
+/// canonical ABI handed over.
+pub fn component_on_event(payload: &[u8], handler: fn(&[u8]) -> Result<()>) {
+    install_panic_hook();
+    if let Err(err) = handler(payload) {
+        fail("on_event", &err);
+    }
+}
+
+/// The body of a component's `render-panel` export: the URL, which the canonical ABI
+/// hands to the host (an empty one is "no panel for this ticket").
+pub fn component_render_panel(ticket_id: &str, handler: fn(&str) -> Result<String>) -> String {
+    install_panic_hook();
+    match handler(ticket_id) {
+        Ok(url) => url,
+        Err(err) => fail("render_panel", &err),
+    }
+}
+
+/// The exports `#[plugin]` asks for, in the flavour the SDK is built in. The macro
+/// cannot see the SDK's features, so it expands to this, and the SDK decides:
+///
+/// - a core module: `on_event(ptr, len)` and, with a panel,
+///   `__ohd_render_panel_indirect(ptr, len)`;
+/// - a component (feature `component`, on wasm32): an implementation of the `Guest`
+///   trait of the world `plugin` or `plugin-with-panel`, exported with that world's
+///   macro, which also embeds the world's type for the component encoder.
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_exports {
+    (on_event: $on_event:expr $(, render_panel: $render_panel:expr)?) => {
+        #[cfg_attr(target_arch = "wasm32", unsafe(export_name = "on_event"))]
+        extern "C" fn __ohd_on_event(ptr: *const u8, len: usize) {
+            // SAFETY: the host passes its payload buffer, readable for the call (ABI v1).
+            unsafe { $crate::__private::on_event(ptr, len, $on_event) }
+        }
+        $(
+            #[cfg_attr(
+                target_arch = "wasm32",
+                unsafe(export_name = "__ohd_render_panel_indirect")
+            )]
+            extern "C" fn __ohd_render_panel_indirect(
+                ptr: *const u8,
+                len: usize,
+            ) -> *const ::core::sync::atomic::AtomicU32 {
+                // SAFETY: the host passes its ticket id buffer, readable for the call.
+                unsafe { $crate::__private::render_panel(ptr, len, $render_panel) }
+            }
+        )?
+    };
+}
+
+/// See the core flavour's definition above.
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_exports {
+    (on_event: $on_event:expr) => {
+        struct __OhdComponent;
+        impl $crate::__private::wit_plugin::Guest for __OhdComponent {
+            fn on_event(payload: ::std::string::String) {
+                $crate::__private::component_on_event(payload.as_bytes(), $on_event)
+            }
+        }
+        $crate::__private::wit_plugin::export_plugin!(
+            __OhdComponent with_types_in $crate::__private::wit_plugin
+        );
+    };
+    (on_event: $on_event:expr, render_panel: $render_panel:expr) => {
+        struct __OhdComponent;
+        impl $crate::__private::wit_plugin_with_panel::Guest for __OhdComponent {
+            fn on_event(payload: ::std::string::String) {
+                $crate::__private::component_on_event(payload.as_bytes(), $on_event)
+            }
+            fn render_panel(ticket_id: ::std::string::String) -> ::std::string::String {
+                $crate::__private::component_render_panel(&ticket_id, $render_panel)
+            }
+        }
+        $crate::__private::wit_plugin_with_panel::export_plugin_with_panel!(
+            __OhdComponent with_types_in $crate::__private::wit_plugin_with_panel
+        );
+    };
+}
+
 /// Logs why a call failed and traps, so that the host records a failed delivery.
 #[cold]
 fn fail(call: &str, err: &Error) -> ! {

@@ -29,7 +29,7 @@ pub fn add_reply(ticket_id: &str, body: &str, internal: bool) -> Result<(), Tick
         body: body.to_owned(),
         is_internal: internal,
     };
-    call(crate::sys::add_reply, &payload)
+    status(perform_add_reply(payload))
 }
 
 /// Sets a custom field on the ticket. Later events carry it in
@@ -47,13 +47,39 @@ pub fn set_custom_field(ticket_id: &str, key: &str, value: &str) -> Result<(), T
         key: key.to_owned(),
         value: value.to_owned(),
     };
-    call(crate::sys::set_custom_field, &payload)
+    status(perform_set_custom_field(payload))
 }
 
-fn call<T: serde::Serialize>(host: fn(&[u8]) -> u32, payload: &T) -> Result<(), TicketError> {
+/// The core flavour passes the payload as JSON.
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+fn perform_add_reply(payload: AddReply) -> u32 {
+    crate::sys::add_reply(json(&payload).as_bytes())
+}
+
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+fn perform_set_custom_field(payload: SetCustomField) -> u32 {
+    crate::sys::set_custom_field(json(&payload).as_bytes())
+}
+
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+fn json<T: serde::Serialize>(payload: &T) -> String {
     // These payloads are plain string/bool structs: serializing them cannot fail.
-    let json = crate::json::to_string(payload).unwrap_or_default();
-    match CallStatus::from_code(host(json.as_bytes())) {
+    crate::json::to_string(payload).unwrap_or_default()
+}
+
+/// The component flavour passes the payload as a record.
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+fn perform_add_reply(payload: AddReply) -> u32 {
+    crate::sys::add_reply(payload)
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+fn perform_set_custom_field(payload: SetCustomField) -> u32 {
+    crate::sys::set_custom_field(payload)
+}
+
+fn status(code: u32) -> Result<(), TicketError> {
+    match CallStatus::from_code(code) {
         CallStatus::Ok => Ok(()),
         CallStatus::InvalidRequest => Err(TicketError::InvalidRequest),
         CallStatus::WrongTicket => Err(TicketError::WrongTicket),

@@ -16,11 +16,14 @@
 //! 3. Levers: slack-notifications linked with the workspace's 64 KiB stack and with
 //!    Rust's default 1 MiB, each on a host with and without `pagemap_scan`, measured in
 //!    alternating rounds so that other load on the machine hits all four alike.
+//! 4. Flavours: slack-notifications built as a core module and as a component
+//!    (`--component`, docs/ABI.md section 14): size, compile time, and fresh-instance
+//!    delivery in alternating rounds.
 //!
 //! The CLI is built in this bench's target directory and profile (cargo has released
 //! its lock by the time a bench runs); modules are built into `bench-modules/` there.
 //! `OTAI_BENCH_RUNS` changes the number of timed deliveries (default 10000);
-//! `OTAI_BENCH_ONLY=examples`, `=levers` or `=decode` runs one part. Figures and how
+//! `OTAI_BENCH_ONLY=examples`, `=levers`, `=decode` or `=flavours` runs one part. Figures and how
 //! to read them: `docs/PERFORMANCE.md`.
 
 /// Part 2, beside the probe it drives.
@@ -74,6 +77,10 @@ fn main() {
 
     if only.is_empty() || only == "decode" {
         decode::bench(&out);
+    }
+
+    if only.is_empty() || only == "flavours" {
+        bench_flavours(&out);
     }
 }
 
@@ -574,6 +581,114 @@ fn bench_levers(out: &Path) {
             "{label:<62} median {:>6.1} µs   p99 {:>6.1} µs",
             us(samples[samples.len() / 2]),
             us(samples[samples.len() * 99 / 100])
+        );
+    }
+}
+
+/// Both flavours of slack-notifications, side by side: module size, compile time (median
+/// of fresh hosts), and one delivery on a fresh instance (the default host, 2 KB event)
+/// in alternating rounds so that other load on the machine hits both alike.
+fn bench_flavours(out: &Path) {
+    let cli = cli();
+    let target = out.join("examples");
+    let file = target.join("wasm32-unknown-unknown/release/slack_notifications.wasm");
+    let read = || std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    // Both build in place into the same file: each is read right after its build.
+    build_with_cli(&cli, &target, &[]);
+    let core = read();
+    let mut cmd = Command::new(&cli);
+    cmd.current_dir(workspace())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("NO_COLOR", "1")
+        .args([
+            "otai-plugin",
+            "build",
+            "--release",
+            "--component",
+            "-p",
+            "slack-notifications",
+        ]);
+    run(
+        cmd,
+        "`cargo otai-plugin build --release --component` of slack-notifications",
+    );
+    let component = read();
+    assert!(
+        wasmparser::Parser::is_component(&component),
+        "`--component` built no component"
+    );
+
+    let (config, mock, _) = setup("slack-notifications");
+    let event = event_2k();
+    let mut variants = Vec::new();
+    for (flavour, wasm) in [("core module", &core), ("component", &component)] {
+        let load = median(
+            (0..LOADS)
+                .map(|_| {
+                    let host = Host::builder().http(mock.clone()).build().expect("host");
+                    let t = Instant::now();
+                    let plugin = host.load(wasm);
+                    let elapsed = t.elapsed();
+                    plugin.unwrap_or_else(|e| panic!("the {flavour} does not load: {e}"));
+                    elapsed
+                })
+                .collect(),
+        );
+        let host = Host::builder().http(mock.clone()).build().expect("host");
+        let plugin = host.load(wasm).expect("loaded above");
+        host.install(&plugin, config.clone()).expect("config");
+        variants.push((flavour, wasm.len(), load, host, plugin.id().to_owned()));
+    }
+    const ROUNDS: usize = 10;
+    const PER_ROUND: usize = 1_000;
+    println!(
+        "\nflavours: slack-notifications, release, 2 KB event, {} deliveries per line in \
+         {ROUNDS} alternating rounds on the default host, 1 thread",
+        ROUNDS * PER_ROUND
+    );
+    let mut samples = vec![Vec::with_capacity(ROUNDS * PER_ROUND); variants.len()];
+    let mut reports: Vec<Option<DeliveryReport>> = vec![None; variants.len()];
+    for round in 0..=ROUNDS {
+        for (i, (_, _, _, host, id)) in variants.iter().enumerate() {
+            for _ in 0..PER_ROUND {
+                let t = Instant::now();
+                let report = host.deliver_to(id, &event).expect("installed");
+                let elapsed = t.elapsed();
+                assert_eq!(report.outcome, Outcome::Ok);
+                // Round 0 warms up.
+                if round > 0 {
+                    samples[i].push(elapsed);
+                } else if reports[i].is_none() {
+                    reports[i] = Some(report);
+                }
+            }
+            mock.replace_rules(&setup("slack-notifications").1);
+        }
+    }
+    // The flavours did the same work.
+    let same = |r: &Option<DeliveryReport>| r.as_ref().map(DeliveryReport::to_snapshot);
+    assert_eq!(
+        same(&reports[0]),
+        same(&reports[1]),
+        "the flavours report differently"
+    );
+    let mut medians = Vec::new();
+    for ((flavour, size, load, _, _), mut samples) in variants.iter().zip(samples) {
+        samples.sort();
+        let median = samples[samples.len() / 2];
+        medians.push((*size, median));
+        println!(
+            "{flavour:<12} {size:>8} bytes   load {:>6.1} ms   delivery median {:>6.1} µs   p99 {:>6.1} µs",
+            load.as_secs_f64() * 1e3,
+            us(median),
+            us(samples[samples.len() * 99 / 100])
+        );
+    }
+    if let [(core_size, core_time), (size, time)] = medians[..] {
+        println!(
+            "component / core: size {:.2}x, delivery {:.2}x (target: within 1.5x each)",
+            size as f64 / core_size as f64,
+            time.as_secs_f64() / core_time.as_secs_f64()
         );
     }
 }

@@ -2,15 +2,19 @@
 //! is probably a mistake, each with its [`ProblemKind`], in the order of docs/ABI.md
 //! section 10.
 
-use crate::limits::{MAX_MANIFEST, MAX_TABLE_ELEMENTS};
+use crate::component;
+use crate::limits::{
+    MAX_COMPONENT_CORE_INSTANCES, MAX_COMPONENT_TABLES, MAX_MANIFEST, MAX_TABLE_ELEMENTS,
+};
 use crate::manifest::{Manifest, Severity as DiagnosticSeverity};
 use crate::marker::AbiMarker;
-use crate::module::info::{Item, MemoryInfo, ModuleInfo, Signature};
-use crate::module::problem::{AcceptOptions, Acceptance, ProblemKind};
+use crate::module::component::{ComponentInfo, ComponentItem};
+use crate::module::info::{CustomSection, Item, MemoryInfo, ModuleInfo, Signature};
+use crate::module::problem::{AcceptOptions, Acceptance, Flavour, ProblemKind};
 use crate::wasm::{self as abi, AllocatorKind, FuncType, PluginExport};
 
-/// Reads and judges `bytes`. Bytes that are not a readable core module get one
-/// problem ([`ProblemKind::NotWasm`], [`ProblemKind::Component`] or
+/// Reads and judges `bytes`, a core module or a component (told apart by their
+/// header). Bytes that cannot be read get one problem ([`ProblemKind::NotWasm`] or
 /// [`ProblemKind::InvalidWasm`]) and nothing else.
 ///
 /// ```
@@ -38,14 +42,19 @@ pub fn accept(bytes: &[u8], options: &AcceptOptions) -> Acceptance {
         );
         return verdict;
     }
-    match ModuleInfo::parse(bytes) {
-        Ok(info) => accept_module(&info, options),
-        Err(err) => {
-            let mut verdict = Acceptance::default();
-            verdict.error(err.kind(), err.to_string());
-            verdict
-        }
-    }
+    let read = if wasmparser::Parser::is_component(bytes) {
+        ComponentInfo::parse(bytes).map(|info| accept_component(&info, options))
+    } else {
+        ModuleInfo::parse(bytes).map(|info| accept_module(&info, options))
+    };
+    read.unwrap_or_else(|err| {
+        let mut verdict = Acceptance {
+            flavour: Flavour::of(bytes),
+            ..Acceptance::default()
+        };
+        verdict.error(err.kind(), err.to_string());
+        verdict
+    })
 }
 
 /// The WebAssembly features ABI v1 accepts: WebAssembly 2.0 (multi-value, bulk memory,
@@ -69,6 +78,13 @@ pub fn accepted_features() -> wasmparser::WasmFeatures {
         .difference(F::GC_TYPES)
 }
 
+/// The features a plugin component may use: those of [`accepted_features`] in its core
+/// modules, and the component model without its proposals (no async, no
+/// `error-context`): what the world `ohd:plugin/plugin@1.0.0` needs.
+pub fn accepted_component_features() -> wasmparser::WasmFeatures {
+    accepted_features() | wasmparser::WasmFeatures::COMPONENT_MODEL
+}
+
 /// Judges a module already read.
 pub fn accept_module(info: &ModuleInfo<'_>, options: &AcceptOptions) -> Acceptance {
     let mut verdict = Acceptance::default();
@@ -79,23 +95,31 @@ pub fn accept_module(info: &ModuleInfo<'_>, options: &AcceptOptions) -> Acceptan
             format!("the module is not valid WebAssembly: {err}"),
         );
     }
-    check_manifest(info, &mut verdict);
-    check_marker(info, &mut verdict);
+    check_manifest(&info.custom(abi::MANIFEST_SECTION), None, &mut verdict);
+    check_marker(&info.custom(abi::ABI_MARKER_SECTION), &mut verdict);
     check_imports(info, &mut verdict);
     check_memories(info, options, &mut verdict);
     check_exports(info, &mut verdict);
     verdict
 }
 
-fn check_manifest(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
-    let sections = info.custom(abi::MANIFEST_SECTION);
-    let section = match sections.as_slice() {
+/// `sections` are the `ohd_manifest` sections a host reads; `missing_hint` is added to
+/// the message when there is none.
+fn check_manifest(
+    sections: &[&CustomSection<'_>],
+    missing_hint: Option<&str>,
+    verdict: &mut Acceptance,
+) {
+    let section = match sections {
         [] => {
             verdict.error(
                 ProblemKind::ManifestMissing,
-                "no `ohd_manifest` custom section: every plugin embeds its manifest JSON in one \
-                 (the Rust SDK's `#[plugin]` does it from Cargo.toml; other toolchains add the \
-                 section after linking)",
+                format!(
+                    "no `ohd_manifest` custom section: every plugin embeds its manifest JSON in one \
+                     (the Rust SDK's `#[plugin]` does it from Cargo.toml; other toolchains add the \
+                     section after linking){}",
+                    missing_hint.unwrap_or_default()
+                ),
             );
             return;
         }
@@ -186,9 +210,8 @@ fn json_values(data: &[u8]) -> Result<usize, ()> {
     Ok(count)
 }
 
-fn check_marker(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
-    let sections = info.custom(abi::ABI_MARKER_SECTION);
-    let section = match sections.as_slice() {
+fn check_marker(sections: &[&CustomSection<'_>], verdict: &mut Acceptance) {
+    let section = match sections {
         [] => return,
         [one] => one,
         many => {
@@ -331,7 +354,12 @@ fn check_memories(info: &ModuleInfo<'_>, options: &AcceptOptions, verdict: &mut 
             );
         }
     }
-    for memory in &info.memories {
+    check_memory_limit(&info.memories, options, verdict);
+}
+
+/// A memory that starts larger than the host's limit could never be instantiated.
+fn check_memory_limit(memories: &[MemoryInfo], options: &AcceptOptions, verdict: &mut Acceptance) {
+    for memory in memories {
         let bytes = memory.initial_bytes();
         if bytes > options.memory_limit {
             verdict.error(
@@ -517,6 +545,249 @@ fn check_exports(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
         verdict.warning(
             RenderPanelUnused,
             "the module exports `render_panel` but the manifest declares no `ui_panel`; it is never called",
+        );
+    }
+}
+
+/// Judges a component already read: the custom sections of the component itself as for
+/// a core module, then its imports (only the interfaces of `ohd:plugin@1.0.0`, each
+/// function with its type), its shape (core modules only, one memory) and its exports
+/// (`on-event`, and `render-panel` with `ui_panel`).
+pub fn accept_component(info: &ComponentInfo<'_>, options: &AcceptOptions) -> Acceptance {
+    let mut verdict = Acceptance {
+        flavour: Flavour::Component,
+        ..Acceptance::default()
+    };
+    if let Some(err) = &info.invalid {
+        verdict.error(
+            ProblemKind::InvalidWasm,
+            format!("the component is not valid WebAssembly: {err}"),
+        );
+    }
+    let nested = |name: &str| info.nested_custom_sections.contains(&name);
+    let hint = nested(abi::MANIFEST_SECTION).then_some(
+        "; a core module inside the component carries one, but a host reads the component's \
+         own sections: build with `cargo otai-plugin build --component`, which moves it there",
+    );
+    check_manifest(&info.custom(abi::MANIFEST_SECTION), hint, &mut verdict);
+    check_marker(&info.custom(abi::ABI_MARKER_SECTION), &mut verdict);
+    check_component_imports(info, &mut verdict);
+    check_component_shape(info, options, &mut verdict);
+    check_component_exports(info, &mut verdict);
+    verdict
+}
+
+fn check_component_imports(info: &ComponentInfo<'_>, verdict: &mut Acceptance) {
+    use ProblemKind::*;
+    let provided = format!(
+        "`{}` and `{}`",
+        component::HOST_INTERFACE,
+        component::TYPES_INTERFACE
+    );
+    for import in &info.imports {
+        let name = import.name.as_str();
+        if name != component::HOST_INTERFACE && name != component::TYPES_INTERFACE {
+            let hint = if name.starts_with("wasi:") {
+                "; WASI is not available to plugins: build for `wasm32-unknown-unknown` \
+                 (`cargo otai-plugin build --component`), not `wasm32-wasip2`, and avoid the std \
+                 functions (files, clocks, stdout) that need it"
+            } else if name.starts_with("ohd:plugin/") {
+                "; this host implements version 1.0.0 of the interfaces"
+            } else {
+                ""
+            };
+            verdict.error(
+                ForeignImport,
+                format!(
+                    "import `{name}` is not provided: a plugin component may import only \
+                     {provided}{hint}"
+                ),
+            );
+            continue;
+        }
+        let ComponentItem::Instance { functions, .. } = &import.item else {
+            verdict.error(
+                ImportKind,
+                format!(
+                    "import `{name}` is a {}, expected an instance of the interface",
+                    import.item.kind_name()
+                ),
+            );
+            continue;
+        };
+        for (function, ty) in functions {
+            let full = format!("{name}#{function}");
+            let expected = (name == component::HOST_INTERFACE)
+                .then(|| component::host_function(function))
+                .flatten();
+            let Some(expected) = expected else {
+                let names: Vec<String> = component::HOST_FUNCTIONS
+                    .iter()
+                    .map(|f| format!("`{}`", f.name))
+                    .collect();
+                verdict.error(
+                    UnknownImport,
+                    format!(
+                        "import `{full}` is not a host function of ABI v1; `{}` provides {}",
+                        component::HOST_INTERFACE,
+                        names.join(", ")
+                    ),
+                );
+                continue;
+            };
+            if ty != expected.ty {
+                verdict.error(
+                    ImportSignature,
+                    format!(
+                        "import `{full}` has type `{ty}`, expected `{}`",
+                        expected.ty
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_component_shape(
+    info: &ComponentInfo<'_>,
+    options: &AcceptOptions,
+    verdict: &mut Acceptance,
+) {
+    if info.nested_components > 0 {
+        verdict.error(
+            ProblemKind::Component,
+            format!(
+                "the component contains {} component(s); a plugin component holds core modules \
+                 only, as `cargo otai-plugin build --component` makes it",
+                info.nested_components
+            ),
+        );
+    }
+    if info.core_instances > MAX_COMPONENT_CORE_INSTANCES {
+        verdict.error(
+            ProblemKind::Component,
+            format!(
+                "the component creates {} core instances, over the host's limit of \
+                 {MAX_COMPONENT_CORE_INSTANCES}",
+                info.core_instances
+            ),
+        );
+    }
+    if info.memories.len() > 1 {
+        verdict.error(
+            ProblemKind::Memory,
+            format!(
+                "the component's core modules define {} memories; a plugin has exactly one",
+                info.memories.len()
+            ),
+        );
+    }
+    for memory in &info.memories {
+        if memory.memory64 || memory.shared {
+            verdict.error(
+                ProblemKind::Memory,
+                "the component's memory is a 64-bit or shared memory; plugins have a 32-bit, \
+                 unshared memory",
+            );
+        }
+    }
+    if info.tables.len() > MAX_COMPONENT_TABLES {
+        verdict.error(
+            ProblemKind::Table,
+            format!(
+                "the component's core modules define {} tables; a plugin component has at most \
+                 {MAX_COMPONENT_TABLES}",
+                info.tables.len()
+            ),
+        );
+    }
+    check_memory_limit(&info.memories, options, verdict);
+    for &elements in &info.tables {
+        if elements > MAX_TABLE_ELEMENTS {
+            verdict.error(
+                ProblemKind::Table,
+                format!(
+                    "a table starts with {elements} elements, over the host's limit of \
+                     {MAX_TABLE_ELEMENTS} per table"
+                ),
+            );
+        }
+    }
+}
+
+fn check_component_exports(info: &ComponentInfo<'_>, verdict: &mut Acceptance) {
+    use ProblemKind::*;
+    let mut valid = |expected: &component::WitExport, required: bool| -> bool {
+        let Some(export) = info.export(expected.name) else {
+            if required {
+                verdict.error(
+                    MissingExport,
+                    format!(
+                        "no `{}` export: every plugin component exports `{}: {}`, which receives \
+                         the event JSON",
+                        expected.name, expected.name, expected.ty
+                    ),
+                );
+            }
+            return false;
+        };
+        match &export.item {
+            ComponentItem::Func { ty: Some(ty) } if ty == expected.ty => true,
+            // Unknown when the component is invalid, which is reported already.
+            ComponentItem::Func { ty: None } => false,
+            ComponentItem::Func { ty: Some(ty) } => {
+                verdict.error(
+                    ExportSignature,
+                    format!(
+                        "export `{}` has type `{ty}`, expected `{}`",
+                        expected.name, expected.ty
+                    ),
+                );
+                false
+            }
+            other => {
+                verdict.error(
+                    ExportSignature,
+                    format!(
+                        "export `{}` is a {}, expected a function `{}`",
+                        expected.name,
+                        other.kind_name(),
+                        expected.ty
+                    ),
+                );
+                false
+            }
+        }
+    };
+    valid(&component::ON_EVENT, true);
+    verdict.has_render_panel = valid(&component::RENDER_PANEL, false);
+
+    let ui_panel = verdict
+        .manifest
+        .as_ref()
+        .is_some_and(|m| m.ui_panel.is_some());
+    let exported = info.export(component::EXPORT_RENDER_PANEL).is_some();
+    if ui_panel && !exported {
+        verdict.error(
+            RenderPanelMissing,
+            format!(
+                "manifest declares `ui_panel` but the component exports no `{}`: implement the \
+                 world `{}` (`{}: {}`)",
+                component::EXPORT_RENDER_PANEL,
+                component::WORLD_WITH_PANEL,
+                component::EXPORT_RENDER_PANEL,
+                component::RENDER_PANEL.ty
+            ),
+        );
+    }
+    if exported && !ui_panel && verdict.manifest.is_some() {
+        verdict.warning(
+            RenderPanelUnused,
+            format!(
+                "the component exports `{}` but the manifest declares no `ui_panel`; it is never \
+                 called",
+                component::EXPORT_RENDER_PANEL
+            ),
         );
     }
 }

@@ -371,6 +371,18 @@ impl<'a> ModuleInfo<'a> {
     }
 }
 
+/// The flavour of `bytes`, a core module or a component, or what they are instead
+/// (text, another file, another binary version). Nothing past the header is read.
+///
+/// # Errors
+/// Not a WebAssembly binary of either flavour.
+pub fn ensure_wasm(bytes: &[u8]) -> Result<crate::module::Flavour, ReadError> {
+    if Parser::is_component(bytes) {
+        return Ok(crate::module::Flavour::Component);
+    }
+    ensure_core_module(bytes).map(|()| crate::module::Flavour::Core)
+}
+
 /// Fails unless `bytes` is a core wasm module, saying what it is instead.
 ///
 /// # Errors
@@ -403,7 +415,7 @@ fn val_type(t: WasmValType) -> ValType {
     }
 }
 
-fn memory_info(m: &wasmparser::MemoryType) -> MemoryInfo {
+pub(super) fn memory_info(m: &wasmparser::MemoryType) -> MemoryInfo {
     MemoryInfo {
         memory64: m.memory64,
         shared: m.shared,

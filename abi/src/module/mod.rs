@@ -1,5 +1,6 @@
 //! A module as a host sees it at load time (feature `module`): [`ModuleInfo`] reads
-//! what it declares, [`accept`] judges it against ABI v1 and returns every problem.
+//! what a core module declares and [`ComponentInfo`] what a component declares;
+//! [`accept`] judges either flavour against ABI v1 and returns every problem.
 //!
 //! The reference host's `load`, `cargo otai-plugin check` and the lint of
 //! `cargo otai-plugin build` all call [`accept`]: a module `check` passes is a module
@@ -24,12 +25,16 @@
 //! ```
 
 mod accept;
+mod component;
 mod info;
 mod problem;
 
-pub use accept::{accept, accept_module, accepted_features};
+pub use accept::{
+    accept, accept_component, accept_module, accepted_component_features, accepted_features,
+};
+pub use component::{ComponentExtern, ComponentInfo, ComponentItem};
 pub use info::{
     CustomSection, Export, Import, Item, MemoryInfo, ModuleInfo, ReadError, SectionSize, Signature,
-    ensure_core_module,
+    ensure_core_module, ensure_wasm,
 };
-pub use problem::{AcceptOptions, Acceptance, Problem, ProblemKind, Severity};
+pub use problem::{AcceptOptions, Acceptance, Flavour, Problem, ProblemKind, Severity};

@@ -30,7 +30,8 @@ pub enum ProblemKind {
     ModuleTooLarge,
     /// Not a WebAssembly binary (text, another file, another binary version).
     NotWasm,
-    /// A WebAssembly component, not a core module.
+    /// A WebAssembly component this host cannot run as a plugin: one that contains
+    /// components, or more core instances or tables than a plugin component needs.
     Component,
     /// A core module that is malformed or fails validation.
     InvalidWasm,
@@ -189,18 +190,60 @@ impl Default for AcceptOptions {
     }
 }
 
+/// Which flavour of ABI v1 a plugin is: a core module with the `ohd` imports, or a
+/// component of the world `ohd:plugin/plugin@1.0.0` (docs/ABI.md, section 14).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flavour {
+    /// A core WebAssembly module.
+    #[default]
+    Core,
+    /// A WebAssembly component.
+    Component,
+}
+
+impl Flavour {
+    /// `core` or `component`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flavour::Core => "core",
+            Flavour::Component => "component",
+        }
+    }
+
+    /// The flavour `bytes` announce in their header (a core module when they are not
+    /// a component, whatever else they are).
+    pub fn of(bytes: &[u8]) -> Flavour {
+        if wasmparser::Parser::is_component(bytes) {
+            Flavour::Component
+        } else {
+            Flavour::Core
+        }
+    }
+}
+
+impl fmt::Display for Flavour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The verdict on a module: every problem, and what a host needs from an accepted one.
 #[derive(Debug, Clone, Default)]
 pub struct Acceptance {
+    /// Which flavour the bytes are.
+    pub flavour: Flavour,
     /// Every problem, errors and warnings, in the order found.
     pub problems: Vec<Problem>,
     /// The embedded manifest, when exactly one parsed (even if it has errors).
     pub manifest: Option<Manifest>,
     /// The `ohd_abi` marker, when present and readable.
     pub marker: Option<AbiMarker>,
-    /// The allocator pair a host uses, when there is one.
+    /// The allocator pair a host uses, when there is one (a core module's; a component
+    /// has none: the canonical ABI allocates with its `cabi_realloc`).
     pub allocator: Option<AllocatorKind>,
-    /// Whether `render_panel` is exported with its ABI signature.
+    /// Whether `render_panel` (a component's `render-panel`) is exported with its ABI
+    /// signature.
     pub has_render_panel: bool,
     /// Whether `_initialize` is exported with its ABI signature.
     pub has_initialize: bool,

@@ -213,6 +213,78 @@ pub fn decode_request(bytes: &[u8]) -> Result<HttpRequest, RequestRefusal> {
         .map_err(|e| RequestRefusal::invalid(format!("invalid request JSON: {e}")))
 }
 
+/// The request of a component's `http-request`, judged as [`decode_request`] judges the
+/// core flavour's JSON: at most [`MAX_HTTP_REQUEST`] bytes as that JSON (what serde_json
+/// writes for it), and no header name twice in any letter case. The method is one of
+/// the WIT's, so it needs no decoding; [`check_request`] judges the rest.
+///
+/// ```
+/// use otai_plugin_abi::rules::http::request_from_parts;
+///
+/// let headers = vec![("X-A".to_owned(), "1".to_owned()), ("x-a".to_owned(), "2".to_owned())];
+/// let refusal = request_from_parts("GET", "https://a.example/".into(), headers, None).unwrap_err();
+/// assert_eq!(refusal.message, "invalid request: header `x-a` is given more than once");
+/// ```
+///
+/// # Errors
+/// An `invalid_request` refusal saying what is wrong.
+pub fn request_from_parts(
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+) -> Result<HttpRequest, RequestRefusal> {
+    struct Headers<'a>(&'a [(String, String)]);
+    impl Headers<'_> {
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+    impl serde::Serialize for Headers<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct AsJson<'a> {
+        method: &'a str,
+        url: &'a str,
+        #[serde(skip_serializing_if = "Headers::is_empty")]
+        headers: Headers<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<&'a str>,
+    }
+    let json = AsJson {
+        method,
+        url: &url,
+        headers: Headers(&headers),
+        body: body.as_deref(),
+    };
+    // Strings only: serializing cannot fail.
+    let len = serde_json::to_vec(&json).map_or(usize::MAX, |v| v.len());
+    if len > MAX_HTTP_REQUEST {
+        return Err(RequestRefusal::invalid(format!(
+            "the request JSON is {len} bytes, over the limit of {MAX_HTTP_REQUEST}"
+        )));
+    }
+    let mut unique = std::collections::BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, value) in headers {
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return Err(RequestRefusal::invalid(format!(
+                "invalid request: header `{name}` is given more than once"
+            )));
+        }
+        unique.insert(name, value);
+    }
+    Ok(HttpRequest {
+        method: method.to_owned(),
+        url,
+        headers: unique,
+        body,
+    })
+}
+
 fn is_token(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -477,6 +549,53 @@ mod tests {
         let body: HostErrorBody = serde_json::from_slice(&refusal.body()).unwrap();
         assert_eq!(body.ohd_error.kind, HostErrorKind::InvalidRequest);
         assert!(body.ohd_error.message.contains("over the limit"));
+    }
+
+    #[test]
+    fn a_components_request_is_measured_as_the_core_flavours_json() {
+        let parts = |body: &str, headers: &[(&str, &str)]| {
+            let headers = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            request_from_parts(
+                "POST",
+                "https://a.example/".into(),
+                headers,
+                Some(body.into()),
+            )
+        };
+        // The same size as the JSON `decode_request` judges, at the limit and one over.
+        let base = serde_json::to_vec(&parts("", &[("A", "1")]).unwrap())
+            .unwrap()
+            .len();
+        let at_limit = "x".repeat(MAX_HTTP_REQUEST - base);
+        let request = parts(&at_limit, &[("A", "1")]).unwrap();
+        assert_eq!(
+            serde_json::to_vec(&request).unwrap().len(),
+            MAX_HTTP_REQUEST
+        );
+        let over = parts(&format!("{at_limit}x"), &[("A", "1")]).unwrap_err();
+        assert_eq!(
+            over.message,
+            format!(
+                "the request JSON is {} bytes, over the limit of {MAX_HTTP_REQUEST}",
+                MAX_HTTP_REQUEST + 1
+            )
+        );
+        // Without headers the object has no `headers` member, as the core JSON has not.
+        let plain = parts("", &[]).unwrap();
+        assert!(plain.headers.is_empty());
+        // A name twice, in any case, as the JSON decoder refuses it; the exact same name
+        // too, which a JSON object would have lost.
+        for twice in [[("X-A", "1"), ("x-a", "2")], [("X-A", "1"), ("X-A", "1")]] {
+            let refusal = parts("", &twice).unwrap_err();
+            assert_eq!(refusal.kind, HostErrorKind::InvalidRequest);
+            assert!(
+                refusal.message.contains("is given more than once"),
+                "{refusal}"
+            );
+        }
     }
 
     fn get(url: &str, headers: &[(&str, &str)]) -> HttpRequest {

@@ -26,7 +26,7 @@ use crate::message_format::{
 };
 use crate::postprocess::{self, Change};
 use crate::term::{Shell, human_size};
-use otai_plugin_abi::module::{AcceptOptions, ModuleInfo, Severity, accept_module};
+use otai_plugin_abi::module::{AcceptOptions, Severity, accept};
 
 use crate::{CommonOptions, crosscheck};
 
@@ -157,7 +157,14 @@ pub(crate) fn build(
     match planned {
         Ok((plan, manifests)) => {
             let artifacts = build.finish(&plan.packages)?;
-            finish_all(shell, plan, manifests, &artifacts, output)
+            finish_all(
+                shell,
+                plan,
+                manifests,
+                &artifacts,
+                output,
+                options.component,
+            )
         }
         Err(err) => {
             build.abort();
@@ -224,7 +231,14 @@ pub(crate) fn build_planned(
     let names: Vec<String> = plan.packages.iter().map(|p| p.name.clone()).collect();
     let artifacts = cargo::spawn_build(shell, options, &names, output.format, output.keep_errors)?
         .finish(&plan.packages)?;
-    finish_all(shell, plan, manifests, &artifacts, output)
+    finish_all(
+        shell,
+        plan,
+        manifests,
+        &artifacts,
+        output,
+        options.component,
+    )
 }
 
 fn finish_all(
@@ -233,6 +247,7 @@ fn finish_all(
     manifests: Vec<Option<Manifest>>,
     artifacts: &BTreeMap<String, Utf8PathBuf>,
     output: Output,
+    component: bool,
 ) -> Result<Vec<BuiltPlugin>> {
     let mut built = Vec::new();
     for (package, manifest) in plan.packages.into_iter().zip(manifests) {
@@ -242,7 +257,14 @@ fn finish_all(
                 package.name
             )
         })?;
-        built.push(finish(shell, package, path, manifest.as_ref(), output)?);
+        built.push(finish(
+            shell,
+            package,
+            path,
+            manifest.as_ref(),
+            output,
+            component,
+        )?);
     }
     Ok(built)
 }
@@ -294,6 +316,7 @@ fn finish(
     path: Utf8PathBuf,
     from_cargo_toml: Option<&Manifest>,
     output: Output,
+    component: bool,
 ) -> Result<BuiltPlugin> {
     let stamp_path = Utf8PathBuf::from(format!("{path}.otai-plugin"));
     let cargo_toml_json = from_cargo_toml.map(Manifest::to_json);
@@ -305,7 +328,14 @@ fn finish(
             problems: stamp.problems,
             fresh: true,
         },
-        None => process_and_check(shell, &package, &path, &stamp_path, from_cargo_toml)?,
+        None => process_and_check(
+            shell,
+            &package,
+            &path,
+            &stamp_path,
+            from_cargo_toml,
+            component,
+        )?,
     };
     let errors: Vec<&ArtifactProblem> = checked
         .problems
@@ -358,8 +388,9 @@ fn finish(
     shell.status(
         "Finished",
         format!(
-            "`{}` plugin: {} ({})",
+            "`{}` plugin{}: {} ({})",
             package.name,
+            if component { " (component)" } else { "" },
             display_path(&path),
             human_size(size)
         ),
@@ -376,13 +407,26 @@ fn process_and_check(
     path: &Utf8PathBuf,
     stamp_path: &Utf8PathBuf,
     from_cargo_toml: Option<&Manifest>,
+    component: bool,
 ) -> Result<Checked> {
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
-    let processed = postprocess::process(&original, json.as_deref())
-        .with_context(|| format!("failed to process `{path}`"))?;
+    let processed = if component {
+        postprocess::componentize(&original, json.as_deref())
+    } else {
+        postprocess::process(&original, json.as_deref())
+    }
+    .with_context(|| format!("failed to process `{path}`"))?;
     for change in &processed.changes {
         match change {
+            Change::Component => shell.status(
+                "Encoding",
+                format!(
+                    "`{}` as a component of `{}`",
+                    package.name,
+                    otai_plugin_abi::component::PACKAGE
+                ),
+            ),
             Change::EmbeddedManifest => shell.status(
                 "Embedding",
                 format!(
@@ -400,9 +444,8 @@ fn process_and_check(
         }
     }
 
-    let info = ModuleInfo::parse(&processed.bytes)?;
     // The verdict of the help desk's default settings, which the host's `load` gives too.
-    let lint = accept_module(&info, &AcceptOptions::default());
+    let lint = accept(&processed.bytes, &AcceptOptions::default());
     let mut problems: Vec<ArtifactProblem> = lint
         .problems
         .iter()

@@ -9,17 +9,18 @@ use otai_plugin_abi::wasm as abi;
 use serde::Serialize;
 
 use otai_plugin_abi::module::{
-    AcceptOptions, Acceptance, Export, Import, ModuleInfo, Problem, SectionSize, Severity,
-    accept_module,
+    AcceptOptions, Acceptance, ComponentInfo, ComponentItem, Flavour, ModuleInfo, Problem,
+    SectionSize, Severity, accept_component, accept_module,
 };
 
 use crate::failure::or_json;
 use crate::term::{BOLD, DIM, GREEN, RED, YELLOW, human_size};
 use crate::{CommonOptions, Exit};
 
-/// Inspect a `.wasm` built by any toolchain: its manifest, imports, exports, ABI marker
-/// and section sizes, and every problem a host would refuse it for. Exits with 1 when
-/// there is an error (warnings alone exit with 0).
+/// Inspect a `.wasm` built by any toolchain, a core module or a component (it says
+/// which): its manifest, imports, exports, ABI marker and section sizes, and every
+/// problem a host would refuse it for. Exits with 1 when there is an error (warnings
+/// alone exit with 0).
 #[derive(Debug, Args)]
 pub struct CheckCommand {
     /// The module to check.
@@ -46,39 +47,98 @@ pub enum CheckFormat {
 struct JsonReport<'a> {
     file: String,
     size: u64,
+    /// `core` or `component`.
+    flavour: Flavour,
     ok: bool,
     errors: usize,
     warnings: usize,
     manifest: Option<serde_json::Value>,
     abi_marker: Option<&'a otai_plugin_abi::marker::AbiMarker>,
-    imports: &'a [Import],
-    exports: &'a [Export],
+    imports: serde_json::Value,
+    exports: serde_json::Value,
     sections: &'a [SectionSize],
     problems: &'a [Problem],
+}
+
+/// The bytes, read as their flavour.
+enum Read<'a> {
+    Core(ModuleInfo<'a>),
+    Component(ComponentInfo<'a>),
+}
+
+impl Read<'_> {
+    fn size(&self) -> u64 {
+        match self {
+            Read::Core(info) => info.size(),
+            Read::Component(info) => info.size(),
+        }
+    }
+
+    fn sections(&self) -> &[SectionSize] {
+        match self {
+            Read::Core(info) => &info.sections,
+            Read::Component(info) => &info.sections,
+        }
+    }
+
+    fn has_marker_section(&self) -> bool {
+        match self {
+            Read::Core(info) => !info.custom(abi::ABI_MARKER_SECTION).is_empty(),
+            Read::Component(info) => !info.custom(abi::ABI_MARKER_SECTION).is_empty(),
+        }
+    }
+
+    fn judge(&self) -> Acceptance {
+        // The help desk's default settings: what the reference host's `load` decides.
+        let options = AcceptOptions::default();
+        match self {
+            Read::Core(info) => accept_module(info, &options),
+            Read::Component(info) => accept_component(info, &options),
+        }
+    }
+
+    fn imports_json(&self) -> serde_json::Value {
+        match self {
+            Read::Core(info) => serde_json::to_value(&info.imports),
+            Read::Component(info) => serde_json::to_value(&info.imports),
+        }
+        .unwrap_or_default()
+    }
+
+    fn exports_json(&self) -> serde_json::Value {
+        match self {
+            Read::Core(info) => serde_json::to_value(&info.exports),
+            Read::Component(info) => serde_json::to_value(&info.exports),
+        }
+        .unwrap_or_default()
+    }
 }
 
 impl CheckCommand {
     /// Runs the command.
     ///
     /// # Errors
-    /// The file cannot be read or is not a core module; [`Exit`]`(1)` when the lint
-    /// found errors.
+    /// The file cannot be read or is not wasm; [`Exit`]`(1)` when the lint found errors.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let json = self.format == CheckFormat::Json;
         let read = std::fs::read(&self.wasm)
             .with_context(|| format!("failed to read `{}`", self.wasm.display()));
         let bytes = or_json(json, &shell, read)?;
-        let parsed = ModuleInfo::parse(&bytes)
-            .with_context(|| format!("`{}` cannot be checked", self.wasm.display()));
+        let parsed = if Flavour::of(&bytes) == Flavour::Component {
+            ComponentInfo::parse(&bytes).map(Read::Component)
+        } else {
+            ModuleInfo::parse(&bytes).map(Read::Core)
+        }
+        .with_context(|| format!("`{}` cannot be checked", self.wasm.display()));
         let info = or_json(json, &shell, parsed)?;
-        // The help desk's default settings: what the reference host's `load` decides.
-        let lint = accept_module(&info, &AcceptOptions::default());
+        let lint = info.judge();
         match self.format {
             CheckFormat::Json => {
                 let report = JsonReport {
                     file: self.wasm.display().to_string(),
                     size: info.size(),
+                    flavour: lint.flavour,
                     ok: !lint.has_errors(),
                     errors: lint.errors().count(),
                     warnings: lint.warnings().count(),
@@ -87,9 +147,9 @@ impl CheckCommand {
                         .as_ref()
                         .and_then(|m| serde_json::to_value(m).ok()),
                     abi_marker: lint.marker.as_ref(),
-                    imports: &info.imports,
-                    exports: &info.exports,
-                    sections: &info.sections,
+                    imports: info.imports_json(),
+                    exports: info.exports_json(),
+                    sections: info.sections(),
                     problems: &lint.problems,
                 };
                 let json =
@@ -117,12 +177,28 @@ impl CheckCommand {
 fn print_human(
     out: &mut impl Write,
     file: &str,
-    info: &ModuleInfo<'_>,
+    info: &Read<'_>,
     lint: &Acceptance,
 ) -> std::io::Result<()> {
+    let what = match info {
+        Read::Core(_) => "core WebAssembly module".to_owned(),
+        Read::Component(component) => {
+            let panel = component
+                .export(otai_plugin_abi::component::EXPORT_RENDER_PANEL)
+                .is_some();
+            format!(
+                "WebAssembly component (the component flavour, world `{}`)",
+                if panel {
+                    otai_plugin_abi::component::WORLD_WITH_PANEL
+                } else {
+                    otai_plugin_abi::component::WORLD
+                }
+            )
+        }
+    };
     writeln!(
         out,
-        "{BOLD}{file}{BOLD:#}: core WebAssembly module, {} ({} bytes)",
+        "{BOLD}{file}{BOLD:#}: {what}, {} ({} bytes)",
         human_size(info.size()),
         info.size()
     )?;
@@ -153,12 +229,54 @@ fn print_human(
                 .map(|s| format!(", built by {s}"))
                 .unwrap_or_default()
         )?,
-        None if info.custom(abi::ABI_MARKER_SECTION).is_empty() => {
-            writeln!(out, "none (ABI 1 assumed)")?
-        }
+        None if !info.has_marker_section() => writeln!(out, "none (ABI 1 assumed)")?,
         None => writeln!(out, "unreadable")?,
     }
 
+    match info {
+        Read::Core(info) => print_core_items(out, info)?,
+        Read::Component(info) => print_component_items(out, info)?,
+    }
+
+    writeln!(out, "\n{BOLD}Sections{BOLD:#}")?;
+    let sections = info.sections();
+    let width = sections.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for section in sections {
+        writeln!(
+            out,
+            "  {:width$}  {:>10}",
+            section.name,
+            human_size(section.bytes)
+        )?;
+    }
+
+    let errors = lint.errors().count();
+    let warnings = lint.warnings().count();
+    writeln!(out, "\n{BOLD}Problems{BOLD:#}")?;
+    if lint.problems.is_empty() {
+        let noun = match lint.flavour {
+            Flavour::Core => "module",
+            Flavour::Component => "component",
+        };
+        writeln!(out, "  {GREEN}none{GREEN:#}: the {noun} follows ABI v1")?;
+    }
+    // The kind is the name docs/ABI.md (section 10) explains it under.
+    for problem in &lint.problems {
+        let kind = problem.kind;
+        match problem.severity {
+            Severity::Error => writeln!(out, "  {RED}error[{kind}]{RED:#}: {problem}")?,
+            Severity::Warning => writeln!(out, "  {YELLOW}warning[{kind}]{YELLOW:#}: {problem}")?,
+        }
+    }
+    writeln!(
+        out,
+        "\n{errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings)
+    )
+}
+
+fn print_core_items(out: &mut impl Write, info: &ModuleInfo<'_>) -> std::io::Result<()> {
     writeln!(out, "\n{BOLD}Imports{BOLD:#} ({})", info.imports.len())?;
     let width = info
         .imports
@@ -176,42 +294,31 @@ fn print_human(
     for export in &info.exports {
         writeln!(out, "  {:width$}  {}", export.name, export.item.describe())?;
     }
+    Ok(())
+}
 
-    writeln!(out, "\n{BOLD}Sections{BOLD:#}")?;
-    let width = info
-        .sections
-        .iter()
-        .map(|s| s.name.len())
-        .max()
-        .unwrap_or(0);
-    for section in &info.sections {
-        writeln!(
-            out,
-            "  {:width$}  {:>10}",
-            section.name,
-            human_size(section.bytes)
-        )?;
-    }
-
-    let errors = lint.errors().count();
-    let warnings = lint.warnings().count();
-    writeln!(out, "\n{BOLD}Problems{BOLD:#}")?;
-    if lint.problems.is_empty() {
-        writeln!(out, "  {GREEN}none{GREEN:#}: the module follows ABI v1")?;
-    }
-    // The kind is the name docs/ABI.md (section 10) explains it under.
-    for problem in &lint.problems {
-        let kind = problem.kind;
-        match problem.severity {
-            Severity::Error => writeln!(out, "  {RED}error[{kind}]{RED:#}: {problem}")?,
-            Severity::Warning => writeln!(out, "  {YELLOW}warning[{kind}]{YELLOW:#}: {problem}")?,
+fn print_component_items(out: &mut impl Write, info: &ComponentInfo<'_>) -> std::io::Result<()> {
+    writeln!(out, "\n{BOLD}Imports{BOLD:#} ({})", info.imports.len())?;
+    for import in &info.imports {
+        writeln!(out, "  {}  {}", import.name, import.item.describe())?;
+        if let ComponentItem::Instance { functions, .. } = &import.item {
+            for (name, ty) in functions {
+                writeln!(out, "    {name}: {ty}")?;
+            }
         }
+    }
+    writeln!(out, "\n{BOLD}Exports{BOLD:#} ({})", info.exports.len())?;
+    let width = info.exports.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for export in &info.exports {
+        writeln!(out, "  {:width$}  {}", export.name, export.item.describe())?;
     }
     writeln!(
         out,
-        "\n{errors} error{}, {warnings} warning{}",
-        plural(errors),
-        plural(warnings)
+        "\n{BOLD}Inside{BOLD:#}: {} core module{}, {} core instance{}",
+        info.core_modules,
+        plural(info.core_modules as usize),
+        info.core_instances,
+        plural(info.core_instances as usize)
     )
 }
 

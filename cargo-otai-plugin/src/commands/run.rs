@@ -116,7 +116,7 @@ impl RunCommand {
         let (wasm_path, package_root) = self.wasm_path(shell)?;
         let wasm = std::fs::read(&wasm_path)
             .with_context(|| format!("failed to read `{}`", wasm_path.display()))?;
-        otai_plugin_abi::module::ensure_core_module(&wasm)
+        otai_plugin_abi::module::ensure_wasm(&wasm)
             .with_context(|| format!("`{}` cannot be run", wasm_path.display()))?;
         let fixtures_dir = package_root.unwrap_or_default().join("tests/fixtures");
         let fixture = match &self.fixture {

@@ -154,3 +154,61 @@ pub fn install(host: &otai_plugin_host::Host, wasm: &[u8], config: Value) -> Str
         .unwrap_or_else(|e| panic!("install failed: {e}"));
     plugin.id().to_owned()
 }
+
+/// The host functions as a component's core module imports them (the canonical ABI's
+/// lowered signatures: `log(level, ptr, len)`, and a return pointer last for the results
+/// that do not fit in one value), memory (2 pages), and `cabi_realloc` as a bump
+/// allocator at 64 KiB; `body` adds `on-event` and anything else.
+pub const COMPONENT_PRELUDE: &str = r#"
+  (import "ohd:plugin/host@1.0.0" "log" (func $log (param i32 i32 i32)))
+  (import "ohd:plugin/host@1.0.0" "http-request" (func $http (param i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ohd:plugin/host@1.0.0" "add-reply" (func $reply (param i32 i32 i32 i32 i32 i32)))
+  (import "ohd:plugin/host@1.0.0" "set-custom-field" (func $field (param i32 i32 i32 i32 i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func (export "cabi_realloc") (param i32 i32) (param $align i32) (param $n i32) (result i32)
+    (local $p i32)
+    (if (i32.gt_u (i32.add (global.get $next) (local.get $n)) (i32.mul (memory.size) (i32.const 65536)))
+      (then
+        (if (i32.eq (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))) (i32.const -1))
+          (then unreachable))))
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n)))
+    (local.get $p))
+"#;
+
+/// `wit/ohd-plugin.wit`, as the component builders embed it.
+pub const WIT: &str = include_str!("../../../wit/ohd-plugin.wit");
+
+/// A component of `world` (`plugin` or `plugin-with-panel`) from the component prelude
+/// and `body`, encoded as `cargo otai-plugin build --component` encodes a module, with
+/// `manifest` as its own `ohd_manifest` section when given.
+pub fn component(world: &str, manifest: Option<&Value>, body: &str) -> Vec<u8> {
+    let text = format!("(module {COMPONENT_PRELUDE} {body})");
+    let mut core = wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{text}"));
+    let mut resolve = wit_parser::Resolve::new();
+    let package = resolve
+        .push_str("ohd-plugin.wit", WIT)
+        .expect("the WIT parses");
+    let world = resolve
+        .select_world(&[package], Some(world))
+        .expect("the world exists");
+    wit_component::embed_component_metadata(
+        &mut core,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("the world embeds");
+    let bytes = wit_component::ComponentEncoder::default()
+        .module(&core)
+        .and_then(|e| e.validate(true).encode())
+        .unwrap_or_else(|e| panic!("the test component does not encode: {e:#}\n{text}"));
+    match manifest {
+        Some(m) => with_custom(bytes, "ohd_manifest", m.to_string().as_bytes()),
+        None => bytes,
+    }
+}
+
+/// A component's `on-event` that logs the whole payload at info.
+pub const COMPONENT_ECHO: &str = r#"(func (export "on-event") (param i32 i32) (call $log (i32.const 1) (local.get 0) (local.get 1)))"#;

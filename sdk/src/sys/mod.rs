@@ -6,8 +6,13 @@
 //! other than `wasm32` the same functions are the in-process stand-in of [`native`],
 //! which [`crate::testing`] scripts and reads, and which is what lets plugin logic run in
 //! a native `cargo test`.
+//!
+//! With the feature `component` on wasm32, the functions are those of [`component`]: the
+//! same host functions as a component imports them, through bindings `wit-bindgen`
+//! generates. There the HTTP request and the ticket operations take the contract's types
+//! instead of their JSON, since the component flavour passes records, not JSON.
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "component")))]
 mod imp {
     // Signatures as in `otai_plugin_abi::wasm` (every parameter is an `i32` on the wire;
     // `usize` and pointers are 32 bits on wasm32). `ohd_alloc`/`ohd_free` are not
@@ -64,5 +69,10 @@ mod imp {
 pub(crate) mod native;
 #[cfg(not(target_arch = "wasm32"))]
 use native as imp;
+
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+pub(crate) mod component;
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+use component as imp;
 
 pub(crate) use imp::{add_reply, http_request, log, set_custom_field};
