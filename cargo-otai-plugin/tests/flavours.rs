@@ -17,11 +17,23 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// `cargo-otai-plugin ARGS` with the shared target directory, offline.
+/// Where a plugin in `dir` builds: the examples share `target/e2e` with
+/// `tests/tests/examples.rs`, which builds and tests them the same way (release), so
+/// that each is compiled once in the test run; a scaffolded template, the target
+/// directory of the other scaffolds.
+fn target_dir(dir: &Path) -> PathBuf {
+    if dir.starts_with(examples()) {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e")
+    } else {
+        shared_target_dir()
+    }
+}
+
+/// `cargo-otai-plugin ARGS` in `dir`, with its target directory, offline.
 fn cmd(dir: &Path, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = cli();
     cmd.current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir());
+        .env("CARGO_TARGET_DIR", target_dir(dir));
     offline(&mut cmd);
     cmd.args(args);
     cmd
@@ -86,8 +98,18 @@ fn both_flavours_report_the_same(dir: &Path, name: &str) {
     let core = out.path().join(format!("{name}.core.wasm"));
     let component = out.path().join(format!("{name}.component.wasm"));
 
-    let core_test = built(dir, &["test"], &core);
-    let component_test = built(dir, &["test", "--component"], &component);
+    // The examples as `tests/tests/examples.rs` builds them (see `target_dir`).
+    let release: &[&str] = if dir.starts_with(examples()) {
+        &["--release"]
+    } else {
+        &[]
+    };
+    let core_test = built(dir, &[&["test"][..], release].concat(), &core);
+    let component_test = built(
+        dir,
+        &[&["test", "--component"][..], release].concat(),
+        &component,
+    );
     for (flavour, stdout) in [("core", &core_test), ("component", &component_test)] {
         let closing = stdout.trim_end().lines().last().unwrap_or_default();
         assert!(

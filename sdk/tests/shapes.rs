@@ -195,9 +195,11 @@ fn shapes_build_for_wasm32_and_carry_the_abi() {
     let examples = build(
         &root.join("Cargo.toml"),
         &["ohd-example-minimal"],
-        "examples",
+        "plugins",
     );
-    let shapes = build(&root.join("sdk/tests/shapes/Cargo.toml"), &[], "shapes");
+    // One target directory for both: the proc macros and the SDK's dependencies compile
+    // once.
+    let shapes = build(&root.join("sdk/tests/shapes/Cargo.toml"), &[], "plugins");
 
     let minimal = read(&examples.join("ohd_example_minimal.wasm"));
     let manifest = minimal.check_abi("minimal");
