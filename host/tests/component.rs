@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use otai_plugin_host::abi::module::{Flavour, ProblemKind};
-use otai_plugin_host::http::MockHttp;
+use otai_plugin_host::http::{HostErrorKind, MockHttp, RealHttp};
 use otai_plugin_host::{Event, Host, LoadError, Outcome};
 use serde_json::{Value, json};
 
@@ -179,6 +179,36 @@ fn http_requests_follow_the_allow_list_and_report_as_the_core_flavours_do() {
     assert_eq!(error.host.as_deref(), Some("evil.example"));
     // The plugin saw the same message as the core flavour's error body carries.
     assert_eq!(refused.logs[0].message, error.message);
+}
+
+#[test]
+fn a_slow_server_times_the_delivery_out_during_the_host_call() {
+    let (port, server) = serve_once(None);
+    let host = Host::builder()
+        .deadline(Duration::from_millis(300))
+        .max_instances(4)
+        .http(RealHttp::new())
+        .build()
+        .unwrap();
+    let report = deliver(
+        &host,
+        &component(
+            "plugin",
+            Some(&m(&["127.0.0.1"])),
+            &http_call(0, &format!("http://127.0.0.1:{port}/")),
+        ),
+    );
+    assert_eq!(
+        report.outcome,
+        Outcome::TimedOut,
+        "{}",
+        report.to_snapshot()
+    );
+    assert_eq!(
+        report.http[0].error.as_ref().map(|e| e.kind),
+        Some(HostErrorKind::Timeout)
+    );
+    server.join().unwrap();
 }
 
 /// An `on-event` adding a reply (`ticket` at 1024, body "Done." at 1100) and logging

@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use common::*;
@@ -368,38 +366,6 @@ fn a_mock_sends_what_no_rule_matches_to_its_fallback() {
 }
 
 // ---- the real client, against loopback servers started here ----
-
-/// Serves one connection: reads the request head, writes `response`, then waits for
-/// the client to close (so a "slow" server is one that never writes).
-fn serve_once(response: Option<Vec<u8>>) -> (u16, JoinHandle<Vec<u8>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => return head,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        if let Some(response) = response {
-            let _ = stream.write_all(&response);
-            let _ = stream.flush();
-        }
-        // Wait for the client to close: closing first with unread request bytes
-        // would reset the connection and lose the response. A "slow" server is one
-        // that never writes.
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-        }
-        head
-    });
-    (port, handle)
-}
 
 fn real_host(deadline: Duration) -> Host {
     Host::builder()
