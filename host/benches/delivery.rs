@@ -33,7 +33,7 @@ const LOGGING: &str = r#"
   (func (export "on_event") (param i32 i32)
     (local $i i32)
     (loop $again
-      (call $log (i32.const 1) (i32.const 16) (i32.const 120))
+      (call $log (i32.const 16) (i32.const 120) (i32.const 1))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.lt_u (local.get $i) (i32.const 10)))))"#;
 
@@ -136,7 +136,9 @@ fn one_thread(host: &Host, id: &str, event: &Event) -> Stats {
         let t = Instant::now();
         let report = host.deliver_to(id, event).expect("delivers");
         samples.push(t.elapsed());
-        debug_assert_eq!(report.outcome, Outcome::Ok);
+        // Checked in every build: a bench that measured a failing delivery would say
+        // nothing about the delivery it names.
+        assert_eq!(report.outcome, Outcome::Ok);
     }
     stats(samples, wall.elapsed())
 }

@@ -19,16 +19,24 @@
 //! 4. Flavours: slack-notifications built as a core module and as a component
 //!    (`--component`, docs/ABI.md section 14): size, compile time, and fresh-instance
 //!    delivery in alternating rounds.
+//! 5. Baseline: one handler written by hand on raw wasmtime with the reference host's
+//!    settings and with the SDK on the reference host (`benches/baseline`), and a no-op
+//!    module on both: per-delivery time, size and load time as ratios from one run.
 //!
 //! The CLI is built in this bench's target directory and profile (cargo has released
 //! its lock by the time a bench runs); modules are built into `bench-modules/` there.
 //! `OTAI_BENCH_RUNS` changes the number of timed deliveries (default 10000);
-//! `OTAI_BENCH_ONLY=examples`, `=levers`, `=decode` or `=flavours` runs one part. Figures and how
+//! `OTAI_BENCH_ONLY=examples`, `=levers`, `=decode`, `=flavours` or `=baseline` runs one
+//! part. Figures and how
 //! to read them: `docs/PERFORMANCE.md`.
 
 /// Part 2, beside the probe it drives.
 #[path = "decode-plugin/measure.rs"]
 mod decode;
+
+/// Part 5, beside the two plugins it compares.
+#[path = "baseline/measure.rs"]
+mod baseline;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -82,6 +90,37 @@ fn main() {
     if only.is_empty() || only == "flavours" {
         bench_flavours(&out);
     }
+
+    if only.is_empty() || only == "baseline" {
+        baseline::bench(&out);
+    }
+}
+
+/// One timed delivery (checked by the variant itself).
+type Variant<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+/// Runs the variants in `rounds` rounds after a warm-up round, each `per_round` times
+/// in a row, so that other load on the machine hits every variant alike; `between`
+/// runs after each variant's turn. Returns each variant's times.
+fn alternate(
+    rounds: usize,
+    per_round: usize,
+    variants: &mut [Variant<'_>],
+    mut between: impl FnMut(),
+) -> Vec<Vec<Duration>> {
+    let mut samples = vec![Vec::with_capacity(rounds * per_round); variants.len()];
+    for round in 0..=rounds {
+        for (variant, samples) in variants.iter_mut().zip(&mut samples) {
+            for _ in 0..per_round {
+                let elapsed = variant();
+                if round > 0 {
+                    samples.push(elapsed);
+                }
+            }
+            between();
+        }
+    }
+    samples
 }
 
 /// This bench's target directory.
@@ -559,22 +598,22 @@ fn bench_levers(out: &Path) {
          alternating rounds, 1 thread",
         ROUNDS * PER_ROUND
     );
-    let mut samples = vec![Vec::with_capacity(ROUNDS * PER_ROUND); variants.len()];
-    for round in 0..=ROUNDS {
-        for (i, (_, host, id)) in variants.iter().enumerate() {
-            for _ in 0..PER_ROUND {
+    let mut timed: Vec<Variant<'_>> = variants
+        .iter()
+        .map(|(_, host, id)| -> Variant<'_> {
+            Box::new(|| {
                 let t = Instant::now();
                 let report = host.deliver_to(id, &event).expect("installed");
                 let elapsed = t.elapsed();
                 assert_eq!(report.outcome, Outcome::Ok);
-                // Round 0 warms up.
-                if round > 0 {
-                    samples[i].push(elapsed);
-                }
-            }
-            mock.replace_rules(&setup("slack-notifications").1);
-        }
-    }
+                elapsed
+            })
+        })
+        .collect();
+    let samples = alternate(ROUNDS, PER_ROUND, &mut timed, || {
+        mock.replace_rules(&setup("slack-notifications").1);
+    });
+    drop(timed);
     for ((label, _, _), mut samples) in variants.iter().zip(samples) {
         samples.sort();
         println!(
@@ -646,25 +685,25 @@ fn bench_flavours(out: &Path) {
          {ROUNDS} alternating rounds on the default host, 1 thread",
         ROUNDS * PER_ROUND
     );
-    let mut samples = vec![Vec::with_capacity(ROUNDS * PER_ROUND); variants.len()];
     let mut reports: Vec<Option<DeliveryReport>> = vec![None; variants.len()];
-    for round in 0..=ROUNDS {
-        for (i, (_, _, _, host, id)) in variants.iter().enumerate() {
-            for _ in 0..PER_ROUND {
+    let mut timed: Vec<Variant<'_>> = variants
+        .iter()
+        .zip(&mut reports)
+        .map(|((_, _, _, host, id), first)| -> Variant<'_> {
+            Box::new(|| {
                 let t = Instant::now();
                 let report = host.deliver_to(id, &event).expect("installed");
                 let elapsed = t.elapsed();
                 assert_eq!(report.outcome, Outcome::Ok);
-                // Round 0 warms up.
-                if round > 0 {
-                    samples[i].push(elapsed);
-                } else if reports[i].is_none() {
-                    reports[i] = Some(report);
-                }
-            }
-            mock.replace_rules(&setup("slack-notifications").1);
-        }
-    }
+                first.get_or_insert(report);
+                elapsed
+            })
+        })
+        .collect();
+    let samples = alternate(ROUNDS, PER_ROUND, &mut timed, || {
+        mock.replace_rules(&setup("slack-notifications").1);
+    });
+    drop(timed);
     // The flavours did the same work.
     let same = |r: &Option<DeliveryReport>| r.as_ref().map(DeliveryReport::to_snapshot);
     assert_eq!(
