@@ -12,7 +12,7 @@
 //! occurrences (one secret inside another, or two that share characters) are merged
 //! and replaced as one, so that no part of either is left visible.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use otai_plugin_abi::calls::HttpRequest;
 
 use crate::report::{DeliveryReport, HttpExchange, LogLine, Outcome, PanelReport, REDACTED};
@@ -47,7 +47,15 @@ impl Redactor {
         let matcher = if forms.is_empty() {
             Matcher::Nothing
         } else {
-            AhoCorasick::new(&forms).map_or(Matcher::Everything, Matcher::Automaton)
+            // A DFA, read at one table lookup per byte, without a prefilter: the
+            // prefilter's rare bytes (`/`, `:`, digits of a URL or token) are common in
+            // log lines, and stopping at each made a text without secrets cost 2.2x
+            // more to search (`cargo bench -p otai-plugin-host --bench delivery`).
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
+                .build(&forms)
+                .map_or(Matcher::Everything, Matcher::Automaton)
         };
         Redactor { matcher }
     }
@@ -62,6 +70,11 @@ impl Redactor {
             }
             Matcher::Automaton(matcher) => matcher,
         };
+        // The usual text holds no secret: one pass that stops at the first match and
+        // allocates nothing decides it.
+        if !matcher.is_match(text.as_str()) {
+            return;
+        }
         // Overlapping matches come in order of their end; sort by start to merge.
         let mut spans: Vec<(usize, usize)> = matcher
             .find_overlapping_iter(text.as_str())
