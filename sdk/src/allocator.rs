@@ -25,6 +25,17 @@
 
 use std::alloc::Layout;
 
+// Smaller than Rust's default wasm32 allocator (dlmalloc) and still reuses freed
+// memory, so a plugin that allocates in a loop does not grow without bound. A plugin
+// instance is single-threaded: `target_feature = "atomics"` (shared memory) is never on.
+#[cfg(all(
+    target_arch = "wasm32",
+    not(target_feature = "atomics"),
+    feature = "allocator"
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The alignment of every buffer exchanged with the host: byte buffers need no more,
 /// and `ohd_free` rebuilds the layout from the size alone.
 pub(crate) const ALIGN: usize = 1;

@@ -41,17 +41,26 @@ fn missing(r: &Reader<'_>, path: &str, name: &str) -> JsonError {
     r.error(format_args!("missing field `{path}{dot}{name}`"))
 }
 
-/// Takes a required member out of its slot.
-fn required<'a>(
-    slot: &mut Text<'a>,
+/// Fails for the first member of `fields` that is not nullable and was not read, in
+/// the table's order. Checked before a part is built, so that building it cannot fail:
+/// a failure halfway would drop the strings already moved, once per member.
+fn check_required(
+    slots: &[Text<'_>],
+    fields: &[(&str, bool)],
     r: &Reader<'_>,
     path: &str,
-    name: &str,
-) -> Result<Cow<'a, str>> {
-    match slot.take() {
-        Some(s) => Ok(s),
-        None => Err(missing(r, path, name)),
+) -> Result<()> {
+    for (slot, (name, nullable)) in slots.iter().zip(fields) {
+        if slot.is_none() && !nullable {
+            return Err(missing(r, path, name));
+        }
     }
+    Ok(())
+}
+
+/// A member [`check_required`] has found.
+fn take<'a>(slot: &mut Text<'a>) -> Cow<'a, str> {
+    slot.take().unwrap_or_default()
 }
 
 /// A member read by hand: `Ok(true)` if `other` read the member's value.
@@ -102,30 +111,27 @@ fn nullable<'a, T>(
     }
 }
 
+const EVENT_STRINGS: [(&str, bool); 2] = [("event", false), ("occurred_at", false)];
+
 pub(super) fn event<'a, C: Deserialize<'a>>(text: &'a str) -> Result<Event<'a, C>> {
     let r = &mut Reader::new(text);
     let mut s: [Text<'a>; 2] = Default::default();
     let (mut ticket, mut actor, mut config, mut data) = (None, None, None, RawData::default());
-    object(
-        r,
-        "",
-        &[("event", false), ("occurred_at", false)],
-        &mut s,
-        &mut |r, key| {
-            match key {
-                "ticket" => ticket = Some(decode_ticket(r)?),
-                "actor" => actor = Some(decode_actor(r)?),
-                "config" => config = Some(deserialize::<C>(r).map_err(|e| within(e, "config"))?),
-                "data" => data = RawData::decode(r)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        },
-    )?;
+    object(r, "", &EVENT_STRINGS, &mut s, &mut |r, key| {
+        match key {
+            "ticket" => ticket = Some(decode_ticket(r)?),
+            "actor" => actor = Some(decode_actor(r)?),
+            "config" => config = Some(deserialize::<C>(r).map_err(|e| within(e, "config"))?),
+            "data" => data = RawData::decode(r)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
     r.end()?;
-    let kind = EventKind::from_name(&required(&mut s[0], r, "", "event")?);
+    check_required(&s, &EVENT_STRINGS, r, "")?;
+    let kind = EventKind::from_name(&take(&mut s[0]));
     Ok(Event {
-        occurred_at: required(&mut s[1], r, "", "occurred_at")?,
+        occurred_at: take(&mut s[1]),
         ticket: ticket.ok_or_else(|| missing(r, "", "ticket"))?,
         actor: actor.ok_or_else(|| missing(r, "", "actor"))?,
         config: config.ok_or_else(|| missing(r, "", "config"))?,
@@ -135,17 +141,13 @@ pub(super) fn event<'a, C: Deserialize<'a>>(text: &'a str) -> Result<Event<'a, C
 }
 
 fn decode_person<'a>(r: &mut Reader<'a>, path: &str) -> Result<Person<'a>> {
+    const FIELDS: [(&str, bool); 3] = [("id", false), ("name", false), ("email", true)];
     let mut s: [Text<'a>; 3] = Default::default();
-    object(
-        r,
-        path,
-        &[("id", false), ("name", false), ("email", true)],
-        &mut s,
-        &mut no_other,
-    )?;
+    object(r, path, &FIELDS, &mut s, &mut no_other)?;
+    check_required(&s, &FIELDS, r, path)?;
     Ok(Person {
-        id: required(&mut s[0], r, path, "id")?,
-        name: required(&mut s[1], r, path, "name")?,
+        id: take(&mut s[0]),
+        name: take(&mut s[1]),
         email: s[2].take(),
     })
 }
@@ -159,15 +161,18 @@ fn decode_assignee<'a>(r: &mut Reader<'a>, path: &str) -> Result<Assignee<'a>> {
         ("email", true),
     ];
     object(r, path, &fields, &mut s, &mut no_other)?;
-    let kind = match &*required(&mut s[0], r, path, "type")? {
+    // The type first: an unknown type is reported before a missing `id` or `name`.
+    check_required(&s[..1], &fields[..1], r, path)?;
+    let kind = match &*take(&mut s[0]) {
         "user" => AssigneeKind::User,
         "group" => AssigneeKind::Group,
         other => return Err(unknown_assignee_kind(r, path, other)),
     };
+    check_required(&s[1..], &fields[1..], r, path)?;
     Ok(Assignee {
         kind,
-        id: required(&mut s[1], r, path, "id")?,
-        name: required(&mut s[2], r, path, "name")?,
+        id: take(&mut s[1]),
+        name: take(&mut s[2]),
         email: s[3].take(),
     })
 }
@@ -182,19 +187,12 @@ fn unknown_assignee_kind(r: &Reader<'_>, path: &str, found: &str) -> JsonError {
 
 fn decode_actor<'a>(r: &mut Reader<'a>) -> Result<Actor<'a>> {
     const PATH: &str = "actor";
+    const FIELDS: [(&str, bool); 3] = [("id", false), ("name", false), ("role", false)];
     let mut s: [Text<'a>; 3] = Default::default();
-    object(
-        r,
-        PATH,
-        &[("id", false), ("name", false), ("role", false)],
-        &mut s,
-        &mut no_other,
-    )?;
-    Ok(Actor {
-        id: required(&mut s[0], r, PATH, "id")?,
-        name: required(&mut s[1], r, PATH, "name")?,
-        role: required(&mut s[2], r, PATH, "role")?,
-    })
+    object(r, PATH, &FIELDS, &mut s, &mut no_other)?;
+    check_required(&s, &FIELDS, r, PATH)?;
+    let [id, name, role] = s.map(|slot| slot.unwrap_or_default());
+    Ok(Actor { id, name, role })
 }
 
 const TICKET_STRINGS: [(&str, bool); 10] = [
@@ -227,19 +225,20 @@ fn decode_ticket<'a>(r: &mut Reader<'a>) -> Result<Ticket<'a>> {
         }
         Ok(true)
     })?;
-    let mut req = |i: usize| required(&mut s[i], r, PATH, TICKET_STRINGS[i].0);
+    check_required(&s, &TICKET_STRINGS, r, PATH)?;
+    let submitter = submitter.ok_or_else(|| missing(r, PATH, "submitter"))?;
     Ok(Ticket {
-        id: req(0)?,
-        subject: req(1)?,
-        description: req(2)?,
-        status: req(3)?,
-        priority: req(4)?,
-        created_at: req(8)?,
-        url: req(9)?,
+        id: take(&mut s[0]),
+        subject: take(&mut s[1]),
+        description: take(&mut s[2]),
+        status: take(&mut s[3]),
+        priority: take(&mut s[4]),
+        created_at: take(&mut s[8]),
+        url: take(&mut s[9]),
         category: s[5].take(),
         ty: s[6].take(),
         item: s[7].take(),
-        submitter: submitter.ok_or_else(|| missing(r, PATH, "submitter"))?,
+        submitter,
         assignee,
         custom_fields,
     })

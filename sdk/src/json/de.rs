@@ -172,7 +172,10 @@ impl<'a> Deserializer<'_, 'a> {
     /// "invalid type: found X, expected what `visitor` wants", naming the value at the
     /// cursor, which is read over. Integers are parsed for the message; other numbers
     /// are not, so that a config without float fields links no float parser.
-    fn invalid_type<V: Visitor<'a>>(&mut self, visitor: &V) -> Error {
+    ///
+    /// Not generic over the visitor: one copy serves every method of every config type.
+    #[inline(never)]
+    fn invalid_type(&mut self, visitor: &dyn de::Expected) -> Error {
         let at = self.r.position();
         let found = match self.read_unexpected(visitor) {
             Ok(e) | Err(e) => e,
@@ -183,7 +186,7 @@ impl<'a> Deserializer<'_, 'a> {
         }
     }
 
-    fn read_unexpected<V: Visitor<'a>>(&mut self, visitor: &V) -> Result<Error> {
+    fn read_unexpected(&mut self, visitor: &dyn de::Expected) -> Result<Error> {
         let found = match self.peek()? {
             Next::Number => number_unexpected(self.number()?),
             Next::True | Next::False => Unexpected::Bool(self.bool()?),
