@@ -63,13 +63,11 @@ pub(crate) struct Reader<'a> {
     depth: u32,
 }
 
-// Only the byte-level helpers (`peek_byte`, `skip_whitespace`, `eat`, `skip_plain`) are
-// `#[inline(always)]`: at opt-level "s" LLVM kept them out of line, and the event decode
-// was slower than `serde_json`'s (docs/PERFORMANCE.md, "Decoding the event inside the
-// plugin"). Forcing the token-level ones (`peek`, `null`, `next_key`, …) inline too
-// copied them into every decoder loop: 4 KB of every typed plugin for a decode that
-// takes microseconds. `de.rs` calls the reader through out-of-line wrappers, so that
-// the copies stay out of every method a config type instantiates.
+// The small functions are `#[inline(always)]`: at opt-level "s", which plugins are built
+// with, LLVM kept them out of line, and the event decode was slower than `serde_json`'s;
+// inlined, it is faster (docs/PERFORMANCE.md, "Decoding the event inside the plugin").
+// `de.rs` calls them through out-of-line wrappers, so that the copies stay in the event
+// decoder's loops and not in every method a config type instantiates.
 impl<'a> Reader<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Reader {
@@ -119,6 +117,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and says what comes next; `None` at the end of the text.
+    #[inline(always)]
     pub(crate) fn peek(&mut self) -> Result<Next, JsonError> {
         self.skip_whitespace();
         Ok(match self.peek_byte() {
@@ -154,6 +153,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn expect(&mut self, byte: u8, what: &str) -> Result<(), JsonError> {
         if self.eat(byte) {
             Ok(())
@@ -174,6 +174,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `null` if it is next.
+    #[inline(always)]
     pub(crate) fn null(&mut self) -> Result<bool, JsonError> {
         if self.peek()? == Next::Null {
             self.literal("null")?;
@@ -365,6 +366,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Starts an object; then call [`Reader::next_key`] until it returns `None`.
+    #[inline(always)]
     pub(crate) fn begin_object(&mut self) -> Result<(), JsonError> {
         self.expect(b'{', "an object")?;
         self.enter()
@@ -376,6 +378,7 @@ impl<'a> Reader<'a> {
         self.enter()
     }
 
+    #[inline(always)]
     fn enter(&mut self) -> Result<(), JsonError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -386,6 +389,7 @@ impl<'a> Reader<'a> {
 
     /// The next member's key (the cursor is then at its value), or `None` after the
     /// closing brace. `first` is true for the first call after [`Reader::begin_object`].
+    #[inline(always)]
     pub(crate) fn next_key(&mut self, first: bool) -> Result<Option<Cow<'a, str>>, JsonError> {
         if self.eat(b'}') {
             self.depth -= 1;
@@ -401,6 +405,7 @@ impl<'a> Reader<'a> {
 
     /// Whether another item follows (the cursor is then at it); `false` after the
     /// closing bracket.
+    #[inline(always)]
     pub(crate) fn next_item(&mut self, first: bool) -> Result<bool, JsonError> {
         if self.eat(b']') {
             self.depth -= 1;
