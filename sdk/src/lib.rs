@@ -85,7 +85,10 @@
 //!
 //! # What the SDK puts in the module
 //!
-//! - Exports `ohd_alloc(size) -> ptr` and `ohd_free(ptr, size)`, backed by Rust's
+//! - On wasm32, the global allocator: [talc](https://docs.rs/talc), a third of the code
+//!   of Rust's default (dlmalloc) and like it reusing freed memory. A plugin that sets
+//!   its own `#[global_allocator]` turns off the SDK's default feature `allocator`.
+//! - Exports `ohd_alloc(size) -> ptr` and `ohd_free(ptr, size)`, backed by the
 //!   global allocator with alignment 1 (the layout of a `Vec<u8>` of that length, so a
 //!   host-allocated HTTP response becomes a `Vec` without copying and is freed when the
 //!   [`http::Response`] drops). `ohd_alloc(0)` returns 1, a non-null address that is
