@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use otai_plugin_host::abi::event::EventPayload;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{DeliveryReport, Event, Host, Outcome};
 use serde_json::{Value, json};
@@ -375,6 +376,60 @@ fn latency(mut samples: Vec<Duration>, wall: Duration) -> Latency {
     }
 }
 
+/// Median time of [`LOADS`] loads (compiles) of `wasm`, each on a new host from `host`,
+/// which has never seen it. `what` names the module if it does not load.
+fn fresh_load_time(wasm: &[u8], what: &str, host: impl Fn() -> Host) -> Duration {
+    median(
+        (0..LOADS)
+            .map(|_| {
+                let host = host();
+                let t = Instant::now();
+                let plugin = host.load(wasm);
+                let elapsed = t.elapsed();
+                plugin.unwrap_or_else(|e| panic!("{what}: does not load: {e}"));
+                elapsed
+            })
+            .collect(),
+    )
+}
+
+/// Builds `package` of the workspace in `dir` (one of this bench's own, built only for
+/// wasm32) with its release profile into `target`, and returns the module. Run from
+/// inside the repository, so that its `.cargo/config.toml` (the 64 KiB stack) applies;
+/// one package per build, so that no other package's features reach it. `env` adds
+/// cargo settings (a profile override).
+fn build_wasm(dir: &Path, target: &Path, package: &str, env: &[(&str, &str)]) -> Vec<u8> {
+    let mut cmd = cargo();
+    cmd.current_dir(dir)
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            package,
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target)
+        .envs(env.iter().copied());
+    run(cmd, &format!("building {package}"));
+    let file = target.join(format!(
+        "wasm32-unknown-unknown/release/{}.wasm",
+        package.replace('-', "_")
+    ));
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// The payload bytes the host writes for `event` to a plugin with `config`: fields in
+/// the ABI's order, compact.
+fn payload_bytes(event: &Event, config: &Value) -> Vec<u8> {
+    let ordered: EventPayload<Value> = serde_json::from_value(event.to_payload(config))
+        .expect("the host's event is a valid payload");
+    serde_json::to_vec(&ordered).expect("serializes")
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -402,18 +457,7 @@ fn check(example: &Example, report: &DeliveryReport) {
 
 fn bench_example(example: &Example, event: &Event, runs: usize) -> Row {
     // Compile time: each load on a host that has never seen the module.
-    let load = median(
-        (0..LOADS)
-            .map(|_| {
-                let host = host(example);
-                let t = Instant::now();
-                let plugin = host.load(&example.wasm);
-                let elapsed = t.elapsed();
-                plugin.unwrap_or_else(|e| panic!("{}: does not load: {e}", example.name));
-                elapsed
-            })
-            .collect(),
-    );
+    let load = fresh_load_time(&example.wasm, example.name, || host(example));
 
     let host = host(example);
     let plugin = host.load(&example.wasm).expect("loaded above");
@@ -661,18 +705,9 @@ fn bench_flavours(out: &Path) {
     let event = event_2k();
     let mut variants = Vec::new();
     for (flavour, wasm) in [("core module", &core), ("component", &component)] {
-        let load = median(
-            (0..LOADS)
-                .map(|_| {
-                    let host = Host::builder().http(mock.clone()).build().expect("host");
-                    let t = Instant::now();
-                    let plugin = host.load(wasm);
-                    let elapsed = t.elapsed();
-                    plugin.unwrap_or_else(|e| panic!("the {flavour} does not load: {e}"));
-                    elapsed
-                })
-                .collect(),
-        );
+        let load = fresh_load_time(wasm, flavour, || {
+            Host::builder().http(mock.clone()).build().expect("host")
+        });
         let host = Host::builder().http(mock.clone()).build().expect("host");
         let plugin = host.load(wasm).expect("loaded above");
         host.install(&plugin, config.clone()).expect("config");

@@ -13,15 +13,16 @@
 //! - **no-op**: one WAT module that does nothing, on both hosts: what each adds to a
 //!   delivery by itself.
 //!
-//! Every delivery is of a new event (its own ticket id) and is checked: outcome ok and
-//! exactly one log line. The variants alternate in rounds so that other load on the
-//! machine hits them alike; the ratios come from one run.
+//! Both hosts get the same 64 events in turn (so our host serializes each event once,
+//! as in the peer harness issue 16 measured with); one more variant gives our host a
+//! new event every delivery. Every delivery is checked: outcome ok and the expected log
+//! lines. The variants alternate in rounds so that other load on the machine hits them
+//! alike; the ratios come from one run.
 
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use otai_plugin_host::abi::event::EventPayload;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{DeliveryReport, Event, Host, Outcome};
 use serde_json::{Value, json};
@@ -30,7 +31,10 @@ use wasmtime::{
     PoolingAllocationConfig, Store,
 };
 
-use super::{LOADS, Variant, alternate, cargo, event_2k, events, median, run, us, workspace};
+use super::{
+    LOADS, Variant, alternate, build_wasm, event_2k, events, fresh_load_time, median,
+    payload_bytes, us, workspace,
+};
 
 const ROUNDS: usize = 10;
 const PER_ROUND: usize = 2_000;
@@ -57,32 +61,10 @@ fn config() -> Value {
     })
 }
 
-/// Builds one package of the baseline workspace for wasm32 with the plugin profile.
+/// Builds one package of the baseline workspace.
 fn build(out: &Path, package: &str) -> Vec<u8> {
     let dir = workspace().join("tests/benches/baseline");
-    let target = out.join("baseline");
-    let mut cmd = cargo();
-    // From inside the repository, so that its `.cargo/config.toml` (the 64 KiB stack)
-    // applies; one `cargo build` per plugin, so that features do not unify.
-    cmd.current_dir(&dir)
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            package,
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target);
-    run(cmd, &format!("building the baseline's {package}"));
-    let file = target.join(format!(
-        "wasm32-unknown-unknown/release/{}.wasm",
-        package.replace('-', "_")
-    ));
-    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    build_wasm(&dir, &out.join("baseline"), package, &[])
 }
 
 /// What the raw host's `ohd_log` saw in one delivery.
@@ -205,14 +187,6 @@ impl Drop for RawHost {
     }
 }
 
-/// The payload bytes our host writes for `event` with `config`: fields in the ABI's
-/// order, compact.
-fn payload(event: &Event, config: &Value) -> Vec<u8> {
-    let ordered: EventPayload<Value> = serde_json::from_value(event.to_payload(config))
-        .expect("the host's event is a valid payload");
-    serde_json::to_vec(&ordered).expect("serializes")
-}
-
 /// `NOOP_WAT` with a manifest, for our host.
 fn noop_plugin() -> Vec<u8> {
     let manifest = json!({
@@ -246,22 +220,6 @@ fn ours(wasm: &[u8], config: Value) -> Ours {
     host.install(&plugin, config).expect("the config is valid");
     let id = plugin.id().to_owned();
     Ours { host, id }
-}
-
-/// Median time to load (compile) `wasm` on a host that has never seen it.
-fn ours_load_time(wasm: &[u8]) -> Duration {
-    median(
-        (0..LOADS)
-            .map(|_| {
-                let host = default_host();
-                let t = Instant::now();
-                let plugin = host.load(wasm);
-                let elapsed = t.elapsed();
-                plugin.expect("the plugin loads");
-                elapsed
-            })
-            .collect(),
-    )
 }
 
 /// Checks a report of our host: outcome ok, `logs` lines.
@@ -327,7 +285,7 @@ pub(super) fn bench(out: &Path) {
     let raw = RawHost::new(&raw_wasm);
     let raw_noop = RawHost::new(&noop_raw);
     let raw_load = raw.load_time(&raw_wasm);
-    let sdk_load = ours_load_time(&sdk_wasm);
+    let sdk_load = fresh_load_time(&sdk_wasm, "the baseline's SDK plugin", default_host);
     let ours_sdk = ours(&sdk_wasm, config());
     let ours_noop = ours(&noop_ours, json!({}));
 
@@ -336,9 +294,10 @@ pub(super) fn bench(out: &Path) {
     let count = 64;
     let event = event_2k();
     let ours_events = events(&event, "D", count);
+    let config = config();
     let raw_payloads: Vec<Vec<u8>> = events(&event, "R", count)
         .iter()
-        .map(|e| payload(e, &config()))
+        .map(|e| payload_bytes(e, &config))
         .collect();
 
     println!(

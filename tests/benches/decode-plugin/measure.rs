@@ -7,13 +7,12 @@ mod config;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use otai_plugin_host::abi::event::EventPayload;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host};
-use serde_json::{Value, json};
+use serde_json::json;
 use wasmtime::{Linker, Module, Store};
 
-use super::{cargo, description, median, run, us, workspace};
+use super::{build_wasm, description, median, payload_bytes, us, workspace};
 
 /// Decodes per call of `decode_n`, and timed calls.
 const DECODES_PER_BATCH: u32 = 1_000;
@@ -22,20 +21,17 @@ const DECODE_BATCHES: usize = 50;
 /// One batch of `DECODES_PER_BATCH` decodes; returns how many succeeded.
 type Batch<'a> = Box<dyn FnMut() -> u32 + 'a>;
 
-/// The payload bytes as the host sends them to the probe's config: fields in ABI
-/// order, compact.
+/// The payload the host sends the probe's config.
 fn decode_payload() -> Vec<u8> {
     let config = json!({
         "webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX",
         "channel": "#support",
         "mention_on_critical": false
     });
-    let value = Event::ticket_created()
-        .description(&description())
-        .to_payload(&config);
-    let ordered: EventPayload<Value> =
-        serde_json::from_value(value).expect("the host's event is a valid payload");
-    serde_json::to_vec(&ordered).expect("serializes")
+    payload_bytes(
+        &Event::ticket_created().description(&description()),
+        &config,
+    )
 }
 
 /// The same loop as the probe's `decode_n`, compiled natively with this bench.
@@ -56,24 +52,11 @@ fn decode_native(payload: &[u8], n: u32) -> u32 {
 fn build_probe(out: &Path, opt_level: Option<&str>) -> Vec<u8> {
     let dir = workspace().join("tests/benches/decode-plugin");
     let target = out.join(format!("decode-{}", opt_level.unwrap_or("plugin-profile")));
-    let mut cmd = cargo();
-    cmd.current_dir(&dir)
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target);
-    if let Some(level) = opt_level {
-        cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", level);
-    }
-    run(cmd, "building the decode probe");
-    let file = target.join("wasm32-unknown-unknown/release/otai_decode_probe.wasm");
-    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    let env: Vec<(&str, &str)> = opt_level
+        .map(|level| ("CARGO_PROFILE_RELEASE_OPT_LEVEL", level))
+        .into_iter()
+        .collect();
+    build_wasm(&dir, &target, "otai-decode-probe", &env)
 }
 
 /// The probe instantiated once on `engine`, with the payload in its memory: each call
