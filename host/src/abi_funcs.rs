@@ -24,8 +24,9 @@ use otai_plugin_abi::wasm::{
     AllocatorKind, IMPORT_MODULE, OHD_ADD_REPLY, OHD_ALLOC, OHD_FREE, OHD_HTTP_REQUEST, OHD_LOG,
     OHD_SET_CUSTOM_FIELD,
 };
-use wasmtime::{AsContextMut, Caller, Engine, Extern, Linker, Memory, TypedFunc};
+use wasmtime::{AsContextMut, Caller, Engine, Extern, Func, Linker, Memory};
 
+use crate::guest_func::GuestFn;
 use crate::memory;
 use crate::report::{CustomFieldSet, HostCall, HttpError, HttpExchange, Reply};
 use crate::state::{FreeFn, GuestTrap, Mode, State};
@@ -65,30 +66,35 @@ fn memory(caller: &mut Caller<'_, State>, function: &'static str) -> Result<Memo
     }
 }
 
-fn alloc_fn(caller: &mut Caller<'_, State>) -> Result<TypedFunc<u32, u32>> {
-    if let Some(f) = &caller.data().alloc {
-        return Ok(f.clone());
+fn alloc_fn(caller: &mut Caller<'_, State>) -> Result<GuestFn<u32, u32>> {
+    if let Some(f) = caller.data().alloc {
+        return Ok(f);
     }
+    // During the start function and `_initialize` the host has not set it up yet.
     let name = allocator(caller.data())?.alloc().name;
-    match caller.get_export(name).and_then(Extern::into_func) {
-        Some(f) => f.typed::<u32, u32>(&*caller),
-        None => Err(GuestTrap::new(format!("the plugin exports no `{name}`")).into()),
-    }
+    let func = export_by_name(caller, name)?;
+    Ok(GuestFn::checked(&*caller, func, name).map_err(GuestTrap::new)?)
 }
 
 fn free_fn(caller: &mut Caller<'_, State>) -> Result<FreeFn> {
-    if let Some(f) = &caller.data().free {
-        return Ok(f.clone());
+    if let Some(f) = caller.data().free {
+        return Ok(f);
     }
     let kind = allocator(caller.data())?;
     let name = kind.free().name;
-    let Some(func) = caller.get_export(name).and_then(Extern::into_func) else {
-        return Err(GuestTrap::new(format!("the plugin exports no `{name}`")).into());
+    let func = export_by_name(caller, name)?;
+    let free = match kind {
+        AllocatorKind::Ohd => GuestFn::checked(&*caller, func, name).map(FreeFn::Ohd),
+        AllocatorKind::Libc => GuestFn::checked(&*caller, func, name).map(FreeFn::Libc),
     };
-    Ok(match kind {
-        AllocatorKind::Ohd => FreeFn::Ohd(func.typed(&*caller)?),
-        AllocatorKind::Libc => FreeFn::Libc(func.typed(&*caller)?),
-    })
+    Ok(free.map_err(GuestTrap::new)?)
+}
+
+fn export_by_name(caller: &mut Caller<'_, State>, name: &str) -> Result<Func> {
+    caller
+        .get_export(name)
+        .and_then(Extern::into_func)
+        .ok_or_else(|| GuestTrap::new(format!("the plugin exports no `{name}`")).into())
 }
 
 /// The plugin's allocator pair: a core module's (a component has none, and never calls
@@ -103,7 +109,7 @@ fn allocator(state: &State) -> Result<AllocatorKind> {
 /// size is an allocation failure, a block outside memory is a broken allocator.
 pub(crate) fn guest_alloc(
     mut store: impl AsContextMut<Data = State>,
-    alloc: TypedFunc<u32, u32>,
+    alloc: GuestFn<u32, u32>,
     function: &'static str,
     memory: Memory,
     size: u32,

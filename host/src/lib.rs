@@ -55,6 +55,7 @@ mod builder;
 mod component;
 mod error;
 mod event;
+mod guest_func;
 mod health;
 mod host;
 pub mod http;

@@ -8,12 +8,13 @@ use otai_plugin_abi::marker::AbiMarker;
 use otai_plugin_abi::module::{AcceptOptions, Flavour, Problem, accept};
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::component::{Component, Linker as ComponentLinker};
-use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
+use wasmtime::{Engine, Instance, InstancePre, Linker, Module, ModuleExport, Store};
 
 use crate::component::bindings::panel::PluginWithPanelPre;
 use crate::component::bindings::plugin::PluginPre;
 use crate::error::{LoadError, Rejection};
-use crate::state::State;
+use crate::guest_func::ExportFn;
+use crate::state::{FreeFn, State};
 
 /// A loaded plugin: a validated, compiled module (or component) and its manifest, ready
 /// to be installed on the [`crate::Host`] that loaded it. Cheap to clone.
@@ -64,34 +65,59 @@ impl Code {
 
 /// The ABI's exports, found in the module once at load: each delivery then takes them
 /// from its instance by index instead of looking their names up again.
+/// The function exports carry their ABI signature, checked here against wasmtime's
+/// record of the compiled module, so that a delivery calls them without checking again.
 pub(crate) struct Exports {
     pub(crate) memory: ModuleExport,
-    pub(crate) alloc: ModuleExport,
-    pub(crate) free: ModuleExport,
-    pub(crate) on_event: ModuleExport,
-    pub(crate) render_panel: Option<ModuleExport>,
-    pub(crate) initialize: Option<ModuleExport>,
+    pub(crate) alloc: ExportFn<u32, u32>,
+    pub(crate) free: FreeExport,
+    pub(crate) on_event: ExportFn<(u32, u32), ()>,
+    pub(crate) render_panel: Option<ExportFn<(u32, u32), (u32, u32)>>,
+    pub(crate) initialize: Option<ExportFn<(), ()>>,
+}
+
+/// The deallocator export, in the calling convention of the plugin's allocator pair.
+pub(crate) enum FreeExport {
+    Ohd(ExportFn<(u32, u32), ()>),
+    Libc(ExportFn<u32, ()>),
+}
+
+impl FreeExport {
+    /// The deallocator of `instance` (an instance of the module it was resolved in).
+    pub(crate) fn get(&self, store: &mut Store<State>, instance: Instance) -> Option<FreeFn> {
+        Some(match self {
+            FreeExport::Ohd(f) => FreeFn::Ohd(f.get(store, instance)?),
+            FreeExport::Libc(f) => FreeFn::Libc(f.get(store, instance)?),
+        })
+    }
 }
 
 impl Exports {
-    fn resolve(module: &Module, allocator: AllocatorKind) -> Result<Exports, LoadError> {
-        // `accept` has checked that the required ones exist with their signatures.
-        let required = |name: &str| {
-            module.get_export_index(name).ok_or_else(|| {
-                LoadError::Compile(format!("the compiled module has no `{name}` export"))
-            })
-        };
+    fn resolve(module: &Module, allocator: AllocatorKind) -> Result<Exports, String> {
+        // `accept` has checked them already, on the module's bytes; these checks are
+        // the ones the calls' memory safety rests on.
         let free = match allocator {
-            AllocatorKind::Ohd => wasm::EXPORT_OHD_FREE,
-            AllocatorKind::Libc => wasm::EXPORT_LIBC_FREE,
+            AllocatorKind::Ohd => {
+                FreeExport::Ohd(ExportFn::resolve(module, wasm::EXPORT_OHD_FREE)?)
+            }
+            AllocatorKind::Libc => {
+                FreeExport::Libc(ExportFn::resolve(module, wasm::EXPORT_LIBC_FREE)?)
+            }
         };
         Ok(Exports {
-            memory: required(wasm::EXPORT_MEMORY)?,
-            alloc: required(allocator.alloc().name)?,
-            free: required(free)?,
-            on_event: required(wasm::EXPORT_ON_EVENT)?,
-            render_panel: module.get_export_index(wasm::EXPORT_RENDER_PANEL),
-            initialize: module.get_export_index(wasm::EXPORT_INITIALIZE),
+            memory: module
+                .get_export_index(wasm::EXPORT_MEMORY)
+                .ok_or_else(|| {
+                    format!(
+                        "the compiled module has no `{}` export",
+                        wasm::EXPORT_MEMORY
+                    )
+                })?,
+            alloc: ExportFn::resolve(module, allocator.alloc().name)?,
+            free,
+            on_event: ExportFn::resolve(module, wasm::EXPORT_ON_EVENT)?,
+            render_panel: ExportFn::resolve_optional(module, wasm::EXPORT_RENDER_PANEL)?,
+            initialize: ExportFn::resolve_optional(module, wasm::EXPORT_INITIALIZE)?,
         })
     }
 }
@@ -184,7 +210,7 @@ pub(crate) fn load(
             // wasmtime validates again while compiling; what it refuses here is a feature
             // this engine does not support.
             let module = Module::from_binary(engine, bytes).map_err(compile)?;
-            let exports = Exports::resolve(&module, allocator)?;
+            let exports = Exports::resolve(&module, allocator).map_err(LoadError::Compile)?;
             let pre = linker.instantiate_pre(&module).map_err(compile)?;
             Code::Core {
                 pre,

@@ -9,8 +9,7 @@ use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::{
-    Engine, Extern, Func, Instance, InstancePre, ModuleExport, Store, StoreLimitsBuilder, Trap,
-    WasmBacktrace,
+    Engine, Extern, Instance, InstancePre, Store, StoreLimitsBuilder, Trap, WasmBacktrace,
 };
 
 use crate::abi_funcs::{guest_alloc, guest_free};
@@ -164,16 +163,10 @@ fn plugin_allocator(plugin: &PluginInner) -> Option<AllocatorKind> {
     }
 }
 
-/// A core module's instance pre, allocator and exports.
-fn core_parts(
-    plugin: &PluginInner,
-) -> Result<(&InstancePre<State>, AllocatorKind, &Exports), GuestTrap> {
+/// A core module's instance pre and exports.
+fn core_parts(plugin: &PluginInner) -> Result<(&InstancePre<State>, &Exports), GuestTrap> {
     match &plugin.code {
-        Code::Core {
-            pre,
-            allocator,
-            exports,
-        } => Ok((pre, *allocator, exports)),
+        Code::Core { pre, exports, .. } => Ok((pre, exports)),
         Code::Component { .. } => Err(GuestTrap::new("the plugin is not a core module")),
     }
 }
@@ -216,40 +209,34 @@ fn instantiate(
     store: &mut Store<State>,
     plugin: &PluginInner,
 ) -> wasmtime::Result<(Instance, FreeFn)> {
-    let (pre, allocator, exports) = core_parts(plugin)?;
+    let (pre, exports) = core_parts(plugin)?;
     let instance = pre.instantiate(&mut *store)?;
-    let func = |store: &mut Store<State>, export| export_func(store, instance, export);
     let memory = instance
         .get_module_export(&mut *store, &exports.memory)
         .and_then(Extern::into_memory)
         .ok_or_else(|| GuestTrap::new("the plugin exports no `memory`"))?;
-    let alloc = func(store, &exports.alloc)?.typed::<u32, u32>(&*store)?;
-    let free = match allocator {
-        AllocatorKind::Ohd => FreeFn::Ohd(func(store, &exports.free)?.typed(&*store)?),
-        AllocatorKind::Libc => FreeFn::Libc(func(store, &exports.free)?.typed(&*store)?),
-    };
+    let alloc = exports
+        .alloc
+        .get(&mut *store, instance)
+        .ok_or_else(not_found)?;
+    let free = exports.free.get(store, instance).ok_or_else(not_found)?;
     let data = store.data_mut();
     data.memory = Some(memory);
     data.alloc = Some(alloc);
-    data.free = Some(free.clone());
+    data.free = Some(free);
     if let Some(initialize) = &exports.initialize {
-        func(store, initialize)?
-            .typed::<(), ()>(&*store)?
-            .call(&mut *store, ())?;
+        let initialize = initialize
+            .get(&mut *store, instance)
+            .ok_or_else(not_found)?;
+        initialize.call(&mut *store, ())?;
     }
     Ok((instance, free))
 }
 
-/// An ABI function export of `instance`, found at load (`accept` checked its kind).
-fn export_func(
-    store: &mut Store<State>,
-    instance: Instance,
-    export: &ModuleExport,
-) -> Result<Func, GuestTrap> {
-    instance
-        .get_module_export(&mut *store, export)
-        .and_then(Extern::into_func)
-        .ok_or_else(|| GuestTrap::new("an ABI export of the plugin is not a function"))
+/// An export resolved at load is missing from the instance: only an instance of
+/// another module could do that.
+fn not_found() -> GuestTrap {
+    GuestTrap::new("an ABI export resolved at load is not in the instance")
 }
 
 fn call(
@@ -260,8 +247,8 @@ fn call(
     input: &[u8],
     panel: bool,
 ) -> wasmtime::Result<Option<Vec<u8>>> {
-    let (_, _, exports) = core_parts(plugin)?;
-    let (memory, alloc) = match (store.data().memory, store.data().alloc.clone()) {
+    let (_, exports) = core_parts(plugin)?;
+    let (memory, alloc) = match (store.data().memory, store.data().alloc) {
         (Some(m), Some(a)) => (m, a),
         _ => return Err(GuestTrap::new("the instance is not set up").into()),
     };
@@ -275,8 +262,10 @@ fn call(
     let ptr = guest_alloc(&mut *store, alloc, function, memory, len)?;
     memory::write(&mut *store, memory, function, "input buffer", ptr, input)?;
     if !panel {
-        let on_event =
-            export_func(store, instance, &exports.on_event)?.typed::<(u32, u32), ()>(&*store)?;
+        let on_event = exports
+            .on_event
+            .get(&mut *store, instance)
+            .ok_or_else(not_found)?;
         on_event.call(&mut *store, (ptr, len))?;
         guest_free(&mut *store, &free, ptr, len)?;
         return Ok(None);
@@ -284,8 +273,9 @@ fn call(
     let Some(render_panel) = &exports.render_panel else {
         return Err(GuestTrap::new("the plugin exports no `render_panel`").into());
     };
-    let render =
-        export_func(store, instance, render_panel)?.typed::<(u32, u32), (u32, u32)>(&*store)?;
+    let render = render_panel
+        .get(&mut *store, instance)
+        .ok_or_else(not_found)?;
     let (url_ptr, url_len) = render.call(&mut *store, (ptr, len))?;
     guest_free(&mut *store, &free, ptr, len)?;
     if url_len == 0 {

@@ -8,7 +8,9 @@ use otai_plugin_abi::limits::{MAX_LOG_BYTES_PER_DELIVERY, MAX_LOG_LINE};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::AllocatorKind;
-use wasmtime::{Memory, ResourceLimiter, StoreLimits, TypedFunc};
+use wasmtime::{Memory, ResourceLimiter, StoreLimits};
+
+use crate::guest_func::GuestFn;
 
 use crate::http::HttpTransport;
 use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Reply};
@@ -59,10 +61,10 @@ pub(crate) enum Mode {
 }
 
 /// The guest's deallocator, in either calling convention.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub(crate) enum FreeFn {
-    Ohd(TypedFunc<(u32, u32), ()>),
-    Libc(TypedFunc<u32, ()>),
+    Ohd(GuestFn<(u32, u32), ()>),
+    Libc(GuestFn<u32, ()>),
 }
 
 /// Log lines of one delivery, with the per-line and per-delivery caps applied.
@@ -186,7 +188,7 @@ pub(crate) struct State {
     /// A core module's allocator pair; `None` for a component.
     pub(crate) allocator: Option<AllocatorKind>,
     pub(crate) memory: Option<Memory>,
-    pub(crate) alloc: Option<TypedFunc<u32, u32>>,
+    pub(crate) alloc: Option<GuestFn<u32, u32>>,
     pub(crate) free: Option<FreeFn>,
     /// Set while an `ohd_alloc`/`ohd_free` import forwards to the guest, to refuse a
     /// guest allocator that calls back into the import (endless recursion).
