@@ -3,6 +3,8 @@
 //! Prints figures; asserts nothing. Optional: `OTAI_BENCH_PLUGIN=path/to/plugin.wasm`
 //! (and `OTAI_BENCH_CONFIG='{"…"}'`) also measures that plugin (for example one built
 //! with the SDK) on the 2 KB event, with every HTTP request answered 200 by a mock.
+//! `OTAI_BENCH_ONLY=threads` measures one and two threads on every allocator variant and
+//! nothing else.
 
 use std::time::{Duration, Instant};
 
@@ -194,12 +196,23 @@ fn main() {
             Host::builder().pooling(false),
         ),
     ];
+    // `OTAI_BENCH_ONLY=threads`: one and two threads on each variant, nothing else.
+    let threads_only = std::env::var("OTAI_BENCH_ONLY").is_ok_and(|v| v == "threads");
     for (label, builder) in variants {
         let (host, id) = setup(builder, &wasm, json!({}));
         print(
             &format!("{label}, 1 thread"),
             &one_thread(&host, &id, &small),
         );
+        if threads_only {
+            print(
+                &format!("{label}, 2 threads (per-delivery latency, total rate)"),
+                &two_threads(&host, &id, &small),
+            );
+        }
+    }
+    if threads_only {
+        return;
     }
     let (host, id) = setup(Host::builder(), &wasm, json!({}));
     print(

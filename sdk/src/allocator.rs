@@ -30,11 +30,116 @@ use std::alloc::Layout;
 // instance is single-threaded: `target_feature = "atomics"` (shared memory) is never on.
 #[cfg(all(
     target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics"),
+    feature = "allocator"
+))]
+#[global_allocator]
+static ALLOCATOR: talc::cell::TalcSyncCell<heap::InitialMemoryFirst, talc::wasm::WasmBinning> =
+    talc::cell::TalcSyncCell::new_wasm(heap::InitialMemoryFirst::new());
+
+// On WASI the libc's own `malloc` may start its heap at `__heap_base` too: there talc
+// only ever grows the memory.
+#[cfg(all(
+    target_arch = "wasm32",
+    not(target_os = "unknown"),
     not(target_feature = "atomics"),
     feature = "allocator"
 ))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics"),
+    feature = "allocator"
+))]
+mod heap {
+    //! Where the allocator's memory comes from.
+    //!
+    //! Every delivery runs in a fresh instance, so whatever the heap needs is asked of
+    //! the host again each time. A `memory.grow` costs the host two `mprotect` calls (the
+    //! growth, and the reset of the pooled memory after the delivery), and each one makes
+    //! the kernel flush the TLB of every core running the host: with two threads
+    //! delivering, growth per delivery made two threads slower than one. So the heap
+    //! starts with the part of the module's initial memory that the linker left free
+    //! (from `__heap_base` to the end; the build gives plugins 1 MiB of initial memory,
+    //! see `.cargo/config.toml`), and grows only when that is used up.
+
+    use core::alloc::Layout;
+    use core::arch::wasm32::{memory_grow, memory_size};
+    use core::ptr::NonNull;
+
+    use talc::base::Talc;
+    use talc::base::binning::Binning;
+
+    const PAGE: usize = 64 * 1024;
+
+    unsafe extern "C" {
+        /// Where the linker put the end of the stack and data: the heap may start here.
+        static __heap_base: u8;
+    }
+
+    /// The free tail of the initial memory first, then pages from `memory.grow`, each
+    /// growth extending the heap when it is contiguous with it.
+    #[derive(Debug)]
+    pub(super) struct InitialMemoryFirst {
+        /// The end of the heap, once there is one.
+        end: Option<NonNull<u8>>,
+        /// Whether the initial memory's tail has been claimed (or found too small).
+        started: bool,
+    }
+
+    impl InitialMemoryFirst {
+        pub(super) const fn new() -> Self {
+            Self {
+                end: None,
+                started: false,
+            }
+        }
+    }
+
+    // SAFETY: `acquire` hands talc only memory nothing else uses: the tail of the initial
+    // memory above `__heap_base` (the stack and data are below it, and no other
+    // allocator runs in the module), and pages `memory.grow` has just added. It calls no
+    // allocator.
+    unsafe impl talc::source::Source for InitialMemoryFirst {
+        fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+            if !talc.source.started {
+                talc.source.started = true;
+                let base = (&raw const __heap_base).cast_mut();
+                let end = memory_size::<0>() * PAGE;
+                if let Some(size) = end.checked_sub(base as usize).filter(|s| *s > 0) {
+                    // SAFETY: see the `unsafe impl`.
+                    talc.source.end = unsafe { talc.claim(base, size) };
+                    // talc asks again if this is not enough for `layout`.
+                    return Ok(());
+                }
+            }
+            // As talc's `WasmGrowAndExtend`: enough pages for this allocation.
+            let pages = (layout.size() + layout.align() + 3 * talc::base::CHUNK_UNIT)
+                .div_ceil(PAGE)
+                .max(1);
+            let previous = memory_grow::<0>(pages);
+            if previous == usize::MAX {
+                return Err(());
+            }
+            let grown = (previous * PAGE) as *mut u8;
+            let bytes = pages * PAGE;
+            if let Some(end) = talc.source.end.take()
+                && end.as_ptr() == grown
+            {
+                // SAFETY: the new pages follow the heap's end.
+                talc.source.end = Some(unsafe { talc.extend(end, grown.wrapping_add(bytes)) });
+                return Ok(());
+            }
+            // SAFETY: the pages were just added.
+            talc.source.end = unsafe { talc.claim(grown, bytes) };
+            Ok(())
+        }
+    }
+}
 
 /// The alignment of every buffer exchanged with the host: byte buffers need no more,
 /// and `ohd_free` rebuilds the layout from the size alone.
