@@ -71,7 +71,7 @@ impl Default for HostBuilder {
             clock: Arc::new(SystemClock),
             on_disabled: None,
             pooling: true,
-            max_instances: 100,
+            max_instances: 128,
             keep_resident: 2 << 20,
             pagemap_scan: true,
             record_calls: false,
@@ -175,7 +175,12 @@ impl HostBuilder {
     }
 
     /// With pooling: how many instances may exist at once (concurrent deliveries);
-    /// a delivery beyond it is `rejected`. Default 100.
+    /// a delivery beyond it is `rejected`. Default 128: from 128 slots on, wasmtime splits
+    /// each pool into one shard per CPU (up to 16), so that a thread reuses the slots it
+    /// used before (warm in its core's cache) under a lock of its own; a smaller pool is
+    /// one list shared by every thread (two threads then deliver no-op events at 0.8×
+    /// the rate of one instead of 1.1×, `OTAI_BENCH_ONLY=threads` in
+    /// `host/benches/delivery.rs`).
     pub fn max_instances(mut self, count: u32) -> Self {
         self.max_instances = count;
         self

@@ -540,8 +540,16 @@ fn bench_example(example: &Example, event: &Event, runs: usize) -> Row {
             .map(|h| h.join().expect("a delivering thread panicked"))
             .collect()
     });
-    let start = runs_of_threads.iter().map(|r| r.1).min().expect("two threads");
-    let end = runs_of_threads.iter().map(|r| r.2).max().expect("two threads");
+    let start = runs_of_threads
+        .iter()
+        .map(|r| r.1)
+        .min()
+        .expect("two threads");
+    let end = runs_of_threads
+        .iter()
+        .map(|r| r.2)
+        .max()
+        .expect("two threads");
     let samples = runs_of_threads.into_iter().flat_map(|r| r.0).collect();
     let two = latency(samples, end - start);
     clear();

@@ -2,7 +2,7 @@
 //! gets from raw wasmtime, doing the same work in one run.
 //!
 //! - **raw**: `raw-plugin` (hand-written, `serde_json`, no SDK) on a minimal wasmtime
-//!   host with the reference host's settings: pooling with 16 slots, 2 MiB of each
+//!   host with the reference host's settings: pooling with 128 slots, 2 MiB of each
 //!   memory kept resident, `pagemap_scan`, epoch interruption with a ticker thread, the
 //!   workspace's 64 KiB wasm stack. Per event: a new `Store`, instantiate from an
 //!   `InstancePre`, look up the three exports, `ohd_alloc`, write, `on_event`; its
@@ -87,9 +87,9 @@ struct RawHost {
 impl RawHost {
     fn new(wasm: &[u8]) -> RawHost {
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(16)
-            .total_memories(16)
-            .total_tables(16)
+        pool.total_core_instances(128)
+            .total_memories(128)
+            .total_tables(128)
             .linear_memory_keep_resident(2 << 20)
             .table_keep_resident(64 << 10)
             .pagemap_scan(Enabled::Auto);
