@@ -86,8 +86,13 @@
 //! # What the SDK puts in the module
 //!
 //! - On wasm32, the global allocator: [talc](https://docs.rs/talc), a third of the code
-//!   of Rust's default (dlmalloc) and like it reusing freed memory. A plugin that sets
-//!   its own `#[global_allocator]` turns off the SDK's default feature `allocator`.
+//!   of Rust's default (dlmalloc) and like it reusing freed memory. Its heap starts in
+//!   the free part of the module's initial memory and grows the memory only when that
+//!   is used up: the `.cargo/config.toml` of `cargo otai-plugin new` links plugins with
+//!   1 MiB of initial memory (`-C link-arg=--initial-memory=1048576`), so that a typical
+//!   delivery never grows it, which would cost the host two `mprotect` calls per event.
+//!   A plugin that sets its own `#[global_allocator]` turns off the SDK's default
+//!   feature `allocator`.
 //! - Exports `ohd_alloc(size) -> ptr` and `ohd_free(ptr, size)`, backed by the
 //!   global allocator with alignment 1 (the layout of a `Vec<u8>` of that length, so a
 //!   host-allocated HTTP response becomes a `Vec` without copying and is freed when the
