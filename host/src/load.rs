@@ -65,6 +65,7 @@ impl Code {
 
 /// The ABI's exports, found in the module once at load: each delivery then takes them
 /// from its instance by index instead of looking their names up again.
+///
 /// The function exports carry their ABI signature, checked here against wasmtime's
 /// record of the compiled module, so that a delivery calls them without checking again.
 pub(crate) struct Exports {
