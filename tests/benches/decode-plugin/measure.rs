@@ -96,8 +96,10 @@ fn wasm_decoder(engine: &wasmtime::Engine, wasm: &[u8], payload: &[u8]) -> impl 
 
 /// Native decode against the probe built with the plugin profile and at opt-level 3,
 /// run through wasmtime on the default host's engine (its exact configuration:
-/// pooling, epoch interruption). Batches of the three alternate, so that other load
-/// on the machine hits them alike; each figure is the median batch / batch size.
+/// pooling, epoch interruption), and the plugin profile's probe on wasmtime's default
+/// engine, which has no epoch interruption. Batches of the four alternate, so that
+/// other load on the machine hits them alike; each figure is the median batch / batch
+/// size.
 pub(super) fn bench(out: &Path) {
     println!(
         "\ndecoding the 2 KB event into `Event<'_, Config>`, {} decodes per figure",
@@ -107,6 +109,7 @@ pub(super) fn bench(out: &Path) {
     let plugin_profile = build_probe(out, None);
     let opt3 = build_probe(out, Some("3"));
     let host = Host::builder().http(MockHttp::new()).build().expect("host");
+    let no_epochs = wasmtime::Engine::default();
     let mut variants: Vec<(String, usize, Batch<'_>)> = vec![
         (
             format!(
@@ -120,6 +123,13 @@ pub(super) fn bench(out: &Path) {
             "wasm, plugin profile (opt-level \"s\", LTO)".to_owned(),
             plugin_profile.len(),
             Box::new(wasm_decoder(host.engine(), &plugin_profile, &payload)),
+        ),
+        (
+            // What the deadline costs: the host's engine checks the epoch at every
+            // function entry and loop back-edge.
+            "wasm, plugin profile, no epoch checks".to_owned(),
+            plugin_profile.len(),
+            Box::new(wasm_decoder(&no_epochs, &plugin_profile, &payload)),
         ),
         (
             "wasm, opt-level 3, LTO".to_owned(),
