@@ -186,7 +186,8 @@ impl<P: AbiValues, R: AbiValues> GuestFn<P, R> {
     /// Calls the function; a trap, an interrupt or an error of a host function it
     /// called is the error.
     pub(crate) fn call(&self, store: impl AsContextMut, params: P) -> wasmtime::Result<R> {
-        // Large enough for every `AbiValues`; params and results share the slots.
+        // Params and results share the slots; no ABI function has more than two.
+        const { assert!(P::COUNT <= 2 && R::COUNT <= 2) };
         let mut raw = [ValRaw::u32(0); 2];
         params.store(&mut raw);
         // SAFETY: `raw` holds the parameters `P` describes, has room for the results
