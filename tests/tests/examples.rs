@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use otai_plugin_host::http::MockHttp;
-use otai_plugin_host::{Event, Host, Outcome};
-use serde_json::{Value, json};
+use otai_plugin_host::{Host, Outcome};
+
+/// The benches' workload: each example's config and mock, the 2 KB event.
+#[path = "../benches/workload/mod.rs"]
+mod workload;
 
 /// The workspace root.
 fn workspace() -> PathBuf {
@@ -143,12 +145,14 @@ fn minimal_builds_checks_and_passes_its_fixtures() {
 /// `.cargo/config.toml`): a delivery that grew the memory would cost the host two
 /// `mprotect` calls and a TLB flush on every core (docs/PERFORMANCE.md). On a host whose
 /// memory limit is the initial memory itself, any growth is refused and the delivery
-/// fails; so an example that does its whole work there did not grow.
-fn works_within_its_initial_memory(crate_name: &str, config: Value, mock: MockHttp) {
+/// fails; so an example that does its whole work there (the benches' workload: the 2 KB
+/// event, the service answering) did not grow.
+fn works_within_its_initial_memory(name: &str, crate_name: &str) {
     let wasm = e2e_target()
         .join("wasm32-unknown-unknown/release")
         .join(format!("{crate_name}.wasm"));
     let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+    let (config, mock, requests) = workload::setup(name);
     let host = Host::builder()
         .memory_limit(1 << 20)
         .http(mock)
@@ -156,18 +160,15 @@ fn works_within_its_initial_memory(crate_name: &str, config: Value, mock: MockHt
         .expect("the host builds");
     let plugin = host.load(&bytes).expect("the example loads");
     host.install(&plugin, config).expect("the config is valid");
-    // The issue-16 workload: a `ticket.created` of about 2 KB.
-    let event = Event::ticket_created()
-        .description(&"The laptop was stolen from the car park. ".repeat(40))
-        .priority("Critical")
-        .category("Software");
-    let report = host.deliver_to(plugin.id(), &event).expect("installed");
+    let report = host
+        .deliver_to(plugin.id(), &workload::event_2k())
+        .expect("installed");
     let did_its_work = report.outcome == Outcome::Ok
-        && !report.http.is_empty()
+        && report.http.len() == requests
         && report.http.iter().all(|h| (200..300).contains(&h.status));
     assert!(
         did_its_work,
-        "{crate_name} did not do its work within its initial 1 MiB of memory: {}",
+        "{name} did not do its work within its initial 1 MiB of memory: {}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
 }
@@ -175,43 +176,20 @@ fn works_within_its_initial_memory(crate_name: &str, config: Value, mock: MockHt
 #[test]
 fn slack_notifications_builds_checks_and_passes_its_fixtures() {
     example("slack-notifications", "slack_notifications", 105 * 1024);
-    let webhook = "https://hooks.slack.com/services/T000/B000/XXXX";
-    works_within_its_initial_memory(
-        "slack_notifications",
-        json!({"webhook_url": webhook, "channel": "#support", "mention_on_critical": true}),
-        MockHttp::new().on("POST", webhook).respond(200, "ok"),
-    );
+    works_within_its_initial_memory("slack-notifications", "slack_notifications");
 }
 
 #[test]
 fn pagerduty_builds_checks_and_passes_its_fixtures() {
     example("pagerduty", "pagerduty", 125 * 1024);
-    works_within_its_initial_memory(
-        "pagerduty",
-        json!({"routing_key": "R0UT1NGKEY0000000000000000000001"}),
-        MockHttp::new()
-            .on("POST", "https://events.pagerduty.com/v2/enqueue")
-            .respond(
-                202,
-                r#"{"status":"success","message":"Event processed","dedup_key":"ohd-T-1"}"#,
-            ),
-    );
+    works_within_its_initial_memory("pagerduty", "pagerduty");
 }
 
 #[test]
 fn jira_linker_builds_checks_and_passes_its_fixtures() {
     // The largest example: JIRA REST, base64 and a panel.
     example("jira-linker", "jira_linker", 145 * 1024);
-    works_within_its_initial_memory(
-        "jira_linker",
-        json!({"email": "agent@example.com", "api_token": "s3cr3t-t0ken", "project_key": "OPS"}),
-        MockHttp::new()
-            .on("POST", "https://example.atlassian.net/rest/api/2/issue")
-            .respond(
-                201,
-                r#"{"id":"10042","key":"OPS-42","self":"https://example.atlassian.net/rest/api/2/issue/10042"}"#,
-            ),
-    );
+    works_within_its_initial_memory("jira-linker", "jira_linker");
 }
 
 /// The C plugin, built with clang from `docs/ABI.md` alone, is accepted by `check` and
