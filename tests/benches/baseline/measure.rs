@@ -18,9 +18,16 @@
 //! new event every delivery. Every delivery is checked: outcome ok and the expected log
 //! lines. The variants alternate in rounds so that other load on the machine hits them
 //! alike; the ratios come from one run.
+//!
+//! Then the same four deliveries with one thread and with two threads sharing each host,
+//! one thread's turn and two threads' turn alternating in rounds: how far two threads
+//! get over one on raw wasmtime is what wasmtime itself allows; the difference from our
+//! host's figure is what our host's shared state costs. One more line gives each thread
+//! its own raw host (its own engine, pool and type registry): what the state an engine
+//! shares between threads costs.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use otai_plugin_host::http::MockHttp;
@@ -38,6 +45,10 @@ use super::{
 
 const ROUNDS: usize = 10;
 const PER_ROUND: usize = 2_000;
+/// The threads' part: fewer, longer turns, so that starting the threads (wasmtime's
+/// per-thread signal stack, glibc's arena) is a small part of each.
+const THREAD_ROUNDS: usize = 5;
+const PER_THREAD_ROUND: usize = 20_000;
 /// The raw host's epoch: a tick every 10 ms, a deadline of 100 ticks.
 const TICK: Duration = Duration::from_millis(10);
 const DEADLINE_TICKS: u64 = 100;
@@ -276,6 +287,77 @@ fn raw_variant<'a>(raw: &'a RawHost, payloads: &'a [Vec<u8>], logs: usize) -> Va
     })
 }
 
+/// On thread `t` (0 or 1), one checked delivery of the `i`th of a variant's events.
+type Shared<'a> = Box<dyn Fn(usize, usize) + Sync + 'a>;
+
+fn ours_shared<'a>(ours: &'a Ours, events: &'a [Event], logs: usize) -> Shared<'a> {
+    Box::new(move |_, i| {
+        let event = &events[i % events.len()];
+        check(
+            &ours.host.deliver_to(&ours.id, event).expect("installed"),
+            logs,
+        );
+    })
+}
+
+/// Deliveries on `raws[t]` on thread `t`: the same host on both threads, or one each.
+fn raw_shared<'a>(raws: [&'a RawHost; 2], payloads: &'a [Vec<u8>], logs: usize) -> Shared<'a> {
+    Box::new(move |t, i| {
+        let lines = raws[t]
+            .deliver(&payloads[i % payloads.len()])
+            .expect("the raw delivery runs");
+        assert!(lines.errors == 0 && lines.count == logs);
+    })
+}
+
+/// `deliveries` in a row on each of `threads` threads, started together: the time from
+/// both ready to the last one done.
+fn wall(variant: &Shared<'_>, threads: usize, deliveries: usize) -> Duration {
+    let ready = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let ready = &ready;
+                s.spawn(move || {
+                    ready.wait();
+                    let start = Instant::now();
+                    (0..deliveries).for_each(|i| variant(t, i));
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a delivering thread panicked"))
+            .collect()
+    });
+    let start = spans.iter().map(|s| s.0).min().expect("a thread");
+    let end = spans.iter().map(|s| s.1).max().expect("a thread");
+    end - start
+}
+
+/// Deliveries per second of each variant on one thread and on two threads: the same
+/// number of deliveries (`per_round`, split in two), the turns alternating in `rounds`
+/// rounds after a warm-up round.
+fn rates(rounds: usize, per_round: usize, variants: &[Shared<'_>]) -> Vec<(f64, f64)> {
+    let mut walls = vec![(Duration::ZERO, Duration::ZERO); variants.len()];
+    for round in 0..=rounds {
+        for (variant, walls) in variants.iter().zip(&mut walls) {
+            let one = wall(variant, 1, per_round);
+            let two = wall(variant, 2, per_round / 2);
+            if round > 0 {
+                walls.0 += one;
+                walls.1 += two;
+            }
+        }
+    }
+    let total = (rounds * per_round) as f64;
+    walls
+        .iter()
+        .map(|(one, two)| (total / one.as_secs_f64(), total / two.as_secs_f64()))
+        .collect()
+}
+
 pub(super) fn bench(out: &Path) {
     let raw_wasm = build(out, "otai-baseline-raw");
     let sdk_wasm = build(out, "otai-baseline-sdk");
@@ -347,4 +429,29 @@ pub(super) fn bench(out: &Path) {
         sdk_load.as_secs_f64() * 1e3,
         ratio(sdk_load, raw_load)
     );
+
+    println!(
+        "\nbaseline, threads: the same four deliveries, {} per line on one thread and \
+         the same number split between two threads sharing the host, the turns alternating \
+         in {THREAD_ROUNDS} rounds",
+        THREAD_ROUNDS * PER_THREAD_ROUND
+    );
+    let raw_noop_too = RawHost::new(&noop_raw);
+    let shared = [
+        raw_shared([&raw_noop; 2], &raw_payloads, 0),
+        ours_shared(&ours_noop, &ours_events, 0),
+        raw_shared([&raw; 2], &raw_payloads, 1),
+        ours_shared(&ours_sdk, &ours_events, 1),
+        raw_shared([&raw_noop, &raw_noop_too], &raw_payloads, 0),
+    ];
+    let labels = labels[..4]
+        .iter()
+        .copied()
+        .chain(["no-op module, raw wasmtime, an engine per thread"]);
+    for (label, (one, two)) in labels.zip(rates(THREAD_ROUNDS, PER_THREAD_ROUND, &shared)) {
+        println!(
+            "{label:<50} 1 thread {one:>8.0}/s   2 threads {two:>8.0}/s   {:.2}x",
+            two / one
+        );
+    }
 }
