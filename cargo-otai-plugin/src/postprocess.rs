@@ -18,6 +18,8 @@ use wasm_encoder::{
 
 use otai_plugin_abi::module::{Item, MemoryInfo, ModuleInfo};
 
+mod data_copies;
+
 /// One change made to a module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
@@ -30,6 +32,9 @@ pub(crate) enum Change {
     RenderPanelAdapter,
     /// The `ohd_abi` section was added.
     AbiMarker,
+    /// This many bytes of data were dropped: the copies in linear memory of the
+    /// `ohd_manifest` and `ohd_abi` sections, which rustc 1.95 writes there too.
+    DataCopies(usize),
 }
 
 /// The processed module and what was done to it.
@@ -72,8 +77,15 @@ pub(crate) fn process(module: &[u8], manifest_json: Option<&str>) -> Result<Proc
         append_custom(&mut bytes, abi::ABI_MARKER_SECTION, &new_marker()?);
         changes.push(Change::AbiMarker);
     }
+    if let Some((without, removed)) = data_copies::drop_data_copies(&bytes, SECTIONS)? {
+        bytes = without;
+        changes.push(Change::DataCopies(removed));
+    }
     Ok(Processed { bytes, changes })
 }
+
+/// The sections of the ABI, which `build` embeds or moves.
+const SECTIONS: &[&str] = &[abi::MANIFEST_SECTION, abi::ABI_MARKER_SECTION];
 
 /// The custom sections whose names start with this describe the world a core module
 /// was built for (wit-bindgen embeds them; the component encoder reads them).
@@ -143,7 +155,13 @@ pub(crate) fn componentize(module: &[u8], manifest_json: Option<&str>) -> Result
         sections.push((abi::ABI_MARKER_SECTION, new_marker()?));
         changes.push(Change::AbiMarker);
     }
-    let core = without_sections(module, &[abi::MANIFEST_SECTION, abi::ABI_MARKER_SECTION])?;
+    let core = match data_copies::drop_data_copies(module, SECTIONS)? {
+        Some((without, removed)) => {
+            changes.push(Change::DataCopies(removed));
+            without_sections(&without, SECTIONS)?
+        }
+        None => without_sections(module, SECTIONS)?,
+    };
     let mut bytes = wit_component::ComponentEncoder::default()
         .module(&core)
         .context("failed to read the module's component bindings")?

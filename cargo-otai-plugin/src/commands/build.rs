@@ -322,12 +322,21 @@ fn finish(
     let cargo_toml_json = from_cargo_toml.map(Manifest::to_json);
     let checked = match Stamp::matching(&stamp_path, &path, cargo_toml_json.as_deref()) {
         // The file is the one checked last time: replay the problems, skip the work.
-        Some(stamp) => Checked {
-            size: stamp.len,
-            manifest: Manifest::from_json(stamp.manifest.as_bytes()).ok(),
-            problems: stamp.problems,
-            fresh: true,
-        },
+        Some((stamp, Found::Output)) => stamp.replay(),
+        // Cargo put back the module it built, which this CLI processed and checked last
+        // time: processing it again gives the same bytes, so only they are written.
+        Some((mut stamp, Found::Source)) => {
+            let original =
+                std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
+            let processed = postprocess_module(&original, cargo_toml_json.as_deref(), component)
+                .with_context(|| format!("failed to process `{path}`"))?;
+            write_atomically(&path, &processed.bytes)?;
+            if let Some(output) = identity(&path) {
+                stamp.output = output;
+                stamp.save(&stamp_path);
+            }
+            stamp.replay()
+        }
         None => process_and_check(
             shell,
             &package,
@@ -401,6 +410,18 @@ fn finish(
     })
 }
 
+fn postprocess_module(
+    module: &[u8],
+    manifest_json: Option<&str>,
+    component: bool,
+) -> Result<postprocess::Processed> {
+    if component {
+        postprocess::componentize(module, manifest_json)
+    } else {
+        postprocess::process(module, manifest_json)
+    }
+}
+
 fn process_and_check(
     shell: &Shell,
     package: &PluginPackage,
@@ -409,14 +430,11 @@ fn process_and_check(
     from_cargo_toml: Option<&Manifest>,
     component: bool,
 ) -> Result<Checked> {
+    let source = identity(path);
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
-    let processed = if component {
-        postprocess::componentize(&original, json.as_deref())
-    } else {
-        postprocess::process(&original, json.as_deref())
-    }
-    .with_context(|| format!("failed to process `{path}`"))?;
+    let processed = postprocess_module(&original, json.as_deref(), component)
+        .with_context(|| format!("failed to process `{path}`"))?;
     for change in &processed.changes {
         match change {
             Change::Component => shell.status(
@@ -441,6 +459,14 @@ fn process_and_check(
             Change::AbiMarker => {
                 shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name))
             }
+            Change::DataCopies(bytes) => shell.verbose_status(
+                "Dropping",
+                format!(
+                    "{bytes} bytes of data from `{}`: the copy in linear memory of its \
+                     `ohd_manifest` and `ohd_abi` sections",
+                    package.name
+                ),
+            ),
         }
     }
 
@@ -489,7 +515,17 @@ fn process_and_check(
     if !processed.changes.is_empty() {
         write_atomically(path, &processed.bytes)?;
     }
-    Stamp::write(stamp_path, path, &manifest, json, problems.clone());
+    if let (Some(source), Some(output)) = (source, identity(path)) {
+        Stamp {
+            tool: tool(),
+            source,
+            output,
+            manifest: manifest.to_json(),
+            cargo_toml_manifest: json,
+            problems: problems.clone(),
+        }
+        .save(stamp_path);
+    }
     Ok(Checked {
         size: len,
         manifest: Some(manifest),
@@ -565,21 +601,40 @@ fn json_differences(
 
 /// What the last build checked, next to the module (`<module>.otai-plugin`): when the
 /// module is still the same file (size, modification time, inode), Cargo.toml still
-/// gives the same manifest and this CLI is the same executable, processing and the
-/// lint are skipped and their warnings replayed, as cargo replays rustc's. Cargo
-/// relinks the module on every build, so a module processing changed (a panel plugin)
-/// is processed again each time. The Cargo.toml manifest is part of the key because
-/// editing `[package.metadata.ohd]` does not always relink: cargo does not track that
-/// table, and the macro may read another file.
+/// gives the same manifest and this CLI is the same executable, the lint is skipped and
+/// its warnings replayed, as cargo replays rustc's. Cargo links the module it built
+/// into place again on every build, undoing what processing wrote (the dropped data
+/// copies of every SDK plugin, a panel plugin's adapter): the stamp knows that file
+/// too, and it is processed again, which gives the bytes checked last time. The
+/// Cargo.toml manifest is part of the key because editing `[package.metadata.ohd]` does
+/// not always relink: cargo does not track that table, and the macro may read another
+/// file.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Stamp {
     tool: String,
-    len: u64,
-    modified_ns: u128,
-    inode: u64,
+    /// The module as cargo left it.
+    source: Identity,
+    /// The module as this CLI left it (`source` when processing changed nothing).
+    output: Identity,
     manifest: String,
     cargo_toml_manifest: Option<String>,
     problems: Vec<ArtifactProblem>,
+}
+
+/// Which file a stamp recognised.
+enum Found {
+    /// The module this CLI wrote.
+    Output,
+    /// The module cargo built, before processing.
+    Source,
+}
+
+/// A file as the file system sees it, enough to tell that it has not changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Identity {
+    len: u64,
+    modified_ns: u128,
+    inode: u64,
 }
 
 /// This CLI: its version, and the size and modification time of its executable, so
@@ -591,14 +646,16 @@ fn tool() -> String {
         .and_then(|exe| Utf8PathBuf::from_path_buf(exe).ok())
         .and_then(|exe| identity(&exe));
     match exe {
-        Some((len, modified_ns, _)) => format!("{version} ({len} bytes, {modified_ns})"),
+        Some(Identity {
+            len, modified_ns, ..
+        }) => format!("{version} ({len} bytes, {modified_ns})"),
         None => version.to_owned(),
     }
 }
 
-fn identity(path: &Utf8PathBuf) -> Option<(u64, u128, u64)> {
+fn identity(path: &Utf8PathBuf) -> Option<Identity> {
     let meta = std::fs::metadata(path).ok()?;
-    let modified = meta
+    let modified_ns = meta
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
@@ -608,7 +665,11 @@ fn identity(path: &Utf8PathBuf) -> Option<(u64, u128, u64)> {
     let inode = std::os::unix::fs::MetadataExt::ino(&meta);
     #[cfg(not(unix))]
     let inode = 0;
-    Some((meta.len(), modified, inode))
+    Some(Identity {
+        len: meta.len(),
+        modified_ns,
+        inode,
+    })
 }
 
 impl Stamp {
@@ -616,41 +677,36 @@ impl Stamp {
         stamp_path: &Utf8PathBuf,
         module: &Utf8PathBuf,
         cargo_toml_manifest: Option<&str>,
-    ) -> Option<Stamp> {
+    ) -> Option<(Stamp, Found)> {
         let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path).ok()?).ok()?;
-        let current = identity(module)?;
-        if stamp.tool != tool()
-            || (stamp.len, stamp.modified_ns, stamp.inode) != current
-            || stamp.cargo_toml_manifest.as_deref() != cargo_toml_manifest
-        {
+        if stamp.tool != tool() || stamp.cargo_toml_manifest.as_deref() != cargo_toml_manifest {
             return None;
         }
         // A stamp whose manifest no longer parses was written by another version.
         Manifest::from_json(stamp.manifest.as_bytes()).ok()?;
-        Some(stamp)
+        let current = identity(module)?;
+        if current == stamp.output {
+            Some((stamp, Found::Output))
+        } else if current == stamp.source {
+            Some((stamp, Found::Source))
+        } else {
+            None
+        }
+    }
+
+    /// The checked module's figures and problems, as the build that checked it found.
+    fn replay(self) -> Checked {
+        Checked {
+            size: self.output.len,
+            manifest: Manifest::from_json(self.manifest.as_bytes()).ok(),
+            problems: self.problems,
+            fresh: true,
+        }
     }
 
     /// Best effort: without a stamp the next build just does the work again.
-    fn write(
-        stamp_path: &Utf8PathBuf,
-        module: &Utf8PathBuf,
-        manifest: &Manifest,
-        cargo_toml_manifest: Option<String>,
-        problems: Vec<ArtifactProblem>,
-    ) {
-        let Some((len, modified_ns, inode)) = identity(module) else {
-            return;
-        };
-        let stamp = Stamp {
-            tool: tool(),
-            len,
-            modified_ns,
-            inode,
-            manifest: manifest.to_json(),
-            cargo_toml_manifest,
-            problems,
-        };
-        if let Ok(json) = serde_json::to_vec(&stamp) {
+    fn save(&self, stamp_path: &Utf8PathBuf) {
+        if let Ok(json) = serde_json::to_vec(self) {
             let _ = std::fs::write(stamp_path, json);
         }
     }
