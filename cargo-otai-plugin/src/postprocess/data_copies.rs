@@ -150,6 +150,13 @@ pub(crate) fn drop_data_copies(module: &[u8], names: &[&str]) -> Result<Option<(
         return Ok(None);
     }
     cuts.sort_by_key(|(i, r)| (*i, r.start));
+    // Copies that overlap (one section's text inside the other's) are left alone.
+    let overlapping = cuts
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && w[1].1.start < w[0].1.end);
+    if overlapping {
+        return Ok(None);
+    }
 
     let mut section = DataSection::new();
     let mut appended: Vec<(u32, u32, &[u8])> = Vec::new();
@@ -161,10 +168,10 @@ pub(crate) fn drop_data_copies(module: &[u8], names: &[&str]) -> Result<Option<(
         let mut pieces: Vec<(u32, &[u8])> = Vec::new();
         let mut from = 0;
         for (_, cut) in cuts.iter().filter(|(c, _)| *c == i) {
-            pieces.push((at + from as u32, &segment.data[from..cut.start]));
+            pieces.push((at.wrapping_add(from as u32), &segment.data[from..cut.start]));
             from = cut.end;
         }
-        pieces.push((at + from as u32, &segment.data[from..]));
+        pieces.push((at.wrapping_add(from as u32), &segment.data[from..]));
         // The segment keeps its index with its first piece that is not empty (or an
         // empty one, if the copy was all of it); the other pieces are appended.
         let mut pieces = pieces.into_iter().filter(|(_, p)| !p.is_empty());
