@@ -78,7 +78,8 @@ fn main() {
         }
         println!(
             "(load: median of {LOADS} compiles on fresh hosts; cached: a second `load` of the \
-             same bytes; 1t/2t: one thread / two threads sharing the host; inst/call: median \
+             same bytes; 1t/2t: one thread / two threads sharing the host; 2h: two threads, a \
+             host each; inst/call: median \
              µs the report attributes to instantiation and to the `on_event` call)"
         );
     }
@@ -300,6 +301,7 @@ struct Row {
     cached_load: Duration,
     one: Latency,
     two: Latency,
+    two_hosts: Latency,
     instantiate_us: u64,
     call_us: u64,
 }
@@ -451,16 +453,53 @@ fn bench_example(example: &Example, event: &Event, runs: usize) -> Row {
     check(example, &host.deliver_to(&id, &fresh).expect("installed"));
     clear();
 
-    // Two threads share the host, each with half of the deliveries. Each thread makes
-    // its own events, so that they are allocated and freed in that thread's malloc arena
-    // (freeing into another thread's arena takes that arena's lock); the clock runs from
-    // when both are ready (`Barrier`) to when the last one is done.
+    let two = two_threads([&host, &host], &id, event, runs);
+    clear();
+
+    // The same on two hosts, one per thread: each has its own wasmtime engine (and its
+    // own compiled copy of the plugin), so the threads share no engine state.
+    let second = self::host(example);
+    second
+        .install(
+            &second.load(&example.wasm).expect("loaded above"),
+            example.config.clone(),
+        )
+        .expect("the same config");
+    for e in events(event, "V", WARMUP) {
+        second
+            .deliver_to(&id, &e)
+            .expect("installed and subscribed");
+    }
+    let two_hosts = two_threads([&host, &second], &id, event, runs);
+    clear();
+
+    instantiate.sort_unstable();
+    call.sort_unstable();
+    Row {
+        name: example.name,
+        size: example.wasm.len(),
+        load,
+        cached_load,
+        one,
+        two,
+        two_hosts,
+        instantiate_us: instantiate[instantiate.len() / 2],
+        call_us: call[call.len() / 2],
+    }
+}
+
+/// Half of `runs` deliveries on each of two threads, the first delivering to
+/// `hosts[0]`, the second to `hosts[1]` (the same host twice, or one each). Each thread
+/// makes its own events, so that they are allocated and freed in that thread's malloc
+/// arena (freeing into another thread's arena takes that arena's lock); the clock runs
+/// from when both are ready (`Barrier`) to when the last one is done.
+fn two_threads(hosts: [&Host; 2], id: &str, event: &Event, runs: usize) -> Latency {
     let ready = std::sync::Barrier::new(2);
     let runs_of_threads: Vec<(Vec<Duration>, Instant, Instant)> = std::thread::scope(|s| {
-        let handles: Vec<_> = ["B", "C"]
+        let handles: Vec<_> = [("B", hosts[0]), ("C", hosts[1])]
             .into_iter()
-            .map(|prefix| {
-                let (host, id, ready) = (&host, &id, &ready);
+            .map(|(prefix, host)| {
+                let ready = &ready;
                 s.spawn(move || {
                     let half = events(event, prefix, runs / 2);
                     ready.wait();
@@ -495,21 +534,7 @@ fn bench_example(example: &Example, event: &Event, runs: usize) -> Row {
         .max()
         .expect("two threads");
     let samples = runs_of_threads.into_iter().flat_map(|r| r.0).collect();
-    let two = latency(samples, end - start);
-    clear();
-
-    instantiate.sort_unstable();
-    call.sort_unstable();
-    Row {
-        name: example.name,
-        size: example.wasm.len(),
-        load,
-        cached_load,
-        one,
-        two,
-        instantiate_us: instantiate[instantiate.len() / 2],
-        call_us: call[call.len() / 2],
-    }
+    latency(samples, end - start)
 }
 
 fn us(d: Duration) -> f64 {
@@ -518,7 +543,7 @@ fn us(d: Duration) -> f64 {
 
 fn print_header() {
     println!(
-        "{:<20} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>6} {:>6} {:>8} | {:>9} {:>9} {:>8}",
+        "{:<20} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>6} {:>6} {:>8} | {:>9} {:>9} {:>8} {:>8}",
         "plugin",
         "bytes",
         "load ms",
@@ -530,13 +555,14 @@ fn print_header() {
         "1t /s",
         "2t med µs",
         "2t p99 µs",
-        "2t /s"
+        "2t /s",
+        "2h /s"
     );
 }
 
 fn print_row(r: &Row) {
     println!(
-        "{:<20} {:>9} {:>9.1} {:>9.2} | {:>9.1} {:>9.1} {:>6} {:>6} {:>8.0} | {:>9.1} {:>9.1} {:>8.0}",
+        "{:<20} {:>9} {:>9.1} {:>9.2} | {:>9.1} {:>9.1} {:>6} {:>6} {:>8.0} | {:>9.1} {:>9.1} {:>8.0} {:>8.0}",
         r.name,
         r.size,
         r.load.as_secs_f64() * 1e3,
@@ -549,6 +575,7 @@ fn print_row(r: &Row) {
         us(r.two.median),
         us(r.two.p99),
         r.two.per_sec,
+        r.two_hosts.per_sec,
     );
 }
 
