@@ -78,9 +78,17 @@ fn object<'a>(
 ) -> Result<()> {
     r.begin_object().map_err(|e| within(e, path))?;
     let mut first = true;
+    // Hosts write the members in the contract's order, which the tables follow: the
+    // string after the last one found is tried first, and is usually the one.
+    let mut next = 0;
     while let Some(key) = r.next_key(first).map_err(|e| within(e, path))? {
         first = false;
-        if let Some(i) = strings.iter().position(|(name, _)| *name == key) {
+        let found = match strings.get(next) {
+            Some((name, _)) if *name == key => Some(next),
+            _ => strings.iter().position(|(name, _)| *name == key),
+        };
+        if let Some(i) = found {
+            next = i + 1;
             let nullable = strings[i].1;
             slots[i] = if nullable && r.null().map_err(|e| within(e, path))? {
                 None
