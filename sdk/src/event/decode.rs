@@ -79,7 +79,8 @@ fn object<'a>(
     r.begin_object().map_err(|e| within(e, path))?;
     let mut first = true;
     // Hosts write the members in the contract's order, which the tables follow: the
-    // string after the last one found is tried first, and is usually the one.
+    // string after the last one found is tried first, and is usually the one. (Only
+    // the speed depends on it: a wrong guess falls back to the search.)
     let mut next = 0;
     while let Some(key) = r.next_key(first).map_err(|e| within(e, path))? {
         first = false;
