@@ -93,3 +93,5 @@ pub fn to_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Json
 }
 
 pub(crate) use de::deserialize;
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+pub(crate) use ser::write_string;

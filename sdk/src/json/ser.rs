@@ -59,7 +59,7 @@ pub(crate) struct Serializer<'o> {
 
 /// Writes `s` as a JSON string, escaping what JSON requires and nothing else (as
 /// `serde_json` does: `/` and non-ASCII characters are written as they are).
-fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     let mut run = 0;
     for (i, b) in s.bytes().enumerate() {

@@ -19,10 +19,11 @@
 //! # Ok::<(), HttpError>(())
 //! ```
 
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+mod wire;
+
 use std::collections::BTreeMap;
 
-#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
-use otai_plugin_abi::calls::HostErrorBody;
 use otai_plugin_abi::calls::{HostError, HostErrorKind, HttpRequest};
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 use otai_plugin_abi::status;
@@ -172,10 +173,7 @@ impl Request {
 /// The core flavour: the request as JSON, the answer as a status and a body.
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 fn perform(request: HttpRequest) -> Result<Response, HttpError> {
-    let json = crate::json::to_string(&request).map_err(|err| HttpError::InvalidRequest {
-        message: err.to_string(),
-    })?;
-    let (status, body) = crate::sys::http_request(json.as_bytes());
+    let (status, body) = crate::sys::http_request(wire::request_json(&request).as_bytes());
     response_from_host(status, body)
 }
 
@@ -190,14 +188,12 @@ fn perform(request: HttpRequest) -> Result<Response, HttpError> {
 /// Turns what `ohd_http_request` returned into a response or a typed error.
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response, HttpError> {
-    let error_body = match status {
-        status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => {
-            crate::json::from_slice::<HostErrorBody>(&body).ok()
-        }
+    let error = match status {
+        status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => wire::host_error_body(&body),
         _ => None,
     };
-    if let Some(HostErrorBody { ohd_error }) = error_body {
-        return Err(host_error(ohd_error));
+    if let Some(error) = error {
+        return Err(host_error(error));
     }
     match u16::try_from(status) {
         Ok(code) if code != 0 => Ok(Response { status: code, body }),
