@@ -248,6 +248,60 @@ fn payloads_the_contract_refuses_are_refused_with_the_member_named() {
 }
 
 #[test]
+fn a_member_written_twice_is_refused_as_the_contract_refuses_it() {
+    // serde_json writes an object's members once: the second one is spliced into the
+    // text, right after the first member of the object that holds it.
+    let base = sample(EventKind::TicketReplyAdded).to_string();
+    let twice = |open: &str, member: &str| base.replacen(open, &format!("{open}{member},"), 1);
+    let cases = [
+        (twice("{", r#""event":"ticket.closed""#), "duplicate field `event`"),
+        (
+            twice(r#""ticket":{"#, r#""subject":"again""#),
+            "duplicate field `ticket.subject`",
+        ),
+        (
+            twice(r#""ticket":{"#, r#""category":null"#),
+            "duplicate field `ticket.category`",
+        ),
+        (
+            twice(r#""submitter":{"#, r#""email":"x@example.com""#),
+            "duplicate field `ticket.submitter.email`",
+        ),
+        (
+            twice(r#""data":{"#, r#""author":null"#),
+            "duplicate field `data.author`",
+        ),
+        (twice("{", r#""config":{}"#), "duplicate field `config`"),
+        (
+            twice(r#""ticket":{"#, r#""assignee":null"#),
+            "duplicate field `ticket.assignee`",
+        ),
+        (
+            twice(r#""data":{"#, r#""is_internal":false"#),
+            "duplicate field `data.is_internal`",
+        ),
+    ];
+    for (payload, expected) in cases {
+        let message = assert_both_refuse(&payload);
+        assert!(message.contains(expected), "{message}\n  expected: {expected}");
+    }
+    // Unknown members may repeat: neither side reads them; nor may a custom field's
+    // name, which the contract's map keeps the last value of.
+    let repeated = twice("{", r#""later":1,"later":2"#);
+    assert!(serde_json::from_str::<EventPayload<Value>>(&repeated).is_ok());
+    assert!(Event::<Value>::from_json(repeated.as_bytes()).is_ok());
+    let mut p = sample(EventKind::TicketCreated);
+    p["ticket"]["custom_fields"] = json!("FIELDS");
+    let text = p
+        .to_string()
+        .replace(r#""FIELDS""#, r#"{"k": "1", "j": "x", "k": "2"}"#);
+    let contract: EventPayload<Value> = serde_json::from_str(&text).unwrap();
+    let sdk = Event::<Value>::from_json(text.as_bytes()).unwrap();
+    assert_eq!(sdk.ticket.custom_fields.get("k").as_deref(), Some("2"));
+    assert_eq!(sdk.ticket.into_owned(), contract.ticket);
+}
+
+#[test]
 fn config_errors_name_the_field_and_config_strings_may_borrow() {
     #[derive(Debug, otai_plugin_sdk::serde::Deserialize)]
     #[serde(crate = "otai_plugin_sdk::serde")]

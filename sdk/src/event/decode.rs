@@ -41,6 +41,13 @@ fn missing(r: &Reader<'_>, path: &str, name: &str) -> JsonError {
     r.error(format_args!("missing field `{path}{dot}{name}`"))
 }
 
+#[cold]
+#[inline(never)]
+fn duplicate(r: &Reader<'_>, path: &str, name: &str) -> JsonError {
+    let dot = if path.is_empty() { "" } else { "." };
+    r.error(format_args!("duplicate field `{path}{dot}{name}`"))
+}
+
 /// Fails for the first member of `fields` that is not nullable and was not read, in
 /// the table's order. Checked before a part is built, so that building it cannot fail:
 /// a failure halfway would drop the strings already moved, once per member.
@@ -63,12 +70,23 @@ fn take<'a>(slot: &mut Text<'a>) -> Cow<'a, str> {
     slot.take().unwrap_or_default()
 }
 
-/// A member read by hand: `Ok(true)` if `other` read the member's value.
-type Other<'o, 'a> = &'o mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool>;
+/// A member read by hand: `Ok(Some(bit))` if `other` read the member's value, where
+/// `bit` is the member's own (one of `OTHER_1`, …), or 0 for a map entry, which may
+/// repeat.
+type Other<'o, 'a> = &'o mut dyn FnMut(&mut Reader<'a>, &str) -> Result<Option<u32>>;
+
+/// The bits `other` members mark in [`object`]'s record of the members read (the
+/// strings use the low bits).
+const OTHER_1: u32 = 1 << 16;
+const OTHER_2: u32 = 1 << 17;
+const OTHER_3: u32 = 1 << 18;
+const OTHER_4: u32 = 1 << 19;
 
 /// Reads an object. Members named in `strings` are strings (or, where marked nullable,
 /// `null`, which leaves the slot empty) and land in the slot of the same index; other
-/// members go to `other`, and what it does not read is walked over.
+/// members go to `other`, and what it does not read is walked over. A member written
+/// twice is refused, as serde's derive (the contract's types) refuses it, rather than
+/// one of its values dropped.
 fn object<'a>(
     r: &mut Reader<'a>,
     path: &str,
@@ -82,13 +100,14 @@ fn object<'a>(
     // string after the last one found is tried first, and is usually the one. (Only
     // the speed depends on it: a wrong guess falls back to the search.)
     let mut next = 0;
+    let mut read = 0u32;
     while let Some(key) = r.next_key(first).map_err(|e| within(e, path))? {
         first = false;
         let found = match strings.get(next) {
             Some((name, _)) if *name == key => Some(next),
             _ => strings.iter().position(|(name, _)| *name == key),
         };
-        if let Some(i) = found {
+        let bit = if let Some(i) = found {
             next = i + 1;
             let nullable = strings[i].1;
             slots[i] = if nullable && r.null().map_err(|e| within(e, path))? {
@@ -96,15 +115,23 @@ fn object<'a>(
             } else {
                 Some(r.string().map_err(|e| within(e, path))?)
             };
-        } else if !other(r, &key)? {
+            1 << i
+        } else if let Some(bit) = other(r, &key)? {
+            bit
+        } else {
             r.skip().map_err(|e| within(e, path))?;
+            0
+        };
+        if read & bit != 0 {
+            return Err(duplicate(r, path, &key));
         }
+        read |= bit;
     }
     Ok(())
 }
 
-fn no_other<'a>(_: &mut Reader<'a>, _: &str) -> Result<bool> {
-    Ok(false)
+fn no_other<'a>(_: &mut Reader<'a>, _: &str) -> Result<Option<u32>> {
+    Ok(None)
 }
 
 /// `null` or what `read` reads.
@@ -127,14 +154,25 @@ pub(super) fn event<'a, C: Deserialize<'a>>(text: &'a str) -> Result<Event<'a, C
     let mut s: [Text<'a>; 2] = Default::default();
     let (mut ticket, mut actor, mut config, mut data) = (None, None, None, RawData::default());
     object(r, "", &EVENT_STRINGS, &mut s, &mut |r, key| {
-        match key {
-            "ticket" => ticket = Some(decode_ticket(r)?),
-            "actor" => actor = Some(decode_actor(r)?),
-            "config" => config = Some(deserialize::<C>(r).map_err(|e| within(e, "config"))?),
-            "data" => data = RawData::decode(r)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
+        Ok(Some(match key {
+            "ticket" => {
+                ticket = Some(decode_ticket(r)?);
+                OTHER_1
+            }
+            "actor" => {
+                actor = Some(decode_actor(r)?);
+                OTHER_2
+            }
+            "config" => {
+                config = Some(deserialize::<C>(r).map_err(|e| within(e, "config"))?);
+                OTHER_3
+            }
+            "data" => {
+                data = RawData::decode(r)?;
+                OTHER_4
+            }
+            _ => return Ok(None),
+        }))
     })?;
     r.end()?;
     check_required(&s, &EVENT_STRINGS, r, "")?;
@@ -222,17 +260,23 @@ fn decode_ticket<'a>(r: &mut Reader<'a>) -> Result<Ticket<'a>> {
     let mut s: [Text<'a>; 10] = Default::default();
     let (mut submitter, mut assignee, mut custom_fields) = (None, None, CustomFields::default());
     object(r, PATH, &TICKET_STRINGS, &mut s, &mut |r, key| {
-        match key {
-            "submitter" => submitter = Some(decode_person(r, "ticket.submitter")?),
+        Ok(Some(match key {
+            "submitter" => {
+                submitter = Some(decode_person(r, "ticket.submitter")?);
+                OTHER_1
+            }
             "assignee" => {
                 assignee = nullable(r, "ticket.assignee", |r| {
                     decode_assignee(r, "ticket.assignee")
-                })?
+                })?;
+                OTHER_2
             }
-            "custom_fields" => custom_fields = decode_custom_fields(r)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
+            "custom_fields" => {
+                custom_fields = decode_custom_fields(r)?;
+                OTHER_3
+            }
+            _ => return Ok(None),
+        }))
     })?;
     check_required(&s, &TICKET_STRINGS, r, PATH)?;
     let submitter = submitter.ok_or_else(|| missing(r, PATH, "submitter"))?;
@@ -262,7 +306,8 @@ fn decode_custom_fields<'a>(r: &mut Reader<'a>) -> Result<CustomFields<'a>> {
     object(r, PATH, &[], &mut [], &mut |r, _| {
         r.skip_string().map_err(|e| within(e, PATH))?;
         len += 1;
-        Ok(true)
+        // A name given twice: the contract's map keeps the last value, so may this.
+        Ok(Some(0))
     })?;
     Ok(CustomFields::checked(r.slice(start, r.position()), len))
 }
@@ -296,22 +341,24 @@ impl<'a> RawData<'a> {
         let mut s: [Text<'a>; 6] = Default::default();
         let (mut assignee, mut is_internal, mut author) = (None, None, None);
         object(r, PATH, &DATA_STRINGS, &mut s, &mut |r, key| {
-            match key {
+            Ok(Some(match key {
                 "assignee" => {
                     assignee =
-                        nullable(r, "data.assignee", |r| decode_assignee(r, "data.assignee"))?
+                        nullable(r, "data.assignee", |r| decode_assignee(r, "data.assignee"))?;
+                    OTHER_1
                 }
                 "is_internal" => {
                     is_internal = nullable(r, "data.is_internal", |r| {
                         r.bool().map_err(|e| within(e, "data.is_internal"))
-                    })?
+                    })?;
+                    OTHER_2
                 }
                 "author" => {
-                    author = nullable(r, "data.author", |r| decode_person(r, "data.author"))?
+                    author = nullable(r, "data.author", |r| decode_person(r, "data.author"))?;
+                    OTHER_3
                 }
-                _ => return Ok(false),
-            }
-            Ok(true)
+                _ => return Ok(None),
+            }))
         })?;
         let [
             from_status,
