@@ -137,6 +137,8 @@ mod plugin;
 mod rt;
 mod sys;
 pub mod ticket;
+#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
+mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

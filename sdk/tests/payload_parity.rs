@@ -254,7 +254,10 @@ fn a_member_written_twice_is_refused_as_the_contract_refuses_it() {
     let base = sample(EventKind::TicketReplyAdded).to_string();
     let twice = |open: &str, member: &str| base.replacen(open, &format!("{open}{member},"), 1);
     let cases = [
-        (twice("{", r#""event":"ticket.closed""#), "duplicate field `event`"),
+        (
+            twice("{", r#""event":"ticket.closed""#),
+            "duplicate field `event`",
+        ),
         (
             twice(r#""ticket":{"#, r#""subject":"again""#),
             "duplicate field `ticket.subject`",
@@ -283,7 +286,10 @@ fn a_member_written_twice_is_refused_as_the_contract_refuses_it() {
     ];
     for (payload, expected) in cases {
         let message = assert_both_refuse(&payload);
-        assert!(message.contains(expected), "{message}\n  expected: {expected}");
+        assert!(
+            message.contains(expected),
+            "{message}\n  expected: {expected}"
+        );
     }
     // Unknown members may repeat: neither side reads them; nor may a custom field's
     // name, which the contract's map keeps the last value of.

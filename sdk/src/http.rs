@@ -19,9 +19,6 @@
 //! # Ok::<(), HttpError>(())
 //! ```
 
-#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
-mod wire;
-
 use std::collections::BTreeMap;
 
 use otai_plugin_abi::calls::{HostError, HostErrorKind, HttpRequest};
@@ -173,7 +170,7 @@ impl Request {
 /// The core flavour: the request as JSON, the answer as a status and a body.
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 fn perform(request: HttpRequest) -> Result<Response, HttpError> {
-    let (status, body) = crate::sys::http_request(wire::request_json(&request).as_bytes());
+    let (status, body) = crate::sys::http_request(crate::wire::request_json(&request).as_bytes());
     response_from_host(status, body)
 }
 
@@ -189,7 +186,9 @@ fn perform(request: HttpRequest) -> Result<Response, HttpError> {
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 pub(crate) fn response_from_host(status: u32, body: Vec<u8>) -> Result<Response, HttpError> {
     let error = match status {
-        status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => wire::host_error_body(&body),
+        status::HTTP_NO_RESPONSE | status::HTTP_HOST_NOT_ALLOWED => {
+            crate::wire::host_error_body(&body)
+        }
         _ => None,
     };
     if let Some(error) = error {

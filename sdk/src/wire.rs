@@ -1,19 +1,20 @@
-//! The JSON of `ohd_http_request` in the core flavour, written and read without serde:
-//! the request the SDK sends, and the error body the host answers with when no server
-//! responded. The shapes are the contract's (`otai_plugin_abi::calls::HttpRequest` and
-//! `HostErrorBody`); the tests below hold this code to their serde implementations.
+//! The JSON of the host calls in the core flavour, written and read without serde: the
+//! payloads of `ohd_http_request`, `ohd_add_reply` and `ohd_set_custom_field`, and the
+//! error body the host answers an HTTP request with when no server responded. The
+//! shapes are the contract's (`otai_plugin_abi::calls`); the tests below hold this code
+//! to their serde implementations, byte for byte where the SDK writes.
 //!
-//! Why by hand: serde's derived serializer for the request and deserializer for the
-//! error body were about 9 KB of every plugin that makes HTTP requests
-//! (docs/PERFORMANCE.md, "Sizes"), for two fixed shapes of four fields.
+//! Why by hand: serde's derived serializers and the error body's derived deserializer
+//! were about 5 KB of every plugin that makes HTTP requests (docs/PERFORMANCE.md,
+//! "Sizes"), for fixed shapes of three or four fields.
 
-use otai_plugin_abi::calls::{HostError, HostErrorKind, HttpRequest};
+use otai_plugin_abi::calls::{AddReply, HostError, HostErrorKind, HttpRequest, SetCustomField};
 
 use crate::json::{Reader, write_string};
 
 /// The request as the contract's `HttpRequest` serializes it: members in its order,
 /// `headers` left out when empty and `body` when absent.
-pub(super) fn request_json(request: &HttpRequest) -> String {
+pub(crate) fn request_json(request: &HttpRequest) -> String {
     let mut out = String::with_capacity(
         40 + request.url.len() + request.body.as_ref().map_or(0, String::len),
     );
@@ -41,10 +42,41 @@ pub(super) fn request_json(request: &HttpRequest) -> String {
     out
 }
 
+/// The payload of `ohd_add_reply`, as the contract's `AddReply` serializes it.
+pub(crate) fn add_reply_json(payload: &AddReply) -> String {
+    let mut out = String::with_capacity(48 + payload.ticket_id.len() + payload.body.len());
+    out.push_str(r#"{"ticket_id":"#);
+    write_string(&mut out, &payload.ticket_id);
+    out.push_str(r#","body":"#);
+    write_string(&mut out, &payload.body);
+    out.push_str(if payload.is_internal {
+        r#","is_internal":true}"#
+    } else {
+        r#","is_internal":false}"#
+    });
+    out
+}
+
+/// The payload of `ohd_set_custom_field`, as the contract's `SetCustomField` serializes
+/// it.
+pub(crate) fn set_custom_field_json(payload: &SetCustomField) -> String {
+    let mut out = String::with_capacity(
+        40 + payload.ticket_id.len() + payload.key.len() + payload.value.len(),
+    );
+    out.push_str(r#"{"ticket_id":"#);
+    write_string(&mut out, &payload.ticket_id);
+    out.push_str(r#","key":"#);
+    write_string(&mut out, &payload.key);
+    out.push_str(r#","value":"#);
+    write_string(&mut out, &payload.value);
+    out.push('}');
+    out
+}
+
 /// The error in a host's error body (`{"ohd_error":{"kind":…,"message":…,"host":…}}`),
 /// or `None` if `body` is not one, as the contract's `HostErrorBody` decides: other
 /// members are ignored, a member written twice or an unknown kind is not one.
-pub(super) fn host_error_body(body: &[u8]) -> Option<HostError> {
+pub(crate) fn host_error_body(body: &[u8]) -> Option<HostError> {
     let r = &mut Reader::new(core::str::from_utf8(body).ok()?);
     let mut error = None;
     members(r, &mut |r, key| {
@@ -152,6 +184,30 @@ mod tests {
             assert_eq!(request_json(&request), contract);
             let back: HttpRequest = serde_json::from_str(&request_json(&request)).unwrap();
             assert_eq!(back, request);
+        }
+    }
+
+    #[test]
+    fn ticket_payloads_are_written_as_the_contract_serializes_them() {
+        for (text, internal) in [("", false), ("Line 1\n\"quoted\" \\ \u{1} é", true)] {
+            let reply = AddReply {
+                ticket_id: format!("T-{text}"),
+                body: text.to_owned(),
+                is_internal: internal,
+            };
+            assert_eq!(
+                add_reply_json(&reply),
+                serde_json::to_string(&reply).unwrap()
+            );
+            let field = SetCustomField {
+                ticket_id: format!("T-{text}"),
+                key: format!("k{text}"),
+                value: text.to_owned(),
+            };
+            assert_eq!(
+                set_custom_field_json(&field),
+                serde_json::to_string(&field).unwrap()
+            );
         }
     }
 
