@@ -55,6 +55,8 @@ fn text(output: &Output) -> String {
 
 /// `cargo otai-plugin test` on an example: builds it (release), runs its fixtures and its
 /// own tests; then checks the module it built.
+/// `max_size` is a few percent above what the example builds to with Rust 1.95
+/// (docs/PERFORMANCE.md, "Sizes"): a change that makes every plugin larger fails here.
 fn example(name: &str, crate_name: &str, max_size: u64) {
     let manifest = workspace().join("examples").join(name).join("Cargo.toml");
     let output = cli()
@@ -163,7 +165,7 @@ fn check_module(wasm: &Path, max_size: u64) {
 
 #[test]
 fn minimal_builds_checks_and_passes_its_fixtures() {
-    example("minimal", "ohd_example_minimal", 20 * 1024);
+    example("minimal", "ohd_example_minimal", 14 * 1024);
 }
 
 /// The SDK's allocator starts with the free part of the module's initial memory (1 MiB,
@@ -200,20 +202,20 @@ fn works_within_its_initial_memory(name: &str, crate_name: &str) {
 
 #[test]
 fn slack_notifications_builds_checks_and_passes_its_fixtures() {
-    example("slack-notifications", "slack_notifications", 105 * 1024);
+    example("slack-notifications", "slack_notifications", 80 * 1024);
     works_within_its_initial_memory("slack-notifications", "slack_notifications");
 }
 
 #[test]
 fn pagerduty_builds_checks_and_passes_its_fixtures() {
-    example("pagerduty", "pagerduty", 125 * 1024);
+    example("pagerduty", "pagerduty", 100 * 1024);
     works_within_its_initial_memory("pagerduty", "pagerduty");
 }
 
 #[test]
 fn jira_linker_builds_checks_and_passes_its_fixtures() {
     // The largest example: JIRA REST, base64 and a panel.
-    example("jira-linker", "jira_linker", 145 * 1024);
+    example("jira-linker", "jira_linker", 116 * 1024);
     works_within_its_initial_memory("jira-linker", "jira_linker");
 }
 
