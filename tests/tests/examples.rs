@@ -55,6 +55,7 @@ fn text(output: &Output) -> String {
 
 /// `cargo otai-plugin test` on an example: builds it (release), runs its fixtures and its
 /// own tests; then checks the module it built.
+///
 /// `max_size` is a few percent above what the example builds to with Rust 1.95
 /// (docs/PERFORMANCE.md, "Sizes"): a change that makes every plugin larger fails here.
 fn example(name: &str, crate_name: &str, max_size: u64) {
