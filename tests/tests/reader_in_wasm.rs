@@ -174,9 +174,16 @@ fn strings_decode_inside_wasm_as_natively_at_every_offset() {
                     native_string(&json),
                     "string {shown:?}"
                 );
-                // The same string, read over: an unknown member's value, an array item.
+                // The same string, read over as an array item.
                 let array = [b"[".as_slice(), &json, b", 1]"].concat();
                 assert_eq!(probe.skip(&array), native_skip(&array), "skip {shown:?}");
+                // The same string as a member's key and value, read over.
+                let object = [b"{".as_slice(), &json, b": ", &json, b"}"].concat();
+                assert_eq!(
+                    probe.skip(&object),
+                    native_skip(&object),
+                    "object {shown:?}"
+                );
                 // Unterminated: the scan runs to the end of the text.
                 let cut = &json[..json.len() - 1];
                 assert_eq!(probe.string(cut), native_string(cut), "cut {shown:?}");
