@@ -274,7 +274,9 @@ impl<'a> CustomFields<'a> {
         self.iter().any(|(k, _)| k == name)
     }
 
-    /// How many fields the ticket has.
+    /// How many fields the ticket has: the members of the payload's object (a name the
+    /// payload gave twice, which no host writes, counts twice; [`CustomFields::get`]
+    /// and [`CustomFields::to_map`] keep its last value, as the contract's map does).
     pub fn len(&self) -> usize {
         self.len
     }
