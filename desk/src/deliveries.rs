@@ -139,8 +139,6 @@ impl Desk {
         };
         let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
         let reports = self.host.deliver(&event);
-        // The desk's tickets are the record: the host's own memory of fields is not.
-        self.host.forget_custom_fields();
 
         let policy = &self.options.health;
         let mut store = lock(&self.store);

@@ -271,6 +271,9 @@ impl Desk {
             // Upgrades to the next build of a plugin are the desk's daily work (`dev`
             // swaps one in on every save): only its changed functions are compiled.
             .incremental_compilation(true)
+            // The desk's tickets are the record of custom fields, and its events carry
+            // them: the host keeps none of its own.
+            .custom_field_tickets(0)
             .build()
             .map_err(|e| {
                 DeskError::database(&store.path, format!("the host could not start: {e}"))

@@ -15,6 +15,10 @@ use crate::host::{Host, Ticker};
 use crate::http::{HttpTransport, RealHttp};
 use crate::run::Settings;
 
+/// Tickets whose custom fields a host keeps unless told otherwise: enough for every
+/// ticket a test or a demo touches, a few MiB at most with typical fields.
+const DEFAULT_CUSTOM_FIELD_TICKETS: usize = 4096;
+
 /// Builds a [`Host`]. Every setter states its default.
 ///
 /// ```
@@ -43,6 +47,7 @@ pub struct HostBuilder {
     pagemap_scan: bool,
     record_calls: bool,
     incremental_compilation: bool,
+    custom_field_tickets: usize,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -55,6 +60,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("policy", &self.policy)
             .field("pooling", &self.pooling)
             .field("max_instances", &self.max_instances)
+            .field("custom_field_tickets", &self.custom_field_tickets)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +82,7 @@ impl Default for HostBuilder {
             pagemap_scan: true,
             record_calls: false,
             incremental_compilation: false,
+            custom_field_tickets: DEFAULT_CUSTOM_FIELD_TICKETS,
         }
     }
 }
@@ -223,6 +230,16 @@ impl HostBuilder {
         self
     }
 
+    /// How many tickets' custom fields the host keeps, so that later deliveries to a
+    /// ticket carry the fields plugins set on it. When a plugin sets a field on one
+    /// more ticket, the host forgets the fields of the ticket least recently delivered
+    /// to or given a field. Default 4,096; `0` keeps none, for an embedder that stores
+    /// fields with its tickets and puts them in the events it delivers (the local desk).
+    pub fn custom_field_tickets(mut self, tickets: usize) -> Self {
+        self.custom_field_tickets = tickets;
+        self
+    }
+
     /// Builds the host: creates the engine and starts its deadline ticker thread
     /// (stopped when the host is dropped).
     ///
@@ -304,6 +321,7 @@ impl HostBuilder {
             fuel: self.fuel,
             transport: self.http.unwrap_or_else(|| Arc::new(RealHttp::new())),
             record_calls: self.record_calls,
+            custom_field_tickets: self.custom_field_tickets,
         };
         Ok(Host::new(
             settings,

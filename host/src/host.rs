@@ -24,6 +24,7 @@ use crate::report::Unredacted;
 use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, State};
+use crate::ticket_fields::TicketFields;
 
 /// The thread that advances the engine's epoch, which is how deadlines interrupt
 /// wasm code. Dropping it stops the thread.
@@ -68,8 +69,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// - [`Host::deliver`] runs every installed, enabled, subscribed plugin on an event,
 ///   each in a fresh instance with the host's deadline and memory limit; a failure
 ///   fails only that delivery and counts against the plugin's health.
-/// - The host keeps each ticket's custom fields: fields a plugin sets are in the
-///   payload of later deliveries for that ticket.
+/// - The host keeps tickets' custom fields: fields a plugin sets are in the payload of
+///   later deliveries for that ticket, for the 4,096 tickets delivered to or given a
+///   field most recently ([`HostBuilder::custom_field_tickets`]).
 ///
 /// `Host` is `Send + Sync`: deliveries may run on several threads at once.
 ///
@@ -110,7 +112,7 @@ pub struct Host {
     cache: Mutex<HashMap<u64, Vec<CacheEntry>>>,
     installed: RwLock<BTreeMap<String, Arc<Installed>>>,
     health: Mutex<HashMap<String, Health>>,
-    fields: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    fields: Mutex<TicketFields>,
     // Declared last: dropped after everything that might still use the engine.
     _ticker: Ticker,
 }
@@ -148,7 +150,6 @@ impl Host {
         ticker: Ticker,
     ) -> Host {
         Host {
-            settings,
             linker,
             component_linker,
             policy,
@@ -157,7 +158,8 @@ impl Host {
             cache: Mutex::default(),
             installed: RwLock::default(),
             health: Mutex::default(),
-            fields: Mutex::default(),
+            fields: Mutex::new(TicketFields::new(settings.custom_field_tickets)),
+            settings,
             _ticker: ticker,
         }
     }
@@ -390,7 +392,7 @@ impl Host {
     fn run_delivery(&self, installed: &Installed, event: &Event) -> DeliveryReport {
         let ticket_id = event.ticket_id().to_owned();
         // Copied out so that no lock is held while serializing.
-        let stored = lock(&self.fields).get(&ticket_id).cloned();
+        let stored = lock(&self.fields).for_delivery(&ticket_id);
         let payload = event.payload_bytes(&installed.config, stored.as_ref());
         let finished = run::run(
             &self.settings,
@@ -404,10 +406,7 @@ impl Host {
         if !finished.custom_fields.is_empty() {
             let mut fields = lock(&self.fields);
             for set in &finished.custom_fields {
-                fields
-                    .entry(set.ticket_id.clone())
-                    .or_default()
-                    .insert(set.key.clone(), set.value.clone());
+                fields.set(&set.ticket_id, &set.key, &set.value);
             }
         }
         let plugin_id = installed.plugin.id().to_owned();
@@ -538,7 +537,9 @@ impl Host {
         Ok(())
     }
 
-    /// The custom fields the host holds for a ticket (set by plugins).
+    /// The custom fields the host holds for a ticket (set by plugins), empty for a
+    /// ticket it does not keep (see [`HostBuilder::custom_field_tickets`]). Asking does
+    /// not count as a use of the ticket.
     pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
         lock(&self.fields)
             .get(ticket_id)

@@ -66,6 +66,7 @@ mod report;
 mod run;
 mod state;
 pub mod testing;
+mod ticket_fields;
 
 pub use otai_plugin_abi as abi;
 

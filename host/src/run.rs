@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) fuel: Option<u64>,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) record_calls: bool,
+    /// How many tickets' custom fields the host keeps.
+    pub(crate) custom_field_tickets: usize,
 }
 
 /// What a run produced.

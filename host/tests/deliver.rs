@@ -179,6 +179,99 @@ fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
     assert_eq!(payload_of(&after)["ticket"]["custom_fields"], json!({}));
 }
 
+/// A plugin `com.example.<name>` that logs its payload and sets `key` = `value` on
+/// ticket `ticket`.
+fn field_setter(name: &str, ticket: &str, key: &str, value: &str) -> Vec<u8> {
+    let m = manifest(&format!("com.example.{name}"), &["ticket.assigned"], &[]);
+    let set = format!(r#"{{"ticket_id":"{ticket}","key":"{key}","value":"{value}"}}"#);
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (call $log (local.get 0) (local.get 1) (i32.const 1))
+             (if (i32.ne (call $field (i32.const 1024) (i32.const {len})) (i32.const 0)) (then unreachable)))
+           {data}"#,
+        len = set.len(),
+        data = data(1024, set.as_bytes())
+    );
+    plugin(&m, &body)
+}
+
+#[test]
+fn the_host_keeps_the_fields_of_the_tickets_used_most_recently() {
+    let host = otai_plugin_host::Host::builder()
+        .custom_field_tickets(2)
+        .max_instances(8)
+        .http(MockHttp::new())
+        .build()
+        .unwrap();
+    for n in 1..=3 {
+        install(
+            &host,
+            &field_setter(&format!("set{n}"), &format!("T-{n}"), "n", &n.to_string()),
+            json!({}),
+        );
+    }
+    let reader = install(
+        &host,
+        &plugin(
+            &manifest("com.example.reader", &["ticket.closed"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    let set = |n: u32| {
+        host.deliver_to(
+            &format!("com.example.set{n}"),
+            &Event::ticket_assigned().with_ticket_id(&format!("T-{n}")),
+        )
+        .unwrap()
+        .assert_ok();
+    };
+    let read = |ticket: &str| {
+        let report = host
+            .deliver_to(&reader, &Event::ticket_closed().with_ticket_id(ticket))
+            .unwrap();
+        payload_of(&report)["ticket"]["custom_fields"].clone()
+    };
+
+    set(1);
+    set(2);
+    // A delivery to T-1 makes T-2 the ticket used least recently.
+    assert_eq!(read("T-1"), json!({"n": "1"}));
+    set(3);
+    assert_eq!(read("T-1"), json!({"n": "1"}));
+    assert_eq!(read("T-2"), json!({}));
+    assert!(host.custom_fields("T-2").is_empty());
+    assert_eq!(read("T-3"), json!({"n": "3"}));
+    // T-2 comes back with only what is set from now on; T-1 is now the oldest.
+    set(2);
+    assert_eq!(host.custom_fields("T-2")["n"], "2");
+    assert!(host.custom_fields("T-1").is_empty());
+    assert_eq!(host.custom_fields("T-3")["n"], "3");
+}
+
+#[test]
+fn a_host_told_to_keep_no_tickets_delivers_only_the_events_own_fields() {
+    let host = otai_plugin_host::Host::builder()
+        .custom_field_tickets(0)
+        .http(MockHttp::new())
+        .build()
+        .unwrap();
+    let id = install(&host, &field_setter("set", "T-1", "n", "1"), json!({}));
+    let event = Event::ticket_assigned()
+        .with_ticket_id("T-1")
+        .merge_json(json!({"ticket": {"custom_fields": {"from_desk": "yes"}}}))
+        .unwrap();
+    for _ in 0..2 {
+        let report = host.deliver_to(&id, &event).unwrap();
+        report.assert_ok().assert_custom_field("n", "1");
+        assert_eq!(
+            payload_of(&report)["ticket"]["custom_fields"],
+            json!({"from_desk": "yes"})
+        );
+    }
+    assert!(host.custom_fields("T-1").is_empty());
+}
+
 fn status_case(func: &str, json: &str, expected: u32) {
     let host = test_host(MockHttp::new());
     let m = manifest("com.example.status", &["ticket.created"], &[]);
