@@ -541,10 +541,7 @@ impl Host {
     /// ticket it does not keep (see [`HostBuilder::custom_field_tickets`]). Asking does
     /// not count as a use of the ticket.
     pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
-        lock(&self.fields)
-            .get(ticket_id)
-            .cloned()
-            .unwrap_or_default()
+        lock(&self.fields).get(ticket_id).unwrap_or_default()
     }
 }
 
