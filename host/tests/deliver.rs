@@ -116,25 +116,14 @@ fn the_payload_carries_the_config_with_defaults() {
 
 #[test]
 fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
-    let m = manifest(
-        "com.example.fields",
-        &["ticket.created", "ticket.closed"],
-        &[],
-    );
-    let set = format!(
-        r#"{{"ticket_id":"{}","key":"jira_issue","value":"OPS-12"}}"#,
-        otai_plugin_host::DEFAULT_TICKET_ID
-    );
-    let body = format!(
-        r#"(func (export "on_event") (param i32 i32)
-             (call $log (local.get 0) (local.get 1) (i32.const 1))
-             (if (i32.ne (call $field (i32.const 1024) (i32.const {len})) (i32.const 0)) (then unreachable)))
-           {data}"#,
-        len = set.len(),
-        data = data(1024, set.as_bytes())
-    );
     let host = test_host(MockHttp::new());
-    install(&host, &plugin(&m, &body), json!({}));
+    let wasm = field_setter(
+        "fields",
+        &["ticket.created", "ticket.closed"],
+        otai_plugin_host::DEFAULT_TICKET_ID,
+        ("jira_issue", "OPS-12"),
+    );
+    install(&host, &wasm, json!({}));
     let first = host
         .deliver_to("com.example.fields", &Event::ticket_created())
         .unwrap();
@@ -179,10 +168,9 @@ fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
     assert_eq!(payload_of(&after)["ticket"]["custom_fields"], json!({}));
 }
 
-/// A plugin `com.example.<name>` that logs its payload and sets `key` = `value` on
-/// ticket `ticket`.
-fn field_setter(name: &str, ticket: &str, key: &str, value: &str) -> Vec<u8> {
-    let m = manifest(&format!("com.example.{name}"), &["ticket.assigned"], &[]);
+/// A plugin `com.example.<name>` that logs its payload and sets a field on `ticket`.
+fn field_setter(name: &str, events: &[&str], ticket: &str, (key, value): (&str, &str)) -> Vec<u8> {
+    let m = manifest(&format!("com.example.{name}"), events, &[]);
     let set = format!(r#"{{"ticket_id":"{ticket}","key":"{key}","value":"{value}"}}"#);
     let body = format!(
         r#"(func (export "on_event") (param i32 i32)
@@ -206,7 +194,12 @@ fn the_host_keeps_the_fields_of_the_tickets_used_most_recently() {
     for n in 1..=3 {
         install(
             &host,
-            &field_setter(&format!("set{n}"), &format!("T-{n}"), "n", &n.to_string()),
+            &field_setter(
+                &format!("set{n}"),
+                &["ticket.assigned"],
+                &format!("T-{n}"),
+                ("n", &n.to_string()),
+            ),
             json!({}),
         );
     }
@@ -256,7 +249,11 @@ fn a_host_told_to_keep_no_tickets_delivers_only_the_events_own_fields() {
         .http(MockHttp::new())
         .build()
         .unwrap();
-    let id = install(&host, &field_setter("set", "T-1", "n", "1"), json!({}));
+    let id = install(
+        &host,
+        &field_setter("set", &["ticket.assigned"], "T-1", ("n", "1")),
+        json!({}),
+    );
     let event = Event::ticket_assigned()
         .with_ticket_id("T-1")
         .merge_json(json!({"ticket": {"custom_fields": {"from_desk": "yes"}}}))
