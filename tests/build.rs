@@ -1,12 +1,15 @@
 //! Tells the tests whether clang and wasm-ld are here to build `examples/c-hello`, so
 //! that the C test is reported as ignored, with the reason, when they are not: a skip
-//! that shows as `ok` would claim coverage that did not happen.
+//! that shows as `ok` would claim coverage that did not happen. And whether the CLI
+//! finds `wasm-opt`, which sets the examples' size budgets.
 
 use std::process::Command;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(no_wasm_clang)");
+    println!("cargo::rustc-check-cfg=cfg(no_wasm_opt)");
     println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-env-changed=WASM_OPT");
     let have = |tool: &str| {
         Command::new(tool)
             .arg("--version")
@@ -15,5 +18,12 @@ fn main() {
     };
     if !(have("clang") && have("wasm-ld")) {
         println!("cargo::rustc-cfg=no_wasm_clang");
+    }
+    let wasm_opt = std::env::var("WASM_OPT")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "wasm-opt".to_owned());
+    if !have(&wasm_opt) {
+        println!("cargo::rustc-cfg=no_wasm_opt");
     }
 }

@@ -82,7 +82,14 @@ fn the_metadata_schema_flags_what_the_editor_should() {
                 [package.metadata.ohd]\nid = \"com.example.p\"\n";
     validate(&schema, &cargo_toml(&format!("{base}events = [\"ticket.created\"]\nallowed_hosts = [\"hooks.slack.com\", \"10.0.0.1\", \"[::1]\"]\n")))
         .unwrap();
+    for setting in ["false", "[\"-Oz\", \"--converge\"]"] {
+        let toml = format!(
+            "{base}events = [\"ticket.created\"]\n[package.metadata.otai-plugin]\nwasm-opt = {setting}\n"
+        );
+        validate(&schema, &cargo_toml(&toml)).unwrap();
+    }
     let events = "events = [\"ticket.created\"]\n";
+    let build = |body: &str| format!("{events}[package.metadata.otai-plugin]\n{body}");
     let host = |h: &str| format!("{events}allowed_hosts = [\"{h}\"]\n");
     let field = |body: &str| format!("{events}[package.metadata.ohd.config.channel]\n{body}");
     let ohd = "/package/metadata/ohd";
@@ -127,6 +134,16 @@ fn the_metadata_schema_flags_what_the_editor_should() {
             "a misspelt config key",
             field("type = \"string\"\nrequried = true\n"),
             "ohd/config/channel' [S#/$defs/ConfigField/additionalProperty]",
+        ),
+        (
+            "a misspelt build setting",
+            build("wasm_opt = false\n"),
+            "/package/metadata/otai-plugin' [S#/$defs/BuildSettings/additionalProperty]",
+        ),
+        (
+            "`wasm-opt` as a string",
+            build("wasm-opt = \"-Oz\"\n"),
+            "/package/metadata/otai-plugin/wasm-opt'",
         ),
     ] {
         let document = cargo_toml(&format!("{base}{extra}"));

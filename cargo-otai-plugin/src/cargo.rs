@@ -125,6 +125,8 @@ pub(crate) struct PluginPackage {
     pub manifest_path: Utf8PathBuf,
     /// Whether Cargo.toml has a `[package.metadata.ohd]` table.
     pub has_ohd_metadata: bool,
+    /// `[package.metadata]`, for this CLI's own table (`crate::wasm_opt`).
+    pub metadata: serde_json::Value,
 }
 
 impl PluginPackage {
@@ -176,6 +178,7 @@ fn plugin(package: &Package) -> PluginPackage {
         name: package.name.to_string(),
         manifest_path: package.manifest_path.clone(),
         has_ohd_metadata: package.metadata.get("ohd").is_some(),
+        metadata: package.metadata.clone(),
     }
 }
 

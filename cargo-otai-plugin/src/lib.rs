@@ -37,6 +37,7 @@ mod fixture;
 mod harness;
 mod postprocess;
 mod results;
+mod wasm_opt;
 
 pub use cargo::PackageOptions;
 

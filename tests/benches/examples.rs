@@ -10,9 +10,10 @@
 //!    host, cached load time, per-delivery time (fresh instance, the 2 KB
 //!    `ticket.created` event, a `MockHttp` answering), deliveries per second on 1 and 2
 //!    threads sharing one host.
-//! 2. Builds `benches/decode-plugin` (wasm32, plugin profile, and again at opt-level 3)
-//!    and calls its `decode_n` export through wasmtime on the host's own engine, then
-//!    runs the same decode natively: per-decode times and the ratio.
+//! 2. Builds `benches/decode-plugin` (wasm32, plugin profile, and again at opt-level 3;
+//!    each also through `wasm-opt` when it is installed) and calls its `decode_n` export
+//!    through wasmtime on the host's own engine, then runs the same decode natively:
+//!    per-decode times and the ratio.
 //! 3. Levers: slack-notifications linked with the workspace's 64 KiB stack and with
 //!    Rust's default 1 MiB, each on a host with and without `pagemap_scan`, measured in
 //!    alternating rounds so that other load on the machine hits all four alike.

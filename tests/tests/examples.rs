@@ -56,9 +56,17 @@ fn text(output: &Output) -> String {
 /// `cargo otai-plugin test` on an example: builds it (release), runs its fixtures and its
 /// own tests; then checks the module it built.
 ///
-/// `max_size` is a few percent above what the example builds to with Rust 1.95
-/// (docs/PERFORMANCE.md, "Sizes"): a change that makes every plugin larger fails here.
-fn example(name: &str, crate_name: &str, max_size: u64) {
+/// `max_size` is a few percent above what the example builds to with Rust 1.95 and
+/// Debian's Binaryen 108 (docs/PERFORMANCE.md, "Sizes"): a change that makes every
+/// plugin larger fails here, and so does a release build that `wasm-opt` did not
+/// optimize when it is installed (each example is 11–13% larger without it).
+/// `without_wasm_opt` is the budget on a machine without `wasm-opt`.
+fn example(name: &str, crate_name: &str, max_size: u64, without_wasm_opt: u64) {
+    let max_size = if cfg!(no_wasm_opt) {
+        without_wasm_opt
+    } else {
+        max_size
+    };
     let manifest = workspace().join("examples").join(name).join("Cargo.toml");
     let output = cli()
         .args(["otai-plugin", "test", "--release", "--manifest-path"])
@@ -166,7 +174,7 @@ fn check_module(wasm: &Path, max_size: u64) {
 
 #[test]
 fn minimal_builds_checks_and_passes_its_fixtures() {
-    example("minimal", "ohd_example_minimal", 14 * 1024);
+    example("minimal", "ohd_example_minimal", 10 * 1024, 14 * 1024);
 }
 
 /// The SDK's allocator starts with the free part of the module's initial memory (1 MiB,
@@ -203,20 +211,25 @@ fn works_within_its_initial_memory(name: &str, crate_name: &str) {
 
 #[test]
 fn slack_notifications_builds_checks_and_passes_its_fixtures() {
-    example("slack-notifications", "slack_notifications", 80 * 1024);
+    example(
+        "slack-notifications",
+        "slack_notifications",
+        68 * 1024,
+        80 * 1024,
+    );
     works_within_its_initial_memory("slack-notifications", "slack_notifications");
 }
 
 #[test]
 fn pagerduty_builds_checks_and_passes_its_fixtures() {
-    example("pagerduty", "pagerduty", 100 * 1024);
+    example("pagerduty", "pagerduty", 86 * 1024, 100 * 1024);
     works_within_its_initial_memory("pagerduty", "pagerduty");
 }
 
 #[test]
 fn jira_linker_builds_checks_and_passes_its_fixtures() {
     // The largest example: JIRA REST, base64 and a panel.
-    example("jira-linker", "jira_linker", 116 * 1024);
+    example("jira-linker", "jira_linker", 100 * 1024, 116 * 1024);
     works_within_its_initial_memory("jira-linker", "jira_linker");
 }
 

@@ -65,15 +65,40 @@ pub fn cargo_metadata_schema() -> Value {
             "additionalProperties": false
         }),
     );
+    // Read by `cargo otai-plugin build`, not part of the manifest.
+    defs.insert(
+        "BuildSettings".into(),
+        json!({
+            "description": "How `cargo otai-plugin build` builds the plugin.",
+            "type": "object",
+            "properties": {
+                "wasm-opt": {
+                    "description": "Binaryen's `wasm-opt` on the module of an optimizing \
+                        profile (`--release`, any `--profile` but `dev` and `test`): `false` \
+                        never, `true` always with `-O3`, or always with these arguments. \
+                        Without it, `-O3` when `wasm-opt` is found.",
+                    "anyOf": [
+                        { "type": "boolean" },
+                        { "type": "array", "items": { "type": "string" } }
+                    ]
+                }
+            },
+            "additionalProperties": false
+        }),
+    );
     let open_table = |properties: Value| json!({ "type": "object", "properties": properties });
     json!({
         "$schema": manifest["$schema"],
         "title": "Cargo.toml of an Open Help Desk plugin",
-        "description": "Checks `[package.metadata.ohd]`; the rest of Cargo.toml is cargo's.",
+        "description": "Checks `[package.metadata.ohd]` and `[package.metadata.otai-plugin]`; \
+            the rest of Cargo.toml is cargo's.",
         "type": "object",
         "properties": {
             "package": open_table(json!({
-                "metadata": open_table(json!({ "ohd": { "$ref": "#/$defs/OhdMetadata" } }))
+                "metadata": open_table(json!({
+                    "ohd": { "$ref": "#/$defs/OhdMetadata" },
+                    "otai-plugin": { "$ref": "#/$defs/BuildSettings" }
+                }))
             }))
         },
         "$defs": defs

@@ -110,6 +110,18 @@ pub(super) fn bench(out: &Path) {
     let opt3 = build_probe(out, Some("3"));
     let host = Host::builder().http(MockHttp::new()).build().expect("host");
     let no_epochs = wasmtime::Engine::default();
+    // What `cargo otai-plugin build --release` writes when Binaryen is installed, the
+    // size-first `-Oz`, and opt-level 3 made smaller by `wasm-opt`.
+    let optimized = [
+        (
+            "plugin profile + wasm-opt -O3 (the CLI's)",
+            &plugin_profile,
+            "-O3",
+        ),
+        ("plugin profile + wasm-opt -Oz", &plugin_profile, "-Oz"),
+        ("opt-level 3, LTO + wasm-opt -O3", &opt3, "-O3"),
+    ]
+    .map(|(label, wasm, level)| (label, wasm_opt(out, wasm, level)));
     let mut variants: Vec<(String, usize, Batch<'_>)> = vec![
         (
             format!(
@@ -137,6 +149,16 @@ pub(super) fn bench(out: &Path) {
             Box::new(wasm_decoder(host.engine(), &opt3, &payload)),
         ),
     ];
+    for (label, wasm) in &optimized {
+        match wasm {
+            Some(wasm) => variants.push((
+                format!("wasm, {label}"),
+                wasm.len(),
+                Box::new(wasm_decoder(host.engine(), wasm, &payload)),
+            )),
+            None => println!("wasm, {label}: SKIPPED, `wasm-opt` is not on PATH"),
+        }
+    }
     let mut samples = vec![Vec::with_capacity(DECODE_BATCHES); variants.len()];
     for round in 0..=DECODE_BATCHES {
         for (i, (_, _, batch)) in variants.iter_mut().enumerate() {
@@ -163,4 +185,30 @@ pub(super) fn bench(out: &Path) {
         let line = format!("{label:<52} {:>8.3} µs per decode   {module}", us(*time));
         println!("{}", line.trim_end());
     }
+}
+
+/// `wasm-opt LEVEL` on `wasm`, or `None` when Binaryen is not installed. The features
+/// are those rustc emits by default (the CLI enables all that docs/ABI.md accepts).
+fn wasm_opt(out: &Path, wasm: &[u8], level: &str) -> Option<Vec<u8>> {
+    let input = out.join(format!("decode-probe-{}.wasm", wasm.len()));
+    let output = out.join(format!("decode-probe-{}{level}.wasm", wasm.len()));
+    std::fs::write(&input, wasm).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+    let status = std::process::Command::new("wasm-opt")
+        .arg(level)
+        .args([
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-simd",
+            "--enable-bulk-memory",
+            "--enable-multivalue",
+            "--enable-reference-types",
+        ])
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .status()
+        .ok()?;
+    assert!(status.success(), "`wasm-opt {level}` failed on the probe");
+    Some(std::fs::read(&output).unwrap_or_else(|e| panic!("{}: {e}", output.display())))
 }
