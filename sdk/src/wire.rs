@@ -8,24 +8,28 @@
 //! were about 5 KB of every plugin that makes HTTP requests (docs/PERFORMANCE.md,
 //! "Sizes"), for fixed shapes of three or four fields.
 
-use otai_plugin_abi::calls::{AddReply, HostError, HostErrorKind, HttpRequest, SetCustomField};
+use otai_plugin_abi::calls::{AddReply, HostError, HostErrorKind, SetCustomField};
 
 use crate::json::{Reader, write_string};
 
 /// The request as the contract's `HttpRequest` serializes it: members in its order,
-/// `headers` left out when empty and `body` when absent.
-pub(crate) fn request_json(request: &HttpRequest) -> String {
-    let mut out = String::with_capacity(
-        40 + request.url.len() + request.body.as_ref().map_or(0, String::len),
-    );
+/// `headers` left out when empty and `body` when absent. `headers` are in the order
+/// the contract's map has them (sorted by name).
+pub(crate) fn request_json(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(40 + url.len() + body.map_or(0, str::len));
     out.push_str(r#"{"method":"#);
-    write_string(&mut out, &request.method);
+    write_string(&mut out, method);
     out.push_str(r#","url":"#);
-    write_string(&mut out, &request.url);
-    if !request.headers.is_empty() {
+    write_string(&mut out, url);
+    if !headers.is_empty() {
         out.push_str(r#","headers":"#);
         let mut separator = '{';
-        for (name, value) in &request.headers {
+        for (name, value) in headers {
             out.push(separator);
             separator = ',';
             write_string(&mut out, name);
@@ -34,7 +38,7 @@ pub(crate) fn request_json(request: &HttpRequest) -> String {
         }
         out.push('}');
     }
-    if let Some(body) = &request.body {
+    if let Some(body) = body {
         out.push_str(r#","body":"#);
         write_string(&mut out, body);
     }
@@ -143,7 +147,7 @@ fn members<'a>(
 mod tests {
     use std::collections::BTreeMap;
 
-    use otai_plugin_abi::calls::HostErrorBody;
+    use otai_plugin_abi::calls::{HostErrorBody, HttpRequest};
 
     use super::*;
 
@@ -181,8 +185,16 @@ mod tests {
         ];
         for request in requests {
             let contract = serde_json::to_string(&request).unwrap();
-            assert_eq!(request_json(&request), contract);
-            let back: HttpRequest = serde_json::from_str(&request_json(&request)).unwrap();
+            // In the map's order, as `http::Request` keeps them.
+            let headers: Vec<(String, String)> = request.headers.clone().into_iter().collect();
+            let json = request_json(
+                &request.method,
+                &request.url,
+                &headers,
+                request.body.as_deref(),
+            );
+            assert_eq!(json, contract);
+            let back: HttpRequest = serde_json::from_str(&json).unwrap();
             assert_eq!(back, request);
         }
     }

@@ -214,22 +214,23 @@ fn slack_notifications_builds_checks_and_passes_its_fixtures() {
     example(
         "slack-notifications",
         "slack_notifications",
-        68 * 1024,
-        80 * 1024,
+        // Issue 16's target for a typed plugin that makes a request: 64 KiB.
+        64 * 1024,
+        74 * 1024,
     );
     works_within_its_initial_memory("slack-notifications", "slack_notifications");
 }
 
 #[test]
 fn pagerduty_builds_checks_and_passes_its_fixtures() {
-    example("pagerduty", "pagerduty", 86 * 1024, 100 * 1024);
+    example("pagerduty", "pagerduty", 82 * 1024, 93 * 1024);
     works_within_its_initial_memory("pagerduty", "pagerduty");
 }
 
 #[test]
 fn jira_linker_builds_checks_and_passes_its_fixtures() {
     // The largest example: JIRA REST, base64 and a panel.
-    example("jira-linker", "jira_linker", 100 * 1024, 116 * 1024);
+    example("jira-linker", "jira_linker", 94 * 1024, 108 * 1024);
     works_within_its_initial_memory("jira-linker", "jira_linker");
 }
 
