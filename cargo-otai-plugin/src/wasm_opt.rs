@@ -14,7 +14,7 @@
 //! but `dev` and `test`) runs `wasm-opt -O3` when it finds it, and says so when it does
 //! not; with `true` or arguments, a missing `wasm-opt` is an error. `WASM_OPT` names the
 //! executable; otherwise `wasm-opt` is looked up on `PATH`. Binaryen reads core modules
-//! only: the component flavour is not optimized.
+//! only: in the component flavour it runs on the core module before it is encoded.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -158,6 +158,29 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(calls(&log).len(), 4, "wasm-opt ran on a dev build");
 
+    // The component flavour: on the core module, before it is encoded.
+    let output = project
+        .cmd(&["build", "--component", "--profile", PROFILE])
+        .env("WASM_OPT", &fake)
+        .output()
+        .expect("the CLI runs");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let optimizing = stderr
+        .find("Optimizing `optimized` with wasm-opt -O3 (")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let encoding = stderr
+        .find("Encoding `optimized` as a component")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(optimizing < encoding, "{stderr}");
+    assert_eq!(calls(&log).len(), 5);
+    let component = module("optimized");
+    assert!(wasmparser::Parser::is_component(&component));
+    assert!(
+        component.windows(MARK.len()).any(|w| w == MARK),
+        "the component's core module is not wasm-opt's output"
+    );
+
     // A failing wasm-opt fails the build with its message.
     let failing = stand_in(
         &tools,

@@ -214,9 +214,7 @@ struct Prepared {
 /// checked before compiling, so that a mistake there is reported in a second, with its
 /// key.
 fn prepare(shell: &Shell, plan: &Plan, options: &PackageOptions) -> Result<Vec<Prepared>> {
-    // Binaryen reads core modules only.
-    let optimizing = wasm_opt::optimizing_profile(options.release, options.profile.as_deref())
-        && !options.component;
+    let optimizing = wasm_opt::optimizing_profile(options.release, options.profile.as_deref());
     let mut not_found = false;
     let prepared = plan
         .packages
@@ -368,12 +366,20 @@ fn finish(
                 None => {
                     let original =
                         std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
-                    let processed =
-                        postprocess_module(&original, cargo_toml_json.as_deref(), component)
-                            .with_context(|| format!("failed to process `{path}`"))?;
+                    let (processed, _) = postprocess_module(
+                        &original,
+                        cargo_toml_json.as_deref(),
+                        component,
+                        wasm_opt,
+                        &path,
+                    )?;
                     match wasm_opt {
                         Some(wasm_opt) => {
-                            let bytes = optimize(wasm_opt, &processed.bytes, &path)?;
+                            let bytes = if component {
+                                processed.bytes
+                            } else {
+                                optimize(wasm_opt, &processed.bytes, &path)?
+                            };
                             stamp.kept_output = keep_output(&path, &bytes).then(|| hash(&bytes));
                             bytes
                         }
@@ -462,16 +468,48 @@ fn finish(
     })
 }
 
+/// Processes the module at `path` (`module`, its bytes). With `wasm_opt`, the component
+/// flavour's core module is optimized before it is encoded, since Binaryen reads core
+/// modules only; the sizes before and after are returned. A core module is optimized by
+/// the caller, after processing and the lint.
 fn postprocess_module(
     module: &[u8],
     manifest_json: Option<&str>,
     component: bool,
-) -> Result<postprocess::Processed> {
-    if component {
-        postprocess::componentize(module, manifest_json)
-    } else {
-        postprocess::process(module, manifest_json)
+    wasm_opt: Option<&WasmOpt>,
+    path: &Utf8PathBuf,
+) -> Result<(postprocess::Processed, Option<(u64, u64)>)> {
+    if !component {
+        let processed = postprocess::process(module, manifest_json)
+            .with_context(|| format!("failed to process `{path}`"))?;
+        return Ok((processed, None));
     }
+    let (core, sizes) = match wasm_opt {
+        // An earlier build's component is left as it is.
+        Some(wasm_opt) if wasmparser::Parser::is_core_wasm(module) => {
+            let core = optimize(wasm_opt, module, path)?;
+            let sizes = (module.len() as u64, core.len() as u64);
+            (std::borrow::Cow::Owned(core), Some(sizes))
+        }
+        _ => (std::borrow::Cow::Borrowed(module), None),
+    };
+    let processed = postprocess::componentize(&core, manifest_json)
+        .with_context(|| format!("failed to process `{path}`"))?;
+    Ok((processed, sizes))
+}
+
+/// The status line of a `wasm-opt` run.
+fn optimizing(shell: &Shell, package: &PluginPackage, wasm_opt: &WasmOpt, sizes: (u64, u64)) {
+    shell.status(
+        "Optimizing",
+        format!(
+            "`{}` with wasm-opt {} ({} to {})",
+            package.name,
+            wasm_opt.args(),
+            human_size(sizes.0),
+            human_size(sizes.1)
+        ),
+    );
 }
 
 /// `wasm-opt` on the module at `path` (whose directory holds its temporary files).
@@ -495,8 +533,16 @@ fn process_and_check(
     let source = identity(path);
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
-    let processed = postprocess_module(&original, json.as_deref(), component)
-        .with_context(|| format!("failed to process `{path}`"))?;
+    let (processed, core_optimized) = postprocess_module(
+        &original,
+        json.as_deref(),
+        component,
+        prepared.wasm_opt.as_ref(),
+        path,
+    )?;
+    if let (Some(wasm_opt), Some(sizes)) = (&prepared.wasm_opt, core_optimized) {
+        optimizing(shell, package, wasm_opt, sizes);
+    }
     for change in &processed.changes {
         match change {
             Change::Component => shell.status(
@@ -538,23 +584,14 @@ fn process_and_check(
     // A module the help desk refuses is reported as such, not as whatever `wasm-opt`
     // makes of it.
     let optimized = match &prepared.wasm_opt {
-        Some(wasm_opt) if !lint.has_errors() => {
+        Some(wasm_opt) if !component && !lint.has_errors() => {
             let before = bytes.len() as u64;
             bytes = optimize(wasm_opt, &bytes, path)?;
-            shell.status(
-                "Optimizing",
-                format!(
-                    "`{}` with wasm-opt {} ({} to {})",
-                    package.name,
-                    wasm_opt.args(),
-                    human_size(before),
-                    human_size(bytes.len() as u64)
-                ),
-            );
+            optimizing(shell, package, wasm_opt, (before, bytes.len() as u64));
             lint = accept(&bytes, &AcceptOptions::default());
             true
         }
-        _ => false,
+        _ => core_optimized.is_some(),
     };
     let mut problems: Vec<ArtifactProblem> = lint
         .problems
