@@ -28,15 +28,15 @@ use serde_json::Value;
 pub(crate) const METADATA_TABLE: &str = "otai-plugin";
 /// The arguments of `wasm-opt = true` and of an unconfigured optimized build: as small
 /// as `-Oz` for our plugins (0.3% larger), and the decode inside wasm is not slower
-/// (with `-Oz` it is 2–7% slower; `OTAI_BENCH_ONLY=decode`).
+/// (with `-Oz` it is 2–8% slower; `OTAI_BENCH_ONLY=decode`).
 pub(crate) const DEFAULT_ARGS: &[&str] = &["-O3"];
 /// The environment variable naming the `wasm-opt` executable.
 pub(crate) const ENV: &str = "WASM_OPT";
 
 /// What docs/ABI.md section 1 accepts, so that `wasm-opt` reads any plugin a host
 /// runs: a stripped module has no `target_features` section to detect them from, and
-/// Binaryen enables only the MVP by default. Enabling a feature lets it read the
-/// feature; it does not make it use one the module did not.
+/// Binaryen enables only the MVP by default. Whatever it writes stays within these, so
+/// within what every host accepts (the check after it says so too).
 const FEATURES: &[&str] = &[
     "--enable-sign-ext",
     "--enable-mutable-globals",
