@@ -205,6 +205,31 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         );
     }
 
+    // One that writes a broken module: the check says so, and who broke it.
+    let breaking = stand_in(
+        &tools,
+        "breaking-wasm-opt",
+        "for a; do [ \"$prev\" = -o ] && out=$a; [ \"$a\" = -o ] && in=$prev; prev=$a; done\n\
+         cat \"$in\" > \"$out\" && printf '\\001' >> \"$out\"",
+    );
+    let output = project
+        .cmd(&["build", "--profile", PROFILE])
+        .env("WASM_OPT", &breaking)
+        .output()
+        .expect("the CLI runs");
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success(), "{stderr}");
+    for expected in [
+        "optimized.wasm` is not a valid ABI v1 plugin:",
+        "- the module had none of these problems before `wasm-opt -O3`: set `wasm-opt = \
+         false` under `[package.metadata.otai-plugin]` in Cargo.toml",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+
     // Asked for and not there.
     let output = project
         .cmd(&["build", "--profile", PROFILE])

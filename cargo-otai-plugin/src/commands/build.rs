@@ -583,12 +583,16 @@ fn process_and_check(
     let mut lint = accept(&bytes, &AcceptOptions::default());
     // A module the help desk refuses is reported as such, not as whatever `wasm-opt`
     // makes of it.
+    let mut broken_by = None;
     let optimized = match &prepared.wasm_opt {
         Some(wasm_opt) if !component && !lint.has_errors() => {
             let before = bytes.len() as u64;
             bytes = optimize(wasm_opt, &bytes, path)?;
             optimizing(shell, package, wasm_opt, (before, bytes.len() as u64));
             lint = accept(&bytes, &AcceptOptions::default());
+            if lint.has_errors() {
+                broken_by = Some(wasm_opt);
+            }
             true
         }
         _ => core_optimized.is_some(),
@@ -605,6 +609,19 @@ fn process_and_check(
             message: p.message.clone(),
         })
         .collect();
+    if let Some(wasm_opt) = broken_by {
+        problems.push(ArtifactProblem {
+            level: Level::Error,
+            kind: None,
+            message: format!(
+                "the module had none of these problems before `wasm-opt {}`: set \
+                 `wasm-opt = false` under `[package.metadata.{}]` in Cargo.toml to build \
+                 without it (and report the module to Binaryen)",
+                wasm_opt.args(),
+                wasm_opt::METADATA_TABLE
+            ),
+        });
+    }
     let len = bytes.len() as u64;
     if lint.has_errors() {
         // Not written back, and no stamp: the next build checks it again.
