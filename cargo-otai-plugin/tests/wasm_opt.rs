@@ -63,12 +63,16 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
             log.display()
         ),
     );
-    let build = |profile: &[&str]| {
-        let mut cmd = project.cmd(&[&["build"][..], profile].concat());
-        cmd.env("WASM_OPT", &fake);
-        cmd.output().expect("the CLI runs")
+    // `build ARGS` with `WASM_OPT` naming `program`.
+    let build_with = |program: &Path, args: &[&str]| {
+        project
+            .cmd(&[&["build"][..], args].concat())
+            .env("WASM_OPT", program)
+            .output()
+            .expect("the CLI runs")
     };
     let profile = ["--profile", PROFILE];
+    let build = |args: &[&str]| build_with(&fake, args);
 
     // Not configured: the default arguments, the features docs/ABI.md accepts, and the
     // module is what the stand-in wrote.
@@ -105,11 +109,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
             fake.display()
         ),
     );
-    let output = project
-        .cmd(&["build", "--profile", PROFILE])
-        .env("WASM_OPT", &other)
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&other, &["--profile", PROFILE]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let logged = calls(&log);
     assert_eq!(logged.len(), 3, "{logged:?}");
@@ -150,20 +150,12 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
 
     // The dev profile never runs it.
     with("true");
-    let output = project
-        .cmd(&["build"])
-        .env("WASM_OPT", &fake)
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&fake, &[]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(calls(&log).len(), 4, "wasm-opt ran on a dev build");
 
     // The component flavour: on the core module, before it is encoded.
-    let output = project
-        .cmd(&["build", "--component", "--profile", PROFILE])
-        .env("WASM_OPT", &fake)
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&fake, &["--component", "--profile", PROFILE]);
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     let optimizing = stderr
@@ -187,11 +179,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         "failing-wasm-opt",
         "echo '[wasm-validator error in function 3] unexpected false' >&2; exit 1",
     );
-    let output = project
-        .cmd(&["build", "--profile", PROFILE])
-        .env("WASM_OPT", &failing)
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&failing, &["--profile", PROFILE]);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     for expected in [
@@ -212,11 +200,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         "for a; do [ \"$prev\" = -o ] && out=$a; [ \"$a\" = -o ] && in=$prev; prev=$a; done\n\
          cat \"$in\" > \"$out\" && printf '\\001' >> \"$out\"",
     );
-    let output = project
-        .cmd(&["build", "--profile", PROFILE])
-        .env("WASM_OPT", &breaking)
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&breaking, &["--profile", PROFILE]);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     for expected in [
@@ -231,11 +215,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
     }
 
     // Asked for and not there.
-    let output = project
-        .cmd(&["build", "--profile", PROFILE])
-        .env("WASM_OPT", tools.join("nothing-here"))
-        .output()
-        .expect("the CLI runs");
+    let output = build_with(&tools.join("nothing-here"), &["--profile", PROFILE]);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     assert!(
