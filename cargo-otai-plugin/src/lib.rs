@@ -123,7 +123,8 @@ impl Cli {
 pub enum Command {
     /// Create a plugin crate from a template.
     New(NewCommand),
-    /// Build plugins to WebAssembly, embed their manifest and check them against the ABI.
+    /// Build plugins to WebAssembly, embed their manifest, run wasm-opt on optimized
+    /// builds and check them against the ABI.
     Build(BuildCommand),
     /// Build, then run the declarative fixtures and the crate's own tests.
     Test(TestCommand),

@@ -46,10 +46,14 @@ fn calls(log: &Path) -> Vec<String> {
 fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
     let project = Project::plugin("optimized", "minimal");
     let cargo_toml = project.read("Cargo.toml");
-    project.write(
-        "Cargo.toml",
-        format!("{cargo_toml}\n[profile.{PROFILE}]\ninherits = \"dev\"\n"),
-    );
+    // Cargo.toml as `new` wrote it, with the profile and `extra` after it.
+    let cargo_toml_with = |extra: &str| {
+        project.write(
+            "Cargo.toml",
+            format!("{cargo_toml}\n[profile.{PROFILE}]\ninherits = \"dev\"\n{extra}"),
+        );
+    };
+    cargo_toml_with("");
     let tools = project.root.join("tools");
     std::fs::create_dir_all(&tools).expect("mkdir");
     let log = tools.join("calls");
@@ -109,7 +113,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
             fake.display()
         ),
     );
-    let output = build_with(&other, &["--profile", PROFILE]);
+    let output = build_with(&other, &profile);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let logged = calls(&log);
     assert_eq!(logged.len(), 3, "{logged:?}");
@@ -117,13 +121,9 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
 
     // Other arguments in Cargo.toml: it runs again, with them.
     let with = |setting: &str| {
-        project.write(
-            "Cargo.toml",
-            format!(
-                "{cargo_toml}\n[profile.{PROFILE}]\ninherits = \"dev\"\n\n\
-                 [package.metadata.otai-plugin]\nwasm-opt = {setting}\n"
-            ),
-        );
+        cargo_toml_with(&format!(
+            "\n[package.metadata.otai-plugin]\nwasm-opt = {setting}\n"
+        ));
     };
     with("[\"-Oz\", \"--converge\"]");
     let output = build(&profile);
@@ -179,7 +179,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         "failing-wasm-opt",
         "echo '[wasm-validator error in function 3] unexpected false' >&2; exit 1",
     );
-    let output = build_with(&failing, &["--profile", PROFILE]);
+    let output = build_with(&failing, &profile);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     for expected in [
@@ -200,7 +200,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         "for a; do [ \"$prev\" = -o ] && out=$a; [ \"$a\" = -o ] && in=$prev; prev=$a; done\n\
          cat \"$in\" > \"$out\" && printf '\\001' >> \"$out\"",
     );
-    let output = build_with(&breaking, &["--profile", PROFILE]);
+    let output = build_with(&breaking, &profile);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     for expected in [
@@ -215,7 +215,7 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
     }
 
     // Asked for and not there.
-    let output = build_with(&tools.join("nothing-here"), &["--profile", PROFILE]);
+    let output = build_with(&tools.join("nothing-here"), &profile);
     let stderr = stderr_of(&output);
     assert!(!output.status.success(), "{stderr}");
     assert!(

@@ -37,8 +37,8 @@ mod stamp;
 use stamp::{Found, Stamp, hash, identity, keep_output, tool};
 
 /// Build plugins for `wasm32-unknown-unknown`, embed the manifest from Cargo.toml when
-/// the module has none, add the `render_panel` adapter and the ABI marker, and check
-/// the result against ABI v1.
+/// the module has none, add the `render_panel` adapter and the ABI marker, run
+/// `wasm-opt` in an optimizing profile, and check the result against ABI v1.
 #[derive(Debug, Args)]
 pub struct BuildCommand {
     #[command(flatten)]
@@ -499,7 +499,7 @@ fn postprocess_module(
 }
 
 /// The status line of a `wasm-opt` run.
-fn optimizing(shell: &Shell, package: &PluginPackage, wasm_opt: &WasmOpt, sizes: (u64, u64)) {
+fn report_optimized(shell: &Shell, package: &PluginPackage, wasm_opt: &WasmOpt, sizes: (u64, u64)) {
     shell.status(
         "Optimizing",
         format!(
@@ -541,7 +541,7 @@ fn process_and_check(
         path,
     )?;
     if let (Some(wasm_opt), Some(sizes)) = (&prepared.wasm_opt, core_optimized) {
-        optimizing(shell, package, wasm_opt, sizes);
+        report_optimized(shell, package, wasm_opt, sizes);
     }
     for change in &processed.changes {
         match change {
@@ -588,7 +588,7 @@ fn process_and_check(
         Some(wasm_opt) if !component && !lint.has_errors() => {
             let before = bytes.len() as u64;
             bytes = optimize(wasm_opt, &bytes, path)?;
-            optimizing(shell, package, wasm_opt, (before, bytes.len() as u64));
+            report_optimized(shell, package, wasm_opt, (before, bytes.len() as u64));
             lint = accept(&bytes, &AcceptOptions::default());
             if lint.has_errors() {
                 broken_by = Some(wasm_opt);
