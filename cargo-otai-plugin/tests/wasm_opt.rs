@@ -214,6 +214,34 @@ fn build_runs_wasm_opt_as_cargo_toml_says_and_only_when_the_module_changed() {
         );
     }
 
+    // A module the help desk refuses is reported as cargo built it: `wasm-opt` does not
+    // run, and the errors do not blame it.
+    let lib = project.read("src/lib.rs");
+    project.write(
+        "src/lib.rs",
+        format!(
+            "{lib}\n#[link(wasm_import_module = \"env\")]\nunsafe extern \"C\" {{ fn not_ohd(); }}\n\
+             #[unsafe(no_mangle)]\npub extern \"C\" fn calls_it() {{ unsafe {{ not_ohd() }} }}\n"
+        ),
+    );
+    let before = calls(&log).len();
+    let output = build(&profile);
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("optimized.wasm` is not a valid ABI v1 plugin:")
+            && stderr.contains("import `env.not_ohd` is not provided"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("before `wasm-opt"), "{stderr}");
+    assert!(!stderr.contains("Optimizing"), "{stderr}");
+    assert_eq!(
+        calls(&log).len(),
+        before,
+        "wasm-opt ran on a refused module"
+    );
+    project.write("src/lib.rs", lib);
+
     // Asked for and not there.
     let output = build_with(&tools.join("nothing-here"), &profile);
     let stderr = stderr_of(&output);

@@ -25,15 +25,19 @@ use crate::cargo::{self, PackageOptions, PluginPackage, Target};
 use crate::message_format::{
     ArtifactMessage, ArtifactProblem, Level, MessageFormat, PluginIdentity,
 };
-use crate::postprocess::{self, Change};
+use crate::postprocess::Change;
 use crate::term::{Shell, human_size};
 use crate::wasm_opt::{self, Resolved, Setting, WasmOpt};
 use otai_plugin_abi::module::{AcceptOptions, Severity, accept};
 
 use crate::{CommonOptions, crosscheck};
 
+mod embedded;
+mod produce;
 mod stamp;
 
+use embedded::verify_embedded;
+use produce::{Produced, produce, report_changes, report_optimized};
 use stamp::{Found, Stamp, hash, identity, keep_output, tool};
 
 /// Build plugins for `wasm32-unknown-unknown`, embed the manifest from Cargo.toml when
@@ -366,25 +370,18 @@ fn finish(
                 None => {
                     let original =
                         std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
-                    let (processed, _) = postprocess_module(
+                    let produced = produce(
                         &original,
                         cargo_toml_json.as_deref(),
                         component,
                         wasm_opt,
                         &path,
                     )?;
-                    match wasm_opt {
-                        Some(wasm_opt) => {
-                            let bytes = if component {
-                                processed.bytes
-                            } else {
-                                optimize(wasm_opt, &processed.bytes, &path)?
-                            };
-                            stamp.kept_output = keep_output(&path, &bytes).then(|| hash(&bytes));
-                            bytes
-                        }
-                        None => processed.bytes,
+                    let bytes = produced.processed.bytes;
+                    if produced.optimized.is_some() {
+                        stamp.kept_output = keep_output(&path, &bytes).then(|| hash(&bytes));
                     }
+                    bytes
                 }
             };
             write_atomically(&path, &bytes)?;
@@ -468,58 +465,6 @@ fn finish(
     })
 }
 
-/// Processes the module at `path` (`module`, its bytes). With `wasm_opt`, the component
-/// flavour's core module is optimized before it is encoded, since Binaryen reads core
-/// modules only; the sizes before and after are returned. A core module is optimized by
-/// the caller, after processing and the lint.
-fn postprocess_module(
-    module: &[u8],
-    manifest_json: Option<&str>,
-    component: bool,
-    wasm_opt: Option<&WasmOpt>,
-    path: &Utf8PathBuf,
-) -> Result<(postprocess::Processed, Option<(u64, u64)>)> {
-    if !component {
-        let processed = postprocess::process(module, manifest_json)
-            .with_context(|| format!("failed to process `{path}`"))?;
-        return Ok((processed, None));
-    }
-    let (core, sizes) = match wasm_opt {
-        // An earlier build's component is left as it is.
-        Some(wasm_opt) if wasmparser::Parser::is_core_wasm(module) => {
-            let core = optimize(wasm_opt, module, path)?;
-            let sizes = (module.len() as u64, core.len() as u64);
-            (std::borrow::Cow::Owned(core), Some(sizes))
-        }
-        _ => (std::borrow::Cow::Borrowed(module), None),
-    };
-    let processed = postprocess::componentize(&core, manifest_json)
-        .with_context(|| format!("failed to process `{path}`"))?;
-    Ok((processed, sizes))
-}
-
-/// The status line of a `wasm-opt` run.
-fn report_optimized(shell: &Shell, package: &PluginPackage, wasm_opt: &WasmOpt, sizes: (u64, u64)) {
-    shell.status(
-        "Optimizing",
-        format!(
-            "`{}` with wasm-opt {} ({} to {})",
-            package.name,
-            wasm_opt.args(),
-            human_size(sizes.0),
-            human_size(sizes.1)
-        ),
-    );
-}
-
-/// `wasm-opt` on the module at `path` (whose directory holds its temporary files).
-fn optimize(wasm_opt: &WasmOpt, module: &[u8], path: &Utf8PathBuf) -> Result<Vec<u8>> {
-    let dir = path
-        .parent()
-        .map_or(std::path::Path::new("."), |d| d.as_std_path());
-    wasm_opt.run(module, dir, path.as_str())
-}
-
 fn process_and_check(
     shell: &Shell,
     package: &PluginPackage,
@@ -533,70 +478,39 @@ fn process_and_check(
     let source = identity(path);
     let original = std::fs::read(path).with_context(|| format!("failed to read `{path}`"))?;
     let json = from_cargo_toml.map(Manifest::to_json);
-    let (processed, core_optimized) = postprocess_module(
+    let Produced {
+        processed,
+        optimized,
+        accepted_before,
+    } = produce(
         &original,
         json.as_deref(),
         component,
         prepared.wasm_opt.as_ref(),
         path,
     )?;
-    if let (Some(wasm_opt), Some(sizes)) = (&prepared.wasm_opt, core_optimized) {
-        report_optimized(shell, package, wasm_opt, sizes);
-    }
-    for change in &processed.changes {
-        match change {
-            Change::Component => shell.status(
-                "Encoding",
-                format!(
-                    "`{}` as a component of `{}`",
-                    package.name,
-                    otai_plugin_abi::component::PACKAGE
-                ),
-            ),
-            Change::EmbeddedManifest => shell.status(
-                "Embedding",
-                format!(
-                    "manifest from `{}` into `{}`",
-                    package.manifest_path, package.name
-                ),
-            ),
-            Change::RenderPanelAdapter => shell.status(
-                "Embedding",
-                format!("`render_panel` multi-value adapter into `{}`", package.name),
-            ),
-            Change::AbiMarker => {
-                shell.verbose_status("Embedding", format!("ABI marker into `{}`", package.name))
-            }
-            Change::DataCopies(bytes) => shell.verbose_status(
-                "Dropping",
-                format!(
-                    "{bytes} bytes of data from `{}`: the copy in linear memory of its \
-                     `ohd_manifest` and `ohd_abi` sections",
-                    package.name
-                ),
-            ),
+    let report_optimized = || {
+        if let (Some(wasm_opt), Some(sizes)) = (&prepared.wasm_opt, optimized) {
+            report_optimized(shell, package, wasm_opt, sizes);
         }
+    };
+    // The status lines in the order of the steps: a component's core module is optimized
+    // before it is encoded, a core module after it is processed.
+    if component {
+        report_optimized();
+    }
+    report_changes(shell, package, &processed.changes);
+    if !component {
+        report_optimized();
     }
 
     // The verdict of the help desk's default settings, which the host's `load` gives too.
-    let mut bytes = processed.bytes;
-    let mut lint = accept(&bytes, &AcceptOptions::default());
-    // A module the help desk refuses is reported as such, not as whatever `wasm-opt`
-    // makes of it.
-    let mut broken_by = None;
-    let optimized = match &prepared.wasm_opt {
-        Some(wasm_opt) if !component && !lint.has_errors() => {
-            let before = bytes.len() as u64;
-            bytes = optimize(wasm_opt, &bytes, path)?;
-            report_optimized(shell, package, wasm_opt, (before, bytes.len() as u64));
-            lint = accept(&bytes, &AcceptOptions::default());
-            if lint.has_errors() {
-                broken_by = Some(wasm_opt);
-            }
-            true
-        }
-        _ => core_optimized.is_some(),
-    };
+    let bytes = processed.bytes;
+    let lint = accept(&bytes, &AcceptOptions::default());
+    let broken_by = prepared
+        .wasm_opt
+        .as_ref()
+        .filter(|_| accepted_before && lint.has_errors());
     let mut problems: Vec<ArtifactProblem> = lint
         .problems
         .iter()
@@ -650,10 +564,10 @@ fn process_and_check(
             }),
     );
 
-    if !processed.changes.is_empty() || optimized {
+    if !processed.changes.is_empty() || optimized.is_some() {
         write_atomically(path, &bytes)?;
     }
-    let kept = optimized && keep_output(path, &bytes);
+    let kept = optimized.is_some() && keep_output(path, &bytes);
     if let (Some(source), Some(output)) = (source, identity(path)) {
         Stamp {
             tool: tool(),
@@ -675,71 +589,6 @@ fn process_and_check(
     })
 }
 
-/// A module that embeds its own manifest (the `#[plugin]` macro does, from the file its
-/// `cargo_toml` argument names) must embed the one Cargo.toml describes: the help desk
-/// grants the embedded one, and a stale copy would run with other permissions than the
-/// author reads in Cargo.toml.
-fn verify_embedded(
-    path: &Utf8PathBuf,
-    embedded: &Manifest,
-    cargo_toml: &Utf8PathBuf,
-    expected: &Manifest,
-) -> Result<()> {
-    if embedded == expected {
-        return Ok(());
-    }
-    let mut message = format!(
-        "the `{}` section of `{path}` differs from the manifest `[package.metadata.ohd]` \
-         in `{cargo_toml}` describes:",
-        otai_plugin_abi::wasm::MANIFEST_SECTION
-    );
-    let embedded = serde_json::to_value(embedded).unwrap_or_default();
-    let expected = serde_json::to_value(expected).unwrap_or_default();
-    for (key, in_module, in_cargo_toml) in json_differences("", &embedded, &expected) {
-        message.push_str(&format!(
-            "\n  `{key}`: the module has {in_module}, Cargo.toml has {in_cargo_toml}"
-        ));
-    }
-    message.push_str(
-        "\nhelp: the help desk reads the module's copy; build it from the same data (the \
-         `#[plugin]` macro reads Cargo.toml unless its `cargo_toml` argument names another \
-         file), or remove `[package.metadata.ohd]` when the module's manifest is the source",
-    );
-    bail!(message)
-}
-
-/// The leaves where two JSON values differ, as `(path, left, right)` with the values
-/// compact JSON (`absent` for a missing key).
-fn json_differences(
-    path: &str,
-    left: &serde_json::Value,
-    right: &serde_json::Value,
-) -> Vec<(String, String, String)> {
-    use serde_json::Value;
-    let show = |value: Option<&Value>| value.map_or_else(|| "absent".to_owned(), Value::to_string);
-    match (left, right) {
-        (Value::Object(l), Value::Object(r)) => {
-            let keys: std::collections::BTreeSet<&String> = l.keys().chain(r.keys()).collect();
-            keys.into_iter()
-                .flat_map(|key| {
-                    let child = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    match (l.get(key), r.get(key)) {
-                        (Some(a), Some(b)) => json_differences(&child, a, b),
-                        (a, b) if a != b => vec![(child, show(a), show(b))],
-                        _ => Vec::new(),
-                    }
-                })
-                .collect()
-        }
-        _ if left == right => Vec::new(),
-        _ => vec![(path.to_owned(), left.to_string(), right.to_string())],
-    }
-}
-
 fn write_atomically(path: &Utf8PathBuf, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("wasm.otai-tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("failed to write `{tmp}`"))?;
@@ -757,30 +606,4 @@ fn display_path(path: &Utf8PathBuf) -> String {
                 .map(|p| p.display().to_string())
         })
         .unwrap_or_else(|| path.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::json_differences;
-
-    #[test]
-    fn differences_name_each_leaf_with_both_values() {
-        let module = json!({"id": "a", "permissions": {"http": {"allowed_hosts": ["x"]}}, "x": 1});
-        let cargo = json!({"id": "b", "permissions": {"http": {"allowed_hosts": ["y"]}}});
-        assert_eq!(
-            json_differences("", &module, &cargo),
-            vec![
-                ("id".to_owned(), "\"a\"".to_owned(), "\"b\"".to_owned()),
-                (
-                    "permissions.http.allowed_hosts".to_owned(),
-                    "[\"x\"]".to_owned(),
-                    "[\"y\"]".to_owned()
-                ),
-                ("x".to_owned(), "1".to_owned(), "absent".to_owned()),
-            ]
-        );
-        assert!(json_differences("", &module, &module).is_empty());
-    }
 }
