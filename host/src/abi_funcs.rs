@@ -419,7 +419,7 @@ pub(crate) fn exchange(
         Err(refusal) => refused(refusal),
         Ok(parsed) => {
             request = parsed;
-            match check_request(&request, &state.allowed_hosts) {
+            match check_request(&request, &state.outbound.allowed_hosts) {
                 Err(refusal) => refused(refusal),
                 Ok(url) => {
                     // What goes out is the URL that was judged, as the URL standard
@@ -431,8 +431,7 @@ pub(crate) fn exchange(
                     if remaining.is_zero() {
                         return Err(GuestTrap::deadline(function).into());
                     }
-                    let transport = state.transport.clone();
-                    let result = transport.send(&request, remaining);
+                    let result = state.outbound.transport.send(&request, remaining);
                     deadline_hit = Instant::now() >= deadline;
                     match result {
                         Ok(resp) if resp.body.len() > MAX_HTTP_RESPONSE => host_answer(

@@ -2,6 +2,7 @@
 //! disabling of a plugin that fails too often.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -238,6 +239,31 @@ impl Health {
 
     pub(crate) fn disable(&mut self) {
         self.disabled = true;
+    }
+}
+
+/// One installed plugin's health, shared by its deliveries on every thread. Whether it
+/// is enabled, which every delivery asks first, is kept beside the window in an
+/// atomic, so that asking takes no lock.
+#[derive(Debug, Default)]
+pub(crate) struct SharedHealth {
+    window: Mutex<Health>,
+    disabled: AtomicBool,
+}
+
+impl SharedHealth {
+    pub(crate) fn is_enabled(&self) -> bool {
+        !self.disabled.load(Ordering::Acquire)
+    }
+
+    /// Runs `change` on the window, then publishes whether the plugin is enabled.
+    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut Health) -> R) -> R {
+        // The window is updated in single steps; a panic elsewhere cannot leave it
+        // half-written.
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = change(&mut window);
+        self.disabled.store(!window.is_enabled(), Ordering::Release);
+        result
     }
 }
 

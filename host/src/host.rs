@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
 use std::thread::JoinHandle;
 
@@ -14,7 +15,7 @@ use wasmtime::{Engine, Linker};
 use crate::builder::HostBuilder;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
-use crate::health::{Clock, Health, HealthPolicy, HealthStatus, OnDisabled};
+use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SharedHealth};
 use otai_plugin_abi::module::AcceptOptions;
 use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
@@ -23,7 +24,7 @@ use crate::redact::Redactor;
 use crate::report::Unredacted;
 use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
-use crate::state::{Mode, State};
+use crate::state::{Mode, Outbound, State};
 use crate::ticket_fields::TicketFields;
 
 /// The thread that advances the engine's epoch, which is how deadlines interrupt
@@ -52,7 +53,9 @@ struct Installed {
     config: Vec<u8>,
     /// Finds every form of every secret value in reports.
     redactor: Redactor,
-    allowed_hosts: Arc<AllowedHosts>,
+    outbound: Arc<Outbound>,
+    /// Kept across a reinstall; gone with an uninstall.
+    health: Arc<SharedHealth>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,8 +114,10 @@ pub struct Host {
     on_disabled: Option<OnDisabled>,
     cache: Mutex<HashMap<u64, Vec<CacheEntry>>>,
     installed: RwLock<BTreeMap<String, Arc<Installed>>>,
-    health: Mutex<HashMap<String, Health>>,
     fields: Mutex<TicketFields>,
+    /// Whether `fields` may hold anything: until a plugin sets a field, deliveries do
+    /// not take its lock.
+    fields_held: AtomicBool,
     // Declared last: dropped after everything that might still use the engine.
     _ticker: Ticker,
 }
@@ -157,8 +162,8 @@ impl Host {
             on_disabled,
             cache: Mutex::default(),
             installed: RwLock::default(),
-            health: Mutex::default(),
             fields: Mutex::new(TicketFields::new(settings.custom_field_tickets)),
+            fields_held: AtomicBool::new(false),
             settings,
             _ticker: ticker,
         }
@@ -267,17 +272,28 @@ impl Host {
                 secrets.push(s.clone());
             }
         }
+        let config = serde_json::to_vec(&validated.to_payload_json()).unwrap_or_default();
+        let redactor = Redactor::new(secrets.iter().map(String::as_str));
+        let outbound = Arc::new(Outbound {
+            allowed_hosts: AllowedHosts::new(manifest.allowed_hosts()),
+            transport: self.settings.transport.clone(),
+        });
+        let mut map = self
+            .installed
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let health = map
+            .get(&manifest.id)
+            .map(|old| old.health.clone())
+            .unwrap_or_default();
         let installed = Installed {
             plugin: plugin.clone(),
-            config: serde_json::to_vec(&validated.to_payload_json()).unwrap_or_default(),
-            redactor: Redactor::new(secrets.iter().map(String::as_str)),
-            allowed_hosts: Arc::new(AllowedHosts::new(manifest.allowed_hosts())),
+            config,
+            redactor,
+            outbound,
+            health,
         };
-        let id = manifest.id.clone();
-        if let Ok(mut map) = self.installed.write() {
-            map.insert(id.clone(), Arc::new(installed));
-        }
-        lock(&self.health).entry(id).or_default();
+        map.insert(manifest.id.clone(), Arc::new(installed));
         Ok(())
     }
 
@@ -304,12 +320,15 @@ impl Host {
     /// delivery carries only the event's own: for a harness that runs independent
     /// cases on one host (and so compiles each module once).
     pub fn forget_custom_fields(&self) {
-        lock(&self.fields).clear();
+        let mut fields = lock(&self.fields);
+        fields.clear();
+        // Under the lock, as a delivery that sets fields marks them: the mark cannot be
+        // cleared after a set that came later.
+        self.fields_held.store(false, Ordering::Release);
     }
 
     /// Removes a plugin; returns whether it was installed.
     pub fn uninstall(&self, plugin_id: &str) -> bool {
-        lock(&self.health).remove(plugin_id);
         self.installed
             .write()
             .map(|mut m| m.remove(plugin_id).is_some())
@@ -334,12 +353,6 @@ impl Host {
             })
     }
 
-    fn is_enabled(&self, plugin_id: &str) -> bool {
-        lock(&self.health)
-            .get(plugin_id)
-            .is_none_or(Health::is_enabled)
-    }
-
     /// Delivers `event` to every installed, enabled plugin that subscribes to it, one
     /// after another in plugin id order.
     pub fn deliver(&self, event: &Event) -> Vec<DeliveryReport> {
@@ -350,9 +363,7 @@ impl Host {
             .unwrap_or_default();
         targets
             .into_iter()
-            .filter(|i| {
-                i.plugin.manifest().subscribes_to(event.kind()) && self.is_enabled(i.plugin.id())
-            })
+            .filter(|i| i.plugin.manifest().subscribes_to(event.kind()) && i.health.is_enabled())
             .map(|i| self.run_delivery(&i, event))
             .collect()
     }
@@ -381,7 +392,7 @@ impl Host {
                     .join(", "),
             });
         }
-        if !self.is_enabled(plugin_id) {
+        if !installed.health.is_enabled() {
             return Err(DeliverError::Disabled {
                 plugin_id: plugin_id.to_owned(),
             });
@@ -392,12 +403,16 @@ impl Host {
     fn run_delivery(&self, installed: &Installed, event: &Event) -> DeliveryReport {
         let ticket_id = event.ticket_id().to_owned();
         // Copied out so that no lock is held while serializing.
-        let stored = lock(&self.fields).for_delivery(&ticket_id);
+        let stored = if self.fields_held.load(Ordering::Acquire) {
+            lock(&self.fields).for_delivery(&ticket_id)
+        } else {
+            None
+        };
         let payload = event.payload_bytes(&installed.config, stored.as_ref());
         let finished = run::run(
             &self.settings,
             &installed.plugin.inner,
-            installed.allowed_hosts.clone(),
+            installed.outbound.clone(),
             Mode::Event {
                 ticket_id: ticket_id.clone(),
             },
@@ -408,10 +423,11 @@ impl Host {
             for set in &finished.custom_fields {
                 fields.set(&set.ticket_id, &set.key, &set.value);
             }
+            self.fields_held.store(true, Ordering::Release);
         }
         let plugin_id = installed.plugin.id().to_owned();
         if !matches!(finished.outcome, crate::Outcome::Rejected { .. }) {
-            self.record_health(&plugin_id, finished.outcome.is_failure());
+            self.record_health(installed, finished.outcome.is_failure());
         }
         let Finished {
             outcome,
@@ -438,14 +454,13 @@ impl Host {
         report
     }
 
-    fn record_health(&self, plugin_id: &str, failed: bool) {
+    fn record_health(&self, installed: &Installed, failed: bool) {
         let now = self.clock.now();
-        let disabled = lock(&self.health)
-            .entry(plugin_id.to_owned())
-            .or_default()
-            .record(now, failed, &self.policy);
+        let disabled = installed
+            .health
+            .update(|health| health.record(now, failed, &self.policy));
         if let (Some(status), Some(callback)) = (disabled, &self.on_disabled) {
-            callback(plugin_id, &status);
+            callback(installed.plugin.id(), &status);
         }
     }
 
@@ -469,7 +484,7 @@ impl Host {
                 plugin_id: plugin_id.to_owned(),
             });
         }
-        if !self.is_enabled(plugin_id) {
+        if !installed.health.is_enabled() {
             return Err(DeliverError::Disabled {
                 plugin_id: plugin_id.to_owned(),
             });
@@ -477,14 +492,14 @@ impl Host {
         let finished = run::run(
             &self.settings,
             &installed.plugin.inner,
-            installed.allowed_hosts.clone(),
+            installed.outbound.clone(),
             Mode::Panel,
             ticket_id.as_bytes(),
         );
         let (url, refused) = match &finished.panel_url {
             // `(0, 0)`: no panel for this ticket, which is no refusal.
             Some(bytes) if bytes.is_empty() => (None, None),
-            Some(bytes) => check_panel_url(bytes, &installed.allowed_hosts),
+            Some(bytes) => check_panel_url(bytes, &installed.outbound.allowed_hosts),
             None => (None, None),
         };
         let mut report = PanelReport {
@@ -506,9 +521,12 @@ impl Host {
     /// A plugin's health, or `None` when it is not installed.
     pub fn health(&self, plugin_id: &str) -> Option<HealthStatus> {
         let now = self.clock.now();
-        lock(&self.health)
-            .get_mut(plugin_id)
-            .map(|h| h.status_at(now, &self.policy))
+        let installed = self.get(plugin_id).ok()?;
+        Some(
+            installed
+                .health
+                .update(|health| health.status_at(now, &self.policy)),
+        )
     }
 
     /// Enables a plugin and resets its health window.
@@ -516,11 +534,7 @@ impl Host {
     /// # Errors
     /// [`DeliverError::NotInstalled`].
     pub fn enable(&self, plugin_id: &str) -> Result<(), DeliverError> {
-        self.get(plugin_id)?;
-        lock(&self.health)
-            .entry(plugin_id.to_owned())
-            .or_default()
-            .enable();
+        self.get(plugin_id)?.health.update(|health| health.enable());
         Ok(())
     }
 
@@ -529,11 +543,9 @@ impl Host {
     /// # Errors
     /// [`DeliverError::NotInstalled`].
     pub fn disable(&self, plugin_id: &str) -> Result<(), DeliverError> {
-        self.get(plugin_id)?;
-        lock(&self.health)
-            .entry(plugin_id.to_owned())
-            .or_default()
-            .disable();
+        self.get(plugin_id)?
+            .health
+            .update(|health| health.disable());
         Ok(())
     }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use otai_plugin_abi::limits::{MAX_COMPONENT_CORE_INSTANCES, MAX_COMPONENT_TABLES};
-use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::{
@@ -19,7 +18,7 @@ use crate::http::HttpTransport;
 use crate::load::{Code, Exports, PluginInner};
 use crate::memory;
 use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Outcome, Reply, Timings};
-use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, State};
+use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, Outbound, State};
 
 /// Host-wide settings a run needs.
 pub(crate) struct Settings {
@@ -56,7 +55,7 @@ fn micros(d: Duration) -> u64 {
 pub(crate) fn run(
     settings: &Settings,
     plugin: &PluginInner,
-    allowed_hosts: Arc<AllowedHosts>,
+    outbound: Arc<Outbound>,
     mode: Mode,
     input: &[u8],
 ) -> Finished {
@@ -87,8 +86,7 @@ pub(crate) fn run(
         },
         mode,
         deadline: start + settings.deadline,
-        transport: settings.transport.clone(),
-        allowed_hosts,
+        outbound,
         allocator: plugin_allocator(plugin),
         memory: None,
         alloc: None,

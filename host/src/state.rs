@@ -178,13 +178,19 @@ impl ResourceLimiter for Limits {
     }
 }
 
+/// Where an installed plugin's HTTP requests may go, and the transport that sends them:
+/// made when the plugin is installed, shared by its deliveries.
+pub(crate) struct Outbound {
+    pub(crate) allowed_hosts: AllowedHosts,
+    pub(crate) transport: Arc<dyn HttpTransport>,
+}
+
 /// The data of a delivery's `Store`.
 pub(crate) struct State {
     pub(crate) limits: Limits,
     pub(crate) mode: Mode,
     pub(crate) deadline: Instant,
-    pub(crate) transport: Arc<dyn HttpTransport>,
-    pub(crate) allowed_hosts: Arc<AllowedHosts>,
+    pub(crate) outbound: Arc<Outbound>,
     /// A core module's allocator pair; `None` for a component.
     pub(crate) allocator: Option<AllocatorKind>,
     pub(crate) memory: Option<Memory>,

@@ -138,6 +138,32 @@ fn disabling_by_hand_stops_deliveries_until_enabled() {
 }
 
 #[test]
+fn a_reinstall_keeps_the_health_and_an_uninstall_forgets_it() {
+    let host = health_host(&ManualClock::new(), Arc::default());
+    host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    host.disable(FLAKY).unwrap();
+    // Installed again (as the desk does with a new version or config): the same
+    // plugin, still disabled, with its failures.
+    install(&host, &flaky(), json!({}));
+    let status = host.health(FLAKY).unwrap();
+    assert!(!status.enabled && status.failures == 1, "{status:?}");
+    assert!(host.deliver(&Event::ticket_created()).is_empty());
+
+    assert!(host.uninstall(FLAKY));
+    assert!(host.health(FLAKY).is_none());
+    assert!(matches!(
+        host.enable(FLAKY),
+        Err(DeliverError::NotInstalled { .. })
+    ));
+    install(&host, &flaky(), json!({}));
+    let status = host.health(FLAKY).unwrap();
+    assert!(status.enabled && status.deliveries == 0, "{status:?}");
+    host.deliver_to(FLAKY, &Event::ticket_created())
+        .unwrap()
+        .assert_ok();
+}
+
+#[test]
 fn the_policy_is_configurable() {
     let clock = ManualClock::new();
     let host = Host::builder()
