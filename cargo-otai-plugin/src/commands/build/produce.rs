@@ -17,7 +17,8 @@ pub(super) struct Produced {
     /// The sizes before and after `wasm-opt`, when it ran.
     pub optimized: Option<(u64, u64)>,
     /// Whether the help desk's default settings accepted the module before `wasm-opt`
-    /// changed it; `false` where that was not checked (the component flavour).
+    /// changed it; `false` where that was not checked (no `wasm-opt`, or the component
+    /// flavour, whose core module is optimized before there is a plugin to check).
     pub accepted_before: bool,
 }
 
