@@ -23,6 +23,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use cargo_metadata::camino::Utf8Path;
 use serde_json::Value;
+use wasmparser::WasmFeatures;
 
 /// The key of `[package.metadata]` that holds this CLI's build settings.
 pub(crate) const METADATA_TABLE: &str = "otai-plugin";
@@ -33,23 +34,33 @@ pub(crate) const DEFAULT_ARGS: &[&str] = &["-O3"];
 /// The environment variable naming the `wasm-opt` executable.
 pub(crate) const ENV: &str = "WASM_OPT";
 
-/// What docs/ABI.md section 1 accepts, so that `wasm-opt` reads any plugin a host
-/// runs: a stripped module has no `target_features` section to detect them from, and
-/// Binaryen enables only the MVP by default. Whatever it writes stays within these, so
-/// within what every host accepts (the check after it says so too).
-const FEATURES: &[&str] = &[
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-nontrapping-float-to-int",
-    "--enable-simd",
-    "--enable-bulk-memory",
-    "--enable-multivalue",
-    "--enable-reference-types",
-    "--enable-tail-call",
-    "--enable-extended-const",
-    "--enable-relaxed-simd",
-    "--enable-threads",
+/// Binaryen's flag for each WebAssembly feature ABI v1 accepts
+/// (`otai_plugin_abi::module::accepted_features`, docs/ABI.md section 1), so that
+/// `wasm-opt` reads any plugin a host runs: a stripped module has no `target_features`
+/// section to detect them from, and Binaryen enables only the MVP by default. Whatever it
+/// writes stays within these, so within what every host accepts (the check after it says
+/// so too). A test holds the table to the contract's set.
+const FEATURE_FLAGS: &[(WasmFeatures, &str)] = &[
+    (WasmFeatures::SIGN_EXTENSION, "--enable-sign-ext"),
+    (WasmFeatures::MUTABLE_GLOBAL, "--enable-mutable-globals"),
+    (
+        WasmFeatures::SATURATING_FLOAT_TO_INT,
+        "--enable-nontrapping-float-to-int",
+    ),
+    (WasmFeatures::SIMD, "--enable-simd"),
+    (WasmFeatures::BULK_MEMORY, "--enable-bulk-memory"),
+    (WasmFeatures::MULTI_VALUE, "--enable-multivalue"),
+    (WasmFeatures::REFERENCE_TYPES, "--enable-reference-types"),
+    (WasmFeatures::TAIL_CALL, "--enable-tail-call"),
+    (WasmFeatures::EXTENDED_CONST, "--enable-extended-const"),
+    (WasmFeatures::RELAXED_SIMD, "--enable-relaxed-simd"),
+    (WasmFeatures::THREADS, "--enable-threads"),
 ];
+
+/// The `--enable-*` arguments for what ABI v1 accepts.
+fn feature_flags() -> impl Iterator<Item = &'static str> {
+    FEATURE_FLAGS.iter().map(|(_, flag)| *flag)
+}
 
 /// `[package.metadata.otai-plugin] wasm-opt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,7 +275,7 @@ impl WasmOpt {
         let output = temp(".out.wasm")?;
         let result = Command::new(&self.program)
             .args(&self.args)
-            .args(FEATURES)
+            .args(feature_flags())
             .arg(input.path())
             .arg("-o")
             .arg(output.path())
@@ -306,8 +317,30 @@ impl WasmOpt {
 
 #[cfg(test)]
 mod tests {
+    use otai_plugin_abi::module::accepted_features;
+
     use super::*;
     use serde_json::json;
+
+    /// Accepted features that need no flag: floats are part of the MVP; multiple and
+    /// 64-bit memories are accepted only so that the check can refuse them for what they
+    /// are.
+    const NO_FLAG: WasmFeatures = WasmFeatures::FLOATS
+        .union(WasmFeatures::MULTI_MEMORY)
+        .union(WasmFeatures::MEMORY64);
+
+    #[test]
+    fn every_feature_the_abi_accepts_is_enabled_for_wasm_opt() {
+        let flagged = FEATURE_FLAGS
+            .iter()
+            .fold(WasmFeatures::empty(), |all, (feature, _)| all | *feature);
+        let accepted = accepted_features();
+        assert_eq!(
+            accepted.difference(NO_FLAG),
+            flagged,
+            "a feature docs/ABI.md accepts has no Binaryen flag here, or one it refuses has"
+        );
+    }
 
     fn setting(metadata: Value) -> Result<(Setting, Vec<String>)> {
         Setting::from_metadata(&metadata, Utf8Path::new("plug/Cargo.toml"))

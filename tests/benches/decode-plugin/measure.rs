@@ -188,7 +188,9 @@ pub(super) fn bench(out: &Path) {
 }
 
 /// `wasm-opt LEVEL` on `wasm`, or `None` when Binaryen is not installed. The features
-/// are those rustc emits by default (the CLI enables all that docs/ABI.md accepts).
+/// are those rustc emits by default; the CLI enables every one docs/ABI.md accepts
+/// (`FEATURE_FLAGS` in `cargo-otai-plugin/src/wasm_opt.rs`, which no crate may depend
+/// on), and the output is the same bytes either way (docs/PERFORMANCE.md, stop 30).
 fn wasm_opt(out: &Path, wasm: &[u8], level: &str) -> Option<Vec<u8>> {
     let input = out.join(format!("decode-probe-{}.wasm", wasm.len()));
     let output = out.join(format!("decode-probe-{}{level}.wasm", wasm.len()));
