@@ -489,7 +489,7 @@ fn process_and_check(
         prepared.wasm_opt.as_ref(),
         path,
     )?;
-    let report_optimized = || {
+    let optimized_status = || {
         if let (Some(wasm_opt), Some(sizes)) = (&prepared.wasm_opt, optimized) {
             report_optimized(shell, package, wasm_opt, sizes);
         }
@@ -497,11 +497,11 @@ fn process_and_check(
     // The status lines in the order of the steps: a component's core module is optimized
     // before it is encoded, a core module after it is processed.
     if component {
-        report_optimized();
+        optimized_status();
     }
     report_changes(shell, package, &processed.changes);
     if !component {
-        report_optimized();
+        optimized_status();
     }
 
     // The verdict of the help desk's default settings, which the host's `load` gives too.
