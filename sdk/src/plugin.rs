@@ -65,6 +65,11 @@ pub trait Plugin: Default {
 
 /// A plugin that receives the payload's JSON bytes, undecoded: the smallest plugins.
 ///
+/// A [`RawEvent`]'s accessors read the members a handler asks for and nothing else
+/// (`event.kind()?`, `event.ticket().subject()?`), so such a plugin links no decoder of
+/// the whole event; the `minimal` template of `cargo otai-plugin new` is one. Take a
+/// [`Plugin`] for the event decoded into types, with config.
+///
 /// ```
 /// use otai_plugin_sdk::prelude::*;
 ///

@@ -6,7 +6,8 @@
 //!
 //! 1. Builds the examples from source with the workspace's CLI (`cargo otai-plugin
 //!    build --release`) and `examples/c-hello` with clang when clang and wasm-ld are
-//!    installed, then measures per example: module size, load (compile) time on a fresh
+//!    installed, and the `minimal` template of `cargo otai-plugin new`, then measures
+//!    per example: module size, load (compile) time on a fresh
 //!    host, cached load time, per-delivery time (fresh instance, the 2 KB
 //!    `ticket.created` event, a `MockHttp` answering), deliveries per second on 1 and 2
 //!    threads sharing one host.
@@ -261,6 +262,14 @@ fn build_examples(out: &Path) -> Vec<Example> {
         })
         .collect();
 
+    examples.push(Example {
+        name: "minimal template",
+        wasm: build_template(&cli, out),
+        config: json!({}),
+        mock: MockHttp::new(),
+        requests: 0,
+    });
+
     let have = |tool: &str| {
         Command::new(tool)
             .arg("--version")
@@ -284,6 +293,34 @@ fn build_examples(out: &Path) -> Vec<Example> {
         println!("c-hello: SKIPPED, clang and wasm-ld are needed to build it");
     }
     examples
+}
+
+/// The `minimal` template as `cargo otai-plugin new` writes it (a new copy every run,
+/// so that it is today's template), built by `cargo otai-plugin build --release`.
+fn build_template(cli: &Path, out: &Path) -> Vec<u8> {
+    let dir = out.join("template-minimal");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("removing the last run's {}: {e}", dir.display()));
+    }
+    let mut new = Command::new(cli);
+    new.args(["otai-plugin", "new", "-q", "--template", "minimal"])
+        .arg(&dir);
+    run(new, "`cargo otai-plugin new --template minimal`");
+    // Its target directory outlives the copy: later runs do not compile the SDK again.
+    let target = out.join("template-target");
+    let mut build = Command::new(cli);
+    build
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("NO_COLOR", "1")
+        .args(["otai-plugin", "build", "--release"]);
+    run(
+        build,
+        "`cargo otai-plugin build --release` of the `minimal` template",
+    );
+    let file = target.join("wasm32-unknown-unknown/release/template_minimal.wasm");
+    std::fs::read(&file).unwrap_or_else(|e| panic!("the built template {}: {e}", file.display()))
 }
 
 /// One event per delivery, each for a new ticket: the examples that record what they

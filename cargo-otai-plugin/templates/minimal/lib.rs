@@ -1,4 +1,9 @@
 //! {{display_name}}: logs every new ticket.
+//!
+//! A `RawPlugin` reads the members it uses from the payload when it asks for them, so the
+//! plugin carries no decoder of the whole event: the smallest plugins are written so. For
+//! the event decoded into types (`Event`, with config), implement `Plugin` instead, as
+//! `cargo otai-plugin new --template http` does.
 
 use otai_plugin_sdk::prelude::*;
 
@@ -6,20 +11,19 @@ use otai_plugin_sdk::prelude::*;
 struct {{type_name}};
 
 #[plugin]
-impl Plugin for {{type_name}} {
-    type Config = NoConfig;
-
-    fn on_event(&mut self, event: Event<'_, NoConfig>) -> Result<()> {
-        if event.kind == EventKind::TicketCreated {
-            info!("{}", summary(&event.ticket));
+impl RawPlugin for {{type_name}} {
+    fn on_event(&mut self, event: RawEvent<'_>) -> Result<()> {
+        if event.kind()? == EventKind::TicketCreated {
+            let ticket = event.ticket();
+            info!(
+                "new ticket {}: {} (priority {})",
+                ticket.id()?,
+                ticket.subject()?,
+                ticket.priority()?
+            );
         }
         Ok(())
     }
-}
-
-/// The log line for a new ticket.
-fn summary(ticket: &otai_plugin_sdk::Ticket<'_>) -> String {
-    format!("new ticket {}: {} (priority {})", ticket.id, ticket.subject, ticket.priority)
 }
 
 #[cfg(test)]
@@ -30,10 +34,18 @@ mod tests {
     #[test]
     fn logs_the_new_ticket() {
         let payload = testing::payload(EventKind::TicketCreated, otai_plugin_sdk::serde_json::json!({}));
-        let delivery = testing::deliver::<{{type_name}}>(&payload);
-        assert!(delivery.result.is_ok());
+        let delivery = testing::deliver_raw::<{{type_name}}>(&payload);
+        assert!(delivery.result.is_ok(), "{:?}", delivery.result);
         assert_eq!(delivery.logs.len(), 1);
         let expected = format!("new ticket {}: ", testing::TICKET_ID);
         assert!(delivery.logs[0].message.starts_with(&expected), "{:?}", delivery.logs);
+    }
+
+    #[test]
+    fn other_events_log_nothing() {
+        let payload = testing::payload(EventKind::TicketClosed, otai_plugin_sdk::serde_json::json!({}));
+        let delivery = testing::deliver_raw::<{{type_name}}>(&payload);
+        assert!(delivery.result.is_ok(), "{:?}", delivery.result);
+        assert!(delivery.logs.is_empty(), "{:?}", delivery.logs);
     }
 }

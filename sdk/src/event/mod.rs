@@ -1,10 +1,11 @@
-//! The events a plugin receives: typed ([`Event`]) or as raw JSON ([`RawEvent`]).
+//! The events a plugin receives: decoded into types ([`Event`]), or as the JSON the
+//! host sent ([`RawEvent`]) with its members read when asked.
 
 mod decode;
 mod parts;
+mod raw;
 mod scan;
 
-use core::fmt;
 use std::borrow::Cow;
 
 pub use otai_plugin_abi::event::EventKind;
@@ -13,7 +14,9 @@ use serde::Deserialize;
 pub use self::parts::{
     Actor, Assignee, AssigneeKind, CustomFields, CustomFieldsIter, EventData, Person, Reply, Ticket,
 };
+pub use self::raw::{RawActor, RawEvent, RawPerson, RawTicket};
 use crate::Error;
+use crate::json::JsonError;
 
 /// One event delivery, decoded: what happened, to which ticket, by whom, with the
 /// plugin's configuration `C` (secrets decrypted) and the event's own data.
@@ -53,13 +56,10 @@ impl<'a, C: Deserialize<'a>> Event<'a, C> {
     /// message names the member and the byte where decoding stopped, e.g.
     /// ``invalid event payload: config: missing field `webhook_url` at byte 740``.
     pub fn from_json(payload: &'a [u8]) -> Result<Self, Error> {
-        let text = core::str::from_utf8(payload).map_err(|e| {
-            Error::msg(format_args!(
-                "invalid event payload: not UTF-8 at byte {}",
-                e.valid_up_to()
-            ))
-        })?;
-        decode::event(text).map_err(|err| Error::msg(format_args!("invalid event payload: {err}")))
+        core::str::from_utf8(payload)
+            .map_err(JsonError::not_utf8)
+            .and_then(decode::event)
+            .map_err(|err| Error::msg(format_args!("invalid event payload: {err}")))
     }
 }
 
@@ -79,77 +79,6 @@ impl<'de> Deserialize<'de> for NoConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(d)?;
         Ok(NoConfig)
-    }
-}
-
-/// An event delivery as the JSON bytes the host sent, for plugins that do not want to
-/// pay for JSON decoding (see [`RawPlugin`](crate::RawPlugin)).
-///
-/// The bytes are valid only during the call; copy what you keep.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct RawEvent<'a> {
-    json: &'a [u8],
-}
-
-impl<'a> RawEvent<'a> {
-    /// Wraps payload bytes.
-    pub fn new(json: &'a [u8]) -> Self {
-        RawEvent { json }
-    }
-
-    /// The payload JSON.
-    pub fn as_bytes(&self) -> &'a [u8] {
-        self.json
-    }
-
-    /// The payload JSON as text.
-    ///
-    /// # Errors
-    /// When the bytes are not UTF-8 (a host that follows the ABI always sends UTF-8).
-    pub fn as_str(&self) -> Result<&'a str, core::str::Utf8Error> {
-        core::str::from_utf8(self.json)
-    }
-
-    /// The payload length in bytes.
-    pub fn len(&self) -> usize {
-        self.json.len()
-    }
-
-    /// Whether the payload is empty (never, from a host that follows the ABI).
-    pub fn is_empty(&self) -> bool {
-        self.json.is_empty()
-    }
-
-    /// The event name (`ticket.created`, …), found by a small scan of the top-level
-    /// object rather than a JSON decoder. `None` if there is no top-level `"event"`
-    /// string, or it contains escapes or non-ASCII characters, which no event name
-    /// does. The scan does not validate the rest of the JSON.
-    ///
-    /// ```
-    /// use otai_plugin_sdk::RawEvent;
-    /// let json = br#"{"ticket":{"event":"not this"},"event":"ticket.created"}"#;
-    /// assert_eq!(RawEvent::new(json).name(), Some("ticket.created"));
-    /// ```
-    pub fn name(&self) -> Option<&'a str> {
-        scan::top_level_string(self.json, b"event")
-    }
-
-    /// Decodes the payload into a typed [`Event`], for a raw plugin that decides per
-    /// event whether decoding is worth it.
-    ///
-    /// # Errors
-    /// As [`Event::from_json`].
-    pub fn decode<C: Deserialize<'a>>(&self) -> Result<Event<'a, C>, Error> {
-        Event::from_json(self.json)
-    }
-}
-
-impl fmt::Debug for RawEvent<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The payload holds decrypted secrets (`config`): never print it.
-        f.debug_struct("RawEvent")
-            .field("len", &self.json.len())
-            .finish_non_exhaustive()
     }
 }
 
@@ -203,34 +132,5 @@ mod tests {
             "{err}"
         );
         assert!(Event::<NoConfig>::from_json(json.as_bytes()).is_ok());
-    }
-
-    #[test]
-    fn raw_name_skips_nested_values_and_strings() {
-        let json = r#"{"ticket":{"event":"nested"},"s":"\"event\": \"x\"","n":-1.5e3,"a":[true,null,{}],"event":"ticket.closed"}"#;
-        assert_eq!(RawEvent::new(json.as_bytes()).name(), Some("ticket.closed"));
-        assert_eq!(
-            RawEvent::new(CREATED.as_bytes()).name(),
-            Some("ticket.created")
-        );
-        assert_eq!(
-            RawEvent::new(br#"{"ticket":{"event":"nested"}}"#).name(),
-            None
-        );
-        assert_eq!(RawEvent::new(br#"{"event":"tick\"et"}"#).name(), None);
-        assert_eq!(RawEvent::new(br#"{"event":3}"#).name(), None);
-        assert_eq!(
-            RawEvent::new("{\"event\":\"tické\"}".as_bytes()).name(),
-            None
-        );
-        assert_eq!(RawEvent::new(b"[1,2]").name(), None);
-        assert_eq!(RawEvent::new(br#"{"a":[1,2"#).name(), None);
-        assert_eq!(RawEvent::new(b"").name(), None);
-    }
-
-    #[test]
-    fn raw_debug_hides_the_payload() {
-        let dbg = format!("{:?}", RawEvent::new(CREATED.as_bytes()));
-        assert!(!dbg.contains("hooks.slack.com"), "{dbg}");
     }
 }

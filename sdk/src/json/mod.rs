@@ -59,13 +59,9 @@ pub fn from_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, JsonE
 /// # Errors
 /// When the bytes are not UTF-8, not JSON, or not the shape of `T`.
 pub fn from_slice<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
-    match core::str::from_utf8(bytes) {
-        Ok(text) => from_str(text),
-        Err(e) => Err(JsonError {
-            message: "not UTF-8".into(),
-            at: e.valid_up_to(),
-        }),
-    }
+    core::str::from_utf8(bytes)
+        .map_err(JsonError::not_utf8)
+        .and_then(from_str)
 }
 
 /// Writes `value` as compact JSON, as `serde_json::to_string` does.

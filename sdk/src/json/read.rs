@@ -42,6 +42,16 @@ impl fmt::Display for JsonError {
     }
 }
 
+impl JsonError {
+    /// The error for text that is not UTF-8, at the first byte that is not.
+    pub(crate) fn not_utf8(e: core::str::Utf8Error) -> Self {
+        JsonError {
+            message: "not UTF-8".to_owned(),
+            at: e.valid_up_to(),
+        }
+    }
+}
+
 impl std::error::Error for JsonError {}
 
 /// The kind of the next value, from its first byte.
