@@ -41,7 +41,7 @@ pub struct NewCommand {
 /// `--template`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Template {
-    /// Logs every new ticket: no config, no HTTP.
+    /// Logs every new ticket, reading only the members it logs (`RawEvent`): the smallest, no config, no HTTP.
     Minimal,
     /// Posts new tickets to a Slack webhook: config with a secret, `allowed_hosts`, HTTP mocks in fixtures.
     Http,
