@@ -175,7 +175,7 @@ fn check_module(wasm: &Path, max_size: u64) {
 /// The `minimal` template as `cargo otai-plugin new` writes it: its fixtures and tests
 /// pass in a release build, and the module stays under the 20 KB (20,000 bytes) the
 /// template is meant to fit in (docs/PERFORMANCE.md; 19,127 bytes with Rust 1.95 and
-/// Binaryen 108, about 23.9 KB without `wasm-opt`).
+/// Binaryen 108, about 22.5 KB without `wasm-opt`).
 #[test]
 fn minimal_template_passes_and_stays_under_20_kb() {
     let dir = e2e_target().join("template-minimal");

