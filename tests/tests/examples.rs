@@ -174,8 +174,10 @@ fn check_module(wasm: &Path, max_size: u64) {
 
 /// The `minimal` template as `cargo otai-plugin new` writes it: its fixtures and tests
 /// pass in a release build, and the module stays under the 20 KB (20,000 bytes) the
-/// template is meant to fit in (docs/PERFORMANCE.md; 19,127 bytes with Rust 1.95 and
-/// Binaryen 108, about 22.5 KB without `wasm-opt`).
+/// template is meant to fit in (docs/PERFORMANCE.md). With Rust 1.95 and Binaryen 108 it
+/// is 19,127 or 19,510 bytes depending on where the SDK is checked out (the path changes
+/// the symbol hashes, and with them some of LLVM's inlining), about 22.5 KB
+/// without `wasm-opt`.
 #[test]
 fn minimal_template_passes_and_stays_under_20_kb() {
     let dir = e2e_target().join("template-minimal");
