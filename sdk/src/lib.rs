@@ -149,7 +149,7 @@ pub mod testing;
 pub use error::{Error, Result};
 pub use event::{
     Actor, Assignee, AssigneeKind, CustomFields, CustomFieldsIter, Event, EventData, EventKind,
-    NoConfig, Person, RawActor, RawEvent, RawPerson, RawTicket, Reply, Ticket,
+    NoConfig, Person, RawActor, RawEvent, RawSubmitter, RawTicket, Reply, Ticket,
 };
 pub use plugin::{Plugin, RawPlugin};
 pub use ticket::{add_reply, set_custom_field};

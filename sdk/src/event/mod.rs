@@ -14,7 +14,7 @@ use serde::Deserialize;
 pub use self::parts::{
     Actor, Assignee, AssigneeKind, CustomFields, CustomFieldsIter, EventData, Person, Reply, Ticket,
 };
-pub use self::raw::{RawActor, RawEvent, RawPerson, RawTicket};
+pub use self::raw::{RawActor, RawEvent, RawSubmitter, RawTicket};
 use crate::Error;
 use crate::json::JsonError;
 

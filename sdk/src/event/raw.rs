@@ -1,5 +1,5 @@
 //! The payload as the host sent it ([`RawEvent`]), and its members read when asked
-//! ([`RawTicket`], [`RawPerson`], [`RawActor`]): what the smallest plugins use instead
+//! ([`RawTicket`], [`RawSubmitter`], [`RawActor`]): what the smallest plugins use instead
 //! of decoding the whole event into an [`Event`].
 
 use core::fmt;
@@ -190,8 +190,8 @@ impl<'a> RawTicket<'a> {
     }
 
     /// Who submitted it (`ticket.submitter`).
-    pub fn submitter(&self) -> RawPerson<'a> {
-        RawPerson { json: self.json }
+    pub fn submitter(&self) -> RawSubmitter<'a> {
+        RawSubmitter { json: self.json }
     }
 
     /// The value of the custom field `name`, `None` if the ticket has none by that name
@@ -213,11 +213,11 @@ impl fmt::Debug for RawTicket<'_> {
 /// The submitter of a [`RawTicket`], read when asked. [`Person`](crate::Person) is the
 /// decoded one.
 #[derive(Clone, Copy)]
-pub struct RawPerson<'a> {
+pub struct RawSubmitter<'a> {
     json: &'a [u8],
 }
 
-impl<'a> RawPerson<'a> {
+impl<'a> RawSubmitter<'a> {
     members! {
         /// The submitter's user id (`ticket.submitter.id`).
         id: String["ticket", "submitter", "id"];
@@ -228,9 +228,9 @@ impl<'a> RawPerson<'a> {
     }
 }
 
-impl fmt::Debug for RawPerson<'_> {
+impl fmt::Debug for RawSubmitter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawPerson").finish_non_exhaustive()
+        f.debug_struct("RawSubmitter").finish_non_exhaustive()
     }
 }
 
