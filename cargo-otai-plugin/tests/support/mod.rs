@@ -188,9 +188,46 @@ pub fn pin_dependencies(plugin_root: &Path) {
     std::fs::copy(&lock, plugin_root.join("Cargo.lock")).expect("copy the workspace's Cargo.lock");
 }
 
-/// No network for cargo: with the workspace's lock file, everything a generated plugin
-/// needs was downloaded when the workspace was built, so a test that would fetch
-/// something fails instead of depending on the registry.
+/// No network for the builds `cmd` runs, once every package of the workspace's lock file
+/// for the host and `wasm32-unknown-unknown` is downloaded ([`fetch_locked`]): a build
+/// then gets exactly what the lock file lists, and one that would need anything else
+/// (an unpinned dependency) fails instead of resolving it against the registry.
 pub fn offline(cmd: &mut Command) {
+    fetch_locked();
     cmd.env("CARGO_NET_OFFLINE", "true");
+}
+
+/// Downloads the packages of the workspace's `Cargo.lock` that builds for the host and
+/// for `wasm32-unknown-unknown` may need, once per test binary.
+///
+/// Building the workspace's tests downloads only what they compile: not, for one, what
+/// the SDK's `component` feature needs for wasm32 (wit-bindgen's macros), which a
+/// `--component` build of a plugin compiles. Without this, an offline build passes only
+/// where another command happened to download it first, and fails on a fresh machine.
+/// `cargo fetch` is a no-op once everything is there.
+pub fn fetch_locked() {
+    static FETCHED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    FETCHED.get_or_init(|| {
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let host = std::process::Command::new(rustc)
+            .args(["--print", "host-tuple"])
+            .output()
+            .expect("rustc runs");
+        let host = String::from_utf8(host.stdout).expect("UTF-8 host tuple");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let output = std::process::Command::new(cargo)
+            .args(["fetch", "--locked", "--manifest-path"])
+            .arg(&workspace)
+            .args(["--target", "wasm32-unknown-unknown", "--target", host.trim()])
+            .env_remove("CARGO_NET_OFFLINE")
+            .output()
+            .expect("cargo fetch runs");
+        assert!(
+            output.status.success(),
+            "`cargo fetch --locked` of {} failed:\n{}",
+            workspace.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
 }
