@@ -17,6 +17,7 @@ use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SharedHealth};
 use otai_plugin_abi::module::AcceptOptions;
+use otai_plugin_abi::rules::delivery::check_subscribed;
 use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
 
 use crate::load::{self, Plugin};
@@ -384,16 +385,12 @@ impl Host {
     ) -> Result<DeliveryReport, DeliverError> {
         let installed = self.get(plugin_id)?;
         let manifest = installed.plugin.manifest();
-        if !manifest.subscribes_to(event.kind()) {
+        // The SDK's native stand-in refuses with the same rule (a parity row).
+        if let Err(refusal) = check_subscribed(plugin_id, &manifest.events, event.kind()) {
             return Err(DeliverError::NotSubscribed {
-                plugin_id: plugin_id.to_owned(),
-                event: event.kind().to_string(),
-                subscribed: manifest
-                    .events
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                subscribed: refusal.subscribed_list(),
+                event: refusal.event.to_string(),
+                plugin_id: refusal.plugin_id,
             });
         }
         if !installed.health.is_enabled() {

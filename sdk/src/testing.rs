@@ -41,6 +41,7 @@
 
 use otai_plugin_abi::calls::{AddReply, HttpRequest, SetCustomField};
 use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::rules::delivery::{NotSubscribed, check_subscribed};
 use otai_plugin_abi::rules::http::AllowedHosts;
 use otai_plugin_abi::testing::sample;
 use serde_json::Value;
@@ -117,8 +118,10 @@ pub fn reset() {
 
 /// Runs a [`Plugin`]'s `on_event` on a payload exactly as the `on_event` export does
 /// (decode, construct with `Default`, call), with the payload's ticket as the current
-/// ticket and, for an impl under `#[plugin]`, the `allowed_hosts` of its manifest
-/// enforced as the host enforces them.
+/// ticket and, for an impl under `#[plugin]`, its manifest enforced as the host enforces
+/// it: `allowed_hosts` for its requests, and `events`: an event the manifest does not
+/// subscribe to is not delivered (the handler does not run, and `result` is the host's
+/// refusal).
 pub fn deliver<P: Plugin>(payload: &str) -> Delivery<()> {
     deliver_with(P::__OHD_MANIFEST, payload, crate::rt::dispatch_event::<P>)
 }
@@ -171,10 +174,32 @@ fn with_plugin<T>(
 }
 
 fn deliver_with(manifest: &str, payload: &str, run: fn(&[u8]) -> Result<()>) -> Delivery<()> {
-    let ticket = serde_json::from_str::<Value>(payload)
-        .ok()
+    let parsed = serde_json::from_str::<Value>(payload).ok();
+    let ticket = parsed
+        .as_ref()
         .and_then(|v| v["ticket"]["id"].as_str().map(str::to_owned));
-    with_plugin(manifest, ticket.as_deref(), || run(payload.as_bytes()))
+    let refusal = parsed
+        .as_ref()
+        .and_then(|v| not_subscribed(manifest, v["event"].as_str()?));
+    with_plugin(manifest, ticket.as_deref(), || match refusal {
+        // The host does not run a plugin on an event it did not subscribe to.
+        Some(refusal) => Err(refusal.into()),
+        None => run(payload.as_bytes()),
+    })
+}
+
+/// The host's refusal of `event` for the plugin of `manifest`; `None` when it subscribes
+/// to it, or when the manifest is unknown (an impl without `#[plugin]`).
+fn not_subscribed(manifest: &str, event: &str) -> Option<NotSubscribed> {
+    let manifest: Value = serde_json::from_str(manifest).ok()?;
+    let subscribed: Vec<EventKind> = manifest["events"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(EventKind::from_name)
+        .collect();
+    let id = manifest["id"].as_str().unwrap_or_default();
+    check_subscribed(id, &subscribed, &EventKind::from_name(event)).err()
 }
 
 /// Runs a [`Plugin`]'s `render_panel` as the export does; ticket operations fail with

@@ -9,6 +9,7 @@
 
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host, Outcome};
+use otai_plugin_sdk::EventKind;
 use otai_plugin_sdk::testing::{self, host_calls};
 use serde_json::json;
 
@@ -486,4 +487,54 @@ fn host_and_stand_in_send_the_url_that_was_judged() {
             "{url}"
         );
     }
+}
+
+/// The plugin of [`manifest`] under `#[plugin]`, for the stand-in's `testing::deliver`:
+/// it logs the event it was given.
+#[derive(Default)]
+struct Subscriber;
+
+#[otai_plugin_sdk::plugin(cargo_toml = "fixtures/parity.toml")]
+impl otai_plugin_sdk::Plugin for Subscriber {
+    type Config = serde_json::Value;
+
+    fn on_event(
+        &mut self,
+        event: otai_plugin_sdk::Event<'_, serde_json::Value>,
+    ) -> otai_plugin_sdk::Result<()> {
+        otai_plugin_sdk::info!("given {}", event.kind);
+        Ok(())
+    }
+}
+
+/// An event the manifest does not subscribe to is not delivered: the host refuses it
+/// and so does the stand-in, with the same message, and the plugin does not run on
+/// either. A subscribed event runs on both.
+#[test]
+fn an_event_the_manifest_does_not_subscribe_to_is_refused_by_host_and_stand_in() {
+    let body = r#"(i32.store8 (i32.const 0) (i32.const 120))
+                  (call $log (i32.const 0) (i32.const 1) (i32.const 1))"#;
+    let wasm = plugin("", body, b"");
+    let host = Host::builder().http(MockHttp::new()).build().unwrap();
+    let loaded = host.load(&wasm).unwrap();
+    host.install(&loaded, json!({})).unwrap();
+    let refused = host
+        .deliver_to(loaded.id(), &Event::ticket_resolved())
+        .expect_err("the manifest lists only ticket.created");
+    assert!(host.deliver(&Event::ticket_resolved()).is_empty());
+
+    testing::reset();
+    let payload = |kind| testing::payload(kind, json!({}));
+    let stand_in = testing::deliver::<Subscriber>(&payload(EventKind::TicketResolved));
+    let message = stand_in.result.expect_err("the stand-in refuses it too");
+    assert_eq!(message.message(), refused.to_string());
+    assert!(stand_in.logs.is_empty(), "{:?}", stand_in.logs);
+
+    let delivered = host
+        .deliver_to(loaded.id(), &Event::ticket_created())
+        .unwrap();
+    assert_eq!(delivered.outcome, Outcome::Ok);
+    let stand_in = testing::deliver::<Subscriber>(&payload(EventKind::TicketCreated));
+    stand_in.result.unwrap();
+    assert_eq!(stand_in.logs[0].message, "given ticket.created");
 }

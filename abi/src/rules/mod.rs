@@ -4,11 +4,13 @@
 //! (`otai-plugin-host`) and the SDK's native stand-in call these functions rather than
 //! repeating them, and parity tests hold both to the same answers.
 //!
+//! - [`delivery`]: which events a plugin is given;
 //! - [`ticket`]: what `ohd_add_reply` and `ohd_set_custom_field` answer;
 //! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list.
 //!
 //! Judging a whole module at load time is [`crate::module`] (feature `module`).
 
+pub mod delivery;
 pub mod http;
 pub mod ticket;
 

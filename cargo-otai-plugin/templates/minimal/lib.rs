@@ -42,10 +42,13 @@ mod tests {
     }
 
     #[test]
-    fn other_events_log_nothing() {
+    fn other_events_are_not_delivered() {
+        // `events` in Cargo.toml lists only `ticket.created`: the host does not run the
+        // plugin on any other event, and neither does `testing::deliver`.
         let payload = testing::payload(EventKind::TicketClosed, otai_plugin_sdk::serde_json::json!({}));
         let delivery = testing::deliver_raw::<{{type_name}}>(&payload);
-        assert!(delivery.result.is_ok(), "{:?}", delivery.result);
+        let refusal = delivery.result.expect_err("not subscribed");
+        assert!(refusal.message().contains("does not subscribe to `ticket.closed`"), "{}", refusal.message());
         assert!(delivery.logs.is_empty(), "{:?}", delivery.logs);
     }
 }

@@ -269,19 +269,21 @@ fn summaries_are_one_line_within_jira_s_limit() {
 }
 
 #[test]
-fn events_outside_the_manifest_send_nothing() {
-    // The host never delivers them; a host that did must not reach JIRA.
+fn events_outside_the_manifest_are_not_delivered() {
+    // The host does not run the plugin on them, and neither does the stand-in.
     for kind in EventKind::ALL {
         if matches!(kind, EventKind::TicketCreated | EventKind::TicketReplyAdded) {
             continue;
         }
+        let expected = format!("does not subscribe to `{kind}`");
         let delivery = testing::deliver::<JiraLinker>(&payload(
             kind,
             config(),
             json!({ "category": "Software", "custom_fields": { "jira_key": "OPS-42" } }),
             json!({}),
         ));
-        assert!(delivery.result.is_ok());
+        let refusal = delivery.result.expect_err("not subscribed");
+        assert!(refusal.message().contains(&expected), "{}", refusal.message());
         assert!(delivery.http.is_empty());
     }
 }

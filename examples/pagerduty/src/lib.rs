@@ -584,8 +584,8 @@ mod tests {
     }
 
     #[test]
-    fn events_outside_the_manifest_send_nothing() {
-        // The host never delivers them; a host that did must not page anyone.
+    fn events_outside_the_manifest_are_not_delivered() {
+        // The host does not run the plugin on them, and neither does the stand-in.
         for kind in EventKind::ALL {
             if matches!(
                 kind,
@@ -593,12 +593,14 @@ mod tests {
             ) {
                 continue;
             }
+            let expected = format!("does not subscribe to `{kind}`");
             let delivery = testing::deliver::<PagerDuty>(&payload(
                 kind,
                 json!({ "routing_key": KEY }),
                 json!({ "priority": "Critical", "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8" } }),
             ));
-            assert!(delivery.result.is_ok());
+            let refusal = delivery.result.expect_err("not subscribed");
+            assert!(refusal.message().contains(&expected), "{}", refusal.message());
             assert!(delivery.http.is_empty() && delivery.replies.is_empty());
         }
     }

@@ -404,18 +404,20 @@ mod tests {
     }
 
     #[test]
-    fn events_outside_the_manifest_send_nothing() {
-        // The host never delivers them; a host that did must not post anything.
+    fn events_outside_the_manifest_are_not_delivered() {
+        // The host does not run the plugin on them, and neither does the stand-in.
         for kind in EventKind::ALL {
             if matches!(kind, EventKind::TicketCreated | EventKind::TicketResolved) {
                 continue;
             }
+            let expected = format!("does not subscribe to `{kind}`");
             let delivery = testing::deliver::<SlackNotifications>(&payload(
                 kind,
                 json!({ "webhook_url": HOOK }),
                 json!({}),
             ));
-            assert!(delivery.result.is_ok());
+            let refusal = delivery.result.expect_err("not subscribed");
+            assert!(refusal.message().contains(&expected), "{}", refusal.message());
             assert!(delivery.http.is_empty());
         }
     }
