@@ -32,6 +32,7 @@ fn post(url: &str, form: &[(&str, &str)]) -> String {
 fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
     let project = Project::plugin("dev-demo", "minimal");
     let data = project.root.join("desk-data");
+    support::fetch_locked();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"))
         .args(["dev", "--color", "never", "--data-dir"])
         .arg(&data)
@@ -110,6 +111,20 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
         page.contains("[info] fresh ticket T-1: Printer down"),
         "{page}"
     );
+
+    // `Cargo.toml` saved as vim and most IDEs save it, by writing a new file and renaming
+    // it over the old one: every such save is seen, not only the first.
+    let manifest = project.root.join("Cargo.toml");
+    for (from, to) in [("0.1.0", "0.1.1"), ("0.1.1", "0.1.2")] {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let old = format!("version = \"{from}\"");
+        assert!(text.contains(&old), "{text}");
+        let replacement = project.root.join(".Cargo.toml.swp");
+        std::fs::write(&replacement, text.replacen(&old, &format!("version = \"{to}\""), 1))
+            .unwrap();
+        std::fs::rename(&replacement, &manifest).unwrap();
+        wait_for(&format!("{from} -> {to}"));
+    }
 
     // A build that fails is shown, and the last good build keeps running.
     std::fs::write(&lib, format!("{source}\nfn broken( {{\n")).unwrap();

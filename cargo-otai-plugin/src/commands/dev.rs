@@ -245,6 +245,23 @@ fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
     }
 }
 
+/// Whether `event` changes what the plugin is built from: anything under `src/`, or
+/// the package's `Cargo.toml` or `build.rs`. The rest of the package's folder is not:
+/// the build itself writes `Cargo.lock` and `target/` there, and would rebuild forever.
+fn is_source_change(root: &Path, event: &notify::Event) -> bool {
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return false;
+    }
+    let src = root.join("src");
+    event.paths.iter().any(|path| {
+        path.starts_with(&src)
+            || path.parent() == Some(root)
+                && path
+                    .file_name()
+                    .is_some_and(|name| name == "Cargo.toml" || name == "build.rs")
+    })
+}
+
 /// Rebuilds on every change of the package's sources.
 struct Watch {
     shell: Shell,
@@ -257,8 +274,9 @@ struct Watch {
 impl Watch {
     fn run(self) {
         let (tx, rx) = mpsc::channel();
+        let root = self.root.clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+            if event.is_ok_and(|e| is_source_change(&root, &e)) {
                 let _ = tx.send(());
             }
         });
@@ -271,9 +289,13 @@ impl Watch {
                 return;
             }
         };
+        use notify::RecursiveMode::{NonRecursive, Recursive};
         use notify::Watcher as _;
-        for path in [self.root.join("src"), self.root.join("Cargo.toml")] {
-            if let Err(e) = watcher.watch(&path, notify::RecursiveMode::Recursive) {
+        // The package's folder, not `Cargo.toml` itself: an editor that saves by writing
+        // a new file and renaming it over the old one (vim, many IDEs, `sed -i`) replaces
+        // the file, and a watch on the old one would see no later save.
+        for (path, mode) in [(self.root.join("src"), Recursive), (self.root.clone(), NonRecursive)] {
+            if let Err(e) = watcher.watch(&path, mode) {
                 self.shell
                     .warn(format!("cannot watch `{}`: {e}", path.display()));
             }
