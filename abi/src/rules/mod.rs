@@ -5,10 +5,13 @@
 //! repeating them, and parity tests hold both to the same answers.
 //!
 //! - [`ticket`]: what `ohd_add_reply` and `ohd_set_custom_field` answer;
-//! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list.
+//! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list;
+//! - [`address`]: which of the addresses a host name resolves to a request may connect
+//!   to.
 //!
 //! Judging a whole module at load time is [`crate::module`] (feature `module`).
 
+pub mod address;
 pub mod http;
 pub mod ticket;
 
