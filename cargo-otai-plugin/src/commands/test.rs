@@ -360,7 +360,7 @@ fn run_fixture(
     let transport = harness::transport(
         &f.http,
         "add a `[[http]]` mock for it to the fixture",
-        false,
+        None,
     );
     let (host, plugin) = match shared {
         Some((host, plugin, mock)) => {
