@@ -469,6 +469,15 @@ fn allow_private_network_needs_allow_network() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = support::stderr_of(&output);
     assert!(stderr.contains("--allow-network"), "{stderr}");
+    for command in [&["run"][..], &["dev"], &["desk", "deliver"]] {
+        let help = cli().args(command).arg("--help").output().unwrap();
+        let help = stdout_of(&help);
+        assert!(
+            help.contains("--allow-private-network")
+                && help.contains("let requests reach internal addresses too"),
+            "{command:?}: {help}"
+        );
+    }
 }
 
 /// A proxy variable does not reroute a plugin's requests (the proxy would resolve names

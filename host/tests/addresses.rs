@@ -150,7 +150,11 @@ fn every_answer_is_checked_not_only_the_first() {
         "::ffff:127.0.0.1: loopback",
         "169.254.169.254: link-local",
     ] {
-        assert!(error.message.contains(address), "{address}: {}", error.message);
+        assert!(
+            error.message.contains(address),
+            "{address}: {}",
+            error.message
+        );
     }
     listener.assert_untouched("a list of internal answers");
 }
@@ -198,7 +202,10 @@ fn a_transport_allowing_internal_addresses_reaches_a_name_resolving_to_loopback(
     assert_eq!(report.logs[0].message, "local");
     let head = String::from_utf8_lossy(&server.join().unwrap()).to_lowercase();
     assert!(head.starts_with("get /x http/1.1"), "{head}");
-    assert!(head.contains(&format!("host: svc.internal:{port}")), "{head}");
+    assert!(
+        head.contains(&format!("host: svc.internal:{port}")),
+        "{head}"
+    );
     assert_eq!(lookups.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
@@ -242,9 +249,9 @@ fn a_component_sees_the_refusal_as_a_network_error_naming_host_and_address() {
     assert_eq!(report.logs[0].message, "2");
     assert_eq!(report.logs[1].message, error.message);
     assert!(
-        error
-            .message
-            .contains("`internal.example` resolves only to internal addresses (127.0.0.1: loopback)"),
+        error.message.contains(
+            "`internal.example` resolves only to internal addresses (127.0.0.1: loopback)"
+        ),
         "{}",
         error.message
     );

@@ -396,7 +396,8 @@ mod tests {
                 message: "m".into()
             }
         );
-        let refused = r#"{"ohd_error":{"kind":"address_not_allowed","message":"m","host":"a.example"}}"#;
+        let refused =
+            r#"{"ohd_error":{"kind":"address_not_allowed","message":"m","host":"a.example"}}"#;
         assert_eq!(
             err(0, refused),
             HttpError::AddressNotAllowed {

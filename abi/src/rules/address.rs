@@ -409,7 +409,11 @@ mod tests {
                 format!("::ffff:0:{v4}"),
                 format!("64:ff9b::{v4}"),
                 format!("2002:{a:02x}{b:02x}:{c:02x}{d:02x}::1"),
-                format!("2001:0:4136:e378:8000:63bf:{:x}:{:x}", !hi & 0xffff, !lo & 0xffff),
+                format!(
+                    "2001:0:4136:e378:8000:63bf:{:x}:{:x}",
+                    !hi & 0xffff,
+                    !lo & 0xffff
+                ),
             ];
             for form in forms {
                 assert_eq!(class(&form), expected, "{form} carries {v4}");
@@ -441,9 +445,14 @@ mod tests {
 
     #[test]
     fn a_refusal_names_the_host_and_every_address_with_its_class() {
-        let answers = ips(&["127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "127.0.0.1"]);
-        let refusal = screen_addresses("Evil.Example.", &answers, InternalAddresses::Refuse)
-            .unwrap_err();
+        let answers = ips(&[
+            "127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "127.0.0.1",
+        ]);
+        let refusal =
+            screen_addresses("Evil.Example.", &answers, InternalAddresses::Refuse).unwrap_err();
         assert_eq!(refusal.kind, HostErrorKind::AddressNotAllowed);
         assert_eq!(refusal.status(), 0);
         assert_eq!(refusal.host.as_deref(), Some("evil.example"));

@@ -141,7 +141,9 @@ impl RealHttp {
 
 fn classify(error: ureq::Error) -> TransportError {
     if let ureq::Error::Io(io) = &error
-        && let Some(refusal) = io.get_ref().and_then(|e| e.downcast_ref::<RequestRefusal>())
+        && let Some(refusal) = io
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<RequestRefusal>())
     {
         return TransportError::address_not_allowed(refusal.message.clone());
     }
@@ -190,7 +192,14 @@ struct ScreeningResolver {
 impl std::fmt::Debug for ScreeningResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScreeningResolver")
-            .field("lookup", &if self.lookup.is_some() { "custom" } else { "system" })
+            .field(
+                "lookup",
+                &if self.lookup.is_some() {
+                    "custom"
+                } else {
+                    "system"
+                },
+            )
             .field("internal", &self.internal)
             .finish()
     }
@@ -311,8 +320,8 @@ mod tests {
 
     #[test]
     fn an_all_internal_answer_is_the_refusal_that_classify_reports() {
-        let error = resolve(&resolver(&["10.0.0.1", "fd00::1"]), "http://svc.example/")
-            .unwrap_err();
+        let error =
+            resolve(&resolver(&["10.0.0.1", "fd00::1"]), "http://svc.example/").unwrap_err();
         let reported = classify(error);
         assert_eq!(reported.kind, HostErrorKind::AddressNotAllowed);
         assert!(
@@ -338,21 +347,29 @@ mod tests {
             resolve(&never, "http://127.0.0.1:9/").unwrap(),
             addrs(&["127.0.0.1:9"])
         );
-        assert_eq!(resolve(&never, "http://[::1]/").unwrap(), addrs(&["[::1]:80"]));
+        assert_eq!(
+            resolve(&never, "http://[::1]/").unwrap(),
+            addrs(&["[::1]:80"])
+        );
     }
 
     #[test]
     fn a_failed_lookup_names_the_host_and_an_empty_one_is_not_found() {
         let failing = ScreeningResolver {
             lookup: Some(Arc::new(|_: &str| {
-                Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such name"))
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such name",
+                ))
             })),
             internal: InternalAddresses::Refuse,
         };
         let error = classify(resolve(&failing, "http://gone.example/").unwrap_err());
         assert_eq!(error.kind, HostErrorKind::Network);
         assert!(
-            error.message.contains("cannot resolve `gone.example`: no such name"),
+            error
+                .message
+                .contains("cannot resolve `gone.example`: no such name"),
             "{}",
             error.message
         );
