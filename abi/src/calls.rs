@@ -100,7 +100,7 @@ pub struct HostError {
     pub kind: HostErrorKind,
     /// A human-readable explanation, for logs.
     pub message: String,
-    /// The URL's host, for `host_not_allowed`.
+    /// The URL's host, for `host_not_allowed` and `address_not_allowed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
 }
@@ -111,6 +111,10 @@ pub struct HostError {
 pub enum HostErrorKind {
     /// Status 403: the URL's host is not in `allowed_hosts`; nothing was sent.
     HostNotAllowed,
+    /// Status 0: the URL's host resolved only to addresses of the host's own network
+    /// (loopback, private, link-local, …; `rules::address` decides which); nothing was
+    /// sent.
+    AddressNotAllowed,
     /// Status 0: the request JSON, method, URL or headers are invalid; nothing was sent.
     InvalidRequest,
     /// Status 0: connecting, sending or receiving failed.
@@ -123,8 +127,9 @@ pub enum HostErrorKind {
 
 impl HostErrorKind {
     /// Every kind, in the order of docs/ABI.md section 5.
-    pub const ALL: [HostErrorKind; 5] = [
+    pub const ALL: [HostErrorKind; 6] = [
         HostErrorKind::HostNotAllowed,
+        HostErrorKind::AddressNotAllowed,
         HostErrorKind::InvalidRequest,
         HostErrorKind::Network,
         HostErrorKind::Timeout,
@@ -135,6 +140,7 @@ impl HostErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             HostErrorKind::HostNotAllowed => "host_not_allowed",
+            HostErrorKind::AddressNotAllowed => "address_not_allowed",
             HostErrorKind::InvalidRequest => "invalid_request",
             HostErrorKind::Network => "network",
             HostErrorKind::Timeout => "timeout",

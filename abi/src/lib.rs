@@ -18,7 +18,8 @@
 //! - `manifest` (feature `manifest`): the manifest embedded in the `ohd_manifest`
 //!   custom section, its parser and its validation, and validation of config values;
 //! - `rules` (feature `rules`): the host's decisions on a plugin's calls (ticket
-//!   operations, HTTP requests and `allowed_hosts`), shared by every host-side
+//!   operations, HTTP requests, `allowed_hosts` and the addresses a request may connect
+//!   to), shared by every host-side
 //!   implementation;
 //! - `module` (feature `module`): reading a module and judging it against ABI v1, every
 //!   problem with its kind;

@@ -276,22 +276,20 @@ fn wit_request_errors_mirror_the_host_error_kinds() {
         panic!("request-error is not a variant")
     };
     let cases: Vec<String> = v.cases.iter().map(|c| c.name.clone()).collect();
-    let kinds: Vec<String> = [
-        HostErrorKind::HostNotAllowed,
-        HostErrorKind::InvalidRequest,
-        HostErrorKind::Network,
-        HostErrorKind::Timeout,
-        HostErrorKind::ResponseTooLarge,
-    ]
-    .iter()
-    .map(|k| {
-        serde_json::to_value(k)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .replace('_', "-")
-    })
-    .collect();
+    // Every kind has its case but `address_not_allowed`, newer than the published world,
+    // which cannot gain a case without breaking the components built against it: the
+    // host answers it with `network` (docs/ABI.md section 14).
+    let kinds: Vec<String> = HostErrorKind::ALL
+        .iter()
+        .filter(|k| **k != HostErrorKind::AddressNotAllowed)
+        .map(|k| {
+            serde_json::to_value(k)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .replace('_', "-")
+        })
+        .collect();
     assert_eq!(cases, kinds);
 
     let TypeDefKind::Enum(levels) = type_kind(&resolve, "log-level") else {

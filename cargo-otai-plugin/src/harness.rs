@@ -14,11 +14,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::fixture::{HttpMock, MockError, toml_to_json};
+use crate::term::Shell;
 
 /// The host's `MockHttp` answering as `mocks` say. A request no mock matches fails with
-/// a network error whose message ends with `no_match`, or, with `network`, is sent for
-/// real (still only to `allowed_hosts`, which the host enforces before any transport).
-pub(crate) fn transport(mocks: &[HttpMock], no_match: &str, network: bool) -> MockHttp {
+/// a network error whose message ends with `no_match`, or is sent for real with
+/// `network` (still only to `allowed_hosts`, which the host enforces before any
+/// transport).
+pub(crate) fn transport(mocks: &[HttpMock], no_match: &str, network: Option<RealHttp>) -> MockHttp {
     let mut transport = MockHttp::new().unmatched_hint(no_match);
     for mock in mocks {
         let rule = transport.on(&mock.method, &mock.url);
@@ -28,10 +30,44 @@ pub(crate) fn transport(mocks: &[HttpMock], no_match: &str, network: bool) -> Mo
             None => rule.respond(mock.status.unwrap_or(200), mock.response_body()),
         };
     }
-    if network {
-        transport = transport.fallback(RealHttp::new());
+    if let Some(real) = network {
+        transport = transport.fallback(real);
     }
     transport
+}
+
+/// The proxy variables other HTTP clients read, which the host's transport ignores.
+const PROXY_VARIABLES: [&str; 6] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+
+/// The transport of `--allow-network`: the host's real client, reaching internal
+/// addresses (loopback, private networks, …) only with `--allow-private-network`.
+/// Says so when a proxy variable is set, since the client does not use it: a proxy
+/// resolves names itself, where the host cannot check the address it connects to.
+pub(crate) fn real_network(shell: &Shell, allow_private_network: bool) -> RealHttp {
+    let set: Vec<&str> = PROXY_VARIABLES
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .collect();
+    if !set.is_empty() {
+        shell.warn(format_args!(
+            "{} set, and not used: the plugin's requests go straight to the allowed hosts, \
+             as on the help desk (a proxy would resolve names out of reach of the host's \
+             address check)",
+            set.iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if set.len() == 1 { " is" } else { " are" }
+        ));
+    }
+    RealHttp::new().allow_internal_addresses(allow_private_network)
 }
 
 /// What one run produced: a delivery's report or a panel's, as the host typed them.

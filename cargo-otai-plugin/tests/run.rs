@@ -1,11 +1,13 @@
 //! `run` on hand-written WAT plugins: delivery reports, mocks, no network by default,
-//! traps with the panic message, panels.
+//! traps with the panic message, panels; with `--allow-network`, loopback servers
+//! reached only as the address rules allow, and proxy variables not used.
 
 mod support;
 
 use predicates::prelude::*;
 use support::{
-    Project, TICKET, cli, stdout_of, wat_panel_plugin, wat_panicking_plugin, wat_plugin,
+    Project, TICKET, cli, stdout_of, wat_get_plugin, wat_panel_plugin, wat_panicking_plugin,
+    wat_plugin,
 };
 
 #[test]
@@ -349,4 +351,163 @@ fn a_panel_of_zero_zero_is_no_panel_and_no_failure() {
         "{stdout}"
     );
     assert!(!stdout.contains("refused"), "{stdout}");
+}
+
+// ---- `--allow-network` against servers these tests start on loopback ----
+
+/// A loopback listener: checks that nothing connected, then serves one request.
+struct Server(std::net::TcpListener);
+
+impl Server {
+    fn start() -> Server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Server(listener)
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+
+    /// A connection is queued before the client's `connect` returns, so one made by a
+    /// command that has exited is there to accept.
+    #[track_caller]
+    fn assert_untouched(&self, what: &str) {
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("{what}: the listener saw a connection: {other:?}"),
+        }
+    }
+
+    /// Answers one request with 200 and `body`; the thread returns the request head.
+    fn answer_once(self, body: &'static str) -> std::thread::JoinHandle<String> {
+        use std::io::{Read, Write};
+        self.0.set_nonblocking(false).unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = self.0.accept().unwrap();
+            stream.set_nonblocking(false).unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).unwrap();
+            while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
+            String::from_utf8_lossy(&head).into_owned()
+        })
+    }
+}
+
+/// `run --event ticket.created WASM` with `args` before the module and no proxy
+/// variables of the caller's.
+fn run_with(wasm: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut command = cli();
+    for name in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .args(["run", "--event", "ticket.created"])
+        .args(args)
+        .arg(wasm)
+        .output()
+        .unwrap()
+}
+
+/// `localhost` is resolved by the system from its hosts file (no DNS query), to
+/// loopback: a name that resolves to an internal address.
+#[test]
+fn a_name_resolving_to_loopback_needs_allow_private_network() {
+    let project = Project::empty();
+    let server = Server::start();
+    let url = format!("http://localhost:{}/x", server.port());
+    let wasm = project.write("get.wasm", wat_get_plugin("localhost", &url));
+
+    let refused = run_with(&wasm, &["--allow-network"]);
+    assert!(refused.status.success(), "{}", support::stderr_of(&refused));
+    let stdout = stdout_of(&refused);
+    assert!(
+        stdout.contains(&format!("GET {url} -> 0 (address_not_allowed: host `localhost` resolves only to internal addresses (")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("127.0.0.1: loopback"), "{stdout}");
+    assert!(
+        stdout.contains("hint: `--allow-private-network` lets `run` reach internal addresses"),
+        "{stdout}"
+    );
+    server.assert_untouched("run --allow-network");
+
+    let served = server.answer_once("from loopback");
+    let allowed = run_with(&wasm, &["--allow-network", "--allow-private-network"]);
+    assert!(allowed.status.success(), "{}", support::stderr_of(&allowed));
+    let stdout = stdout_of(&allowed);
+    assert!(stdout.contains(&format!("GET {url} -> 200")), "{stdout}");
+    assert!(stdout.contains("info  from loopback"), "{stdout}");
+    assert!(served.join().unwrap().starts_with("GET /x HTTP/1.1"));
+}
+
+#[test]
+fn allow_private_network_needs_allow_network() {
+    let project = Project::empty();
+    let wasm = project.write("get.wasm", wat_get_plugin("localhost", "http://localhost/"));
+    let output = run_with(&wasm, &["--allow-private-network"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = support::stderr_of(&output);
+    assert!(stderr.contains("--allow-network"), "{stderr}");
+    for command in [&["run"][..], &["dev"], &["desk", "deliver"]] {
+        let help = cli().args(command).arg("--help").output().unwrap();
+        let help = stdout_of(&help);
+        assert!(
+            help.contains("--allow-private-network")
+                && help.contains("let requests reach internal addresses too"),
+            "{command:?}: {help}"
+        );
+    }
+}
+
+/// A proxy variable does not reroute a plugin's requests (the proxy would resolve names
+/// where the host cannot check their addresses), and `run` says it is not used.
+#[test]
+fn proxy_variables_are_not_used_and_run_says_so() {
+    let project = Project::empty();
+    let proxy = Server::start();
+    let server = Server::start();
+    let url = format!("http://127.0.0.1:{}/direct", server.port());
+    let wasm = project.write("get.wasm", wat_get_plugin("127.0.0.1", &url));
+    let served = server.answer_once("direct");
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+    let mut command = cli();
+    command
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("HTTP_PROXY", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .args(["run", "--event", "ticket.created", "--allow-network"])
+        .arg(&wasm);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains(&format!("GET {url} -> 200")), "{stdout}");
+    assert!(served.join().unwrap().starts_with("GET /direct HTTP/1.1"));
+    proxy.assert_untouched("the proxy");
+    let stderr = support::stderr_of(&output);
+    assert!(
+        stderr.contains("warning: `ALL_PROXY`, `HTTP_PROXY` are set, and not used"),
+        "{stderr}"
+    );
 }

@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use otai_plugin_abi::calls::{AddReply, HostErrorKind, HttpRequest, SetCustomField};
 use otai_plugin_abi::limits::{MAX_HTTP_RESPONSE, MAX_LOG_LINE};
-use otai_plugin_abi::rules::http::{RequestRefusal, check_request, decode_request, error_body};
+use otai_plugin_abi::rules::http::{
+    RequestRefusal, check_request, decode_request, error_body, normalize_allowed_host,
+};
 use otai_plugin_abi::rules::ticket::{self, TicketCallError, TicketScope};
 use otai_plugin_abi::status::{self, LogLevel};
 use otai_plugin_abi::wasm::{
@@ -425,6 +427,7 @@ pub(crate) fn exchange(
                     // What goes out is the URL that was judged, as the URL standard
                     // writes it: a form the parser read one way and a client another
                     // (`\@`, `%2e`, full-width dots) cannot reach another host.
+                    let url_host = normalize_allowed_host(url.host_str().unwrap_or_default());
                     request.url = url.into();
                     let deadline = state.deadline;
                     let remaining = deadline.saturating_duration_since(Instant::now());
@@ -445,7 +448,13 @@ pub(crate) fn exchange(
                             error: None,
                             blocked: false,
                         },
-                        Err(e) => host_answer(e.kind, e.message, None),
+                        Err(e) => {
+                            // The refusal names the host the allow-list judged, as
+                            // `host_not_allowed` does.
+                            let host = (e.kind == HostErrorKind::AddressNotAllowed)
+                                .then_some(url_host.as_str());
+                            host_answer(e.kind, e.message, host)
+                        }
                     }
                 }
             }

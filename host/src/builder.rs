@@ -38,6 +38,7 @@ pub struct HostBuilder {
     max_module_size: u64,
     fuel: Option<u64>,
     http: Option<Arc<dyn HttpTransport>>,
+    allow_internal_addresses: bool,
     policy: HealthPolicy,
     clock: Arc<dyn Clock>,
     on_disabled: Option<OnDisabled>,
@@ -57,6 +58,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("memory_limit", &self.memory_limit)
             .field("max_module_size", &self.max_module_size)
             .field("fuel", &self.fuel)
+            .field("allow_internal_addresses", &self.allow_internal_addresses)
             .field("policy", &self.policy)
             .field("pooling", &self.pooling)
             .field("max_instances", &self.max_instances)
@@ -73,6 +75,7 @@ impl Default for HostBuilder {
             max_module_size: DEFAULT_MAX_MODULE_SIZE,
             fuel: None,
             http: None,
+            allow_internal_addresses: false,
             policy: HealthPolicy::default(),
             clock: Arc::new(SystemClock),
             on_disabled: None,
@@ -123,6 +126,23 @@ impl HostBuilder {
     /// any transport sees a request).
     pub fn http(mut self, transport: impl HttpTransport + 'static) -> Self {
         self.http = Some(Arc::new(transport));
+        self
+    }
+
+    /// Whether the default transport ([`RealHttp`]) connects plugins to internal
+    /// addresses: loopback, private (RFC 1918, `fc00::/7`), link-local (the cloud
+    /// metadata service at `169.254.169.254` among them), carrier-grade NAT, and the
+    /// other classes of `otai_plugin_abi::rules::address`. Turn it on for a help desk
+    /// whose plugins call services on its own private network. Default `false`: a
+    /// request whose host resolves only to such addresses gets `address_not_allowed`
+    /// (status 0) without a connection being made, and an internal address is reached
+    /// only when the URL writes it as an IP literal (which `allowed_hosts` then lists).
+    ///
+    /// A transport given with [`HostBuilder::http`] decides this itself
+    /// ([`RealHttp::allow_internal_addresses`]): [`HostBuilder::build`] refuses this
+    /// setting beside one rather than leave it without effect.
+    pub fn allow_internal_addresses(mut self, allow: bool) -> Self {
+        self.allow_internal_addresses = allow;
         self
     }
 
@@ -245,7 +265,7 @@ impl HostBuilder {
     ///
     /// # Errors
     /// [`HostError`] for a setting out of range or an engine wasmtime refuses.
-    pub fn build(self) -> Result<Host, HostError> {
+    pub fn build(mut self) -> Result<Host, HostError> {
         let invalid = |m: &str| Err(HostError::InvalidSetting(m.to_owned()));
         if self.deadline.is_zero() {
             return invalid("`deadline` must be greater than zero");
@@ -258,6 +278,13 @@ impl HostBuilder {
         }
         if self.max_instances == 0 {
             return invalid("`max_instances` must be at least 1");
+        }
+        if self.allow_internal_addresses && self.http.is_some() {
+            return invalid(
+                "`allow_internal_addresses` applies to the host's default transport, and a \
+                 transport was given with `http`: configure that transport instead (e.g. \
+                 `RealHttp::new().allow_internal_addresses(true)`)",
+            );
         }
         let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
 
@@ -312,6 +339,10 @@ impl HostBuilder {
         let ticks = self.deadline.as_nanos().div_ceil(tick.as_nanos()) + 1;
         let ticker = Ticker::start(engine.clone(), tick)?;
 
+        let transport: Arc<dyn HttpTransport> = match self.http.take() {
+            Some(transport) => transport,
+            None => Arc::new(self.default_transport()),
+        };
         let settings = Settings {
             engine,
             deadline: self.deadline,
@@ -319,7 +350,7 @@ impl HostBuilder {
             memory_limit: self.memory_limit,
             max_module_size: self.max_module_size,
             fuel: self.fuel,
-            transport: self.http.unwrap_or_else(|| Arc::new(RealHttp::new())),
+            transport,
             record_calls: self.record_calls,
             custom_field_tickets: self.custom_field_tickets,
         };
@@ -332,6 +363,13 @@ impl HostBuilder {
             self.on_disabled,
             ticker,
         ))
+    }
+}
+
+impl HostBuilder {
+    /// The transport a host built without [`HostBuilder::http`] sends requests with.
+    fn default_transport(&self) -> RealHttp {
+        RealHttp::new().allow_internal_addresses(self.allow_internal_addresses)
     }
 }
 
@@ -375,5 +413,87 @@ impl wasmtime::CacheStore for CompiledFunctions {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.insert(key.to_vec(), value);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, TcpListener};
+
+    use super::*;
+    use crate::http::{HostErrorKind, HttpRequest, MockHttp};
+
+    fn get(url: &str) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Default::default(),
+            body: None,
+        }
+    }
+
+    /// `build` hands the host `default_transport()`; a test cannot reach the transport
+    /// inside a built host, so it sends with that transport, its name resolution
+    /// replaced by one the test controls.
+    #[test]
+    fn allow_internal_addresses_reaches_the_default_transport() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 512];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "the client closed before its request was complete");
+                head.extend_from_slice(&buf[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                .unwrap();
+            while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
+        });
+        let url = format!("http://svc.internal:{port}/");
+        let loopback = |_: &str| Ok(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+        let timeout = Duration::from_secs(5);
+
+        let refused = HostBuilder::default()
+            .default_transport()
+            .resolver(loopback)
+            .send(&get(&url), timeout)
+            .unwrap_err();
+        assert_eq!(refused.kind, HostErrorKind::AddressNotAllowed, "{refused}");
+
+        let allowed = HostBuilder::default()
+            .allow_internal_addresses(true)
+            .default_transport()
+            .resolver(loopback)
+            .send(&get(&url), timeout)
+            .unwrap();
+        assert_eq!((allowed.status, allowed.body.as_slice()), (200, &b"ok"[..]));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn allow_internal_addresses_beside_a_given_transport_is_refused() {
+        let error = HostBuilder::default()
+            .http(MockHttp::new())
+            .allow_internal_addresses(true)
+            .build()
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`allow_internal_addresses` applies to the host's default transport"),
+            "{error}"
+        );
+        assert!(
+            HostBuilder::default()
+                .http(MockHttp::new())
+                .allow_internal_addresses(false)
+                .build()
+                .is_ok()
+        );
     }
 }

@@ -114,6 +114,11 @@ impl HostFunctions for State {
                 message,
             }),
             HostErrorKind::InvalidRequest => RequestError::InvalidRequest(message),
+            // `request-error` of the published world has no case of its own for it, and a
+            // case added to it would stop every component built before from
+            // instantiating (wasmtime compares variants case by case): the closest case,
+            // with the message naming the host and the addresses (docs/ABI.md section 14).
+            HostErrorKind::AddressNotAllowed => RequestError::Network(message),
             HostErrorKind::Network => RequestError::Network(message),
             HostErrorKind::Timeout => RequestError::Timeout(message),
             HostErrorKind::ResponseTooLarge => RequestError::ResponseTooLarge(message),

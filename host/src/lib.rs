@@ -10,8 +10,9 @@
 //!   including during host calls), a memory limit per instance (default 64 MiB),
 //!   optional fuel.
 //! - HTTP goes through an [`http::HttpTransport`]: [`http::RealHttp`] (ureq, rustls,
-//!   no redirects, 4 MiB body cap) or [`http::MockHttp`]. `allowed_hosts` is enforced
-//!   before any transport is called.
+//!   no redirects, 4 MiB body cap, no internal address unless allowed, no environment
+//!   proxy) or [`http::MockHttp`]. `allowed_hosts` is enforced before any transport is
+//!   called.
 //! - Health: a plugin failing more than half of its deliveries in a 10-minute window
 //!   (at least 10 deliveries) is disabled ([`HealthPolicy`]).
 //! - Secrets: config values marked `secret` never appear in `Debug` output, errors or

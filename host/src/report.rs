@@ -100,8 +100,9 @@ pub struct HttpError {
     pub kind: HostErrorKind,
     /// The explanation the plugin saw.
     pub message: String,
-    /// For [`HostErrorKind::HostNotAllowed`]: the host that was refused, as it was
-    /// compared (lower case, without a trailing dot), as the error body names it.
+    /// For [`HostErrorKind::HostNotAllowed`] and [`HostErrorKind::AddressNotAllowed`]:
+    /// the URL's host, as the allow-list compared it (lower case, without a trailing
+    /// dot), as the error body names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
 }

@@ -113,7 +113,9 @@ impl TestHost {
     }
 
     /// Loads module bytes on a host built from `builder` (its HTTP transport is
-    /// replaced by the test's).
+    /// replaced by the test's, so a `builder` with
+    /// [`HostBuilder::allow_internal_addresses`] is refused: give [`TestHost::http`] a
+    /// [`RealHttp`](crate::http::RealHttp) set up as the test needs instead).
     ///
     /// # Errors
     /// [`LoadError`] as [`Host::load`].

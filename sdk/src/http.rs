@@ -226,6 +226,10 @@ fn host_error(error: HostError) -> HttpError {
             host: error.host.unwrap_or_default(),
             message,
         },
+        HostErrorKind::AddressNotAllowed => HttpError::AddressNotAllowed {
+            host: error.host.unwrap_or_default(),
+            message,
+        },
         HostErrorKind::InvalidRequest => HttpError::InvalidRequest { message },
         HostErrorKind::Network => HttpError::Network { message },
         HostErrorKind::Timeout => HttpError::Timeout { message },
@@ -292,6 +296,17 @@ pub enum HttpError {
         /// The host name that was refused.
         host: String,
         /// The host's explanation.
+        message: String,
+    },
+    /// The host name is allowed, but it resolves only to addresses of the help desk's own
+    /// network (loopback, private, link-local, …), which the help desk does not connect
+    /// plugins to; nothing was sent (status 0). A plugin built as a component sees
+    /// [`HttpError::Network`] instead, with the same message (docs/ABI.md section 14).
+    #[error("HTTP request refused: {message}")]
+    AddressNotAllowed {
+        /// The URL's host.
+        host: String,
+        /// The host's explanation, naming the addresses.
         message: String,
     },
     /// The host rejected the request before sending it (bad method, URL or headers),
@@ -378,6 +393,15 @@ mod tests {
         assert_eq!(
             err(0, &body("response_too_large")),
             HttpError::ResponseTooLarge {
+                message: "m".into()
+            }
+        );
+        let refused =
+            r#"{"ohd_error":{"kind":"address_not_allowed","message":"m","host":"a.example"}}"#;
+        assert_eq!(
+            err(0, refused),
+            HttpError::AddressNotAllowed {
+                host: "a.example".into(),
                 message: "m".into()
             }
         );

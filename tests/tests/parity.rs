@@ -351,12 +351,19 @@ fn ticket_operations_get_the_same_status_from_host_and_stand_in() {
 /// `ohd_http_request` on the host: the status and the body the plugin received (it logs
 /// the body).
 fn host_http(request: &[u8]) -> (u32, String) {
+    host_http_with(MockHttp::new(), request)
+}
+
+fn host_http_with(
+    transport: impl otai_plugin_host::http::HttpTransport + 'static,
+    request: &[u8],
+) -> (u32, String) {
     let imports =
         r#"(import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))"#;
     let body = r#"(drop (call $http (i32.const 16) (local.get $len) (i32.const 0) (i32.const 4)))
                   (call $log (i32.load (i32.const 0)) (i32.load (i32.const 4)) (i32.const 1))"#;
     let wasm = plugin(imports, body, request);
-    let host = Host::builder().http(MockHttp::new()).build().unwrap();
+    let host = Host::builder().http(transport).build().unwrap();
     let plugin = host.load(&wasm).unwrap();
     host.install(&plugin, json!({})).unwrap();
     let report = host
@@ -371,6 +378,33 @@ fn stand_in_http(request: &[u8]) -> (u32, String) {
     testing::set_allowed_hosts(Some(&[ALLOWED]));
     let (status, body) = host_calls::http_request(request);
     (status, String::from_utf8(body).unwrap())
+}
+
+/// The stand-in resolves no name; its scripted refusal of an internal address is the
+/// one the host's real transport answers (a resolution the test controls, to loopback).
+#[test]
+fn the_stand_ins_scripted_address_refusal_is_the_hosts() {
+    let url = "https://hooks.slack.com/x";
+    let request = json!({ "method": "GET", "url": url }).to_string();
+    let loopback = std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST);
+    let real = otai_plugin_host::http::RealHttp::new().resolver(move |_| Ok(vec![loopback]));
+    let host = host_http_with(real, request.as_bytes());
+
+    testing::reset();
+    testing::set_allowed_hosts(Some(&[ALLOWED]));
+    testing::mock_http(
+        "GET",
+        url,
+        testing::MockResponse::address_not_allowed(ALLOWED, loopback),
+    );
+    let (status, body) = host_calls::http_request(request.as_bytes());
+    let stand_in = (status, String::from_utf8(body).unwrap());
+    assert_eq!(host, stand_in);
+    let body: serde_json::Value = serde_json::from_str(&host.1).unwrap();
+    assert_eq!(
+        (host.0, &body["ohd_error"]["kind"]),
+        (0, &json!("address_not_allowed"))
+    );
 }
 
 #[test]

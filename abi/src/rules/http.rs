@@ -147,11 +147,13 @@ pub fn check_url(url: &str, allowed_hosts: &[String]) -> UrlCheck {
 /// A request the host refuses before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRefusal {
-    /// [`HostErrorKind::InvalidRequest`] or [`HostErrorKind::HostNotAllowed`].
+    /// [`HostErrorKind::InvalidRequest`], [`HostErrorKind::HostNotAllowed`], or
+    /// [`HostErrorKind::AddressNotAllowed`] (from [`super::address`]).
     pub kind: HostErrorKind,
     /// What is wrong, for the plugin's logs.
     pub message: String,
-    /// The URL's host, for [`HostErrorKind::HostNotAllowed`].
+    /// The URL's host, for [`HostErrorKind::HostNotAllowed`] and
+    /// [`HostErrorKind::AddressNotAllowed`].
     pub host: Option<String>,
 }
 

@@ -6,10 +6,13 @@
 //!
 //! - [`delivery`]: which events a plugin is given;
 //! - [`ticket`]: what `ohd_add_reply` and `ohd_set_custom_field` answer;
-//! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list.
+//! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list;
+//! - [`address`]: which of the addresses a host name resolves to a request may connect
+//!   to.
 //!
 //! Judging a whole module at load time is [`crate::module`] (feature `module`).
 
+pub mod address;
 pub mod delivery;
 pub mod http;
 pub mod ticket;

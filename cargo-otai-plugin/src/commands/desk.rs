@@ -9,10 +9,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, PluginInfo};
-use otai_plugin_host::http::RealHttp;
 use serde_json::{Map, Value};
 
 use crate::failure::or_json;
+use crate::harness;
 use crate::term::{BOLD, GREEN, RED, Shell, YELLOW};
 use crate::{CommonOptions, Exit};
 
@@ -105,6 +105,12 @@ pub enum DeskAction {
         /// Send allowed requests for real (default: none leaves the machine).
         #[arg(long)]
         allow_network: bool,
+        /// With `--allow-network`, let requests reach internal addresses too: loopback,
+        /// private networks, link-local, … Without it, a host name that resolves only to
+        /// such addresses is refused with `address_not_allowed`; an IP address written in
+        /// the URL (and in `allowed_hosts`) is reached either way.
+        #[arg(long, requires = "allow_network")]
+        allow_private_network: bool,
     },
     /// Show a plugin's delivery log, newest first.
     Log {
@@ -136,10 +142,11 @@ impl DeskCommand {
         let mut options = DeskOptions::default();
         if let DeskAction::Deliver {
             allow_network: true,
+            allow_private_network,
             ..
         } = self.action
         {
-            options.http = Arc::new(RealHttp::new());
+            options.http = Arc::new(harness::real_network(shell, allow_private_network));
         }
         let desk = Desk::open_with(&dir, options)
             .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;

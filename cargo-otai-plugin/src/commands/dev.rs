@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use otai_plugin_desk::web::{PanelHost, PendingUpgrade, WebState};
 use otai_plugin_desk::{Desk, DeskError, DeskOptions};
-use otai_plugin_host::http::{HttpTransport, RealHttp};
+use otai_plugin_host::http::HttpTransport;
 
 use crate::CommonOptions;
 use crate::PackageOptions;
@@ -40,6 +40,13 @@ pub struct DevCommand {
     /// the `[[http]]` mocks of `tests/fixtures/*.toml`.
     #[arg(long)]
     pub allow_network: bool,
+    /// With `--allow-network`, let requests reach internal addresses too: loopback,
+    /// private networks, link-local, … (for a server on this machine or network).
+    /// Without it, a host name that resolves only to such addresses is refused with
+    /// `address_not_allowed`, as on the help desk; an IP address written in the URL (and
+    /// in `allowed_hosts`) is reached either way.
+    #[arg(long, requires = "allow_network")]
+    pub allow_private_network: bool,
     /// Answer requests with the `[[http]]` mocks of this fixture only (its file name
     /// without `.toml`) [default: those of every fixture, in file order, the first
     /// matching rule answering].
@@ -91,12 +98,12 @@ impl DevCommand {
                 .into_std_path_buf(),
         };
         let http: Arc<dyn HttpTransport> = if self.allow_network {
-            Arc::new(RealHttp::new())
+            Arc::new(harness::real_network(&shell, self.allow_private_network))
         } else {
             Arc::new(harness::transport(
                 &fixture_mocks(&root, self.mocks.as_deref())?,
                 "no `[[http]]` mock of tests/fixtures/*.toml answers it; add one, or run `dev --allow-network`",
-                false,
+                None,
             ))
         };
         let desk = Desk::open_with(

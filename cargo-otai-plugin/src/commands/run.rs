@@ -4,7 +4,9 @@
 //! by the `--http-mock` rules, and a request no rule matches gets a network error (the
 //! plugin sees status 0) whose message says that `--allow-network` was not given. With
 //! `--allow-network`, unmatched requests go out for real, still only to the manifest's
-//! `allowed_hosts`.
+//! `allowed_hosts`, and, as on the help desk, not to a name that resolves only to
+//! internal addresses (loopback, private networks, …) unless `--allow-private-network`
+//! is given too.
 //!
 //! `--fixture NAME` takes the event (or panel), the config and the mocks from one of the
 //! package's `tests/fixtures/NAME.toml`, so that a plugin with required config runs
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use otai_plugin_abi::calls::HostErrorKind;
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_host::{InstallError, Outcome};
 use serde_json::json;
@@ -64,6 +67,13 @@ pub struct RunCommand {
     /// Send requests no mock matches for real (only to the manifest's `allowed_hosts`).
     #[arg(long)]
     pub allow_network: bool,
+    /// With `--allow-network`, let requests reach internal addresses too: loopback,
+    /// private networks, link-local, … (for a server on this machine or network).
+    /// Without it, a host name that resolves only to such addresses is refused with
+    /// `address_not_allowed`, as on the help desk; an IP address written in the URL (and
+    /// in `allowed_hosts`) is reached either way.
+    #[arg(long, requires = "allow_network")]
+    pub allow_private_network: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
@@ -137,7 +147,8 @@ impl RunCommand {
             &mocks,
             "no `--http-mock` (or `--fixture`) rule matches it, and real requests are not \
              sent because `--allow-network` was not given",
-            self.allow_network,
+            self.allow_network
+                .then(|| harness::real_network(shell, self.allow_private_network)),
         );
         let given_config = self.config.is_some() || fixture.is_some();
         let (host, plugin) = harness::host_with(&wasm, transport, config)
@@ -322,6 +333,17 @@ fn print_report(out: &mut impl Write, report: &Report, verbose: bool) -> std::io
             write!(out, " ({}: {})", error.kind.as_str(), error.message)?;
         }
         writeln!(out)?;
+        if exchange
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == HostErrorKind::AddressNotAllowed)
+        {
+            writeln!(
+                out,
+                "    {DIM}hint:{DIM:#} `--allow-private-network` lets `run` reach internal \
+                 addresses, for a server on this machine or network"
+            )?;
+        }
         if let Some(body) = &request.body {
             writeln!(out, "    {DIM}body:{DIM:#} {body}")?;
         }

@@ -357,11 +357,8 @@ fn run_fixture(
 ) -> Result<FixtureRun> {
     let f = &loaded.fixture;
     let config = loaded.config();
-    let transport = harness::transport(
-        &f.http,
-        "add a `[[http]]` mock for it to the fixture",
-        false,
-    );
+    let transport =
+        harness::transport(&f.http, "add a `[[http]]` mock for it to the fixture", None);
     let (host, plugin) = match shared {
         Some((host, plugin, mock)) => {
             mock.replace_rules(&transport);

@@ -231,3 +231,37 @@ pub fn fetch_locked() {
         );
     });
 }
+
+/// A plugin allowed to reach `allowed` whose `on_event` sends `GET url` and logs the
+/// body it gets back (the server's, or the host's error body) at info.
+pub fn wat_get_plugin(allowed: &str, url: &str) -> Vec<u8> {
+    let manifest = serde_json::json!({
+        "id": "com.example.get", "name": "Get", "version": "1.0.0",
+        "description": "Sends one GET.", "events": ["ticket.created"],
+        "permissions": { "http": { "allowed_hosts": [allowed] } }
+    })
+    .to_string();
+    let request = serde_json::json!({ "method": "GET", "url": url }).to_string();
+    let wat = format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n)))
+    (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32)
+    (drop (call $http (i32.const 100) (i32.const {len}) (i32.const 0) (i32.const 4)))
+    (call $log (i32.load (i32.const 0)) (i32.load (i32.const 4)) (i32.const 1)))
+  (data (i32.const 100) "{req}")
+  (@custom "ohd_manifest" "{manifest}"))"#,
+        len = request.len(),
+        req = wat_string(&request),
+        manifest = wat_string(&manifest),
+    );
+    wat::parse_str(wat).expect("valid WAT")
+}

@@ -6,6 +6,12 @@
 //! is allowed to send. A transport must bound its work by the `timeout` it is given
 //! (the delivery's remaining deadline) and must not hand back a body larger than
 //! [`MAX_HTTP_RESPONSE`](otai_plugin_abi::limits::MAX_HTTP_RESPONSE) bytes.
+//!
+//! Which *addresses* a request may reach is decided after name resolution, so it is the
+//! transport's to enforce: [`RealHttp`] screens every address it is given with
+//! `otai_plugin_abi::rules::address` and answers
+//! [`TransportError::address_not_allowed`] when none is left. A scripted transport
+//! resolves nothing and answers what it is told.
 
 mod mock;
 mod real;
@@ -33,8 +39,9 @@ pub struct HttpResponse {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TransportError {
-    /// [`HostErrorKind::Network`], [`HostErrorKind::Timeout`] or
-    /// [`HostErrorKind::ResponseTooLarge`] (others are the host's to decide).
+    /// [`HostErrorKind::Network`], [`HostErrorKind::Timeout`],
+    /// [`HostErrorKind::ResponseTooLarge`] or [`HostErrorKind::AddressNotAllowed`] (the
+    /// others are the host's to decide).
     pub kind: HostErrorKind,
     /// What happened, for the plugin's logs.
     pub message: String,
@@ -53,6 +60,15 @@ impl TransportError {
     pub fn timeout(message: impl Into<String>) -> Self {
         TransportError {
             kind: HostErrorKind::Timeout,
+            message: message.into(),
+        }
+    }
+
+    /// The URL's host resolved only to addresses the transport may not connect to
+    /// (`otai_plugin_abi::rules::address`); nothing was sent.
+    pub fn address_not_allowed(message: impl Into<String>) -> Self {
+        TransportError {
+            kind: HostErrorKind::AddressNotAllowed,
             message: message.into(),
         }
     }

@@ -75,6 +75,26 @@ impl MockResponse {
         )
     }
 
+    /// The host's refusal of a host name that resolves only to `address`, an internal
+    /// address (status 0 with an `address_not_allowed` body naming both), as the host
+    /// words it.
+    ///
+    /// # Panics
+    /// When `address` is not internal: the host would connect to it.
+    pub fn address_not_allowed(host: &str, address: std::net::IpAddr) -> Self {
+        use otai_plugin_abi::rules::address::{InternalAddresses, screen_addresses};
+        match screen_addresses(host, &[address], InternalAddresses::Refuse) {
+            Err(refusal) => MockResponse {
+                status: refusal.status(),
+                body: refusal.body(),
+            },
+            Ok(_) => panic!(
+                "MockResponse::address_not_allowed: {address} is not an internal address, \
+                 so the host would connect to it"
+            ),
+        }
+    }
+
     /// A network failure (status 0).
     pub fn network_error(message: &str) -> Self {
         Self::host_error(HostErrorKind::Network, message, None)
