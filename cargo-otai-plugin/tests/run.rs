@@ -510,4 +510,158 @@ fn proxy_variables_are_not_used_and_run_says_so() {
         stderr.contains("warning: `ALL_PROXY`, `HTTP_PROXY` are set, and not used"),
         "{stderr}"
     );
+
+/// Secret webhook URLs and the forms the URL parser sends them in (a space, an
+/// upper-case host, the default port, non-ASCII in the path and in the host). Each holds
+/// `s3cr3tq7` in some letter case, and so does every form of it.
+const SECRET_HOOKS: [(&str, &str, &str); 5] = [
+    (
+        "hook_space",
+        "https://hooks.slack.com/services/T000/B000/Sp4ce s3cr3tq7",
+        "https://hooks.slack.com/services/T000/B000/Sp4ce%20s3cr3tq7",
+    ),
+    (
+        "hook_upper",
+        "https://HOOKS.slack.com/services/T000/B000/Upp3rS3cr3tq7",
+        "https://hooks.slack.com/services/T000/B000/Upp3rS3cr3tq7",
+    ),
+    (
+        "hook_port",
+        "https://hooks.slack.com:443/services/T000/B000/P0rtS3cr3tq7",
+        "https://hooks.slack.com/services/T000/B000/P0rtS3cr3tq7",
+    ),
+    (
+        "hook_path",
+        "https://hooks.slack.com/services/T000/B000/Ünï-s3cr3tq7",
+        "https://hooks.slack.com/services/T000/B000/%C3%9Cn%C3%AF-s3cr3tq7",
+    ),
+    (
+        "hook_host",
+        "https://BÜCHER-s3cr3tq7.example/hooks/T000",
+        "https://xn--bcher-s3cr3tq7-gsb.example/hooks/T000",
+    ),
+];
+
+/// A plugin whose config holds [`SECRET_HOOKS`]: for each it logs the URL, posts to it
+/// and logs the answer at error level, then traps (the last answer is its reason).
+fn wat_secret_hooks_plugin() -> Vec<u8> {
+    let schema: serde_json::Map<String, serde_json::Value> = SECRET_HOOKS
+        .iter()
+        .map(|(key, _, _)| {
+            (
+                (*key).to_owned(),
+                serde_json::json!({"type": "string", "secret": true}),
+            )
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "id": "com.example.hooks", "name": "Hooks", "version": "1.0.0",
+        "description": "Posts to secret webhooks.", "events": ["ticket.created"],
+        "permissions": {"http": {"allowed_hosts": ["hooks.slack.com", "xn--bcher-s3cr3tq7-gsb.example"]}},
+        "config_schema": schema
+    });
+    let mut calls = String::new();
+    let mut datas = String::new();
+    for (i, (_, url, _)) in SECRET_HOOKS.iter().enumerate() {
+        let (line, request) = (1024 + 512 * i, 4096 + 512 * i);
+        let json = serde_json::json!({"method": "POST", "url": url}).to_string();
+        calls.push_str(&format!(
+            r#"(call $log (i32.const {line}) (i32.const {line_len}) (i32.const 1))
+               (drop (call $http (i32.const {request}) (i32.const {json_len}) (i32.const 512) (i32.const 516)))
+               (call $log (i32.load (i32.const 512)) (i32.load (i32.const 516)) (i32.const 3))"#,
+            line_len = url.len(),
+            json_len = json.len(),
+        ));
+        datas.push_str(&format!(
+            r#"(data (i32.const {line}) "{}") (data (i32.const {request}) "{}")"#,
+            support::wat_string(url),
+            support::wat_string(&json)
+        ));
+    }
+    wat::parse_str(format!(
+        r#"(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32) {calls} unreachable)
+  {datas}
+  (@custom "ohd_manifest" "{}"))"#,
+        support::wat_string(&manifest.to_string())
+    ))
+    .expect("valid WAT")
+}
+
+#[test]
+fn run_prints_no_secret_in_any_form_the_url_parser_writes() {
+    let project = Project::empty();
+    let wasm = project.write("hooks.wasm", wat_secret_hooks_plugin());
+    let config: serde_json::Map<String, serde_json::Value> = SECRET_HOOKS
+        .iter()
+        .map(|(key, secret, _)| ((*key).to_owned(), serde_json::json!(secret)))
+        .collect();
+    let config = project.write("config.json", serde_json::to_string(&config).unwrap());
+    // A server that echoes the URL it got, as is and in JSON with `/` escaped.
+    let mut mocks = String::new();
+    for (_, _, sent) in SECRET_HOOKS {
+        let json = serde_json::to_string(sent).unwrap().replace('/', "\\/");
+        let body = format!("got {sent} {{\"url\":{json}}}");
+        mocks.push_str(&format!(
+            "[[http]]\nmethod = \"POST\"\nurl = {}\nstatus = 200\nbody = {}\n",
+            toml_string(sent),
+            toml_string(&body)
+        ));
+    }
+    let mocks = project.write("mocks.toml", mocks);
+    for format in ["human", "json"] {
+        let output = cli()
+            .args([
+                "run",
+                "--event",
+                "ticket.created",
+                "--format",
+                format,
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--http-mock")
+            .arg(&mocks)
+            .arg(&wasm)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}: the plugin traps");
+        let stdout = stdout_of(&output);
+        let stderr = support::stderr_of(&output);
+        // Each request reached its mock, and the report shows its URL redacted.
+        if format == "json" {
+            let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let http = report["http"].as_array().unwrap();
+            assert_eq!(http.len(), SECRET_HOOKS.len(), "{stdout}");
+            for exchange in http {
+                assert_eq!(exchange["status"], 200, "{stdout}");
+                assert_eq!(exchange["request"]["url"], "[redacted]", "{stdout}");
+            }
+        } else {
+            assert_eq!(
+                stdout.matches("POST [redacted] -> 200").count(),
+                SECRET_HOOKS.len(),
+                "{stdout}"
+            );
+        }
+        for text in [&stdout, &stderr] {
+            assert!(
+                !text.to_lowercase().contains("s3cr3tq7"),
+                "{format}: a secret in the output: {text}"
+            );
+        }
+    }
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }

@@ -16,7 +16,9 @@
 //! - Health: a plugin failing more than half of its deliveries in a 10-minute window
 //!   (at least 10 deliveries) is disabled ([`HealthPolicy`]).
 //! - Secrets: config values marked `secret` never appear in `Debug` output, errors or
-//!   reports; reports replace them with `[redacted]` wherever they occur.
+//!   reports; reports replace them with `[redacted]` wherever they occur, as given or
+//!   in the forms encoders write them (JSON, percent-encoding) and the URL parser sends
+//!   them in (a whole URL, a host, a path, a query, a fragment).
 //! - [`testing`]: helpers for a plugin's own `cargo test`.
 //!
 //! ```

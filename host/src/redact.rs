@@ -1,10 +1,13 @@
 //! Keeping secrets out of reports.
 //!
-//! A plugin may echo a secret config value anywhere it writes: a log line, a URL's
-//! query, a request or reply body, a custom field, the message it traps with. Every
-//! form the value can take there (as is, JSON-escaped, percent-encoded in either case)
-//! is searched for in every text of a report, and each occurrence is replaced by
-//! [`REDACTED`]. Credential headers are redacted whatever they hold.
+//! A plugin may echo a secret config value anywhere it writes: a log line, a request
+//! URL, header or body, a reply, a custom field, the message it traps with; and a
+//! request URL is reported as the host sent it, as the URL Standard serializes it.
+//! Every form the value can take there ([`forms`]: as is, JSON-escaped, percent-encoded
+//! in either case, and as the URL parser writes it in a whole URL, a host, a path, a
+//! query or a fragment) is searched for in every text of a report, and each occurrence
+//! is replaced by [`REDACTED`]. What a list of forms cannot find is written down in
+//! [`forms`]. Credential headers are redacted whatever they hold.
 //!
 //! The forms of all secrets of an installation go into one Aho-Corasick automaton,
 //! built once at install: a report's texts are each read once, whatever the number of
@@ -12,10 +15,19 @@
 //! occurrences (one secret inside another, or two that share characters) are merged
 //! and replaced as one, so that no part of either is left visible.
 
+mod forms;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use otai_plugin_abi::calls::HttpRequest;
 
 use crate::report::{DeliveryReport, HttpExchange, LogLine, Outcome, PanelReport, REDACTED};
+
+/// Past this many bytes of forms, the automaton is a contiguous NFA rather than a DFA.
+/// A DFA's table grows with the forms' length times the kinds of bytes in them: the 15
+/// forms of a 1.7 KB PEM key make 13 MB (the 22 forms of the bench's three secrets,
+/// 1.1 KB, make 0.46 MB), where the NFA holds them in 0.3 MB and reads a log line without
+/// secrets nearly as fast (264 against 244 ns for 120 bytes, release build).
+const DFA_MAX_FORM_BYTES: usize = 8 * 1024;
 
 /// Finds the secrets of one installation in report texts.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +52,7 @@ impl Redactor {
         let mut forms: Vec<String> = secrets
             .into_iter()
             .filter(|s| !s.is_empty())
-            .flat_map(secret_forms)
+            .flat_map(forms::secret_forms)
             .collect();
         forms.sort();
         forms.dedup();
@@ -51,8 +63,14 @@ impl Redactor {
             // prefilter's rare bytes (`/`, `:`, digits of a URL or token) are common in
             // log lines, and stopping at each made a text without secrets cost 2.2x
             // more to search (`cargo bench -p otai-plugin-host --bench delivery`).
+            let form_bytes: usize = forms.iter().map(String::len).sum();
+            let kind = if form_bytes <= DFA_MAX_FORM_BYTES {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(Some(kind))
                 .prefilter(false)
                 .build(&forms)
                 .map_or(Matcher::Everything, Matcher::Automaton)
@@ -130,6 +148,10 @@ impl Redactor {
             self.redact_request(&mut exchange.request);
             if let Some(e) = &mut exchange.error {
                 self.redact(&mut e.message);
+                // A refused host may be, or hold, a secret (a tenant's name).
+                if let Some(host) = &mut e.host {
+                    self.redact(host);
+                }
             }
             if let Some(b) = &mut exchange.response_body {
                 self.redact(b);
@@ -186,51 +208,6 @@ impl PanelReport {
     }
 }
 
-/// The forms in which a secret value may show up in a report.
-fn secret_forms(value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_owned()];
-    let json = serde_json::to_string(value).unwrap_or_default();
-    if json.len() >= 2 {
-        let escaped = &json[1..json.len() - 1];
-        if escaped != value {
-            forms.push(escaped.to_owned());
-        }
-        // Some JSON encoders (PHP's, for one) also escape `/`.
-        if escaped.contains('/') {
-            forms.push(escaped.replace('/', "\\/"));
-        }
-    }
-    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    if encoded != value {
-        let spaces = encoded.replace('+', "%20");
-        // `%2F` and `%2f` are the same byte; encoders write either.
-        forms.push(lowercase_escapes(&encoded));
-        forms.push(lowercase_escapes(&spaces));
-        forms.push(encoded);
-        forms.push(spaces);
-    }
-    forms.dedup();
-    forms
-}
-
-/// `%2F` → `%2f`: the hex digits of every percent escape in lower case, nothing else.
-fn lowercase_escapes(encoded: &str) -> String {
-    let mut out = String::with_capacity(encoded.len());
-    let mut digits = 0;
-    for c in encoded.chars() {
-        if digits > 0 {
-            out.push(c.to_ascii_lowercase());
-            digits -= 1;
-        } else {
-            out.push(c);
-            if c == '%' {
-                digits = 2;
-            }
-        }
-    }
-    out
-}
-
 /// Headers that carry credentials. Their values are derived from secrets in ways we
 /// cannot enumerate (`Basic base64(user:token)`, signed tokens), so they are redacted
 /// whatever they hold.
@@ -270,23 +247,188 @@ mod tests {
         text
     }
 
+    /// `text` with the secret `value` redacted exactly where `expected` is.
+    fn assert_redacted(value: &str, text: &str, expected: &str) {
+        assert_eq!(redacted(&[value], text), expected, "{value:?} in {text:?}");
+    }
+
     #[test]
-    fn percent_encoded_secrets_are_found_in_either_case() {
-        let forms = secret_forms("a/b c");
-        for form in ["a/b c", "a%2Fb+c", "a%2Fb%20c", "a%2fb+c", "a%2fb%20c"] {
-            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
-            assert_eq!(redacted(&["a/b c"], &format!("<{form}>")), "<[redacted]>");
+    fn percent_encoded_secrets_are_found_in_either_case_and_by_each_encoder() {
+        let value = "a/b c~*'é";
+        for form in [
+            // application/x-www-form-urlencoded, with `+` and with `%20`
+            "a%2Fb+c%7E*%27%C3%A9",
+            "a%2fb+c%7e*%27%c3%a9",
+            "a%2Fb%20c%7E*%27%C3%A9",
+            "a%2fb%20c%7e*%27%c3%a9",
+            // encodeURIComponent
+            "a%2Fb%20c~*'%C3%A9",
+            // RFC 3986, with `+`, and keeping `/`
+            "a%2Fb%20c~%2A%27%C3%A9",
+            "a%2Fb+c~%2A%27%C3%A9",
+            "a/b%20c~%2A%27%C3%A9",
+            // letters and digits only
+            "a%2Fb%20c%7E%2A%27%C3%A9",
+            "a%2fb%20c%7e%2a%27%c3%a9",
+        ] {
+            assert_redacted(value, &format!("<{form}>"), "<[redacted]>");
         }
-        assert_eq!(
-            redacted(&["a/b c"], "https://x.example/?token=a%2fb%20c"),
-            "https://x.example/?token=[redacted]"
+        assert_redacted(
+            "a/b c",
+            "https://x.example/?token=a%2fb%20c",
+            "https://x.example/?token=[redacted]",
         );
-        assert_eq!(lowercase_escapes("%2F%3A-Z%E2"), "%2f%3a-Z%e2");
+    }
+
+    #[test]
+    fn a_webhook_url_is_found_as_the_parser_serializes_it() {
+        for (value, sent) in [
+            (
+                "https://hooks.slack.com/services/T0/B0/Sp4ce s3cr3t",
+                "https://hooks.slack.com/services/T0/B0/Sp4ce%20s3cr3t",
+            ),
+            (
+                "https://HOOKS.slack.com/services/T0/B0/s3cr3t",
+                "https://hooks.slack.com/services/T0/B0/s3cr3t",
+            ),
+            (
+                "https://hooks.slack.com:443/services/T0/B0/s3cr3t",
+                "https://hooks.slack.com/services/T0/B0/s3cr3t",
+            ),
+            (
+                "https://hooks.slack.com/services/T0/B0/s3crét",
+                "https://hooks.slack.com/services/T0/B0/s3cr%C3%A9t",
+            ),
+            (
+                "https://bücher.example/hooks/s3cr3t",
+                "https://xn--bcher-kva.example/hooks/s3cr3t",
+            ),
+            (
+                "https://hooks.slack.com/services\\T0/s3cr\t3t\n",
+                "https://hooks.slack.com/services/T0/s3cr3t",
+            ),
+        ] {
+            let parsed = url::Url::parse(value).unwrap();
+            assert_eq!(parsed.as_str(), sent, "the parser's form of {value:?}");
+            assert_redacted(value, sent, "[redacted]");
+            // What the plugin adds keeps the value's form.
+            let with_query = url::Url::parse(&format!("{value}?channel=ops")).unwrap();
+            assert_redacted(value, with_query.as_str(), "[redacted]?channel=ops");
+            // Echoed in JSON by a server that escapes `/`, and passed on as a query
+            // parameter, in either hex case.
+            let json = serde_json::to_string(sent).unwrap().replace('/', "\\/");
+            assert_redacted(value, &json, "\"[redacted]\"");
+            let encoded: String = url::form_urlencoded::byte_serialize(sent.as_bytes()).collect();
+            assert_redacted(value, &format!("?next={encoded}"), "?next=[redacted]");
+            let lower = forms::escapes_in_case(&encoded, true);
+            assert_redacted(value, &format!("?next={lower}"), "?next=[redacted]");
+        }
+        // A URL with an empty path: the parser's `/` may be followed by more path.
+        assert_redacted(
+            "https://HOOKS.slack.com:443",
+            "https://hooks.slack.com/services/x",
+            "[redacted]/services/x",
+        );
+    }
+
+    /// The value in each part of a URL, as the parser serializes the whole: redacted
+    /// exactly where a plain value would be.
+    #[test]
+    fn a_secret_inside_a_url_is_found_in_each_part_the_parser_writes() {
+        const PLAIN: &str = "zzplainzz";
+        let templates = [
+            "https://h.example/p/{}/q",
+            "https://h.example/p/{}",
+            "https://h.example/p?t={}&x=1",
+            "https://h.example/p#k={}",
+            "https://{}.example.com/p",
+            "https://a.{}/p",
+            "https://{}/p",
+            "http://{}/p",
+        ];
+        let values = [
+            "Sp4ce s3cr3t",
+            "q'u\"o<t>e`s3cr3t`",
+            "Ünï-s3cr3t",
+            "tab\ts3cr3t\n",
+            "back\\s3cr3t",
+            "Tenant-S3cr3t",
+            "bücher",
+            "hash#s3cr3t",
+            "{br4ce}|s3cr3t^",
+            "HOOKS.slack.com:443",
+            "10.0.0.1",
+            "0x7f.1",
+            "[::FFFF:7f00:1]",
+            "s3cr3t.",
+            "a/b/s3cr3t?q=1",
+            "%41%2fs3cr3t",
+        ];
+        for template in templates {
+            let plain = url::Url::parse(&template.replace("{}", PLAIN)).unwrap();
+            let expected = plain.as_str().replace(PLAIN, REDACTED);
+            for value in values {
+                // Not every value makes a URL in every part (a space in a host).
+                let Ok(sent) = url::Url::parse(&template.replace("{}", value)) else {
+                    continue;
+                };
+                assert_redacted(value, sent.as_str(), &expected);
+            }
+        }
+        // A refused host is named without brackets or trailing dot.
+        assert_redacted(
+            "[::FFFF:7f00:1]",
+            "host `::ffff:127.0.0.1`",
+            "host `[redacted]`",
+        );
+        assert_redacted("s3cr3t.", "host `s3cr3t` is", "host `[redacted]` is");
+    }
+
+    #[test]
+    fn the_name_of_a_refused_host_is_redacted() {
+        use otai_plugin_abi::calls::HostErrorKind;
+
+        use crate::report::HttpError;
+        let mut http = [HttpExchange {
+            request: HttpRequest {
+                method: "GET".into(),
+                url: "https://Tenant-S3cr3t.evil.example/".into(),
+                headers: Default::default(),
+                body: None,
+            },
+            status: 403,
+            blocked: true,
+            error: Some(HttpError {
+                kind: HostErrorKind::HostNotAllowed,
+                message: "host `tenant-s3cr3t.evil.example` is not allowed".into(),
+                host: Some("tenant-s3cr3t.evil.example".into()),
+            }),
+            response_body: None,
+        }];
+        Redactor::new(["Tenant-S3cr3t"]).redact_logs_and_http(&mut [], &mut http);
+        let error = http[0].error.as_ref().unwrap();
+        assert_eq!(error.host.as_deref(), Some("[redacted].evil.example"));
+        assert_eq!(
+            error.message,
+            "host `[redacted].evil.example` is not allowed"
+        );
+        assert_eq!(http[0].request.url, "https://[redacted].evil.example/");
+    }
+
+    /// What the module doc says a list of forms cannot find stays as it is, and no
+    /// shorter string stands in for it.
+    #[test]
+    fn the_limits_of_forms_are_those_the_doc_gives() {
+        let sent = url::Url::parse("https://h.example/x/s3cr3t/../b").unwrap();
+        assert_eq!(sent.as_str(), "https://h.example/x/b");
+        assert_redacted("s3cr3t/../b", sent.as_str(), sent.as_str());
+        let sent = url::Url::parse("https://bücherei.example/").unwrap();
+        assert_redacted("bücher", sent.as_str(), sent.as_str());
     }
 
     #[test]
     fn json_escaped_secrets_are_found_with_and_without_escaped_slashes() {
-        let forms = secret_forms("pa\"ss\\wo/rd");
+        let forms = forms::secret_forms("pa\"ss\\wo/rd");
         for form in [r#"pa\"ss\\wo/rd"#, r#"pa\"ss\\wo\/rd"#] {
             assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
         }
@@ -294,8 +436,15 @@ mod tests {
             redacted(&["pa\"ss\\wo/rd"], r#"{"token":"pa\"ss\\wo/rd"}"#),
             r#"{"token":"[redacted]"}"#
         );
+        // Non-ASCII as `\u` escapes, in either case, also with `/` escaped (PHP).
+        for text in [
+            r#""p\u00e4ss/w\u00f6rd \ud83d\udd11""#,
+            r#""p\u00E4ss\/w\u00F6rd \uD83D\uDD11""#,
+        ] {
+            assert_eq!(redacted(&["päss/wörd 🔑"], text), r#""[redacted]""#);
+        }
         // A value JSON leaves alone has no second form.
-        assert_eq!(secret_forms("plain"), ["plain"]);
+        assert_eq!(forms::secret_forms("plain"), ["plain"]);
     }
 
     #[test]
@@ -323,6 +472,30 @@ mod tests {
         // Adjacent occurrences are one redaction.
         assert_eq!(redacted(&["ab", "cd"], "abcd"), "[redacted]");
         assert_eq!(redacted(&["ab", "cd"], "ab-cd"), "[redacted]-[redacted]");
+    }
+
+    /// Long secrets get the compact automaton, and are found in it as short ones are in
+    /// the fast one.
+    #[test]
+    fn long_secrets_are_found_by_the_compact_automaton() {
+        let kind = |r: &Redactor| match &r.matcher {
+            Matcher::Automaton(a) => Some(a.kind()),
+            _ => None,
+        };
+        let short = Redactor::new(["https://HOOKS.slack.com/services/T0/B0/s3cr3t"]);
+        assert_eq!(kind(&short), Some(AhoCorasickKind::DFA));
+        let key = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC/+k=".repeat(60)
+        );
+        let long = Redactor::new([key.as_str()]);
+        assert_eq!(kind(&long), Some(AhoCorasickKind::ContiguousNFA));
+        let json = serde_json::to_string(&key).unwrap();
+        for text in [key.clone(), json[1..json.len() - 1].to_owned()] {
+            let mut text = format!("key: {text}.");
+            long.redact(&mut text);
+            assert_eq!(text, "key: [redacted].");
+        }
     }
 
     /// Without an automaton (it could not be built) nothing is shown rather than a

@@ -214,8 +214,9 @@ pub struct Timings {
 
 /// What one delivery of an event to one plugin did.
 ///
-/// Known secret config values are replaced by `[redacted]` wherever they occur, and so
-/// are the credentials in `Authorization`, `Proxy-Authorization`, `Cookie` and
+/// Known secret config values are replaced by `[redacted]` wherever they occur, as given
+/// or encoded (JSON, percent-encoding, the URL parser's serialization of a URL holding
+/// them: the request URLs here are the ones sent), and so are the credentials in `Authorization`, `Proxy-Authorization`, `Cookie` and
 /// `X-Api-Key` request headers (the scheme, e.g. `Basic`, is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReport {
