@@ -510,6 +510,7 @@ fn proxy_variables_are_not_used_and_run_says_so() {
         stderr.contains("warning: `ALL_PROXY`, `HTTP_PROXY` are set, and not used"),
         "{stderr}"
     );
+}
 
 /// Secret webhook URLs and the forms the URL parser sends them in (a space, an
 /// upper-case host, the default port, non-ASCII in the path and in the host). Each holds
