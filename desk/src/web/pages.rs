@@ -4,28 +4,33 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Environment, context};
 use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::limits;
 use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_host::{DeliveryReport, Outcome};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::WebState;
+use super::guard::FrameSources;
 use crate::desk::{ConfigEntry, Desk, PluginInfo};
 use crate::error::DeskError;
 
+const TEMPLATE_SOURCES: [(&str, &str); 4] = [
+    ("base.html", include_str!("templates/base.html")),
+    ("plugins.html", include_str!("templates/plugins.html")),
+    ("plugin.html", include_str!("templates/plugin.html")),
+    ("ticket.html", include_str!("templates/ticket.html")),
+];
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("plugins.html", include_str!("templates/plugins.html")),
-        ("plugin.html", include_str!("templates/plugin.html")),
-        ("ticket.html", include_str!("templates/ticket.html")),
-    ] {
+    for (name, source) in TEMPLATE_SOURCES {
         // The templates are compiled into the binary and rendered by the tests: a
         // syntax error cannot reach a user.
         if let Err(e) = env.add_template(name, source) {
@@ -35,13 +40,85 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// The text of each inline `<script>` or `<style>` block (`tag`, written without
+/// attributes) of the templates: what the pages' Content-Security-Policy allows, by hash.
+/// Such a block holds no template code, so the page sends it as written here; a JSON
+/// data block (`<script type="application/json">`) is not run and is not listed.
+pub(super) fn inline_blocks(tag: &str) -> Vec<&'static str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut blocks = Vec::new();
+    for (_, source) in TEMPLATE_SOURCES {
+        let mut rest = source;
+        while let Some(start) = rest.find(&open) {
+            let body = &rest[start + open.len()..];
+            let Some(end) = body.find(&close) else { break };
+            blocks.push(&body[..end]);
+            rest = &body[end..];
+        }
+    }
+    blocks
+}
+
+/// A page with a heading and a message (escaped here), for errors and refusals.
+pub(super) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let (title, message) = (escape(title), escape(message));
+    (status, Html(format!("<!doctype html><meta charset=\"utf-8\"><title>{title}</title><h1>{title}</h1><pre id=\"error\">{message}</pre><p><a href=\"/\">Plugins</a></p>"))).into_response()
+}
+
 /// An error page: the desk's message, which names what is wrong.
 fn error_page(status: StatusCode, message: &str) -> Response {
-    let escaped = message
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    (status, Html(format!("<!doctype html><title>Error</title><h1>Error</h1><pre id=\"error\">{escaped}</pre><p><a href=\"/\">Plugins</a></p>"))).into_response()
+    message_page(status, "Error", message)
+}
+
+/// The page of a path the desk has none for.
+pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &format!(
+            "The desk has no page at `{}`. Its pages are the plugin list (/), a plugin's \
+             page (/plugins/ID) and a ticket's (/tickets/ID).",
+            uri.path()
+        ),
+    )
+}
+
+/// The page of a path the desk has, asked with a method it does not take there.
+pub(super) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    message_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        &format!(
+            "`{method}` is not accepted at `{}`: its page is read with GET and its forms \
+             are sent with POST.",
+            uri.path()
+        ),
+    )
+}
+
+/// A form that could not be read: too large, or not a form.
+fn form_refused(rejection: &FormRejection) -> Response {
+    let status = rejection.status();
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "the form is larger than the {} KiB the desk reads; a config value may be at most \
+             {} KiB and a whole config {} KiB",
+            super::MAX_FORM / 1024,
+            limits::MAX_CONFIG_VALUE / 1024,
+            limits::MAX_CONFIG / 1024,
+        )
+    } else {
+        format!("the form could not be read: {}", rejection.body_text())
+    };
+    error_page(status, &message)
 }
 
 /// A value for a template.
@@ -367,8 +444,12 @@ fn form_values(form: &[ConfigEntry], submitted: &BTreeMap<String, String>) -> Ma
 pub(super) async fn configure(
     State(state): State<Arc<WebState>>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return form_refused(&rejection),
+    };
     let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
@@ -523,7 +604,8 @@ async fn ticket_page(
         ),
         None => (None, None),
     };
-    render(
+    let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
+    let mut response = render(
         "ticket.html",
         context! {
             ticket => ser(&ticket.ticket),
@@ -540,7 +622,9 @@ async fn ticket_page(
             })),
             build_error => state.build_error(),
         },
-    )
+    );
+    response.extensions_mut().insert(frames);
+    response
 }
 
 /// A panel URL as the page shows it: from the development server of its host, when one
@@ -568,8 +652,12 @@ pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<St
 pub(super) async fn fire(
     State(state): State<Arc<WebState>>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return form_refused(&rejection),
+    };
     let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let event = submitted.get("event").cloned().unwrap_or_default();
     let mut changes = Map::new();
@@ -609,6 +697,45 @@ mod tests {
             map_panel_url("https://other.example.com/p", &hosts),
             "https://other.example.com/p"
         );
+    }
+
+    #[test]
+    fn the_inline_script_and_style_are_sent_as_the_policy_hashes_them() {
+        let (scripts, styles) = (inline_blocks("script"), inline_blocks("style"));
+        assert_eq!((scripts.len(), styles.len()), (1, 1));
+        for block in scripts.iter().chain(&styles) {
+            assert!(
+                !["{{", "{%", "{#"].iter().any(|t| block.contains(t)),
+                "template code in an inline block changes its hash: {block}"
+            );
+        }
+        let page = TEMPLATES
+            .get_template("ticket.html")
+            .and_then(|t| {
+                t.render(context! {
+                    ticket => context! { id => "T-1", subject => "</script><script>alert(1)" },
+                    bridge => context! { ticket => context! { subject => "</script><script>alert(1)" } },
+                    panels => Vec::<String>::new(),
+                    events => vec!["ticket.created"],
+                })
+            })
+            .unwrap();
+        let policy = super::super::guard::content_security_policy(&FrameSources::default());
+        for (tag, blocks) in [("script", &scripts), ("style", &styles)] {
+            let rendered: Vec<&str> = page
+                .split(&format!("<{tag}>"))
+                .skip(1)
+                .filter_map(|rest| rest.split(&format!("</{tag}>")).next())
+                .collect();
+            assert_eq!(&rendered, blocks);
+            let hash = super::super::guard::hash(rendered[0]);
+            assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+        }
+        // The only other script element is the bridge's data, which does not run, and
+        // text in it cannot close it.
+        assert_eq!(page.matches("<script").count(), 2, "{page}");
+        assert!(page.contains(r#"<script type="application/json" id="ohd-bridge">{"#));
+        assert_eq!(page.matches("</script>").count(), 2, "{page}");
     }
 
     #[test]
