@@ -252,7 +252,9 @@ impl Desk {
     ///
     /// # Errors
     /// [`DeskError::Locked`] when another desk has it open; [`DeskError::Database`] for
-    /// a file that is not a desk database or comes from a newer version;
+    /// a file that is not a desk database (another application's, which is left as it
+    /// was: see [`APPLICATION_ID`](crate::APPLICATION_ID)), an empty file beside a key
+    /// file, or a database from a newer version;
     /// [`DeskError::Key`] for a missing or wrong key.
     pub fn open_with(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
         let dir = dir.as_ref().to_owned();
