@@ -191,3 +191,65 @@ fn an_empty_database_beside_a_key_file_is_refused_naming_both() {
         APPLICATION_ID
     );
 }
+
+/// A plugin with one text field that does nothing with its events.
+fn noting_plugin() -> Vec<u8> {
+    let manifest = serde_json::json!({
+        "id": "com.example.note", "name": "Note", "version": "1.0.0", "description": "d",
+        "events": ["ticket.created"], "config_schema": {"note": {"type": "string"}}
+    })
+    .to_string()
+    .replace('"', "\\\"");
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 2)
+  (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "ohd_free") (param i32 i32))
+  (func (export "on_event") (param i32 i32))
+  (@custom "ohd_manifest" "{manifest}"))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_config_an_earlier_version_stored_past_the_limits_is_shown_not_silently_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open_with(dir.path(), with_key()).unwrap();
+    desk.install(&noting_plugin()).unwrap();
+    assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+    drop(desk);
+    // What an earlier version, without the limits, accepted.
+    let long = "n".repeat(20_000);
+    Connection::open(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .execute(
+            "UPDATE versions SET config = json_object('note', ?1)",
+            [&long],
+        )
+        .unwrap();
+
+    let desk = Desk::open_with(dir.path(), with_key()).unwrap();
+    let info = desk.plugin("com.example.note").unwrap();
+    let error = info.load_error.expect("the refused config is shown");
+    assert!(
+        error.contains(
+            "its stored config is refused (`note`: the value is 20000 bytes long; a config \
+             value may be at most 16 KiB (16384 bytes)); set the values again"
+        ),
+        "{error}"
+    );
+    assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+    // A value within the limit puts it back to work.
+    desk.configure(
+        "com.example.note",
+        serde_json::Map::from_iter([("note".to_owned(), "short".into())]),
+    )
+    .unwrap();
+    assert!(
+        desk.plugin("com.example.note")
+            .unwrap()
+            .load_error
+            .is_none()
+    );
+    assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+}

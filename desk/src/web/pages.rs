@@ -200,8 +200,7 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         },
         detail: info
             .load_error
-            .as_ref()
-            .map(|e| format!("this host does not load its module: {e}"))
+            .clone()
             .or_else(|| info.disabled.as_ref().map(|d| d.detail.clone())),
         failures: info.failures,
         deliveries: info.deliveries,
