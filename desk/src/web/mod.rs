@@ -131,6 +131,7 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .fallback(pages::not_found)
         .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM))
+        .layer(axum::middleware::from_fn(refuse_long_forms))
         // The last layer added runs first: the headers go on every answer, the
         // refusals of the two checks included; the origin check reads the `Host` that
         // the host check accepted.
@@ -141,6 +142,23 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         ))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
+}
+
+/// Answers a body whose declared length is past [`MAX_FORM`] before reading any of it.
+/// (A body without a length is cut at the limit as it is read, by `DefaultBodyLimit`.)
+async fn refuse_long_forms(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM as u64) {
+        return pages::form_too_large();
+    }
+    next.run(request).await
 }
 
 /// Serves the UI on `listener` until the future is dropped. The pages answer only

@@ -106,19 +106,27 @@ pub(super) async fn method_not_allowed(
 
 /// A form that could not be read: too large, or not a form.
 fn form_refused(rejection: &FormRejection) -> Response {
-    let status = rejection.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!(
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => form_too_large(),
+        status => error_page(
+            status,
+            &format!("the form could not be read: {}", rejection.body_text()),
+        ),
+    }
+}
+
+/// The page of a form longer than the desk reads.
+pub(super) fn form_too_large() -> Response {
+    error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!(
             "the form is larger than the {} KiB the desk reads; a config value may be at most \
              {} KiB and a whole config {} KiB",
             super::MAX_FORM / 1024,
             limits::MAX_CONFIG_VALUE / 1024,
             limits::MAX_CONFIG / 1024,
-        )
-    } else {
-        format!("the form could not be read: {}", rejection.body_text())
-    };
-    error_page(status, &message)
+        ),
+    )
 }
 
 /// A value for a template.
