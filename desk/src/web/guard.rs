@@ -21,7 +21,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use super::pages::message_page;
+use super::render::message_page;
 
 /// The port the desk is served on, which a request's `Host` must name.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +184,7 @@ impl FrameSources {
 /// pages may run, and nothing else.
 static INLINE_HASHES: LazyLock<(String, String)> = LazyLock::new(|| {
     let hashes = |tag: &str| {
-        super::pages::inline_blocks(tag)
+        super::render::inline_blocks(tag)
             .iter()
             .map(|block| format!("'sha256-{}'", hash(block)))
             .collect::<Vec<_>>()

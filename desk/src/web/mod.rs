@@ -18,6 +18,7 @@
 
 mod guard;
 mod pages;
+mod render;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -128,8 +129,8 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/tickets/{id}", get(pages::ticket))
         .route("/tickets/{id}/events", post(pages::fire))
-        .fallback(pages::not_found)
-        .method_not_allowed_fallback(pages::method_not_allowed)
+        .fallback(render::not_found)
+        .method_not_allowed_fallback(render::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM))
         .layer(axum::middleware::from_fn(refuse_long_forms))
         // The last layer added runs first: the headers go on every answer, the
@@ -156,7 +157,7 @@ async fn refuse_long_forms(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_FORM as u64) {
-        return pages::form_too_large();
+        return render::form_too_large();
     }
     next.run(request).await
 }
