@@ -46,6 +46,15 @@ pub const MAX_CUSTOM_FIELD_KEY: usize = 128;
 /// Longest custom field value, in bytes.
 pub const MAX_CUSTOM_FIELD_VALUE: usize = 4 * 1024;
 
+/// Longest config value, in bytes: a string value (a token, a URL, a key in PEM form is
+/// a few KiB) as the plugin receives it in the payload's `config`. A `default` in the
+/// manifest is held to it as well.
+pub const MAX_CONFIG_VALUE: usize = 16 * 1024;
+
+/// Largest config of one installation: the payload's `config` object as compact JSON,
+/// defaults included. Every delivery copies it into the plugin's memory.
+pub const MAX_CONFIG: usize = 64 * 1024;
+
 /// Longest URL `render_panel` may return, in bytes.
 pub const MAX_PANEL_URL: usize = 4 * 1024;
 

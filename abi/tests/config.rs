@@ -188,3 +188,102 @@ fn unknown_keys_are_errors_with_a_suggestion() {
         "error: x: unknown config key \"x\"; this plugin has no config; remove it\n"
     );
 }
+
+#[test]
+fn a_value_over_its_limit_is_refused_by_name_and_size_never_quoted() {
+    use otai_plugin_abi::limits::MAX_CONFIG_VALUE;
+    let at_limit = "S".repeat(MAX_CONFIG_VALUE);
+    manifest()
+        .validate_config(&json!({"webhook_url": at_limit}))
+        .unwrap();
+    let over = format!("XXXXSECRET{}", "S".repeat(MAX_CONFIG_VALUE));
+    let err = manifest()
+        .validate_config(&json!({"webhook_url": over, "channel": over, "retries": over}))
+        .unwrap_err();
+    let n = over.len();
+    let limit = "a config value may be at most 16 KiB (16384 bytes)";
+    assert_eq!(
+        err.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            format!("error: webhook_url: the value is {n} bytes long; {limit}"),
+            format!("error: channel: the value is {n} bytes long; {limit}"),
+            format!("error: retries: the value is {n} bytes long; {limit}"),
+        ]
+    );
+    assert!(!format!("{err} {err:?}").contains("XXXXSECRET"));
+}
+
+#[test]
+fn a_default_over_the_value_limit_is_a_manifest_error() {
+    let big = "d".repeat(otai_plugin_abi::limits::MAX_CONFIG_VALUE + 1);
+    let m = Manifest::from_json(
+        format!(
+            r#"{{"id":"com.example.x","name":"X","version":"1.0.0","description":"d","events":["ticket.created"],
+               "config_schema":{{"channel":{{"type":"string","default":"{big}"}}}}}}"#
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let diagnostics = m.validate();
+    assert!(
+        diagnostics.iter().any(|d| d.path == "config_schema.channel.default"
+            && d.message == "the default is 16385 bytes long; a config value may be at most 16 KiB (16384 bytes)"),
+        "{diagnostics}"
+    );
+}
+
+#[test]
+fn a_config_over_its_limit_is_refused_naming_its_largest_values() {
+    use otai_plugin_abi::limits::{MAX_CONFIG, MAX_CONFIG_VALUE};
+    let keys = ["a", "b", "c", "d", "e"];
+    let schema: serde_json::Map<String, Value> = keys
+        .iter()
+        .map(|k| (k.to_string(), json!({"type": "string", "secret": true})))
+        .collect();
+    let m = Manifest::from_json(
+        json!({"id":"com.example.x","name":"X","version":"1.0.0","description":"d",
+               "events":["ticket.created"],"config_schema": schema})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    // Each value within its own limit; together over the config's.
+    let value = |len: usize| format!("XXXXSECRET{}", "v".repeat(len - 10));
+    let mut values = serde_json::Map::new();
+    for (i, k) in keys.iter().enumerate() {
+        values.insert(k.to_string(), json!(value(MAX_CONFIG_VALUE - 100 - i)));
+    }
+    let sent = Value::Object(values.clone());
+    let total = sent.to_string().len();
+    assert!(total > MAX_CONFIG);
+    let err = m.validate_config(&sent).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "error: the config is {total} bytes as the plugin receives it (JSON, defaults included); \
+             a config may be at most 64 KiB (65536 bytes). The largest values: `a` ({} bytes), \
+             `b` ({} bytes), `c` ({} bytes)\n",
+            MAX_CONFIG_VALUE - 98,
+            MAX_CONFIG_VALUE - 99,
+            MAX_CONFIG_VALUE - 100
+        )
+    );
+    assert!(!format!("{err:?}").contains("XXXXSECRET"));
+    // One value fewer fits.
+    values.remove("e");
+    m.validate_config(&Value::Object(values)).unwrap();
+}
+
+#[test]
+fn a_long_unknown_key_is_not_echoed_whole() {
+    let key = "k".repeat(1 << 20);
+    let err = manifest()
+        .validate_config(&json!({"webhook_url": "u", key: 1}))
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.len() < 400, "{shown}");
+    assert!(
+        shown.contains("unknown config key of 1048576 bytes, starting \"kkkk"),
+        "{shown}"
+    );
+}

@@ -94,6 +94,11 @@ fn abi_md_states_the_limits() {
     );
     row("custom field value", size(limits::MAX_CUSTOM_FIELD_VALUE));
     row("panel URL", size(limits::MAX_PANEL_URL));
+    row("config value", size(limits::MAX_CONFIG_VALUE));
+    row(
+        "config (the payload's `config`, as JSON)",
+        size(limits::MAX_CONFIG),
+    );
     row(
         "manifest (`ohd_manifest` section)",
         size(limits::MAX_MANIFEST),

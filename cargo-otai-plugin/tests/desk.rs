@@ -4,17 +4,28 @@ mod support;
 
 use std::path::Path;
 
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
 use support::cli;
 
 fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
+    module_with(
+        version,
+        hosts,
+        json!({"token": {"type": "string", "required": true, "secret": true},
+               "retries": {"type": "integer"}}),
+        "(call $log (local.get $p) (local.get $n) (i32.const 1))",
+    )
+}
+
+/// The plugin with another config schema and another `on_event` body.
+fn module_with(version: &str, hosts: &[&str], schema: Value, on_event: &str) -> Vec<u8> {
     let manifest = json!({
         "id": "com.example.cli-desk", "name": "CLI desk", "version": version,
         "description": "d", "events": ["ticket.created"],
         "permissions": {"http": {"allowed_hosts": hosts}},
-        "config_schema": {"token": {"type": "string", "required": true, "secret": true},
-                          "retries": {"type": "integer"}}
+        "config_schema": schema
     })
     .to_string()
     .replace('\\', "\\\\")
@@ -28,7 +39,7 @@ fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
     (local $p i32) (local.set $p (global.get $next))
     (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
   (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param $p i32) (param $n i32) (call $log (local.get $p) (local.get $n) (i32.const 1)))
+  (func (export "on_event") (param $p i32) (param $n i32) {on_event})
   (@custom "ohd_manifest" "{manifest}"))"#
     ))
     .unwrap()
@@ -197,4 +208,129 @@ fn failures_name_what_is_wrong_in_json_too() {
     wrong_key.assert().code(1).stderr(contains(
         "is not the key this desk's database was made with",
     ));
+}
+
+/// Every JSON document on stdout.
+fn documents(output: &std::process::Output) -> Vec<Value> {
+    serde_json::Deserializer::from_slice(&output.stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn a_failure_the_result_reports_is_one_json_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let v1 = tmp.path().join("v1.wasm");
+    let v2 = tmp.path().join("v2.wasm");
+    let schema = json!({});
+    std::fs::write(&v1, module_with("1.0.0", &[], schema.clone(), "")).unwrap();
+    // Asks for a host more, and traps on every event.
+    std::fs::write(
+        &v2,
+        module_with("2.0.0", &["b.example.com"], schema, "unreachable"),
+    )
+    .unwrap();
+    desk(&data, &["install", v1.to_str().unwrap()])
+        .assert()
+        .success();
+
+    let output = desk(
+        &data,
+        &["upgrade", v2.to_str().unwrap(), "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let [doc] = documents(&output)
+        .try_into()
+        .unwrap_or_else(|docs: Vec<Value>| panic!("{} documents on stdout: {docs:?}", docs.len()));
+    assert_eq!(
+        (&doc["ok"], &doc["needs_approval"]),
+        (&json!(false), &json!(true)),
+        "{doc}"
+    );
+
+    desk(&data, &["upgrade", v2.to_str().unwrap(), "--approve"])
+        .assert()
+        .success();
+    let output = desk(&data, &["deliver", "ticket.created", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let [doc] = documents(&output)
+        .try_into()
+        .unwrap_or_else(|docs: Vec<Value>| panic!("{} documents on stdout: {docs:?}", docs.len()));
+    assert!(
+        doc[0]["outcome"].to_string().contains("unreachable"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn configure_refuses_a_value_or_a_config_past_its_limit_without_quoting_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let wasm = tmp.path().join("wide.wasm");
+    let keys = ["a", "b", "c", "d", "e"];
+    let mut schema = serde_json::Map::new();
+    for k in keys {
+        schema.insert(k.into(), json!({"type": "string", "secret": true}));
+    }
+    std::fs::write(&wasm, module_with("1.0.0", &[], Value::Object(schema), "")).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+
+    let secret = format!("XXXXsecretXXXX{}", "s".repeat(16 * 1024));
+    desk(
+        &data,
+        &[
+            "configure",
+            "com.example.cli-desk",
+            "--set",
+            &format!("a={secret}"),
+        ],
+    )
+    .assert()
+    .code(1)
+    .stderr(contains(format!(
+        "a: the value is {} bytes long; a config value may be at most 16 KiB (16384 bytes)",
+        secret.len()
+    )))
+    .stderr(contains("XXXXsecret").not());
+
+    // Each value within its limit, from the environment as secrets are given; together
+    // past the config's.
+    let value = format!("XXXXsecretXXXX{}", "v".repeat(16 * 1024 - 100));
+    let mut configure = desk(&data, &["configure", "com.example.cli-desk"]);
+    for k in keys {
+        configure
+            .arg("--set-from-env")
+            .arg(format!("{k}=VALUE"))
+            .env("VALUE", &value);
+    }
+    configure
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "a config may be at most 64 KiB (65536 bytes). The largest values: `a`",
+        ))
+        .stderr(contains("XXXXsecret").not());
+    let form = json_of(
+        &desk(
+            &data,
+            &["configure", "com.example.cli-desk", "--format", "json"],
+        )
+        .output()
+        .unwrap(),
+    );
+    assert!(
+        form.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["is_set"] == false),
+        "a refused config was stored: {form}"
+    );
 }

@@ -19,13 +19,29 @@ impl Drop for Server {
     }
 }
 
-fn post(url: &str, form: &[(&str, &str)]) -> String {
-    ureq::post(url)
+/// A form posted to `base` as the desk's own pages post it: with their origin.
+fn post(base: &str, path: &str, form: &[(&str, &str)]) -> String {
+    ureq::post(&format!("{base}{path}"))
+        .header("Origin", base)
         .send_form(form.iter().copied())
         .unwrap()
         .body_mut()
         .read_to_string()
         .unwrap()
+}
+
+/// The status line of `GET /` sent to `address` with `Host: host`.
+fn status_line(address: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
 }
 
 #[test]
@@ -89,8 +105,19 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
         "{list}"
     );
 
+    // The server knows its port: a page that reaches it under another name (DNS
+    // rebinding) is refused, its own names at that port are not.
+    let address = base.trim_start_matches("http://");
+    let port = address.rsplit(':').next().unwrap();
+    assert!(
+        status_line(address, &format!("evil.example:{port}")).contains(" 421 "),
+        "a foreign Host was answered"
+    );
+    assert!(status_line(address, &format!("localhost:{port}")).contains(" 200 "));
+
     let page = post(
-        &format!("{base}/tickets/T-1/events"),
+        &base,
+        "/tickets/T-1/events",
         &[("event", "ticket.created"), ("subject", "Printer down")],
     );
     assert!(
@@ -103,10 +130,7 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
     let source = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(&lib, source.replace("new ticket {}", "fresh ticket {}")).unwrap();
     wait_for("Swapped");
-    let page = post(
-        &format!("{base}/tickets/T-1/events"),
-        &[("event", "ticket.created")],
-    );
+    let page = post(&base, "/tickets/T-1/events", &[("event", "ticket.created")]);
     assert!(
         page.contains("[info] fresh ticket T-1: Printer down"),
         "{page}"
@@ -129,10 +153,7 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
     // A build that fails is shown, and the last good build keeps running.
     std::fs::write(&lib, format!("{source}\nfn broken( {{\n")).unwrap();
     wait_for("the build failed");
-    let page = post(
-        &format!("{base}/tickets/T-1/events"),
-        &[("event", "ticket.created")],
-    );
+    let page = post(&base, "/tickets/T-1/events", &[("event", "ticket.created")]);
     assert!(page.contains(r#"id="build-error""#), "{page}");
     // The compiler's error itself, where it is and what it expected, not a pointer to
     // the terminal.

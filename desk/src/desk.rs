@@ -122,9 +122,10 @@ pub struct PluginInfo {
     pub last_delivery_ms: Option<i64>,
     /// When this version was installed.
     pub installed_ms: i64,
-    /// Why this host does not load the stored module, when it does not (a module
-    /// installed by an earlier version that this one refuses): it gets no deliveries
-    /// until it is upgraded or removed.
+    /// Why this host does not run the plugin, when it does not: the stored module, or
+    /// the stored config, is one that an earlier version accepted and this one refuses.
+    /// It gets no deliveries until it is upgraded (for a module), configured again (for
+    /// a config) or removed.
     pub load_error: Option<String>,
 }
 
@@ -252,7 +253,9 @@ impl Desk {
     ///
     /// # Errors
     /// [`DeskError::Locked`] when another desk has it open; [`DeskError::Database`] for
-    /// a file that is not a desk database or comes from a newer version;
+    /// a file that is not a desk database (another application's, which is left as it
+    /// was: see [`APPLICATION_ID`](crate::APPLICATION_ID)), an empty file beside a key
+    /// file, or a database from a newer version;
     /// [`DeskError::Key`] for a missing or wrong key.
     pub fn open_with(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
         let dir = dir.as_ref().to_owned();
@@ -294,7 +297,8 @@ impl Desk {
                 Ok(()) => {}
                 Err(DeskError::Load(e)) => {
                     desk.host.uninstall(&id);
-                    lock(&desk.unloadable).insert(id, e.to_string());
+                    lock(&desk.unloadable)
+                        .insert(id, format!("this host does not load its module: {e}"));
                 }
                 Err(e) => return Err(e),
             }
@@ -505,12 +509,30 @@ impl Desk {
         };
         let plugin = self.host.load(&version.wasm)?;
         lock(&self.unloadable).remove(id);
-        if version
+        if let Err(diagnostics) = version
             .manifest
             .validate_config(&Value::Object(config.clone()))
-            .is_err()
         {
             self.host.uninstall(id);
+            // Missing values are the plugin's wait for config, shown as its state. Values
+            // this host refuses (stored by an earlier, laxer one: a value past the size
+            // limits) would otherwise leave it listed as enabled and never run.
+            if missing_config(&version.manifest, &config).is_empty() {
+                let problems: Vec<String> = diagnostics
+                    .errors()
+                    .map(|d| match d.path.as_str() {
+                        "" => d.message.clone(),
+                        key => format!("`{key}`: {}", d.message),
+                    })
+                    .collect();
+                lock(&self.unloadable).insert(
+                    id.to_owned(),
+                    format!(
+                        "its stored config is refused ({}); set the values again",
+                        problems.join("; ")
+                    ),
+                );
+            }
             return Ok(());
         }
         self.install_in_host(&plugin, config)?;

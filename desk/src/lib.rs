@@ -65,4 +65,4 @@ pub use diff::PermissionDiff;
 pub use error::DeskError;
 pub use lifecycle::{Review, Upgraded};
 pub use secrets::{KEY_ENV, KEY_FILE};
-pub use store::DATABASE_FILE;
+pub use store::{APPLICATION_ID, DATABASE_FILE};

@@ -14,6 +14,11 @@ use crate::health::Windows;
 pub const DATABASE_FILE: &str = "desk.sqlite3";
 const LOCK_FILE: &str = "desk.lock";
 
+/// The desk's mark in its database file's header (`PRAGMA application_id`, the 32-bit
+/// number SQLite keeps for the application that owns a file): `OTAI` in ASCII. The desk
+/// writes only into a file that has it, an empty one, or one an earlier desk made.
+pub const APPLICATION_ID: i32 = 0x4F54_4149;
+
 /// The schema, one migration per version; `PRAGMA user_version` is the number applied.
 /// A migration is never edited once released: a change is a new entry.
 const MIGRATIONS: &[&str] = &[
@@ -142,9 +147,17 @@ impl Store {
             }
         }
         let path = dir.join(DATABASE_FILE);
-        let is_new = !path.exists();
+        refuse_emptied(dir, &path)?;
         let mut conn = Connection::open(&path).map_err(|e| DeskError::database(&path, e))?;
         let db = |e: rusqlite::Error| DeskError::database(&path, e);
+        // Whose file it is, decided before anything is written to it: the pragmas below
+        // already would (WAL is recorded in the header).
+        let found = Found::read(&conn)
+            .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
+        let owner = found
+            .owner()
+            .map_err(|why| DeskError::database(&path, why))?;
+        let is_new = owner == Owner::Nobody;
         conn.execute_batch(
             // WAL with `synchronous = NORMAL`: a crash of the process loses nothing committed;
             // a power cut may lose the last deliveries, not the database. The lock file
@@ -159,29 +172,16 @@ impl Store {
              PRAGMA wal_autocheckpoint = 10000;",
         )
         .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db)?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(DeskError::database(
-                &path,
-                format!(
-                    "its schema is version {version}, written by a newer otai-plugin-desk \
-                     (this one knows up to {known})"
-                ),
-            ));
-        }
-        if version > 0 && !has_table(&conn, "plugins").map_err(db)? {
-            return Err(DeskError::database(
-                &path,
-                "it is not a desk database (no `plugins` table)",
-            ));
+        if owner != Owner::Desk {
+            // A new desk, or one an earlier version made before the mark: marked now,
+            // before its first migration.
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(db)?;
         }
         for (i, sql) in MIGRATIONS
             .iter()
             .enumerate()
-            .skip(usize::try_from(version).unwrap_or(0))
+            .skip(usize::try_from(found.version).unwrap_or(0))
         {
             let tx = conn.transaction().map_err(db)?;
             tx.execute_batch(sql).map_err(db)?;
@@ -236,13 +236,140 @@ impl Store {
     }
 }
 
-fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-        [name],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
+/// Refuses an empty database file beside a key file: the key was made with a database
+/// that had data, and starting afresh over a file that lost it would hide the loss.
+fn refuse_emptied(dir: &Path, path: &Path) -> Result<(), DeskError> {
+    let key = dir.join(crate::secrets::KEY_FILE);
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty && key.exists() {
+        return Err(DeskError::database(
+            path,
+            format!(
+                "the file is empty (0 bytes), but the key file `{}` beside it was made with \
+                 a database that had data: the desk does not start afresh over it. Restore \
+                 `{DATABASE_FILE}` from a backup, or, to start a new desk, remove both files",
+                key.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Who a database file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// An empty database: a new desk.
+    Nobody,
+    /// A desk's: it has the mark.
+    Desk,
+    /// A desk made by a version before the mark: the desk's tables and nothing else.
+    EarlierDesk,
+}
+
+/// What a database file holds, read without writing to it.
+struct Found {
+    application_id: i32,
+    version: i64,
+    /// Its tables, indexes, views and triggers, SQLite's own left out.
+    objects: Vec<String>,
+}
+
+impl Found {
+    fn read(conn: &Connection) -> rusqlite::Result<Found> {
+        let mut stmt = conn.prepare(
+            r"SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name",
+        )?;
+        let objects = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Found {
+            application_id: conn.query_row("PRAGMA application_id", [], |r| r.get(0))?,
+            version: conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+            objects,
+        })
+    }
+
+    /// Whose the file is, or why the desk does not use it.
+    fn owner(&self) -> Result<Owner, String> {
+        let known = MIGRATIONS.len() as i64;
+        let newer = || {
+            format!(
+                "its schema is version {}, written by a newer otai-plugin-desk (this one knows \
+                 up to {known})",
+                self.version
+            )
+        };
+        let foreign_hint = "the desk writes only into its own database; give it a data \
+                            directory of its own (`--data-dir`)";
+        match self.application_id {
+            APPLICATION_ID if self.version > known => Err(newer()),
+            APPLICATION_ID => Ok(Owner::Desk),
+            0 if self.objects.is_empty() && self.version == 0 => Ok(Owner::Nobody),
+            0 => {
+                let ours = schema_objects(known as usize);
+                let theirs: Vec<&String> = self
+                    .objects
+                    .iter()
+                    .filter(|o| !ours.contains(&o.as_str()))
+                    .collect();
+                let needed = schema_objects(usize::try_from(self.version).unwrap_or(0));
+                let complete = needed.iter().all(|n| self.objects.iter().any(|o| o == n));
+                if theirs.is_empty() && complete && self.version > 0 {
+                    return if self.version > known {
+                        Err(newer())
+                    } else {
+                        Ok(Owner::EarlierDesk)
+                    };
+                }
+                let shown: Vec<String> = theirs.iter().take(5).map(|o| format!("`{o}`")).collect();
+                let what = match (theirs.len(), self.objects.is_empty()) {
+                    (_, true) => format!(
+                        "it has no tables, but another application set its `user_version` to {}",
+                        self.version
+                    ),
+                    (0, false) => format!(
+                        "it has some of the desk's tables, but not those of a desk at schema \
+                         version {}",
+                        self.version
+                    ),
+                    (n, false) if n > shown.len() => format!(
+                        "it holds another application's tables ({}, and {} more)",
+                        shown.join(", "),
+                        n - shown.len()
+                    ),
+                    (_, false) => format!(
+                        "it holds another application's tables ({})",
+                        shown.join(", ")
+                    ),
+                };
+                Err(format!(
+                    "{what}, and not the desk's mark (`PRAGMA application_id` {APPLICATION_ID:#x}): \
+                     it is not a desk database, and nothing was written to it; {foreign_hint}"
+                ))
+            }
+            other => Err(format!(
+                "it belongs to another application (its `PRAGMA application_id` is {other:#x}, \
+                 the desk's is {APPLICATION_ID:#x}), and nothing was written to it; {foreign_hint}"
+            )),
+        }
+    }
+}
+
+/// The tables and indexes the first `version` migrations create.
+fn schema_objects(version: usize) -> Vec<&'static str> {
+    MIGRATIONS
+        .iter()
+        .take(version)
+        .flat_map(|sql| {
+            ["CREATE TABLE ", "CREATE INDEX "]
+                .into_iter()
+                .flat_map(move |create| {
+                    sql.match_indices(create).filter_map(move |(at, _)| {
+                        sql[at + create.len()..].split([' ', '(']).next()
+                    })
+                })
+        })
+        .collect()
 }
 
 /// Now, in milliseconds since the Unix epoch (what the database stores).
@@ -251,4 +378,32 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_objects_are_read_from_the_migrations() {
+        let mut v2 = schema_objects(2);
+        v2.sort_unstable();
+        assert_eq!(
+            v2,
+            [
+                "deliveries",
+                "deliveries_by_plugin",
+                "meta",
+                "outcomes",
+                "outcomes_by_plugin",
+                "plugins",
+                "secrets",
+                "ticket_fields",
+                "ticket_replies",
+                "tickets",
+                "versions"
+            ]
+        );
+        assert!(!schema_objects(1).contains(&"outcomes"));
+    }
 }

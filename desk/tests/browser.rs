@@ -35,6 +35,16 @@ ask("getCurrentUser").then((m) => { document.getElementById("user").textContent 
 ask("deleteEverything").then((m) => { document.getElementById("unknown").textContent = "unknown: " + (m.error ? m.error.code : "answered"); });
 </script>"#;
 
+/// A page of another site that shows `target` in a frame and says when the frame loaded.
+fn framing_page(target: &str) -> String {
+    format!(
+        r#"<!doctype html><meta charset="utf-8"><title>Win a prize</title>
+<p id="loaded">waiting</p>
+<iframe id="desk" src="{target}" width="800" height="600"
+  onload="document.getElementById('loaded').textContent = 'loaded'"></iframe>"#
+    )
+}
+
 fn browser_available() -> bool {
     let present =
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
@@ -52,10 +62,12 @@ fn browser_available() -> bool {
 
 /// Serves the panel page on a free loopback port.
 fn serve_panel() -> (String, common::Running) {
-    common::spawn(axum::Router::new().route(
-        "/p",
-        axum::routing::get(|| async { axum::response::Html(PANEL_PAGE) }),
-    ))
+    common::spawn(|_| {
+        axum::Router::new().route(
+            "/p",
+            axum::routing::get(|| async { axum::response::Html(PANEL_PAGE) }),
+        )
+    })
 }
 
 #[test]
@@ -78,6 +90,11 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
 
     // The admin: a save without the required secret shows its error by the field.
     browser.goto(&format!("{}/plugins/com.example.web", server.base));
+    // The page's own style applies under its Content-Security-Policy.
+    assert_eq!(
+        browser.css("header").css_value("background-color"),
+        "rgba(29, 35, 48, 1)"
+    );
     browser.css("#save").click();
     assert!(browser.css("#e-token").text().contains("is required"));
     // Each widget as a person uses it.
@@ -128,6 +145,25 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     ] {
         browser.xpath(&format!("//p[@id='{id}' and contains(., '{text}')]"));
     }
+    browser.leave_frame();
+
+    // A page on another local port frames the plugin's page, to have a click on it
+    // land on the Disable button: the browser shows it no page of the desk.
+    let target = format!("{}/plugins/com.example.web", server.base);
+    let (attacker, _attacker) = common::spawn(move |_| {
+        axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(framing_page(&target)) }),
+        )
+    });
+    browser.goto(&attacker);
+    browser.xpath("//p[@id='loaded' and . = 'loaded']");
+    browser.enter_frame(&browser.css("#desk"));
+    let framed = browser.source();
+    assert!(
+        !framed.contains("Web test") && !framed.contains(r#"id="disable""#),
+        "the desk's page was shown in another site's frame:\n{framed}"
+    );
     browser.leave_frame();
 
     // The admin disables and enables the plugin.

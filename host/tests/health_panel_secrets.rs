@@ -383,6 +383,43 @@ fn install_errors_do_not_contain_secrets() {
 }
 
 #[test]
+fn an_oversized_config_value_or_config_is_refused_at_install_without_the_secret() {
+    use otai_plugin_abi::limits::{MAX_CONFIG, MAX_CONFIG_VALUE};
+    let mut m = manifest("com.example.big", &["ticket.created"], &[]);
+    m["config_schema"] = json!({
+        "token": {"type": "string", "secret": true},
+        "a": {"type": "string"}, "b": {"type": "string"},
+        "c": {"type": "string"}, "d": {"type": "string"}
+    });
+    let host = test_host(MockHttp::new());
+    let p = host.load(&plugin(&m, NOOP)).unwrap();
+    // One value past its limit (a secret: named and measured, never quoted).
+    let token = format!("{SECRET}{}", "t".repeat(MAX_CONFIG_VALUE));
+    let e = host.install(&p, json!({"token": token})).unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(
+        text.contains(&format!(
+            "token: the value is {} bytes long; a config value may be at most 16 KiB (16384 bytes)",
+            token.len()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("XXXXsecretXXXX"), "{text}");
+    // Every value within its limit, the whole config past its own.
+    let value = "v".repeat(MAX_CONFIG_VALUE - 100);
+    let config = json!({"token": format!("{SECRET}{value}"), "a": value, "b": value, "c": value, "d": value});
+    assert!(config.to_string().len() > MAX_CONFIG);
+    let e = host.install(&p, config).unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(
+        text.contains("a config may be at most 64 KiB (65536 bytes). The largest values: `token`"),
+        "{text}"
+    );
+    assert!(!text.contains("XXXXsecretXXXX"), "{text}");
+    assert!(host.installed().is_empty());
+}
+
+#[test]
 fn credential_headers_are_redacted_without_any_secret_config() {
     // No `config_schema` at all: nothing is secret by config, the headers still are.
     let m = manifest(

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::suggest::{nearest, quoted_list};
 use super::{ConfigField, ConfigType, Diagnostic, Diagnostics, Manifest};
+use crate::limits::{MAX_CONFIG, MAX_CONFIG_VALUE};
 
 /// A secret config value. Its `Debug` and `Display` print `[redacted]`, never the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -135,6 +136,31 @@ impl fmt::Display for Config {
     }
 }
 
+/// The most of an unknown key a message quotes, in bytes.
+const LONGEST_KEY_SHOWN: usize = 64;
+
+/// `16 KiB (16384 bytes)`: a limit as the messages state it.
+fn size(bytes: usize) -> String {
+    format!("{} KiB ({bytes} bytes)", bytes / 1024)
+}
+
+/// The size of a config as it travels in the payload (compact JSON), and its largest
+/// values, largest first, with the size of each in that JSON.
+fn payload_size(config: &Config) -> (usize, Vec<(&str, usize)>) {
+    let json = config.to_payload_json();
+    let total = serde_json::to_vec(&json).map_or(0, |v| v.len());
+    let mut each: Vec<(&str, usize)> = config
+        .values
+        .iter()
+        .map(|(k, v)| {
+            let len = serde_json::to_vec(&v.to_payload_json()).map_or(0, |v| v.len());
+            (k.as_str(), len)
+        })
+        .collect();
+    each.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    (total, each)
+}
+
 /// `a string`, `a number`, …: what a JSON value is, never what it holds.
 fn kind(value: &Value) -> &'static str {
     match value {
@@ -152,6 +178,17 @@ fn kind(value: &Value) -> &'static str {
 /// for a `select` that is not secret.
 pub(crate) fn check_value(field: &ConfigField, value: &Value) -> Result<ConfigValue, String> {
     let expected = |what: &str| format!("must be {what}, found {}", kind(value));
+    // Before the type: a string of megabytes is refused for its size whatever the
+    // field's type, and no message below ever holds it.
+    if let Value::String(s) = value
+        && s.len() > MAX_CONFIG_VALUE
+    {
+        return Err(format!(
+            "is {} bytes long; a config value may be at most {}",
+            s.len(),
+            size(MAX_CONFIG_VALUE)
+        ));
+    }
     match field.ty {
         ConfigType::String => match value {
             Value::String(s) if field.secret => Ok(ConfigValue::Secret(Secret::new(s.clone()))),
@@ -196,7 +233,8 @@ pub(crate) fn check_value(field: &ConfigField, value: &Value) -> Result<ConfigVa
 impl Manifest {
     /// Checks config values (a JSON object) against `config_schema`: required fields
     /// present, types right, select values among the options, no keys outside the
-    /// schema; fills defaults. A `null` value counts as not set. Diagnostics never
+    /// schema, each string value within [`MAX_CONFIG_VALUE`] bytes and the whole config
+    /// (as the payload carries it) within [`MAX_CONFIG`]; fills defaults. A `null` value counts as not set. Diagnostics never
     /// contain a secret's value, nor the value of an unknown key (it may be a
     /// misspelt secret).
     ///
@@ -269,16 +307,55 @@ impl Manifest {
             .filter(|k| !self.config_schema.contains_key(*k))
         {
             let known = self.config_schema.keys().map(String::as_str);
-            let hint = match nearest(key, known.clone()) {
-                Some(n) => format!("did you mean {n:?}?"),
-                None if self.config_schema.is_empty() => {
-                    "this plugin has no config; remove it".to_owned()
+            let listed = if self.config_schema.is_empty() {
+                "this plugin has no config; remove it".to_owned()
+            } else {
+                format!(
+                    "the plugin's config keys are {}",
+                    quoted_list(known.clone())
+                )
+            };
+            // A key is an identifier of a few words; a longer one is not echoed whole
+            // (nor compared with each key, which costs its length times theirs).
+            if key.len() > LONGEST_KEY_SHOWN {
+                let mut cut = LONGEST_KEY_SHOWN;
+                while !key.is_char_boundary(cut) {
+                    cut -= 1;
                 }
-                None => format!("the plugin's config keys are {}", quoted_list(known)),
+                let start = &key[..cut];
+                out.push(Diagnostic::error(
+                    format!("{start}…"),
+                    format!(
+                        "unknown config key of {} bytes, starting {start:?}; {listed}",
+                        key.len()
+                    ),
+                ));
+                continue;
+            }
+            let hint = match nearest(key, known) {
+                Some(n) => format!("did you mean {n:?}?"),
+                None => listed,
             };
             out.push(Diagnostic::error(
                 key.clone(),
                 format!("unknown config key {key:?}; {hint}"),
+            ));
+        }
+        let (total, largest) = payload_size(&config);
+        if total > MAX_CONFIG {
+            let largest: Vec<String> = largest
+                .iter()
+                .take(3)
+                .map(|(key, len)| format!("`{key}` ({len} bytes)"))
+                .collect();
+            out.push(Diagnostic::error(
+                "",
+                format!(
+                    "the config is {total} bytes as the plugin receives it (JSON, defaults \
+                     included); a config may be at most {}. The largest values: {}",
+                    size(MAX_CONFIG),
+                    largest.join(", ")
+                ),
             ));
         }
         if out.has_errors() {

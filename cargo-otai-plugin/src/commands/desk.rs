@@ -126,15 +126,22 @@ impl DeskCommand {
     /// Runs the command.
     ///
     /// # Errors
-    /// Whatever the desk refused, with its reason; [`Exit`]`(1)` when a delivery failed.
+    /// Whatever the desk refused, with its reason; [`Exit`]`(1)` when a delivery failed
+    /// or an upgrade waits for approval (with `--format json`, after the one document
+    /// that says so).
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let json = self.format == DeskFormat::Json;
         let result = self.run(&shell);
-        or_json(json, &shell, result)
+        // A result printed as a failure ends with status 1, and nothing more on stdout:
+        // with `--format json`, stdout holds exactly one document.
+        match or_json(json, &shell, result)? {
+            Printed::Success => Ok(()),
+            Printed::Failure => Err(Exit(1).into()),
+        }
     }
 
-    fn run(self, shell: &Shell) -> Result<()> {
+    fn run(self, shell: &Shell) -> Result<Printed> {
         let dir = match &self.data_dir {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
@@ -156,7 +163,7 @@ impl DeskCommand {
                 let bytes = read(&wasm)?;
                 let info = desk.install(&bytes)?;
                 if json {
-                    return print_json(shell, &info);
+                    return print_json(shell, &info).map(|()| Printed::Success);
                 }
                 shell.status(
                     "Installed",
@@ -168,7 +175,7 @@ impl DeskCommand {
             DeskAction::List => {
                 let list = desk.list()?;
                 if json {
-                    return print_json(shell, &list);
+                    return print_json(shell, &list).map(|()| Printed::Success);
                 }
                 let mut out = shell.out();
                 if list.is_empty() {
@@ -196,9 +203,9 @@ impl DeskCommand {
                 let form = desk.config_form(&id)?;
                 if set.is_empty() && set_from_env.is_empty() {
                     if json {
-                        return print_json(shell, &form);
+                        return print_json(shell, &form).map(|()| Printed::Success);
                     }
-                    return print_form(shell, &form);
+                    return print_form(shell, &form).map(|()| Printed::Success);
                 }
                 let mut values = Map::new();
                 for pair in &set {
@@ -214,7 +221,7 @@ impl DeskCommand {
                 }
                 let info = desk.configure(&id, values)?;
                 if json {
-                    return print_json(shell, &info);
+                    return print_json(shell, &info).map(|()| Printed::Success);
                 }
                 shell.status("Configured", &info.id);
                 print_state(shell, &info);
@@ -224,7 +231,7 @@ impl DeskCommand {
                 match desk.upgrade(&bytes, approve) {
                     Ok(up) => {
                         if json {
-                            return print_json(shell, &up);
+                            return print_json(shell, &up).map(|()| Printed::Success);
                         }
                         shell.status(
                             "Upgraded",
@@ -246,7 +253,7 @@ impl DeskCommand {
                                  Run again with `--approve` to accept them"
                             ));
                         }
-                        return Err(Exit(1).into());
+                        return Ok(Printed::Failure);
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -254,7 +261,7 @@ impl DeskCommand {
             DeskAction::Rollback { id } => {
                 let info = desk.rollback(&id)?;
                 if json {
-                    return print_json(shell, &info);
+                    return print_json(shell, &info).map(|()| Printed::Success);
                 }
                 shell.status(
                     "Rolled back",
@@ -265,21 +272,22 @@ impl DeskCommand {
             DeskAction::Enable { id } => {
                 let info = desk.enable(&id)?;
                 if json {
-                    return print_json(shell, &info);
+                    return print_json(shell, &info).map(|()| Printed::Success);
                 }
                 shell.status("Enabled", &info.id);
             }
             DeskAction::Disable { id } => {
                 let info = desk.disable(&id)?;
                 if json {
-                    return print_json(shell, &info);
+                    return print_json(shell, &info).map(|()| Printed::Success);
                 }
                 shell.status("Disabled", &info.id);
             }
             DeskAction::Remove { id } => {
                 desk.remove(&id)?;
                 if json {
-                    return print_json(shell, &serde_json::json!({"ok": true, "removed": id}));
+                    return print_json(shell, &serde_json::json!({"ok": true, "removed": id}))
+                        .map(|()| Printed::Success);
                 }
                 shell.status("Removed", &id);
             }
@@ -327,13 +335,13 @@ impl DeskCommand {
                     }
                 }
                 if reports.iter().any(|r| !r.outcome.is_ok()) {
-                    return Err(Exit(1).into());
+                    return Ok(Printed::Failure);
                 }
             }
             DeskAction::Log { id, limit } => {
                 let log = desk.deliveries(&id, limit)?;
                 if json {
-                    return print_json(shell, &log);
+                    return print_json(shell, &log).map(|()| Printed::Success);
                 }
                 for d in &log {
                     writeln!(
@@ -348,8 +356,18 @@ impl DeskCommand {
                 }
             }
         }
-        Ok(())
+        Ok(Printed::Success)
     }
+}
+
+/// How a command that printed its result ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Printed {
+    /// Status 0.
+    Success,
+    /// Status 1: the result says what failed (an upgrade that waits for approval, a
+    /// delivery that failed).
+    Failure,
 }
 
 /// A result as one JSON object on stdout.

@@ -5,7 +5,7 @@
 // module is refused with kind `manifest`) or warnings (unknown fields and oddities,
 // which never refuse a module).
 
-import { isObject, isInteger, isBlank, typeName } from './json.mjs';
+import { isObject, isInteger, isBlank, typeName, stringify, utf8Length } from './json.mjs';
 import { SPDX_LICENSES, SPDX_EXCEPTIONS } from './spdx-ids.mjs';
 
 export const EVENT_NAMES = [
@@ -403,8 +403,16 @@ function checkConfigSchema(schema, p) {
   return out;
 }
 
+// docs/ABI.md section 9: a config value (a string, in UTF-8 bytes) and the whole config
+// as the payload carries it (compact JSON, defaults filled in).
+const MAX_CONFIG_VALUE = 16 * 1024;
+const MAX_CONFIG = 64 * 1024;
+
 /** Why `v` is not a value of a field of type `type`, or null when it is. */
 function valueProblem(type, v, options) {
+  if (typeof v === 'string' && utf8Length(v) > MAX_CONFIG_VALUE) {
+    return `is ${utf8Length(v)} bytes long; a config value may be at most ${MAX_CONFIG_VALUE} bytes`;
+  }
   switch (type) {
     case 'string':
       return typeof v === 'string' ? null : `must be a string, found ${typeName(v)}`;
@@ -448,6 +456,10 @@ export function validateConfig(schema, values) {
     const problem = valueProblem(field.type, v, field.options ?? []);
     if (problem) errors.push(`\`${key}\` ${problem}`);
     else config[key] = v;
+  }
+  const size = utf8Length(stringify(config));
+  if (size > MAX_CONFIG) {
+    errors.push(`the config is ${size} bytes as JSON; a config may be at most ${MAX_CONFIG} bytes`);
   }
   return { errors, config };
 }

@@ -10,12 +10,20 @@
 //!
 //! [`serve`] runs it on a listener; [`WebState`] is what it shares with a caller that
 //! rebuilds and upgrades plugins meanwhile (`cargo otai-plugin dev`).
+//!
+//! Any page open in the same browser can reach the desk on its loopback port, so the
+//! pages answer only requests addressed to the desk's loopback names at that port,
+//! take changes only from the desk's own pages, and may not be framed (`guard.rs`).
+//! Any other path gets a page that says so.
 
+mod guard;
 mod pages;
+mod render;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::desk::Desk;
@@ -101,8 +109,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The UI's routes.
-pub fn router(state: Arc<WebState>) -> Router {
+/// The most of a form body the pages read: room for a config at its limit,
+/// percent-encoded (up to three bytes for one), and the ticket's text.
+pub(crate) const MAX_FORM: usize = 1024 * 1024;
+
+/// The UI's routes, for a server on `port` of the loopback interface.
+///
+/// Requests are accepted only when addressed to `127.0.0.1`, `localhost` or `[::1]` at
+/// `port`, and changes only from the desk's own pages; every answer carries a
+/// Content-Security-Policy that forbids framing the desk (see `guard.rs` for the whole
+/// policy). [`serve`] passes the listener's port.
+pub fn router(state: Arc<WebState>, port: u16) -> Router {
     Router::new()
         .route("/", get(pages::plugins))
         .route("/plugins/{id}", get(pages::plugin))
@@ -112,45 +129,45 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/tickets/{id}", get(pages::ticket))
         .route("/tickets/{id}/events", post(pages::fire))
-        .layer(axum::middleware::from_fn(same_origin_posts))
+        .fallback(render::not_found)
+        .method_not_allowed_fallback(render::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_FORM))
+        .layer(axum::middleware::from_fn(refuse_long_forms))
+        // The last layer added runs first: the headers go on every answer, the
+        // refusals of the two checks included; the origin check reads the `Host` that
+        // the host check accepted.
+        .layer(axum::middleware::from_fn(guard::same_origin_changes))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::Served { port },
+            guard::loopback_host,
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
 
-/// Refuses a form posted from another site: any page open in the same browser could
-/// otherwise submit to the desk on its loopback port (enable a plugin, change its
-/// config). Browsers send `Origin` with every cross-site POST; a POST whose `Origin` is
-/// not the desk's own (`http://` and the `Host` it was sent to) is refused with 403.
-async fn same_origin_posts(
+/// Answers a body whose declared length is past [`MAX_FORM`] before reading any of it.
+/// (A body without a length is cut at the limit as it is read, by `DefaultBodyLimit`.)
+async fn refuse_long_forms(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::http::{Method, StatusCode, header};
-    use axum::response::IntoResponse;
-    if request.method() == Method::POST {
-        let header_text = |name| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
-        };
-        if let Some(origin) = header_text(header::ORIGIN) {
-            let own = header_text(header::HOST).map(|host| format!("http://{host}"));
-            if own.as_deref() != Some(origin) {
-                return (
-                    StatusCode::FORBIDDEN,
-                    format!("refused: a form from {origin} cannot post to the local desk"),
-                )
-                    .into_response();
-            }
-        }
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM as u64) {
+        return render::form_too_large();
     }
     next.run(request).await
 }
 
-/// Serves the UI on `listener` until the future is dropped.
+/// Serves the UI on `listener` until the future is dropped. The pages answer only
+/// requests addressed to the listener's own port ([`router`]).
 ///
 /// # Errors
-/// The listener fails.
+/// The listener fails, or has no local address.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<WebState>) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    let port = listener.local_addr()?.port();
+    axum::serve(listener, router(state, port)).await
 }

@@ -2,12 +2,13 @@
 //! wasm are synchronous) and renders a template.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use minijinja::{Environment, context};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_host::{DeliveryReport, Outcome};
@@ -15,49 +16,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::WebState;
+use super::guard::FrameSources;
+use super::render::{error_page, form_refused, render, ser};
 use crate::desk::{ConfigEntry, Desk, PluginInfo};
 use crate::error::DeskError;
-
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("plugins.html", include_str!("templates/plugins.html")),
-        ("plugin.html", include_str!("templates/plugin.html")),
-        ("ticket.html", include_str!("templates/ticket.html")),
-    ] {
-        // The templates are compiled into the binary and rendered by the tests: a
-        // syntax error cannot reach a user.
-        if let Err(e) = env.add_template(name, source) {
-            panic!("template `{name}` does not parse: {e}");
-        }
-    }
-    env
-});
-
-/// An error page: the desk's message, which names what is wrong.
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let escaped = message
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    (status, Html(format!("<!doctype html><title>Error</title><h1>Error</h1><pre id=\"error\">{escaped}</pre><p><a href=\"/\">Plugins</a></p>"))).into_response()
-}
-
-/// A value for a template.
-fn ser(value: &impl Serialize) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(value))
-}
-
-fn render(name: &str, ctx: minijinja::Value) -> Response {
-    match TEMPLATES.get_template(name).and_then(|t| t.render(ctx)) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("rendering `{name}` failed: {e:#}"),
-        ),
-    }
-}
 
 fn desk_error(e: &DeskError) -> Response {
     let status = match e {
@@ -123,8 +85,7 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         },
         detail: info
             .load_error
-            .as_ref()
-            .map(|e| format!("this host does not load its module: {e}"))
+            .clone()
             .or_else(|| info.disabled.as_ref().map(|d| d.detail.clone())),
         failures: info.failures,
         deliveries: info.deliveries,
@@ -367,8 +328,12 @@ fn form_values(form: &[ConfigEntry], submitted: &BTreeMap<String, String>) -> Ma
 pub(super) async fn configure(
     State(state): State<Arc<WebState>>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return form_refused(&rejection),
+    };
     let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
@@ -523,7 +488,8 @@ async fn ticket_page(
         ),
         None => (None, None),
     };
-    render(
+    let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
+    let mut response = render(
         "ticket.html",
         context! {
             ticket => ser(&ticket.ticket),
@@ -540,7 +506,9 @@ async fn ticket_page(
             })),
             build_error => state.build_error(),
         },
-    )
+    );
+    response.extensions_mut().insert(frames);
+    response
 }
 
 /// A panel URL as the page shows it: from the development server of its host, when one
@@ -568,8 +536,12 @@ pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<St
 pub(super) async fn fire(
     State(state): State<Arc<WebState>>,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return form_refused(&rejection),
+    };
     let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let event = submitted.get("event").cloned().unwrap_or_default();
     let mut changes = Map::new();
@@ -609,12 +581,5 @@ mod tests {
             map_panel_url("https://other.example.com/p", &hosts),
             "https://other.example.com/p"
         );
-    }
-
-    #[test]
-    fn every_template_renders() {
-        for name in ["plugins.html", "plugin.html", "ticket.html"] {
-            assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
-        }
     }
 }

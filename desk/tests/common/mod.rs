@@ -26,10 +26,16 @@ pub fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
             "loud": {"type": "boolean"},
             "region": {"type": "select", "options": ["eu", "us"], "default": "eu"}
         }
-    })
-    .to_string()
-    .replace('\\', "\\\\")
-    .replace('"', "\\\"");
+    });
+    module_with(&manifest)
+}
+
+/// The plugin of [`module`] with another manifest.
+pub fn module_with(manifest: &serde_json::Value) -> Vec<u8> {
+    let manifest = manifest
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     wat::parse_str(format!(
         r#"(module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
@@ -107,8 +113,9 @@ impl Running {
     }
 }
 
-/// Serves `app` on a free loopback port; returns `http://127.0.0.1:PORT`.
-pub fn spawn(app: axum::Router) -> (String, Running) {
+/// Serves the app `app` makes for its port on a free loopback port; returns
+/// `http://127.0.0.1:PORT`.
+pub fn spawn(app: impl FnOnce(u16) -> axum::Router) -> (String, Running) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -117,7 +124,9 @@ pub fn spawn(app: axum::Router) -> (String, Running) {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let address = listener.local_addr().unwrap();
+    let base = format!("http://{address}");
+    let app = app(address.port());
     // Stops when told to, or when the `Running` is dropped with the test.
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -147,7 +156,8 @@ fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
             base: panel_base.parse().unwrap(),
         }],
     );
-    let (base, running) = spawn(otai_plugin_desk::web::router(state.clone()));
+    let pages = state.clone();
+    let (base, running) = spawn(move |port| otai_plugin_desk::web::router(pages, port));
     Server {
         base,
         state,
@@ -198,9 +208,11 @@ impl Server {
         )
     }
 
+    /// A form posted as the desk's own pages post it: with their origin.
     pub fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let mut response = agent()
             .post(&format!("{}{path}", self.base))
+            .header("Origin", &self.base)
             .send_form(form.iter().copied())
             .unwrap();
         (

@@ -195,6 +195,15 @@ impl Element<'_> {
             .to_owned()
     }
 
+    /// A CSS property's computed value, as the browser writes it (`rgba(29, 35, 48, 1)`).
+    pub fn css_value(&self, property: &str) -> String {
+        self.session
+            .get(&self.path(&format!("/css/{property}")))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// An attribute's value.
     pub fn attr(&self, name: &str) -> Option<String> {
         self.session
