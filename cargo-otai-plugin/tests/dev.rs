@@ -144,8 +144,11 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
         let old = format!("version = \"{from}\"");
         assert!(text.contains(&old), "{text}");
         let replacement = project.root.join(".Cargo.toml.swp");
-        std::fs::write(&replacement, text.replacen(&old, &format!("version = \"{to}\""), 1))
-            .unwrap();
+        std::fs::write(
+            &replacement,
+            text.replacen(&old, &format!("version = \"{to}\""), 1),
+        )
+        .unwrap();
         std::fs::rename(&replacement, &manifest).unwrap();
         wait_for(&format!("{from} -> {to}"));
     }

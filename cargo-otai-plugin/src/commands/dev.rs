@@ -301,7 +301,10 @@ impl Watch {
         // The package's folder, not `Cargo.toml` itself: an editor that saves by writing
         // a new file and renaming it over the old one (vim, many IDEs, `sed -i`) replaces
         // the file, and a watch on the old one would see no later save.
-        for (path, mode) in [(self.root.join("src"), Recursive), (self.root.clone(), NonRecursive)] {
+        for (path, mode) in [
+            (self.root.join("src"), Recursive),
+            (self.root.clone(), NonRecursive),
+        ] {
             if let Err(e) = watcher.watch(&path, mode) {
                 self.shell
                     .warn(format!("cannot watch `{}`: {e}", path.display()));

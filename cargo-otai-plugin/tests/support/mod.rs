@@ -219,7 +219,12 @@ pub fn fetch_locked() {
         let output = std::process::Command::new(cargo)
             .args(["fetch", "--locked", "--manifest-path"])
             .arg(&workspace)
-            .args(["--target", "wasm32-unknown-unknown", "--target", host.trim()])
+            .args([
+                "--target",
+                "wasm32-unknown-unknown",
+                "--target",
+                host.trim(),
+            ])
             .env_remove("CARGO_NET_OFFLINE")
             .output()
             .expect("cargo fetch runs");

@@ -283,7 +283,11 @@ fn events_outside_the_manifest_are_not_delivered() {
             json!({}),
         ));
         let refusal = delivery.result.expect_err("not subscribed");
-        assert!(refusal.message().contains(&expected), "{}", refusal.message());
+        assert!(
+            refusal.message().contains(&expected),
+            "{}",
+            refusal.message()
+        );
         assert!(delivery.http.is_empty());
     }
 }

@@ -600,7 +600,11 @@ mod tests {
                 json!({ "priority": "Critical", "custom_fields": { DEDUP_KEY_FIELD: "ohd-01JQXYZ8K2M4N6P8R0T2V4W6Y8" } }),
             ));
             let refusal = delivery.result.expect_err("not subscribed");
-            assert!(refusal.message().contains(&expected), "{}", refusal.message());
+            assert!(
+                refusal.message().contains(&expected),
+                "{}",
+                refusal.message()
+            );
             assert!(delivery.http.is_empty() && delivery.replies.is_empty());
         }
     }

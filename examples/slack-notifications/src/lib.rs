@@ -417,7 +417,11 @@ mod tests {
                 json!({}),
             ));
             let refusal = delivery.result.expect_err("not subscribed");
-            assert!(refusal.message().contains(&expected), "{}", refusal.message());
+            assert!(
+                refusal.message().contains(&expected),
+                "{}",
+                refusal.message()
+            );
             assert!(delivery.http.is_empty());
         }
     }
