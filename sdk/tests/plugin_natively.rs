@@ -153,7 +153,7 @@ impl RawPlugin for Ops {
 
 #[test]
 fn ticket_operations_get_the_hosts_status_codes() {
-    let d = testing::deliver_raw::<Ops>(&payload(EventKind::TicketNoteAdded));
+    let d = testing::deliver_raw::<Ops>(&payload(EventKind::TicketCreated));
     d.result.unwrap();
     assert_eq!(d.custom_fields.len(), 1);
     assert_eq!(d.replies.len(), 1);
