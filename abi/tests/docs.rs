@@ -193,3 +193,26 @@ fn abi_md_lists_every_kind_of_load_problem() {
         );
     }
 }
+
+/// The table of section 6's "One change, several events", row by row, is what
+/// `rules::status` sends for a change of that row.
+#[test]
+fn abi_md_states_the_events_of_a_status_change() {
+    use otai_plugin_abi::rules::status::{CLOSED, RESOLVED, status_change_events};
+    for (row, from, to) in [
+        (format!("`to` is `{RESOLVED}`"), "In Progress", RESOLVED),
+        (format!("`to` is `{CLOSED}`"), RESOLVED, CLOSED),
+        (
+            format!("`from` is `{RESOLVED}` or `{CLOSED}`, `to` is neither"),
+            CLOSED,
+            "In Progress",
+        ),
+        ("any other change".to_owned(), "New", "In Progress"),
+    ] {
+        let events: Vec<String> = status_change_events(from, to)
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect();
+        assert_mentions(&format!("| {row} | {} |", events.join(", then ")));
+    }
+}

@@ -8,13 +8,15 @@
 //! - [`ticket`]: what `ohd_add_reply` and `ohd_set_custom_field` answer;
 //! - [`http`]: what `ohd_http_request` refuses before sending, and the allow-list;
 //! - [`address`]: which of the addresses a host name resolves to a request may connect
-//!   to.
+//!   to;
+//! - [`status`]: which events one change of a ticket's status sends, in order.
 //!
 //! Judging a whole module at load time is [`crate::module`] (feature `module`).
 
 pub mod address;
 pub mod delivery;
 pub mod http;
+pub mod status;
 pub mod ticket;
 
 /// Decodes the JSON object a plugin passed to a host function. The calls' JSON is
