@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use otai_plugin_abi::event::{EventKind, EventPayload};
+use otai_plugin_abi::rules::status::status_change_events;
 use otai_plugin_abi::testing::sample;
 use serde_json::{Map, Value, json};
 
@@ -264,6 +265,64 @@ impl Event {
             }
         }
         self
+    }
+
+    /// The events that changing the status of this event's ticket to `to` sends, in the
+    /// order a host delivers them (docs/ABI.md section 6, "One change, several events";
+    /// the rule is `otai_plugin_abi::rules::status`): `ticket.status_changed`, then
+    /// `ticket.resolved`, `ticket.closed` or `ticket.reopened` when the change means one;
+    /// none when the ticket's `status` already is `to`.
+    ///
+    /// Each carries this event's ticket with `status` set to `to`, its `occurred_at` and
+    /// its `actor`. `ticket.status_changed` has the old and the new status;
+    /// `ticket.resolved` and `ticket.reopened` have `notes` as their `resolution_notes` or
+    /// `reason`. Deliver them one after the other, each to the plugins that subscribe to
+    /// it: the fields the host keeps from a delivery reach the next one.
+    ///
+    /// ```
+    /// use otai_plugin_host::Event;
+    /// use serde_json::json;
+    ///
+    /// let before = Event::ticket_status_changed().status("In Progress");
+    /// let events = before.status_change("Resolved", "Replaced the battery.")?;
+    /// let names: Vec<&str> = events.iter().map(|e| e.kind().as_str()).collect();
+    /// assert_eq!(names, ["ticket.status_changed", "ticket.resolved"]);
+    /// assert_eq!(events[0].payload()["data"], json!({"from_status": "In Progress", "to_status": "Resolved"}));
+    /// assert_eq!(events[1].payload()["data"], json!({"resolution_notes": "Replaced the battery."}));
+    /// assert!(events.iter().all(|e| e.payload()["ticket"]["status"] == "Resolved"));
+    /// # Ok::<(), otai_plugin_host::EventError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EventError`] if an event built is not a valid payload; every constructor of
+    /// `Event` checks its payload, so the events built from one are valid too.
+    pub fn status_change(&self, to: &str, notes: &str) -> Result<Vec<Event>, EventError> {
+        let from = self.payload["ticket"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        status_change_events(&from, to)
+            .into_iter()
+            .map(|kind| {
+                let data = match kind {
+                    EventKind::TicketStatusChanged => {
+                        json!({ "from_status": from, "to_status": to })
+                    }
+                    EventKind::TicketResolved => json!({ "resolution_notes": notes }),
+                    EventKind::TicketReopened => json!({ "reason": notes }),
+                    _ => json!({}),
+                };
+                let mut payload = self.payload.clone();
+                if let Some(map) = payload.as_object_mut() {
+                    map.insert("event".into(), json!(kind.as_str()));
+                    map.insert("data".into(), data);
+                }
+                if let Some(ticket) = payload.get_mut("ticket").and_then(Value::as_object_mut) {
+                    ticket.insert("status".into(), json!(to));
+                }
+                Event::from_json(payload)
+            })
+            .collect()
     }
 
     /// The payload a plugin with `config` receives.

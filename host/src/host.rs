@@ -419,6 +419,8 @@ impl Host {
             },
             &payload,
         );
+        // Whatever the outcome: a field the host accepted stays set when the delivery
+        // then fails (docs/ABI.md section 9, "What a failed delivery keeps").
         if !finished.custom_fields.is_empty() {
             let mut fields = lock(&self.fields);
             for set in &finished.custom_fields {

@@ -168,6 +168,132 @@ fn custom_fields_set_in_one_delivery_are_in_the_next_payload() {
     assert_eq!(payload_of(&after)["ticket"]["custom_fields"], json!({}));
 }
 
+/// docs/ABI.md section 9, "What a failed delivery keeps": a reply and a field the host
+/// accepted stay when the delivery then fails, and the next delivery carries the field.
+#[test]
+fn a_failed_delivery_keeps_the_replies_and_custom_fields_it_wrote() {
+    let host = test_host(MockHttp::new());
+    let ticket = otai_plugin_host::DEFAULT_TICKET_ID;
+    let field = format!(r#"{{"ticket_id":"{ticket}","key":"incident","value":"PD-7"}}"#);
+    let reply = format!(r#"{{"ticket_id":"{ticket}","body":"Paged.","is_internal":true}}"#);
+    let body = format!(
+        r#"(func (export "on_event") (param i32 i32)
+             (call $log (local.get 0) (local.get 1) (i32.const 1))
+             (drop (call $field (i32.const 1024) (i32.const {field_len})))
+             (drop (call $reply (i32.const 2048) (i32.const {reply_len})))
+             unreachable)
+           {field_data}
+           {reply_data}"#,
+        field_len = field.len(),
+        reply_len = reply.len(),
+        field_data = data(1024, field.as_bytes()),
+        reply_data = data(2048, reply.as_bytes()),
+    );
+    let id = install(
+        &host,
+        &plugin(
+            &manifest(
+                "com.example.fails",
+                &["ticket.created", "ticket.closed"],
+                &[],
+            ),
+            &body,
+        ),
+        json!({}),
+    );
+    let first = host.deliver_to(&id, &Event::ticket_created()).unwrap();
+    assert!(
+        matches!(first.outcome, Outcome::Trapped { .. }),
+        "{:?}",
+        first.outcome
+    );
+    assert_eq!(first.replies.len(), 1, "{first:?}");
+    assert_eq!(
+        (first.replies[0].body.as_str(), first.replies[0].is_internal),
+        ("Paged.", true)
+    );
+    assert_eq!(first.custom_fields.len(), 1, "{first:?}");
+    assert_eq!(host.custom_fields(ticket)["incident"], "PD-7");
+    let second = host.deliver_to(&id, &Event::ticket_closed()).unwrap();
+    assert_eq!(
+        payload_of(&second)["ticket"]["custom_fields"],
+        json!({"incident": "PD-7"})
+    );
+}
+
+/// docs/ABI.md section 6, "One change, several events": resolving a ticket delivers
+/// `ticket.status_changed`, then `ticket.resolved`, each to the plugins that subscribe to
+/// it, and the second carries what the first set.
+#[test]
+fn resolving_a_ticket_delivers_status_changed_then_resolved() {
+    let host = test_host(MockHttp::new());
+    let both = install(
+        &host,
+        &field_setter(
+            "both",
+            &["ticket.status_changed", "ticket.resolved"],
+            otai_plugin_host::DEFAULT_TICKET_ID,
+            ("seen", "yes"),
+        ),
+        json!({}),
+    );
+    let only_resolved = install(
+        &host,
+        &plugin(
+            &manifest("com.example.resolved", &["ticket.resolved"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    let before = Event::ticket_status_changed().status("In Progress");
+    let events = before
+        .status_change("Resolved", "Battery replaced.")
+        .unwrap();
+    let delivered: Vec<(String, String, Value)> = events
+        .iter()
+        .flat_map(|event| host.deliver(event))
+        .map(|report| {
+            let payload = payload_of(&report);
+            (report.plugin_id, report.event, payload)
+        })
+        .collect();
+    let order: Vec<(&str, &str)> = delivered
+        .iter()
+        .map(|(plugin, event, _)| (plugin.as_str(), event.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (both.as_str(), "ticket.status_changed"),
+            (both.as_str(), "ticket.resolved"),
+            (only_resolved.as_str(), "ticket.resolved"),
+        ]
+    );
+    let (changed, resolved) = (&delivered[0].2, &delivered[1].2);
+    assert_eq!(
+        changed["data"],
+        json!({"from_status": "In Progress", "to_status": "Resolved"})
+    );
+    assert_eq!(changed["ticket"]["custom_fields"], json!({}));
+    assert_eq!(
+        resolved["data"],
+        json!({"resolution_notes": "Battery replaced."})
+    );
+    assert_eq!(resolved["ticket"]["custom_fields"], json!({"seen": "yes"}));
+    for (_, _, payload) in &delivered {
+        assert_eq!(payload["ticket"]["status"], "Resolved");
+        assert_eq!(payload["occurred_at"], changed["occurred_at"]);
+        assert_eq!(payload["actor"], changed["actor"]);
+    }
+    // Setting the status it has is no change.
+    assert!(
+        Event::ticket_resolved()
+            .status_change("Resolved", "")
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// A plugin `com.example.<name>` that logs its payload and sets a field on `ticket`.
 fn field_setter(name: &str, events: &[&str], ticket: &str, (key, value): (&str, &str)) -> Vec<u8> {
     let m = manifest(&format!("com.example.{name}"), events, &[]);
