@@ -130,15 +130,76 @@ impl Desk {
     /// # Errors
     /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
     pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
-        let ticket = {
-            let store = lock(&self.store);
-            match store.pending.ticket(ticket_id) {
-                Some(ticket) => ticket.clone(),
-                None => ticket_as_delivered(&store, ticket_id)?,
-            }
-        };
+        let ticket = self.ticket_now(ticket_id)?;
         let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
-        let reports = self.host.deliver(&event);
+        self.deliver_event(&event, ticket_id, &ticket)
+    }
+
+    /// Changes a ticket's status as the help desk does: saves the new status, then
+    /// delivers the events the change sends, one after the other (docs/ABI.md section 6,
+    /// "One change, several events"): `ticket.status_changed`, then `ticket.resolved`,
+    /// `ticket.closed` or `ticket.reopened` when the change means one, with `notes` as
+    /// their resolution notes or reason. Each event carries the ticket as the
+    /// deliveries before it left it, custom fields included, and each is recorded as
+    /// [`Desk::deliver`] records one. Returns every report, in the order of delivery;
+    /// none when the ticket already has this status.
+    ///
+    /// # Errors
+    /// [`DeskError::BlankStatus`]; [`DeskError::Event`] when the ticket does not make a
+    /// valid event; [`DeskError::Database`].
+    pub fn change_status(
+        &self,
+        ticket_id: &str,
+        to: &str,
+        notes: &str,
+    ) -> Result<Vec<DeliveryReport>, DeskError> {
+        if to.trim().is_empty() {
+            return Err(DeskError::BlankStatus {
+                ticket_id: ticket_id.to_owned(),
+            });
+        }
+        let before = self.ticket_now(ticket_id)?;
+        let events = Event::from_partial_json(serde_json::json!({
+            "event": EventKind::TicketStatusChanged.as_str(),
+            "ticket": before,
+        }))?
+        .status_change(to, notes)?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut status = Map::new();
+        status.insert("status".into(), Value::String(to.to_owned()));
+        self.update_ticket(ticket_id, status)?;
+        let mut reports = Vec::new();
+        for event in events {
+            // The deliveries of the events before this one may have set fields.
+            let ticket = self.ticket_now(ticket_id)?;
+            let event = event.merge_json(serde_json::json!({
+                "ticket": { "custom_fields": ticket["custom_fields"].clone() }
+            }))?;
+            reports.extend(self.deliver_event(&event, ticket_id, &ticket)?);
+        }
+        Ok(reports)
+    }
+
+    /// The ticket as the next delivery about it carries it: as the deliveries that wait
+    /// left it, or as stored.
+    fn ticket_now(&self, ticket_id: &str) -> Result<Value, DeskError> {
+        let store = lock(&self.store);
+        match store.pending.ticket(ticket_id) {
+            Some(ticket) => Ok(ticket.clone()),
+            None => ticket_as_delivered(&store, ticket_id),
+        }
+    }
+
+    /// Delivers `event`, about `ticket` (as delivered), and records what happened.
+    fn deliver_event(
+        &self,
+        event: &Event,
+        ticket_id: &str,
+        ticket: &Value,
+    ) -> Result<Vec<DeliveryReport>, DeskError> {
+        let reports = self.host.deliver(event);
 
         let policy = &self.options.health;
         let mut store = lock(&self.store);
@@ -155,7 +216,7 @@ impl Desk {
                 )
                 .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
                 .map_err(|e| store.error(e))?;
-            store.pending.push(report, version, ticket_id, &ticket, now);
+            store.pending.push(report, version, ticket_id, ticket, now);
             // The host delivers only to enabled plugins.
             let failed = report.outcome.is_failure();
             let status = store

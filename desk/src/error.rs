@@ -114,6 +114,14 @@ pub enum DeskError {
     /// An event or ticket that is not valid.
     #[error("{0}")]
     Event(#[from] otai_plugin_host::EventError),
+    /// A status change to a blank status.
+    #[error(
+        "ticket `{ticket_id}`: the status to change to is blank; give one, such as `In Progress`, `Resolved` or `Closed`"
+    )]
+    BlankStatus {
+        /// The ticket.
+        ticket_id: String,
+    },
 }
 
 impl DeskError {

@@ -464,6 +464,83 @@ fn what_plugins_write_on_a_ticket_stays_there_and_reaches_later_events() {
     );
 }
 
+/// docs/ABI.md section 6, "One change, several events", and section 9, "What a failed
+/// delivery keeps": resolving a ticket delivers `ticket.status_changed`, then
+/// `ticket.resolved`; what the first delivery wrote before it failed stays on the ticket
+/// and reaches the second.
+#[test]
+fn changing_the_status_delivers_every_event_of_the_change_and_a_failure_keeps_its_writes() {
+    // Logs its payload, sets `seen` on T-9, adds a note, then traps.
+    let body = r#"
+  (func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1))
+    (drop (call $field (i32.const 0) (i32.const 46)))
+    (drop (call $reply (i32.const 100) (i32.const 53)))
+    unreachable)
+  (data (i32.const 0) "{\"ticket_id\":\"T-9\",\"key\":\"seen\",\"value\":\"yes\"}")
+  (data (i32.const 100) "{\"ticket_id\":\"T-9\",\"body\":\"Noted\",\"is_internal\":true}")"#;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    let mut m = manifest("1.0.0", &[], json!({}));
+    m["events"] = json!([
+        "ticket.status_changed",
+        "ticket.resolved",
+        "ticket.reopened"
+    ]);
+    desk.install(&module(&m, body)).unwrap();
+    desk.update_ticket("T-9", values(json!({"status": "In Progress"})))
+        .unwrap();
+
+    let reports = desk
+        .change_status("T-9", "Resolved", "Toner replaced.")
+        .unwrap();
+    let events: Vec<&str> = reports.iter().map(|r| r.event.as_str()).collect();
+    assert_eq!(events, ["ticket.status_changed", "ticket.resolved"]);
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Trapped { .. }))
+    );
+    let payload =
+        |i: usize| -> Value { serde_json::from_str(&reports[i].logs[0].message).unwrap() };
+    assert_eq!(
+        payload(0)["data"],
+        json!({"from_status": "In Progress", "to_status": "Resolved"})
+    );
+    assert_eq!(payload(0)["ticket"]["custom_fields"], json!({}));
+    assert_eq!(
+        payload(1)["data"],
+        json!({"resolution_notes": "Toner replaced."})
+    );
+    // The first delivery failed after setting the field: the second carries it.
+    assert_eq!(
+        payload(1)["ticket"]["custom_fields"],
+        json!({"seen": "yes"})
+    );
+    assert!((0..2).all(|i| payload(i)["ticket"]["status"] == "Resolved"));
+    drop(desk);
+
+    let desk = open(dir.path());
+    let ticket = desk.ticket("T-9").unwrap();
+    assert_eq!(ticket.ticket["status"], "Resolved");
+    assert_eq!(ticket.ticket["custom_fields"], json!({"seen": "yes"}));
+    assert_eq!(ticket.replies.len(), 2, "{:?}", ticket.replies);
+    assert_eq!(desk.deliveries("com.example.desk", 10).unwrap().len(), 2);
+
+    assert!(
+        desk.change_status("T-9", "Resolved", "")
+            .unwrap()
+            .is_empty()
+    );
+    let reopened = desk
+        .change_status("T-9", "In Progress", "Still jams.")
+        .unwrap();
+    let events: Vec<&str> = reopened.iter().map(|r| r.event.as_str()).collect();
+    assert_eq!(events, ["ticket.status_changed", "ticket.reopened"]);
+    let last: Value = serde_json::from_str(&reopened[1].logs[0].message).unwrap();
+    assert_eq!(last["data"], json!({"reason": "Still jams."}));
+}
+
 #[test]
 fn deliveries_committed_in_groups_are_seen_by_the_next_delivery_and_every_read() {
     // Logs its payload and sets `jira` on T-9.

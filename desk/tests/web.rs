@@ -142,6 +142,47 @@ fn a_ticket_fires_events_shows_what_plugins_wrote_and_the_panel() {
     );
 }
 
+/// docs/ABI.md section 6, "One change, several events": the ticket page changes a
+/// status as the help desk does, delivering every event of the change in order.
+#[test]
+fn changing_a_tickets_status_delivers_every_event_of_the_change() {
+    let server = start();
+    server.post(
+        "/plugins/com.example.web/config",
+        &[("token", "xoxb-web-token"), ("region", "eu")],
+    );
+    let (status, page) = server.post(
+        "/tickets/T-3/status",
+        &[("status", "Closed"), ("notes", "")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Delivered ticket.status_changed, then ticket.closed"),
+        "{page}"
+    );
+    // The plugin subscribes to `ticket.closed` only.
+    assert!(
+        page.contains("<strong>com.example.web</strong> (ticket.closed)")
+            && !page.contains("(ticket.status_changed)"),
+        "{page}"
+    );
+    assert!(page.contains("[info] hello, desk!"), "{page}");
+    assert!(
+        page.contains(r#"id="status" name="status" value="Closed""#),
+        "the ticket keeps its new status: {page}"
+    );
+
+    let (status, page) = server.post("/tickets/T-3/status", &[("status", "Closed")]);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Delivered nothing: the status already is Closed"),
+        "{page}"
+    );
+    let (status, page) = server.post("/tickets/T-3/status", &[("status", " ")]);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("the status to change to is blank"), "{page}");
+}
+
 #[test]
 fn an_upgrade_that_asks_for_more_waits_for_approval_on_the_plugin_page() {
     let server = start();

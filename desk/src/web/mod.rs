@@ -129,6 +129,7 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/tickets/{id}", get(pages::ticket))
         .route("/tickets/{id}/events", post(pages::fire))
+        .route("/tickets/{id}/status", post(pages::change_status))
         .fallback(render::not_found)
         .method_not_allowed_fallback(render::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM))

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::manifest::ConfigType;
+use otai_plugin_abi::rules::status::status_change_events;
 use otai_plugin_host::{DeliveryReport, Outcome};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -24,9 +25,10 @@ use crate::error::DeskError;
 fn desk_error(e: &DeskError) -> Response {
     let status = match e {
         DeskError::NotInstalled { .. } => StatusCode::NOT_FOUND,
-        DeskError::InvalidConfig { .. } | DeskError::NeedsConfig { .. } | DeskError::Event(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        DeskError::InvalidConfig { .. }
+        | DeskError::NeedsConfig { .. }
+        | DeskError::Event(_)
+        | DeskError::BlankStatus { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error_page(status, &e.to_string())
@@ -413,6 +415,7 @@ struct PanelView {
 #[derive(Serialize)]
 struct ReportView {
     plugin: String,
+    event: String,
     ok: bool,
     outcome: String,
     lines: Vec<String>,
@@ -479,6 +482,7 @@ async fn ticket_page(
                     .iter()
                     .map(|r| ReportView {
                         plugin: r.plugin_id.clone(),
+                        event: r.event.clone(),
                         ok: r.outcome.is_ok(),
                         outcome: r.outcome.to_string(),
                         lines: report_lines(r),
@@ -558,6 +562,48 @@ pub(super) async fn fire(
     .await;
     match delivered {
         Ok(reports) => ticket_page(&state, id, Some((event, reports))).await,
+        Err(r) => r,
+    }
+}
+
+/// Changes a ticket's status as the help desk does: every event of the change, in order
+/// (docs/ABI.md section 6, "One change, several events").
+pub(super) async fn change_status(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return form_refused(&rejection),
+    };
+    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
+    let to = submitted.get("status").cloned().unwrap_or_default();
+    let notes = submitted
+        .get("notes")
+        .map(|n| n.replace("\r\n", "\n"))
+        .unwrap_or_default();
+    let ticket_id = id.clone();
+    let changed = desk_do(&state, move |d| {
+        let from = d.ticket(&ticket_id)?.ticket["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let reports = d.change_status(&ticket_id, &to, &notes)?;
+        let names: Vec<String> = status_change_events(&from, &to)
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        let what = if names.is_empty() {
+            format!("nothing: the status already is {to}")
+        } else {
+            names.join(", then ")
+        };
+        Ok((what, reports))
+    })
+    .await;
+    match changed {
+        Ok(delivered) => ticket_page(&state, id, Some(delivered)).await,
         Err(r) => r,
     }
 }
