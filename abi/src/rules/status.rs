@@ -56,15 +56,39 @@ mod tests {
     fn every_change_is_a_status_change_and_its_meaning_follows() {
         for (from, to, expected) in [
             ("New", "In Progress", vec![TicketStatusChanged]),
-            ("In Progress", "Resolved", vec![TicketStatusChanged, TicketResolved]),
+            (
+                "In Progress",
+                "Resolved",
+                vec![TicketStatusChanged, TicketResolved],
+            ),
             ("New", "Resolved", vec![TicketStatusChanged, TicketResolved]),
-            ("In Progress", "Closed", vec![TicketStatusChanged, TicketClosed]),
+            (
+                "In Progress",
+                "Closed",
+                vec![TicketStatusChanged, TicketClosed],
+            ),
             // Closing a resolved ticket closes it; it does not reopen it.
-            ("Resolved", "Closed", vec![TicketStatusChanged, TicketClosed]),
-            ("Closed", "Resolved", vec![TicketStatusChanged, TicketResolved]),
-            ("Resolved", "In Progress", vec![TicketStatusChanged, TicketReopened]),
+            (
+                "Resolved",
+                "Closed",
+                vec![TicketStatusChanged, TicketClosed],
+            ),
+            (
+                "Closed",
+                "Resolved",
+                vec![TicketStatusChanged, TicketResolved],
+            ),
+            (
+                "Resolved",
+                "In Progress",
+                vec![TicketStatusChanged, TicketReopened],
+            ),
             ("Closed", "New", vec![TicketStatusChanged, TicketReopened]),
-            ("Waiting on customer", "In Progress", vec![TicketStatusChanged]),
+            (
+                "Waiting on customer",
+                "In Progress",
+                vec![TicketStatusChanged],
+            ),
         ] {
             assert_eq!(status_change_events(from, to), expected, "{from} -> {to}");
         }
