@@ -232,3 +232,20 @@ fn a_broken_driver_or_case_fails_with_the_reason() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_status_change_case_needs_the_status_it_changes_to() {
+    let (dir, driver) = kit(
+        r#"{"description": "d", "section": "One change, several events", "call": "status_change"}"#,
+        "{}",
+        "{}",
+    );
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "`\"call\": \"status_change\"` and a `status_change` member (`{\"to\": STATUS}`) go together"
+        ),
+        "{stdout}"
+    );
+}

@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     #[serde(default)]
     pub(crate) ticket_id: Option<String>,
     #[serde(default)]
+    pub(crate) status_change: Option<StatusChange>,
+    #[serde(default)]
     pub(crate) host: HostSettings,
     #[serde(default)]
     pub(crate) requires: Vec<String>,
@@ -39,6 +41,18 @@ pub(crate) enum Call {
     #[default]
     OnEvent,
     RenderPanel,
+    /// `on_event` for every event of a change of the ticket's status.
+    StatusChange,
+}
+
+/// `case.json`'s `status_change`: the status the ticket of `event.json` changes to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusChange {
+    pub(crate) to: String,
+    /// The resolution notes or the reason entered with the change.
+    #[serde(default)]
+    pub(crate) notes: String,
 }
 
 /// `case.json`'s `host`.
@@ -96,6 +110,13 @@ impl Case {
                     dir.join("case.json").display()
                 )
             })?;
+        if (settings.call == Call::StatusChange) != settings.status_change.is_some() {
+            bail!(
+                "`{}`: `\"call\": \"status_change\"` and a `status_change` member (`{{\"to\": STATUS}}`) \
+                 go together",
+                dir.join("case.json").display()
+            );
+        }
         for required in &settings.requires {
             if !CAPABILITIES.contains(&required.as_str()) {
                 bail!(

@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{
-    DeliveryReport, Event, Host, HostCall, HttpExchange, LoadError, LogLine, Outcome, PanelReport,
+    DeliverError, DeliveryReport, Event, Host, HostCall, HttpExchange, LoadError, LogLine, Outcome,
+    PanelReport,
 };
 use serde_json::{Map, Value, json};
 
@@ -63,6 +64,29 @@ pub(crate) fn transcript(case: &Case) -> Result<Value> {
             let report = host.deliver_to(plugin.id(), &event)?;
             out.insert("outcome".into(), outcome(&report.outcome)?);
             out.insert("calls".into(), delivery_calls(&report));
+        }
+        Call::StatusChange => {
+            let change = case
+                .settings
+                .status_change
+                .as_ref()
+                .context("a status change case without `status_change`")?;
+            let before = Event::from_json(case.event.clone()).context("the case's event.json")?;
+            let mut deliveries = Vec::new();
+            // One after the other: the fields the host keeps from one reach the next.
+            for event in before.status_change(&change.to, &change.notes)? {
+                let report = match host.deliver_to(plugin.id(), &event) {
+                    Ok(report) => report,
+                    Err(DeliverError::NotSubscribed { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                deliveries.push(json!({
+                    "event": report.event,
+                    "outcome": outcome(&report.outcome)?,
+                    "calls": delivery_calls(&report),
+                }));
+            }
+            out.insert("deliveries".into(), Value::Array(deliveries));
         }
         Call::RenderPanel => {
             let report = host.render_panel(plugin.id(), &case.ticket_id())?;

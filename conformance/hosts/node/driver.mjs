@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Host, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_LIMIT } from './host.mjs';
 import { parseJson } from './json.mjs';
+import { statusChangeEvents, changeEvent } from './status.mjs';
 
 /** Reads a JSON input file of the folder; later duplicate members win, as in serde_json's Value. */
 function readJson(folder, name, fallback) {
@@ -108,6 +109,9 @@ async function main(folder) {
   }
   const transcript = { load: 'loaded', install: 'installed' };
   const call = settings.call ?? 'on_event';
+  if (call === 'status_change') {
+    return { ...transcript, deliveries: await changeStatus(hostConfig, plugin, event, settings.status_change) };
+  }
   const result = await runInWorker(hostConfig, plugin, {
     call,
     // The payload is serialized here: the worker gets text, not values to clone.
@@ -115,6 +119,33 @@ async function main(folder) {
     ticketId: call === 'render_panel' ? (settings.ticket_id ?? event.ticket.id) : event.ticket?.id,
   });
   return { ...transcript, ...result };
+}
+
+/**
+ * Changes the status of `before`'s ticket to `change.to` (docs/ABI.md section 6): each
+ * event of the change the manifest lists is delivered in order, one after the other, on
+ * a fresh instance; the custom fields a delivery set (status 0), failed or not, are on
+ * the ticket of the ones after it (section 9, "What a failed delivery keeps").
+ */
+async function changeStatus(hostConfig, plugin, before, change) {
+  const deliveries = [];
+  const fields = Object.create(null);
+  for (const name of statusChangeEvents(before.ticket.status, change.to)) {
+    if (!plugin.subscribesTo(name)) continue;
+    const event = changeEvent(before, name, change.to, change.notes ?? '', fields);
+    const result = await runInWorker(hostConfig, plugin, {
+      call: 'on_event',
+      payload: plugin.payload(event),
+      ticketId: event.ticket.id,
+    });
+    for (const c of result.calls) {
+      if (c.fn === 'ohd_set_custom_field' && c.status === 0 && c.field.ticket_id === event.ticket.id) {
+        fields[c.field.key] = c.field.value;
+      }
+    }
+    deliveries.push({ event: name, ...result });
+  }
+  return deliveries;
 }
 
 const folder = process.argv[2];

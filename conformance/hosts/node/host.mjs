@@ -49,27 +49,33 @@ export class Host {
       maxElements: MAX_TABLE_ELEMENTS,
     });
     const module = new WebAssembly.Module(limited);
-    const { allowedHosts, configSchema } = info.manifest;
-    return { plugin: new Plugin(this, module, { allocator: info.allocator, allowedHosts, configSchema }), warnings };
+    const { allowedHosts, configSchema, events } = info.manifest;
+    return { plugin: new Plugin(this, module, { allocator: info.allocator, allowedHosts, configSchema, events }), warnings };
   }
 }
 
 export class Plugin {
   /**
-   * parts: { allocator ('ohd' or 'libc'), allowedHosts, configSchema }. The module and
-   * the parts can be posted to a worker, which makes the same Plugin there (parts()).
+   * parts: { allocator ('ohd' or 'libc'), allowedHosts, configSchema, events }. The module
+   * and the parts can be posted to a worker, which makes the same Plugin there (parts()).
    */
-  constructor(host, module, { allocator, allowedHosts, configSchema }) {
+  constructor(host, module, { allocator, allowedHosts, configSchema, events }) {
     this.host = host;
     this.module = module;
     this.allocator = allocator;
     this.allowedHosts = allowedHosts;
     this.configSchema = configSchema;
+    this.events = events;
     this.config = null;
   }
 
   parts() {
-    return { allocator: this.allocator, allowedHosts: this.allowedHosts, configSchema: this.configSchema };
+    return { allocator: this.allocator, allowedHosts: this.allowedHosts, configSchema: this.configSchema, events: this.events };
+  }
+
+  /** Whether the manifest lists `event`: a host delivers no other. */
+  subscribesTo(event) {
+    return this.events.includes(event);
   }
 
   /** Checks the config values and fills in defaults; returns the list of errors. */
