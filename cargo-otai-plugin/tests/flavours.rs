@@ -190,7 +190,7 @@ fn jira_linker_example() {
 
 #[test]
 fn every_template() {
-    for template in ["minimal", "http", "panel"] {
+    for template in ["minimal", "http", "panel", "triage"] {
         let name = format!("flavours-{template}");
         let project = Project::plugin(&name, template);
         both_flavours_report_the_same(&project.root, &name);

@@ -93,6 +93,15 @@ fn http_template_builds_and_passes() {
 }
 
 #[test]
+fn triage_template_builds_and_passes() {
+    new_build_and_test(
+        "ticket-triage",
+        "triage",
+        &["created", "critical", "other_category", "bad_teams"],
+    );
+}
+
+#[test]
 fn panel_template_builds_with_the_adapter_and_passes() {
     new_build_and_test("ticket-panel", "panel", &["created", "panel"]);
     let wasm = std::fs::read(built_wasm("ticket_panel")).unwrap();

@@ -47,6 +47,8 @@ pub enum Template {
     Http,
     /// A UI panel (`ui_panel` + `render_panel`) and a custom field.
     Panel,
+    /// Routes new tickets to a team by category: a custom field, an internal note on critical tickets, a map in config.
+    Triage,
 }
 
 impl Template {
@@ -55,6 +57,7 @@ impl Template {
             Template::Minimal => "minimal",
             Template::Http => "http",
             Template::Panel => "panel",
+            Template::Triage => "triage",
         }
     }
 
@@ -63,6 +66,7 @@ impl Template {
             Template::Minimal => include_str!("../../templates/minimal/Cargo.toml.in"),
             Template::Http => include_str!("../../templates/http/Cargo.toml.in"),
             Template::Panel => include_str!("../../templates/panel/Cargo.toml.in"),
+            Template::Triage => include_str!("../../templates/triage/Cargo.toml.in"),
         }
     }
 
@@ -71,6 +75,7 @@ impl Template {
             Template::Minimal => include_str!("../../templates/minimal/lib.rs"),
             Template::Http => include_str!("../../templates/http/lib.rs"),
             Template::Panel => include_str!("../../templates/panel/lib.rs"),
+            Template::Triage => include_str!("../../templates/triage/lib.rs"),
         }
     }
 
@@ -102,6 +107,24 @@ impl Template {
                 (
                     "panel.toml",
                     include_str!("../../templates/panel/fixtures/panel.toml"),
+                ),
+            ],
+            Template::Triage => &[
+                (
+                    "created.toml",
+                    include_str!("../../templates/triage/fixtures/created.toml"),
+                ),
+                (
+                    "critical.toml",
+                    include_str!("../../templates/triage/fixtures/critical.toml"),
+                ),
+                (
+                    "other_category.toml",
+                    include_str!("../../templates/triage/fixtures/other_category.toml"),
+                ),
+                (
+                    "bad_teams.toml",
+                    include_str!("../../templates/triage/fixtures/bad_teams.toml"),
                 ),
             ],
         }
@@ -522,7 +545,7 @@ mod tests {
             template: "minimal",
             sdk_dependency: "otai-plugin-sdk = { path = \"/sdk\" }",
         };
-        for t in [Template::Minimal, Template::Http, Template::Panel] {
+        for t in Template::value_variants().iter().copied() {
             let texts = [t.cargo_toml(), t.lib_rs(), README];
             for text in texts
                 .into_iter()
