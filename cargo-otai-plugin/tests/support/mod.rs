@@ -48,6 +48,13 @@ impl Project {
         Project { root, ..project }
     }
 
+    /// The same temporary directory, with the project's root at `relative` inside it
+    /// (where a command run in the old root created a crate).
+    pub fn into_subdir(self, relative: &str) -> Project {
+        let root = self.root.join(relative);
+        Project { root, ..self }
+    }
+
     /// `cargo-otai-plugin ARGS` in the project, with the shared target directory and
     /// without network (see [`offline`]).
     pub fn cmd(&self, args: &[&str]) -> Command {
