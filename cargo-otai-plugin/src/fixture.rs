@@ -2,8 +2,9 @@
 //! with the config, the HTTP mocks and what to expect.
 //!
 //! The format is documented for plugin authors in `docs/FIXTURES.md`, every key with an
-//! example; `tests/fixtures_doc.rs` holds that page to the types below (a key added
-//! here and not there, or an example that no longer parses, fails it).
+//! example; the test in `fixture/reference.rs` holds that page to the types below (a
+//! key added here and not there, a key there and not here, a key without an example,
+//! or an example that no longer loads, fails it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -153,9 +154,9 @@ impl HttpMock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MockError {
-    /// The delivery deadline passes while waiting.
+    /// The server did not answer in time: a `timeout` error, at once.
     Timeout,
-    /// Connecting or reading fails.
+    /// Connecting or reading failed: a `network` error.
     Network,
 }
 
@@ -306,9 +307,9 @@ impl LoadedFixture {
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let event = match (&spec.kind, &spec.file) {
-            (_, Some(file)) => harness::event_from_file(&dir.join(file))?,
+            (None, Some(file)) => harness::event_from_file(&dir.join(file))?,
             (Some(kind), None) => harness::event_from_kind(kind)?,
-            (None, None) => bail!("`[event]` needs `kind` or `file`"),
+            _ => bail!("`[event]` needs `kind` or `file`, one of them"),
         };
         let patch = spec.patch();
         let mut event = if patch.as_object().is_some_and(|p| p.is_empty()) {
@@ -349,6 +350,10 @@ pub(crate) fn load(path: &Path) -> Result<LoadedFixture> {
         ),
         (Some(_), Some(_)) => bail!(
             "{}: a fixture has `[event]` or `[panel]`, not both",
+            path.display()
+        ),
+        (Some(event), None) if event.kind.is_some() && event.file.is_some() => bail!(
+            "{}: `[event]` has `kind` and `file`: give one (a file's payload names its event)",
             path.display()
         ),
         (Some(event), None) if event.kind.is_none() && event.file.is_none() => {
@@ -422,6 +427,9 @@ pub(crate) fn toml_to_json(value: &toml::Value) -> Value {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -431,10 +439,7 @@ mod tests {
         let path = dir.path().join("f.toml");
         std::fs::write(&path, text).unwrap();
         load(&path).map_err(|e| {
-            anyhow::anyhow!(
-                e.to_string()
-                    .replace(&dir.path().display().to_string(), "DIR")
-            )
+            anyhow::anyhow!(format!("{e:#}").replace(&dir.path().display().to_string(), "DIR"))
         })
     }
 
@@ -445,6 +450,21 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("DIR/f.toml:5:1: unknown field `outcom`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_event_has_a_kind_or_a_file_and_paths_are_checked_at_load() {
+        let err = parse("[event]\nkind = \"ticket.created\"\nfile = \"p.json\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`[event]` has `kind` and `file`"), "{err}");
+        let err = parse("[event]\nkind = \"ticket.created\"\nremove = [\"ticket..x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("DIR/f.toml: `[event] remove`: `ticket..x` is not a member path"),
             "{err}"
         );
     }
