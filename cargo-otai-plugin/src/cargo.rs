@@ -127,6 +127,9 @@ pub(crate) struct PluginPackage {
     pub has_ohd_metadata: bool,
     /// `[package.metadata]`, for this CLI's own table (`crate::wasm_opt`).
     pub metadata: serde_json::Value,
+    /// The library's name as its files have it (`ticket_to_slack`): the module is
+    /// `<lib_name>.wasm` in the profile's folder.
+    pub lib_name: String,
 }
 
 impl PluginPackage {
@@ -179,6 +182,12 @@ fn plugin(package: &Package) -> PluginPackage {
         manifest_path: package.manifest_path.clone(),
         has_ohd_metadata: package.metadata.get("ohd").is_some(),
         metadata: package.metadata.clone(),
+        lib_name: package
+            .targets
+            .iter()
+            .find(|t| t.is_cdylib())
+            .map_or(package.name.as_str(), |t| t.name.as_str())
+            .replace('-', "_"),
     }
 }
 

@@ -144,8 +144,8 @@ pub(crate) fn check(
         }
     }
 
+    let set = report.custom_fields();
     if let Some(fields) = &expect.custom_fields {
-        let set = report.custom_fields();
         for (key, value) in fields {
             match set.iter().rev().find(|f| f.key == *key) {
                 Some(got) if got.value == redact(value) => {}
@@ -157,6 +157,30 @@ pub(crate) fn check(
                     "custom_fields.{key}: expected {value:?}, the plugin did not set it"
                 )),
             }
+        }
+    }
+
+    if expect.custom_fields_exact {
+        let expected = expect.custom_fields.as_ref();
+        // Each other key once, with the value the plugin left it at.
+        let mut others: Vec<&otai_plugin_host::CustomFieldSet> = Vec::new();
+        for field in set.iter().rev() {
+            let wanted = expected.is_some_and(|e| e.contains_key(&field.key));
+            if !wanted && !others.iter().any(|o| o.key == field.key) {
+                others.insert(0, field);
+            }
+        }
+        if !others.is_empty() {
+            let set_text = list(others.iter().map(|f| format!("{} = {:?}", f.key, f.value)));
+            failures.push(match expected.filter(|e| !e.is_empty()) {
+                Some(e) => format!(
+                    "custom_fields: expected only {} (`custom_fields_exact = true`), the plugin also set{set_text}",
+                    e.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ),
+                None => format!(
+                    "custom_fields: expected none (`custom_fields_exact = true`), the plugin set{set_text}"
+                ),
+            });
         }
     }
 
@@ -253,7 +277,7 @@ fn redact_json(value: &Value, redact: &dyn Fn(&str) -> String) -> Value {
 mod tests {
     use otai_plugin_abi::calls::HttpRequest;
     use otai_plugin_abi::status::LogLevel;
-    use otai_plugin_host::{DeliveryReport, HttpExchange, LogLine, Timings};
+    use otai_plugin_host::{CustomFieldSet, DeliveryReport, HttpExchange, LogLine, Timings};
 
     use super::*;
 
@@ -301,5 +325,62 @@ mod tests {
         ));
         assert!(failures[1].contains("expected JSON {\"text\":\"hi\"}, got {\"text\":\"hello\"}"));
         assert!(failures[2].contains("expected a line at level `info` containing \"posted\""));
+    }
+
+    fn delivery_setting(fields: &[(&str, &str)]) -> Report {
+        Report::Delivery(DeliveryReport {
+            plugin_id: "com.example.t".into(),
+            event: "ticket.created".into(),
+            outcome: Outcome::Ok,
+            logs: Vec::new(),
+            http: Vec::new(),
+            replies: Vec::new(),
+            custom_fields: fields
+                .iter()
+                .map(|(key, value)| CustomFieldSet {
+                    ticket_id: "T-1".into(),
+                    key: (*key).into(),
+                    value: (*value).into(),
+                })
+                .collect(),
+            calls: Vec::new(),
+            timings: Timings::default(),
+        })
+    }
+
+    #[test]
+    fn custom_fields_exact_allows_no_other_field() {
+        let check_toml = |expect: &str, fields: &[(&str, &str)]| {
+            let expect: Expect = toml::from_str(expect).unwrap();
+            check(&expect, &delivery_setting(fields), &|s: &str| s.to_owned())
+        };
+        // Without it, other fields are allowed.
+        assert!(
+            check_toml(
+                "[custom_fields]\nteam = \"ops\"\n",
+                &[("team", "ops"), ("x", "1")]
+            )
+            .is_empty()
+        );
+        // With it and no table: none at all.
+        assert!(check_toml("custom_fields_exact = true\n", &[]).is_empty());
+        assert_eq!(
+            check_toml(
+                "custom_fields_exact = true\n",
+                &[("team", "ops"), ("team", "it")]
+            ),
+            [
+                "custom_fields: expected none (`custom_fields_exact = true`), the plugin set:\n      team = \"it\""
+            ]
+        );
+        // With the table: those, and no other.
+        let exact = "custom_fields_exact = true\n[custom_fields]\nteam = \"ops\"\n";
+        assert!(check_toml(exact, &[("team", "ops")]).is_empty());
+        assert_eq!(
+            check_toml(exact, &[("x", "1"), ("team", "ops"), ("y", "2")]),
+            [
+                "custom_fields: expected only `team` (`custom_fields_exact = true`), the plugin also set:\n      x = \"1\"\n      y = \"2\""
+            ]
+        );
     }
 }

@@ -1,46 +1,10 @@
 //! Declarative fixtures: `tests/fixtures/*.toml`, one event (or one panel render) each,
 //! with the config, the HTTP mocks and what to expect.
 //!
-//! ```toml
-//! description = "critical tickets page the on-call team"   # optional
-//!
-//! [event]
-//! kind = "ticket.created"        # a realistic payload of this kind…
-//! # file = "events/created.json" # …or a payload from a JSON file (fields left out
-//!                                # come from the sample of its `event`)
-//! [event.ticket]                 # merged into the payload (JSON merge patch);
-//! priority = "Critical"          # also `occurred_at`, `actor`, `data`
-//!
-//! [config]                       # the installation's config values
-//! webhook_url = "https://hooks.slack.com/services/T0/B0/X"
-//!
-//! [[http]]                       # what the mock server answers (first match wins;
-//!                                # `*` ends a URL prefix, `method = "*"` is any)
-//! method = "POST"
-//! url = "https://hooks.slack.com/services/T0/B0/X"
-//! status = 200                   # default 200
-//! body = "ok"                    # or `json = { … }`, or `error = "timeout" | "network"`
-//!
-//! [expect]
-//! outcome = "ok"                 # ok (default) | trapped | timed_out | rejected
-//! message_contains = "…"         # in the trap message or panic
-//! http = []                      # exactly these requests, in order ([[expect.http]])
-//! [[expect.http]]
-//! method = "POST"
-//! url = "https://hooks.slack.com/services/T0/B0/X"
-//! body_contains = "Critical"     # or body_json = { … } (equal as JSON), body = "…" (exact)
-//! [[expect.replies]]             # exactly these replies, in order
-//! body_contains = "paged"
-//! is_internal = true
-//! [expect.custom_fields]         # these fields set to these values (others allowed)
-//! incident = "P123"
-//! [[expect.logs]]                # each matches some log line
-//! level = "warn"
-//! contains = "retrying"
-//! ```
-//!
-//! A panel fixture has `[panel] ticket_id = "…"` instead of `[event]`, and may expect
-//! `panel_url = "…"`.
+//! The format is documented for plugin authors in `docs/FIXTURES.md`, every key with an
+//! example; the test in `fixture/reference.rs` holds that page to the types below (a
+//! key added here and not there, a key there and not here, a key without an example,
+//! or an example that no longer loads, fails it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::harness;
+use crate::payload::{self, Change, MemberPath};
 
 /// One fixture file.
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +64,12 @@ pub(crate) struct EventSpec {
     /// Patch for `data`.
     #[serde(default)]
     pub data: Option<toml::Value>,
+    /// Members set to `null` (`ticket.category`), after the patches.
+    #[serde(default)]
+    pub null: Vec<String>,
+    /// Members removed (`ticket.submitter.email`), after the patches and `null`.
+    #[serde(default)]
+    pub remove: Vec<String>,
 }
 
 impl EventSpec {
@@ -116,6 +87,25 @@ impl EventSpec {
             }
         }
         Value::Object(patch)
+    }
+
+    /// `null` and `remove` as changes, each list with its key for messages.
+    ///
+    /// # Errors
+    /// A path that is not one (an empty key, or into `event` or `config`).
+    pub(crate) fn member_changes(&self) -> Result<[(&'static str, Vec<Change>); 2]> {
+        let paths = |key: &'static str, paths: &[String], change: fn(MemberPath) -> Change| {
+            paths
+                .iter()
+                .map(|p| MemberPath::parse(p).map(change))
+                .collect::<Result<Vec<_>>>()
+                .with_context(|| format!("`[event] {key}`"))
+                .map(|changes| (key, changes))
+        };
+        Ok([
+            paths("null", &self.null, Change::Null)?,
+            paths("remove", &self.remove, Change::Remove)?,
+        ])
     }
 }
 
@@ -164,9 +154,9 @@ impl HttpMock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MockError {
-    /// The delivery deadline passes while waiting.
+    /// The server did not answer in time: a `timeout` error, at once.
     Timeout,
-    /// Connecting or reading fails.
+    /// Connecting or reading failed: a `network` error.
     Network,
 }
 
@@ -189,6 +179,9 @@ pub(crate) struct Expect {
     /// These custom fields with these values.
     #[serde(default)]
     pub custom_fields: Option<BTreeMap<String, String>>,
+    /// No custom field but those of `custom_fields` (none without it).
+    #[serde(default)]
+    pub custom_fields_exact: bool,
     /// Each matches some log line.
     #[serde(default)]
     pub logs: Vec<ExpectLog>,
@@ -314,17 +307,21 @@ impl LoadedFixture {
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let event = match (&spec.kind, &spec.file) {
-            (_, Some(file)) => harness::event_from_file(&dir.join(file))?,
+            (None, Some(file)) => harness::event_from_file(&dir.join(file))?,
             (Some(kind), None) => harness::event_from_kind(kind)?,
-            (None, None) => bail!("`[event]` needs `kind` or `file`"),
+            _ => bail!("`[event]` needs `kind` or `file`, one of them"),
         };
         let patch = spec.patch();
-        if patch.as_object().is_some_and(|p| p.is_empty()) {
-            return Ok(Some(event));
+        let mut event = if patch.as_object().is_some_and(|p| p.is_empty()) {
+            event
+        } else {
+            event
+                .merge_json(patch)
+                .context("the `[event]` overrides do not make a valid payload")?
+        };
+        for (key, changes) in spec.member_changes()? {
+            event = payload::apply(event, &changes).with_context(|| format!("`[event] {key}`"))?;
         }
-        let event = event
-            .merge_json(patch)
-            .context("the `[event]` overrides do not make a valid payload")?;
         Ok(Some(event))
     }
 }
@@ -355,11 +352,20 @@ pub(crate) fn load(path: &Path) -> Result<LoadedFixture> {
             "{}: a fixture has `[event]` or `[panel]`, not both",
             path.display()
         ),
+        (Some(event), None) if event.kind.is_some() && event.file.is_some() => bail!(
+            "{}: `[event]` has `kind` and `file`: give one (a file's payload names its event)",
+            path.display()
+        ),
         (Some(event), None) if event.kind.is_none() && event.file.is_none() => {
             bail!(
                 "{}: `[event]` needs `kind = \"ticket.created\"` (or another event) or `file = \"payload.json\"`",
                 path.display()
             )
+        }
+        (Some(event), None) => {
+            event
+                .member_changes()
+                .with_context(|| path.display().to_string())?;
         }
         _ => {}
     }
@@ -421,6 +427,9 @@ pub(crate) fn toml_to_json(value: &toml::Value) -> Value {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -430,10 +439,7 @@ mod tests {
         let path = dir.path().join("f.toml");
         std::fs::write(&path, text).unwrap();
         load(&path).map_err(|e| {
-            anyhow::anyhow!(
-                e.to_string()
-                    .replace(&dir.path().display().to_string(), "DIR")
-            )
+            anyhow::anyhow!(format!("{e:#}").replace(&dir.path().display().to_string(), "DIR"))
         })
     }
 
@@ -444,6 +450,21 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("DIR/f.toml:5:1: unknown field `outcom`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_event_has_a_kind_or_a_file_and_paths_are_checked_at_load() {
+        let err = parse("[event]\nkind = \"ticket.created\"\nfile = \"p.json\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`[event]` has `kind` and `file`"), "{err}");
+        let err = parse("[event]\nkind = \"ticket.created\"\nremove = [\"ticket..x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("DIR/f.toml: `[event] remove`: `ticket..x` is not a member path"),
             "{err}"
         );
     }

@@ -35,6 +35,7 @@ mod expect;
 mod failure;
 mod fixture;
 mod harness;
+mod payload;
 mod postprocess;
 mod results;
 mod wasm_opt;
@@ -43,7 +44,7 @@ pub use cargo::PackageOptions;
 
 use commands::{
     BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, NewCommand,
-    RunCommand, TestCommand,
+    RunCommand, SampleCommand, TestCommand,
 };
 use term::{Color, Shell, Verbosity};
 
@@ -130,6 +131,8 @@ pub enum Command {
     Test(TestCommand),
     /// Deliver one event (or render the panel) with the reference host and show the report.
     Run(RunCommand),
+    /// Print the JSON payload a plugin receives for an event, with a fixture's changes.
+    Sample(SampleCommand),
     /// Inspect any `.wasm` and report every ABI problem.
     Check(CheckCommand),
     /// Run the ABI v1 conformance kit against the reference host or another host's driver.
@@ -148,6 +151,7 @@ impl Command {
             Command::Build(_) => "build",
             Command::Test(_) => "test",
             Command::Run(_) => "run",
+            Command::Sample(_) => "sample",
             Command::Check(_) => "check",
             Command::Conformance(_) => "conformance",
             Command::Desk(_) => "desk",
@@ -162,6 +166,7 @@ impl Command {
             Command::Build(c) => &c.common,
             Command::Test(c) => &c.common,
             Command::Run(c) => &c.common,
+            Command::Sample(c) => &c.common,
             Command::Check(c) => &c.common,
             Command::Conformance(c) => &c.common,
             Command::Desk(c) => &c.common,
@@ -179,6 +184,7 @@ impl Command {
             Command::Build(c) => c.exec(),
             Command::Test(c) => c.exec(),
             Command::Run(c) => c.exec(),
+            Command::Sample(c) => c.exec(),
             Command::Check(c) => c.exec(),
             Command::Conformance(c) => c.exec(),
             Command::Desk(c) => c.exec(),

@@ -37,7 +37,8 @@ pub(crate) enum Status {
 pub(crate) struct TestResult {
     /// The package.
     pub package: String,
-    /// `fixtures::critical`, `rust::tests::formats_message`.
+    /// `fixtures/critical`, `tests::formats_message` (libtest's name), a conformance
+    /// case's name.
     pub name: String,
     /// Fixture or Rust test.
     pub kind: TestKind,
@@ -109,9 +110,16 @@ impl Summary {
                 count(Status::Skipped)
             );
             for test in tests {
-                let (class, name) = match test.name.split_once("::") {
-                    Some((kind, rest)) => (format!("{package}.{kind}"), rest.to_owned()),
-                    None => (package.to_owned(), test.name.clone()),
+                let (class, name) = match test.kind {
+                    TestKind::Fixture => (
+                        format!("{package}.fixtures"),
+                        test.name
+                            .strip_prefix("fixtures/")
+                            .unwrap_or(&test.name)
+                            .to_owned(),
+                    ),
+                    TestKind::Rust => (format!("{package}.rust"), test.name.clone()),
+                    TestKind::Conformance => (package.to_owned(), test.name.clone()),
                 };
                 let time = test
                     .duration_ms
@@ -281,14 +289,14 @@ mod tests {
     #[test]
     fn closing_line_and_xml_escaping() {
         let mut summary = Summary::default();
-        for (name, status) in [
-            ("fixtures::a", Status::Passed),
-            ("rust::b", Status::Skipped),
+        for (name, kind, status) in [
+            ("fixtures/a", TestKind::Fixture, Status::Passed),
+            ("tests::b", TestKind::Rust, Status::Skipped),
         ] {
             summary.push(TestResult {
                 package: "p".into(),
                 name: name.into(),
-                kind: TestKind::Fixture,
+                kind,
                 status,
                 message: None,
                 duration_ms: None,
@@ -299,10 +307,14 @@ mod tests {
             escape("a<b & \"c\"\u{1b}[31m!\u{1b}[0m\u{7}"),
             "a&lt;b &amp; &quot;c&quot;!"
         );
+        let junit = summary.junit();
         assert!(
-            summary
-                .junit()
-                .contains("<testcase classname=\"p.fixtures\" name=\"a\"/>")
+            junit.contains("<testcase classname=\"p.fixtures\" name=\"a\"/>"),
+            "{junit}"
+        );
+        assert!(
+            junit.contains("<testcase classname=\"p.rust\" name=\"tests::b\">"),
+            "{junit}"
         );
     }
 }

@@ -45,12 +45,12 @@ fn new_build_and_test(name: &str, template: &str, fixtures: &[&str]) {
     );
     for fixture in fixtures {
         assert!(
-            stdout.contains(&format!("test fixtures::{fixture} ... ok\n")),
+            stdout.contains(&format!("test fixtures/{fixture} ... ok\n")),
             "{stdout}"
         );
     }
     assert!(
-        stdout.contains("test rust::tests::"),
+        stdout.contains("test tests::"),
         "the crate's own tests did not run:\n{stdout}"
     );
     let closing = stdout.trim_end().lines().last().unwrap_or_default();
@@ -128,7 +128,7 @@ fn panel_template_builds_with_the_adapter_and_passes() {
 fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     let project = Project::plugin("diffed", "minimal");
     project
-        .cmd(&["test", "--bless", "fixtures::"])
+        .cmd(&["test", "--bless", "fixtures/"])
         .assert()
         .success();
     let snapshot = project.read("tests/snapshots/created.json");
@@ -146,8 +146,8 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = stdout_of(&output);
     for expected in [
-        "test fixtures::created ... FAILED",
-        "---- fixtures::created ----",
+        "test fixtures/created ... FAILED",
+        "---- fixtures/created ----",
         "logs: expected a line at level `info` containing \"Printer on fire (priority Critical)\"; the plugin logged:",
         "info: new ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: Printer on ice (priority Critical)",
         "the report differs from the snapshot (run with `--bless` to accept it):",
@@ -196,13 +196,110 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     );
 
     let output = project
-        .cmd(&["test", "--format", "json", "fixtures::"])
+        .cmd(&["test", "--format", "json", "fixtures/"])
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["failed"], 1);
-    assert_eq!(json["tests"][0]["name"], "fixtures::created");
+    assert_eq!(json["tests"][0]["name"], "fixtures/created");
     assert_eq!(json["tests"][0]["status"], "failed");
+}
+
+/// The `test NAME ... ok` lines print names a filter takes back: the crate's own tests
+/// under the names libtest gives them, fixtures as `fixtures/NAME`, which no Rust test
+/// name can be.
+#[test]
+fn each_printed_test_name_is_libtests_or_a_fixtures_and_selects_that_test_alone() {
+    let project = Project::plugin("named-tests", "minimal");
+    let output = project.cmd(&["test"]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(output.status.success(), "{stdout}");
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... ok"))
+        .collect();
+    let (fixtures, rust): (Vec<&str>, Vec<&str>) =
+        printed.iter().partition(|n| n.starts_with("fixtures/"));
+    assert_eq!(fixtures, ["fixtures/created"], "{stdout}");
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut list = std::process::Command::new(cargo);
+    list.current_dir(&project.root)
+        .env("CARGO_TARGET_DIR", support::shared_target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .args(["test", "--quiet", "--", "--list"]);
+    let listed = list.output().unwrap();
+    assert!(listed.status.success(), "{}", support::stderr_of(&listed));
+    let mut libtest: Vec<String> = stdout_of(&listed)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test").map(str::to_owned))
+        .collect();
+    libtest.sort();
+    let mut rust: Vec<String> = rust.into_iter().map(str::to_owned).collect();
+    rust.sort();
+    assert!(!rust.is_empty(), "{stdout}");
+    assert_eq!(rust, libtest, "the names `cargo test` knows");
+
+    for name in printed {
+        let output = project
+            .cmd(&["test", "--format", "json", name])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let ran: Vec<&str> = json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(ran, [name], "`test {name}`");
+    }
+}
+
+/// `test` says which build it tests, and, after `build --release`, that the release
+/// build is another one.
+#[test]
+fn test_names_the_build_it_tests_and_a_newer_release_build() {
+    let project = Project::plugin("profiled", "minimal");
+    let tested_line = "Testing `profiled`: 1 fixture on the debug build";
+    let note = "is a newer release build than the debug build tested here; the help desk runs the release build: `cargo otai-plugin test --release` tests it";
+    let test = || {
+        let output = project.cmd(&["test"]).output().unwrap();
+        let stderr = support::stderr_of(&output);
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains(tested_line), "{stderr}");
+        stderr
+    };
+    let stderr = test();
+    assert!(!stderr.contains("newer release build"), "{stderr}");
+
+    // A release module newer than the debug one, as `build --release` leaves it (made
+    // here by copying, with the times set, rather than by a release build).
+    let debug = built_wasm("profiled");
+    let release = support::shared_target_dir().join("wasm32-unknown-unknown/release/profiled.wasm");
+    std::fs::create_dir_all(release.parent().unwrap()).unwrap();
+    std::fs::copy(&debug, &release).unwrap();
+    let set_release_time = |from_debug: std::time::Duration, later: bool| {
+        let debug_time = std::fs::metadata(&debug).unwrap().modified().unwrap();
+        let time = if later {
+            debug_time + from_debug
+        } else {
+            debug_time - from_debug
+        };
+        let file = std::fs::File::options().write(true).open(&release).unwrap();
+        file.set_modified(time).unwrap();
+    };
+    set_release_time(std::time::Duration::from_secs(60), true);
+    let stderr = test();
+    assert!(
+        stderr.contains(&format!("note: `{}` {note}", release.display())),
+        "{stderr}"
+    );
+    // Tested since: no note.
+    set_release_time(std::time::Duration::from_secs(60), false);
+    let stderr = test();
+    assert!(!stderr.contains("newer release build"), "{stderr}");
+    std::fs::remove_file(&release).unwrap();
 }
 
 #[test]
@@ -304,8 +401,12 @@ fn build_cross_checks_sources_replays_warnings_and_enforces_max_size_then_run_us
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["outcome"]["status"], "ok", "{report:#}");
     assert_eq!(report["http"][0]["status"], 200);
-    // The webhook URL is a secret: reports never show it.
-    assert_eq!(report["http"][0]["request"]["url"], "[redacted]");
+    // The webhook URL is a secret: reports show only its host, which the manifest
+    // allows for anyone to read.
+    assert_eq!(
+        report["http"][0]["request"]["url"],
+        "https://hooks.slack.com/[redacted]"
+    );
 }
 
 #[test]

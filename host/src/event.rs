@@ -334,6 +334,25 @@ impl Event {
         payload
     }
 
+    /// The payload as a plugin installed with `config` receives it, byte for byte:
+    /// compact JSON, its members in the ABI's order (`event`, `occurred_at`, `ticket`,
+    /// `actor`, `config`, `data`). Custom fields that earlier deliveries set on the
+    /// ticket are merged in by the host at delivery; this is the event before any.
+    ///
+    /// ```
+    /// use otai_plugin_host::Event;
+    /// use serde_json::json;
+    ///
+    /// let json = Event::ticket_closed().to_payload_json(&json!({}));
+    /// assert!(json.starts_with(r#"{"event":"ticket.closed","occurred_at":"#));
+    /// assert!(json.ends_with(r#","config":{},"data":{}}"#));
+    /// ```
+    pub fn to_payload_json(&self, config: &Value) -> String {
+        let config = serde_json::to_vec(config).unwrap_or_else(|_| b"{}".to_vec());
+        // Written by serde_json from strings: UTF-8.
+        String::from_utf8_lossy(&self.payload_bytes(&config, None)).into_owned()
+    }
+
     /// The payload bytes for one plugin: `config` (its JSON, written once at install)
     /// added and the host's custom fields merged over the ticket's. The event's own
     /// fields are serialized once per event, not once per plugin and delivery; top-level

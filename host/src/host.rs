@@ -278,9 +278,10 @@ impl Host {
             }
         }
         let config = serde_json::to_vec(&validated.to_payload_json()).unwrap_or_default();
-        let redactor = Redactor::new(secrets.iter().map(String::as_str));
+        let allowed_hosts = AllowedHosts::new(manifest.allowed_hosts());
+        let redactor = Redactor::new(secrets.iter().map(String::as_str), allowed_hosts.hosts());
         let outbound = Arc::new(Outbound {
-            allowed_hosts: AllowedHosts::new(manifest.allowed_hosts()),
+            allowed_hosts,
             transport: self.settings.transport.clone(),
         });
         let mut map = self

@@ -18,7 +18,9 @@
 //! - Secrets: config values marked `secret` never appear in `Debug` output, errors or
 //!   reports; reports replace them with `[redacted]` wherever they occur, as given or
 //!   in the forms encoders write them (JSON, percent-encoding) and the URL parser sends
-//!   them in (a whole URL, a host, a path, a query, a fragment).
+//!   them in (a whole URL, a host, a path, a query, a fragment). A secret URL on one of
+//!   the plugin's `allowed_hosts` keeps that public host in sight:
+//!   `https://hooks.slack.com/[redacted]`.
 //! - [`testing`]: helpers for a plugin's own `cargo test`.
 //!
 //! ```

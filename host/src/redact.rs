@@ -9,6 +9,13 @@
 //! is replaced by [`REDACTED`]. What a list of forms cannot find is written down in
 //! [`forms`]. Credential headers are redacted whatever they hold.
 //!
+//! A secret that is a URL on one of the plugin's `allowed_hosts` (a webhook) keeps
+//! `https://host/` visible where it is written whole: the manifest shows the host to
+//! anyone who reads it, so the reader learns which service was called and nothing of
+//! what the admin keeps secret (`POST https://hooks.slack.com/[redacted]`). Only that
+//! start is shown, only when the host is written exactly as the allow-list has it (no
+//! user name, port or other case), and never when it would leave nothing to hide.
+//!
 //! The forms of all secrets of an installation go into one Aho-Corasick automaton,
 //! built once at install: a report's texts are each read once, whatever the number of
 //! secrets and forms, and a text holding none of them is not copied. Overlapping
@@ -33,6 +40,9 @@ const DFA_MAX_FORM_BYTES: usize = 8 * 1024;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Redactor {
     matcher: Matcher,
+    /// For each pattern of the automaton, how many of its first bytes are public
+    /// (`https://host/` of a webhook on an allowed host); 0 for most.
+    public: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -48,7 +58,14 @@ enum Matcher {
 
 impl Redactor {
     /// A redactor for `secrets`, the plain values; empty ones are ignored.
-    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redactor {
+    /// `public_hosts` are the plugin's `allowed_hosts` as [`AllowedHosts`] normalizes
+    /// them: a secret URL on one of them keeps its scheme and host visible.
+    ///
+    /// [`AllowedHosts`]: otai_plugin_abi::rules::http::AllowedHosts
+    pub(crate) fn new<'a>(
+        secrets: impl IntoIterator<Item = &'a str>,
+        public_hosts: &[String],
+    ) -> Redactor {
         let mut forms: Vec<String> = secrets
             .into_iter()
             .filter(|s| !s.is_empty())
@@ -75,7 +92,12 @@ impl Redactor {
                 .build(&forms)
                 .map_or(Matcher::Everything, Matcher::Automaton)
         };
-        Redactor { matcher }
+        // Pattern ids are the forms' indices.
+        let public = forms
+            .iter()
+            .map(|form| public_prefix(form, public_hosts))
+            .collect();
+        Redactor { matcher, public }
     }
 
     /// Replaces every occurrence of a secret in `text`.
@@ -93,10 +115,15 @@ impl Redactor {
         if !matcher.is_match(text.as_str()) {
             return;
         }
-        // Overlapping matches come in order of their end; sort by start to merge.
+        // What each match hides: all of it but a public start. Overlapping matches come
+        // in order of their end; sort by start to merge, so that a byte any match hides
+        // is hidden, whatever another match would show of it.
         let mut spans: Vec<(usize, usize)> = matcher
             .find_overlapping_iter(text.as_str())
-            .map(|m| (m.start(), m.end()))
+            .map(|m| {
+                let public = self.public.get(m.pattern().as_usize()).copied();
+                (m.start() + public.unwrap_or(0), m.end())
+            })
             .collect();
         if spans.is_empty() {
             return;
@@ -114,7 +141,7 @@ impl Redactor {
                 spans.next();
             }
             // Patterns are UTF-8 and so is `text`: a match starts and ends on character
-            // boundaries.
+            // boundaries, and its public start ends on one (after an ASCII `/` or host).
             out.push_str(&text[copied..start]);
             out.push_str(REDACTED);
             copied = end;
@@ -208,6 +235,30 @@ impl PanelReport {
     }
 }
 
+/// How many first bytes of `form` are public: `http(s)://HOST/` when HOST is one of
+/// `public_hosts` exactly as written (so no user name, no port, no other case) and
+/// something follows; 0 otherwise. Forms that are not a whole URL as written (JSON with
+/// `\/`, percent-encoded) start otherwise, and are hidden whole.
+fn public_prefix(form: &str, public_hosts: &[String]) -> usize {
+    let Some(rest) = form
+        .strip_prefix("https://")
+        .or_else(|| form.strip_prefix("http://"))
+    else {
+        return 0;
+    };
+    let host_len = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    if !public_hosts.iter().any(|h| *h == rest[..host_len]) {
+        return 0;
+    }
+    let mut end = form.len() - rest.len() + host_len;
+    if rest[host_len..].starts_with('/') {
+        end += 1;
+    }
+    // A secret that is nothing but a public host is hidden whole all the same: it was
+    // given as a secret.
+    if end >= form.len() { 0 } else { end }
+}
+
 /// Headers that carry credentials. Their values are derived from secrets in ways we
 /// cannot enumerate (`Basic base64(user:token)`, signed tokens), so they are redacted
 /// whatever they hold.
@@ -243,7 +294,7 @@ mod tests {
 
     fn redacted(secrets: &[&str], text: &str) -> String {
         let mut text = text.to_owned();
-        Redactor::new(secrets.iter().copied()).redact(&mut text);
+        Redactor::new(secrets.iter().copied(), &[]).redact(&mut text);
         text
     }
 
@@ -405,7 +456,7 @@ mod tests {
             }),
             response_body: None,
         }];
-        Redactor::new(["Tenant-S3cr3t"]).redact_logs_and_http(&mut [], &mut http);
+        Redactor::new(["Tenant-S3cr3t"], &[]).redact_logs_and_http(&mut [], &mut http);
         let error = http[0].error.as_ref().unwrap();
         assert_eq!(error.host.as_deref(), Some("[redacted].evil.example"));
         assert_eq!(
@@ -474,6 +525,95 @@ mod tests {
         assert_eq!(redacted(&["ab", "cd"], "ab-cd"), "[redacted]-[redacted]");
     }
 
+    /// A webhook on an allowed host shows which service was called, and nothing of the
+    /// secret the public host does not already say.
+    #[test]
+    fn a_secret_url_on_an_allowed_host_keeps_only_its_scheme_and_host() {
+        let public = ["hooks.slack.com".to_owned(), "10.0.0.7".to_owned()];
+        let redact = |secrets: &[&str], text: &str| {
+            let mut text = text.to_owned();
+            Redactor::new(secrets.iter().copied(), &public).redact(&mut text);
+            text
+        };
+        let hook = "https://hooks.slack.com/services/T0/B0/s3cr3t";
+        for (secret, text, expected) in [
+            (hook, hook, "https://hooks.slack.com/[redacted]"),
+            (
+                hook,
+                "posting to https://hooks.slack.com/services/T0/B0/s3cr3t?x=1",
+                "posting to https://hooks.slack.com/[redacted]?x=1",
+            ),
+            // As the parser sends it: the host lower-cased, the default port dropped.
+            (
+                "https://HOOKS.slack.com:443/services/T0/B0/s3cr3t",
+                hook,
+                "https://hooks.slack.com/[redacted]",
+            ),
+            // As the plugin wrote it, in another case or with a port: all of it.
+            (
+                "https://HOOKS.slack.com/services/T0/B0/s3cr3t",
+                "log: https://HOOKS.slack.com/services/T0/B0/s3cr3t",
+                "log: [redacted]",
+            ),
+            (
+                "https://hooks.slack.com:8443/s3cr3t",
+                "https://hooks.slack.com:8443/s3cr3t",
+                "[redacted]",
+            ),
+            // A user name or password in it is no public host.
+            (
+                "https://bot:pw@hooks.slack.com/s3cr3t",
+                "https://bot:pw@hooks.slack.com/s3cr3t",
+                "[redacted]",
+            ),
+            // A host that is not allowed is part of the secret.
+            (
+                "https://tenant-s3cr3t.example/in",
+                "https://tenant-s3cr3t.example/in",
+                "[redacted]",
+            ),
+            (
+                "http://10.0.0.7/hook/s3cr3t",
+                "http://10.0.0.7/hook/s3cr3t",
+                "http://10.0.0.7/[redacted]",
+            ),
+            // A query right after the host.
+            (
+                "https://hooks.slack.com?token=s3cr3t",
+                "https://hooks.slack.com?token=s3cr3t",
+                "https://hooks.slack.com[redacted]",
+            ),
+            // Nothing but the public host: it was given as a secret, it stays hidden.
+            (
+                "https://hooks.slack.com/",
+                "https://hooks.slack.com/",
+                "[redacted]",
+            ),
+            // Other encodings of it are hidden whole.
+            (
+                hook,
+                r#"{"url":"https:\/\/hooks.slack.com\/services\/T0\/B0\/s3cr3t"}"#,
+                r#"{"url":"[redacted]"}"#,
+            ),
+            (
+                hook,
+                "?next=https%3A%2F%2Fhooks.slack.com%2Fservices%2FT0%2FB0%2Fs3cr3t",
+                "?next=[redacted]",
+            ),
+        ] {
+            assert_eq!(redact(&[secret], text), expected, "{secret:?} in {text:?}");
+        }
+        // Another secret inside the public start hides its part of it.
+        assert_eq!(
+            redact(&[hook, "slack"], hook),
+            "https://hooks.[redacted].com/[redacted]"
+        );
+        assert_eq!(
+            redact(&[hook, "https://hooks"], hook),
+            "[redacted].slack.com/[redacted]"
+        );
+    }
+
     /// Long secrets get the compact automaton, and are found in it as short ones are in
     /// the fast one.
     #[test]
@@ -482,13 +622,13 @@ mod tests {
             Matcher::Automaton(a) => Some(a.kind()),
             _ => None,
         };
-        let short = Redactor::new(["https://HOOKS.slack.com/services/T0/B0/s3cr3t"]);
+        let short = Redactor::new(["https://HOOKS.slack.com/services/T0/B0/s3cr3t"], &[]);
         assert_eq!(kind(&short), Some(AhoCorasickKind::DFA));
         let key = format!(
             "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
             "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC/+k=".repeat(60)
         );
-        let long = Redactor::new([key.as_str()]);
+        let long = Redactor::new([key.as_str()], &[]);
         assert_eq!(kind(&long), Some(AhoCorasickKind::ContiguousNFA));
         let json = serde_json::to_string(&key).unwrap();
         for text in [key.clone(), json[1..json.len() - 1].to_owned()] {
@@ -504,6 +644,7 @@ mod tests {
     fn a_redactor_that_cannot_search_hides_every_text() {
         let closed = Redactor {
             matcher: Matcher::Everything,
+            public: Vec::new(),
         };
         let mut text = "anything at all".to_owned();
         closed.redact(&mut text);

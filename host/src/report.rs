@@ -217,7 +217,9 @@ pub struct Timings {
 /// Known secret config values are replaced by `[redacted]` wherever they occur, as given
 /// or encoded (JSON, percent-encoding, the URL parser's serialization of a URL holding
 /// them: the request URLs here are the ones sent), and so are the credentials in `Authorization`, `Proxy-Authorization`, `Cookie` and
-/// `X-Api-Key` request headers (the scheme, e.g. `Basic`, is kept).
+/// `X-Api-Key` request headers (the scheme, e.g. `Basic`, is kept). A secret that is a
+/// URL on one of the plugin's `allowed_hosts`, which its manifest shows to anyone, keeps
+/// `https://host/` where it is written whole: `https://hooks.slack.com/[redacted]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReport {
     /// The plugin's manifest id.

@@ -232,8 +232,12 @@ fn deliver(case: &Case, build: Build) -> (DeliveryReport, Vec<String>, String) {
 /// right.
 fn leaks(case: &Case, report: &DeliveryReport) -> Vec<String> {
     let mut leaks = Vec::new();
+    // The plugin's allowed host is in its manifest, for anyone to read: a webhook shows
+    // it and hides the rest.
+    let parsed = url::Url::parse(&case.url).unwrap();
+    let public_host = parsed.host_str().unwrap();
     let expected_url = if case.url == case.secret {
-        "[redacted]".to_owned()
+        format!("{}://{public_host}/[redacted]", parsed.scheme())
     } else {
         let plain = case.url.replace(case.secret, "zzplainzz");
         url::Url::parse(&plain)
@@ -255,10 +259,14 @@ fn leaks(case: &Case, report: &DeliveryReport) -> Vec<String> {
         }
     }
     let json = serde_json::to_string(report).unwrap();
-    if json.to_lowercase().contains(MARK) {
+    if json.to_lowercase().replace(public_host, "").contains(MARK) {
         leaks.push(format!("the report holds the secret: {json}"));
     }
-    if format!("{report:?}").to_lowercase().contains(MARK) {
+    if format!("{report:?}")
+        .to_lowercase()
+        .replace(public_host, "")
+        .contains(MARK)
+    {
         leaks.push("Debug holds the secret".into());
     }
     leaks

@@ -181,6 +181,8 @@ pub(crate) fn build(
 pub(crate) struct Plan {
     /// The selected plugin packages.
     pub packages: Vec<PluginPackage>,
+    /// Cargo's target directory (`target`, or where `CARGO_TARGET_DIR` points).
+    pub target_directory: Utf8PathBuf,
     workspace_toml: Option<String>,
 }
 
@@ -189,6 +191,7 @@ fn select(metadata: &Metadata, options: &PackageOptions) -> Result<Plan> {
     let workspace_toml = std::fs::read_to_string(metadata.workspace_root.join("Cargo.toml")).ok();
     Ok(Plan {
         packages,
+        target_directory: metadata.target_directory.clone(),
         workspace_toml,
     })
 }

@@ -7,6 +7,7 @@ mod desk;
 mod dev;
 mod new;
 mod run;
+mod sample;
 mod test;
 
 pub use build::BuildCommand;
@@ -16,4 +17,5 @@ pub use desk::{DeskAction, DeskCommand, DeskFormat};
 pub use dev::DevCommand;
 pub use new::{NewCommand, Template};
 pub use run::{RunCommand, RunFormat};
+pub use sample::SampleCommand;
 pub use test::{TestCommand, TestFormat};

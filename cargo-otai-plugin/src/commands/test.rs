@@ -13,6 +13,11 @@
 //!
 //! The crate's own tests run natively with `OTAI_PLUGIN_WASM` set to the built module,
 //! so integration tests can load it with `otai_plugin_host::testing`.
+//!
+//! The module tested is the selected profile's (debug by default, as `cargo test`'s),
+//! and the status line says which. A release build that is newer than that module was
+//! before this run (`build --release` since the last `test`) gets a note: what ships is
+//! the release build, and `test --release` tests it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,7 +30,7 @@ use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Host, Plugin};
 
 use crate::cargo::{self, PackageOptions};
-use crate::commands::build::{self, BuiltPlugin};
+use crate::commands::build::{self, BuiltPlugin, Plan};
 use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture};
 use crate::harness::{self, Report};
@@ -37,7 +42,9 @@ use crate::{CommonOptions, Exit};
 /// host, compare snapshots, and run its `cargo test`. Ends with `N passed, N failed`.
 #[derive(Debug, Args)]
 pub struct TestCommand {
-    /// Run only tests whose name contains this (e.g. `critical`, `fixtures::`).
+    /// Run only tests whose name contains this: a fixture is `fixtures/NAME` (so
+    /// `fixtures/` selects them all), a `cargo test` test has libtest's name
+    /// (`tests::formats_message`), as the `test NAME ... ok` lines print them.
     #[arg(value_name = "FILTER")]
     pub filter: Option<String>,
     /// Write (or accept changed) snapshots in `tests/snapshots/`.
@@ -81,14 +88,26 @@ impl TestCommand {
                 .iter()
                 .map(|p| load_fixtures(p.root().as_std_path()))
                 .collect::<Result<Vec<_>>>()?;
+            // Before the build, which may write the module this compares with.
+            let newer_release = newer_release_builds(&plan, &self.package);
             let plugins =
                 build::build_planned(&shell, &self.package, plan, build::Output::default())?;
-            anyhow::Ok((fixtures, plugins))
+            anyhow::Ok((fixtures, newer_release, plugins))
         })();
-        let (fixtures, plugins) = or_json(self.format == TestFormat::Json, &shell, prepared)?;
+        let (fixtures, newer_release, plugins) =
+            or_json(self.format == TestFormat::Json, &shell, prepared)?;
         let mut summary = Summary::default();
         let mut out = shell.out();
-        for (plugin, fixtures) in plugins.iter().zip(&fixtures) {
+        for ((plugin, fixtures), newer_release) in plugins.iter().zip(&fixtures).zip(&newer_release)
+        {
+            if let Some(release) = newer_release {
+                shell.note(format_args!(
+                    "`{}` is a newer release build than the {} tested here; the help desk \
+                     runs the release build: `cargo otai-plugin test --release` tests it",
+                    display_relative(release).display(),
+                    build_name(plugin.wasm.as_std_path())
+                ));
+            }
             self.run_fixtures(&shell, plugin, fixtures, &mut summary)?;
             self.run_cargo_test(&shell, plugin, &mut summary)?;
         }
@@ -146,7 +165,7 @@ impl TestCommand {
     ) -> Result<()> {
         let selected: Vec<&LoadedFixture> = fixtures
             .iter()
-            .filter(|f| self.selected(&format!("fixtures::{}", f.name)))
+            .filter(|f| self.selected(&fixture_test_name(f)))
             .collect();
         if selected.is_empty() {
             return Ok(());
@@ -156,10 +175,11 @@ impl TestCommand {
         shell.status(
             "Testing",
             format!(
-                "`{}`: {} fixture{}",
+                "`{}`: {} fixture{} on the {}",
                 plugin.package.name,
                 selected.len(),
-                if selected.len() == 1 { "" } else { "s" }
+                if selected.len() == 1 { "" } else { "s" },
+                build_name(plugin.wasm.as_std_path())
             ),
         );
         let snapshots = plugin.package.root().as_std_path().join("tests/snapshots");
@@ -202,7 +222,7 @@ impl TestCommand {
                 summary,
                 TestResult {
                     package: plugin.package.name.clone(),
-                    name: format!("fixtures::{}", loaded.name),
+                    name: fixture_test_name(loaded),
                     kind: TestKind::Fixture,
                     status,
                     message,
@@ -259,7 +279,14 @@ impl TestCommand {
         plugin: &BuiltPlugin,
         summary: &mut Summary,
     ) -> Result<()> {
-        shell.status("Testing", format!("`{}`: cargo test", plugin.package.name));
+        shell.status(
+            "Testing",
+            format!(
+                "`{}`: cargo test, with `OTAI_PLUGIN_WASM` the {}",
+                plugin.package.name,
+                build_name(plugin.wasm.as_std_path())
+            ),
+        );
         let mut command = Command::new(cargo::cargo_bin());
         command
             .arg("test")
@@ -271,8 +298,7 @@ impl TestCommand {
             command.arg("--quiet");
         }
         if let Some(filter) = &self.filter {
-            // `rust::` is our prefix; libtest knows the names without it.
-            command.args(["--", filter.strip_prefix("rust::").unwrap_or(filter)]);
+            command.args(["--", filter]);
         }
         command.stdout(Stdio::piped()).stderr(Stdio::inherit());
         shell.verbose_status("Running", format!("{command:?}"));
@@ -282,7 +308,7 @@ impl TestCommand {
         let package = plugin.package.name.clone();
         let any_failed = lines.iter().any(|l| l.status == Status::Failed);
         for line in lines {
-            let name = format!("rust::{}", line.name);
+            let name = line.name.clone();
             let message = (line.status == Status::Failed).then(|| {
                 outputs.iter().find(|(n, _)| *n == line.name).map_or_else(
                     || "the test failed (no output captured)".to_owned(),
@@ -309,7 +335,7 @@ impl TestCommand {
                 summary,
                 TestResult {
                     package,
-                    name: "rust::(cargo test)".to_owned(),
+                    name: "(cargo test)".to_owned(),
                     kind: TestKind::Rust,
                     status: Status::Failed,
                     message: Some(format!(
@@ -322,6 +348,52 @@ impl TestCommand {
         }
         Ok(())
     }
+}
+
+/// `debug build`, `release build`, or `` `ci` profile's build ``: the build a module
+/// at `wasm` is, by its profile's folder.
+fn build_name(wasm: &Path) -> String {
+    let profile = wasm
+        .parent()
+        .and_then(Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match profile.as_str() {
+        "debug" | "release" => format!("{profile} build"),
+        _ => format!("`{profile}` profile's build"),
+    }
+}
+
+/// For each package, its release module when that is newer than the module of the
+/// profile `test` builds is now (or that one does not exist): the author built for
+/// release since testing, and the tests are about to run on another build.
+fn newer_release_builds(plan: &Plan, options: &PackageOptions) -> Vec<Option<PathBuf>> {
+    let profile_dir = match (options.release, options.profile.as_deref()) {
+        (true, _) | (false, Some("release" | "bench")) => return vec![None; plan.packages.len()],
+        (false, None | Some("dev" | "test")) => "debug",
+        (false, Some(profile)) => profile,
+    };
+    let modules = plan.target_directory.join(cargo::WASM_TARGET);
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    plan.packages
+        .iter()
+        .map(|package| {
+            let file = format!("{}.wasm", package.lib_name);
+            let release = modules.join("release").join(&file).into_std_path_buf();
+            let released = modified(&release)?;
+            match modified(modules.join(profile_dir).join(&file).as_std_path()) {
+                Some(tested) if tested >= released => None,
+                _ => Some(release),
+            }
+        })
+        .collect()
+}
+
+/// `fixtures/NAME`: what `test` prints and a filter matches. No libtest name has a
+/// `/` (they are Rust paths), so fixtures and the crate's tests never share a name and
+/// `fixtures/` selects only fixtures.
+fn fixture_test_name(fixture: &LoadedFixture) -> String {
+    format!("fixtures/{}", fixture.name)
 }
 
 fn load_fixtures(root: &Path) -> Result<Vec<LoadedFixture>> {
@@ -386,4 +458,26 @@ fn run_fixture(
     }
     let snapshot = serde_json::to_string_pretty(&report)? + "\n";
     Ok(FixtureRun { failures, snapshot })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_is_named_by_its_profile_folder() {
+        let name = |path: &str| build_name(Path::new(path));
+        assert_eq!(
+            name("target/wasm32-unknown-unknown/debug/a.wasm"),
+            "debug build"
+        );
+        assert_eq!(
+            name("target/wasm32-unknown-unknown/release/a.wasm"),
+            "release build"
+        );
+        assert_eq!(
+            name("target/wasm32-unknown-unknown/ci/a.wasm"),
+            "`ci` profile's build"
+        );
+    }
 }
