@@ -227,7 +227,7 @@ fn the_issues_plugin_built_from_the_guide_passes_its_fixtures() {
     );
     for (name, _) in FIXTURES {
         assert!(
-            stdout.contains(&format!("test fixtures::{name} ... ok\n")),
+            stdout.contains(&format!("test fixtures/{name} ... ok\n")),
             "{stdout}"
         );
     }
