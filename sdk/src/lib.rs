@@ -34,11 +34,12 @@
 //! ```
 //! use otai_plugin_sdk::prelude::*;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, Config)]
+//! # #[config(cargo_toml = "../tests/fixtures/slack.toml")]
 //! struct Config {
 //!     webhook_url: String,
-//!     #[serde(default)]
-//!     channel: Option<String>,
+//!     // The host fills in the declared `default` ("#support").
+//!     channel: String,
 //! }
 //!
 //! #[derive(Default)]
@@ -74,6 +75,9 @@
 //!   payload, `custom_fields` read when asked for) and [`RawPlugin`] (a [`RawEvent`]: the
 //!   payload bytes, whose accessors such as `event.ticket().subject()` read one member
 //!   each when called, for the smallest plugins);
+//! - [`config`]: `#[derive(Config)]`, which checks the config struct against
+//!   `[package.metadata.ohd.config]` at compile time, and [`config::List`] /
+//!   [`config::KeyValues`] for lists and maps written in a `string` field;
 //! - [`json`]: the JSON decoder and encoder the SDK uses, for a plugin's own JSON
 //!   (`serde` types, strings borrowed), so that a plugin links no JSON library;
 //! - logging: [`debug!`], [`info!`], [`warn!`], [`error!`];
@@ -131,6 +135,7 @@
 #![deny(missing_docs)]
 
 mod allocator;
+pub mod config;
 mod error;
 mod event;
 pub mod http;
@@ -188,6 +193,7 @@ pub use serde_json;
 
 /// What most plugins need: `use otai_plugin_sdk::prelude::*;`.
 pub mod prelude {
+    pub use crate::config::Config;
     pub use crate::http::{self, HttpError};
     pub use crate::ticket::{self, TicketError};
     pub use crate::{
