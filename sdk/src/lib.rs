@@ -165,8 +165,10 @@ pub use ticket::{add_reply, set_custom_field};
 ///
 /// What it checks at compile time, each as an error on the attribute or the offending
 /// token: the item is such an impl of a non-generic type, `on_event` is defined with
-/// `&mut self`, and `Cargo.toml` holds a valid manifest (every problem is listed with
-/// its key, e.g. `package.metadata.ohd.events[1]`, and the fix). Manifest warnings
+/// `&mut self`, `Cargo.toml` holds a valid manifest (every problem is listed with
+/// its key, e.g. `package.metadata.ohd.events[1]`, and the fix), and `type Config` was
+/// checked against its config table by [`#[derive(Config)]`](macro@config::Config) (or
+/// is [`NoConfig`] and no config field is required). Manifest warnings
 /// (e.g. unknown keys) become deprecation warnings, the only warnings a macro can emit
 /// on stable Rust.
 ///
