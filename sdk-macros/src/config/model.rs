@@ -227,6 +227,12 @@ impl ConfigStruct {
             let mut serde_default = container_default;
             let mut read_with = false;
             let mut refused = false;
+            if let Some(attr) = field.attrs.iter().find(|a| a.path().is_ident("config")) {
+                errors.push(syn::Error::new(
+                    attr.path().span(),
+                    "`#[config(…)]` goes on the struct, not on a field",
+                ));
+            }
             for attr in serde_attrs(&field.attrs) {
                 let _ = attr.parse_nested_meta(|meta| {
                     let arg = arg_name(&meta);

@@ -12,6 +12,7 @@ struct Tuple(String);
 #[derive(Deserialize, Config)]
 #[config(cargo_toml = "../../fixtures/config.toml", manifest = "x.json")]
 struct Config {
+    #[config(cargo_toml = "../../fixtures/config.toml")]
     webhook_url: String,
 }
 
