@@ -15,6 +15,9 @@
 //!   writes back when an HTTP request fails before reaching a server;
 //! - [`marker`]: the `ohd_abi` custom section that tells a host which ABI version and
 //!   which SDK built a module;
+//! - [`config_text`]: the list and `key=value` forms a plugin reads from a `string`
+//!   config field, shared by the SDK (which reads them) and `#[derive(Config)]` (which
+//!   checks a field's default when the plugin compiles);
 //! - `manifest` (feature `manifest`): the manifest embedded in the `ohd_manifest`
 //!   custom section, its parser and its validation, and validation of config values;
 //! - `rules` (feature `rules`): the host's decisions on a plugin's calls (ticket
@@ -43,6 +46,7 @@
 
 pub mod calls;
 pub mod component;
+pub mod config_text;
 pub mod event;
 pub mod limits;
 pub mod marker;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::manifest;
 use crate::model::{Args, Errors, Kind, PluginImpl};
@@ -23,6 +24,10 @@ pub(crate) fn plugin(
     };
     let manifest = manifest::build(args.cargo_toml.as_ref(), source_file, &mut errors);
     let exports = exports(&plugin);
+    let config_check = match (&plugin.config_ty, &manifest) {
+        (Some(ty), Some(m)) => config_check(ty, m),
+        _ => TokenStream::new(),
+    };
     let mut item = plugin.item.clone();
     if let Some(m) = &manifest {
         // Native `testing` reads it (the allowed hosts); wasm builds never use it, so it
@@ -42,7 +47,46 @@ pub(crate) fn plugin(
             #manifest
             #exports
         };
+        #config_check
         #errors
+    }
+}
+
+/// Holds `type Config` to the manifest: it must be checked (`CheckedConfig`, from
+/// `#[derive(Config)]`) against this very table, or read no config (`NoConfig`) and
+/// the table require none. Errors point at the type.
+fn config_check(ty: &syn::Type, m: &manifest::Built) -> TokenStream {
+    let table = manifest::config_table_id(&m.manifest);
+    let file = &m.shown;
+    let written = crate::config::type_text(ty);
+    let other = format!(
+        "the plugin's config type `{written}` was checked against another config table than the one in `{file}`: `#[derive(Config)]` reads the `Cargo.toml` of the crate that defines the type; define the type in the plugin's crate"
+    );
+    let required: Vec<String> = m
+        .manifest
+        .config_schema
+        .iter()
+        .filter(|(_, f)| f.required)
+        .map(|(k, _)| format!("`{k}` (`package.metadata.ohd.config.{k}`)"))
+        .collect();
+    let reads_nothing = if required.is_empty() {
+        quote_spanned!(ty.span()=> {})
+    } else {
+        let message = format!(
+            "the plugin's config type `{written}` reads no config, but `{file}` requires {}: read the config into a struct that derives `Config`, or drop `required`",
+            required.join(", ")
+        );
+        quote_spanned!(ty.span()=> ::core::panic!(#message))
+    };
+    quote_spanned! {ty.span()=>
+        const _: () = match <#ty as ::otai_plugin_sdk::config::CheckedConfig>::CHECKED_AGAINST {
+            ::core::option::Option::Some(checked) => {
+                if !::otai_plugin_sdk::config::same_table(checked, #table) {
+                    ::core::panic!(#other)
+                }
+            }
+            ::core::option::Option::None => #reads_nothing,
+        };
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use otai_plugin_abi::manifest::Diagnostic;
 use otai_plugin_abi::manifest::cargo::manifest_from_cargo_toml_in_workspace;
+use otai_plugin_abi::manifest::{Diagnostic, Manifest};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
@@ -13,6 +13,9 @@ use crate::model::Errors;
 
 /// A manifest ready to embed.
 pub(crate) struct Built {
+    pub(crate) manifest: Manifest,
+    /// The file as messages name it: `Cargo.toml`, or the `cargo_toml` argument.
+    pub(crate) shown: String,
     /// The manifest JSON.
     pub(crate) json: String,
     /// Warnings, as `Cargo.toml: key: message` lines.
@@ -109,6 +112,8 @@ pub(crate) fn build(
         Ok(built) => Some(Built {
             json: built.manifest.to_json(),
             warnings: warning_lines(&mut built.warnings.warnings()),
+            manifest: built.manifest,
+            shown,
             tracking,
         }),
         Err(diagnostics) => {
@@ -121,6 +126,12 @@ pub(crate) fn build(
             None
         }
     }
+}
+
+/// The config table as `#[derive(Config)]` records it and `#[plugin]` compares it: any
+/// text that differs when the table does, since both sides are this crate.
+pub(crate) fn config_table_id(manifest: &Manifest) -> String {
+    format!("{:?}", manifest.config_schema)
 }
 
 /// `` invalid plugin manifest in `Cargo.toml`: `package.metadata.ohd.events[1]`: unknown event … ``

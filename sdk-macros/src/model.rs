@@ -105,6 +105,8 @@ pub(crate) struct PluginImpl {
     pub(crate) kind: Kind,
     pub(crate) self_ty: Type,
     pub(crate) has_render_panel: bool,
+    /// `type Config = …;` of a typed plugin.
+    pub(crate) config_ty: Option<Type>,
 }
 
 const SHAPE: &str = "`#[plugin]` goes on `impl Plugin for YourType` (decoded events) or `impl RawPlugin for YourType` (payload bytes)";
@@ -191,11 +193,16 @@ impl PluginImpl {
             item.items.push(on_event_stub(kind));
         }
         let self_ty = (*item.self_ty).clone();
+        let config_ty = item.items.iter().find_map(|i| match i {
+            ImplItem::Type(t) if kind == Kind::Typed && t.ident == "Config" => Some(t.ty.clone()),
+            _ => None,
+        });
         Some(PluginImpl {
             item,
             kind,
             self_ty,
             has_render_panel,
+            config_ty,
         })
     }
 }

@@ -34,11 +34,12 @@
 //! ```
 //! use otai_plugin_sdk::prelude::*;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, Config)]
+//! # #[config(cargo_toml = "../tests/fixtures/slack.toml")]
 //! struct Config {
 //!     webhook_url: String,
-//!     #[serde(default)]
-//!     channel: Option<String>,
+//!     // The host fills in the declared `default` ("#support").
+//!     channel: String,
 //! }
 //!
 //! #[derive(Default)]
@@ -74,6 +75,9 @@
 //!   payload, `custom_fields` read when asked for) and [`RawPlugin`] (a [`RawEvent`]: the
 //!   payload bytes, whose accessors such as `event.ticket().subject()` read one member
 //!   each when called, for the smallest plugins);
+//! - [`config`]: `#[derive(Config)]`, which checks the config struct against
+//!   `[package.metadata.ohd.config]` at compile time, and [`config::List`] /
+//!   [`config::KeyValues`] for lists and maps written in a `string` field;
 //! - [`json`]: the JSON decoder and encoder the SDK uses, for a plugin's own JSON
 //!   (`serde` types, strings borrowed), so that a plugin links no JSON library;
 //! - logging: [`debug!`], [`info!`], [`warn!`], [`error!`];
@@ -131,6 +135,7 @@
 #![deny(missing_docs)]
 
 mod allocator;
+pub mod config;
 mod error;
 mod event;
 pub mod http;
@@ -160,8 +165,10 @@ pub use ticket::{add_reply, set_custom_field};
 ///
 /// What it checks at compile time, each as an error on the attribute or the offending
 /// token: the item is such an impl of a non-generic type, `on_event` is defined with
-/// `&mut self`, and `Cargo.toml` holds a valid manifest (every problem is listed with
-/// its key, e.g. `package.metadata.ohd.events[1]`, and the fix). Manifest warnings
+/// `&mut self`, `Cargo.toml` holds a valid manifest (every problem is listed with
+/// its key, e.g. `package.metadata.ohd.events[1]`, and the fix), and `type Config` was
+/// checked against its config table by [`#[derive(Config)]`](macro@config::Config) (or
+/// is [`NoConfig`] and no config field is required). Manifest warnings
 /// (e.g. unknown keys) become deprecation warnings, the only warnings a macro can emit
 /// on stable Rust.
 ///
@@ -188,6 +195,7 @@ pub use serde_json;
 
 /// What most plugins need: `use otai_plugin_sdk::prelude::*;`.
 pub mod prelude {
+    pub use crate::config::Config;
     pub use crate::http::{self, HttpError};
     pub use crate::ticket::{self, TicketError};
     pub use crate::{

@@ -13,7 +13,8 @@ use crate::{Error, Event, RawEvent, Result};
 /// ```
 /// use otai_plugin_sdk::prelude::*;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Deserialize, Config)]
+/// # #[config(cargo_toml = "../tests/fixtures/slack.toml")]
 /// struct Config {
 ///     webhook_url: String,
 /// }
@@ -35,8 +36,10 @@ use crate::{Error, Event, RawEvent, Result};
 /// ```
 pub trait Plugin: Default {
     /// The plugin's configuration, deserialized from the payload's `config` object
-    /// (whose fields are declared in `[package.metadata.ohd.config]`). Use
-    /// [`NoConfig`](crate::NoConfig) for none.
+    /// (whose fields are declared in `[package.metadata.ohd.config]`). Under
+    /// `#[plugin]` it must derive [`Config`](macro@crate::config::Config), which checks
+    /// it against that table when the crate compiles; use [`NoConfig`](crate::NoConfig)
+    /// for none.
     type Config: DeserializeOwned;
 
     /// The manifest JSON that `#[plugin]` embeds, read by [`crate::testing`] off wasm32.

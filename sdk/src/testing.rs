@@ -118,8 +118,9 @@ pub fn reset() {
 
 /// Runs a [`Plugin`]'s `on_event` on a payload exactly as the `on_event` export does
 /// (decode, construct with `Default`, call), with the payload's ticket as the current
-/// ticket and, for an impl under `#[plugin]`, its manifest enforced as the host enforces
-/// it: `allowed_hosts` for its requests, and `events`: an event the manifest does not
+/// ticket and, for an impl under `#[plugin]`, its manifest applied as the host applies
+/// it: the `default` of each config field the payload's config leaves out is filled in,
+/// `allowed_hosts` holds for its requests, and an event the manifest does not
 /// subscribe to is not delivered (the handler does not run, and `result` is the host's
 /// refusal).
 pub fn deliver<P: Plugin>(payload: &str) -> Delivery<()> {
@@ -174,7 +175,11 @@ fn with_plugin<T>(
 }
 
 fn deliver_with(manifest: &str, payload: &str, run: fn(&[u8]) -> Result<()>) -> Delivery<()> {
-    let parsed = serde_json::from_str::<Value>(payload).ok();
+    let mut parsed = serde_json::from_str::<Value>(payload).ok();
+    let filled = parsed
+        .as_mut()
+        .and_then(|parsed| fill_defaults(manifest, parsed).then(|| parsed.to_string()));
+    let payload = filled.as_deref().unwrap_or(payload);
     let ticket = parsed
         .as_ref()
         .and_then(|v| v["ticket"]["id"].as_str().map(str::to_owned));
@@ -186,6 +191,32 @@ fn deliver_with(manifest: &str, payload: &str, run: fn(&[u8]) -> Result<()>) -> 
         Some(refusal) => Err(refusal.into()),
         None => run(payload.as_bytes()),
     })
+}
+
+/// Fills in the `default` of each config field of `manifest` that the payload's config
+/// object leaves out (or sets to `null`), as the host does before every delivery;
+/// whether it changed anything. Required fields are not checked: a test may leave one
+/// out to see what the plugin does.
+fn fill_defaults(manifest: &str, payload: &mut Value) -> bool {
+    let Ok(manifest) = serde_json::from_str::<Value>(manifest) else {
+        return false;
+    };
+    let (Some(schema), Some(config)) = (
+        manifest["config_schema"].as_object(),
+        payload.get_mut("config").and_then(Value::as_object_mut),
+    ) else {
+        return false;
+    };
+    let mut changed = false;
+    for (key, field) in schema {
+        if let Some(default) = field.get("default")
+            && config.get(key).is_none_or(Value::is_null)
+        {
+            config.insert(key.clone(), default.clone());
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// The host's refusal of `event` for the plugin of `manifest`; `None` when it subscribes

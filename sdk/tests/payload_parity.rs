@@ -307,19 +307,19 @@ fn config_errors_name_the_field_and_config_strings_may_borrow() {
         (json!({}), "config: missing field `webhook_url`"),
         (
             json!({ "webhook_url": 5 }),
-            "config: invalid type: integer `5`, expected a borrowed string",
+            "config: webhook_url: invalid type: integer `5`, expected a borrowed string",
         ),
         (
             json!({ "webhook_url": "u", "retries": 300 }),
-            "config: invalid value: integer `300`, expected u8",
+            "config: retries: invalid value: integer `300`, expected u8",
         ),
         (
             json!({ "webhook_url": "u", "retries": 1.5 }),
-            "config: invalid type: floating point number, expected u8",
+            "config: retries: invalid type: floating point number, expected u8",
         ),
         (
             json!({ "webhook_url": "u", "mode": "silent" }),
-            "config: unknown variant `silent`, expected `quiet` or `loud`",
+            "config: mode: unknown variant `silent`, expected `quiet` or `loud`",
         ),
         (
             json!([1]),

@@ -6,7 +6,8 @@ use otai_plugin_sdk::prelude::*;
 use otai_plugin_sdk::serde_json::json;
 use otai_plugin_sdk::testing::{self, MockResponse};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
+#[config(cargo_toml = "fixtures/slack.toml")]
 struct Config {
     webhook_url: String,
 }
@@ -201,4 +202,41 @@ fn log_macros_send_one_line_per_call_at_their_level() {
             (Level::Error, "d-3")
         ]
     );
+}
+
+/// Reads `channel`, which the manifest defaults to `#support`, as a plain `String`.
+#[derive(Deserialize, Config)]
+#[config(cargo_toml = "fixtures/slack.toml")]
+struct WithChannel {
+    #[serde(rename = "webhook_url")]
+    _webhook_url: String,
+    channel: String,
+}
+
+#[derive(Default)]
+struct Channel;
+
+#[plugin(cargo_toml = "fixtures/slack.toml")]
+impl Plugin for Channel {
+    type Config = WithChannel;
+
+    fn on_event(&mut self, event: Event<'_, WithChannel>) -> Result<()> {
+        info!("channel {}", event.config.channel);
+        Ok(())
+    }
+}
+
+#[test]
+fn deliver_fills_in_the_manifests_defaults_as_the_host_does() {
+    for config in [
+        json!({ "webhook_url": HOOK }),
+        json!({ "webhook_url": HOOK, "channel": null }),
+    ] {
+        let d = testing::deliver::<Channel>(&testing::payload(EventKind::TicketCreated, config));
+        d.result.unwrap();
+        assert_eq!(d.logs[0].message, "channel #support");
+    }
+    let given = json!({ "webhook_url": HOOK, "channel": "#ops" });
+    let d = testing::deliver::<Channel>(&testing::payload(EventKind::TicketCreated, given));
+    assert_eq!(d.logs[0].message, "channel #ops");
 }

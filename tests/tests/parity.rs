@@ -530,11 +530,11 @@ struct Subscriber;
 
 #[otai_plugin_sdk::plugin(cargo_toml = "fixtures/parity.toml")]
 impl otai_plugin_sdk::Plugin for Subscriber {
-    type Config = serde_json::Value;
+    type Config = otai_plugin_sdk::NoConfig;
 
     fn on_event(
         &mut self,
-        event: otai_plugin_sdk::Event<'_, serde_json::Value>,
+        event: otai_plugin_sdk::Event<'_, otai_plugin_sdk::NoConfig>,
     ) -> otai_plugin_sdk::Result<()> {
         otai_plugin_sdk::info!("given {}", event.kind);
         Ok(())

@@ -43,6 +43,7 @@ use crate::event::EventKind;
 pub use config::{Config, ConfigValue, Secret};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use parse::{Checked, ParseError};
+pub use suggest::nearest;
 
 /// A plugin manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

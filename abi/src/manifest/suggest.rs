@@ -5,10 +5,7 @@
 /// Close enough: an edit distance of at most a third of the longer name (at least 1),
 /// or `given` being a candidate without its dotted prefix (`created` for
 /// `ticket.created`), which is a common slip too.
-pub(crate) fn nearest<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = given.to_ascii_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {

@@ -4,10 +4,11 @@ use otai_plugin_sdk::prelude::*;
 use otai_plugin_sdk::serde_json::json;
 
 /// The installation's settings (`[package.metadata.ohd.config]` in Cargo.toml).
-#[derive(Deserialize)]
+/// `Config` checks each field against that table when the plugin compiles. A field
+/// with a `default` there needs no `#[serde(default)]` here: the host fills it in.
+#[derive(Deserialize, Config)]
 struct Config {
     webhook_url: String,
-    #[serde(default)]
     mention_on_critical: bool,
 }
 

@@ -28,12 +28,13 @@ pub const JIRA_SITE: &str = "example.atlassian.net";
 /// The custom field holding the linked issue's key.
 pub const JIRA_KEY_FIELD: &str = "jira_key";
 
-/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml).
+/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml,
+/// which `Config` holds it to when the crate compiles). The host fills in the declared
+/// defaults, so the fields need no serde defaults.
 // No `Debug`: the config holds a decrypted secret, which must not reach a log line.
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
 pub struct Config {
     /// `https://example.atlassian.net`.
-    #[serde(default = "default_base_url")]
     jira_base_url: String,
     /// The account the plugin acts as.
     email: String,
@@ -42,23 +43,9 @@ pub struct Config {
     /// The project new issues go to, e.g. `OPS`.
     project_key: String,
     /// The issue type of new issues.
-    #[serde(default = "default_issue_type")]
     issue_type: String,
     /// Comma-separated categories that get an issue; `*` for all.
-    #[serde(default = "default_categories")]
     categories: String,
-}
-
-fn default_base_url() -> String {
-    format!("https://{JIRA_SITE}")
-}
-
-fn default_issue_type() -> String {
-    "Task".to_owned()
-}
-
-fn default_categories() -> String {
-    "Software, Access".to_owned()
 }
 
 /// `POST /rest/api/2/issue` body.

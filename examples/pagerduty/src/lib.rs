@@ -19,17 +19,17 @@ pub const DEDUP_KEY_FIELD: &str = "pagerduty_dedup_key";
 /// `resolved`), so that closing a resolved ticket sends nothing.
 pub const STATUS_FIELD: &str = "pagerduty_status";
 
-/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml).
+/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml,
+/// which `Config` holds it to when the crate compiles). The host fills in the declared
+/// defaults, so the fields need no serde defaults.
 // No `Debug`: the config holds a decrypted secret, which must not reach a log line.
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
 pub struct Config {
     /// The Events API v2 integration key of the service to page.
     routing_key: String,
     /// The severity of the incidents opened.
-    #[serde(default)]
     severity: Severity,
     /// The incident's source; empty means the help desk's host name.
-    #[serde(default)]
     source: String,
 }
 

@@ -9,25 +9,18 @@
 use otai_plugin_sdk::prelude::*;
 use otai_plugin_sdk::{Ticket, http::Response};
 
-/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml).
-///
-/// The host fills in the declared defaults; the serde defaults repeat them so that the
-/// plugin behaves the same when handed a payload without them.
+/// The installation's configuration (`[package.metadata.ohd.config]` in Cargo.toml,
+/// which `Config` holds it to when the crate compiles). The host fills in the declared
+/// defaults, so the fields need no serde defaults.
 // No `Debug`: the config holds a decrypted secret, which must not reach a log line.
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
 pub struct Config {
     /// The incoming webhook URL: a secret, since anyone holding it can post.
     webhook_url: String,
     /// The channel to post to; empty means the webhook's own channel.
-    #[serde(default = "default_channel")]
     channel: String,
     /// Whether a new `Critical` ticket mentions `@channel`.
-    #[serde(default)]
     mention_on_critical: bool,
-}
-
-fn default_channel() -> String {
-    "#support".to_owned()
 }
 
 /// The JSON body of an incoming webhook call.

@@ -27,6 +27,20 @@ impl From<JsonError> for Error {
 }
 
 impl Error {
+    /// Prefixes the message with the member it happened in, `key: …` (out of line and
+    /// not generic: one copy per plugin).
+    #[cold]
+    #[inline(never)]
+    fn within(self, key: &str) -> Error {
+        if key.is_empty() {
+            return self;
+        }
+        Error {
+            message: format!("{key}: {}", self.message),
+            at: self.at,
+        }
+    }
+
     pub(crate) fn into_read_error(self, at: usize) -> JsonError {
         JsonError {
             message: self.message,
@@ -408,6 +422,7 @@ impl<'a> de::Deserializer<'a> for &mut Deserializer<'_, 'a> {
             de: self,
             first: true,
             done: false,
+            key: "",
         };
         let value = visitor.visit_map(&mut map)?;
         // serde's derive reads every member; a hand-written visitor might not.
@@ -487,6 +502,11 @@ struct Map<'d, 'r, 'a> {
     de: &'d mut Deserializer<'r, 'a>,
     first: bool,
     done: bool,
+    /// The key of the member being read, which a value's error names: a config field
+    /// whose text does not parse fails with `team_map: …`, not a bare message. Only a
+    /// key without escapes (every config key) is kept: one that was unescaped would be
+    /// copied for every member, for the rare error.
+    key: &'a str,
 }
 
 impl<'a> de::MapAccess<'a> for Map<'_, '_, 'a> {
@@ -503,6 +523,10 @@ impl<'a> de::MapAccess<'a> for Map<'_, '_, 'a> {
             }
             Some(key) => {
                 self.first = false;
+                self.key = match &key {
+                    Cow::Borrowed(borrowed) => borrowed,
+                    Cow::Owned(_) => "",
+                };
                 seed.deserialize(KeyDeserializer(key)).map(Some)
             }
         }
@@ -510,6 +534,7 @@ impl<'a> de::MapAccess<'a> for Map<'_, '_, 'a> {
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
+            .map_err(|e| e.within(self.key))
     }
 }
 

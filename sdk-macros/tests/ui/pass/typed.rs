@@ -1,6 +1,7 @@
 use otai_plugin_sdk::prelude::*;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
+#[config(cargo_toml = "../../fixtures/good.toml")]
 struct Config {
     token: String,
 }

@@ -2,7 +2,7 @@
 
 use otai_plugin_sdk::prelude::*;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
 struct Config {
     webhook_url: String,
     #[serde(default)]

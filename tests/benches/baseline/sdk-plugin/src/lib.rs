@@ -4,7 +4,7 @@
 
 use otai_plugin_sdk::prelude::*;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Config)]
 pub struct Config {
     webhook_url: String,
     channel: String,
