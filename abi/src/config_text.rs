@@ -71,12 +71,15 @@ pub struct Position {
 
 impl Position {
     fn new(text: &str, offset: usize, entry: usize) -> Position {
-        let before = &text[..offset];
+        // `get`, not indexing: `offset` is always a character boundary, and a slice that
+        // can panic links the panic's formatting of `str` and `char` (Unicode tables,
+        // about 10 KB) into every plugin that reads a `KeyValues`.
+        let before = text.get(..offset).unwrap_or_default();
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         Position {
             entry,
             line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            column: before.get(line_start..).unwrap_or_default().chars().count() + 1,
         }
     }
 }

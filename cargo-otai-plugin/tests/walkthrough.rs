@@ -9,11 +9,8 @@
 //! As in `tutorial.rs`, the plugin builds into the shared test target directory with this
 //! workspace's `Cargo.lock` and no network.
 //!
-//! TODO(lead, issue 42 part A): the guide's plugin and the `triage` template read their
-//! category map with a hand-written `team_for`; once the SDK's `key=value` parser lands,
-//! switch both to it (docs/SDK.md "A whole plugin", templates/triage/lib.rs) and keep
-//! this test's fixtures: `default_team` and `webhook_down` cover the map's use, the
-//! template's `bad_teams` fixture its error.
+//! The map is a `config::KeyValues` field, checked by `#[derive(Config)]` against the
+//! guide's manifest; the template's `bad_teams` fixture covers a map an admin got wrong.
 
 mod support;
 

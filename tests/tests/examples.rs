@@ -206,12 +206,14 @@ fn minimal_template_passes_and_stays_under_20_kb() {
     template_passes_within("minimal", if cfg!(no_wasm_opt) { 25_000 } else { 20_000 });
 }
 
-/// The `triage` template, a typed plugin that reads its config, sets a custom field and
-/// adds a note: 51,137 bytes with Rust 1.95 and Binaryen 108, 59,356 without
-/// `wasm-opt`; the budget leaves a few percent for the checkout's path.
+/// The `triage` template, a typed plugin that reads its config (a map through
+/// `config::KeyValues`), sets a custom field and adds a note: 56,095 bytes with Rust 1.95
+/// and Binaryen 108, 64,703 without `wasm-opt`. `KeyValues`, with errors that give the
+/// entry's position, costs about 5 KB over a hand-written `split(',')` (51,137 bytes);
+/// the budget leaves a few percent for the checkout's path.
 #[test]
 fn triage_template_passes_and_stays_within_its_budget() {
-    template_passes_within("triage", if cfg!(no_wasm_opt) { 62_000 } else { 53_500 });
+    template_passes_within("triage", if cfg!(no_wasm_opt) { 67_500 } else { 58_500 });
 }
 
 #[test]

@@ -1,14 +1,18 @@
 //! {{display_name}}: routes every new ticket to a team by its category (the `team` custom
 //! field) and adds an internal note to the critical ones.
 
+use otai_plugin_sdk::config::KeyValues;
 use otai_plugin_sdk::prelude::*;
 
-/// The installation's settings (`[package.metadata.ohd.config]` in Cargo.toml). Both
-/// fields have a `default` there, which the help desk fills in when the admin leaves
-/// them empty: they are always set.
-#[derive(Deserialize)]
+/// The installation's settings (`[package.metadata.ohd.config]` in Cargo.toml; the
+/// derive checks the two against each other when the plugin compiles). Both fields have a
+/// `default` there, which the help desk fills in when the admin leaves them empty: they
+/// are always set.
+#[derive(Deserialize, Config)]
 struct Config {
-    teams: String,
+    /// `Category=team` pairs separated by commas. Text an admin got wrong fails every
+    /// delivery, naming the field and the entry, in the log the admin reads.
+    teams: KeyValues,
     default_team: String,
 }
 
@@ -24,8 +28,7 @@ impl Plugin for {{type_name}} {
             return Ok(());
         }
         let ticket = &event.ticket;
-        let team = team_for(&event.config.teams, ticket.category.as_deref())?
-            .unwrap_or(&event.config.default_team);
+        let team = team_for(&event.config, ticket.category.as_deref());
         // Agents see the field on the ticket; later events carry it in
         // `ticket.custom_fields`.
         ticket::set_custom_field(&ticket.id, "team", team)?;
@@ -39,39 +42,48 @@ impl Plugin for {{type_name}} {
     }
 }
 
-/// The team that `teams` (`Category=team` pairs separated by commas) gives `category`,
-/// if it names one.
-///
-/// # Errors
-/// A pair without `=`: the delivery fails with this message in the plugin's log, where
-/// the admin who typed it sees it.
-fn team_for<'t>(teams: &'t str, category: Option<&str>) -> Result<Option<&'t str>> {
-    for pair in teams.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
-        let Some((name, team)) = pair.split_once('=') else {
-            return Err(Error::msg(format_args!("config: teams: `{pair}` is not `category=team`")));
-        };
-        if Some(name.trim()) == category {
-            return Ok(Some(team.trim()));
-        }
-    }
-    Ok(None)
+/// The team `teams` gives `category`, or the default team.
+fn team_for<'c>(config: &'c Config, category: Option<&str>) -> &'c str {
+    category
+        .and_then(|category| config.teams.get(category))
+        .unwrap_or(&config.default_team)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use otai_plugin_sdk::testing;
 
-    #[test]
-    fn a_category_the_map_names_gives_its_team() {
-        let teams = "Hardware=it-ops, Network = net-ops,";
-        assert_eq!(team_for(teams, Some("Network")).unwrap(), Some("net-ops"));
-        assert_eq!(team_for(teams, Some("Facilities")).unwrap(), None);
-        assert_eq!(team_for(teams, None).unwrap(), None);
+    fn config(teams: &str) -> Config {
+        Config {
+            teams: KeyValues::parse(teams).unwrap(),
+            default_team: "service-desk".to_owned(),
+        }
     }
 
     #[test]
-    fn a_pair_without_an_equals_sign_is_an_error_that_quotes_it() {
-        let err = team_for("Hardware it-ops", Some("Hardware")).unwrap_err();
-        assert_eq!(err.to_string(), "config: teams: `Hardware it-ops` is not `category=team`");
+    fn a_category_the_map_names_gives_its_team_and_others_the_default() {
+        let config = config("Hardware=it-ops, Network = net-ops,");
+        assert_eq!(team_for(&config, Some("Network")), "net-ops");
+        assert_eq!(team_for(&config, Some("Facilities")), "service-desk");
+        assert_eq!(team_for(&config, None), "service-desk");
+    }
+
+    /// A map the admin got wrong fails the delivery before `on_event` runs, naming the
+    /// field and the entry (never its text: a field may be secret).
+    #[test]
+    fn a_map_the_plugin_cannot_read_fails_the_delivery_naming_the_entry() {
+        let payload = testing::payload(
+            EventKind::TicketCreated,
+            otai_plugin_sdk::serde_json::json!({ "teams": "Hardware=it-ops, Network net-ops" }),
+        );
+        let delivery = testing::deliver::<{{type_name}}>(&payload);
+        let error = delivery.result.expect_err("the map does not parse");
+        assert!(
+            error.message().contains("config: teams: entry 2 (column 18) has no `=`: write `key=value`"),
+            "{}",
+            error.message()
+        );
+        assert!(delivery.custom_fields.is_empty());
     }
 }
