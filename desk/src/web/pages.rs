@@ -332,11 +332,10 @@ pub(super) async fn configure(
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
+    let submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
         Err(rejection) => return form_refused(&rejection),
     };
-    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
         let form = d.config_form(&plugin_id)?;
@@ -542,11 +541,10 @@ pub(super) async fn fire(
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
+    let submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
         Err(rejection) => return form_refused(&rejection),
     };
-    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let event = submitted.get("event").cloned().unwrap_or_default();
     let mut changes = Map::new();
     for key in ["subject", "description", "status", "priority", "category"] {
@@ -573,11 +571,10 @@ pub(super) async fn change_status(
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
+    let submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
         Err(rejection) => return form_refused(&rejection),
     };
-    let submitted: BTreeMap<String, String> = pairs.into_iter().collect();
     let to = submitted.get("status").cloned().unwrap_or_default();
     let notes = submitted
         .get("notes")
