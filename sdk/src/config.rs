@@ -30,7 +30,7 @@
 //! /// `retries` (integer, default 3), `severity` (select), `notify` (boolean, default
 //! /// true).
 //! #[derive(Deserialize, Config)]
-//! # #[config(cargo_toml = "../tests/fixtures/config.toml")]
+//! # #[config(cargo_toml = "../tests/fixtures/config_example.toml")]
 //! struct Config {
 //!     webhook_url: String,
 //!     team_map: KeyValues,

@@ -12,7 +12,7 @@ const GUIDE: &str = include_str!("../../docs/CONFIG.md");
 
 fn ui(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../sdk-macros/tests")
+        .join("../sdk/tests")
         .join(path)
 }
 
@@ -63,7 +63,7 @@ fn every_block_of_the_config_guide_is_quoted_from_a_compiled_ui_test() {
             .unwrap_or_else(|| panic!("docs/CONFIG.md has a `{lang}` block, which this test does not know where to find:\n{text}"));
         assert!(
             source.contains(text.as_str()),
-            "this `{lang}` block of docs/CONFIG.md is not in its UI test (sdk-macros/tests): update one of them\n{text}"
+            "this `{lang}` block of docs/CONFIG.md is not in its UI test (sdk/tests): update one of them\n{text}"
         );
     }
     let count = |lang: &str| blocks.iter().filter(|(l, _)| l == lang).count();
