@@ -22,7 +22,9 @@ pub(crate) mod bindings {
     /// The world `plugin`: `on-event`, and the host functions.
     pub(crate) mod plugin {
         wasmtime::component::bindgen!({
-            path: "../wit",
+            // This crate's own copy of the workspace's `wit/`, so that the packaged crate
+            // builds; `tests/tests/packaging.rs` holds the two identical.
+            path: "wit",
             world: "plugin",
             imports: { default: trappable },
         });
@@ -32,7 +34,7 @@ pub(crate) mod bindings {
     /// [`plugin`].
     pub(crate) mod panel {
         wasmtime::component::bindgen!({
-            path: "../wit",
+            path: "wit",
             world: "plugin-with-panel",
             imports: { default: trappable },
             with: {

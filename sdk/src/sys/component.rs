@@ -12,7 +12,9 @@
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 pub mod plugin {
     wit_bindgen::generate!({
-        path: "../wit",
+        // This crate's own copy of the workspace's `wit/`, so that the packaged crate
+        // builds; `tests/tests/packaging.rs` holds the two identical.
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "export_plugin",
@@ -23,7 +25,7 @@ pub mod plugin {
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 pub mod plugin_with_panel {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "plugin-with-panel",
         pub_export_macro: true,
         export_macro_name: "export_plugin_with_panel",
