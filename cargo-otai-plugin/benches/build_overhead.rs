@@ -89,7 +89,9 @@ fn main() {
     run(
         Command::new(CLI)
             .args(["otai-plugin", "new", "--quiet", "--template", &template])
-            .arg(&plugin),
+            .arg(&plugin)
+            .arg("--sdk-path")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
         "cargo otai-plugin new",
     );
     let command = |args: &[&str]| {

@@ -160,6 +160,8 @@ fn scaffold(dir: &Path, name: &str) -> PathBuf {
     let status = Command::new(CLI)
         .args(["otai-plugin", "new", "--quiet", "--template", "minimal"])
         .arg(&root)
+        .arg("--sdk-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .status()
         .expect("`new` runs");
     assert!(status.success(), "`cargo otai-plugin new` failed");

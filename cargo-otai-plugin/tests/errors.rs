@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use predicates::prelude::*;
-use support::{Project, cli};
+use support::{Project, cli, stderr_of};
 
 #[test]
 fn malformed_ohd_metadata_names_the_key_and_the_file() {
@@ -96,13 +96,79 @@ fn new_refuses_to_overwrite_and_rejects_bad_names() {
         ));
     cli()
         .current_dir(&project.root)
-        .args(["new", "pub-plugin", "--sdk-version", "0.1.0"])
+        .args(["new", "pub-plugin", "--sdk-version", "latest"])
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "otai-plugin-sdk is not published on crates.io yet",
+            "`--sdk-version latest` is not a version requirement (",
         ));
     assert!(!project.root.join("pub-plugin").exists());
+}
+
+#[test]
+fn new_depends_on_the_sdk_of_its_own_version_from_crates_io() {
+    let project = Project::empty();
+    let version = env!("CARGO_PKG_VERSION");
+    let output = cli()
+        .current_dir(&project.root)
+        .args(["new", "published"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains(&format!(
+            "note: the plugin depends on otai-plugin-sdk `{version}` from crates.io"
+        )),
+        "{}",
+        stderr_of(&output)
+    );
+    let cargo_toml = std::fs::read_to_string(project.root.join("published/Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains(&format!("\notai-plugin-sdk = \"{version}\"\n")),
+        "{cargo_toml}"
+    );
+    // Nothing generated names the checkout this CLI was built from.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .canonicalize()
+        .unwrap();
+    let mut dirs = vec![project.root.join("published")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    !text.contains(&checkout.display().to_string()),
+                    "{} names the checkout:\n{text}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    // Another requirement, which the templates may not build with: said so.
+    let output = cli()
+        .current_dir(&project.root)
+        .args(["new", "older", "--sdk-version", "0.0.9"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let cargo_toml = std::fs::read_to_string(project.root.join("older/Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains("\notai-plugin-sdk = \"0.0.9\"\n"),
+        "{cargo_toml}"
+    );
+    assert!(
+        stderr_of(&output).contains(&format!(
+            "warning: `--sdk-version 0.0.9` does not admit otai-plugin-sdk {version}"
+        )),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 #[test]

@@ -6,13 +6,15 @@
 //! with the other tests: the plugin builds into the shared test target directory (so
 //! `../ticket-to-slack/target/` in a command means that directory), and it gets this
 //! workspace's `Cargo.lock` after `new` and no network, so that it builds with the same
-//! dependency versions as the rest of the run.
+//! dependency versions as the rest of the run. The commands run in a folder of their
+//! own beside the plugin's; `.` after `--sdk-path`, which the README runs in the
+//! checkout, is the checkout.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
+use support::{checkout, cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
 
 const README: &str = include_str!("../../README.md");
 
@@ -57,7 +59,7 @@ fn shown_file<'b>(block: &'b Block<'_>) -> Option<(&'b str, bool, &'b str)> {
 }
 
 fn run_command(line: &str, work: &Path, plugin: &Path) {
-    let args: Vec<String> = line
+    let mut args: Vec<String> = line
         .strip_prefix("cargo otai-plugin ")
         .unwrap_or_else(|| panic!("not a `cargo otai-plugin` command: {line}"))
         .split_whitespace()
@@ -66,6 +68,12 @@ fn run_command(line: &str, work: &Path, plugin: &Path) {
             None => arg.to_owned(),
         })
         .collect();
+    if let Some(at) = args.iter().position(|a| a == "--sdk-path")
+        && let Some(path) = args.get_mut(at + 1)
+        && path == "."
+    {
+        *path = checkout().display().to_string();
+    }
     let mut command = cli();
     command
         .current_dir(work)

@@ -14,7 +14,9 @@
 
 mod support;
 
-use support::{Project, cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
+use support::{
+    Project, checkout, cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of,
+};
 
 const GUIDE: &str = include_str!("../../docs/SDK.md");
 
@@ -183,7 +185,14 @@ fn the_issues_plugin_built_from_the_guide_passes_its_fixtures() {
         .unwrap()
         .split_whitespace()
         .collect();
-    cli().current_dir(&work.root).args(&args).assert().success();
+    // On this checkout's SDK, which the guide's reader gets from crates.io.
+    cli()
+        .current_dir(&work.root)
+        .args(&args)
+        .arg("--sdk-path")
+        .arg(checkout())
+        .assert()
+        .success();
     pin_dependencies(&plugin);
     let project = work.into_subdir("ticket-router");
 

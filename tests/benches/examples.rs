@@ -305,7 +305,9 @@ fn build_template(cli: &Path, out: &Path) -> Vec<u8> {
     }
     let mut new = Command::new(cli);
     new.args(["otai-plugin", "new", "-q", "--template", "minimal"])
-        .arg(&dir);
+        .arg(&dir)
+        .arg("--sdk-path")
+        .arg(workspace());
     run(new, "`cargo otai-plugin new --template minimal`");
     // Its target directory outlives the copy: later runs do not compile the SDK again.
     let target = out.join("template-target");

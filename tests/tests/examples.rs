@@ -182,6 +182,8 @@ fn template_passes_within(template: &str, max_size: u64) {
     let output = cli()
         .args(["otai-plugin", "new", "-q", "--template", template])
         .arg(&dir)
+        .arg("--sdk-path")
+        .arg(workspace())
         .output()
         .expect("the CLI runs");
     assert!(output.status.success(), "{}", text(&output));

@@ -1,9 +1,11 @@
 //! `cargo otai-plugin new <path>`: a plugin crate from a template.
 //!
-//! The generated crate depends on the SDK by path. No version of `otai-plugin-sdk` is
-//! published on crates.io yet, so the SDK comes from a checkout of this repository:
-//! `--sdk-path`, or by default the workspace this CLI was built from (recorded at
-//! compile time), if it still exists.
+//! The templates are compiled into the CLI, and the generated crate depends on
+//! `otai-plugin-sdk` from crates.io at the CLI's own version (`"0.1.0"` is `^0.1.0`): the
+//! templates are written against the SDK released with this CLI, and any later 0.1.x
+//! runs them. `--sdk-version` asks for another requirement; `--sdk-path` depends on a
+//! checkout's SDK by path instead, to work on the SDK itself. Nothing in the generated
+//! files names the place this CLI was built or installed from.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,11 +28,12 @@ pub struct NewCommand {
     /// What the plugin starts as.
     #[arg(long, value_enum, default_value_t = Template::Minimal)]
     pub template: Template,
-    /// A checkout of otai-plugin (or its `sdk/` directory) to depend on
-    /// [default: the workspace this CLI was built from].
+    /// Depend on the SDK of a checkout of otai-plugin (or its `sdk/` directory) by path,
+    /// instead of on crates.io: to work on the SDK itself.
     #[arg(long, value_name = "DIR")]
     pub sdk_path: Option<PathBuf>,
-    /// Depend on a published SDK version instead (none is published yet: this is refused).
+    /// The version requirement on `otai-plugin-sdk` from crates.io
+    /// [default: this CLI's version].
     #[arg(long, value_name = "VERSION", conflicts_with = "sdk_path")]
     pub sdk_version: Option<String>,
     #[command(flatten)]
@@ -135,14 +138,15 @@ const README: &str = include_str!("../../templates/common/README.md");
 const GITIGNORE: &str = include_str!("../../templates/common/gitignore");
 const CARGO_CONFIG: &str = include_str!("../../templates/common/cargo-config.toml");
 
-/// The workspace this CLI was compiled in; its `sdk/` is the default SDK.
-const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// This CLI's version, which is also the SDK's: the workspace releases them together.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl NewCommand {
     /// Runs the command.
     ///
     /// # Errors
-    /// An invalid name, an existing destination, no SDK to depend on, or a write failure.
+    /// An invalid name, an existing destination, an `--sdk-path` without the SDK, an
+    /// `--sdk-version` that is no version requirement, or a write failure.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let name = match &self.name {
@@ -160,13 +164,11 @@ impl NewCommand {
                 })?,
         };
         validate_name(&name)?;
-        if let Some(version) = &self.sdk_version {
-            bail!(
-                "`--sdk-version {version}`: otai-plugin-sdk is not published on crates.io yet, so no \
-                 version can be depended on; use `--sdk-path <checkout of otai-plugin>`"
-            );
-        }
-        let sdk = resolve_sdk(self.sdk_path.as_deref())?;
+        let sdk = match (&self.sdk_path, &self.sdk_version) {
+            (Some(path), _) => Sdk::Path(resolve_sdk(path)?),
+            (None, Some(requirement)) => Sdk::Version(sdk_requirement(requirement)?),
+            (None, None) => Sdk::Version(VERSION.to_owned()),
+        };
         if self.path.exists() {
             bail!(
                 "destination `{}` already exists; `cargo otai-plugin new` never overwrites: choose \
@@ -186,10 +188,7 @@ impl NewCommand {
             display_name: &display_name(&name),
             type_name: &type_name(&name),
             template: self.template.as_str(),
-            sdk_dependency: &format!(
-                "otai-plugin-sdk = {{ path = {} }}",
-                toml_string(&sdk.display().to_string())
-            ),
+            sdk_dependency: &sdk.dependency(),
         };
         let files: Vec<(PathBuf, String)> = [
             (
@@ -236,14 +235,86 @@ impl NewCommand {
              name you own before publishing (the help desk identifies the plugin by it)",
             self.path.join("Cargo.toml").display()
         ));
-        shell.note(format!(
-            "the plugin depends on the SDK at `{}`",
-            sdk.display()
-        ));
         let cwd = std::env::current_dir().unwrap_or_default();
         let reach = Reach::find(std::env::var_os("PATH").as_deref(), &cwd);
-        shell.note(reach.next_step(&self.path, &checkout_of(&sdk)));
+        match &sdk {
+            Sdk::Path(path) => {
+                shell.note(format!(
+                    "the plugin depends on the SDK at `{}`",
+                    path.display()
+                ));
+            }
+            Sdk::Version(requirement) => {
+                if let Some(version) = self.sdk_version.as_deref()
+                    && !version_matches(requirement, VERSION)
+                {
+                    shell.warn(format!(
+                        "`--sdk-version {version}` does not admit otai-plugin-sdk {VERSION}, the \
+                         version this CLI's templates are written for: the plugin may need changes \
+                         to build"
+                    ));
+                }
+                shell.note(format!(
+                    "the plugin depends on otai-plugin-sdk `{requirement}` from crates.io"
+                ));
+                if let Reach::Alias(checkout) = &reach
+                    && checkout.join("sdk/Cargo.toml").is_file()
+                {
+                    shell.note(format!(
+                        "to build it with the SDK of the checkout at `{}` instead, create it with \
+                         `--sdk-path {}`",
+                        checkout.display(),
+                        checkout.display()
+                    ));
+                }
+            }
+        }
+        shell.note(reach.next_step(&self.path));
         Ok(())
+    }
+}
+
+/// Where the generated crate gets the SDK from.
+enum Sdk {
+    /// crates.io, with this version requirement.
+    Version(String),
+    /// The SDK crate in this directory.
+    Path(PathBuf),
+}
+
+impl Sdk {
+    /// The line of `[dependencies]`.
+    fn dependency(&self) -> String {
+        match self {
+            Sdk::Version(requirement) => format!("otai-plugin-sdk = {}", toml_string(requirement)),
+            Sdk::Path(path) => format!(
+                "otai-plugin-sdk = {{ path = {} }}",
+                toml_string(&path.display().to_string())
+            ),
+        }
+    }
+}
+
+/// `--sdk-version`, checked as cargo reads a dependency's `version`.
+fn sdk_requirement(given: &str) -> Result<String> {
+    let requirement = given.trim();
+    semver::VersionReq::parse(requirement).map_err(|err| {
+        anyhow::anyhow!(
+            "`--sdk-version {given}` is not a version requirement ({err}): write one as in \
+             `Cargo.toml`, e.g. `{VERSION}` or `~{VERSION}`"
+        )
+    })?;
+    Ok(requirement.to_owned())
+}
+
+/// Whether `version` meets `requirement` (both already checked).
+fn version_matches(requirement: &str, version: &str) -> bool {
+    match (
+        semver::VersionReq::parse(requirement),
+        semver::Version::parse(version),
+    ) {
+        (Ok(requirement), Ok(version)) => requirement.matches(&version),
+        _ => false,
     }
 }
 
@@ -275,14 +346,9 @@ fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
-/// Finds the SDK crate: `--sdk-path` (a checkout or its `sdk/`), else the workspace this
-/// binary was built from.
-fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf> {
-    let (base, from_flag) = match given {
-        Some(path) => (path.to_path_buf(), true),
-        None => (PathBuf::from(BUILT_FROM), false),
-    };
-    for candidate in [base.join("sdk"), base.clone()] {
+/// Finds the SDK crate of `--sdk-path`: a checkout or its `sdk/`.
+fn resolve_sdk(base: &Path) -> Result<PathBuf> {
+    for candidate in [base.join("sdk"), base.to_path_buf()] {
         let manifest = candidate.join("Cargo.toml");
         if let Ok(text) = fs::read_to_string(&manifest)
             && text.contains("name = \"otai-plugin-sdk\"")
@@ -292,29 +358,23 @@ fn resolve_sdk(given: Option<&Path>) -> Result<PathBuf> {
                 .with_context(|| format!("cannot resolve `{}`", candidate.display()));
         }
     }
-    if from_flag {
-        bail!(
-            "`--sdk-path {}` holds no otai-plugin-sdk: pass a checkout of otai-plugin or its `sdk/` directory",
-            base.display()
-        );
-    }
     bail!(
-        "cannot find otai-plugin-sdk: this cargo-otai-plugin was built from `{}`, which no longer \
-         holds `sdk/`, and the SDK is not published on crates.io yet\nhelp: pass `--sdk-path <checkout \
-         of otai-plugin>`",
+        "`--sdk-path {}` holds no otai-plugin-sdk: pass a checkout of otai-plugin or its `sdk/` \
+         directory, or leave `--sdk-path` out to depend on otai-plugin-sdk {VERSION} from crates.io",
         base.display()
     )
 }
 
 /// How `cargo otai-plugin` reaches this CLI from where the user is, which decides the
 /// command the `next:` note can give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Reach {
     /// `cargo-otai-plugin` is on `PATH`: it works from any folder.
     Installed,
-    /// Only as the alias of a checkout's `.cargo/config.toml`, which cargo reads in
-    /// this folder and its parents: it works here, not from the plugin's folder.
-    Alias,
+    /// Only as the alias of a checkout's `.cargo/config.toml` (in this folder), which
+    /// cargo reads in this folder and its parents: it works here, not from the plugin's
+    /// folder.
+    Alias(PathBuf),
     /// Not at all (the binary was run by its path).
     Neither,
 }
@@ -336,23 +396,29 @@ impl Reach {
                         .is_some()
                 })
         };
-        if cwd.ancestors().any(has_alias) {
-            Reach::Alias
-        } else {
-            Reach::Neither
+        match cwd.ancestors().find(|dir| has_alias(dir)) {
+            Some(checkout) => Reach::Alias(checkout.to_path_buf()),
+            None => Reach::Neither,
         }
     }
 
     /// A command that works where the user is, for a plugin created at `plugin`.
-    fn next_step(self, plugin: &Path, checkout: &Path) -> String {
-        let install = format!(
-            "cargo install --path {} --profile tools",
-            checkout.join("cargo-otai-plugin").display()
-        );
+    fn next_step(&self, plugin: &Path) -> String {
+        // From a checkout, its own CLI (the `tools` profile is the workspace's); from
+        // anywhere else, the published one, with the versions it was tested with.
+        let install = match self {
+            Reach::Alias(checkout) if checkout.join("cargo-otai-plugin/Cargo.toml").is_file() => {
+                format!(
+                    "cargo install --path {} --profile tools",
+                    checkout.join("cargo-otai-plugin").display()
+                )
+            }
+            _ => "cargo install cargo-otai-plugin --locked".to_owned(),
+        };
         let plugin = plugin.display();
         match self {
             Reach::Installed => format!("next: `cd {plugin} && cargo otai-plugin test`"),
-            Reach::Alias => format!(
+            Reach::Alias(_) => format!(
                 "next: `cargo otai-plugin test --manifest-path {plugin}/Cargo.toml`, from this \
                  folder, where `cargo otai-plugin` is the checkout's alias; to run it from the \
                  plugin's folder, install the CLI first: `{install}`"
@@ -362,16 +428,6 @@ impl Reach {
             ),
         }
     }
-}
-
-/// The checkout holding the SDK at `sdk` (for its `cargo-otai-plugin/`), else the one
-/// this CLI was built from.
-fn checkout_of(sdk: &Path) -> PathBuf {
-    sdk.parent()
-        .filter(|dir| dir.join("cargo-otai-plugin/Cargo.toml").is_file())
-        .map(Path::to_path_buf)
-        .or_else(|| PathBuf::from(BUILT_FROM).canonicalize().ok())
-        .unwrap_or_else(|| PathBuf::from(BUILT_FROM))
 }
 
 /// Cargo's package name rules, plus ASCII only (the name also becomes the plugin id).
@@ -489,7 +545,7 @@ mod tests {
         let empty_path = std::env::join_paths([&elsewhere]).unwrap();
         assert_eq!(
             Reach::find(Some(&empty_path), &checkout.join("sub")),
-            Reach::Alias
+            Reach::Alias(checkout.clone())
         );
         assert_eq!(Reach::find(Some(&empty_path), &elsewhere), Reach::Neither);
         assert_eq!(Reach::find(None, &elsewhere), Reach::Neither);
@@ -502,12 +558,12 @@ mod tests {
         assert_eq!(Reach::find(Some(&with_bin), &elsewhere), Reach::Installed);
 
         let plugin = Path::new("../ticket-to-slack");
-        let co = Path::new("/src/otai-plugin");
         assert_eq!(
-            Reach::Installed.next_step(plugin, co),
+            Reach::Installed.next_step(plugin),
             "next: `cd ../ticket-to-slack && cargo otai-plugin test`"
         );
-        let alias = Reach::Alias.next_step(plugin, co);
+        // A folder with the alias that is no checkout of otai-plugin: the published CLI.
+        let alias = Reach::Alias(checkout.clone()).next_step(plugin);
         assert!(
             alias.starts_with(
                 "next: `cargo otai-plugin test --manifest-path ../ticket-to-slack/Cargo.toml`"
@@ -515,17 +571,51 @@ mod tests {
             "{alias}"
         );
         assert!(
-            alias.ends_with(
-                "`cargo install --path /src/otai-plugin/cargo-otai-plugin --profile tools`"
-            ),
+            alias.ends_with("`cargo install cargo-otai-plugin --locked`"),
+            "{alias}"
+        );
+        // A checkout: its own CLI.
+        fs::create_dir_all(checkout.join("cargo-otai-plugin")).unwrap();
+        fs::write(checkout.join("cargo-otai-plugin/Cargo.toml"), "").unwrap();
+        let alias = Reach::Alias(checkout.clone()).next_step(plugin);
+        assert!(
+            alias.ends_with(&format!(
+                "`cargo install --path {} --profile tools`",
+                checkout.join("cargo-otai-plugin").display()
+            )),
             "{alias}"
         );
         assert_eq!(
-            Reach::Neither.next_step(plugin, co),
-            "next: install the CLI with `cargo install --path \
-             /src/otai-plugin/cargo-otai-plugin --profile tools`, then `cd ../ticket-to-slack \
-             && cargo otai-plugin test`"
+            Reach::Neither.next_step(plugin),
+            "next: install the CLI with `cargo install cargo-otai-plugin --locked`, then `cd \
+             ../ticket-to-slack && cargo otai-plugin test`"
         );
+    }
+
+    #[test]
+    fn the_sdk_is_a_version_requirement_or_a_path() {
+        assert_eq!(
+            Sdk::Version(VERSION.to_owned()).dependency(),
+            format!("otai-plugin-sdk = \"{VERSION}\"")
+        );
+        // A path with quotes and a backslash reads back as written.
+        let path = r#"/src/a "b"\c/sdk"#;
+        let line = Sdk::Path(PathBuf::from(path)).dependency();
+        let table: toml::Table = line.parse().unwrap();
+        assert_eq!(
+            table["otai-plugin-sdk"]["path"].as_str(),
+            Some(path),
+            "{line}"
+        );
+        assert_eq!(sdk_requirement(" 0.1 ").unwrap(), "0.1");
+        assert_eq!(sdk_requirement("~0.1.2").unwrap(), "~0.1.2");
+        let err = sdk_requirement("latest").unwrap_err().to_string();
+        assert!(
+            err.starts_with("`--sdk-version latest` is not a version requirement ("),
+            "{err}"
+        );
+        assert!(version_matches(VERSION, VERSION));
+        assert!(!version_matches("0.0.1", VERSION));
     }
 
     #[test]

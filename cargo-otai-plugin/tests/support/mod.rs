@@ -13,6 +13,15 @@ pub fn cli() -> Command {
     cmd
 }
 
+/// This checkout: `--sdk-path` of the plugins the tests create, whose SDK must be the
+/// one under test (a plugin's default, the SDK from crates.io, is `tests/install.rs`'s).
+pub fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the CLI's crate has a parent")
+        .to_path_buf()
+}
+
 /// The target directory every scaffolded plugin builds into, so that the SDK and its
 /// dependencies compile once for the whole test run (cargo's lock serialises builds).
 pub fn shared_target_dir() -> PathBuf {
@@ -34,13 +43,15 @@ impl Project {
         Project { _dir: dir, root }
     }
 
-    /// A plugin created by `cargo otai-plugin new NAME --template TEMPLATE`, with this
-    /// workspace's `Cargo.lock` (see [`pin_dependencies`]).
+    /// A plugin created by `cargo otai-plugin new NAME --template TEMPLATE` on this
+    /// checkout's SDK (`--sdk-path`), with this workspace's `Cargo.lock` (see
+    /// [`pin_dependencies`]).
     pub fn plugin(name: &str, template: &str) -> Project {
         let project = Project::empty();
         cli()
             .current_dir(&project.root)
-            .args(["new", name, "--template", template])
+            .args(["new", name, "--template", template, "--sdk-path"])
+            .arg(checkout())
             .assert()
             .success();
         let root = project.root.join(name);
