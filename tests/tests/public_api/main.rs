@@ -268,3 +268,37 @@ fn ci_checks_the_public_api() {
         "CI runs Rust 1.95, whose rustdoc JSON the public API check reads: it was ignored on this toolchain"
     );
 }
+
+/// docs/COMPATIBILITY.md tells a maintainer how to run and update this check: its
+/// commands and the format it reads must be this file's.
+#[test]
+fn the_compatibility_doc_describes_this_check() {
+    let doc = std::fs::read_to_string(workspace().join("docs/COMPATIBILITY.md"))
+        .expect("docs/COMPATIBILITY.md is readable");
+    let release = BLESS.replace("OTAI_BLESS=1", "OTAI_BLESS=release");
+    for needed in [
+        BLESS.to_owned(),
+        release,
+        format!("format {}", render::FORMAT_VERSION),
+        "tests/public-api/CRATE.txt".to_owned(),
+    ] {
+        assert!(
+            doc.contains(&needed),
+            "docs/COMPATIBILITY.md does not say `{needed}`"
+        );
+    }
+    for package in CHECKED {
+        assert!(
+            doc.contains(&format!("`{package}`")),
+            "docs/COMPATIBILITY.md does not name `{package}`"
+        );
+    }
+    for (file, link) in [
+        ("README.md", "(docs/COMPATIBILITY.md)"),
+        ("README.md", "(CHANGELOG.md)"),
+        ("CHANGELOG.md", "(docs/COMPATIBILITY.md)"),
+    ] {
+        let text = std::fs::read_to_string(workspace().join(file)).expect("readable");
+        assert!(text.contains(link), "{file} does not link {link}");
+    }
+}
