@@ -8,12 +8,12 @@
 //! [`WitFunction::core`] twin. A component carries the `ohd_manifest` and `ohd_abi`
 //! custom sections at its top level, as a core module does.
 //!
-//! Types are written structurally ([`WitFunction::ty`]), in the notation of
-//! [`crate::module`]'s component reader: `record{name: type, …}`, `enum{case, …}`,
-//! `variant{case(type), …}`, `list<t>`, `option<t>`, `result<ok, err>`,
-//! `tuple<a, b>`. Names of types do not matter to the canonical ABI, only their shape,
-//! so a host checks the shape. `abi/tests/wit.rs` derives the same text from the WIT
-//! file and compares.
+//! Types are written structurally ([`WitFunction::ty`]), in the notation of the
+//! component reader of `module` (feature `module`): `record{name: type, …}`,
+//! `enum{case, …}`, `variant{case(type), …}`, `list<t>`, `option<t>`,
+//! `result<ok, err>`, `tuple<a, b>`. Names of types do not matter to the canonical
+//! ABI, only their shape, so a host checks the shape. `abi/tests/wit.rs` derives the
+//! same text from the WIT file and compares.
 //!
 //! ```
 //! use otai_plugin_abi::component::{self, HOST_FUNCTIONS};

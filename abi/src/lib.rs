@@ -35,6 +35,10 @@
 //! The document for plugin authors in any language is `docs/ABI.md`; where the two
 //! disagree, that is a bug in one of them.
 //!
+//! This crate's version and the ABI version are two numbers: every `0.1.x` release of
+//! this crate describes ABI v1, and follows semver for its Rust API
+//! (`docs/COMPATIBILITY.md` in the repository).
+//!
 //! ```
 //! use otai_plugin_abi::wasm::{self, ValType};
 //!

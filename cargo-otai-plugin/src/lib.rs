@@ -7,14 +7,42 @@
 //!
 //! ```
 //! use clap::Parser;
-//! use cargo_otai_plugin::Cli;
+//! use cargo_otai_plugin::{Cli, Exit};
 //!
-//! // What cargo passes for `cargo otai-plugin check plugin.wasm`:
-//! let via_cargo = Cli::try_parse_from(["cargo-otai-plugin", "otai-plugin", "check", "plugin.wasm"]).unwrap();
-//! // What a direct call passes:
-//! let direct = Cli::try_parse_from(["cargo-otai-plugin", "check", "plugin.wasm"]).unwrap();
+//! // What cargo passes for `cargo otai-plugin check plugin.wasm`, and a direct call:
+//! let via_cargo = Cli::try_parse_from(["cargo-otai-plugin", "otai-plugin", "check", "plugin.wasm"])?;
+//! let direct = Cli::try_parse_from(["cargo-otai-plugin", "check", "plugin.wasm"])?;
 //! assert_eq!(via_cargo.command().name(), "check");
 //! assert_eq!(direct.command().name(), "check");
+//!
+//! // `check` on a module a host loads: it prints the report and succeeds.
+//! let dir = tempfile::tempdir()?;
+//! let good = dir.path().join("hello.wasm");
+//! std::fs::write(&good, wat::parse_str(r#"(module
+//!   (memory (export "memory") 1)
+//!   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+//!   (func (export "ohd_free") (param i32 i32))
+//!   (func (export "on_event") (param i32 i32))
+//!   (@custom "ohd_manifest" "{\"id\":\"com.example.hello\",\"name\":\"Hello\",\"version\":\"1.0.0\",\"description\":\"Does nothing.\",\"events\":[\"ticket.created\"]}")
+//! )"#)?)?;
+//! let check = |wasm: &std::path::Path| {
+//!     let args: [&std::ffi::OsStr; 3] = ["cargo-otai-plugin".as_ref(), "check".as_ref(), wasm.as_ref()];
+//!     Cli::try_parse_from(args).map(Cli::exec)
+//! };
+//! check(&good)??;
+//!
+//! // The same module without its manifest: a host refuses it, so `check` prints why
+//! // and exits with status 1.
+//! let bad = dir.path().join("no-manifest.wasm");
+//! std::fs::write(&bad, wat::parse_str(r#"(module
+//!   (memory (export "memory") 1)
+//!   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+//!   (func (export "ohd_free") (param i32 i32))
+//!   (func (export "on_event") (param i32 i32))
+//! )"#)?)?;
+//! let error = check(&bad)?.unwrap_err();
+//! assert_eq!(error.downcast_ref::<Exit>(), Some(&Exit(1)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 

@@ -19,6 +19,8 @@
 //! - **Tickets and deliveries**: [`Desk::deliver`] sends an event about a ticket to the
 //!   subscribed plugins; the replies and custom fields they write stay on the ticket
 //!   and are in later payloads; [`Desk::deliveries`] is each plugin's delivery log.
+//! - **Web UI** (module `web`, feature `web`): the desk's pages, served on a loopback
+//!   listener, as `cargo otai-plugin dev` shows them.
 //!
 //! ```
 //! use otai_plugin_desk::Desk;

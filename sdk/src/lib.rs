@@ -132,6 +132,14 @@
 //! 37 KB; a typed plugin that posts JSON over HTTP (the Slack example) about 63 KB. No
 //! `serde_json` code is in a plugin unless it calls `serde_json` itself (use [`json`]).
 //! Keep the crate a `cdylib` only: adding `rlib` defeats LTO.
+//!
+//! # Versions
+//!
+//! This crate follows semver: depend on it as `otai-plugin-sdk = "0.1"`, and every
+//! `0.1.x` release builds the code the ones before it built. A plugin built with any
+//! `0.1.x` is an ABI v1 module and runs on every ABI v1 host. What a release may change,
+//! and how CI holds this crate's API to its version: `docs/COMPATIBILITY.md` in the
+//! repository.
 #![deny(missing_docs)]
 
 mod allocator;

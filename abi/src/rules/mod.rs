@@ -11,7 +11,7 @@
 //!   to;
 //! - [`status`]: which events one change of a ticket's status sends, in order.
 //!
-//! Judging a whole module at load time is [`crate::module`] (feature `module`).
+//! Judging a whole module at load time is `crate::module` (feature `module`).
 
 pub mod address;
 pub mod delivery;
