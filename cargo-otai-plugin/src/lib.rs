@@ -63,6 +63,7 @@ mod expect;
 mod failure;
 mod fixture;
 mod harness;
+mod path_remap;
 mod payload;
 mod postprocess;
 mod results;

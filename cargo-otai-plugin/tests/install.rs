@@ -276,6 +276,24 @@ fn a_plugin_built_with_the_cli_installed_from_a_registry_outside_the_checkout() 
         .unwrap_or_else(|e| panic!("{}: {e}\n{}", wasm.display(), text(&output)))
         .len();
     eprintln!("the minimal template built against the registry's SDK: {size} bytes");
+    // The SDK's files are under the cargo home, whose path (the author's home folder)
+    // must not ship in the module: `build` remaps it (src/path_remap.rs).
+    let module = std::fs::read(&wasm).unwrap();
+    let home = outside.cargo_home.display().to_string();
+    assert!(
+        !module
+            .windows(home.len())
+            .any(|window| window == home.as_bytes()),
+        "{} holds the path of the cargo home {home}",
+        wasm.display()
+    );
+    let sdk_file = format!("otai-plugin-sdk-{}/src/", env!("CARGO_PKG_VERSION"));
+    assert!(
+        module
+            .windows(sdk_file.len())
+            .any(|window| window == sdk_file.as_bytes()),
+        "the module names no file of the SDK: this test no longer sees what it checks"
+    );
     assert!(
         size <= minimal_budget(),
         "the minimal template is {size} bytes, over its budget of {}",
