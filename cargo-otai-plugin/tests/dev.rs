@@ -2,22 +2,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use support::{Project, shared_target_dir};
-
-/// Kills the server when the test ends, passed or failed.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{Project, Running, shared_target_dir};
 
 /// A form posted to `base` as the desk's own pages post it: with their origin.
 fn post(base: &str, path: &str, form: &[(&str, &str)]) -> String {
@@ -49,51 +36,17 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
     let project = Project::plugin("dev-demo", "minimal");
     let data = project.root.join("desk-data");
     support::fetch_locked();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"))
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"));
+    command
         .args(["dev", "--color", "never", "--data-dir"])
         .arg(&data)
         .current_dir(&project.root)
         .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("CARGO_NET_OFFLINE", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let _server = Server(child);
-
+        .env("CARGO_NET_OFFLINE", "true");
     // Lines of both streams, as they come: the test waits for what `dev` says.
-    let (tx, lines) = mpsc::channel::<String>();
-    let out = tx.clone();
-    std::thread::spawn(move || {
-        stdout
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(out.send(l)))
-    });
-    std::thread::spawn(move || {
-        stderr
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx.send(l)))
-    });
-    let mut seen = Vec::new();
-    let mut wait_for = |needle: &str| -> String {
-        loop {
-            match lines.recv_timeout(Duration::from_secs(300)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(line) => seen.push(line),
-                Err(e) => panic!(
-                    "`dev` never printed {needle:?} ({e}); it printed:\n{}",
-                    seen.join("\n")
-                ),
-            }
-        }
-    };
-
-    let listening = wait_for("listening on http://127.0.0.1:");
-    let base = listening.trim_start_matches("listening on ").to_owned();
+    let mut dev = Running::spawn(command);
+    let base = dev.dev_base();
+    let mut wait_for = |needle: &str| dev.wait_for(needle);
     let list = ureq::get(&base)
         .call()
         .unwrap()

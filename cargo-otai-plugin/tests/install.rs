@@ -15,16 +15,14 @@
 mod registry;
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use registry::Registry;
-use support::{fetch_locked, stderr_of, stdout_of};
+use support::{Running, fetch_locked, stderr_of, stdout_of};
 
 /// The checkout this test runs in.
 fn workspace() -> PathBuf {
@@ -130,16 +128,6 @@ impl Outside {
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO_BUILD_TARGET_DIR");
         command
-    }
-}
-
-/// Kills `dev` when the test ends, passed or failed.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -310,43 +298,11 @@ fn a_plugin_built_with_the_cli_installed_from_a_registry_outside_the_checkout() 
 
     // 5. `dev`: built, installed into the local desk and served; a delivery runs it.
     let started = Instant::now();
-    let mut child = outside
-        .cargo(
-            &plugin,
-            &["otai-plugin", "dev", "--no-watch", "--color", "never"],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo otai-plugin dev starts");
-    let (tx, lines) = mpsc::channel::<String>();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            BufReader::new(stream)
-                .lines()
-                .map_while(Result::ok)
-                .for_each(|l| drop(tx.send(l)));
-        });
-    }
-    drop(tx);
-    let _server = Server(child);
-    let mut seen = Vec::new();
-    let base = loop {
-        match lines.recv_timeout(Duration::from_secs(300)) {
-            Ok(line) => match line.strip_prefix("listening on ") {
-                Some(base) if base.starts_with("http://127.0.0.1:") => break base.to_owned(),
-                _ => seen.push(line),
-            },
-            Err(e) => panic!(
-                "`dev` never said where it listens ({e}); it printed:\n{}",
-                seen.join("\n")
-            ),
-        }
-    };
+    let mut dev = Running::spawn(outside.cargo(
+        &plugin,
+        &["otai-plugin", "dev", "--no-watch", "--color", "never"],
+    ));
+    let base = dev.dev_base();
     let list = ureq::get(&base)
         .call()
         .unwrap()

@@ -288,3 +288,71 @@ pub fn wat_get_plugin(allowed: &str, url: &str) -> Vec<u8> {
     );
     wat::parse_str(wat).expect("valid WAT")
 }
+
+/// A long-running command (`dev`) whose output the test reads as it comes, and which
+/// is killed when the test ends, passed or failed.
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    /// Starts `command` with both output streams piped into one sequence of lines.
+    pub fn spawn(mut command: std::process::Command) -> Running {
+        use std::io::{BufRead, BufReader, Read};
+        use std::process::Stdio;
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let streams: [Box<dyn Read + Send>; 2] = [
+            Box::new(child.stdout.take().expect("stdout is piped")),
+            Box::new(child.stderr.take().expect("stderr is piped")),
+        ];
+        for stream in streams {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                    .for_each(|line| drop(tx.send(line)));
+            });
+        }
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line from now on that holds `needle`; the test fails, showing what the
+    /// command printed, if none comes within five minutes (a build may be in between).
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(std::time::Duration::from_secs(300)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => self.seen.push(line),
+                Err(e) => panic!(
+                    "the command never printed {needle:?} ({e}); it printed:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The address `dev` serves the desk on, from its `listening on` line.
+    pub fn dev_base(&mut self) -> String {
+        let line = self.wait_for("listening on http://127.0.0.1:");
+        line.trim_start_matches("listening on ").to_owned()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
