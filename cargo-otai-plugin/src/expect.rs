@@ -4,8 +4,9 @@
 use otai_plugin_host::Outcome;
 use serde_json::Value;
 
-use crate::fixture::{Expect, OutcomeName, toml_to_json};
+use crate::fixture::{Expect, OutcomeName};
 use crate::harness::Report;
+use crate::values::toml_to_json;
 
 /// Checks `report` (secrets already redacted) against the expectations. `redact`
 /// applies the report's redaction to an expected string, so a fixture can name a secret
