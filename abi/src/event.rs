@@ -13,11 +13,18 @@
 //!
 //! Decoding tolerates fields it does not know (a newer host may add some) and event
 //! names it does not know ([`EventKind::Other`]).
+//!
+//! `sample` (feature `sample`) holds a payload of every kind: what a host fills the
+//! members a partial event leaves out from, and the payloads tests and `docs/ABI.md`
+//! show.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "sample")]
+pub mod sample;
 
 /// The kind of a ticket event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,8 @@
 //!   the interfaces, the worlds and the type of each function beside its core twin;
 //! - [`status`]: the status codes host functions return;
 //! - [`limits`]: the sizes and durations the host enforces;
-//! - [`event`]: the JSON payload handed to `on_event`;
+//! - [`event`]: the JSON payload handed to `on_event`, and (feature `sample`) the sample
+//!   payloads a host fills a partial event from;
 //! - [`calls`]: the JSON a plugin hands to host functions, and the error body the host
 //!   writes back when an HTTP request fails before reaching a server;
 //! - [`marker`]: the `ohd_abi` custom section that tells a host which ABI version and
@@ -26,8 +27,7 @@
 //!   implementation;
 //! - `module` (feature `module`): reading a module and judging it against ABI v1, every
 //!   problem with its kind;
-//! - `testing` (feature `testing`): HTTP mock matching and sample event payloads, shared
-//!   by every test double.
+//! - `testing` (feature `testing`): HTTP mock matching, shared by every test double.
 //!
 //! Which crate of the workspace may use what, and how to add a host function, is in
 //! `ARCHITECTURE.md` at the repository root.

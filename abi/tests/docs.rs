@@ -144,7 +144,7 @@ fn abi_md_manifest_example_is_valid() {
 #[test]
 fn abi_md_payload_and_data_examples_are_the_sample_events() {
     use otai_plugin_abi::event::EventPayload;
-    use otai_plugin_abi::testing::sample;
+    use otai_plugin_abi::event::sample;
 
     let example = json_block_after("## 6. The event payload");
     let payload: serde_json::Value = serde_json::from_str(example).unwrap();

@@ -1,11 +1,14 @@
 //! Fixture expectations checked against a report: every mismatch, each one line (or a
 //! short list) naming the field, what was expected and what the plugin did.
 
-use otai_plugin_host::Outcome;
+use std::collections::BTreeMap;
+
+use otai_plugin_host::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply};
 use serde_json::Value;
 
-use crate::fixture::{Expect, OutcomeName, toml_to_json};
+use crate::fixture::{Expect, ExpectHttp, ExpectLog, ExpectReply, OutcomeName};
 use crate::harness::Report;
+use crate::values::toml_to_json;
 
 /// Checks `report` (secrets already redacted) against the expectations. `redact`
 /// applies the report's redaction to an expected string, so a fixture can name a secret
@@ -16,198 +19,29 @@ pub(crate) fn check(
     redact: &dyn Fn(&str) -> String,
 ) -> Vec<String> {
     let mut failures = Vec::new();
-    let outcome = report.outcome();
-    let got = OutcomeName::of(outcome);
-    let wanted = expect.outcome.unwrap_or(OutcomeName::Ok);
-    if got != wanted {
-        failures.push(format!(
-            "outcome: expected `{}`, got `{}`{}",
-            wanted.as_str(),
-            got.as_str(),
-            outcome_text(outcome)
-        ));
-    }
+    outcome(&mut failures, expect.outcome, report.outcome());
     if let Some(text) = &expect.message_contains {
-        let all = outcome_text(outcome);
-        if !all.contains(text.as_str()) {
-            failures.push(format!(
-                "outcome: expected a message containing {text:?}, got `{}`{all}",
-                got.as_str()
-            ));
-        }
+        message_contains(&mut failures, text, report.outcome());
     }
-
-    let requests = report.http();
     if let Some(expected) = &expect.http {
-        if expected.len() != requests.len() {
-            failures.push(format!(
-                "http: expected {} request(s), the plugin made {}{}",
-                expected.len(),
-                requests.len(),
-                list(
-                    requests
-                        .iter()
-                        .map(|r| format!("{} {}", r.request.method, r.request.url))
-                )
-            ));
-        }
-        for (i, (want, got)) in expected.iter().zip(requests).enumerate() {
-            let request = &got.request;
-            let body = request.body.as_deref().unwrap_or("");
-            field(
-                &mut failures,
-                format!("http[{i}].method"),
-                want.method.as_deref(),
-                Some(&request.method),
-            );
-            if let Some(url) = &want.url {
-                field(
-                    &mut failures,
-                    format!("http[{i}].url"),
-                    Some(&redact(url)),
-                    Some(&request.url),
-                );
-            }
-            if let Some(want_body) = &want.body {
-                field(
-                    &mut failures,
-                    format!("http[{i}].body"),
-                    Some(&redact(want_body)),
-                    Some(body),
-                );
-            }
-            if let Some(text) = &want.body_contains
-                && !body.contains(redact(text).as_str())
-            {
-                failures.push(format!(
-                    "http[{i}].body: expected it to contain {text:?}, got {body:?}"
-                ));
-            }
-            if let Some(json) = &want.body_json {
-                let want_json = redact_json(&toml_to_json(json), redact);
-                match serde_json::from_str::<Value>(body) {
-                    Ok(got_json) if got_json == want_json => {}
-                    Ok(got_json) => failures.push(format!(
-                        "http[{i}].body: expected JSON {want_json}, got {got_json}"
-                    )),
-                    Err(_) => failures.push(format!(
-                        "http[{i}].body: expected JSON {want_json}, got non-JSON {body:?}"
-                    )),
-                }
-            }
-            if let Some(blocked) = want.blocked
-                && got.blocked != blocked
-            {
-                failures.push(format!(
-                    "http[{i}].blocked: expected {blocked}, got {}",
-                    got.blocked
-                ));
-            }
-        }
+        http(&mut failures, expected, report.http(), redact);
     }
-
-    let replies = report.replies();
     if let Some(expected) = &expect.replies {
-        if expected.len() != replies.len() {
-            failures.push(format!(
-                "replies: expected {}, the plugin added {}{}",
-                expected.len(),
-                replies.len(),
-                list(replies.iter().map(|r| format!("{:?}", r.body)))
-            ));
-        }
-        for (i, (want, got)) in expected.iter().zip(replies).enumerate() {
-            if let Some(exact) = &want.body {
-                field(
-                    &mut failures,
-                    format!("replies[{i}].body"),
-                    Some(&redact(exact)),
-                    Some(&got.body),
-                );
-            }
-            if let Some(text) = &want.body_contains
-                && !got.body.contains(redact(text).as_str())
-            {
-                failures.push(format!(
-                    "replies[{i}].body: expected it to contain {text:?}, got {:?}",
-                    got.body
-                ));
-            }
-            if let Some(internal) = want.is_internal
-                && got.is_internal != internal
-            {
-                failures.push(format!(
-                    "replies[{i}].is_internal: expected {internal}, got {}",
-                    got.is_internal
-                ));
-            }
-        }
+        replies(&mut failures, expected, report.replies(), redact);
     }
-
-    let set = report.custom_fields();
     if let Some(fields) = &expect.custom_fields {
-        for (key, value) in fields {
-            match set.iter().rev().find(|f| f.key == *key) {
-                Some(got) if got.value == redact(value) => {}
-                Some(got) => failures.push(format!(
-                    "custom_fields.{key}: expected {value:?}, got {:?}",
-                    got.value
-                )),
-                None => failures.push(format!(
-                    "custom_fields.{key}: expected {value:?}, the plugin did not set it"
-                )),
-            }
-        }
+        custom_fields(&mut failures, fields, report.custom_fields(), redact);
     }
-
     if expect.custom_fields_exact {
-        let expected = expect.custom_fields.as_ref();
-        // Each other key once, with the value the plugin left it at.
-        let mut others: Vec<&otai_plugin_host::CustomFieldSet> = Vec::new();
-        for field in set.iter().rev() {
-            let wanted = expected.is_some_and(|e| e.contains_key(&field.key));
-            if !wanted && !others.iter().any(|o| o.key == field.key) {
-                others.insert(0, field);
-            }
-        }
-        if !others.is_empty() {
-            let set_text = list(others.iter().map(|f| format!("{} = {:?}", f.key, f.value)));
-            failures.push(match expected.filter(|e| !e.is_empty()) {
-                Some(e) => format!(
-                    "custom_fields: expected only {} (`custom_fields_exact = true`), the plugin also set{set_text}",
-                    e.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                ),
-                None => format!(
-                    "custom_fields: expected none (`custom_fields_exact = true`), the plugin set{set_text}"
-                ),
-            });
-        }
+        custom_fields_exact(
+            &mut failures,
+            expect.custom_fields.as_ref(),
+            report.custom_fields(),
+        );
     }
-
-    let logs = report.logs();
     for want in &expect.logs {
-        let found = logs.iter().any(|line| {
-            want.level.is_none_or(|l| line.level == l)
-                && line.message.contains(redact(&want.contains).as_str())
-        });
-        if !found {
-            let level = want
-                .level
-                .map(|l| format!(" at level `{l}`"))
-                .unwrap_or_default();
-            let logged = list(logs.iter().map(|l| format!("{}: {}", l.level, l.message)));
-            let logged = if logged.is_empty() {
-                " nothing".to_owned()
-            } else {
-                logged
-            };
-            failures.push(format!(
-                "logs: expected a line{level} containing {:?}; the plugin logged{logged}",
-                want.contains
-            ));
-        }
+        log(&mut failures, want, report.logs(), redact);
     }
-
     if let Some(url) = &expect.panel_url {
         field(
             &mut failures,
@@ -217,6 +51,250 @@ pub(crate) fn check(
         );
     }
     failures
+}
+
+/// `outcome` (default `ok`).
+fn outcome(failures: &mut Vec<String>, wanted: Option<OutcomeName>, outcome: &Outcome) {
+    let got = OutcomeName::of(outcome);
+    let wanted = wanted.unwrap_or(OutcomeName::Ok);
+    if got != wanted {
+        failures.push(format!(
+            "outcome: expected `{}`, got `{}`{}",
+            wanted.as_str(),
+            got.as_str(),
+            outcome_text(outcome)
+        ));
+    }
+}
+
+/// `message_contains`: in the trap message, the panic or the rejection reason.
+fn message_contains(failures: &mut Vec<String>, text: &str, outcome: &Outcome) {
+    let all = outcome_text(outcome);
+    if !all.contains(text) {
+        failures.push(format!(
+            "outcome: expected a message containing {text:?}, got `{}`{all}",
+            OutcomeName::of(outcome).as_str()
+        ));
+    }
+}
+
+/// `[[expect.http]]`: exactly these requests, in order.
+fn http(
+    failures: &mut Vec<String>,
+    expected: &[ExpectHttp],
+    requests: &[HttpExchange],
+    redact: &dyn Fn(&str) -> String,
+) {
+    if expected.len() != requests.len() {
+        failures.push(format!(
+            "http: expected {} request(s), the plugin made {}{}",
+            expected.len(),
+            requests.len(),
+            list(
+                requests
+                    .iter()
+                    .map(|r| format!("{} {}", r.request.method, r.request.url))
+            )
+        ));
+    }
+    for (i, (want, got)) in expected.iter().zip(requests).enumerate() {
+        request(failures, i, want, got, redact);
+    }
+}
+
+/// One `[[expect.http]]`, against the `i`th request.
+fn request(
+    failures: &mut Vec<String>,
+    i: usize,
+    want: &ExpectHttp,
+    got: &HttpExchange,
+    redact: &dyn Fn(&str) -> String,
+) {
+    let request = &got.request;
+    let body = request.body.as_deref().unwrap_or("");
+    field(
+        failures,
+        format!("http[{i}].method"),
+        want.method.as_deref(),
+        Some(&request.method),
+    );
+    if let Some(url) = &want.url {
+        field(
+            failures,
+            format!("http[{i}].url"),
+            Some(&redact(url)),
+            Some(&request.url),
+        );
+    }
+    if let Some(want_body) = &want.body {
+        field(
+            failures,
+            format!("http[{i}].body"),
+            Some(&redact(want_body)),
+            Some(body),
+        );
+    }
+    if let Some(text) = &want.body_contains
+        && !body.contains(redact(text).as_str())
+    {
+        failures.push(format!(
+            "http[{i}].body: expected it to contain {text:?}, got {body:?}"
+        ));
+    }
+    if let Some(json) = &want.body_json {
+        let want_json = redact_json(&toml_to_json(json), redact);
+        match serde_json::from_str::<Value>(body) {
+            Ok(got_json) if got_json == want_json => {}
+            Ok(got_json) => failures.push(format!(
+                "http[{i}].body: expected JSON {want_json}, got {got_json}"
+            )),
+            Err(_) => failures.push(format!(
+                "http[{i}].body: expected JSON {want_json}, got non-JSON {body:?}"
+            )),
+        }
+    }
+    if let Some(blocked) = want.blocked
+        && got.blocked != blocked
+    {
+        failures.push(format!(
+            "http[{i}].blocked: expected {blocked}, got {}",
+            got.blocked
+        ));
+    }
+}
+
+/// `[[expect.replies]]`: exactly these replies, in order.
+fn replies(
+    failures: &mut Vec<String>,
+    expected: &[ExpectReply],
+    replies: &[Reply],
+    redact: &dyn Fn(&str) -> String,
+) {
+    if expected.len() != replies.len() {
+        failures.push(format!(
+            "replies: expected {}, the plugin added {}{}",
+            expected.len(),
+            replies.len(),
+            list(replies.iter().map(|r| format!("{:?}", r.body)))
+        ));
+    }
+    for (i, (want, got)) in expected.iter().zip(replies).enumerate() {
+        reply(failures, i, want, got, redact);
+    }
+}
+
+/// One `[[expect.replies]]`, against the `i`th reply.
+fn reply(
+    failures: &mut Vec<String>,
+    i: usize,
+    want: &ExpectReply,
+    got: &Reply,
+    redact: &dyn Fn(&str) -> String,
+) {
+    if let Some(exact) = &want.body {
+        field(
+            failures,
+            format!("replies[{i}].body"),
+            Some(&redact(exact)),
+            Some(&got.body),
+        );
+    }
+    if let Some(text) = &want.body_contains
+        && !got.body.contains(redact(text).as_str())
+    {
+        failures.push(format!(
+            "replies[{i}].body: expected it to contain {text:?}, got {:?}",
+            got.body
+        ));
+    }
+    if let Some(internal) = want.is_internal
+        && got.is_internal != internal
+    {
+        failures.push(format!(
+            "replies[{i}].is_internal: expected {internal}, got {}",
+            got.is_internal
+        ));
+    }
+}
+
+/// `[expect.custom_fields]`: each key with its value, the last the plugin set.
+fn custom_fields(
+    failures: &mut Vec<String>,
+    fields: &BTreeMap<String, String>,
+    set: &[CustomFieldSet],
+    redact: &dyn Fn(&str) -> String,
+) {
+    for (key, value) in fields {
+        match set.iter().rev().find(|f| f.key == *key) {
+            Some(got) if got.value == redact(value) => {}
+            Some(got) => failures.push(format!(
+                "custom_fields.{key}: expected {value:?}, got {:?}",
+                got.value
+            )),
+            None => failures.push(format!(
+                "custom_fields.{key}: expected {value:?}, the plugin did not set it"
+            )),
+        }
+    }
+}
+
+/// `custom_fields_exact = true`: no key but those of `expected`.
+fn custom_fields_exact(
+    failures: &mut Vec<String>,
+    expected: Option<&BTreeMap<String, String>>,
+    set: &[CustomFieldSet],
+) {
+    // Each other key once, with the value the plugin left it at.
+    let mut others: Vec<&CustomFieldSet> = Vec::new();
+    for field in set.iter().rev() {
+        let wanted = expected.is_some_and(|e| e.contains_key(&field.key));
+        if !wanted && !others.iter().any(|o| o.key == field.key) {
+            others.insert(0, field);
+        }
+    }
+    if others.is_empty() {
+        return;
+    }
+    let set_text = list(others.iter().map(|f| format!("{} = {:?}", f.key, f.value)));
+    failures.push(match expected.filter(|e| !e.is_empty()) {
+        Some(e) => format!(
+            "custom_fields: expected only {} (`custom_fields_exact = true`), the plugin also set{set_text}",
+            e.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        ),
+        None => format!(
+            "custom_fields: expected none (`custom_fields_exact = true`), the plugin set{set_text}"
+        ),
+    });
+}
+
+/// One `[[expect.logs]]`: some line matches it.
+fn log(
+    failures: &mut Vec<String>,
+    want: &ExpectLog,
+    logs: &[LogLine],
+    redact: &dyn Fn(&str) -> String,
+) {
+    let found = logs.iter().any(|line| {
+        want.level.is_none_or(|l| line.level == l)
+            && line.message.contains(redact(&want.contains).as_str())
+    });
+    if found {
+        return;
+    }
+    let level = want
+        .level
+        .map(|l| format!(" at level `{l}`"))
+        .unwrap_or_default();
+    let logged = list(logs.iter().map(|l| format!("{}: {}", l.level, l.message)));
+    let logged = if logged.is_empty() {
+        " nothing".to_owned()
+    } else {
+        logged
+    };
+    failures.push(format!(
+        "logs: expected a line{level} containing {:?}; the plugin logged{logged}",
+        want.contains
+    ));
 }
 
 fn field(failures: &mut Vec<String>, what: String, want: Option<&str>, got: Option<&str>) {

@@ -2,9 +2,9 @@
 //! with the config, the HTTP mocks and what to expect.
 //!
 //! The format is documented for plugin authors in `docs/FIXTURES.md`, every key with an
-//! example; the test in `fixture/reference.rs` holds that page to the types below (a
-//! key added here and not there, a key there and not here, a key without an example,
-//! or an example that no longer loads, fails it).
+//! example; the test in `fixture/reference.rs` holds that page to the types below and
+//! to `mock::HttpMock` (a key added here and not there, a key there and not here, a key
+//! without an example, or an example that no longer loads, fails it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +15,10 @@ use otai_plugin_host::{Event, Outcome};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::harness;
+use crate::event::{event_from_file, event_from_kind};
+use crate::mock::HttpMock;
 use crate::payload::{self, Change, MemberPath};
+use crate::values::toml_to_json;
 
 /// One fixture file.
 #[derive(Debug, Clone, Deserialize)]
@@ -115,49 +117,6 @@ impl EventSpec {
 pub(crate) struct PanelSpec {
     /// The ticket whose panel is rendered.
     pub ticket_id: String,
-}
-
-/// One `[[http]]` mock.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct HttpMock {
-    /// The request method, e.g. `POST` (any letter case), or `*` for any.
-    pub method: String,
-    /// The request URL, exactly, or as a prefix when it ends with `*`.
-    pub url: String,
-    /// The response status (default 200).
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// The response body.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// The response body, as JSON.
-    #[serde(default)]
-    pub json: Option<toml::Value>,
-    /// A failure instead of a response.
-    #[serde(default)]
-    pub error: Option<MockError>,
-}
-
-impl HttpMock {
-    /// The response body: `body`, or `json` encoded, or empty.
-    pub(crate) fn response_body(&self) -> String {
-        match (&self.body, &self.json) {
-            (Some(body), _) => body.clone(),
-            (None, Some(json)) => toml_to_json(json).to_string(),
-            (None, None) => String::new(),
-        }
-    }
-}
-
-/// `error = …` of a mock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum MockError {
-    /// The server did not answer in time: a `timeout` error, at once.
-    Timeout,
-    /// Connecting or reading failed: a `network` error.
-    Network,
 }
 
 /// `[expect]`.
@@ -307,8 +266,8 @@ impl LoadedFixture {
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let event = match (&spec.kind, &spec.file) {
-            (None, Some(file)) => harness::event_from_file(&dir.join(file))?,
-            (Some(kind), None) => harness::event_from_kind(kind)?,
+            (None, Some(file)) => event_from_file(&dir.join(file))?,
+            (Some(kind), None) => event_from_kind(kind)?,
             _ => bail!("`[event]` needs `kind` or `file`, one of them"),
         };
         let patch = spec.patch();
@@ -405,25 +364,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
         .map_or(before.len(), |nl| before.len() - nl - 1)
         + 1;
     (line, column)
-}
-
-/// TOML to JSON (dates become strings).
-pub(crate) fn toml_to_json(value: &toml::Value) -> Value {
-    match value {
-        toml::Value::String(s) => Value::String(s.clone()),
-        toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
-        }
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
-    }
 }
 
 #[cfg(test)]

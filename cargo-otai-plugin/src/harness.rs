@@ -2,18 +2,15 @@
 //! (5 s deadline, 64 MiB memory, `allowed_hosts` enforced), HTTP answered by mocks, and
 //! real network only when asked for.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 use otai_plugin_host::http::{MockHttp, RealHttp};
 use otai_plugin_host::{
-    CustomFieldSet, DeliveryReport, Event, Host, HttpExchange, LogLine, Outcome, PanelReport,
-    Plugin, Reply,
+    CustomFieldSet, DeliveryReport, Host, HttpExchange, LogLine, Outcome, PanelReport, Plugin,
+    Reply,
 };
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::fixture::{HttpMock, MockError, toml_to_json};
+use crate::mock::{HttpMock, MockError};
 use crate::term::Shell;
 
 /// The host's `MockHttp` answering as `mocks` say. A request no mock matches fails with
@@ -158,89 +155,6 @@ pub(crate) fn host_with(wasm: &[u8], transport: MockHttp, config: Value) -> Resu
     host.install(&plugin, config)
         .context("the host refused the config")?;
     Ok((host, plugin))
-}
-
-/// The event for `--event` or a fixture: an event name (a realistic payload of that
-/// kind) or a JSON payload file.
-///
-/// # Errors
-/// An unknown event name, or a file that is not an ABI v1 payload.
-pub(crate) fn event_from(spec: &str, base_dir: &Path) -> Result<Event> {
-    let as_path = base_dir.join(spec);
-    if spec.ends_with(".json") || (as_path.is_file() && !spec.starts_with("ticket.")) {
-        return event_from_file(&as_path);
-    }
-    event_from_kind(spec)
-}
-
-/// An event of the named kind with realistic defaults.
-///
-/// # Errors
-/// The name is not an ABI v1 event.
-pub(crate) fn event_from_kind(name: &str) -> Result<Event> {
-    // The host's reading of `{"event": name}`: the kind's sample payload, and the
-    // host's own message for a name that is no event.
-    Event::from_partial_json(serde_json::json!({ "event": name }))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// An event from a JSON payload file, which may give only the fields it cares about
-/// (`event` at least): the others come from the sample payload of its kind.
-///
-/// # Errors
-/// The file cannot be read or is not an ABI v1 payload.
-pub(crate) fn event_from_file(path: &Path) -> Result<Event> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", path.display()))?;
-    Event::from_partial_json(value)
-        .with_context(|| format!("`{}` is not an event payload", path.display()))
-}
-
-/// Reads a JSON or TOML file of values (config files).
-///
-/// # Errors
-/// The file cannot be read or parsed.
-pub(crate) fn read_values(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?;
-    if path.extension().is_some_and(|e| e == "toml") {
-        let table: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("`{}` is not valid TOML", path.display()))?;
-        Ok(toml_to_json(&toml::Value::Table(table)))
-    } else {
-        serde_json::from_str(&text)
-            .with_context(|| format!("`{}` is not valid JSON", path.display()))
-    }
-}
-
-/// A mock file: `[[http]]` entries as in fixtures (TOML), or the same as JSON
-/// (`{"http": [...]}` or a bare array). Other keys are ignored, so a fixture file works.
-///
-/// # Errors
-/// The file cannot be read or parsed.
-pub(crate) fn read_mocks(path: &Path) -> Result<Vec<HttpMock>> {
-    #[derive(Deserialize)]
-    struct MockFile {
-        #[serde(default)]
-        http: Vec<HttpMock>,
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?;
-    if path.extension().is_some_and(|e| e == "json") {
-        let value: Value = serde_json::from_str(&text)
-            .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
-        let mocks = if value.is_array() {
-            serde_json::from_value(value)
-        } else {
-            serde_json::from_value::<MockFile>(value).map(|f| f.http)
-        };
-        return mocks.with_context(|| format!("`{}` does not hold HTTP mocks", path.display()));
-    }
-    let file: MockFile = toml::from_str(&text)
-        .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.message()))?;
-    Ok(file.http)
 }
 
 /// The host's redaction of `plugin`'s secrets, to apply to expectations.

@@ -59,14 +59,17 @@ pub mod term;
 mod cargo;
 mod conformance;
 mod crosscheck;
+mod event;
 mod expect;
 mod failure;
 mod fixture;
 mod harness;
+mod mock;
 mod path_remap;
 mod payload;
 mod postprocess;
 mod results;
+mod values;
 mod wasm_opt;
 
 pub use cargo::PackageOptions;

@@ -174,7 +174,7 @@ pub(crate) fn value_from_text(text: &str) -> Value {
     match parsed {
         // JSON has no `inf` or `nan`: those are words.
         Some(toml::Value::Float(f)) if !f.is_finite() => Value::String(text.to_owned()),
-        Some(value) => crate::fixture::toml_to_json(&value),
+        Some(value) => crate::values::toml_to_json(&value),
         None => Value::String(text.to_owned()),
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_abi::testing::sample;
+use otai_plugin_abi::event::sample;
 use otai_plugin_host::{DeliveryReport, Event};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;

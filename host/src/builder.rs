@@ -1,6 +1,6 @@
 //! [`HostBuilder`]: every setting of a [`Host`], with its default.
 
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use otai_plugin_abi::limits::{
@@ -11,9 +11,10 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::error::HostError;
 use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SystemClock};
-use crate::host::{Host, Ticker};
+use crate::host::Host;
 use crate::http::{HttpTransport, RealHttp};
 use crate::run::Settings;
+use crate::ticker::Ticker;
 
 /// Tickets whose custom fields a host keeps unless told otherwise: enough for every
 /// ticket a test or a demo touches, a few MiB at most with typical fields.
@@ -64,6 +65,16 @@ impl std::fmt::Debug for HostBuilder {
             .field("max_instances", &self.max_instances)
             .field("custom_field_tickets", &self.custom_field_tickets)
             .finish_non_exhaustive()
+    }
+}
+
+// Here rather than beside `Host`'s other methods: the builder knows the host it makes,
+// the host never needs to know its builder.
+impl Host {
+    /// A builder with the defaults: deadline 5 s, memory 64 MiB, no fuel, the real
+    /// HTTP client, health policy 50% / 10 min / min 10 deliveries, pooling allocator.
+    pub fn builder() -> HostBuilder {
+        HostBuilder::default()
     }
 }
 
@@ -370,25 +381,6 @@ impl HostBuilder {
     /// The transport a host built without [`HostBuilder::http`] sends requests with.
     fn default_transport(&self) -> RealHttp {
         RealHttp::new().allow_internal_addresses(self.allow_internal_addresses)
-    }
-}
-
-impl Ticker {
-    fn start(engine: Engine, tick: Duration) -> Result<Ticker, HostError> {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let handle = std::thread::Builder::new()
-            .name("otai-plugin-host-epoch".into())
-            .spawn(move || {
-                // Ends when the host drops the sender.
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
-                    engine.increment_epoch();
-                }
-            })
-            .map_err(HostError::Thread)?;
-        Ok(Ticker {
-            stop: Some(stop),
-            handle: Some(handle),
-        })
     }
 }
 

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use otai_plugin_abi::event::sample;
 use otai_plugin_abi::event::{EventKind, EventPayload};
 use otai_plugin_abi::rules::status::status_change_events;
-use otai_plugin_abi::testing::sample;
 use serde_json::{Map, Value, json};
 
 use crate::error::EventError;
@@ -45,12 +45,12 @@ pub struct Event {
 }
 
 /// The default ticket id of built events: the sample ticket of
-/// `otai_plugin_abi::testing::sample`.
+/// `otai_plugin_abi::event::sample`.
 pub const DEFAULT_TICKET_ID: &str = sample::TICKET_ID;
 
 impl Event {
     /// An event of `kind` with the defaults of its builder (`Other` kinds get empty
-    /// `data`): the sample payloads of `otai_plugin_abi::testing::sample`, which the
+    /// `data`): the sample payloads of `otai_plugin_abi::event::sample`, which the
     /// SDK's native `testing::payload` and docs/ABI.md show too.
     pub fn from_kind(kind: EventKind) -> Event {
         Event {

@@ -4,15 +4,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use otai_plugin_abi::manifest::ConfigValue;
 use serde_json::Value;
 use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
 
-use crate::builder::HostBuilder;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SharedHealth};
@@ -26,23 +24,8 @@ use crate::report::Unredacted;
 use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, Outbound, State};
+use crate::ticker::Ticker;
 use crate::ticket_fields::TicketFields;
-
-/// The thread that advances the engine's epoch, which is how deadlines interrupt
-/// wasm code. Dropping it stops the thread.
-pub(crate) struct Ticker {
-    pub(crate) stop: Option<mpsc::Sender<()>>,
-    pub(crate) handle: Option<JoinHandle<()>>,
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
 
 /// A compiled plugin and the bytes it came from (compared on a hash hit).
 type CacheEntry = (Arc<[u8]>, Plugin);
@@ -75,7 +58,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   fails only that delivery and counts against the plugin's health.
 /// - The host keeps tickets' custom fields: fields a plugin sets are in the payload of
 ///   later deliveries for that ticket, for the 4,096 tickets delivered to or given a
-///   field most recently ([`HostBuilder::custom_field_tickets`]).
+///   field most recently ([`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)).
 ///
 /// `Host` is `Send + Sync`: deliveries may run on several threads at once. On two cores,
 /// two threads sharing one `Host` deliver 1.5–1.7 times the events of one thread (the
@@ -144,12 +127,6 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// A builder with the defaults: deadline 5 s, memory 64 MiB, no fuel, the real
-    /// HTTP client, health policy 50% / 10 min / min 10 deliveries, pooling allocator.
-    pub fn builder() -> HostBuilder {
-        HostBuilder::default()
-    }
-
     pub(crate) fn new(
         settings: Settings,
         linker: Linker<State>,
@@ -554,7 +531,7 @@ impl Host {
     }
 
     /// The custom fields the host holds for a ticket (set by plugins), empty for a
-    /// ticket it does not keep (see [`HostBuilder::custom_field_tickets`]). Asking does
+    /// ticket it does not keep (see [`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)). Asking does
     /// not count as a use of the ticket.
     pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
         lock(&self.fields).get(ticket_id).unwrap_or_default()

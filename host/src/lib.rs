@@ -71,6 +71,7 @@ mod report;
 mod run;
 mod state;
 pub mod testing;
+mod ticker;
 mod ticket_fields;
 
 pub use otai_plugin_abi as abi;

@@ -41,9 +41,9 @@
 
 use otai_plugin_abi::calls::{AddReply, HttpRequest, SetCustomField};
 use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::event::sample;
 use otai_plugin_abi::rules::delivery::{NotSubscribed, check_subscribed};
 use otai_plugin_abi::rules::http::AllowedHosts;
-use otai_plugin_abi::testing::sample;
 use serde_json::Value;
 
 use crate::sys::native;

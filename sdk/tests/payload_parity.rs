@@ -3,8 +3,8 @@
 //! These tests hold the two to the same answers: the same parts for every payload the
 //! contract accepts, a refusal for every payload it refuses.
 
+use otai_plugin_abi::event::sample;
 use otai_plugin_abi::event::{EventKind, EventPayload};
-use otai_plugin_abi::testing::sample;
 use otai_plugin_sdk::serde_json::{self, Value, json};
 use otai_plugin_sdk::{Event, NoConfig};
 

@@ -6,8 +6,8 @@
 
 use std::borrow::Cow;
 
+use otai_plugin_abi::event::sample;
 use otai_plugin_abi::event::{EventKind, EventPayload};
-use otai_plugin_abi::testing::sample;
 use otai_plugin_sdk::serde_json::{self, Value, json};
 use otai_plugin_sdk::{Event, RawEvent, Result};
 

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, PluginInfo};
+use otai_plugin_host::DeliveryReport;
 use serde_json::{Map, Value};
 
 use crate::failure::or_json;
@@ -157,207 +158,264 @@ impl DeskCommand {
         }
         let desk = Desk::open_with(&dir, options)
             .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
-        let json = self.format == DeskFormat::Json;
+        let out = Output {
+            shell,
+            json: self.format == DeskFormat::Json,
+        };
         match self.action {
-            DeskAction::Install { wasm } => {
-                let bytes = read(&wasm)?;
-                let info = desk.install(&bytes)?;
-                if json {
-                    return print_json(shell, &info).map(|()| Printed::Success);
-                }
-                shell.status(
-                    "Installed",
-                    format!("{} {}", info.id, info.manifest.version),
-                );
-                print_permissions(shell, &info)?;
-                print_state(shell, &info);
-            }
-            DeskAction::List => {
-                let list = desk.list()?;
-                if json {
-                    return print_json(shell, &list).map(|()| Printed::Success);
-                }
-                let mut out = shell.out();
-                if list.is_empty() {
-                    writeln!(out, "no plugins installed")?;
-                }
-                for info in &list {
-                    writeln!(
-                        out,
-                        "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}",
-                        info.id,
-                        info.manifest.version,
-                        state_word(info),
-                        info.failures,
-                        info.deliveries,
-                        info.error_rate() * 100.0,
-                        info.last_delivery_ago().unwrap_or_else(|| "never".into())
-                    )?;
-                }
-            }
+            DeskAction::Install { wasm } => install(&desk, out, &wasm),
+            DeskAction::List => list(&desk, out),
             DeskAction::Configure {
                 id,
                 set,
                 set_from_env,
-            } => {
-                let form = desk.config_form(&id)?;
-                if set.is_empty() && set_from_env.is_empty() {
-                    if json {
-                        return print_json(shell, &form).map(|()| Printed::Success);
-                    }
-                    return print_form(shell, &form).map(|()| Printed::Success);
-                }
-                let mut values = Map::new();
-                for pair in &set {
-                    let (key, text) = split_pair(pair, "--set")?;
-                    values.insert(key.to_owned(), parse_value(&form, key, text));
-                }
-                for pair in &set_from_env {
-                    let (key, var) = split_pair(pair, "--set-from-env")?;
-                    let text = std::env::var(var).with_context(|| {
-                        format!("`--set-from-env {key}={var}`: `{var}` is not set")
-                    })?;
-                    values.insert(key.to_owned(), parse_value(&form, key, &text));
-                }
-                let info = desk.configure(&id, values)?;
-                if json {
-                    return print_json(shell, &info).map(|()| Printed::Success);
-                }
-                shell.status("Configured", &info.id);
-                print_state(shell, &info);
-            }
-            DeskAction::Upgrade { wasm, approve } => {
-                let bytes = read(&wasm)?;
-                match desk.upgrade(&bytes, approve) {
-                    Ok(up) => {
-                        if json {
-                            return print_json(shell, &up).map(|()| Printed::Success);
-                        }
-                        shell.status(
-                            "Upgraded",
-                            format!("{} {} -> {}", up.plugin.id, up.from, up.to),
-                        );
-                        writeln!(shell.out(), "{}", up.diff)?;
-                        print_state(shell, &up.plugin);
-                    }
-                    Err(DeskError::NeedsApproval { plugin_id, diff }) => {
-                        if json {
-                            print_json(
-                                shell,
-                                &serde_json::json!({"ok": false, "needs_approval": true, "plugin_id": plugin_id, "diff": diff}),
-                            )?;
-                        } else {
-                            writeln!(shell.out(), "{}", diff)?;
-                            shell.warn(format!(
-                                "upgrading `{plugin_id}` asks for more permissions (above); nothing was changed. \
-                                 Run again with `--approve` to accept them"
-                            ));
-                        }
-                        return Ok(Printed::Failure);
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            DeskAction::Rollback { id } => {
-                let info = desk.rollback(&id)?;
-                if json {
-                    return print_json(shell, &info).map(|()| Printed::Success);
-                }
-                shell.status(
-                    "Rolled back",
-                    format!("{} to {}", info.id, info.manifest.version),
-                );
-                print_state(shell, &info);
-            }
-            DeskAction::Enable { id } => {
-                let info = desk.enable(&id)?;
-                if json {
-                    return print_json(shell, &info).map(|()| Printed::Success);
-                }
-                shell.status("Enabled", &info.id);
-            }
-            DeskAction::Disable { id } => {
-                let info = desk.disable(&id)?;
-                if json {
-                    return print_json(shell, &info).map(|()| Printed::Success);
-                }
-                shell.status("Disabled", &info.id);
-            }
-            DeskAction::Remove { id } => {
-                desk.remove(&id)?;
-                if json {
-                    return print_json(shell, &serde_json::json!({"ok": true, "removed": id}))
-                        .map(|()| Printed::Success);
-                }
-                shell.status("Removed", &id);
-            }
-            DeskAction::Deliver { event, ticket, .. } => {
-                let reports = desk.deliver(&event, &ticket)?;
-                // The desk commits deliveries in groups; this one is recorded before
-                // anything is printed, or the command fails.
-                desk.flush()?;
-                if json {
-                    print_json(shell, &reports)?;
-                } else {
-                    if reports.is_empty() {
-                        shell.note(format!("no enabled plugin subscribes to `{event}`"));
-                    }
-                    for report in &reports {
-                        let word = if report.outcome.is_ok() {
-                            format!("{GREEN}ok{GREEN:#}")
-                        } else {
-                            format!("{RED}{}{RED:#}", report.outcome)
-                        };
-                        writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
-                        for line in &report.logs {
-                            writeln!(shell.out(), "  [{}] {}", line.level, line.message)?;
-                        }
-                        for x in &report.http {
-                            writeln!(
-                                shell.out(),
-                                "  {} {} -> {}",
-                                x.request.method,
-                                x.request.url,
-                                x.status
-                            )?;
-                        }
-                        for r in &report.replies {
-                            writeln!(
-                                shell.out(),
-                                "  reply{}: {}",
-                                if r.is_internal { " (internal)" } else { "" },
-                                r.body
-                            )?;
-                        }
-                        for f in &report.custom_fields {
-                            writeln!(shell.out(), "  custom field {} = {}", f.key, f.value)?;
-                        }
-                    }
-                }
-                if reports.iter().any(|r| !r.outcome.is_ok()) {
-                    return Ok(Printed::Failure);
-                }
-            }
-            DeskAction::Log { id, limit } => {
-                let log = desk.deliveries(&id, limit)?;
-                if json {
-                    return print_json(shell, &log).map(|()| Printed::Success);
-                }
-                for d in &log {
-                    writeln!(
-                        shell.out(),
-                        "#{} {} {} ticket {}: {}",
-                        d.seq,
-                        d.version,
-                        d.report.event,
-                        d.ticket_id,
-                        d.report.outcome
-                    )?;
-                }
-            }
+            } => configure(&desk, out, &id, &set, &set_from_env),
+            DeskAction::Upgrade { wasm, approve } => upgrade(&desk, out, &wasm, approve),
+            DeskAction::Rollback { id } => rollback(&desk, out, &id),
+            DeskAction::Enable { id } => enable(&desk, out, &id),
+            DeskAction::Disable { id } => disable(&desk, out, &id),
+            DeskAction::Remove { id } => remove(&desk, out, &id),
+            DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
+            DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
+        }
+    }
+}
+
+/// Where an action's result goes: one JSON document on stdout, or lines for people.
+#[derive(Clone, Copy)]
+struct Output<'a> {
+    shell: &'a Shell,
+    json: bool,
+}
+
+impl Output<'_> {
+    /// A successful result: `value` as the document with `--format json`, else what
+    /// `human` writes.
+    fn success(
+        self,
+        value: &impl serde::Serialize,
+        human: impl FnOnce(&Shell) -> Result<()>,
+    ) -> Result<Printed> {
+        if self.json {
+            print_json(self.shell, value)?;
+        } else {
+            human(self.shell)?;
         }
         Ok(Printed::Success)
     }
+}
+
+fn install(desk: &Desk, out: Output<'_>, wasm: &Path) -> Result<Printed> {
+    let info = desk.install(&read(wasm)?)?;
+    out.success(&info, |shell| {
+        shell.status(
+            "Installed",
+            format!("{} {}", info.id, info.manifest.version),
+        );
+        print_permissions(shell, &info)?;
+        print_state(shell, &info);
+        Ok(())
+    })
+}
+
+fn list(desk: &Desk, out: Output<'_>) -> Result<Printed> {
+    let list = desk.list()?;
+    out.success(&list, |shell| {
+        let mut out = shell.out();
+        if list.is_empty() {
+            writeln!(out, "no plugins installed")?;
+        }
+        for info in &list {
+            writeln!(
+                out,
+                "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}",
+                info.id,
+                info.manifest.version,
+                state_word(info),
+                info.failures,
+                info.deliveries,
+                info.error_rate() * 100.0,
+                info.last_delivery_ago().unwrap_or_else(|| "never".into())
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Shows the config form without values to set; sets them otherwise.
+fn configure(
+    desk: &Desk,
+    out: Output<'_>,
+    id: &str,
+    set: &[String],
+    set_from_env: &[String],
+) -> Result<Printed> {
+    let form = desk.config_form(id)?;
+    if set.is_empty() && set_from_env.is_empty() {
+        return out.success(&form, |shell| print_form(shell, &form));
+    }
+    let mut values = Map::new();
+    for pair in set {
+        let (key, text) = split_pair(pair, "--set")?;
+        values.insert(key.to_owned(), parse_value(&form, key, text));
+    }
+    for pair in set_from_env {
+        let (key, var) = split_pair(pair, "--set-from-env")?;
+        let text = std::env::var(var)
+            .with_context(|| format!("`--set-from-env {key}={var}`: `{var}` is not set"))?;
+        values.insert(key.to_owned(), parse_value(&form, key, &text));
+    }
+    let info = desk.configure(id, values)?;
+    out.success(&info, |shell| {
+        shell.status("Configured", &info.id);
+        print_state(shell, &info);
+        Ok(())
+    })
+}
+
+/// An upgrade that asks for more permissions without `approve` is a failure: the diff
+/// is printed, nothing changes.
+fn upgrade(desk: &Desk, out: Output<'_>, wasm: &Path, approve: bool) -> Result<Printed> {
+    let bytes = read(wasm)?;
+    match desk.upgrade(&bytes, approve) {
+        Ok(up) => out.success(&up, |shell| {
+            shell.status(
+                "Upgraded",
+                format!("{} {} -> {}", up.plugin.id, up.from, up.to),
+            );
+            writeln!(shell.out(), "{}", up.diff)?;
+            print_state(shell, &up.plugin);
+            Ok(())
+        }),
+        Err(DeskError::NeedsApproval { plugin_id, diff }) => {
+            let shell = out.shell;
+            if out.json {
+                print_json(
+                    shell,
+                    &serde_json::json!({"ok": false, "needs_approval": true, "plugin_id": plugin_id, "diff": diff}),
+                )?;
+            } else {
+                writeln!(shell.out(), "{}", diff)?;
+                shell.warn(format!(
+                    "upgrading `{plugin_id}` asks for more permissions (above); nothing was changed. \
+                     Run again with `--approve` to accept them"
+                ));
+            }
+            Ok(Printed::Failure)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn rollback(desk: &Desk, out: Output<'_>, id: &str) -> Result<Printed> {
+    let info = desk.rollback(id)?;
+    out.success(&info, |shell| {
+        shell.status(
+            "Rolled back",
+            format!("{} to {}", info.id, info.manifest.version),
+        );
+        print_state(shell, &info);
+        Ok(())
+    })
+}
+
+fn enable(desk: &Desk, out: Output<'_>, id: &str) -> Result<Printed> {
+    let info = desk.enable(id)?;
+    out.success(&info, |shell| {
+        shell.status("Enabled", &info.id);
+        Ok(())
+    })
+}
+
+fn disable(desk: &Desk, out: Output<'_>, id: &str) -> Result<Printed> {
+    let info = desk.disable(id)?;
+    out.success(&info, |shell| {
+        shell.status("Disabled", &info.id);
+        Ok(())
+    })
+}
+
+fn remove(desk: &Desk, out: Output<'_>, id: &str) -> Result<Printed> {
+    desk.remove(id)?;
+    out.success(&serde_json::json!({"ok": true, "removed": id}), |shell| {
+        shell.status("Removed", id);
+        Ok(())
+    })
+}
+
+/// A delivery that did not end `ok` in any plugin is a failure, after every report is
+/// printed.
+fn deliver(desk: &Desk, out: Output<'_>, event: &str, ticket: &str) -> Result<Printed> {
+    let reports = desk.deliver(event, ticket)?;
+    // The desk commits deliveries in groups; this one is recorded before anything is
+    // printed, or the command fails.
+    desk.flush()?;
+    let shell = out.shell;
+    if out.json {
+        print_json(shell, &reports)?;
+    } else {
+        if reports.is_empty() {
+            shell.note(format!("no enabled plugin subscribes to `{event}`"));
+        }
+        for report in &reports {
+            print_report(shell, report)?;
+        }
+    }
+    if reports.iter().any(|r| !r.outcome.is_ok()) {
+        return Ok(Printed::Failure);
+    }
+    Ok(Printed::Success)
+}
+
+fn print_report(shell: &Shell, report: &DeliveryReport) -> Result<()> {
+    let word = if report.outcome.is_ok() {
+        format!("{GREEN}ok{GREEN:#}")
+    } else {
+        format!("{RED}{}{RED:#}", report.outcome)
+    };
+    writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
+    for line in &report.logs {
+        writeln!(shell.out(), "  [{}] {}", line.level, line.message)?;
+    }
+    for x in &report.http {
+        writeln!(
+            shell.out(),
+            "  {} {} -> {}",
+            x.request.method,
+            x.request.url,
+            x.status
+        )?;
+    }
+    for r in &report.replies {
+        writeln!(
+            shell.out(),
+            "  reply{}: {}",
+            if r.is_internal { " (internal)" } else { "" },
+            r.body
+        )?;
+    }
+    for f in &report.custom_fields {
+        writeln!(shell.out(), "  custom field {} = {}", f.key, f.value)?;
+    }
+    Ok(())
+}
+
+fn log(desk: &Desk, out: Output<'_>, id: &str, limit: u32) -> Result<Printed> {
+    let log = desk.deliveries(id, limit)?;
+    out.success(&log, |shell| {
+        for d in &log {
+            writeln!(
+                shell.out(),
+                "#{} {} {} ticket {}: {}",
+                d.seq,
+                d.version,
+                d.report.event,
+                d.ticket_id,
+                d.report.outcome
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// How a command that printed its result ends.

@@ -16,8 +16,9 @@ use crate::CommonOptions;
 use crate::PackageOptions;
 use crate::cargo::CompilerErrors;
 use crate::commands::build::{self, Output};
-use crate::fixture::{self, HttpMock};
+use crate::fixture;
 use crate::harness;
+use crate::mock::HttpMock;
 use crate::term::{CYAN, Shell};
 
 /// `dev` builds as `build` does, and keeps the compiler's errors to show them.

@@ -28,10 +28,13 @@ use serde_json::json;
 
 use crate::cargo::PackageOptions;
 use crate::commands::build;
+use crate::event;
 use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture, OutcomeName};
 use crate::harness::{self, Report};
+use crate::mock;
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, Verbosity, YELLOW};
+use crate::values;
 use crate::{CommonOptions, Exit};
 
 /// Deliver one event to a plugin with the reference host (production limits, no
@@ -134,12 +137,12 @@ impl RunCommand {
             None => None,
         };
         let config = match (&self.config, &fixture) {
-            (Some(path), _) => harness::read_values(path)?,
+            (Some(path), _) => values::read_values(path)?,
             (None, Some(fixture)) => fixture.config(),
             (None, None) => json!({}),
         };
         let mocks = match (&self.http_mock, &fixture) {
-            (Some(path), _) => harness::read_mocks(path)?,
+            (Some(path), _) => mock::read_mocks(path)?,
             (None, Some(fixture)) => fixture.fixture.http.clone(),
             (None, None) => Vec::new(),
         };
@@ -170,9 +173,9 @@ impl RunCommand {
             Report::Panel(host.render_panel(plugin.id(), &ticket_id)?)
         } else {
             let event = match (&self.event, &fixture) {
-                (Some(spec), _) => harness::event_from(spec, Path::new("."))?,
+                (Some(spec), _) => event::event_from(spec, Path::new("."))?,
                 (None, Some(f)) => f.event()?.context("the fixture has no `[event]`")?,
-                (None, None) => harness::event_from_kind("ticket.created")?,
+                (None, None) => event::event_from_kind("ticket.created")?,
             };
             shell.status(
                 "Delivering",

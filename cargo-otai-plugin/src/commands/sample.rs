@@ -13,7 +13,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::CommonOptions;
-use crate::harness;
+use crate::event;
 use crate::payload::{self, Change, MemberPath};
 
 /// Print the JSON payload a plugin receives for EVENT: the sample that fixtures and
@@ -53,7 +53,7 @@ impl SampleCommand {
     /// An unknown event, a malformed `--set`, a member `--null` or `--remove` cannot
     /// find, or changes that make a payload no host delivers.
     pub fn exec(self) -> Result<()> {
-        let event = harness::event_from_kind(&self.event)?;
+        let event = event::event_from_kind(&self.event)?;
         let sets = self
             .set
             .iter()

@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
-use otai_plugin_abi::event::EventKind;
+use otai_plugin_abi::event::{EventKind, sample};
 use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_abi::rules::status::status_change_events;
 use otai_plugin_host::{DeliveryReport, Outcome};
@@ -505,7 +505,7 @@ async fn ticket_page(
             // What a panel may ask for by `postMessage`.
             bridge => ser(&serde_json::json!({
                 "ticket": ticket.ticket,
-                "user": {"id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent"},
+                "user": sample::agent_actor(),
             })),
             build_error => state.build_error(),
         },

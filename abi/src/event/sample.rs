@@ -1,12 +1,17 @@
 //! Sample event payloads: one reference ticket, every event kind with realistic `data`.
 //!
+//! Hosts fill the members a partial event leaves out from these (the reference host's
+//! `Event` builders and `Event::from_partial_json`, the desk's tickets before their
+//! first edit), the SDK's `testing::payload` hands them to handlers under test, and the
+//! payload examples of `docs/ABI.md` are held to them.
+//!
 //! The ticket is the reference documentation's example, a `New laptop request` opened by
 //! Sam Ortiz. `ticket.created` is his own action; every other event is by the agent
 //! Riley Chen, an hour and a half later, with the ticket's status moved on to match.
 //!
 //! ```
 //! use otai_plugin_abi::event::{EventKind, EventPayload};
-//! use otai_plugin_abi::testing::sample;
+//! use otai_plugin_abi::event::sample;
 //!
 //! let payload = sample::payload_with_config(&EventKind::TicketAssigned, serde_json::json!({}));
 //! let typed: EventPayload<serde_json::Value> = serde_json::from_value(payload).unwrap();
@@ -21,8 +26,15 @@ use crate::event::EventKind;
 /// The id of the sample ticket.
 pub const TICKET_ID: &str = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
 
+/// The agent as a reply's author.
 fn agent() -> Value {
     json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "email": "riley@example.com" })
+}
+
+/// The agent Riley Chen as a payload's `actor`: who acts in every event but
+/// `ticket.created`, and who a host's own pages say is signed in.
+pub fn agent_actor() -> Value {
+    json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" })
 }
 
 /// The `data` object of `kind` (`{}` for events without data and for unknown events).
@@ -62,10 +74,7 @@ pub fn payload(kind: &EventKind) -> Value {
     };
     let by_agent = *kind != EventKind::TicketCreated && kind.is_known();
     let (actor, occurred_at) = if by_agent {
-        (
-            json!({ "id": "01JQAGENT7K3", "name": "Riley Chen", "role": "agent" }),
-            "2026-04-05T15:30:00Z",
-        )
+        (agent_actor(), "2026-04-05T15:30:00Z")
     } else {
         (
             json!({ "id": "01JQSAM0RT1Z", "name": "Sam Ortiz", "role": "user" }),
