@@ -562,7 +562,7 @@ pub(crate) fn spawn_build(
         ])
         .args(options.cargo_args())
         .args(shell_args(shell));
-    crate::path_remap::apply(&mut command);
+    crate::path_remap::apply(&mut command, WASM_TARGET);
     if options.component {
         // The SDK generates the component's bindings instead of the core imports. A
         // plugin that does not depend on the SDK by that name gets cargo's own error.

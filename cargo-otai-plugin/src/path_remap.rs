@@ -22,17 +22,15 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use crate::cargo::WASM_TARGET;
-
-/// Where cargo will look for the flags of a `--target wasm32-unknown-unknown` build.
+/// Where cargo will look for the flags of a `--target <triple>` build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FlagSource {
     /// `CARGO_ENCODED_RUSTFLAGS`: the flags as given, `\x1f`-separated.
     Encoded(String),
     /// `RUSTFLAGS`: the flags as given, whitespace-separated.
     Plain(String),
-    /// `target.wasm32-unknown-unknown.rustflags` (or a `cfg(…)` target table), or
-    /// nothing at all: ours go there.
+    /// `target.<triple>.rustflags` (or a `cfg(…)` target table), or nothing at all:
+    /// ours go there.
     TargetConfig,
     /// `build.rustflags` (a config file or `CARGO_BUILD_RUSTFLAGS`) and no target table:
     /// ours join them there, since a target table would make cargo ignore them.
@@ -69,9 +67,9 @@ pub(crate) fn flags(cargo_home: &Path) -> Option<Vec<String>> {
     Some(flags)
 }
 
-/// Where this process's environment and the configs cargo reads from `cwd` put a
-/// wasm32 build's flags.
-pub(crate) fn flag_source(cwd: &Path, cargo_home: &Path) -> FlagSource {
+/// Where this process's environment and the configs cargo reads from `cwd` put the
+/// flags of a build for `target`.
+pub(crate) fn flag_source(target: &str, cwd: &Path, cargo_home: &Path) -> FlagSource {
     if let Some(encoded) = std::env::var_os("CARGO_ENCODED_RUSTFLAGS") {
         return FlagSource::Encoded(encoded.to_string_lossy().into_owned());
     }
@@ -83,21 +81,24 @@ pub(crate) fn flag_source(cwd: &Path, cargo_home: &Path) -> FlagSource {
         .iter()
         .filter_map(|file| std::fs::read_to_string(file).ok()?.parse().ok())
         .collect();
-    config_source(&tables, std::env::var_os("CARGO_BUILD_RUSTFLAGS").is_some())
+    config_source(
+        target,
+        &tables,
+        std::env::var_os("CARGO_BUILD_RUSTFLAGS").is_some(),
+    )
 }
 
 /// [`flag_source`] once the configs are read: a target table wins over
 /// `build.rustflags` as in cargo, and a `cfg(…)` table counts as a target table (it may
 /// match wasm32; adding ours to a target table is then what cargo would use anyway).
-fn config_source(configs: &[toml::Table], build_env: bool) -> FlagSource {
+fn config_source(target: &str, configs: &[toml::Table], build_env: bool) -> FlagSource {
     let target_table = configs.iter().any(|config| {
         config
             .get("target")
             .and_then(toml::Value::as_table)
             .is_some_and(|targets| {
                 targets.iter().any(|(name, table)| {
-                    (name == WASM_TARGET || name.starts_with("cfg("))
-                        && table.get("rustflags").is_some()
+                    (name == target || name.starts_with("cfg(")) && table.get("rustflags").is_some()
                 })
             })
     });
@@ -135,8 +136,8 @@ fn config_files(cwd: &Path, cargo_home: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// What to add to a build for `flags` given `source`.
-pub(crate) fn remap(source: &FlagSource, flags: &[String]) -> Remap {
+/// What to add to a build for `target` for `flags` given `source`.
+pub(crate) fn remap(target: &str, source: &FlagSource, flags: &[String]) -> Remap {
     let as_config = |key: &str| {
         let array = toml::Value::Array(flags.iter().cloned().map(toml::Value::String).collect());
         vec![
@@ -155,9 +156,7 @@ pub(crate) fn remap(source: &FlagSource, flags: &[String]) -> Remap {
             all.extend(flags.iter().map(String::as_str));
             Remap::Env(all.join("\x1f").into())
         }
-        FlagSource::TargetConfig => {
-            Remap::Args(as_config(&format!("target.{WASM_TARGET}.rustflags")))
-        }
+        FlagSource::TargetConfig => Remap::Args(as_config(&format!("target.{target}.rustflags"))),
         FlagSource::BuildConfig => Remap::Args(as_config("build.rustflags")),
     }
 }
@@ -174,14 +173,14 @@ fn absolute(path: &OsStr) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path))
 }
 
-/// Adds the remapping to `command`, a `cargo build --target wasm32-unknown-unknown`
-/// about to run in this process's current folder. Nothing when the cargo home is
-/// unknown or not UTF-8: the build then runs as cargo would run it.
-pub(crate) fn apply(command: &mut std::process::Command) {
+/// Adds the remapping to `command`, a `cargo build --target <target>` about to run in
+/// this process's current folder. Nothing when the cargo home is unknown or not UTF-8:
+/// the build then runs as cargo would run it.
+pub(crate) fn apply(command: &mut std::process::Command, target: &str) {
     let Some(home) = cargo_home() else { return };
     let Some(flags) = flags(&home) else { return };
     let cwd = std::env::current_dir().unwrap_or_default();
-    match remap(&flag_source(&cwd, &home), &flags) {
+    match remap(target, &flag_source(target, &cwd, &home), &flags) {
         Remap::Args(args) => {
             command.args(args);
         }
@@ -196,6 +195,8 @@ pub(crate) fn apply(command: &mut std::process::Command) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const WASM: &str = "wasm32-unknown-unknown";
 
     fn table(text: &str) -> toml::Table {
         text.parse().unwrap()
@@ -219,35 +220,38 @@ mod tests {
         let template = table(
             "[target.wasm32-unknown-unknown]\nrustflags = [\"-C\", \"link-arg=-zstack-size=65536\"]\n",
         );
-        assert_eq!(config_source(&[template], false), FlagSource::TargetConfig);
+        assert_eq!(
+            config_source(WASM, &[template], false),
+            FlagSource::TargetConfig
+        );
         // Only `build.rustflags`: a target table of ours would hide it from cargo.
         let build = table("[build]\nrustflags = [\"-C\", \"target-feature=+simd128\"]\n");
         assert_eq!(
-            config_source(std::slice::from_ref(&build), false),
+            config_source(WASM, std::slice::from_ref(&build), false),
             FlagSource::BuildConfig
         );
-        assert_eq!(config_source(&[], true), FlagSource::BuildConfig);
+        assert_eq!(config_source(WASM, &[], true), FlagSource::BuildConfig);
         // Both: cargo uses the target table, so ours go there.
         let cfg = table("[target.'cfg(target_family = \"wasm\")']\nrustflags = [\"-Dwarnings\"]\n");
         assert_eq!(
-            config_source(&[build, cfg], false),
+            config_source(WASM, &[build, cfg], false),
             FlagSource::TargetConfig
         );
-        assert_eq!(config_source(&[], false), FlagSource::TargetConfig);
+        assert_eq!(config_source(WASM, &[], false), FlagSource::TargetConfig);
     }
 
     #[test]
     fn rustflags_from_the_environment_are_kept_before_ours() {
         let ours = vec!["--remap-path-prefix=/h/registry/src/=".to_owned()];
         assert_eq!(
-            remap(&FlagSource::Plain(" -C  opt-level=1 ".into()), &ours),
+            remap(WASM, &FlagSource::Plain(" -C  opt-level=1 ".into()), &ours),
             Remap::Env("-C\x1fopt-level=1\x1f--remap-path-prefix=/h/registry/src/=".into())
         );
         assert_eq!(
-            remap(&FlagSource::Encoded("-C\x1fa b".into()), &ours),
+            remap(WASM, &FlagSource::Encoded("-C\x1fa b".into()), &ours),
             Remap::Env("-C\x1fa b\x1f--remap-path-prefix=/h/registry/src/=".into())
         );
-        let Remap::Args(args) = remap(&FlagSource::TargetConfig, &ours) else {
+        let Remap::Args(args) = remap(WASM, &FlagSource::TargetConfig, &ours) else {
             panic!("a config table takes arguments");
         };
         assert_eq!(args[0], "--config");
@@ -261,7 +265,7 @@ mod tests {
     #[test]
     fn a_path_with_quotes_stays_one_toml_string() {
         let flags = flags(Path::new("/tmp/a \"b\"\\c")).unwrap();
-        let Remap::Args(args) = remap(&FlagSource::BuildConfig, &flags) else {
+        let Remap::Args(args) = remap(WASM, &FlagSource::BuildConfig, &flags) else {
             panic!("a config table takes arguments");
         };
         let value: toml::Table = args[1].to_str().unwrap().parse().unwrap();

@@ -20,6 +20,10 @@ use crate::ticker::Ticker;
 /// ticket a test or a demo touches, a few MiB at most with typical fields.
 const DEFAULT_CUSTOM_FIELD_TICKETS: usize = 4096;
 
+/// Bytes of modules a host keeps compiled unless told otherwise: the largest module it
+/// accepts by default, or some hundred release plugins.
+const DEFAULT_COMPILE_CACHE_BYTES: u64 = 32 << 20;
+
 /// Builds a [`Host`]. Every setter states its default.
 ///
 /// ```
@@ -50,6 +54,7 @@ pub struct HostBuilder {
     record_calls: bool,
     incremental_compilation: bool,
     custom_field_tickets: usize,
+    compile_cache_bytes: u64,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -64,6 +69,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("pooling", &self.pooling)
             .field("max_instances", &self.max_instances)
             .field("custom_field_tickets", &self.custom_field_tickets)
+            .field("compile_cache_bytes", &self.compile_cache_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -72,7 +78,8 @@ impl std::fmt::Debug for HostBuilder {
 // the host never needs to know its builder.
 impl Host {
     /// A builder with the defaults: deadline 5 s, memory 64 MiB, no fuel, the real
-    /// HTTP client, health policy 50% / 10 min / min 10 deliveries, pooling allocator.
+    /// HTTP client, health policy 50% / 10 min / min 10 deliveries, pooling allocator,
+    /// compiled modules kept up to 32 MiB of module bytes.
     pub fn builder() -> HostBuilder {
         HostBuilder::default()
     }
@@ -97,6 +104,7 @@ impl Default for HostBuilder {
             record_calls: false,
             incremental_compilation: false,
             custom_field_tickets: DEFAULT_CUSTOM_FIELD_TICKETS,
+            compile_cache_bytes: DEFAULT_COMPILE_CACHE_BYTES,
         }
     }
 }
@@ -271,6 +279,27 @@ impl HostBuilder {
         self
     }
 
+    /// How many bytes of modules the host keeps compiled, so that loading the same bytes
+    /// again (the version a plugin rolls back to, a reinstall) does not compile them
+    /// again. Counted as the length of the bytes given to [`Host::load`](crate::Host::load);
+    /// each kept module also holds its compiled code, about three times that (2.6–3.5×
+    /// for the SDK's plugins, debug and release). When a new module does not fit, the
+    /// modules loaded least recently are forgotten first; a module larger than the bound
+    /// is compiled on every load. Forgetting a module does not affect the plugins loaded
+    /// from it: installed ones keep running, and loading its bytes again compiles it
+    /// again.
+    ///
+    /// Default 32 MiB: the largest module the host accepts by default
+    /// ([`HostBuilder::max_module_size`]), some hundred release plugins, or the last
+    /// seven builds of a 4.4 MB debug plugin under `dev`. A bound in bytes rather than in
+    /// modules, because modules range from tens of KiB (release) to tens of MiB (debug):
+    /// the memory a count of them would allow is unknown. `0` keeps none: every load
+    /// compiles.
+    pub fn compile_cache_bytes(mut self, bytes: u64) -> Self {
+        self.compile_cache_bytes = bytes;
+        self
+    }
+
     /// Builds the host: creates the engine and starts its deadline ticker thread
     /// (stopped when the host is dropped).
     ///
@@ -364,6 +393,7 @@ impl HostBuilder {
             transport,
             record_calls: self.record_calls,
             custom_field_tickets: self.custom_field_tickets,
+            compile_cache_bytes: self.compile_cache_bytes,
         };
         Ok(Host::new(
             settings,

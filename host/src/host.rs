@@ -1,7 +1,6 @@
 //! [`Host`]: loads, installs and runs plugins.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -11,6 +10,7 @@ use serde_json::Value;
 use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
 
+use crate::compile_cache::CompileCache;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SharedHealth};
@@ -26,9 +26,6 @@ use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, Outbound, State};
 use crate::ticker::Ticker;
 use crate::ticket_fields::TicketFields;
-
-/// A compiled plugin and the bytes it came from (compared on a hash hit).
-type CacheEntry = (Arc<[u8]>, Plugin);
 
 /// An installed plugin: its module and its validated config.
 struct Installed {
@@ -50,8 +47,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The reference plugin host.
 ///
-/// - [`Host::load`] checks a module against ABI v1 and compiles it once (identical
-///   bytes reuse the compiled module).
+/// - [`Host::load`] checks a module against ABI v1 and compiles it (identical bytes
+///   reuse the compiled module while the host's compile cache holds it:
+///   [`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)).
 /// - [`Host::install`] validates a config against the manifest.
 /// - [`Host::deliver`] runs every installed, enabled, subscribed plugin on an event,
 ///   each in a fresh instance with the host's deadline and memory limit; a failure
@@ -100,7 +98,7 @@ pub struct Host {
     policy: HealthPolicy,
     clock: Arc<dyn Clock>,
     on_disabled: Option<OnDisabled>,
-    cache: Mutex<HashMap<u64, Vec<CacheEntry>>>,
+    cache: Mutex<CompileCache<Plugin>>,
     installed: RwLock<BTreeMap<String, Arc<Installed>>>,
     fields: Mutex<TicketFields>,
     /// Whether `fields` may hold anything: until a plugin sets a field, deliveries do
@@ -142,7 +140,7 @@ impl Host {
             policy,
             clock,
             on_disabled,
-            cache: Mutex::default(),
+            cache: Mutex::new(CompileCache::new(settings.compile_cache_bytes)),
             installed: RwLock::default(),
             fields: Mutex::new(TicketFields::new(settings.custom_field_tickets)),
             fields_held: AtomicBool::new(false),
@@ -158,7 +156,9 @@ impl Host {
 
     /// Loads a plugin from module bytes: one `ohd_manifest` section, a valid
     /// manifest, imports only from `ohd` with ABI signatures, the required exports.
-    /// Loading bytes this host loaded before returns the same compiled plugin.
+    /// Loading bytes this host loaded before returns the same compiled plugin while its
+    /// compile cache still holds it ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)); after that,
+    /// they are compiled again.
     ///
     /// # Errors
     /// [`LoadError`] saying what is wrong with the module.
@@ -171,25 +171,13 @@ impl Host {
             // Refused before it is hashed, parsed or compiled.
             return self.load_uncached(bytes, &options);
         }
-        let mut hasher = std::hash::DefaultHasher::new();
-        bytes.hash(&mut hasher);
-        let key = hasher.finish();
-        if let Some(hit) = lock(&self.cache)
-            .get(&key)
-            .and_then(|v| v.iter().find(|(b, _)| **b == *bytes))
-            .map(|(_, p)| p.clone())
-        {
+        let key = CompileCache::<Plugin>::key(bytes);
+        if let Some(hit) = lock(&self.cache).get(key, bytes) {
             return Ok(hit);
         }
         // Compiled outside the lock: compiling takes tens of milliseconds.
         let plugin = self.load_uncached(bytes, &options)?;
-        let mut cache = lock(&self.cache);
-        let entries = cache.entry(key).or_default();
-        if let Some((_, existing)) = entries.iter().find(|(b, _)| **b == *bytes) {
-            return Ok(existing.clone());
-        }
-        entries.push((Arc::from(bytes), plugin.clone()));
-        Ok(plugin)
+        Ok(lock(&self.cache).insert(key, bytes, plugin))
     }
 
     fn load_uncached(&self, bytes: &[u8], options: &AcceptOptions) -> Result<Plugin, LoadError> {
@@ -215,9 +203,10 @@ impl Host {
         self.load(&bytes)
     }
 
-    /// How many distinct modules this host has compiled.
+    /// How many compiled modules this host's compile cache holds: the distinct modules
+    /// it loaded, less those evicted ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)).
     pub fn compiled_modules(&self) -> usize {
-        lock(&self.cache).values().map(Vec::len).sum()
+        lock(&self.cache).len()
     }
 
     /// Installs (or reinstalls, replacing the config) `plugin` with `config`, a JSON

@@ -9,6 +9,9 @@
 //! - Limits: a deadline per delivery (default 5 s, enforced by epoch interruption,
 //!   including during host calls), a memory limit per instance (default 64 MiB),
 //!   optional fuel.
+//! - Compiled modules are kept, up to 32 MiB of module bytes, least recently loaded
+//!   out ([`HostBuilder::compile_cache_bytes`]): loading the same bytes again does not
+//!   compile them again.
 //! - HTTP goes through an [`http::HttpTransport`]: [`http::RealHttp`] (ureq, rustls,
 //!   no redirects, 4 MiB body cap, no internal address unless allowed, no environment
 //!   proxy) or [`http::MockHttp`]. `allowed_hosts` is enforced before any transport is
@@ -57,6 +60,7 @@
 
 mod abi_funcs;
 mod builder;
+mod compile_cache;
 mod component;
 mod error;
 mod event;

@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) record_calls: bool,
     /// How many tickets' custom fields the host keeps.
     pub(crate) custom_field_tickets: usize,
+    /// How many bytes of modules the host keeps compiled.
+    pub(crate) compile_cache_bytes: u64,
 }
 
 /// What a run produced.
