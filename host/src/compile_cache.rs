@@ -79,9 +79,9 @@ impl<V: Clone> CompileCache<V> {
         value
     }
 
-    /// Whether there was an entry to evict. A scan of every entry: it runs only after a compile, which takes milliseconds,
-    /// over a few hundred entries at most, and keeps a hit (the frequent case) to one
-    /// store of its stamp, with no list to relink.
+    /// Whether there was an entry to evict. A scan of every entry: it runs only after a
+    /// compile, which takes milliseconds, over a few hundred entries at most, and keeps a
+    /// hit (the frequent case) to one store of its stamp, with no list to relink.
     fn evict_least_recently_used(&mut self) -> bool {
         let Some((key, index)) = self
             .entries
