@@ -11,26 +11,16 @@ use std::time::{Duration, Instant};
 use otai_plugin_host::abi::event::EventPayload;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host, HostBuilder, Outcome};
+use otai_plugin_test_support::{LOG, Module};
 use serde_json::{Value, json};
 
 const WARMUP: usize = 2_000;
 const RUNS: usize = 20_000;
 
-/// A memory and a bump allocator whose `ohd_free` does nothing: the least a plugin
-/// needs, so that the figures are the host's.
-const MEMORY_AND_ALLOCATOR: &str = r#"
-  (memory (export "memory") 1)
-  (global $next (mut i32) (i32.const 1024))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))"#;
-
 const NOOP: &str = r#"(func (export "on_event") (param i32 i32))"#;
 
 /// Logs the same 120-byte line ten times: what redaction has to read.
 const LOGGING: &str = r#"
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (data (i32.const 16) "ticket 01JQXYZ8K2M4N6P8R0T2V4W6Y8: posted to #support (priority Critical, category Software), answered 200 in 12 ms")
   (func (export "on_event") (param i32 i32)
     (local $i i32)
@@ -41,6 +31,7 @@ const LOGGING: &str = r#"
 
 fn noop_plugin() -> Vec<u8> {
     with_manifest(
+        &[],
         NOOP,
         json!({
             "id": "com.example.noop", "name": "No-op", "version": "1.0.0",
@@ -53,6 +44,7 @@ fn noop_plugin() -> Vec<u8> {
 fn logging_plugin() -> Vec<u8> {
     let secret = json!({"type": "string", "secret": true});
     with_manifest(
+        &[LOG],
         LOGGING,
         json!({
             "id": "com.example.logging", "name": "Logging", "version": "1.0.0",
@@ -62,28 +54,17 @@ fn logging_plugin() -> Vec<u8> {
     )
 }
 
-/// `on_event` (and what it imports) with [`MEMORY_AND_ALLOCATOR`], and `manifest` in
-/// its custom section.
-fn with_manifest(on_event: &str, manifest: Value) -> Vec<u8> {
-    let wat = format!("(module {on_event} {MEMORY_AND_ALLOCATOR})");
-    let mut wasm = wat::parse_str(&wat).expect("valid WAT");
-    let manifest = manifest.to_string();
-    let mut payload = vec![12u8];
-    payload.extend_from_slice(b"ohd_manifest");
-    payload.extend_from_slice(manifest.as_bytes());
-    wasm.push(0);
-    let mut len = payload.len() as u32;
-    loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            wasm.push(b);
-            break;
-        }
-        wasm.push(b | 0x80);
-    }
-    wasm.extend_from_slice(&payload);
-    wasm
+/// `on_event` and what it imports, with one page of memory and a bump allocator whose
+/// `ohd_free` does nothing (the least a plugin needs, so that the figures are the
+/// host's), and `manifest` in its custom section.
+fn with_manifest(imports: &[&str], on_event: &str, manifest: Value) -> Vec<u8> {
+    Module::new()
+        .imports(imports)
+        .pages(1)
+        .heap(1024)
+        .body(on_event)
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 /// The ~2 KB `ticket.created` event of the performance notes (1.5 KB description).

@@ -6,6 +6,7 @@ use common::*;
 use otai_plugin_host::abi::module::ProblemKind;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, LoadError};
+use otai_plugin_test_support::{LOG, Module};
 use serde_json::json;
 
 fn m() -> serde_json::Value {
@@ -372,24 +373,25 @@ fn a_libc_allocator_pair_works() {
 #[test]
 fn the_ohd_alloc_import_forwards_to_the_exported_allocator() {
     // Code written against the reference table imports ohd_alloc/ohd_free.
-    let body = r#"
-        (import "ohd" "ohd_alloc" (func $ialloc (param i32) (result i32)))
-        (import "ohd" "ohd_free" (func $ifree (param i32 i32)))
-        (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-        (memory (export "memory") 1)
-        (global $next (mut i32) (i32.const 4096))
-        (func (export "ohd_alloc") (param $n i32) (result i32)
-          (local $p i32) (local.set $p (global.get $next))
-          (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-        (func (export "ohd_free") (param i32 i32))
-        (func (export "on_event") (param i32 i32)
+    let wasm = Module::new()
+        .imports(&[
+            r#"(import "ohd" "ohd_alloc" (func $ialloc (param i32) (result i32)))"#,
+            r#"(import "ohd" "ohd_free" (func $ifree (param i32 i32)))"#,
+            LOG,
+        ])
+        .pages(1)
+        .heap(4096)
+        .body(
+            r#"(func (export "on_event") (param i32 i32)
           (local $p i32)
           (local.set $p (call $ialloc (i32.const 2)))
           (i32.store8 (local.get $p) (i32.const 111))
           (i32.store8 offset=1 (local.get $p) (i32.const 107))
           (call $log (local.get $p) (i32.const 2) (i32.const 1))
-          (call $ifree (local.get $p) (i32.const 2)))"#;
-    let wasm = raw_plugin(&m(), &format!("(module {body})"));
+          (call $ifree (local.get $p) (i32.const 2)))"#,
+        )
+        .manifest(&m().to_string())
+        .wasm();
     let host = test_host(MockHttp::new());
     install(&host, &wasm, json!({}));
     let r = host

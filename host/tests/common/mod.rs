@@ -3,6 +3,8 @@
 
 use std::io::{Read, Write};
 
+use otai_plugin_test_support::{Allocator, FIELD, HTTP, LOG, Module, REPLY, assemble};
+pub use otai_plugin_test_support::{data, with_custom};
 use serde_json::{Value, json};
 
 /// A manifest with the required fields.
@@ -17,88 +19,33 @@ pub fn manifest(id: &str, events: &[&str], allowed_hosts: &[&str]) -> Value {
     })
 }
 
-/// Escapes bytes for a WAT string literal.
-pub fn wat_bytes(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    for &b in bytes {
-        if b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ' {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("\\{b:02x}"));
-        }
-    }
-    s
+/// The core modules of the host's tests: the four host imports, memory (2 pages), a
+/// growing bump allocator at 64 KiB and a no-op `ohd_free`; `body` adds `on_event` and
+/// anything else.
+fn core_module(body: &str) -> Module {
+    Module::new()
+        .imports(&[LOG, HTTP, REPLY, FIELD])
+        .allocator(Allocator::Growing)
+        .body(body)
 }
 
-/// `(data (i32.const offset) "…")`.
-pub fn data(offset: u32, bytes: &[u8]) -> String {
-    format!("(data (i32.const {offset}) \"{}\")", wat_bytes(bytes))
-}
-
-/// Appends a custom section to a module.
-pub fn with_custom(mut wasm: Vec<u8>, name: &str, contents: &[u8]) -> Vec<u8> {
-    let mut payload = Vec::new();
-    leb(&mut payload, name.len() as u32);
-    payload.extend_from_slice(name.as_bytes());
-    payload.extend_from_slice(contents);
-    wasm.push(0);
-    leb(&mut wasm, payload.len() as u32);
-    wasm.extend_from_slice(&payload);
-    wasm
-}
-
-fn leb(out: &mut Vec<u8>, mut v: u32) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// The standard imports, memory (2 pages), a growing bump allocator at 64 KiB and a
-/// no-op `ohd_free`; `body` adds `on_event` and anything else.
-pub const PRELUDE: &str = r#"
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
-  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32)
-    (if (i32.gt_u (i32.add (global.get $next) (local.get $n)) (i32.mul (memory.size) (i32.const 65536)))
-      (then
-        (if (i32.eq (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))) (i32.const -1))
-          (then (return (i32.const 0))))))
-    (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n)))
-    (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-"#;
-
-/// A module from the prelude and `body`, without a manifest.
+/// A module from the standard parts and `body`, without a manifest.
 pub fn module_without_manifest(body: &str) -> Vec<u8> {
-    let text = format!("(module {PRELUDE} {body})");
-    wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{text}"))
+    core_module(body).wasm()
 }
 
-/// A plugin: prelude + `body` + the manifest section.
+/// A plugin: the standard parts + `body` + the manifest section.
 pub fn plugin(manifest: &Value, body: &str) -> Vec<u8> {
+    core_module(body).manifest(&manifest.to_string()).wasm()
+}
+
+/// A plugin from a full module text (no standard parts) + the manifest section.
+pub fn raw_plugin(manifest: &Value, module: &str) -> Vec<u8> {
     with_custom(
-        module_without_manifest(body),
+        assemble(module),
         "ohd_manifest",
         manifest.to_string().as_bytes(),
     )
-}
-
-/// A plugin from a full module text (no prelude) + the manifest section.
-pub fn raw_plugin(manifest: &Value, module: &str) -> Vec<u8> {
-    let wasm = wat::parse_str(module).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{module}"));
-    with_custom(wasm, "ohd_manifest", manifest.to_string().as_bytes())
 }
 
 /// `on_event` that logs the whole payload at info.
@@ -187,7 +134,7 @@ pub const WIT: &str = include_str!("../../../wit/ohd-plugin.wit");
 /// `manifest` as its own `ohd_manifest` section when given.
 pub fn component(world: &str, manifest: Option<&Value>, body: &str) -> Vec<u8> {
     let text = format!("(module {COMPONENT_PRELUDE} {body})");
-    let mut core = wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test WAT: {e}\n{text}"));
+    let mut core = assemble(&text);
     let mut resolve = wit_parser::Resolve::new();
     let package = resolve
         .push_str("ohd-plugin.wit", WIT)
