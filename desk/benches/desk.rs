@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use otai_plugin_desk::{Desk, DeskOptions};
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host};
+use otai_plugin_test_support::{FIELD, LOG, Module};
 use serde_json::json;
 
 /// Logs a line and sets a custom field: a delivery with something to persist.
@@ -18,27 +19,18 @@ fn plugin() -> Vec<u8> {
     let manifest = json!({
         "id": "com.example.bench", "name": "Bench", "version": "1.0.0",
         "description": "Logs and sets a field.", "events": ["ticket.created", "ticket.assigned"]
-    })
-    .to_string()
-    .replace('"', "\\\"");
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param $p i32) (param $n i32)
+    });
+    Module::new()
+        .imports(&[LOG, FIELD])
+        .body(
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
     (call $log (i32.const 0) (i32.const 20) (i32.const 1))
     (drop (call $field (i32.const 100) (i32.const 46))))
   (data (i32.const 0) "delivered, all good.")
-  (data (i32.const 100) "{{\"ticket_id\":\"T-1\",\"key\":\"bench\",\"value\":\"ok\"}}")
-  (@custom "ohd_manifest" "{manifest}"))"#
-    ))
-    .expect("valid WAT")
+  (data (i32.const 100) "{\"ticket_id\":\"T-1\",\"key\":\"bench\",\"value\":\"ok\"}")"#,
+        )
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

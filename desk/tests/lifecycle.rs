@@ -6,6 +6,7 @@ use std::sync::Arc;
 use otai_plugin_desk::{Desk, DeskError, DeskOptions, DisabledReason};
 use otai_plugin_host::Outcome;
 use otai_plugin_host::http::MockHttp;
+use otai_plugin_test_support::{FIELD, HTTP, LOG, Module, REPLY};
 use serde_json::{Map, Value, json};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -13,33 +14,12 @@ const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc
 /// A module with `manifest` and an `on_event` made of `body` (the imports are `$log`,
 /// `$http`, `$reply`, `$field`; a bump allocator at 64 KiB).
 fn module(manifest: &Value, body: &str) -> Vec<u8> {
-    let manifest = manifest.to_string();
-    let escaped: String = manifest
-        .bytes()
-        .map(|b| {
-            if b == b'"' || b == b'\\' {
-                format!("\\{}", b as char)
-            } else {
-                (b as char).to_string()
-            }
-        })
-        .collect();
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
-  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
-  (memory (export "memory") 4)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  {body}
-  (@custom "ohd_manifest" "{escaped}"))"#
-    ))
-    .unwrap()
+    Module::new()
+        .imports(&[LOG, HTTP, REPLY, FIELD])
+        .pages(4)
+        .body(body)
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 fn manifest(version: &str, hosts: &[&str], schema: Value) -> Value {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use otai_plugin_desk::{Desk, DeskOptions};
 use otai_plugin_host::http::MockHttp;
+use otai_plugin_test_support::{HTTP, LOG, Module, wat_string};
 use serde_json::{Map, Value, json};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -69,11 +70,7 @@ fn module() -> Vec<u8> {
         "description": "Posts to secret webhooks.", "events": ["ticket.created"],
         "permissions": {"http": {"allowed_hosts": ["hooks.slack.com", "xn--bcher-kva.example"]}},
         "config_schema": schema
-    })
-    .to_string()
-    .replace('\\', "\\\\")
-    .replace('"', "\\\"");
-    let wat_string = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    });
     let mut calls = String::new();
     let mut datas = format!(
         r#"(data (i32.const 0) "{}") (data (i32.const 64) "{}")"#,
@@ -93,17 +90,8 @@ fn module() -> Vec<u8> {
             len = needle.len()
         ));
     }
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 4)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  ;; Where the `$k`-byte needle at `$needle` ends in the `$n` bytes at `$p`; traps if absent.
+    let body = format!(
+        r#";; Where the `$k`-byte needle at `$needle` ends in the `$n` bytes at `$p`; traps if absent.
   (func $find (param $p i32) (param $n i32) (param $needle i32) (param $k i32) (result i32)
     (local $i i32) (local $j i32)
     (loop $at
@@ -139,14 +127,18 @@ fn module() -> Vec<u8> {
   (func (export "on_event") (param $p i32) (param $n i32)
     (local $v i32)
     {calls})
-  {datas}
-  (@custom "ohd_manifest" "{manifest}"))"#,
+  {datas}"#,
         head = REQUEST_HEAD.len(),
         after_head = 32768 + REQUEST_HEAD.len(),
         tail = REQUEST_TAIL.len(),
         wrap = REQUEST_HEAD.len() + REQUEST_TAIL.len(),
-    ))
-    .unwrap()
+    );
+    Module::new()
+        .imports(&[LOG, HTTP])
+        .pages(4)
+        .body(&body)
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 /// The files of `dir` that hold [`MARK`] in any letter case.

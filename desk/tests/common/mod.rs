@@ -9,6 +9,7 @@ pub mod webdriver;
 use otai_plugin_desk::web::{PanelHost, WebState};
 use otai_plugin_desk::{Desk, DeskOptions};
 use otai_plugin_host::http::MockHttp;
+use otai_plugin_test_support::{FIELD, LOG, Module};
 use serde_json::json;
 
 /// A plugin with one config field of each kind, logging `config.channel`, setting a
@@ -32,31 +33,20 @@ pub fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
 
 /// The plugin of [`module`] with another manifest.
 pub fn module_with(manifest: &serde_json::Value) -> Vec<u8> {
-    let manifest = manifest
-        .to_string()
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"");
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_set_custom_field" (func $field (param i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param $p i32) (param $n i32)
+    Module::new()
+        .imports(&[LOG, FIELD])
+        .body(
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
     (call $log (i32.const 0) (i32.const 12) (i32.const 1))
     (drop (call $field (i32.const 100) (i32.const 71))))
   (func (export "render_panel") (param $p i32) (param $n i32) (result i32 i32)
     (i32.const 300) (i32.const 31))
   (data (i32.const 0) "hello, desk!")
-  (data (i32.const 100) "{{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"key\":\"jira\",\"value\":\"OPS-7\"}}")
-  (data (i32.const 300) "https://panel.example.com/p?t=1")
-  (@custom "ohd_manifest" "{manifest}"))"#
-    ))
-    .unwrap()
+  (data (i32.const 100) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"key\":\"jira\",\"value\":\"OPS-7\"}")
+  (data (i32.const 300) "https://panel.example.com/p?t=1")"#,
+        )
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 /// A plugin whose every delivery traps.
