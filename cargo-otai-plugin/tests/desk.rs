@@ -4,6 +4,7 @@ mod support;
 
 use std::path::Path;
 
+use otai_plugin_test_support::{LOG, Module};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
@@ -26,23 +27,14 @@ fn module_with(version: &str, hosts: &[&str], schema: Value, on_event: &str) -> 
         "description": "d", "events": ["ticket.created"],
         "permissions": {"http": {"allowed_hosts": hosts}},
         "config_schema": schema
-    })
-    .to_string()
-    .replace('\\', "\\\\")
-    .replace('"', "\\\"");
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param $p i32) (param $n i32) {on_event})
-  (@custom "ohd_manifest" "{manifest}"))"#
-    ))
-    .unwrap()
+    });
+    Module::new()
+        .import(LOG)
+        .body(&format!(
+            r#"(func (export "on_event") (param $p i32) (param $n i32) {on_event})"#
+        ))
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 fn desk(dir: &Path, args: &[&str]) -> assert_cmd::Command {

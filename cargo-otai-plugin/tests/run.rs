@@ -4,6 +4,7 @@
 
 mod support;
 
+use otai_plugin_test_support::{HTTP, LOG, Module};
 use predicates::prelude::*;
 use support::{
     Project, TICKET, cli, stdout_of, wat_get_plugin, wat_panel_plugin, wat_panicking_plugin,
@@ -579,22 +580,14 @@ fn wat_secret_hooks_plugin() -> Vec<u8> {
             support::wat_string(&json)
         ));
     }
-    wat::parse_str(format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param i32 i32) {calls} unreachable)
-  {datas}
-  (@custom "ohd_manifest" "{}"))"#,
-        support::wat_string(&manifest.to_string())
-    ))
-    .expect("valid WAT")
+    Module::new()
+        .imports(&[LOG, HTTP])
+        .body(&format!(
+            r#"(func (export "on_event") (param i32 i32) {calls} unreachable)
+  {datas}"#
+        ))
+        .manifest(&manifest.to_string())
+        .wasm()
 }
 
 #[test]

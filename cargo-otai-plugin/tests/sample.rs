@@ -5,7 +5,8 @@
 mod support;
 
 use otai_plugin_abi::event::EventKind;
-use support::{Project, cli, stderr_of, stdout_of, wat_string};
+use otai_plugin_test_support::{LOG, Module};
+use support::{Project, cli, stderr_of, stdout_of};
 
 /// A plugin subscribed to every event that logs the payload it receives, as is.
 fn echo_plugin() -> Vec<u8> {
@@ -15,23 +16,15 @@ fn echo_plugin() -> Vec<u8> {
         "description": "Logs its payload.", "events": events,
     })
     .to_string();
-    let wat = format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 1024))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n)))
-    (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param $p i32) (param $n i32)
-    (call $log (local.get $p) (local.get $n) (i32.const 1)))
-  (@custom "ohd_manifest" "{}"))"#,
-        wat_string(&manifest)
-    );
-    wat::parse_str(wat).expect("valid WAT")
+    Module::new()
+        .import(LOG)
+        .heap(1024)
+        .body(
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1)))"#,
+        )
+        .manifest(&manifest)
+        .wasm()
 }
 
 /// JSON text without the whitespace between its tokens.

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use otai_plugin_test_support::{Allocator, HTTP, LOG, Module, REPLY};
 use tempfile::TempDir;
+
+pub use otai_plugin_test_support::wat_string;
 
 /// The `cargo-otai-plugin` binary, with colour off.
 pub fn cli() -> Command {
@@ -108,11 +111,6 @@ pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// JSON escaped for a WAT string literal.
-pub fn wat_string(json: &str) -> String {
-    json.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
 /// The default ticket id of the reference host's events.
 pub const TICKET: &str = otai_plugin_host::DEFAULT_TICKET_ID;
 
@@ -120,38 +118,27 @@ pub const TICKET: &str = otai_plugin_host::DEFAULT_TICKET_ID;
 /// in WAT): libc-style `malloc`/`free`, a bump allocator, and an `on_event` that logs,
 /// posts to a webhook and adds an internal note.
 pub fn wat_plugin() -> Vec<u8> {
-    let manifest = wat_string(
-        r#"{"id":"com.example.wat","name":"WAT","version":"1.0.0","description":"Written by hand.","events":["ticket.created"],"permissions":{"http":{"allowed_hosts":["hooks.example.com"]}}}"#,
-    );
+    let manifest = r#"{"id":"com.example.wat","name":"WAT","version":"1.0.0","description":"Written by hand.","events":["ticket.created"],"permissions":{"http":{"allowed_hosts":["hooks.example.com"]}}}"#;
     let request = r#"{"method":"POST","url":"https://hooks.example.com/in","body":"hello"}"#;
     let reply = format!(r#"{{"ticket_id":"{TICKET}","body":"noted","is_internal":true}}"#);
-    let wat = format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "malloc") (param $n i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n)))
-    (local.get $p))
-  (func (export "free") (param i32))
-  (func (export "on_event") (param i32 i32)
+    Module::new()
+        .imports(&[LOG, HTTP, REPLY])
+        .allocator(Allocator::Libc)
+        .body(&format!(
+            r#"(func (export "on_event") (param i32 i32)
     (call $log (i32.const 0) (i32.const 13) (i32.const 1))
     (drop (call $http (i32.const 100) (i32.const {req_len}) (i32.const 1000) (i32.const 1004)))
     (drop (call $reply (i32.const 400) (i32.const {reply_len}))))
   (data (i32.const 0) "event arrived")
   (data (i32.const 100) "{req}")
-  (data (i32.const 400) "{rep}")
-  (@custom "ohd_manifest" "{manifest}"))"#,
-        req_len = request.len(),
-        reply_len = reply.len(),
-        req = wat_string(request),
-        rep = wat_string(&reply),
-    );
-    wat::parse_str(wat).expect("valid WAT")
+  (data (i32.const 400) "{rep}")"#,
+            req_len = request.len(),
+            reply_len = reply.len(),
+            req = wat_string(request),
+            rep = wat_string(&reply),
+        ))
+        .manifest(manifest)
+        .wasm()
 }
 
 /// A plugin that logs a Rust-style panic message at error level and traps, as the
@@ -265,28 +252,18 @@ pub fn wat_get_plugin(allowed: &str, url: &str) -> Vec<u8> {
     })
     .to_string();
     let request = serde_json::json!({ "method": "GET", "url": url }).to_string();
-    let wat = format!(
-        r#"(module
-  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-  (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 2)
-  (global $next (mut i32) (i32.const 65536))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n)))
-    (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param i32 i32)
+    Module::new()
+        .imports(&[LOG, HTTP])
+        .body(&format!(
+            r#"(func (export "on_event") (param i32 i32)
     (drop (call $http (i32.const 100) (i32.const {len}) (i32.const 0) (i32.const 4)))
     (call $log (i32.load (i32.const 0)) (i32.load (i32.const 4)) (i32.const 1)))
-  (data (i32.const 100) "{req}")
-  (@custom "ohd_manifest" "{manifest}"))"#,
-        len = request.len(),
-        req = wat_string(&request),
-        manifest = wat_string(&manifest),
-    );
-    wat::parse_str(wat).expect("valid WAT")
+  (data (i32.const 100) "{req}")"#,
+            len = request.len(),
+            req = wat_string(&request),
+        ))
+        .manifest(&manifest)
+        .wasm()
 }
 
 /// A long-running command (`dev`) whose output the test reads as it comes, and which
