@@ -11,6 +11,7 @@ use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host, Outcome};
 use otai_plugin_sdk::EventKind;
 use otai_plugin_sdk::testing::{self, host_calls};
+use otai_plugin_test_support::{LOG, Module, data};
 use serde_json::json;
 
 const TICKET: &str = testing::TICKET_ID;
@@ -33,36 +34,25 @@ fn manifest() -> String {
     .to_string()
 }
 
-/// WAT string escapes for any bytes.
-fn wat_bytes(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
-}
-
 /// A plugin whose `on_event` and `render_panel` both run `body`, with the row's payload
 /// at address 16 and its length in `$len`. The allocator hands out memory above 2 MiB,
 /// clear of payloads up to that size.
 fn plugin(imports: &str, body: &str, payload: &[u8]) -> Vec<u8> {
-    let wat = format!(
-        r#"(module
-          {imports}
-          (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
-          (memory (export "memory") 64)
-          (global $next (mut i32) (i32.const 2097152))
-          (func (export "ohd_alloc") (param $n i32) (result i32)
-            (local $p i32) (local.set $p (global.get $next))
-            (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-          (func (export "ohd_free") (param i32 i32))
-          (func $run (local $len i32) (local.set $len (i32.const {len})) {body})
+    Module::new()
+        .imports(&[imports, LOG])
+        .pages(64)
+        .heap(2 * 1024 * 1024)
+        .body(&format!(
+            r#"(func $run (local $len i32) (local.set $len (i32.const {len})) {body})
           (func (export "on_event") (param i32 i32) (call $run))
           (func (export "render_panel") (param i32 i32) (result i32 i32)
             (call $run) (i32.const 0) (i32.const 0))
-          (data (i32.const 16) "{data}")
-          (@custom "ohd_manifest" "{manifest}"))"#,
-        len = payload.len(),
-        data = wat_bytes(payload),
-        manifest = wat_bytes(manifest().as_bytes()),
-    );
-    wat::parse_str(&wat).expect("the parity plugin assembles")
+          {data}"#,
+            len = payload.len(),
+            data = data(16, payload),
+        ))
+        .manifest(&manifest())
+        .wasm()
 }
 
 /// Runs the plugin in `scope` on a fresh host; returns its log lines.

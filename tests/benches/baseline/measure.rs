@@ -56,14 +56,12 @@ const DEADLINE_TICKS: u64 = 100;
 const LEVEL_ERROR: u32 = 3;
 
 /// A memory, a bump allocator and an `on_event` that does nothing.
-const NOOP_WAT: &str = r#"
-  (memory (export "memory") 1)
-  (global $next (mut i32) (i32.const 1024))
-  (func (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32) (local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n))) (local.get $p))
-  (func (export "ohd_free") (param i32 i32))
-  (func (export "on_event") (param i32 i32))"#;
+fn noop() -> otai_plugin_test_support::Module {
+    otai_plugin_test_support::Module::new()
+        .pages(1)
+        .heap(1024)
+        .body(r#"(func (export "on_event") (param i32 i32))"#)
+}
 
 fn config() -> Value {
     json!({
@@ -198,19 +196,13 @@ impl Drop for RawHost {
     }
 }
 
-/// `NOOP_WAT` with a manifest, for our host.
+/// [`noop`] with a manifest, for our host.
 fn noop_plugin() -> Vec<u8> {
     let manifest = json!({
         "id": "com.example.noop", "name": "No-op", "version": "1.0.0",
         "description": "Does nothing.", "events": ["ticket.created"]
-    })
-    .to_string()
-    .replace('\\', "\\\\")
-    .replace('"', "\\\"");
-    wat::parse_str(format!(
-        r#"(module {NOOP_WAT} (@custom "ohd_manifest" "{manifest}"))"#
-    ))
-    .expect("valid WAT")
+    });
+    noop().manifest(&manifest.to_string()).wasm()
 }
 
 struct Ours {
@@ -361,7 +353,7 @@ fn rates(rounds: usize, per_round: usize, variants: &[Shared<'_>]) -> Vec<(f64, 
 pub(super) fn bench(out: &Path) {
     let raw_wasm = build(out, "otai-baseline-raw");
     let sdk_wasm = build(out, "otai-baseline-sdk");
-    let noop_raw = wat::parse_str(NOOP_WAT).expect("valid WAT");
+    let noop_raw = noop().wasm();
     let noop_ours = noop_plugin();
 
     let raw = RawHost::new(&raw_wasm);
