@@ -1,6 +1,7 @@
 //! Test plugins written in WAT, for the tests and benchmarks of the workspace's crates:
 //! the host imports under the names test bodies call, a memory and an allocator, the
-//! manifest section, and the escaping of bytes into a WAT string.
+//! manifest section, and the escaping of bytes into a WAT string; and the loopback
+//! server their HTTP tests start ([`Loopback`]).
 //!
 //! A test writes only what its plugin does (its `on_event`, its data); [`Module`] adds
 //! the rest, so that every crate's tests speak the ABI through the same few lines.
@@ -17,6 +18,10 @@
 //! assert_eq!(&wasm[..4], b"\0asm");
 //! ```
 #![deny(missing_docs)]
+
+mod loopback;
+
+pub use loopback::Loopback;
 
 /// `ohd_log(ptr, len, level)`, imported as `$log`.
 pub const LOG: &str = r#"(import "ohd" "ohd_log" (func $log (param i32 i32 i32)))"#;
@@ -52,37 +57,32 @@ pub enum Allocator {
 
 impl Allocator {
     fn wat(self, heap: u32) -> String {
-        let global = format!("(global $next (mut i32) (i32.const {heap}))");
-        let bump = "(local.set $p (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $n)))
-    (local.get $p))";
-        match self {
-            Allocator::Bump => format!(
-                r#"{global}
-  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32)
-    {bump}
-  (func (export "ohd_free") (param i32 i32))"#
-            ),
-            Allocator::Growing => format!(
-                r#"{global}
-  (func $alloc (export "ohd_alloc") (param $n i32) (result i32)
-    (local $p i32)
-    (if (i32.gt_u (i32.add (global.get $next) (local.get $n)) (i32.mul (memory.size) (i32.const {PAGE})))
+        let (alloc, free) = match self {
+            Allocator::Bump | Allocator::Growing => {
+                ("ohd_alloc", r#"(func (export "ohd_free") (param i32 i32))"#)
+            }
+            Allocator::Libc => ("malloc", r#"(func (export "free") (param i32))"#),
+        };
+        let grow = if self == Allocator::Growing {
+            format!(
+                "(if (i32.gt_u (i32.add (global.get $next) (local.get $n)) (i32.mul (memory.size) (i32.const {PAGE})))
       (then
         (if (i32.eq (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))) (i32.const -1))
-          (then (return (i32.const 0))))))
-    {bump}
-  (func (export "ohd_free") (param i32 i32))"#
-            ),
-            Allocator::Libc => format!(
-                r#"{global}
-  (func $alloc (export "malloc") (param $n i32) (result i32)
+          (then (return (i32.const 0))))))"
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"(global $next (mut i32) (i32.const {heap}))
+  (func $alloc (export "{alloc}") (param $n i32) (result i32)
     (local $p i32)
-    {bump}
-  (func (export "free") (param i32))"#
-            ),
-        }
+    {grow}
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $n)))
+    (local.get $p))
+  {free}"#
+        )
     }
 }
 
