@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::net::{IpAddr, TcpListener};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use common::*;
@@ -42,34 +42,9 @@ fn get(host: &Host, allowed: &[&str], url: &str) -> DeliveryReport {
     host.deliver_to(ID, &Event::ticket_created()).unwrap()
 }
 
-/// A loopback listener, and a check that nothing connected to it.
-struct Listener(TcpListener);
-
-impl Listener {
-    fn new() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Listener(listener)
-    }
-
-    fn port(&self) -> u16 {
-        self.0.local_addr().unwrap().port()
-    }
-
-    /// A connection is queued before `connect` returns, so one made by a request that
-    /// has returned is there to accept.
-    #[track_caller]
-    fn assert_untouched(&self, what: &str) {
-        match self.0.accept() {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            other => panic!("{what}: the listener saw a connection: {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn a_name_resolving_to_an_internal_address_is_refused_without_a_connection() {
-    let listener = Listener::new();
+    let listener = Loopback::new();
     let port = listener.port();
     // Each class, in IPv4, IPv6 and the IPv6 forms that carry an IPv4 address. The
     // loopback ones, `0.0.0.0` and the mapped loopback would reach the listener.
@@ -129,7 +104,7 @@ fn a_name_resolving_to_an_internal_address_is_refused_without_a_connection() {
 
 #[test]
 fn every_answer_is_checked_not_only_the_first() {
-    let listener = Listener::new();
+    let listener = Loopback::new();
     let port = listener.port();
     let host = host_with(RealHttp::new().resolver(answering(&[
         "10.0.0.1",
@@ -230,7 +205,7 @@ fn component_get(url: &str) -> String {
 
 #[test]
 fn a_component_sees_the_refusal_as_a_network_error_naming_host_and_address() {
-    let listener = Listener::new();
+    let listener = Loopback::new();
     let port = listener.port();
     let host = host_with(RealHttp::new().resolver(answering(&["127.0.0.1"])));
     let wasm = component(

@@ -378,9 +378,8 @@ fn real_host(deadline: Duration) -> Host {
 
 #[test]
 fn a_denied_loopback_host_sees_no_connection() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let listener = Loopback::new();
+    let port = listener.port();
     let host = real_host(Duration::from_secs(5));
     let r = deliver_request(
         &host,
@@ -391,10 +390,7 @@ fn a_denied_loopback_host_sees_no_connection() {
     r.assert_ok();
     assert_eq!(r.http[0].status, 403);
     assert!(r.http[0].blocked);
-    match listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("the denied host saw a connection: {other:?}"),
-    }
+    listener.assert_untouched("the denied host");
 }
 
 #[test]

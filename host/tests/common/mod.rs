@@ -1,10 +1,8 @@
 //! Hand-written WAT plugins for the host's tests.
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{Read, Write};
-
 use otai_plugin_test_support::{Allocator, FIELD, HTTP, LOG, Module, REPLY, assemble};
-pub use otai_plugin_test_support::{data, with_custom};
+pub use otai_plugin_test_support::{Loopback, data, with_custom};
 use serde_json::{Value, json};
 
 /// A manifest with the required fields.
@@ -162,34 +160,10 @@ pub fn component(world: &str, manifest: Option<&Value>, body: &str) -> Vec<u8> {
 /// A component's `on-event` that logs the whole payload at info.
 pub const COMPONENT_ECHO: &str = r#"(func (export "on-event") (param i32 i32) (call $log (i32.const 1) (local.get 0) (local.get 1)))"#;
 
-/// Serves one connection: reads the request head, writes `response`, then waits for
-/// the client to close (so a "slow" server is one that never writes).
+/// Serves one connection on a free loopback port: reads the request head, writes
+/// `response`, then waits for the client to close (so a "slow" server is one that never
+/// writes). Returns the port and the thread, which returns the request head.
 pub fn serve_once(response: Option<Vec<u8>>) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => return head,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        if let Some(response) = response {
-            let _ = stream.write_all(&response);
-            let _ = stream.flush();
-        }
-        // Wait for the client to close: closing first with unread request bytes
-        // would reset the connection and lose the response. A "slow" server is one
-        // that never writes.
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-        }
-        head
-    });
-    (port, handle)
+    let listener = Loopback::new();
+    (listener.port(), listener.serve_once(response))
 }
