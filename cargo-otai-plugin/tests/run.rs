@@ -4,7 +4,7 @@
 
 mod support;
 
-use otai_plugin_test_support::{HTTP, LOG, Module};
+use otai_plugin_test_support::{HTTP, LOG, Loopback, Module};
 use predicates::prelude::*;
 use support::{
     Project, TICKET, cli, stdout_of, wat_get_plugin, wat_panel_plugin, wat_panicking_plugin,
@@ -356,54 +356,14 @@ fn a_panel_of_zero_zero_is_no_panel_and_no_failure() {
 
 // ---- `--allow-network` against servers these tests start on loopback ----
 
-/// A loopback listener: checks that nothing connected, then serves one request.
-struct Server(std::net::TcpListener);
-
-impl Server {
-    fn start() -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Server(listener)
-    }
-
-    fn port(&self) -> u16 {
-        self.0.local_addr().unwrap().port()
-    }
-
-    /// A connection is queued before the client's `connect` returns, so one made by a
-    /// command that has exited is there to accept.
-    #[track_caller]
-    fn assert_untouched(&self, what: &str) {
-        match self.0.accept() {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            other => panic!("{what}: the listener saw a connection: {other:?}"),
-        }
-    }
-
-    /// Answers one request with 200 and `body`; the thread returns the request head.
-    fn answer_once(self, body: &'static str) -> std::thread::JoinHandle<String> {
-        use std::io::{Read, Write};
-        self.0.set_nonblocking(false).unwrap();
-        std::thread::spawn(move || {
-            let (mut stream, _) = self.0.accept().unwrap();
-            stream.set_nonblocking(false).unwrap();
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let response = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            stream.write_all(response.as_bytes()).unwrap();
-            while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
-            String::from_utf8_lossy(&head).into_owned()
-        })
-    }
+/// Answers one request to `server` with 200 and `body`; the thread returns the request
+/// head.
+fn answer_once(server: Loopback, body: &str) -> std::thread::JoinHandle<Vec<u8>> {
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    server.serve_once(Some(response.into_bytes()))
 }
 
 /// `run --event ticket.created WASM` with `args` before the module and no proxy
@@ -435,7 +395,7 @@ fn run_with(wasm: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn a_name_resolving_to_loopback_needs_allow_private_network() {
     let project = Project::empty();
-    let server = Server::start();
+    let server = Loopback::new();
     let url = format!("http://localhost:{}/x", server.port());
     let wasm = project.write("get.wasm", wat_get_plugin("localhost", &url));
 
@@ -453,13 +413,13 @@ fn a_name_resolving_to_loopback_needs_allow_private_network() {
     );
     server.assert_untouched("run --allow-network");
 
-    let served = server.answer_once("from loopback");
+    let served = answer_once(server, "from loopback");
     let allowed = run_with(&wasm, &["--allow-network", "--allow-private-network"]);
     assert!(allowed.status.success(), "{}", support::stderr_of(&allowed));
     let stdout = stdout_of(&allowed);
     assert!(stdout.contains(&format!("GET {url} -> 200")), "{stdout}");
     assert!(stdout.contains("info  from loopback"), "{stdout}");
-    assert!(served.join().unwrap().starts_with("GET /x HTTP/1.1"));
+    assert!(served.join().unwrap().starts_with(b"GET /x HTTP/1.1"));
 }
 
 #[test]
@@ -486,11 +446,11 @@ fn allow_private_network_needs_allow_network() {
 #[test]
 fn proxy_variables_are_not_used_and_run_says_so() {
     let project = Project::empty();
-    let proxy = Server::start();
-    let server = Server::start();
+    let proxy = Loopback::new();
+    let server = Loopback::new();
     let url = format!("http://127.0.0.1:{}/direct", server.port());
     let wasm = project.write("get.wasm", wat_get_plugin("127.0.0.1", &url));
-    let served = server.answer_once("direct");
+    let served = answer_once(server, "direct");
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
     let mut command = cli();
     command
@@ -504,7 +464,7 @@ fn proxy_variables_are_not_used_and_run_says_so() {
     assert!(output.status.success(), "{}", support::stderr_of(&output));
     let stdout = stdout_of(&output);
     assert!(stdout.contains(&format!("GET {url} -> 200")), "{stdout}");
-    assert!(served.join().unwrap().starts_with("GET /direct HTTP/1.1"));
+    assert!(served.join().unwrap().starts_with(b"GET /direct HTTP/1.1"));
     proxy.assert_untouched("the proxy");
     let stderr = support::stderr_of(&output);
     assert!(
