@@ -6,6 +6,7 @@ use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::config_input::parse_config_text;
 use crate::desk::{Desk, DisabledReason, PluginInfo, missing_config, quoted, set_in};
 use crate::diff::PermissionDiff;
 use crate::error::DeskError;
@@ -121,6 +122,65 @@ impl Desk {
                 set(config, key, value);
             }
             Vec::new()
+        })
+    }
+
+    /// [`Desk::configure`] with values typed as text (the web UI's form, `--set
+    /// KEY=VALUE`), read against their fields' types by [`parse_config_text`]: empty
+    /// text removes a value. A key the schema does not have is reported with the
+    /// others (with the nearest key), as is text that is not of its field's type.
+    ///
+    /// ```
+    /// # let wasm = wat::parse_str(r#"(module (memory (export "memory") 1)
+    /// #   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+    /// #   (func (export "ohd_free") (param i32 i32)) (func (export "on_event") (param i32 i32))
+    /// #   (@custom "ohd_manifest" "{\"id\":\"com.example.t\",\"name\":\"T\",\"version\":\"1.0.0\",\"description\":\"d\",\"events\":[\"ticket.created\"],\"config_schema\":{\"retries\":{\"type\":\"integer\"},\"loud\":{\"type\":\"boolean\"}}}"))"#)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// use otai_plugin_desk::Desk;
+    /// use serde_json::json;
+    ///
+    /// let desk = Desk::open(dir.path())?;
+    /// desk.install(&wasm)?;
+    /// desk.configure_text("com.example.t", [("retries", " 3"), ("loud", "true")])?;
+    /// let form = desk.config_form("com.example.t")?;
+    /// assert_eq!((form[0].value.clone(), form[1].value.clone()), (Some(json!(3)), Some(json!(true))));
+    ///
+    /// let refused = desk.configure_text("com.example.t", [("retries", "many"), ("lod", "true")]);
+    /// assert_eq!(refused.unwrap_err().to_string(), "invalid config for plugin `com.example.t`:\n\
+    ///     error: retries: expected a whole number, found \"many\"\n\
+    ///     error: lod: unknown config key \"lod\"; did you mean \"loud\"?\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
+    pub fn configure_text<K, T>(
+        &self,
+        id: &str,
+        texts: impl IntoIterator<Item = (K, T)>,
+    ) -> Result<PluginInfo, DeskError>
+    where
+        K: Into<String>,
+        T: AsRef<str>,
+    {
+        self.configure_with(id, |manifest, config| {
+            let mut refused = Vec::new();
+            for (key, text) in texts {
+                let (key, text) = (key.into(), text.as_ref());
+                let value = match manifest.config_schema.get(&key) {
+                    Some(field) => match parse_config_text(&key, field, text) {
+                        Ok(value) => value,
+                        Err(problem) => {
+                            refused.push(problem);
+                            continue;
+                        }
+                    },
+                    // `validate_config` names it, with the nearest key.
+                    None => Value::String(text.to_owned()),
+                };
+                set(config, key, value);
+            }
+            refused
         })
     }
 

@@ -1,4 +1,4 @@
-//! `configure`: what a save stores.
+//! `configure` and `configure_text`: what a save stores, and values typed as text.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -116,4 +116,56 @@ fn a_save_reseals_only_the_secrets_that_changed() {
     assert_eq!(desk.host().redact(ID, "xoxb-second"), "[redacted]");
     assert_eq!(desk.host().redact(ID, "sign-first"), "sign-first");
     assert!(!desk.config_form(ID).unwrap()[1].is_set, "signing removed");
+}
+
+#[test]
+fn values_typed_as_text_are_read_against_their_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    desk.install(&module()).unwrap();
+
+    // Every problem at once: text that is not of its field's type (named, with what
+    // was typed), an unknown key (with the nearest one), a required field missing.
+    let refused = desk
+        .configure_text(ID, [("retries", "three"), ("lod", "true"), ("loud", "yes")])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        refused,
+        format!(
+            "invalid config for plugin `{ID}`:\n\
+             error: retries: expected a whole number, found \"three\"\n\
+             error: loud: expected `true` or `false`, found \"yes\"\n\
+             error: token: `token` is required; set a value\n\
+             error: lod: unknown config key \"lod\"; did you mean \"loud\"?\n"
+        )
+    );
+
+    let info = desk
+        .configure_text(
+            ID,
+            [
+                ("token", " xoxb-typed "),
+                ("retries", " 4 "),
+                ("loud", "true"),
+                ("channel", ""),
+            ],
+        )
+        .unwrap();
+    assert!(info.enabled, "{info:?}");
+    let logged = &desk.deliver("ticket.created", "T-1").unwrap()[0].logs[0].message;
+    assert!(
+        logged.contains(
+            r##""config":{"channel":"#support","loud":true,"retries":4,"token":"[redacted]"}"##
+        ),
+        "{logged}"
+    );
+    // The secret as typed, spaces included.
+    assert_eq!(desk.host().redact(ID, " xoxb-typed "), "[redacted]");
+
+    // Empty text removes a value; a key not named keeps its own.
+    desk.configure_text(ID, [("retries", "")]).unwrap();
+    let form = desk.config_form(ID).unwrap();
+    let value = |key: &str| form.iter().find(|f| f.key == key).unwrap().value.clone();
+    assert_eq!((value("retries"), value("loud")), (None, Some(json!(true))));
 }
