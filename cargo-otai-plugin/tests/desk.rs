@@ -326,3 +326,71 @@ fn configure_refuses_a_value_or_a_config_past_its_limit_without_quoting_it() {
         "a refused config was stored: {form}"
     );
 }
+
+/// `--set KEY=VALUE` is read as the web UI's form is (`Desk::configure_text`): a number
+/// may have spaces around it, a boolean is `true` or `false`, and other text is refused
+/// at its field with what was typed, with every other problem.
+#[test]
+fn set_reads_its_text_as_the_web_form_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let wasm = tmp.path().join("typed.wasm");
+    let schema = json!({"token": {"type": "string", "required": true, "secret": true},
+                        "retries": {"type": "integer"},
+                        "loud": {"type": "boolean"}});
+    std::fs::write(&wasm, module_with("1.0.0", &[], schema, "")).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+
+    desk(
+        &data,
+        &[
+            "configure",
+            "com.example.cli-desk",
+            "--set",
+            "retries=three",
+            "--set",
+            "loud=yes",
+        ],
+    )
+    .assert()
+    .code(1)
+    .stderr(contains(
+        r#"retries: expected a whole number, found "three""#,
+    ))
+    .stderr(contains(r#"loud: expected `true` or `false`, found "yes""#))
+    .stderr(contains("`token` is required"));
+
+    desk(
+        &data,
+        &[
+            "configure",
+            "com.example.cli-desk",
+            "--set-from-env",
+            "token=MY_TOKEN",
+            "--set",
+            "retries= 4 ",
+            "--set",
+            "loud=true",
+        ],
+    )
+    .env("MY_TOKEN", "s3cr3t-value")
+    .assert()
+    .success();
+    let form = json_of(
+        &desk(
+            &data,
+            &["configure", "com.example.cli-desk", "--format", "json"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let values: Vec<&Value> = form
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["value"])
+        .collect();
+    assert_eq!(values, [&json!(true), &json!(4), &Value::Null], "{form}");
+}

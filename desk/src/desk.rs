@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use otai_plugin_abi::manifest::{ConfigType, Manifest};
+use otai_plugin_abi::manifest::{Config, ConfigType, Manifest};
 use otai_plugin_host::http::{HttpTransport, MockHttp};
 use otai_plugin_host::{HealthPolicy, Host, Plugin};
 use rusqlite::{OptionalExtension, params};
@@ -232,6 +232,22 @@ pub(crate) struct Row {
     pub(crate) installed_ms: i64,
 }
 
+/// A version's config as the database holds it.
+pub(crate) struct StoredConfig {
+    /// The values of the fields that are not secret.
+    pub(crate) plain: Map<String, Value>,
+    /// The secret ones, sealed, by key.
+    pub(crate) sealed: Vec<(String, Vec<u8>)>,
+}
+
+impl StoredConfig {
+    /// Whether `key` has a value (without opening a secret to know).
+    pub(crate) fn is_set(&self, key: &str) -> bool {
+        self.plain.get(key).is_some_and(|v| !v.is_null())
+            || self.sealed.iter().any(|(k, _)| k == key)
+    }
+}
+
 /// A version's row.
 pub(crate) struct VersionRow {
     pub(crate) version: String,
@@ -435,6 +451,27 @@ impl Desk {
         })
     }
 
+    /// A version's config as stored: plain values, secrets still sealed.
+    pub(crate) fn stored_config(&self, store: &Store, seq: i64) -> Result<StoredConfig, DeskError> {
+        let text: String = store
+            .conn
+            .query_row("SELECT config FROM versions WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .map_err(|e| store.error(e))?;
+        let plain: Map<String, Value> = serde_json::from_str(&text)
+            .map_err(|e| store.error(format!("version {seq}'s config: {e}")))?;
+        let mut stmt = store
+            .conn
+            .prepare_cached("SELECT key, sealed FROM secrets WHERE version_seq = ?1")
+            .map_err(|e| store.error(e))?;
+        let sealed = stmt
+            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect)
+            .map_err(|e| store.error(e))?;
+        Ok(StoredConfig { plain, sealed })
+    }
+
     /// A version's config, secrets opened: what the plugin receives (before defaults).
     pub(crate) fn config_of(
         &self,
@@ -442,27 +479,12 @@ impl Desk {
         id: &str,
         seq: i64,
     ) -> Result<Map<String, Value>, DeskError> {
-        let text: String = store
-            .conn
-            .query_row("SELECT config FROM versions WHERE seq = ?1", [seq], |r| {
-                r.get(0)
-            })
-            .map_err(|e| store.error(e))?;
-        let mut config: Map<String, Value> = serde_json::from_str(&text)
-            .map_err(|e| store.error(format!("version {seq}'s config: {e}")))?;
-        let mut stmt = store
-            .conn
-            .prepare("SELECT key, sealed FROM secrets WHERE version_seq = ?1")
-            .map_err(|e| store.error(e))?;
-        let sealed: Vec<(String, Vec<u8>)> = stmt
-            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(Iterator::collect)
-            .map_err(|e| store.error(e))?;
+        let StoredConfig { mut plain, sealed } = self.stored_config(store, seq)?;
         for (key, sealed) in sealed {
             let value = self.key.open(id, &key, &sealed)?;
-            config.insert(key, Value::String(value));
+            plain.insert(key, Value::String(value));
         }
-        Ok(config)
+        Ok(plain)
     }
 
     /// Writes a version's config: plain values as JSON, secret ones sealed.
@@ -474,6 +496,22 @@ impl Desk {
         manifest: &Manifest,
         config: &Map<String, Value>,
     ) -> rusqlite::Result<()> {
+        tx.execute("DELETE FROM secrets WHERE version_seq = ?1", [seq])?;
+        self.update_config(tx, id, seq, manifest, config, &Map::new())
+    }
+
+    /// Writes a version's config over `before` (its stored config, secrets opened):
+    /// plain values as JSON; only the secrets that changed are sealed anew or removed,
+    /// the others keep their sealed bytes.
+    pub(crate) fn update_config(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        seq: i64,
+        manifest: &Manifest,
+        config: &Map<String, Value>,
+        before: &Map<String, Value>,
+    ) -> rusqlite::Result<()> {
         let is_secret = |k: &str| manifest.config_schema.get(k).is_some_and(|f| f.secret);
         let plain: Map<String, Value> = config
             .iter()
@@ -484,14 +522,26 @@ impl Desk {
             "UPDATE versions SET config = ?1 WHERE seq = ?2",
             params![Value::Object(plain).to_string(), seq],
         )?;
-        tx.execute("DELETE FROM secrets WHERE version_seq = ?1", [seq])?;
-        for (key, value) in config.iter().filter(|(k, _)| is_secret(k)) {
-            if let Some(text) = value.as_str() {
-                let sealed = self.key.seal(id, key, text);
-                tx.execute(
-                    "INSERT INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
-                    params![seq, key, sealed],
-                )?;
+        for (key, field) in &manifest.config_schema {
+            if !field.secret {
+                continue;
+            }
+            let old = before.get(key).and_then(Value::as_str);
+            match (old, config.get(key).and_then(Value::as_str)) {
+                (old, new) if old == new => {}
+                (_, None) => {
+                    tx.execute(
+                        "DELETE FROM secrets WHERE version_seq = ?1 AND key = ?2",
+                        params![seq, key],
+                    )?;
+                }
+                (_, Some(new)) => {
+                    let sealed = self.key.seal(id, key, new);
+                    tx.execute(
+                        "INSERT OR REPLACE INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
+                        params![seq, key, sealed],
+                    )?;
+                }
             }
         }
         Ok(())
@@ -509,49 +559,48 @@ impl Desk {
         };
         let plugin = self.host.load(&version.wasm)?;
         lock(&self.unloadable).remove(id);
-        if let Err(diagnostics) = version
-            .manifest
-            .validate_config(&Value::Object(config.clone()))
-        {
-            self.host.uninstall(id);
-            // Missing values are the plugin's wait for config, shown as its state. Values
-            // this host refuses (stored by an earlier, laxer one: a value past the size
-            // limits) would otherwise leave it listed as enabled and never run.
-            if missing_config(&version.manifest, &config).is_empty() {
-                let problems: Vec<String> = diagnostics
-                    .errors()
-                    .map(|d| match d.path.as_str() {
-                        "" => d.message.clone(),
-                        key => format!("`{key}`: {}", d.message),
-                    })
-                    .collect();
-                lock(&self.unloadable).insert(
-                    id.to_owned(),
-                    format!(
-                        "its stored config is refused ({}); set the values again",
-                        problems.join("; ")
-                    ),
-                );
+        let config = Value::Object(config);
+        let validated = match version.manifest.validate_config(&config) {
+            Ok(validated) => validated,
+            Err(diagnostics) => {
+                self.host.uninstall(id);
+                // Missing values are the plugin's wait for config, shown as its state.
+                // Values this host refuses (stored by an earlier, laxer one: a value past
+                // the size limits) would otherwise leave it listed as enabled and never
+                // run.
+                let set = |key: &str| config.get(key).is_some_and(|v| !v.is_null());
+                if missing_config(&version.manifest, set).is_empty() {
+                    let problems: Vec<String> = diagnostics
+                        .errors()
+                        .map(|d| match d.path.as_str() {
+                            "" => d.message.clone(),
+                            key => format!("`{key}`: {}", d.message),
+                        })
+                        .collect();
+                    lock(&self.unloadable).insert(
+                        id.to_owned(),
+                        format!(
+                            "its stored config is refused ({}); set the values again",
+                            problems.join("; ")
+                        ),
+                    );
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
-        self.install_in_host(&plugin, config)?;
-        // The database decides; the host's own window is not used (auto-disable is off).
-        let _ = if row.enabled {
-            self.host.enable(id)
-        } else {
-            self.host.disable(id)
         };
-        Ok(())
+        self.run_in_host(&plugin, &validated, row.enabled)
     }
 
-    fn install_in_host(
+    /// Installs `plugin` in the host with its validated config, enabled or not as the
+    /// database says.
+    pub(crate) fn run_in_host(
         &self,
         plugin: &Plugin,
-        config: Map<String, Value>,
+        config: &Config,
+        enabled: bool,
     ) -> Result<(), DeskError> {
         self.host
-            .install(plugin, Value::Object(config))
+            .install_config(plugin, config)
             .map_err(|e| match e {
                 otai_plugin_host::InstallError::InvalidConfig {
                     plugin_id,
@@ -561,7 +610,15 @@ impl Desk {
                     diagnostics,
                 },
                 other => DeskError::database(&self.dir, other),
-            })
+            })?;
+        // The database decides; the host's own window is not used (auto-disable is off).
+        let id = &plugin.manifest().id;
+        let _ = if enabled {
+            self.host.enable(id)
+        } else {
+            self.host.disable(id)
+        };
+        Ok(())
     }
 
     /// The installed plugins, by id.
@@ -584,11 +641,12 @@ impl Desk {
             Some(seq) => Some(self.version_row(&store, seq)?.version),
             None => None,
         };
-        let config = self.config_of(&store, id, row.current_seq)?;
+        // Whether each field is set is all it needs: no secret is opened.
+        let config = self.stored_config(&store, row.current_seq)?;
         let (deliveries, failures, last) = window(&store, id, &row, &self.options.health)?;
         Ok(PluginInfo {
             id: id.to_owned(),
-            missing_config: missing_config(&current.manifest, &config),
+            missing_config: missing_config(&current.manifest, |k| config.is_set(k)),
             manifest: current.manifest,
             previous_version,
             enabled: row.enabled,
@@ -610,13 +668,14 @@ impl Desk {
         let store = self.store()?;
         let row = self.row(&store, id)?;
         let version = self.version_row(&store, row.current_seq)?;
-        let config = self.config_of(&store, id, row.current_seq)?;
+        // A secret's value is never shown: none is opened.
+        let config = self.stored_config(&store, row.current_seq)?;
         Ok(version
             .manifest
             .config_schema
             .iter()
             .map(|(key, field)| {
-                let value = config.get(key).filter(|v| !v.is_null());
+                let value = config.plain.get(key).filter(|v| !v.is_null());
                 ConfigEntry {
                     key: key.clone(),
                     ty: field.ty,
@@ -627,7 +686,7 @@ impl Desk {
                     options: field.options.clone().unwrap_or_default(),
                     default: field.default.clone(),
                     value: if field.secret { None } else { value.cloned() },
-                    is_set: value.is_some(),
+                    is_set: config.is_set(key),
                 }
             })
             .collect())
@@ -682,19 +741,19 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The required fields of `manifest` that `config` leaves without a value (a default
-/// counts as a value).
-pub(crate) fn missing_config(manifest: &Manifest, config: &Map<String, Value>) -> Vec<String> {
+/// The required fields of `manifest` without a value (a default counts as a value).
+pub(crate) fn missing_config(manifest: &Manifest, is_set: impl Fn(&str) -> bool) -> Vec<String> {
     manifest
         .config_schema
         .iter()
-        .filter(|(key, field)| {
-            field.required
-                && field.default.is_none()
-                && config.get(key.as_str()).is_none_or(Value::is_null)
-        })
+        .filter(|(key, field)| field.required && field.default.is_none() && !is_set(key))
         .map(|(key, _)| key.clone())
         .collect()
+}
+
+/// Whether `config` gives `key` a value (`null` is none).
+pub(crate) fn set_in(config: &Map<String, Value>) -> impl Fn(&str) -> bool + '_ {
+    |key| config.get(key).is_some_and(|v| !v.is_null())
 }
 
 /// `` `a`, `b` ``.

@@ -6,7 +6,9 @@
 //!
 //! - **Lifecycle**: [`Desk::install`] a `.wasm` (validated as the host loads it;
 //!   disabled until configured when a required field has no value),
-//!   [`Desk::configure`] (validated against `config_schema`, every problem at once),
+//!   [`Desk::configure`] (validated against `config_schema`, every problem at once;
+//!   [`Desk::configure_text`] with values typed as text, read by [`parse_config_text`]
+//!   as the web UI and the CLI read them),
 //!   [`Desk::upgrade`] (same id; a [`PermissionDiff`] that must be approved when
 //!   permissions grow; config carried over), [`Desk::rollback`], [`Desk::enable`],
 //!   [`Desk::disable`], [`Desk::remove`], [`Desk::list`].
@@ -50,6 +52,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod config_input;
 mod deliveries;
 mod desk;
 mod diff;
@@ -61,6 +64,7 @@ mod store;
 #[cfg(feature = "web")]
 pub mod web;
 
+pub use config_input::parse_config_text;
 pub use deliveries::{Delivery, Ticket, TicketReply};
 pub use desk::{ConfigEntry, Desk, DeskOptions, Disabled, DisabledReason, PluginInfo};
 pub use diff::PermissionDiff;

@@ -1,12 +1,13 @@
 //! Installing, configuring, upgrading, rolling back, enabling, disabling and removing
 //! plugins.
 
-use otai_plugin_abi::manifest::Manifest;
+use otai_plugin_abi::manifest::{Diagnostic, Diagnostics, Manifest};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::desk::{Desk, DisabledReason, PluginInfo, missing_config, quoted};
+use crate::config_input::parse_config_text;
+use crate::desk::{Desk, DisabledReason, PluginInfo, missing_config, quoted, set_in};
 use crate::diff::PermissionDiff;
 use crate::error::DeskError;
 use crate::store::now_ms;
@@ -83,7 +84,7 @@ impl Desk {
                     version,
                 });
             }
-            let missing = missing_config(&manifest, &Map::new());
+            let missing = missing_config(&manifest, |_| false);
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
@@ -109,46 +110,134 @@ impl Desk {
 
     /// Sets config values: each key given replaces its value (`null` removes it), the
     /// others are kept. The whole config is validated against the schema first, every
-    /// problem reported at once; secrets are sealed before they are stored. A plugin
-    /// disabled for missing config is enabled once it is complete.
+    /// problem reported at once; the secrets that changed are sealed before they are
+    /// stored (the others keep their sealed bytes). A plugin disabled for missing config
+    /// is enabled once it is complete.
     ///
     /// # Errors
     /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
     pub fn configure(&self, id: &str, values: Map<String, Value>) -> Result<PluginInfo, DeskError> {
-        {
+        self.configure_with(id, |_, config| {
+            for (key, value) in values {
+                set(config, key, value);
+            }
+            Vec::new()
+        })
+    }
+
+    /// [`Desk::configure`] with values typed as text (the web UI's form, `--set
+    /// KEY=VALUE`), read against their fields' types by [`parse_config_text`]: empty
+    /// text removes a value. A key the schema does not have is reported with the
+    /// others (with the nearest key), as is text that is not of its field's type.
+    ///
+    /// ```
+    /// # let wasm = wat::parse_str(r#"(module (memory (export "memory") 1)
+    /// #   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+    /// #   (func (export "ohd_free") (param i32 i32)) (func (export "on_event") (param i32 i32))
+    /// #   (@custom "ohd_manifest" "{\"id\":\"com.example.t\",\"name\":\"T\",\"version\":\"1.0.0\",\"description\":\"d\",\"events\":[\"ticket.created\"],\"config_schema\":{\"retries\":{\"type\":\"integer\"},\"loud\":{\"type\":\"boolean\"}}}"))"#)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// use otai_plugin_desk::Desk;
+    /// use serde_json::json;
+    ///
+    /// let desk = Desk::open(dir.path())?;
+    /// desk.install(&wasm)?;
+    /// desk.configure_text("com.example.t", [("retries", " 3"), ("loud", "true")])?;
+    /// let form = desk.config_form("com.example.t")?;
+    /// assert_eq!((form[0].value.clone(), form[1].value.clone()), (Some(json!(3)), Some(json!(true))));
+    ///
+    /// let refused = desk.configure_text("com.example.t", [("retries", "many"), ("lod", "true")]);
+    /// assert_eq!(refused.unwrap_err().to_string(), "invalid config for plugin `com.example.t`:\n\
+    ///     error: retries: expected a whole number, found \"many\"\n\
+    ///     error: lod: unknown config key \"lod\"; did you mean \"loud\"?\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
+    pub fn configure_text<K, T>(
+        &self,
+        id: &str,
+        texts: impl IntoIterator<Item = (K, T)>,
+    ) -> Result<PluginInfo, DeskError>
+    where
+        K: Into<String>,
+        T: AsRef<str>,
+    {
+        self.configure_with(id, |manifest, config| {
+            let mut refused = Vec::new();
+            for (key, text) in texts {
+                let (key, text) = (key.into(), text.as_ref());
+                let value = match manifest.config_schema.get(&key) {
+                    Some(field) => match parse_config_text(&key, field, text) {
+                        Ok(value) => value,
+                        Err(problem) => {
+                            refused.push(problem);
+                            continue;
+                        }
+                    },
+                    // `validate_config` names it, with the nearest key.
+                    None => Value::String(text.to_owned()),
+                };
+                set(config, key, value);
+            }
+            refused
+        })
+    }
+
+    /// Configures with the stored config (secrets opened once) changed by `edit`, which
+    /// returns the problems it found: those and the config's own are reported
+    /// together, the config's about a field `edit` refused left out (they would be
+    /// about the stored value).
+    fn configure_with(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&Manifest, &mut Map<String, Value>) -> Vec<Diagnostic>,
+    ) -> Result<PluginInfo, DeskError> {
+        let (wasm, validated, enabled) = {
             let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
-            let mut config = self.config_of(&store, id, row.current_seq)?;
-            for (key, value) in values {
-                if value.is_null() {
-                    config.remove(&key);
-                } else {
-                    config.insert(key, value);
-                }
-            }
-            version
+            let before = self.config_of(&store, id, row.current_seq)?;
+            let mut config = before.clone();
+            let refused = edit(&version.manifest, &mut config);
+            let validated = match version
                 .manifest
                 .validate_config(&Value::Object(config.clone()))
-                .map_err(|diagnostics| DeskError::InvalidConfig {
-                    plugin_id: id.to_owned(),
-                    diagnostics,
-                })?;
+            {
+                Ok(validated) if refused.is_empty() => validated,
+                found => {
+                    return Err(DeskError::InvalidConfig {
+                        plugin_id: id.to_owned(),
+                        diagnostics: together(refused, found.err()),
+                    });
+                }
+            };
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            self.write_config(&tx, id, row.current_seq, &version.manifest, &config)
-                .map_err(db)?;
-            if row
+            self.update_config(
+                &tx,
+                id,
+                row.current_seq,
+                &version.manifest,
+                &config,
+                &before,
+            )
+            .map_err(db)?;
+            let waited = row
                 .disabled
                 .as_ref()
-                .is_some_and(|d| d.reason == DisabledReason::NeedsConfig)
-            {
+                .is_some_and(|d| d.reason == DisabledReason::NeedsConfig);
+            if waited {
                 self.set_state(&tx, id, None).map_err(db)?;
             }
             tx.commit().map_err(db)?;
-        }
-        self.sync_host(id)?;
+            (version.wasm, validated, row.enabled || waited)
+        };
+        // Compiled when it was installed: found in the host's cache.
+        let plugin = self.host.load(&wasm)?;
+        crate::desk::lock(&self.unloadable).remove(id);
+        self.run_in_host(&plugin, &validated, enabled)?;
         self.plugin(id)
     }
 
@@ -185,7 +274,7 @@ impl Desk {
             }
             let mut config = self.config_of(&store, &id, row.current_seq)?;
             config.retain(|key, _| manifest.config_schema.contains_key(key));
-            let missing = missing_config(&manifest, &config);
+            let missing = missing_config(&manifest, set_in(&config));
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
@@ -232,7 +321,7 @@ impl Desk {
             };
             let version = self.version_row(&store, previous)?;
             let config = self.config_of(&store, id, previous)?;
-            let missing = missing_config(&version.manifest, &config);
+            let missing = missing_config(&version.manifest, set_in(&config));
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
@@ -370,4 +459,26 @@ fn is_older(offered: &str, installed: &str) -> bool {
         (Ok(a), Ok(b)) => a < b,
         _ => false,
     }
+}
+
+/// Sets `key` to `value` in `config`; `null` removes it.
+fn set(config: &mut Map<String, Value>, key: String, value: Value) {
+    if value.is_null() {
+        config.remove(&key);
+    } else {
+        config.insert(key, value);
+    }
+}
+
+/// The problems of text that was refused, then those found in the config except the
+/// ones about a refused field (they would be about its stored value).
+fn together(refused: Vec<Diagnostic>, found: Option<Diagnostics>) -> Diagnostics {
+    let mut all = Diagnostics(refused);
+    let found = found.map(|d| d.0).unwrap_or_default();
+    let kept: Vec<Diagnostic> = found
+        .into_iter()
+        .filter(|d| !all.0.iter().any(|r| r.path == d.path))
+        .collect();
+    all.0.extend(kept);
+    all
 }

@@ -96,6 +96,58 @@ fn the_config_form_has_a_widget_per_type_and_never_shows_a_secret() {
     assert!(page.contains(r#"class="state-enabled""#), "{page}");
 }
 
+/// The form's text is read as `--set KEY=VALUE` is (`Desk::configure_text`): a checked
+/// box sends `true` after the hidden `false` before it, an unchecked one only the
+/// `false`; a number may have spaces around it; other text for a boolean or a number
+/// is refused at its field with what was typed.
+#[test]
+fn the_form_reads_its_text_as_the_command_line_does() {
+    let server = start();
+    let (_, page) = server.get("/plugins/com.example.web");
+    let hidden = r#"<input type="hidden" name="loud" value="false">"#;
+    let boxed = r#"<input type="checkbox" id="f-loud" name="loud" value="true">"#;
+    assert!(page.contains(&format!("{hidden}\n      {boxed}")), "{page}");
+
+    let config = "/plugins/com.example.web/config";
+    let (status, page) = server.post(
+        config,
+        &[
+            ("token", "xoxb-form"),
+            ("retries", " 5 "),
+            ("loud", "false"),
+            ("loud", "true"),
+            ("region", "us"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(r#"value="5""#) && page.contains(r#"name="loud" value="true" checked"#),
+        "{page}"
+    );
+
+    let (status, page) = server.post(
+        config,
+        &[("retries", "5"), ("loud", "false"), ("region", "us")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(boxed), "unchecked: {page}");
+
+    let (status, page) = server.post(
+        config,
+        &[("retries", "5.5"), ("loud", "on"), ("region", "us")],
+    );
+    assert_eq!(status, 422, "{page}");
+    let page = page.replace("&quot;", "\"").replace("&#x60;", "`");
+    assert!(
+        page.contains(
+            r#"<div class="error" id="e-retries">expected a whole number, found "5.5"</div>"#
+        ) && page.contains(
+            r#"<div class="error" id="e-loud">expected `true` or `false`, found "on"</div>"#
+        ),
+        "{page}"
+    );
+}
+
 #[test]
 fn a_ticket_fires_events_shows_what_plugins_wrote_and_the_panel() {
     let server = start();

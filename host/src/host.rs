@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use otai_plugin_abi::manifest::ConfigValue;
+use otai_plugin_abi::manifest::{
+    Config, ConfigType, ConfigValue, Diagnostic, Diagnostics, Manifest,
+};
 use serde_json::Value;
 use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
@@ -218,29 +220,68 @@ impl Host {
     /// [`InstallError::ForeignPlugin`] for a plugin another host loaded.
     pub fn install(&self, plugin: &Plugin, config: Value) -> Result<(), InstallError> {
         let manifest = plugin.manifest();
-        if !plugin.compiled_by(&self.settings.engine) {
-            return Err(InstallError::ForeignPlugin {
-                plugin_id: manifest.id.clone(),
-            });
-        }
+        self.check_own(plugin)?;
         let validated = manifest.validate_config(&config).map_err(|diagnostics| {
             InstallError::InvalidConfig {
                 plugin_id: manifest.id.clone(),
                 diagnostics,
             }
         })?;
-        let mut secrets = Vec::new();
-        for (_, value) in validated.iter() {
-            if let ConfigValue::Secret(s) = value {
-                secrets.push(s.expose().to_owned());
-            }
-        }
         // Also every value the schema marks secret, whatever shape it was given in.
+        let mut secrets = Vec::new();
         for (key, field) in &manifest.config_schema {
             if field.secret
                 && let Some(Value::String(s)) = config.get(key)
             {
                 secrets.push(s.clone());
+            }
+        }
+        self.put(plugin, &validated, secrets);
+        Ok(())
+    }
+
+    /// Installs (or reinstalls) `plugin` with a config already validated against its
+    /// manifest ([`Manifest::validate_config`](otai_plugin_abi::manifest::Manifest::validate_config)),
+    /// for an embedder that validates it itself (to show every problem, or before
+    /// storing it): [`Host::install`] would validate it a second time. Only that the
+    /// config fits this manifest's fields (keys and types) is checked.
+    ///
+    /// # Errors
+    /// [`InstallError::InvalidConfig`] for a config validated against another manifest
+    /// (a key this one does not have, a value of another type, a required field
+    /// without a value); [`InstallError::ForeignPlugin`] for a plugin another host
+    /// loaded.
+    pub fn install_config(&self, plugin: &Plugin, config: &Config) -> Result<(), InstallError> {
+        let manifest = plugin.manifest();
+        self.check_own(plugin)?;
+        let misfits: Vec<Diagnostic> = misfits(manifest, config).collect();
+        if !misfits.is_empty() {
+            return Err(InstallError::InvalidConfig {
+                plugin_id: manifest.id.clone(),
+                diagnostics: Diagnostics(misfits),
+            });
+        }
+        self.put(plugin, config, Vec::new());
+        Ok(())
+    }
+
+    fn check_own(&self, plugin: &Plugin) -> Result<(), InstallError> {
+        if plugin.compiled_by(&self.settings.engine) {
+            Ok(())
+        } else {
+            Err(InstallError::ForeignPlugin {
+                plugin_id: plugin.manifest().id.clone(),
+            })
+        }
+    }
+
+    /// Puts `plugin` in the installed map with a validated config; `secrets` are more
+    /// values to redact beside the config's secret ones.
+    fn put(&self, plugin: &Plugin, validated: &Config, mut secrets: Vec<String>) {
+        let manifest = plugin.manifest();
+        for (_, value) in validated.iter() {
+            if let ConfigValue::Secret(s) = value {
+                secrets.push(s.expose().to_owned());
             }
         }
         let config = serde_json::to_vec(&validated.to_payload_json()).unwrap_or_default();
@@ -266,7 +307,6 @@ impl Host {
             health,
         };
         map.insert(manifest.id.clone(), Arc::new(installed));
-        Ok(())
     }
 
     /// `text` as the reports of `plugin_id` would show it: every form of each of its
@@ -545,4 +585,46 @@ fn check_panel_url(bytes: &[u8], allowed_hosts: &AllowedHosts) -> (Option<String
             )),
         ),
     }
+}
+
+/// How `config` does not fit the fields of `manifest`: a key it does not have, a value
+/// of another type, a required field without a value. Never quotes a value.
+fn misfits<'a>(
+    manifest: &'a Manifest,
+    config: &'a Config,
+) -> impl Iterator<Item = Diagnostic> + 'a {
+    let given = config.iter().filter_map(|(key, value)| {
+        let Some(field) = manifest.config_schema.get(key) else {
+            return Some(Diagnostic::error(
+                key,
+                format!("`{key}` is not a config key of `{}`", manifest.id),
+            ));
+        };
+        let fits = matches!(
+            (field.ty, field.secret, value),
+            (ConfigType::String, false, ConfigValue::String(_))
+                | (ConfigType::String, true, ConfigValue::Secret(_))
+                | (ConfigType::Boolean, _, ConfigValue::Boolean(_))
+                | (ConfigType::Integer, _, ConfigValue::Integer(_))
+                | (ConfigType::Select, _, ConfigValue::Select(_))
+        );
+        (!fits).then(|| {
+            Diagnostic::error(
+                key,
+                format!(
+                    "the value is not of the field's type ({}{})",
+                    field.ty.as_str(),
+                    if field.secret { ", secret" } else { "" }
+                ),
+            )
+        })
+    });
+    let missing = manifest
+        .config_schema
+        .iter()
+        .filter(|(key, field)| field.required && config.get(key).is_none())
+        .map(|(key, _)| {
+            Diagnostic::error(key.clone(), format!("`{key}` is required; set a value"))
+        });
+    given.chain(missing)
 }

@@ -632,3 +632,66 @@ fn a_panel_report_is_redacted() {
         assert!(r.logs[0].message.ends_with("t=[redacted]"), "{:?}", r.logs);
     }
 }
+
+/// `install_config` takes a config the embedder validated (the desk does, to store
+/// it): its secrets reach the plugin and are redacted as `install`'s are, and a config
+/// validated against another manifest is refused, naming each field that does not fit
+/// and never quoting a value.
+#[test]
+fn a_config_validated_by_the_embedder_installs_and_one_for_another_manifest_does_not() {
+    let mut m = manifest("com.example.validated", &["ticket.created"], &[]);
+    m["config_schema"] = json!({
+        "token": {"type": "string", "required": true, "secret": true},
+        "retries": {"type": "integer"}
+    });
+    let body = r#"(func (export "on_event") (param $p i32) (param $n i32)
+                    (call $log (local.get $p) (local.get $n) (i32.const 1)))"#;
+    let host = test_host(MockHttp::new());
+    let plugin = host.load(&plugin(&m, body)).unwrap();
+    let config = plugin
+        .manifest()
+        .validate_config(&json!({"token": SECRET, "retries": 2}))
+        .unwrap();
+    host.install_config(&plugin, &config).unwrap();
+    let r = host
+        .deliver_to("com.example.validated", &Event::ticket_created())
+        .unwrap();
+    r.assert_ok();
+    assert!(
+        r.logs[0]
+            .message
+            .contains(r#""config":{"retries":2,"token":"[redacted]"}"#),
+        "{}",
+        r.logs[0].message
+    );
+
+    let mut other = m.clone();
+    other["config_schema"] = json!({
+        "token": {"type": "string", "secret": true},
+        "retries": {"type": "string"},
+        "channel": {"type": "string"}
+    });
+    let other = otai_plugin_abi::manifest::Manifest::from_json(other.to_string().as_bytes())
+        .unwrap()
+        .validate_config(&json!({"token": SECRET, "retries": "XXXXsecretXXXX", "channel": "#ops"}))
+        .unwrap();
+    let e = host
+        .install_config(&plugin, &other)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid config for plugin `com.example.validated`:\n\
+         error: channel: `channel` is not a config key of `com.example.validated`\n\
+         error: retries: the value is not of the field's type (integer)\n"
+    );
+    let empty = otai_plugin_abi::manifest::Config::default();
+    let e = host
+        .install_config(&plugin, &empty)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with("error: token: `token` is required; set a value\n"),
+        "{e}"
+    );
+}

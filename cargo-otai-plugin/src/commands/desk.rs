@@ -7,10 +7,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, PluginInfo};
 use otai_plugin_host::DeliveryReport;
-use serde_json::{Map, Value};
 
 use crate::failure::or_json;
 use crate::harness;
@@ -254,18 +252,18 @@ fn configure(
     if set.is_empty() && set_from_env.is_empty() {
         return out.success(&form, |shell| print_form(shell, &form));
     }
-    let mut values = Map::new();
+    let mut texts = Vec::new();
     for pair in set {
         let (key, text) = split_pair(pair, "--set")?;
-        values.insert(key.to_owned(), parse_value(&form, key, text));
+        texts.push((key.to_owned(), text.to_owned()));
     }
     for pair in set_from_env {
         let (key, var) = split_pair(pair, "--set-from-env")?;
         let text = std::env::var(var)
             .with_context(|| format!("`--set-from-env {key}={var}`: `{var}` is not set"))?;
-        values.insert(key.to_owned(), parse_value(&form, key, &text));
+        texts.push((key.to_owned(), text));
     }
-    let info = desk.configure(id, values)?;
+    let info = desk.configure_text(id, texts)?;
     out.success(&info, |shell| {
         shell.status("Configured", &info.id);
         print_state(shell, &info);
@@ -456,28 +454,6 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 fn split_pair<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
     pair.split_once('=')
         .with_context(|| format!("`{flag} {pair}`: expected KEY=VALUE"))
-}
-
-/// A value as the field's type reads it: `3` for an integer, `true` for a boolean;
-/// text that does not read so is passed on as a string, for the schema to refuse with
-/// its own message. An empty value removes the field.
-fn parse_value(form: &[ConfigEntry], key: &str, text: &str) -> Value {
-    if text.is_empty() {
-        return Value::Null;
-    }
-    let ty = form.iter().find(|f| f.key == key).map(|f| f.ty);
-    match ty {
-        Some(ConfigType::Integer) => text
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| text.into()),
-        Some(ConfigType::Boolean) => match text {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => text.into(),
-        },
-        _ => text.into(),
-    }
 }
 
 fn state_word(info: &PluginInfo) -> String {

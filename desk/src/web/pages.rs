@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use otai_plugin_abi::event::{EventKind, sample};
-use otai_plugin_abi::manifest::ConfigType;
 use otai_plugin_abi::rules::status::status_change_events;
 use otai_plugin_host::{DeliveryReport, Outcome};
 use serde::Serialize;
@@ -172,8 +171,8 @@ fn field_views(
                 Some(values) if !f.secret => values.get(&f.key).cloned().unwrap_or_default(),
                 _ => stored,
             };
-            let checked = match submitted {
-                Some(values) => values.contains_key(&f.key),
+            let checked = match submitted.and_then(|values| values.get(&f.key)) {
+                Some(text) => text.trim() == "true",
                 None => match (&f.value, &f.default) {
                     (Some(v), _) => v == &Value::Bool(true),
                     (None, Some(d)) => d == &Value::Bool(true),
@@ -301,30 +300,18 @@ pub(super) async fn plugin(
     plugin_page(&state, id, query.saved.is_some(), None, Vec::new()).await
 }
 
-/// The form's values as `configure` takes them: a checkbox is `true` when present and
-/// `false` when not; an empty text or number removes the value; an empty secret keeps
-/// the stored one (the page never has it to send back).
-fn form_values(form: &[ConfigEntry], submitted: &BTreeMap<String, String>) -> Map<String, Value> {
-    let mut values = Map::new();
-    for f in form {
-        let text = submitted
-            .get(&f.key)
-            .map(String::as_str)
-            .unwrap_or_default();
-        let value = match f.ty {
-            ConfigType::Boolean => Value::Bool(submitted.contains_key(&f.key)),
-            _ if f.secret && text.is_empty() => continue,
-            _ if text.is_empty() => Value::Null,
-            ConfigType::Integer => text
-                .trim()
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| text.into()),
-            _ => Value::String(text.to_owned()),
-        };
-        values.insert(f.key.clone(), value);
-    }
-    values
+/// The form's fields as [`Desk::configure_text`] takes them: an empty secret keeps the
+/// stored one (the page never has it to send back), a key the form does not have is
+/// left out, as a browser never sends one.
+fn form_texts(
+    form: &[ConfigEntry],
+    submitted: BTreeMap<String, String>,
+) -> impl Iterator<Item = (String, String)> + '_ {
+    submitted.into_iter().filter(|(key, text)| {
+        form.iter()
+            .find(|f| f.key == *key)
+            .is_some_and(|f| !(f.secret && text.is_empty()))
+    })
 }
 
 pub(super) async fn configure(
@@ -339,7 +326,7 @@ pub(super) async fn configure(
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
         let form = d.config_form(&plugin_id)?;
-        d.configure(&plugin_id, form_values(&form, &values))
+        d.configure_text(&plugin_id, form_texts(&form, values))
     })
     .await;
     match saved {
