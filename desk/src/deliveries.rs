@@ -37,6 +37,15 @@ pub struct TicketReply {
     pub at_ms: i64,
 }
 
+/// What [`Desk::fire`] did.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    /// Each plugin's delivery, in order.
+    pub reports: Vec<DeliveryReport>,
+    /// The ticket as the deliveries left it.
+    pub ticket: Ticket,
+}
+
 /// One delivery in the log.
 #[derive(Debug, Clone, Serialize)]
 pub struct Delivery {
@@ -60,26 +69,10 @@ impl Desk {
     /// [`DeskError::Database`].
     pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
         let store = self.store()?;
-        let ticket = ticket_as_delivered(&store, id)?;
-        let mut stmt = store
-            .conn
-            .prepare(
-                "SELECT plugin_id, body, is_internal, at FROM ticket_replies
-                 WHERE ticket_id = ?1 ORDER BY seq",
-            )
-            .map_err(|e| store.error(e))?;
-        let replies = stmt
-            .query_map([id], |r| {
-                Ok(TicketReply {
-                    plugin_id: r.get(0)?,
-                    body: r.get(1)?,
-                    is_internal: r.get(2)?,
-                    at_ms: r.get(3)?,
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(|e| store.error(e))?;
-        Ok(Ticket { ticket, replies })
+        Ok(Ticket {
+            ticket: ticket_as_delivered(&store, id)?,
+            replies: replies(&store, id)?,
+        })
     }
 
     /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
@@ -95,23 +88,12 @@ impl Desk {
         {
             let store = self.store()?;
             let mut ticket = stored_ticket(&store, id)?;
-            for (key, value) in changes {
-                if key != "id" && key != "custom_fields" {
-                    ticket[key] = value;
-                }
-            }
+            apply(&mut ticket, changes);
             // Checked the way a delivery will read it.
             let mut payload = sample::payload(&EventKind::TicketCreated);
             payload["ticket"] = ticket.clone();
             Event::from_json(payload)?;
-            store
-                .conn
-                .execute(
-                    "INSERT INTO tickets (id, ticket, updated_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, updated_at = excluded.updated_at",
-                    params![id, ticket.to_string(), now_ms()],
-                )
-                .map_err(|e| store.error(e))?;
+            write_ticket(&store, id, &ticket)?;
         }
         self.ticket(id)
     }
@@ -132,7 +114,60 @@ impl Desk {
     pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
         let ticket = self.ticket_now(ticket_id)?;
         let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
-        self.deliver_event(&event, ticket_id, &ticket)
+        Ok(self.deliver_event(&event, ticket_id, &ticket)?.0)
+    }
+
+    /// Changes a ticket's fields and delivers an event about it, as an agent does from
+    /// the ticket page: [`Desk::update_ticket`] then [`Desk::deliver`], with the ticket
+    /// read once and the event built once. The event is built (which checks the
+    /// changed ticket) before the change is saved: an unknown event changes nothing.
+    /// Returns the reports and the ticket as the deliveries left it, which is what
+    /// [`Desk::ticket`] reads next.
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] for an unknown event or a ticket that does not make a valid
+    /// one; [`DeskError::Database`].
+    pub fn fire(
+        &self,
+        ticket_id: &str,
+        event: &str,
+        changes: Map<String, Value>,
+    ) -> Result<Fired, DeskError> {
+        let (event, mut ticket) = {
+            let store = self.store()?;
+            let mut fields = stored_ticket(&store, ticket_id)?;
+            apply(&mut fields, changes);
+            let mut ticket = Ticket {
+                ticket: fields.clone(),
+                replies: replies(&store, ticket_id)?,
+            };
+            ticket.ticket["custom_fields"] = Value::Object(custom_fields(&store, ticket_id)?);
+            let event = lock(&self.recent).event(event, ticket_id, &ticket.ticket)?;
+            write_ticket(&store, ticket_id, &fields)?;
+            (event, ticket)
+        };
+        let (reports, at_ms) = self.deliver_event(&event, ticket_id, &ticket.ticket)?;
+        // What the deliveries wrote on this ticket, as the database records it (see
+        // `Pending::write`): the page shows it without reading the ticket again.
+        for report in &reports {
+            if let Some(fields) = ticket.ticket["custom_fields"].as_object_mut() {
+                for field in report
+                    .custom_fields
+                    .iter()
+                    .filter(|f| f.ticket_id == ticket_id)
+                {
+                    fields.insert(field.key.clone(), Value::String(field.value.clone()));
+                }
+            }
+            let replies = report.replies.iter().filter(|r| r.ticket_id == ticket_id);
+            ticket.replies.extend(replies.map(|r| TicketReply {
+                plugin_id: report.plugin_id.clone(),
+                body: r.body.clone(),
+                is_internal: r.is_internal,
+                at_ms,
+            }));
+        }
+        Ok(Fired { reports, ticket })
     }
 
     /// Changes a ticket's status as the help desk does: saves the new status, then
@@ -177,7 +212,7 @@ impl Desk {
             let event = event.merge_json(serde_json::json!({
                 "ticket": { "custom_fields": ticket["custom_fields"].clone() }
             }))?;
-            reports.extend(self.deliver_event(&event, ticket_id, &ticket)?);
+            reports.extend(self.deliver_event(&event, ticket_id, &ticket)?.0);
         }
         Ok(reports)
     }
@@ -192,13 +227,14 @@ impl Desk {
         }
     }
 
-    /// Delivers `event`, about `ticket` (as delivered), and records what happened.
+    /// Delivers `event`, about `ticket` (as delivered), and records what happened;
+    /// returns the reports and the time they are recorded at.
     fn deliver_event(
         &self,
         event: &Event,
         ticket_id: &str,
         ticket: &Value,
-    ) -> Result<Vec<DeliveryReport>, DeskError> {
+    ) -> Result<(Vec<DeliveryReport>, i64), DeskError> {
         let reports = self.host.deliver(event);
 
         let policy = &self.options.health;
@@ -239,7 +275,7 @@ impl Desk {
         for (id, _) in disable {
             self.host.disable(&id).ok();
         }
-        Ok(reports)
+        Ok((reports, now))
     }
 
     /// A plugin's deliveries, newest first, at most `limit`.
@@ -351,6 +387,49 @@ fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
         map.remove("custom_fields");
     }
     Ok(ticket)
+}
+
+/// `changes` applied to a stored ticket: `id` and `custom_fields` are not editable.
+fn apply(ticket: &mut Value, changes: Map<String, Value>) {
+    for (key, value) in changes {
+        if key != "id" && key != "custom_fields" {
+            ticket[key] = value;
+        }
+    }
+}
+
+/// Stores a ticket's fields (without custom fields, which have their own table).
+fn write_ticket(store: &Store, id: &str, ticket: &Value) -> Result<(), DeskError> {
+    store
+        .conn
+        .prepare_cached(
+            "INSERT INTO tickets (id, ticket, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, updated_at = excluded.updated_at",
+        )
+        .and_then(|mut s| s.execute(params![id, ticket.to_string(), now_ms()]))
+        .map_err(|e| store.error(e))?;
+    Ok(())
+}
+
+/// The replies plugins added to a ticket, oldest first.
+fn replies(store: &Store, id: &str) -> Result<Vec<TicketReply>, DeskError> {
+    let mut stmt = store
+        .conn
+        .prepare_cached(
+            "SELECT plugin_id, body, is_internal, at FROM ticket_replies
+             WHERE ticket_id = ?1 ORDER BY seq",
+        )
+        .map_err(|e| store.error(e))?;
+    stmt.query_map([id], |r| {
+        Ok(TicketReply {
+            plugin_id: r.get(0)?,
+            body: r.get(1)?,
+            is_internal: r.get(2)?,
+            at_ms: r.get(3)?,
+        })
+    })
+    .and_then(Iterator::collect)
+    .map_err(|e| store.error(e))
 }
 
 fn custom_fields(store: &Store, id: &str) -> Result<Map<String, Value>, DeskError> {

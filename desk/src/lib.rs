@@ -65,7 +65,7 @@ mod store;
 pub mod web;
 
 pub use config_input::parse_config_text;
-pub use deliveries::{Delivery, Ticket, TicketReply};
+pub use deliveries::{Delivery, Fired, Ticket, TicketReply};
 pub use desk::{ConfigEntry, Desk, DeskOptions, Disabled, DisabledReason, PluginInfo};
 pub use diff::PermissionDiff;
 pub use error::DeskError;

@@ -15,9 +15,10 @@ use otai_plugin_host::{DeliveryReport, Outcome};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::WebState;
 use super::guard::FrameSources;
 use super::render::{error_page, form_refused, render, ser};
+use super::{PanelHost, WebState};
+use crate::deliveries::Ticket;
 use crate::desk::{ConfigEntry, Desk, PluginInfo};
 use crate::error::DeskError;
 
@@ -407,55 +408,64 @@ struct ReportView {
     lines: Vec<String>,
 }
 
-/// The ticket page, with the reports of a delivery just made.
+/// The panels of the enabled plugins that have one, for a ticket.
+fn panels(d: &Desk, ticket_id: &str, hosts: &[PanelHost]) -> Result<Vec<PanelView>, DeskError> {
+    let mut panels = Vec::new();
+    for info in d.list()? {
+        let Some(panel) = &info.manifest.ui_panel else {
+            continue;
+        };
+        if !info.enabled {
+            continue;
+        }
+        let (url, reason) = match d.host().render_panel(&info.id, ticket_id) {
+            // The iframe loads the URL as the plugin returned it: a secret in it
+            // (a signed token) is what makes it work; only reports redact it.
+            Ok(report) => match (report.embed_url(), &report.refused, &report.outcome) {
+                (Some(url), _, _) => (Some(map_panel_url(url, hosts)), None),
+                (None, Some(refused), _) => (None, Some(format!("the URL was refused: {refused}"))),
+                (None, None, Outcome::Ok) => (
+                    None,
+                    Some("the plugin shows no panel for this ticket".into()),
+                ),
+                (None, None, outcome) => (None, Some(outcome.to_string())),
+            },
+            Err(e) => (None, Some(e.to_string())),
+        };
+        panels.push(PanelView {
+            plugin: info.id.clone(),
+            title: panel.title.clone(),
+            height: panel.height,
+            url,
+            reason,
+        });
+    }
+    Ok(panels)
+}
+
+/// What the ticket page shows: the ticket, its panels, and what a delivery just made
+/// did (what was delivered, the reports).
+struct TicketPage {
+    ticket: Ticket,
+    panels: Vec<PanelView>,
+    delivered: Option<(String, Vec<DeliveryReport>)>,
+}
+
+/// The ticket page: `read` runs on the desk's blocking thread, in one call.
 async fn ticket_page(
     state: &Arc<WebState>,
-    id: String,
-    delivered: Option<(String, Vec<DeliveryReport>)>,
+    read: impl FnOnce(&Desk, &[PanelHost]) -> Result<TicketPage, DeskError> + Send + 'static,
 ) -> Response {
     let panel_hosts = state.panel_hosts.clone();
-    let ticket_id = id.clone();
-    let read = desk_do(state, move |d| {
-        let ticket = d.ticket(&ticket_id)?;
-        let mut panels = Vec::new();
-        for info in d.list()? {
-            let Some(panel) = &info.manifest.ui_panel else {
-                continue;
-            };
-            if !info.enabled {
-                continue;
-            }
-            let (url, reason) = match d.host().render_panel(&info.id, &ticket_id) {
-                // The iframe loads the URL as the plugin returned it: a secret in it
-                // (a signed token) is what makes it work; only reports redact it.
-                Ok(report) => match (report.embed_url(), &report.refused, &report.outcome) {
-                    (Some(url), _, _) => (Some(map_panel_url(url, &panel_hosts)), None),
-                    (None, Some(refused), _) => {
-                        (None, Some(format!("the URL was refused: {refused}")))
-                    }
-                    (None, None, Outcome::Ok) => (
-                        None,
-                        Some("the plugin shows no panel for this ticket".into()),
-                    ),
-                    (None, None, outcome) => (None, Some(outcome.to_string())),
-                },
-                Err(e) => (None, Some(e.to_string())),
-            };
-            panels.push(PanelView {
-                plugin: info.id.clone(),
-                title: panel.title.clone(),
-                height: panel.height,
-                url,
-                reason,
-            });
-        }
-        Ok((ticket, panels))
-    })
-    .await;
-    let (ticket, panels) = match read {
-        Ok(read) => read,
+    let page = match desk_do(state, move |d| read(d, &panel_hosts)).await {
+        Ok(page) => page,
         Err(r) => return r,
     };
+    let TicketPage {
+        ticket,
+        panels,
+        delivered,
+    } = page;
     let fields = ticket.ticket["custom_fields"]
         .as_object()
         .cloned()
@@ -503,7 +513,7 @@ async fn ticket_page(
 
 /// A panel URL as the page shows it: from the development server of its host, when one
 /// was given (`--panel-host`).
-fn map_panel_url(url: &str, hosts: &[super::PanelHost]) -> String {
+fn map_panel_url(url: &str, hosts: &[PanelHost]) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };
@@ -520,7 +530,14 @@ fn map_panel_url(url: &str, hosts: &[super::PanelHost]) -> String {
 }
 
 pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<String>) -> Response {
-    ticket_page(&state, id, None).await
+    ticket_page(&state, move |d, hosts| {
+        Ok(TicketPage {
+            ticket: d.ticket(&id)?,
+            panels: panels(d, &id, hosts)?,
+            delivered: None,
+        })
+    })
+    .await
 }
 
 pub(super) async fn fire(
@@ -539,16 +556,15 @@ pub(super) async fn fire(
             changes.insert(key.to_owned(), Value::String(value.replace("\r\n", "\n")));
         }
     }
-    let (ticket_id, name) = (id.clone(), event.clone());
-    let delivered = desk_do(&state, move |d| {
-        d.update_ticket(&ticket_id, changes)?;
-        d.deliver(&name, &ticket_id)
+    ticket_page(&state, move |d, hosts| {
+        let fired = d.fire(&id, &event, changes)?;
+        Ok(TicketPage {
+            ticket: fired.ticket,
+            panels: panels(d, &id, hosts)?,
+            delivered: Some((event, fired.reports)),
+        })
     })
-    .await;
-    match delivered {
-        Ok(reports) => ticket_page(&state, id, Some((event, reports))).await,
-        Err(r) => r,
-    }
+    .await
 }
 
 /// Changes a ticket's status as the help desk does: every event of the change, in order
@@ -567,13 +583,12 @@ pub(super) async fn change_status(
         .get("notes")
         .map(|n| n.replace("\r\n", "\n"))
         .unwrap_or_default();
-    let ticket_id = id.clone();
-    let changed = desk_do(&state, move |d| {
-        let from = d.ticket(&ticket_id)?.ticket["status"]
+    ticket_page(&state, move |d, hosts| {
+        let from = d.ticket(&id)?.ticket["status"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let reports = d.change_status(&ticket_id, &to, &notes)?;
+        let reports = d.change_status(&id, &to, &notes)?;
         let names: Vec<String> = status_change_events(&from, &to)
             .iter()
             .map(|e| e.as_str().to_owned())
@@ -583,19 +598,18 @@ pub(super) async fn change_status(
         } else {
             names.join(", then ")
         };
-        Ok((what, reports))
+        Ok(TicketPage {
+            ticket: d.ticket(&id)?,
+            panels: panels(d, &id, hosts)?,
+            delivered: Some((what, reports)),
+        })
     })
-    .await;
-    match changed {
-        Ok(delivered) => ticket_page(&state, id, Some(delivered)).await,
-        Err(r) => r,
-    }
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::PanelHost;
 
     #[test]
     fn a_panel_url_is_served_from_its_development_server() {
