@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::config_input::parse_config_text;
-use crate::desk::{Desk, DisabledReason, PluginInfo, missing_config, quoted, set_in};
+use crate::desk::{Desk, DisabledReason, PluginInfo, StoredConfig, missing_config, quoted, set_in};
 use crate::diff::PermissionDiff;
 use crate::error::DeskError;
 use crate::store::now_ms;
@@ -272,15 +272,42 @@ impl Desk {
                     diff: Box::new(diff),
                 });
             }
-            let mut config = self.config_of(&store, &id, row.current_seq)?;
+            // A sealed secret is bound to the plugin and the field, not to the version
+            // (see `SecretKey::seal`): one the new version still keeps secret is copied
+            // as it is, and only one that is no longer secret is opened.
+            let StoredConfig {
+                plain: mut config,
+                sealed,
+            } = self.stored_config(&store, row.current_seq)?;
             config.retain(|key, _| manifest.config_schema.contains_key(key));
-            let missing = missing_config(&manifest, set_in(&config));
+            let mut kept = Vec::new();
+            for (key, sealed) in sealed {
+                match manifest.config_schema.get(&key) {
+                    Some(field) if field.secret => kept.push((key, sealed)),
+                    Some(_) => {
+                        let value = self.key.open(&id, &key, &sealed)?;
+                        config.insert(key, Value::String(value));
+                    }
+                    None => {}
+                }
+            }
+            let missing = missing_config(&manifest, |key| {
+                set_in(&config)(key) || kept.iter().any(|(k, _)| k == key)
+            });
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
             let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
+            // A plain value the new version makes secret is sealed here.
             self.write_config(&tx, &id, seq, &manifest, &config)
                 .map_err(db)?;
+            for (key, sealed) in &kept {
+                tx.execute(
+                    "INSERT INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
+                    params![seq, key, sealed],
+                )
+                .map_err(db)?;
+            }
             tx.execute(
                 "UPDATE plugins SET current_seq = ?2, previous_seq = ?3, installed_at = ?4 WHERE id = ?1",
                 params![id, seq, row.current_seq, now_ms()],

@@ -1,4 +1,5 @@
-//! `configure` and `configure_text`: what a save stores, and values typed as text.
+//! `configure` and `configure_text`: what a save stores, and values typed as text; the
+//! config an upgrade carries over.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,12 +14,17 @@ const ID: &str = "com.example.configure";
 
 /// A plugin with two secret fields and two plain ones; it logs its payload.
 fn module() -> Vec<u8> {
+    module_of("1.0.0", true)
+}
+
+/// [`module`] at `version`, its `signing` field secret or not.
+fn module_of(version: &str, signing_is_secret: bool) -> Vec<u8> {
     let manifest = json!({
-        "id": ID, "name": "Configure", "version": "1.0.0",
+        "id": ID, "name": "Configure", "version": version,
         "description": "d", "events": ["ticket.created"],
         "config_schema": {
             "token": {"type": "string", "required": true, "secret": true},
-            "signing": {"type": "string", "secret": true},
+            "signing": {"type": "string", "secret": signing_is_secret},
             "channel": {"type": "string", "default": "#support"},
             "retries": {"type": "integer"},
             "loud": {"type": "boolean"}
@@ -107,7 +113,75 @@ fn a_save_reseals_only_the_secrets_that_changed() {
     );
     assert_eq!(desk.host().redact(ID, "xoxb-second"), "[redacted]");
     assert_eq!(desk.host().redact(ID, "sign-first"), "sign-first");
-    assert!(!desk.config_form(ID).unwrap()[1].is_set, "signing removed");
+    // The manifest's fields are in JSON's order (by name): found by key.
+    let form = desk.config_form(ID).unwrap();
+    let signing = form.iter().find(|f| f.key == "signing").unwrap();
+    assert!(!signing.is_set, "signing removed");
+}
+
+/// The sealed bytes of each secret of each version, by version.
+fn sealed_by_version(dir: &Path) -> BTreeMap<(i64, String), Vec<u8>> {
+    let db = rusqlite::Connection::open(dir.join(DATABASE_FILE)).unwrap();
+    let mut stmt = db
+        .prepare("SELECT version_seq, key, sealed FROM secrets")
+        .unwrap();
+    stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn an_upgrade_copies_the_sealed_secrets_and_opens_only_one_no_longer_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path());
+    desk.install(&module()).unwrap();
+    desk.configure(
+        ID,
+        values(json!({"token": "xoxb-kept", "signing": "sign-plain", "channel": "#a"})),
+    )
+    .unwrap();
+    drop(desk);
+    let before = sealed_by_version(dir.path());
+    let old_seq = before.keys().next().unwrap().0;
+
+    // 1.1.0 keeps `token` secret and makes `signing` a plain field.
+    let desk = open(dir.path());
+    desk.upgrade(&module_of("1.1.0", false), false).unwrap();
+    drop(desk);
+    let after = sealed_by_version(dir.path());
+    let new_seq = after.keys().map(|(seq, _)| *seq).max().unwrap();
+    assert_ne!(new_seq, old_seq);
+    let new_rows: Vec<_> = after
+        .iter()
+        .filter(|((seq, _), _)| *seq == new_seq)
+        .collect();
+    assert_eq!(new_rows.len(), 1, "{new_rows:?}");
+    assert_eq!(new_rows[0].0.1, "token");
+    assert_eq!(
+        new_rows[0].1,
+        &before[&(old_seq, "token".to_owned())],
+        "the upgrade sealed the secret anew"
+    );
+
+    // After reopening, the copied bytes open to the value set, and the field that is
+    // no longer secret reaches the plugin as a plain value.
+    let desk = open(dir.path());
+    let info = desk.plugin(ID).unwrap();
+    assert_eq!(
+        (info.manifest.version.as_str(), info.enabled),
+        ("1.1.0", true)
+    );
+    let logged = &desk.deliver("ticket.created", "T-1").unwrap()[0].logs[0].message;
+    assert!(
+        logged
+            .contains(r##""config":{"channel":"#a","signing":"sign-plain","token":"[redacted]"}"##),
+        "{logged}"
+    );
+    assert_eq!(desk.host().redact(ID, "xoxb-kept"), "[redacted]");
+    let form = desk.config_form(ID).unwrap();
+    let signing = form.iter().find(|f| f.key == "signing").unwrap();
+    assert_eq!(signing.value, Some(json!("sign-plain")));
 }
 
 #[test]
