@@ -248,10 +248,10 @@ impl StoredConfig {
     }
 }
 
-/// A version's row.
+/// A version's row, without its module: what the lists, forms and checks read (a
+/// module is read only to load it, by [`Desk::version_wasm`]).
 pub(crate) struct VersionRow {
     pub(crate) version: String,
-    pub(crate) wasm: Vec<u8>,
     pub(crate) manifest: Manifest,
 }
 
@@ -434,21 +434,23 @@ impl Desk {
     }
 
     pub(crate) fn version_row(&self, store: &Store, seq: i64) -> Result<VersionRow, DeskError> {
-        let (version, wasm, manifest): (String, Vec<u8>, String) = store
+        let (version, manifest): (String, String) = store
             .conn
-            .query_row(
-                "SELECT version, wasm, manifest FROM versions WHERE seq = ?1",
-                [seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .prepare_cached("SELECT version, manifest FROM versions WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(|e| store.error(e))?;
         let manifest = serde_json::from_str(&manifest)
             .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
-        Ok(VersionRow {
-            version,
-            wasm,
-            manifest,
-        })
+        Ok(VersionRow { version, manifest })
+    }
+
+    /// A version's module, to load it.
+    pub(crate) fn version_wasm(&self, store: &Store, seq: i64) -> Result<Vec<u8>, DeskError> {
+        store
+            .conn
+            .prepare_cached("SELECT wasm FROM versions WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
+            .map_err(|e| store.error(e))
     }
 
     /// A version's config as stored: plain values, secrets still sealed.
@@ -550,14 +552,15 @@ impl Desk {
     /// Loads a plugin's current version into the host as the database says: installed
     /// with its config when that is complete, enabled or not.
     pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
-        let (row, version, config) = {
+        let (row, version, wasm, config) = {
             let store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
+            let wasm = self.version_wasm(&store, row.current_seq)?;
             let config = self.config_of(&store, id, row.current_seq)?;
-            (row, version, config)
+            (row, version, wasm, config)
         };
-        let plugin = self.host.load(&version.wasm)?;
+        let plugin = self.host.load(&wasm)?;
         lock(&self.unloadable).remove(id);
         let config = Value::Object(config);
         let validated = match version.manifest.validate_config(&config) {

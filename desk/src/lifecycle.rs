@@ -232,7 +232,8 @@ impl Desk {
                 self.set_state(&tx, id, None).map_err(db)?;
             }
             tx.commit().map_err(db)?;
-            (version.wasm, validated, row.enabled || waited)
+            let wasm = self.version_wasm(&store, row.current_seq)?;
+            (wasm, validated, row.enabled || waited)
         };
         // Compiled when it was installed: found in the host's cache.
         let plugin = self.host.load(&wasm)?;
