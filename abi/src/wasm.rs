@@ -1,23 +1,9 @@
 //! Names and wasm signatures: the `ohd` imports, the plugin's exports, custom sections.
 //!
-//! # Adding a host function
-//!
-//! Everything that reads [`HOST_FUNCTIONS`] follows by itself (`check`, `build`'s lint,
-//! the host's `load`); these files change by hand, and a test fails until each does:
-//!
-//! 1. here: its [`HostFunction`] constant and its entry in [`HOST_FUNCTIONS`]; its JSON in
-//!    `calls.rs`, new statuses in `status.rs`, and what it decides without wasm in
-//!    `rules/` (feature `rules`);
-//! 2. `host/src/abi_funcs.rs`: the function and its line in `linker` (a test there
-//!    proves the linker defines every entry of the table with its signature);
-//! 3. `sdk/src/sys/mod.rs` (the import) and `sdk/src/sys/native.rs` (the stand-in,
-//!    calling the same rule), and the SDK's public wrapper;
-//! 4. `docs/ABI.md` and `wit/ohd-plugin.wit` (held to this table by `abi/tests/docs.rs`
-//!    and `abi/tests/wit.rs`);
-//! 5. a row in `tests/tests/parity.rs`, where the host and the SDK's stand-in must give
-//!    the same answers.
-//!
-//! `ARCHITECTURE.md` at the repository root says which crate may depend on which.
+//! Everything that reads [`HOST_FUNCTIONS`] follows it by itself (`check`, `build`'s
+//! lint, the host's `load`). Adding a host function changes other files by hand as well:
+//! `ARCHITECTURE.md` at the repository root lists them ("Adding a host function"), with
+//! the test that fails until each is done, and says which crate may depend on which.
 
 use std::fmt;
 

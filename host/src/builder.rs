@@ -9,6 +9,7 @@ use otai_plugin_abi::limits::{
 };
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::compiled_functions::CompiledFunctions;
 use crate::error::HostError;
 use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SystemClock};
 use crate::host::Host;
@@ -23,6 +24,10 @@ const DEFAULT_CUSTOM_FIELD_TICKETS: usize = 4096;
 /// Bytes of modules a host keeps compiled unless told otherwise: the largest module it
 /// accepts by default, or some hundred release plugins.
 const DEFAULT_COMPILE_CACHE_BYTES: u64 = 32 << 20;
+
+/// Bytes of compiled functions incremental compilation keeps unless told otherwise:
+/// a whole build of the largest module accepted by default, at ~1.8× its size.
+const DEFAULT_INCREMENTAL_COMPILATION_BYTES: u64 = 64 << 20;
 
 /// Builds a [`Host`]. Every setter states its default.
 ///
@@ -53,6 +58,7 @@ pub struct HostBuilder {
     pagemap_scan: bool,
     record_calls: bool,
     incremental_compilation: bool,
+    incremental_compilation_bytes: u64,
     custom_field_tickets: usize,
     compile_cache_bytes: u64,
 }
@@ -70,6 +76,11 @@ impl std::fmt::Debug for HostBuilder {
             .field("max_instances", &self.max_instances)
             .field("custom_field_tickets", &self.custom_field_tickets)
             .field("compile_cache_bytes", &self.compile_cache_bytes)
+            .field("incremental_compilation", &self.incremental_compilation)
+            .field(
+                "incremental_compilation_bytes",
+                &self.incremental_compilation_bytes,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +114,7 @@ impl Default for HostBuilder {
             pagemap_scan: true,
             record_calls: false,
             incremental_compilation: false,
+            incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
             custom_field_tickets: DEFAULT_CUSTOM_FIELD_TICKETS,
             compile_cache_bytes: DEFAULT_COMPILE_CACHE_BYTES,
         }
@@ -262,10 +274,26 @@ impl HostBuilder {
     /// Whether the compiler keeps what it made of each function, so that a module whose
     /// functions mostly did not change (the next build of a plugin under development)
     /// compiles only the ones that did. Default `false`: a host that runs released
-    /// plugins compiles each module once, and the kept code only grows. The local desk
-    /// turns it on.
+    /// plugins compiles each module once, and would only keep code it never reuses. The
+    /// local desk turns it on.
     pub fn incremental_compilation(mut self, enabled: bool) -> Self {
         self.incremental_compilation = enabled;
+        self
+    }
+
+    /// With [`HostBuilder::incremental_compilation`]: how many bytes of compiled functions
+    /// (their code and cache keys) the compiler keeps. When a new function does not fit,
+    /// the functions least recently compiled or reused are forgotten first, and a module
+    /// using them compiles them again; a function larger than the bound is not kept.
+    ///
+    /// Default 64 MiB: a module's functions take 1.75–1.85× its size (the SDK's debug
+    /// plugins of 137–393 KB), so this holds every function of a 4.4 MB debug plugin
+    /// about eight times over (the first build and the functions of many saves), and all
+    /// of the largest module the host accepts by default
+    /// ([`HostBuilder::max_module_size`]), whose next build then reuses them. `0` keeps
+    /// none: every function is compiled each time.
+    pub fn incremental_compilation_bytes(mut self, bytes: u64) -> Self {
+        self.incremental_compilation_bytes = bytes;
         self
     }
 
@@ -339,7 +367,9 @@ impl HostBuilder {
         config.consume_fuel(self.fuel.is_some());
         if self.incremental_compilation {
             config
-                .enable_incremental_compilation(Arc::new(CompiledFunctions::default()))
+                .enable_incremental_compilation(Arc::new(CompiledFunctions::new(
+                    self.incremental_compilation_bytes,
+                )))
                 .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         }
         if self.pooling {
@@ -411,30 +441,6 @@ impl HostBuilder {
     /// The transport a host built without [`HostBuilder::http`] sends requests with.
     fn default_transport(&self) -> RealHttp {
         RealHttp::new().allow_internal_addresses(self.allow_internal_addresses)
-    }
-}
-
-/// The compiler's output per function, kept in memory for
-/// [`HostBuilder::incremental_compilation`].
-#[derive(Debug, Default)]
-struct CompiledFunctions(std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>);
-
-impl wasmtime::CacheStore for CompiledFunctions {
-    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
-        let map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(key).map(|v| std::borrow::Cow::Owned(v.clone()))
-    }
-
-    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.insert(key.to_vec(), value);
-        true
     }
 }
 

@@ -1,18 +1,25 @@
-//! The compiled plugins a host keeps, so that loading bytes it loaded before does not
-//! compile them again; bounded by the size of their modules, least recently used first
-//! out ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)).
+//! What a host keeps of its compiler's work, by the bytes it was made from, least recently
+//! used first out: the compiled plugins, so that loading bytes it loaded before does not
+//! compile them again, bounded by the size of their modules
+//! ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)); and
+//! the compiled functions of incremental compilation, bounded by their own size
+//! ([`crate::compiled_functions`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
-/// Compiled values (a [`Plugin`](crate::Plugin) in the host) by the module bytes they
-/// were compiled from, at most `capacity` bytes of modules in all.
+/// Compiled values (a [`Plugin`](crate::Plugin) in the host) by the bytes they were
+/// compiled from, at most `capacity` in all of the sizes their inserts gave.
 pub(crate) struct CompileCache<V> {
     capacity: u64,
-    /// The sum of the kept modules' lengths.
+    /// The sum of the kept entries' sizes.
     used: u64,
     /// Stamps each use: the entry with the smallest stamp is the least recently used.
     uses: u64,
+    /// The key of each entry by its stamp, oldest first: eviction takes the first rather
+    /// than scanning every entry, as the compiled functions of a debug plugin are
+    /// thousands and evicting can follow every one of their inserts.
+    order: BTreeMap<u64, u64>,
     /// By the hash of the bytes; the bytes themselves tell apart modules whose hashes
     /// collide.
     entries: HashMap<u64, Vec<Entry<V>>>,
@@ -21,16 +28,18 @@ pub(crate) struct CompileCache<V> {
 struct Entry<V> {
     bytes: Box<[u8]>,
     value: V,
+    size: u64,
     last_used: u64,
 }
 
 impl<V: Clone> CompileCache<V> {
-    /// A cache keeping at most `capacity` bytes of modules; `0` keeps none.
+    /// A cache keeping entries up to `capacity` in all; `0` keeps none.
     pub(crate) fn new(capacity: u64) -> Self {
         CompileCache {
             capacity,
             used: 0,
             uses: 0,
+            order: BTreeMap::new(),
             entries: HashMap::new(),
         }
     }
@@ -52,52 +61,55 @@ impl<V: Clone> CompileCache<V> {
             .get_mut(&key)?
             .iter_mut()
             .find(|e| *e.bytes == *bytes)?;
+        self.order.remove(&entry.last_used);
+        self.order.insert(stamp, key);
         entry.last_used = stamp;
         Some(entry.value.clone())
     }
 
-    /// Keeps `value`, compiled from `bytes`, as the most recently used, evicting the least
-    /// recently used entries until the modules fit; returns the value to use: the one
-    /// already kept when another thread compiled the same bytes meanwhile. A module
-    /// larger than the capacity is not kept, and evicts nothing.
-    pub(crate) fn insert(&mut self, key: u64, bytes: &[u8], value: V) -> V {
+    /// Whether an entry of `size` can be kept at all.
+    pub(crate) fn fits(&self, size: u64) -> bool {
+        self.capacity != 0 && size <= self.capacity
+    }
+
+    /// Keeps `value`, compiled from `bytes`, as the most recently used, counting `size`
+    /// against the capacity (the host counts a module's length), evicting the least
+    /// recently used entries until it fits; returns the value to use: the one already
+    /// kept when another thread compiled the same bytes meanwhile. An entry larger than
+    /// the capacity is not kept, and evicts nothing.
+    pub(crate) fn insert(&mut self, key: u64, bytes: &[u8], value: V, size: u64) -> V {
         if let Some(existing) = self.get(key, bytes) {
             return existing;
         }
-        let len = bytes.len() as u64;
-        if self.capacity == 0 || len > self.capacity {
+        if !self.fits(size) {
             return value;
         }
-        while self.used + len > self.capacity && self.evict_least_recently_used() {}
+        while self.used + size > self.capacity && self.evict_least_recently_used() {}
         self.uses += 1;
+        self.order.insert(self.uses, key);
         self.entries.entry(key).or_default().push(Entry {
             bytes: Box::from(bytes),
             value: value.clone(),
+            size,
             last_used: self.uses,
         });
-        self.used += len;
+        self.used += size;
         value
     }
 
-    /// Whether there was an entry to evict. A scan of every entry: it runs only after a
-    /// compile, which takes milliseconds, over a few hundred entries at most, and keeps a
-    /// hit (the frequent case) to one store of its stamp, with no list to relink.
+    /// Whether there was an entry to evict.
     fn evict_least_recently_used(&mut self) -> bool {
-        let Some((key, index)) = self
-            .entries
-            .iter()
-            .flat_map(|(key, list)| list.iter().enumerate().map(move |(i, e)| (key, i, e)))
-            .min_by_key(|(_, _, e)| e.last_used)
-            .map(|(key, i, _)| (*key, i))
-        else {
+        let Some((stamp, key)) = self.order.pop_first() else {
             return false;
         };
-        if let Some(list) = self.entries.get_mut(&key) {
+        if let Some(list) = self.entries.get_mut(&key)
+            && let Some(index) = list.iter().position(|e| e.last_used == stamp)
+        {
             // Dropping the value drops only the cache's handle: wasmtime's compiled
             // `Module`s and `Component`s are reference-counted, so a plugin installed
             // from it, or an instance running it, keeps its code alive.
             let evicted = list.swap_remove(index);
-            self.used -= evicted.bytes.len() as u64;
+            self.used -= evicted.size;
             if list.is_empty() {
                 self.entries.remove(&key);
             }
@@ -111,8 +123,19 @@ impl<V: Clone> CompileCache<V> {
     }
 
     #[cfg(test)]
-    fn used(&self) -> u64 {
+    pub(crate) fn used(&self) -> u64 {
         self.used
+    }
+
+    /// The size of the largest entry kept.
+    #[cfg(test)]
+    pub(crate) fn largest(&self) -> u64 {
+        self.entries
+            .values()
+            .flatten()
+            .map(|e| e.size)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -132,7 +155,12 @@ mod tests {
     }
 
     fn keep(cache: &mut CompileCache<u8>, bytes: &[u8]) -> u8 {
-        cache.insert(CompileCache::<u8>::key(bytes), bytes, bytes[0])
+        cache.insert(
+            CompileCache::<u8>::key(bytes),
+            bytes,
+            bytes[0],
+            bytes.len() as u64,
+        )
     }
 
     #[test]
@@ -173,6 +201,7 @@ mod tests {
                 .map(|e| e.bytes.len() as u64)
                 .sum();
             assert_eq!(kept, cache.used());
+            assert_eq!(cache.order.len(), cache.len());
         }
     }
 
@@ -191,11 +220,25 @@ mod tests {
     }
 
     #[test]
+    fn the_size_given_counts_not_the_length_of_the_bytes() {
+        let mut cache = CompileCache::new(100);
+        cache.insert(1, &[1], 1, 60);
+        cache.insert(2, &[2], 2, 30);
+        cache.insert(3, &[3], 3, 20); // 110 in all: the oldest goes
+        assert_eq!(
+            [cache.get(1, &[1]), cache.get(2, &[2]), cache.get(3, &[3])],
+            [None, Some(2), Some(3)]
+        );
+        assert_eq!(cache.used(), 50);
+        assert!(cache.fits(100) && !cache.fits(101));
+    }
+
+    #[test]
     fn zero_keeps_nothing() {
         let mut cache = CompileCache::new(0);
         let empty: &[u8] = &[];
         for bytes in [&module(1, 10)[..], empty] {
-            cache.insert(CompileCache::<u8>::key(bytes), bytes, 7);
+            cache.insert(CompileCache::<u8>::key(bytes), bytes, 7, bytes.len() as u64);
             assert_eq!(cache.get(CompileCache::<u8>::key(bytes), bytes), None);
         }
         assert_eq!(cache.len(), 0);
@@ -205,8 +248,8 @@ mod tests {
     fn modules_whose_hashes_collide_are_kept_apart() {
         let (a, b) = (module(1, 10), module(2, 10));
         let mut cache = CompileCache::new(100);
-        cache.insert(42, &a, 1);
-        cache.insert(42, &b, 2);
+        cache.insert(42, &a, 1, 10);
+        cache.insert(42, &b, 2, 10);
         assert_eq!((cache.get(42, &a), cache.get(42, &b)), (Some(1), Some(2)));
         assert_eq!(cache.get(42, &module(3, 10)), None);
     }
@@ -216,8 +259,8 @@ mod tests {
         let a = module(1, 10);
         let mut cache = CompileCache::new(100);
         let key = CompileCache::<u8>::key(&a);
-        assert_eq!(cache.insert(key, &a, 1), 1);
-        assert_eq!(cache.insert(key, &a, 2), 1);
+        assert_eq!(cache.insert(key, &a, 1, 10), 1);
+        assert_eq!(cache.insert(key, &a, 2, 10), 1);
         assert_eq!((cache.len(), cache.used()), (1, 10));
     }
 }

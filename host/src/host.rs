@@ -179,7 +179,7 @@ impl Host {
         }
         // Compiled outside the lock: compiling takes tens of milliseconds.
         let plugin = self.load_uncached(bytes, &options)?;
-        Ok(lock(&self.cache).insert(key, bytes, plugin))
+        Ok(lock(&self.cache).insert(key, bytes, plugin, bytes.len() as u64))
     }
 
     fn load_uncached(&self, bytes: &[u8], options: &AcceptOptions) -> Result<Plugin, LoadError> {

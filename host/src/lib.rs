@@ -61,6 +61,7 @@
 mod abi_funcs;
 mod builder;
 mod compile_cache;
+mod compiled_functions;
 mod component;
 mod error;
 mod event;

@@ -1,5 +1,6 @@
 //! `ARCHITECTURE.md` held to the code: which crate of the workspace may depend on which,
-//! and the SDK's ground floor (`sdk/src/sys/`) depending on no other module of the SDK.
+//! the SDK's ground floor (`sdk/src/sys/`) depending on no other module of the SDK, and
+//! the files it and `docs/TESTING.md` send a reader to.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -190,5 +191,82 @@ fn the_cli_is_built_with_the_features_the_test_build_gives_its_dependencies() {
             .map(|l| format!("  {l}"))
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+/// The repository's paths in backticks in `text`, outside fenced blocks: those that start
+/// at a top-level folder of the workspace. Others (`commands/dev.rs` under a crate the
+/// sentence names, globs) are the reader's to resolve.
+fn repository_paths(text: &str) -> Vec<String> {
+    const ROOTS: &[&str] = &[
+        "abi/",
+        "cargo-otai-plugin/",
+        "conformance/",
+        "desk/",
+        "docs/",
+        "examples/",
+        "fuzz/",
+        "host/",
+        "sdk/",
+        "sdk-macros/",
+        "test-support/",
+        "tests/",
+        "wit/",
+    ];
+    // A fence's three backticks would turn the inline spans after it inside out.
+    let mut in_fence = false;
+    let prose: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+                return false;
+            }
+            !in_fence
+        })
+        .collect();
+    prose
+        .join("\n")
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| ROOTS.iter().any(|root| span.starts_with(root)))
+        .filter(|span| !span.contains(['*', '{', '<', ' ', '\n']))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_files_the_architecture_and_the_testing_guide_name_exist() {
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for doc in ["ARCHITECTURE.md", "docs/TESTING.md"] {
+        let text = std::fs::read_to_string(workspace().join(doc)).expect("the document exists");
+        for path in repository_paths(&text) {
+            named += 1;
+            if !workspace().join(&path).exists() {
+                missing.push(format!("{doc}: `{path}`"));
+            }
+        }
+    }
+    assert!(
+        named >= 50,
+        "only {named} paths found: is the reading broken?"
+    );
+    assert!(
+        missing.is_empty(),
+        "named but not in the repository:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn repository_paths_are_the_backticked_spans_under_a_top_level_folder() {
+    let text = "`host/src/run.rs` and `run.rs`, `conformance/v1/`, `load-*`, `abi/src/{a,b}.rs`,\n\
+                ```sh\ncargo test -p abi/\n```\n\
+                `desk serve`, `cargo test`, `docs/ABI.md`";
+    assert_eq!(
+        repository_paths(text),
+        ["host/src/run.rs", "conformance/v1/", "docs/ABI.md"]
     );
 }
