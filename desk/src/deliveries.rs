@@ -383,10 +383,24 @@ fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
             t
         }
     };
-    if let Some(map) = ticket.as_object_mut() {
-        map.remove("custom_fields");
-    }
+    // A row is an object unless the file was edited by hand: refused here, since every
+    // writer after this indexes into it as an object.
+    let Some(map) = ticket.as_object_mut() else {
+        return Err(store.error(format!(
+            "ticket `{id}`: the stored ticket is not a JSON object (found `{}`)",
+            short(&ticket.to_string())
+        )));
+    };
+    map.remove("custom_fields");
     Ok(ticket)
+}
+
+/// `text` cut to 40 characters for an error message.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// `changes` applied to a stored ticket: `id` and `custom_fields` are not editable.

@@ -253,3 +253,42 @@ fn a_config_an_earlier_version_stored_past_the_limits_is_shown_not_silently_skip
     );
     assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
 }
+
+#[test]
+fn a_stored_ticket_that_is_not_an_object_is_an_error_naming_it_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open_with(dir.path(), with_key()).unwrap();
+    desk.install(&noting_plugin()).unwrap();
+    assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+    drop(desk);
+    for row in ["[1,2,3]", "\"a string\"", "null"] {
+        Connection::open(dir.path().join(DATABASE_FILE))
+            .unwrap()
+            .execute(
+                "INSERT INTO tickets (id, ticket, updated_at) VALUES ('T-1', ?1, 0)
+                 ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket",
+                [row],
+            )
+            .unwrap();
+        let desk = Desk::open_with(dir.path(), with_key()).unwrap();
+        let expected =
+            format!("ticket `T-1`: the stored ticket is not a JSON object (found `{row}`)");
+        let deliver = desk
+            .deliver("ticket.created", "T-1")
+            .unwrap_err()
+            .to_string();
+        assert!(deliver.contains(&expected), "{deliver}");
+        let read = desk.ticket("T-1").unwrap_err().to_string();
+        assert!(read.contains(&expected), "{read}");
+        let fire = desk
+            .fire("T-1", "ticket.created", serde_json::Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(fire.contains(&expected), "{fire}");
+        let update = desk
+            .update_ticket("T-1", serde_json::Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(update.contains(&expected), "{update}");
+    }
+}
