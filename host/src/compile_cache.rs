@@ -126,17 +126,6 @@ impl<V: Clone> CompileCache<V> {
     pub(crate) fn used(&self) -> u64 {
         self.used
     }
-
-    /// The size of the largest entry kept.
-    #[cfg(test)]
-    pub(crate) fn largest(&self) -> u64 {
-        self.entries
-            .values()
-            .flatten()
-            .map(|e| e.size)
-            .max()
-            .unwrap_or(0)
-    }
 }
 
 #[cfg(test)]
