@@ -2,52 +2,27 @@
 //! the SDK's ground floor (`sdk/src/sys/`) depending on no other module of the SDK, and
 //! the files it and `docs/TESTING.md` send a reader to.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
-use serde_json::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+use common::{members, workspace};
 
 /// `(package, dependency, kind)` for every dependency of every workspace member on
 /// another member, of any kind (`normal`, `build`, `dev`).
 fn internal_dependencies() -> Vec<(String, String, String)> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace())
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let members: Vec<&str> = metadata["packages"]
-        .as_array()
-        .unwrap()
+    let packages = members();
+    let names: Vec<&str> = packages
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     let mut edges = Vec::new();
-    for package in metadata["packages"].as_array().unwrap() {
+    for package in &packages {
         let name = package["name"].as_str().unwrap();
         for dep in package["dependencies"].as_array().unwrap() {
             let kind = dep["kind"].as_str().unwrap_or("normal");
             let dep = dep["name"].as_str().unwrap();
-            if dep != name && members.contains(&dep) {
+            if dep != name && names.contains(&dep) {
                 edges.push((name.to_owned(), dep.to_owned(), kind.to_owned()));
             }
         }

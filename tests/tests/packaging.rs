@@ -4,17 +4,12 @@
 //! build, from a registry and outside this checkout, is
 //! `cargo-otai-plugin/tests/install.rs`'s test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{members, workspace};
 use serde_json::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
 
 /// The crates a user depends on or installs.
 const PUBLISHED: [&str; 6] = [
@@ -46,28 +41,6 @@ const COPIES: [(&str, &str); 2] = [
     // `wasmtime::component::bindgen!` in host/src/component.rs.
     ("host/wit", "wit"),
 ];
-
-fn members() -> Vec<Value> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace())
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    metadata["packages"].as_array().expect("packages").clone()
-}
 
 fn strings(value: &Value) -> Vec<&str> {
     value
