@@ -145,6 +145,11 @@ fn minimal_budget() -> u64 {
     if found { 20_000 } else { 25_000 }
 }
 
+/// Removes a folder this test made and no longer needs.
+fn remove(dir: &Path) {
+    std::fs::remove_dir_all(dir).unwrap_or_else(|e| panic!("remove {}: {e}", dir.display()));
+}
+
 /// Every file under `dir` but `target/`.
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -219,6 +224,7 @@ fn a_plugin_built_with_the_cli_installed_from_a_registry_outside_the_checkout() 
     }
     registry.finish();
     eprintln!("registry: {without_crate} packages of the lock file without a .crate here");
+    remove(&package_target);
 
     // 3. `cargo install cargo-otai-plugin` from it.
     let outside = Outside::new(&root, &registry_root);
@@ -236,6 +242,11 @@ fn a_plugin_built_with_the_cli_installed_from_a_registry_outside_the_checkout() 
             .env("CARGO_TARGET_DIR", &install_target),
         "cargo install cargo-otai-plugin",
     );
+    // The install's build (a debug build of the CLI and wasmtime, about a gigabyte) is not
+    // needed once the binary is in place; the plugin's builds below take as much again, and
+    // CI machines may have little disk to spare. `cargo install` without `--target-dir`
+    // removes it too.
+    remove(&install_target);
 
     // 4. A new plugin, as a user starts one: no `--sdk-path`, nothing of the checkout.
     let output = succeed(

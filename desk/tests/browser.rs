@@ -3,7 +3,7 @@
 //! served by the test and talks to the ticket page by `postMessage`.
 #![cfg(feature = "web")]
 
-mod common;
+use crate::common;
 
 use common::webdriver::Driver;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! The web UI over HTTP, as a browser sends its requests: forms in, pages out.
 #![cfg(feature = "web")]
 
-mod common;
+use crate::common;
 
 use common::{module, start};
 use otai_plugin_desk::PermissionDiff;

@@ -4,7 +4,7 @@
 //! `Sec-Fetch-Site` a hostile page's browser would send.
 #![cfg(feature = "web")]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

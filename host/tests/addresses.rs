@@ -2,7 +2,7 @@
 //! addresses `otai_plugin_abi::rules::address` keeps, checked on the answers of a name
 //! resolution the tests control, with loopback listeners that must see no connection.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The compile cache: bounded by bytes of modules, least recently used out, and a plugin
 //! whose module was forgotten still runs.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;

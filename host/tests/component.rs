@@ -3,7 +3,7 @@
 //! same limits as core modules, and report what a core module's delivery reports. The
 //! examples built both ways are compared in `tests/tests/flavours.rs`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! of memory per instance and a 5 s deadline per delivery; and the one the host's API
 //! docs state: 32 MiB of modules kept compiled.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

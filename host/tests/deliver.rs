@@ -1,6 +1,6 @@
 //! Deliveries: payload, subscriptions, ticket operations and their statuses.
 
-mod common;
+use crate::common;
 
 use common::*;
 use otai_plugin_host::http::MockHttp;

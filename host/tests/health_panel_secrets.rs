@@ -1,6 +1,6 @@
 //! Health policy (with an injected clock), UI panels and secret redaction.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

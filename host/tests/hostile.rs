@@ -1,7 +1,7 @@
 //! Hostile and broken modules: each fails only its own delivery, with a documented
 //! outcome, and the host keeps serving other plugins with nothing carried over.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

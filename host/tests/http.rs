@@ -1,7 +1,7 @@
 //! Outbound HTTP: allowed_hosts enforced before any transport, the mock, and the
 //! real client against loopback servers the tests start.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Loading: every rejection names what is wrong.
 
-mod common;
+use crate::common;
 
 use common::*;
 use otai_plugin_host::abi::module::ProblemKind;

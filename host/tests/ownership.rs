@@ -4,7 +4,7 @@
 //! nothing for `(0, 0)`. The plugin's allocator here logs every call, from inside the
 //! instance, so the report shows the whole conversation in order.
 
-mod common;
+use crate::common;
 
 use common::*;
 use otai_plugin_host::http::MockHttp;

@@ -5,7 +5,7 @@
 //! answered, and traps with the server's echo. Nothing of the secret is left in the
 //! report, in any form.
 
-mod common;
+use crate::common;
 
 use common::*;
 use otai_plugin_host::http::MockHttp;

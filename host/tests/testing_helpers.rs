@@ -1,6 +1,6 @@
 //! The `testing` module, as a plugin author's `cargo test` uses it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use otai_plugin_host::http::MockHttp;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{members, workspace};
@@ -243,5 +244,77 @@ fn repository_paths_are_the_backticked_spans_under_a_top_level_folder() {
     assert_eq!(
         repository_paths(text),
         ["host/src/run.rs", "conformance/v1/", "docs/ABI.md"]
+    );
+}
+
+/// A crate whose integration tests are one binary (`autotests = false`, a `[[test]]`
+/// target whose `main.rs` declares each file as a module) no longer has cargo find a new
+/// file in `tests/`: a file nobody declares would compile nowhere, and its tests pass by
+/// never running. Every `.rs` file directly in a member's `tests/` is a test target of
+/// its own or a module of one.
+#[test]
+fn every_file_in_a_tests_folder_is_compiled() {
+    let mut checked = 0;
+    let mut orphans = Vec::new();
+    for package in members() {
+        let manifest = Path::new(package["manifest_path"].as_str().expect("manifest_path"));
+        let tests = manifest.parent().expect("a package folder").join("tests");
+        let Ok(entries) = std::fs::read_dir(&tests) else {
+            continue;
+        };
+        let targets: Vec<PathBuf> = package["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .filter(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.contains(&"test".into()))
+            })
+            .map(|t| PathBuf::from(t["src_path"].as_str().expect("src_path")))
+            .collect();
+        // The modules that the test targets rooted in `tests/` itself declare.
+        let declared: Vec<String> = targets
+            .iter()
+            .filter(|root| root.parent() == Some(tests.as_path()))
+            .flat_map(|root| {
+                let text = std::fs::read_to_string(root).expect("a test target's file");
+                text.lines()
+                    .filter_map(|line| {
+                        let line = line
+                            .trim_start()
+                            .strip_prefix("pub ")
+                            .unwrap_or(line.trim_start());
+                        line.strip_prefix("mod ")?
+                            .strip_suffix(';')
+                            .map(str::to_owned)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            checked += 1;
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if !targets.contains(&path) && !declared.iter().any(|m| m == stem) {
+                orphans.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        checked >= 40,
+        "only {checked} test files found: is the reading broken?"
+    );
+    assert!(
+        orphans.is_empty(),
+        "these test files are in no test target (declare each as `mod NAME;` in its crate's \
+         tests/main.rs):\n{}",
+        orphans.join("\n")
     );
 }

@@ -1,0 +1,18 @@
+//! The desk's integration tests, one test binary for all (`autotests = false` in
+//! Cargo.toml): each file below links wasmtime and SQLite, and one binary instead of
+//! eight saves several hundred megabytes of disk and seven links. Run one file's tests
+//! with `cargo test --workspace --test desk-integration lifecycle::`. `tests/tests/architecture.rs`
+//! checks that every file here is declared below, since cargo no longer finds them by
+//! itself.
+
+#[cfg(feature = "web")]
+mod common;
+
+mod browser;
+mod configure;
+mod database;
+mod fire;
+mod lifecycle;
+mod secrets_at_rest;
+mod web;
+mod web_security;
