@@ -202,7 +202,9 @@ fn fixture_mocks(root: &Path, only: Option<&str>) -> Result<Vec<HttpMock>> {
 }
 
 /// Installs the module, or upgrades to it; an upgrade that asks for more permissions
-/// waits for approval on the plugin's page.
+/// waits for approval on the plugin's page. The pages stop showing the last build's
+/// failure before the terminal says what happened, so a page reloaded on reading that
+/// line is already the new one.
 fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
     // The host compiles the module here (the install or upgrade below finds it in its
     // cache): after cargo's build, the longest part of a swap.
@@ -212,6 +214,7 @@ fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
     let id = review.manifest.id.clone();
     if review.installed_version.is_none() {
         let info = state.desk.install(wasm)?;
+        state.set_build_error(None);
         shell.status("Installed", format!("{id} {}", info.manifest.version));
         if let Some(disabled) = info.disabled {
             shell.warn(format!(
@@ -224,6 +227,7 @@ fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
     match state.desk.upgrade(wasm, false) {
         Ok(up) => {
             state.set_pending(&id, None);
+            state.set_build_error(None);
             shell.status(
                 "Swapped",
                 format!(
@@ -236,6 +240,7 @@ fn swap_in(shell: &Shell, state: &WebState, wasm: &[u8]) -> Result<()> {
             Ok(())
         }
         Err(DeskError::NeedsApproval { diff, .. }) => {
+            state.set_build_error(None);
             shell.warn(format!(
                 "the new build of `{id}` asks for more permissions; approve them on its page:\n{diff}"
             ));
@@ -325,30 +330,30 @@ impl Watch {
             std::fs::read(&self.wasm)
                 .with_context(|| format!("failed to read `{}`", self.wasm.display()))
         });
-        match built.and_then(|wasm| swap_in(&self.shell, &self.state, &wasm)) {
-            Ok(()) => self.state.set_build_error(None),
-            Err(e) => {
-                // The terminal has the compiler's messages already; the pages get its
-                // errors, or cargo's own complaint (a bad Cargo.toml), which is in the
-                // terminal only.
-                let message = if let Some(errors) = e.downcast_ref::<CompilerErrors>() {
-                    self.shell
-                        .warn("the build failed; the last good version keeps running");
-                    errors.to_string()
-                } else {
-                    let message = match e.downcast_ref::<crate::Exit>() {
-                        Some(crate::Exit(code)) => format!(
-                            "cargo build failed (exit status {code}); its messages are in the terminal that runs `cargo otai-plugin dev`"
-                        ),
-                        None => format!("{e:#}"),
-                    };
-                    self.shell.warn(format!(
-                        "the build failed; the last good version keeps running: {message}"
-                    ));
-                    message
+        if let Err(e) = built.and_then(|wasm| swap_in(&self.shell, &self.state, &wasm)) {
+            // The terminal has the compiler's messages already; the pages get its
+            // errors, or cargo's own complaint (a bad Cargo.toml), which is in the
+            // terminal only. The pages get it before the terminal says the build
+            // failed: someone (or a test) who reloads a page on reading that line
+            // sees the error, not the page of before.
+            let (message, warning) = if let Some(errors) = e.downcast_ref::<CompilerErrors>() {
+                (
+                    errors.to_string(),
+                    "the build failed; the last good version keeps running".to_owned(),
+                )
+            } else {
+                let message = match e.downcast_ref::<crate::Exit>() {
+                    Some(crate::Exit(code)) => format!(
+                        "cargo build failed (exit status {code}); its messages are in the terminal that runs `cargo otai-plugin dev`"
+                    ),
+                    None => format!("{e:#}"),
                 };
-                self.state.set_build_error(Some(message));
-            }
+                let warning =
+                    format!("the build failed; the last good version keeps running: {message}");
+                (message, warning)
+            };
+            self.state.set_build_error(Some(message));
+            self.shell.warn(warning);
         }
     }
 }
