@@ -140,7 +140,11 @@ use ValType::I32;
 
 /// A function that the host provides in the `ohd` import module: one row of the table
 /// [`HOST_FUNCTIONS`], from which the rest is derived (see the module's documentation).
+///
+/// Only this crate writes rows (`#[non_exhaustive]`), so that a column the table gains
+/// later is no break for code that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HostFunction {
     /// The import's field name, e.g. `ohd_log`.
     pub name: &'static str,
