@@ -4,7 +4,10 @@
 //! - `docs/abi-signatures.json`, every import and export with its signature, which the
 //!   Node host (`conformance/hosts/node/module-check.mjs`) judges modules by, and any
 //!   other tool may read;
-//! - the table of imports in docs/ABI.md section 3, between its markers.
+//! - the table of imports in docs/ABI.md section 3, between its markers;
+//! - `abi/src/component/host_functions.rs`, the component flavour's host functions, each
+//!   beside its core twin, from the host interface of `wit/ohd-plugin.wit` (the WIT is
+//!   the source of their shapes; the twin of `ohd_add_reply` is `add-reply`).
 //!
 //! A committed copy that is not what the table gives fails here. Regenerate both with
 //! `OTAI_BLESS=1 cargo test --workspace --test generated` and commit them. The prose
@@ -13,6 +16,8 @@
 use otai_plugin_abi::wasm::{self, FuncType, ValType};
 use otai_plugin_abi::{ABI_VERSION, component};
 
+mod wit_text;
+
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const BLESS: &str = "OTAI_BLESS=1 cargo test --workspace --test generated";
 
@@ -20,6 +25,7 @@ const SIGNATURES: &str = "docs/abi-signatures.json";
 const ABI_MD: &str = "docs/ABI.md";
 const TABLE_START: &str = "<!-- generated from otai_plugin_abi::wasm::HOST_FUNCTIONS";
 const TABLE_END: &str = "<!-- end of the generated table -->";
+const COMPONENT_TABLE: &str = "abi/src/component/host_functions.rs";
 
 fn blessing() -> bool {
     std::env::var_os("OTAI_BLESS").is_some()
@@ -94,6 +100,67 @@ fn table_span(text: &str) -> Option<std::ops::Range<usize>> {
     let start = text.find(TABLE_START)?;
     let end = start + text[start..].find(TABLE_END)? + TABLE_END.len();
     Some(start..end)
+}
+
+/// `abi/src/component/host_functions.rs`: a constant per function of the WIT's host
+/// interface, in its order, with its structural type and its core twin, which is the row
+/// of `wasm` named like it (`ohd_` and snake case) and whose constant is that name in
+/// upper case.
+fn component_table() -> String {
+    let (resolve, package) = wit_text::resolve();
+    let host = resolve.packages[package].interfaces["host"];
+    let mut out = format!(
+        "// The functions of the component flavour's host interface, each beside its core\n\
+         // twin, included by `abi/src/component.rs`: generated from `wit/ohd-plugin.wit` by\n\
+         // `abi/tests/generated.rs`. Do not edit: change the WIT, then\n\
+         // `{BLESS}`.\n"
+    );
+    let mut constants = Vec::new();
+    for f in resolve.interfaces[host].functions.values() {
+        let core = wasm::HOST_FUNCTIONS
+            .iter()
+            .find(|c| wit_text::kebab(c.name) == f.name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "`{}` of the WIT's host interface has no core twin `ohd_{}` in \
+                     otai_plugin_abi::wasm::HOST_FUNCTIONS",
+                    f.name,
+                    f.name.replace('-', "_")
+                )
+            });
+        let constant = f.name.to_uppercase().replace('-', "_");
+        let core_constant = core.name.to_uppercase();
+        out += &format!(
+            "\n/// `{}`, [`wasm::{core_constant}`]'s twin.\n\
+             pub const {constant}: WitFunction = WitFunction {{\n    \
+             name: \"{}\",\n    core: wasm::{core_constant},\n    ty: \"{}\",\n}};\n",
+            wit_text::named_function(&resolve, f),
+            f.name,
+            wit_text::render_function(&resolve, f),
+        );
+        constants.push(constant);
+    }
+    out += &format!(
+        "\n/// Every function of [`HOST_INTERFACE`]. Every one is optional for a plugin. The core\n\
+         /// allocator imports have no twin: the canonical ABI moves strings and lists itself.\n\
+         pub const HOST_FUNCTIONS: &[WitFunction] = &[{}];\n",
+        constants.join(", ")
+    );
+    out
+}
+
+#[test]
+fn the_committed_component_table_is_the_wits() {
+    let generated = component_table();
+    if blessing() {
+        write(COMPONENT_TABLE, &generated);
+        return;
+    }
+    assert!(
+        read(COMPONENT_TABLE) == generated,
+        "{COMPONENT_TABLE} is stale (or missing): the host interface of wit/ohd-plugin.wit \
+         changed. Regenerate it with `{BLESS}` and commit it."
+    );
 }
 
 #[test]
