@@ -1,9 +1,14 @@
 //! Names and wasm signatures: the `ohd` imports, the plugin's exports, custom sections.
 //!
-//! Everything that reads [`HOST_FUNCTIONS`] follows it by itself (`check`, `build`'s
-//! lint, the host's `load`). Adding a host function changes other files by hand as well:
-//! `ARCHITECTURE.md` at the repository root lists them ("Adding a host function"), with
-//! the test that fails until each is done, and says which crate may depend on which.
+//! [`HOST_FUNCTIONS`] and [`PLUGIN_EXPORTS`] are the one table of the core interface.
+//! What reads them follows by itself (the module judgement of `check`, `build`'s lint
+//! and the host's `load`); what is generated from them is kept current by
+//! `abi/tests/generated.rs` (`docs/abi-signatures.json`, which the Node host of the
+//! conformance kit checks modules by, and the table of imports in docs/ABI.md section
+//! 3); the host's linker, its component bindings and the Node host's imports fail a test
+//! or stop compiling until they implement a new row. `ARCHITECTURE.md` at the repository
+//! root lists the files a new host function still changes by hand ("Adding a host
+//! function").
 
 use std::fmt;
 
@@ -133,13 +138,55 @@ pub fn signature_to_string(params: &[ValType], results: &[ValType]) -> String {
 
 use ValType::I32;
 
-/// A function that the host provides in the `ohd` import module.
+/// A function that the host provides in the `ohd` import module: one row of the table
+/// [`HOST_FUNCTIONS`], from which the rest is derived (see the module's documentation).
+///
+/// Only this crate writes rows (`#[non_exhaustive]`), so that a column the table gains
+/// later is no break for code that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HostFunction {
     /// The import's field name, e.g. `ohd_log`.
     pub name: &'static str,
     /// Its wasm signature.
     pub ty: FuncType,
+    /// The names docs/ABI.md gives its parameters, one per entry of `ty.params`, e.g.
+    /// `["ptr", "len", "level"]`.
+    pub param_names: &'static [&'static str],
+    /// The name docs/ABI.md gives its result (`status`, `ptr`); `None` when it returns
+    /// nothing.
+    pub result_name: Option<&'static str>,
+    /// What its result means, as the table of docs/ABI.md section 3 says it (Markdown).
+    pub returns: &'static str,
+}
+
+impl HostFunction {
+    /// The function as docs/ABI.md writes it in prose and headings:
+    /// `ohd_log(ptr, len, level)`, `ohd_add_reply(ptr, len) -> status`.
+    pub fn call_form(&self) -> String {
+        let params = self.param_names.join(", ");
+        match self.result_name {
+            Some(result) => format!("{}({params}) -> {result}", self.name),
+            None => format!("{}({params})", self.name),
+        }
+    }
+
+    /// Its type in the WebAssembly text format, as an import declares it:
+    /// `(func (param i32 i32) (result i32))`.
+    pub fn wat_type(&self) -> String {
+        let list = |keyword: &str, tys: &[ValType]| -> String {
+            if tys.is_empty() {
+                return String::new();
+            }
+            let tys: Vec<String> = tys.iter().map(ValType::to_string).collect();
+            format!(" ({keyword} {})", tys.join(" "))
+        };
+        format!(
+            "(func{}{})",
+            list("param", self.ty.params),
+            list("result", self.ty.results)
+        )
+    }
 }
 
 /// `ohd_log(ptr, len, level)`: one UTF-8 log line at a [`crate::status::LogLevel`].
@@ -149,6 +196,9 @@ pub const OHD_LOG: HostFunction = HostFunction {
         params: &[I32, I32, I32],
         results: &[],
     },
+    param_names: &["ptr", "len", "level"],
+    result_name: None,
+    returns: "nothing",
 };
 
 /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
@@ -158,6 +208,9 @@ pub const OHD_HTTP_REQUEST: HostFunction = HostFunction {
         params: &[I32, I32, I32, I32],
         results: &[I32],
     },
+    param_names: &["req_ptr", "req_len", "resp_ptr_out", "resp_len_out"],
+    result_name: Some("status"),
+    returns: "HTTP status, `0` or `403`, see [5](#5-status-codes-and-error-bodies)",
 };
 
 /// `ohd_add_reply(ptr, len) -> status`.
@@ -167,6 +220,9 @@ pub const OHD_ADD_REPLY: HostFunction = HostFunction {
         params: &[I32, I32],
         results: &[I32],
     },
+    param_names: &["ptr", "len"],
+    result_name: Some("status"),
+    returns: "call status `0`–`4`",
 };
 
 /// `ohd_set_custom_field(ptr, len) -> status`.
@@ -176,6 +232,9 @@ pub const OHD_SET_CUSTOM_FIELD: HostFunction = HostFunction {
         params: &[I32, I32],
         results: &[I32],
     },
+    param_names: &["ptr", "len"],
+    result_name: Some("status"),
+    returns: "call status `0`–`4`",
 };
 
 /// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
@@ -186,6 +245,9 @@ pub const OHD_ALLOC: HostFunction = HostFunction {
         params: &[I32],
         results: &[I32],
     },
+    param_names: &["size"],
+    result_name: Some("ptr"),
+    returns: "pointer, `0` on failure",
 };
 
 /// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
@@ -195,6 +257,9 @@ pub const OHD_FREE: HostFunction = HostFunction {
         params: &[I32, I32],
         results: &[],
     },
+    param_names: &["ptr", "size"],
+    result_name: None,
+    returns: "nothing",
 };
 
 /// Every function of the `ohd` import module. Every one is optional for a plugin.
@@ -350,6 +415,32 @@ mod tests {
         assert_eq!(OHD_FREE.ty.to_string(), "(i32, i32) -> ()");
         assert_eq!(RENDER_PANEL.ty.to_string(), "(i32, i32) -> (i32, i32)");
         assert_eq!(INITIALIZE_EXPORT.ty.to_string(), "() -> ()");
+    }
+
+    #[test]
+    fn every_host_function_names_each_parameter_and_its_one_result() {
+        for (i, f) in HOST_FUNCTIONS.iter().enumerate() {
+            assert_eq!(f.param_names.len(), f.ty.params.len(), "{}", f.name);
+            assert_eq!(
+                f.result_name.is_some(),
+                f.ty.results.len() == 1,
+                "{}: a core import returns nothing or one value, and it has a name",
+                f.name
+            );
+            assert!(!f.returns.is_empty(), "{}", f.name);
+            assert!(
+                HOST_FUNCTIONS[..i].iter().all(|g| g.name != f.name),
+                "{} is in the table twice",
+                f.name
+            );
+        }
+        assert_eq!(
+            OHD_HTTP_REQUEST.call_form(),
+            "ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status"
+        );
+        assert_eq!(OHD_LOG.call_form(), "ohd_log(ptr, len, level)");
+        assert_eq!(OHD_LOG.wat_type(), "(func (param i32 i32 i32))");
+        assert_eq!(OHD_ALLOC.wat_type(), "(func (param i32) (result i32))");
     }
 
     #[test]

@@ -3,94 +3,11 @@
 
 use otai_plugin_abi::component::{self, EXPORTS, HOST_FUNCTIONS};
 use otai_plugin_abi::wasm::{self, PLUGIN_EXPORTS};
-use wit_parser::{Resolve, Type, TypeDefKind, WorldId, WorldItem, WorldKey};
+use wit_parser::{Resolve, TypeDefKind, WorldId, WorldItem, WorldKey};
 
-const WIT: &str = include_str!("../../wit/ohd-plugin.wit");
+mod wit_text;
 
-fn resolve() -> (Resolve, wit_parser::PackageId) {
-    let mut resolve = Resolve::new();
-    let package = resolve.push_source("ohd-plugin.wit", WIT).unwrap();
-    (resolve, package)
-}
-
-/// `ohd_set_custom_field` → `set-custom-field`.
-fn kebab(core_name: &str) -> String {
-    core_name
-        .strip_prefix("ohd_")
-        .unwrap_or(core_name)
-        .replace('_', "-")
-}
-
-/// A type in the notation of `otai_plugin_abi::component` (structural: no type names).
-fn render(resolve: &Resolve, ty: &Type) -> String {
-    let list = |types: &mut dyn Iterator<Item = String>| types.collect::<Vec<_>>().join(", ");
-    match ty {
-        Type::Bool => "bool".into(),
-        Type::U8 => "u8".into(),
-        Type::U16 => "u16".into(),
-        Type::U32 => "u32".into(),
-        Type::U64 => "u64".into(),
-        Type::S8 => "s8".into(),
-        Type::S16 => "s16".into(),
-        Type::S32 => "s32".into(),
-        Type::S64 => "s64".into(),
-        Type::F32 => "f32".into(),
-        Type::F64 => "f64".into(),
-        Type::Char => "char".into(),
-        Type::String => "string".into(),
-        Type::ErrorContext => "error-context".into(),
-        Type::Id(id) => match &resolve.types[*id].kind {
-            TypeDefKind::Type(t) => render(resolve, t),
-            TypeDefKind::Record(r) => format!(
-                "record{{{}}}",
-                list(&mut r.fields.iter().map(|f| format!(
-                    "{}: {}",
-                    f.name,
-                    render(resolve, &f.ty)
-                )))
-            ),
-            TypeDefKind::Enum(e) => format!(
-                "enum{{{}}}",
-                list(&mut e.cases.iter().map(|c| c.name.clone()))
-            ),
-            TypeDefKind::Variant(v) => format!(
-                "variant{{{}}}",
-                list(&mut v.cases.iter().map(|c| match &c.ty {
-                    Some(t) => format!("{}({})", c.name, render(resolve, t)),
-                    None => c.name.clone(),
-                }))
-            ),
-            TypeDefKind::List(t) => format!("list<{}>", render(resolve, t)),
-            TypeDefKind::Option(t) => format!("option<{}>", render(resolve, t)),
-            TypeDefKind::Tuple(t) => format!(
-                "tuple<{}>",
-                list(&mut t.types.iter().map(|t| render(resolve, t)))
-            ),
-            TypeDefKind::Result(r) => {
-                let side = |t: &Option<Type>| t.as_ref().map_or("_".into(), |t| render(resolve, t));
-                format!("result<{}, {}>", side(&r.ok), side(&r.err))
-            }
-            other => panic!(
-                "the WIT uses a {} type, which the contract does not",
-                other.as_str()
-            ),
-        },
-    }
-}
-
-fn render_function(resolve: &Resolve, f: &wit_parser::Function) -> String {
-    let params: Vec<String> = f
-        .params
-        .iter()
-        .map(|p| format!("{}: {}", p.name, render(resolve, &p.ty)))
-        .collect();
-    let result = f
-        .result
-        .as_ref()
-        .map(|t| format!(" -> {}", render(resolve, t)))
-        .unwrap_or_default();
-    format!("func({}){result}", params.join(", "))
-}
+use wit_text::{kebab, render_function, resolve};
 
 fn world(resolve: &Resolve, package: wit_parser::PackageId, name: &str) -> WorldId {
     resolve.select_world(&[package], Some(name)).unwrap()

@@ -5,13 +5,10 @@
 //! with a message naming the function and the range. Malformed JSON is a status, never
 //! a trap. None of these functions panics.
 //!
-//! | function | ABI | buffers |
-//! |---|---|---|
-//! | `ohd_log(ptr, len, level)` | one log line; levels 0–3, others logged at error | plugin-owned, read only |
-//! | `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status` | HTTP status, 0 = no response, 403 + `host_not_allowed` body = refused | the response body is allocated with the plugin's allocator and owned by the plugin; `(0, 0)` for an empty body |
-//! | `ohd_add_reply(ptr, len) -> status` | 0 ok, 1 invalid, 2 wrong ticket, 3 too large, 4 not available | plugin-owned, read only |
-//! | `ohd_set_custom_field(ptr, len) -> status` | as `ohd_add_reply` | plugin-owned, read only |
-//! | `ohd_alloc(size) -> ptr`, `ohd_free(ptr, size)` | forward to the plugin's exported allocator | — |
+//! What each returns is the table of docs/ABI.md section 3, generated from
+//! `otai_plugin_abi::wasm::HOST_FUNCTIONS`; who owns which buffer is section 4. Only the
+//! response body of `ohd_http_request` is written into the plugin's memory, with its own
+//! allocator; `ohd_alloc` and `ohd_free` forward to that allocator.
 
 use std::time::Instant;
 

@@ -215,3 +215,35 @@ fn http_json(x: &HttpExchange) -> Value {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use otai_plugin_abi::wasm::{HOST_FUNCTIONS, IMPORT_MODULE};
+
+    const KIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance");
+
+    /// A function the contract's table gains is not done until the kit shows it at the
+    /// boundary: a case whose plugin imports it (so both hosts run it) and the entry
+    /// `conformance/README.md` gives its calls in a transcript.
+    #[test]
+    fn every_host_function_of_the_table_has_a_case_and_a_transcript_entry() {
+        let readme = std::fs::read_to_string(format!("{KIT}/README.md")).unwrap();
+        let mut imports = String::new();
+        for case in std::fs::read_dir(format!("{KIT}/v1")).unwrap() {
+            let wat = case.unwrap().path().join("plugin.wat");
+            imports += &std::fs::read_to_string(wat).unwrap_or_default();
+        }
+        for f in HOST_FUNCTIONS {
+            assert!(
+                imports.contains(&format!("(import \"{IMPORT_MODULE}\" \"{}\"", f.name)),
+                "no case of conformance/v1 imports `{}`",
+                f.name
+            );
+            assert!(
+                readme.contains(&format!("\n| `{}` | ", f.name)),
+                "conformance/README.md gives no transcript entry for `{}`",
+                f.name
+            );
+        }
+    }
+}

@@ -7,7 +7,7 @@
 // traps, which are wrapped into one), Timeout (the deadline seen at a host call or at
 // the end), and DriverBug (a bug of this host, which must not pass for a plugin trap).
 
-import { checkModule, MAX_TABLE_ELEMENTS, PAGE } from './module-check.mjs';
+import { checkModule, HOST_FUNCTIONS, MAX_TABLE_ELEMENTS, PAGE } from './module-check.mjs';
 import { withGrowthLimits } from './wasm-reader.mjs';
 import { validateConfig } from './manifest.mjs';
 import { decodeUtf8, JsonError, stringify } from './json.mjs';
@@ -304,7 +304,7 @@ class Delivery {
         throw this.fail(new DriverBug(`${name}: ${e.message}`, { cause: e }));
       }
     };
-    return {
+    const imports = {
       ohd_log: wrap('ohd_log', (r, ptr, len, level) => this.log(r, ptr, len, level)),
       ohd_http_request: wrap('ohd_http_request', (r, ...a) => this.httpRequest(r, ...a)),
       ohd_add_reply: wrap('ohd_add_reply', (r, ptr, len) => {
@@ -329,6 +329,14 @@ class Delivery {
         Object.assign(r, { ptr, size });
       }),
     };
+    // A function the signature file gained without an implementation here stops every
+    // run, not only a plugin that happens to import it.
+    for (const name of Object.keys(HOST_FUNCTIONS)) {
+      if (!Object.hasOwn(imports, name)) {
+        throw new DriverBug(`host.mjs implements no \`ohd.${name}\` of docs/abi-signatures.json`);
+      }
+    }
+    return imports;
   }
 
   /** ohd_log: 16 KiB per line (cut at a character boundary), 1 MiB per delivery. */

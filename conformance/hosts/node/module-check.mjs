@@ -1,6 +1,7 @@
 // The load-time checks of docs/ABI.md section 10: every problem of a module at once,
 // each with its kind, plus the warnings. Nothing here runs plugin code.
 
+import { readFileSync } from 'node:fs';
 import { readModule, functionType, signatureText, WasmFormatError } from './wasm-reader.mjs';
 import { parseJson, JsonError, isObject, isInteger, decodeUtf8 } from './json.mjs';
 import { validateManifest } from './manifest.mjs';
@@ -10,29 +11,16 @@ export const MAX_MANIFEST_BYTES = 64 * 1024;
 export const MAX_TABLE_ELEMENTS = 20000;
 export const PAGE = 65536;
 
-const sig = (params, results) => ({ params, results });
-const I = 'i32';
+// The signatures of sections 2 and 3, machine-readable: docs/abi-signatures.json, which
+// the contract's table generates (the prose of docs/ABI.md stays this host's source for
+// everything else).
+const SIGNATURES = JSON.parse(readFileSync(new URL('../../../docs/abi-signatures.json', import.meta.url), 'utf8'));
 
-/** The functions of the `ohd` import module and their types (section 3). */
-export const HOST_FUNCTIONS = {
-  ohd_log: sig([I, I, I], []),
-  ohd_http_request: sig([I, I, I, I], [I]),
-  ohd_add_reply: sig([I, I], [I]),
-  ohd_set_custom_field: sig([I, I], [I]),
-  ohd_alloc: sig([I], [I]),
-  ohd_free: sig([I, I], []),
-};
+/** The functions of the `ohd` import module and their types (section 3): name -> { params, results }. */
+export const HOST_FUNCTIONS = SIGNATURES.imports;
 
-/** The exports of section 2 and their types. */
-const EXPORTS = {
-  on_event: sig([I, I], []),
-  render_panel: sig([I, I], [I, I]),
-  ohd_alloc: sig([I], [I]),
-  ohd_free: sig([I, I], []),
-  malloc: sig([I], [I]),
-  free: sig([I], []),
-  _initialize: sig([], []),
-};
+/** The exports of section 2 and their types: name -> { params, results, required }. */
+const EXPORTS = SIGNATURES.exports;
 
 const sameSig = (a, b) => a !== null && signatureText(a) === signatureText(b);
 
@@ -132,7 +120,9 @@ export function checkModule(bytes, { memoryLimitBytes }) {
     if (limits?.memory64) problem('memory', '`memory` is a 64-bit memory; plugins are wasm32');
     if (limits?.shared) problem('memory', '`memory` is a shared memory; plugins use an unshared one');
   }
-  if (!exports.has('on_event')) problem('missing_export', 'the module does not export `on_event`');
+  for (const [name, { required }] of Object.entries(EXPORTS)) {
+    if (required && !exports.has(name)) problem('missing_export', `the module does not export \`${name}\``);
+  }
   for (const [name, expected] of Object.entries(EXPORTS)) {
     const e = exports.get(name);
     if (!e) continue;
