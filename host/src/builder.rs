@@ -11,11 +11,14 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::compiled_functions::CompiledFunctions;
 use crate::error::HostError;
-use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SystemClock};
+use crate::health::{
+    Clock, HealthPolicy, HealthStatus, HealthStore, MemoryHealthStore, OnDisabled, SystemClock,
+};
 use crate::host::Host;
 use crate::http::{HttpTransport, RealHttp};
 use crate::run::Settings;
 use crate::ticker::Ticker;
+use crate::ticket_fields::{MemoryTicketStore, TicketStore};
 
 /// Tickets whose custom fields a host keeps unless told otherwise: enough for every
 /// ticket a test or a demo touches, a few MiB at most with typical fields.
@@ -50,7 +53,8 @@ pub struct HostBuilder {
     http: Option<Arc<dyn HttpTransport>>,
     allow_internal_addresses: bool,
     policy: HealthPolicy,
-    clock: Arc<dyn Clock>,
+    clock: Option<Arc<dyn Clock>>,
+    health_store: Option<Arc<dyn HealthStore>>,
     on_disabled: Option<OnDisabled>,
     pooling: bool,
     max_instances: u32,
@@ -59,7 +63,8 @@ pub struct HostBuilder {
     record_calls: bool,
     incremental_compilation: bool,
     incremental_compilation_bytes: u64,
-    custom_field_tickets: usize,
+    custom_field_tickets: Option<usize>,
+    ticket_store: Option<Arc<dyn TicketStore>>,
     compile_cache_bytes: u64,
 }
 
@@ -75,6 +80,8 @@ impl std::fmt::Debug for HostBuilder {
             .field("pooling", &self.pooling)
             .field("max_instances", &self.max_instances)
             .field("custom_field_tickets", &self.custom_field_tickets)
+            .field("health_store", &self.health_store.is_some())
+            .field("ticket_store", &self.ticket_store.is_some())
             .field("compile_cache_bytes", &self.compile_cache_bytes)
             .field("incremental_compilation", &self.incremental_compilation)
             .field(
@@ -106,7 +113,8 @@ impl Default for HostBuilder {
             http: None,
             allow_internal_addresses: false,
             policy: HealthPolicy::default(),
-            clock: Arc::new(SystemClock),
+            clock: None,
+            health_store: None,
             on_disabled: None,
             pooling: true,
             max_instances: 128,
@@ -115,7 +123,8 @@ impl Default for HostBuilder {
             record_calls: false,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
-            custom_field_tickets: DEFAULT_CUSTOM_FIELD_TICKETS,
+            custom_field_tickets: None,
+            ticket_store: None,
             compile_cache_bytes: DEFAULT_COMPILE_CACHE_BYTES,
         }
     }
@@ -208,9 +217,21 @@ impl HostBuilder {
         self
     }
 
-    /// The clock of the health window. Default: the system clock.
+    /// The clock of the default health store's windows ([`MemoryHealthStore`]).
+    /// Default: the system clock. A store given with [`HostBuilder::health_store`]
+    /// keeps its own time: [`HostBuilder::build`] refuses this setting beside one.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Where plugins' health is kept: each one's window of outcomes and whether it is
+    /// enabled ([`HealthStore`]). The host still decides with its
+    /// [`HealthPolicy`](crate::HealthPolicy), which the store applies to its window.
+    /// Default: [`MemoryHealthStore`], in memory for as long as the host runs, on the
+    /// [`HostBuilder::clock`].
+    pub fn health_store(mut self, store: impl HealthStore + 'static) -> Self {
+        self.health_store = Some(Arc::new(store));
         self
     }
 
@@ -300,10 +321,21 @@ impl HostBuilder {
     /// How many tickets' custom fields the host keeps, so that later deliveries to a
     /// ticket carry the fields plugins set on it. When a plugin sets a field on one
     /// more ticket, the host forgets the fields of the ticket least recently delivered
-    /// to or given a field. Default 4,096; `0` keeps none, for an embedder that stores
-    /// fields with its tickets and puts them in the events it delivers (the local desk).
+    /// to or given a field. Default 4,096; `0` keeps none, for an embedder that puts
+    /// the fields in the events it delivers itself. This sizes the default store
+    /// ([`MemoryTicketStore`]): [`HostBuilder::build`] refuses it beside a store given
+    /// with [`HostBuilder::ticket_store`].
     pub fn custom_field_tickets(mut self, tickets: usize) -> Self {
-        self.custom_field_tickets = tickets;
+        self.custom_field_tickets = Some(tickets);
+        self
+    }
+
+    /// Where the custom fields plugins set are kept, so that later deliveries carry
+    /// them ([`TicketStore`]): an embedder whose tickets hold their fields (the local
+    /// desk's database) gives its own. Default: [`MemoryTicketStore`] with
+    /// [`HostBuilder::custom_field_tickets`] tickets.
+    pub fn ticket_store(mut self, store: impl TicketStore + 'static) -> Self {
+        self.ticket_store = Some(Arc::new(store));
         self
     }
 
@@ -352,6 +384,20 @@ impl HostBuilder {
                 "`allow_internal_addresses` applies to the host's default transport, and a \
                  transport was given with `http`: configure that transport instead (e.g. \
                  `RealHttp::new().allow_internal_addresses(true)`)",
+            );
+        }
+        if self.clock.is_some() && self.health_store.is_some() {
+            return invalid(
+                "`clock` times the host's default health store, and a store was given with \
+                 `health_store`: give that store its clock instead (e.g. \
+                 `MemoryHealthStore::new(clock)`)",
+            );
+        }
+        if self.custom_field_tickets.is_some() && self.ticket_store.is_some() {
+            return invalid(
+                "`custom_field_tickets` sizes the host's default ticket store, and a store was \
+                 given with `ticket_store`: size that store instead (e.g. \
+                 `MemoryTicketStore::new(tickets)`)",
             );
         }
         let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
@@ -422,15 +468,29 @@ impl HostBuilder {
             fuel: self.fuel,
             transport,
             record_calls: self.record_calls,
-            custom_field_tickets: self.custom_field_tickets,
             compile_cache_bytes: self.compile_cache_bytes,
+        };
+        let health = match self.health_store.take() {
+            Some(store) => store,
+            None => {
+                let clock = self.clock.take().unwrap_or_else(|| Arc::new(SystemClock));
+                Arc::new(MemoryHealthStore::with_clock(clock))
+            }
+        };
+        let tickets = match self.ticket_store.take() {
+            Some(store) => store,
+            None => Arc::new(MemoryTicketStore::new(
+                self.custom_field_tickets
+                    .unwrap_or(DEFAULT_CUSTOM_FIELD_TICKETS),
+            )),
         };
         Ok(Host::new(
             settings,
             linker,
             component_linker,
             self.policy,
-            self.clock,
+            health,
+            tickets,
             self.on_disabled,
             ticker,
         ))
@@ -446,11 +506,16 @@ impl HostBuilder {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::io::{Read, Write};
     use std::net::{IpAddr, Ipv4Addr, TcpListener};
+    use std::sync::Mutex;
+
+    use otai_plugin_test_support::{FIELD, LOG, Module, data};
 
     use super::*;
     use crate::http::{HostErrorKind, HttpRequest, MockHttp};
+    use crate::{CustomFieldSet, Event, PluginHealth};
 
     fn get(url: &str) -> HttpRequest {
         HttpRequest {
@@ -501,6 +566,176 @@ mod tests {
             .unwrap();
         assert_eq!((allowed.status, allowed.body.as_slice()), (200, &b"ok"[..]));
         server.join().unwrap();
+    }
+
+    /// What the stores below were given, in order.
+    #[derive(Default)]
+    struct Seen {
+        outcomes: Mutex<Vec<(String, bool)>>,
+        sets: Mutex<Vec<(String, CustomFieldSet)>>,
+        fields: Mutex<BTreeMap<String, String>>,
+    }
+
+    /// A health store that counts in memory, as the default does, and lists outcomes.
+    struct Health(Arc<Seen>, MemoryHealthStore);
+    struct PluginHealthSeen(Arc<Seen>, String, Arc<dyn PluginHealth>);
+
+    impl HealthStore for Health {
+        fn plugin(&self, plugin_id: &str) -> Arc<dyn PluginHealth> {
+            Arc::new(PluginHealthSeen(
+                self.0.clone(),
+                plugin_id.to_owned(),
+                self.1.plugin(plugin_id),
+            ))
+        }
+    }
+
+    impl PluginHealth for PluginHealthSeen {
+        fn is_enabled(&self) -> bool {
+            self.2.is_enabled()
+        }
+        fn record(&self, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+            self.0
+                .outcomes
+                .lock()
+                .unwrap()
+                .push((self.1.clone(), failed));
+            self.2.record(failed, policy)
+        }
+        fn status(&self, policy: &HealthPolicy) -> HealthStatus {
+            self.2.status(policy)
+        }
+        fn enable(&self) {
+            self.2.enable();
+        }
+        fn disable(&self) {
+            self.2.disable();
+        }
+    }
+
+    /// One ticket's fields, whatever the ticket; lists the sets.
+    struct Tickets(Arc<Seen>);
+
+    impl TicketStore for Tickets {
+        fn fields_for_delivery(&self, _: &str) -> Option<BTreeMap<String, String>> {
+            Some(self.0.fields.lock().unwrap().clone())
+        }
+        fn record_sets(&self, plugin_id: &str, sets: &[CustomFieldSet]) {
+            for set in sets {
+                self.0
+                    .sets
+                    .lock()
+                    .unwrap()
+                    .push((plugin_id.to_owned(), set.clone()));
+            }
+        }
+        fn fields(&self, _: &str) -> BTreeMap<String, String> {
+            self.0.fields.lock().unwrap().clone()
+        }
+        fn clear(&self) {
+            self.0.fields.lock().unwrap().clear();
+        }
+    }
+
+    /// Logs its payload, sets a field, then traps.
+    fn failing_field_setter() -> Vec<u8> {
+        let set = format!(
+            r#"{{"ticket_id":"{}","key":"k","value":"v"}}"#,
+            crate::DEFAULT_TICKET_ID
+        );
+        Module::new()
+            .imports(&[LOG, FIELD])
+            .body(&format!(
+                r#"(func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1))
+    (drop (call $field (i32.const 100) (i32.const {len})))
+    unreachable)
+  {data}"#,
+                len = set.len(),
+                data = data(100, &set)
+            ))
+            .manifest(
+                r#"{"id":"com.example.stores","name":"Stores","version":"1.0.0","description":"Sets a field, fails.","events":["ticket.created"]}"#,
+            )
+            .wasm()
+    }
+
+    #[test]
+    fn the_stores_given_keep_health_and_custom_fields() {
+        let seen = Arc::new(Seen::default());
+        seen.fields
+            .lock()
+            .unwrap()
+            .insert("from_store".into(), "yes".into());
+        let host = HostBuilder::default()
+            .http(MockHttp::new())
+            .health_store(Health(seen.clone(), MemoryHealthStore::default()))
+            .ticket_store(Tickets(seen.clone()))
+            .build()
+            .unwrap();
+        let plugin = host.load(&failing_field_setter()).unwrap();
+        host.install(&plugin, serde_json::json!({})).unwrap();
+        let id = "com.example.stores";
+
+        let report = host.deliver_to(id, &Event::ticket_created()).unwrap();
+        assert!(report.outcome.is_failure(), "{:?}", report.outcome);
+        // The store's fields are in the payload the plugin got.
+        assert!(
+            report.logs[0]
+                .message
+                .contains(r#""custom_fields":{"from_store":"yes"}"#),
+            "{}",
+            report.logs[0].message
+        );
+        assert_eq!(*seen.outcomes.lock().unwrap(), [(id.to_owned(), true)]);
+        let sets = seen.sets.lock().unwrap().clone();
+        assert_eq!(sets.len(), 1);
+        assert_eq!(
+            (
+                sets[0].0.as_str(),
+                sets[0].1.key.as_str(),
+                sets[0].1.value.as_str()
+            ),
+            (id, "k", "v")
+        );
+        // The host reads health and fields back from the stores.
+        let health = host.health(id).unwrap();
+        assert_eq!((health.deliveries, health.failures), (1, 1));
+        assert_eq!(host.custom_fields("any")["from_store"], "yes");
+        host.forget_custom_fields();
+        assert!(seen.fields.lock().unwrap().is_empty());
+        // A reinstall keeps the plugin's health: the store is not asked again.
+        host.install(&plugin, serde_json::json!({})).unwrap();
+        assert_eq!(host.health(id).unwrap().deliveries, 1);
+    }
+
+    #[test]
+    fn a_default_stores_setting_beside_a_given_store_is_refused() {
+        let seen = Arc::new(Seen::default());
+        let clock = HostBuilder::default()
+            .http(MockHttp::new())
+            .clock(crate::ManualClock::new())
+            .health_store(Health(seen.clone(), MemoryHealthStore::default()))
+            .build()
+            .unwrap_err();
+        assert!(
+            clock
+                .to_string()
+                .contains("`clock` times the host's default health store"),
+            "{clock}"
+        );
+        let tickets = HostBuilder::default()
+            .http(MockHttp::new())
+            .ticket_store(Tickets(seen))
+            .custom_field_tickets(10)
+            .build()
+            .unwrap_err();
+        assert!(
+            tickets
+                .to_string()
+                .contains("`custom_field_tickets` sizes the host's default ticket store"),
+            "{tickets}"
+        );
     }
 
     #[test]
