@@ -709,6 +709,50 @@ mod tests {
         assert_eq!(host.health(id).unwrap().deliveries, 1);
     }
 
+    /// Both stores, the default one and a given one, are given the field as the report
+    /// shows it: a store never holds the secret (the desk's database keeps secrets only
+    /// sealed), and the next delivery carries what the report said was set.
+    #[test]
+    fn a_secret_a_plugin_writes_into_a_field_is_stored_redacted() {
+        let set = format!(
+            r#"{{"ticket_id":"{}","key":"k","value":"token s3cr3t"}}"#,
+            crate::DEFAULT_TICKET_ID
+        );
+        let wasm = Module::new()
+            .imports(&[FIELD])
+            .body(&format!(
+                r#"(func (export "on_event") (param i32 i32)
+    (drop (call $field (i32.const 100) (i32.const {len}))))
+  {data}"#,
+                len = set.len(),
+                data = data(100, &set)
+            ))
+            .manifest(
+                r#"{"id":"com.example.leak","name":"Leak","version":"1.0.0","description":"Leaks.","events":["ticket.created"],"config_schema":{"token":{"type":"string","secret":true}}}"#,
+            )
+            .wasm();
+        let seen = Arc::new(Seen::default());
+        for host in [
+            HostBuilder::default().http(MockHttp::new()),
+            HostBuilder::default()
+                .http(MockHttp::new())
+                .ticket_store(Tickets(seen.clone())),
+        ] {
+            let host = host.build().unwrap();
+            let plugin = host.load(&wasm).unwrap();
+            host.install(&plugin, serde_json::json!({"token": "s3cr3t"}))
+                .unwrap();
+            host.deliver(&Event::ticket_created());
+            if seen.sets.lock().unwrap().is_empty() {
+                assert_eq!(
+                    host.custom_fields(crate::DEFAULT_TICKET_ID)["k"],
+                    "token [redacted]"
+                );
+            }
+        }
+        assert_eq!(seen.sets.lock().unwrap()[0].1.value, "token [redacted]");
+    }
+
     #[test]
     fn a_default_stores_setting_beside_a_given_store_is_refused() {
         let seen = Arc::new(Seen::default());

@@ -417,12 +417,6 @@ impl Host {
             },
             &payload,
         );
-        // Whatever the outcome: a field the host accepted stays set when the delivery
-        // then fails (docs/ABI.md section 9, "What a failed delivery keeps").
-        if !finished.custom_fields.is_empty() {
-            self.tickets
-                .record_sets(installed.plugin.id(), &finished.custom_fields);
-        }
         let plugin_id = installed.plugin.id().to_owned();
         if !matches!(finished.outcome, crate::Outcome::Rejected { .. }) {
             self.record_health(installed, finished.outcome.is_failure());
@@ -449,6 +443,14 @@ impl Host {
             timings,
         };
         report.redact(&installed.redactor);
+        // Whatever the outcome: a field the host accepted stays set when the delivery
+        // then fails (docs/ABI.md section 9, "What a failed delivery keeps"). Kept as the
+        // report shows it, so that no store holds a secret config value a plugin wrote
+        // into a field (the local desk's database keeps secrets only sealed).
+        if !report.custom_fields.is_empty() {
+            self.tickets
+                .record_sets(&report.plugin_id, &report.custom_fields);
+        }
         report
     }
 

@@ -69,7 +69,8 @@ pub trait TicketStore: Send + Sync {
     fn fields_for_delivery(&self, ticket_id: &str) -> Option<BTreeMap<String, String>>;
 
     /// Keeps the fields one delivery of plugin `plugin_id` set, in the order it set them
-    /// (a later value of a key replaces an earlier one).
+    /// (a later value of a key replaces an earlier one), as its report shows them: a
+    /// secret config value in a value is already replaced by [`crate::REDACTED`].
     fn record_sets(&self, plugin_id: &str, sets: &[CustomFieldSet]);
 
     /// The fields kept for `ticket_id` ([`crate::Host::custom_fields`]), without counting
