@@ -14,7 +14,7 @@ use crate::error::HostError;
 use crate::health::{
     Clock, HealthPolicy, HealthStatus, HealthStore, MemoryHealthStore, OnDisabled, SystemClock,
 };
-use crate::host::Host;
+use crate::host::{Host, Stores};
 use crate::http::{HttpTransport, RealHttp};
 use crate::run::Settings;
 use crate::ticker::Ticker;
@@ -489,8 +489,7 @@ impl HostBuilder {
             linker,
             component_linker,
             self.policy,
-            health,
-            tickets,
+            Stores { health, tickets },
             self.on_disabled,
             ticker,
         ))

@@ -40,6 +40,13 @@ struct Installed {
     health: Arc<dyn PluginHealth>,
 }
 
+/// Where a host keeps what lasts beyond a delivery ([`crate::HostBuilder::health_store`],
+/// [`crate::HostBuilder::ticket_store`]).
+pub(crate) struct Stores {
+    pub(crate) health: Arc<dyn HealthStore>,
+    pub(crate) tickets: Arc<dyn TicketStore>,
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // State behind these locks is updated in single steps; a panic elsewhere cannot
     // leave it half-written.
@@ -131,8 +138,7 @@ impl Host {
         linker: Linker<State>,
         component_linker: ComponentLinker<State>,
         policy: HealthPolicy,
-        health: Arc<dyn HealthStore>,
-        tickets: Arc<dyn TicketStore>,
+        Stores { health, tickets }: Stores,
         on_disabled: Option<OnDisabled>,
         ticker: Ticker,
     ) -> Host {
