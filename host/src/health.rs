@@ -162,7 +162,7 @@ pub type OnDisabled = Box<dyn Fn(&str, &HealthStatus) + Send + Sync>;
 /// [`HostBuilder::health_store`](crate::HostBuilder::health_store).
 ///
 /// ```
-/// use otai_plugin_host::{HealthPolicy, HealthStatus, HealthStore, Host, MemoryHealthStore, PluginHealth};
+/// use otai_plugin_host::{Event, HealthPolicy, HealthStatus, HealthStore, Host, MemoryHealthStore, PluginHealth};
 /// use std::sync::{Arc, Mutex};
 ///
 /// /// Keeps health in memory, as the default does, and lists every outcome it records.
@@ -202,8 +202,19 @@ pub type OnDisabled = Box<dyn Fn(&str, &HealthStatus) + Send + Sync>;
 /// let store = Audited::default();
 /// let outcomes = store.outcomes.clone();
 /// let host = Host::builder().health_store(store).build()?;
-/// # let _ = (host, outcomes);
-/// # Ok::<(), otai_plugin_host::HostError>(())
+///
+/// let wasm = wat::parse_str(r#"(module
+///   (memory (export "memory") 1)
+///   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+///   (func (export "ohd_free") (param i32 i32))
+///   (func (export "on_event") (param i32 i32) unreachable)
+///   (@custom "ohd_manifest" "{\"id\":\"com.example.trap\",\"name\":\"Trap\",\"version\":\"1.0.0\",\"description\":\"Traps.\",\"events\":[\"ticket.created\"]}")
+/// )"#)?;
+/// host.install(&host.load(&wasm)?, serde_json::json!({}))?;
+/// host.deliver(&Event::ticket_created());
+/// assert_eq!(*outcomes.lock().unwrap(), [("com.example.trap".to_owned(), true)]);
+/// assert_eq!(host.health("com.example.trap").map(|h| h.failures), Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait HealthStore: Send + Sync {
     /// The health of the plugin `plugin_id`, which the host is installing. A store
