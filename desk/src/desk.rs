@@ -79,7 +79,7 @@ impl DisabledReason {
         }
     }
 
-    fn parse(s: &str) -> DisabledReason {
+    pub(crate) fn parse(s: &str) -> DisabledReason {
         match s {
             "failures" => DisabledReason::Failures,
             "needs_config" => DisabledReason::NeedsConfig,
@@ -622,9 +622,9 @@ impl Desk {
     /// just changed: enabled or not, and when its window began.
     pub(crate) fn sync_health(&self, id: &str) -> Result<(), DeskError> {
         let store = self.store()?;
-        let row = self.row(&store, id)?;
-        self.health.sync(id, &row);
-        Ok(())
+        self.health
+            .sync(&store.conn, id)
+            .map_err(|e| store.error(e))
     }
 
     /// The installed plugins, by id.

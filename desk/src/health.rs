@@ -64,19 +64,20 @@ impl DeskHealth {
             .clone()
     }
 
-    /// Sets plugin `id`'s health from its row: whether it is enabled, whether for
-    /// failing, and when its window began.
-    pub(crate) fn sync(&self, id: &str, row: &crate::desk::Row) {
+    /// Sets plugin `id`'s health from its row (which the desk has just changed):
+    /// whether it is enabled, whether for failing, and when its window began.
+    pub(crate) fn sync(&self, conn: &Connection, id: &str) -> rusqlite::Result<()> {
+        let (enabled, reason, window_start): (bool, Option<String>, i64) = conn
+            .prepare_cached(
+                "SELECT enabled, disabled_reason, window_start FROM plugins WHERE id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let handle = self.handle(id);
-        let failing = row
-            .disabled
-            .as_ref()
-            .is_some_and(|d| d.reason == DisabledReason::Failures);
-        handle
-            .window_start
-            .store(row.window_start, Ordering::Release);
+        let failing = reason.is_some_and(|r| DisabledReason::parse(&r) == DisabledReason::Failures);
+        handle.window_start.store(window_start, Ordering::Release);
         handle.auto_disabled.store(failing, Ordering::Release);
-        handle.enabled.store(row.enabled, Ordering::Release);
+        handle.enabled.store(enabled, Ordering::Release);
+        Ok(())
     }
 
     /// Enables again the plugins whose automatic disabling was not committed.
