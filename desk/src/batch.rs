@@ -132,6 +132,14 @@ impl Pending {
         ));
     }
 
+    /// Forgets the tickets kept (with nothing waiting to be written: their changes are
+    /// in the database).
+    pub(crate) fn forget_tickets(&mut self) {
+        if self.fields.is_empty() {
+            self.tickets.clear();
+        }
+    }
+
     /// Forgets the custom fields that wait, and every ticket's in the tickets kept.
     pub(crate) fn clear_fields(&mut self) {
         self.fields.clear();

@@ -220,8 +220,13 @@ impl Desk {
     /// The ticket as the next delivery about it carries it: as the deliveries that wait
     /// left it, or as stored.
     fn ticket_now(&self, ticket_id: &str) -> Result<Value, DeskError> {
-        let mut store = lock(&self.store);
-        crate::ticket_fields::ticket_now(&mut store, ticket_id).cloned()
+        // Not kept when read here: only deliveries to a plugin keep a ticket, and they
+        // are committed (which drops it) after at most a batch.
+        let store = lock(&self.store);
+        match store.pending.ticket(ticket_id) {
+            Some(ticket) => Ok(ticket.clone()),
+            None => ticket_as_delivered(&store, ticket_id),
+        }
     }
 
     /// Delivers `event`, about ticket `ticket_id`, and records what happened (the

@@ -346,6 +346,10 @@ impl Desk {
         if !store.pending.is_empty() {
             self.commit_pending(&mut store)?;
         }
+        // Any operation but a delivery may change a ticket: the copies deliveries read
+        // are not used after one (a commit drops them too, but a delivery that reached
+        // no plugin leaves nothing to commit).
+        store.pending.forget_tickets();
         Ok(store)
     }
 

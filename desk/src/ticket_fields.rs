@@ -26,9 +26,11 @@ impl DeskTickets {
 }
 
 /// Ticket `id` as the next delivery about it carries it, custom fields included: as
-/// the deliveries that wait left it, or read from the database (and kept until the
-/// next commit, so that the deliveries until then read it from memory: every other
-/// operation of the desk commits first, so the copy cannot go stale).
+/// the deliveries that wait left it, or read from the database and kept until the
+/// next commit, so that the deliveries until then read it from memory. Every other
+/// operation of the desk drops the kept tickets first (`Desk::store`), so a copy
+/// cannot go stale; only deliveries to a plugin keep one, so the commit that follows
+/// them within a batch bounds how many are kept.
 pub(crate) fn ticket_now<'a>(store: &'a mut Store, id: &str) -> Result<&'a Value, DeskError> {
     if store.pending.ticket(id).is_none() {
         let ticket = ticket_as_delivered(store, id)?;
@@ -171,6 +173,32 @@ mod tests {
         assert_eq!(
             desk.ticket("T-1").unwrap().ticket["custom_fields"],
             json!({})
+        );
+    }
+
+    /// The copy of a ticket a delivery read is not used after the ticket changed, also
+    /// when that delivery reached no plugin (and so left nothing to commit).
+    #[test]
+    fn a_ticket_changed_after_a_delivery_is_delivered_as_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = open(dir.path());
+        assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+        let mut changes = serde_json::Map::new();
+        changes.insert("subject".into(), json!("Changed"));
+        desk.update_ticket("T-1", changes).unwrap();
+        desk.install(&plugin(
+            "com.example.reader",
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1)))"#,
+        ))
+        .unwrap();
+        let reports = desk.deliver("ticket.created", "T-1").unwrap();
+        assert!(
+            reports[0].logs[0]
+                .message
+                .contains(r#""subject":"Changed""#),
+            "{}",
+            reports[0].logs[0].message
         );
     }
 }
