@@ -77,6 +77,8 @@ mod redact;
 mod report;
 mod run;
 mod state;
+#[cfg(test)]
+mod store_tests;
 pub mod testing;
 mod ticker;
 mod ticket_fields;
