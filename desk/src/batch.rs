@@ -2,10 +2,11 @@
 //!
 //! The smallest write transaction costs ten to twenty times a delivery on the machines
 //! we measure on (docs/PERFORMANCE.md, "The local desk"), so a delivery does not commit
-//! its own: [`Desk::deliver`](crate::Desk::deliver) records what happened here, and the
-//! desk commits the waiting deliveries together when [`BATCH`] of them wait, when one of
-//! them disables a plugin, before any other operation of the desk (so every read, page
-//! and command sees every delivery), and when the desk is flushed or dropped.
+//! its own: [`Desk::deliver`](crate::Desk::deliver) and the desk's stores in its host
+//! (health, custom fields) record what happened here, and the desk commits the waiting
+//! deliveries together when [`BATCH`] of them wait, when one of them disables a plugin,
+//! before any other operation of the desk (so every read, page and command sees every
+//! delivery), and when the desk is flushed or dropped.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -20,8 +21,16 @@ pub(crate) const BATCH: usize = 64;
 #[derive(Default)]
 pub(crate) struct Pending {
     deliveries: Vec<Recorded>,
-    /// Each ticket as the waiting deliveries left it, custom fields included: what the
-    /// next delivery about it carries (the database does not have it yet).
+    /// The outcomes the host recorded in the plugins' health ([`crate::health`]).
+    outcomes: Vec<(String, i64, bool)>,
+    /// The custom fields the host gave the desk's ticket store
+    /// ([`crate::ticket_fields`]): `(ticket, key, value, plugin, at)`.
+    fields: Vec<(String, String, String, String, i64)>,
+    /// Plugins the health policy disabled, with why: the commit records it.
+    pub(crate) disable: Vec<(String, String)>,
+    /// Tickets as the next delivery about them carries them, custom fields included:
+    /// read from the database once, then changed by the waiting deliveries (the
+    /// database does not have their changes yet).
     tickets: HashMap<String, Value>,
 }
 
@@ -37,7 +46,6 @@ struct Recorded {
     /// The report as JSON, written now so that the caller keeps the report itself.
     report: String,
     replies: Vec<(String, String, bool)>,
-    fields: Vec<(String, String, String)>,
 }
 
 impl Pending {
@@ -46,35 +54,34 @@ impl Pending {
         self.deliveries.len()
     }
 
-    /// The ticket `id` as the waiting deliveries left it, if they wrote on it.
+    /// Whether nothing waits to be written.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.deliveries.is_empty()
+            && self.outcomes.is_empty()
+            && self.fields.is_empty()
+            && self.disable.is_empty()
+    }
+
+    /// The ticket `id` as the next delivery about it carries it, if read or written
+    /// since the last commit.
     pub(crate) fn ticket(&self, id: &str) -> Option<&Value> {
         self.tickets.get(id)
     }
 
-    /// Records `report`, a delivery about `ticket` (the ticket as it was delivered, with
-    /// its custom fields) to a plugin whose version was `version`.
+    /// Keeps `ticket` (as read from the database) as the ticket `id` until the commit.
+    pub(crate) fn keep_ticket(&mut self, id: &str, ticket: Value) {
+        self.tickets.insert(id.to_owned(), ticket);
+    }
+
+    /// Records `report`, a delivery about ticket `ticket_id` to a plugin whose version
+    /// was `version`.
     pub(crate) fn push(
         &mut self,
         report: &DeliveryReport,
         version: String,
         ticket_id: &str,
-        ticket: &Value,
         at: i64,
     ) {
-        if !report.custom_fields.is_empty() {
-            let ticket = self
-                .tickets
-                .entry(ticket_id.to_owned())
-                .or_insert_with(|| ticket.clone());
-            if let Some(fields) = ticket
-                .get_mut("custom_fields")
-                .and_then(Value::as_object_mut)
-            {
-                for field in &report.custom_fields {
-                    fields.insert(field.key.clone(), Value::String(field.value.clone()));
-                }
-            }
-        }
         self.deliveries.push(Recorded {
             plugin_id: report.plugin_id.clone(),
             version,
@@ -90,17 +97,58 @@ impl Pending {
                 .iter()
                 .map(|r| (r.ticket_id.clone(), r.body.clone(), r.is_internal))
                 .collect(),
-            fields: report
-                .custom_fields
-                .iter()
-                .map(|f| (f.ticket_id.clone(), f.key.clone(), f.value.clone()))
-                .collect(),
         });
     }
 
+    /// Records one delivery's outcome in plugin `plugin_id`'s health.
+    pub(crate) fn push_outcome(&mut self, plugin_id: &str, at: i64, failed: bool) {
+        self.outcomes.push((plugin_id.to_owned(), at, failed));
+    }
+
+    /// Records a custom field plugin `plugin_id` set on ticket `ticket_id`, which
+    /// [`Pending::keep_ticket`] holds.
+    pub(crate) fn push_field(
+        &mut self,
+        ticket_id: &str,
+        key: &str,
+        value: &str,
+        plugin_id: &str,
+        at: i64,
+    ) {
+        if let Some(fields) = self
+            .tickets
+            .get_mut(ticket_id)
+            .and_then(|t| t.get_mut("custom_fields"))
+            .and_then(Value::as_object_mut)
+        {
+            fields.insert(key.to_owned(), Value::String(value.to_owned()));
+        }
+        self.fields.push((
+            ticket_id.to_owned(),
+            key.to_owned(),
+            value.to_owned(),
+            plugin_id.to_owned(),
+            at,
+        ));
+    }
+
+    /// Forgets the tickets kept (with nothing waiting to be written: their changes are
+    /// in the database).
+    pub(crate) fn forget_tickets(&mut self) {
+        if self.fields.is_empty() {
+            self.tickets.clear();
+        }
+    }
+
+    /// Forgets the custom fields that wait, and every ticket's in the tickets kept.
+    pub(crate) fn clear_fields(&mut self) {
+        self.fields.clear();
+        self.tickets.clear();
+    }
+
     /// Writes the waiting deliveries in `tx` and forgets them: each report in the log
-    /// (the last `keep` of each plugin), its outcome in the health table, the replies
-    /// and custom fields on the tickets.
+    /// (the last `keep` of each plugin), the outcomes in the health table, the replies
+    /// and custom fields on the tickets. The plugins to disable are the caller's.
     pub(crate) fn write(&mut self, tx: &Transaction<'_>, keep: u32) -> rusqlite::Result<()> {
         let mut plugins = BTreeSet::new();
         for d in self.deliveries.drain(..) {
@@ -118,8 +166,6 @@ impl Pending {
                 d.failed,
                 d.report
             ])?;
-            tx.prepare_cached("INSERT INTO outcomes (plugin_id, at, failed) VALUES (?1, ?2, ?3)")?
-                .execute(params![d.plugin_id, d.at, d.failed])?;
             for (ticket_id, body, is_internal) in &d.replies {
                 tx.prepare_cached(
                     "INSERT INTO ticket_replies (ticket_id, plugin_id, body, is_internal, at)
@@ -133,16 +179,20 @@ impl Pending {
                     d.at
                 ])?;
             }
-            for (ticket_id, key, value) in &d.fields {
-                tx.prepare_cached(
-                    "INSERT INTO ticket_fields (ticket_id, key, value, plugin_id, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (ticket_id, key) DO UPDATE
-                     SET value = excluded.value, plugin_id = excluded.plugin_id, at = excluded.at",
-                )?
-                .execute(params![ticket_id, key, value, d.plugin_id, d.at])?;
-            }
             plugins.insert(d.plugin_id);
+        }
+        for (plugin_id, at, failed) in self.outcomes.drain(..) {
+            tx.prepare_cached("INSERT INTO outcomes (plugin_id, at, failed) VALUES (?1, ?2, ?3)")?
+                .execute(params![plugin_id, at, failed])?;
+        }
+        for (ticket_id, key, value, plugin_id, at) in self.fields.drain(..) {
+            tx.prepare_cached(
+                "INSERT INTO ticket_fields (ticket_id, key, value, plugin_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (ticket_id, key) DO UPDATE
+                 SET value = excluded.value, plugin_id = excluded.plugin_id, at = excluded.at",
+            )?
+            .execute(params![ticket_id, key, value, plugin_id, at])?;
         }
         for id in plugins {
             // The index on (plugin_id, seq) finds the newest row past the kept ones
@@ -161,6 +211,8 @@ impl Pending {
     /// Forgets the waiting deliveries (their commit failed), returning how many.
     pub(crate) fn discard(&mut self) -> usize {
         self.tickets.clear();
+        self.outcomes.clear();
+        self.fields.clear();
         std::mem::take(&mut self.deliveries).len()
     }
 }

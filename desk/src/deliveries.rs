@@ -114,7 +114,7 @@ impl Desk {
     pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
         let ticket = self.ticket_now(ticket_id)?;
         let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
-        Ok(self.deliver_event(&event, ticket_id, &ticket)?.0)
+        Ok(self.deliver_event(&event, ticket_id)?.0)
     }
 
     /// Changes a ticket's fields and delivers an event about it, as an agent does from
@@ -146,7 +146,7 @@ impl Desk {
             write_ticket(&store, ticket_id, &fields)?;
             (event, ticket)
         };
-        let (reports, at_ms) = self.deliver_event(&event, ticket_id, &ticket.ticket)?;
+        let (reports, at_ms) = self.deliver_event(&event, ticket_id)?;
         // What the deliveries wrote on this ticket, as the database records it (see
         // `Pending::write`): the page shows it without reading the ticket again.
         for report in &reports {
@@ -212,7 +212,7 @@ impl Desk {
             let event = event.merge_json(serde_json::json!({
                 "ticket": { "custom_fields": ticket["custom_fields"].clone() }
             }))?;
-            reports.extend(self.deliver_event(&event, ticket_id, &ticket)?.0);
+            reports.extend(self.deliver_event(&event, ticket_id)?.0);
         }
         Ok(reports)
     }
@@ -220,6 +220,8 @@ impl Desk {
     /// The ticket as the next delivery about it carries it: as the deliveries that wait
     /// left it, or as stored.
     fn ticket_now(&self, ticket_id: &str) -> Result<Value, DeskError> {
+        // Not kept when read here: only deliveries to a plugin keep a ticket, and they
+        // are committed (which drops it) after at most a batch.
         let store = lock(&self.store);
         match store.pending.ticket(ticket_id) {
             Some(ticket) => Ok(ticket.clone()),
@@ -227,53 +229,37 @@ impl Desk {
         }
     }
 
-    /// Delivers `event`, about `ticket` (as delivered), and records what happened;
-    /// returns the reports and the time they are recorded at.
+    /// Delivers `event`, about ticket `ticket_id`, and records what happened (the
+    /// host records the outcomes and the custom fields in the desk's stores); returns
+    /// the reports and the time they are recorded at.
     fn deliver_event(
         &self,
         event: &Event,
         ticket_id: &str,
-        ticket: &Value,
     ) -> Result<(Vec<DeliveryReport>, i64), DeskError> {
         let reports = self.host.deliver(event);
 
-        let policy = &self.options.health;
         let mut store = lock(&self.store);
         let store = &mut *store;
+        if let Some(e) = store.host_error.take() {
+            return Err(e);
+        }
         let now = now_ms();
-        let mut disable = Vec::new();
         for report in &reports {
-            let id = &report.plugin_id;
-            let (version, window_start): (String, i64) = store
+            let version: String = store
                 .conn
                 .prepare_cached(
-                    "SELECT v.version, p.window_start FROM plugins p
+                    "SELECT v.version FROM plugins p
                      JOIN versions v ON v.seq = p.current_seq WHERE p.id = ?1",
                 )
-                .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+                .and_then(|mut s| s.query_row([&report.plugin_id], |r| r.get(0)))
                 .map_err(|e| store.error(e))?;
-            store.pending.push(report, version, ticket_id, ticket, now);
-            // The host delivers only to enabled plugins.
-            let failed = report.outcome.is_failure();
-            let status = store
-                .windows
-                .observe(&store.conn, id, window_start, now, failed, policy)
-                .map_err(|e| store.error(e))?;
-            if policy.should_disable(&status) {
-                let detail = format!(
-                    "{} of {} deliveries failed within {} minutes",
-                    status.failures,
-                    status.deliveries,
-                    policy.window.as_secs() / 60
-                );
-                disable.push((id.clone(), detail));
-            }
+            store.pending.push(report, version, ticket_id, now);
         }
-        if !disable.is_empty() || store.pending.len() >= BATCH {
-            self.commit_pending(store, &disable)?;
-        }
-        for (id, _) in disable {
-            self.host.disable(&id).ok();
+        // A plugin the health policy disabled is recorded at once, with the deliveries
+        // that led to it.
+        if !store.pending.disable.is_empty() || store.pending.len() >= BATCH {
+            self.commit_pending(store)?;
         }
         Ok((reports, now))
     }
@@ -354,7 +340,7 @@ impl RecentEvents {
 }
 
 /// The ticket as a payload carries it: the stored fields and the custom fields.
-fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
+pub(crate) fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
     let mut ticket = stored_ticket(store, id)?;
     ticket["custom_fields"] = Value::Object(custom_fields(store, id)?);
     Ok(ticket)

@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::deliveries::RecentEvents;
 use crate::error::DeskError;
-use crate::health;
+use crate::health::{self, DeskHealth};
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::{Store, now_ms};
+use crate::ticket_fields::DeskTickets;
 
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
@@ -78,7 +79,7 @@ impl DisabledReason {
         }
     }
 
-    fn parse(s: &str) -> DisabledReason {
+    pub(crate) fn parse(s: &str) -> DisabledReason {
         match s {
             "failures" => DisabledReason::Failures,
             "needs_config" => DisabledReason::NeedsConfig,
@@ -197,7 +198,10 @@ pub struct ConfigEntry {
 /// ```
 pub struct Desk {
     pub(crate) dir: PathBuf,
-    pub(crate) store: Mutex<Store>,
+    /// Shared with the stores the host keeps health and custom fields in.
+    pub(crate) store: Arc<Mutex<Store>>,
+    /// The host's health store, which the desk sets from the plugins' rows.
+    pub(crate) health: Arc<DeskHealth>,
     pub(crate) key: SecretKey,
     pub(crate) host: Host,
     pub(crate) options: DeskOptions,
@@ -282,24 +286,27 @@ impl Desk {
             Some(check) => key.verify(&check)?,
             None => store.set_meta("key_check", &key.check_value())?,
         }
+        let path = store.path.clone();
+        let store = Arc::new(Mutex::new(store));
+        let health = Arc::new(DeskHealth::new(store.clone()));
         let host = Host::builder()
             .http(options.http.clone())
-            // The desk judges health itself, from the persisted window, so that an
-            // automatic disable and the window survive a restart.
-            .auto_disable(false)
+            // The host judges health with the desk's policy, and keeps each plugin's
+            // window and state in the desk's database, so that an automatic disable and
+            // the window survive a restart.
+            .health_policy(options.health)
+            .health_store(health.clone())
             // Upgrades to the next build of a plugin are the desk's daily work (`dev`
             // swaps one in on every save): only its changed functions are compiled.
             .incremental_compilation(true)
-            // The desk's tickets are the record of custom fields, and its events carry
-            // them: the host keeps none of its own.
-            .custom_field_tickets(0)
+            // The desk's tickets are the record of custom fields.
+            .ticket_store(DeskTickets::new(store.clone()))
             .build()
-            .map_err(|e| {
-                DeskError::database(&store.path, format!("the host could not start: {e}"))
-            })?;
+            .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let desk = Desk {
             dir,
-            store: Mutex::new(store),
+            store,
+            health,
             key,
             host,
             options,
@@ -336,9 +343,13 @@ impl Desk {
     /// then includes them.
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, DeskError> {
         let mut store = lock(&self.store);
-        if store.pending.len() > 0 {
-            self.commit_pending(&mut store, &[])?;
+        if !store.pending.is_empty() {
+            self.commit_pending(&mut store)?;
         }
+        // Any operation but a delivery may change a ticket: the copies deliveries read
+        // are not used after one (a commit drops them too, but a delivery that reached
+        // no plugin leaves nothing to commit).
+        store.pending.forget_tickets();
         Ok(store)
     }
 
@@ -352,14 +363,11 @@ impl Desk {
         self.store().map(drop)
     }
 
-    /// Commits the deliveries that wait and disables each plugin of `disable` (with
-    /// why it failed) in one transaction.
-    pub(crate) fn commit_pending(
-        &self,
-        store: &mut Store,
-        disable: &[(String, String)],
-    ) -> Result<(), DeskError> {
+    /// Commits the deliveries that wait and disables the plugins the health policy
+    /// disabled meanwhile (with why) in one transaction.
+    pub(crate) fn commit_pending(&self, store: &mut Store) -> Result<(), DeskError> {
         let waiting = store.pending.len();
+        let disable = std::mem::take(&mut store.pending.disable);
         let Store {
             conn,
             path,
@@ -370,15 +378,17 @@ impl Desk {
         let written = conn.transaction().and_then(|tx| {
             pending.write(&tx, self.options.keep_deliveries)?;
             windows.trim(&tx)?;
-            for (id, detail) in disable {
+            for (id, detail) in &disable {
                 self.set_state(&tx, id, Some((DisabledReason::Failures, detail.clone())))?;
             }
             tx.commit()
         });
         written.map_err(|e| {
             pending.discard();
-            // The windows counted outcomes that the table did not get.
+            // The windows counted outcomes that the table did not get, and the plugins
+            // they disabled are not disabled in the table.
             windows.clear();
+            self.health.undo_disable(&disable);
             DeskError::database(
                 path,
                 format!("{waiting} deliveries could not be recorded: {e}"),
@@ -552,13 +562,13 @@ impl Desk {
     /// Loads a plugin's current version into the host as the database says: installed
     /// with its config when that is complete, enabled or not.
     pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
-        let (row, version, wasm, config) = {
+        let (version, wasm, config) = {
             let store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
             let wasm = self.version_wasm(&store, row.current_seq)?;
             let config = self.config_of(&store, id, row.current_seq)?;
-            (row, version, wasm, config)
+            (version, wasm, config)
         };
         let plugin = self.host.load(&wasm)?;
         lock(&self.unloadable).remove(id);
@@ -591,17 +601,12 @@ impl Desk {
                 return Ok(());
             }
         };
-        self.run_in_host(&plugin, &validated, row.enabled)
+        self.run_in_host(&plugin, &validated)
     }
 
     /// Installs `plugin` in the host with its validated config, enabled or not as the
     /// database says.
-    pub(crate) fn run_in_host(
-        &self,
-        plugin: &Plugin,
-        config: &Config,
-        enabled: bool,
-    ) -> Result<(), DeskError> {
+    pub(crate) fn run_in_host(&self, plugin: &Plugin, config: &Config) -> Result<(), DeskError> {
         self.host
             .install_config(plugin, config)
             .map_err(|e| match e {
@@ -614,14 +619,16 @@ impl Desk {
                 },
                 other => DeskError::database(&self.dir, other),
             })?;
-        // The database decides; the host's own window is not used (auto-disable is off).
-        let id = &plugin.manifest().id;
-        let _ = if enabled {
-            self.host.enable(id)
-        } else {
-            self.host.disable(id)
-        };
-        Ok(())
+        self.sync_health(&plugin.manifest().id)
+    }
+
+    /// Sets the health the host reads for plugin `id` from its row, which the desk has
+    /// just changed: enabled or not, and when its window began.
+    pub(crate) fn sync_health(&self, id: &str) -> Result<(), DeskError> {
+        let store = self.store()?;
+        self.health
+            .sync(&store.conn, id)
+            .map_err(|e| store.error(e))
     }
 
     /// The installed plugins, by id.
@@ -702,21 +709,31 @@ impl Desk {
         id: &str,
         disabled: Option<(DisabledReason, String)>,
     ) -> rusqlite::Result<()> {
-        let now = now_ms();
-        match disabled {
-            None => tx.execute(
-                "UPDATE plugins SET enabled = 1, disabled_reason = NULL, disabled_detail = NULL,
-                        disabled_at = NULL, window_start = ?2 WHERE id = ?1",
-                params![id, now],
-            )?,
-            Some((reason, detail)) => tx.execute(
-                "UPDATE plugins SET enabled = 0, disabled_reason = ?2, disabled_detail = ?3,
-                        disabled_at = ?4 WHERE id = ?1",
-                params![id, reason.as_str(), detail, now],
-            )?,
-        };
-        Ok(())
+        write_state(tx, id, disabled, now_ms())
     }
+}
+
+/// Sets the enabled state of a plugin's row at `now`: enabling starts a new health
+/// window.
+pub(crate) fn write_state(
+    conn: &rusqlite::Connection,
+    id: &str,
+    disabled: Option<(DisabledReason, String)>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    match disabled {
+        None => conn.execute(
+            "UPDATE plugins SET enabled = 1, disabled_reason = NULL, disabled_detail = NULL,
+                    disabled_at = NULL, window_start = ?2 WHERE id = ?1",
+            params![id, now],
+        )?,
+        Some((reason, detail)) => conn.execute(
+            "UPDATE plugins SET enabled = 0, disabled_reason = ?2, disabled_detail = ?3,
+                    disabled_at = ?4 WHERE id = ?1",
+            params![id, reason.as_str(), detail, now],
+        )?,
+    };
+    Ok(())
 }
 
 /// A plugin's deliveries and failures in its health window (since the window's length

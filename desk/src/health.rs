@@ -1,5 +1,7 @@
 //! Plugin health: the outcomes of each plugin's deliveries in its window, persisted so
-//! that the window (not only an automatic disable) survives a restart.
+//! that the window (not only an automatic disable) survives a restart. It is the
+//! host's [`HealthStore`]: the host records each delivery's outcome here and judges it
+//! with the desk's [`HealthPolicy`]; the desk's database holds the result.
 //!
 //! The `outcomes` table is the record; a delivery judges health from a copy of the
 //! window kept in memory, because counting the table's rows on every delivery costs
@@ -9,9 +11,189 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use otai_plugin_host::{HealthPolicy, HealthStatus};
+use otai_plugin_host::{HealthPolicy, HealthStatus, HealthStore, PluginHealth};
 use rusqlite::{Connection, Transaction, params};
+
+use crate::desk::{DisabledReason, lock, write_state};
+use crate::store::{Store, now_ms};
+
+/// The desk's [`HealthStore`]: each plugin's state is its row in the database (enabled,
+/// why not, when its window began) and its window the `outcomes` table. The host asks
+/// for a plugin's health when it installs it; the desk sets it from the row whenever
+/// the row changes ([`DeskHealth::sync`]).
+pub(crate) struct DeskHealth {
+    store: Arc<Mutex<Store>>,
+    plugins: Mutex<HashMap<String, Arc<DeskPluginHealth>>>,
+}
+
+/// One plugin's health as the host reads it, kept in step with its row.
+struct DeskPluginHealth {
+    id: String,
+    store: Arc<Mutex<Store>>,
+    /// Asked before every delivery: an atomic, no lock.
+    enabled: AtomicBool,
+    auto_disabled: AtomicBool,
+    /// The row's `window_start`: when the plugin was last enabled.
+    window_start: AtomicI64,
+}
+
+impl DeskHealth {
+    pub(crate) fn new(store: Arc<Mutex<Store>>) -> DeskHealth {
+        DeskHealth {
+            store,
+            plugins: Mutex::default(),
+        }
+    }
+
+    fn handle(&self, id: &str) -> Arc<DeskPluginHealth> {
+        lock(&self.plugins)
+            .entry(id.to_owned())
+            .or_insert_with(|| {
+                // Disabled until the desk sets it from the row, right after installing.
+                Arc::new(DeskPluginHealth {
+                    id: id.to_owned(),
+                    store: self.store.clone(),
+                    enabled: AtomicBool::new(false),
+                    auto_disabled: AtomicBool::new(false),
+                    window_start: AtomicI64::new(0),
+                })
+            })
+            .clone()
+    }
+
+    /// Sets plugin `id`'s health from its row (which the desk has just changed):
+    /// whether it is enabled, whether for failing, and when its window began.
+    pub(crate) fn sync(&self, conn: &Connection, id: &str) -> rusqlite::Result<()> {
+        let (enabled, reason, window_start): (bool, Option<String>, i64) = conn
+            .prepare_cached(
+                "SELECT enabled, disabled_reason, window_start FROM plugins WHERE id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let handle = self.handle(id);
+        let failing = reason.is_some_and(|r| DisabledReason::parse(&r) == DisabledReason::Failures);
+        handle.window_start.store(window_start, Ordering::Release);
+        handle.auto_disabled.store(failing, Ordering::Release);
+        handle.enabled.store(enabled, Ordering::Release);
+        Ok(())
+    }
+
+    /// Enables again the plugins whose automatic disabling was not committed.
+    pub(crate) fn undo_disable(&self, ids: &[(String, String)]) {
+        let plugins = lock(&self.plugins);
+        for (id, _) in ids {
+            if let Some(handle) = plugins.get(id) {
+                handle.auto_disabled.store(false, Ordering::Release);
+                handle.enabled.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Forgets plugin `id` (removed).
+    pub(crate) fn forget(&self, id: &str) {
+        lock(&self.plugins).remove(id);
+    }
+}
+
+impl HealthStore for DeskHealth {
+    fn plugin(&self, plugin_id: &str) -> Arc<dyn PluginHealth> {
+        self.handle(plugin_id)
+    }
+}
+
+impl DeskPluginHealth {
+    fn status_with(&self, deliveries: u32, failures: u32) -> HealthStatus {
+        HealthStatus {
+            enabled: self.enabled.load(Ordering::Acquire),
+            auto_disabled: self.auto_disabled.load(Ordering::Acquire),
+            deliveries,
+            failures,
+        }
+    }
+
+    /// Writes the plugin's state to its row, as the desk's own enable and disable do.
+    fn write(&self, disabled: Option<(DisabledReason, String)>) {
+        let mut store = lock(&self.store);
+        let now = now_ms();
+        match write_state(&store.conn, &self.id, disabled.clone(), now) {
+            Ok(()) => {
+                if disabled.is_none() {
+                    self.window_start.store(now, Ordering::Release);
+                }
+                self.auto_disabled.store(false, Ordering::Release);
+                self.enabled.store(disabled.is_none(), Ordering::Release);
+            }
+            Err(e) => store.defer(e),
+        }
+    }
+}
+
+impl PluginHealth for DeskPluginHealth {
+    fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    fn record(&self, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+        let mut store = lock(&self.store);
+        let store = &mut *store;
+        let now = now_ms();
+        store.pending.push_outcome(&self.id, now, failed);
+        let window_start = self.window_start.load(Ordering::Acquire);
+        let observed =
+            store
+                .windows
+                .observe(&store.conn, &self.id, window_start, now, failed, policy);
+        let (deliveries, failures) = match observed {
+            Ok(counts) => counts,
+            Err(e) => {
+                store.defer(e);
+                return None;
+            }
+        };
+        let status = self.status_with(deliveries, failures);
+        // Under the store's lock, which every outcome takes: no other outcome of this
+        // plugin comes between the judgement and the disabling.
+        if !status.enabled || !policy.should_disable(&status) {
+            return None;
+        }
+        self.enabled.store(false, Ordering::Release);
+        self.auto_disabled.store(true, Ordering::Release);
+        let detail = format!(
+            "{} of {} deliveries failed within {} minutes",
+            status.failures,
+            status.deliveries,
+            policy.window.as_secs() / 60
+        );
+        store.pending.disable.push((self.id.clone(), detail));
+        Some(self.status_with(deliveries, failures))
+    }
+
+    fn status(&self, policy: &HealthPolicy) -> HealthStatus {
+        let mut store = lock(&self.store);
+        let store = &mut *store;
+        let window_start = self.window_start.load(Ordering::Acquire);
+        let counts = store
+            .windows
+            .counts(&store.conn, &self.id, window_start, now_ms(), policy);
+        match counts {
+            Ok((deliveries, failures)) => self.status_with(deliveries, failures),
+            Err(e) => {
+                store.defer(e);
+                self.status_with(0, 0)
+            }
+        }
+    }
+
+    fn enable(&self) {
+        self.write(None);
+    }
+
+    fn disable(&self) {
+        self.write(Some((DisabledReason::ByHand, "disabled by hand".into())));
+    }
+}
 
 /// Every how many expired outcomes a window deletes them from the table: one `DELETE`
 /// for many deliveries, not one per delivery.
@@ -36,8 +218,8 @@ struct Window {
 
 impl Windows {
     /// Counts one delivery's outcome of plugin `id` (the table gets it when the delivery
-    /// is committed) and returns its health in the window that ends `now`.
-    /// `window_start` is the plugin's (when it was last enabled).
+    /// is committed) and returns its deliveries and failures in the window that ends
+    /// `now`. `window_start` is the plugin's (when it was last enabled).
     pub(crate) fn observe(
         &mut self,
         conn: &Connection,
@@ -46,7 +228,36 @@ impl Windows {
         now: i64,
         failed: bool,
         policy: &HealthPolicy,
-    ) -> rusqlite::Result<HealthStatus> {
+    ) -> rusqlite::Result<(u32, u32)> {
+        let window = self.window(conn, id, window_start, now, policy)?;
+        window.outcomes.push_back((now, failed));
+        window.failures += u32::from(failed);
+        Ok(window.counts())
+    }
+
+    /// Plugin `id`'s deliveries and failures in the window that ends `now`, the
+    /// deliveries that wait included.
+    pub(crate) fn counts(
+        &mut self,
+        conn: &Connection,
+        id: &str,
+        window_start: i64,
+        now: i64,
+        policy: &HealthPolicy,
+    ) -> rusqlite::Result<(u32, u32)> {
+        Ok(self.window(conn, id, window_start, now, policy)?.counts())
+    }
+
+    /// Plugin `id`'s window that ends `now`, loaded from the table if this copy has
+    /// none or a stale one.
+    fn window(
+        &mut self,
+        conn: &Connection,
+        id: &str,
+        window_start: i64,
+        now: i64,
+        policy: &HealthPolicy,
+    ) -> rusqlite::Result<&mut Window> {
         let cutoff = cutoff(window_start, now, policy);
         let window = match self.0.entry(id.to_owned()) {
             Entry::Occupied(e) if e.get().since == window_start => e.into_mut(),
@@ -56,23 +267,8 @@ impl Windows {
             }
             Entry::Vacant(e) => e.insert(Window::load(conn, id, window_start, cutoff)?),
         };
-        window.outcomes.push_back((now, failed));
-        window.failures += u32::from(failed);
-        while let Some(&(at, failed)) = window.outcomes.front() {
-            if at >= cutoff {
-                break;
-            }
-            window.outcomes.pop_front();
-            window.failures -= u32::from(failed);
-            window.expired += 1;
-        }
-        window.cutoff = cutoff;
-        Ok(HealthStatus {
-            enabled: true,
-            auto_disabled: false,
-            deliveries: u32::try_from(window.outcomes.len()).unwrap_or(u32::MAX),
-            failures: window.failures,
-        })
+        window.expire(cutoff);
+        Ok(window)
     }
 
     /// Deletes from the table the outcomes that left the windows, once enough did.
@@ -99,6 +295,26 @@ impl Windows {
 }
 
 impl Window {
+    /// Drops the outcomes older than `cutoff`.
+    fn expire(&mut self, cutoff: i64) {
+        while let Some(&(at, failed)) = self.outcomes.front() {
+            if at >= cutoff {
+                break;
+            }
+            self.outcomes.pop_front();
+            self.failures -= u32::from(failed);
+            self.expired += 1;
+        }
+        self.cutoff = cutoff;
+    }
+
+    fn counts(&self) -> (u32, u32) {
+        (
+            u32::try_from(self.outcomes.len()).unwrap_or(u32::MAX),
+            self.failures,
+        )
+    }
+
     fn load(
         conn: &Connection,
         id: &str,
@@ -147,4 +363,70 @@ pub(crate) fn counts(
 fn cutoff(window_start: i64, now: i64, policy: &HealthPolicy) -> i64 {
     let length = i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX);
     window_start.max(now.saturating_sub(length))
+}
+
+#[cfg(test)]
+mod tests {
+    use otai_plugin_host::http::MockHttp;
+    use otai_plugin_test_support::Module;
+    use serde_json::json;
+
+    use crate::{Desk, DeskOptions, DisabledReason};
+
+    fn open(dir: &std::path::Path) -> Desk {
+        let options = DeskOptions {
+            http: std::sync::Arc::new(MockHttp::new()),
+            key: Some("ab".repeat(32)),
+            ..DeskOptions::default()
+        };
+        Desk::open_with(dir, options).unwrap()
+    }
+
+    /// The host judges the window and disables the plugin; the window and the state are
+    /// the desk's database, which the host reads again after a restart, and the host's
+    /// own enable writes it.
+    #[test]
+    fn auto_disable_goes_through_the_desks_store_and_survives_reopening() {
+        let failing = Module::new()
+            .body(r#"(func (export "on_event") (param i32 i32) unreachable)"#)
+            .manifest(
+                &json!({"id": "com.example.fails", "name": "Fails", "version": "1.0.0",
+                        "description": "Traps.", "events": ["ticket.created"]})
+                .to_string(),
+            )
+            .wasm();
+        let id = "com.example.fails";
+        let dir = tempfile::tempdir().unwrap();
+        let desk = open(dir.path());
+        desk.install(&failing).unwrap();
+        for _ in 0..10 {
+            desk.deliver("ticket.created", "T-1").unwrap();
+        }
+        let expected = otai_plugin_host::HealthStatus {
+            enabled: false,
+            auto_disabled: true,
+            deliveries: 10,
+            failures: 10,
+        };
+        assert_eq!(desk.host().health(id), Some(expected.clone()));
+        let disabled = desk.plugin(id).unwrap().disabled.unwrap();
+        assert_eq!(disabled.reason, DisabledReason::Failures);
+        assert_eq!(
+            disabled.detail,
+            "10 of 10 deliveries failed within 10 minutes"
+        );
+        assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+        drop(desk);
+
+        let desk = open(dir.path());
+        assert_eq!(desk.host().health(id), Some(expected));
+        assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+        // The host's enable is the desk's: enabled in the database, a new window.
+        desk.host().enable(id).unwrap();
+        let info = desk.plugin(id).unwrap();
+        assert!(info.enabled && info.disabled.is_none(), "{info:?}");
+        assert_eq!((info.deliveries, info.failures), (0, 0));
+        assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 1);
+        assert_eq!(desk.plugin(id).unwrap().deliveries, 1);
+    }
 }

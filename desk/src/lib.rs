@@ -61,6 +61,7 @@ mod health;
 mod lifecycle;
 mod secrets;
 mod store;
+mod ticket_fields;
 #[cfg(feature = "web")]
 pub mod web;
 

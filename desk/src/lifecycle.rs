@@ -193,7 +193,7 @@ impl Desk {
         id: &str,
         edit: impl FnOnce(&Manifest, &mut Map<String, Value>) -> Vec<Diagnostic>,
     ) -> Result<PluginInfo, DeskError> {
-        let (wasm, validated, enabled) = {
+        let (wasm, validated) = {
             let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
@@ -233,12 +233,12 @@ impl Desk {
             }
             tx.commit().map_err(db)?;
             let wasm = self.version_wasm(&store, row.current_seq)?;
-            (wasm, validated, row.enabled || waited)
+            (wasm, validated)
         };
         // Compiled when it was installed: found in the host's cache.
         let plugin = self.host.load(&wasm)?;
         crate::desk::lock(&self.unloadable).remove(id);
-        self.run_in_host(&plugin, &validated, enabled)?;
+        self.run_in_host(&plugin, &validated)?;
         self.plugin(id)
     }
 
@@ -416,7 +416,7 @@ impl Desk {
                 Some((DisabledReason::ByHand, "disabled by hand".into())),
             )
         })?;
-        self.host.disable(id).ok();
+        self.sync_health(id)?;
         self.plugin(id)
     }
 
@@ -435,6 +435,7 @@ impl Desk {
             Ok(())
         })?;
         self.store()?.windows.forget(id);
+        self.health.forget(id);
         self.host.uninstall(id);
         crate::desk::lock(&self.unloadable).remove(id);
         Ok(())

@@ -107,6 +107,9 @@ pub(crate) struct Store {
     pub(crate) windows: Windows,
     /// The deliveries not committed yet.
     pub(crate) pending: Pending,
+    /// The first error the desk's stores met while the host delivered (they cannot
+    /// return one to the host): the desk operation that called the host reports it.
+    pub(crate) host_error: Option<DeskError>,
     /// Held while the desk is open; the OS releases it if the process dies.
     _lock: File,
 }
@@ -202,6 +205,7 @@ impl Store {
                 path,
                 windows: Windows::default(),
                 pending: Pending::default(),
+                host_error: None,
                 _lock: lock,
             },
             is_new,
@@ -233,6 +237,35 @@ impl Store {
     /// A database error, naming the file.
     pub(crate) fn error(&self, e: impl std::fmt::Display) -> DeskError {
         DeskError::database(&self.path, e)
+    }
+
+    /// Keeps an error a store met on the host's path, for the desk to report (the
+    /// first one: what followed may stem from it).
+    pub(crate) fn defer(&mut self, e: impl Into<Deferred>) {
+        if self.host_error.is_none() {
+            self.host_error = Some(match e.into() {
+                Deferred::Desk(e) => e,
+                Deferred::Sqlite(e) => self.error(e),
+            });
+        }
+    }
+}
+
+/// An error a store met on the host's path: the desk's own, or SQLite's.
+pub(crate) enum Deferred {
+    Desk(DeskError),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<DeskError> for Deferred {
+    fn from(e: DeskError) -> Self {
+        Deferred::Desk(e)
+    }
+}
+
+impl From<rusqlite::Error> for Deferred {
+    fn from(e: rusqlite::Error) -> Self {
+        Deferred::Sqlite(e)
     }
 }
 

@@ -11,11 +11,14 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::compiled_functions::CompiledFunctions;
 use crate::error::HostError;
-use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SystemClock};
-use crate::host::Host;
+use crate::health::{
+    Clock, HealthPolicy, HealthStatus, HealthStore, MemoryHealthStore, OnDisabled, SystemClock,
+};
+use crate::host::{Host, Stores};
 use crate::http::{HttpTransport, RealHttp};
 use crate::run::Settings;
 use crate::ticker::Ticker;
+use crate::ticket_fields::{MemoryTicketStore, TicketStore};
 
 /// Tickets whose custom fields a host keeps unless told otherwise: enough for every
 /// ticket a test or a demo touches, a few MiB at most with typical fields.
@@ -50,7 +53,8 @@ pub struct HostBuilder {
     http: Option<Arc<dyn HttpTransport>>,
     allow_internal_addresses: bool,
     policy: HealthPolicy,
-    clock: Arc<dyn Clock>,
+    clock: Option<Arc<dyn Clock>>,
+    health_store: Option<Arc<dyn HealthStore>>,
     on_disabled: Option<OnDisabled>,
     pooling: bool,
     max_instances: u32,
@@ -59,7 +63,8 @@ pub struct HostBuilder {
     record_calls: bool,
     incremental_compilation: bool,
     incremental_compilation_bytes: u64,
-    custom_field_tickets: usize,
+    custom_field_tickets: Option<usize>,
+    ticket_store: Option<Arc<dyn TicketStore>>,
     compile_cache_bytes: u64,
 }
 
@@ -75,6 +80,8 @@ impl std::fmt::Debug for HostBuilder {
             .field("pooling", &self.pooling)
             .field("max_instances", &self.max_instances)
             .field("custom_field_tickets", &self.custom_field_tickets)
+            .field("health_store", &self.health_store.is_some())
+            .field("ticket_store", &self.ticket_store.is_some())
             .field("compile_cache_bytes", &self.compile_cache_bytes)
             .field("incremental_compilation", &self.incremental_compilation)
             .field(
@@ -106,7 +113,8 @@ impl Default for HostBuilder {
             http: None,
             allow_internal_addresses: false,
             policy: HealthPolicy::default(),
-            clock: Arc::new(SystemClock),
+            clock: None,
+            health_store: None,
             on_disabled: None,
             pooling: true,
             max_instances: 128,
@@ -115,7 +123,8 @@ impl Default for HostBuilder {
             record_calls: false,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
-            custom_field_tickets: DEFAULT_CUSTOM_FIELD_TICKETS,
+            custom_field_tickets: None,
+            ticket_store: None,
             compile_cache_bytes: DEFAULT_COMPILE_CACHE_BYTES,
         }
     }
@@ -208,9 +217,21 @@ impl HostBuilder {
         self
     }
 
-    /// The clock of the health window. Default: the system clock.
+    /// The clock of the default health store's windows ([`MemoryHealthStore`]).
+    /// Default: the system clock. A store given with [`HostBuilder::health_store`]
+    /// keeps its own time: [`HostBuilder::build`] refuses this setting beside one.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Where plugins' health is kept: each one's window of outcomes and whether it is
+    /// enabled ([`HealthStore`]). The host still decides with its
+    /// [`HealthPolicy`](crate::HealthPolicy), which the store applies to its window.
+    /// Default: [`MemoryHealthStore`], in memory for as long as the host runs, on the
+    /// [`HostBuilder::clock`].
+    pub fn health_store(mut self, store: impl HealthStore + 'static) -> Self {
+        self.health_store = Some(Arc::new(store));
         self
     }
 
@@ -300,10 +321,21 @@ impl HostBuilder {
     /// How many tickets' custom fields the host keeps, so that later deliveries to a
     /// ticket carry the fields plugins set on it. When a plugin sets a field on one
     /// more ticket, the host forgets the fields of the ticket least recently delivered
-    /// to or given a field. Default 4,096; `0` keeps none, for an embedder that stores
-    /// fields with its tickets and puts them in the events it delivers (the local desk).
+    /// to or given a field. Default 4,096; `0` keeps none, for an embedder that puts
+    /// the fields in the events it delivers itself. This sizes the default store
+    /// ([`MemoryTicketStore`]): [`HostBuilder::build`] refuses it beside a store given
+    /// with [`HostBuilder::ticket_store`].
     pub fn custom_field_tickets(mut self, tickets: usize) -> Self {
-        self.custom_field_tickets = tickets;
+        self.custom_field_tickets = Some(tickets);
+        self
+    }
+
+    /// Where the custom fields plugins set are kept, so that later deliveries carry
+    /// them ([`TicketStore`]): an embedder whose tickets hold their fields (the local
+    /// desk's database) gives its own. Default: [`MemoryTicketStore`] with
+    /// [`HostBuilder::custom_field_tickets`] tickets.
+    pub fn ticket_store(mut self, store: impl TicketStore + 'static) -> Self {
+        self.ticket_store = Some(Arc::new(store));
         self
     }
 
@@ -352,6 +384,20 @@ impl HostBuilder {
                 "`allow_internal_addresses` applies to the host's default transport, and a \
                  transport was given with `http`: configure that transport instead (e.g. \
                  `RealHttp::new().allow_internal_addresses(true)`)",
+            );
+        }
+        if self.clock.is_some() && self.health_store.is_some() {
+            return invalid(
+                "`clock` times the host's default health store, and a store was given with \
+                 `health_store`: give that store its clock instead (e.g. \
+                 `MemoryHealthStore::new(clock)`)",
+            );
+        }
+        if self.custom_field_tickets.is_some() && self.ticket_store.is_some() {
+            return invalid(
+                "`custom_field_tickets` sizes the host's default ticket store, and a store was \
+                 given with `ticket_store`: size that store instead (e.g. \
+                 `MemoryTicketStore::new(tickets)`)",
             );
         }
         let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
@@ -422,15 +468,28 @@ impl HostBuilder {
             fuel: self.fuel,
             transport,
             record_calls: self.record_calls,
-            custom_field_tickets: self.custom_field_tickets,
             compile_cache_bytes: self.compile_cache_bytes,
+        };
+        let health = match self.health_store.take() {
+            Some(store) => store,
+            None => {
+                let clock = self.clock.take().unwrap_or_else(|| Arc::new(SystemClock));
+                Arc::new(MemoryHealthStore::with_clock(clock))
+            }
+        };
+        let tickets = match self.ticket_store.take() {
+            Some(store) => store,
+            None => Arc::new(MemoryTicketStore::new(
+                self.custom_field_tickets
+                    .unwrap_or(DEFAULT_CUSTOM_FIELD_TICKETS),
+            )),
         };
         Ok(Host::new(
             settings,
             linker,
             component_linker,
             self.policy,
-            self.clock,
+            Stores { health, tickets },
             self.on_disabled,
             ticker,
         ))

@@ -365,7 +365,9 @@ impl Event {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Vec<u8> {
         let parts = self.serialized.get_or_init(&self.payload);
-        let stored = stored.filter(|s| !s.is_empty());
+        // A ticket that already carries every stored value (an embedder that writes the
+        // fields into its events, as the local desk does) is written as serialized.
+        let stored = stored.filter(|s| !s.is_empty() && !carries(self.payload.get("ticket"), s));
         let merged = match (stored, &parts.ticket) {
             (Some(stored), Some(_)) => self.payload.get("ticket").map(|t| {
                 let mut out = Vec::with_capacity(1024);
@@ -474,6 +476,19 @@ impl Parts {
         parts.push(Part::Bytes(bytes));
         Parts { parts, ticket }
     }
+}
+
+/// Whether `ticket`'s `custom_fields` already hold each of `stored` with its value.
+fn carries(ticket: Option<&Value>, stored: &BTreeMap<String, String>) -> bool {
+    let Some(fields) = ticket
+        .and_then(|t| t.get("custom_fields"))
+        .and_then(Value::as_object)
+    else {
+        return false;
+    };
+    stored
+        .iter()
+        .all(|(k, v)| fields.get(k).and_then(Value::as_str) == Some(v.as_str()))
 }
 
 /// Writes the ticket with the host's custom fields merged over its own.
@@ -600,6 +615,25 @@ mod tests {
             again["ticket"]["custom_fields"],
             json!({"a": "1", "b": "2"})
         );
+    }
+
+    #[test]
+    fn stored_fields_the_event_carries_are_not_merged_again() {
+        let event = Event::ticket_created()
+            .custom_field("a", "1")
+            .custom_field("b", "2");
+        let plain = event.payload_bytes(b"{}", None);
+        let same = BTreeMap::from([("b".to_string(), "2".to_string())]);
+        assert!(carries(event.payload.get("ticket"), &same));
+        assert_eq!(event.payload_bytes(b"{}", Some(&same)), plain);
+        // One value that differs, or a key the event lacks, is merged.
+        for (k, v) in [("b", "3"), ("c", "2")] {
+            let differs = BTreeMap::from([(k.to_string(), v.to_string())]);
+            assert!(!carries(event.payload.get("ticket"), &differs));
+            let payload: Value =
+                serde_json::from_slice(&event.payload_bytes(b"{}", Some(&differs))).unwrap();
+            assert_eq!(payload["ticket"]["custom_fields"][k], v);
+        }
     }
 
     /// The bytes a plugin gets are the payload `to_payload` describes, fields in the

@@ -1,5 +1,7 @@
 //! Per-plugin health: a rolling window of deliveries and failures, and automatic
-//! disabling of a plugin that fails too often.
+//! disabling of a plugin that fails too often. Where the window and the enabled state
+//! live is a [`HealthStore`]'s business; [`MemoryHealthStore`], the default, keeps them
+//! in memory.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +14,8 @@ use otai_plugin_abi::limits::{
 use serde::Serialize;
 
 /// A source of the current time, so that health windows can be tested without
-/// waiting.
+/// waiting. The default health store's window ([`MemoryHealthStore`]) reads it; a store
+/// of its own keeps its own time (the local desk's is wall time, which it persists).
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Instant;
@@ -101,8 +104,8 @@ impl Default for HealthPolicy {
 impl HealthPolicy {
     /// Whether a plugin with `status` in its current window is to be disabled: the
     /// window holds at least `min_deliveries` and more than `failure_threshold` of them
-    /// failed. For embedders that keep the window themselves (the local desk persists
-    /// it), so that the rule stays this one.
+    /// failed. Every [`HealthStore`] judges its window with it (in
+    /// [`PluginHealth::record`]), so that the rule stays this one wherever the window is kept.
     ///
     /// ```
     /// use otai_plugin_host::{HealthPolicy, HealthStatus};
@@ -147,6 +150,151 @@ impl HealthStatus {
 /// The callback fired when a plugin is disabled automatically.
 pub type OnDisabled = Box<dyn Fn(&str, &HealthStatus) + Send + Sync>;
 
+/// Where a host keeps its plugins' health: the window of outcomes the
+/// [`HealthPolicy`] judges, and whether each plugin is enabled.
+///
+/// The host asks for a plugin's [`PluginHealth`] when it installs a plugin it does not
+/// have installed, keeps it while the plugin stays installed (a reinstall keeps it, an
+/// uninstall drops it) and records every delivery's outcome in it. The default,
+/// [`MemoryHealthStore`], keeps both in memory, so that they last as long as the host.
+/// An embedder that must keep them longer (the local desk persists them, so that a
+/// plugin disabled for failing stays disabled after a restart) gives its own with
+/// [`HostBuilder::health_store`](crate::HostBuilder::health_store).
+///
+/// ```
+/// use otai_plugin_host::{Event, HealthPolicy, HealthStatus, HealthStore, Host, MemoryHealthStore, PluginHealth};
+/// use std::sync::{Arc, Mutex};
+///
+/// /// Keeps health in memory, as the default does, and lists every outcome it records.
+/// #[derive(Default)]
+/// struct Audited {
+///     inner: MemoryHealthStore,
+///     outcomes: Arc<Mutex<Vec<(String, bool)>>>,
+/// }
+///
+/// struct AuditedPlugin {
+///     id: String,
+///     inner: Arc<dyn PluginHealth>,
+///     outcomes: Arc<Mutex<Vec<(String, bool)>>>,
+/// }
+///
+/// impl HealthStore for Audited {
+///     fn plugin(&self, plugin_id: &str) -> Arc<dyn PluginHealth> {
+///         Arc::new(AuditedPlugin {
+///             id: plugin_id.to_owned(),
+///             inner: self.inner.plugin(plugin_id),
+///             outcomes: self.outcomes.clone(),
+///         })
+///     }
+/// }
+///
+/// impl PluginHealth for AuditedPlugin {
+///     fn is_enabled(&self) -> bool { self.inner.is_enabled() }
+///     fn record(&self, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+///         self.outcomes.lock().unwrap().push((self.id.clone(), failed));
+///         self.inner.record(failed, policy)
+///     }
+///     fn status(&self, policy: &HealthPolicy) -> HealthStatus { self.inner.status(policy) }
+///     fn enable(&self) { self.inner.enable() }
+///     fn disable(&self) { self.inner.disable() }
+/// }
+///
+/// let store = Audited::default();
+/// let outcomes = store.outcomes.clone();
+/// let host = Host::builder().health_store(store).build()?;
+///
+/// let wasm = wat::parse_str(r#"(module
+///   (memory (export "memory") 1)
+///   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+///   (func (export "ohd_free") (param i32 i32))
+///   (func (export "on_event") (param i32 i32) unreachable)
+///   (@custom "ohd_manifest" "{\"id\":\"com.example.trap\",\"name\":\"Trap\",\"version\":\"1.0.0\",\"description\":\"Traps.\",\"events\":[\"ticket.created\"]}")
+/// )"#)?;
+/// host.install(&host.load(&wasm)?, serde_json::json!({}))?;
+/// host.deliver(&Event::ticket_created());
+/// assert_eq!(*outcomes.lock().unwrap(), [("com.example.trap".to_owned(), true)]);
+/// assert_eq!(host.health("com.example.trap").map(|h| h.failures), Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait HealthStore: Send + Sync {
+    /// The health of the plugin `plugin_id`, which the host is installing. A store
+    /// that persists health returns the state it kept for this id.
+    fn plugin(&self, plugin_id: &str) -> Arc<dyn PluginHealth>;
+}
+
+/// One installed plugin's health, shared by its deliveries on every thread: the host
+/// asks [`PluginHealth::is_enabled`] before every delivery and [`PluginHealth::record`]s
+/// after it, so both are on the delivery's path and should take no more than a lock.
+pub trait PluginHealth: Send + Sync {
+    /// Whether deliveries reach the plugin.
+    fn is_enabled(&self) -> bool;
+
+    /// Counts one delivery's outcome (`failed`: it trapped or timed out) in the window
+    /// that ends now, `policy.window` long. Then, if the plugin is enabled and
+    /// [`HealthPolicy::should_disable`] judges the window so, disables it as
+    /// `auto_disabled`, in the same step (no other delivery's outcome in between), and
+    /// returns its status after that; otherwise `None`.
+    fn record(&self, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus>;
+
+    /// The plugin's status: enabled or not, and its window that ends now.
+    fn status(&self, policy: &HealthPolicy) -> HealthStatus;
+
+    /// Enables the plugin and starts a fresh window ([`crate::Host::enable`]).
+    fn enable(&self);
+
+    /// Disables the plugin by hand ([`crate::Host::disable`]).
+    fn disable(&self);
+}
+
+impl<T: HealthStore + ?Sized> HealthStore for Arc<T> {
+    fn plugin(&self, plugin_id: &str) -> Arc<dyn PluginHealth> {
+        (**self).plugin(plugin_id)
+    }
+}
+
+/// The default [`HealthStore`]: each plugin's window and state in memory, for as long
+/// as the host runs. The window is cut into 60 slices, so that its memory stays bounded
+/// however many deliveries a plugin gets; a delivery leaves it between 59/60 and 60/60
+/// of the window after it happened, by the clock given.
+#[derive(Clone)]
+pub struct MemoryHealthStore {
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryHealthStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryHealthStore").finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryHealthStore {
+    /// A store on the system clock.
+    fn default() -> Self {
+        MemoryHealthStore::new(SystemClock)
+    }
+}
+
+impl MemoryHealthStore {
+    /// A store whose windows are measured by `clock`.
+    pub fn new(clock: impl Clock + 'static) -> Self {
+        MemoryHealthStore::with_clock(Arc::new(clock))
+    }
+
+    pub(crate) fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        MemoryHealthStore { clock }
+    }
+}
+
+impl HealthStore for MemoryHealthStore {
+    fn plugin(&self, _plugin_id: &str) -> Arc<dyn PluginHealth> {
+        Arc::new(SharedHealth {
+            clock: self.clock.clone(),
+            window: Mutex::default(),
+            disabled: AtomicBool::new(false),
+        })
+    }
+}
+
 /// Deliveries that started within one slice of the window.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -162,7 +310,7 @@ const SLICES: u32 = 60;
 
 /// One plugin's window.
 #[derive(Debug, Default)]
-pub(crate) struct Health {
+struct Health {
     buckets: VecDeque<Bucket>,
     deliveries: u32,
     failures: u32,
@@ -183,12 +331,8 @@ impl Health {
         }
     }
 
-    pub(crate) fn is_enabled(&self) -> bool {
-        !self.disabled
-    }
-
     /// Records a delivery; returns the status when this one disabled the plugin.
-    pub(crate) fn record(
+    fn record(
         &mut self,
         now: Instant,
         failed: bool,
@@ -222,7 +366,7 @@ impl Health {
         None
     }
 
-    pub(crate) fn status_at(&mut self, now: Instant, policy: &HealthPolicy) -> HealthStatus {
+    fn status_at(&mut self, now: Instant, policy: &HealthPolicy) -> HealthStatus {
         self.expire(now, policy);
         HealthStatus {
             enabled: !self.disabled,
@@ -231,39 +375,50 @@ impl Health {
             failures: self.failures,
         }
     }
-
-    /// Enables the plugin and starts a fresh window.
-    pub(crate) fn enable(&mut self) {
-        *self = Health::default();
-    }
-
-    pub(crate) fn disable(&mut self) {
-        self.disabled = true;
-    }
 }
 
-/// One installed plugin's health, shared by its deliveries on every thread. Whether it
-/// is enabled, which every delivery asks first, is kept beside the window in an
-/// atomic, so that asking takes no lock.
-#[derive(Debug, Default)]
-pub(crate) struct SharedHealth {
+/// [`MemoryHealthStore`]'s [`PluginHealth`]. Whether the plugin is enabled, which every
+/// delivery asks first, is kept beside the window in an atomic, so that asking takes no
+/// lock.
+struct SharedHealth {
+    clock: Arc<dyn Clock>,
     window: Mutex<Health>,
     disabled: AtomicBool,
 }
 
 impl SharedHealth {
-    pub(crate) fn is_enabled(&self) -> bool {
-        !self.disabled.load(Ordering::Acquire)
-    }
-
     /// Runs `change` on the window, then publishes whether the plugin is enabled.
-    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut Health) -> R) -> R {
+    fn update<R>(&self, change: impl FnOnce(&mut Health) -> R) -> R {
         // The window is updated in single steps; a panic elsewhere cannot leave it
         // half-written.
         let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
         let result = change(&mut window);
-        self.disabled.store(!window.is_enabled(), Ordering::Release);
+        self.disabled.store(window.disabled, Ordering::Release);
         result
+    }
+}
+
+impl PluginHealth for SharedHealth {
+    fn is_enabled(&self) -> bool {
+        !self.disabled.load(Ordering::Acquire)
+    }
+
+    fn record(&self, failed: bool, policy: &HealthPolicy) -> Option<HealthStatus> {
+        let now = self.clock.now();
+        self.update(|health| health.record(now, failed, policy))
+    }
+
+    fn status(&self, policy: &HealthPolicy) -> HealthStatus {
+        let now = self.clock.now();
+        self.update(|health| health.status_at(now, policy))
+    }
+
+    fn enable(&self) {
+        self.update(|health| *health = Health::default());
+    }
+
+    fn disable(&self) {
+        self.update(|health| health.disabled = true);
     }
 }
 

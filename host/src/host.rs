@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use otai_plugin_abi::manifest::{
@@ -15,7 +14,7 @@ use wasmtime::{Engine, Linker};
 use crate::compile_cache::CompileCache;
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
-use crate::health::{Clock, HealthPolicy, HealthStatus, OnDisabled, SharedHealth};
+use crate::health::{HealthPolicy, HealthStatus, HealthStore, OnDisabled, PluginHealth};
 use otai_plugin_abi::module::AcceptOptions;
 use otai_plugin_abi::rules::delivery::check_subscribed;
 use otai_plugin_abi::rules::http::{AllowedHosts, UrlCheck};
@@ -27,7 +26,7 @@ use crate::report::{DeliveryReport, PanelReport};
 use crate::run::{self, Finished, Settings};
 use crate::state::{Mode, Outbound, State};
 use crate::ticker::Ticker;
-use crate::ticket_fields::TicketFields;
+use crate::ticket_fields::TicketStore;
 
 /// An installed plugin: its module and its validated config.
 struct Installed {
@@ -38,7 +37,14 @@ struct Installed {
     redactor: Redactor,
     outbound: Arc<Outbound>,
     /// Kept across a reinstall; gone with an uninstall.
-    health: Arc<SharedHealth>,
+    health: Arc<dyn PluginHealth>,
+}
+
+/// Where a host keeps what lasts beyond a delivery ([`crate::HostBuilder::health_store`],
+/// [`crate::HostBuilder::ticket_store`]).
+pub(crate) struct Stores {
+    pub(crate) health: Arc<dyn HealthStore>,
+    pub(crate) tickets: Arc<dyn TicketStore>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,7 +64,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   fails only that delivery and counts against the plugin's health.
 /// - The host keeps tickets' custom fields: fields a plugin sets are in the payload of
 ///   later deliveries for that ticket, for the 4,096 tickets delivered to or given a
-///   field most recently ([`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)).
+///   field most recently ([`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)),
+///   or wherever the [`TicketStore`](crate::TicketStore) given keeps them.
+/// - Health (each plugin's window of outcomes and whether it is enabled) is kept in
+///   memory, or wherever the [`HealthStore`](crate::HealthStore) given keeps it.
 ///
 /// `Host` is `Send + Sync`: deliveries may run on several threads at once. On two cores,
 /// two threads sharing one `Host` deliver 1.5–1.7 times the events of one thread (the
@@ -98,14 +107,11 @@ pub struct Host {
     linker: Linker<State>,
     component_linker: ComponentLinker<State>,
     policy: HealthPolicy,
-    clock: Arc<dyn Clock>,
+    health: Arc<dyn HealthStore>,
     on_disabled: Option<OnDisabled>,
     cache: Mutex<CompileCache<Plugin>>,
     installed: RwLock<BTreeMap<String, Arc<Installed>>>,
-    fields: Mutex<TicketFields>,
-    /// Whether `fields` may hold anything: until a plugin sets a field, deliveries do
-    /// not take its lock.
-    fields_held: AtomicBool,
+    tickets: Arc<dyn TicketStore>,
     // Declared last: dropped after everything that might still use the engine.
     _ticker: Ticker,
 }
@@ -132,7 +138,7 @@ impl Host {
         linker: Linker<State>,
         component_linker: ComponentLinker<State>,
         policy: HealthPolicy,
-        clock: Arc<dyn Clock>,
+        Stores { health, tickets }: Stores,
         on_disabled: Option<OnDisabled>,
         ticker: Ticker,
     ) -> Host {
@@ -140,12 +146,11 @@ impl Host {
             linker,
             component_linker,
             policy,
-            clock,
+            health,
             on_disabled,
             cache: Mutex::new(CompileCache::new(settings.compile_cache_bytes)),
             installed: RwLock::default(),
-            fields: Mutex::new(TicketFields::new(settings.custom_field_tickets)),
-            fields_held: AtomicBool::new(false),
+            tickets,
             settings,
             _ticker: ticker,
         }
@@ -295,10 +300,10 @@ impl Host {
             .installed
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let health = map
-            .get(&manifest.id)
-            .map(|old| old.health.clone())
-            .unwrap_or_default();
+        let health = match map.get(&manifest.id) {
+            Some(old) => old.health.clone(),
+            None => self.health.plugin(&manifest.id),
+        };
         let installed = Installed {
             plugin: plugin.clone(),
             config,
@@ -332,11 +337,7 @@ impl Host {
     /// delivery carries only the event's own: for a harness that runs independent
     /// cases on one host (and so compiles each module once).
     pub fn forget_custom_fields(&self) {
-        let mut fields = lock(&self.fields);
-        fields.clear();
-        // Under the lock, as a delivery that sets fields marks them: the mark cannot be
-        // cleared after a set that came later.
-        self.fields_held.store(false, Ordering::Release);
+        self.tickets.clear();
     }
 
     /// Removes a plugin; returns whether it was installed.
@@ -411,11 +412,7 @@ impl Host {
     fn run_delivery(&self, installed: &Installed, event: &Event) -> DeliveryReport {
         let ticket_id = event.ticket_id().to_owned();
         // Copied out so that no lock is held while serializing.
-        let stored = if self.fields_held.load(Ordering::Acquire) {
-            lock(&self.fields).for_delivery(&ticket_id)
-        } else {
-            None
-        };
+        let stored = self.tickets.fields_for_delivery(&ticket_id);
         let payload = event.payload_bytes(&installed.config, stored.as_ref());
         let finished = run::run(
             &self.settings,
@@ -426,15 +423,6 @@ impl Host {
             },
             &payload,
         );
-        // Whatever the outcome: a field the host accepted stays set when the delivery
-        // then fails (docs/ABI.md section 9, "What a failed delivery keeps").
-        if !finished.custom_fields.is_empty() {
-            let mut fields = lock(&self.fields);
-            for set in &finished.custom_fields {
-                fields.set(&set.ticket_id, &set.key, &set.value);
-            }
-            self.fields_held.store(true, Ordering::Release);
-        }
         let plugin_id = installed.plugin.id().to_owned();
         if !matches!(finished.outcome, crate::Outcome::Rejected { .. }) {
             self.record_health(installed, finished.outcome.is_failure());
@@ -461,14 +449,19 @@ impl Host {
             timings,
         };
         report.redact(&installed.redactor);
+        // Whatever the outcome: a field the host accepted stays set when the delivery
+        // then fails (docs/ABI.md section 9, "What a failed delivery keeps"). Kept as the
+        // report shows it, so that no store holds a secret config value a plugin wrote
+        // into a field (the local desk's database keeps secrets only sealed).
+        if !report.custom_fields.is_empty() {
+            self.tickets
+                .record_sets(&report.plugin_id, &report.custom_fields);
+        }
         report
     }
 
     fn record_health(&self, installed: &Installed, failed: bool) {
-        let now = self.clock.now();
-        let disabled = installed
-            .health
-            .update(|health| health.record(now, failed, &self.policy));
+        let disabled = installed.health.record(failed, &self.policy);
         if let (Some(status), Some(callback)) = (disabled, &self.on_disabled) {
             callback(installed.plugin.id(), &status);
         }
@@ -530,13 +523,8 @@ impl Host {
 
     /// A plugin's health, or `None` when it is not installed.
     pub fn health(&self, plugin_id: &str) -> Option<HealthStatus> {
-        let now = self.clock.now();
         let installed = self.get(plugin_id).ok()?;
-        Some(
-            installed
-                .health
-                .update(|health| health.status_at(now, &self.policy)),
-        )
+        Some(installed.health.status(&self.policy))
     }
 
     /// Enables a plugin and resets its health window.
@@ -544,7 +532,7 @@ impl Host {
     /// # Errors
     /// [`DeliverError::NotInstalled`].
     pub fn enable(&self, plugin_id: &str) -> Result<(), DeliverError> {
-        self.get(plugin_id)?.health.update(|health| health.enable());
+        self.get(plugin_id)?.health.enable();
         Ok(())
     }
 
@@ -553,9 +541,7 @@ impl Host {
     /// # Errors
     /// [`DeliverError::NotInstalled`].
     pub fn disable(&self, plugin_id: &str) -> Result<(), DeliverError> {
-        self.get(plugin_id)?
-            .health
-            .update(|health| health.disable());
+        self.get(plugin_id)?.health.disable();
         Ok(())
     }
 
@@ -563,7 +549,7 @@ impl Host {
     /// ticket it does not keep (see [`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)). Asking does
     /// not count as a use of the ticket.
     pub fn custom_fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
-        lock(&self.fields).get(ticket_id).unwrap_or_default()
+        self.tickets.fields(ticket_id)
     }
 }
 

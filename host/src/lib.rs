@@ -17,7 +17,9 @@
 //!   proxy) or [`http::MockHttp`]. `allowed_hosts` is enforced before any transport is
 //!   called.
 //! - Health: a plugin failing more than half of its deliveries in a 10-minute window
-//!   (at least 10 deliveries) is disabled ([`HealthPolicy`]).
+//!   (at least 10 deliveries) is disabled ([`HealthPolicy`]). Health and the custom
+//!   fields plugins set are kept in memory by default, or by an embedder's own
+//!   [`HealthStore`] and [`TicketStore`] (the local desk's are its database).
 //! - Secrets: config values marked `secret` never appear in `Debug` output, errors or
 //!   reports; reports replace them with `[redacted]` wherever they occur, as given or
 //!   in the forms encoders write them (JSON, percent-encoding) and the URL parser sends
@@ -75,6 +77,8 @@ mod redact;
 mod report;
 mod run;
 mod state;
+#[cfg(test)]
+mod store_tests;
 pub mod testing;
 mod ticker;
 mod ticket_fields;
@@ -84,10 +88,14 @@ pub use otai_plugin_abi as abi;
 pub use builder::HostBuilder;
 pub use error::{DeliverError, EventError, HostError, InstallError, LoadError, Rejection};
 pub use event::{DEFAULT_TICKET_ID, Event};
-pub use health::{Clock, HealthPolicy, HealthStatus, ManualClock, OnDisabled, SystemClock};
+pub use health::{
+    Clock, HealthPolicy, HealthStatus, HealthStore, ManualClock, MemoryHealthStore, OnDisabled,
+    PluginHealth, SystemClock,
+};
 pub use host::Host;
 pub use load::Plugin;
 pub use report::{
     CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
     PanelReport, REDACTED, Reply, Timings,
 };
+pub use ticket_fields::{MemoryTicketStore, TicketStore};

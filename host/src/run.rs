@@ -30,8 +30,6 @@ pub(crate) struct Settings {
     pub(crate) fuel: Option<u64>,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) record_calls: bool,
-    /// How many tickets' custom fields the host keeps.
-    pub(crate) custom_field_tickets: usize,
     /// How many bytes of modules the host keeps compiled.
     pub(crate) compile_cache_bytes: u64,
 }

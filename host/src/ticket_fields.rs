@@ -1,7 +1,8 @@
-//! The custom fields plugins set, kept for the tickets used most recently.
+//! Where a host keeps the custom fields plugins set ([`TicketStore`]), and the default
+//! store: the fields of the tickets used most recently, in memory.
 //!
-//! A real desk stores fields with its tickets; the reference host keeps them in memory
-//! so that later deliveries carry them. Unbounded, that memory grows with every ticket
+//! A real desk stores fields with its tickets (the local desk gives its own store); the
+//! reference host keeps them in memory so that later deliveries carry them. Unbounded, that memory grows with every ticket
 //! a plugin ever touched, and the map's growth (rehashing, the allocator taking more
 //! pages) stalls deliveries in a long-running host. So the host keeps a fixed number of
 //! tickets and forgets the one used least recently when another needs room.
@@ -11,6 +12,157 @@
 //! in the examples bench (PagerDuty 25.0 → 26.4 µs), as much as the rest of the store.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::report::CustomFieldSet;
+
+/// Where a host keeps the custom fields plugins set on tickets, so that later
+/// deliveries carry them in `ticket.custom_fields` (docs/ABI.md, `ohd_set_custom_field`).
+///
+/// Before each delivery the host asks [`TicketStore::fields_for_delivery`] for the
+/// event's ticket and merges the answer over the event's own `custom_fields`; after
+/// each delivery that set fields, failed or not, it gives them to
+/// [`TicketStore::record_sets`], so that the next delivery (to the next plugin of the
+/// same event, too) sees them. The default, [`MemoryTicketStore`], keeps the fields of
+/// the 4,096 tickets used most recently in memory
+/// ([`HostBuilder::custom_field_tickets`](crate::HostBuilder::custom_field_tickets)).
+/// An embedder whose tickets hold their fields (the local desk's database) gives its
+/// own with [`HostBuilder::ticket_store`](crate::HostBuilder::ticket_store).
+///
+/// Both calls are on every delivery's path: a store answers from memory where it can.
+///
+/// ```
+/// use otai_plugin_host::{CustomFieldSet, Host, TicketStore};
+/// use std::collections::{BTreeMap, HashMap};
+/// use std::sync::Mutex;
+///
+/// /// Every ticket's fields, never forgotten (a test's store: it grows without bound).
+/// #[derive(Default)]
+/// struct Everything(Mutex<HashMap<String, BTreeMap<String, String>>>);
+///
+/// impl TicketStore for Everything {
+///     fn fields_for_delivery(&self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
+///         self.0.lock().unwrap().get(ticket_id).cloned()
+///     }
+///     fn record_sets(&self, _plugin_id: &str, sets: &[CustomFieldSet]) {
+///         let mut tickets = self.0.lock().unwrap();
+///         for set in sets {
+///             tickets.entry(set.ticket_id.clone()).or_default().insert(set.key.clone(), set.value.clone());
+///         }
+///     }
+///     fn fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
+///         self.fields_for_delivery(ticket_id).unwrap_or_default()
+///     }
+///     fn clear(&self) {
+///         self.0.lock().unwrap().clear();
+///     }
+/// }
+///
+/// let host = Host::builder().ticket_store(Everything::default()).build()?;
+/// assert!(host.custom_fields("T-1").is_empty());
+/// # Ok::<(), otai_plugin_host::HostError>(())
+/// ```
+pub trait TicketStore: Send + Sync {
+    /// The fields kept for `ticket_id`, for a delivery about it; `None` (or an empty
+    /// map) when there are none. A store that forgets tickets counts this as a use.
+    fn fields_for_delivery(&self, ticket_id: &str) -> Option<BTreeMap<String, String>>;
+
+    /// Keeps the fields one delivery of plugin `plugin_id` set, in the order it set them
+    /// (a later value of a key replaces an earlier one), as its report shows them: a
+    /// secret config value in a value is already replaced by [`crate::REDACTED`].
+    fn record_sets(&self, plugin_id: &str, sets: &[CustomFieldSet]);
+
+    /// The fields kept for `ticket_id` ([`crate::Host::custom_fields`]), without counting
+    /// as a use.
+    fn fields(&self, ticket_id: &str) -> BTreeMap<String, String>;
+
+    /// Forgets every ticket's fields ([`crate::Host::forget_custom_fields`]).
+    fn clear(&self);
+}
+
+impl<T: TicketStore + ?Sized> TicketStore for Arc<T> {
+    fn fields_for_delivery(&self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
+        (**self).fields_for_delivery(ticket_id)
+    }
+
+    fn record_sets(&self, plugin_id: &str, sets: &[CustomFieldSet]) {
+        (**self).record_sets(plugin_id, sets);
+    }
+
+    fn fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
+        (**self).fields(ticket_id)
+    }
+
+    fn clear(&self) {
+        (**self).clear();
+    }
+}
+
+/// The default [`TicketStore`]: the custom fields of at most a fixed number of tickets,
+/// in memory, the ticket used least recently forgotten first when another needs room.
+/// A ticket is used when a delivery reads its fields or a plugin sets one.
+pub struct MemoryTicketStore {
+    fields: Mutex<TicketFields>,
+    /// Whether `fields` may hold anything: until a plugin sets a field, deliveries do
+    /// not take its lock.
+    held: AtomicBool,
+}
+
+impl std::fmt::Debug for MemoryTicketStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryTicketStore")
+            .field("capacity", &self.lock().capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryTicketStore {
+    /// A store for the fields of `tickets` tickets; `0` keeps none.
+    pub fn new(tickets: usize) -> MemoryTicketStore {
+        MemoryTicketStore {
+            fields: Mutex::new(TicketFields::new(tickets)),
+            held: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TicketFields> {
+        // Updated in single steps; a panic elsewhere cannot leave it half-written.
+        self.fields.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl TicketStore for MemoryTicketStore {
+    fn fields_for_delivery(&self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
+        if !self.held.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().for_delivery(ticket_id)
+    }
+
+    fn record_sets(&self, _plugin_id: &str, sets: &[CustomFieldSet]) {
+        if sets.is_empty() {
+            return;
+        }
+        let mut fields = self.lock();
+        for set in sets {
+            fields.set(&set.ticket_id, &set.key, &set.value);
+        }
+        self.held.store(true, Ordering::Release);
+    }
+
+    fn fields(&self, ticket_id: &str) -> BTreeMap<String, String> {
+        self.lock().get(ticket_id).unwrap_or_default()
+    }
+
+    fn clear(&self) {
+        let mut fields = self.lock();
+        fields.clear();
+        // Under the lock, as `record_sets` marks the store: the mark cannot be cleared
+        // after a set that came later.
+        self.held.store(false, Ordering::Release);
+    }
+}
 
 /// No slot: the end of the use order.
 const NONE: usize = usize::MAX;
@@ -29,7 +181,7 @@ struct Slot {
 /// A ticket is used when a delivery reads its fields or a plugin sets one. The use
 /// order is a doubly linked list over the slots, so that a use and a replacement cost
 /// a hash lookup and a few index updates.
-pub(crate) struct TicketFields {
+struct TicketFields {
     capacity: usize,
     index: HashMap<String, usize>,
     slots: Vec<Slot>,
@@ -41,7 +193,7 @@ pub(crate) struct TicketFields {
 
 impl TicketFields {
     /// A store for `capacity` tickets; `0` keeps nothing.
-    pub(crate) fn new(capacity: usize) -> TicketFields {
+    fn new(capacity: usize) -> TicketFields {
         TicketFields {
             capacity,
             index: HashMap::new(),
@@ -53,20 +205,20 @@ impl TicketFields {
     }
 
     /// The fields of a ticket, for a delivery to it (which counts as a use).
-    pub(crate) fn for_delivery(&mut self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
+    fn for_delivery(&mut self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
         let at = *self.index.get(ticket_id)?;
         self.make_newest(at);
         Some(self.slots[at].fields.iter().cloned().collect())
     }
 
     /// The fields of a ticket, without counting as a use.
-    pub(crate) fn get(&self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
+    fn get(&self, ticket_id: &str) -> Option<BTreeMap<String, String>> {
         let at = *self.index.get(ticket_id)?;
         Some(self.slots[at].fields.iter().cloned().collect())
     }
 
     /// Sets a field, making room by forgetting the least recently used ticket.
-    pub(crate) fn set(&mut self, ticket_id: &str, key: &str, value: &str) {
+    fn set(&mut self, ticket_id: &str, key: &str, value: &str) {
         if self.capacity == 0 {
             return;
         }
@@ -93,7 +245,7 @@ impl TicketFields {
     }
 
     /// Forgets every ticket's fields.
-    pub(crate) fn clear(&mut self) {
+    fn clear(&mut self) {
         self.index.clear();
         self.slots.clear();
         self.spare = None;
