@@ -74,6 +74,14 @@ pub enum ProblemKind {
     NoAllocator,
     /// The manifest declares `ui_panel` but the module exports no `render_panel`.
     RenderPanelMissing,
+    /// (warning) `render_panel` is exported but the manifest has no `ui_panel`.
+    RenderPanelUnused,
+    /// (warning) The Rust SDK's `__ohd_render_panel_indirect` is exported.
+    RenderPanelIndirect,
+    /// (warning) Half of the `ohd_alloc`/`ohd_free` pair is exported, so `malloc`/`free`
+    /// is used.
+    AllocatorFallback,
+    // Errors added after the warnings above, so that no variant's discriminant moves.
     /// (a host that requires a trusted signer) A trusted key signed the module, but the
     /// module changed after it was signed.
     SignatureChanged,
@@ -85,13 +93,6 @@ pub enum ProblemKind {
     SignatureUntrusted,
     /// (a host that requires a trusted signer) Not signed.
     SignatureMissing,
-    /// (warning) `render_panel` is exported but the manifest has no `ui_panel`.
-    RenderPanelUnused,
-    /// (warning) The Rust SDK's `__ohd_render_panel_indirect` is exported.
-    RenderPanelIndirect,
-    /// (warning) Half of the `ohd_alloc`/`ohd_free` pair is exported, so `malloc`/`free`
-    /// is used.
-    AllocatorFallback,
 }
 
 impl ProblemKind {
