@@ -114,18 +114,40 @@ fn one_byte_changed_after_signing_is_refused_as_changed() {
     let key = Key::new();
     let signed = key.sign(&plugin());
     // `i32.const 1234567` is `41 87 ad cb 00`: its first byte, 87, becomes 88.
-    let code = replaced(&signed, &[0x41, 0x87, 0xad, 0xcb, 0x00], &[0x41, 0x88, 0xad, 0xcb, 0x00]);
+    let code = replaced(
+        &signed,
+        &[0x41, 0x87, 0xad, 0xcb, 0x00],
+        &[0x41, 0x88, 0xad, 0xcb, 0x00],
+    );
     let custom = replaced(&signed, b"hello notes", b"jello notes");
     let manifest = replaced(&signed, br#""name":"Hello""#, br#""name":"Jello""#);
-    for (what, changed) in [("code", code), ("custom section", custom), ("manifest", manifest)] {
+    for (what, changed) in [
+        ("code", code),
+        ("custom section", custom),
+        ("manifest", manifest),
+    ] {
         // Still a module a host loads: only the signature says it changed.
-        assert!(!accept(&changed, &AcceptOptions::default()).has_errors(), "{what}");
+        assert!(
+            !accept(&changed, &AcceptOptions::default()).has_errors(),
+            "{what}"
+        );
         let (verdict, verification) = host_verdict(&changed, &[key.public()]);
-        assert_eq!(error_kinds(&verdict), [ProblemKind::SignatureChanged], "{what}");
-        assert_eq!(verification.signatures[0].state, SignatureState::Changed, "{what}");
+        assert_eq!(
+            error_kinds(&verdict),
+            [ProblemKind::SignatureChanged],
+            "{what}"
+        );
+        assert_eq!(
+            verification.signatures[0].state,
+            SignatureState::Changed,
+            "{what}"
+        );
         assert!(!verification.signatures[0].covers_module, "{what}");
         let message = &verdict.errors().next().unwrap().message;
-        assert!(message.contains("changed after it was signed"), "{what}: {message}");
+        assert!(
+            message.contains("changed after it was signed"),
+            "{what}: {message}"
+        );
         assert!(
             message.contains(&key.public().fingerprint().to_string()),
             "{what}: {message}"
@@ -246,7 +268,10 @@ fn hostile_signature_sections_are_refused_without_allocating_what_they_claim() {
     };
     for (what, payload) in [
         // One hash set that claims 4 GiB.
-        ("a huge hash set", vec![1, 1, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        (
+            "a huge hash set",
+            vec![1, 1, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f],
+        ),
         ("too many hash sets", vec![1, 1, 1, 0xff, 0x01]),
         ("another format", vec![2, 1, 1, 0]),
         ("a truncated section", vec![1, 1]),
@@ -255,14 +280,23 @@ fn hostile_signature_sections_are_refused_without_allocating_what_they_claim() {
     ] {
         let module = with_section(&payload);
         let (verdict, verification) = host_verdict(&module, &[key.public()]);
-        assert_eq!(error_kinds(&verdict), [ProblemKind::SignatureInvalid], "{what}");
+        assert_eq!(
+            error_kinds(&verdict),
+            [ProblemKind::SignatureInvalid],
+            "{what}"
+        );
         assert!(verification.unreadable.is_some(), "{what}");
     }
     // A first section that claims more bytes than the module has.
     let mut module = b"\0asm\x01\0\0\0\0\xff\xff\xff\xff\x0f".to_vec();
     module.extend_from_slice(b"\x09signature");
     let verification = verify_signatures(&module, &[key.public()]);
-    assert!(verification.unreadable.unwrap().contains("more than the module has"));
+    assert!(
+        verification
+            .unreadable
+            .unwrap()
+            .contains("more than the module has")
+    );
 }
 
 #[test]
@@ -276,7 +310,12 @@ fn a_signature_section_that_is_not_the_first_is_not_read() {
     moved.extend_from_slice(&signed[8..section_end]);
     let (verdict, verification) = host_verdict(&moved, &[key.public()]);
     assert_eq!(error_kinds(&verdict), [ProblemKind::SignatureInvalid]);
-    assert!(verification.unreadable.unwrap().contains("first section only"));
+    assert!(
+        verification
+            .unreadable
+            .unwrap()
+            .contains("first section only")
+    );
 }
 
 #[test]
@@ -290,7 +329,13 @@ fn public_keys_read_from_openssh_and_say_what_else_they_found() {
         PublicKey::from_openssh("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ me"),
         Err(KeyError::KeyType(t)) if t == "ssh-rsa"
     ));
-    for garbage in ["", "hello", "ssh-ed25519", "ssh-ed25519 !!!", "ssh-ed25519 AAAA"] {
+    for garbage in [
+        "",
+        "hello",
+        "ssh-ed25519",
+        "ssh-ed25519 !!!",
+        "ssh-ed25519 AAAA",
+    ] {
         assert!(
             matches!(PublicKey::from_openssh(garbage), Err(KeyError::Syntax(_))),
             "{garbage:?}"

@@ -267,7 +267,11 @@ pub fn sign(module: &[u8], key: &SigningKey) -> Result<Signed> {
     let mut parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module))
         .map_err(|e| anyhow::anyhow!("the module cannot be read for signing: {e}"))?;
     let (kept, dropped) = before.signatures.iter().fold((0, 0), |(k, d), s| {
-        if s.covers_module { (k + 1, d) } else { (k, d + 1) }
+        if s.covers_module {
+            (k + 1, d)
+        } else {
+            (k, d + 1)
+        }
     });
     if let Some(range) = &before.signed_bytes {
         // Only the hash sets that are this module's survive.
@@ -278,7 +282,8 @@ pub fn sign(module: &[u8], key: &SigningKey) -> Result<Signed> {
         let mut data = header
             .signature_data()
             .map_err(|e| anyhow::anyhow!("the `{SIGNATURE_SECTION}` section: {e}"))?;
-        data.signed_hashes_set.retain(|set| set.hashes.contains(&hash));
+        data.signed_hashes_set
+            .retain(|set| set.hashes.contains(&hash));
         if data.signed_hashes_set.is_empty() {
             parsed.sections.remove(0);
         } else {

@@ -91,7 +91,10 @@ fn key_new_writes_an_openssh_pair_readable_only_by_its_owner_and_never_replaces_
     assert!(public_text.ends_with(" release@example\n"), "{public_text}");
     let public = PublicKey::from_openssh(&public_text).unwrap();
     // The public key file, the fingerprint and the key line, for a host's trust list.
-    assert!(stdout.contains(&format!("public key:  {}.pub", path.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("public key:  {}.pub", path.display())),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(&format!("fingerprint: {}", public.fingerprint())),
         "{stdout}"
@@ -105,7 +108,11 @@ fn key_new_writes_an_openssh_pair_readable_only_by_its_owner_and_never_replaces_
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(stderr_of(&output).contains("already exists"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("already exists"),
+        "{}",
+        stderr_of(&output)
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), private);
     // Nor when only the public half is there.
     std::fs::rename(&path, project.root.join("moved")).unwrap();
@@ -167,7 +174,11 @@ fn sign_embeds_a_signature_that_check_lists_and_a_second_key_cosigns() {
 
     // Signing again with the same key changes nothing.
     let output = sign(&wasm, &first);
-    assert!(stderr_of(&output).contains("already by"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("already by"),
+        "{}",
+        stderr_of(&output)
+    );
     assert_eq!(std::fs::read(&wasm).unwrap(), signed);
 
     // A second key co-signs: both signatures are there, each valid with its key.
@@ -188,8 +199,14 @@ fn sign_embeds_a_signature_that_check_lists_and_a_second_key_cosigns() {
     assert_eq!(
         states,
         [
-            (format!("\"{}\"", first_public.fingerprint()), "\"untrusted\"".to_owned()),
-            (format!("\"{}\"", second_public.fingerprint()), "\"valid\"".to_owned()),
+            (
+                format!("\"{}\"", first_public.fingerprint()),
+                "\"untrusted\"".to_owned()
+            ),
+            (
+                format!("\"{}\"", second_public.fingerprint()),
+                "\"valid\"".to_owned()
+            ),
         ]
     );
 
@@ -203,7 +220,10 @@ fn sign_embeds_a_signature_that_check_lists_and_a_second_key_cosigns() {
         .unwrap();
     let stdout = stdout_of(&output);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("Signatures (signature): 2, over bytes "), "{stdout}");
+    assert!(
+        stdout.contains("Signatures (signature): 2, over bytes "),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(&format!("  {}  valid", first_public.fingerprint())),
         "{stdout}"
@@ -283,14 +303,21 @@ fn an_ssh_keygen_key_signs_as_it_is_and_other_files_are_refused_for_what_they_ar
     for (name, contents, expected) in [
         ("encrypted", ENCRYPTED_KEY, "protected by a passphrase"),
         ("id_ed25519.pub", SSH_KEYGEN_PUB, "it is a public key"),
-        ("garbage", "hello", "does not start with `-----BEGIN OPENSSH PRIVATE KEY-----`"),
+        (
+            "garbage",
+            "hello",
+            "does not start with `-----BEGIN OPENSSH PRIVATE KEY-----`",
+        ),
     ] {
         let path = project.write(name, contents);
         let output = sign(&unsigned, &path);
         let stderr = stderr_of(&output);
         assert!(!output.status.success(), "{name}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
-        assert!(stderr.contains(&format!("`{}` is not a signing key", path.display())), "{stderr}");
+        assert!(
+            stderr.contains(&format!("`{}` is not a signing key", path.display())),
+            "{stderr}"
+        );
     }
     assert_eq!(std::fs::read(&unsigned).unwrap(), wat_plugin());
 
@@ -298,10 +325,24 @@ fn an_ssh_keygen_key_signs_as_it_is_and_other_files_are_refused_for_what_they_ar
     let broken = project.write("broken.wasm", b"\0asm\x01\0\0\0");
     let output = sign(&broken, &key);
     assert!(!output.status.success());
-    assert!(stderr_of(&output).contains("error[manifest_missing]"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("error[manifest_missing]"),
+        "{}",
+        stderr_of(&output)
+    );
     // `check --key` takes public keys only.
-    let output = cli().arg("check").arg(&wasm).arg("--key").arg(&key).output().unwrap();
-    assert!(stderr_of(&output).contains("is a private key"), "{}", stderr_of(&output));
+    let output = cli()
+        .arg("check")
+        .arg(&wasm)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&output).contains("is a private key"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 /// A profile that optimizes in the CLI's sense (not `dev`) and compiles like `dev`.
@@ -349,14 +390,18 @@ fn build_sign_signs_last_after_wasm_opt_and_a_no_op_build_keeps_the_signature() 
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     let optimizing = stderr.find("Optimizing `signed`").expect(&stderr);
-    let signing = stderr
-        .find("Signed ")
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let signing = stderr.find("Signed ").unwrap_or_else(|| panic!("{stderr}"));
     let finished = stderr.find("Finished `signed` plugin").expect(&stderr);
     assert!(optimizing < signing && signing < finished, "{stderr}");
-    assert!(stderr.contains(&format!("with {}", public.fingerprint())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("with {}", public.fingerprint())),
+        "{stderr}"
+    );
     let signed = module();
-    assert!(signed.ends_with(b"\x00\x08\x07fakeopt"), "not wasm-opt's output");
+    assert!(
+        signed.ends_with(b"\x00\x08\x07fakeopt"),
+        "not wasm-opt's output"
+    );
     assert!(verify_signatures(&signed, &[public]).is_trusted());
 
     // A no-op build finds the signed module and leaves it; so does one without `--sign`.

@@ -81,10 +81,17 @@ fn a_host_requiring_a_signature_refuses_an_unsigned_module_and_runs_a_signed_one
 #[test]
 fn by_default_a_host_does_not_read_signatures() {
     let pair = wasmsign2::KeyPair::generate();
-    let wasm = plugin(&manifest("com.example.plain", &["ticket.created"], &[]), NOOP);
+    let wasm = plugin(
+        &manifest("com.example.plain", &["ticket.created"], &[]),
+        NOOP,
+    );
     let host = test_host(MockHttp::new());
     host.load(&wasm).unwrap();
     // A stale signature is one more custom section to a host that does not check.
-    let changed = renamed(&sign(&pair, &wasm), "com.example.plain", "com.example.plaim");
+    let changed = renamed(
+        &sign(&pair, &wasm),
+        "com.example.plain",
+        "com.example.plaim",
+    );
     assert_eq!(host.load(&changed).unwrap().id(), "com.example.plaim");
 }

@@ -105,7 +105,10 @@ impl PublicKey {
             return Err(if kind.starts_with("ssh-") || kind.starts_with("ecdsa-") {
                 KeyError::KeyType(kind.to_owned())
             } else {
-                KeyError::Syntax(format!("`{}` does not start with `{SSH_ED25519}`", shorten(line)))
+                KeyError::Syntax(format!(
+                    "`{}` does not start with `{SSH_ED25519}`",
+                    shorten(line)
+                ))
             });
         }
         let blob = STANDARD
@@ -285,12 +288,7 @@ impl Verification {
             return;
         }
         let with = |state| self.signatures.iter().filter(move |s| s.state == state);
-        let keys = |state| {
-            with(state)
-                .map(|s| describe_key(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let keys = |state| with(state).map(describe_key).collect::<Vec<_>>().join(", ");
         let bytes = self
             .signed_bytes
             .as_ref()
@@ -388,7 +386,7 @@ pub fn verify_signatures(bytes: &[u8], trusted: &[PublicKey]) -> Verification {
     let module_hash: [u8; 32] = Sha256::digest(&bytes[content..]).into();
     let fingerprints: Vec<Fingerprint> = trusted.iter().map(PublicKey::fingerprint).collect();
     for set in &sets {
-        let covers_module = set.hashes.iter().any(|h| *h == module_hash);
+        let covers_module = set.hashes.contains(&module_hash);
         let mut message = SIGNED_PREFIX.to_vec();
         for hash in &set.hashes {
             message.extend_from_slice(hash);
@@ -405,9 +403,7 @@ pub fn verify_signatures(bytes: &[u8], trusted: &[PublicKey]) -> Verification {
             let state = match verified_by {
                 Some(_) if covers_module => SignatureState::Valid,
                 Some(_) => SignatureState::Changed,
-                None if named.is_some_and(|n| fingerprints.contains(&n)) => {
-                    SignatureState::Invalid
-                }
+                None if named.is_some_and(|n| fingerprints.contains(&n)) => SignatureState::Invalid,
                 None => SignatureState::Untrusted,
             };
             let key = verified_by.or(named);
@@ -433,10 +429,7 @@ fn first_section(bytes: &[u8]) -> Result<Option<(&[u8], usize)>, String> {
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
         return Err("the file is not WebAssembly".to_owned());
     }
-    let mut reader = Reader {
-        bytes,
-        at: 8,
-    };
+    let mut reader = Reader { bytes, at: 8 };
     if reader.at == bytes.len() {
         return Ok(None);
     }

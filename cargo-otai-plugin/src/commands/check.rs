@@ -8,7 +8,9 @@ use clap::{Args, ValueEnum};
 use otai_plugin_abi::wasm as abi;
 use serde::Serialize;
 
-use otai_plugin_abi::module::signature::{PublicKey, SignatureState, Verification, verify_signatures};
+use otai_plugin_abi::module::signature::{
+    PublicKey, SignatureState, Verification, verify_signatures,
+};
 use otai_plugin_abi::module::{
     AcceptOptions, Acceptance, ComponentInfo, ComponentItem, Flavour, ModuleInfo, Problem,
     SectionSize, Severity, accept_component, accept_module,
