@@ -273,6 +273,8 @@ fn hostile_signature_sections_are_refused_without_allocating_what_they_claim() {
             vec![1, 1, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f],
         ),
         ("too many hash sets", vec![1, 1, 1, 0xff, 0x01]),
+        // Two sets of 200 signatures each: within the format's limits, over the host's.
+        ("too many signatures in all", many_signatures(&[200, 200])),
         ("another format", vec![2, 1, 1, 0]),
         ("a truncated section", vec![1, 1]),
         // A set with 64 hashes announced and none there.
@@ -341,6 +343,27 @@ fn public_keys_read_from_openssh_and_say_what_else_they_found() {
             "{garbage:?}"
         );
     }
+}
+
+/// A section payload with sets of `counts` signatures, each by no particular key.
+fn many_signatures(counts: &[usize]) -> Vec<u8> {
+    let mut payload = vec![1, 1, 1];
+    leb(&mut payload, counts.len() as u32);
+    for &count in counts {
+        let mut set = vec![1];
+        set.extend_from_slice(&[0; 32]);
+        leb(&mut set, count as u32);
+        for _ in 0..count {
+            // No key id, ed25519, 64 bytes.
+            let mut one = vec![0, 1, 64];
+            one.extend_from_slice(&[0; 64]);
+            leb(&mut set, one.len() as u32);
+            set.extend(one);
+        }
+        leb(&mut payload, set.len() as u32);
+        payload.extend(set);
+    }
+    payload
 }
 
 /// Where the module's first section ends.

@@ -50,6 +50,9 @@ const SIGNED_PREFIX: &[u8] = b"wasmsig\x01\x01\x01";
 const MAX_HASH_SETS: usize = 64;
 const MAX_HASHES: usize = 64;
 const MAX_SIGNATURES: usize = 256;
+/// Ours, over the whole section: each signature costs an ed25519 check per trusted key
+/// it may be from (some 40 µs), and the design's limits alone allow 64 × 256 of them.
+const MAX_SIGNATURES_IN_ALL: usize = 256;
 
 /// An ed25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -395,9 +398,12 @@ pub fn verify_signatures(bytes: &[u8], trusted: &[PublicKey]) -> Verification {
             let named: Option<Fingerprint> = <[u8; 32]>::try_from(signature.key_id.as_slice())
                 .ok()
                 .map(Fingerprint);
+            // A signature whose key id is a fingerprint is checked with that key only:
+            // one naming a key the host does not trust costs nothing.
             let verified_by = trusted
                 .iter()
                 .zip(&fingerprints)
+                .filter(|(_, fingerprint)| named.is_none_or(|n| n == **fingerprint))
                 .find(|(key, _)| key.verifies(&message, &signature.signature))
                 .map(|(_, fingerprint)| *fingerprint);
             let state = match verified_by {
@@ -512,6 +518,12 @@ fn parse_signature_data(payload: &[u8]) -> Result<Vec<HashSet>, String> {
             hashes.push(hash.try_into().map_err(|_| "has a short hash".to_owned())?);
         }
         let count = set.count(MAX_SIGNATURES, "signatures")?;
+        let so_far: usize = out.iter().map(|s: &HashSet| s.signatures.len()).sum();
+        if so_far + count > MAX_SIGNATURES_IN_ALL {
+            return Err(format!(
+                "has more than {MAX_SIGNATURES_IN_ALL} signatures in all, more than a host checks"
+            ));
+        }
         let mut signatures = Vec::with_capacity(count);
         for _ in 0..count {
             let len = set.len()?;
