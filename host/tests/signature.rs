@@ -95,3 +95,24 @@ fn by_default_a_host_does_not_read_signatures() {
     );
     assert_eq!(host.load(&changed).unwrap().id(), "com.example.plaim");
 }
+
+#[test]
+fn a_signed_component_loads_and_runs_on_a_host_requiring_its_key() {
+    let pair = wasmsign2::KeyPair::generate();
+    let wasm = component(
+        "plugin",
+        Some(&manifest("com.example.signedc", &["ticket.created"], &[])),
+        COMPONENT_ECHO,
+    );
+    let host = requiring(&[public(&pair)]);
+    assert_eq!(refusal(&host, &wasm), [ProblemKind::SignatureMissing]);
+    let signed = sign(&pair, &wasm);
+    let plugin = host.load(&signed).unwrap();
+    host.install(&plugin, serde_json::json!({})).unwrap();
+    let report = host
+        .deliver_to("com.example.signedc", &Event::ticket_created())
+        .unwrap();
+    assert!(report.outcome.is_ok(), "{report:?}");
+    let changed = renamed(&signed, "com.example.signedc", "com.example.signedd");
+    assert_eq!(refusal(&host, &changed), [ProblemKind::SignatureChanged]);
+}
