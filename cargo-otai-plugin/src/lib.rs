@@ -54,6 +54,7 @@ use clap::{Args, Parser, Subcommand};
 // below are their support, private to the crate.
 pub mod commands;
 pub mod message_format;
+pub mod signing;
 pub mod term;
 
 mod cargo;
@@ -75,8 +76,8 @@ mod wasm_opt;
 pub use cargo::PackageOptions;
 
 use commands::{
-    BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, NewCommand,
-    RunCommand, SampleCommand, TestCommand,
+    BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, KeyCommand,
+    NewCommand, RunCommand, SampleCommand, SignCommand, TestCommand,
 };
 use term::{Color, Shell, Verbosity};
 
@@ -167,6 +168,10 @@ pub enum Command {
     Sample(SampleCommand),
     /// Inspect any `.wasm` and report every ABI problem.
     Check(CheckCommand),
+    /// Create the ed25519 key that signs plugins.
+    Key(KeyCommand),
+    /// Sign a built plugin with an ed25519 key.
+    Sign(SignCommand),
     /// Run the ABI v1 conformance kit against the reference host or another host's driver.
     Conformance(ConformanceCommand),
     /// A local help desk: install, configure, upgrade, roll back and watch plugins.
@@ -185,6 +190,8 @@ impl Command {
             Command::Run(_) => "run",
             Command::Sample(_) => "sample",
             Command::Check(_) => "check",
+            Command::Key(_) => "key",
+            Command::Sign(_) => "sign",
             Command::Conformance(_) => "conformance",
             Command::Desk(_) => "desk",
             Command::Dev(_) => "dev",
@@ -200,6 +207,8 @@ impl Command {
             Command::Run(c) => &c.common,
             Command::Sample(c) => &c.common,
             Command::Check(c) => &c.common,
+            Command::Key(c) => &c.common,
+            Command::Sign(c) => &c.common,
             Command::Conformance(c) => &c.common,
             Command::Desk(c) => &c.common,
             Command::Dev(c) => &c.common,
@@ -218,6 +227,8 @@ impl Command {
             Command::Run(c) => c.exec(),
             Command::Sample(c) => c.exec(),
             Command::Check(c) => c.exec(),
+            Command::Key(c) => c.exec(),
+            Command::Sign(c) => c.exec(),
             Command::Conformance(c) => c.exec(),
             Command::Desk(c) => c.exec(),
             Command::Dev(c) => c.exec(),

@@ -7,6 +7,7 @@ use otai_plugin_abi::limits::{
     DEFAULT_DEADLINE, DEFAULT_MAX_MODULE_SIZE, DEFAULT_MEMORY_LIMIT, MAX_COMPONENT_CORE_INSTANCES,
     MAX_COMPONENT_TABLES,
 };
+use otai_plugin_abi::module::signature::PublicKey;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::compiled_functions::CompiledFunctions;
@@ -49,6 +50,7 @@ pub struct HostBuilder {
     deadline: Duration,
     memory_limit: u64,
     max_module_size: u64,
+    trusted_signers: Option<Vec<PublicKey>>,
     fuel: Option<u64>,
     http: Option<Arc<dyn HttpTransport>>,
     allow_internal_addresses: bool,
@@ -74,6 +76,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("deadline", &self.deadline)
             .field("memory_limit", &self.memory_limit)
             .field("max_module_size", &self.max_module_size)
+            .field("trusted_signers", &self.trusted_signers)
             .field("fuel", &self.fuel)
             .field("allow_internal_addresses", &self.allow_internal_addresses)
             .field("policy", &self.policy)
@@ -109,6 +112,7 @@ impl Default for HostBuilder {
             deadline: DEFAULT_DEADLINE,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             max_module_size: DEFAULT_MAX_MODULE_SIZE,
+            trusted_signers: None,
             fuel: None,
             http: None,
             allow_internal_addresses: false,
@@ -152,6 +156,29 @@ impl HostBuilder {
     /// 32 MiB, room for debug builds; release plugins are a few hundred KiB.
     pub fn max_module_size(mut self, bytes: u64) -> Self {
         self.max_module_size = bytes;
+        self
+    }
+
+    /// Requires every module [`Host::load`](crate::Host::load) accepts to carry a
+    /// signature (docs/ABI.md, section 15) from one of `keys` that covers the module as
+    /// it is. A module without one is refused: unsigned (`signature_missing`), signed
+    /// only by other keys (`signature_untrusted`), changed after a trusted key signed it
+    /// (`signature_changed`), or with a signature that names a trusted key and does not
+    /// verify (`signature_invalid`). With no keys, every module is refused. Default:
+    /// off, signatures are not read.
+    ///
+    /// ```
+    /// use otai_plugin_host::abi::module::signature::PublicKey;
+    /// use otai_plugin_host::Host;
+    ///
+    /// let team = PublicKey::from_openssh(
+    ///     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMX03D6Lvl7lzpXK5kRuPDLmExzgO7VRCrnbn4uPxMVj release@example",
+    /// )?;
+    /// let host = Host::builder().require_signature_from([team]).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn require_signature_from(mut self, keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        self.trusted_signers = Some(keys.into_iter().collect());
         self
     }
 
@@ -465,6 +492,7 @@ impl HostBuilder {
             epoch_ticks: u64::try_from(ticks).unwrap_or(u64::MAX),
             memory_limit: self.memory_limit,
             max_module_size: self.max_module_size,
+            trusted_signers: self.trusted_signers.take(),
             fuel: self.fuel,
             transport,
             record_calls: self.record_calls,

@@ -194,6 +194,7 @@ impl Host {
             &self.component_linker,
             bytes,
             options,
+            self.settings.trusted_signers.as_deref(),
         )
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_abi::marker::AbiMarker;
+use otai_plugin_abi::module::signature::{PublicKey, verify_signatures};
 use otai_plugin_abi::module::{AcceptOptions, Flavour, Problem, accept};
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::component::{Component, Linker as ComponentLinker};
@@ -197,8 +198,15 @@ pub(crate) fn load(
     component_linker: &ComponentLinker<State>,
     bytes: &[u8],
     options: &AcceptOptions,
+    trusted_signers: Option<&[PublicKey]>,
 ) -> Result<Plugin, LoadError> {
-    let verdict = accept(bytes, options);
+    let mut verdict = accept(bytes, options);
+    // A module over the size limit was refused unread, and stays unread.
+    if let Some(keys) = trusted_signers
+        && bytes.len() as u64 <= options.max_module_size
+    {
+        verify_signatures(bytes, keys).require(&mut verdict);
+    }
     let (Some(manifest), false) = (verdict.manifest.clone(), verdict.has_errors()) else {
         return Err(rejected(&verdict));
     };

@@ -27,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) epoch_ticks: u64,
     pub(crate) memory_limit: u64,
     pub(crate) max_module_size: u64,
+    /// [`HostBuilder::require_signature_from`](crate::HostBuilder::require_signature_from).
+    pub(crate) trusted_signers: Option<Vec<otai_plugin_abi::module::signature::PublicKey>>,
     pub(crate) fuel: Option<u64>,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) record_calls: bool,

@@ -17,4 +17,5 @@ mod http;
 mod load;
 mod ownership;
 mod redaction;
+mod signature;
 mod testing_helpers;

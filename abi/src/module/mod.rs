@@ -28,6 +28,8 @@ mod accept;
 mod component;
 mod info;
 mod problem;
+#[cfg(feature = "signature")]
+pub mod signature;
 
 pub use accept::{
     accept, accept_component, accept_module, accepted_component_features, accepted_features,

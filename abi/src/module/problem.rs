@@ -81,11 +81,23 @@ pub enum ProblemKind {
     /// (warning) Half of the `ohd_alloc`/`ohd_free` pair is exported, so `malloc`/`free`
     /// is used.
     AllocatorFallback,
+    // Errors added after the warnings above, so that no variant's discriminant moves.
+    /// (a host that requires a trusted signer) A trusted key signed the module, but the
+    /// module changed after it was signed.
+    SignatureChanged,
+    /// (a host that requires a trusted signer) The `signature` section cannot be read,
+    /// or a signature names a trusted key and does not verify with it.
+    SignatureInvalid,
+    /// (a host that requires a trusted signer) Signed only by keys the host does not
+    /// trust.
+    SignatureUntrusted,
+    /// (a host that requires a trusted signer) Not signed.
+    SignatureMissing,
 }
 
 impl ProblemKind {
     /// Every kind, in the order of docs/ABI.md section 10 (errors, then warnings).
-    pub const ALL: [ProblemKind; 26] = [
+    pub const ALL: [ProblemKind; 30] = [
         ProblemKind::ModuleTooLarge,
         ProblemKind::NotWasm,
         ProblemKind::Component,
@@ -109,6 +121,10 @@ impl ProblemKind {
         ProblemKind::Table,
         ProblemKind::NoAllocator,
         ProblemKind::RenderPanelMissing,
+        ProblemKind::SignatureChanged,
+        ProblemKind::SignatureInvalid,
+        ProblemKind::SignatureUntrusted,
+        ProblemKind::SignatureMissing,
         ProblemKind::RenderPanelUnused,
         ProblemKind::RenderPanelIndirect,
         ProblemKind::AllocatorFallback,
@@ -140,6 +156,10 @@ impl ProblemKind {
             ProblemKind::Table => "table",
             ProblemKind::NoAllocator => "no_allocator",
             ProblemKind::RenderPanelMissing => "render_panel_missing",
+            ProblemKind::SignatureChanged => "signature_changed",
+            ProblemKind::SignatureInvalid => "signature_invalid",
+            ProblemKind::SignatureUntrusted => "signature_untrusted",
+            ProblemKind::SignatureMissing => "signature_missing",
             ProblemKind::RenderPanelUnused => "render_panel_unused",
             ProblemKind::RenderPanelIndirect => "render_panel_indirect",
             ProblemKind::AllocatorFallback => "allocator_fallback",

@@ -26,6 +26,7 @@ use crate::message_format::{
     ArtifactMessage, ArtifactProblem, Level, MessageFormat, PluginIdentity,
 };
 use crate::postprocess::Change;
+use crate::signing::SigningKey;
 use crate::term::{Shell, human_size};
 use crate::wasm_opt::{self, Resolved, Setting, WasmOpt};
 use otai_plugin_abi::module::{AcceptOptions, Severity, accept};
@@ -51,6 +52,11 @@ pub struct BuildCommand {
     /// Fail when a module is larger than this many bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
+    /// Sign each plugin with this ed25519 private key (OpenSSH format, as `key new` or
+    /// `ssh-keygen -t ed25519` writes it) after every other step, `wasm-opt` included,
+    /// as `cargo otai-plugin sign` does.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<std::path::PathBuf>,
     /// The output format, as cargo's: in the JSON formats stdout carries cargo's JSON
     /// messages and one `otai-plugin-artifact` line per plugin (path, size, plugin id,
     /// problems).
@@ -70,10 +76,13 @@ impl BuildCommand {
     /// or one over `--max-size`.
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
+        // Read before building, so that a wrong key fails in a second.
+        let key = self.sign.as_deref().map(SigningKey::read).transpose()?;
         let output = Output {
             max_size: self.max_size,
             format: self.message_format,
             keep_errors: false,
+            sign: key.as_ref(),
         };
         build(&shell, &self.package, output).map(|_| ())
     }
@@ -81,7 +90,7 @@ impl BuildCommand {
 
 /// What a build checks and prints besides cargo's work.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Output {
+pub(crate) struct Output<'a> {
     /// Fail when a module is larger than this.
     pub max_size: Option<u64>,
     /// Cargo's message format; in a JSON one, a line per plugin on stdout.
@@ -89,6 +98,8 @@ pub(crate) struct Output {
     /// A failed build's compiler errors are kept, as the [`cargo::CompilerErrors`]
     /// context of its error (for `dev`, which shows them in its pages).
     pub keep_errors: bool,
+    /// Sign each module with this key, last.
+    pub sign: Option<&'a SigningKey>,
 }
 
 /// A plugin `build` produced.
@@ -109,7 +120,7 @@ pub(crate) struct BuiltPlugin {
 pub(crate) fn build(
     shell: &Shell,
     options: &PackageOptions,
-    output: Output,
+    output: Output<'_>,
 ) -> Result<Vec<BuiltPlugin>> {
     if options.workspace || (options.packages.is_empty() && cargo::is_virtual_manifest(options)) {
         // Only the `cdylib` members are built, so the workspace is read first.
@@ -272,7 +283,7 @@ pub(crate) fn build_planned(
     shell: &Shell,
     options: &PackageOptions,
     plan: Plan,
-    output: Output,
+    output: Output<'_>,
 ) -> Result<Vec<BuiltPlugin>> {
     let prepared = prepare(shell, &plan, options)?;
     let names: Vec<String> = plan.packages.iter().map(|p| p.name.clone()).collect();
@@ -286,7 +297,7 @@ fn finish_all(
     plan: Plan,
     prepared: Vec<Prepared>,
     artifacts: &BTreeMap<String, Utf8PathBuf>,
-    output: Output,
+    output: Output<'_>,
     component: bool,
 ) -> Result<Vec<BuiltPlugin>> {
     let mut built = Vec::new();
@@ -348,7 +359,7 @@ fn finish(
     package: PluginPackage,
     path: Utf8PathBuf,
     prepared: &Prepared,
-    output: Output,
+    output: Output<'_>,
     component: bool,
 ) -> Result<BuiltPlugin> {
     let from_cargo_toml = prepared.manifest.as_ref();
@@ -409,6 +420,25 @@ fn finish(
         .iter()
         .filter(|p| p.level == Level::Error)
         .collect();
+    let mut size = checked.size;
+    if let Some(key) = output.sign
+        && errors.is_empty()
+    {
+        // Last, after `wasm-opt`: any later change would break the signature.
+        let bytes = std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
+        crate::commands::sign::sign_file(
+            shell,
+            &bytes,
+            path.as_std_path(),
+            path.as_std_path(),
+            key,
+        )?;
+        let signed = std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
+        if signed != bytes {
+            Stamp::record_signed(&stamp_path, &path, &signed);
+        }
+        size = signed.len() as u64;
+    }
     if output.format.renders_problems() {
         for warning in checked
             .problems
@@ -424,7 +454,7 @@ fn finish(
             package_id: &package.id.repr,
             manifest_path: package.manifest_path.as_str(),
             wasm: path.as_str(),
-            size: checked.size,
+            size,
             plugin: checked.manifest.as_ref().map(|m| PluginIdentity {
                 id: &m.id,
                 version: &m.version,
@@ -443,7 +473,6 @@ fn finish(
         }
         bail!(message);
     }
-    let size = checked.size;
     if let Some(max) = output.max_size
         && size > max
     {

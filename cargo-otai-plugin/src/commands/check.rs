@@ -8,6 +8,9 @@ use clap::{Args, ValueEnum};
 use otai_plugin_abi::wasm as abi;
 use serde::Serialize;
 
+use otai_plugin_abi::module::signature::{
+    PublicKey, SignatureState, Verification, verify_signatures,
+};
 use otai_plugin_abi::module::{
     AcceptOptions, Acceptance, ComponentInfo, ComponentItem, Flavour, ModuleInfo, Problem,
     SectionSize, Severity, accept_component, accept_module,
@@ -18,14 +21,20 @@ use crate::term::{BOLD, DIM, GREEN, RED, YELLOW, human_size};
 use crate::{CommonOptions, Exit};
 
 /// Inspect a `.wasm` built by any toolchain, a core module or a component (it says
-/// which): its manifest, imports, exports, ABI marker and section sizes, and every
-/// problem a host would refuse it for. Exits with 1 when there is an error (warnings
-/// alone exit with 0).
+/// which): its manifest, imports, exports, ABI marker, signatures and section sizes, and
+/// every problem a host would refuse it for. Exits with 1 when there is an error
+/// (warnings alone exit with 0).
 #[derive(Debug, Args)]
 pub struct CheckCommand {
     /// The module to check.
     #[arg(value_name = "WASM")]
     pub wasm: PathBuf,
+    /// A trusted public key (an OpenSSH `.pub` file; repeat for several): the module's
+    /// signatures are verified against these keys, and the module is refused, as a host
+    /// that requires a signature from one of them refuses it, unless one signed it as
+    /// it is.
+    #[arg(long = "key", value_name = "PUBKEY")]
+    pub keys: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
@@ -57,6 +66,7 @@ struct JsonReport<'a> {
     imports: serde_json::Value,
     exports: serde_json::Value,
     sections: &'a [SectionSize],
+    signatures: &'a Verification,
     problems: &'a [Problem],
 }
 
@@ -132,7 +142,12 @@ impl CheckCommand {
         }
         .with_context(|| format!("`{}` cannot be checked", self.wasm.display()));
         let info = or_json(json, &shell, parsed)?;
-        let lint = info.judge();
+        let keys = or_json(json, &shell, read_keys(&self.keys))?;
+        let mut lint = info.judge();
+        let signatures = verify_signatures(&bytes, &keys);
+        if !self.keys.is_empty() {
+            signatures.require(&mut lint);
+        }
         match self.format {
             CheckFormat::Json => {
                 let report = JsonReport {
@@ -150,6 +165,7 @@ impl CheckCommand {
                     imports: info.imports_json(),
                     exports: info.exports_json(),
                     sections: info.sections(),
+                    signatures: &signatures,
                     problems: &lint.problems,
                 };
                 let json =
@@ -162,6 +178,7 @@ impl CheckCommand {
                     &self.wasm.display().to_string(),
                     &info,
                     &lint,
+                    (&signatures, !self.keys.is_empty()),
                 )
                 .context("failed to write to stdout")?;
             }
@@ -179,6 +196,7 @@ fn print_human(
     file: &str,
     info: &Read<'_>,
     lint: &Acceptance,
+    signatures: (&Verification, bool),
 ) -> std::io::Result<()> {
     let what = match info {
         Read::Core(_) => "core WebAssembly module".to_owned(),
@@ -233,6 +251,8 @@ fn print_human(
         None => writeln!(out, "unreadable")?,
     }
 
+    print_signatures(out, signatures.0, signatures.1)?;
+
     match info {
         Read::Core(info) => print_core_items(out, info)?,
         Read::Component(info) => print_component_items(out, info)?,
@@ -274,6 +294,82 @@ fn print_human(
         plural(errors),
         plural(warnings)
     )
+}
+
+/// The trusted keys given with `--key`.
+fn read_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read the key `{}`", path.display()))?;
+            if text.contains("PRIVATE KEY") {
+                anyhow::bail!(
+                    "`{}` is a private key: `--key` takes the public key (its `.pub` file)",
+                    path.display()
+                );
+            }
+            PublicKey::from_openssh(&text)
+                .with_context(|| format!("`{}` is not a public key", path.display()))
+        })
+        .collect()
+}
+
+/// Each signature with what it proves; `verified` when `--key` gave trusted keys.
+fn print_signatures(
+    out: &mut impl Write,
+    signatures: &Verification,
+    verified: bool,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "\n{BOLD}Signatures{BOLD:#} ({})",
+        otai_plugin_abi::module::signature::SIGNATURE_SECTION
+    )?;
+    match &signatures.signed_bytes {
+        Some(range) => writeln!(
+            out,
+            ": {}, over bytes {}..{} (everything after the section)",
+            signatures.signatures.len(),
+            range.start,
+            range.end
+        )?,
+        None => writeln!(out)?,
+    }
+    if let Some(why) = &signatures.unreadable {
+        writeln!(out, "  {RED}unreadable{RED:#}: {why}")?;
+    } else if signatures.signatures.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for signature in &signatures.signatures {
+        let key = match (&signature.key, &signature.key_id) {
+            (Some(fingerprint), _) => fingerprint.to_string(),
+            (None, Some(id)) => format!("key id {id}"),
+            (None, None) => "(no key id)".to_owned(),
+        };
+        let changed = "the module changed after it was signed";
+        match signature.state {
+            SignatureState::Valid => writeln!(out, "  {key}  {GREEN}valid{GREEN:#}")?,
+            SignatureState::Changed => writeln!(out, "  {key}  {RED}invalid{RED:#}: {changed}")?,
+            SignatureState::Invalid => writeln!(
+                out,
+                "  {key}  {RED}invalid{RED:#}: does not verify with that key (damaged or forged)"
+            )?,
+            SignatureState::Untrusted => {
+                let why = if verified {
+                    "not one of the `--key` keys"
+                } else {
+                    "not verified (give trusted keys with `--key`)"
+                };
+                if signature.covers_module {
+                    writeln!(out, "  {key}  {YELLOW}unverified{YELLOW:#}: {why}")?
+                } else {
+                    writeln!(out, "  {key}  {RED}invalid{RED:#}: {changed}")?
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_core_items(out: &mut impl Write, info: &ModuleInfo<'_>) -> std::io::Result<()> {

@@ -22,10 +22,11 @@ use crate::mock::HttpMock;
 use crate::term::{CYAN, Shell};
 
 /// `dev` builds as `build` does, and keeps the compiler's errors to show them.
-const KEEP_ERRORS: Output = Output {
+const KEEP_ERRORS: Output<'static> = Output {
     max_size: None,
     format: crate::message_format::MessageFormat::Human,
     keep_errors: true,
+    sign: None,
 };
 
 /// Build the plugin, install it into a local help desk and serve the desk's web UI:

@@ -146,6 +146,24 @@ impl Stamp {
         }
     }
 
+    /// Records that the output at `module` was replaced by `bytes` (signed): a no-op
+    /// build then finds it as the output, and puts these bytes back when cargo links
+    /// its own module into place again.
+    pub(super) fn record_signed(stamp_path: &Utf8PathBuf, module: &Utf8PathBuf, bytes: &[u8]) {
+        let Some(mut stamp) = std::fs::read(stamp_path)
+            .ok()
+            .and_then(|json| serde_json::from_slice::<Stamp>(&json).ok())
+        else {
+            return;
+        };
+        let Some(output) = identity(module) else {
+            return;
+        };
+        stamp.output = output;
+        stamp.kept_output = keep_output(module, bytes).then(|| hash(bytes));
+        stamp.save(stamp_path);
+    }
+
     /// Best effort: without a stamp the next build just does the work again.
     pub(super) fn save(&self, stamp_path: &Utf8PathBuf) {
         if let Ok(json) = serde_json::to_vec(self) {
