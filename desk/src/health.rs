@@ -367,20 +367,11 @@ fn cutoff(window_start: i64, now: i64, policy: &HealthPolicy) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use otai_plugin_host::http::MockHttp;
     use otai_plugin_test_support::Module;
     use serde_json::json;
 
-    use crate::{Desk, DeskOptions, DisabledReason};
-
-    fn open(dir: &std::path::Path) -> Desk {
-        let options = DeskOptions {
-            http: std::sync::Arc::new(MockHttp::new()),
-            key: Some("ab".repeat(32)),
-            ..DeskOptions::default()
-        };
-        Desk::open_with(dir, options).unwrap()
-    }
+    use crate::DisabledReason;
+    use crate::test_desk::open;
 
     /// The host judges the window and disables the plugin; the window and the state are
     /// the desk's database, which the host reads again after a restart, and the host's

@@ -61,6 +61,8 @@ mod health;
 mod lifecycle;
 mod secrets;
 mod store;
+#[cfg(test)]
+mod test_desk;
 mod ticket_fields;
 #[cfg(feature = "web")]
 pub mod web;

@@ -97,20 +97,10 @@ impl TicketStore for DeskTickets {
 
 #[cfg(test)]
 mod tests {
-    use otai_plugin_host::http::MockHttp;
     use otai_plugin_test_support::{FIELD, LOG, Module, data};
     use serde_json::json;
 
-    use crate::{Desk, DeskOptions};
-
-    fn open(dir: &std::path::Path) -> Desk {
-        let options = DeskOptions {
-            http: std::sync::Arc::new(MockHttp::new()),
-            key: Some("ab".repeat(32)),
-            ..DeskOptions::default()
-        };
-        Desk::open_with(dir, options).unwrap()
-    }
+    use crate::test_desk::open;
 
     fn plugin(id: &str, on_event: &str) -> Vec<u8> {
         Module::new()
