@@ -1,41 +1,18 @@
-//! Tickets, delivering events to the installed plugins, and the delivery log.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! Delivering events about tickets to the installed plugins, and the delivery log.
 
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_abi::event::sample;
 use otai_plugin_host::{DeliveryReport, Event};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::batch::BATCH;
-use crate::desk::{Desk, lock};
+use crate::desk::Desk;
 use crate::error::DeskError;
-use crate::store::{Store, now_ms};
-
-/// A ticket of the desk: its fields as events carry them, and what plugins wrote on it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Ticket {
-    /// The payload's `ticket` object, `custom_fields` included.
-    pub ticket: Value,
-    /// Replies and notes plugins added, oldest first.
-    pub replies: Vec<TicketReply>,
-}
-
-/// A reply a plugin added to a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketReply {
-    /// The plugin.
-    pub plugin_id: String,
-    /// The text.
-    pub body: String,
-    /// Whether it is an internal note.
-    pub is_internal: bool,
-    /// When, in milliseconds since the Unix epoch.
-    pub at_ms: i64,
-}
+use crate::store::{lock, now_ms};
+use crate::ticket_records::{
+    Ticket, TicketReply, apply, custom_fields, replies, stored_ticket, write_ticket,
+};
 
 /// What [`Desk::fire`] did.
 #[derive(Debug, Clone)]
@@ -62,42 +39,6 @@ pub struct Delivery {
 }
 
 impl Desk {
-    /// A ticket; a ticket the desk has not seen yet starts as the sample ticket with
-    /// this id.
-    ///
-    /// # Errors
-    /// [`DeskError::Database`].
-    pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
-        let store = self.store()?;
-        Ok(Ticket {
-            ticket: ticket_as_delivered(&store, id)?,
-            replies: replies(&store, id)?,
-        })
-    }
-
-    /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
-    /// `custom_fields` and `id` are not editable here).
-    ///
-    /// # Errors
-    /// [`DeskError::Event`] when the result is not a valid ticket.
-    pub fn update_ticket(
-        &self,
-        id: &str,
-        changes: Map<String, Value>,
-    ) -> Result<Ticket, DeskError> {
-        {
-            let store = self.store()?;
-            let mut ticket = stored_ticket(&store, id)?;
-            apply(&mut ticket, changes);
-            // Checked the way a delivery will read it.
-            let mut payload = sample::payload(&EventKind::TicketCreated);
-            payload["ticket"] = ticket.clone();
-            Event::from_json(payload)?;
-            write_ticket(&store, id, &ticket)?;
-        }
-        self.ticket(id)
-    }
-
     /// Delivers an event about a ticket to every enabled plugin that subscribes to it,
     /// and records what happened: each report in the log (the last
     /// [`keep_deliveries`](crate::DeskOptions::keep_deliveries) per plugin), the replies
@@ -217,18 +158,6 @@ impl Desk {
         Ok(reports)
     }
 
-    /// The ticket as the next delivery about it carries it: as the deliveries that wait
-    /// left it, or as stored.
-    fn ticket_now(&self, ticket_id: &str) -> Result<Value, DeskError> {
-        // Not kept when read here: only deliveries to a plugin keep a ticket, and they
-        // are committed (which drops it) after at most a batch.
-        let store = lock(&self.store);
-        match store.pending.ticket(ticket_id) {
-            Some(ticket) => Ok(ticket.clone()),
-            None => ticket_as_delivered(&store, ticket_id),
-        }
-    }
-
     /// Delivers `event`, about ticket `ticket_id`, and records what happened (the
     /// host records the outcomes and the custom fields in the desk's stores); returns
     /// the reports and the time they are recorded at.
@@ -298,151 +227,4 @@ impl Desk {
             })
             .collect()
     }
-}
-
-/// The last event delivered about each ticket, for as long as the ticket does not
-/// change: the same event again is then the same payload, already checked and
-/// serialized (building an event costs as much as delivering it).
-#[derive(Default)]
-pub(crate) struct RecentEvents(HashMap<String, (String, Value, Arc<Event>)>);
-
-impl RecentEvents {
-    /// How many tickets it remembers; past that it starts again.
-    const TICKETS: usize = 256;
-
-    /// The event `name` about `ticket` (as delivered, custom fields included).
-    fn event(
-        &mut self,
-        name: &str,
-        ticket_id: &str,
-        ticket: &Value,
-    ) -> Result<Arc<Event>, DeskError> {
-        if let Some((last_name, last_ticket, event)) = self.0.get(ticket_id)
-            && last_name == name
-            && last_ticket == ticket
-        {
-            return Ok(event.clone());
-        }
-        // The rest of the payload (actor, `data`) is the event's sample; an unknown
-        // event name is refused there, with the list of events.
-        let event = Arc::new(Event::from_partial_json(
-            serde_json::json!({ "event": name, "ticket": ticket.clone() }),
-        )?);
-        if self.0.len() >= Self::TICKETS {
-            self.0.clear();
-        }
-        self.0.insert(
-            ticket_id.to_owned(),
-            (name.to_owned(), ticket.clone(), event.clone()),
-        );
-        Ok(event)
-    }
-}
-
-/// The ticket as a payload carries it: the stored fields and the custom fields.
-pub(crate) fn ticket_as_delivered(store: &Store, id: &str) -> Result<Value, DeskError> {
-    let mut ticket = stored_ticket(store, id)?;
-    ticket["custom_fields"] = Value::Object(custom_fields(store, id)?);
-    Ok(ticket)
-}
-
-/// The sample payload's ticket, which a ticket the desk has not stored starts as: built
-/// once, not for every delivery.
-static SAMPLE_TICKET: std::sync::LazyLock<Value> =
-    std::sync::LazyLock::new(|| sample::payload(&EventKind::TicketCreated)["ticket"].clone());
-
-/// The stored ticket without custom fields; the sample ticket with `id` if none.
-fn stored_ticket(store: &Store, id: &str) -> Result<Value, DeskError> {
-    let stored: Option<String> = store
-        .conn
-        .prepare_cached("SELECT ticket FROM tickets WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-        .map_err(|e| store.error(e))?;
-    let mut ticket = match stored {
-        Some(text) => {
-            serde_json::from_str(&text).map_err(|e| store.error(format!("ticket `{id}`: {e}")))?
-        }
-        None => {
-            let mut t = SAMPLE_TICKET.clone();
-            t["id"] = Value::String(id.to_owned());
-            t["url"] = Value::String(format!("https://helpdesk.example.com/tickets/{id}"));
-            t
-        }
-    };
-    // A row is an object unless the file was edited by hand: refused here, since every
-    // writer after this indexes into it as an object.
-    let Some(map) = ticket.as_object_mut() else {
-        return Err(store.error(format!(
-            "ticket `{id}`: the stored ticket is not a JSON object (found `{}`)",
-            short(&ticket.to_string())
-        )));
-    };
-    map.remove("custom_fields");
-    Ok(ticket)
-}
-
-/// `text` cut to 40 characters for an error message.
-fn short(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
-
-/// `changes` applied to a stored ticket: `id` and `custom_fields` are not editable.
-fn apply(ticket: &mut Value, changes: Map<String, Value>) {
-    for (key, value) in changes {
-        if key != "id" && key != "custom_fields" {
-            ticket[key] = value;
-        }
-    }
-}
-
-/// Stores a ticket's fields (without custom fields, which have their own table).
-fn write_ticket(store: &Store, id: &str, ticket: &Value) -> Result<(), DeskError> {
-    store
-        .conn
-        .prepare_cached(
-            "INSERT INTO tickets (id, ticket, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, updated_at = excluded.updated_at",
-        )
-        .and_then(|mut s| s.execute(params![id, ticket.to_string(), now_ms()]))
-        .map_err(|e| store.error(e))?;
-    Ok(())
-}
-
-/// The replies plugins added to a ticket, oldest first.
-fn replies(store: &Store, id: &str) -> Result<Vec<TicketReply>, DeskError> {
-    let mut stmt = store
-        .conn
-        .prepare_cached(
-            "SELECT plugin_id, body, is_internal, at FROM ticket_replies
-             WHERE ticket_id = ?1 ORDER BY seq",
-        )
-        .map_err(|e| store.error(e))?;
-    stmt.query_map([id], |r| {
-        Ok(TicketReply {
-            plugin_id: r.get(0)?,
-            body: r.get(1)?,
-            is_internal: r.get(2)?,
-            at_ms: r.get(3)?,
-        })
-    })
-    .and_then(Iterator::collect)
-    .map_err(|e| store.error(e))
-}
-
-fn custom_fields(store: &Store, id: &str) -> Result<Map<String, Value>, DeskError> {
-    let mut stmt = store
-        .conn
-        .prepare_cached("SELECT key, value FROM ticket_fields WHERE ticket_id = ?1 ORDER BY key")
-        .map_err(|e| store.error(e))?;
-    let fields: Vec<(String, String)> = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(Iterator::collect)
-        .map_err(|e| store.error(e))?;
-    Ok(fields
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect())
 }

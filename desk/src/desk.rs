@@ -2,21 +2,24 @@
 //! what the desk shows about them.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use otai_plugin_abi::manifest::{Config, ConfigType, Manifest};
+use otai_plugin_abi::manifest::{Config, Manifest};
 use otai_plugin_host::http::{HttpTransport, MockHttp};
 use otai_plugin_host::{HealthPolicy, Host, Plugin};
-use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
-use crate::deliveries::RecentEvents;
+use crate::config_records::{config_of, stored_config};
 use crate::error::DeskError;
-use crate::health::{self, DeskHealth};
+use crate::health::DeskHealth;
+use crate::plugin_info::{ConfigEntry, PluginInfo};
+use crate::recent_events::RecentEvents;
 use crate::secrets::{KEY_ENV, SecretKey};
-use crate::store::{Store, now_ms};
+use crate::state::{Disabled, DisabledReason, write_state};
+use crate::store::{Store, lock, now_ms};
 use crate::ticket_fields::DeskTickets;
+use crate::window;
 
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
@@ -58,127 +61,6 @@ impl std::fmt::Debug for DeskOptions {
     }
 }
 
-/// Why a plugin is disabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisabledReason {
-    /// Someone disabled it.
-    ByHand,
-    /// It failed too often ([`DeskOptions::health`]).
-    Failures,
-    /// A required config field has no value.
-    NeedsConfig,
-}
-
-impl DisabledReason {
-    fn as_str(self) -> &'static str {
-        match self {
-            DisabledReason::ByHand => "by_hand",
-            DisabledReason::Failures => "failures",
-            DisabledReason::NeedsConfig => "needs_config",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> DisabledReason {
-        match s {
-            "failures" => DisabledReason::Failures,
-            "needs_config" => DisabledReason::NeedsConfig,
-            _ => DisabledReason::ByHand,
-        }
-    }
-}
-
-/// A disabled plugin's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Disabled {
-    /// Why.
-    pub reason: DisabledReason,
-    /// When, in milliseconds since the Unix epoch.
-    pub at_ms: i64,
-    /// More about it: the failure counts, the missing fields.
-    pub detail: String,
-}
-
-/// An installed plugin as the desk lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginInfo {
-    /// The manifest's id.
-    pub id: String,
-    /// The installed version's manifest.
-    pub manifest: Manifest,
-    /// The version a `rollback` returns to.
-    pub previous_version: Option<String>,
-    /// Whether deliveries reach it.
-    pub enabled: bool,
-    /// Why not, when it is disabled.
-    pub disabled: Option<Disabled>,
-    /// Required config fields without a value.
-    pub missing_config: Vec<String>,
-    /// Deliveries in the health window (since the window opened or the plugin was
-    /// last enabled).
-    pub deliveries: u32,
-    /// Failed deliveries among them.
-    pub failures: u32,
-    /// When it last got a delivery, in milliseconds since the Unix epoch.
-    pub last_delivery_ms: Option<i64>,
-    /// When this version was installed.
-    pub installed_ms: i64,
-    /// Why this host does not run the plugin, when it does not: the stored module, or
-    /// the stored config, is one that an earlier version accepted and this one refuses.
-    /// It gets no deliveries until it is upgraded (for a module), configured again (for
-    /// a config) or removed.
-    pub load_error: Option<String>,
-}
-
-impl PluginInfo {
-    /// How long ago the last delivery was, for people: `12 s ago`, `3 min ago`,
-    /// `2 h ago`; `None` before the first.
-    pub fn last_delivery_ago(&self) -> Option<String> {
-        let seconds = (now_ms() - self.last_delivery_ms?).max(0) / 1000;
-        Some(match seconds {
-            0..60 => format!("{seconds} s ago"),
-            60..3600 => format!("{} min ago", seconds / 60),
-            _ => format!("{} h ago", seconds / 3600),
-        })
-    }
-
-    /// failures / deliveries in the window; 0 without deliveries.
-    pub fn error_rate(&self) -> f64 {
-        if self.deliveries == 0 {
-            0.0
-        } else {
-            f64::from(self.failures) / f64::from(self.deliveries)
-        }
-    }
-}
-
-/// One config field as the admin form shows it. A secret's value is never here: only
-/// whether one is set.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConfigEntry {
-    /// The key.
-    pub key: String,
-    /// `string`, `boolean`, `integer`, `select`.
-    #[serde(rename = "type")]
-    pub ty: ConfigType,
-    /// The label (the key when the manifest has none).
-    pub label: String,
-    /// Help text.
-    pub description: Option<String>,
-    /// Whether a value must be set.
-    pub required: bool,
-    /// Whether it is a secret (a password input; write-only).
-    pub secret: bool,
-    /// For a `select`: the choices.
-    pub options: Vec<String>,
-    /// The manifest's default.
-    pub default: Option<Value>,
-    /// The value set, for a field that is not secret.
-    pub value: Option<Value>,
-    /// Whether a value is set (for a secret, the only thing shown).
-    pub is_set: bool,
-}
-
 /// A local help desk in a data directory: plugins with their versions and config,
 /// secrets sealed at rest, tickets, and a log of deliveries.
 ///
@@ -207,7 +89,7 @@ pub struct Desk {
     pub(crate) options: DeskOptions,
     /// Plugins whose stored module this host no longer loads, with why.
     pub(crate) unloadable: Mutex<std::collections::BTreeMap<String, String>>,
-    /// The last event delivered about each ticket lately ([`crate::deliveries`]).
+    /// The last event delivered about each ticket lately ([`crate::recent_events`]).
     pub(crate) recent: Mutex<RecentEvents>,
 }
 
@@ -234,22 +116,6 @@ pub(crate) struct Row {
     pub(crate) disabled: Option<Disabled>,
     pub(crate) window_start: i64,
     pub(crate) installed_ms: i64,
-}
-
-/// A version's config as the database holds it.
-pub(crate) struct StoredConfig {
-    /// The values of the fields that are not secret.
-    pub(crate) plain: Map<String, Value>,
-    /// The secret ones, sealed, by key.
-    pub(crate) sealed: Vec<(String, Vec<u8>)>,
-}
-
-impl StoredConfig {
-    /// Whether `key` has a value (without opening a secret to know).
-    pub(crate) fn is_set(&self, key: &str) -> bool {
-        self.plain.get(key).is_some_and(|v| !v.is_null())
-            || self.sealed.iter().any(|(k, _)| k == key)
-    }
 }
 
 /// A version's row, without its module: what the lists, forms and checks read (a
@@ -463,102 +329,6 @@ impl Desk {
             .map_err(|e| store.error(e))
     }
 
-    /// A version's config as stored: plain values, secrets still sealed.
-    pub(crate) fn stored_config(&self, store: &Store, seq: i64) -> Result<StoredConfig, DeskError> {
-        let text: String = store
-            .conn
-            .query_row("SELECT config FROM versions WHERE seq = ?1", [seq], |r| {
-                r.get(0)
-            })
-            .map_err(|e| store.error(e))?;
-        let plain: Map<String, Value> = serde_json::from_str(&text)
-            .map_err(|e| store.error(format!("version {seq}'s config: {e}")))?;
-        let mut stmt = store
-            .conn
-            .prepare_cached("SELECT key, sealed FROM secrets WHERE version_seq = ?1")
-            .map_err(|e| store.error(e))?;
-        let sealed = stmt
-            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(Iterator::collect)
-            .map_err(|e| store.error(e))?;
-        Ok(StoredConfig { plain, sealed })
-    }
-
-    /// A version's config, secrets opened: what the plugin receives (before defaults).
-    pub(crate) fn config_of(
-        &self,
-        store: &Store,
-        id: &str,
-        seq: i64,
-    ) -> Result<Map<String, Value>, DeskError> {
-        let StoredConfig { mut plain, sealed } = self.stored_config(store, seq)?;
-        for (key, sealed) in sealed {
-            let value = self.key.open(id, &key, &sealed)?;
-            plain.insert(key, Value::String(value));
-        }
-        Ok(plain)
-    }
-
-    /// Writes a version's config: plain values as JSON, secret ones sealed.
-    pub(crate) fn write_config(
-        &self,
-        tx: &rusqlite::Transaction<'_>,
-        id: &str,
-        seq: i64,
-        manifest: &Manifest,
-        config: &Map<String, Value>,
-    ) -> rusqlite::Result<()> {
-        tx.execute("DELETE FROM secrets WHERE version_seq = ?1", [seq])?;
-        self.update_config(tx, id, seq, manifest, config, &Map::new())
-    }
-
-    /// Writes a version's config over `before` (its stored config, secrets opened):
-    /// plain values as JSON; only the secrets that changed are sealed anew or removed,
-    /// the others keep their sealed bytes.
-    pub(crate) fn update_config(
-        &self,
-        tx: &rusqlite::Transaction<'_>,
-        id: &str,
-        seq: i64,
-        manifest: &Manifest,
-        config: &Map<String, Value>,
-        before: &Map<String, Value>,
-    ) -> rusqlite::Result<()> {
-        let is_secret = |k: &str| manifest.config_schema.get(k).is_some_and(|f| f.secret);
-        let plain: Map<String, Value> = config
-            .iter()
-            .filter(|(k, _)| !is_secret(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        tx.execute(
-            "UPDATE versions SET config = ?1 WHERE seq = ?2",
-            params![Value::Object(plain).to_string(), seq],
-        )?;
-        for (key, field) in &manifest.config_schema {
-            if !field.secret {
-                continue;
-            }
-            let old = before.get(key).and_then(Value::as_str);
-            match (old, config.get(key).and_then(Value::as_str)) {
-                (old, new) if old == new => {}
-                (_, None) => {
-                    tx.execute(
-                        "DELETE FROM secrets WHERE version_seq = ?1 AND key = ?2",
-                        params![seq, key],
-                    )?;
-                }
-                (_, Some(new)) => {
-                    let sealed = self.key.seal(id, key, new);
-                    tx.execute(
-                        "INSERT OR REPLACE INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
-                        params![seq, key, sealed],
-                    )?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Loads a plugin's current version into the host as the database says: installed
     /// with its config when that is complete, enabled or not.
     pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
@@ -567,7 +337,7 @@ impl Desk {
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
             let wasm = self.version_wasm(&store, row.current_seq)?;
-            let config = self.config_of(&store, id, row.current_seq)?;
+            let config = config_of(&store, &self.key, id, row.current_seq)?;
             (version, wasm, config)
         };
         let plugin = self.host.load(&wasm)?;
@@ -652,7 +422,7 @@ impl Desk {
             None => None,
         };
         // Whether each field is set is all it needs: no secret is opened.
-        let config = self.stored_config(&store, row.current_seq)?;
+        let config = stored_config(&store, row.current_seq)?;
         let (deliveries, failures, last) = window(&store, id, &row, &self.options.health)?;
         Ok(PluginInfo {
             id: id.to_owned(),
@@ -679,7 +449,7 @@ impl Desk {
         let row = self.row(&store, id)?;
         let version = self.version_row(&store, row.current_seq)?;
         // A secret's value is never shown: none is opened.
-        let config = self.stored_config(&store, row.current_seq)?;
+        let config = stored_config(&store, row.current_seq)?;
         Ok(version
             .manifest
             .config_schema
@@ -713,29 +483,6 @@ impl Desk {
     }
 }
 
-/// Sets the enabled state of a plugin's row at `now`: enabling starts a new health
-/// window.
-pub(crate) fn write_state(
-    conn: &rusqlite::Connection,
-    id: &str,
-    disabled: Option<(DisabledReason, String)>,
-    now: i64,
-) -> rusqlite::Result<()> {
-    match disabled {
-        None => conn.execute(
-            "UPDATE plugins SET enabled = 1, disabled_reason = NULL, disabled_detail = NULL,
-                    disabled_at = NULL, window_start = ?2 WHERE id = ?1",
-            params![id, now],
-        )?,
-        Some((reason, detail)) => conn.execute(
-            "UPDATE plugins SET enabled = 0, disabled_reason = ?2, disabled_detail = ?3,
-                    disabled_at = ?4 WHERE id = ?1",
-            params![id, reason.as_str(), detail, now],
-        )?,
-    };
-    Ok(())
-}
-
 /// A plugin's deliveries and failures in its health window (since the window's length
 /// ago, or since it was last enabled), and its last delivery.
 fn window(
@@ -745,7 +492,7 @@ fn window(
     policy: &HealthPolicy,
 ) -> Result<(u32, u32, Option<i64>), DeskError> {
     let (deliveries, failures) =
-        health::counts(&store.conn, id, row.window_start, now_ms(), policy)
+        window::counts(&store.conn, id, row.window_start, now_ms(), policy)
             .map_err(|e| store.error(e))?;
     let last = store
         .conn
@@ -753,12 +500,6 @@ fn window(
         .and_then(|mut s| s.query_row([id], |r| r.get(0)))
         .map_err(|e| store.error(e))?;
     Ok((deliveries, failures, last))
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every write is a transaction and the maps are updated in one step: a panic
-    // elsewhere cannot leave either half done.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The required fields of `manifest` without a value (a default counts as a value).

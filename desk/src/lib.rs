@@ -53,25 +53,35 @@
 
 mod batch;
 mod config_input;
+mod config_records;
 mod deliveries;
 mod desk;
 mod diff;
 mod error;
 mod health;
 mod lifecycle;
+mod plugin_info;
+mod recent_events;
 mod secrets;
+mod state;
 mod store;
 #[cfg(test)]
 mod test_desk;
 mod ticket_fields;
+mod ticket_records;
+mod tickets;
 #[cfg(feature = "web")]
 pub mod web;
+mod window;
 
 pub use config_input::parse_config_text;
-pub use deliveries::{Delivery, Fired, Ticket, TicketReply};
-pub use desk::{ConfigEntry, Desk, DeskOptions, Disabled, DisabledReason, PluginInfo};
+pub use deliveries::{Delivery, Fired};
+pub use desk::{Desk, DeskOptions};
 pub use diff::PermissionDiff;
 pub use error::DeskError;
 pub use lifecycle::{Review, Upgraded};
+pub use plugin_info::{ConfigEntry, PluginInfo};
 pub use secrets::{KEY_ENV, KEY_FILE};
+pub use state::{Disabled, DisabledReason};
 pub use store::{APPLICATION_ID, DATABASE_FILE};
+pub use ticket_records::{Ticket, TicketReply};

@@ -7,9 +7,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::config_input::parse_config_text;
-use crate::desk::{Desk, DisabledReason, PluginInfo, StoredConfig, missing_config, quoted, set_in};
+use crate::config_records::{StoredConfig, config_of, stored_config, update_config, write_config};
+use crate::desk::{Desk, missing_config, quoted, set_in};
 use crate::diff::PermissionDiff;
 use crate::error::DeskError;
+use crate::plugin_info::PluginInfo;
+use crate::state::DisabledReason;
 use crate::store::now_ms;
 
 /// What an upgrade did.
@@ -197,7 +200,7 @@ impl Desk {
             let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
-            let before = self.config_of(&store, id, row.current_seq)?;
+            let before = config_of(&store, &self.key, id, row.current_seq)?;
             let mut config = before.clone();
             let refused = edit(&version.manifest, &mut config);
             let validated = match version
@@ -215,8 +218,9 @@ impl Desk {
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            self.update_config(
+            update_config(
                 &tx,
+                &self.key,
                 id,
                 row.current_seq,
                 &version.manifest,
@@ -237,7 +241,7 @@ impl Desk {
         };
         // Compiled when it was installed: found in the host's cache.
         let plugin = self.host.load(&wasm)?;
-        crate::desk::lock(&self.unloadable).remove(id);
+        crate::store::lock(&self.unloadable).remove(id);
         self.run_in_host(&plugin, &validated)?;
         self.plugin(id)
     }
@@ -279,7 +283,7 @@ impl Desk {
             let StoredConfig {
                 plain: mut config,
                 sealed,
-            } = self.stored_config(&store, row.current_seq)?;
+            } = stored_config(&store, row.current_seq)?;
             config.retain(|key, _| manifest.config_schema.contains_key(key));
             let mut kept = Vec::new();
             for (key, sealed) in sealed {
@@ -300,8 +304,7 @@ impl Desk {
             let tx = store.conn.transaction().map_err(db)?;
             let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
             // A plain value the new version makes secret is sealed here.
-            self.write_config(&tx, &id, seq, &manifest, &config)
-                .map_err(db)?;
+            write_config(&tx, &self.key, &id, seq, &manifest, &config).map_err(db)?;
             for (key, sealed) in &kept {
                 tx.execute(
                     "INSERT INTO secrets (version_seq, key, sealed) VALUES (?1, ?2, ?3)",
@@ -348,7 +351,7 @@ impl Desk {
                 });
             };
             let version = self.version_row(&store, previous)?;
-            let config = self.config_of(&store, id, previous)?;
+            let config = config_of(&store, &self.key, id, previous)?;
             let missing = missing_config(&version.manifest, set_in(&config));
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
@@ -373,7 +376,7 @@ impl Desk {
         &self,
         tx: &rusqlite::Transaction<'_>,
         id: &str,
-        disabled: Option<&crate::desk::Disabled>,
+        disabled: Option<&crate::state::Disabled>,
         missing: &[String],
     ) -> rusqlite::Result<()> {
         let waiting = disabled.is_some_and(|d| d.reason == DisabledReason::NeedsConfig);
@@ -437,7 +440,7 @@ impl Desk {
         self.store()?.windows.forget(id);
         self.health.forget(id);
         self.host.uninstall(id);
-        crate::desk::lock(&self.unloadable).remove(id);
+        crate::store::lock(&self.unloadable).remove(id);
         Ok(())
     }
 

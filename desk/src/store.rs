@@ -2,13 +2,14 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::batch::Pending;
 use crate::error::DeskError;
-use crate::health::Windows;
+use crate::window::Windows;
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "desk.sqlite3";
@@ -411,6 +412,14 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Locks one of the desk's mutexes (the database, the host's health handles, the
+/// events kept), whatever a panic elsewhere left in it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every write is a transaction and the maps are updated in one step: a panic
+    // elsewhere cannot leave either half done.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 use otai_plugin_host::{CustomFieldSet, TicketStore};
 use serde_json::Value;
 
-use crate::deliveries::ticket_as_delivered;
-use crate::desk::lock;
 use crate::error::DeskError;
-use crate::store::{Store, now_ms};
+use crate::store::{Store, lock, now_ms};
+use crate::ticket_records::ticket_as_delivered;
 
 /// The desk's [`TicketStore`], over its database.
 pub(crate) struct DeskTickets {

@@ -18,9 +18,10 @@ use serde_json::{Map, Value};
 use super::guard::FrameSources;
 use super::render::{error_page, form_refused, render, ser};
 use super::{PanelHost, WebState};
-use crate::deliveries::Ticket;
-use crate::desk::{ConfigEntry, Desk, PluginInfo};
+use crate::desk::Desk;
 use crate::error::DeskError;
+use crate::plugin_info::{ConfigEntry, PluginInfo};
+use crate::ticket_records::Ticket;
 
 fn desk_error(e: &DeskError) -> Response {
     let status = match e {
