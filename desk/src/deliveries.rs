@@ -1,20 +1,25 @@
 //! Delivering events about tickets to the installed plugins, and the delivery log.
 
+use std::sync::{Arc, Mutex};
+
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_host::{DeliveryReport, Event};
+use otai_plugin_host::{DeliveryReport, Event, Host};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::batch::BATCH;
-use crate::desk::Desk;
+use crate::database::Database;
 use crate::error::DeskError;
+use crate::plugins::row;
+use crate::recent_events::RecentEvents;
 use crate::store::{lock, now_ms};
 use crate::ticket_records::{
     Ticket, TicketReply, apply, custom_fields, replies, stored_ticket, write_ticket,
 };
+use crate::tickets::Tickets;
 
-/// What [`Desk::fire`] did.
+/// What [`Desk::fire`](crate::Desk::fire) did.
 #[derive(Debug, Clone)]
 pub struct Fired {
     /// Each plugin's delivery, in order.
@@ -38,44 +43,46 @@ pub struct Delivery {
     pub report: DeliveryReport,
 }
 
-impl Desk {
-    /// Delivers an event about a ticket to every enabled plugin that subscribes to it,
-    /// and records what happened: each report in the log (the last
-    /// [`keep_deliveries`](crate::DeskOptions::keep_deliveries) per plugin), the replies
-    /// and custom fields on the ticket (later events carry them), the plugin's health
-    /// (a plugin failing too often is disabled, and stays so after a restart).
-    ///
-    /// Deliveries are committed in groups (a commit costs many deliveries): when 64
-    /// wait, when one disables a plugin, before any other operation of the desk, and by
-    /// [`Desk::flush`] or dropping the desk. Everything the desk shows includes them; a
-    /// process killed before then loses the waiting ones.
-    ///
-    /// # Errors
-    /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
-    pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
-        let ticket = self.ticket_now(ticket_id)?;
+/// Delivering events to the plugins, and the delivery log; the health the host judges
+/// by is recorded through the desk's stores ([`crate::health`]).
+pub(crate) struct Deliveries {
+    db: Arc<Database>,
+    host: Arc<Host>,
+    tickets: Tickets,
+    /// The last event delivered about each ticket lately.
+    recent: Mutex<RecentEvents>,
+}
+
+impl Deliveries {
+    pub(crate) fn new(db: Arc<Database>, host: Arc<Host>, tickets: Tickets) -> Deliveries {
+        Deliveries {
+            db,
+            host,
+            tickets,
+            recent: Mutex::default(),
+        }
+    }
+
+    /// See [`Desk::deliver`](crate::Desk::deliver).
+    pub(crate) fn deliver(
+        &self,
+        event: &str,
+        ticket_id: &str,
+    ) -> Result<Vec<DeliveryReport>, DeskError> {
+        let ticket = self.tickets.ticket_now(ticket_id)?;
         let event = lock(&self.recent).event(event, ticket_id, &ticket)?;
         Ok(self.deliver_event(&event, ticket_id)?.0)
     }
 
-    /// Changes a ticket's fields and delivers an event about it, as an agent does from
-    /// the ticket page: [`Desk::update_ticket`] then [`Desk::deliver`], with the ticket
-    /// read once and the event built once. The event is built (which checks the
-    /// changed ticket) before the change is saved: an unknown event changes nothing.
-    /// Returns the reports and the ticket as the deliveries left it, which is what
-    /// [`Desk::ticket`] reads next.
-    ///
-    /// # Errors
-    /// [`DeskError::Event`] for an unknown event or a ticket that does not make a valid
-    /// one; [`DeskError::Database`].
-    pub fn fire(
+    /// See [`Desk::fire`](crate::Desk::fire).
+    pub(crate) fn fire(
         &self,
         ticket_id: &str,
         event: &str,
         changes: Map<String, Value>,
     ) -> Result<Fired, DeskError> {
         let (event, mut ticket) = {
-            let store = self.store()?;
+            let store = self.db.store()?;
             let mut fields = stored_ticket(&store, ticket_id)?;
             apply(&mut fields, changes);
             let mut ticket = Ticket {
@@ -111,19 +118,8 @@ impl Desk {
         Ok(Fired { reports, ticket })
     }
 
-    /// Changes a ticket's status as the help desk does: saves the new status, then
-    /// delivers the events the change sends, one after the other (docs/ABI.md section 6,
-    /// "One change, several events"): `ticket.status_changed`, then `ticket.resolved`,
-    /// `ticket.closed` or `ticket.reopened` when the change means one, with `notes` as
-    /// their resolution notes or reason. Each event carries the ticket as the
-    /// deliveries before it left it, custom fields included, and each is recorded as
-    /// [`Desk::deliver`] records one. Returns every report, in the order of delivery;
-    /// none when the ticket already has this status.
-    ///
-    /// # Errors
-    /// [`DeskError::BlankStatus`]; [`DeskError::Event`] when the ticket does not make a
-    /// valid event; [`DeskError::Database`].
-    pub fn change_status(
+    /// See [`Desk::change_status`](crate::Desk::change_status).
+    pub(crate) fn change_status(
         &self,
         ticket_id: &str,
         to: &str,
@@ -134,7 +130,7 @@ impl Desk {
                 ticket_id: ticket_id.to_owned(),
             });
         }
-        let before = self.ticket_now(ticket_id)?;
+        let before = self.tickets.ticket_now(ticket_id)?;
         let events = Event::from_partial_json(serde_json::json!({
             "event": EventKind::TicketStatusChanged.as_str(),
             "ticket": before,
@@ -145,11 +141,11 @@ impl Desk {
         }
         let mut status = Map::new();
         status.insert("status".into(), Value::String(to.to_owned()));
-        self.update_ticket(ticket_id, status)?;
+        self.tickets.update_ticket(ticket_id, status)?;
         let mut reports = Vec::new();
         for event in events {
             // The deliveries of the events before this one may have set fields.
-            let ticket = self.ticket_now(ticket_id)?;
+            let ticket = self.tickets.ticket_now(ticket_id)?;
             let event = event.merge_json(serde_json::json!({
                 "ticket": { "custom_fields": ticket["custom_fields"].clone() }
             }))?;
@@ -168,7 +164,7 @@ impl Desk {
     ) -> Result<(Vec<DeliveryReport>, i64), DeskError> {
         let reports = self.host.deliver(event);
 
-        let mut store = lock(&self.store);
+        let mut store = self.db.as_is();
         let store = &mut *store;
         if let Some(e) = store.host_error.take() {
             return Err(e);
@@ -188,18 +184,15 @@ impl Desk {
         // A plugin the health policy disabled is recorded at once, with the deliveries
         // that led to it.
         if !store.pending.disable.is_empty() || store.pending.len() >= BATCH {
-            self.commit_pending(store)?;
+            self.db.commit_pending(store)?;
         }
         Ok((reports, now))
     }
 
-    /// A plugin's deliveries, newest first, at most `limit`.
-    ///
-    /// # Errors
-    /// [`DeskError::NotInstalled`].
-    pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
-        let store = self.store()?;
-        self.row(&store, id)?;
+    /// See [`Desk::deliveries`](crate::Desk::deliveries).
+    pub(crate) fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
+        let store = self.db.store()?;
+        row(&store, id)?;
         let mut stmt = store
             .conn
             .prepare(

@@ -1,25 +1,26 @@
-//! [`Desk`]: the data directory opened, the plugins it holds loaded into a host, and
-//! what the desk shows about them.
+//! [`Desk`]: the data directory opened, and the desk's three parts behind it: the
+//! plugins ([`crate::plugins`], [`crate::lifecycle`]), the tickets
+//! ([`crate::tickets`]) and the deliveries ([`crate::deliveries`]).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-use otai_plugin_abi::manifest::{Config, Manifest};
 use otai_plugin_host::http::{HttpTransport, MockHttp};
-use otai_plugin_host::{HealthPolicy, Host, Plugin};
-use rusqlite::OptionalExtension;
+use otai_plugin_host::{DeliveryReport, HealthPolicy, Host};
 use serde_json::{Map, Value};
 
-use crate::config_records::{config_of, stored_config};
+use crate::database::Database;
+use crate::deliveries::{Deliveries, Delivery, Fired};
 use crate::error::DeskError;
 use crate::health::DeskHealth;
+use crate::lifecycle::{Review, Upgraded};
 use crate::plugin_info::{ConfigEntry, PluginInfo};
-use crate::recent_events::RecentEvents;
+use crate::plugins::Plugins;
 use crate::secrets::{KEY_ENV, SecretKey};
-use crate::state::{Disabled, DisabledReason, write_state};
-use crate::store::{Store, lock, now_ms};
+use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
-use crate::window;
+use crate::ticket_records::Ticket;
+use crate::tickets::Tickets;
 
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
@@ -79,18 +80,10 @@ impl std::fmt::Debug for DeskOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Desk {
-    pub(crate) dir: PathBuf,
-    /// Shared with the stores the host keeps health and custom fields in.
-    pub(crate) store: Arc<Mutex<Store>>,
-    /// The host's health store, which the desk sets from the plugins' rows.
-    pub(crate) health: Arc<DeskHealth>,
-    pub(crate) key: SecretKey,
-    pub(crate) host: Host,
-    pub(crate) options: DeskOptions,
-    /// Plugins whose stored module this host no longer loads, with why.
-    pub(crate) unloadable: Mutex<std::collections::BTreeMap<String, String>>,
-    /// The last event delivered about each ticket lately ([`crate::recent_events`]).
-    pub(crate) recent: Mutex<RecentEvents>,
+    plugins: Plugins,
+    tickets: Tickets,
+    deliveries: Deliveries,
+    db: Arc<Database>,
 }
 
 impl Drop for Desk {
@@ -103,26 +96,9 @@ impl Drop for Desk {
 impl std::fmt::Debug for Desk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Desk")
-            .field("dir", &self.dir)
+            .field("dir", &self.plugins.dir)
             .finish_non_exhaustive()
     }
-}
-
-/// A plugin's row.
-pub(crate) struct Row {
-    pub(crate) current_seq: i64,
-    pub(crate) previous_seq: Option<i64>,
-    pub(crate) enabled: bool,
-    pub(crate) disabled: Option<Disabled>,
-    pub(crate) window_start: i64,
-    pub(crate) installed_ms: i64,
-}
-
-/// A version's row, without its module: what the lists, forms and checks read (a
-/// module is read only to load it, by [`Desk::version_wasm`]).
-pub(crate) struct VersionRow {
-    pub(crate) version: String,
-    pub(crate) manifest: Manifest,
 }
 
 impl Desk {
@@ -169,54 +145,39 @@ impl Desk {
             .ticket_store(DeskTickets::new(store.clone()))
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
-        let desk = Desk {
-            dir,
+        let host = Arc::new(host);
+        let db = Arc::new(Database::new(
             store,
+            health.clone(),
+            options.keep_deliveries,
+        ));
+        let tickets = Tickets::new(db.clone());
+        let plugins = Plugins {
+            dir,
+            db: db.clone(),
             health,
             key,
-            host,
-            options,
-            unloadable: Mutex::new(Default::default()),
-            recent: Mutex::new(RecentEvents::default()),
+            host: host.clone(),
+            policy: options.health,
+            unloadable: Mutex::default(),
         };
-        for id in desk.ids()? {
-            // A module stored by an earlier, laxer host must not lock the desk: it
-            // stays listed, with why, so that it can be upgraded or removed.
-            match desk.sync_host(&id) {
-                Ok(()) => {}
-                Err(DeskError::Load(e)) => {
-                    desk.host.uninstall(&id);
-                    lock(&desk.unloadable)
-                        .insert(id, format!("this host does not load its module: {e}"));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(desk)
+        plugins.load_all()?;
+        Ok(Desk {
+            deliveries: Deliveries::new(db.clone(), host, tickets.clone()),
+            plugins,
+            tickets,
+            db,
+        })
     }
 
     /// The data directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.plugins.dir
     }
 
     /// The host that runs the plugins (to render panels, for one).
     pub fn host(&self) -> &Host {
-        &self.host
-    }
-
-    /// The database, the deliveries that wait committed first: what is read from it
-    /// then includes them.
-    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, DeskError> {
-        let mut store = lock(&self.store);
-        if !store.pending.is_empty() {
-            self.commit_pending(&mut store)?;
-        }
-        // Any operation but a delivery may change a ticket: the copies deliveries read
-        // are not used after one (a commit drops them too, but a delivery that reached
-        // no plugin leaves nothing to commit).
-        store.pending.forget_tickets();
-        Ok(store)
+        &self.plugins.host
     }
 
     /// Commits the deliveries that wait ([`Desk::deliver`] commits them in groups).
@@ -226,179 +187,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::Database`]; the deliveries that waited are not recorded.
     pub fn flush(&self) -> Result<(), DeskError> {
-        self.store().map(drop)
-    }
-
-    /// Commits the deliveries that wait and disables the plugins the health policy
-    /// disabled meanwhile (with why) in one transaction.
-    pub(crate) fn commit_pending(&self, store: &mut Store) -> Result<(), DeskError> {
-        let waiting = store.pending.len();
-        let disable = std::mem::take(&mut store.pending.disable);
-        let Store {
-            conn,
-            path,
-            pending,
-            windows,
-            ..
-        } = store;
-        let written = conn.transaction().and_then(|tx| {
-            pending.write(&tx, self.options.keep_deliveries)?;
-            windows.trim(&tx)?;
-            for (id, detail) in &disable {
-                self.set_state(&tx, id, Some((DisabledReason::Failures, detail.clone())))?;
-            }
-            tx.commit()
-        });
-        written.map_err(|e| {
-            pending.discard();
-            // The windows counted outcomes that the table did not get, and the plugins
-            // they disabled are not disabled in the table.
-            windows.clear();
-            self.health.undo_disable(&disable);
-            DeskError::database(
-                path,
-                format!("{waiting} deliveries could not be recorded: {e}"),
-            )
-        })
-    }
-
-    pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
-        let store = self.store()?;
-        let mut stmt = store
-            .conn
-            .prepare("SELECT id FROM plugins ORDER BY id")
-            .map_err(|e| store.error(e))?;
-        let ids = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| store.error(e))?;
-        Ok(ids)
-    }
-
-    pub(crate) fn row(&self, store: &Store, id: &str) -> Result<Row, DeskError> {
-        store
-            .conn
-            .query_row(
-                "SELECT current_seq, previous_seq, enabled, disabled_reason, disabled_detail,
-                        disabled_at, window_start, installed_at
-                 FROM plugins WHERE id = ?1",
-                [id],
-                |r| {
-                    let reason: Option<String> = r.get(3)?;
-                    Ok(Row {
-                        current_seq: r.get(0)?,
-                        previous_seq: r.get(1)?,
-                        enabled: r.get(2)?,
-                        disabled: match reason {
-                            Some(reason) => Some(Disabled {
-                                reason: DisabledReason::parse(&reason),
-                                detail: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                                at_ms: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
-                            }),
-                            None => None,
-                        },
-                        window_start: r.get(6)?,
-                        installed_ms: r.get(7)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| store.error(e))?
-            .ok_or_else(|| DeskError::NotInstalled {
-                plugin_id: id.to_owned(),
-            })
-    }
-
-    pub(crate) fn version_row(&self, store: &Store, seq: i64) -> Result<VersionRow, DeskError> {
-        let (version, manifest): (String, String) = store
-            .conn
-            .prepare_cached("SELECT version, manifest FROM versions WHERE seq = ?1")
-            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))))
-            .map_err(|e| store.error(e))?;
-        let manifest = serde_json::from_str(&manifest)
-            .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
-        Ok(VersionRow { version, manifest })
-    }
-
-    /// A version's module, to load it.
-    pub(crate) fn version_wasm(&self, store: &Store, seq: i64) -> Result<Vec<u8>, DeskError> {
-        store
-            .conn
-            .prepare_cached("SELECT wasm FROM versions WHERE seq = ?1")
-            .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
-            .map_err(|e| store.error(e))
-    }
-
-    /// Loads a plugin's current version into the host as the database says: installed
-    /// with its config when that is complete, enabled or not.
-    pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
-        let (version, wasm, config) = {
-            let store = self.store()?;
-            let row = self.row(&store, id)?;
-            let version = self.version_row(&store, row.current_seq)?;
-            let wasm = self.version_wasm(&store, row.current_seq)?;
-            let config = config_of(&store, &self.key, id, row.current_seq)?;
-            (version, wasm, config)
-        };
-        let plugin = self.host.load(&wasm)?;
-        lock(&self.unloadable).remove(id);
-        let config = Value::Object(config);
-        let validated = match version.manifest.validate_config(&config) {
-            Ok(validated) => validated,
-            Err(diagnostics) => {
-                self.host.uninstall(id);
-                // Missing values are the plugin's wait for config, shown as its state.
-                // Values this host refuses (stored by an earlier, laxer one: a value past
-                // the size limits) would otherwise leave it listed as enabled and never
-                // run.
-                let set = |key: &str| config.get(key).is_some_and(|v| !v.is_null());
-                if missing_config(&version.manifest, set).is_empty() {
-                    let problems: Vec<String> = diagnostics
-                        .errors()
-                        .map(|d| match d.path.as_str() {
-                            "" => d.message.clone(),
-                            key => format!("`{key}`: {}", d.message),
-                        })
-                        .collect();
-                    lock(&self.unloadable).insert(
-                        id.to_owned(),
-                        format!(
-                            "its stored config is refused ({}); set the values again",
-                            problems.join("; ")
-                        ),
-                    );
-                }
-                return Ok(());
-            }
-        };
-        self.run_in_host(&plugin, &validated)
-    }
-
-    /// Installs `plugin` in the host with its validated config, enabled or not as the
-    /// database says.
-    pub(crate) fn run_in_host(&self, plugin: &Plugin, config: &Config) -> Result<(), DeskError> {
-        self.host
-            .install_config(plugin, config)
-            .map_err(|e| match e {
-                otai_plugin_host::InstallError::InvalidConfig {
-                    plugin_id,
-                    diagnostics,
-                } => DeskError::InvalidConfig {
-                    plugin_id,
-                    diagnostics,
-                },
-                other => DeskError::database(&self.dir, other),
-            })?;
-        self.sync_health(&plugin.manifest().id)
-    }
-
-    /// Sets the health the host reads for plugin `id` from its row, which the desk has
-    /// just changed: enabled or not, and when its window began.
-    pub(crate) fn sync_health(&self, id: &str) -> Result<(), DeskError> {
-        let store = self.store()?;
-        self.health
-            .sync(&store.conn, id)
-            .map_err(|e| store.error(e))
+        self.db.flush()
     }
 
     /// The installed plugins, by id.
@@ -406,7 +195,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::Database`] when the database cannot be read.
     pub fn list(&self) -> Result<Vec<PluginInfo>, DeskError> {
-        self.ids()?.iter().map(|id| self.plugin(id)).collect()
+        self.plugins.list()
     }
 
     /// One installed plugin.
@@ -414,29 +203,7 @@ impl Desk {
     /// # Errors
     /// [`DeskError::NotInstalled`].
     pub fn plugin(&self, id: &str) -> Result<PluginInfo, DeskError> {
-        let store = self.store()?;
-        let row = self.row(&store, id)?;
-        let current = self.version_row(&store, row.current_seq)?;
-        let previous_version = match row.previous_seq {
-            Some(seq) => Some(self.version_row(&store, seq)?.version),
-            None => None,
-        };
-        // Whether each field is set is all it needs: no secret is opened.
-        let config = stored_config(&store, row.current_seq)?;
-        let (deliveries, failures, last) = window(&store, id, &row, &self.options.health)?;
-        Ok(PluginInfo {
-            id: id.to_owned(),
-            missing_config: missing_config(&current.manifest, |k| config.is_set(k)),
-            manifest: current.manifest,
-            previous_version,
-            enabled: row.enabled,
-            disabled: row.disabled,
-            deliveries,
-            failures,
-            last_delivery_ms: last,
-            installed_ms: row.installed_ms,
-            load_error: lock(&self.unloadable).get(id).cloned(),
-        })
+        self.plugins.plugin(id)
     }
 
     /// A plugin's config as the admin form shows it: every field of its schema, with
@@ -445,82 +212,211 @@ impl Desk {
     /// # Errors
     /// [`DeskError::NotInstalled`].
     pub fn config_form(&self, id: &str) -> Result<Vec<ConfigEntry>, DeskError> {
-        let store = self.store()?;
-        let row = self.row(&store, id)?;
-        let version = self.version_row(&store, row.current_seq)?;
-        // A secret's value is never shown: none is opened.
-        let config = stored_config(&store, row.current_seq)?;
-        Ok(version
-            .manifest
-            .config_schema
-            .iter()
-            .map(|(key, field)| {
-                let value = config.plain.get(key).filter(|v| !v.is_null());
-                ConfigEntry {
-                    key: key.clone(),
-                    ty: field.ty,
-                    label: field.label.clone().unwrap_or_else(|| key.clone()),
-                    description: field.description.clone(),
-                    required: field.required,
-                    secret: field.secret,
-                    options: field.options.clone().unwrap_or_default(),
-                    default: field.default.clone(),
-                    value: if field.secret { None } else { value.cloned() },
-                    is_set: config.is_set(key),
-                }
-            })
-            .collect())
+        self.plugins.config_form(id)
     }
 
-    /// Sets the enabled state of a plugin's row (and the host's).
-    pub(crate) fn set_state(
+    /// What installing or upgrading to `wasm` would do, without doing it.
+    ///
+    /// # Errors
+    /// [`DeskError::Load`] when the module does not load.
+    pub fn review(&self, wasm: &[u8]) -> Result<Review, DeskError> {
+        self.plugins.review(wasm)
+    }
+
+    /// Installs a module, validated as the host loads it. It is enabled, or disabled
+    /// until configured when a required config field has no value (and no default).
+    ///
+    /// # Errors
+    /// [`DeskError::Load`] for a module that does not load (every problem);
+    /// [`DeskError::AlreadyInstalled`] for an id that is installed (upgrade it).
+    pub fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
+        self.plugins.install(wasm)
+    }
+
+    /// Sets config values: each key given replaces its value (`null` removes it), the
+    /// others are kept. The whole config is validated against the schema first, every
+    /// problem reported at once; the secrets that changed are sealed before they are
+    /// stored (the others keep their sealed bytes). A plugin disabled for missing config
+    /// is enabled once it is complete.
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
+    pub fn configure(&self, id: &str, values: Map<String, Value>) -> Result<PluginInfo, DeskError> {
+        self.plugins.configure(id, values)
+    }
+
+    /// [`Desk::configure`] with values typed as text (the web UI's form, `--set
+    /// KEY=VALUE`), read against their fields' types by [`parse_config_text`](crate::parse_config_text): empty
+    /// text removes a value. A key the schema does not have is reported with the
+    /// others (with the nearest key), as is text that is not of its field's type.
+    ///
+    /// ```
+    /// # let wasm = wat::parse_str(r#"(module (memory (export "memory") 1)
+    /// #   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+    /// #   (func (export "ohd_free") (param i32 i32)) (func (export "on_event") (param i32 i32))
+    /// #   (@custom "ohd_manifest" "{\"id\":\"com.example.t\",\"name\":\"T\",\"version\":\"1.0.0\",\"description\":\"d\",\"events\":[\"ticket.created\"],\"config_schema\":{\"retries\":{\"type\":\"integer\"},\"loud\":{\"type\":\"boolean\"}}}"))"#)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// use otai_plugin_desk::Desk;
+    /// use serde_json::json;
+    ///
+    /// let desk = Desk::open(dir.path())?;
+    /// desk.install(&wasm)?;
+    /// desk.configure_text("com.example.t", [("retries", " 3"), ("loud", "true")])?;
+    /// let form = desk.config_form("com.example.t")?;
+    /// assert_eq!((form[0].value.clone(), form[1].value.clone()), (Some(json!(3)), Some(json!(true))));
+    ///
+    /// let refused = desk.configure_text("com.example.t", [("retries", "many"), ("lod", "true")]);
+    /// assert_eq!(refused.unwrap_err().to_string(), "invalid config for plugin `com.example.t`:\n\
+    ///     error: retries: expected a whole number, found \"many\"\n\
+    ///     error: lod: unknown config key \"lod\"; did you mean \"loud\"?\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
+    pub fn configure_text<K, T>(
         &self,
-        tx: &rusqlite::Transaction<'_>,
         id: &str,
-        disabled: Option<(DisabledReason, String)>,
-    ) -> rusqlite::Result<()> {
-        write_state(tx, id, disabled, now_ms())
+        texts: impl IntoIterator<Item = (K, T)>,
+    ) -> Result<PluginInfo, DeskError>
+    where
+        K: Into<String>,
+        T: AsRef<str>,
+    {
+        self.plugins.configure_text(id, texts)
     }
-}
 
-/// A plugin's deliveries and failures in its health window (since the window's length
-/// ago, or since it was last enabled), and its last delivery.
-fn window(
-    store: &Store,
-    id: &str,
-    row: &Row,
-    policy: &HealthPolicy,
-) -> Result<(u32, u32, Option<i64>), DeskError> {
-    let (deliveries, failures) =
-        window::counts(&store.conn, id, row.window_start, now_ms(), policy)
-            .map_err(|e| store.error(e))?;
-    let last = store
-        .conn
-        .prepare_cached("SELECT max(at) FROM deliveries WHERE plugin_id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
-        .map_err(|e| store.error(e))?;
-    Ok((deliveries, failures, last))
-}
+    /// Replaces a plugin with a new version of it (same id, same or higher version).
+    /// Config values the new schema still has are carried over; new required fields
+    /// leave it disabled until configured. When the new version may do more (hosts,
+    /// events, a panel), the upgrade happens only with `approve`.
+    ///
+    /// # Errors
+    /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::NotInstalled`] for a module
+    /// whose id is not installed (a new plugin);
+    /// [`DeskError::Downgrade`]; [`DeskError::Load`].
+    pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
+        self.plugins.upgrade(wasm, approve)
+    }
 
-/// The required fields of `manifest` without a value (a default counts as a value).
-pub(crate) fn missing_config(manifest: &Manifest, is_set: impl Fn(&str) -> bool) -> Vec<String> {
-    manifest
-        .config_schema
-        .iter()
-        .filter(|(key, field)| field.required && field.default.is_none() && !is_set(key))
-        .map(|(key, _)| key.clone())
-        .collect()
-}
+    /// Goes back to the previous version, with the config it had. The version rolled
+    /// back from becomes the previous one, so a second rollback undoes the first.
+    ///
+    /// # Errors
+    /// [`DeskError::NoPreviousVersion`]; [`DeskError::NotInstalled`].
+    pub fn rollback(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        self.plugins.rollback(id)
+    }
 
-/// Whether `config` gives `key` a value (`null` is none).
-pub(crate) fn set_in(config: &Map<String, Value>) -> impl Fn(&str) -> bool + '_ {
-    |key| config.get(key).is_some_and(|v| !v.is_null())
-}
+    /// Enables a plugin and starts a new health window.
+    ///
+    /// # Errors
+    /// [`DeskError::NeedsConfig`] when a required field has no value.
+    pub fn enable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        self.plugins.enable(id)
+    }
 
-/// `` `a`, `b` ``.
-pub(crate) fn quoted(keys: &[String]) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    /// Disables a plugin by hand: deliveries skip it until it is enabled.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn disable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+        self.plugins.disable(id)
+    }
+
+    /// Removes a plugin: its versions, config, secrets and delivery log. Replies and
+    /// custom fields it wrote stay on the tickets.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn remove(&self, id: &str) -> Result<(), DeskError> {
+        self.plugins.remove(id)
+    }
+
+    /// A ticket; a ticket the desk has not seen yet starts as the sample ticket with
+    /// this id.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
+        self.tickets.ticket(id)
+    }
+
+    /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
+    /// `custom_fields` and `id` are not editable here).
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] when the result is not a valid ticket.
+    pub fn update_ticket(
+        &self,
+        id: &str,
+        changes: Map<String, Value>,
+    ) -> Result<Ticket, DeskError> {
+        self.tickets.update_ticket(id, changes)
+    }
+
+    /// Delivers an event about a ticket to every enabled plugin that subscribes to it,
+    /// and records what happened: each report in the log (the last
+    /// [`keep_deliveries`](crate::DeskOptions::keep_deliveries) per plugin), the replies
+    /// and custom fields on the ticket (later events carry them), the plugin's health
+    /// (a plugin failing too often is disabled, and stays so after a restart).
+    ///
+    /// Deliveries are committed in groups (a commit costs many deliveries): when 64
+    /// wait, when one disables a plugin, before any other operation of the desk, and by
+    /// [`Desk::flush`] or dropping the desk. Everything the desk shows includes them; a
+    /// process killed before then loses the waiting ones.
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] for an unknown event; [`DeskError::Database`].
+    pub fn deliver(&self, event: &str, ticket_id: &str) -> Result<Vec<DeliveryReport>, DeskError> {
+        self.deliveries.deliver(event, ticket_id)
+    }
+
+    /// Changes a ticket's fields and delivers an event about it, as an agent does from
+    /// the ticket page: [`Desk::update_ticket`] then [`Desk::deliver`], with the ticket
+    /// read once and the event built once. The event is built (which checks the
+    /// changed ticket) before the change is saved: an unknown event changes nothing.
+    /// Returns the reports and the ticket as the deliveries left it, which is what
+    /// [`Desk::ticket`] reads next.
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] for an unknown event or a ticket that does not make a valid
+    /// one; [`DeskError::Database`].
+    pub fn fire(
+        &self,
+        ticket_id: &str,
+        event: &str,
+        changes: Map<String, Value>,
+    ) -> Result<Fired, DeskError> {
+        self.deliveries.fire(ticket_id, event, changes)
+    }
+
+    /// Changes a ticket's status as the help desk does: saves the new status, then
+    /// delivers the events the change sends, one after the other (docs/ABI.md section 6,
+    /// "One change, several events"): `ticket.status_changed`, then `ticket.resolved`,
+    /// `ticket.closed` or `ticket.reopened` when the change means one, with `notes` as
+    /// their resolution notes or reason. Each event carries the ticket as the
+    /// deliveries before it left it, custom fields included, and each is recorded as
+    /// [`Desk::deliver`] records one. Returns every report, in the order of delivery;
+    /// none when the ticket already has this status.
+    ///
+    /// # Errors
+    /// [`DeskError::BlankStatus`]; [`DeskError::Event`] when the ticket does not make a
+    /// valid event; [`DeskError::Database`].
+    pub fn change_status(
+        &self,
+        ticket_id: &str,
+        to: &str,
+        notes: &str,
+    ) -> Result<Vec<DeliveryReport>, DeskError> {
+        self.deliveries.change_status(ticket_id, to, notes)
+    }
+
+    /// A plugin's deliveries, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`].
+    pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
+        self.deliveries.deliveries(id, limit)
+    }
 }

@@ -54,6 +54,7 @@
 mod batch;
 mod config_input;
 mod config_records;
+mod database;
 mod deliveries;
 mod desk;
 mod diff;
@@ -61,6 +62,7 @@ mod error;
 mod health;
 mod lifecycle;
 mod plugin_info;
+mod plugins;
 mod recent_events;
 mod secrets;
 mod state;

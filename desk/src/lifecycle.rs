@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::config_input::parse_config_text;
 use crate::config_records::{StoredConfig, config_of, stored_config, update_config, write_config};
-use crate::desk::{Desk, missing_config, quoted, set_in};
 use crate::diff::PermissionDiff;
 use crate::error::DeskError;
 use crate::plugin_info::PluginInfo;
+use crate::plugins::{Plugins, missing_config, quoted, set_in};
 use crate::state::DisabledReason;
 use crate::store::now_ms;
 
@@ -42,12 +42,9 @@ pub struct Review {
     pub warnings: Vec<String>,
 }
 
-impl Desk {
-    /// What installing or upgrading to `wasm` would do, without doing it.
-    ///
-    /// # Errors
-    /// [`DeskError::Load`] when the module does not load.
-    pub fn review(&self, wasm: &[u8]) -> Result<Review, DeskError> {
+impl Plugins {
+    /// See [`Desk::review`](crate::Desk::review).
+    pub(crate) fn review(&self, wasm: &[u8]) -> Result<Review, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let installed = {
@@ -68,13 +65,8 @@ impl Desk {
         })
     }
 
-    /// Installs a module, validated as the host loads it. It is enabled, or disabled
-    /// until configured when a required config field has no value (and no default).
-    ///
-    /// # Errors
-    /// [`DeskError::Load`] for a module that does not load (every problem);
-    /// [`DeskError::AlreadyInstalled`] for an id that is installed (upgrade it).
-    pub fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
+    /// See [`Desk::install`](crate::Desk::install).
+    pub(crate) fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
@@ -111,15 +103,12 @@ impl Desk {
         self.plugin(&id)
     }
 
-    /// Sets config values: each key given replaces its value (`null` removes it), the
-    /// others are kept. The whole config is validated against the schema first, every
-    /// problem reported at once; the secrets that changed are sealed before they are
-    /// stored (the others keep their sealed bytes). A plugin disabled for missing config
-    /// is enabled once it is complete.
-    ///
-    /// # Errors
-    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
-    pub fn configure(&self, id: &str, values: Map<String, Value>) -> Result<PluginInfo, DeskError> {
+    /// See [`Desk::configure`](crate::Desk::configure).
+    pub(crate) fn configure(
+        &self,
+        id: &str,
+        values: Map<String, Value>,
+    ) -> Result<PluginInfo, DeskError> {
         self.configure_with(id, |_, config| {
             for (key, value) in values {
                 set(config, key, value);
@@ -128,36 +117,8 @@ impl Desk {
         })
     }
 
-    /// [`Desk::configure`] with values typed as text (the web UI's form, `--set
-    /// KEY=VALUE`), read against their fields' types by [`parse_config_text`]: empty
-    /// text removes a value. A key the schema does not have is reported with the
-    /// others (with the nearest key), as is text that is not of its field's type.
-    ///
-    /// ```
-    /// # let wasm = wat::parse_str(r#"(module (memory (export "memory") 1)
-    /// #   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
-    /// #   (func (export "ohd_free") (param i32 i32)) (func (export "on_event") (param i32 i32))
-    /// #   (@custom "ohd_manifest" "{\"id\":\"com.example.t\",\"name\":\"T\",\"version\":\"1.0.0\",\"description\":\"d\",\"events\":[\"ticket.created\"],\"config_schema\":{\"retries\":{\"type\":\"integer\"},\"loud\":{\"type\":\"boolean\"}}}"))"#)?;
-    /// # let dir = tempfile::tempdir()?;
-    /// use otai_plugin_desk::Desk;
-    /// use serde_json::json;
-    ///
-    /// let desk = Desk::open(dir.path())?;
-    /// desk.install(&wasm)?;
-    /// desk.configure_text("com.example.t", [("retries", " 3"), ("loud", "true")])?;
-    /// let form = desk.config_form("com.example.t")?;
-    /// assert_eq!((form[0].value.clone(), form[1].value.clone()), (Some(json!(3)), Some(json!(true))));
-    ///
-    /// let refused = desk.configure_text("com.example.t", [("retries", "many"), ("lod", "true")]);
-    /// assert_eq!(refused.unwrap_err().to_string(), "invalid config for plugin `com.example.t`:\n\
-    ///     error: retries: expected a whole number, found \"many\"\n\
-    ///     error: lod: unknown config key \"lod\"; did you mean \"loud\"?\n");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`DeskError::InvalidConfig`]; [`DeskError::NotInstalled`].
-    pub fn configure_text<K, T>(
+    /// See [`Desk::configure_text`](crate::Desk::configure_text).
+    pub(crate) fn configure_text<K, T>(
         &self,
         id: &str,
         texts: impl IntoIterator<Item = (K, T)>,
@@ -246,16 +207,8 @@ impl Desk {
         self.plugin(id)
     }
 
-    /// Replaces a plugin with a new version of it (same id, same or higher version).
-    /// Config values the new schema still has are carried over; new required fields
-    /// leave it disabled until configured. When the new version may do more (hosts,
-    /// events, a panel), the upgrade happens only with `approve`.
-    ///
-    /// # Errors
-    /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::NotInstalled`] for a module
-    /// whose id is not installed (a new plugin);
-    /// [`DeskError::Downgrade`]; [`DeskError::Load`].
-    pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
+    /// See [`Desk::upgrade`](crate::Desk::upgrade).
+    pub(crate) fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
@@ -336,12 +289,8 @@ impl Desk {
         })
     }
 
-    /// Goes back to the previous version, with the config it had. The version rolled
-    /// back from becomes the previous one, so a second rollback undoes the first.
-    ///
-    /// # Errors
-    /// [`DeskError::NoPreviousVersion`]; [`DeskError::NotInstalled`].
-    pub fn rollback(&self, id: &str) -> Result<PluginInfo, DeskError> {
+    /// See [`Desk::rollback`](crate::Desk::rollback).
+    pub(crate) fn rollback(&self, id: &str) -> Result<PluginInfo, DeskError> {
         {
             let mut store = self.store()?;
             let row = self.row(&store, id)?;
@@ -389,11 +338,8 @@ impl Desk {
         }
     }
 
-    /// Enables a plugin and starts a new health window.
-    ///
-    /// # Errors
-    /// [`DeskError::NeedsConfig`] when a required field has no value.
-    pub fn enable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+    /// See [`Desk::enable`](crate::Desk::enable).
+    pub(crate) fn enable(&self, id: &str) -> Result<PluginInfo, DeskError> {
         let info = self.plugin(id)?;
         if !info.missing_config.is_empty() {
             return Err(DeskError::NeedsConfig {
@@ -406,11 +352,8 @@ impl Desk {
         self.plugin(id)
     }
 
-    /// Disables a plugin by hand: deliveries skip it until it is enabled.
-    ///
-    /// # Errors
-    /// [`DeskError::NotInstalled`].
-    pub fn disable(&self, id: &str) -> Result<PluginInfo, DeskError> {
+    /// See [`Desk::disable`](crate::Desk::disable).
+    pub(crate) fn disable(&self, id: &str) -> Result<PluginInfo, DeskError> {
         self.plugin(id)?;
         self.update(|desk, tx| {
             desk.set_state(
@@ -423,12 +366,8 @@ impl Desk {
         self.plugin(id)
     }
 
-    /// Removes a plugin: its versions, config, secrets and delivery log. Replies and
-    /// custom fields it wrote stay on the tickets.
-    ///
-    /// # Errors
-    /// [`DeskError::NotInstalled`].
-    pub fn remove(&self, id: &str) -> Result<(), DeskError> {
+    /// See [`Desk::remove`](crate::Desk::remove).
+    pub(crate) fn remove(&self, id: &str) -> Result<(), DeskError> {
         self.plugin(id)?;
         self.update(|_, tx| {
             tx.execute("DELETE FROM plugins WHERE id = ?1", [id])?;
@@ -447,7 +386,7 @@ impl Desk {
     /// Runs `f` in one transaction.
     pub(crate) fn update(
         &self,
-        f: impl FnOnce(&Desk, &rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+        f: impl FnOnce(&Plugins, &rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
     ) -> Result<(), DeskError> {
         let mut store = self.store()?;
         let path = store.path.clone();

@@ -1,43 +1,46 @@
 //! The desk's tickets as its users read and change them.
 
+use std::sync::Arc;
+
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_abi::event::sample;
 use otai_plugin_host::Event;
 use serde_json::{Map, Value};
 
-use crate::desk::Desk;
+use crate::database::Database;
 use crate::error::DeskError;
-use crate::store::lock;
 use crate::ticket_records::{
     Ticket, apply, replies, stored_ticket, ticket_as_delivered, write_ticket,
 };
 
-impl Desk {
-    /// A ticket; a ticket the desk has not seen yet starts as the sample ticket with
-    /// this id.
-    ///
-    /// # Errors
-    /// [`DeskError::Database`].
-    pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
-        let store = self.store()?;
+/// The desk's tickets.
+#[derive(Clone)]
+pub(crate) struct Tickets {
+    db: Arc<Database>,
+}
+
+impl Tickets {
+    pub(crate) fn new(db: Arc<Database>) -> Tickets {
+        Tickets { db }
+    }
+
+    /// See [`Desk::ticket`](crate::Desk::ticket).
+    pub(crate) fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
+        let store = self.db.store()?;
         Ok(Ticket {
             ticket: ticket_as_delivered(&store, id)?,
             replies: replies(&store, id)?,
         })
     }
 
-    /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
-    /// `custom_fields` and `id` are not editable here).
-    ///
-    /// # Errors
-    /// [`DeskError::Event`] when the result is not a valid ticket.
-    pub fn update_ticket(
+    /// See [`Desk::update_ticket`](crate::Desk::update_ticket).
+    pub(crate) fn update_ticket(
         &self,
         id: &str,
         changes: Map<String, Value>,
     ) -> Result<Ticket, DeskError> {
         {
-            let store = self.store()?;
+            let store = self.db.store()?;
             let mut ticket = stored_ticket(&store, id)?;
             apply(&mut ticket, changes);
             // Checked the way a delivery will read it.
@@ -54,7 +57,7 @@ impl Desk {
     pub(crate) fn ticket_now(&self, ticket_id: &str) -> Result<Value, DeskError> {
         // Not kept when read here: only deliveries to a plugin keep a ticket, and they
         // are committed (which drops it) after at most a batch.
-        let store = lock(&self.store);
+        let store = self.db.as_is();
         match store.pending.ticket(ticket_id) {
             Some(ticket) => Ok(ticket.clone()),
             None => ticket_as_delivered(&store, ticket_id),
