@@ -47,7 +47,7 @@ pub(crate) struct Row {
 }
 
 /// A version's row, without its module: what the lists, forms and checks read (a
-/// module is read only to load it, by [`Desk::version_wasm`]).
+/// module is read only to load it, by [`Plugins::version_wasm`]).
 pub(crate) struct VersionRow {
     pub(crate) version: String,
     pub(crate) manifest: Manifest,

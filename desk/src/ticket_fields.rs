@@ -27,7 +27,7 @@ impl DeskTickets {
 /// Ticket `id` as the next delivery about it carries it, custom fields included: as
 /// the deliveries that wait left it, or read from the database and kept until the
 /// next commit, so that the deliveries until then read it from memory. Every other
-/// operation of the desk drops the kept tickets first (`Desk::store`), so a copy
+/// operation of the desk drops the kept tickets first (`Database::store`), so a copy
 /// cannot go stale; only deliveries to a plugin keep one, so the commit that follows
 /// them within a batch bounds how many are kept.
 pub(crate) fn ticket_now<'a>(store: &'a mut Store, id: &str) -> Result<&'a Value, DeskError> {
