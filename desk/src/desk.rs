@@ -21,6 +21,7 @@ use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
 use crate::ticket_records::Ticket;
 use crate::tickets::Tickets;
+use crate::trust::{self, InstallOptions, TrustedKey};
 
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
@@ -226,11 +227,61 @@ impl Desk {
     /// Installs a module, validated as the host loads it. It is enabled, or disabled
     /// until configured when a required config field has no value (and no default).
     ///
+    /// When the desk trusts keys ([`Desk::trust_add`]), the module must carry a valid
+    /// signature from one of them; the keys that signed it are recorded
+    /// ([`PluginInfo::signers`]). A desk that trusts no key installs any module, as
+    /// it always did.
+    ///
     /// # Errors
     /// [`DeskError::Load`] for a module that does not load (every problem);
+    /// [`DeskError::Signature`] for one without a valid signature from a trusted key;
     /// [`DeskError::AlreadyInstalled`] for an id that is installed (upgrade it).
     pub fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
-        self.plugins.install(wasm)
+        self.plugins.install(wasm, InstallOptions::default())
+    }
+
+    /// [`Desk::install`] with `options`: [`InstallOptions::allow_unsigned`] installs a
+    /// module that is unsigned, or signed by no trusted key, on a desk that trusts keys.
+    ///
+    /// # Errors
+    /// See [`Desk::install`].
+    pub fn install_with(
+        &self,
+        wasm: &[u8],
+        options: InstallOptions,
+    ) -> Result<PluginInfo, DeskError> {
+        self.plugins.install(wasm, options)
+    }
+
+    /// Trusts the first key in `public_key_text` (OpenSSH's public key form,
+    /// `ssh-ed25519 AAAA… comment`, as `cargo otai-plugin key new` writes it) to sign
+    /// the modules this desk installs. From the first trusted key on, an install or
+    /// upgrade needs a valid signature from one of them. Trusting a key again keeps it
+    /// as it was.
+    ///
+    /// # Errors
+    /// [`DeskError::TrustedKey`] for text that is not an ed25519 public key;
+    /// [`DeskError::Database`].
+    pub fn trust_add(&self, public_key_text: &str) -> Result<TrustedKey, DeskError> {
+        trust::add(&*self.db.store()?, public_key_text)
+    }
+
+    /// The keys the desk trusts, oldest first.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn trust_list(&self) -> Result<Vec<TrustedKey>, DeskError> {
+        trust::trusted(&*self.db.store()?)
+    }
+
+    /// Stops trusting the key with `fingerprint` (`SHA256:…`, the prefix may be left
+    /// out). Installed plugins stay; their upgrades are still held to the keys that
+    /// signed them.
+    ///
+    /// # Errors
+    /// [`DeskError::NotTrusted`]; [`DeskError::Database`].
+    pub fn trust_remove(&self, fingerprint: &str) -> Result<TrustedKey, DeskError> {
+        trust::remove(&*self.db.store()?, fingerprint)
     }
 
     /// Sets config values: each key given replaces its value (`null` removes it), the
@@ -291,12 +342,32 @@ impl Desk {
     /// leave it disabled until configured. When the new version may do more (hosts,
     /// events, a panel), the upgrade happens only with `approve`.
     ///
+    /// The signatures are checked as [`Desk::install`] checks them; and when the
+    /// installed version was signed, the new module must carry a valid signature from a
+    /// key that signed it (the same-signer rule, which
+    /// [`InstallOptions::allow_unsigned`] does not lift).
+    ///
     /// # Errors
     /// [`DeskError::NeedsApproval`] with the diff; [`DeskError::NotInstalled`] for a module
     /// whose id is not installed (a new plugin);
+    /// [`DeskError::Signature`]; [`DeskError::SignerChanged`];
     /// [`DeskError::Downgrade`]; [`DeskError::Load`].
     pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
-        self.plugins.upgrade(wasm, approve)
+        self.plugins
+            .upgrade(wasm, approve, InstallOptions::default())
+    }
+
+    /// [`Desk::upgrade`] with `options` (see [`Desk::install_with`]).
+    ///
+    /// # Errors
+    /// See [`Desk::upgrade`].
+    pub fn upgrade_with(
+        &self,
+        wasm: &[u8],
+        approve: bool,
+        options: InstallOptions,
+    ) -> Result<Upgraded, DeskError> {
+        self.plugins.upgrade(wasm, approve, options)
     }
 
     /// Goes back to the previous version, with the config it had. The version rolled

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use otai_plugin_abi::manifest::Diagnostics;
+use otai_plugin_abi::module::ProblemKind;
+use otai_plugin_abi::module::signature::KeyError;
 
 use crate::diff::PermissionDiff;
 
@@ -114,6 +116,58 @@ pub enum DeskError {
     /// An event or ticket that is not valid.
     #[error("{0}")]
     Event(#[from] otai_plugin_host::EventError),
+    /// The desk trusts keys, and the module has no valid signature from one of them
+    /// (see [`InstallOptions::allow_unsigned`](crate::InstallOptions::allow_unsigned)).
+    #[error(
+        "plugin `{plugin_id}` {version} is refused ({kind}): {message}. The desk trusts \
+         {trusted} key(s) (`desk trust list`); to install it anyway, allow unsigned \
+         modules (`--allow-unsigned`)"
+    )]
+    Signature {
+        /// The module's plugin id.
+        plugin_id: String,
+        /// The module's version.
+        version: String,
+        /// Why: `signature_missing`, `signature_untrusted`, `signature_invalid` or
+        /// `signature_changed`.
+        kind: ProblemKind,
+        /// What failed, as a host requiring a trusted signer says it.
+        message: String,
+        /// How many keys the desk trusts.
+        trusted: usize,
+    },
+    /// An upgrade of a signed plugin without a valid signature from a key that signed
+    /// the installed version.
+    #[error(
+        "upgrading `{plugin_id}` to {version} is refused: the installed version \
+         {installed_version} was signed by {installed}, and the new module has no valid \
+         signature from that key (its signatures: {offered}). Only a key that signed a \
+         plugin may sign its upgrades; to change signers, remove the plugin and install \
+         the new module"
+    )]
+    SignerChanged {
+        /// The plugin.
+        plugin_id: String,
+        /// The new module's version.
+        version: String,
+        /// The installed version.
+        installed_version: String,
+        /// The fingerprints of the keys that signed the installed version.
+        installed: String,
+        /// The new module's signatures: each key's fingerprint and what it proves.
+        offered: String,
+    },
+    /// Text given to trust that is not an OpenSSH ed25519 public key.
+    #[error("cannot trust this key: {0}")]
+    TrustedKey(KeyError),
+    /// `trust_remove` of a key the desk does not trust.
+    #[error(
+        "the desk does not trust a key with fingerprint `{fingerprint}` (`desk trust list` shows the trusted ones)"
+    )]
+    NotTrusted {
+        /// The fingerprint asked for.
+        fingerprint: String,
+    },
     /// A status change to a blank status.
     #[error(
         "ticket `{ticket_id}`: the status to change to is blank; give one, such as `In Progress`, `Resolved` or `Closed`"

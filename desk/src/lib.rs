@@ -72,6 +72,7 @@ mod test_desk;
 mod ticket_fields;
 mod ticket_records;
 mod tickets;
+mod trust;
 #[cfg(feature = "web")]
 pub mod web;
 mod window;
@@ -87,3 +88,4 @@ pub use secrets::{KEY_ENV, KEY_FILE};
 pub use state::{Disabled, DisabledReason};
 pub use store::{APPLICATION_ID, DATABASE_FILE};
 pub use ticket_records::{Ticket, TicketReply};
+pub use trust::{InstallOptions, TrustedKey};

@@ -2,6 +2,7 @@
 //! plugins.
 
 use otai_plugin_abi::manifest::{Diagnostic, Diagnostics, Manifest};
+use otai_plugin_abi::module::signature::PublicKey;
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -14,6 +15,7 @@ use crate::plugin_info::PluginInfo;
 use crate::plugins::{Plugins, missing_config, quoted, set_in};
 use crate::state::DisabledReason;
 use crate::store::now_ms;
+use crate::trust::{self, InstallOptions, Installed, Offered, trusted_keys, write_signers};
 
 /// What an upgrade did.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +68,11 @@ impl Plugins {
     }
 
     /// See [`Desk::install`](crate::Desk::install).
-    pub(crate) fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
+    pub(crate) fn install(
+        &self,
+        wasm: &[u8],
+        options: InstallOptions,
+    ) -> Result<PluginInfo, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
@@ -79,11 +85,17 @@ impl Plugins {
                     version,
                 });
             }
+            let offered = Offered {
+                id: &id,
+                version: &manifest.version,
+                wasm,
+            };
+            let signers = trust::check(&offered, &trusted_keys(&store)?, None, options)?;
             let missing = missing_config(&manifest, |_| false);
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm, &signers).map_err(db)?;
             tx.execute(
                 "INSERT INTO plugins (id, current_seq, enabled, installed_at) VALUES (?1, ?2, 1, ?3)",
                 params![id, seq, now_ms()],
@@ -208,7 +220,12 @@ impl Plugins {
     }
 
     /// See [`Desk::upgrade`](crate::Desk::upgrade).
-    pub(crate) fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
+    pub(crate) fn upgrade(
+        &self,
+        wasm: &[u8],
+        approve: bool,
+        options: InstallOptions,
+    ) -> Result<Upgraded, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
         let id = manifest.id.clone();
@@ -223,6 +240,17 @@ impl Plugins {
                     offered: manifest.version,
                 });
             }
+            let offered = Offered {
+                id: &id,
+                version: &manifest.version,
+                wasm,
+            };
+            let installed = Installed {
+                version: &current.version,
+                signers: &current.signers,
+            };
+            let signers =
+                trust::check(&offered, &trusted_keys(&store)?, Some(&installed), options)?;
             let diff = PermissionDiff::between(&current.manifest, &manifest);
             if diff.grows() && !approve {
                 return Err(DeskError::NeedsApproval {
@@ -255,7 +283,7 @@ impl Plugins {
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            let seq = insert_version(&tx, &manifest, wasm).map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm, &signers).map_err(db)?;
             // A plain value the new version makes secret is sealed here.
             write_config(&tx, &self.key, &id, seq, &manifest, &config).map_err(db)?;
             for (key, sealed) in &kept {
@@ -401,16 +429,18 @@ fn insert_version(
     tx: &rusqlite::Transaction<'_>,
     manifest: &Manifest,
     wasm: &[u8],
+    signers: &[PublicKey],
 ) -> rusqlite::Result<i64> {
     tx.execute(
-        "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at)
-         VALUES (?1, ?2, ?3, ?4, '{}', ?5)",
+        "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at, signers)
+         VALUES (?1, ?2, ?3, ?4, '{}', ?5, ?6)",
         params![
             manifest.id,
             manifest.version,
             wasm,
             serde_json::to_string(manifest).unwrap_or_default(),
-            now_ms()
+            now_ms(),
+            write_signers(signers)
         ],
     )?;
     Ok(tx.last_insert_rowid())

@@ -30,6 +30,10 @@ pub struct PluginInfo {
     pub failures: u32,
     /// When it last got a delivery, in milliseconds since the Unix epoch.
     pub last_delivery_ms: Option<i64>,
+    /// The fingerprints of the keys that signed this version, as the desk verified
+    /// them when it was installed (its trusted keys, and for an upgrade the keys that
+    /// signed the version before); empty for a version installed unsigned.
+    pub signers: Vec<String>,
     /// When this version was installed.
     pub installed_ms: i64,
     /// Why this host does not run the plugin, when it does not: the stored module, or

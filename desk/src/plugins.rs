@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use otai_plugin_abi::manifest::{Config, Manifest};
+use otai_plugin_abi::module::signature::PublicKey;
 use otai_plugin_host::{HealthPolicy, Host, Plugin};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
@@ -19,6 +20,7 @@ use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::secrets::SecretKey;
 use crate::state::{Disabled, DisabledReason, write_state};
 use crate::store::{Store, lock, now_ms};
+use crate::trust::read_signers;
 use crate::window;
 
 /// The installed plugins: versions, config, secrets, their state (enabled, trusted
@@ -51,6 +53,8 @@ pub(crate) struct Row {
 pub(crate) struct VersionRow {
     pub(crate) version: String,
     pub(crate) manifest: Manifest,
+    /// The keys that signed it, as the desk verified them when it was installed.
+    pub(crate) signers: Vec<PublicKey>,
 }
 
 impl Plugins {
@@ -95,14 +99,18 @@ impl Plugins {
     }
 
     pub(crate) fn version_row(&self, store: &Store, seq: i64) -> Result<VersionRow, DeskError> {
-        let (version, manifest): (String, String) = store
+        let (version, manifest, signers): (String, String, String) = store
             .conn
-            .prepare_cached("SELECT version, manifest FROM versions WHERE seq = ?1")
-            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))))
+            .prepare_cached("SELECT version, manifest, signers FROM versions WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
             .map_err(|e| store.error(e))?;
         let manifest = serde_json::from_str(&manifest)
             .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
-        Ok(VersionRow { version, manifest })
+        Ok(VersionRow {
+            version,
+            manifest,
+            signers: read_signers(&signers),
+        })
     }
 
     /// A version's module, to load it.
@@ -206,6 +214,11 @@ impl Plugins {
         Ok(PluginInfo {
             id: id.to_owned(),
             missing_config: missing_config(&current.manifest, |k| config.is_set(k)),
+            signers: current
+                .signers
+                .iter()
+                .map(|k| k.fingerprint().to_string())
+                .collect(),
             manifest: current.manifest,
             previous_version,
             enabled: row.enabled,

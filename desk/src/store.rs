@@ -98,6 +98,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outcomes_by_plugin ON outcomes (plugin_id, at);
     INSERT INTO outcomes (plugin_id, at, failed) SELECT plugin_id, at, failed FROM deliveries;
     ",
+    // 3: the keys the desk trusts to sign modules, and the keys that signed each
+    // version (OpenSSH public key lines, one a line; empty for an unsigned one), which
+    // an upgrade must be signed by too.
+    r"
+    CREATE TABLE trusted_keys (
+        fingerprint TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        added_at INTEGER NOT NULL
+    );
+    ALTER TABLE versions ADD COLUMN signers TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

@@ -390,8 +390,11 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     drop(desk);
     // Back to what the first release wrote: no outcomes table.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
-    db.execute_batch("DROP TABLE outcomes; PRAGMA user_version = 1;")
-        .unwrap();
+    db.execute_batch(
+        "DROP TABLE outcomes; DROP TABLE trusted_keys; \
+             ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(db);
 
     let desk = open(dir.path());

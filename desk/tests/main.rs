@@ -14,5 +14,6 @@ mod database;
 mod fire;
 mod lifecycle;
 mod secrets_at_rest;
+mod trust;
 mod web;
 mod web_security;

@@ -73,6 +73,7 @@ struct PluginView {
     events: Vec<String>,
     hosts: Vec<String>,
     panel: Option<String>,
+    signers: Vec<String>,
 }
 
 fn plugin_view(info: &PluginInfo) -> PluginView {
@@ -100,6 +101,7 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
             .ui_panel
             .as_ref()
             .map(|p| format!("\u{201c}{}\u{201d}, {} px high", p.title, p.height)),
+        signers: info.signers.clone(),
     }
 }
 
