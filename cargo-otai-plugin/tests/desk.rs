@@ -394,3 +394,117 @@ fn set_reads_its_text_as_the_web_form_does() {
         .collect();
     assert_eq!(values, [&json!(true), &json!(4), &Value::Null], "{form}");
 }
+
+/// `key new --out PATH`: the public key's line.
+fn new_key(path: &Path) -> String {
+    let output = cli()
+        .args(["key", "new", "--out"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    std::fs::read_to_string(format!("{}.pub", path.display())).unwrap()
+}
+
+fn sign(wasm: &Path, key: &Path, out: &Path) {
+    let output = cli()
+        .arg("sign")
+        .arg(wasm)
+        .arg("--key")
+        .arg(key)
+        .arg("--output")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn trusted_keys_and_the_signature_rules_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let path = |name: &str| tmp.path().join(name);
+    let arg = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+    let first = new_key(&path("first"));
+    let second = new_key(&path("second"));
+    let fingerprint = |line: &str| {
+        otai_plugin_abi::module::signature::PublicKey::from_openssh(line)
+            .unwrap()
+            .fingerprint()
+            .to_string()
+    };
+    let (first_fp, second_fp) = (fingerprint(&first), fingerprint(&second));
+    std::fs::write(path("v1.wasm"), module("1.0.0", &[])).unwrap();
+    std::fs::write(path("v2.wasm"), module("2.0.0", &[])).unwrap();
+    sign(&path("v1.wasm"), &path("first"), &path("v1-first.wasm"));
+    sign(&path("v2.wasm"), &path("second"), &path("v2-second.wasm"));
+
+    desk(&data, &["trust", "list"])
+        .assert()
+        .success()
+        .stdout(contains("no trusted keys"));
+    // A file, then a key's text.
+    desk(&data, &["trust", "add", &arg("first.pub")])
+        .assert()
+        .success()
+        .stderr(contains(format!("Trusted {first_fp}")));
+    desk(&data, &["trust", "add", second.trim()])
+        .assert()
+        .success();
+    desk(&data, &["trust", "add", &arg("missing.pub")])
+        .assert()
+        .code(1)
+        .stderr(contains("there is no key file"));
+    let listed = desk(&data, &["--format", "json", "trust", "list"])
+        .output()
+        .unwrap();
+    let listed = json_of(&listed);
+    let fingerprints: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fingerprints.len(), 2);
+    assert!(
+        fingerprints.contains(&first_fp.as_str()) && fingerprints.contains(&second_fp.as_str())
+    );
+
+    desk(&data, &["install", &arg("v1.wasm")])
+        .assert()
+        .code(1)
+        .stderr(contains("signature_missing").and(contains("--allow-unsigned")));
+    desk(&data, &["install", &arg("v1-first.wasm")])
+        .assert()
+        .success()
+        .stdout(contains(format!("signature:     signed by {first_fp}")));
+    desk(&data, &["list"])
+        .assert()
+        .success()
+        .stdout(contains(format!("signed by {first_fp}")));
+    desk(&data, &["upgrade", &arg("v2-second.wasm")])
+        .assert()
+        .code(1)
+        .stderr(
+            contains(format!("1.0.0 was signed by {first_fp}"))
+                .and(contains(format!("{second_fp} (valid)"))),
+        );
+    desk(&data, &["trust", "remove", &first_fp])
+        .assert()
+        .success()
+        .stderr(contains(format!("Removed {first_fp}")));
+    desk(&data, &["trust", "remove", &first_fp])
+        .assert()
+        .code(1)
+        .stderr(contains("does not trust a key"));
+
+    // With unsigned modules allowed, a desk that trusts keys installs one, as unsigned.
+    let other = tmp.path().join("other");
+    desk(&other, &["trust", "add", &arg("first.pub")])
+        .assert()
+        .success();
+    desk(&other, &["install", "--allow-unsigned", &arg("v1.wasm")])
+        .assert()
+        .success()
+        .stdout(contains("signature:     unsigned"));
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, PluginInfo};
+use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, InstallOptions, PluginInfo};
 use otai_plugin_host::DeliveryReport;
 
 use crate::failure::or_json;
@@ -51,6 +51,10 @@ pub enum DeskAction {
     Install {
         /// The module.
         wasm: PathBuf,
+        /// Install it without a valid signature from a trusted key, on a desk that
+        /// trusts keys (`desk trust add`).
+        #[arg(long)]
+        allow_unsigned: bool,
     },
     /// List the installed plugins with their version, state and error rate.
     List,
@@ -73,6 +77,18 @@ pub enum DeskAction {
         /// Approve new permissions (hosts, events, a panel).
         #[arg(long)]
         approve: bool,
+        /// Upgrade without a valid signature from a trusted key, on a desk that trusts
+        /// keys. An upgrade of a signed plugin must still be signed by a key that
+        /// signed it.
+        #[arg(long)]
+        allow_unsigned: bool,
+    },
+    /// The keys whose signatures the desk accepts: with one or more, `install` and
+    /// `upgrade` need a valid signature from one of them.
+    Trust {
+        #[command(subcommand)]
+        #[allow(missing_docs)]
+        action: TrustAction,
     },
     /// Go back to the previous version, with its config.
     Rollback {
@@ -121,6 +137,24 @@ pub enum DeskAction {
     },
 }
 
+/// What `desk trust` does.
+#[derive(Debug, Subcommand)]
+pub enum TrustAction {
+    /// Trust a key: an OpenSSH ed25519 public key file (`KEY.pub`, as `key new` writes
+    /// it) or its text (`ssh-ed25519 AAAA… comment`).
+    Add {
+        /// The public key file, or the key's text.
+        key: String,
+    },
+    /// List the trusted keys with their fingerprints.
+    List,
+    /// Stop trusting a key. Installed plugins stay.
+    Remove {
+        /// The key's fingerprint (`SHA256:…`, as `trust list` shows it).
+        fingerprint: String,
+    },
+}
+
 impl DeskCommand {
     /// Runs the command.
     ///
@@ -161,14 +195,28 @@ impl DeskCommand {
             json: self.format == DeskFormat::Json,
         };
         match self.action {
-            DeskAction::Install { wasm } => install(&desk, out, &wasm),
+            DeskAction::Install {
+                wasm,
+                allow_unsigned,
+            } => install(&desk, out, &wasm, InstallOptions { allow_unsigned }),
             DeskAction::List => list(&desk, out),
             DeskAction::Configure {
                 id,
                 set,
                 set_from_env,
             } => configure(&desk, out, &id, &set, &set_from_env),
-            DeskAction::Upgrade { wasm, approve } => upgrade(&desk, out, &wasm, approve),
+            DeskAction::Upgrade {
+                wasm,
+                approve,
+                allow_unsigned,
+            } => upgrade(
+                &desk,
+                out,
+                &wasm,
+                approve,
+                InstallOptions { allow_unsigned },
+            ),
+            DeskAction::Trust { action } => trust(&desk, out, action),
             DeskAction::Rollback { id } => rollback(&desk, out, &id),
             DeskAction::Enable { id } => enable(&desk, out, &id),
             DeskAction::Disable { id } => disable(&desk, out, &id),
@@ -203,8 +251,8 @@ impl Output<'_> {
     }
 }
 
-fn install(desk: &Desk, out: Output<'_>, wasm: &Path) -> Result<Printed> {
-    let info = desk.install(&read(wasm)?)?;
+fn install(desk: &Desk, out: Output<'_>, wasm: &Path, options: InstallOptions) -> Result<Printed> {
+    let info = desk.install_with(&read(wasm)?, options)?;
     out.success(&info, |shell| {
         shell.status(
             "Installed",
@@ -226,14 +274,15 @@ fn list(desk: &Desk, out: Output<'_>) -> Result<Printed> {
         for info in &list {
             writeln!(
                 out,
-                "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}",
+                "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}  {}",
                 info.id,
                 info.manifest.version,
                 state_word(info),
                 info.failures,
                 info.deliveries,
                 info.error_rate() * 100.0,
-                info.last_delivery_ago().unwrap_or_else(|| "never".into())
+                info.last_delivery_ago().unwrap_or_else(|| "never".into()),
+                signed_by(info)
             )?;
         }
         Ok(())
@@ -273,15 +322,22 @@ fn configure(
 
 /// An upgrade that asks for more permissions without `approve` is a failure: the diff
 /// is printed, nothing changes.
-fn upgrade(desk: &Desk, out: Output<'_>, wasm: &Path, approve: bool) -> Result<Printed> {
+fn upgrade(
+    desk: &Desk,
+    out: Output<'_>,
+    wasm: &Path,
+    approve: bool,
+    options: InstallOptions,
+) -> Result<Printed> {
     let bytes = read(wasm)?;
-    match desk.upgrade(&bytes, approve) {
+    match desk.upgrade_with(&bytes, approve, options) {
         Ok(up) => out.success(&up, |shell| {
             shell.status(
                 "Upgraded",
                 format!("{} {} -> {}", up.plugin.id, up.from, up.to),
             );
             writeln!(shell.out(), "{}", up.diff)?;
+            writeln!(shell.out(), "  {}", signed_by(&up.plugin))?;
             print_state(shell, &up.plugin);
             Ok(())
         }),
@@ -302,6 +358,61 @@ fn upgrade(desk: &Desk, out: Output<'_>, wasm: &Path, approve: bool) -> Result<P
             Ok(Printed::Failure)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `trust add` reads a file when `key` names one, else takes `key` as the key's text.
+fn trust(desk: &Desk, out: Output<'_>, action: TrustAction) -> Result<Printed> {
+    match action {
+        TrustAction::Add { key } => {
+            let path = Path::new(&key);
+            let text = if path.is_file() {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the key file `{}`", path.display()))?
+            } else if !key.trim().contains(char::is_whitespace) {
+                bail!(
+                    "there is no key file `{key}` (and it is not a key's text either, \
+                     `ssh-ed25519 AAAA… comment`)"
+                );
+            } else {
+                key.clone()
+            };
+            let trusted = desk.trust_add(&text).map_err(|e| {
+                let named = if text == key {
+                    String::new()
+                } else {
+                    format!("`{}`: ", path.display())
+                };
+                anyhow::anyhow!("{named}{e}")
+            })?;
+            out.success(&trusted, |shell| {
+                shell.status("Trusted", &trusted.fingerprint);
+                Ok(())
+            })
+        }
+        TrustAction::List => {
+            let keys = desk.trust_list()?;
+            out.success(&keys, |shell| {
+                let mut out = shell.out();
+                if keys.is_empty() {
+                    writeln!(
+                        out,
+                        "no trusted keys: the desk installs modules signed or not"
+                    )?;
+                }
+                for key in &keys {
+                    writeln!(out, "{BOLD}{}{BOLD:#}  {}", key.fingerprint, key.comment)?;
+                }
+                Ok(())
+            })
+        }
+        TrustAction::Remove { fingerprint } => {
+            let removed = desk.trust_remove(&fingerprint)?;
+            out.success(&removed, |shell| {
+                shell.status("Removed", &removed.fingerprint);
+                Ok(())
+            })
+        }
     }
 }
 
@@ -466,6 +577,15 @@ fn state_word(info: &PluginInfo) -> String {
     }
 }
 
+/// `signed by SHA256:…` or `unsigned`.
+fn signed_by(info: &PluginInfo) -> String {
+    if info.signers.is_empty() {
+        "unsigned".to_owned()
+    } else {
+        format!("signed by {}", info.signers.join(", "))
+    }
+}
+
 fn print_state(shell: &Shell, info: &PluginInfo) {
     if let Some(d) = &info.disabled {
         shell.warn(format!("`{}` is disabled: {}", info.id, d.detail));
@@ -494,6 +614,7 @@ fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Result<()> {
             panel.title, panel.height
         )?;
     }
+    writeln!(out, "  signature:     {}", signed_by(info))?;
     Ok(())
 }
 
