@@ -311,3 +311,33 @@ fn a_form_posted_from_another_site_is_refused() {
             .contains("disabled by hand")
     );
 }
+
+#[test]
+fn the_plugin_page_shows_who_signed_the_installed_version() {
+    let server = start();
+    let (_, page) = server.get("/plugins/com.example.web");
+    assert!(page.contains(r#"<td id="signers">unsigned</td>"#), "{page}");
+
+    let pair = wasmsign2::KeyPair::generate();
+    let public = otai_plugin_abi::module::signature::PublicKey::from_bytes(*pair.pk.pk);
+    let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module(
+        "1.0.1",
+        &["panel.example.com"],
+    )))
+    .unwrap();
+    let (signed, _) = pair.sk.sign_multi(parsed, None, false, false).unwrap();
+    let mut wasm = Vec::new();
+    signed.serialize(&mut wasm).unwrap();
+    let desk = server.state.desk.clone();
+    desk.trust_add(&public.to_openssh("")).unwrap();
+    desk.upgrade(&wasm, true).unwrap();
+    let (_, page) = server.get("/plugins/com.example.web");
+    assert!(
+        page.contains(&format!(
+            r#"<td id="signers">{}</td>"#,
+            // The page escapes `/` in text.
+            public.fingerprint().to_string().replace('/', "&#x2f;")
+        )),
+        "{page}"
+    );
+}
