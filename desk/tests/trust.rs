@@ -90,7 +90,7 @@ fn keys_are_added_listed_and_removed_and_kept_across_reopening() {
 
     let desk = open(dir.path());
     let list = desk.trust_list().unwrap();
-    assert_eq!(list, [added.clone()]);
+    assert_eq!(list, std::slice::from_ref(&added));
     assert_eq!(
         PublicKey::from_openssh(&list[0].key).unwrap(),
         public(&pair)
