@@ -11,6 +11,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use otai_plugin_abi::module::rotation::{
+    ROTATION_SECTION, Rotation, read_rotations, rotated_signers, with_rotations,
+};
 use otai_plugin_abi::module::signature::{PublicKey, SIGNATURE_SECTION, verify_signatures};
 use sha2::{Digest, Sha256};
 
@@ -313,4 +316,74 @@ pub fn sign(module: &[u8], key: &SigningKey) -> Result<Signed> {
         kept,
         dropped,
     })
+}
+
+/// The statement of `from` that hands the signing of plugin `plugin_id` to `to`.
+pub fn rotation(from: &SigningKey, to: &PublicKey, plugin_id: &str) -> Rotation {
+    let message = Rotation::message(plugin_id, &from.public, to);
+    let signature = from.secret.sign(message, None);
+    Rotation::new(plugin_id, from.public, *to, *signature)
+}
+
+/// Reads a rotation statement file (what `key rotate` writes).
+///
+/// # Errors
+/// The file cannot be read, is not a statement, or its signature does not verify.
+pub fn read_rotation(path: &Path) -> Result<Rotation> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the rotation statement `{}`", path.display()))?;
+    let rotation = Rotation::from_json(&text)
+        .with_context(|| format!("`{}` is not a rotation statement", path.display()))?;
+    if !rotation.verifies() {
+        bail!(
+            "the rotation statement `{}` ({rotation}) does not verify with its `from` key: it \
+             was changed after `key rotate` wrote it",
+            path.display()
+        );
+    }
+    Ok(rotation)
+}
+
+/// `module` (plugin `plugin_id`) carrying `rotations` for a signature by `key`: each
+/// statement must be for this plugin, and together they must hand it to `key`. The
+/// module comes back as it was when it carries these statements already.
+///
+/// # Errors
+/// A statement for another plugin, statements that do not reach `key`, or a module
+/// whose sections cannot be read.
+pub fn embed_rotations(
+    module: &[u8],
+    rotations: &[Rotation],
+    plugin_id: &str,
+    key: &PublicKey,
+) -> Result<Option<Vec<u8>>> {
+    if let Some(other) = rotations.iter().find(|r| r.plugin_id != plugin_id) {
+        bail!(
+            "the rotation statement {other} is for another plugin than this module's \
+             `{plugin_id}`"
+        );
+    }
+    let sources: Vec<PublicKey> = rotations
+        .iter()
+        .map(|r| r.from)
+        .filter(|from| !rotations.iter().any(|r| r.to == *from))
+        .collect();
+    if !rotated_signers(plugin_id, &sources, rotations).contains(key) {
+        bail!(
+            "the rotation statements hand `{plugin_id}` to {}, not to the signing key {}",
+            rotations
+                .iter()
+                .map(|r| r.to.fingerprint().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            key.fingerprint()
+        );
+    }
+    let current = read_rotations(module).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if current == rotations {
+        return Ok(None);
+    }
+    with_rotations(module, rotations)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("the `{ROTATION_SECTION}` section cannot be written: {e}"))
 }

@@ -4,6 +4,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use otai_plugin_abi::module::rotation::{Rotation, read_rotations};
 use otai_plugin_abi::module::signature::{PublicKey, SignatureState, verify_signatures};
 use support::{Project, cli, stderr_of, stdout_of, wat_plugin};
 
@@ -422,4 +423,101 @@ fn build_sign_signs_last_after_wasm_opt_and_a_no_op_build_keeps_the_signature() 
         "{}",
         stderr_of(&output)
     );
+}
+
+#[test]
+fn key_rotate_writes_a_statement_that_sign_embeds_and_check_lists() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let (old, old_public) = new_key(&project, "old");
+    let (new, new_public) = new_key(&project, "new");
+    let (other, _) = new_key(&project, "other");
+    let new_pub = public_file(&project, "new.pub", &new_public);
+    let rotate = |to: &Path, plugin: &str, out: &str| {
+        cli()
+            .args(["key", "rotate", "--from"])
+            .arg(&old)
+            .arg("--to")
+            .arg(to)
+            .args(["--plugin", plugin, "--out"])
+            .arg(project.root.join(out))
+            .output()
+            .unwrap()
+    };
+    let output = rotate(&new_pub, "com.example.wat", "rotation.json");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let statement = project.root.join("rotation.json");
+    let text = std::fs::read_to_string(&statement).unwrap();
+    let rotation = Rotation::from_json(&text).unwrap();
+    assert!(rotation.verifies());
+    assert_eq!(
+        (rotation.plugin_id.as_str(), rotation.from, rotation.to),
+        ("com.example.wat", old_public, new_public)
+    );
+
+    let sign_with = |key: &Path, statement: &Path| {
+        cli()
+            .arg("sign")
+            .arg(&wasm)
+            .arg("--key")
+            .arg(key)
+            .arg("--rotation")
+            .arg(statement)
+            .output()
+            .unwrap()
+    };
+    // A statement for another plugin, or to another key than the signing one: refused,
+    // and the module is left as it was.
+    let output = rotate(&new_pub, "com.example.other", "other-plugin.json");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = sign_with(&new, &project.root.join("other-plugin.json"));
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("for another plugin than this module's `com.example.wat`"),
+        "{}",
+        stderr_of(&output)
+    );
+    let output = sign_with(&other, &statement);
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("not to the signing key"),
+        "{}",
+        stderr_of(&output)
+    );
+    // A statement changed after `key rotate` wrote it.
+    let tampered = project.write(
+        "tampered.json",
+        text.replace("com.example.wat", "com.example.waT"),
+    );
+    let output = sign_with(&new, &tampered);
+    assert!(
+        stderr_of(&output).contains("does not verify"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(std::fs::read(&wasm).unwrap(), wat_plugin());
+
+    let output = sign_with(&new, &statement);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let signed = std::fs::read(&wasm).unwrap();
+    assert_eq!(read_rotations(&signed).unwrap(), [rotation]);
+    assert_eq!(
+        verify_signatures(&signed, &[new_public]).signatures[0].state,
+        SignatureState::Valid
+    );
+    let (ok, json) = check_json(&wasm, &[&new_pub]);
+    assert!(ok, "{json}");
+    assert_eq!(
+        json["rotations"],
+        serde_json::json!([{
+            "plugin_id": "com.example.wat",
+            "from": old_public.fingerprint().to_string(),
+            "to": new_public.fingerprint().to_string(),
+            "verifies": true,
+        }])
+    );
+    // Signing again with the same statement changes nothing.
+    let output = sign_with(&new, &statement);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(std::fs::read(&wasm).unwrap(), signed);
 }

@@ -141,9 +141,10 @@ pub enum DeskError {
     #[error(
         "upgrading `{plugin_id}` to {version} is refused: the installed version \
          {installed_version} was signed by {installed}, and the new module has no valid \
-         signature from that key (its signatures: {offered}). Only a key that signed a \
-         plugin may sign its upgrades; to change signers, remove the plugin and install \
-         the new module"
+         signature from that key (its signatures: {offered}). Only a key that \
+         signed a plugin may sign its upgrades; to change signers, the new module carries a \
+         rotation statement signed by the old key (`cargo otai-plugin key rotate`, then \
+         `sign --rotation`), or the plugin is removed and the new module installed"
     )]
     SignerChanged {
         /// The plugin.
@@ -154,7 +155,9 @@ pub enum DeskError {
         installed_version: String,
         /// The fingerprints of the keys that signed the installed version.
         installed: String,
-        /// The new module's signatures: each key's fingerprint and what it proves.
+        /// The new module's signatures: each key's fingerprint and what it proves; then,
+        /// when it carries rotation statements, why they do not hand the plugin to a key
+        /// that signed it.
         offered: String,
     },
     /// Text given to trust that is not an OpenSSH ed25519 public key.

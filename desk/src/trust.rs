@@ -4,6 +4,7 @@
 //! installed version.
 
 use otai_plugin_abi::module::Acceptance;
+use otai_plugin_abi::module::rotation::{Rotation, read_rotations, rotated_signers};
 use otai_plugin_abi::module::signature::{
     PublicKey, SignatureState, Verification, verify_signatures,
 };
@@ -189,7 +190,7 @@ pub(crate) fn check(
     let mut keys = trusted.to_vec();
     keys.extend(old.iter().filter(|k| !trusted.contains(k)));
     let verification = verify_signatures(offered.wasm, &keys);
-    let signers: Vec<PublicKey> = keys
+    let mut signers: Vec<PublicKey> = keys
         .iter()
         .filter(|k| signed_by(&verification, k))
         .copied()
@@ -197,15 +198,76 @@ pub(crate) fn check(
     if let Some(installed) = installed.filter(|i| !i.signers.is_empty())
         && !installed.signers.iter().any(|k| signers.contains(k))
     {
-        return Err(DeskError::SignerChanged {
-            plugin_id: offered.id.to_owned(),
-            version: offered.version.to_owned(),
-            installed_version: installed.version.to_owned(),
-            installed: fingerprints(installed.signers),
-            offered: describe(&verification),
-        });
+        match rotated(offered, installed) {
+            Ok(rotated) => {
+                for key in rotated {
+                    if !signers.contains(&key) {
+                        signers.push(key);
+                    }
+                }
+            }
+            Err(rotation) => {
+                return Err(DeskError::SignerChanged {
+                    plugin_id: offered.id.to_owned(),
+                    version: offered.version.to_owned(),
+                    installed_version: installed.version.to_owned(),
+                    installed: fingerprints(installed.signers),
+                    offered: describe(&verification) + &rotation,
+                });
+            }
+        }
     }
     Ok(signers)
+}
+
+/// The keys that validly sign `offered` and that its rotation statements hand the plugin
+/// to from a signer of the installed version; else why there are none (`; …`, empty
+/// when the module has no statement).
+fn rotated(offered: &Offered<'_>, installed: &Installed<'_>) -> Result<Vec<PublicKey>, String> {
+    let rotations = read_rotations(offered.wasm)
+        .map_err(|e| format!("; its rotation statements cannot be read: {e}"))?;
+    if rotations.is_empty() {
+        return Err(String::new());
+    }
+    let new: Vec<PublicKey> = rotated_signers(offered.id, installed.signers, &rotations)
+        .into_iter()
+        .filter(|k| !installed.signers.contains(k))
+        .collect();
+    let verification = verify_signatures(offered.wasm, &new);
+    let signed: Vec<PublicKey> = new
+        .iter()
+        .filter(|k| signed_by(&verification, k))
+        .copied()
+        .collect();
+    if !signed.is_empty() {
+        return Ok(signed);
+    }
+    let why: Vec<String> = rotations
+        .iter()
+        .map(|r| format!("{r}: {}", why_not(r, offered, installed, &new)))
+        .collect();
+    Err(format!(
+        "; its rotation statements do not lead to a key that signed it: {}",
+        why.join("; ")
+    ))
+}
+
+/// Why one statement does not hand the plugin to a signer of the new module.
+fn why_not(
+    rotation: &Rotation,
+    offered: &Offered<'_>,
+    installed: &Installed<'_>,
+    reached: &[PublicKey],
+) -> &'static str {
+    if rotation.plugin_id != offered.id {
+        "it is for another plugin"
+    } else if !rotation.verifies() {
+        "its signature does not verify with its `from` key"
+    } else if !installed.signers.contains(&rotation.from) && !reached.contains(&rotation.from) {
+        "its `from` key did not sign the installed version"
+    } else {
+        "its `to` key did not sign the new module as it is"
+    }
 }
 
 fn signed_by(verification: &Verification, key: &PublicKey) -> bool {

@@ -3,6 +3,7 @@
 //! allowed); an upgrade of a signed plugin needs a signature from a key that signed it.
 
 use otai_plugin_abi::module::ProblemKind;
+use otai_plugin_abi::module::rotation::{Rotation, with_rotations};
 use otai_plugin_abi::module::signature::PublicKey;
 use otai_plugin_desk::{Desk, DeskError, DeskOptions, InstallOptions};
 use otai_plugin_test_support::{LOG, Module};
@@ -272,4 +273,93 @@ fn an_upgrade_signed_by_the_same_key_is_accepted_even_once_the_key_is_no_longer_
     };
     let up = desk.upgrade_with(&wasm, false, allowed).unwrap();
     assert_eq!(up.plugin.signers, [fingerprint(&first)]);
+}
+
+/// The statement of `from` that hands plugin `plugin` to `to`, as `key rotate` writes it.
+fn rotation(from: &wasmsign2::KeyPair, to: &wasmsign2::KeyPair, plugin: &str) -> Rotation {
+    let message = Rotation::message(plugin, &public(from), &public(to));
+    let signature = from.sk.sk.sign(message, None);
+    Rotation::new(plugin, public(from), public(to), *signature)
+}
+
+/// `module("1.1.0")` carrying `rotations`, signed by `pair`.
+fn rotated(pair: &wasmsign2::KeyPair, rotations: &[Rotation]) -> Vec<u8> {
+    sign(pair, &with_rotations(&module("1.1.0"), rotations).unwrap())
+}
+
+fn signer_refusal(result: Result<impl std::fmt::Debug, DeskError>) -> String {
+    match result {
+        Err(e @ DeskError::SignerChanged { .. }) => e.to_string(),
+        other => panic!("expected a signer refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_upgrade_by_a_new_key_is_accepted_with_a_rotation_statement_of_the_old_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second, third) = (
+        wasmsign2::KeyPair::generate(),
+        wasmsign2::KeyPair::generate(),
+        wasmsign2::KeyPair::generate(),
+    );
+    let desk = trusting(dir.path(), &[&first, &second, &third]);
+    desk.install(&sign(&first, &module("1.0.0"))).unwrap();
+
+    // Each statement that does not hand the plugin from its signer to the new module's
+    // signer is refused, saying why.
+    let mut forged = rotation(&second, &second, ID);
+    forged.from = public(&first);
+    let refusals = [
+        (
+            rotated(&second, &[rotation(&first, &second, "com.example.other")]),
+            "it is for another plugin",
+        ),
+        (
+            rotated(&second, &[rotation(&third, &second, ID)]),
+            "its `from` key did not sign the installed version",
+        ),
+        (
+            rotated(&second, &[rotation(&first, &third, ID)]),
+            "its `to` key did not sign the new module as it is",
+        ),
+        (
+            rotated(&second, &[forged]),
+            "its signature does not verify with its `from` key",
+        ),
+    ];
+    for (wasm, why) in refusals {
+        let text = signer_refusal(desk.upgrade(&wasm, true));
+        assert!(
+            text.contains("its rotation statements do not lead to a key that signed it")
+                && text.contains(why),
+            "{why}: {text}"
+        );
+    }
+    // A statement added after the new key signed is not covered by its signature.
+    let late = with_rotations(
+        &sign(&second, &module("1.1.0")),
+        &[rotation(&first, &second, ID)],
+    )
+    .unwrap();
+    let (kind, _) = signature_refusal(desk.upgrade(&late, true));
+    assert_eq!(kind, ProblemKind::SignatureChanged);
+    assert_eq!(desk.plugin(ID).unwrap().manifest.version, "1.0.0");
+
+    let up = desk
+        .upgrade(&rotated(&second, &[rotation(&first, &second, ID)]), true)
+        .unwrap();
+    assert_eq!(
+        (up.to.as_str(), up.plugin.signers),
+        ("1.1.0", vec![fingerprint(&second)])
+    );
+    // From now on the new key is the plugin's signer, and the old one is not.
+    let text = signer_refusal(desk.upgrade(&sign(&first, &module("1.2.0")), true));
+    assert!(
+        text.contains(&format!("1.1.0 was signed by {}", fingerprint(&second))),
+        "{text}"
+    );
+    let up = desk
+        .upgrade(&sign(&second, &module("1.2.0")), true)
+        .unwrap();
+    assert_eq!(up.to, "1.2.0");
 }

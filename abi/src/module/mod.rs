@@ -29,6 +29,8 @@ mod component;
 mod info;
 mod problem;
 #[cfg(feature = "signature")]
+pub mod rotation;
+#[cfg(feature = "signature")]
 pub mod signature;
 
 pub use accept::{

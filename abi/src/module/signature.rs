@@ -153,7 +153,7 @@ impl PublicKey {
         Fingerprint(Sha256::digest(self.to_wire()).into())
     }
 
-    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         let (Ok(key), Ok(signature)) = (
             ed25519_compact::PublicKey::from_slice(&self.raw),
             ed25519_compact::Signature::from_slice(signature),
@@ -548,20 +548,37 @@ fn parse_signature_data(payload: &[u8]) -> Result<Vec<HashSet>, String> {
     Ok(out)
 }
 
-struct Reader<'a> {
+/// Reads a section's bytes with every length checked against what is left.
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8, String> {
+    pub(crate) fn new(bytes: &'a [u8], at: usize) -> Self {
+        Reader { bytes, at }
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        self.at
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.bytes[self.at.min(self.bytes.len())..]
+    }
+
+    pub(crate) fn byte(&mut self) -> Result<u8, String> {
         let b = *self.bytes.get(self.at).ok_or("ends early")?;
         self.at += 1;
         Ok(b)
     }
 
     /// An unsigned LEB128 of at most 32 bits.
-    fn len(&mut self) -> Result<usize, String> {
+    pub(crate) fn len(&mut self) -> Result<usize, String> {
         let mut value: u64 = 0;
         for i in 0..5 {
             let b = self.byte()?;
@@ -583,7 +600,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
         let end = self
             .at
             .checked_add(len)

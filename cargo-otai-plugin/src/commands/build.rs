@@ -57,6 +57,10 @@ pub struct BuildCommand {
     /// as `cargo otai-plugin sign` does.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<std::path::PathBuf>,
+    /// With `--sign`: embed this rotation statement (`key rotate` writes it) before
+    /// signing, as `cargo otai-plugin sign --rotation` does. Repeat it for a chain.
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub rotation: Vec<std::path::PathBuf>,
     /// The output format, as cargo's: in the JSON formats stdout carries cargo's JSON
     /// messages and one `otai-plugin-artifact` line per plugin (path, size, plugin id,
     /// problems).
@@ -78,11 +82,17 @@ impl BuildCommand {
         let shell = self.common.shell();
         // Read before building, so that a wrong key fails in a second.
         let key = self.sign.as_deref().map(SigningKey::read).transpose()?;
+        let rotations = self
+            .rotation
+            .iter()
+            .map(|path| crate::signing::read_rotation(path))
+            .collect::<Result<Vec<_>>>()?;
         let output = Output {
             max_size: self.max_size,
             format: self.message_format,
             keep_errors: false,
             sign: key.as_ref(),
+            rotations: &rotations,
         };
         build(&shell, &self.package, output).map(|_| ())
     }
@@ -100,6 +110,8 @@ pub(crate) struct Output<'a> {
     pub keep_errors: bool,
     /// Sign each module with this key, last.
     pub sign: Option<&'a SigningKey>,
+    /// The rotation statements each signed module carries.
+    pub rotations: &'a [otai_plugin_abi::module::rotation::Rotation],
 }
 
 /// A plugin `build` produced.
@@ -432,6 +444,7 @@ fn finish(
             path.as_std_path(),
             path.as_std_path(),
             key,
+            output.rotations,
         )?;
         let signed = std::fs::read(&path).with_context(|| format!("failed to read `{path}`"))?;
         if signed != bytes {

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use otai_plugin_abi::wasm as abi;
 use serde::Serialize;
 
+use otai_plugin_abi::module::rotation::{ROTATION_SECTION, read_rotations};
 use otai_plugin_abi::module::signature::{
     PublicKey, SignatureState, Verification, verify_signatures,
 };
@@ -67,7 +68,37 @@ struct JsonReport<'a> {
     exports: serde_json::Value,
     sections: &'a [SectionSize],
     signatures: &'a Verification,
+    /// The module's key rotation statements (`ohd_rotation`), if it has any.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    rotations: &'a [RotationEntry],
+    /// Why the `ohd_rotation` section cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotations_unreadable: Option<&'a str>,
     problems: &'a [Problem],
+}
+
+/// One rotation statement as `check` lists it.
+#[derive(Serialize)]
+struct RotationEntry {
+    plugin_id: String,
+    from: String,
+    to: String,
+    /// Whether its `from` key signed it.
+    verifies: bool,
+}
+
+/// The module's rotation statements, or why they cannot be read.
+fn rotation_entries(bytes: &[u8]) -> Result<Vec<RotationEntry>, String> {
+    let rotations = read_rotations(bytes).map_err(|e| e.to_string())?;
+    Ok(rotations
+        .iter()
+        .map(|r| RotationEntry {
+            plugin_id: r.plugin_id.clone(),
+            from: r.from.fingerprint().to_string(),
+            to: r.to.fingerprint().to_string(),
+            verifies: r.verifies(),
+        })
+        .collect())
 }
 
 /// The bytes, read as their flavour.
@@ -148,6 +179,7 @@ impl CheckCommand {
         if !self.keys.is_empty() {
             signatures.require(&mut lint);
         }
+        let rotations = rotation_entries(&bytes);
         match self.format {
             CheckFormat::Json => {
                 let report = JsonReport {
@@ -166,6 +198,8 @@ impl CheckCommand {
                     exports: info.exports_json(),
                     sections: info.sections(),
                     signatures: &signatures,
+                    rotations: rotations.as_deref().unwrap_or_default(),
+                    rotations_unreadable: rotations.as_ref().err().map(String::as_str),
                     problems: &lint.problems,
                 };
                 let json =
@@ -179,6 +213,7 @@ impl CheckCommand {
                     &info,
                     &lint,
                     (&signatures, !self.keys.is_empty()),
+                    &rotations,
                 )
                 .context("failed to write to stdout")?;
             }
@@ -197,6 +232,7 @@ fn print_human(
     info: &Read<'_>,
     lint: &Acceptance,
     signatures: (&Verification, bool),
+    rotations: &Result<Vec<RotationEntry>, String>,
 ) -> std::io::Result<()> {
     let what = match info {
         Read::Core(_) => "core WebAssembly module".to_owned(),
@@ -252,6 +288,7 @@ fn print_human(
     }
 
     print_signatures(out, signatures.0, signatures.1)?;
+    print_rotations(out, rotations)?;
 
     match info {
         Read::Core(info) => print_core_items(out, info)?,
@@ -368,6 +405,35 @@ fn print_signatures(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// The rotation statements, when the module has any.
+fn print_rotations(
+    out: &mut impl Write,
+    rotations: &Result<Vec<RotationEntry>, String>,
+) -> std::io::Result<()> {
+    let rotations = match rotations {
+        Ok(rotations) if rotations.is_empty() => return Ok(()),
+        Ok(rotations) => rotations,
+        Err(why) => {
+            writeln!(out, "\n{BOLD}Key rotations{BOLD:#} ({ROTATION_SECTION})")?;
+            return writeln!(out, "  {RED}unreadable{RED:#}: {why}");
+        }
+    };
+    writeln!(
+        out,
+        "\n{BOLD}Key rotations{BOLD:#} ({ROTATION_SECTION}): {}",
+        rotations.len()
+    )?;
+    for r in rotations {
+        let state = if r.verifies {
+            format!("{GREEN}signed by its `from` key{GREEN:#}")
+        } else {
+            format!("{RED}invalid{RED:#}: not signed by its `from` key")
+        };
+        writeln!(out, "  `{}`: {} -> {}  {state}", r.plugin_id, r.from, r.to)?;
     }
     Ok(())
 }

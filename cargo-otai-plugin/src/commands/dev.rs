@@ -27,6 +27,7 @@ const KEEP_ERRORS: Output<'static> = Output {
     format: crate::message_format::MessageFormat::Human,
     keep_errors: true,
     sign: None,
+    rotations: &[],
 };
 
 /// Build the plugin, install it into a local help desk and serve the desk's web UI:

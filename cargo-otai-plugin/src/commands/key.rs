@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+use otai_plugin_abi::module::signature::PublicKey;
+
 use crate::CommonOptions;
-use crate::signing::SigningKey;
+use crate::signing::{self, SigningKey};
 
 /// Manage the keys that sign plugins (`sign`, `build --sign`). Keys are OpenSSH ed25519
 /// keys: one from `ssh-keygen -t ed25519` works as it is.
@@ -37,6 +39,25 @@ pub enum KeyAction {
         /// The comment stored with the key and shown after the public key.
         #[arg(long, value_name = "TEXT", default_value = "otai-plugin signing key")]
         comment: String,
+    },
+    /// Write a rotation statement: the old key hands the signing of one plugin to a new
+    /// key. A desk where the old key signed the installed version then accepts an
+    /// upgrade signed by the new key that carries the statement (`sign --rotation`,
+    /// `build --sign NEW --rotation`). The statement is public: commit it beside the
+    /// plugin.
+    Rotate {
+        /// The old private key, which signed the plugin until now.
+        #[arg(long, value_name = "KEY")]
+        from: PathBuf,
+        /// The new key: its public key (`.pub`, or a public key line), or its private key.
+        #[arg(long, value_name = "KEY")]
+        to: PathBuf,
+        /// The plugin's id, as in its manifest: the statement moves this plugin only.
+        #[arg(long, value_name = "ID")]
+        plugin: String,
+        /// Where to write the statement. Default: `ID.rotation.json` here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -69,8 +90,60 @@ impl KeyCommand {
                     .context("failed to write to stdout")?;
                 Ok(())
             }
+            KeyAction::Rotate {
+                from,
+                to,
+                plugin,
+                out,
+            } => {
+                if plugin.trim().is_empty() || plugin.contains('\0') {
+                    bail!("`--plugin` needs the plugin's id, as in its manifest");
+                }
+                let from_key = SigningKey::read(&from)?;
+                let to_key = read_public(&to)?;
+                if to_key == from_key.public {
+                    bail!(
+                        "`--from` and `--to` are the same key ({}): a rotation hands a plugin \
+                         to another key",
+                        to_key.fingerprint()
+                    );
+                }
+                let rotation = signing::rotation(&from_key, &to_key, &plugin);
+                let path = out.unwrap_or_else(|| PathBuf::from(format!("{plugin}.rotation.json")));
+                let text = serde_json::to_string_pretty(&rotation.to_json())
+                    .context("failed to encode the statement")?;
+                std::fs::write(&path, text + "\n")
+                    .with_context(|| format!("failed to write `{}`", path.display()))?;
+                shell.status(
+                    "Created",
+                    format!("rotation statement `{}`: {rotation}", path.display()),
+                );
+                shell.note(format!(
+                    "sign the next version with the new key and this statement: `cargo \
+                     otai-plugin sign WASM --key NEW_KEY --rotation {}`",
+                    path.display()
+                ));
+                Ok(())
+            }
         }
     }
+}
+
+/// A public key from a `.pub` file or a public key line, else a private key's public half.
+fn read_public(path: &std::path::Path) -> Result<PublicKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the key `{}`", path.display()))?;
+    if let Ok(key) = PublicKey::from_openssh(&text) {
+        return Ok(key);
+    }
+    SigningKey::from_openssh(&text)
+        .map(|key| key.public)
+        .with_context(|| {
+            format!(
+                "`{}` is neither an OpenSSH ed25519 public key nor a private key",
+                path.display()
+            )
+        })
 }
 
 fn default_key_path() -> Result<PathBuf> {

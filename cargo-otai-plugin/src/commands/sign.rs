@@ -9,6 +9,7 @@ use otai_plugin_abi::module::{AcceptOptions, accept};
 use crate::CommonOptions;
 use crate::signing::{self, Signed, SigningKey};
 use crate::term::Shell;
+use otai_plugin_abi::module::rotation::Rotation;
 
 /// Sign a built plugin (a core module or a component) with an ed25519 key: the
 /// signature goes into the module's first section, a `signature` custom section in the
@@ -27,6 +28,11 @@ pub struct SignCommand {
     /// Write the signed module here instead of replacing WASM.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Embed this rotation statement (`key rotate` writes it) before signing, so that a
+    /// desk where the old key signed the installed version accepts an upgrade signed by
+    /// KEY. Repeat it for a chain of rotations.
+    #[arg(long, value_name = "FILE")]
+    pub rotation: Vec<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonOptions,
@@ -41,6 +47,11 @@ impl SignCommand {
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let key = SigningKey::read(&self.key)?;
+        let rotations = self
+            .rotation
+            .iter()
+            .map(|path| signing::read_rotation(path))
+            .collect::<Result<Vec<_>>>()?;
         let bytes = std::fs::read(&self.wasm)
             .with_context(|| format!("failed to read `{}`", self.wasm.display()))?;
         let verdict = accept(&bytes, &AcceptOptions::default());
@@ -56,23 +67,49 @@ impl SignCommand {
             bail!(message);
         }
         let output = self.output.as_deref().unwrap_or(&self.wasm);
-        sign_file(&shell, &bytes, &self.wasm, output, &key)
+        sign_file(&shell, &bytes, &self.wasm, output, &key, &rotations)
     }
 }
 
 /// Signs `bytes` (read from `input`) with `key` into `output`, with the status lines of
-/// what happened.
+/// what happened; `rotations`, when there are any, go into the module first.
 ///
 /// # Errors
-/// The module's signatures cannot be read, or `output` cannot be written.
+/// The module's signatures cannot be read, a rotation statement does not fit the module
+/// or the key, or `output` cannot be written.
 pub(crate) fn sign_file(
     shell: &Shell,
     bytes: &[u8],
     input: &Path,
     output: &Path,
     key: &SigningKey,
+    rotations: &[Rotation],
 ) -> Result<()> {
     let fingerprint = key.public.fingerprint();
+    let rotated;
+    let bytes = if rotations.is_empty() {
+        bytes
+    } else {
+        let verdict = accept(bytes, &AcceptOptions::default());
+        let Some(manifest) = verdict.manifest else {
+            bail!(
+                "`{}` has no manifest a host reads, so it cannot carry a rotation statement",
+                input.display()
+            );
+        };
+        let embedded = signing::embed_rotations(bytes, rotations, &manifest.id, &key.public)
+            .with_context(|| format!("`{}` cannot carry the rotation", input.display()))?;
+        match embedded {
+            Some(with) => {
+                rotated = with;
+                for rotation in rotations {
+                    shell.status("Rotation", format!("{rotation} in `{}`", input.display()));
+                }
+                &rotated[..]
+            }
+            None => bytes,
+        }
+    };
     let signed = signing::sign(bytes, key)
         .with_context(|| format!("`{}` cannot be signed", input.display()))?;
     match signed {
