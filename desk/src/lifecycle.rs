@@ -432,18 +432,22 @@ fn insert_version(
     signers: &[PublicKey],
 ) -> rusqlite::Result<i64> {
     tx.execute(
-        "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at, signers)
-         VALUES (?1, ?2, ?3, ?4, '{}', ?5, ?6)",
+        "INSERT INTO versions (plugin_id, version, manifest, config, installed_at, signers)
+         VALUES (?1, ?2, ?3, '{}', ?4, ?5)",
         params![
             manifest.id,
             manifest.version,
-            wasm,
             serde_json::to_string(manifest).unwrap_or_default(),
             now_ms(),
             write_signers(signers)
         ],
     )?;
-    Ok(tx.last_insert_rowid())
+    let seq = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO modules (version_seq, wasm) VALUES (?1, ?2)",
+        params![seq, wasm],
+    )?;
+    Ok(seq)
 }
 
 fn needs(missing: &[String]) -> String {

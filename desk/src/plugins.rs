@@ -103,7 +103,7 @@ impl Plugins {
     pub(crate) fn version_wasm(&self, store: &Store, seq: i64) -> Result<Vec<u8>, DeskError> {
         store
             .conn
-            .prepare_cached("SELECT wasm FROM versions WHERE seq = ?1")
+            .prepare_cached("SELECT wasm FROM modules WHERE version_seq = ?1")
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
             .map_err(|e| store.error(e))
     }

@@ -119,7 +119,8 @@ fn a_module_corrupted_after_install_is_listed_and_its_first_use_names_it() {
     let db = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
     let changed = db
         .execute(
-            "UPDATE versions SET wasm = x'00617364deadbeef0102' WHERE plugin_id = 'com.example.b'",
+            "UPDATE modules SET wasm = x'00617364deadbeef0102' WHERE version_seq =
+             (SELECT current_seq FROM plugins WHERE id = 'com.example.b')",
             [],
         )
         .unwrap();

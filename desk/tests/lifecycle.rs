@@ -393,7 +393,10 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     // Back to what the first release wrote: no outcomes table.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
     db.execute_batch(
-        "DROP TABLE outcomes; DROP TABLE trusted_keys; \
+        "ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
+             UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
+             DROP TABLE modules; \
+             DROP TABLE outcomes; DROP TABLE trusted_keys; \
              ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -402,6 +405,10 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     let desk = open(dir.path());
     let info = desk.plugin("com.example.desk").unwrap();
     assert_eq!((info.deliveries, info.failures), (4, 4), "{info:?}");
+    // Its module, moved to its own table by migration 4, still runs.
+    desk.enable("com.example.desk").unwrap();
+    let reports = desk.deliver("ticket.created", "T-1").unwrap();
+    assert_eq!(reports[0].outcome.status(), "trapped", "{reports:?}");
 }
 
 #[test]
@@ -654,7 +661,7 @@ fn a_stored_module_this_host_refuses_is_listed_and_can_be_removed() {
     drop(desk);
     // As if an earlier host had accepted what this one refuses.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
-    db.execute("UPDATE versions SET wasm = x'0061736d01000000'", [])
+    db.execute("UPDATE modules SET wasm = x'0061736d01000000'", [])
         .unwrap();
     drop(db);
 
