@@ -261,12 +261,13 @@ pub(crate) fn quoted(keys: &[String]) -> String {
 pub(crate) fn row(store: &Store, id: &str) -> Result<Row, DeskError> {
     store
         .conn
-        .query_row(
+        .prepare_cached(
             "SELECT current_seq, previous_seq, enabled, disabled_reason, disabled_detail,
                     disabled_at, window_start, installed_at
              FROM plugins WHERE id = ?1",
-            [id],
-            |r| {
+        )
+        .and_then(|mut s| {
+            s.query_row([id], |r| {
                 let reason: Option<String> = r.get(3)?;
                 Ok(Row {
                     current_seq: r.get(0)?,
@@ -283,9 +284,9 @@ pub(crate) fn row(store: &Store, id: &str) -> Result<Row, DeskError> {
                     window_start: r.get(6)?,
                     installed_ms: r.get(7)?,
                 })
-            },
-        )
-        .optional()
+            })
+            .optional()
+        })
         .map_err(|e| store.error(e))?
         .ok_or_else(|| DeskError::NotInstalled {
             plugin_id: id.to_owned(),
