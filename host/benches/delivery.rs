@@ -156,7 +156,11 @@ fn two_threads(host: &Host, id: &str, event: &Event) -> Stats {
 fn among_installed(others: usize) -> Stats {
     let host = Host::builder().http(MockHttp::new()).build().expect("host");
     for i in 0..=others {
-        let event = if i == 0 { "ticket.created" } else { "ticket.assigned" };
+        let event = if i == 0 {
+            "ticket.created"
+        } else {
+            "ticket.assigned"
+        };
         let wasm = with_manifest(
             &[],
             NOOP,

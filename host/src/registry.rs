@@ -83,18 +83,18 @@ mod tests {
     const CREATED: EventKind = EventKind::TicketCreated;
     const CLOSED: EventKind = EventKind::TicketClosed;
 
-    fn ids(found: Vec<Arc<&'static str>>) -> Vec<&'static str> {
-        found.iter().map(|v| **v).collect()
+    fn ids(found: Vec<Arc<String>>) -> Vec<String> {
+        found.iter().map(|v| v.to_string()).collect()
     }
 
     #[test]
     fn a_delivery_reads_only_the_subscribed_in_id_order() {
         let mut r = Registry::default();
         for i in 0..1_000 {
-            let id: &'static str = Box::leak(format!("p{i:04}").into_boxed_str());
-            r.insert(id, &[CREATED], Arc::new(id));
+            let id = format!("p{i:04}");
+            r.insert(&id, &[CREATED], Arc::new(id.clone()));
         }
-        r.insert("closer", &[CLOSED, CREATED], Arc::new("closer"));
+        r.insert("closer", &[CLOSED, CREATED], Arc::new("closer".to_owned()));
         assert_eq!(ids(r.subscribed(&CLOSED)), ["closer"]);
         assert_eq!(r.subscribed(&CREATED).len(), 1_001);
         assert!(r.subscribed(&EventKind::TicketAssigned).is_empty());
@@ -107,15 +107,15 @@ mod tests {
     #[test]
     fn a_reinstall_with_other_events_moves_it_and_a_removal_takes_it_out() {
         let mut r = Registry::default();
-        r.insert("a", &[CREATED, CLOSED], Arc::new("a v1"));
-        r.insert("b", &[CREATED], Arc::new("b"));
+        r.insert("a", &[CREATED, CLOSED], Arc::new("a v1".to_owned()));
+        r.insert("b", &[CREATED], Arc::new("b".to_owned()));
         // An upgrade that no longer subscribes to `ticket.closed`.
-        r.insert("a", &[CREATED], Arc::new("a v2"));
+        r.insert("a", &[CREATED], Arc::new("a v2".to_owned()));
         assert!(r.subscribed(&CLOSED).is_empty());
         assert_eq!(ids(r.subscribed(&CREATED)), ["a v2", "b"]);
         assert!(!r.by_event.contains_key(&CLOSED), "no empty entry is left");
 
-        assert_eq!(r.remove("a").as_deref(), Some(&"a v2"));
+        assert_eq!(r.remove("a").as_deref().map(String::as_str), Some("a v2"));
         assert_eq!(ids(r.subscribed(&CREATED)), ["b"]);
         assert!(r.remove("a").is_none());
         assert!(r.get("a").is_none());
