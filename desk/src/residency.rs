@@ -109,9 +109,11 @@ impl Plugins {
         let ids = self.waiting()?.subscribed(kind);
         let mut refused = Vec::new();
         for id in ids {
-            let enabled = {
-                let store = self.db.as_is();
-                row(&store, &id)?.enabled
+            let enabled = match row(&self.db.as_is(), &id) {
+                Ok(row) => row.enabled,
+                // Removed since the list was taken (by another thread): not delivered to.
+                Err(DeskError::NotInstalled { .. }) => false,
+                Err(e) => return Err(e),
             };
             if !enabled {
                 continue;
@@ -123,6 +125,7 @@ impl Plugins {
                 Some(reason) => Some(reason),
                 None => match self.load_now(&id) {
                     Ok(()) | Err(DeskError::Load(_)) => lock(&self.unloadable).get(&id).cloned(),
+                    Err(DeskError::NotInstalled { .. }) => None,
                     Err(e) => return Err(e),
                 },
             };
@@ -146,11 +149,7 @@ impl Plugins {
     }
 
     /// See [`Desk::render_panel`](crate::Desk::render_panel).
-    pub(crate) fn render_panel(
-        &self,
-        id: &str,
-        ticket_id: &str,
-    ) -> Result<PanelReport, DeskError> {
+    pub(crate) fn render_panel(&self, id: &str, ticket_id: &str) -> Result<PanelReport, DeskError> {
         let waits = self.waiting()?.events.contains_key(id);
         if waits {
             if let Some(reason) = lock(&self.unloadable).get(id).cloned() {

@@ -60,7 +60,11 @@ fn three(dir: &std::path::Path) -> Desk {
 fn opening_listing_and_managing_plugins_compile_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let desk = three(dir.path());
-    assert_eq!(desk.host().compiled_modules(), 0, "opening compiles nothing");
+    assert_eq!(
+        desk.host().compiled_modules(),
+        0,
+        "opening compiles nothing"
+    );
     assert_eq!(desk.list().unwrap().len(), 3);
     desk.plugin("com.example.a").unwrap();
     desk.config_form("com.example.a").unwrap();
@@ -159,7 +163,11 @@ fn a_module_corrupted_after_install_is_listed_and_its_first_use_names_it() {
     assert!(error.contains("version 1.0.0"), "{error}");
     let e = desk.render_panel("com.example.b", "T-1").unwrap_err();
     assert!(matches!(e, DeskError::Unloadable { .. }), "{e}");
-    assert!(e.to_string().starts_with("plugin `com.example.b` cannot run: "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("plugin `com.example.b` cannot run: "),
+        "{e}"
+    );
     // Both deliveries are in its log, not counted against its health.
     let info = desk.plugin("com.example.b").unwrap();
     assert_eq!((info.deliveries, info.failures), (0, 0));

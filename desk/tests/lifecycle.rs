@@ -668,7 +668,12 @@ fn a_stored_module_this_host_refuses_is_listed_and_can_be_removed() {
     // Found at its first use, not at opening (which compiles nothing); every delivery
     // to it says why it did not run, naming it, its version and the database.
     let desk = open(dir.path());
-    assert!(desk.plugin("com.example.desk").unwrap().load_error.is_none());
+    assert!(
+        desk.plugin("com.example.desk")
+            .unwrap()
+            .load_error
+            .is_none()
+    );
     for _ in 0..2 {
         let reports = desk.deliver("ticket.created", "T-1").unwrap();
         let [report] = &reports[..] else {
