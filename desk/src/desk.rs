@@ -165,6 +165,7 @@ impl Desk {
             policy: options.health,
             unloadable: Mutex::default(),
             waiting: Mutex::default(),
+            loading: Mutex::default(),
         });
         Ok(Desk {
             deliveries: Deliveries::new(db.clone(), host, tickets.clone(), plugins.clone()),

@@ -40,6 +40,10 @@ pub(crate) struct Plugins {
     pub(crate) unloadable: Mutex<BTreeMap<String, String>>,
     /// The installed plugins not loaded into the host yet.
     pub(crate) waiting: Mutex<Waiting>,
+    /// Held while a plugin is loaded into the host or taken out of it: a load that read
+    /// the config before a `configure` committed must not put it in the host after the
+    /// `configure` took it out (the web UI serves requests on several threads).
+    pub(crate) loading: Mutex<()>,
 }
 
 /// A plugin's row.

@@ -176,6 +176,7 @@ impl Plugins {
     /// loaded again, as the database then says, at its next use. What was refused
     /// before is tried again then.
     pub(crate) fn unload(&self, id: &str) -> Result<(), DeskError> {
+        let _one_at_a_time = lock(&self.loading);
         self.host.uninstall(id);
         lock(&self.unloadable).remove(id);
         let events = {
@@ -193,6 +194,7 @@ impl Plugins {
 
     /// Forgets plugin `id` (removed).
     pub(crate) fn forget_loaded(&self, id: &str) {
+        let _one_at_a_time = lock(&self.loading);
         self.host.uninstall(id);
         lock(&self.unloadable).remove(id);
         lock(&self.waiting).remove(id);
@@ -203,6 +205,7 @@ impl Plugins {
     /// this host refuses (stored by an earlier, laxer host) must not lock the desk: the
     /// plugin stays listed, with why, so that it can be upgraded or removed.
     pub(crate) fn load_now(&self, id: &str) -> Result<(), DeskError> {
+        let _one_at_a_time = lock(&self.loading);
         let (version, wasm, config, path) = {
             let store = self.store()?;
             let row = self.row(&store, id)?;

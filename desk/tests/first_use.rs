@@ -179,3 +179,34 @@ fn a_module_corrupted_after_install_is_listed_and_its_first_use_names_it() {
     assert_eq!(desk.deliver("ticket.created", "T-1").unwrap().len(), 2);
     assert!(desk.plugin("com.example.b").unwrap().load_error.is_none());
 }
+
+/// Two first deliveries at once (the web UI serves requests on several threads): both
+/// load what they need and neither drops a plugin.
+#[test]
+fn two_threads_delivering_first_both_reach_every_subscribed_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(three(dir.path()));
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let desk = desk.clone();
+            std::thread::spawn(move || {
+                if i == 1 {
+                    // A configure racing the loads: the plugin is loaded again with it.
+                    desk.configure_text("com.example.a", [("channel", "#raced")])
+                        .unwrap();
+                }
+                desk.deliver("ticket.created", &format!("T-{i}")).unwrap()
+            })
+        })
+        .collect();
+    for handle in handles {
+        let reports = handle.join().unwrap();
+        let ids: Vec<&str> = reports.iter().map(|r| r.plugin_id.as_str()).collect();
+        assert_eq!(ids, ["com.example.a", "com.example.b"]);
+        assert!(
+            reports.iter().all(|r| r.outcome == Outcome::Ok),
+            "{reports:?}"
+        );
+    }
+    assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+}
