@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::batch::BATCH;
 use crate::database::Database;
 use crate::error::DeskError;
-use crate::plugins::row;
+use crate::plugins::{Plugins, row};
 use crate::recent_events::RecentEvents;
 use crate::store::{lock, now_ms};
 use crate::ticket_records::{
@@ -49,16 +49,24 @@ pub(crate) struct Deliveries {
     db: Arc<Database>,
     host: Arc<Host>,
     tickets: Tickets,
+    /// Loads the plugins subscribed to an event at their first delivery.
+    plugins: Arc<Plugins>,
     /// The last event delivered about each ticket lately.
     recent: Mutex<RecentEvents>,
 }
 
 impl Deliveries {
-    pub(crate) fn new(db: Arc<Database>, host: Arc<Host>, tickets: Tickets) -> Deliveries {
+    pub(crate) fn new(
+        db: Arc<Database>,
+        host: Arc<Host>,
+        tickets: Tickets,
+        plugins: Arc<Plugins>,
+    ) -> Deliveries {
         Deliveries {
             db,
             host,
             tickets,
+            plugins,
             recent: Mutex::default(),
         }
     }
@@ -162,7 +170,10 @@ impl Deliveries {
         event: &Event,
         ticket_id: &str,
     ) -> Result<(Vec<DeliveryReport>, i64), DeskError> {
-        let reports = self.host.deliver(event);
+        let mut reports = self.plugins.load_subscribed(event.kind())?;
+        reports.extend(self.host.deliver(event));
+        // In plugin id order, as the host delivers, the ones that did not load among them.
+        reports.sort_by(|a, b| a.plugin_id.cmp(&b.plugin_id));
 
         let mut store = self.db.as_is();
         let store = &mut *store;

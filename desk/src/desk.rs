@@ -81,7 +81,7 @@ impl std::fmt::Debug for DeskOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Desk {
-    plugins: Plugins,
+    plugins: Arc<Plugins>,
     tickets: Tickets,
     deliveries: Deliveries,
     db: Arc<Database>,
@@ -111,8 +111,11 @@ impl Desk {
         Desk::open_with(dir, DeskOptions::default())
     }
 
-    /// Opens the desk in `dir`: locks it, brings the database's schema up to date,
-    /// checks the key against it, and loads every installed plugin.
+    /// Opens the desk in `dir`: locks it, brings the database's schema up to date and
+    /// checks the key against it. No plugin is loaded (compiled) here: each is loaded
+    /// at its first delivery or panel, so opening takes as long with a thousand plugins
+    /// installed as with none, and a stored module this host no longer loads is found
+    /// then ([`PluginInfo::load_error`], and the delivery's report).
     ///
     /// # Errors
     /// [`DeskError::Locked`] when another desk has it open; [`DeskError::Database`] for
@@ -153,7 +156,7 @@ impl Desk {
             options.keep_deliveries,
         ));
         let tickets = Tickets::new(db.clone());
-        let plugins = Plugins {
+        let plugins = Arc::new(Plugins {
             dir,
             db: db.clone(),
             health,
@@ -161,14 +164,21 @@ impl Desk {
             host: host.clone(),
             policy: options.health,
             unloadable: Mutex::default(),
-        };
-        plugins.load_all()?;
+            waiting: Mutex::default(),
+            loading: Mutex::default(),
+        });
         Ok(Desk {
-            deliveries: Deliveries::new(db.clone(), host, tickets.clone()),
+            deliveries: Deliveries::new(db.clone(), host, tickets.clone(), plugins.clone()),
             plugins,
             tickets,
             db,
         })
+    }
+
+    /// Loads plugin `id` into the host now, as its first use would.
+    #[cfg(test)]
+    pub(crate) fn load(&self, id: &str) -> Result<(), DeskError> {
+        self.plugins.load_now(id)
     }
 
     /// The data directory.
@@ -176,9 +186,25 @@ impl Desk {
         &self.plugins.dir
     }
 
-    /// The host that runs the plugins (to render panels, for one).
+    /// The host that runs the plugins. It holds only the plugins used since the desk
+    /// opened (delivered to, a panel rendered, installed or upgraded): to render a
+    /// panel, use [`Desk::render_panel`], which loads the plugin first.
     pub fn host(&self) -> &Host {
         &self.plugins.host
+    }
+
+    /// Asks plugin `id` for its panel for `ticket_id` ([`Host::render_panel`]), loading
+    /// it into the host first when this is its first use.
+    ///
+    /// # Errors
+    /// [`DeskError::Unloadable`] when its stored module or config is refused;
+    /// [`DeskError::Deliver`] when the host refuses (not installed, disabled, no panel).
+    pub fn render_panel(
+        &self,
+        id: &str,
+        ticket_id: &str,
+    ) -> Result<otai_plugin_host::PanelReport, DeskError> {
+        self.plugins.render_panel(id, ticket_id)
     }
 
     /// Commits the deliveries that wait ([`Desk::deliver`] commits them in groups).

@@ -179,6 +179,18 @@ pub enum DeskError {
         /// The ticket.
         ticket_id: String,
     },
+    /// An installed plugin this host does not load (its stored module or config is
+    /// refused), found when it was first used; [`PluginInfo::load_error`](crate::PluginInfo::load_error) says the same.
+    #[error("plugin `{plugin_id}` cannot run: {reason}")]
+    Unloadable {
+        /// The plugin.
+        plugin_id: String,
+        /// Why, naming the version and where it is stored.
+        reason: String,
+    },
+    /// The host refused to run a plugin (not installed, disabled, no panel).
+    #[error("{0}")]
+    Deliver(#[from] otai_plugin_host::DeliverError),
 }
 
 impl DeskError {

@@ -239,6 +239,10 @@ mod tests {
         drop(desk);
 
         let desk = open(dir.path());
+        // Opening loads nothing, and a disabled plugin is not loaded to deliver to it;
+        // loaded, the host reads the health the desk kept.
+        assert_eq!(desk.host().health(id), None);
+        desk.load(id).unwrap();
         assert_eq!(desk.host().health(id), Some(expected));
         assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
         // The host's enable is the desk's: enabled in the database, a new window.

@@ -64,6 +64,7 @@ mod lifecycle;
 mod plugin_info;
 mod plugins;
 mod recent_events;
+mod residency;
 mod secrets;
 mod state;
 mod store;

@@ -111,7 +111,8 @@ impl Plugins {
             }
             tx.commit().map_err(db)?;
         }
-        self.sync_host(&id)?;
+        // Compiled above: found in the host's compile cache.
+        self.load_now(&id)?;
         self.plugin(&id)
     }
 
@@ -169,25 +170,25 @@ impl Plugins {
         id: &str,
         edit: impl FnOnce(&Manifest, &mut Map<String, Value>) -> Vec<Diagnostic>,
     ) -> Result<PluginInfo, DeskError> {
-        let (wasm, validated) = {
+        {
             let mut store = self.store()?;
             let row = self.row(&store, id)?;
             let version = self.version_row(&store, row.current_seq)?;
             let before = config_of(&store, &self.key, id, row.current_seq)?;
             let mut config = before.clone();
             let refused = edit(&version.manifest, &mut config);
-            let validated = match version
+            match version
                 .manifest
                 .validate_config(&Value::Object(config.clone()))
             {
-                Ok(validated) if refused.is_empty() => validated,
+                Ok(_) if refused.is_empty() => {}
                 found => {
                     return Err(DeskError::InvalidConfig {
                         plugin_id: id.to_owned(),
                         diagnostics: together(refused, found.err()),
                     });
                 }
-            };
+            }
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
@@ -209,13 +210,9 @@ impl Plugins {
                 self.set_state(&tx, id, None).map_err(db)?;
             }
             tx.commit().map_err(db)?;
-            let wasm = self.version_wasm(&store, row.current_seq)?;
-            (wasm, validated)
-        };
-        // Compiled when it was installed: found in the host's cache.
-        let plugin = self.host.load(&wasm)?;
-        crate::store::lock(&self.unloadable).remove(id);
-        self.run_in_host(&plugin, &validated)?;
+        }
+        // No wasm work: the host takes it again, with this config, at its next use.
+        self.unload(id)?;
         self.plugin(id)
     }
 
@@ -308,7 +305,8 @@ impl Plugins {
             tx.commit().map_err(db)?;
             (current.version, diff)
         };
-        self.sync_host(&id)?;
+        // Compiled above: found in the host's compile cache.
+        self.load_now(&id)?;
         Ok(Upgraded {
             to: manifest.version,
             from,
@@ -342,7 +340,8 @@ impl Plugins {
                 .map_err(db)?;
             tx.commit().map_err(db)?;
         }
-        self.sync_host(id)?;
+        // The previous version is loaded (and so checked) at its next use.
+        self.unload(id)?;
         self.plugin(id)
     }
 
@@ -376,7 +375,9 @@ impl Plugins {
             });
         }
         self.update(|desk, tx| desk.set_state(tx, id, None))?;
-        self.sync_host(id)?;
+        // The host reads the state from the desk's health store; a plugin it does not
+        // hold yet is loaded at its next use.
+        self.sync_health(id)?;
         self.plugin(id)
     }
 
@@ -406,8 +407,7 @@ impl Plugins {
         })?;
         self.store()?.windows.forget(id);
         self.health.forget(id);
-        self.host.uninstall(id);
-        crate::store::lock(&self.unloadable).remove(id);
+        self.forget_loaded(id);
         Ok(())
     }
 
@@ -432,18 +432,22 @@ fn insert_version(
     signers: &[PublicKey],
 ) -> rusqlite::Result<i64> {
     tx.execute(
-        "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at, signers)
-         VALUES (?1, ?2, ?3, ?4, '{}', ?5, ?6)",
+        "INSERT INTO versions (plugin_id, version, manifest, config, installed_at, signers)
+         VALUES (?1, ?2, ?3, '{}', ?4, ?5)",
         params![
             manifest.id,
             manifest.version,
-            wasm,
             serde_json::to_string(manifest).unwrap_or_default(),
             now_ms(),
             write_signers(signers)
         ],
     )?;
-    Ok(tx.last_insert_rowid())
+    let seq = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO modules (version_seq, wasm) VALUES (?1, ?2)",
+        params![seq, wasm],
+    )?;
+    Ok(seq)
 }
 
 fn needs(missing: &[String]) -> String {

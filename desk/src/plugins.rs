@@ -1,6 +1,6 @@
 //! The desk's plugins: their rows, versions, config and secrets, and the host they
-//! are loaded into as the database says. The changes to them are in
-//! [`crate::lifecycle`].
+//! are loaded into as the database says (at their first use: [`crate::residency`]).
+//! The changes to them are in [`crate::lifecycle`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,11 +12,12 @@ use otai_plugin_host::{HealthPolicy, Host, Plugin};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
-use crate::config_records::{config_of, stored_config};
+use crate::config_records::stored_config;
 use crate::database::Database;
 use crate::error::DeskError;
 use crate::health::DeskHealth;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
+use crate::residency::Waiting;
 use crate::secrets::SecretKey;
 use crate::state::{Disabled, DisabledReason, write_state};
 use crate::store::{Store, lock, now_ms};
@@ -34,8 +35,15 @@ pub(crate) struct Plugins {
     pub(crate) host: Arc<Host>,
     /// The policy the health window is counted by.
     pub(crate) policy: HealthPolicy,
-    /// Plugins whose stored module this host no longer loads, with why.
+    /// Plugins whose stored module (or config) this host no longer loads, with why:
+    /// found at their first use.
     pub(crate) unloadable: Mutex<BTreeMap<String, String>>,
+    /// The installed plugins not loaded into the host yet.
+    pub(crate) waiting: Mutex<Waiting>,
+    /// Held while a plugin is loaded into the host or taken out of it: a load that read
+    /// the config before a `configure` committed must not put it in the host after the
+    /// `configure` took it out (the web UI serves requests on several threads).
+    pub(crate) loading: Mutex<()>,
 }
 
 /// A plugin's row.
@@ -61,24 +69,6 @@ impl Plugins {
     /// The database, the deliveries that wait committed first.
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, DeskError> {
         self.db.store()
-    }
-
-    /// Loads every installed plugin into the host. A module stored by an earlier,
-    /// laxer host must not lock the desk: it stays listed, with why, so that it can be
-    /// upgraded or removed.
-    pub(crate) fn load_all(&self) -> Result<(), DeskError> {
-        for id in self.ids()? {
-            match self.sync_host(&id) {
-                Ok(()) => {}
-                Err(DeskError::Load(e)) => {
-                    self.host.uninstall(&id);
-                    lock(&self.unloadable)
-                        .insert(id, format!("this host does not load its module: {e}"));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
     }
 
     pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
@@ -117,54 +107,9 @@ impl Plugins {
     pub(crate) fn version_wasm(&self, store: &Store, seq: i64) -> Result<Vec<u8>, DeskError> {
         store
             .conn
-            .prepare_cached("SELECT wasm FROM versions WHERE seq = ?1")
+            .prepare_cached("SELECT wasm FROM modules WHERE version_seq = ?1")
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
             .map_err(|e| store.error(e))
-    }
-
-    /// Loads a plugin's current version into the host as the database says: installed
-    /// with its config when that is complete, enabled or not.
-    pub(crate) fn sync_host(&self, id: &str) -> Result<(), DeskError> {
-        let (version, wasm, config) = {
-            let store = self.store()?;
-            let row = self.row(&store, id)?;
-            let version = self.version_row(&store, row.current_seq)?;
-            let wasm = self.version_wasm(&store, row.current_seq)?;
-            let config = config_of(&store, &self.key, id, row.current_seq)?;
-            (version, wasm, config)
-        };
-        let plugin = self.host.load(&wasm)?;
-        lock(&self.unloadable).remove(id);
-        let config = Value::Object(config);
-        let validated = match version.manifest.validate_config(&config) {
-            Ok(validated) => validated,
-            Err(diagnostics) => {
-                self.host.uninstall(id);
-                // Missing values are the plugin's wait for config, shown as its state.
-                // Values this host refuses (stored by an earlier, laxer one: a value past
-                // the size limits) would otherwise leave it listed as enabled and never
-                // run.
-                let set = |key: &str| config.get(key).is_some_and(|v| !v.is_null());
-                if missing_config(&version.manifest, set).is_empty() {
-                    let problems: Vec<String> = diagnostics
-                        .errors()
-                        .map(|d| match d.path.as_str() {
-                            "" => d.message.clone(),
-                            key => format!("`{key}`: {}", d.message),
-                        })
-                        .collect();
-                    lock(&self.unloadable).insert(
-                        id.to_owned(),
-                        format!(
-                            "its stored config is refused ({}); set the values again",
-                            problems.join("; ")
-                        ),
-                    );
-                }
-                return Ok(());
-            }
-        };
-        self.run_in_host(&plugin, &validated)
     }
 
     /// Installs `plugin` in the host with its validated config, enabled or not as the
@@ -320,12 +265,13 @@ pub(crate) fn quoted(keys: &[String]) -> String {
 pub(crate) fn row(store: &Store, id: &str) -> Result<Row, DeskError> {
     store
         .conn
-        .query_row(
+        .prepare_cached(
             "SELECT current_seq, previous_seq, enabled, disabled_reason, disabled_detail,
                     disabled_at, window_start, installed_at
              FROM plugins WHERE id = ?1",
-            [id],
-            |r| {
+        )
+        .and_then(|mut s| {
+            s.query_row([id], |r| {
                 let reason: Option<String> = r.get(3)?;
                 Ok(Row {
                     current_seq: r.get(0)?,
@@ -342,9 +288,9 @@ pub(crate) fn row(store: &Store, id: &str) -> Result<Row, DeskError> {
                     window_start: r.get(6)?,
                     installed_ms: r.get(7)?,
                 })
-            },
-        )
-        .optional()
+            })
+            .optional()
+        })
         .map_err(|e| store.error(e))?
         .ok_or_else(|| DeskError::NotInstalled {
             plugin_id: id.to_owned(),

@@ -110,6 +110,17 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE versions ADD COLUMN signers TEXT NOT NULL DEFAULT '';
     ",
+    // 4: the modules apart from their versions' rows. A row's columns after a blob are
+    // read by walking the blob's overflow pages, so listing plugins (their manifests)
+    // read every module; now only loading one does (issue 41).
+    r"
+    CREATE TABLE modules (
+        version_seq INTEGER PRIMARY KEY REFERENCES versions(seq) ON DELETE CASCADE,
+        wasm BLOB NOT NULL
+    );
+    INSERT INTO modules (version_seq, wasm) SELECT seq, wasm FROM versions;
+    ALTER TABLE versions DROP COLUMN wasm;
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.
@@ -459,5 +470,39 @@ mod tests {
             ]
         );
         assert!(!schema_objects(1).contains(&"outcomes"));
+    }
+
+    /// A desk made before migration 4 keeps its modules, moved to their own table.
+    #[test]
+    fn the_modules_move_out_of_the_versions_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO versions (plugin_id, version, wasm, manifest, config, installed_at)
+             VALUES ('com.example.a', '1.0.0', x'0061736d01000000', '{}', '{}', 0)",
+            [],
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[3]).unwrap();
+        tx.commit().unwrap();
+        let wasm: Vec<u8> = conn
+            .query_row(
+                "SELECT m.wasm FROM modules m JOIN versions v ON v.seq = m.version_seq",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(wasm, b"\0asm\x01\0\0\0");
+        assert!(conn.prepare("SELECT wasm FROM versions").is_err());
+        // A version deleted takes its module with it.
+        conn.execute("DELETE FROM versions", []).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM modules", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 }

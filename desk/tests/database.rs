@@ -130,11 +130,19 @@ fn a_new_desk_is_marked_and_one_made_before_the_mark_is_marked_on_opening() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
 
-    // What earlier versions left: the desk's tables at schema 3 (this one's) or 1 (before
-    // the `outcomes` table and the signers), with a ticket, and no mark.
+    // What earlier versions left: the desk's tables at schema 4 (this one's), 3 (the
+    // modules in the versions' rows) or 1 (before the `outcomes` table and the
+    // signers), with a ticket, and no mark.
     for earlier_schema in [
         "",
-        "DROP TABLE outcomes; DROP TABLE trusted_keys; \
+        "ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
+             UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
+             DROP TABLE modules; \
+             PRAGMA user_version = 3;",
+        "ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
+             UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
+             DROP TABLE modules; \
+             DROP TABLE outcomes; DROP TABLE trusted_keys; \
              ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
     ] {
         let desk = Desk::open_with(dir.path(), with_key()).unwrap();
@@ -233,6 +241,10 @@ fn a_config_an_earlier_version_stored_past_the_limits_is_shown_not_silently_skip
         .unwrap();
 
     let desk = Desk::open_with(dir.path(), with_key()).unwrap();
+    // Found at its first use: the delivery says why the plugin did not run.
+    let reports = desk.deliver("ticket.created", "T-1").unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].outcome.status(), "rejected", "{:?}", reports[0]);
     let info = desk.plugin("com.example.note").unwrap();
     let error = info.load_error.expect("the refused config is shown");
     assert!(
@@ -242,7 +254,6 @@ fn a_config_an_earlier_version_stored_past_the_limits_is_shown_not_silently_skip
         ),
         "{error}"
     );
-    assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
     // A value within the limit puts it back to work.
     desk.configure(
         "com.example.note",

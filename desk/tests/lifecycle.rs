@@ -185,6 +185,8 @@ fn secrets_are_sealed_write_only_and_reach_the_plugin_decrypted() {
         }
     }
     let desk = Desk::open_with(dir.path(), options(&mock)).unwrap();
+    // Loaded into the host at its first delivery, not when the desk opens.
+    desk.deliver("ticket.created", "T-1").unwrap();
     assert_eq!(
         desk.host().redact("com.example.desk", "xoxb-second-0815"),
         "[redacted]"
@@ -391,7 +393,10 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     // Back to what the first release wrote: no outcomes table.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
     db.execute_batch(
-        "DROP TABLE outcomes; DROP TABLE trusted_keys; \
+        "ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
+             UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
+             DROP TABLE modules; \
+             DROP TABLE outcomes; DROP TABLE trusted_keys; \
              ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -400,6 +405,10 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     let desk = open(dir.path());
     let info = desk.plugin("com.example.desk").unwrap();
     assert_eq!((info.deliveries, info.failures), (4, 4), "{info:?}");
+    // Its module, moved to its own table by migration 4, still runs.
+    desk.enable("com.example.desk").unwrap();
+    let reports = desk.deliver("ticket.created", "T-1").unwrap();
+    assert_eq!(reports[0].outcome.status(), "trapped", "{reports:?}");
 }
 
 #[test]
@@ -652,15 +661,40 @@ fn a_stored_module_this_host_refuses_is_listed_and_can_be_removed() {
     drop(desk);
     // As if an earlier host had accepted what this one refuses.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
-    db.execute("UPDATE versions SET wasm = x'0061736d01000000'", [])
+    db.execute("UPDATE modules SET wasm = x'0061736d01000000'", [])
         .unwrap();
     drop(db);
 
+    // Found at its first use, not at opening (which compiles nothing); every delivery
+    // to it says why it did not run, naming it, its version and the database.
     let desk = open(dir.path());
+    assert!(
+        desk.plugin("com.example.desk")
+            .unwrap()
+            .load_error
+            .is_none()
+    );
+    for _ in 0..2 {
+        let reports = desk.deliver("ticket.created", "T-1").unwrap();
+        let [report] = &reports[..] else {
+            panic!("one report: {reports:?}")
+        };
+        let Outcome::Rejected { reason } = &report.outcome else {
+            panic!("{report:?}")
+        };
+        assert!(
+            reason.starts_with("plugin `com.example.desk` cannot run: this host does not load its module (version 1.0.0, stored in `")
+                && reason.contains(otai_plugin_desk::DATABASE_FILE)
+                && reason.contains("manifest"),
+            "{reason}"
+        );
+    }
     let info = desk.plugin("com.example.desk").unwrap();
     let error = info.load_error.expect("the module does not load");
     assert!(error.contains("manifest"), "{error}");
-    assert!(desk.deliver("ticket.created", "T-1").unwrap().is_empty());
+    // Recorded in the log, and not against its health (it did not run).
+    assert_eq!(desk.deliveries("com.example.desk", 10).unwrap().len(), 2);
+    assert_eq!(desk.plugin("com.example.desk").unwrap().failures, 0);
     // An upgrade to a module that loads brings it back.
     desk.upgrade(&module(&manifest("1.0.1", &[], json!({})), ECHO), false)
         .unwrap();

@@ -12,6 +12,7 @@ mod browser;
 mod configure;
 mod database;
 mod fire;
+mod first_use;
 mod lifecycle;
 mod secrets_at_rest;
 mod trust;

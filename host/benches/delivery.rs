@@ -4,7 +4,8 @@
 //! (and `OTAI_BENCH_CONFIG='{"…"}'`) also measures that plugin (for example one built
 //! with the SDK) on the 2 KB event, with every HTTP request answered 200 by a mock.
 //! `OTAI_BENCH_ONLY=threads` measures one and two threads on every allocator variant and
-//! nothing else.
+//! nothing else; `OTAI_BENCH_ONLY=installed` measures only `Host::deliver` to one plugin
+//! with 1 and with 1,000 installed (the others subscribed to another event).
 
 use std::time::{Duration, Instant};
 
@@ -150,7 +151,52 @@ fn two_threads(host: &Host, id: &str, event: &Event) -> Stats {
     stats(samples, wall.elapsed())
 }
 
+/// `Host::deliver` of `ticket.created` to the one plugin subscribed to it, with `others`
+/// more installed, subscribed to `ticket.assigned`.
+fn among_installed(others: usize) -> Stats {
+    let host = Host::builder().http(MockHttp::new()).build().expect("host");
+    for i in 0..=others {
+        let event = if i == 0 {
+            "ticket.created"
+        } else {
+            "ticket.assigned"
+        };
+        let wasm = with_manifest(
+            &[],
+            NOOP,
+            json!({
+                "id": format!("com.example.p{i:04}"), "name": "No-op", "version": "1.0.0",
+                "description": "Does nothing.", "events": [event]
+            }),
+        );
+        let plugin = host.load(&wasm).expect("plugin loads");
+        host.install(&plugin, json!({})).expect("config is valid");
+    }
+    let event = Event::ticket_created();
+    for _ in 0..WARMUP {
+        host.deliver(&event);
+    }
+    let mut samples = Vec::with_capacity(RUNS);
+    let wall = Instant::now();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let reports = host.deliver(&event);
+        samples.push(t.elapsed());
+        assert_eq!(reports.len(), 1);
+    }
+    stats(samples, wall.elapsed())
+}
+
 fn main() {
+    if std::env::var("OTAI_BENCH_ONLY").is_ok_and(|v| v == "installed") {
+        for others in [0, 999] {
+            print(
+                &format!("deliver to 1 subscribed, {} installed", others + 1),
+                &among_installed(others),
+            );
+        }
+        return;
+    }
     let wasm = noop_plugin();
     let small = Event::ticket_created();
     let big = event_2k();

@@ -74,6 +74,7 @@ pub mod http;
 mod load;
 mod memory;
 mod redact;
+mod registry;
 mod report;
 mod run;
 mod state;

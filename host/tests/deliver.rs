@@ -53,6 +53,61 @@ fn only_subscribed_plugins_get_an_event() {
     ));
 }
 
+/// `Host::deliver` finds the subscribed through an index by event kind: a reinstall
+/// with other events, a disable, an enable and an uninstall each show in the next
+/// delivery.
+#[test]
+fn the_subscriptions_follow_reinstall_disable_and_uninstall() {
+    let host = test_host(MockHttp::new());
+    let ids = |event: &Event| -> Vec<String> {
+        host.deliver(event)
+            .into_iter()
+            .map(|r| r.plugin_id)
+            .collect()
+    };
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.a", &["ticket.created", "ticket.closed"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    install(
+        &host,
+        &plugin(&manifest("com.example.b", &["ticket.created"], &[]), ECHO),
+        json!({}),
+    );
+    assert_eq!(ids(&Event::ticket_closed()), ["com.example.a"]);
+    // A new version that no longer subscribes to `ticket.closed`, and now to
+    // `ticket.reopened`.
+    install(
+        &host,
+        &plugin(
+            &manifest("com.example.a", &["ticket.created", "ticket.reopened"], &[]),
+            ECHO,
+        ),
+        json!({}),
+    );
+    assert!(ids(&Event::ticket_closed()).is_empty());
+    assert_eq!(ids(&Event::ticket_reopened()), ["com.example.a"]);
+    assert_eq!(
+        ids(&Event::ticket_created()),
+        ["com.example.a", "com.example.b"]
+    );
+    host.disable("com.example.a").unwrap();
+    assert_eq!(ids(&Event::ticket_created()), ["com.example.b"]);
+    host.enable("com.example.a").unwrap();
+    assert_eq!(
+        ids(&Event::ticket_created()),
+        ["com.example.a", "com.example.b"]
+    );
+    assert!(host.uninstall("com.example.a"));
+    assert_eq!(ids(&Event::ticket_created()), ["com.example.b"]);
+    assert!(ids(&Event::ticket_reopened()).is_empty());
+    assert_eq!(host.installed(), ["com.example.b"]);
+}
+
 #[test]
 fn the_payload_is_the_abi_payload_with_the_event_data() {
     let host = test_host(MockHttp::new());

@@ -421,7 +421,7 @@ fn panels(d: &Desk, ticket_id: &str, hosts: &[PanelHost]) -> Result<Vec<PanelVie
         if !info.enabled {
             continue;
         }
-        let (url, reason) = match d.host().render_panel(&info.id, ticket_id) {
+        let (url, reason) = match d.render_panel(&info.id, ticket_id) {
             // The iframe loads the URL as the plugin returned it: a secret in it
             // (a signed token) is what makes it work; only reports redact it.
             Ok(report) => match (report.embed_url(), &report.refused, &report.outcome) {

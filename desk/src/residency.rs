@@ -1,0 +1,296 @@
+//! When a plugin is loaded into the host: at its first delivery or panel, or when it is
+//! installed or upgraded (to check it), never when the desk opens (issue 41). Opening a
+//! desk with a thousand plugins installed reads the database only; listing,
+//! configuring, enabling, disabling, the log and the plugin pages compile nothing. A
+//! stored module this host no longer loads is found at its first use, and each delivery
+//! to it reports why, naming the plugin, its version and the database it is stored in.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::MutexGuard;
+
+use otai_plugin_abi::event::EventKind;
+use otai_plugin_host::{DeliveryReport, Outcome, PanelReport};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config_records::config_of;
+use crate::error::DeskError;
+use crate::plugins::{Plugins, missing_config, row};
+use crate::store::lock;
+
+/// The installed plugins the host does not hold (not loaded yet, unloaded after a
+/// change, or refused), by the events they subscribe to as their stored manifest says:
+/// a delivery loads the ones subscribed to its event and reads no other.
+#[derive(Default)]
+pub(crate) struct Waiting {
+    /// Whether it was read from the database: at the first delivery or panel, so that
+    /// opening reads nothing more than it must.
+    read: bool,
+    events: HashMap<String, Vec<EventKind>>,
+    by_event: HashMap<EventKind, BTreeSet<String>>,
+}
+
+impl Waiting {
+    fn add(&mut self, id: &str, events: &[EventKind]) {
+        self.remove(id);
+        for kind in events {
+            self.by_event
+                .entry(kind.clone())
+                .or_default()
+                .insert(id.to_owned());
+        }
+        self.events.insert(id.to_owned(), events.to_vec());
+    }
+
+    fn remove(&mut self, id: &str) {
+        for kind in self.events.remove(id).unwrap_or_default() {
+            if let Some(ids) = self.by_event.get_mut(&kind) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.by_event.remove(&kind);
+                }
+            }
+        }
+    }
+
+    fn subscribed(&self, kind: &EventKind) -> Vec<String> {
+        self.by_event
+            .get(kind)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A stored manifest's events, without the rest of it.
+#[derive(Deserialize)]
+struct Events {
+    events: Vec<EventKind>,
+}
+
+impl Plugins {
+    /// The plugins that wait to be loaded, read from the database the first time.
+    fn waiting(&self) -> Result<MutexGuard<'_, Waiting>, DeskError> {
+        let mut waiting = lock(&self.waiting);
+        if !waiting.read {
+            let in_host: HashSet<String> = self.host.installed().into_iter().collect();
+            // As it is: the deliveries that wait change no plugin's row or manifest.
+            let store = self.db.as_is();
+            let rows: Vec<(String, String)> = store
+                .conn
+                .prepare(
+                    "SELECT p.id, v.manifest FROM plugins p JOIN versions v ON v.seq = p.current_seq",
+                )
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .and_then(Iterator::collect)
+                })
+                .map_err(|e| store.error(e))?;
+            for (id, manifest) in rows {
+                if in_host.contains(&id) {
+                    continue;
+                }
+                let events: Events = serde_json::from_str(&manifest)
+                    .map_err(|e| store.error(format!("plugin `{id}`'s manifest: {e}")))?;
+                waiting.add(&id, &events.events);
+            }
+            waiting.read = true;
+        }
+        Ok(waiting)
+    }
+
+    /// Loads the enabled plugins subscribed to `kind` that the host does not hold yet,
+    /// so that the host delivers to them. Returns, for each one that does not load, a
+    /// report saying why (the delivery is not dropped silently): the host did not run
+    /// it, so it does not count against its health.
+    pub(crate) fn load_subscribed(
+        &self,
+        kind: &EventKind,
+    ) -> Result<Vec<DeliveryReport>, DeskError> {
+        let ids = self.waiting()?.subscribed(kind);
+        let mut refused = Vec::new();
+        for id in ids {
+            let enabled = match row(&self.db.as_is(), &id) {
+                Ok(row) => row.enabled,
+                // Removed since the list was taken (by another thread): not delivered to.
+                Err(DeskError::NotInstalled { .. }) => false,
+                Err(e) => return Err(e),
+            };
+            if !enabled {
+                continue;
+            }
+            // Refused before: not compiled again at every delivery (an upgrade, a
+            // rollback or a change of config tries again).
+            let known = lock(&self.unloadable).get(&id).cloned();
+            let reason = match known {
+                Some(reason) => Some(reason),
+                None => match self.load_now(&id) {
+                    Ok(()) | Err(DeskError::Load(_)) => lock(&self.unloadable).get(&id).cloned(),
+                    Err(DeskError::NotInstalled { .. }) => None,
+                    Err(e) => return Err(e),
+                },
+            };
+            if let Some(reason) = reason {
+                refused.push(DeliveryReport {
+                    plugin_id: id.clone(),
+                    event: kind.to_string(),
+                    outcome: Outcome::Rejected {
+                        reason: format!("plugin `{id}` cannot run: {reason}"),
+                    },
+                    logs: Vec::new(),
+                    http: Vec::new(),
+                    replies: Vec::new(),
+                    custom_fields: Vec::new(),
+                    calls: Vec::new(),
+                    timings: Default::default(),
+                });
+            }
+        }
+        Ok(refused)
+    }
+
+    /// See [`Desk::render_panel`](crate::Desk::render_panel).
+    pub(crate) fn render_panel(&self, id: &str, ticket_id: &str) -> Result<PanelReport, DeskError> {
+        let waits = self.waiting()?.events.contains_key(id);
+        if waits {
+            if let Some(reason) = lock(&self.unloadable).get(id).cloned() {
+                return Err(DeskError::Unloadable {
+                    plugin_id: id.to_owned(),
+                    reason,
+                });
+            }
+            match self.load_now(id) {
+                Ok(()) | Err(DeskError::Load(_)) => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(reason) = lock(&self.unloadable).get(id).cloned() {
+                return Err(DeskError::Unloadable {
+                    plugin_id: id.to_owned(),
+                    reason,
+                });
+            }
+        }
+        Ok(self.host.render_panel(id, ticket_id)?)
+    }
+
+    /// Takes plugin `id` out of the host after a change (config, version): it is
+    /// loaded again, as the database then says, at its next use. What was refused
+    /// before is tried again then.
+    pub(crate) fn unload(&self, id: &str) -> Result<(), DeskError> {
+        let _one_at_a_time = lock(&self.loading);
+        self.host.uninstall(id);
+        lock(&self.unloadable).remove(id);
+        let events = {
+            let store = self.store()?;
+            let row = self.row(&store, id)?;
+            self.version_row(&store, row.current_seq)?.manifest.events
+        };
+        let mut waiting = lock(&self.waiting);
+        // Unread, it is read with this plugin in it.
+        if waiting.read {
+            waiting.add(id, &events);
+        }
+        Ok(())
+    }
+
+    /// Forgets plugin `id` (removed).
+    pub(crate) fn forget_loaded(&self, id: &str) {
+        let _one_at_a_time = lock(&self.loading);
+        self.host.uninstall(id);
+        lock(&self.unloadable).remove(id);
+        lock(&self.waiting).remove(id);
+    }
+
+    /// Loads a plugin's current version into the host as the database says: installed
+    /// with its config when that is complete, enabled or not. A module or a config
+    /// this host refuses (stored by an earlier, laxer host) must not lock the desk: the
+    /// plugin stays listed, with why, so that it can be upgraded or removed.
+    pub(crate) fn load_now(&self, id: &str) -> Result<(), DeskError> {
+        let _one_at_a_time = lock(&self.loading);
+        let (version, wasm, config, path) = {
+            let store = self.store()?;
+            let row = self.row(&store, id)?;
+            let version = self.version_row(&store, row.current_seq)?;
+            let wasm = self.version_wasm(&store, row.current_seq)?;
+            let config = config_of(&store, &self.key, id, row.current_seq)?;
+            (version, wasm, config, store.path.clone())
+        };
+        let events = version.manifest.events.clone();
+        let plugin = match self.host.load(&wasm) {
+            Ok(plugin) => plugin,
+            Err(e) => {
+                self.host.uninstall(id);
+                lock(&self.unloadable).insert(
+                    id.to_owned(),
+                    format!(
+                        "this host does not load its module (version {}, stored in `{}`): {e}",
+                        version.version,
+                        path.display()
+                    ),
+                );
+                self.still_waiting(id, &events);
+                return Err(DeskError::Load(e));
+            }
+        };
+        lock(&self.unloadable).remove(id);
+        let config = Value::Object(config);
+        let validated = match version.manifest.validate_config(&config) {
+            Ok(validated) => validated,
+            Err(diagnostics) => {
+                self.host.uninstall(id);
+                // Missing values are the plugin's wait for config, shown as its state.
+                // Values this host refuses (stored by an earlier, laxer one: a value past
+                // the size limits) would otherwise leave it listed as enabled and never
+                // run.
+                let set = |key: &str| config.get(key).is_some_and(|v| !v.is_null());
+                if missing_config(&version.manifest, set).is_empty() {
+                    let problems: Vec<String> = diagnostics
+                        .errors()
+                        .map(|d| match d.path.as_str() {
+                            "" => d.message.clone(),
+                            key => format!("`{key}`: {}", d.message),
+                        })
+                        .collect();
+                    lock(&self.unloadable).insert(
+                        id.to_owned(),
+                        format!(
+                            "its stored config is refused ({}); set the values again",
+                            problems.join("; ")
+                        ),
+                    );
+                }
+                self.still_waiting(id, &events);
+                return Ok(());
+            }
+        };
+        self.run_in_host(&plugin, &validated)?;
+        lock(&self.waiting).remove(id);
+        Ok(())
+    }
+
+    /// Plugin `id`, subscribed to `events`, is not in the host.
+    fn still_waiting(&self, id: &str, events: &[EventKind]) {
+        let mut waiting = lock(&self.waiting);
+        if waiting.read {
+            waiting.add(id, events);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_follows_adds_and_removals() {
+        let mut w = Waiting::default();
+        w.add("a", &[EventKind::TicketCreated, EventKind::TicketClosed]);
+        w.add("b", &[EventKind::TicketCreated]);
+        // Upgraded to a version that no longer subscribes to `ticket.closed`.
+        w.add("a", &[EventKind::TicketCreated]);
+        assert!(w.subscribed(&EventKind::TicketClosed).is_empty());
+        assert_eq!(w.subscribed(&EventKind::TicketCreated), ["a", "b"]);
+        w.remove("a");
+        w.remove("b");
+        assert!(w.by_event.is_empty() && w.events.is_empty());
+    }
+}
