@@ -211,8 +211,9 @@ impl Plugins {
             }
             tx.commit().map_err(db)?;
         }
-        // No wasm work: the host takes it again, with this config, at its next use.
-        self.unload(id)?;
+        // The host takes it with this config: at once when it holds the plugin (its
+        // module is cached, nothing compiles), else at its next use.
+        self.refresh(id)?;
         self.plugin(id)
     }
 
@@ -340,8 +341,9 @@ impl Plugins {
                 .map_err(db)?;
             tx.commit().map_err(db)?;
         }
-        // The previous version is loaded (and so checked) at its next use.
-        self.unload(id)?;
+        // The previous version is loaded (and so checked) now when the host holds the
+        // plugin, else at its next use.
+        self.refresh(id)?;
         self.plugin(id)
     }
 

@@ -172,11 +172,22 @@ impl Plugins {
         Ok(self.host.render_panel(id, ticket_id)?)
     }
 
-    /// Takes plugin `id` out of the host after a change (config, version): it is
-    /// loaded again, as the database then says, at its next use. What was refused
-    /// before is tried again then.
-    pub(crate) fn unload(&self, id: &str) -> Result<(), DeskError> {
+    /// Brings plugin `id` in the host up to date after a change (config, version). One
+    /// the host holds is loaded again in place (its module is in the host's compile
+    /// cache, so nothing compiles): taking it out instead would drop it from a delivery
+    /// that loaded it a moment before and has yet to run. One the host does not hold is
+    /// left for its next use. What was refused before is tried again.
+    pub(crate) fn refresh(&self, id: &str) -> Result<(), DeskError> {
+        // Held from the question to the answer: a delivery's load between them would
+        // otherwise be undone.
         let _one_at_a_time = lock(&self.loading);
+        if self.host.is_installed(id) {
+            lock(&self.unloadable).remove(id);
+            return match self.load_holding_lock(id) {
+                Ok(()) | Err(DeskError::Load(_)) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
         self.host.uninstall(id);
         lock(&self.unloadable).remove(id);
         let events = {
@@ -206,6 +217,11 @@ impl Plugins {
     /// plugin stays listed, with why, so that it can be upgraded or removed.
     pub(crate) fn load_now(&self, id: &str) -> Result<(), DeskError> {
         let _one_at_a_time = lock(&self.loading);
+        self.load_holding_lock(id)
+    }
+
+    /// [`Plugins::load_now`], the caller holding `self.loading`.
+    fn load_holding_lock(&self, id: &str) -> Result<(), DeskError> {
         let (version, wasm, config, path) = {
             let store = self.store()?;
             let row = self.row(&store, id)?;

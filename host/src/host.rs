@@ -350,6 +350,13 @@ impl Host {
             .unwrap_or(false)
     }
 
+    /// Whether plugin `plugin_id` is installed.
+    pub fn is_installed(&self, plugin_id: &str) -> bool {
+        self.installed
+            .read()
+            .is_ok_and(|m| m.get(plugin_id).is_some())
+    }
+
     /// The ids of installed plugins, sorted.
     pub fn installed(&self) -> Vec<String> {
         self.installed
