@@ -64,6 +64,8 @@ mod lifecycle;
 mod plugin_info;
 mod plugins;
 mod recent_events;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod secrets;
 mod state;
 mod store;
