@@ -13,6 +13,7 @@ mod configure;
 mod database;
 mod fire;
 mod lifecycle;
+mod registry;
 mod secrets_at_rest;
 mod trust;
 mod web;
