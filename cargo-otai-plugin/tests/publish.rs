@@ -1,7 +1,8 @@
 //! `publish oci://…` against a real registry (Debian's `docker-registry`, started by the
 //! test on a free loopback port): what is pushed is pulled back byte for byte, with its
 //! annotations; the refusals (unsigned, a tag with other content, no credentials, a
-//! registry that is down, a bad reference) each say what to do.
+//! registry that is down, a bad reference) each say what to do; `desk install oci://…`
+//! installs what the tag resolves to, pinned to its digest, by the desk's trust rules.
 
 mod support;
 
@@ -322,4 +323,152 @@ fn without_a_module_the_packages_release_build_is_published() {
         .pull(&Reference::parse(&format!("{target}:1.0.0")).unwrap())
         .unwrap();
     assert_eq!(pulled.module, std::fs::read(&wasm).unwrap());
+}
+
+/// `cargo-otai-plugin desk --data-dir DIR ARGS --format json`, with docker's config in
+/// `project`.
+fn desk(project: &Project, args: &[&str]) -> std::process::Output {
+    cli()
+        .current_dir(&project.root)
+        .env("DOCKER_CONFIG", project.root.join("docker"))
+        .env("OTAI_DESK_KEY", "ab".repeat(32))
+        .arg("desk")
+        .arg("--data-dir")
+        .arg(project.root.join("desk"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn desk_install_pulls_by_the_digest_the_tag_resolves_to_and_records_it() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let (project, wasm) = project_with_plugin(&wat_plugin(), true);
+    let target = format!("oci://{}/acme/wat:1.0.0", registry.address());
+    assert!(publish(&project, &[&target, arg(&wasm)]).status.success());
+    let pinned = RegistryClient::new(RegistryOptions::default())
+        .resolve(&Reference::parse(&target).unwrap())
+        .unwrap()
+        .unwrap()
+        .reference
+        .to_string();
+
+    // The desk trusts another key only: the module is refused, nothing is installed.
+    let other = project.root.join("other");
+    assert!(
+        cli()
+            .args(["key", "new", "--out"])
+            .arg(&other)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let output = desk(
+        &project,
+        &["trust", "add", &format!("{}.pub", other.display())],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = desk(&project, &["install", &target]);
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("signature_untrusted"), "{stderr}");
+    let list = desk(&project, &["list", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(),
+        serde_json::json!([])
+    );
+
+    // Trusting the publisher's key installs it, from the digest the tag resolved to.
+    let output = desk(
+        &project,
+        &[
+            "trust",
+            "add",
+            &format!("{}.pub", project.root.join("release").display()),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = desk(&project, &["install", &target]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("Pulled {pinned}")), "{stderr}");
+    let list = desk(&project, &["list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["id"], "com.example.wat");
+    assert_eq!(list[0]["source"], pinned.as_str());
+    assert_eq!(list[0]["signers"].as_array().unwrap().len(), 1);
+    let human = desk(&project, &["list"]);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains(&format!("from {pinned}")),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+}
+
+#[test]
+fn a_pinned_reference_installs_the_bytes_it_names_after_the_tag_moved() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let (project, first) = project_with_plugin(&wat_plugin(), true);
+    let target = format!("oci://{}/acme/wat:1.0.0", registry.address());
+    assert!(publish(&project, &[&target, arg(&first)]).status.success());
+    let client = RegistryClient::new(RegistryOptions::default());
+    let pinned = client
+        .resolve(&Reference::parse(&target).unwrap())
+        .unwrap()
+        .unwrap()
+        .reference;
+
+    // The tag now holds another plugin.
+    let second = project.write("other.wasm", wat_panicking_plugin());
+    assert!(
+        publish(
+            &project,
+            &[&target, arg(&second), "--force", "--allow-unsigned"]
+        )
+        .status
+        .success()
+    );
+    let output = desk(
+        &project,
+        &["install", &pinned.to_string(), "--format", "json"],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let installed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        installed["id"], "com.example.wat",
+        "the pinned digest wins over the tag"
+    );
+    assert_eq!(installed["source"], pinned.to_string());
+}
+
+#[test]
+fn desk_install_from_a_registry_that_is_down_installs_nothing() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let project = Project::empty();
+    let output = desk(
+        &project,
+        &["install", &format!("oci://127.0.0.1:{port}/acme/wat:1.0.0")],
+    );
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "the registry `127.0.0.1:{port}` cannot be reached"
+        )),
+        "{stderr}"
+    );
+    let list = desk(&project, &["list", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(),
+        serde_json::json!([])
+    );
 }

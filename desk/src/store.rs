@@ -110,6 +110,11 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE versions ADD COLUMN signers TEXT NOT NULL DEFAULT '';
     ",
+    // 4: where each version's module came from: the registry reference pinned to its
+    // digest (`oci://…@sha256:…`) for one pulled from a registry, empty for a file.
+    r"
+    ALTER TABLE versions ADD COLUMN source TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

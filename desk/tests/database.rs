@@ -130,12 +130,13 @@ fn a_new_desk_is_marked_and_one_made_before_the_mark_is_marked_on_opening() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
 
-    // What earlier versions left: the desk's tables at schema 3 (this one's) or 1 (before
-    // the `outcomes` table and the signers), with a ticket, and no mark.
+    // What earlier versions left: the desk's tables at schema 4 (this one's) or 1 (before
+    // the `outcomes` table, the signers and the source), with a ticket, and no mark.
     for earlier_schema in [
         "",
         "DROP TABLE outcomes; DROP TABLE trusted_keys; \
-             ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
+             ALTER TABLE versions DROP COLUMN signers; ALTER TABLE versions DROP COLUMN source; \
+             PRAGMA user_version = 1;",
     ] {
         let desk = Desk::open_with(dir.path(), with_key()).unwrap();
         desk.update_ticket(

@@ -392,7 +392,8 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
     db.execute_batch(
         "DROP TABLE outcomes; DROP TABLE trusted_keys; \
-             ALTER TABLE versions DROP COLUMN signers; PRAGMA user_version = 1;",
+             ALTER TABLE versions DROP COLUMN signers; ALTER TABLE versions DROP COLUMN source; \
+             PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(db);

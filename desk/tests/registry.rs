@@ -14,8 +14,9 @@ use otai_plugin_test_support::{Module, REGISTRY_PASSWORD, REGISTRY_USER, Registr
 
 fn module(version: &str) -> Vec<u8> {
     Module::new()
+        .body(r#"(func (export "on_event") (param i32 i32))"#)
         .manifest(&format!(
-            r#"{{"id":"com.example.shipped","name":"Shipped","version":"{version}","events":["ticket.created"]}}"#
+            r#"{{"id":"com.example.shipped","name":"Shipped","version":"{version}","description":"Shipped from a registry.","events":["ticket.created"]}}"#
         ))
         .wasm()
 }
@@ -364,4 +365,49 @@ fn bytes_that_are_not_their_digest_are_refused() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn a_module_pulled_from_a_registry_is_installed_with_its_pinned_reference() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let client = RegistryClient::new(RegistryOptions::default());
+    let tag = reference(&format!("oci://{}/acme/shipped:latest", registry.address()));
+    client
+        .push(&tag, &module("1.0.0"), BTreeMap::new())
+        .unwrap();
+    let first = client.pull(&tag).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let desk = otai_plugin_desk::Desk::open_with(
+        dir.path(),
+        otai_plugin_desk::DeskOptions {
+            key: Some("cd".repeat(32)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let info = desk.install_pulled(&first, Default::default()).unwrap();
+    assert_eq!(
+        info.source.as_deref(),
+        Some(first.reference.to_string().as_str())
+    );
+
+    client
+        .push(&tag, &module("1.1.0"), BTreeMap::new())
+        .unwrap();
+    let second = client.pull(&tag).unwrap();
+    assert_ne!(second.digest, first.digest);
+    let up = desk
+        .upgrade_pulled(&second, false, Default::default())
+        .unwrap();
+    assert_eq!(up.plugin.source, Some(second.reference.to_string()));
+
+    // A rollback returns to the first version, and to where it came from.
+    let back = desk.rollback("com.example.shipped").unwrap();
+    assert_eq!(back.source, Some(first.reference.to_string()));
+    // A file installs with no source.
+    desk.remove("com.example.shipped").unwrap();
+    assert_eq!(desk.install(&module("1.0.0")).unwrap().source, None);
 }

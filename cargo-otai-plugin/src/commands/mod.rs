@@ -20,7 +20,7 @@ pub use desk::{DeskAction, DeskCommand, DeskFormat};
 pub use dev::DevCommand;
 pub use key::{KeyAction, KeyCommand};
 pub use new::{NewCommand, Template};
-pub use publish::PublishCommand;
+pub use publish::{PublishCommand, RegistryArgs};
 pub use run::{RunCommand, RunFormat};
 pub use sample::SampleCommand;
 pub use sign::SignCommand;

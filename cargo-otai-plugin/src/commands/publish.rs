@@ -53,16 +53,54 @@ pub struct PublishCommand {
     /// Replace a tag that holds another module.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonOptions,
+}
+
+/// How to reach a registry: `publish`'s and `desk install oci://…`'s options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryArgs {
     /// The registry user; the password (or token) is read from the environment variable
-    /// OTAI_REGISTRY_PASSWORD, never from the command line.
+    /// OTAI_REGISTRY_PASSWORD, never from the command line. Without it, docker's config
+    /// file (`docker login`) gives the credentials, if it has some.
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,
     /// Plain HTTP to a registry that is not on this machine.
     #[arg(long)]
     pub insecure: bool,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: CommonOptions,
+}
+
+impl RegistryArgs {
+    /// A client for `reference`'s registry with these credentials.
+    ///
+    /// # Errors
+    /// `--username` without [`PASSWORD_ENV`]; a docker config file that cannot be read.
+    pub(crate) fn client(&self, reference: &Reference) -> Result<RegistryClient> {
+        let credentials = match &self.username {
+            Some(username) => {
+                let password = std::env::var(PASSWORD_ENV).map_err(|_| {
+                    anyhow::anyhow!(
+                        "`--username {username}` needs the password (or token) in the environment \
+                         variable {PASSWORD_ENV}"
+                    )
+                })?;
+                Some(Credentials {
+                    username: username.clone(),
+                    password,
+                })
+            }
+            None => Credentials::from_docker_config(reference.registry())?,
+        };
+        Ok(RegistryClient::new(RegistryOptions {
+            credentials,
+            insecure: self.insecure,
+            ..RegistryOptions::default()
+        }))
+    }
 }
 
 impl PublishCommand {
@@ -106,26 +144,7 @@ impl PublishCommand {
         self.require_signature(&bytes, &wasm)?;
         let reference = reference.or_tag(&manifest.version)?;
 
-        let credentials = match &self.username {
-            Some(username) => {
-                let password = std::env::var(PASSWORD_ENV).map_err(|_| {
-                    anyhow::anyhow!(
-                        "`--username {username}` needs the password (or token) in the environment \
-                         variable {PASSWORD_ENV}"
-                    )
-                })?;
-                Some(Credentials {
-                    username: username.clone(),
-                    password,
-                })
-            }
-            None => Credentials::from_docker_config(reference.registry())?,
-        };
-        let client = RegistryClient::new(RegistryOptions {
-            credentials,
-            insecure: self.insecure,
-            ..RegistryOptions::default()
-        });
+        let client = self.registry.client(&reference)?;
 
         shell.status(
             "Publishing",
