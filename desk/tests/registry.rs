@@ -148,10 +148,14 @@ enum Answer {
     Declares(u64),
     /// A 200 without a length that never ends.
     Endless,
+    /// A 401 asking for basic credentials.
+    Challenge,
+    /// A 202 whose `Location` is this URL.
+    Upload(String),
 }
 
-/// A loopback server answering each request by its path, one request per connection,
-/// for the test's lifetime.
+/// A loopback server answering each request by its head (request line and headers),
+/// one request per connection, for the test's lifetime.
 fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
@@ -167,8 +171,7 @@ fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
                 }
             }
             let head = String::from_utf8_lossy(&head).into_owned();
-            let path = head.split(' ').nth(1).unwrap_or("").to_owned();
-            match route(&path) {
+            match route(&head) {
                 Answer::Body(status, content_type, body) => {
                     let _ = write!(
                         stream,
@@ -183,6 +186,18 @@ fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
                         "HTTP/1.1 200 OK\r\ncontent-length: {length}\r\nconnection: close\r\n\r\n"
                     );
                     let _ = stream.write_all(&[0u8; 4096]);
+                }
+                Answer::Challenge => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Basic realm=\"x\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                }
+                Answer::Upload(location) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 202 Accepted\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
                 }
                 Answer::Endless => {
                     let _ = write!(stream, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
@@ -270,8 +285,8 @@ fn small_limit() -> RegistryClient {
 fn a_3_gb_blob_is_refused_by_its_length_before_it_is_read() {
     let digest = digest_of(b"anything");
     let manifest = manifest_with_layer(&digest, 1000);
-    let address = fake_registry(move |path| {
-        if path.contains("/manifests/") {
+    let address = fake_registry(move |head| {
+        if head.contains("/manifests/") {
             Answer::Body(200, MANIFEST, manifest.clone())
         } else {
             Answer::Declares(3_000_000_000)
@@ -292,8 +307,8 @@ fn a_3_gb_blob_is_refused_by_its_length_before_it_is_read() {
 fn a_blob_without_a_length_is_read_only_to_the_limit() {
     let digest = digest_of(b"anything");
     let manifest = manifest_with_layer(&digest, 1000);
-    let address = fake_registry(move |path| {
-        if path.contains("/manifests/") {
+    let address = fake_registry(move |head| {
+        if head.contains("/manifests/") {
             Answer::Body(200, MANIFEST, manifest.clone())
         } else {
             Answer::Endless
@@ -330,8 +345,8 @@ fn a_manifest_that_declares_a_module_over_the_limit_is_refused_before_the_blob()
 fn bytes_that_are_not_their_digest_are_refused() {
     let manifest = manifest_with_layer(&digest_of(b"the module"), 10);
     let served = manifest.clone();
-    let address = fake_registry(move |path| {
-        if path.contains("/manifests/") {
+    let address = fake_registry(move |head| {
+        if head.contains("/manifests/") {
             Answer::Body(200, MANIFEST, served.clone())
         } else {
             Answer::Body(200, "application/wasm", b"another on".to_vec())
@@ -410,4 +425,50 @@ fn a_module_pulled_from_a_registry_is_installed_with_its_pinned_reference() {
     // A file installs with no source.
     desk.remove("com.example.shipped").unwrap();
     assert_eq!(desk.install(&module("1.0.0")).unwrap().source, None);
+}
+
+#[test]
+fn credentials_are_never_sent_to_an_upload_location_on_another_host() {
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<String>();
+    let elsewhere = fake_registry(move |head| {
+        let _ = seen_tx.send(head.to_owned());
+        Answer::Body(201, "text/plain", Vec::new())
+    });
+    let address = fake_registry(move |head| {
+        if !head.to_ascii_lowercase().contains("authorization: basic") {
+            return Answer::Challenge;
+        }
+        if head.starts_with("HEAD ") {
+            Answer::Body(404, "text/plain", Vec::new())
+        } else if head.starts_with("POST ") {
+            Answer::Upload(format!("http://{elsewhere}/upload?state=1"))
+        } else {
+            Answer::Body(500, "text/plain", b"stop here".to_vec())
+        }
+    });
+    let client = RegistryClient::new(RegistryOptions {
+        credentials: Some(Credentials {
+            username: "user".to_owned(),
+            password: "secret".to_owned(),
+        }),
+        ..RegistryOptions::default()
+    });
+    let tag = reference(&format!("oci://{address}/acme/x:1"));
+    // The blob goes to the other host; the manifest PUT then fails at the registry.
+    let _ = client.push(&tag, b"\0asm\x01\0\0\0", BTreeMap::new());
+    let uploads: Vec<String> = seen_rx.try_iter().collect();
+    assert!(
+        !uploads.is_empty(),
+        "nothing was uploaded to the other host"
+    );
+    for head in uploads {
+        assert!(
+            head.starts_with("PUT /upload?state=1&digest=sha256:"),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+    }
 }

@@ -634,6 +634,17 @@ impl RegistryClient {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<http::Response<ureq::Body>, RegistryError> {
+        // Credentials and tokens go to the registry only: an upload `Location` may name
+        // another host (a storage service), which gets the request without them.
+        let scheme = if self.plain_http(reference) {
+            "http"
+        } else {
+            "https"
+        };
+        if !url.starts_with(&format!("{scheme}://{}/", reference.registry())) {
+            let response = self.once(agent, reference, &method, url, headers, body, None)?;
+            return self.refused(reference, access, response, false);
+        }
         let key = format!(
             "{} {}",
             reference.registry(),
