@@ -940,7 +940,11 @@ fn read_bounded(
         .reader()
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| unreachable(reference, url, ureq::Error::Io(e)))?;
+        .map_err(|e| RegistryError::Protocol {
+            registry: reference.registry().to_owned(),
+            what: format!("GET {url}"),
+            detail: format!("{what} cut short: {e}"),
+        })?;
     if bytes.len() as u64 > limit {
         return Err(too_large(format!("more than {limit} bytes")));
     }
