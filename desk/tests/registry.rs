@@ -152,6 +152,8 @@ enum Answer {
     Challenge,
     /// A 202 whose `Location` is this URL.
     Upload(String),
+    /// A 401 with this `WWW-Authenticate`.
+    Bearer(String),
 }
 
 /// A loopback server answering each request by its head (request line and headers),
@@ -191,6 +193,12 @@ fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
                     let _ = write!(
                         stream,
                         "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Basic realm=\"x\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                }
+                Answer::Bearer(challenge) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: {challenge}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                     );
                 }
                 Answer::Upload(location) => {
@@ -471,4 +479,92 @@ fn credentials_are_never_sent_to_an_upload_location_on_another_host() {
             "{head}"
         );
     }
+}
+
+#[test]
+fn a_bearer_challenge_is_answered_with_a_token_from_the_token_service() {
+    let (asked_tx, asked_rx) = std::sync::mpsc::channel::<String>();
+    let token_service = fake_registry(move |head| {
+        let _ = asked_tx.send(head.to_owned());
+        // base64("user:secret")
+        if head.contains("authorization: Basic dXNlcjpzZWNyZXQ=") {
+            Answer::Body(200, "application/json", br#"{"token":"t0ken"}"#.to_vec())
+        } else {
+            Answer::Body(
+                401,
+                "application/json",
+                br#"{"details":"bad credentials"}"#.to_vec(),
+            )
+        }
+    });
+    let module = b"\0asm\x01\0\0\0".to_vec();
+    let manifest = manifest_with_layer(&digest_of(&module), module.len() as u64);
+    let registry = fake_registry(move |head| {
+        if !head.contains("authorization: Bearer t0ken") {
+            return Answer::Bearer(format!(
+                r#"Bearer realm="http://{token_service}/token",service="fake",scope="repository:acme/x:pull""#
+            ));
+        }
+        if head.contains("/manifests/") {
+            Answer::Body(200, MANIFEST, manifest.clone())
+        } else {
+            Answer::Body(200, "application/wasm", module.clone())
+        }
+    });
+    let tag = reference(&format!("oci://{registry}/acme/x:1"));
+    let client = RegistryClient::new(RegistryOptions {
+        credentials: Some(Credentials {
+            username: "user".to_owned(),
+            password: "secret".to_owned(),
+        }),
+        ..RegistryOptions::default()
+    });
+    assert_eq!(client.pull(&tag).unwrap().module, b"\0asm\x01\0\0\0");
+    let asked: Vec<String> = asked_rx.try_iter().collect();
+    // One token for the manifest and the blob: the second request reuses it.
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0].starts_with("GET /token?service=fake&scope=repository%3Aacme%2Fx%3Apull "),
+        "{}",
+        asked[0]
+    );
+
+    // Wrong credentials: the token service's refusal, with what to do.
+    let wrong = RegistryClient::new(RegistryOptions {
+        credentials: Some(Credentials {
+            username: "user".to_owned(),
+            password: "wrong".to_owned(),
+        }),
+        ..RegistryOptions::default()
+    });
+    let message = wrong.pull(&tag).unwrap_err().to_string();
+    assert!(
+        message.contains("the token service refused the credentials"),
+        "{message}"
+    );
+    assert!(message.contains("OTAI_REGISTRY_PASSWORD"), "{message}");
+}
+
+#[test]
+fn credentials_never_go_to_a_token_service_in_plain_http_on_another_machine() {
+    // A registry on this machine names a token service elsewhere, in plain HTTP. The
+    // address is never reached: the realm is refused before any request.
+    let registry = fake_registry(|_| {
+        Answer::Bearer(r#"Bearer realm="http://192.0.2.1/token",service="fake""#.to_owned())
+    });
+    let client = RegistryClient::new(RegistryOptions {
+        credentials: Some(Credentials {
+            username: "user".to_owned(),
+            password: "secret".to_owned(),
+        }),
+        ..RegistryOptions::default()
+    });
+    let message = client
+        .pull(&reference(&format!("oci://{registry}/acme/x:1")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("a token realm `http://192.0.2.1/token` that is not HTTPS"),
+        "{message}"
+    );
 }

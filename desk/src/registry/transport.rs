@@ -182,7 +182,16 @@ impl RegistryClient {
             what: "401".to_owned(),
             detail: format!("a token realm `{realm}` that is not a URL: {e}"),
         })?;
-        if url.scheme() != "https" && !(url.scheme() == "http" && self.plain_http(reference)) {
+        // Plain HTTP to the token service as to a registry: on this machine or with
+        // `insecure` only, whatever the registry that names it.
+        let loopback = match url.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let plain_allowed = self.options.insecure || loopback;
+        if url.scheme() != "https" && !(url.scheme() == "http" && plain_allowed) {
             return Err(RegistryError::Protocol {
                 registry: reference.registry().to_owned(),
                 what: "401".to_owned(),
