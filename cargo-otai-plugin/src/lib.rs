@@ -77,7 +77,7 @@ pub use cargo::PackageOptions;
 
 use commands::{
     BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, KeyCommand,
-    NewCommand, RunCommand, SampleCommand, SignCommand, TestCommand,
+    NewCommand, PublishCommand, RunCommand, SampleCommand, SignCommand, TestCommand,
 };
 use term::{Color, Shell, Verbosity};
 
@@ -172,6 +172,8 @@ pub enum Command {
     Key(KeyCommand),
     /// Sign a built plugin with an ed25519 key.
     Sign(SignCommand),
+    /// Push a signed plugin to an OCI registry.
+    Publish(PublishCommand),
     /// Run the ABI v1 conformance kit against the reference host or another host's driver.
     Conformance(ConformanceCommand),
     /// A local help desk: install, configure, upgrade, roll back and watch plugins.
@@ -192,6 +194,7 @@ impl Command {
             Command::Check(_) => "check",
             Command::Key(_) => "key",
             Command::Sign(_) => "sign",
+            Command::Publish(_) => "publish",
             Command::Conformance(_) => "conformance",
             Command::Desk(_) => "desk",
             Command::Dev(_) => "dev",
@@ -209,6 +212,7 @@ impl Command {
             Command::Check(c) => &c.common,
             Command::Key(c) => &c.common,
             Command::Sign(c) => &c.common,
+            Command::Publish(c) => &c.common,
             Command::Conformance(c) => &c.common,
             Command::Desk(c) => &c.common,
             Command::Dev(c) => &c.common,
@@ -229,6 +233,7 @@ impl Command {
             Command::Check(c) => c.exec(),
             Command::Key(c) => c.exec(),
             Command::Sign(c) => c.exec(),
+            Command::Publish(c) => c.exec(),
             Command::Conformance(c) => c.exec(),
             Command::Desk(c) => c.exec(),
             Command::Dev(c) => c.exec(),

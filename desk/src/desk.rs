@@ -263,7 +263,7 @@ impl Desk {
     /// [`DeskError::Signature`] for one without a valid signature from a trusted key;
     /// [`DeskError::AlreadyInstalled`] for an id that is installed (upgrade it).
     pub fn install(&self, wasm: &[u8]) -> Result<PluginInfo, DeskError> {
-        self.plugins.install(wasm, InstallOptions::default())
+        self.plugins.install(wasm, InstallOptions::default(), "")
     }
 
     /// [`Desk::install`] with `options`: [`InstallOptions::allow_unsigned`] installs a
@@ -276,7 +276,7 @@ impl Desk {
         wasm: &[u8],
         options: InstallOptions,
     ) -> Result<PluginInfo, DeskError> {
-        self.plugins.install(wasm, options)
+        self.plugins.install(wasm, options, "")
     }
 
     /// Trusts the first key in `public_key_text` (OpenSSH's public key form,
@@ -380,7 +380,7 @@ impl Desk {
     /// [`DeskError::Downgrade`]; [`DeskError::Load`].
     pub fn upgrade(&self, wasm: &[u8], approve: bool) -> Result<Upgraded, DeskError> {
         self.plugins
-            .upgrade(wasm, approve, InstallOptions::default())
+            .upgrade(wasm, approve, InstallOptions::default(), "")
     }
 
     /// [`Desk::upgrade`] with `options` (see [`Desk::install_with`]).
@@ -393,7 +393,45 @@ impl Desk {
         approve: bool,
         options: InstallOptions,
     ) -> Result<Upgraded, DeskError> {
-        self.plugins.upgrade(wasm, approve, options)
+        self.plugins.upgrade(wasm, approve, options, "")
+    }
+
+    /// Installs a module pulled from a registry ([`crate::registry::RegistryClient::pull`]:
+    /// its bytes checked against the digest the tag resolved to), as
+    /// [`Desk::install_with`] installs a file (the same signature and trust rules), and
+    /// records where it came from: the reference pinned to the digest
+    /// ([`PluginInfo::source`]).
+    ///
+    /// # Errors
+    /// See [`Desk::install`].
+    #[cfg(feature = "registry")]
+    pub fn install_pulled(
+        &self,
+        pulled: &crate::registry::Pulled,
+        options: InstallOptions,
+    ) -> Result<PluginInfo, DeskError> {
+        self.plugins
+            .install(&pulled.module, options, &pulled.reference.to_string())
+    }
+
+    /// [`Desk::upgrade_with`] to a module pulled from a registry, recording where it
+    /// came from as [`Desk::install_pulled`] does.
+    ///
+    /// # Errors
+    /// See [`Desk::upgrade`].
+    #[cfg(feature = "registry")]
+    pub fn upgrade_pulled(
+        &self,
+        pulled: &crate::registry::Pulled,
+        approve: bool,
+        options: InstallOptions,
+    ) -> Result<Upgraded, DeskError> {
+        self.plugins.upgrade(
+            &pulled.module,
+            approve,
+            options,
+            &pulled.reference.to_string(),
+        )
     }
 
     /// Goes back to the previous version, with the config it had. The version rolled

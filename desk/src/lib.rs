@@ -21,6 +21,9 @@
 //! - **Tickets and deliveries**: [`Desk::deliver`] sends an event about a ticket to the
 //!   subscribed plugins; the replies and custom fields they write stay on the ticket
 //!   and are in later payloads; [`Desk::deliveries`] is each plugin's delivery log.
+//! - **Registries** (module `registry`, feature `registry`): modules pushed to and
+//!   pulled from OCI registries, pulls pinned to a digest; `Desk::install_pulled`
+//!   records where a version came from.
 //! - **Web UI** (module `web`, feature `web`): the desk's pages, served on a loopback
 //!   listener, as `cargo otai-plugin dev` shows them.
 //!
@@ -64,6 +67,8 @@ mod lifecycle;
 mod plugin_info;
 mod plugins;
 mod recent_events;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod residency;
 mod secrets;
 mod state;

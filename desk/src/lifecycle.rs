@@ -72,6 +72,7 @@ impl Plugins {
         &self,
         wasm: &[u8],
         options: InstallOptions,
+        source: &str,
     ) -> Result<PluginInfo, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
@@ -95,7 +96,7 @@ impl Plugins {
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            let seq = insert_version(&tx, &manifest, wasm, &signers).map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm, &signers, source).map_err(db)?;
             tx.execute(
                 "INSERT INTO plugins (id, current_seq, enabled, installed_at) VALUES (?1, ?2, 1, ?3)",
                 params![id, seq, now_ms()],
@@ -223,6 +224,7 @@ impl Plugins {
         wasm: &[u8],
         approve: bool,
         options: InstallOptions,
+        source: &str,
     ) -> Result<Upgraded, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
@@ -281,7 +283,7 @@ impl Plugins {
             let path = store.path.clone();
             let db = |e: rusqlite::Error| DeskError::database(&path, e);
             let tx = store.conn.transaction().map_err(db)?;
-            let seq = insert_version(&tx, &manifest, wasm, &signers).map_err(db)?;
+            let seq = insert_version(&tx, &manifest, wasm, &signers, source).map_err(db)?;
             // A plain value the new version makes secret is sealed here.
             write_config(&tx, &self.key, &id, seq, &manifest, &config).map_err(db)?;
             for (key, sealed) in &kept {
@@ -432,16 +434,18 @@ fn insert_version(
     manifest: &Manifest,
     wasm: &[u8],
     signers: &[PublicKey],
+    source: &str,
 ) -> rusqlite::Result<i64> {
     tx.execute(
-        "INSERT INTO versions (plugin_id, version, manifest, config, installed_at, signers)
-         VALUES (?1, ?2, ?3, '{}', ?4, ?5)",
+        "INSERT INTO versions (plugin_id, version, manifest, config, installed_at, signers, source)
+         VALUES (?1, ?2, ?3, '{}', ?4, ?5, ?6)",
         params![
             manifest.id,
             manifest.version,
             serde_json::to_string(manifest).unwrap_or_default(),
             now_ms(),
-            write_signers(signers)
+            write_signers(signers),
+            source
         ],
     )?;
     let seq = tx.last_insert_rowid();

@@ -34,6 +34,10 @@ pub struct PluginInfo {
     /// them when it was installed (its trusted keys, and for an upgrade the keys that
     /// signed the version before); empty for a version installed unsigned.
     pub signers: Vec<String>,
+    /// Where this version's module came from: the registry reference pinned to the
+    /// manifest's digest (`oci://REGISTRY/NAME:TAG@sha256:…`) for one installed from a
+    /// registry; `None` for one installed from a file.
+    pub source: Option<String>,
     /// When this version was installed.
     pub installed_ms: i64,
     /// Why this host does not run the plugin, when it does not: the stored module, or

@@ -63,6 +63,8 @@ pub(crate) struct VersionRow {
     pub(crate) manifest: Manifest,
     /// The keys that signed it, as the desk verified them when it was installed.
     pub(crate) signers: Vec<PublicKey>,
+    /// Where its module came from (`oci://…@sha256:…`), empty for a file.
+    pub(crate) source: String,
 }
 
 impl Plugins {
@@ -89,10 +91,14 @@ impl Plugins {
     }
 
     pub(crate) fn version_row(&self, store: &Store, seq: i64) -> Result<VersionRow, DeskError> {
-        let (version, manifest, signers): (String, String, String) = store
+        let (version, manifest, signers, source): (String, String, String, String) = store
             .conn
-            .prepare_cached("SELECT version, manifest, signers FROM versions WHERE seq = ?1")
-            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .prepare_cached(
+                "SELECT version, manifest, signers, source FROM versions WHERE seq = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            })
             .map_err(|e| store.error(e))?;
         let manifest = serde_json::from_str(&manifest)
             .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
@@ -100,6 +106,7 @@ impl Plugins {
             version,
             manifest,
             signers: read_signers(&signers),
+            source,
         })
     }
 
@@ -164,6 +171,7 @@ impl Plugins {
                 .iter()
                 .map(|k| k.fingerprint().to_string())
                 .collect(),
+            source: Some(current.source).filter(|s| !s.is_empty()),
             manifest: current.manifest,
             previous_version,
             enabled: row.enabled,

@@ -121,6 +121,11 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO modules (version_seq, wasm) SELECT seq, wasm FROM versions;
     ALTER TABLE versions DROP COLUMN wasm;
     ",
+    // 5: where each version's module came from: the registry reference pinned to its
+    // digest (`oci://…@sha256:…`) for one pulled from a registry, empty for a file.
+    r"
+    ALTER TABLE versions ADD COLUMN source TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

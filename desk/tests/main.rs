@@ -14,6 +14,7 @@ mod database;
 mod fire;
 mod first_use;
 mod lifecycle;
+mod registry;
 mod secrets_at_rest;
 mod trust;
 mod web;

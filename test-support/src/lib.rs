@@ -20,8 +20,10 @@
 #![deny(missing_docs)]
 
 mod loopback;
+mod registry;
 
 pub use loopback::Loopback;
+pub use registry::{REGISTRY_BINARY, REGISTRY_PASSWORD, REGISTRY_USER, Registry};
 
 /// `ohd_log(ptr, len, level)`, imported as `$log`.
 pub const LOG: &str = r#"(import "ohd" "ohd_log" (func $log (param i32 i32 i32)))"#;

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use otai_plugin_desk::registry::{Pulled, Reference, SCHEME};
 use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, InstallOptions, PluginInfo};
 use otai_plugin_host::DeliveryReport;
 
+use crate::commands::RegistryArgs;
 use crate::failure::or_json;
 use crate::harness;
 use crate::term::{BOLD, GREEN, RED, Shell, YELLOW};
@@ -49,12 +51,16 @@ pub enum DeskFormat {
 pub enum DeskAction {
     /// Install a `.wasm` (disabled until configured when a required field has no value).
     Install {
-        /// The module.
+        /// The module: a `.wasm` file, or `oci://REGISTRY/NAMESPACE/NAME[:TAG]` (or
+        /// `@sha256:…`) in an OCI registry, pulled by the digest its tag resolves to.
         wasm: PathBuf,
         /// Install it without a valid signature from a trusted key, on a desk that
         /// trusts keys (`desk trust add`).
         #[arg(long)]
         allow_unsigned: bool,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        registry: RegistryArgs,
     },
     /// List the installed plugins with their version, state and error rate.
     List,
@@ -72,7 +78,7 @@ pub enum DeskAction {
     },
     /// Replace a plugin with a new version of it; shows the permission diff.
     Upgrade {
-        /// The new module.
+        /// The new module: a `.wasm` file or an `oci://` reference, as for `install`.
         wasm: PathBuf,
         /// Approve new permissions (hosts, events, a panel).
         #[arg(long)]
@@ -82,6 +88,9 @@ pub enum DeskAction {
         /// signed it.
         #[arg(long)]
         allow_unsigned: bool,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        registry: RegistryArgs,
     },
     /// The keys whose signatures the desk accepts: with one or more, `install` and
     /// `upgrade` need a valid signature from one of them.
@@ -198,7 +207,14 @@ impl DeskCommand {
             DeskAction::Install {
                 wasm,
                 allow_unsigned,
-            } => install(&desk, out, &wasm, InstallOptions { allow_unsigned }),
+                registry,
+            } => install(
+                &desk,
+                out,
+                &wasm,
+                InstallOptions { allow_unsigned },
+                &registry,
+            ),
             DeskAction::List => list(&desk, out),
             DeskAction::Configure {
                 id,
@@ -209,12 +225,14 @@ impl DeskCommand {
                 wasm,
                 approve,
                 allow_unsigned,
+                registry,
             } => upgrade(
                 &desk,
                 out,
                 &wasm,
                 approve,
                 InstallOptions { allow_unsigned },
+                &registry,
             ),
             DeskAction::Trust { action } => trust(&desk, out, action),
             DeskAction::Rollback { id } => rollback(&desk, out, &id),
@@ -251,8 +269,35 @@ impl Output<'_> {
     }
 }
 
-fn install(desk: &Desk, out: Output<'_>, wasm: &Path, options: InstallOptions) -> Result<Printed> {
-    let info = desk.install_with(&read(wasm)?, options)?;
+/// The module of `wasm`: a file, or pulled from a registry for an `oci://` reference
+/// (the pull, with its pinned reference, is returned too).
+fn module(
+    out: &Output<'_>,
+    wasm: &Path,
+    registry: &RegistryArgs,
+) -> Result<(Vec<u8>, Option<Pulled>)> {
+    let Some(text) = wasm.to_str().filter(|t| t.starts_with(SCHEME)) else {
+        return Ok((read(wasm)?, None));
+    };
+    let reference = Reference::parse(text)?;
+    let pulled = registry.client(&reference)?.pull(&reference)?;
+    if !out.json {
+        out.shell.status("Pulled", &pulled.reference);
+    }
+    Ok((pulled.module.clone(), Some(pulled)))
+}
+
+fn install(
+    desk: &Desk,
+    out: Output<'_>,
+    wasm: &Path,
+    options: InstallOptions,
+    registry: &RegistryArgs,
+) -> Result<Printed> {
+    let info = match module(&out, wasm, registry)? {
+        (_, Some(pulled)) => desk.install_pulled(&pulled, options)?,
+        (bytes, None) => desk.install_with(&bytes, options)?,
+    };
     out.success(&info, |shell| {
         shell.status(
             "Installed",
@@ -274,7 +319,7 @@ fn list(desk: &Desk, out: Output<'_>) -> Result<Printed> {
         for info in &list {
             writeln!(
                 out,
-                "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}  {}",
+                "{BOLD}{}{BOLD:#} {}  {}  {}/{} failed ({:.0}%)  last delivery: {}  {}{}",
                 info.id,
                 info.manifest.version,
                 state_word(info),
@@ -282,7 +327,8 @@ fn list(desk: &Desk, out: Output<'_>) -> Result<Printed> {
                 info.deliveries,
                 info.error_rate() * 100.0,
                 info.last_delivery_ago().unwrap_or_else(|| "never".into()),
-                signed_by(info)
+                signed_by(info),
+                from_source(info)
             )?;
         }
         Ok(())
@@ -328,16 +374,25 @@ fn upgrade(
     wasm: &Path,
     approve: bool,
     options: InstallOptions,
+    registry: &RegistryArgs,
 ) -> Result<Printed> {
-    let bytes = read(wasm)?;
-    match desk.upgrade_with(&bytes, approve, options) {
+    let upgraded = match module(&out, wasm, registry)? {
+        (_, Some(pulled)) => desk.upgrade_pulled(&pulled, approve, options),
+        (bytes, None) => desk.upgrade_with(&bytes, approve, options),
+    };
+    match upgraded {
         Ok(up) => out.success(&up, |shell| {
             shell.status(
                 "Upgraded",
                 format!("{} {} -> {}", up.plugin.id, up.from, up.to),
             );
             writeln!(shell.out(), "{}", up.diff)?;
-            writeln!(shell.out(), "  {}", signed_by(&up.plugin))?;
+            writeln!(
+                shell.out(),
+                "  {}{}",
+                signed_by(&up.plugin),
+                from_source(&up.plugin)
+            )?;
             print_state(shell, &up.plugin);
             Ok(())
         }),
@@ -586,6 +641,14 @@ fn signed_by(info: &PluginInfo) -> String {
     }
 }
 
+/// `  from oci://…@sha256:…` for a version pulled from a registry, else nothing.
+fn from_source(info: &PluginInfo) -> String {
+    info.source
+        .as_ref()
+        .map(|source| format!("  from {source}"))
+        .unwrap_or_default()
+}
+
 fn print_state(shell: &Shell, info: &PluginInfo) {
     if let Some(d) = &info.disabled {
         shell.warn(format!("`{}` is disabled: {}", info.id, d.detail));
@@ -615,6 +678,9 @@ fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Result<()> {
         )?;
     }
     writeln!(out, "  signature:     {}", signed_by(info))?;
+    if let Some(source) = &info.source {
+        writeln!(out, "  source:        {source}")?;
+    }
     Ok(())
 }
 
