@@ -1,4 +1,4 @@
-;; reply-is-internal-null: `"is_internal": null` is not a boolean: the request is not of the documented shape, status 1 (null does not stand for the default).
+;; reply-is-internal-null: `"is_internal": null`: the member has a default (`false`), so null is a wrong type: status 1.
 (module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (import "ohd" "ohd_add_reply" (func $reply (param i32 i32) (result i32)))
