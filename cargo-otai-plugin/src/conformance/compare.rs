@@ -141,7 +141,10 @@ mod tests {
         let expected = json!({"message": {"$json": {"ohd_error": {"kind": "network", "message": {"$any": "string"}}}}});
         for message in ["", "connection refused"] {
             let body = json!({"ohd_error": {"kind": "network", "message": message}}).to_string();
-            assert!(matches(&expected, &json!({ "message": body })), "{message:?}");
+            assert!(
+                matches(&expected, &json!({ "message": body })),
+                "{message:?}"
+            );
         }
         for body in [
             r#"{"ohd_error":{"kind":"network","message":7}}"#,
