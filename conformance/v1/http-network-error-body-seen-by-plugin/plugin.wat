@@ -38,5 +38,5 @@
     (call $log_u32 (local.get $status))
     (call $echo)
   )
-  (data (i32.const 1024) "{\22method\22:\22GET\22,\22url\22:\22https://api.example.com/x\22}")  ;; req: 50 bytes
+  (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://api.example.com/x\"}")  ;; req: 50 bytes
 )

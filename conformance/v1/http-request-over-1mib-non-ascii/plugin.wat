@@ -52,5 +52,5 @@
     (call $log_u32 (call $request (i32.const 131072) (local.get $n)))
     (call $echo)
   )
-  (data $prefix "{\22method\22:\22POST\22,\22url\22:\22https://api.example.com/x\22,\22body\22:\22")
+  (data $prefix "{\"method\":\"POST\",\"url\":\"https://api.example.com/x\",\"body\":\"")
 )

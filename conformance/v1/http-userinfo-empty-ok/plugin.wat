@@ -24,6 +24,6 @@
     (drop (call $request (i32.const 1024) (i32.const 51)))
     (drop (call $request (i32.const 1100) (i32.const 52)))
   )
-  (data (i32.const 1024) "{\22method\22:\22GET\22,\22url\22:\22https://@api.example.com/x\22}")  ;; empty user info: 51 bytes
-  (data (i32.const 1100) "{\22method\22:\22GET\22,\22url\22:\22https://:@api.example.com/x\22}")  ;; empty user and password: 52 bytes
+  (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://@api.example.com/x\"}")  ;; empty user info: 51 bytes
+  (data (i32.const 1100) "{\"method\":\"GET\",\"url\":\"https://:@api.example.com/x\"}")  ;; empty user and password: 52 bytes
 )

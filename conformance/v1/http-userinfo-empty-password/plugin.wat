@@ -36,5 +36,5 @@
     (local $status i32)
     (local.set $status (call $request (i32.const 1024) (i32.const 56)))
   )
-  (data (i32.const 1024) "{\22method\22:\22GET\22,\22url\22:\22https://user:@api.example.com/x\22}")  ;; req: 56 bytes
+  (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://user:@api.example.com/x\"}")  ;; req: 56 bytes
 )

@@ -44,5 +44,5 @@
     (local.set $n (i32.add (local.get $n) (i32.const 2)))
     (call $log_u32 (call $reply (local.get $p) (local.get $n)))
   )
-  (data $prefix "{\22ticket_id\22:\2201JQXYZ8K2M4N6P8R0T2V4W6Y8\22,\22body\22:\22")
+  (data $prefix "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"")
 )

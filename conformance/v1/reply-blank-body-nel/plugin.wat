@@ -39,5 +39,5 @@
     (local.set $n (i32.const 54))
     (call $log_u32 (call $reply (local.get $p) (local.get $n)))
   )
-  (data (i32.const 1024) "{\22ticket_id\22:\2201JQXYZ8K2M4N6P8R0T2V4W6Y8\22,\22body\22:\22\c2\85\22}")  ;; json: 54 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"\c2\85\"}")  ;; json: 54 bytes
 )
