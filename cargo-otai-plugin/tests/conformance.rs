@@ -249,3 +249,38 @@ fn a_status_change_case_needs_the_status_it_changes_to() {
         "{stdout}"
     );
 }
+
+/// A driver's transcript can be several MiB (three 4 MiB response bodies): the runner
+/// reads it whole, and a transcript cut short (a driver that exits before its standard
+/// output is flushed) fails with what the runner did get, not as a differing case.
+#[test]
+fn a_transcript_of_several_mib_is_read_whole_and_a_cut_one_fails() {
+    let body = "é".repeat(3 << 20);
+    let call = serde_json::json!({"fn": "ohd_log", "level": "info", "message": body});
+    let transcript = serde_json::json!({
+        "load": "loaded", "install": "installed", "outcome": "ok", "calls": [call, call]
+    })
+    .to_string();
+    assert!(transcript.len() > 12 << 20);
+    let repeat = r#"{"fn": "ohd_log", "level": "info", "message": {"$repeat": ["é", 3145728]}}"#;
+    let expected = format!(
+        r#"{{"load": "loaded", "install": "installed", "outcome": "ok", "calls": [{repeat}, {repeat}]}}"#
+    );
+    let (dir, driver) = kit(PLAIN_CASE, &expected, &transcript);
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+
+    let mut end = 8 << 20;
+    while !transcript.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = &transcript[..end];
+    let (dir, driver) = kit(PLAIN_CASE, &expected, cut);
+    let (code, stdout) = run_kit(&dir, &driver, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the driver's standard output is not one JSON object"),
+        "{stdout}"
+    );
+}

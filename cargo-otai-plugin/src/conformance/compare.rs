@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-/// Whether `actual` matches `expected`: equal member for member, with the `$json`
-/// matcher of `conformance/README.md`, and a refusal's kinds compared as a set.
+/// Whether `actual` matches `expected`: equal member for member, with the `$json` and
+/// `$any` matchers of `conformance/README.md`, and a refusal's kinds compared as a set.
 pub(crate) fn matches(expected: &Value, actual: &Value) -> bool {
     value_matches(&normalize(expected), &normalize(actual))
 }
@@ -21,6 +21,11 @@ pub(crate) fn normalize(transcript: &Value) -> Value {
 
 fn value_matches(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
+        // What a host words in its own way (an error body's `message`): any value of
+        // the type named.
+        (Value::Object(e), actual) if e.len() == 1 && e.contains_key("$any") => {
+            e["$any"].as_str() == Some(json_type(actual))
+        }
         (Value::Object(e), Value::String(text)) if e.len() == 1 && e.contains_key("$json") => {
             serde_json::from_str::<Value>(text)
                 .is_ok_and(|parsed| value_matches(&e["$json"], &parsed))
@@ -34,6 +39,17 @@ fn value_matches(expected: &Value, actual: &Value) -> bool {
             e.len() == a.len() && e.iter().zip(a).all(|(ev, av)| value_matches(ev, av))
         }
         _ => expected == actual,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -118,6 +134,27 @@ mod tests {
             &expected,
             &json!({"message": {"a": 1, "b": [true]}})
         ));
+    }
+
+    #[test]
+    fn any_matches_every_value_of_its_type_only() {
+        let expected = json!({"message": {"$json": {"ohd_error": {"kind": "network", "message": {"$any": "string"}}}}});
+        for message in ["", "connection refused"] {
+            let body = json!({"ohd_error": {"kind": "network", "message": message}}).to_string();
+            assert!(
+                matches(&expected, &json!({ "message": body })),
+                "{message:?}"
+            );
+        }
+        for body in [
+            r#"{"ohd_error":{"kind":"network","message":7}}"#,
+            r#"{"ohd_error":{"kind":"network"}}"#,
+            r#"{"ohd_error":{"kind":"timeout","message":"x"}}"#,
+        ] {
+            assert!(!matches(&expected, &json!({ "message": body })), "{body}");
+        }
+        assert!(matches(&json!({"$any": "number"}), &json!(3)));
+        assert!(!matches(&json!({"$any": "number"}), &json!("3")));
     }
 
     #[test]

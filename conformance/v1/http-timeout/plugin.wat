@@ -1,4 +1,4 @@
-;; http-timeout: A request whose answer times out returns 0 with error kind `timeout`.
+;; http-timeout: A request the host gave up waiting for, the delivery's deadline not run out, returns 0 with a host error body of kind `timeout`, and the plugin goes on: it reads the status and the body.
 (module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))
@@ -20,8 +20,23 @@
   ;; Logs the response body the plugin received, at info.
   (func $echo
     (call $log (i32.load (i32.const 512)) (i32.load (i32.const 516)) (i32.const 1)))
+  ;; Logs a number in decimal, at info: the plugin's own account of a status or a
+  ;; length, so that the transcript holds what the plugin saw, not what the host says.
+  (func $log_u32 (param $n i32)
+    (local $p i32)
+    (local.set $p (i32.const 500))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.rem_u (local.get $n) (i32.const 10))))
+      (local.set $n (i32.div_u (local.get $n) (i32.const 10)))
+      (br_if $digit (local.get $n)))
+    (call $log (local.get $p) (i32.sub (i32.const 500) (local.get $p)) (i32.const 1)))
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $request (i32.const 1024) (i32.const 50)))
+    (local $status i32)
+    (local.set $status (call $request (i32.const 1024) (i32.const 50)))
+    (call $log_u32 (local.get $status))
+    (call $echo)
   )
   (data (i32.const 1024) "{\"method\":\"GET\",\"url\":\"https://api.example.com/x\"}")  ;; req: 50 bytes
 )

@@ -1,0 +1,17 @@
+;; limit-deadline-default: Without a deadline setting the host's deadline is 5 seconds: an on_event that loops forever times out then.
+(module
+  (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; A bump allocator: blocks from 64 KiB up, never reused.
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "ohd_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))
+  (func (export "ohd_free") (param $ptr i32) (param $size i32))
+  (func (export "on_event") (param $ptr i32) (param $len i32)
+    (call $log (i32.const 1024) (i32.const 25) (i32.const 1))
+    (loop $forever (br $forever)))
+  (data (i32.const 1024) "on_event: looping forever")
+)
