@@ -9,15 +9,19 @@ use minijinja::Environment;
 use otai_plugin_abi::limits;
 use serde::Serialize;
 
-const TEMPLATE_SOURCES: [(&str, &str); 4] = [
+const TEMPLATE_SOURCES: [(&str, &str); 6] = [
     ("base.html", include_str!("templates/base.html")),
     ("plugins.html", include_str!("templates/plugins.html")),
     ("plugin.html", include_str!("templates/plugin.html")),
     ("ticket.html", include_str!("templates/ticket.html")),
+    ("install.html", include_str!("templates/install.html")),
+    ("review.html", include_str!("templates/review.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    // Whether the pages link "Install from registry".
+    env.add_global("registry", cfg!(feature = "registry"));
     for (name, source) in TEMPLATE_SOURCES {
         // The templates are compiled into the binary and rendered by the tests: a
         // syntax error cannot reach a user.
@@ -180,7 +184,13 @@ mod tests {
 
     #[test]
     fn every_template_renders() {
-        for name in ["plugins.html", "plugin.html", "ticket.html"] {
+        for name in [
+            "plugins.html",
+            "plugin.html",
+            "ticket.html",
+            "install.html",
+            "review.html",
+        ] {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
     }
