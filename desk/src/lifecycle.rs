@@ -2,7 +2,9 @@
 //! plugins.
 
 use otai_plugin_abi::manifest::{Diagnostic, Diagnostics, Manifest};
-use otai_plugin_abi::module::signature::{PublicKey, Verification, verify_signatures};
+use otai_plugin_abi::module::signature::{
+    PublicKey, SignatureState, Verification, verify_signatures,
+};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -94,23 +96,33 @@ impl Plugins {
         let lifted = InstallOptions {
             allow_unsigned: true,
         };
-        let (signers, signer_refusal) = match trust::check(&offered, &trusted, old.as_ref(), lifted)
-        {
-            Ok(signers) => (signers, None),
-            Err(e @ DeskError::SignerChanged { .. }) => (Vec::new(), Some(e.to_string())),
-            Err(e) => return Err(e),
-        };
         let mut keys = trusted.clone();
         if let Some(v) = &installed {
             keys.extend(v.signers.iter().filter(|k| !trusted.contains(k)));
         }
+        let signatures = verify_signatures(wasm, &keys);
         let fingerprints = |keys: &[PublicKey]| -> Vec<String> {
             keys.iter().map(|k| k.fingerprint().to_string()).collect()
         };
+        let (signers, signer_refusal) = match trust::check(&offered, &trusted, old.as_ref(), lifted)
+        {
+            Ok(signers) => (fingerprints(&signers), None),
+            // Refused for the installed version's signers; who signed it still shows.
+            Err(e @ DeskError::SignerChanged { .. }) => (
+                signatures
+                    .signatures
+                    .iter()
+                    .filter(|s| s.state == SignatureState::Valid)
+                    .filter_map(|s| s.key.map(|k| k.to_string()))
+                    .collect(),
+                Some(e.to_string()),
+            ),
+            Err(e) => return Err(e),
+        };
         Ok(Review {
-            signatures: verify_signatures(wasm, &keys),
+            signatures,
             trusted_keys: trusted.len(),
-            signers: fingerprints(&signers),
+            signers,
             signature_refusal,
             installed_signers: installed
                 .as_ref()

@@ -245,6 +245,13 @@ fn an_upgrade_shows_its_diff_and_signer_and_another_signer_has_no_button() {
         "{page}"
     );
     assert!(!page.contains(r#"id="confirm""#), "{page}");
+    assert!(
+        page.contains(&format!(
+            "Signed by {}, a key this desk trusts",
+            public(&second).fingerprint()
+        )),
+        "{page}"
+    );
     // A post all the same, box ticked, is refused as `desk upgrade` refuses it.
     let (status, page) = post(
         &server,

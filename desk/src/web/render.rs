@@ -74,7 +74,8 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
         "Not found",
         &format!(
             "The desk has no page at `{}`. Its pages are the plugin list (/), a plugin's \
-             page (/plugins/ID) and a ticket's (/tickets/ID).",
+             page (/plugins/ID), a ticket's (/tickets/ID) and, in a desk built with \
+             registries, Install from registry (/install).",
             uri.path()
         ),
     )
