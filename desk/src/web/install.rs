@@ -183,15 +183,6 @@ fn review_page(
     response
 }
 
-fn submitted(
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<BTreeMap<String, String>, Response> {
-    match form {
-        Ok(Form(pairs)) => Ok(pairs.into_iter().collect()),
-        Err(rejection) => Err(form_refused(&rejection)),
-    }
-}
-
 pub(super) async fn form(State(state): State<Arc<WebState>>) -> Response {
     form_page(&state, StatusCode::OK, "", None)
 }
@@ -217,9 +208,9 @@ pub(super) async fn review(
     State(state): State<Arc<WebState>>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let form = match submitted(form) {
-        Ok(form) => form,
-        Err(r) => return r,
+    let form: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
+        Err(rejection) => return form_refused(&rejection),
     };
     let text = form.get("reference").cloned().unwrap_or_default();
     match pull_and_review(&state, text.clone(), false).await {
@@ -233,9 +224,9 @@ pub(super) async fn install(
     State(state): State<Arc<WebState>>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let form = match submitted(form) {
-        Ok(form) => form,
-        Err(r) => return r,
+    let form: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
+        Err(rejection) => return form_refused(&rejection),
     };
     let text = form.get("reference").cloned().unwrap_or_default();
     let consent = form.get("allow_unsigned").is_some_and(|v| v == "true");
