@@ -391,7 +391,7 @@ fn desk_install_pulls_by_the_digest_the_tag_resolves_to_and_records_it() {
         ],
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let output = desk(&project, &["install", &target]);
+    let output = desk(&project, &["install", &target, "--yes"]);
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("Pulled {pinned}")), "{stderr}");
@@ -435,7 +435,7 @@ fn a_pinned_reference_installs_the_bytes_it_names_after_the_tag_moved() {
     );
     let output = desk(
         &project,
-        &["install", &pinned.to_string(), "--format", "json"],
+        &["install", &pinned.to_string(), "--format", "json", "--yes"],
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
     let installed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

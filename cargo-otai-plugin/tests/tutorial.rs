@@ -14,6 +14,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use otai_plugin_test_support::Registry;
 use support::{checkout, cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
 
 const README: &str = include_str!("../../README.md");
@@ -58,14 +59,32 @@ fn shown_file<'b>(block: &'b Block<'_>) -> Option<(&'b str, bool, &'b str)> {
     }
 }
 
-fn run_command(line: &str, work: &Path, plugin: &Path) {
-    let mut args: Vec<String> = line
-        .strip_prefix("cargo otai-plugin ")
-        .unwrap_or_else(|| panic!("not a `cargo otai-plugin` command: {line}"))
+/// Runs one line of a `sh` block in `work`: a `cargo otai-plugin` command (the
+/// registry `127.0.0.1:5000` of "Ship it" replaced by `registry`, when given), or another
+/// command by `sh`. Returns its stdout.
+fn run_command(line: &str, work: &Path, plugin: &Path, registry: Option<&str>) -> String {
+    let Some(rest) = line.strip_prefix("cargo otai-plugin ") else {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(work)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "`{line}` failed:\n{}",
+            stderr_of(&output)
+        );
+        return stdout_of(&output);
+    };
+    let mut args: Vec<String> = rest
         .split_whitespace()
         .map(|arg| match arg.strip_prefix("../ticket-to-slack/target/") {
             Some(rest) => shared_target_dir().join(rest).display().to_string(),
-            None => arg.to_owned(),
+            None => match registry {
+                Some(address) => arg.replace("127.0.0.1:5000", address),
+                None => arg.to_owned(),
+            },
         })
         .collect();
     if let Some(at) = args.iter().position(|a| a == "--sdk-path")
@@ -78,6 +97,8 @@ fn run_command(line: &str, work: &Path, plugin: &Path) {
     command
         .current_dir(work)
         .env("CARGO_TARGET_DIR", shared_target_dir())
+        // The user's registry logins never take part.
+        .env("DOCKER_CONFIG", work.join("docker"))
         .args(&args);
     offline(&mut command);
     let output = command.output().unwrap();
@@ -90,10 +111,11 @@ fn run_command(line: &str, work: &Path, plugin: &Path) {
     if args.first().is_some_and(|a| a == "new") {
         pin_dependencies(plugin);
     }
+    let stdout = stdout_of(&output);
     if args.first().is_some_and(|a| a == "run") {
-        let stdout = stdout_of(&output);
         assert!(stdout.starts_with("outcome: ok"), "{stdout}");
     }
+    stdout
 }
 
 #[test]
@@ -110,7 +132,7 @@ fn the_readme_tutorial_works_as_written() {
         if block.lang == "sh" {
             for line in block.text.lines().map(str::trim) {
                 if !line.is_empty() && !line.starts_with('#') {
-                    run_command(line, &work, &plugin);
+                    run_command(line, &work, &plugin, None);
                     commands += 1;
                 }
             }
@@ -143,5 +165,52 @@ fn the_readme_tutorial_works_as_written() {
         (commands, files),
         (5, 3),
         "the tutorial's steps changed: update this test"
+    );
+
+    ship_it(&work, &plugin);
+}
+
+/// "Ship it", on the tutorial's plugin: signed, published to a registry the test starts
+/// (in place of the README's `127.0.0.1:5000`), installed and upgraded from there.
+fn ship_it(work: &Path, plugin: &Path) {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let address = registry.address();
+    let mut listed = Vec::new();
+    for block in blocks("## Ship it: sign, publish, install from a registry") {
+        assert_eq!(block.lang, "sh", "{}", block.text);
+        for line in block.text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                let stdout = run_command(line, work, plugin, Some(&address));
+                if line.ends_with("desk --data-dir ../desk list") {
+                    listed.push(stdout);
+                }
+            }
+        }
+    }
+    assert_eq!(listed.len(), 1, "\"Ship it\" lists the desk's plugins once");
+    let pinned = format!("from oci://{address}/acme/ticket-to-slack:0.1.0@sha256:");
+    assert!(
+        listed[0].contains("com.example.ticket-to-slack 0.1.0")
+            && listed[0].contains("signed by SHA256:")
+            && listed[0].contains(&pinned),
+        "{}",
+        listed[0]
+    );
+    // The upgrade took: the desk now runs 0.2.0, from its own pinned reference.
+    let mut list = cli();
+    list.current_dir(work)
+        .args(["desk", "--data-dir", "../desk", "list", "--format", "json"]);
+    let output = list.output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list[0]["manifest"]["version"], "0.2.0", "{list}");
+    assert!(
+        list[0]["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&format!(
+                "oci://{address}/acme/ticket-to-slack:0.2.0@sha256:"
+            ))),
+        "{list}"
     );
 }

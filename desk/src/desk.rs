@@ -242,7 +242,10 @@ impl Desk {
         self.plugins.config_form(id)
     }
 
-    /// What installing or upgrading to `wasm` would do, without doing it.
+    /// What installing or upgrading to `wasm` would do, without doing it: its manifest
+    /// and permissions, its signatures against the trusted keys and whether the trust
+    /// rule would refuse it, and for an upgrade the permission diff, the installed
+    /// version's signers and whether the same-signer rule would refuse it.
     ///
     /// # Errors
     /// [`DeskError::Load`] when the module does not load.

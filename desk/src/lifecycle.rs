@@ -2,7 +2,9 @@
 //! plugins.
 
 use otai_plugin_abi::manifest::{Diagnostic, Diagnostics, Manifest};
-use otai_plugin_abi::module::signature::PublicKey;
+use otai_plugin_abi::module::signature::{
+    PublicKey, SignatureState, Verification, verify_signatures,
+};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -42,6 +44,23 @@ pub struct Review {
     pub diff: Option<PermissionDiff>,
     /// The warnings of loading it (unknown manifest fields, …).
     pub warnings: Vec<String>,
+    /// Its signatures, checked against the keys the desk trusts (and, for an upgrade,
+    /// the keys that signed the installed version).
+    pub signatures: Verification,
+    /// How many keys the desk trusts (none: the desk installs unsigned modules).
+    pub trusted_keys: usize,
+    /// The fingerprints of the keys that sign it as it is, of those trusted and those
+    /// that signed the installed version: what an install would record.
+    pub signers: Vec<String>,
+    /// Why the trust rule refuses it unless `allow_unsigned` (the refusal's own words),
+    /// or `None` when it takes it as it is.
+    pub signature_refusal: Option<String>,
+    /// For an upgrade: the fingerprints of the keys that signed the installed version.
+    pub installed_signers: Vec<String>,
+    /// For an upgrade: why the same-signer rule refuses it (no option lifts that), or
+    /// `None` when a key that signed the installed version (or one it rotated to)
+    /// signed it, or the installed version is unsigned.
+    pub signer_refusal: Option<String>,
 }
 
 impl Plugins {
@@ -49,15 +68,67 @@ impl Plugins {
     pub(crate) fn review(&self, wasm: &[u8]) -> Result<Review, DeskError> {
         let plugin = self.host.load(wasm)?;
         let manifest = plugin.manifest().clone();
-        let installed = {
+        let (installed, trusted) = {
             let store = self.store()?;
-            match self.row(&store, &manifest.id) {
+            let installed = match self.row(&store, &manifest.id) {
                 Ok(row) => Some(self.version_row(&store, row.current_seq)?),
                 Err(DeskError::NotInstalled { .. }) => None,
                 Err(e) => return Err(e),
-            }
+            };
+            (installed, trusted_keys(&store)?)
+        };
+        let offered = Offered {
+            id: &manifest.id,
+            version: &manifest.version,
+            wasm,
+        };
+        let old = installed.as_ref().map(|v| Installed {
+            version: &v.version,
+            signers: &v.signers,
+        });
+        // The two rules apart: the trust rule (which `allow_unsigned` lifts), then the
+        // same-signer rule with the trust rule lifted, as an upgrade applies them.
+        let signature_refusal =
+            match trust::check(&offered, &trusted, old.as_ref(), InstallOptions::default()) {
+                Err(e @ DeskError::Signature { .. }) => Some(e.to_string()),
+                _ => None,
+            };
+        let lifted = InstallOptions {
+            allow_unsigned: true,
+        };
+        let mut keys = trusted.clone();
+        if let Some(v) = &installed {
+            keys.extend(v.signers.iter().filter(|k| !trusted.contains(k)));
+        }
+        let signatures = verify_signatures(wasm, &keys);
+        let fingerprints = |keys: &[PublicKey]| -> Vec<String> {
+            keys.iter().map(|k| k.fingerprint().to_string()).collect()
+        };
+        let (signers, signer_refusal) = match trust::check(&offered, &trusted, old.as_ref(), lifted)
+        {
+            Ok(signers) => (fingerprints(&signers), None),
+            // Refused for the installed version's signers; who signed it still shows.
+            Err(e @ DeskError::SignerChanged { .. }) => (
+                signatures
+                    .signatures
+                    .iter()
+                    .filter(|s| s.state == SignatureState::Valid)
+                    .filter_map(|s| s.key.map(|k| k.to_string()))
+                    .collect(),
+                Some(e.to_string()),
+            ),
+            Err(e) => return Err(e),
         };
         Ok(Review {
+            signatures,
+            trusted_keys: trusted.len(),
+            signers,
+            signature_refusal,
+            installed_signers: installed
+                .as_ref()
+                .map(|v| fingerprints(&v.signers))
+                .unwrap_or_default(),
+            signer_refusal,
             diff: installed
                 .as_ref()
                 .map(|v| PermissionDiff::between(&v.manifest, &manifest)),

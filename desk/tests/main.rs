@@ -18,4 +18,5 @@ mod registry;
 mod secrets_at_rest;
 mod trust;
 mod web;
+mod web_registry;
 mod web_security;

@@ -141,7 +141,7 @@ fn a_registry_that_is_down_is_a_clear_error() {
 }
 
 /// What the fake registry answers a request with.
-enum Answer {
+pub(crate) enum Answer {
     /// Status line's code, content type and body.
     Body(u16, &'static str, Vec<u8>),
     /// A 200 whose `Content-Length` says this many bytes, of which a few are sent.
@@ -158,7 +158,7 @@ enum Answer {
 
 /// A loopback server answering each request by its head (request line and headers),
 /// one request per connection, for the test's lifetime.
-fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
+pub(crate) fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
     std::thread::spawn(move || {
@@ -219,7 +219,7 @@ fn fake_registry(route: impl Fn(&str) -> Answer + Send + 'static) -> String {
     address
 }
 
-fn manifest_with_layer(digest: &str, size: u64) -> Vec<u8> {
+pub(crate) fn manifest_with_layer(digest: &str, size: u64) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -229,7 +229,7 @@ fn manifest_with_layer(digest: &str, size: u64) -> Vec<u8> {
     .unwrap()
 }
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub(crate) const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 #[test]
 fn a_manifest_that_is_garbage_is_a_clear_error() {

@@ -35,7 +35,7 @@ fn module(version: &str) -> Vec<u8> {
 
 /// `module` with one more signature by `pair`, whose key id is the key's fingerprint (as
 /// `cargo otai-plugin sign` writes it).
-fn sign(pair: &wasmsign2::KeyPair, module: &[u8]) -> Vec<u8> {
+pub(crate) fn sign(pair: &wasmsign2::KeyPair, module: &[u8]) -> Vec<u8> {
     let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module)).unwrap();
     let key_id = public(pair).fingerprint().0.to_vec();
     let (signed, _) = pair
@@ -47,7 +47,7 @@ fn sign(pair: &wasmsign2::KeyPair, module: &[u8]) -> Vec<u8> {
     out
 }
 
-fn public(pair: &wasmsign2::KeyPair) -> PublicKey {
+pub(crate) fn public(pair: &wasmsign2::KeyPair) -> PublicKey {
     PublicKey::from_bytes(*pair.pk.pk)
 }
 

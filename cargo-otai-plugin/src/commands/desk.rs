@@ -12,6 +12,7 @@ use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, InstallOptions
 use otai_plugin_host::DeliveryReport;
 
 use crate::commands::RegistryArgs;
+use crate::commands::desk_review::{Confirmed, confirm};
 use crate::failure::or_json;
 use crate::harness;
 use crate::term::{BOLD, GREEN, RED, Shell, YELLOW};
@@ -58,6 +59,11 @@ pub enum DeskAction {
         /// trusts keys (`desk trust add`).
         #[arg(long)]
         allow_unsigned: bool,
+        /// From a registry: install without asking. The module's permissions and
+        /// signatures are shown first either way; without `--yes`, a terminal asks
+        /// `[y/N]` and anything else installs nothing.
+        #[arg(long, short = 'y')]
+        yes: bool,
         #[command(flatten)]
         #[allow(missing_docs)]
         registry: RegistryArgs,
@@ -88,6 +94,12 @@ pub enum DeskAction {
         /// signed it.
         #[arg(long)]
         allow_unsigned: bool,
+        /// From a registry: upgrade without asking (new permissions still
+        /// need `--approve`; a `y` on a terminal approves them, the diff in sight). The module's permissions and
+        /// signatures are shown first either way; without `--yes`, a terminal asks
+        /// `[y/N]` and anything else installs nothing.
+        #[arg(long, short = 'y')]
+        yes: bool,
         #[command(flatten)]
         #[allow(missing_docs)]
         registry: RegistryArgs,
@@ -207,12 +219,14 @@ impl DeskCommand {
             DeskAction::Install {
                 wasm,
                 allow_unsigned,
+                yes,
                 registry,
             } => install(
                 &desk,
                 out,
                 &wasm,
                 InstallOptions { allow_unsigned },
+                yes,
                 &registry,
             ),
             DeskAction::List => list(&desk, out),
@@ -225,6 +239,7 @@ impl DeskCommand {
                 wasm,
                 approve,
                 allow_unsigned,
+                yes,
                 registry,
             } => upgrade(
                 &desk,
@@ -232,6 +247,7 @@ impl DeskCommand {
                 &wasm,
                 approve,
                 InstallOptions { allow_unsigned },
+                yes,
                 &registry,
             ),
             DeskAction::Trust { action } => trust(&desk, out, action),
@@ -292,10 +308,14 @@ fn install(
     out: Output<'_>,
     wasm: &Path,
     options: InstallOptions,
+    yes: bool,
     registry: &RegistryArgs,
 ) -> Result<Printed> {
     let info = match module(&out, wasm, registry)? {
-        (_, Some(pulled)) => desk.install_pulled(&pulled, options)?,
+        (_, Some(pulled)) => match confirm(out.shell, desk, &pulled, options, yes, out.json)? {
+            Confirmed::Yes { .. } => desk.install_pulled(&pulled, options)?,
+            Confirmed::No => return Ok(Printed::Failure),
+        },
         (bytes, None) => desk.install_with(&bytes, options)?,
     };
     out.success(&info, |shell| {
@@ -374,10 +394,16 @@ fn upgrade(
     wasm: &Path,
     approve: bool,
     options: InstallOptions,
+    yes: bool,
     registry: &RegistryArgs,
 ) -> Result<Printed> {
     let upgraded = match module(&out, wasm, registry)? {
-        (_, Some(pulled)) => desk.upgrade_pulled(&pulled, approve, options),
+        (_, Some(pulled)) => match confirm(out.shell, desk, &pulled, options, yes, out.json)? {
+            Confirmed::Yes { approved } => {
+                desk.upgrade_pulled(&pulled, approve || approved, options)
+            }
+            Confirmed::No => return Ok(Printed::Failure),
+        },
         (bytes, None) => desk.upgrade_with(&bytes, approve, options),
     };
     match upgraded {

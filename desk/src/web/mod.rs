@@ -5,6 +5,9 @@
 //! - `/plugins/{id}`: manifest, permissions, the config form generated from
 //!   `config_schema` (secrets write-only), enable/disable, a pending upgrade's
 //!   permission diff to approve, the delivery log.
+//! - `/install` (feature `registry`): "Install from registry": an `oci://` reference
+//!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
+//!   before the pinned module is installed (`install.rs`).
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
 //!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`.
 //!
@@ -17,6 +20,8 @@
 //! Any other path gets a page that says so.
 
 mod guard;
+#[cfg(feature = "registry")]
+mod install;
 mod pages;
 mod render;
 
@@ -120,7 +125,12 @@ pub(crate) const MAX_FORM: usize = 1024 * 1024;
 /// Content-Security-Policy that forbids framing the desk (see `guard.rs` for the whole
 /// policy). [`serve`] passes the listener's port.
 pub fn router(state: Arc<WebState>, port: u16) -> Router {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "registry")]
+    let router = router
+        .route("/install", get(install::form).post(install::install))
+        .route("/install/review", post(install::review));
+    router
         .route("/", get(pages::plugins))
         .route("/plugins/{id}", get(pages::plugin))
         .route("/plugins/{id}/config", post(pages::configure))

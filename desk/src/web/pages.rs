@@ -23,7 +23,7 @@ use crate::error::DeskError;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::ticket_records::Ticket;
 
-fn desk_error(e: &DeskError) -> Response {
+pub(super) fn desk_error(e: &DeskError) -> Response {
     let status = match e {
         DeskError::NotInstalled { .. } => StatusCode::NOT_FOUND,
         DeskError::InvalidConfig { .. }
@@ -36,7 +36,7 @@ fn desk_error(e: &DeskError) -> Response {
 }
 
 /// Runs `f` with the desk on a blocking thread.
-async fn with_desk<T: Send + 'static>(
+pub(super) async fn with_desk<T: Send + 'static>(
     state: &Arc<WebState>,
     f: impl FnOnce(&Desk) -> T + Send + 'static,
 ) -> Result<T, Response> {

@@ -9,15 +9,19 @@ use minijinja::Environment;
 use otai_plugin_abi::limits;
 use serde::Serialize;
 
-const TEMPLATE_SOURCES: [(&str, &str); 4] = [
+const TEMPLATE_SOURCES: [(&str, &str); 6] = [
     ("base.html", include_str!("templates/base.html")),
     ("plugins.html", include_str!("templates/plugins.html")),
     ("plugin.html", include_str!("templates/plugin.html")),
     ("ticket.html", include_str!("templates/ticket.html")),
+    ("install.html", include_str!("templates/install.html")),
+    ("review.html", include_str!("templates/review.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    // Whether the pages link "Install from registry".
+    env.add_global("registry", cfg!(feature = "registry"));
     for (name, source) in TEMPLATE_SOURCES {
         // The templates are compiled into the binary and rendered by the tests: a
         // syntax error cannot reach a user.
@@ -70,7 +74,8 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
         "Not found",
         &format!(
             "The desk has no page at `{}`. Its pages are the plugin list (/), a plugin's \
-             page (/plugins/ID) and a ticket's (/tickets/ID).",
+             page (/plugins/ID), a ticket's (/tickets/ID) and, in a desk built with \
+             registries, Install from registry (/install).",
             uri.path()
         ),
     )
@@ -180,7 +185,13 @@ mod tests {
 
     #[test]
     fn every_template_renders() {
-        for name in ["plugins.html", "plugin.html", "ticket.html"] {
+        for name in [
+            "plugins.html",
+            "plugin.html",
+            "ticket.html",
+            "install.html",
+            "review.html",
+        ] {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
     }
