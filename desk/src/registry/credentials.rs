@@ -38,10 +38,27 @@ impl Credentials {
     /// # Errors
     /// [`RegistryError::Credentials`] naming the file and what is wrong in it.
     pub fn from_docker_config(registry: &str) -> Result<Option<Credentials>, RegistryError> {
-        let Some(path) = docker_config_path() else {
-            return Ok(None);
-        };
-        let text = match std::fs::read_to_string(&path) {
+        match Credentials::docker_config_path() {
+            Some(path) => Credentials::from_docker_config_at(&path, registry),
+            None => Ok(None),
+        }
+    }
+
+    /// Where docker keeps its config: `$DOCKER_CONFIG/config.json`, else
+    /// `~/.docker/config.json`; `None` without `HOME`.
+    pub fn docker_config_path() -> Option<PathBuf> {
+        docker_config_path()
+    }
+
+    /// [`Credentials::from_docker_config`] from the docker config file at `path`.
+    ///
+    /// # Errors
+    /// [`RegistryError::Credentials`] naming the file and what is wrong in it.
+    pub fn from_docker_config_at(
+        path: &Path,
+        registry: &str,
+    ) -> Result<Option<Credentials>, RegistryError> {
+        let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -51,7 +68,7 @@ impl Credentials {
                 )));
             }
         };
-        Credentials::from_docker_config_text(&text, registry, &path)
+        Credentials::from_docker_config_text(&text, registry, path)
     }
 
     /// [`Credentials::from_docker_config`] on the file's text (`path` names it in

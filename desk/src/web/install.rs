@@ -47,7 +47,11 @@ fn registry_message(reference: &Reference, e: &RegistryError) -> String {
 
 /// Pulls `text` (a reference; with `pinned`, one that must name a digest), with the
 /// desk user's registry credentials from docker's config when it has some.
-fn pull(text: &str, pinned: bool) -> Result<Pulled, (StatusCode, String)> {
+fn pull(
+    text: &str,
+    pinned: bool,
+    docker_config: Option<&std::path::Path>,
+) -> Result<Pulled, (StatusCode, String)> {
     let unprocessable = |message: String| (StatusCode::UNPROCESSABLE_ENTITY, message);
     let reference = Reference::parse(text.trim()).map_err(|e| unprocessable(e.to_string()))?;
     if pinned && reference.digest().is_none() {
@@ -58,7 +62,12 @@ fn pull(text: &str, pinned: bool) -> Result<Pulled, (StatusCode, String)> {
     }
     let bad_gateway =
         |e: RegistryError| (StatusCode::BAD_GATEWAY, registry_message(&reference, &e));
-    let credentials = Credentials::from_docker_config(reference.registry()).map_err(bad_gateway)?;
+    let credentials = match docker_config {
+        Some(path) => {
+            Credentials::from_docker_config_at(path, reference.registry()).map_err(bad_gateway)?
+        }
+        None => None,
+    };
     let client = RegistryClient::new(RegistryOptions {
         credentials,
         ..RegistryOptions::default()
@@ -194,8 +203,9 @@ async fn pull_and_review(
     text: String,
     pinned: bool,
 ) -> Result<Result<(Pulled, Review), (StatusCode, String)>, Response> {
+    let docker_config = state.docker_config.clone();
     with_desk(state, move |d| {
-        let pulled = pull(&text, pinned)?;
+        let pulled = pull(&text, pinned, docker_config.as_deref())?;
         let review = d
             .review(&pulled.module)
             .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;

@@ -64,16 +64,38 @@ pub struct WebState {
     pub panel_hosts: Vec<PanelHost>,
     build_error: Mutex<Option<String>>,
     pending: Mutex<Option<(String, PendingUpgrade)>>,
+    /// The docker config file "Install from registry" reads credentials from, if any.
+    #[cfg_attr(not(feature = "registry"), allow(dead_code))]
+    docker_config: Option<std::path::PathBuf>,
 }
 
 impl WebState {
     /// The state of a UI over `desk`.
+    ///
+    /// "Install from registry" reads registry credentials from docker's config
+    /// (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), as `desk install
+    /// oci://…` does.
     pub fn new(desk: Arc<Desk>, panel_hosts: Vec<PanelHost>) -> Arc<WebState> {
+        #[cfg(feature = "registry")]
+        let docker_config = crate::registry::Credentials::docker_config_path();
+        #[cfg(not(feature = "registry"))]
+        let docker_config = None;
+        WebState::with_docker_config(desk, panel_hosts, docker_config)
+    }
+
+    /// [`WebState::new`] with registry credentials read from the docker config file at
+    /// `docker_config` (none when `None`), not from the user's.
+    pub fn with_docker_config(
+        desk: Arc<Desk>,
+        panel_hosts: Vec<PanelHost>,
+        docker_config: Option<std::path::PathBuf>,
+    ) -> Arc<WebState> {
         Arc::new(WebState {
             desk,
             panel_hosts,
             build_error: Mutex::new(None),
             pending: Mutex::new(None),
+            docker_config,
         })
     }
 

@@ -139,12 +139,14 @@ pub fn spawn(app: impl FnOnce(u16) -> axum::Router) -> (String, Running) {
 
 /// Serves the UI over the desk in `dir`.
 fn serve(dir: tempfile::TempDir, panel_base: &str) -> Server {
-    let state = WebState::new(
+    // No registry credentials: the user's docker config is not the tests' business.
+    let state = WebState::with_docker_config(
         Arc::new(open_desk(dir.path())),
         vec![PanelHost {
             host: "panel.example.com".into(),
             base: panel_base.parse().unwrap(),
         }],
+        None,
     );
     let pages = state.clone();
     let (base, running) = spawn(move |port| otai_plugin_desk::web::router(pages, port));
