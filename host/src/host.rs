@@ -12,6 +12,7 @@ use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
 
 use crate::compile_cache::CompileCache;
+use crate::disk_cache::{DiskCache, DiskCacheStats};
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{HealthPolicy, HealthStatus, HealthStore, OnDisabled, PluginHealth};
@@ -111,6 +112,8 @@ pub struct Host {
     health: Arc<dyn HealthStore>,
     on_disabled: Option<OnDisabled>,
     cache: Mutex<CompileCache<Plugin>>,
+    /// [`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir).
+    disk_cache: Option<DiskCache>,
     installed: RwLock<Registry<Installed>>,
     tickets: Arc<dyn TicketStore>,
     // Declared last: dropped after everything that might still use the engine.
@@ -141,6 +144,7 @@ impl Host {
         policy: HealthPolicy,
         Stores { health, tickets }: Stores,
         on_disabled: Option<OnDisabled>,
+        disk_cache: Option<DiskCache>,
         ticker: Ticker,
     ) -> Host {
         Host {
@@ -150,6 +154,7 @@ impl Host {
             health,
             on_disabled,
             cache: Mutex::new(CompileCache::new(settings.compile_cache_bytes)),
+            disk_cache,
             installed: RwLock::default(),
             tickets,
             settings,
@@ -196,6 +201,7 @@ impl Host {
             bytes,
             options,
             self.settings.trusted_signers.as_deref(),
+            self.disk_cache.as_ref(),
         )
     }
 
@@ -216,6 +222,13 @@ impl Host {
     /// it loaded, less those evicted ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)).
     pub fn compiled_modules(&self) -> usize {
         lock(&self.cache).len()
+    }
+
+    /// What the disk cache of compiled modules did since this host was built, or `None`
+    /// without one ([`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir)):
+    /// how a failure of the cache, which never fails a load, can be seen.
+    pub fn disk_cache_stats(&self) -> Option<DiskCacheStats> {
+        self.disk_cache.as_ref().map(DiskCache::stats)
     }
 
     /// Installs (or reinstalls, replacing the config) `plugin` with `config`, a JSON
