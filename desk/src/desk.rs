@@ -23,6 +23,11 @@ use crate::ticket_records::Ticket;
 use crate::tickets::Tickets;
 use crate::trust::{self, InstallOptions, TrustedKey};
 
+/// The directory, in the data directory, where the host keeps compiled modules
+/// (`HostBuilder::compile_cache_dir`, 512 MiB at most): deleting it costs only
+/// compiling again.
+pub const COMPILED_DIR: &str = "compiled";
+
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
 /// given), the help desk's limits and health policy, the last 50 deliveries of each
@@ -147,6 +152,10 @@ impl Desk {
             .incremental_compilation(true)
             // The desk's tickets are the record of custom fields.
             .ticket_store(DeskTickets::new(store.clone()))
+            // A command compiles a plugin once, not once per process: `desk deliver`
+            // after `install` reads its code. Under the desk's key, so that only this
+            // desk's entries are run (the directory is as trusted as the desk's data).
+            .compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);

@@ -253,7 +253,8 @@ impl DiskCache {
                     .write_all(MAGIC)
                     .and_then(|()| file.write_all(&hmac(&self.mac_key, &[MAGIC, key, code])))
                     .and_then(|()| file.write_all(code))
-                    .and_then(|()| file.sync_data())
+                    // Not synced: an entry a crash leaves torn fails its MAC and is
+                    // compiled again, so a sync would cost every write for nothing.
                     .and_then(|()| fs::rename(&temp, path));
                 if written.is_err() {
                     let _ = fs::remove_file(&temp);
