@@ -3,7 +3,8 @@
 //! ([`crate::tickets`]) and the deliveries ([`crate::deliveries`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use otai_plugin_host::http::{HttpTransport, MockHttp};
 use otai_plugin_host::{DeliveryReport, HealthPolicy, Host};
@@ -16,6 +17,7 @@ use crate::health::DeskHealth;
 use crate::lifecycle::{Review, Upgraded};
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::plugins::Plugins;
+use crate::residency::Uses;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
@@ -43,6 +45,12 @@ pub struct DeskOptions {
     /// The key, as 64 hex digits, instead of the key file. Default: the environment
     /// variable `OTAI_DESK_KEY` when set.
     pub key: Option<String>,
+    /// How long a plugin may go unused (no delivery, no panel) before it is taken out
+    /// of the host, freeing its compiled code and instance pre-allocation; its next use
+    /// loads it again, from the disk cache of compiled modules (`compiled/`, a few
+    /// milliseconds) unless that lost it. Looked for after a delivery or a panel, at most
+    /// twice per period. Default 10 minutes; `None` keeps every plugin loaded once used.
+    pub unload_idle_after: Option<Duration>,
 }
 
 impl Default for DeskOptions {
@@ -54,6 +62,7 @@ impl Default for DeskOptions {
             health: HealthPolicy::default(),
             keep_deliveries: 50,
             key: std::env::var(KEY_ENV).ok(),
+            unload_idle_after: Some(Duration::from_secs(600)),
         }
     }
 }
@@ -63,6 +72,7 @@ impl std::fmt::Debug for DeskOptions {
         f.debug_struct("DeskOptions")
             .field("health", &self.health)
             .field("keep_deliveries", &self.keep_deliveries)
+            .field("unload_idle_after", &self.unload_idle_after)
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .finish_non_exhaustive()
     }
@@ -156,6 +166,11 @@ impl Desk {
             // after `install` reads its code. Under the desk's key, so that only this
             // desk's entries are run (the directory is as trusted as the desk's data).
             .compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
+            // With compiled code on disk, memory keeps only what spares a deserialize
+            // (a few milliseconds): a plugin unloaded as idle frees its code instead of
+            // staying compiled in memory (32 MiB of modules by default; 4 MiB is some
+            // sixty release plugins, or one debug build under `dev`).
+            .compile_cache_bytes(4 << 20)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);
@@ -175,6 +190,8 @@ impl Desk {
             unloadable: Mutex::default(),
             waiting: Mutex::default(),
             loading: Mutex::default(),
+            uses: Mutex::new(Uses::new(options.unload_idle_after)),
+            in_use: RwLock::default(),
         });
         Ok(Desk {
             deliveries: Deliveries::new(db.clone(), host, tickets.clone(), plugins.clone()),

@@ -210,3 +210,44 @@ fn two_threads_delivering_first_both_reach_every_subscribed_plugin() {
     }
     assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
 }
+
+/// Plugins unused for longer than `unload_idle_after` are taken out of the host after a
+/// later delivery, and loaded again (from the disk cache of compiled modules) at their
+/// next use. With the bound at zero, every plugin the last delivery did not reach is
+/// idle; with the default (10 minutes), none is.
+#[test]
+fn idle_plugins_are_unloaded_and_load_again_at_their_next_use() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(three(dir.path()));
+    let desk = Desk::open_with(
+        dir.path(),
+        DeskOptions {
+            http: Arc::new(MockHttp::new()),
+            key: Some("ab".repeat(32)),
+            unload_idle_after: Some(std::time::Duration::ZERO),
+            ..DeskOptions::default()
+        },
+    )
+    .unwrap();
+    desk.deliver("ticket.created", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+    desk.deliver("ticket.closed", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.closer"]);
+    desk.render_panel("com.example.a", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.a"]);
+
+    // Loaded again at their next use, with the config they had.
+    let reports = desk.deliver("ticket.created", "T-2").unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Ok),
+        "{reports:?}"
+    );
+    assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+    drop(desk);
+
+    let desk = open(dir.path());
+    desk.deliver("ticket.created", "T-1").unwrap();
+    desk.deliver("ticket.closed", "T-1").unwrap();
+    assert_eq!(desk.host().installed().len(), 3);
+}

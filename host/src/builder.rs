@@ -457,7 +457,10 @@ impl HostBuilder {
     /// With [`HostBuilder::compile_cache_dir`]: how many bytes of entries the directory
     /// holds. After a write that takes it past the bound, the entries used least
     /// recently (by modification time, which a use updates) are removed; an entry larger
-    /// than the bound is not written. Default 512 MiB: a compiled release plugin takes
+    /// than the bound is not written. A host reads the directory at its first write and
+    /// then again only when what it counted and wrote since passes the bound, so
+    /// several processes writing at once may each add their writes before one of them
+    /// evicts. Default 512 MiB: a compiled release plugin takes
     /// 2.6–3.5× its module, so about a thousand plugins of 150 KiB.
     pub fn compile_cache_dir_bytes(mut self, bytes: u64) -> Self {
         self.compile_cache_dir_bytes = bytes;

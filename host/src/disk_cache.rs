@@ -82,6 +82,11 @@ pub(crate) struct DiskCache {
     /// The SHA-256 of what, beside a module's bytes, its compiled code depends on.
     context: [u8; 32],
     stats: Mutex<DiskCacheStats>,
+    /// The directory's entries in bytes as this host last counted them, plus what it
+    /// wrote since: `None` until its first write. The directory is read again only when
+    /// this passes the bound, so that a thousand writes do not each read a thousand
+    /// entries; what other processes write is counted at that next reading.
+    counted: Mutex<Option<u64>>,
 }
 
 /// Numbers the temporary files of this process.
@@ -114,6 +119,7 @@ impl DiskCache {
             max_bytes,
             context: context.0.finalize().into(),
             stats: Mutex::default(),
+            counted: Mutex::default(),
         }
     }
 
@@ -264,7 +270,14 @@ impl DiskCache {
         match written {
             Ok(()) => {
                 self.lock_stats().writes += 1;
-                self.evict();
+                let mut counted = self
+                    .counted
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match counted.as_mut() {
+                    Some(total) if *total + size <= self.max_bytes => *total += size,
+                    _ => *counted = Some(self.evict()),
+                }
             }
             Err(e) => self.problem(
                 false,
@@ -278,10 +291,10 @@ impl DiskCache {
 
     /// Removes the least recently used entries (by modification time, which a hit
     /// touches) until the entries take at most `max_bytes`, and temporary files left by
-    /// a process that died while writing.
-    fn evict(&self) {
+    /// a process that died while writing. Returns the bytes the entries then take.
+    fn evict(&self) -> u64 {
         let Ok(read_dir) = fs::read_dir(&self.dir) else {
-            return;
+            return 0;
         };
         let now = SystemTime::now();
         let mut entries = Vec::new();
@@ -301,7 +314,7 @@ impl DiskCache {
             }
         }
         if total <= self.max_bytes {
-            return;
+            return total;
         }
         entries.sort();
         for (_, len, path) in entries {
@@ -312,6 +325,7 @@ impl DiskCache {
             let _ = fs::remove_file(path);
             total = total.saturating_sub(len);
         }
+        total
     }
 }
 
