@@ -427,7 +427,8 @@ impl HostBuilder {
     /// write the directory never fails a load: the module is compiled as without a
     /// cache, and [`Host::disk_cache_stats`](crate::Host::disk_cache_stats) counts it.
     /// Checks of the module ([`Host::load`](crate::Host::load): the ABI, signatures)
-    /// run on every load, cached or not.
+    /// run on every load, cached or not. The directory is the cache's own: files named
+    /// `*.cwasm` in it may be removed by eviction.
     ///
     /// ```
     /// use otai_plugin_host::Host;

@@ -203,7 +203,7 @@ impl DiskCache {
 
     /// The code of the entry at `path`, when there is one and it verifies.
     fn read(&self, key: &[u8; 32], path: &Path) -> Option<Vec<u8>> {
-        let mut entry = match fs::read(path) {
+        let mut entry = match read_at_most(path, self.max_bytes) {
             Ok(entry) => entry,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -327,6 +327,19 @@ impl DiskCache {
         }
         total
     }
+}
+
+/// The file at `path`, or an empty one (which fails the MAC) when it is larger than
+/// `limit`: no entry this cache writes is, and reading one would take its size in memory.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = File::open(path)?;
+    let mut entry = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut entry)?;
+    if entry.len() as u64 > limit {
+        entry.clear();
+    }
+    Ok(entry)
 }
 
 /// Marks an entry as used now, for eviction.
@@ -527,6 +540,20 @@ mod tests {
         let exists = |m: &[u8]| cache.path(&cache.key(Kind::Module, m)).exists();
         assert!(exists(&modules[0]) && exists(&modules[2]));
         assert!(!exists(&modules[1]));
+    }
+
+    /// A file larger than any entry the cache writes is not read into memory: refused.
+    #[test]
+    fn a_file_larger_than_the_bound_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(false);
+        let cache = DiskCache::new(dir.path().into(), b"k", 4096, &engine, "");
+        let bytes = wasm();
+        let mut huge = MAGIC.to_vec();
+        huge.resize(8192, 0);
+        fs::write(cache.path(&cache.key(Kind::Module, &bytes)), huge).unwrap();
+        assert!(load(&cache, &engine, &bytes).get_export("f").is_some());
+        assert_eq!(cache.stats().refused, 1);
     }
 
     /// An entry larger than the whole bound is not written, and evicts nothing.

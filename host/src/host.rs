@@ -171,7 +171,8 @@ impl Host {
     /// manifest, imports only from `ohd` with ABI signatures, the required exports.
     /// Loading bytes this host loaded before returns the same compiled plugin while its
     /// compile cache still holds it ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)); after that,
-    /// they are compiled again.
+    /// they are compiled again, or read from the disk cache when the host has one
+    /// ([`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir)).
     ///
     /// # Errors
     /// [`LoadError`] saying what is wrong with the module.
