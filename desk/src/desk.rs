@@ -166,11 +166,10 @@ impl Desk {
             // after `install` reads its code. Under the desk's key, so that only this
             // desk's entries are run (the directory is as trusted as the desk's data).
             .compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
-            // With compiled code on disk, memory keeps only what spares a deserialize
-            // (a few milliseconds): a plugin unloaded as idle frees its code instead of
-            // staying compiled in memory (32 MiB of modules by default; 4 MiB is some
-            // sixty release plugins, or one debug build under `dev`).
-            .compile_cache_bytes(4 << 20)
+            // With compiled code on disk, a copy in memory would only spare a
+            // deserialize (a millisecond or two) and keep the code of every plugin
+            // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
+            .compile_cache_bytes(0)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);

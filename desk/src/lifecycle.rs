@@ -111,8 +111,9 @@ impl Plugins {
             }
             tx.commit().map_err(db)?;
         }
-        // Compiled above: found in the host's compile cache.
-        self.load_now(&id)?;
+        // Loaded above: put in the host as it is, unless another thread changed the
+        // version meanwhile.
+        self.load_now_with(&id, Some((wasm, &plugin)))?;
         self.plugin(&id)
     }
 
@@ -305,8 +306,9 @@ impl Plugins {
             tx.commit().map_err(db)?;
             (current.version, diff)
         };
-        // Compiled above: found in the host's compile cache.
-        self.load_now(&id)?;
+        // Loaded above: put in the host as it is, unless another thread changed the
+        // version meanwhile.
+        self.load_now_with(&id, Some((wasm, &plugin)))?;
         Ok(Upgraded {
             to: manifest.version,
             from,

@@ -6,11 +6,11 @@
 //! to it reports why, naming the plugin, its version and the database it is stored in.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{MutexGuard, PoisonError, RwLockReadGuard};
+use std::sync::{MutexGuard, PoisonError, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_host::{DeliveryReport, Outcome, PanelReport};
+use otai_plugin_host::{DeliveryReport, Outcome, PanelReport, Plugin};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -116,6 +116,13 @@ impl Plugins {
         self.in_use.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Waits until no delivery or panel is between loading its plugins and running
+    /// them, and keeps new ones from starting: a plugin taken out of the host now is not
+    /// one a delivery loaded and is about to run. Taken before `loading`, never after.
+    fn alone(&self) -> RwLockWriteGuard<'_, ()> {
+        self.in_use.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Plugin `id` was put in the host.
     pub(crate) fn loaded(&self, id: &str) {
         lock(&self.uses).last.insert(id.to_owned(), Instant::now());
@@ -142,10 +149,9 @@ impl Plugins {
         if idle.is_empty() {
             return Ok(());
         }
-        // No delivery is between loading its plugins and running them.
-        let _alone = self.in_use.write().unwrap_or_else(PoisonError::into_inner);
+        let _alone = self.alone();
         for id in idle {
-            match self.unload(&id) {
+            match self.unload_alone(&id) {
                 // Removed meanwhile: nothing to unload.
                 Ok(()) | Err(DeskError::NotInstalled { .. }) => {}
                 Err(e) => return Err(e),
@@ -271,6 +277,12 @@ impl Plugins {
     /// loaded again, as the database then says, at its next use. What was refused
     /// before is tried again then.
     pub(crate) fn unload(&self, id: &str) -> Result<(), DeskError> {
+        let _alone = self.alone();
+        self.unload_alone(id)
+    }
+
+    /// [`Plugins::unload`], with [`Plugins::alone`] held.
+    fn unload_alone(&self, id: &str) -> Result<(), DeskError> {
         let _one_at_a_time = lock(&self.loading);
         self.host.uninstall(id);
         lock(&self.uses).last.remove(id);
@@ -290,6 +302,7 @@ impl Plugins {
 
     /// Forgets plugin `id` (removed).
     pub(crate) fn forget_loaded(&self, id: &str) {
+        let _alone = self.alone();
         let _one_at_a_time = lock(&self.loading);
         self.host.uninstall(id);
         lock(&self.uses).last.remove(id);
@@ -302,6 +315,17 @@ impl Plugins {
     /// this host refuses (stored by an earlier, laxer host) must not lock the desk: the
     /// plugin stays listed, with why, so that it can be upgraded or removed.
     pub(crate) fn load_now(&self, id: &str) -> Result<(), DeskError> {
+        self.load_now_with(id, None)
+    }
+
+    /// [`Plugins::load_now`], with `loaded`, the bytes of a module and the plugin the
+    /// host just loaded from them (at install and upgrade, to check them): used when
+    /// they are the stored current version's, instead of loading them again.
+    pub(crate) fn load_now_with(
+        &self,
+        id: &str,
+        loaded: Option<(&[u8], &Plugin)>,
+    ) -> Result<(), DeskError> {
         let _one_at_a_time = lock(&self.loading);
         let (version, wasm, config, path) = {
             let store = self.store()?;
@@ -312,7 +336,11 @@ impl Plugins {
             (version, wasm, config, store.path.clone())
         };
         let events = version.manifest.events.clone();
-        let plugin = match self.host.load(&wasm) {
+        let plugin = match loaded {
+            Some((bytes, plugin)) if *bytes == *wasm => Ok(plugin.clone()),
+            _ => self.host.load(&wasm),
+        };
+        let plugin = match plugin {
             Ok(plugin) => plugin,
             Err(e) => {
                 self.host.uninstall(id);
