@@ -20,6 +20,11 @@
 //! - `deliver one`: `ticket.closed`, to which one plugin among the N subscribes (the
 //!   median of 200).
 //!
+//! - memory (Linux): the growth of the process's resident set (RSS) and address space
+//!   (VmSize) per plugin, from a desk just opened to every plugin loaded by the first
+//!   delivery to all, and what remains of it once they are unloaded as idle (a desk with
+//!   `unload_idle_after` zero, after a delivery none subscribes to).
+//!
 //! `OTAI_BENCH_PLUGIN=path/to/plugin.wasm` also measures copies of that module (a built
 //! example), each with its manifest's id changed, at the sizes in
 //! `OTAI_BENCH_PLUGIN_SIZES` (default 10,100): open, list, page, install, and the first
@@ -180,6 +185,45 @@ fn first_delivery(dir: &Path, event: &str, n: usize) -> (Duration, Duration) {
     (warm, cold)
 }
 
+/// The process's resident set and address space, in KiB (Linux; zeros elsewhere).
+fn memory() -> (i64, i64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> i64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmSize:"))
+}
+
+/// Memory per plugin (KiB): RSS and VmSize grown by loading all `n` (the first
+/// `event`), and the RSS growth left once they are unloaded as idle.
+fn memory_per_plugin(dir: &Path, event: &str, n: usize) -> String {
+    let desk = Desk::open_with(
+        dir,
+        DeskOptions {
+            unload_idle_after: Some(Duration::ZERO),
+            ..options()
+        },
+    )
+    .expect("the desk opens");
+    let (rss0, vm0) = memory();
+    assert_eq!(desk.deliver(event, "T-1").expect("delivers").len(), n);
+    let (rss1, vm1) = memory();
+    desk.deliver("ticket.assigned", "T-1").expect("delivers");
+    assert!(desk.host().installed().is_empty());
+    let (rss2, _) = memory();
+    let per = |kib: i64| format!("{:.1}", kib as f64 / n as f64);
+    format!(
+        "{} / {} / {}",
+        per(rss1 - rss0),
+        per(vm1 - vm0),
+        per(rss2 - rss0)
+    )
+}
+
 fn sizes(var: &str, default: &str) -> Vec<usize> {
     std::env::var(var)
         .unwrap_or_else(|_| default.to_owned())
@@ -190,9 +234,9 @@ fn sizes(var: &str, default: &str) -> Vec<usize> {
 
 fn main() {
     println!(
-        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | again | deliver to one of N |"
+        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | again | deliver to one of N | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes("OTAI_BENCH_SIZES", "10,100,1000") {
         let dir = tempfile::tempdir().expect("a temp dir");
         {
@@ -218,6 +262,7 @@ fn main() {
         desk.deliver("ticket.created", "T-1").expect("delivers");
         let again = start.elapsed();
         drop(desk);
+        let mem = memory_per_plugin(dir.path(), "ticket.created", n);
         let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
         let mut one = Vec::new();
         for _ in 0..200 {
@@ -227,7 +272,7 @@ fn main() {
             assert_eq!(reports.len(), 1);
         }
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {mem} |",
             ms(open),
             ms(list),
             ms(page),
@@ -246,9 +291,9 @@ fn main() {
     println!();
     println!("copies of {path}:");
     println!(
-        "| installed | open | list | page | install one more | deliver to all, first | cache emptied |"
+        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes("OTAI_BENCH_PLUGIN_SIZES", "10,100") {
         let dir = tempfile::tempdir().expect("a temp dir");
         {
@@ -271,8 +316,9 @@ fn main() {
             &extra_id,
         );
         let (first, cold) = first_delivery(dir.path(), "ticket.created", n);
+        let mem = memory_per_plugin(dir.path(), "ticket.created", n);
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {mem} |",
             ms(open),
             ms(list),
             ms(page),
