@@ -624,9 +624,12 @@ impl HostBuilder {
             linker,
             component_linker,
             self.policy,
-            Stores { health, tickets },
+            Stores {
+                health,
+                tickets,
+                disk_cache,
+            },
             self.on_disabled,
-            disk_cache,
             ticker,
         ))
     }

@@ -43,10 +43,12 @@ struct Installed {
 }
 
 /// Where a host keeps what lasts beyond a delivery ([`crate::HostBuilder::health_store`],
-/// [`crate::HostBuilder::ticket_store`]).
+/// [`crate::HostBuilder::ticket_store`]) and beyond the process
+/// ([`crate::HostBuilder::compile_cache_dir`]).
 pub(crate) struct Stores {
     pub(crate) health: Arc<dyn HealthStore>,
     pub(crate) tickets: Arc<dyn TicketStore>,
+    pub(crate) disk_cache: Option<DiskCache>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -142,9 +144,12 @@ impl Host {
         linker: Linker<State>,
         component_linker: ComponentLinker<State>,
         policy: HealthPolicy,
-        Stores { health, tickets }: Stores,
+        Stores {
+            health,
+            tickets,
+            disk_cache,
+        }: Stores,
         on_disabled: Option<OnDisabled>,
-        disk_cache: Option<DiskCache>,
         ticker: Ticker,
     ) -> Host {
         Host {
