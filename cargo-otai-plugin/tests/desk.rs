@@ -508,3 +508,39 @@ fn trusted_keys_and_the_signature_rules_from_the_command_line() {
         .success()
         .stdout(contains("signature:     unsigned"));
 }
+
+/// A damaged entry in the desk's cache of compiled modules fails nothing: the plugin is
+/// compiled again and runs, and the command says what it found, on stderr.
+#[test]
+fn a_damaged_compiled_module_is_said_and_fails_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let wasm = tmp.path().join("p.wasm");
+    std::fs::write(&wasm, module("1.0.0", &[])).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+    desk(
+        &data,
+        &["configure", "com.example.cli-desk", "--set", "token=t"],
+    )
+    .assert()
+    .success();
+    let compiled = data.join(otai_plugin_desk::COMPILED_DIR);
+    for entry in std::fs::read_dir(&compiled).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    desk(&data, &["deliver", "ticket.created"])
+        .assert()
+        .success()
+        .stderr(contains("the cache of compiled modules: `").and(contains("compiled again")));
+    // Rewritten: the next command is silent.
+    desk(&data, &["deliver", "ticket.created"])
+        .assert()
+        .success()
+        .stderr(contains("cache of compiled modules").not());
+}

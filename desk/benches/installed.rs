@@ -13,19 +13,29 @@
 //!   [`Desk::deliveries`]);
 //! - `install`: one more plugin, and the same removed again;
 //! - `deliver all` (first): `ticket.created`, to which every plugin but one subscribes,
-//!   the first delivery after opening; `again`: the same event, every module loaded;
+//!   the first delivery after opening, with the desk's disk cache of compiled modules
+//!   warm (installing wrote it); `cache emptied`: the same on a desk opened anew after
+//!   `compiled/` was deleted, so every module is compiled; `again`: the same event, every
+//!   module loaded;
 //! - `deliver one`: `ticket.closed`, to which one plugin among the N subscribes (the
 //!   median of 200).
 //!
+//! - memory (Linux): the growth of the process's resident set (RSS) and address space
+//!   (VmSize) per plugin, from a desk just opened to every plugin loaded by the first
+//!   delivery to all, and what remains of it once they are unloaded as idle (a desk with
+//!   `unload_idle_after` zero, after a delivery none subscribes to).
+//!
 //! `OTAI_BENCH_PLUGIN=path/to/plugin.wasm` also measures copies of that module (a built
 //! example), each with its manifest's id changed, at the sizes in
-//! `OTAI_BENCH_PLUGIN_SIZES` (default 10,100): open, list, page and install only, since
-//! such a plugin needs its config to run.
+//! `OTAI_BENCH_PLUGIN_SIZES` (default 10,100): open, list, page, install, and the first
+//! delivery to all (each copy given a `webhook_url`; the requests go nowhere, so the
+//! deliveries fail: what is timed is loading and one run) with the disk cache warm and
+//! emptied.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use otai_plugin_desk::{Desk, DeskOptions};
+use otai_plugin_desk::{COMPILED_DIR, Desk, DeskOptions};
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::{Module, with_custom};
 use serde_json::{Value, json};
@@ -152,6 +162,68 @@ fn common(dir: &Path, first_id: &str, extra: &[u8], extra_id: &str) -> [Duration
     [open, list, page, install]
 }
 
+/// The first delivery of `event` on a desk opened anew, with its disk cache of compiled
+/// modules as it is (`warm`) and then deleted; checks that `n` plugins were reached.
+fn first_delivery(dir: &Path, event: &str, n: usize) -> (Duration, Duration) {
+    let mut times = [true, false].map(|warm| {
+        if !warm {
+            std::fs::remove_dir_all(dir.join(COMPILED_DIR)).expect("the cache deletes");
+        }
+        let desk = Desk::open_with(dir, options()).expect("the desk opens");
+        let start = Instant::now();
+        let reports = desk.deliver(event, "T-1").expect("delivers");
+        let took = start.elapsed();
+        assert_eq!(reports.len(), n);
+        if warm {
+            let stats = desk.host().disk_cache_stats().expect("a disk cache");
+            assert_eq!(stats.hits as usize, n, "{stats:?}");
+        }
+        took
+    });
+    times.reverse();
+    let [cold, warm] = times;
+    (warm, cold)
+}
+
+/// The process's resident set and address space, in KiB (Linux; zeros elsewhere).
+fn memory() -> (i64, i64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> i64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmSize:"))
+}
+
+/// Memory per plugin (KiB): RSS and VmSize grown by loading all `n` (the first
+/// `event`), and the RSS growth left once they are unloaded as idle.
+fn memory_per_plugin(dir: &Path, event: &str, n: usize) -> String {
+    let desk = Desk::open_with(
+        dir,
+        DeskOptions {
+            unload_idle_after: Some(Duration::ZERO),
+            ..options()
+        },
+    )
+    .expect("the desk opens");
+    let (rss0, vm0) = memory();
+    assert_eq!(desk.deliver(event, "T-1").expect("delivers").len(), n);
+    let (rss1, vm1) = memory();
+    desk.deliver("ticket.assigned", "T-1").expect("delivers");
+    assert!(desk.host().installed().is_empty());
+    let (rss2, _) = memory();
+    let per = |kib: i64| format!("{:.1}", kib as f64 / n as f64);
+    format!(
+        "{} / {} / {}",
+        per(rss1 - rss0),
+        per(vm1 - vm0),
+        per(rss2 - rss0)
+    )
+}
+
 fn sizes(var: &str, default: &str) -> Vec<usize> {
     std::env::var(var)
         .unwrap_or_else(|_| default.to_owned())
@@ -162,9 +234,9 @@ fn sizes(var: &str, default: &str) -> Vec<usize> {
 
 fn main() {
     println!(
-        "| installed | open | list | page | install one more | deliver to all, first | again | deliver to one of N |"
+        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | again | deliver to one of N | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes("OTAI_BENCH_SIZES", "10,100,1000") {
         let dir = tempfile::tempdir().expect("a temp dir");
         {
@@ -183,15 +255,14 @@ fn main() {
             &tiny(n, &["ticket.created"]),
             &format!("com.example.p{n:04}"),
         );
+        let (first, cold) = first_delivery(dir.path(), "ticket.created", n);
         let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
-        let start = Instant::now();
-        let reports = desk.deliver("ticket.created", "T-1").expect("delivers");
-        let first = start.elapsed();
-        assert_eq!(reports.len(), n);
+        desk.deliver("ticket.created", "T-1").expect("delivers");
         let start = Instant::now();
         desk.deliver("ticket.created", "T-1").expect("delivers");
         let again = start.elapsed();
         drop(desk);
+        let mem = memory_per_plugin(dir.path(), "ticket.created", n);
         let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
         let mut one = Vec::new();
         for _ in 0..200 {
@@ -201,12 +272,13 @@ fn main() {
             assert_eq!(reports.len(), 1);
         }
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {mem} |",
             ms(open),
             ms(list),
             ms(page),
             ms(install),
             ms(first),
+            ms(cold),
             ms(again),
             ms(median(one))
         );
@@ -218,15 +290,22 @@ fn main() {
     let wasm = std::fs::read(&path).expect("OTAI_BENCH_PLUGIN reads");
     println!();
     println!("copies of {path}:");
-    println!("| installed | open | list | page | install one more |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes("OTAI_BENCH_PLUGIN_SIZES", "10,100") {
         let dir = tempfile::tempdir().expect("a temp dir");
         {
             let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
             for i in 0..n {
-                desk.install(&with_id(&wasm, &format!("com.example.copy{i:04}")))
-                    .expect("installs");
+                let id = format!("com.example.copy{i:04}");
+                desk.install(&with_id(&wasm, &id)).expect("installs");
+                // The Slack example's required value; other modules may have none.
+                let _ = desk.configure_text(
+                    &id,
+                    [("webhook_url", "https://hooks.slack.com/services/T0/B0/x")],
+                );
             }
         }
         let extra_id = format!("com.example.copy{n:04}");
@@ -236,12 +315,16 @@ fn main() {
             &with_id(&wasm, &extra_id),
             &extra_id,
         );
+        let (first, cold) = first_delivery(dir.path(), "ticket.created", n);
+        let mem = memory_per_plugin(dir.path(), "ticket.created", n);
         println!(
-            "| {n} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {mem} |",
             ms(open),
             ms(list),
             ms(page),
-            ms(install)
+            ms(install),
+            ms(first),
+            ms(cold)
         );
     }
 }

@@ -170,8 +170,14 @@ impl Deliveries {
         event: &Event,
         ticket_id: &str,
     ) -> Result<(Vec<DeliveryReport>, i64), DeskError> {
-        let mut reports = self.plugins.load_subscribed(event.kind())?;
-        reports.extend(self.host.deliver(event));
+        let mut reports = {
+            let _in_use = self.plugins.in_use();
+            let mut reports = self.plugins.load_subscribed(event.kind())?;
+            reports.extend(self.host.deliver(event));
+            reports
+        };
+        self.plugins
+            .used(reports.iter().map(|r| r.plugin_id.as_str()))?;
         // In plugin id order, as the host delivers, the ones that did not load among them.
         reports.sort_by(|a, b| a.plugin_id.cmp(&b.plugin_id));
 

@@ -3,7 +3,8 @@
 //! ([`crate::tickets`]) and the deliveries ([`crate::deliveries`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use otai_plugin_host::http::{HttpTransport, MockHttp};
 use otai_plugin_host::{DeliveryReport, HealthPolicy, Host};
@@ -16,12 +17,18 @@ use crate::health::DeskHealth;
 use crate::lifecycle::{Review, Upgraded};
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::plugins::Plugins;
+use crate::residency::Uses;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
 use crate::ticket_records::Ticket;
 use crate::tickets::Tickets;
 use crate::trust::{self, InstallOptions, TrustedKey};
+
+/// The directory, in the data directory, where the host keeps compiled modules
+/// (`HostBuilder::compile_cache_dir`, 512 MiB at most): deleting it costs only
+/// compiling again.
+pub const COMPILED_DIR: &str = "compiled";
 
 /// How a [`Desk`] runs its plugins. The defaults are safe: no network (every request
 /// a plugin is allowed to send gets a network error naming it, until a transport is
@@ -38,6 +45,12 @@ pub struct DeskOptions {
     /// The key, as 64 hex digits, instead of the key file. Default: the environment
     /// variable `OTAI_DESK_KEY` when set.
     pub key: Option<String>,
+    /// How long a plugin may go unused (no delivery, no panel) before it is taken out
+    /// of the host, freeing its compiled code and instance pre-allocation; its next use
+    /// loads it again, from the disk cache of compiled modules (`compiled/`, a few
+    /// milliseconds) unless that lost it. Looked for after a delivery or a panel, at most
+    /// twice per period. Default 10 minutes; `None` keeps every plugin loaded once used.
+    pub unload_idle_after: Option<Duration>,
 }
 
 impl Default for DeskOptions {
@@ -49,6 +62,7 @@ impl Default for DeskOptions {
             health: HealthPolicy::default(),
             keep_deliveries: 50,
             key: std::env::var(KEY_ENV).ok(),
+            unload_idle_after: Some(Duration::from_secs(600)),
         }
     }
 }
@@ -58,6 +72,7 @@ impl std::fmt::Debug for DeskOptions {
         f.debug_struct("DeskOptions")
             .field("health", &self.health)
             .field("keep_deliveries", &self.keep_deliveries)
+            .field("unload_idle_after", &self.unload_idle_after)
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .finish_non_exhaustive()
     }
@@ -147,6 +162,14 @@ impl Desk {
             .incremental_compilation(true)
             // The desk's tickets are the record of custom fields.
             .ticket_store(DeskTickets::new(store.clone()))
+            // A command compiles a plugin once, not once per process: `desk deliver`
+            // after `install` reads its code. Under the desk's key, so that only this
+            // desk's entries are run (the directory is as trusted as the desk's data).
+            .compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
+            // With compiled code on disk, a copy in memory would only spare a
+            // deserialize (a millisecond or two) and keep the code of every plugin
+            // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
+            .compile_cache_bytes(0)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);
@@ -166,6 +189,8 @@ impl Desk {
             unloadable: Mutex::default(),
             waiting: Mutex::default(),
             loading: Mutex::default(),
+            uses: Mutex::new(Uses::new(options.unload_idle_after)),
+            in_use: RwLock::default(),
         });
         Ok(Desk {
             deliveries: Deliveries::new(db.clone(), host, tickets.clone(), plugins.clone()),

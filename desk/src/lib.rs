@@ -85,7 +85,7 @@ mod window;
 
 pub use config_input::parse_config_text;
 pub use deliveries::{Delivery, Fired};
-pub use desk::{Desk, DeskOptions};
+pub use desk::{COMPILED_DIR, Desk, DeskOptions};
 pub use diff::PermissionDiff;
 pub use error::DeskError;
 pub use lifecycle::{Review, Upgraded};

@@ -183,8 +183,9 @@ impl Plugins {
             }
             tx.commit().map_err(db)?;
         }
-        // Compiled above: found in the host's compile cache.
-        self.load_now(&id)?;
+        // Loaded above: put in the host as it is, unless another thread changed the
+        // version meanwhile.
+        self.load_now_with(&id, Some((wasm, &plugin)))?;
         self.plugin(&id)
     }
 
@@ -285,7 +286,7 @@ impl Plugins {
         }
         // The host takes it with this config: at once when it holds the plugin (its
         // module is cached, nothing compiles), else at its next use.
-        self.refresh(id)?;
+        self.unload(id)?;
         self.plugin(id)
     }
 
@@ -379,8 +380,9 @@ impl Plugins {
             tx.commit().map_err(db)?;
             (current.version, diff)
         };
-        // Compiled above: found in the host's compile cache.
-        self.load_now(&id)?;
+        // Loaded above: put in the host as it is, unless another thread changed the
+        // version meanwhile.
+        self.load_now_with(&id, Some((wasm, &plugin)))?;
         Ok(Upgraded {
             to: manifest.version,
             from,
@@ -416,7 +418,7 @@ impl Plugins {
         }
         // The previous version is loaded (and so checked) now when the host holds the
         // plugin, else at its next use.
-        self.refresh(id)?;
+        self.unload(id)?;
         self.plugin(id)
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use otai_plugin_abi::manifest::{Config, Manifest};
 use otai_plugin_abi::module::signature::PublicKey;
@@ -17,7 +17,7 @@ use crate::database::Database;
 use crate::error::DeskError;
 use crate::health::DeskHealth;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
-use crate::residency::Waiting;
+use crate::residency::{Uses, Waiting};
 use crate::secrets::SecretKey;
 use crate::state::{Disabled, DisabledReason, write_state};
 use crate::store::{Store, lock, now_ms};
@@ -44,6 +44,13 @@ pub(crate) struct Plugins {
     /// the config before a `configure` committed must not put it in the host after the
     /// `configure` took it out (the web UI serves requests on several threads).
     pub(crate) loading: Mutex<()>,
+    /// When each plugin in the host was last used, for unloading the idle
+    /// ([`DeskOptions::unload_idle_after`](crate::DeskOptions::unload_idle_after)).
+    pub(crate) uses: Mutex<Uses>,
+    /// Held (shared) from loading a delivery's or a panel's plugins until the host has
+    /// run them, and (alone) while idle plugins are unloaded: a plugin loaded for a
+    /// delivery is not taken out before the delivery reaches it.
+    pub(crate) in_use: RwLock<()>,
 }
 
 /// A plugin's row.
@@ -134,6 +141,7 @@ impl Plugins {
                 },
                 other => DeskError::database(&self.dir, other),
             })?;
+        self.loaded(plugin.id());
         self.sync_health(&plugin.manifest().id)
     }
 

@@ -6,10 +6,11 @@
 //! to it reports why, naming the plugin, its version and the database it is stored in.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::MutexGuard;
+use std::sync::{MutexGuard, PoisonError, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use otai_plugin_abi::event::EventKind;
-use otai_plugin_host::{DeliveryReport, Outcome, PanelReport};
+use otai_plugin_host::{DeliveryReport, Outcome, PanelReport, Plugin};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -61,6 +62,48 @@ impl Waiting {
     }
 }
 
+/// When each plugin the host holds was last used (loaded, delivered to, a panel
+/// rendered), so that the ones idle longer than
+/// [`DeskOptions::unload_idle_after`](crate::DeskOptions::unload_idle_after) are taken
+/// out of the host: a desk's memory follows the plugins it runs, not those installed.
+pub(crate) struct Uses {
+    idle_after: Option<Duration>,
+    last: HashMap<String, Instant>,
+    /// When idle plugins were last looked for: at most twice per `idle_after`, so that
+    /// a delivery does not read every loaded plugin's time.
+    swept: Instant,
+}
+
+impl Uses {
+    pub(crate) fn new(idle_after: Option<Duration>) -> Uses {
+        Uses {
+            idle_after,
+            last: HashMap::new(),
+            swept: Instant::now(),
+        }
+    }
+
+    /// The plugins idle longer than the bound, other than `just_used`, when it is time
+    /// to look for them.
+    fn idle(&mut self, just_used: &HashSet<&str>) -> Vec<String> {
+        let Some(idle_after) = self.idle_after else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        if now.duration_since(self.swept) < idle_after / 2 {
+            return Vec::new();
+        }
+        self.swept = now;
+        self.last
+            .iter()
+            .filter(|(id, last)| {
+                !just_used.contains(id.as_str()) && now.duration_since(**last) > idle_after
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
 /// A stored manifest's events, without the rest of it.
 #[derive(Deserialize)]
 struct Events {
@@ -68,6 +111,55 @@ struct Events {
 }
 
 impl Plugins {
+    /// Held by a delivery or a panel from loading its plugins until the host ran them.
+    pub(crate) fn in_use(&self) -> RwLockReadGuard<'_, ()> {
+        self.in_use.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until no delivery or panel is between loading its plugins and running
+    /// them, and keeps new ones from starting: a plugin taken out of the host now is not
+    /// one a delivery loaded and is about to run. Taken before `loading`, never after.
+    fn alone(&self) -> RwLockWriteGuard<'_, ()> {
+        self.in_use.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Plugin `id` was put in the host.
+    pub(crate) fn loaded(&self, id: &str) {
+        lock(&self.uses).last.insert(id.to_owned(), Instant::now());
+    }
+
+    /// `ids` ran (or were asked for a panel): now the most recently used. Then takes the
+    /// plugins idle longer than the bound out of the host (they are loaded again, from
+    /// the disk cache of compiled modules, at their next use).
+    ///
+    /// # Errors
+    /// A database error reading an idle plugin's events.
+    pub(crate) fn used<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<(), DeskError> {
+        let now = Instant::now();
+        let just_used: HashSet<&str> = ids.into_iter().collect();
+        let idle = {
+            let mut uses = lock(&self.uses);
+            for id in &just_used {
+                if let Some(last) = uses.last.get_mut(*id) {
+                    *last = now;
+                }
+            }
+            uses.idle(&just_used)
+        };
+        if idle.is_empty() {
+            return Ok(());
+        }
+        let _alone = self.alone();
+        for id in idle {
+            match self.unload_alone(&id) {
+                // Removed meanwhile: nothing to unload.
+                Ok(()) | Err(DeskError::NotInstalled { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// The plugins that wait to be loaded, read from the database the first time.
     fn waiting(&self) -> Result<MutexGuard<'_, Waiting>, DeskError> {
         let mut waiting = lock(&self.waiting);
@@ -150,6 +242,15 @@ impl Plugins {
 
     /// See [`Desk::render_panel`](crate::Desk::render_panel).
     pub(crate) fn render_panel(&self, id: &str, ticket_id: &str) -> Result<PanelReport, DeskError> {
+        let report = {
+            let _in_use = self.in_use();
+            self.load_and_render(id, ticket_id)?
+        };
+        self.used([id])?;
+        Ok(report)
+    }
+
+    fn load_and_render(&self, id: &str, ticket_id: &str) -> Result<PanelReport, DeskError> {
         let waits = self.waiting()?.events.contains_key(id);
         if waits {
             if let Some(reason) = lock(&self.unloadable).get(id).cloned() {
@@ -172,23 +273,19 @@ impl Plugins {
         Ok(self.host.render_panel(id, ticket_id)?)
     }
 
-    /// Brings plugin `id` in the host up to date after a change (config, version). One
-    /// the host holds is loaded again in place (its module is in the host's compile
-    /// cache, so nothing compiles): taking it out instead would drop it from a delivery
-    /// that loaded it a moment before and has yet to run. One the host does not hold is
-    /// left for its next use. What was refused before is tried again.
-    pub(crate) fn refresh(&self, id: &str) -> Result<(), DeskError> {
-        // Held from the question to the answer: a delivery's load between them would
-        // otherwise be undone.
+    /// Takes plugin `id` out of the host after a change (config, version): it is
+    /// loaded again, as the database then says, at its next use. What was refused
+    /// before is tried again then.
+    pub(crate) fn unload(&self, id: &str) -> Result<(), DeskError> {
+        let _alone = self.alone();
+        self.unload_alone(id)
+    }
+
+    /// [`Plugins::unload`], with [`Plugins::alone`] held.
+    fn unload_alone(&self, id: &str) -> Result<(), DeskError> {
         let _one_at_a_time = lock(&self.loading);
-        if self.host.is_installed(id) {
-            lock(&self.unloadable).remove(id);
-            return match self.load_holding_lock(id) {
-                Ok(()) | Err(DeskError::Load(_)) => Ok(()),
-                Err(e) => Err(e),
-            };
-        }
         self.host.uninstall(id);
+        lock(&self.uses).last.remove(id);
         lock(&self.unloadable).remove(id);
         let events = {
             let store = self.store()?;
@@ -205,8 +302,10 @@ impl Plugins {
 
     /// Forgets plugin `id` (removed).
     pub(crate) fn forget_loaded(&self, id: &str) {
+        let _alone = self.alone();
         let _one_at_a_time = lock(&self.loading);
         self.host.uninstall(id);
+        lock(&self.uses).last.remove(id);
         lock(&self.unloadable).remove(id);
         lock(&self.waiting).remove(id);
     }
@@ -216,12 +315,18 @@ impl Plugins {
     /// this host refuses (stored by an earlier, laxer host) must not lock the desk: the
     /// plugin stays listed, with why, so that it can be upgraded or removed.
     pub(crate) fn load_now(&self, id: &str) -> Result<(), DeskError> {
-        let _one_at_a_time = lock(&self.loading);
-        self.load_holding_lock(id)
+        self.load_now_with(id, None)
     }
 
-    /// [`Plugins::load_now`], the caller holding `self.loading`.
-    fn load_holding_lock(&self, id: &str) -> Result<(), DeskError> {
+    /// [`Plugins::load_now`], with `loaded`, the bytes of a module and the plugin the
+    /// host just loaded from them (at install and upgrade, to check them): used when
+    /// they are the stored current version's, instead of loading them again.
+    pub(crate) fn load_now_with(
+        &self,
+        id: &str,
+        loaded: Option<(&[u8], &Plugin)>,
+    ) -> Result<(), DeskError> {
+        let _one_at_a_time = lock(&self.loading);
         let (version, wasm, config, path) = {
             let store = self.store()?;
             let row = self.row(&store, id)?;
@@ -231,7 +336,11 @@ impl Plugins {
             (version, wasm, config, store.path.clone())
         };
         let events = version.manifest.events.clone();
-        let plugin = match self.host.load(&wasm) {
+        let plugin = match loaded {
+            Some((bytes, plugin)) if *bytes == *wasm => Ok(plugin.clone()),
+            _ => self.host.load(&wasm),
+        };
+        let plugin = match plugin {
             Ok(plugin) => plugin,
             Err(e) => {
                 self.host.uninstall(id);

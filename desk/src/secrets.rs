@@ -40,6 +40,9 @@ impl std::fmt::Display for KeySource {
 /// The desk's key. Its `Debug` shows only where it came from.
 pub(crate) struct SecretKey {
     cipher: ChaCha20Poly1305,
+    /// The key's bytes, from which the host derives the MAC key of the desk's compiled
+    /// modules ([`SecretKey::bytes`]).
+    bytes: [u8; 32],
     source: KeySource,
 }
 
@@ -68,6 +71,7 @@ impl SecretKey {
                 write_private(&path, hex(&key).as_bytes())?;
                 Ok(SecretKey {
                     cipher: ChaCha20Poly1305::new(&key),
+                    bytes: key.into(),
                     source: KeySource::File(path),
                 })
             }
@@ -87,15 +91,26 @@ impl SecretKey {
     }
 
     fn parse(text: &str, source: KeySource) -> Result<SecretKey, DeskError> {
-        let bytes = unhex(text.trim())
-            .filter(|b| b.len() == 32)
+        let bytes: [u8; 32] = unhex(text.trim())
+            .and_then(|b| b.try_into().ok())
             .ok_or_else(|| DeskError::Key {
                 message: format!("{source} does not hold a key: expected 64 hexadecimal digits"),
             })?;
         let cipher = ChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| DeskError::Key {
             message: format!("{source} does not hold a 256-bit key"),
         })?;
-        Ok(SecretKey { cipher, source })
+        Ok(SecretKey {
+            cipher,
+            bytes,
+            source,
+        })
+    }
+
+    /// The key's bytes, for the host's cache of compiled modules, which derives its own
+    /// MAC key from them (`HostBuilder::compile_cache_dir`): an entry another desk (or
+    /// anything without this key) wrote is never run.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.bytes
     }
 
     /// `value` sealed for `plugin_id`'s field `key`: nonce, then ciphertext and tag.

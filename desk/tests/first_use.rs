@@ -1,6 +1,7 @@
 //! Plugins are loaded (compiled) at their first use, not when the desk opens (issue 41):
-//! what compiles is counted by the host's compile cache
-//! ([`Host::compiled_modules`](otai_plugin_host::Host::compiled_modules)), not timed.
+//! what loads is counted by the host's disk cache of compiled modules, each load a
+//! module compiled and written or one read
+//! ([`Host::disk_cache_stats`](otai_plugin_host::Host::disk_cache_stats)), not timed.
 
 use std::sync::Arc;
 
@@ -9,6 +10,15 @@ use otai_plugin_host::Outcome;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::Module;
 use serde_json::{Map, Value, json};
+
+/// How many modules the desk's host loaded since it opened.
+fn loads(desk: &Desk) -> u64 {
+    let stats = desk
+        .host()
+        .disk_cache_stats()
+        .expect("the desk has a disk cache");
+    stats.hits + stats.writes
+}
 
 fn open(dir: &std::path::Path) -> Desk {
     Desk::open_with(
@@ -51,7 +61,7 @@ fn three(dir: &std::path::Path) -> Desk {
     desk.install(&plugin("a", &["ticket.created"])).unwrap();
     desk.install(&plugin("b", &["ticket.created"])).unwrap();
     desk.install(&plugin("closer", &["ticket.closed"])).unwrap();
-    assert_eq!(desk.host().compiled_modules(), 3, "installing compiles");
+    assert_eq!(loads(&desk), 3, "installing compiles");
     drop(desk);
     open(dir)
 }
@@ -60,11 +70,7 @@ fn three(dir: &std::path::Path) -> Desk {
 fn opening_listing_and_managing_plugins_compile_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let desk = three(dir.path());
-    assert_eq!(
-        desk.host().compiled_modules(),
-        0,
-        "opening compiles nothing"
-    );
+    assert_eq!(loads(&desk), 0, "opening compiles nothing");
     assert_eq!(desk.list().unwrap().len(), 3);
     desk.plugin("com.example.a").unwrap();
     desk.config_form("com.example.a").unwrap();
@@ -76,23 +82,23 @@ fn opening_listing_and_managing_plugins_compile_nothing() {
     desk.disable("com.example.b").unwrap();
     desk.enable("com.example.b").unwrap();
     desk.remove("com.example.b").unwrap();
-    assert_eq!(desk.host().compiled_modules(), 0, "none of these compiles");
+    assert_eq!(loads(&desk), 0, "none of these compiles");
     assert!(desk.host().installed().is_empty());
 
     // A delivery loads the plugins subscribed to its event, and only those.
     let reports = desk.deliver("ticket.closed", "T-1").unwrap();
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].outcome, Outcome::Ok);
-    assert_eq!(desk.host().compiled_modules(), 1);
+    assert_eq!(loads(&desk), 1);
     assert_eq!(desk.host().installed(), ["com.example.closer"]);
     // The config set while it was not loaded is the one it runs with.
     let reports = desk.deliver("ticket.created", "T-1").unwrap();
     assert_eq!(reports.len(), 1);
-    assert_eq!(desk.host().compiled_modules(), 2);
+    assert_eq!(loads(&desk), 2);
     // Loaded once: a second delivery compiles nothing more.
     desk.deliver("ticket.created", "T-1").unwrap();
     desk.deliver("ticket.closed", "T-1").unwrap();
-    assert_eq!(desk.host().compiled_modules(), 2);
+    assert_eq!(loads(&desk), 2);
 }
 
 #[test]
@@ -209,4 +215,45 @@ fn two_threads_delivering_first_both_reach_every_subscribed_plugin() {
         );
     }
     assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+}
+
+/// Plugins unused for longer than `unload_idle_after` are taken out of the host after a
+/// later delivery, and loaded again (from the disk cache of compiled modules) at their
+/// next use. With the bound at zero, every plugin the last delivery did not reach is
+/// idle; with the default (10 minutes), none is.
+#[test]
+fn idle_plugins_are_unloaded_and_load_again_at_their_next_use() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(three(dir.path()));
+    let desk = Desk::open_with(
+        dir.path(),
+        DeskOptions {
+            http: Arc::new(MockHttp::new()),
+            key: Some("ab".repeat(32)),
+            unload_idle_after: Some(std::time::Duration::ZERO),
+            ..DeskOptions::default()
+        },
+    )
+    .unwrap();
+    desk.deliver("ticket.created", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+    desk.deliver("ticket.closed", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.closer"]);
+    desk.render_panel("com.example.a", "T-1").unwrap();
+    assert_eq!(desk.host().installed(), ["com.example.a"]);
+
+    // Loaded again at their next use, with the config they had.
+    let reports = desk.deliver("ticket.created", "T-2").unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Ok),
+        "{reports:?}"
+    );
+    assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
+    drop(desk);
+
+    let desk = open(dir.path());
+    desk.deliver("ticket.created", "T-1").unwrap();
+    desk.deliver("ticket.closed", "T-1").unwrap();
+    assert_eq!(desk.host().installed().len(), 3);
 }

@@ -173,8 +173,15 @@ fn secrets_are_sealed_write_only_and_reach_the_plugin_decrypted() {
     )
     .unwrap();
     drop(desk);
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
+    // The data directory's files and those of its `compiled/` directory.
+    let files = std::fs::read_dir(dir.path())
+        .unwrap()
+        .chain(std::fs::read_dir(dir.path().join(otai_plugin_desk::COMPILED_DIR)).unwrap());
+    for entry in files {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap();
         for plain in [secret.as_bytes(), b"xoxb-second-0815"] {
             assert!(

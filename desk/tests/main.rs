@@ -9,6 +9,7 @@
 mod common;
 
 mod browser;
+mod compiled;
 mod configure;
 mod database;
 mod fire;

@@ -141,11 +141,16 @@ fn module() -> Vec<u8> {
         .wasm()
 }
 
-/// The files of `dir` that hold [`MARK`] in any letter case.
+/// The files of `dir` and its directories (the compiled modules') that hold [`MARK`]
+/// in any letter case.
 fn files_with_the_mark(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_with_the_mark(&path));
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap().to_ascii_lowercase();
         if bytes.windows(MARK.len()).any(|w| w == MARK) {
             found.push(path.display().to_string());

@@ -1,5 +1,6 @@
 //! [`HostBuilder`]: every setting of a [`Host`], with its default.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use otai_plugin_abi::module::signature::PublicKey;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::compiled_functions::CompiledFunctions;
+use crate::disk_cache::DiskCache;
 use crate::error::HostError;
 use crate::health::{
     Clock, HealthPolicy, HealthStatus, HealthStore, MemoryHealthStore, OnDisabled, SystemClock,
@@ -32,6 +34,10 @@ const DEFAULT_COMPILE_CACHE_BYTES: u64 = 32 << 20;
 /// Bytes of compiled functions incremental compilation keeps unless told otherwise:
 /// a whole build of the largest module accepted by default, at ~1.8× its size.
 const DEFAULT_INCREMENTAL_COMPILATION_BYTES: u64 = 64 << 20;
+
+/// Bytes of compiled modules a disk cache keeps unless told otherwise: a compiled
+/// release plugin takes 2.6–3.5× its module, so some thousand of them.
+const DEFAULT_COMPILE_CACHE_DIR_BYTES: u64 = 512 << 20;
 
 /// Builds a [`Host`]. Every setter states its default.
 ///
@@ -68,6 +74,9 @@ pub struct HostBuilder {
     custom_field_tickets: Option<usize>,
     ticket_store: Option<Arc<dyn TicketStore>>,
     compile_cache_bytes: u64,
+    /// The directory and the MAC key of the disk cache.
+    compile_cache_dir: Option<(PathBuf, Vec<u8>)>,
+    compile_cache_dir_bytes: u64,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -86,6 +95,12 @@ impl std::fmt::Debug for HostBuilder {
             .field("health_store", &self.health_store.is_some())
             .field("ticket_store", &self.ticket_store.is_some())
             .field("compile_cache_bytes", &self.compile_cache_bytes)
+            // Never the key.
+            .field(
+                "compile_cache_dir",
+                &self.compile_cache_dir.as_ref().map(|(dir, _)| dir),
+            )
+            .field("compile_cache_dir_bytes", &self.compile_cache_dir_bytes)
             .field("incremental_compilation", &self.incremental_compilation)
             .field(
                 "incremental_compilation_bytes",
@@ -130,6 +145,8 @@ impl Default for HostBuilder {
             custom_field_tickets: None,
             ticket_store: None,
             compile_cache_bytes: DEFAULT_COMPILE_CACHE_BYTES,
+            compile_cache_dir: None,
+            compile_cache_dir_bytes: DEFAULT_COMPILE_CACHE_DIR_BYTES,
         }
     }
 }
@@ -387,6 +404,70 @@ impl HostBuilder {
         self
     }
 
+    /// Keeps compiled modules in `dir` too, so that the next process that loads the same
+    /// bytes with the same settings reads their code instead of compiling them (the
+    /// local desk's data directory, a CI cache). Each entry carries an HMAC-SHA256 made
+    /// with a key derived from `key`; an entry without a valid one is never run, and is
+    /// compiled again and rewritten. Default: off.
+    ///
+    /// **The directory must be as trusted as the binary.** Deserializing compiled code
+    /// is running it: wasmtime cannot check that it came from the module. The MAC makes
+    /// sure that only a holder of `key` wrote it (not a file dropped there by a process
+    /// without the key, nor a truncated or damaged entry, nor one renamed to another
+    /// module's name); keep `key` as secret as the embedder's other secrets (the local
+    /// desk gives its own key).
+    ///
+    /// An entry is used only by a host that would compile the same code: its name is a
+    /// SHA-256 of the module's bytes, wasmtime's version and the engine's settings
+    /// (`Engine::precompile_compatibility_hash`: target, compiler flags, wasm features,
+    /// fuel, epoch interruption), this crate's version, and the host's settings that
+    /// shape instances (pooling, memory limit, fuel). The entries take at most
+    /// [`HostBuilder::compile_cache_dir_bytes`]; processes may share the directory
+    /// (each entry is written to a temporary file and renamed). A failure to read or
+    /// write the directory never fails a load: the module is compiled as without a
+    /// cache, and [`Host::disk_cache_stats`](crate::Host::disk_cache_stats) counts it.
+    /// Checks of the module ([`Host::load`](crate::Host::load): the ABI, signatures)
+    /// run on every load, cached or not. The directory is the cache's own: files named
+    /// `*.cwasm` in it may be removed by eviction.
+    ///
+    /// ```
+    /// use otai_plugin_host::Host;
+    /// # let wasm = wat::parse_str(r#"(module
+    /// #   (memory (export "memory") 1)
+    /// #   (func (export "ohd_alloc") (param i32) (result i32) (i32.const 1024))
+    /// #   (func (export "ohd_free") (param i32 i32))
+    /// #   (func (export "on_event") (param i32 i32))
+    /// #   (@custom "ohd_manifest" "{\"id\":\"com.example.hello\",\"name\":\"Hello\",\"version\":\"1.0.0\",\"description\":\"Hi.\",\"events\":[\"ticket.created\"]}"))"#)?;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let key = [7u8; 32]; // the embedder's secret
+    /// let first = Host::builder().compile_cache_dir(dir.path(), key).build()?;
+    /// first.load(&wasm)?; // compiled, and written to `dir`
+    /// assert_eq!(first.disk_cache_stats().unwrap().writes, 1);
+    ///
+    /// let next = Host::builder().compile_cache_dir(dir.path(), key).build()?;
+    /// next.load(&wasm)?; // read from `dir`
+    /// assert_eq!(next.disk_cache_stats().unwrap().hits, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile_cache_dir(mut self, dir: impl Into<PathBuf>, key: impl AsRef<[u8]>) -> Self {
+        self.compile_cache_dir = Some((dir.into(), key.as_ref().to_vec()));
+        self
+    }
+
+    /// With [`HostBuilder::compile_cache_dir`]: how many bytes of entries the directory
+    /// holds. After a write that takes it past the bound, the entries used least
+    /// recently (by modification time, which a use updates) are removed; an entry larger
+    /// than the bound is not written. A host reads the directory at its first write and
+    /// then again only when what it counted and wrote since passes the bound, so
+    /// several processes writing at once may each add their writes before one of them
+    /// evicts. Default 512 MiB: a compiled release plugin takes
+    /// 2.6–3.5× its module, so about a thousand plugins of 150 KiB.
+    pub fn compile_cache_dir_bytes(mut self, bytes: u64) -> Self {
+        self.compile_cache_dir_bytes = bytes;
+        self
+    }
+
     /// Builds the host: creates the engine and starts its deadline ticker thread
     /// (stopped when the host is dropped).
     ///
@@ -426,6 +507,13 @@ impl HostBuilder {
                  given with `ticket_store`: size that store instead (e.g. \
                  `MemoryTicketStore::new(tickets)`)",
             );
+        }
+        if self
+            .compile_cache_dir
+            .as_ref()
+            .is_some_and(|(_, key)| key.is_empty())
+        {
+            return invalid("`compile_cache_dir` needs a key: it was given an empty one");
         }
         let memory_limit = usize::try_from(self.memory_limit).unwrap_or(usize::MAX);
 
@@ -486,6 +574,25 @@ impl HostBuilder {
             Some(transport) => transport,
             None => Arc::new(self.default_transport()),
         };
+        // What shapes compiled code beside the engine's own settings, which its
+        // compatibility hash covers (fuel and epochs among them): repeated here so that a
+        // change of how the host configures the engine cannot reuse an old entry.
+        let code_settings = format!(
+            "fuel={} epoch=1 pooling={} memory_limit={} max_instances={}",
+            self.fuel.is_some(),
+            self.pooling,
+            self.memory_limit,
+            self.max_instances
+        );
+        let disk_cache = self.compile_cache_dir.take().map(|(dir, key)| {
+            DiskCache::new(
+                dir,
+                &key,
+                self.compile_cache_dir_bytes,
+                &engine,
+                &code_settings,
+            )
+        });
         let settings = Settings {
             engine,
             deadline: self.deadline,
@@ -517,7 +624,11 @@ impl HostBuilder {
             linker,
             component_linker,
             self.policy,
-            Stores { health, tickets },
+            Stores {
+                health,
+                tickets,
+                disk_cache,
+            },
             self.on_disabled,
             ticker,
         ))

@@ -12,6 +12,7 @@ use wasmtime::component::Linker as ComponentLinker;
 use wasmtime::{Engine, Linker};
 
 use crate::compile_cache::CompileCache;
+use crate::disk_cache::{DiskCache, DiskCacheStats};
 use crate::error::{DeliverError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{HealthPolicy, HealthStatus, HealthStore, OnDisabled, PluginHealth};
@@ -42,10 +43,12 @@ struct Installed {
 }
 
 /// Where a host keeps what lasts beyond a delivery ([`crate::HostBuilder::health_store`],
-/// [`crate::HostBuilder::ticket_store`]).
+/// [`crate::HostBuilder::ticket_store`]) and beyond the process
+/// ([`crate::HostBuilder::compile_cache_dir`]).
 pub(crate) struct Stores {
     pub(crate) health: Arc<dyn HealthStore>,
     pub(crate) tickets: Arc<dyn TicketStore>,
+    pub(crate) disk_cache: Option<DiskCache>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,6 +114,8 @@ pub struct Host {
     health: Arc<dyn HealthStore>,
     on_disabled: Option<OnDisabled>,
     cache: Mutex<CompileCache<Plugin>>,
+    /// [`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir).
+    disk_cache: Option<DiskCache>,
     installed: RwLock<Registry<Installed>>,
     tickets: Arc<dyn TicketStore>,
     // Declared last: dropped after everything that might still use the engine.
@@ -139,7 +144,11 @@ impl Host {
         linker: Linker<State>,
         component_linker: ComponentLinker<State>,
         policy: HealthPolicy,
-        Stores { health, tickets }: Stores,
+        Stores {
+            health,
+            tickets,
+            disk_cache,
+        }: Stores,
         on_disabled: Option<OnDisabled>,
         ticker: Ticker,
     ) -> Host {
@@ -150,6 +159,7 @@ impl Host {
             health,
             on_disabled,
             cache: Mutex::new(CompileCache::new(settings.compile_cache_bytes)),
+            disk_cache,
             installed: RwLock::default(),
             tickets,
             settings,
@@ -166,7 +176,8 @@ impl Host {
     /// manifest, imports only from `ohd` with ABI signatures, the required exports.
     /// Loading bytes this host loaded before returns the same compiled plugin while its
     /// compile cache still holds it ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)); after that,
-    /// they are compiled again.
+    /// they are compiled again, or read from the disk cache when the host has one
+    /// ([`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir)).
     ///
     /// # Errors
     /// [`LoadError`] saying what is wrong with the module.
@@ -196,6 +207,7 @@ impl Host {
             bytes,
             options,
             self.settings.trusted_signers.as_deref(),
+            self.disk_cache.as_ref(),
         )
     }
 
@@ -216,6 +228,13 @@ impl Host {
     /// it loaded, less those evicted ([`HostBuilder::compile_cache_bytes`](crate::HostBuilder::compile_cache_bytes)).
     pub fn compiled_modules(&self) -> usize {
         lock(&self.cache).len()
+    }
+
+    /// What the disk cache of compiled modules did since this host was built, or `None`
+    /// without one ([`HostBuilder::compile_cache_dir`](crate::HostBuilder::compile_cache_dir)):
+    /// how a failure of the cache, which never fails a load, can be seen.
+    pub fn disk_cache_stats(&self) -> Option<DiskCacheStats> {
+        self.disk_cache.as_ref().map(DiskCache::stats)
     }
 
     /// Installs (or reinstalls, replacing the config) `plugin` with `config`, a JSON

@@ -11,7 +11,8 @@
 //!   optional fuel.
 //! - Compiled modules are kept, up to 32 MiB of module bytes, least recently loaded
 //!   out ([`HostBuilder::compile_cache_bytes`]): loading the same bytes again does not
-//!   compile them again.
+//!   compile them again. With [`HostBuilder::compile_cache_dir`], compiled modules are
+//!   also kept on disk for the next process (off by default).
 //! - HTTP goes through an [`http::HttpTransport`]: [`http::RealHttp`] (ureq, rustls,
 //!   no redirects, 4 MiB body cap, no internal address unless allowed, no environment
 //!   proxy) or [`http::MockHttp`]. `allowed_hosts` is enforced before any transport is
@@ -65,6 +66,7 @@ mod builder;
 mod compile_cache;
 mod compiled_functions;
 mod component;
+mod disk_cache;
 mod error;
 mod event;
 mod guest_func;
@@ -87,6 +89,7 @@ mod ticket_fields;
 pub use otai_plugin_abi as abi;
 
 pub use builder::HostBuilder;
+pub use disk_cache::DiskCacheStats;
 pub use error::{DeliverError, EventError, HostError, InstallError, LoadError, Rejection};
 pub use event::{DEFAULT_TICKET_ID, Event};
 pub use health::{

@@ -13,6 +13,7 @@ use wasmtime::{Engine, Instance, InstancePre, Linker, Module, ModuleExport, Stor
 
 use crate::component::bindings::panel::PluginWithPanelPre;
 use crate::component::bindings::plugin::PluginPre;
+use crate::disk_cache::{DiskCache, Kind};
 use crate::error::{LoadError, Rejection};
 use crate::guest_func::ExportFn;
 use crate::state::{FreeFn, State};
@@ -199,6 +200,7 @@ pub(crate) fn load(
     bytes: &[u8],
     options: &AcceptOptions,
     trusted_signers: Option<&[PublicKey]>,
+    disk_cache: Option<&DiskCache>,
 ) -> Result<Plugin, LoadError> {
     let mut verdict = accept(bytes, options);
     // A module over the size limit was refused unread, and stays unread.
@@ -218,7 +220,21 @@ pub(crate) fn load(
             };
             // wasmtime validates again while compiling; what it refuses here is a feature
             // this engine does not support.
-            let module = Module::from_binary(engine, bytes).map_err(compile)?;
+            let module = match disk_cache {
+                Some(cache) => cache.get_or_compile(
+                    Kind::Module,
+                    bytes,
+                    || Module::from_binary(engine, bytes),
+                    Module::serialize,
+                    // SAFETY: the cache gives only code under its MAC, which only a holder
+                    // of the embedder's key writes: code this host serialized for these
+                    // very bytes and this engine (`disk_cache.rs`). wasmtime checks its
+                    // version and the engine's settings itself.
+                    |code| unsafe { Module::deserialize(engine, code) },
+                ),
+                None => Module::from_binary(engine, bytes),
+            }
+            .map_err(compile)?;
             let exports = Exports::resolve(&module, allocator).map_err(LoadError::Compile)?;
             let pre = linker.instantiate_pre(&module).map_err(compile)?;
             Code::Core {
@@ -228,7 +244,18 @@ pub(crate) fn load(
             }
         }
         Flavour::Component => {
-            let component = Component::from_binary(engine, bytes).map_err(compile)?;
+            let component = match disk_cache {
+                Some(cache) => cache.get_or_compile(
+                    Kind::Component,
+                    bytes,
+                    || Component::from_binary(engine, bytes),
+                    Component::serialize,
+                    // SAFETY: as for a core module above.
+                    |code| unsafe { Component::deserialize(engine, code) },
+                ),
+                None => Component::from_binary(engine, bytes),
+            }
+            .map_err(compile)?;
             // `accept` checked the imports against the world, so linking fails only on
             // what it cannot see.
             let pre = component_linker

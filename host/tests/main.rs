@@ -11,6 +11,7 @@ mod compile_cache;
 mod component;
 mod defaults;
 mod deliver;
+mod disk_cache;
 mod health_panel_secrets;
 mod hostile;
 mod http;

@@ -215,7 +215,7 @@ impl DeskCommand {
             shell,
             json: self.format == DeskFormat::Json,
         };
-        match self.action {
+        let printed = match self.action {
             DeskAction::Install {
                 wasm,
                 allow_unsigned,
@@ -257,7 +257,27 @@ impl DeskCommand {
             DeskAction::Remove { id } => remove(&desk, out, &id),
             DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
             DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
-        }
+        };
+        warn_cache_problems(shell, &desk);
+        printed
+    }
+}
+
+/// A failure of the cache of compiled modules fails no command (the module was compiled
+/// instead), but is said: a damaged entry or a `compiled/` that cannot be written costs
+/// every later command a compile.
+fn warn_cache_problems(shell: &Shell, desk: &Desk) {
+    let Some(stats) = desk.host().disk_cache_stats() else {
+        return;
+    };
+    if let Some(problem) = &stats.last_problem {
+        let count = stats.refused + stats.errors;
+        let more = if count > 1 {
+            format!(" ({count} problems in all)")
+        } else {
+            String::new()
+        };
+        shell.warn(format!("the cache of compiled modules: {problem}{more}"));
     }
 }
 
