@@ -393,6 +393,7 @@ mod tests {
             replies: Vec::new(),
             custom_fields: Vec::new(),
             calls: Vec::new(),
+            fuel: None,
             timings: Timings::default(),
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
@@ -422,6 +423,7 @@ mod tests {
                 })
                 .collect(),
             calls: Vec::new(),
+            fuel: None,
             timings: Timings::default(),
         })
     }

@@ -446,6 +446,7 @@ impl Host {
             custom_fields,
             calls,
             timings,
+            fuel,
             ..
         } = finished;
         let mut report = DeliveryReport {
@@ -457,6 +458,7 @@ impl Host {
             replies,
             custom_fields,
             calls,
+            fuel,
             timings,
         };
         report.redact(&installed.redactor);
@@ -526,6 +528,7 @@ impl Host {
             logs: finished.logs,
             http: finished.http,
             calls: finished.calls,
+            fuel: finished.fuel,
             timings: finished.timings,
         };
         report.redact(&installed.redactor);
