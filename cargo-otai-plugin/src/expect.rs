@@ -492,8 +492,11 @@ mod tests {
             report.fuel = fuel;
             Report::Delivery(report)
         };
-        let expect: Expect = toml::from_str("max_fuel = 50000
-").unwrap();
+        let expect: Expect = toml::from_str(
+            "max_fuel = 50000
+",
+        )
+        .unwrap();
         let check_fuel = |fuel| check(&expect, &with_fuel(fuel), &|s: &str| s.to_owned());
         assert!(check_fuel(Some(50_000)).is_empty());
         assert_eq!(

@@ -37,8 +37,8 @@ use otai_plugin_host::{Host, Plugin};
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin, Plan};
-use crate::failure::or_json;
 use crate::commands::run::thousands;
+use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture, budget};
 use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
@@ -486,7 +486,10 @@ fn print_costs(out: &mut impl Write, package: &str, costs: &[Cost]) -> std::io::
         .map(|c| thousands(c.fuel).len())
         .max()
         .unwrap_or(0);
-    writeln!(out, "\n{DIM}cost of `{package}`'s fixtures (fuel, the same on every machine):{DIM:#}")?;
+    writeln!(
+        out,
+        "\n{DIM}cost of `{package}`'s fixtures (fuel, the same on every machine):{DIM:#}"
+    )?;
     for cost in costs {
         let budget = cost.max_fuel.map_or_else(String::new, |max| {
             let style = if cost.fuel > max { RED } else { DIM };
