@@ -38,6 +38,11 @@ pub struct DeskOptions {
     /// The key, as 64 hex digits, instead of the key file. Default: the environment
     /// variable `OTAI_DESK_KEY` when set.
     pub key: Option<String>,
+    /// Whether each delivery's report (and so the delivery log) gives the fuel it
+    /// consumed ([`HostBuilder::count_fuel`](otai_plugin_host::HostBuilder::count_fuel)).
+    /// Default: off, as on a production help desk, since counting slows the plugins'
+    /// code; `cargo otai-plugin dev` turns it on.
+    pub count_fuel: bool,
 }
 
 impl Default for DeskOptions {
@@ -49,6 +54,7 @@ impl Default for DeskOptions {
             health: HealthPolicy::default(),
             keep_deliveries: 50,
             key: std::env::var(KEY_ENV).ok(),
+            count_fuel: false,
         }
     }
 }
@@ -59,6 +65,7 @@ impl std::fmt::Debug for DeskOptions {
             .field("health", &self.health)
             .field("keep_deliveries", &self.keep_deliveries)
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("count_fuel", &self.count_fuel)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +154,7 @@ impl Desk {
             .incremental_compilation(true)
             // The desk's tickets are the record of custom fields.
             .ticket_store(DeskTickets::new(store.clone()))
+            .count_fuel(options.count_fuel)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);

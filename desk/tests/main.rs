@@ -10,6 +10,7 @@ mod common;
 
 mod browser;
 mod configure;
+mod cost;
 mod database;
 mod fire;
 mod first_use;
