@@ -42,6 +42,9 @@ pub(crate) fn check(
     for want in &expect.logs {
         log(&mut failures, want, report.logs(), redact);
     }
+    if let Some(budget) = expect.max_fuel {
+        fuel(&mut failures, budget, report.fuel());
+    }
     if let Some(url) = &expect.panel_url {
         field(
             &mut failures,
@@ -64,6 +67,22 @@ fn outcome(failures: &mut Vec<String>, wanted: Option<OutcomeName>, outcome: &Ou
             got.as_str(),
             outcome_text(outcome)
         ));
+    }
+}
+
+/// `max_fuel`: the cost of the delivery within its budget.
+fn fuel(failures: &mut Vec<String>, budget: u64, fuel: Option<u64>) {
+    match fuel {
+        Some(fuel) if fuel > budget => failures.push(format!(
+            "max_fuel: the delivery consumed {fuel} fuel, over its budget of {budget} (by {}%); \
+             `cargo otai-plugin test --bless` records the new cost with a margin of {}%",
+            (fuel - budget).saturating_mul(100).div_ceil(budget.max(1)),
+            crate::fixture::budget::MARGIN_PERCENT
+        )),
+        Some(_) => {}
+        None => failures.push(format!(
+            "max_fuel: the host did not count the fuel, so the budget of {budget} cannot be checked"
+        )),
     }
 }
 
@@ -393,6 +412,7 @@ mod tests {
             replies: Vec::new(),
             custom_fields: Vec::new(),
             calls: Vec::new(),
+            fuel: None,
             timings: Timings::default(),
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
@@ -422,6 +442,7 @@ mod tests {
                 })
                 .collect(),
             calls: Vec::new(),
+            fuel: None,
             timings: Timings::default(),
         })
     }
@@ -459,6 +480,35 @@ mod tests {
             [
                 "custom_fields: expected only `team` (`custom_fields_exact = true`), the plugin also set:\n      x = \"1\"\n      y = \"2\""
             ]
+        );
+    }
+
+    #[test]
+    fn a_delivery_over_its_budget_fails_naming_both_numbers() {
+        let with_fuel = |fuel: Option<u64>| {
+            let Report::Delivery(mut report) = delivery_setting(&[]) else {
+                unreachable!()
+            };
+            report.fuel = fuel;
+            Report::Delivery(report)
+        };
+        let expect: Expect = toml::from_str(
+            "max_fuel = 50000
+",
+        )
+        .unwrap();
+        let check_fuel = |fuel| check(&expect, &with_fuel(fuel), &|s: &str| s.to_owned());
+        assert!(check_fuel(Some(50_000)).is_empty());
+        assert_eq!(
+            check_fuel(Some(61_234)),
+            [
+                "max_fuel: the delivery consumed 61234 fuel, over its budget of 50000 (by 23%); \
+                 `cargo otai-plugin test --bless` records the new cost with a margin of 10%"
+            ]
+        );
+        assert_eq!(
+            check_fuel(None),
+            ["max_fuel: the host did not count the fuel, so the budget of 50000 cannot be checked"]
         );
     }
 }

@@ -147,6 +147,9 @@ pub(crate) struct Expect {
     /// For panel fixtures: the URL returned.
     #[serde(default)]
     pub panel_url: Option<String>,
+    /// The most fuel the delivery (or panel) may consume.
+    #[serde(default)]
+    pub max_fuel: Option<u64>,
 }
 
 /// The outcomes a fixture can expect.
@@ -365,6 +368,8 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
         + 1;
     (line, column)
 }
+
+pub(crate) mod budget;
 
 #[cfg(test)]
 mod reference;

@@ -114,6 +114,22 @@ impl Report {
         }
     }
 
+    /// The fuel the run consumed (the CLI's hosts count it).
+    pub(crate) fn fuel(&self) -> Option<u64> {
+        match self {
+            Report::Delivery(r) => r.fuel,
+            Report::Panel(r) => r.fuel,
+        }
+    }
+
+    /// The wall time of the run, in microseconds.
+    pub(crate) fn total_us(&self) -> u64 {
+        match self {
+            Report::Delivery(r) => r.timings.total_us,
+            Report::Panel(r) => r.timings.total_us,
+        }
+    }
+
     /// The URL a panel returned and the host accepted.
     pub(crate) fn panel_url(&self) -> Option<&str> {
         match self {
@@ -141,7 +157,9 @@ impl Report {
 /// A host with the help desk's production limits around `transport`, with the plugin
 /// loaded and installed with `config`.
 ///
-/// Auto-disabling is off, so a run of failing fixtures keeps being delivered.
+/// Auto-disabling is off, so a run of failing fixtures keeps being delivered. It counts
+/// the fuel of each run, which the desk does not: reports give the cost beside the
+/// time, and fixtures can hold a budget.
 ///
 /// # Errors
 /// The host cannot start, the module is refused, or the config does not fit.
@@ -149,6 +167,7 @@ pub(crate) fn host_with(wasm: &[u8], transport: MockHttp, config: Value) -> Resu
     let host = Host::builder()
         .http(transport)
         .auto_disable(false)
+        .count_fuel(true)
         .build()
         .context("failed to start the reference host")?;
     let plugin = host.load(wasm).context("the host refused the module")?;

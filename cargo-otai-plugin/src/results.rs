@@ -50,6 +50,13 @@ pub(crate) struct TestResult {
     /// Time taken, when measured (fixtures).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+    /// The fuel the delivery consumed (fixtures): its cost, the same on every machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// The fixture's budget, `[expect] max_fuel`, when it has one (as written after
+    /// `--bless`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fuel: Option<u64>,
 }
 
 /// Every test of a run.
@@ -300,6 +307,8 @@ mod tests {
                 status,
                 message: None,
                 duration_ms: None,
+                fuel: None,
+                max_fuel: None,
             });
         }
         assert_eq!(summary.closing_line(), "1 passed, 0 failed, 1 skipped");

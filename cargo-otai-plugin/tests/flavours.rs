@@ -2,7 +2,7 @@
 //! of `new`, built as a core module and as a component (`--component`) from the same
 //! source, passes `cargo otai-plugin test` both ways, and each of its fixtures, run
 //! through the reference host, reports the same in both flavours: outcome, logs, HTTP
-//! exchanges, replies, custom fields, panel URL. Only `timings` differ, and the frames
+//! exchanges, replies, custom fields, panel URL. Only `timings` and `fuel` differ, and the frames
 //! of a trap's wasm backtrace, which name the code of each flavour.
 
 mod support;
@@ -66,7 +66,8 @@ fn built(dir: &Path, args: &[&str], copy: &Path) -> String {
     stdout
 }
 
-/// The report of one fixture run on `wasm`, without `timings` and backtrace frames.
+/// The report of one fixture run on `wasm`, without `timings`, `fuel` (a component
+/// runs the canonical ABI's adapter code too) and backtrace frames.
 fn report(dir: &Path, wasm: &Path, fixture: &Path) -> Value {
     let output = cmd(dir, &["run", "--format", "json", "--fixture"])
         .arg(fixture)
@@ -84,6 +85,7 @@ fn report(dir: &Path, wasm: &Path, fixture: &Path) -> Value {
     });
     if let Some(map) = report.as_object_mut() {
         map.remove("timings");
+        map.remove("fuel");
         if let Some(outcome) = map.get_mut("outcome").and_then(Value::as_object_mut) {
             outcome.remove("backtrace");
         }

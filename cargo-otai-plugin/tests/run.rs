@@ -635,3 +635,38 @@ fn public_start(url: &str) -> &str {
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
+
+/// `run` counts the delivery's fuel: the same in two runs (two processes, two hosts),
+/// printed beside the time, and in the JSON report.
+#[test]
+fn run_prints_the_cost_of_a_delivery_the_same_in_two_runs() {
+    let project = Project::empty();
+    let wasm = project.write("plugin.wasm", wat_plugin());
+    let fuel = || {
+        let output = cli()
+            .args(["run", "--event", "ticket.created", "--format", "json"])
+            .arg(&wasm)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", support::stderr_of(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["fuel"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no `fuel` in {report}"))
+    };
+    let first = fuel();
+    assert!(first > 0);
+    assert_eq!(fuel(), first);
+
+    let output = cli()
+        .args(["run", "--event", "ticket.created"])
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    let time = stdout
+        .lines()
+        .find(|l| l.starts_with("time: "))
+        .unwrap_or_else(|| panic!("no time line in {stdout}"));
+    assert!(time.ends_with(&format!(", cost: {first} fuel")), "{time}");
+}

@@ -205,6 +205,89 @@ fn a_wrong_expectation_fails_with_a_readable_diff_and_junit_parses() {
     assert_eq!(json["tests"][0]["status"], "failed");
 }
 
+/// A fixture's cost budget: over it, the fixture fails naming both numbers; `--bless`
+/// records the cost with its margin, and the fixture passes; `--add-budgets` gives one
+/// to a fixture without.
+#[test]
+fn a_fixture_over_its_fuel_budget_fails_and_bless_records_one_that_passes() {
+    let project = Project::plugin("budgeted", "minimal");
+    project.edit(
+        "tests/fixtures/created.toml",
+        "[expect]\n",
+        "[expect]\nmax_fuel = 100 # far too little\n",
+    );
+    let output = project.cmd(&["test", "fixtures/"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    let message = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("max_fuel: "))
+        .unwrap_or_else(|| panic!("no budget failure in:\n{stdout}"));
+    let consumed: u64 = message
+        .split("consumed ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!(consumed > 100, "{message}");
+    assert!(message.contains("over its budget of 100"), "{message}");
+
+    let json = |args: &[&str]| {
+        let output = project.cmd(args).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", support::stderr_of(&output)));
+        (output.status.code(), json["tests"][0].clone())
+    };
+    let (code, blessed) = json(&["test", "--bless", "--format", "json", "fixtures/"]);
+    assert_eq!(code, Some(0), "{blessed}");
+    // The same delivery: the same cost as in the failed run.
+    assert_eq!(blessed["fuel"], consumed);
+    let budget = blessed["max_fuel"].as_u64().unwrap();
+    assert!(
+        budget >= consumed + consumed / 10 && budget < consumed + consumed / 5,
+        "{budget} for {consumed}"
+    );
+    let fixture = project.read("tests/fixtures/created.toml");
+    assert!(
+        fixture.contains(&format!("[expect]\nmax_fuel = {budget} # far too little\n")),
+        "{fixture}"
+    );
+    let (code, passed) = json(&["test", "--format", "json", "fixtures/"]);
+    assert_eq!(
+        (code, &passed["status"]),
+        (Some(0), &"passed".into()),
+        "{passed}"
+    );
+
+    // Without a budget, `--bless` adds none, and `--add-budgets` does.
+    project.edit(
+        "tests/fixtures/created.toml",
+        &format!("max_fuel = {budget} # far too little\n"),
+        "",
+    );
+    let (_, plain) = json(&["test", "--bless", "--format", "json", "fixtures/"]);
+    assert_eq!(plain["max_fuel"], serde_json::Value::Null, "{plain}");
+    assert!(
+        !project
+            .read("tests/fixtures/created.toml")
+            .contains("max_fuel")
+    );
+    let (_, added) = json(&[
+        "test",
+        "--bless",
+        "--add-budgets",
+        "--format",
+        "json",
+        "fixtures/",
+    ]);
+    assert_eq!(added["max_fuel"], budget, "{added}");
+    assert!(
+        project
+            .read("tests/fixtures/created.toml")
+            .contains(&format!("[expect]\nmax_fuel = {budget}\n"))
+    );
+}
+
 /// The `test NAME ... ok` lines print names a filter takes back: the crate's own tests
 /// under the names libtest gives them, fixtures as `fixtures/NAME`, which no Rust test
 /// name can be.

@@ -51,6 +51,11 @@ pub struct DeskOptions {
     /// milliseconds) unless that lost it. Looked for after a delivery or a panel, at most
     /// twice per period. Default 10 minutes; `None` keeps every plugin loaded once used.
     pub unload_idle_after: Option<Duration>,
+    /// Whether each delivery's report (and so the delivery log) gives the fuel it
+    /// consumed ([`HostBuilder::count_fuel`](otai_plugin_host::HostBuilder::count_fuel)).
+    /// Default: off, as on a production help desk, since counting slows the plugins'
+    /// code; `cargo otai-plugin dev` turns it on.
+    pub count_fuel: bool,
 }
 
 impl Default for DeskOptions {
@@ -63,6 +68,7 @@ impl Default for DeskOptions {
             keep_deliveries: 50,
             key: std::env::var(KEY_ENV).ok(),
             unload_idle_after: Some(Duration::from_secs(600)),
+            count_fuel: false,
         }
     }
 }
@@ -74,6 +80,7 @@ impl std::fmt::Debug for DeskOptions {
             .field("keep_deliveries", &self.keep_deliveries)
             .field("unload_idle_after", &self.unload_idle_after)
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("count_fuel", &self.count_fuel)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +177,7 @@ impl Desk {
             // deserialize (a millisecond or two) and keep the code of every plugin
             // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
             .compile_cache_bytes(0)
+            .count_fuel(options.count_fuel)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);

@@ -233,6 +233,7 @@ impl Plugins {
                     replies: Vec::new(),
                     custom_fields: Vec::new(),
                     calls: Vec::new(),
+                    fuel: None,
                     timings: Default::default(),
                 });
             }

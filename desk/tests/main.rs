@@ -11,6 +11,7 @@ mod common;
 mod browser;
 mod compiled;
 mod configure;
+mod cost;
 mod database;
 mod fire;
 mod first_use;

@@ -5,7 +5,10 @@
 //! with the SDK) on the 2 KB event, with every HTTP request answered 200 by a mock.
 //! `OTAI_BENCH_ONLY=threads` measures one and two threads on every allocator variant and
 //! nothing else; `OTAI_BENCH_ONLY=installed` measures only `Host::deliver` to one plugin
-//! with 1 and with 1,000 installed (the others subscribed to another event).
+//! with 1 and with 1,000 installed (the others subscribed to another event);
+//! `OTAI_BENCH_ONLY=fuel` measures only what counting fuel costs
+//! (`HostBuilder::count_fuel`): the no-op plugin, the logging plugin, a loop of 100,000
+//! turns and `OTAI_BENCH_PLUGIN`, each counted and not.
 
 use std::time::{Duration, Instant};
 
@@ -187,7 +190,71 @@ fn among_installed(others: usize) -> Stats {
     stats(samples, wall.elapsed())
 }
 
+/// Counts to 100,000: wasm work and nothing else, where counting costs the most.
+const SPIN: &str = r#"
+  (func (export "on_event") (param i32 i32)
+    (local $i i32)
+    (loop $again
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 100000)))))"#;
+
+/// Each plugin delivered to by a host that does not count fuel and by one that does:
+/// the difference is what `count_fuel(true)` costs.
+fn fuel_cost() {
+    let spin = with_manifest(
+        &[],
+        SPIN,
+        json!({
+            "id": "com.example.spin", "name": "Spin", "version": "1.0.0",
+            "description": "Counts.", "events": ["ticket.created"]
+        }),
+    );
+    let mut plugins = vec![
+        (
+            "no-op plugin",
+            noop_plugin(),
+            json!({}),
+            Event::ticket_created(),
+        ),
+        (
+            "10 log lines, 2 KB event",
+            logging_plugin(),
+            json!({}),
+            event_2k(),
+        ),
+        (
+            "loop of 100,000 turns",
+            spin,
+            json!({}),
+            Event::ticket_created(),
+        ),
+    ];
+    if let Ok(path) = std::env::var("OTAI_BENCH_PLUGIN") {
+        let wasm = std::fs::read(&path).expect("OTAI_BENCH_PLUGIN is readable");
+        let config: Value = std::env::var("OTAI_BENCH_CONFIG")
+            .ok()
+            .map(|c| serde_json::from_str(&c).expect("OTAI_BENCH_CONFIG is JSON"))
+            .unwrap_or_else(|| json!({}));
+        plugins.push(("OTAI_BENCH_PLUGIN, 2 KB event", wasm, config, event_2k()));
+    }
+    for (label, wasm, config, event) in plugins {
+        for count in [false, true] {
+            let (host, id) = setup(Host::builder().count_fuel(count), &wasm, config.clone());
+            let fuel = host.deliver_to(&id, &event).expect("delivers").fuel;
+            let counted = fuel.map_or_else(|| "not counted".to_owned(), |f| format!("{f} fuel"));
+            print(
+                &format!("{label}, {counted}"),
+                &one_thread(&host, &id, &event),
+            );
+        }
+    }
+}
+
 fn main() {
+    if std::env::var("OTAI_BENCH_ONLY").is_ok_and(|v| v == "fuel") {
+        fuel_cost();
+        return;
+    }
     if std::env::var("OTAI_BENCH_ONLY").is_ok_and(|v| v == "installed") {
         for others in [0, 999] {
             print(
@@ -271,6 +338,8 @@ fn main() {
             &one_thread(&host, &id, &big),
         );
     }
+
+    fuel_cost();
 
     // The same 2 KB event decoded natively with the ABI types, for scale.
     let bytes = serde_json::to_vec(&big.to_payload(&json!({"channel": "#support"}))).expect("json");

@@ -58,6 +58,7 @@ pub struct HostBuilder {
     max_module_size: u64,
     trusted_signers: Option<Vec<PublicKey>>,
     fuel: Option<u64>,
+    count_fuel: bool,
     http: Option<Arc<dyn HttpTransport>>,
     allow_internal_addresses: bool,
     policy: HealthPolicy,
@@ -87,6 +88,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("max_module_size", &self.max_module_size)
             .field("trusted_signers", &self.trusted_signers)
             .field("fuel", &self.fuel)
+            .field("count_fuel", &self.count_fuel)
             .field("allow_internal_addresses", &self.allow_internal_addresses)
             .field("policy", &self.policy)
             .field("pooling", &self.pooling)
@@ -129,6 +131,7 @@ impl Default for HostBuilder {
             max_module_size: DEFAULT_MAX_MODULE_SIZE,
             trusted_signers: None,
             fuel: None,
+            count_fuel: false,
             http: None,
             allow_internal_addresses: false,
             policy: HealthPolicy::default(),
@@ -203,6 +206,17 @@ impl HostBuilder {
     /// Default: none (only the deadline bounds a delivery). Costs some speed.
     pub fn fuel(mut self, fuel: u64) -> Self {
         self.fuel = Some(fuel);
+        self
+    }
+
+    /// Whether each report says how much fuel its delivery (or panel) consumed
+    /// ([`DeliveryReport::fuel`](crate::DeliveryReport::fuel)): the wasm work done,
+    /// counted by wasmtime as it runs, the same for the same module, input and wasmtime
+    /// version on any machine. Without [`fuel`](HostBuilder::fuel) the budget is
+    /// unlimited. Default: off, since counting makes the plugin's code slower (every
+    /// block adds to a counter); `cargo otai-plugin run` and `test` turn it on.
+    pub fn count_fuel(mut self, count: bool) -> Self {
+        self.count_fuel = count;
         self
     }
 
@@ -525,7 +539,7 @@ impl HostBuilder {
             .wasm_features(wasmtime::WasmFeatures::all(), false)
             .wasm_features(otai_plugin_abi::module::accepted_component_features(), true);
         config.epoch_interruption(true);
-        config.consume_fuel(self.fuel.is_some());
+        config.consume_fuel(self.fuel.is_some() || self.count_fuel);
         if self.incremental_compilation {
             config
                 .enable_incremental_compilation(Arc::new(CompiledFunctions::new(
@@ -601,6 +615,7 @@ impl HostBuilder {
             max_module_size: self.max_module_size,
             trusted_signers: self.trusted_signers.take(),
             fuel: self.fuel,
+            count_fuel: self.count_fuel,
             transport,
             record_calls: self.record_calls,
             compile_cache_bytes: self.compile_cache_bytes,

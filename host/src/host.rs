@@ -465,6 +465,7 @@ impl Host {
             custom_fields,
             calls,
             timings,
+            fuel,
             ..
         } = finished;
         let mut report = DeliveryReport {
@@ -476,6 +477,7 @@ impl Host {
             replies,
             custom_fields,
             calls,
+            fuel,
             timings,
         };
         report.redact(&installed.redactor);
@@ -545,6 +547,7 @@ impl Host {
             logs: finished.logs,
             http: finished.http,
             calls: finished.calls,
+            fuel: finished.fuel,
             timings: finished.timings,
         };
         report.redact(&installed.redactor);

@@ -9,6 +9,9 @@
 //! - Limits: a deadline per delivery (default 5 s, enforced by epoch interruption,
 //!   including during host calls), a memory limit per instance (default 64 MiB),
 //!   optional fuel.
+//! - Cost: a host built with [`HostBuilder::count_fuel`] reports the fuel each delivery
+//!   consumed ([`DeliveryReport::fuel`]), a count of the plugin's wasm operators that is
+//!   the same on every machine, where the time is not.
 //! - Compiled modules are kept, up to 32 MiB of module bytes, least recently loaded
 //!   out ([`HostBuilder::compile_cache_bytes`]): loading the same bytes again does not
 //!   compile them again. With [`HostBuilder::compile_cache_dir`], compiled modules are

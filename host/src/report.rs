@@ -2,7 +2,8 @@
 //!
 //! Reports are plain data (serde `Serialize` + `Deserialize`, fields in a stable
 //! order) so that tools can print them and tests can snapshot them; `timings` is the
-//! one field that changes from run to run and may be left out when deserializing.
+//! one field that changes from run to run and may be left out when deserializing, and
+//! `fuel` is there only when the host counts it.
 
 use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
 use otai_plugin_abi::status::LogLevel;
@@ -240,6 +241,15 @@ pub struct DeliveryReport {
     /// ([`HostBuilder::record_calls`](crate::HostBuilder::record_calls)); empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<HostCall>,
+    /// The fuel the delivery consumed, when the host counts it
+    /// ([`HostBuilder::count_fuel`](crate::HostBuilder::count_fuel)): wasmtime's count of
+    /// the wasm operators the plugin executed (most cost 1; bulk memory operations 1 per
+    /// byte), from instantiation to the export's return or trap, its allocator calls
+    /// included and the time spent in host calls not. The same for the same module,
+    /// input and wasmtime version on any machine, unlike `timings`; another wasmtime, SDK
+    /// or compiler changes it. Absent in snapshots, like `timings`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
@@ -274,6 +284,9 @@ pub struct PanelReport {
     /// Every `ohd` call in order, as for [`DeliveryReport::calls`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<HostCall>,
+    /// The fuel the call consumed, as for [`DeliveryReport::fuel`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
@@ -303,11 +316,14 @@ impl std::fmt::Debug for Unredacted {
 pub const REDACTED: &str = "[redacted]";
 
 impl DeliveryReport {
-    /// The report as pretty JSON without `timings`, for snapshots and readable panics.
+    /// The report as pretty JSON without `timings` and `fuel`, for snapshots and
+    /// readable panics: what depends on the machine, or on the build and the wasmtime
+    /// version rather than on what the plugin did.
     pub fn to_snapshot(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(map) = value.as_object_mut() {
             map.remove("timings");
+            map.remove("fuel");
         }
         serde_json::to_string_pretty(&value).unwrap_or_default()
     }

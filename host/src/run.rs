@@ -30,6 +30,8 @@ pub(crate) struct Settings {
     /// [`HostBuilder::require_signature_from`](crate::HostBuilder::require_signature_from).
     pub(crate) trusted_signers: Option<Vec<otai_plugin_abi::module::signature::PublicKey>>,
     pub(crate) fuel: Option<u64>,
+    /// [`HostBuilder::count_fuel`](crate::HostBuilder::count_fuel).
+    pub(crate) count_fuel: bool,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) record_calls: bool,
     /// How many bytes of modules the host keeps compiled.
@@ -45,6 +47,8 @@ pub(crate) struct Finished {
     pub(crate) custom_fields: Vec<CustomFieldSet>,
     pub(crate) calls: Vec<HostCall>,
     pub(crate) timings: Timings,
+    /// The fuel the run consumed, when the host counts it.
+    pub(crate) fuel: Option<u64>,
     /// For `render_panel`: the bytes of the returned URL.
     pub(crate) panel_url: Option<Vec<u8>>,
 }
@@ -104,8 +108,11 @@ pub(crate) fn run(
     let mut store = Store::new(&settings.engine, state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(settings.epoch_ticks);
+    // Counting without a budget is a budget no delivery reaches: wasmtime counts fuel
+    // only down from what a store was given.
+    let given_fuel = settings.fuel.or(settings.count_fuel.then_some(u64::MAX));
     let mut setup = Ok(());
-    if let Some(fuel) = settings.fuel {
+    if let Some(fuel) = given_fuel {
         setup = store.set_fuel(fuel);
     }
 
@@ -136,6 +143,10 @@ pub(crate) fn run(
         Ok(()) => Outcome::Ok,
         Err(e) => classify(&e),
     };
+    // After a trap too: what ran until then was work done (all of it, out of fuel).
+    let fuel = given_fuel
+        .filter(|_| settings.count_fuel)
+        .map(|given| given.saturating_sub(store.get_fuel().unwrap_or(0)));
     let state = store.into_data();
     let logs = state.logs.finish();
     let outcome = explain_out_of_memory(
@@ -154,6 +165,7 @@ pub(crate) fn run(
             instantiate_us: micros(instantiated - start),
             call_us: micros(end - instantiated),
         },
+        fuel,
         panel_url,
     }
 }

@@ -9,6 +9,7 @@ mod common;
 mod addresses;
 mod compile_cache;
 mod component;
+mod cost;
 mod defaults;
 mod deliver;
 mod disk_cache;

@@ -166,6 +166,8 @@ fn summarize(results: &[CaseResult]) -> Summary {
             status,
             message,
             duration_ms: Some(r.time_ms as f64),
+            fuel: None,
+            max_fuel: None,
         });
     }
     summary

@@ -614,9 +614,15 @@ fn log(desk: &Desk, out: Output<'_>, id: &str, limit: u32) -> Result<Printed> {
     let log = desk.deliveries(id, limit)?;
     out.success(&log, |shell| {
         for d in &log {
+            // Recorded by a desk that counts (`dev`): the cost, as `run` prints it.
+            let cost = d
+                .report
+                .fuel
+                .map(|fuel| format!(" ({} fuel)", crate::commands::run::thousands(fuel)))
+                .unwrap_or_default();
             writeln!(
                 shell.out(),
-                "#{} {} {} ticket {}: {}",
+                "#{} {} {} ticket {}: {}{cost}",
                 d.seq,
                 d.version,
                 d.report.event,

@@ -113,6 +113,9 @@ impl DevCommand {
             &data_dir,
             DeskOptions {
                 http,
+                // The delivery log gives each delivery's cost beside its time, as `run`
+                // and `test` do.
+                count_fuel: true,
                 ..DeskOptions::default()
             },
         )

@@ -13,6 +13,9 @@
 //! without writing them again; `--event`, `--panel`, `--config` and `--http-mock` override
 //! its parts. Its expectations are for `cargo otai-plugin test`, not checked here.
 //!
+//! The host counts the fuel of the run (`HostBuilder::count_fuel`): the report prints
+//! the cost beside the time, and `--format json` has it as `fuel`.
+//!
 //! Exit status: 0 when the delivery (or panel) ended `ok`, 1 otherwise; the report says
 //! why.
 
@@ -93,7 +96,7 @@ pub struct RunCommand {
 pub enum RunFormat {
     /// A summary for people.
     Human,
-    /// The report as JSON (timings included).
+    /// The report as JSON (timings and fuel included).
     Json,
 }
 
@@ -379,11 +382,43 @@ fn print_report(out: &mut impl Write, report: &Report, verbose: bool) -> std::io
         Report::Delivery(r) => r.timings,
         Report::Panel(r) => r.timings,
     };
+    // The cost beside the time: the one a machine's load changes, the other not.
+    let cost = report
+        .fuel()
+        .map(|fuel| format!(", cost: {} fuel", thousands(fuel)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{DIM}time: {:.2} ms (instantiate {:.2} ms, call {:.2} ms){DIM:#}",
+        "{DIM}time: {:.2} ms (instantiate {:.2} ms, call {:.2} ms){cost}{DIM:#}",
         timings.total_us as f64 / 1000.0,
         timings.instantiate_us as f64 / 1000.0,
         timings.call_us as f64 / 1000.0
     )
+}
+
+/// `48,213`: a count for people, grouped in thousands as `cargo bench` prints them.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(48_213), "48,213");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

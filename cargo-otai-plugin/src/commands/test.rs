@@ -6,8 +6,14 @@
 //! `allowed_hosts` enforced, no network (requests are answered by the fixture's mocks
 //! or fail with a network error naming the request).
 //!
+//! Cost: the host counts each fixture's fuel (`HostBuilder::count_fuel`), printed in a
+//! table after the package's fixtures and in `--format json`; a fixture's
+//! `[expect] max_fuel` fails it when it consumes more, and `--bless` rewrites that budget
+//! to the current cost plus `budget::MARGIN_PERCENT` (with `--add-budgets`, also where
+//! there is none).
+//!
 //! Snapshots: `tests/snapshots/<fixture>.json` holds the fixture's full report without
-//! `timings`. A fixture with a snapshot fails when the report differs (a unified diff
+//! `timings` and `fuel`. A fixture with a snapshot fails when the report differs (a unified diff
 //! shows how); `--bless` writes or overwrites the snapshot of every fixture run. A
 //! fixture without a snapshot is checked against its `[expect]` only.
 //!
@@ -31,11 +37,12 @@ use otai_plugin_host::{Host, Plugin};
 
 use crate::cargo::{self, PackageOptions};
 use crate::commands::build::{self, BuiltPlugin, Plan};
+use crate::commands::run::thousands;
 use crate::failure::or_json;
-use crate::fixture::{self, LoadedFixture};
+use crate::fixture::{self, LoadedFixture, budget};
 use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
-use crate::term::{BOLD, RED, Shell};
+use crate::term::{BOLD, DIM, RED, Shell};
 use crate::{CommonOptions, Exit};
 
 /// Build the plugin, run its fixtures (`tests/fixtures/*.toml`) with the reference
@@ -47,9 +54,13 @@ pub struct TestCommand {
     /// (`tests::formats_message`), as the `test NAME ... ok` lines print them.
     #[arg(value_name = "FILTER")]
     pub filter: Option<String>,
-    /// Write (or accept changed) snapshots in `tests/snapshots/`.
+    /// Write (or accept changed) snapshots in `tests/snapshots/`, and record the current
+    /// cost (plus 10%) as the `max_fuel` of the fixtures that have one.
     #[arg(long)]
     pub bless: bool,
+    /// With `--bless`: give a `max_fuel` budget to the fixtures run that have none, too.
+    #[arg(long, requires = "bless")]
+    pub add_budgets: bool,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     pub format: TestFormat,
@@ -187,9 +198,16 @@ impl TestCommand {
         // build takes about a second); each fixture gets its own mocks, config and
         // tickets on it.
         let mut shared = None;
+        let mut costs = Vec::new();
         for loaded in selected {
             let started = Instant::now();
-            let failures = match run_fixture(&mut shared, &wasm, loaded) {
+            // A budget `--bless` rewrites is not held against this run.
+            let blessing_budget =
+                self.bless && (self.add_budgets || loaded.fixture.expect.max_fuel.is_some());
+            let mut fuel = None;
+            let mut total_us = 0;
+            let mut max_fuel = loaded.fixture.expect.max_fuel;
+            let failures = match run_fixture(&mut shared, &wasm, loaded, !blessing_budget) {
                 Ok(report) => {
                     let mut failures = report.failures;
                     if let Some(problem) =
@@ -197,10 +215,26 @@ impl TestCommand {
                     {
                         failures.push(problem);
                     }
+                    fuel = report.fuel;
+                    total_us = report.total_us;
+                    if let (true, Some(fuel)) = (blessing_budget, fuel) {
+                        match bless_budget(shell, loaded, fuel) {
+                            Ok(budget) => max_fuel = Some(budget),
+                            Err(err) => failures.push(format!("{err:#}")),
+                        }
+                    }
                     failures
                 }
                 Err(err) => vec![format!("{err:#}")],
             };
+            if let Some(fuel) = fuel {
+                costs.push(Cost {
+                    name: fixture_test_name(loaded),
+                    fuel,
+                    max_fuel,
+                    total_us,
+                });
+            }
             let status = if failures.is_empty() {
                 Status::Passed
             } else {
@@ -227,8 +261,13 @@ impl TestCommand {
                     status,
                     message,
                     duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                    fuel,
+                    max_fuel,
                 },
             )?;
+        }
+        if self.format == TestFormat::Human {
+            print_costs(&mut shell.out(), &plugin.package.name, &costs)?;
         }
         Ok(())
     }
@@ -325,6 +364,8 @@ impl TestCommand {
                     status: line.status,
                     message,
                     duration_ms: None,
+                    fuel: None,
+                    max_fuel: None,
                 },
             )?;
         }
@@ -343,6 +384,8 @@ impl TestCommand {
                         output.status
                     )),
                     duration_ms: None,
+                    fuel: None,
+                    max_fuel: None,
                 },
             )?;
         }
@@ -417,15 +460,78 @@ fn display_relative(path: &Path) -> PathBuf {
 struct FixtureRun {
     failures: Vec<String>,
     snapshot: String,
+    fuel: Option<u64>,
+    /// The delivery's wall time, in microseconds.
+    total_us: u64,
+}
+
+/// A fixture's cost, for the table after its package's fixtures.
+struct Cost {
+    name: String,
+    fuel: u64,
+    max_fuel: Option<u64>,
+    /// The delivery's wall time, in microseconds.
+    total_us: u64,
+}
+
+/// The cost of each fixture run, its budget and its time: after the `test NAME ... ok`
+/// lines rather than on them, which scripts and libtest's readers take as they are.
+fn print_costs(out: &mut impl Write, package: &str, costs: &[Cost]) -> std::io::Result<()> {
+    if costs.is_empty() {
+        return Ok(());
+    }
+    let width = costs.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let fuel_width = costs
+        .iter()
+        .map(|c| thousands(c.fuel).len())
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "\n{DIM}cost of `{package}`'s fixtures (fuel, the same on every machine):{DIM:#}"
+    )?;
+    for cost in costs {
+        let budget = cost.max_fuel.map_or_else(String::new, |max| {
+            let style = if cost.fuel > max { RED } else { DIM };
+            format!("  {style}of max_fuel {}{style:#}", thousands(max))
+        });
+        writeln!(
+            out,
+            "    {:<width$}  {:>fuel_width$} fuel{budget}  {DIM}{:.2} ms{DIM:#}",
+            cost.name,
+            thousands(cost.fuel),
+            cost.total_us as f64 / 1000.0,
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Writes the budget `--bless` gives a fixture that consumed `fuel`, and returns it.
+fn bless_budget(shell: &Shell, loaded: &LoadedFixture, fuel: u64) -> Result<u64> {
+    let budget = budget::with_margin(fuel);
+    if loaded.fixture.expect.max_fuel != Some(budget) {
+        budget::write(&loaded.path, budget)?;
+        shell.status(
+            "Blessed",
+            format!(
+                "{}: max_fuel = {budget} ({fuel} fuel + {}%)",
+                loaded.path.display(),
+                budget::MARGIN_PERCENT
+            ),
+        );
+    }
+    Ok(budget)
 }
 
 /// The host fixtures run on, its plugin and the mock all fixtures' HTTP goes to.
 type FixtureHost = (Host, Plugin, MockHttp);
 
+/// Runs one fixture; `check_budget` false leaves its `max_fuel` unchecked.
 fn run_fixture(
     shared: &mut Option<FixtureHost>,
     wasm: &[u8],
     loaded: &LoadedFixture,
+    check_budget: bool,
 ) -> Result<FixtureRun> {
     let f = &loaded.fixture;
     let config = loaded.config();
@@ -451,13 +557,27 @@ fn run_fixture(
         (None, Some(event)) => Report::Delivery(host.deliver_to(plugin.id(), &event)?),
         (None, None) => anyhow::bail!("the fixture has neither `[event]` nor `[panel]`"),
     };
-    let failures = crate::expect::check(&f.expect, &report, &redact);
+    let mut expect = f.expect.clone();
+    if !check_budget {
+        expect.max_fuel = None;
+    }
+    let failures = crate::expect::check(&expect, &report, &redact);
+    let fuel = report.fuel();
+    let total_us = report.total_us();
     let mut report = report.to_json()?;
     if let Some(map) = report.as_object_mut() {
+        // Fuel has its own check, `max_fuel`, and differs between a debug and a release
+        // build of the same code, which one snapshot serves.
         map.remove("timings");
+        map.remove("fuel");
     }
     let snapshot = serde_json::to_string_pretty(&report)? + "\n";
-    Ok(FixtureRun { failures, snapshot })
+    Ok(FixtureRun {
+        failures,
+        snapshot,
+        fuel,
+        total_us,
+    })
 }
 
 #[cfg(test)]

@@ -217,6 +217,7 @@ struct DeliveryView {
     outcome: String,
     lines: Vec<String>,
     total_us: u64,
+    fuel: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -266,6 +267,7 @@ async fn plugin_page(
             outcome: d.report.outcome.to_string(),
             lines: report_lines(&d.report),
             total_us: d.report.timings.total_us,
+            fuel: d.report.fuel,
         })
         .collect();
     let pending = state.pending(&id).map(|p| PendingView {
