@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod clock;
 mod config_input;
 mod config_records;
 mod database;

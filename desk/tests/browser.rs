@@ -129,7 +129,36 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     subject.clear();
     subject.send_keys("Printer on fire");
     browser.css("#send").click();
+    // Post/redirect/get: the result is on the ticket's page, each report collapsed to
+    // its outcome line until opened; a reload shows it again and delivers nothing.
+    let report = browser.css("#delivered details.report summary");
+    assert!(
+        report
+            .text()
+            .contains("com.example.web (ticket.created): ok")
+    );
+    assert!(!browser.css("#delivered").text().contains("hello, desk!"));
+    report.click();
     assert!(browser.css("#delivered").text().contains("hello, desk!"));
+    assert!(
+        browser
+            .url()
+            .contains("/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8?delivered="),
+        "{}",
+        browser.url()
+    );
+    let delivered = || {
+        server
+            .state
+            .desk
+            .deliveries("com.example.web", 100)
+            .unwrap()
+            .len()
+    };
+    let before = delivered();
+    browser.refresh();
+    browser.css("#delivered details.report");
+    assert_eq!(delivered(), before, "the reload delivered again");
     let frame = browser.css("iframe.ohd-panel");
     assert_eq!(
         frame.attr("sandbox").as_deref(),

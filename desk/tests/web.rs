@@ -22,7 +22,7 @@ fn the_config_form_has_a_widget_per_type_and_never_shows_a_secret() {
     let (_, page) = server.get("/plugins/com.example.web");
     for widget in [
         r#"<input type="password" id="f-token" name="token" value="""#,
-        r##"<input type="text" id="f-channel" name="channel" value="" placeholder="#support">"##,
+        r##"<input type="text" id="f-channel" name="channel" value="#support" class="defaulted">"##,
         r#"<input type="number" id="f-retries" name="retries""#,
         r#"<input type="checkbox" id="f-loud" name="loud" value="true">"#,
         r#"<select id="f-region" name="region">"#,

@@ -9,7 +9,9 @@
 //!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
 //!   before the pinned module is installed (`install.rs`).
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
-//!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`.
+//!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`. A
+//!   form that delivers redirects back here with `?delivered=N`, the result it made
+//!   (`results.rs`), so a reload shows it again without delivering again.
 //!
 //! [`serve`] runs it on a listener; [`WebState`] is what it shares with a caller that
 //! rebuilds and upgrades plugins meanwhile (`cargo otai-plugin dev`).
@@ -24,6 +26,8 @@ mod guard;
 mod install;
 mod pages;
 mod render;
+mod results;
+mod text;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -64,6 +68,7 @@ pub struct WebState {
     pub panel_hosts: Vec<PanelHost>,
     build_error: Mutex<Option<String>>,
     pending: Mutex<Option<(String, PendingUpgrade)>>,
+    results: Mutex<results::Results>,
 }
 
 impl WebState {
@@ -74,6 +79,7 @@ impl WebState {
             panel_hosts,
             build_error: Mutex::new(None),
             pending: Mutex::new(None),
+            results: Mutex::default(),
         })
     }
 
@@ -110,6 +116,18 @@ impl WebState {
     }
 }
 
+impl WebState {
+    /// Holds what a delivery from a form did for the page it redirects to.
+    pub(crate) fn hold_result(&self, delivered: results::Delivered) -> u64 {
+        lock(&self.results).hold(delivered)
+    }
+
+    /// The result numbered `n`, if it is still held.
+    pub(crate) fn result(&self, n: u64) -> Option<results::Delivered> {
+        lock(&self.results).get(n).cloned()
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -138,8 +156,16 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/tickets/{id}", get(pages::ticket))
-        .route("/tickets/{id}/events", post(pages::fire))
-        .route("/tickets/{id}/status", post(pages::change_status))
+        // A GET of where a form posts (a bookmark, a reload of an older page) goes to
+        // the ticket: only the form delivers.
+        .route(
+            "/tickets/{id}/events",
+            get(pages::to_ticket).post(pages::fire),
+        )
+        .route(
+            "/tickets/{id}/status",
+            get(pages::to_ticket).post(pages::change_status),
+        )
         .fallback(render::not_found)
         .method_not_allowed_fallback(render::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM))

@@ -17,11 +17,13 @@ use serde_json::{Map, Value};
 
 use super::guard::FrameSources;
 use super::render::{error_page, form_refused, render, ser};
+use super::results::Delivered;
+use super::text::{path_segment, plain_text};
 use super::{PanelHost, WebState};
+use crate::clock::{ago_text, utc_text};
 use crate::desk::Desk;
 use crate::error::DeskError;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
-use crate::ticket_records::Ticket;
 
 pub(super) fn desk_error(e: &DeskError) -> Response {
     let status = match e {
@@ -70,6 +72,13 @@ struct PluginView {
     deliveries: u32,
     error_rate: String,
     last_delivery: Option<String>,
+    last_delivery_at: Option<String>,
+    description: String,
+    author: Option<String>,
+    license: Option<String>,
+    homepage: Option<String>,
+    source: Option<String>,
+    missing: Vec<String>,
     events: Vec<String>,
     hosts: Vec<String>,
     panel: Option<String>,
@@ -95,6 +104,18 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         deliveries: info.deliveries,
         error_rate: format!("{:.0}", info.error_rate() * 100.0),
         last_delivery: info.last_delivery_ago(),
+        last_delivery_at: info.last_delivery_ms.map(utc_text),
+        description: plain_text(&m.description),
+        author: m.author.as_deref().map(plain_text),
+        license: m.license.clone(),
+        // The manifest's validation allows only `http` and `https`; checked again here
+        // because the page makes it a link.
+        homepage: m
+            .homepage
+            .clone()
+            .filter(|h| url::Url::parse(h).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))),
+        source: info.source.clone(),
+        missing: info.missing_config.clone(),
         events: m.events.iter().map(ToString::to_string).collect(),
         hosts: m.allowed_hosts().to_vec(),
         panel: m
@@ -155,6 +176,9 @@ struct FieldView {
     value: String,
     checked: bool,
     default: String,
+    /// The field shows its default as its value: nothing is stored, and the default is
+    /// what the plugin gets.
+    defaulted: bool,
     error: Option<String>,
 }
 
@@ -170,10 +194,24 @@ fn field_views(
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            // After a refused save the form shows what was typed (never a secret).
-            let value = match submitted {
-                Some(values) if !f.secret => values.get(&f.key).cloned().unwrap_or_default(),
-                _ => stored,
+            let default = f
+                .default
+                .as_ref()
+                .map(|d| match d {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            // After a refused save the form shows what was typed (never a secret); a
+            // field without a value shows the default it takes.
+            let (value, defaulted) = match submitted {
+                Some(values) if !f.secret => {
+                    (values.get(&f.key).cloned().unwrap_or_default(), false)
+                }
+                _ if f.value.is_none() && f.default.is_some() && !f.secret => {
+                    (default.clone(), true)
+                }
+                _ => (stored, false),
             };
             let checked = match submitted.and_then(|values| values.get(&f.key)) {
                 Some(text) => text.trim() == "true",
@@ -186,7 +224,7 @@ fn field_views(
             FieldView {
                 key: f.key.clone(),
                 label: f.label.clone(),
-                description: f.description.clone(),
+                description: f.description.as_deref().map(plain_text),
                 ty: f.ty.as_str(),
                 required: f.required,
                 secret: f.secret,
@@ -194,14 +232,8 @@ fn field_views(
                 options: f.options.clone(),
                 value,
                 checked,
-                default: f
-                    .default
-                    .as_ref()
-                    .map(|d| match d {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .unwrap_or_default(),
+                default,
+                defaulted,
                 error: errors.get(&f.key).cloned(),
             }
         })
@@ -217,6 +249,8 @@ struct DeliveryView {
     outcome: String,
     lines: Vec<String>,
     total_us: u64,
+    at: String,
+    ago: String,
 }
 
 #[derive(Serialize)]
@@ -266,6 +300,8 @@ async fn plugin_page(
             outcome: d.report.outcome.to_string(),
             lines: report_lines(&d.report),
             total_us: d.report.timings.total_us,
+            at: utc_text(d.at_ms),
+            ago: ago_text(d.at_ms),
         })
         .collect();
     let pending = state.pending(&id).map(|p| PendingView {
@@ -304,18 +340,78 @@ pub(super) async fn plugin(
     plugin_page(&state, id, query.saved.is_some(), None, Vec::new()).await
 }
 
+/// The name of the form's "clear" boxes, one per optional secret that is set, each with the secret's key as
+/// its value. A config key is an identifier (`[a-z_][a-z0-9_]*`): it cannot be this.
+const CLEAR: &str = "ohd-clear";
+
 /// The form's fields as [`Desk::configure_text`] takes them: an empty secret keeps the
-/// stored one (the page never has it to send back), a key the form does not have is
-/// left out, as a browser never sends one.
+/// stored one (the page never has it to send back) unless its "clear" box is ticked; a
+/// field without a value that comes back as the default it showed stays without one (so
+/// it follows the default of a later version); a key the form does not have is left
+/// out, as a browser never sends one.
 fn form_texts(
     form: &[ConfigEntry],
     submitted: BTreeMap<String, String>,
-) -> impl Iterator<Item = (String, String)> + '_ {
-    submitted.into_iter().filter(|(key, text)| {
-        form.iter()
-            .find(|f| f.key == *key)
-            .is_some_and(|f| !(f.secret && text.is_empty()))
-    })
+    cleared: &[String],
+) -> Vec<(String, String)> {
+    submitted
+        .into_iter()
+        .filter(|(key, text)| {
+            let Some(f) = form.iter().find(|f| f.key == *key) else {
+                return false;
+            };
+            if f.secret {
+                return !text.is_empty() || cleared.contains(key);
+            }
+            let shows_default = f.value.is_none()
+                && f.default.as_ref().is_some_and(|d| match d {
+                    Value::String(s) => s == text,
+                    other => other.to_string() == text.trim(),
+                });
+            !shows_default
+        })
+        .collect()
+}
+
+/// The "clear" boxes ticked: each must name a secret of the form that is not required
+/// (the config would be refused without it) and that nothing was typed into. Errors are `(key, message)` as the form shows them.
+fn clear_requests(
+    form: &[ConfigEntry],
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, Vec<(String, String)>> {
+    let mut cleared = Vec::new();
+    let mut errors = Vec::new();
+    for (_, key) in pairs.iter().filter(|(name, _)| name == CLEAR) {
+        match form.iter().find(|f| f.key == *key) {
+            Some(f) if f.secret && f.required => errors.push((
+                key.clone(),
+                "it is required: type a new value to replace it; it cannot be cleared".into(),
+            )),
+            Some(f) if f.secret => {
+                let typed = pairs.iter().any(|(k, v)| k == key && !v.is_empty());
+                if typed {
+                    errors.push((
+                        key.clone(),
+                        "a new value was typed and \"clear\" ticked: do one or the other".into(),
+                    ));
+                } else {
+                    cleared.push(key.clone());
+                }
+            }
+            _ => errors.push((
+                String::new(),
+                format!(
+                    "{CLEAR}: found {:?}, expected the key of one of this plugin's secret fields",
+                    key.chars().take(64).collect::<String>()
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(cleared)
+    } else {
+        Err(errors)
+    }
 }
 
 pub(super) async fn configure(
@@ -323,16 +419,29 @@ pub(super) async fn configure(
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let submitted: BTreeMap<String, String> = match form {
-        Ok(Form(pairs)) => pairs.into_iter().collect(),
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
         Err(rejection) => return form_refused(&rejection),
     };
+    let submitted: BTreeMap<String, String> =
+        pairs.iter().filter(|(k, _)| k != CLEAR).cloned().collect();
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
         let form = d.config_form(&plugin_id)?;
-        d.configure_text(&plugin_id, form_texts(&form, values))
+        Ok(match clear_requests(&form, &pairs) {
+            Ok(cleared) => Ok(d.configure_text(&plugin_id, form_texts(&form, values, &cleared))),
+            Err(errors) => Err(errors),
+        })
     })
     .await;
+    let saved = match saved {
+        Ok(Ok(Ok(saved))) => Ok(saved),
+        Ok(Ok(Err(errors))) => {
+            return plugin_page(&state, id, false, Some(submitted), errors).await;
+        }
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(r) => Err(r),
+    };
     match saved {
         Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}?saved=1")).into_response(),
         Ok(Err(DeskError::InvalidConfig { diagnostics, .. })) => {
@@ -446,36 +555,29 @@ fn panels(d: &Desk, ticket_id: &str, hosts: &[PanelHost]) -> Result<Vec<PanelVie
     Ok(panels)
 }
 
-/// What the ticket page shows: the ticket, its panels, and what a delivery just made
-/// did (what was delivered, the reports).
-struct TicketPage {
-    ticket: Ticket,
-    panels: Vec<PanelView>,
-    delivered: Option<(String, Vec<DeliveryReport>)>,
-}
-
-/// The ticket page: `read` runs on the desk's blocking thread, in one call.
+/// The ticket page: the ticket, its panels, and what a delivery from a form did when
+/// the page is the one that form redirected to.
 async fn ticket_page(
     state: &Arc<WebState>,
-    read: impl FnOnce(&Desk, &[PanelHost]) -> Result<TicketPage, DeskError> + Send + 'static,
+    id: String,
+    delivered: Option<Result<Delivered, String>>,
 ) -> Response {
     let panel_hosts = state.panel_hosts.clone();
-    let page = match desk_do(state, move |d| read(d, &panel_hosts)).await {
+    let read = desk_do(state, move |d| {
+        Ok((d.ticket(&id)?, panels(d, &id, &panel_hosts)?))
+    })
+    .await;
+    let (ticket, panels) = match read {
         Ok(page) => page,
         Err(r) => return r,
     };
-    let TicketPage {
-        ticket,
-        panels,
-        delivered,
-    } = page;
     let fields = ticket.ticket["custom_fields"]
         .as_object()
         .cloned()
         .unwrap_or_default();
-    let (event, reports) = match delivered {
-        Some((event, reports)) => (
-            Some(event),
+    let (event, reports, gone) = match delivered {
+        Some(Ok(Delivered { what, reports, .. })) => (
+            Some(what),
             Some(
                 reports
                     .iter()
@@ -488,8 +590,10 @@ async fn ticket_page(
                     })
                     .collect::<Vec<_>>(),
             ),
+            None,
         ),
-        None => (None, None),
+        Some(Err(gone)) => (None, None, Some(gone)),
+        None => (None, None, None),
     };
     let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
     let mut response = render(
@@ -502,6 +606,7 @@ async fn ticket_page(
             events => EventKind::ALL.iter().map(EventKind::as_str).collect::<Vec<_>>(),
             event => event,
             reports => ser(&reports),
+            gone => gone,
             // What a panel may ask for by `postMessage`.
             bridge => ser(&serde_json::json!({
                 "ticket": ticket.ticket,
@@ -512,6 +617,14 @@ async fn ticket_page(
     );
     response.extensions_mut().insert(frames);
     response
+}
+
+/// Holds what a delivery from a form did and redirects to the ticket page that shows it
+/// (303: the browser follows with a GET, and a reload repeats the GET, not the POST).
+fn show_delivered(state: &WebState, delivered: Delivered) -> Response {
+    let ticket = path_segment(&delivered.ticket_id);
+    let n = state.hold_result(delivered);
+    Redirect::to(&format!("/tickets/{ticket}?delivered={n}")).into_response()
 }
 
 /// A panel URL as the page shows it: from the development server of its host, when one
@@ -532,15 +645,35 @@ fn map_panel_url(url: &str, hosts: &[PanelHost]) -> String {
     out.to_string()
 }
 
-pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<String>) -> Response {
-    ticket_page(&state, move |d, hosts| {
-        Ok(TicketPage {
-            ticket: d.ticket(&id)?,
-            panels: panels(d, &id, hosts)?,
-            delivered: None,
-        })
-    })
-    .await
+#[derive(serde::Deserialize)]
+pub(super) struct TicketQuery {
+    #[serde(default)]
+    delivered: Option<String>,
+}
+
+pub(super) async fn ticket(
+    State(state): State<Arc<WebState>>,
+    Path(id): Path<String>,
+    Query(query): Query<TicketQuery>,
+) -> Response {
+    let delivered = query.delivered.map(|n| {
+        n.parse::<u64>()
+            .ok()
+            .and_then(|n| state.result(n))
+            .filter(|d| d.ticket_id == id)
+            .ok_or_else(|| {
+                format!(
+                    "The result of delivery {n:?} is no longer held here (the desk keeps \
+                     the latest few, until it stops); each plugin's page lists its deliveries."
+                )
+            })
+    });
+    ticket_page(&state, id, delivered).await
+}
+
+/// Where a form posts, asked for with a GET: the ticket's page.
+pub(super) async fn to_ticket(Path(id): Path<String>) -> Response {
+    Redirect::to(&format!("/tickets/{}", path_segment(&id))).into_response()
 }
 
 pub(super) async fn fire(
@@ -559,15 +692,19 @@ pub(super) async fn fire(
             changes.insert(key.to_owned(), Value::String(value.replace("\r\n", "\n")));
         }
     }
-    ticket_page(&state, move |d, hosts| {
+    let fired = desk_do(&state, move |d| {
         let fired = d.fire(&id, &event, changes)?;
-        Ok(TicketPage {
-            ticket: fired.ticket,
-            panels: panels(d, &id, hosts)?,
-            delivered: Some((event, fired.reports)),
+        Ok(Delivered {
+            ticket_id: id,
+            what: event,
+            reports: fired.reports,
         })
     })
-    .await
+    .await;
+    match fired {
+        Ok(delivered) => show_delivered(&state, delivered),
+        Err(r) => r,
+    }
 }
 
 /// Changes a ticket's status as the help desk does: every event of the change, in order
@@ -586,7 +723,7 @@ pub(super) async fn change_status(
         .get("notes")
         .map(|n| n.replace("\r\n", "\n"))
         .unwrap_or_default();
-    ticket_page(&state, move |d, hosts| {
+    let changed = desk_do(&state, move |d| {
         let from = d.ticket(&id)?.ticket["status"]
             .as_str()
             .unwrap_or_default()
@@ -601,13 +738,17 @@ pub(super) async fn change_status(
         } else {
             names.join(", then ")
         };
-        Ok(TicketPage {
-            ticket: d.ticket(&id)?,
-            panels: panels(d, &id, hosts)?,
-            delivered: Some((what, reports)),
+        Ok(Delivered {
+            ticket_id: id,
+            what,
+            reports,
         })
     })
-    .await
+    .await;
+    match changed {
+        Ok(delivered) => show_delivered(&state, delivered),
+        Err(r) => r,
+    }
 }
 
 #[cfg(test)]
