@@ -526,7 +526,23 @@ impl Desk {
         event: &str,
         changes: Map<String, Value>,
     ) -> Result<Fired, DeskError> {
-        self.deliveries.fire(ticket_id, event, changes)
+        self.deliveries.fire(ticket_id, event, changes, Map::new())
+    }
+
+    /// [`Desk::fire`] with the event's `data` given: each member given replaces the
+    /// sample's whole (docs/ABI.md section 6); the members left out are the sample's.
+    ///
+    /// # Errors
+    /// As [`Desk::fire`]; [`DeskError::Event`] also when `data` has a member of the
+    /// wrong type.
+    pub fn fire_with(
+        &self,
+        ticket_id: &str,
+        event: &str,
+        changes: Map<String, Value>,
+        data: Map<String, Value>,
+    ) -> Result<Fired, DeskError> {
+        self.deliveries.fire(ticket_id, event, changes, data)
     }
 
     /// Changes a ticket's status as the help desk does: saves the new status, then

@@ -148,3 +148,187 @@ fn the_redirect_keeps_a_hostile_ticket_id_and_refuses_a_foreign_result() {
         );
     }
 }
+
+/// A plugin on every event that logs the payload it gets.
+fn echo_module() -> Vec<u8> {
+    let manifest = serde_json::json!({
+        "id": "com.example.echo", "name": "Echo", "version": "1.0.0", "description": "d",
+        "events": ["ticket.created", "ticket.assigned", "ticket.status_changed",
+                   "ticket.reply_added", "ticket.note_added", "ticket.resolved",
+                   "ticket.closed", "ticket.reopened"]
+    });
+    otai_plugin_test_support::Module::new()
+        .imports(&[otai_plugin_test_support::LOG])
+        .body(
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
+    (call $log (local.get $p) (local.get $n) (i32.const 1)))"#,
+        )
+        .manifest(&manifest.to_string())
+        .wasm()
+}
+
+/// The payload the echo plugin got last.
+fn echoed(server: &Server) -> serde_json::Value {
+    let last = &server.state.desk.deliveries("com.example.echo", 1).unwrap()[0];
+    serde_json::from_str(&last.report.logs[0].message).unwrap()
+}
+
+#[test]
+fn each_event_kinds_data_reaches_the_plugins_payload() {
+    let server = start();
+    server.state.desk.install(&echo_module()).unwrap();
+    server.state.desk.enable("com.example.echo").unwrap();
+    let (_, page) = server.get("/tickets/T-5");
+    for input in [
+        r#"<select id="status" name="status"><option selected>New</option><option>In Progress</option>"#,
+        r#"<select id="priority" name="priority"><option>Low</option><option selected>Medium</option>"#,
+        r#"<textarea id="data_body" name="data_body""#,
+        r#"<input type="checkbox" id="data_is_internal" name="data_is_internal" value="true">"#,
+        r#"<select id="data_from_status" name="data_from_status">"#,
+        r#"<select id="data_to_status" name="data_to_status">"#,
+        r#"<input type="text" id="data_assignee_name" name="data_assignee_name""#,
+    ] {
+        assert!(page.contains(input), "no {input} in\n{page}");
+    }
+
+    let fire = |form: &[(&str, &str)]| {
+        let (status, location) = post_form(&server, "/tickets/T-5/events", form);
+        assert_eq!(status, 303, "{form:?}");
+        assert!(location.unwrap().contains("?delivered="));
+        echoed(&server)
+    };
+    let reply = fire(&[
+        ("event", "ticket.reply_added"),
+        ("priority", "Critical"),
+        ("data_body", "Line one\r\nline <two>"),
+        ("data_is_internal", "false"),
+        ("data_is_internal", "true"),
+        ("data_author_name", "Ana Lima"),
+        ("data_author_email", "ana@example.com"),
+    ]);
+    assert_eq!(reply["ticket"]["priority"], "Critical");
+    assert_eq!(reply["data"]["body"], "Line one\nline <two>");
+    assert_eq!(reply["data"]["is_internal"], true);
+    assert_eq!(reply["data"]["author"]["name"], "Ana Lima");
+    assert_eq!(reply["data"]["author"]["email"], "ana@example.com");
+    assert_eq!(reply["data"]["author"]["id"], "desk-ana-lima");
+
+    let note = fire(&[
+        ("event", "ticket.note_added"),
+        ("data_body", "internal"),
+        ("data_is_internal", "false"),
+    ]);
+    assert_eq!(
+        note["data"]["is_internal"], true,
+        "a note is always internal"
+    );
+
+    let change = fire(&[
+        ("event", "ticket.status_changed"),
+        ("status", "New"),
+        ("data_from_status", "New"),
+        ("data_to_status", "Resolved"),
+    ]);
+    assert_eq!(change["data"]["from_status"], "New");
+    assert_eq!(change["data"]["to_status"], "Resolved");
+    assert_eq!(change["ticket"]["status"], "Resolved");
+
+    let assigned = fire(&[
+        ("event", "ticket.assigned"),
+        ("data_assignee_type", "group"),
+        ("data_assignee_name", "Tier 2"),
+        ("data_assignee_email", ""),
+    ]);
+    let group = serde_json::json!({"type": "group", "id": "desk-tier-2", "name": "Tier 2"});
+    assert_eq!(assigned["data"]["assignee"], group);
+    assert_eq!(assigned["ticket"]["assignee"], group);
+
+    let resolved = fire(&[
+        ("event", "ticket.resolved"),
+        ("data_resolution_notes", "Swapped the toner"),
+    ]);
+    assert_eq!(resolved["data"]["resolution_notes"], "Swapped the toner");
+    let reopened = fire(&[("event", "ticket.reopened"), ("data_reason", "")]);
+    assert_eq!(reopened["data"]["reason"], "");
+}
+
+/// Each hostile value is refused with its input named, nothing is delivered and the
+/// ticket is not changed.
+#[test]
+fn a_hostile_event_form_is_refused_with_every_problem_named() {
+    let server = start();
+    server.state.desk.install(&echo_module()).unwrap();
+    server.state.desk.enable("com.example.echo").unwrap();
+    for (form, expected) in [
+        (
+            vec![("event", "ticket.created"), ("priority", "<script>")],
+            "priority: found &quot;&lt;script&gt;&quot;, expected one of Low, Medium, High, Critical",
+        ),
+        (
+            vec![("event", "ticket.created"), ("status", "Deleted")],
+            "status: found &quot;Deleted&quot;, expected one of New, In Progress, Resolved, Closed",
+        ),
+        (
+            vec![
+                ("event", "ticket.reply_added"),
+                ("data_body", "  "),
+                ("data_is_internal", "yes"),
+            ],
+            "data_body: is blank",
+        ),
+        (
+            vec![("event", "ticket.reply_added"), ("data_is_internal", "yes")],
+            "data_is_internal: found &quot;yes&quot;, expected `true` or `false`",
+        ),
+        (
+            vec![
+                ("event", "ticket.status_changed"),
+                ("data_from_status", "New"),
+                ("data_to_status", "New"),
+            ],
+            "data_to_status: the same as data_from_status",
+        ),
+        (
+            vec![
+                ("event", "ticket.assigned"),
+                ("data_assignee_type", "group"),
+                ("data_assignee_name", "Ops"),
+                ("data_assignee_email", "ops@example.com"),
+            ],
+            "data_assignee_email: found &quot;ops@example.com&quot;, but a group has no email",
+        ),
+        (
+            vec![
+                ("event", "ticket.assigned"),
+                ("data_assignee_name", "Ops"),
+                ("data_assignee_email", "ops at example"),
+            ],
+            "data_assignee_email: found &quot;ops at example&quot;, expected an address",
+        ),
+        (
+            vec![("event", "ticket.created"), ("subject", " ")],
+            "subject: is blank",
+        ),
+    ] {
+        let (status, page) = server.post("/tickets/T-6/events", &form);
+        assert_eq!(status, 422, "{form:?}: {page}");
+        let expected = expected.replace("&quot;", "\"");
+        assert!(
+            page.contains(&expected),
+            "{form:?}: no {expected} in\n{page}"
+        );
+    }
+    assert!(
+        server
+            .state
+            .desk
+            .deliveries("com.example.echo", 10)
+            .unwrap()
+            .is_empty(),
+        "a refused form delivered"
+    );
+    assert_eq!(
+        server.state.desk.ticket("T-6").unwrap().ticket["priority"],
+        "Medium"
+    );
+}

@@ -21,6 +21,7 @@
 //! take changes only from the desk's own pages, and may not be framed (`guard.rs`).
 //! Any other path gets a page that says so.
 
+mod event_form;
 mod guard;
 #[cfg(feature = "registry")]
 mod install;

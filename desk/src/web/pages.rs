@@ -13,8 +13,9 @@ use otai_plugin_abi::event::{EventKind, sample};
 use otai_plugin_abi::rules::status::status_change_events;
 use otai_plugin_host::{DeliveryReport, Outcome};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::event_form::{self, PRIORITIES, STATUSES};
 use super::guard::FrameSources;
 use super::render::{error_page, form_refused, render, ser};
 use super::results::Delivered;
@@ -604,6 +605,8 @@ async fn ticket_page(
             replies => ser(&ticket.replies),
             panels => ser(&panels),
             events => EventKind::ALL.iter().map(EventKind::as_str).collect::<Vec<_>>(),
+            statuses => STATUSES,
+            priorities => PRIORITIES,
             event => event,
             reports => ser(&reports),
             gone => gone,
@@ -685,22 +688,36 @@ pub(super) async fn fire(
         Ok(Form(pairs)) => pairs.into_iter().collect(),
         Err(rejection) => return form_refused(&rejection),
     };
-    let event = submitted.get("event").cloned().unwrap_or_default();
-    let mut changes = Map::new();
-    for key in ["subject", "description", "status", "priority", "category"] {
-        if let Some(value) = submitted.get(key) {
-            changes.insert(key.to_owned(), Value::String(value.replace("\r\n", "\n")));
-        }
-    }
-    let fired = desk_do(&state, move |d| {
-        let fired = d.fire(&id, &event, changes)?;
-        Ok(Delivered {
+    let fired = with_desk(&state, move |d| -> Result<_, DeskError> {
+        let ticket = d.ticket(&id)?;
+        let form = match event_form::read(&submitted, &ticket.ticket) {
+            Ok(form) => form,
+            Err(problems) => return Ok(Err(problems)),
+        };
+        let fired = d.fire_with(&id, &form.event, form.changes, form.data)?;
+        Ok(Ok(Delivered {
             ticket_id: id,
-            what: event,
+            what: form.event,
             reports: fired.reports,
-        })
+        }))
     })
     .await;
+    let fired = match fired {
+        Ok(Ok(Ok(delivered))) => Ok(delivered),
+        Ok(Ok(Err(problems))) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!(
+                    "The event was not delivered; the form has {} problem{}:\n{}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    problems.join("\n")
+                ),
+            );
+        }
+        Ok(Err(e)) => Err(desk_error(&e)),
+        Err(r) => Err(r),
+    };
     match fired {
         Ok(delivered) => show_delivered(&state, delivered),
         Err(r) => r,
