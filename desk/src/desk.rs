@@ -19,6 +19,7 @@ use crate::plugins::Plugins;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
+use crate::ticket_list::TicketSummary;
 use crate::ticket_records::Ticket;
 use crate::tickets::Tickets;
 use crate::trust::{self, InstallOptions, TrustedKey};
@@ -478,6 +479,26 @@ impl Desk {
     /// [`DeskError::Database`].
     pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
         self.tickets.ticket(id)
+    }
+
+    /// Every ticket the desk knows (stored, or named by a delivery, a custom field or a
+    /// reply), the most recently active first.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn tickets(&self) -> Result<Vec<TicketSummary>, DeskError> {
+        self.tickets.list()
+    }
+
+    /// Stores a new ticket, the sample ticket with `changes` (as
+    /// [`Desk::update_ticket`] takes them), under a new id `T-N`, and returns the id.
+    /// Nothing is delivered: [`Desk::deliver`] `ticket.created` about it, as the help
+    /// desk does.
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] when the result is not a valid ticket; [`DeskError::Database`].
+    pub fn create_ticket(&self, changes: Map<String, Value>) -> Result<String, DeskError> {
+        self.tickets.create(changes)
     }
 
     /// Changes a ticket's fields (a JSON merge: the members given replace theirs;

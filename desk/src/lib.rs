@@ -77,6 +77,7 @@ mod store;
 #[cfg(test)]
 mod test_desk;
 mod ticket_fields;
+mod ticket_list;
 mod ticket_records;
 mod tickets;
 mod trust;
@@ -94,5 +95,6 @@ pub use plugin_info::{ConfigEntry, PluginInfo};
 pub use secrets::{KEY_ENV, KEY_FILE};
 pub use state::{Disabled, DisabledReason};
 pub use store::{APPLICATION_ID, DATABASE_FILE};
+pub use ticket_list::TicketSummary;
 pub use ticket_records::{Ticket, TicketReply};
 pub use trust::{InstallOptions, TrustedKey};

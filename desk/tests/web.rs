@@ -233,6 +233,14 @@ fn changing_a_tickets_status_delivers_every_event_of_the_change() {
     let (status, page) = server.post("/tickets/T-3/status", &[("status", " ")]);
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("the status to change to is blank"), "{page}");
+    let (status, page) = server.post("/tickets/T-3/status", &[("status", "Binned")]);
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains(
+            r#"The status was not changed: status: found "Binned", expected one of New, In Progress, Resolved, Closed"#
+        ),
+        "{page}"
+    );
 }
 
 #[test]

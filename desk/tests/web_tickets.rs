@@ -332,3 +332,107 @@ fn a_hostile_event_form_is_refused_with_every_problem_named() {
         "Medium"
     );
 }
+
+#[test]
+fn the_ticket_list_shows_each_ticket_and_a_new_one_is_opened_from_it() {
+    let server = configured();
+    let (status, page) = server.get("/tickets");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("No tickets yet") && page.contains(r#"<a href="/tickets">Tickets</a>"#),
+        "{page}"
+    );
+
+    // The sample ticket, which the plugin writes a custom field on, and a ticket with an
+    // id that needs escaping.
+    let sample = "01JQXYZ8K2M4N6P8R0T2V4W6Y8";
+    server.post(
+        &format!("/tickets/{sample}/events"),
+        &[
+            ("event", "ticket.created"),
+            ("subject", "Printer <on> fire"),
+        ],
+    );
+    server.post("/tickets/a%2Fb/events", &[("event", "ticket.closed")]);
+
+    let (status, location) = post_form(
+        &server,
+        "/tickets",
+        &[
+            ("subject", "VPN is down"),
+            ("description", "Since 9:00"),
+            ("priority", "High"),
+            ("category", "Network"),
+            // Not a new ticket's to choose.
+            ("status", "Closed"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("/tickets/T-1?delivered="),
+        "{location}"
+    );
+    let (_, page) = server.get(&location);
+    assert!(
+        page.contains("Delivered ticket.created") && page.contains("VPN is down"),
+        "{page}"
+    );
+    let ticket = server.state.desk.ticket("T-1").unwrap().ticket;
+    assert_eq!(
+        (
+            &ticket["subject"],
+            &ticket["status"],
+            &ticket["priority"],
+            &ticket["category"]
+        ),
+        (
+            &"VPN is down".into(),
+            &"New".into(),
+            &"High".into(),
+            &"Network".into()
+        )
+    );
+    // The next one gets the next id.
+    let (_, location) = post_form(&server, "/tickets", &[("subject", "Second")]);
+    assert!(location.unwrap().starts_with("/tickets/T-2?"));
+
+    let (_, page) = server.get("/tickets");
+    let page = page.replace("&#x2f;", "/");
+    for row in [
+        format!(r#"<td><a href="/tickets/{sample}">{sample}</a></td>"#),
+        "<td>Printer &lt;on&gt; fire</td>".to_owned(),
+        r#"<a href="/plugins/com.example.web"><code>com.example.web</code></a>"#.to_owned(),
+        r#"<td><a href="/tickets/a%2Fb">a/b</a></td>"#.to_owned(),
+        r#"<td><a href="/tickets/T-1">T-1</a></td>"#.to_owned(),
+        "<td>VPN is down</td>".to_owned(),
+    ] {
+        assert!(page.contains(&row), "no {row} in\n{page}");
+    }
+    assert!(page.contains("ticket.closed<div class=\"note\">"), "{page}");
+
+    for (form, expected) in [
+        (vec![("subject", " ")], "subject: is blank"),
+        (vec![], "subject: is blank"),
+        (
+            vec![("subject", "x"), ("priority", "")],
+            r#"priority: found "", expected one of Low, Medium, High, Critical"#,
+        ),
+    ] {
+        let (status, page) = server.post("/tickets", &form);
+        assert_eq!(status, 422, "{form:?}: {page}");
+        assert!(
+            page.contains("The ticket was not opened") && page.contains(expected),
+            "{form:?}: {page}"
+        );
+    }
+    assert!(
+        server
+            .state
+            .desk
+            .tickets()
+            .unwrap()
+            .iter()
+            .all(|t| t.id != "T-3")
+    );
+}

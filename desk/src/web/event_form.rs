@@ -33,6 +33,15 @@ fn quoted(text: &str) -> String {
     }
 }
 
+/// The problem of a status the contract does not name, at `input`.
+pub(crate) fn not_a_status(input: &str, found: &str) -> String {
+    format!(
+        "{input}: found {}, expected one of {}",
+        quoted(found),
+        STATUSES.join(", ")
+    )
+}
+
 /// Reads the form `submitted` about `ticket` (as stored).
 ///
 /// # Errors
@@ -71,7 +80,7 @@ pub(crate) fn read(
     // another status keeps it).
     let mut chosen = |input: &str, field: &str, allowed: &[&str]| -> Option<String> {
         let value = submitted.get(input)?;
-        if allowed.contains(&value.as_str()) || *value == current(field) {
+        if allowed.contains(&value.as_str()) || (!value.is_empty() && *value == current(field)) {
             Some(value.clone())
         } else {
             problems.push(format!(

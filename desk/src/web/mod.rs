@@ -8,6 +8,8 @@
 //! - `/install` (feature `registry`): "Install from registry": an `oci://` reference
 //!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
 //!   before the pinned module is installed (`install.rs`).
+//! - `/tickets`: the tickets (subject, status, last delivered event, the plugins that
+//!   wrote on each) and a form for a new one, which delivers `ticket.created`.
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
 //!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`. A
 //!   form that delivers redirects back here with `?delivered=N`, the result it made
@@ -156,6 +158,7 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/enable", post(pages::enable))
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
+        .route("/tickets", get(pages::tickets).post(pages::new_ticket))
         .route("/tickets/{id}", get(pages::ticket))
         // A GET of where a form posts (a bookmark, a reload of an older page) goes to
         // the ticket: only the form delivers.

@@ -724,6 +724,91 @@ pub(super) async fn fire(
     }
 }
 
+#[derive(Serialize)]
+struct TicketRow {
+    id: String,
+    path: String,
+    subject: String,
+    status: String,
+    last_event: Option<String>,
+    last_at: Option<String>,
+    last_ago: Option<String>,
+    written_by: Vec<String>,
+}
+
+pub(super) async fn tickets(State(state): State<Arc<WebState>>) -> Response {
+    let list = match desk_do(&state, Desk::tickets).await {
+        Ok(list) => list,
+        Err(r) => return r,
+    };
+    let rows: Vec<TicketRow> = list
+        .into_iter()
+        .map(|t| TicketRow {
+            path: path_segment(&t.id),
+            last_at: t.last_event.as_ref().map(|(_, at)| utc_text(*at)),
+            last_ago: t.last_event.as_ref().map(|(_, at)| ago_text(*at)),
+            last_event: t.last_event.map(|(event, _)| event),
+            id: t.id,
+            subject: t.subject,
+            status: t.status,
+            written_by: t.written_by,
+        })
+        .collect();
+    render(
+        "tickets.html",
+        context! {
+            tickets => ser(&rows),
+            priorities => PRIORITIES,
+            build_error => state.build_error(),
+        },
+    )
+}
+
+/// Opens a ticket as the help desk does: stores it under a new id, then delivers
+/// `ticket.created`; redirects to its page with the result.
+pub(super) async fn new_ticket(
+    State(state): State<Arc<WebState>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let mut submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
+        Err(rejection) => return form_refused(&rejection),
+    };
+    // Only the new ticket's own fields: it is `New`, and its event is `ticket.created`.
+    submitted.retain(|k, _| {
+        matches!(
+            k.as_str(),
+            "subject" | "description" | "priority" | "category"
+        )
+    });
+    submitted.insert("event".into(), EventKind::TicketCreated.as_str().into());
+    submitted.entry("subject".into()).or_default();
+    let created = with_desk(&state, move |d| -> Result<_, DeskError> {
+        // A new ticket has no status or priority of its own to keep.
+        let form = match event_form::read(&submitted, &Value::Null) {
+            Ok(form) => form,
+            Err(problems) => return Ok(Err(problems)),
+        };
+        let id = d.create_ticket(form.changes)?;
+        let reports = d.deliver(&form.event, &id)?;
+        Ok(Ok(Delivered {
+            ticket_id: id,
+            what: form.event,
+            reports,
+        }))
+    })
+    .await;
+    match created {
+        Ok(Ok(Ok(delivered))) => show_delivered(&state, delivered),
+        Ok(Ok(Err(problems))) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("The ticket was not opened:\n{}", problems.join("\n")),
+        ),
+        Ok(Err(e)) => desk_error(&e),
+        Err(r) => r,
+    }
+}
+
 /// Changes a ticket's status as the help desk does: every event of the change, in order
 /// (docs/ABI.md section 6, "One change, several events").
 pub(super) async fn change_status(
@@ -745,6 +830,9 @@ pub(super) async fn change_status(
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        if !to.trim().is_empty() && to != from && !STATUSES.contains(&to.as_str()) {
+            return Ok(Err(event_form::not_a_status("status", &to)));
+        }
         let reports = d.change_status(&id, &to, &notes)?;
         let names: Vec<String> = status_change_events(&from, &to)
             .iter()
@@ -755,15 +843,19 @@ pub(super) async fn change_status(
         } else {
             names.join(", then ")
         };
-        Ok(Delivered {
+        Ok(Ok(Delivered {
             ticket_id: id,
             what,
             reports,
-        })
+        }))
     })
     .await;
     match changed {
-        Ok(delivered) => show_delivered(&state, delivered),
+        Ok(Ok(delivered)) => show_delivered(&state, delivered),
+        Ok(Err(problem)) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("The status was not changed: {problem}"),
+        ),
         Err(r) => r,
     }
 }
