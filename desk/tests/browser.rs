@@ -176,6 +176,50 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     }
     browser.leave_frame();
 
+    // The agent opens a new ticket from the ticket list, then adds a reply to it: the
+    // form shows the reply's inputs once the event is chosen, and they reach the payload.
+    server
+        .state
+        .desk
+        .install(&crate::web_tickets::echo_module())
+        .unwrap();
+    server.state.desk.enable("com.example.echo").unwrap();
+    browser.css("header a[href='/tickets']").click();
+    browser.css("#new-ticket #subject").send_keys("VPN is down");
+    browser
+        .css("#new-ticket #priority option:nth-child(3)")
+        .click();
+    browser.css("#create").click();
+    browser.xpath("//h1[contains(., 'VPN is down') and contains(., 'T-1')]");
+    assert!(
+        browser.url().contains("/tickets/T-1?delivered="),
+        "{}",
+        browser.url()
+    );
+    assert_eq!(
+        crate::web_tickets::echoed(&server)["ticket"]["priority"],
+        "High"
+    );
+    assert_eq!(browser.css("#data-reply").css_value("display"), "none");
+    browser
+        .xpath("//select[@id='event']/option[. = 'ticket.reply_added']")
+        .click();
+    assert_ne!(browser.css("#data-reply").css_value("display"), "none");
+    assert_eq!(browser.css("#data-assigned").css_value("display"), "none");
+    let body = browser.css("#data_body");
+    body.clear();
+    body.send_keys("Restarted the gateway");
+    browser.css("#data_is_internal").click();
+    browser.css("#send").click();
+    browser.css("#delivered");
+    let reply = crate::web_tickets::echoed(&server);
+    assert_eq!(reply["event"], "ticket.reply_added");
+    assert_eq!(reply["data"]["body"], "Restarted the gateway");
+    assert_eq!(reply["data"]["is_internal"], true);
+    browser.goto(&format!("{}/tickets", server.base));
+    let row = browser.xpath("//tr[contains(., 'VPN is down')]").text();
+    assert!(row.contains("ticket.reply_added"), "{row}");
+
     // A page on another local port frames the plugin's page, to have a click on it
     // land on the Disable button: the browser shows it no page of the desk.
     let target = format!("{}/plugins/com.example.web", server.base);

@@ -150,7 +150,7 @@ fn the_redirect_keeps_a_hostile_ticket_id_and_refuses_a_foreign_result() {
 }
 
 /// A plugin on every event that logs the payload it gets.
-fn echo_module() -> Vec<u8> {
+pub(crate) fn echo_module() -> Vec<u8> {
     let manifest = serde_json::json!({
         "id": "com.example.echo", "name": "Echo", "version": "1.0.0", "description": "d",
         "events": ["ticket.created", "ticket.assigned", "ticket.status_changed",
@@ -168,7 +168,7 @@ fn echo_module() -> Vec<u8> {
 }
 
 /// The payload the echo plugin got last.
-fn echoed(server: &Server) -> serde_json::Value {
+pub(crate) fn echoed(server: &Server) -> serde_json::Value {
     let last = &server.state.desk.deliveries("com.example.echo", 1).unwrap()[0];
     serde_json::from_str(&last.report.logs[0].message).unwrap()
 }
@@ -396,6 +396,16 @@ fn the_ticket_list_shows_each_ticket_and_a_new_one_is_opened_from_it() {
     // The next one gets the next id.
     let (_, location) = post_form(&server, "/tickets", &[("subject", "Second")]);
     assert!(location.unwrap().starts_with("/tickets/T-2?"));
+    let second = server.state.desk.ticket("T-2").unwrap().ticket;
+    assert_eq!(
+        (
+            &second["description"],
+            &second["category"],
+            &second["priority"]
+        ),
+        (&"".into(), &serde_json::Value::Null, &"Medium".into()),
+        "nothing of the sample ticket's"
+    );
 
     let (_, page) = server.get("/tickets");
     let page = page.replace("&#x2f;", "/");

@@ -66,7 +66,13 @@ pub(crate) fn read(
     let mut changes = Map::new();
     for key in ["subject", "description", "category"] {
         if let Some(value) = text(key) {
-            changes.insert(key.to_owned(), Value::String(value));
+            // A ticket without a category has `null` (docs/ABI.md section 6).
+            let value = if key == "category" && value.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(value)
+            };
+            changes.insert(key.to_owned(), value);
         }
     }
     if changes

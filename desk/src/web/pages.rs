@@ -782,7 +782,10 @@ pub(super) async fn new_ticket(
         )
     });
     submitted.insert("event".into(), EventKind::TicketCreated.as_str().into());
-    submitted.entry("subject".into()).or_default();
+    // A field left out is empty, not the sample ticket's.
+    for key in ["subject", "description", "category"] {
+        submitted.entry(key.into()).or_default();
+    }
     let created = with_desk(&state, move |d| -> Result<_, DeskError> {
         // A new ticket has no status or priority of its own to keep.
         let form = match event_form::read(&submitted, &Value::Null) {
