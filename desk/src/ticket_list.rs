@@ -59,7 +59,7 @@ pub(crate) fn list(store: &Store) -> Result<Vec<TicketSummary>, DeskError> {
         written_by.entry(id).or_default().insert(plugin);
     }
     let mut tickets = Vec::with_capacity(ids.len());
-    for (id, _) in &ids {
+    for id in ids.keys() {
         let ticket = stored_ticket(store, id)?;
         let text = |key: &str| match &ticket[key] {
             Value::String(s) => s.clone(),

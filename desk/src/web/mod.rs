@@ -31,6 +31,7 @@ mod pages;
 mod render;
 mod results;
 mod text;
+mod ticket_pages;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -158,17 +159,20 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/enable", post(pages::enable))
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
-        .route("/tickets", get(pages::tickets).post(pages::new_ticket))
-        .route("/tickets/{id}", get(pages::ticket))
+        .route(
+            "/tickets",
+            get(ticket_pages::tickets).post(ticket_pages::new_ticket),
+        )
+        .route("/tickets/{id}", get(ticket_pages::ticket))
         // A GET of where a form posts (a bookmark, a reload of an older page) goes to
         // the ticket: only the form delivers.
         .route(
             "/tickets/{id}/events",
-            get(pages::to_ticket).post(pages::fire),
+            get(ticket_pages::to_ticket).post(ticket_pages::fire),
         )
         .route(
             "/tickets/{id}/status",
-            get(pages::to_ticket).post(pages::change_status),
+            get(ticket_pages::to_ticket).post(ticket_pages::change_status),
         )
         .fallback(render::not_found)
         .method_not_allowed_fallback(render::method_not_allowed)
