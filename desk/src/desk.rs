@@ -14,6 +14,7 @@ use crate::deliveries::{Deliveries, Delivery, Fired};
 use crate::error::DeskError;
 use crate::health::DeskHealth;
 use crate::lifecycle::{Review, Upgraded};
+use crate::notices::Notice;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::plugins::Plugins;
 use crate::secrets::{KEY_ENV, SecretKey};
@@ -479,6 +480,24 @@ impl Desk {
     /// [`DeskError::Database`].
     pub fn ticket(&self, id: &str) -> Result<Ticket, DeskError> {
         self.tickets.ticket(id)
+    }
+
+    /// The notices to administrators (each plugin the health policy disabled), newest
+    /// first, at most `limit`; only those not dismissed with `pending`.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn notices(&self, pending: bool, limit: u32) -> Result<Vec<Notice>, DeskError> {
+        crate::notices::list(&*self.db.store()?, pending, limit)
+    }
+
+    /// Dismisses notice `seq`, or all of them with `None`: they leave the pages' banner
+    /// and stay in the list. Returns how many were not dismissed before.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn dismiss_notices(&self, seq: Option<i64>) -> Result<usize, DeskError> {
+        crate::notices::dismiss(&*self.db.store()?, seq)
     }
 
     /// Every ticket the desk knows (stored, or named by a delivery, a custom field or a

@@ -18,6 +18,7 @@ mod registry;
 mod secrets_at_rest;
 mod trust;
 mod web;
+mod web_notices;
 mod web_plugin_page;
 mod web_registry;
 mod web_security;

@@ -8,6 +8,8 @@
 //! - `/install` (feature `registry`): "Install from registry": an `oci://` reference
 //!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
 //!   before the pinned module is installed (`install.rs`).
+//! - `/notices`: the notices to administrators, each plugin the health policy
+//!   disabled (when, why); those not dismissed are a banner on every page.
 //! - `/tickets`: the tickets (subject, status, last delivered event, the plugins that
 //!   wrote on each) and a form for a new one, which delivers `ticket.created`.
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
@@ -159,6 +161,8 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/enable", post(pages::enable))
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
+        .route("/notices", get(pages::notices))
+        .route("/notices/dismiss", post(pages::dismiss))
         .route(
             "/tickets",
             get(ticket_pages::tickets).post(ticket_pages::new_ticket),

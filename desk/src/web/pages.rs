@@ -20,6 +20,7 @@ use super::text::plain_text;
 use crate::clock::{ago_text, utc_text};
 use crate::desk::Desk;
 use crate::error::DeskError;
+use crate::notices::Notice;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 
 pub(super) fn desk_error(e: &DeskError) -> Response {
@@ -56,6 +57,103 @@ pub(super) async fn desk_do<T: Send + 'static>(
     f: impl FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,
 ) -> Result<T, Response> {
     with_desk(state, f).await?.map_err(|e| desk_error(&e))
+}
+
+#[derive(Serialize)]
+struct NoticeView {
+    seq: i64,
+    plugin_id: String,
+    detail: String,
+    at: String,
+    ago: String,
+    dismissed: bool,
+}
+
+fn notice_views(notices: &[Notice]) -> Vec<NoticeView> {
+    notices
+        .iter()
+        .map(|n| NoticeView {
+            seq: n.seq,
+            plugin_id: n.plugin_id.clone(),
+            detail: n.detail.clone(),
+            at: utc_text(n.at_ms),
+            ago: ago_text(n.at_ms),
+            dismissed: n.dismissed,
+        })
+        .collect()
+}
+
+/// The most notices the banner shows; the notices page lists them all.
+const BANNER_NOTICES: u32 = 5;
+
+/// Renders a page with what every page shows: a failed build, and the notices to
+/// administrators not dismissed (a plugin the health policy disabled).
+pub(super) async fn page(state: &Arc<WebState>, name: &str, ctx: minijinja::Value) -> Response {
+    let notices = match desk_do(state, |d| d.notices(true, BANNER_NOTICES + 1)).await {
+        Ok(notices) => notices,
+        Err(r) => return r,
+    };
+    let more = notices.len() > BANNER_NOTICES as usize;
+    let shown = &notices[..notices.len().min(BANNER_NOTICES as usize)];
+    render(
+        name,
+        context! {
+            banner_notices => ser(&notice_views(shown)),
+            more_notices => more,
+            build_error => state.build_error(),
+            ..ctx
+        },
+    )
+}
+
+pub(super) async fn notices(State(state): State<Arc<WebState>>) -> Response {
+    match desk_do(&state, |d| d.notices(false, 200)).await {
+        Ok(list) => {
+            page(
+                &state,
+                "notices.html",
+                context! { notices => ser(&notice_views(&list)) },
+            )
+            .await
+        }
+        Err(r) => r,
+    }
+}
+
+/// Dismisses one notice (`seq` in the form) or all (`all`); back to the notices.
+pub(super) async fn dismiss(
+    State(state): State<Arc<WebState>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
+        Err(rejection) => return form_refused(&rejection),
+    };
+    let which = match (submitted.get("seq"), submitted.contains_key("all")) {
+        (None, true) => None,
+        (Some(seq), false) => match seq.trim().parse::<i64>() {
+            Ok(seq) => Some(seq),
+            Err(_) => {
+                return error_page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &format!(
+                        "seq: found {:?}, expected the number of a notice",
+                        seq.chars().take(64).collect::<String>()
+                    ),
+                );
+            }
+        },
+        _ => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the form names no notice: send `seq` (one notice's number) or `all`, not both",
+            );
+        }
+    };
+    match desk_do(&state, move |d| d.dismiss_notices(which)).await {
+        Ok(_) => Redirect::to("/notices").into_response(),
+        Err(r) => r,
+    }
 }
 
 #[derive(Serialize)]
@@ -151,10 +249,14 @@ pub(super) fn report_lines(report: &DeliveryReport) -> Vec<String> {
 
 pub(super) async fn plugins(State(state): State<Arc<WebState>>) -> Response {
     match desk_do(&state, |d| d.list()).await {
-        Ok(list) => render(
-            "plugins.html",
-            context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()), build_error => state.build_error() },
-        ),
+        Ok(list) => {
+            page(
+                &state,
+                "plugins.html",
+                context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()) },
+            )
+            .await
+        }
         Err(r) => r,
     }
 }
@@ -305,7 +407,8 @@ async fn plugin_page(
         version: p.version,
         diff: p.diff.to_string(),
     });
-    let mut response = render(
+    let mut response = page(
+        state,
         "plugin.html",
         context! {
             plugin => ser(&plugin_view(&info)),
@@ -314,9 +417,9 @@ async fn plugin_page(
             deliveries => ser(&deliveries),
             pending => ser(&pending),
             saved => saved,
-            build_error => state.build_error(),
         },
-    );
+    )
+    .await;
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }

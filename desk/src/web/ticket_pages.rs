@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::event_form::{self, PRIORITIES, STATUSES};
 use super::guard::FrameSources;
-use super::pages::{desk_do, desk_error, report_lines, with_desk};
-use super::render::{error_page, form_refused, render, ser};
+use super::pages::{desk_do, desk_error, page, report_lines, with_desk};
+use super::render::{error_page, form_refused, ser};
 use super::results::Delivered;
 use super::text::path_segment;
 use super::{PanelHost, WebState};
@@ -121,7 +121,8 @@ async fn ticket_page(
         None => (None, None, None),
     };
     let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
-    let mut response = render(
+    let mut response = page(
+        state,
         "ticket.html",
         context! {
             ticket => ser(&ticket.ticket),
@@ -139,9 +140,9 @@ async fn ticket_page(
                 "ticket": ticket.ticket,
                 "user": sample::agent_actor(),
             })),
-            build_error => state.build_error(),
         },
-    );
+    )
+    .await;
     response.extensions_mut().insert(frames);
     response
 }
@@ -278,14 +279,15 @@ pub(super) async fn tickets(State(state): State<Arc<WebState>>) -> Response {
             written_by: t.written_by,
         })
         .collect();
-    render(
+    page(
+        &state,
         "tickets.html",
         context! {
             tickets => ser(&rows),
             priorities => PRIORITIES,
-            build_error => state.build_error(),
         },
     )
+    .await
 }
 
 /// Opens a ticket as the help desk does: stores it under a new id, then delivers
