@@ -299,4 +299,21 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
         "{text}"
     );
     assert!(text.contains("10 of 10 (100%)"), "{text}");
+    // The administrators are told on every page until one dismisses it; the list of
+    // notices keeps it.
+    let banner = browser.css("#notices").text();
+    assert!(
+        banner.contains("com.example.failing was disabled")
+            && banner.contains("10 of 10 deliveries failed within 10 minutes"),
+        "{banner}"
+    );
+    browser.css("header a[href='/tickets']").click();
+    browser.css("#notices button").click();
+    browser.xpath("//h1[. = 'Notices']");
+    assert!(!browser.source().contains(r#"id="notices""#));
+    let listed = browser.css("#notice-list").text();
+    assert!(
+        listed.contains("com.example.failing was disabled") && listed.contains("dismissed"),
+        "{listed}"
+    );
 }
