@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::DeskError;
 use crate::health::DeskHealth;
+use crate::notices;
 use crate::state::{DisabledReason, write_state};
 use crate::store::{Store, lock, now_ms};
 
@@ -73,12 +74,15 @@ impl Database {
             pending.write(&tx, self.keep_deliveries)?;
             windows.trim(&tx)?;
             for (id, detail) in &disable {
+                let now = now_ms();
                 write_state(
                     &tx,
                     id,
                     Some((DisabledReason::Failures, detail.clone())),
-                    now_ms(),
+                    now,
                 )?;
+                // The help desk tells its administrators; so does the desk's web UI.
+                notices::add(&tx, now, id, detail)?;
             }
             tx.commit()
         });

@@ -88,6 +88,7 @@ impl Deliveries {
         ticket_id: &str,
         event: &str,
         changes: Map<String, Value>,
+        data: Map<String, Value>,
     ) -> Result<Fired, DeskError> {
         let (event, mut ticket) = {
             let store = self.db.store()?;
@@ -98,7 +99,27 @@ impl Deliveries {
                 replies: replies(&store, ticket_id)?,
             };
             ticket.ticket["custom_fields"] = Value::Object(custom_fields(&store, ticket_id)?);
-            let event = lock(&self.recent).event(event, ticket_id, &ticket.ticket)?;
+            let event = if data.is_empty() {
+                lock(&self.recent).event(event, ticket_id, &ticket.ticket)?
+            } else {
+                // Data given is this delivery's own: not one to deliver again as is.
+                // The sample fills what the stored ticket and `data` leave out, but a
+                // member given replaces the sample's whole (a group assignee has no
+                // email, which a merge at every depth would add).
+                let sampled = Event::from_partial_json(serde_json::json!({
+                    "event": event, "ticket": ticket.ticket.clone()
+                }))?;
+                let mut payload = sampled.payload().clone();
+                if let Some(fields) = payload["ticket"].as_object_mut()
+                    && let Some(stored) = ticket.ticket.as_object()
+                {
+                    fields.extend(stored.clone());
+                }
+                if let Some(sample_data) = payload["data"].as_object_mut() {
+                    sample_data.extend(data);
+                }
+                Arc::new(Event::from_json(payload)?)
+            };
             write_ticket(&store, ticket_id, &fields)?;
             (event, ticket)
         };

@@ -15,12 +15,14 @@ use crate::deliveries::{Deliveries, Delivery, Fired};
 use crate::error::DeskError;
 use crate::health::DeskHealth;
 use crate::lifecycle::{Review, Upgraded};
+use crate::notices::Notice;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::plugins::Plugins;
 use crate::residency::Uses;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
+use crate::ticket_list::TicketSummary;
 use crate::ticket_records::Ticket;
 use crate::tickets::Tickets;
 use crate::trust::{self, InstallOptions, TrustedKey};
@@ -513,6 +515,44 @@ impl Desk {
         self.tickets.ticket(id)
     }
 
+    /// The notices to administrators (each plugin the health policy disabled), newest
+    /// first, at most `limit`; only those not dismissed with `pending`.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn notices(&self, pending: bool, limit: u32) -> Result<Vec<Notice>, DeskError> {
+        crate::notices::list(&*self.db.store()?, pending, limit)
+    }
+
+    /// Dismisses notice `seq`, or all of them with `None`: they leave the pages' banner
+    /// and stay in the list. Returns how many were not dismissed before.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn dismiss_notices(&self, seq: Option<i64>) -> Result<usize, DeskError> {
+        crate::notices::dismiss(&*self.db.store()?, seq)
+    }
+
+    /// Every ticket the desk knows (stored, or named by a delivery, a custom field or a
+    /// reply), the most recently active first.
+    ///
+    /// # Errors
+    /// [`DeskError::Database`].
+    pub fn tickets(&self) -> Result<Vec<TicketSummary>, DeskError> {
+        self.tickets.list()
+    }
+
+    /// Stores a new ticket, the sample ticket with `changes` (as
+    /// [`Desk::update_ticket`] takes them), under a new id `T-N`, and returns the id.
+    /// Nothing is delivered: [`Desk::deliver`] `ticket.created` about it, as the help
+    /// desk does.
+    ///
+    /// # Errors
+    /// [`DeskError::Event`] when the result is not a valid ticket; [`DeskError::Database`].
+    pub fn create_ticket(&self, changes: Map<String, Value>) -> Result<String, DeskError> {
+        self.tickets.create(changes)
+    }
+
     /// Changes a ticket's fields (a JSON merge: the members given replace theirs;
     /// `custom_fields` and `id` are not editable here).
     ///
@@ -559,7 +599,23 @@ impl Desk {
         event: &str,
         changes: Map<String, Value>,
     ) -> Result<Fired, DeskError> {
-        self.deliveries.fire(ticket_id, event, changes)
+        self.deliveries.fire(ticket_id, event, changes, Map::new())
+    }
+
+    /// [`Desk::fire`] with the event's `data` given: each member given replaces the
+    /// sample's whole (docs/ABI.md section 6); the members left out are the sample's.
+    ///
+    /// # Errors
+    /// As [`Desk::fire`]; [`DeskError::Event`] also when `data` has a member of the
+    /// wrong type.
+    pub fn fire_with(
+        &self,
+        ticket_id: &str,
+        event: &str,
+        changes: Map<String, Value>,
+        data: Map<String, Value>,
+    ) -> Result<Fired, DeskError> {
+        self.deliveries.fire(ticket_id, event, changes, data)
     }
 
     /// Changes a ticket's status as the help desk does: saves the new status, then

@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod clock;
 mod config_input;
 mod config_records;
 mod database;
@@ -64,6 +65,7 @@ mod diff;
 mod error;
 mod health;
 mod lifecycle;
+mod notices;
 mod plugin_info;
 mod plugins;
 mod recent_events;
@@ -76,6 +78,7 @@ mod store;
 #[cfg(test)]
 mod test_desk;
 mod ticket_fields;
+mod ticket_list;
 mod ticket_records;
 mod tickets;
 mod trust;
@@ -89,9 +92,11 @@ pub use desk::{COMPILED_DIR, Desk, DeskOptions};
 pub use diff::PermissionDiff;
 pub use error::DeskError;
 pub use lifecycle::{Review, Upgraded};
+pub use notices::Notice;
 pub use plugin_info::{ConfigEntry, PluginInfo};
 pub use secrets::{KEY_ENV, KEY_FILE};
 pub use state::{Disabled, DisabledReason};
 pub use store::{APPLICATION_ID, DATABASE_FILE};
+pub use ticket_list::TicketSummary;
 pub use ticket_records::{Ticket, TicketReply};
 pub use trust::{InstallOptions, TrustedKey};

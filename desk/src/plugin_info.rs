@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::state::Disabled;
-use crate::store::now_ms;
 
 /// An installed plugin as the desk lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -51,12 +50,7 @@ impl PluginInfo {
     /// How long ago the last delivery was, for people: `12 s ago`, `3 min ago`,
     /// `2 h ago`; `None` before the first.
     pub fn last_delivery_ago(&self) -> Option<String> {
-        let seconds = (now_ms() - self.last_delivery_ms?).max(0) / 1000;
-        Some(match seconds {
-            0..60 => format!("{seconds} s ago"),
-            60..3600 => format!("{} min ago", seconds / 60),
-            _ => format!("{} h ago", seconds / 3600),
-        })
+        self.last_delivery_ms.map(crate::clock::ago_text)
     }
 
     /// failures / deliveries in the window; 0 without deliveries.

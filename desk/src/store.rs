@@ -126,6 +126,17 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE versions ADD COLUMN source TEXT NOT NULL DEFAULT '';
     ",
+    // 6: the notices to administrators: each plugin the health policy disabled, when and
+    // why, kept after it is dismissed (the list of past notices).
+    r"
+    CREATE TABLE notices (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        plugin_id TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        dismissed INTEGER NOT NULL DEFAULT 0
+    );
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

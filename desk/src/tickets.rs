@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::database::Database;
 use crate::error::DeskError;
+use crate::ticket_list::{self, TicketSummary};
 use crate::ticket_records::{
     Ticket, apply, replies, stored_ticket, ticket_as_delivered, write_ticket,
 };
@@ -31,6 +32,25 @@ impl Tickets {
             ticket: ticket_as_delivered(&store, id)?,
             replies: replies(&store, id)?,
         })
+    }
+
+    /// See [`Desk::tickets`](crate::Desk::tickets).
+    pub(crate) fn list(&self) -> Result<Vec<TicketSummary>, DeskError> {
+        ticket_list::list(&*self.db.store()?)
+    }
+
+    /// See [`Desk::create_ticket`](crate::Desk::create_ticket): the id, and the ticket
+    /// stored under it, in one hold of the database, so two new tickets get two ids.
+    pub(crate) fn create(&self, changes: Map<String, Value>) -> Result<String, DeskError> {
+        let store = self.db.store()?;
+        let id = ticket_list::next_id(&store)?;
+        let mut ticket = stored_ticket(&store, &id)?;
+        apply(&mut ticket, changes);
+        let mut payload = sample::payload(&EventKind::TicketCreated);
+        payload["ticket"] = ticket.clone();
+        Event::from_json(payload)?;
+        write_ticket(&store, &id, &ticket)?;
+        Ok(id)
     }
 
     /// See [`Desk::update_ticket`](crate::Desk::update_ticket).

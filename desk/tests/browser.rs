@@ -129,7 +129,36 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     subject.clear();
     subject.send_keys("Printer on fire");
     browser.css("#send").click();
+    // Post/redirect/get: the result is on the ticket's page, each report collapsed to
+    // its outcome line until opened; a reload shows it again and delivers nothing.
+    let report = browser.css("#delivered details.report summary");
+    assert!(
+        report
+            .text()
+            .contains("com.example.web (ticket.created): ok")
+    );
+    assert!(!browser.css("#delivered").text().contains("hello, desk!"));
+    report.click();
     assert!(browser.css("#delivered").text().contains("hello, desk!"));
+    assert!(
+        browser
+            .url()
+            .contains("/tickets/01JQXYZ8K2M4N6P8R0T2V4W6Y8?delivered="),
+        "{}",
+        browser.url()
+    );
+    let delivered = || {
+        server
+            .state
+            .desk
+            .deliveries("com.example.web", 100)
+            .unwrap()
+            .len()
+    };
+    let before = delivered();
+    browser.refresh();
+    browser.css("#delivered details.report");
+    assert_eq!(delivered(), before, "the reload delivered again");
     let frame = browser.css("iframe.ohd-panel");
     assert_eq!(
         frame.attr("sandbox").as_deref(),
@@ -146,6 +175,50 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
         browser.xpath(&format!("//p[@id='{id}' and contains(., '{text}')]"));
     }
     browser.leave_frame();
+
+    // The agent opens a new ticket from the ticket list, then adds a reply to it: the
+    // form shows the reply's inputs once the event is chosen, and they reach the payload.
+    server
+        .state
+        .desk
+        .install(&crate::web_tickets::echo_module())
+        .unwrap();
+    server.state.desk.enable("com.example.echo").unwrap();
+    browser.css("header a[href='/tickets']").click();
+    browser.css("#new-ticket #subject").send_keys("VPN is down");
+    browser
+        .css("#new-ticket #priority option:nth-child(3)")
+        .click();
+    browser.css("#create").click();
+    browser.xpath("//h1[contains(., 'VPN is down') and contains(., 'T-1')]");
+    assert!(
+        browser.url().contains("/tickets/T-1?delivered="),
+        "{}",
+        browser.url()
+    );
+    assert_eq!(
+        crate::web_tickets::echoed(&server)["ticket"]["priority"],
+        "High"
+    );
+    assert_eq!(browser.css("#data-reply").css_value("display"), "none");
+    browser
+        .xpath("//select[@id='event']/option[. = 'ticket.reply_added']")
+        .click();
+    assert_ne!(browser.css("#data-reply").css_value("display"), "none");
+    assert_eq!(browser.css("#data-assigned").css_value("display"), "none");
+    let body = browser.css("#data_body");
+    body.clear();
+    body.send_keys("Restarted the gateway");
+    browser.css("#data_is_internal").click();
+    browser.css("#send").click();
+    browser.css("#delivered");
+    let reply = crate::web_tickets::echoed(&server);
+    assert_eq!(reply["event"], "ticket.reply_added");
+    assert_eq!(reply["data"]["body"], "Restarted the gateway");
+    assert_eq!(reply["data"]["is_internal"], true);
+    browser.goto(&format!("{}/tickets", server.base));
+    let row = browser.xpath("//tr[contains(., 'VPN is down')]").text();
+    assert!(row.contains("ticket.reply_added"), "{row}");
 
     // A page on another local port frames the plugin's page, to have a click on it
     // land on the Disable button: the browser shows it no page of the desk.
@@ -226,4 +299,21 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
         "{text}"
     );
     assert!(text.contains("10 of 10 (100%)"), "{text}");
+    // The administrators are told on every page until one dismisses it; the list of
+    // notices keeps it.
+    let banner = browser.css("#notices").text();
+    assert!(
+        banner.contains("com.example.failing was disabled")
+            && banner.contains("10 of 10 deliveries failed within 10 minutes"),
+        "{banner}"
+    );
+    browser.css("header a[href='/tickets']").click();
+    browser.css("#notices button").click();
+    browser.xpath("//h1[. = 'Notices']");
+    assert!(!browser.source().contains(r#"id="notices""#));
+    let listed = browser.css("#notice-list").text();
+    assert!(
+        listed.contains("com.example.failing was disabled") && listed.contains("dismissed"),
+        "{listed}"
+    );
 }

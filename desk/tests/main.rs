@@ -20,5 +20,8 @@ mod registry;
 mod secrets_at_rest;
 mod trust;
 mod web;
+mod web_notices;
+mod web_plugin_page;
 mod web_registry;
 mod web_security;
+mod web_tickets;

@@ -22,7 +22,7 @@ fn the_config_form_has_a_widget_per_type_and_never_shows_a_secret() {
     let (_, page) = server.get("/plugins/com.example.web");
     for widget in [
         r#"<input type="password" id="f-token" name="token" value="""#,
-        r##"<input type="text" id="f-channel" name="channel" value="" placeholder="#support">"##,
+        r##"<input type="text" id="f-channel" name="channel" value="#support" class="defaulted">"##,
         r#"<input type="number" id="f-retries" name="retries""#,
         r#"<input type="checkbox" id="f-loud" name="loud" value="true">"#,
         r#"<select id="f-region" name="region">"#,
@@ -220,7 +220,7 @@ fn changing_a_tickets_status_delivers_every_event_of_the_change() {
     );
     assert!(page.contains("[info] hello, desk!"), "{page}");
     assert!(
-        page.contains(r#"id="status" name="status" value="Closed""#),
+        page.contains(r#"<select id="status" name="status"><option>New</option><option>In Progress</option><option>Resolved</option><option selected>Closed</option></select>"#),
         "the ticket keeps its new status: {page}"
     );
 
@@ -233,6 +233,14 @@ fn changing_a_tickets_status_delivers_every_event_of_the_change() {
     let (status, page) = server.post("/tickets/T-3/status", &[("status", " ")]);
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("the status to change to is blank"), "{page}");
+    let (status, page) = server.post("/tickets/T-3/status", &[("status", "Binned")]);
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains(
+            r#"The status was not changed: status: found "Binned", expected one of New, In Progress, Resolved, Closed"#
+        ),
+        "{page}"
+    );
 }
 
 #[test]

@@ -362,10 +362,10 @@ fn a_path_without_a_page_gets_a_page_that_says_so() {
             && page.contains(r#"<a href="/">Plugins</a>"#),
         "{page}"
     );
-    let (status, page) = server.get("/tickets/T-1/events");
+    let (status, page) = server.get("/plugins/com.example.web/enable");
     assert_eq!(status, 405);
     assert!(
-        page.contains("`GET` is not accepted at `/tickets/T-1/events`"),
+        page.contains("`GET` is not accepted at `/plugins/com.example.web/enable`"),
         "{page}"
     );
 }

@@ -22,8 +22,8 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::WebState;
-use super::pages::{desk_error, with_desk};
-use super::render::{form_refused, render, ser};
+use super::pages::{desk_error, page, with_desk};
+use super::render::{form_refused, ser};
 use crate::error::DeskError;
 use crate::lifecycle::Review;
 use crate::registry::{
@@ -155,37 +155,40 @@ fn review_view(pulled: &Pulled, review: &Review) -> ReviewView {
 }
 
 /// The form, with what was typed and why it did not go through.
-fn form_page(
-    state: &WebState,
+async fn form_page(
+    state: &Arc<WebState>,
     status: StatusCode,
     reference: &str,
     error: Option<&str>,
 ) -> Response {
-    let mut response = render(
+    let mut response = page(
+        state,
         "install.html",
-        context! { reference => reference, error => error, build_error => state.build_error() },
-    );
+        context! { reference => reference, error => error },
+    )
+    .await;
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }
     response
 }
 
-fn review_page(
-    state: &WebState,
+async fn review_page(
+    state: &Arc<WebState>,
     status: StatusCode,
     pulled: &Pulled,
     review: &Review,
     error: Option<&str>,
 ) -> Response {
-    let mut response = render(
+    let mut response = page(
+        state,
         "review.html",
         context! {
             review => ser(&review_view(pulled, review)),
             error => error,
-            build_error => state.build_error(),
         },
-    );
+    )
+    .await;
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }
@@ -193,7 +196,7 @@ fn review_page(
 }
 
 pub(super) async fn form(State(state): State<Arc<WebState>>) -> Response {
-    form_page(&state, StatusCode::OK, "", None)
+    form_page(&state, StatusCode::OK, "", None).await
 }
 
 /// Pulls and reviews `text` on a blocking thread (the pull and the module's compile
@@ -224,8 +227,10 @@ pub(super) async fn review(
     };
     let text = form.get("reference").cloned().unwrap_or_default();
     match pull_and_review(&state, text.clone(), false).await {
-        Ok(Ok((pulled, review))) => review_page(&state, StatusCode::OK, &pulled, &review, None),
-        Ok(Err((status, message))) => form_page(&state, status, &text, Some(&message)),
+        Ok(Ok((pulled, review))) => {
+            review_page(&state, StatusCode::OK, &pulled, &review, None).await
+        }
+        Ok(Err((status, message))) => form_page(&state, status, &text, Some(&message)).await,
         Err(r) => r,
     }
 }
@@ -242,7 +247,9 @@ pub(super) async fn install(
     let consent = form.get("allow_unsigned").is_some_and(|v| v == "true");
     let (pulled, review) = match pull_and_review(&state, text.clone(), true).await {
         Ok(Ok(reviewed)) => reviewed,
-        Ok(Err((status, message))) => return form_page(&state, status, &text, Some(&message)),
+        Ok(Err((status, message))) => {
+            return form_page(&state, status, &text, Some(&message)).await;
+        }
         Err(r) => return r,
     };
     if needs_consent(&review) && !consent {
@@ -255,7 +262,8 @@ pub(super) async fn install(
                 "nothing was installed: this module is not signed by a key the desk trusts; \
                  tick \u{201c}install anyway\u{201d} to install it all the same",
             ),
-        );
+        )
+        .await;
     }
     let id = review.manifest.id.clone();
     let upgrade = review.installed_version.is_some();
@@ -287,13 +295,16 @@ pub(super) async fn install(
             | DeskError::AlreadyInstalled { .. }
             | DeskError::NotInstalled { .. }
             | DeskError::Load(_)),
-        )) => review_page(
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &shown,
-            &review,
-            Some(&format!("nothing was installed: {e}")),
-        ),
+        )) => {
+            review_page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &shown,
+                &review,
+                Some(&format!("nothing was installed: {e}")),
+            )
+            .await
+        }
         Ok(Err(e)) => desk_error(&e),
         Err(r) => r,
     }

@@ -8,8 +8,14 @@
 //! - `/install` (feature `registry`): "Install from registry": an `oci://` reference
 //!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
 //!   before the pinned module is installed (`install.rs`).
+//! - `/notices`: the notices to administrators, each plugin the health policy
+//!   disabled (when, why); those not dismissed are a banner on every page.
+//! - `/tickets`: the tickets (subject, status, last delivered event, the plugins that
+//!   wrote on each) and a form for a new one, which delivers `ticket.created`.
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
-//!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`.
+//!   plugins wrote, and each `ui_panel` in its iframe, answered by `postMessage`. A
+//!   form that delivers redirects back here with `?delivered=N`, the result it made
+//!   (`results.rs`), so a reload shows it again without delivering again.
 //!
 //! [`serve`] runs it on a listener; [`WebState`] is what it shares with a caller that
 //! rebuilds and upgrades plugins meanwhile (`cargo otai-plugin dev`).
@@ -19,11 +25,15 @@
 //! take changes only from the desk's own pages, and may not be framed (`guard.rs`).
 //! Any other path gets a page that says so.
 
+mod event_form;
 mod guard;
 #[cfg(feature = "registry")]
 mod install;
 mod pages;
 mod render;
+mod results;
+mod text;
+mod ticket_pages;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -67,6 +77,7 @@ pub struct WebState {
     /// The docker config file "Install from registry" reads credentials from, if any.
     #[cfg_attr(not(feature = "registry"), allow(dead_code))]
     docker_config: Option<std::path::PathBuf>,
+    results: Mutex<results::Results>,
 }
 
 impl WebState {
@@ -96,6 +107,7 @@ impl WebState {
             build_error: Mutex::new(None),
             pending: Mutex::new(None),
             docker_config,
+            results: Mutex::default(),
         })
     }
 
@@ -132,6 +144,18 @@ impl WebState {
     }
 }
 
+impl WebState {
+    /// Holds what a delivery from a form did for the page it redirects to.
+    pub(crate) fn hold_result(&self, delivered: results::Delivered) -> u64 {
+        lock(&self.results).hold(delivered)
+    }
+
+    /// The result numbered `n`, if it is still held.
+    pub(crate) fn result(&self, n: u64) -> Option<results::Delivered> {
+        lock(&self.results).get(n).cloned()
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -159,9 +183,23 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/enable", post(pages::enable))
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
-        .route("/tickets/{id}", get(pages::ticket))
-        .route("/tickets/{id}/events", post(pages::fire))
-        .route("/tickets/{id}/status", post(pages::change_status))
+        .route("/notices", get(pages::notices))
+        .route("/notices/dismiss", post(pages::dismiss))
+        .route(
+            "/tickets",
+            get(ticket_pages::tickets).post(ticket_pages::new_ticket),
+        )
+        .route("/tickets/{id}", get(ticket_pages::ticket))
+        // A GET of where a form posts (a bookmark, a reload of an older page) goes to
+        // the ticket: only the form delivers.
+        .route(
+            "/tickets/{id}/events",
+            get(ticket_pages::to_ticket).post(ticket_pages::fire),
+        )
+        .route(
+            "/tickets/{id}/status",
+            get(ticket_pages::to_ticket).post(ticket_pages::change_status),
+        )
         .fallback(render::not_found)
         .method_not_allowed_fallback(render::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM))

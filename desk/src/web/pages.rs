@@ -1,5 +1,6 @@
-//! The pages: each handler reads or changes the desk on a blocking thread (SQLite and
-//! wasm are synchronous) and renders a template.
+//! The plugin pages, and what every page's handler shares: each handler reads or
+//! changes the desk on a blocking thread (SQLite and wasm are synchronous) and renders a
+//! template. The ticket pages are in `ticket_pages.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,19 +10,18 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
-use otai_plugin_abi::event::{EventKind, sample};
-use otai_plugin_abi::rules::status::status_change_events;
-use otai_plugin_host::{DeliveryReport, Outcome};
+use otai_plugin_host::DeliveryReport;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::guard::FrameSources;
+use super::WebState;
 use super::render::{error_page, form_refused, render, ser};
-use super::{PanelHost, WebState};
+use super::text::plain_text;
+use crate::clock::{ago_text, utc_text};
 use crate::desk::Desk;
 use crate::error::DeskError;
+use crate::notices::Notice;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
-use crate::ticket_records::Ticket;
 
 pub(super) fn desk_error(e: &DeskError) -> Response {
     let status = match e {
@@ -52,11 +52,108 @@ pub(super) async fn with_desk<T: Send + 'static>(
 }
 
 /// Runs `f` with the desk on a blocking thread; a desk error becomes its error page.
-async fn desk_do<T: Send + 'static>(
+pub(super) async fn desk_do<T: Send + 'static>(
     state: &Arc<WebState>,
     f: impl FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,
 ) -> Result<T, Response> {
     with_desk(state, f).await?.map_err(|e| desk_error(&e))
+}
+
+#[derive(Serialize)]
+struct NoticeView {
+    seq: i64,
+    plugin_id: String,
+    detail: String,
+    at: String,
+    ago: String,
+    dismissed: bool,
+}
+
+fn notice_views(notices: &[Notice]) -> Vec<NoticeView> {
+    notices
+        .iter()
+        .map(|n| NoticeView {
+            seq: n.seq,
+            plugin_id: n.plugin_id.clone(),
+            detail: n.detail.clone(),
+            at: utc_text(n.at_ms),
+            ago: ago_text(n.at_ms),
+            dismissed: n.dismissed,
+        })
+        .collect()
+}
+
+/// The most notices the banner shows; the notices page lists them all.
+const BANNER_NOTICES: u32 = 5;
+
+/// Renders a page with what every page shows: a failed build, and the notices to
+/// administrators not dismissed (a plugin the health policy disabled).
+pub(super) async fn page(state: &Arc<WebState>, name: &str, ctx: minijinja::Value) -> Response {
+    let notices = match desk_do(state, |d| d.notices(true, BANNER_NOTICES + 1)).await {
+        Ok(notices) => notices,
+        Err(r) => return r,
+    };
+    let more = notices.len() > BANNER_NOTICES as usize;
+    let shown = &notices[..notices.len().min(BANNER_NOTICES as usize)];
+    render(
+        name,
+        context! {
+            banner_notices => ser(&notice_views(shown)),
+            more_notices => more,
+            build_error => state.build_error(),
+            ..ctx
+        },
+    )
+}
+
+pub(super) async fn notices(State(state): State<Arc<WebState>>) -> Response {
+    match desk_do(&state, |d| d.notices(false, 200)).await {
+        Ok(list) => {
+            page(
+                &state,
+                "notices.html",
+                context! { notices => ser(&notice_views(&list)) },
+            )
+            .await
+        }
+        Err(r) => r,
+    }
+}
+
+/// Dismisses one notice (`seq` in the form) or all (`all`); back to the notices.
+pub(super) async fn dismiss(
+    State(state): State<Arc<WebState>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let submitted: BTreeMap<String, String> = match form {
+        Ok(Form(pairs)) => pairs.into_iter().collect(),
+        Err(rejection) => return form_refused(&rejection),
+    };
+    let which = match (submitted.get("seq"), submitted.contains_key("all")) {
+        (None, true) => None,
+        (Some(seq), false) => match seq.trim().parse::<i64>() {
+            Ok(seq) => Some(seq),
+            Err(_) => {
+                return error_page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &format!(
+                        "seq: found {:?}, expected the number of a notice",
+                        seq.chars().take(64).collect::<String>()
+                    ),
+                );
+            }
+        },
+        _ => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the form names no notice: send `seq` (one notice's number) or `all`, not both",
+            );
+        }
+    };
+    match desk_do(&state, move |d| d.dismiss_notices(which)).await {
+        Ok(_) => Redirect::to("/notices").into_response(),
+        Err(r) => r,
+    }
 }
 
 #[derive(Serialize)]
@@ -70,6 +167,13 @@ struct PluginView {
     deliveries: u32,
     error_rate: String,
     last_delivery: Option<String>,
+    last_delivery_at: Option<String>,
+    description: String,
+    author: Option<String>,
+    license: Option<String>,
+    homepage: Option<String>,
+    source: Option<String>,
+    missing: Vec<String>,
     events: Vec<String>,
     hosts: Vec<String>,
     panel: Option<String>,
@@ -95,6 +199,18 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
         deliveries: info.deliveries,
         error_rate: format!("{:.0}", info.error_rate() * 100.0),
         last_delivery: info.last_delivery_ago(),
+        last_delivery_at: info.last_delivery_ms.map(utc_text),
+        description: plain_text(&m.description),
+        author: m.author.as_deref().map(plain_text),
+        license: m.license.clone(),
+        // The manifest's validation allows only `http` and `https`; checked again here
+        // because the page makes it a link.
+        homepage: m
+            .homepage
+            .clone()
+            .filter(|h| url::Url::parse(h).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))),
+        source: info.source.clone(),
+        missing: info.missing_config.clone(),
         events: m.events.iter().map(ToString::to_string).collect(),
         hosts: m.allowed_hosts().to_vec(),
         panel: m
@@ -106,7 +222,7 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
 }
 
 /// One line per thing a delivery did, as the pages list them.
-fn report_lines(report: &DeliveryReport) -> Vec<String> {
+pub(super) fn report_lines(report: &DeliveryReport) -> Vec<String> {
     let mut lines = Vec::new();
     for l in &report.logs {
         lines.push(format!("[{}] {}", l.level.as_str(), l.message));
@@ -133,10 +249,14 @@ fn report_lines(report: &DeliveryReport) -> Vec<String> {
 
 pub(super) async fn plugins(State(state): State<Arc<WebState>>) -> Response {
     match desk_do(&state, |d| d.list()).await {
-        Ok(list) => render(
-            "plugins.html",
-            context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()), build_error => state.build_error() },
-        ),
+        Ok(list) => {
+            page(
+                &state,
+                "plugins.html",
+                context! { plugins => ser(&list.iter().map(plugin_view).collect::<Vec<_>>()) },
+            )
+            .await
+        }
         Err(r) => r,
     }
 }
@@ -155,6 +275,9 @@ struct FieldView {
     value: String,
     checked: bool,
     default: String,
+    /// The field shows its default as its value: nothing is stored, and the default is
+    /// what the plugin gets.
+    defaulted: bool,
     error: Option<String>,
 }
 
@@ -170,10 +293,24 @@ fn field_views(
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            // After a refused save the form shows what was typed (never a secret).
-            let value = match submitted {
-                Some(values) if !f.secret => values.get(&f.key).cloned().unwrap_or_default(),
-                _ => stored,
+            let default = f
+                .default
+                .as_ref()
+                .map(|d| match d {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            // After a refused save the form shows what was typed (never a secret); a
+            // field without a value shows the default it takes.
+            let (value, defaulted) = match submitted {
+                Some(values) if !f.secret => {
+                    (values.get(&f.key).cloned().unwrap_or_default(), false)
+                }
+                _ if f.value.is_none() && f.default.is_some() && !f.secret => {
+                    (default.clone(), true)
+                }
+                _ => (stored, false),
             };
             let checked = match submitted.and_then(|values| values.get(&f.key)) {
                 Some(text) => text.trim() == "true",
@@ -186,7 +323,7 @@ fn field_views(
             FieldView {
                 key: f.key.clone(),
                 label: f.label.clone(),
-                description: f.description.clone(),
+                description: f.description.as_deref().map(plain_text),
                 ty: f.ty.as_str(),
                 required: f.required,
                 secret: f.secret,
@@ -194,14 +331,8 @@ fn field_views(
                 options: f.options.clone(),
                 value,
                 checked,
-                default: f
-                    .default
-                    .as_ref()
-                    .map(|d| match d {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .unwrap_or_default(),
+                default,
+                defaulted,
                 error: errors.get(&f.key).cloned(),
             }
         })
@@ -218,6 +349,8 @@ struct DeliveryView {
     lines: Vec<String>,
     total_us: u64,
     fuel: Option<u64>,
+    at: String,
+    ago: String,
 }
 
 #[derive(Serialize)]
@@ -268,13 +401,16 @@ async fn plugin_page(
             lines: report_lines(&d.report),
             total_us: d.report.timings.total_us,
             fuel: d.report.fuel,
+            at: utc_text(d.at_ms),
+            ago: ago_text(d.at_ms),
         })
         .collect();
     let pending = state.pending(&id).map(|p| PendingView {
         version: p.version,
         diff: p.diff.to_string(),
     });
-    let mut response = render(
+    let mut response = page(
+        state,
         "plugin.html",
         context! {
             plugin => ser(&plugin_view(&info)),
@@ -283,9 +419,9 @@ async fn plugin_page(
             deliveries => ser(&deliveries),
             pending => ser(&pending),
             saved => saved,
-            build_error => state.build_error(),
         },
-    );
+    )
+    .await;
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }
@@ -306,18 +442,78 @@ pub(super) async fn plugin(
     plugin_page(&state, id, query.saved.is_some(), None, Vec::new()).await
 }
 
+/// The name of the form's "clear" boxes, one per optional secret that is set, each with the secret's key as
+/// its value. A config key is an identifier (`[a-z_][a-z0-9_]*`): it cannot be this.
+const CLEAR: &str = "ohd-clear";
+
 /// The form's fields as [`Desk::configure_text`] takes them: an empty secret keeps the
-/// stored one (the page never has it to send back), a key the form does not have is
-/// left out, as a browser never sends one.
+/// stored one (the page never has it to send back) unless its "clear" box is ticked; a
+/// field without a value that comes back as the default it showed stays without one (so
+/// it follows the default of a later version); a key the form does not have is left
+/// out, as a browser never sends one.
 fn form_texts(
     form: &[ConfigEntry],
     submitted: BTreeMap<String, String>,
-) -> impl Iterator<Item = (String, String)> + '_ {
-    submitted.into_iter().filter(|(key, text)| {
-        form.iter()
-            .find(|f| f.key == *key)
-            .is_some_and(|f| !(f.secret && text.is_empty()))
-    })
+    cleared: &[String],
+) -> Vec<(String, String)> {
+    submitted
+        .into_iter()
+        .filter(|(key, text)| {
+            let Some(f) = form.iter().find(|f| f.key == *key) else {
+                return false;
+            };
+            if f.secret {
+                return !text.is_empty() || cleared.contains(key);
+            }
+            let shows_default = f.value.is_none()
+                && f.default.as_ref().is_some_and(|d| match d {
+                    Value::String(s) => s == text,
+                    other => serde_json::from_str::<Value>(text.trim()).is_ok_and(|v| v == *other),
+                });
+            !shows_default
+        })
+        .collect()
+}
+
+/// The "clear" boxes ticked: each must name a secret of the form that is not required
+/// (the config would be refused without it) and that nothing was typed into. Errors are `(key, message)` as the form shows them.
+fn clear_requests(
+    form: &[ConfigEntry],
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, Vec<(String, String)>> {
+    let mut cleared = Vec::new();
+    let mut errors = Vec::new();
+    for (_, key) in pairs.iter().filter(|(name, _)| name == CLEAR) {
+        match form.iter().find(|f| f.key == *key) {
+            Some(f) if f.secret && f.required => errors.push((
+                key.clone(),
+                "it is required: type a new value to replace it; it cannot be cleared".into(),
+            )),
+            Some(f) if f.secret => {
+                let typed = pairs.iter().any(|(k, v)| k == key && !v.is_empty());
+                if typed {
+                    errors.push((
+                        key.clone(),
+                        "a new value was typed and \"clear\" ticked: do one or the other".into(),
+                    ));
+                } else {
+                    cleared.push(key.clone());
+                }
+            }
+            _ => errors.push((
+                String::new(),
+                format!(
+                    "{CLEAR}: found {:?}, expected the key of one of this plugin's secret fields",
+                    key.chars().take(64).collect::<String>()
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(cleared)
+    } else {
+        Err(errors)
+    }
 }
 
 pub(super) async fn configure(
@@ -325,16 +521,29 @@ pub(super) async fn configure(
     Path(id): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let submitted: BTreeMap<String, String> = match form {
-        Ok(Form(pairs)) => pairs.into_iter().collect(),
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
         Err(rejection) => return form_refused(&rejection),
     };
+    let submitted: BTreeMap<String, String> =
+        pairs.iter().filter(|(k, _)| k != CLEAR).cloned().collect();
     let (plugin_id, values) = (id.clone(), submitted.clone());
     let saved = with_desk(&state, move |d| -> Result<_, DeskError> {
         let form = d.config_form(&plugin_id)?;
-        d.configure_text(&plugin_id, form_texts(&form, values))
+        Ok(match clear_requests(&form, &pairs) {
+            Ok(cleared) => Ok(d.configure_text(&plugin_id, form_texts(&form, values, &cleared))),
+            Err(errors) => Err(errors),
+        })
     })
     .await;
+    let saved = match saved {
+        Ok(Ok(Ok(saved))) => Ok(saved),
+        Ok(Ok(Err(errors))) => {
+            return plugin_page(&state, id, false, Some(submitted), errors).await;
+        }
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(r) => Err(r),
+    };
     match saved {
         Ok(Ok(_)) => Redirect::to(&format!("/plugins/{id}?saved=1")).into_response(),
         Ok(Err(DeskError::InvalidConfig { diagnostics, .. })) => {
@@ -392,243 +601,5 @@ pub(super) async fn approve(
     match desk_do(&state, move |d| d.upgrade(&pending.wasm, true)).await {
         Ok(_) => Redirect::to(&format!("/plugins/{id}")).into_response(),
         Err(r) => r,
-    }
-}
-
-#[derive(Serialize)]
-struct PanelView {
-    plugin: String,
-    title: String,
-    height: u32,
-    url: Option<String>,
-    reason: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ReportView {
-    plugin: String,
-    event: String,
-    ok: bool,
-    outcome: String,
-    lines: Vec<String>,
-}
-
-/// The panels of the enabled plugins that have one, for a ticket.
-fn panels(d: &Desk, ticket_id: &str, hosts: &[PanelHost]) -> Result<Vec<PanelView>, DeskError> {
-    let mut panels = Vec::new();
-    for info in d.list()? {
-        let Some(panel) = &info.manifest.ui_panel else {
-            continue;
-        };
-        if !info.enabled {
-            continue;
-        }
-        let (url, reason) = match d.render_panel(&info.id, ticket_id) {
-            // The iframe loads the URL as the plugin returned it: a secret in it
-            // (a signed token) is what makes it work; only reports redact it.
-            Ok(report) => match (report.embed_url(), &report.refused, &report.outcome) {
-                (Some(url), _, _) => (Some(map_panel_url(url, hosts)), None),
-                (None, Some(refused), _) => (None, Some(format!("the URL was refused: {refused}"))),
-                (None, None, Outcome::Ok) => (
-                    None,
-                    Some("the plugin shows no panel for this ticket".into()),
-                ),
-                (None, None, outcome) => (None, Some(outcome.to_string())),
-            },
-            Err(e) => (None, Some(e.to_string())),
-        };
-        panels.push(PanelView {
-            plugin: info.id.clone(),
-            title: panel.title.clone(),
-            height: panel.height,
-            url,
-            reason,
-        });
-    }
-    Ok(panels)
-}
-
-/// What the ticket page shows: the ticket, its panels, and what a delivery just made
-/// did (what was delivered, the reports).
-struct TicketPage {
-    ticket: Ticket,
-    panels: Vec<PanelView>,
-    delivered: Option<(String, Vec<DeliveryReport>)>,
-}
-
-/// The ticket page: `read` runs on the desk's blocking thread, in one call.
-async fn ticket_page(
-    state: &Arc<WebState>,
-    read: impl FnOnce(&Desk, &[PanelHost]) -> Result<TicketPage, DeskError> + Send + 'static,
-) -> Response {
-    let panel_hosts = state.panel_hosts.clone();
-    let page = match desk_do(state, move |d| read(d, &panel_hosts)).await {
-        Ok(page) => page,
-        Err(r) => return r,
-    };
-    let TicketPage {
-        ticket,
-        panels,
-        delivered,
-    } = page;
-    let fields = ticket.ticket["custom_fields"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let (event, reports) = match delivered {
-        Some((event, reports)) => (
-            Some(event),
-            Some(
-                reports
-                    .iter()
-                    .map(|r| ReportView {
-                        plugin: r.plugin_id.clone(),
-                        event: r.event.clone(),
-                        ok: r.outcome.is_ok(),
-                        outcome: r.outcome.to_string(),
-                        lines: report_lines(r),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        None => (None, None),
-    };
-    let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
-    let mut response = render(
-        "ticket.html",
-        context! {
-            ticket => ser(&ticket.ticket),
-            fields => ser(&fields),
-            replies => ser(&ticket.replies),
-            panels => ser(&panels),
-            events => EventKind::ALL.iter().map(EventKind::as_str).collect::<Vec<_>>(),
-            event => event,
-            reports => ser(&reports),
-            // What a panel may ask for by `postMessage`.
-            bridge => ser(&serde_json::json!({
-                "ticket": ticket.ticket,
-                "user": sample::agent_actor(),
-            })),
-            build_error => state.build_error(),
-        },
-    );
-    response.extensions_mut().insert(frames);
-    response
-}
-
-/// A panel URL as the page shows it: from the development server of its host, when one
-/// was given (`--panel-host`).
-fn map_panel_url(url: &str, hosts: &[PanelHost]) -> String {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return url.to_owned();
-    };
-    let Some(mapped) = hosts
-        .iter()
-        .find(|h| parsed.host_str() == Some(h.host.as_str()))
-    else {
-        return url.to_owned();
-    };
-    let mut out = mapped.base.clone();
-    out.set_path(parsed.path());
-    out.set_query(parsed.query());
-    out.to_string()
-}
-
-pub(super) async fn ticket(State(state): State<Arc<WebState>>, Path(id): Path<String>) -> Response {
-    ticket_page(&state, move |d, hosts| {
-        Ok(TicketPage {
-            ticket: d.ticket(&id)?,
-            panels: panels(d, &id, hosts)?,
-            delivered: None,
-        })
-    })
-    .await
-}
-
-pub(super) async fn fire(
-    State(state): State<Arc<WebState>>,
-    Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let submitted: BTreeMap<String, String> = match form {
-        Ok(Form(pairs)) => pairs.into_iter().collect(),
-        Err(rejection) => return form_refused(&rejection),
-    };
-    let event = submitted.get("event").cloned().unwrap_or_default();
-    let mut changes = Map::new();
-    for key in ["subject", "description", "status", "priority", "category"] {
-        if let Some(value) = submitted.get(key) {
-            changes.insert(key.to_owned(), Value::String(value.replace("\r\n", "\n")));
-        }
-    }
-    ticket_page(&state, move |d, hosts| {
-        let fired = d.fire(&id, &event, changes)?;
-        Ok(TicketPage {
-            ticket: fired.ticket,
-            panels: panels(d, &id, hosts)?,
-            delivered: Some((event, fired.reports)),
-        })
-    })
-    .await
-}
-
-/// Changes a ticket's status as the help desk does: every event of the change, in order
-/// (docs/ABI.md section 6, "One change, several events").
-pub(super) async fn change_status(
-    State(state): State<Arc<WebState>>,
-    Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let submitted: BTreeMap<String, String> = match form {
-        Ok(Form(pairs)) => pairs.into_iter().collect(),
-        Err(rejection) => return form_refused(&rejection),
-    };
-    let to = submitted.get("status").cloned().unwrap_or_default();
-    let notes = submitted
-        .get("notes")
-        .map(|n| n.replace("\r\n", "\n"))
-        .unwrap_or_default();
-    ticket_page(&state, move |d, hosts| {
-        let from = d.ticket(&id)?.ticket["status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let reports = d.change_status(&id, &to, &notes)?;
-        let names: Vec<String> = status_change_events(&from, &to)
-            .iter()
-            .map(|e| e.as_str().to_owned())
-            .collect();
-        let what = if names.is_empty() {
-            format!("nothing: the status already is {to}")
-        } else {
-            names.join(", then ")
-        };
-        Ok(TicketPage {
-            ticket: d.ticket(&id)?,
-            panels: panels(d, &id, hosts)?,
-            delivered: Some((what, reports)),
-        })
-    })
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panel_url_is_served_from_its_development_server() {
-        let hosts = [PanelHost {
-            host: "panel.example.com".into(),
-            base: "http://127.0.0.1:8080".parse().unwrap(),
-        }];
-        assert_eq!(
-            map_panel_url("https://panel.example.com/p/x?ticket=T-1", &hosts),
-            "http://127.0.0.1:8080/p/x?ticket=T-1"
-        );
-        assert_eq!(
-            map_panel_url("https://other.example.com/p", &hosts),
-            "https://other.example.com/p"
-        );
     }
 }

@@ -9,11 +9,13 @@ use minijinja::Environment;
 use otai_plugin_abi::limits;
 use serde::Serialize;
 
-const TEMPLATE_SOURCES: [(&str, &str); 6] = [
+const TEMPLATE_SOURCES: [(&str, &str); 8] = [
     ("base.html", include_str!("templates/base.html")),
     ("plugins.html", include_str!("templates/plugins.html")),
     ("plugin.html", include_str!("templates/plugin.html")),
     ("ticket.html", include_str!("templates/ticket.html")),
+    ("tickets.html", include_str!("templates/tickets.html")),
+    ("notices.html", include_str!("templates/notices.html")),
     ("install.html", include_str!("templates/install.html")),
     ("review.html", include_str!("templates/review.html")),
 ];
@@ -74,7 +76,7 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
         "Not found",
         &format!(
             "The desk has no page at `{}`. Its pages are the plugin list (/), a plugin's \
-             page (/plugins/ID), a ticket's (/tickets/ID) and, in a desk built with \
+             page (/plugins/ID), the notices (/notices), the tickets (/tickets), a ticket's (/tickets/ID) and, in a desk built with \
              registries, Install from registry (/install).",
             uri.path()
         ),
@@ -147,7 +149,8 @@ mod tests {
     #[test]
     fn the_inline_script_and_style_are_sent_as_the_policy_hashes_them() {
         let (scripts, styles) = (inline_blocks("script"), inline_blocks("style"));
-        assert_eq!((scripts.len(), styles.len()), (1, 1));
+        // The ticket page's event form and its panel bridge; the base page's style.
+        assert_eq!((scripts.len(), styles.len()), (2, 1));
         for block in scripts.iter().chain(&styles) {
             assert!(
                 !["{{", "{%", "{#"].iter().any(|t| block.contains(t)),
@@ -173,14 +176,16 @@ mod tests {
                 .filter_map(|rest| rest.split(&format!("</{tag}>")).next())
                 .collect();
             assert_eq!(&rendered, blocks);
-            let hash = guard::hash(rendered[0]);
-            assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+            for block in rendered {
+                let hash = guard::hash(block);
+                assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+            }
         }
         // The only other script element is the bridge's data, which does not run, and
         // text in it cannot close it.
-        assert_eq!(page.matches("<script").count(), 2, "{page}");
+        assert_eq!(page.matches("<script").count(), 3, "{page}");
         assert!(page.contains(r#"<script type="application/json" id="ohd-bridge">{"#));
-        assert_eq!(page.matches("</script>").count(), 2, "{page}");
+        assert_eq!(page.matches("</script>").count(), 3, "{page}");
     }
 
     #[test]
@@ -189,6 +194,8 @@ mod tests {
             "plugins.html",
             "plugin.html",
             "ticket.html",
+            "tickets.html",
+            "notices.html",
             "install.html",
             "review.html",
         ] {

@@ -149,6 +149,16 @@ impl Session {
         Element { session: self, id }
     }
 
+    /// The address of the page shown.
+    pub fn url(&self) -> String {
+        self.get("/url").as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Reloads the page as the browser's reload button does.
+    pub fn refresh(&self) {
+        self.post("/refresh", json!({}));
+    }
+
     /// The page's HTML as the browser has it now.
     pub fn source(&self) -> String {
         self.get("/source").as_str().unwrap_or_default().to_owned()
