@@ -4,6 +4,7 @@
 
 mod case;
 mod compare;
+mod component;
 mod driver;
 mod reference;
 
