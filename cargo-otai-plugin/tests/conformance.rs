@@ -183,6 +183,10 @@ fn a_transcript_that_differs_fails_with_a_diff() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("1 case differs only in `outcome`: one"),
+        "{stdout}"
+    );
 
     // The same driver, right this time: the case passes.
     let (dir, driver) = kit(PLAIN_CASE, expected, expected);
