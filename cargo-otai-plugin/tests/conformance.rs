@@ -183,6 +183,10 @@ fn a_transcript_that_differs_fails_with_a_diff() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("1 case differs only in `outcome`: one"),
+        "{stdout}"
+    );
 
     // The same driver, right this time: the case passes.
     let (dir, driver) = kit(PLAIN_CASE, expected, expected);
@@ -283,4 +287,34 @@ fn a_transcript_of_several_mib_is_read_whole_and_a_cut_one_fails() {
         stdout.contains("the driver's standard output is not one JSON object"),
         "{stdout}"
     );
+}
+
+/// A component case runs only where the host may skip it: the runner refuses one whose
+/// `requires` does not name `component`, and a core-only driver's skip of one that does
+/// is a skip, not a failure.
+#[test]
+fn a_component_case_must_require_component_and_may_then_be_skipped() {
+    let with = |requires: &str| {
+        let case = format!(
+            r#"{{"description": "d", "section": "14. The component flavour", "component": "plugin", "requires": [{requires}]}}"#
+        );
+        let (dir, driver) = kit(&case, "{}", r#"{"skipped": "core modules only"}"#);
+        std::fs::write(
+            dir.path().join("one/plugin.wat"),
+            r#"(module (memory (export "memory") 1)
+                 (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+                 (func (export "on-event") (param i32 i32)))"#,
+        )
+        .unwrap();
+        run_kit(&dir, &driver, &[])
+    };
+    let (code, stdout) = with("");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the plugin is a component, so `requires` must name `component`"),
+        "{stdout}"
+    );
+    let (code, stdout) = with(r#""component""#);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("0 passed, 0 failed, 1 skipped"), "{stdout}");
 }

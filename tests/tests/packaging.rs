@@ -35,11 +35,13 @@ const CATEGORIES: [&str; 7] = [
 
 /// `(copy, source of truth)`: files a crate needs when it is built from its package,
 /// kept in its folder.
-const COPIES: [(&str, &str); 2] = [
+const COPIES: [(&str, &str); 3] = [
     // `wit_bindgen::generate!` in sdk/src/sys/component.rs.
     ("sdk/wit", "wit"),
     // `wasmtime::component::bindgen!` in host/src/component.rs.
     ("host/wit", "wit"),
+    // The conformance runner's component cases (cargo-otai-plugin/src/conformance/component.rs).
+    ("cargo-otai-plugin/wit", "wit"),
 ];
 
 fn strings(value: &Value) -> Vec<&str> {

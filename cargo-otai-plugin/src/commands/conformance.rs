@@ -93,7 +93,7 @@ impl ConformanceCommand {
                 if !failed.is_empty() {
                     writeln!(out, "\nfailures:")?;
                     for result in &failed {
-                        if let Verdict::Failed { reason } = &result.verdict {
+                        if let Verdict::Failed { reason, .. } = &result.verdict {
                             writeln!(out, "\n---- {} ----", result.name)?;
                             if !result.section.is_empty() {
                                 writeln!(
@@ -106,6 +106,7 @@ impl ConformanceCommand {
                         }
                     }
                 }
+                print_groups(&mut out, &conformance::failure_groups(&results))?;
                 let status = if summary.failed == 0 {
                     format!("{GREEN}ok{GREEN:#}")
                 } else {
@@ -139,6 +140,29 @@ impl ConformanceCommand {
     }
 }
 
+/// The failures grouped by the members that differ: `8 cases differ only in
+/// `calls[].error``, with their names, so that one deviation reads as one cause.
+fn print_groups(out: &mut impl Write, groups: &[(Vec<String>, Vec<String>)]) -> Result<()> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nfailures by what differs:")?;
+    for (members, cases) in groups {
+        let members: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
+        let members = match members.as_slice() {
+            [one] => format!("only in {one}"),
+            [init @ .., last] => format!("in {} and {last}", init.join(", ")),
+            [] => continue,
+        };
+        let count = match cases.len() {
+            1 => "1 case differs".to_owned(),
+            n => format!("{n} cases differ"),
+        };
+        writeln!(out, "  {count} {members}: {}", cases.join(", "))?;
+    }
+    Ok(())
+}
+
 fn print_line(out: &mut impl Write, result: &CaseResult) -> std::io::Result<()> {
     match &result.verdict {
         Verdict::Passed => writeln!(out, "case {} ... {GREEN}ok{GREEN:#}", result.name),
@@ -156,7 +180,7 @@ fn summarize(results: &[CaseResult]) -> Summary {
     for r in results {
         let (status, message) = match &r.verdict {
             Verdict::Passed => (Status::Passed, None),
-            Verdict::Failed { reason } => (Status::Failed, Some(reason.clone())),
+            Verdict::Failed { reason, .. } => (Status::Failed, Some(reason.clone())),
             Verdict::Skipped { reason } => (Status::Skipped, Some(reason.clone())),
         };
         summary.push(TestResult {

@@ -12,7 +12,7 @@ pub(crate) const CASES_DIR: &str = "conformance/v1";
 
 /// What a host may be unable to do; only cases that require one of these may be
 /// skipped by a driver.
-pub(crate) const CAPABILITIES: &[&str] = &["interrupt", "memory_limit"];
+pub(crate) const CAPABILITIES: &[&str] = &["interrupt", "memory_limit", "component"];
 
 /// `case.json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +32,9 @@ pub(crate) struct Settings {
     pub(crate) requires: Vec<String>,
     #[serde(default)]
     pub(crate) tolerance_ms: Option<u64>,
+    /// The world `plugin.wat`'s core module is encoded for, as a component.
+    #[serde(default)]
+    pub(crate) component: Option<String>,
 }
 
 /// Which export a case calls.
@@ -132,6 +135,24 @@ impl Case {
         let mut wasm = wat::parse_str(&wat)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("`{}` is not valid WebAssembly text", wat_path.display()))?;
+        if let Some(world) = &settings.component {
+            wasm = super::component::encode(wasm, world).with_context(|| {
+                format!(
+                    "`{}` does not make a component of the world `{world}`",
+                    wat_path.display()
+                )
+            })?;
+        }
+        // A host may run core modules only (docs/ABI.md section 14): a case that gives it a
+        // component must let it skip.
+        if wasmparser::Parser::is_component(&wasm)
+            && !settings.requires.iter().any(|r| r == "component")
+        {
+            bail!(
+                "`{}`: the plugin is a component, so `requires` must name `component`",
+                dir.join("case.json").display()
+            );
+        }
         let manifest_path = dir.join("manifest.json");
         if manifest_path.exists() {
             let manifest = std::fs::read(&manifest_path)

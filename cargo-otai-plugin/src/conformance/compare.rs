@@ -42,6 +42,78 @@ fn value_matches(expected: &Value, actual: &Value) -> bool {
     }
 }
 
+/// Where `actual` departs from `expected`: the paths of the members that differ, with
+/// array indices left out (`calls[].error`), so that failures of many cases can be
+/// grouped by the rule they share rather than by where in the transcript it shows. A
+/// member only one side has is named by itself; a list of another length by the list;
+/// a `$json` string that parses is followed inside (`calls[].message.ohd_error.kind`).
+pub(crate) fn differing_members(expected: &Value, actual: &Value) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    differ(&normalize(expected), &normalize(actual), "", &mut out);
+    out.into_iter().collect()
+}
+
+fn differ(
+    expected: &Value,
+    actual: &Value,
+    path: &str,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    let here = || {
+        if path.is_empty() {
+            "the transcript".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    let member = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (expected, actual) {
+        (Value::Object(e), Value::String(text)) if e.len() == 1 && e.contains_key("$json") => {
+            match serde_json::from_str::<Value>(text) {
+                Ok(parsed) => differ(&e["$json"], &parsed, path, out),
+                Err(_) => {
+                    out.insert(here());
+                }
+            }
+        }
+        (Value::Object(e), Value::Object(a)) if !(e.len() == 1 && e.contains_key("$any")) => {
+            for (k, ev) in e {
+                match a.get(k) {
+                    Some(av) => differ(ev, av, &member(k), out),
+                    None => {
+                        out.insert(member(k));
+                    }
+                }
+            }
+            for k in a.keys().filter(|k| !e.contains_key(*k)) {
+                out.insert(member(k));
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            let items = format!("{path}[]");
+            if e.len() == a.len() {
+                for (ev, av) in e.iter().zip(a) {
+                    differ(ev, av, &items, out);
+                }
+            } else {
+                // Calls added or missing shift every call after them: one cause.
+                out.insert(format!("{} (its length)", here()));
+            }
+        }
+        _ => {
+            if !value_matches(expected, actual) {
+                out.insert(here());
+            }
+        }
+    }
+}
+
 fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -155,6 +227,46 @@ mod tests {
         }
         assert!(matches(&json!({"$any": "number"}), &json!(3)));
         assert!(!matches(&json!({"$any": "number"}), &json!("3")));
+    }
+
+    #[test]
+    fn differing_members_name_the_rule_not_the_index() {
+        let expected = json!({"outcome": "ok", "calls": [
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "host_not_allowed", "host": "a"}},
+            {"fn": "ohd_log", "level": "warn", "message": {"$json": {"ohd_error": {"kind": "host_not_allowed", "message": {"$any": "string"}}}}},
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "host_not_allowed", "host": "b"}}
+        ]});
+        let actual = json!({"outcome": "ok", "calls": [
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "network", "host": "a"}},
+            {"fn": "ohd_log", "level": "warn", "message": "{\"ohd_error\":{\"kind\":\"network\",\"message\":\"m\"}}"},
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "network", "host": "b"}, "sent": {}}
+        ]});
+        assert_eq!(
+            differing_members(&expected, &actual),
+            [
+                "calls[].error.kind",
+                "calls[].message.ohd_error.kind",
+                "calls[].sent"
+            ]
+        );
+        assert_eq!(
+            differing_members(&json!({"calls": [1]}), &json!({"calls": [1, 2]})),
+            ["calls (its length)"]
+        );
+        assert_eq!(
+            differing_members(
+                &json!({"load": "loaded"}),
+                &json!({"load": {"refused": []}})
+            ),
+            ["load"]
+        );
+        let right = json!({"outcome": "ok", "calls": [
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "host_not_allowed", "host": "a"}},
+            {"fn": "ohd_log", "level": "warn", "message": "{\"ohd_error\":{\"kind\":\"host_not_allowed\",\"message\":\"m\"}}"},
+            {"fn": "ohd_http_request", "status": 403, "error": {"kind": "host_not_allowed", "host": "b"}}
+        ]});
+        assert!(matches(&expected, &right));
+        assert!(differing_members(&expected, &right).is_empty());
     }
 
     #[test]

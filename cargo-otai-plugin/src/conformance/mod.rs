@@ -4,6 +4,7 @@
 
 mod case;
 mod compare;
+mod component;
 mod driver;
 mod reference;
 
@@ -22,8 +23,47 @@ use case::Case;
 #[serde(tag = "status", rename_all = "snake_case")]
 pub(crate) enum Verdict {
     Passed,
-    Failed { reason: String },
-    Skipped { reason: String },
+    Failed {
+        reason: String,
+        /// For a transcript that differs: the members that differ, as
+        /// [`compare::differing_members`] names them (empty for any other failure).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        differs_in: Vec<String>,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// A failure with no transcript to compare.
+    fn failed(reason: String) -> Verdict {
+        Verdict::Failed {
+            reason,
+            differs_in: Vec::new(),
+        }
+    }
+}
+
+/// Failed cases grouped by what makes them fail: the same members differ
+/// ([`compare::differing_members`]), so that one deviation of a host that fails many
+/// cases reads as one cause. Largest group first; the failures with no transcript to
+/// compare (a driver that crashed, a case that took too long) are left out.
+pub(crate) fn failure_groups(results: &[CaseResult]) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<String>> = Default::default();
+    for result in results {
+        if let Verdict::Failed { differs_in, .. } = &result.verdict
+            && !differs_in.is_empty()
+        {
+            groups
+                .entry(differs_in.clone())
+                .or_default()
+                .push(result.name.clone());
+        }
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    groups
 }
 
 /// One case's result.
@@ -123,6 +163,7 @@ pub(crate) fn run_case(root: &Path, dir: &Path, driver: Option<&str>) -> CaseRes
             String::new(),
             Verdict::Failed {
                 reason: format!("the case is not valid: {e:#}"),
+                differs_in: Vec::new(),
             },
         ),
         Ok(case) => {
@@ -164,20 +205,16 @@ fn judge(case: &Case, driver: Option<&str>) -> Verdict {
     let (transcript, elapsed) = match ran {
         Ok(ran) => ran,
         Err(e) => {
-            return Verdict::Failed {
-                reason: format!("{e:#}"),
-            };
+            return Verdict::failed(format!("{e:#}"));
         }
     };
     if let Some(reason) = transcript.get("skipped") {
         let reason = reason.as_str().unwrap_or_default().to_owned();
         return if case.settings.requires.is_empty() {
-            Verdict::Failed {
-                reason: format!(
-                    "the driver skipped a case that requires nothing a host may lack \
-                     (it may skip only cases with `requires`): {reason}"
-                ),
-            }
+            Verdict::failed(format!(
+                "the driver skipped a case that requires nothing a host may lack \
+                 (it may skip only cases with `requires`): {reason}"
+            ))
         } else {
             Verdict::Skipped {
                 reason: format!("requires {}: {reason}", case.settings.requires.join(", ")),
@@ -187,13 +224,11 @@ fn judge(case: &Case, driver: Option<&str>) -> Verdict {
     if let Some(tolerance) = case.settings.tolerance_ms {
         let limit = Duration::from_millis(case.deadline_ms().saturating_add(tolerance));
         if elapsed > limit {
-            return Verdict::Failed {
-                reason: format!(
-                    "took {} ms, over the deadline of {} ms and the case's tolerance of {tolerance} ms",
-                    elapsed.as_millis(),
-                    case.deadline_ms()
-                ),
-            };
+            return Verdict::failed(format!(
+                "took {} ms, over the deadline of {} ms and the case's tolerance of {tolerance} ms",
+                elapsed.as_millis(),
+                case.deadline_ms()
+            ));
         }
     }
     if compare::matches(&case.expected, &transcript) {
@@ -204,6 +239,7 @@ fn judge(case: &Case, driver: Option<&str>) -> Verdict {
                 "the transcript differs from expected.json:\n{}",
                 compare::diff(&case.expected, &transcript)
             ),
+            differs_in: compare::differing_members(&case.expected, &transcript),
         }
     }
 }

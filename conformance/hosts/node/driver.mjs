@@ -84,6 +84,11 @@ function runInWorker(hostSettings, plugin, spec) {
 
 async function main(folder) {
   const settings = readJson(folder, 'case.json');
+  // docs/ABI.md section 14: a host may accept core modules only, as this one does; the
+  // kit lets it skip the component cases, which say so in `requires`.
+  if ((settings.requires ?? []).includes('component')) {
+    return { skipped: 'this host runs core modules only, not components' };
+  }
   const hostSettings = settings.host ?? {};
   const event = readJson(folder, 'event.json');
   const config = readJson(folder, 'config.json', Object.create(null));

@@ -13,11 +13,11 @@
   (func (export "on_event") (param $ptr i32) (param $len i32)
     (local $i i32)
     ;; Build the large buffer(s).
-    (memory.fill (i32.const 8192) (i32.const 0x61) (i32.const 16384))  ;; line: 16384 x 'a'
+    (memory.fill (i32.const 8192) (i32.const 0x61) (i32.const 8192))  ;; line: 8192 x 'a', under the line cap
     (loop $again
-      (call $log (i32.const 8192) (i32.const 16384) (i32.const 1))
+      (call $log (i32.const 8192) (i32.const 8192) (i32.const 1))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $again (i32.lt_u (local.get $i) (i32.const 64))))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 128))))
     (call $log (i32.const 1024) (i32.const 12) (i32.const 1))  ;; dropped
     (call $log (i32.const 131068) (i32.const 5) (i32.const 1))  ;; traps
     (call $log (i32.const 1024) (i32.const 12) (i32.const 1))

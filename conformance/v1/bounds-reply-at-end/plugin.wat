@@ -10,8 +10,8 @@
     (global.set $heap (i32.add (local.get $p) (local.get $size)))
     (local.get $p))
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
-  (data (i32.const 131010) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"at the end\"}")  ;; the last 62 bytes
+  (data (i32.const 130990) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"at the end\",\"is_internal\":false}")  ;; the last 82 bytes
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $reply (i32.const 131010) (i32.const 62)))
+    (drop (call $reply (i32.const 130990) (i32.const 82)))
   )
 )

@@ -1,4 +1,4 @@
-;; http-three-4mib-bodies-transcript-whole: Three responses of 4 MiB each (three-byte characters): each is delivered whole, and the transcript (over 12 MiB) reaches the runner whole, which a driver that exits before its output is flushed fails.
+;; http-three-4mib-bodies-transcript-whole: Three responses of 4 MiB less one byte each (three-byte characters, under the response cap so that the cap does not decide the case): each is delivered whole, and the transcript (over 12 MiB) reaches the runner whole, which a driver that exits before its output is flushed fails.
 (module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (import "ohd" "ohd_http_request" (func $http (param i32 i32 i32 i32) (result i32)))

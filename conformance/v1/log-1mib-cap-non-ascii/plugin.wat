@@ -1,4 +1,4 @@
-;; log-1mib-cap-non-ascii: The 1 MiB log budget is counted in UTF-8 bytes: 64 lines of 8192 two-byte characters (16 KiB each) fill it, and the next line is dropped.
+;; log-1mib-cap-non-ascii: The 1 MiB log budget is counted in UTF-8 bytes: 128 lines of 4096 two-byte characters (8 KiB each) fill it, and the next line is dropped.
 (module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (memory (export "memory") 2)
@@ -21,11 +21,11 @@
           (br $again)))))
   (func (export "on_event") (param $ptr i32) (param $len i32)
     (local $i i32)
-    (call $fill_e_acute (i32.const 8192) (i32.const 8192))
+    (call $fill_e_acute (i32.const 8192) (i32.const 4096))
     (loop $again
-      (call $log (i32.const 8192) (i32.const 16384) (i32.const 1))
+      (call $log (i32.const 8192) (i32.const 8192) (i32.const 1))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $again (i32.lt_u (local.get $i) (i32.const 64))))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 128))))
     (call $log (i32.const 1024) (i32.const 19) (i32.const 1))
   )
   (data (i32.const 1024) "a line past the cap")  ;; after: 19 bytes

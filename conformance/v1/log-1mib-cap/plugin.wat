@@ -1,4 +1,4 @@
-;; log-1mib-cap: Once a delivery has logged 1 MiB (64 lines of 16 KiB), further lines are dropped, not kept.
+;; log-1mib-cap: Once a delivery has logged 1 MiB (128 lines of 8 KiB), further lines are dropped, not kept.
 (module
   (import "ohd" "ohd_log" (func $log (param i32 i32 i32)))
   (memory (export "memory") 2)
@@ -13,11 +13,11 @@
   (func (export "on_event") (param $ptr i32) (param $len i32)
     (local $i i32)
     ;; Build the large buffer(s).
-    (memory.fill (i32.const 8192) (i32.const 0x61) (i32.const 16384))  ;; line: 16384 x 'a'
+    (memory.fill (i32.const 8192) (i32.const 0x61) (i32.const 8192))  ;; line: 8192 x 'a', under the line cap
     (loop $again
-      (call $log (i32.const 8192) (i32.const 16384) (i32.const 1))
+      (call $log (i32.const 8192) (i32.const 8192) (i32.const 1))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $again (i32.lt_u (local.get $i) (i32.const 64))))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 128))))
     ;; 1 MiB logged: these two are counted, not kept.
     (call $log (i32.const 1024) (i32.const 19) (i32.const 1))
     (call $log (i32.const 1024) (i32.const 19) (i32.const 3))

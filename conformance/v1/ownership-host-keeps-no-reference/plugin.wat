@@ -14,10 +14,10 @@
   (func (export "on_event") (param $ptr i32) (param $len i32)
     (call $log (i32.const 1024) (i32.const 14) (i32.const 1))
     (memory.fill (i32.const 1024) (i32.const 0x78) (i32.const 14))
-    (drop (call $reply (i32.const 1040) (i32.const 71)))
-    (memory.fill (i32.const 1040) (i32.const 0x78) (i32.const 71))
+    (drop (call $reply (i32.const 1040) (i32.const 91)))
+    (memory.fill (i32.const 1040) (i32.const 0x78) (i32.const 91))
     (call $log (i32.const 1024) (i32.const 14) (i32.const 1))
   )
   (data (i32.const 1024) "the first line")  ;; line: 14 bytes
-  (data (i32.const 1040) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"the reply as passed\"}")  ;; json: 71 bytes
+  (data (i32.const 1040) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"the reply as passed\",\"is_internal\":false}")  ;; json: 91 bytes
 )

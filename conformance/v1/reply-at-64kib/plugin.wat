@@ -12,9 +12,9 @@
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
   (func (export "on_event") (param $ptr i32) (param $len i32)
     ;; Build the large buffer(s).
-    (memory.fill (i32.const 131122) (i32.const 0x78) (i32.const 65484))  ;; json: 65484 x 'x'
+    (memory.fill (i32.const 131122) (i32.const 0x78) (i32.const 65464))  ;; json: 65464 x 'x'
     (drop (call $reply (i32.const 131072) (i32.const 65536)))
   )
   (data (i32.const 131072) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"")  ;; json, at +0
-  (data (i32.const 196606) "\"}")  ;; json, at +65534
+  (data (i32.const 196586) "\",\"is_internal\":false}")  ;; json, at +65514
 )

@@ -11,7 +11,7 @@
     (local.get $p))
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $reply (i32.const 1024) (i32.const 84)))
+    (drop (call $reply (i32.const 1024) (i32.const 104)))
   )
-  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"Done \\u2713\\nThanks \\ud83d\\ude00\"}")  ;; json: 84 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"Done \\u2713\\nThanks \\ud83d\\ude00\",\"is_internal\":false}")  ;; json: 104 bytes
 )

@@ -36,8 +36,8 @@
     (local $p i32)
     (local $n i32)
     (local.set $p (i32.const 1024))
-    (local.set $n (i32.const 55))
+    (local.set $n (i32.const 75))
     (call $log_u32 (call $reply (local.get $p) (local.get $n)))
   )
-  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"\ef\bb\bf\"}")  ;; json: 55 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"\ef\bb\bf\",\"is_internal\":false}")  ;; json: 75 bytes
 )

@@ -11,9 +11,9 @@
     (local.get $p))
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $reply (i32.const 1024) (i32.const 72)))
-    (drop (call $reply (i32.const 1096) (i32.const 75)))
+    (drop (call $reply (i32.const 1024) (i32.const 92)))
+    (drop (call $reply (i32.const 1116) (i32.const 95)))
   )
-  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"to the sample ticket\"}")  ;; sample: 72 bytes
-  (data (i32.const 1096) "{\"ticket_id\":\"01JR5T7V9X1Z3B5D7F9H1K3M5P\",\"body\":\"to the delivered ticket\"}")  ;; delivered: 75 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"to the sample ticket\",\"is_internal\":false}")  ;; sample: 92 bytes
+  (data (i32.const 1116) "{\"ticket_id\":\"01JR5T7V9X1Z3B5D7F9H1K3M5P\",\"body\":\"to the delivered ticket\",\"is_internal\":false}")  ;; delivered: 95 bytes
 )

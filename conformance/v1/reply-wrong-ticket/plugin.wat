@@ -11,7 +11,7 @@
     (local.get $p))
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $reply (i32.const 1024) (i32.const 56)))
+    (drop (call $reply (i32.const 1024) (i32.const 76)))
   )
-  (data (i32.const 1024) "{\"ticket_id\":\"01JQOTHERTICKET00000000000\",\"body\":\"Done\"}")  ;; json: 56 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQOTHERTICKET00000000000\",\"body\":\"Done\",\"is_internal\":false}")  ;; json: 76 bytes
 )

@@ -11,7 +11,7 @@
     (local.get $p))
   (func (export "ohd_free") (param $ptr i32) (param $size i32))
   (func (export "on_event") (param $ptr i32) (param $len i32)
-    (drop (call $reply (i32.const 1024) (i32.const 55)))
+    (drop (call $reply (i32.const 1024) (i32.const 75)))
   )
-  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"\e2\80\8b\"}")  ;; json: 55 bytes
+  (data (i32.const 1024) "{\"ticket_id\":\"01JQXYZ8K2M4N6P8R0T2V4W6Y8\",\"body\":\"\e2\80\8b\",\"is_internal\":false}")  ;; json: 75 bytes
 )
