@@ -378,22 +378,10 @@ mod tests {
             body.extend_from_slice(name.as_bytes());
             body.extend_from_slice(payload);
             bytes.push(0);
-            leb(&mut bytes, body.len());
+            leb128(&mut bytes, body.len());
             bytes.extend(body);
         }
         bytes
-    }
-
-    fn leb(out: &mut Vec<u8>, mut n: usize) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_desk::registry::{Pulled, Reference, SCHEME};
 use otai_plugin_desk::{ConfigEntry, Desk, DeskError, DeskOptions, InstallOptions, PluginInfo};
 use otai_plugin_host::DeliveryReport;
@@ -708,8 +709,18 @@ fn print_state(shell: &Shell, info: &PluginInfo) {
 }
 
 fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Result<()> {
-    let m = &info.manifest;
     let mut out = shell.out();
+    write_permissions(&mut out, &info.manifest)?;
+    writeln!(out, "  signature:     {}", signed_by(info))?;
+    if let Some(source) = &info.source {
+        writeln!(out, "  source:        {source}")?;
+    }
+    Ok(())
+}
+
+/// What a plugin may do: the events it gets, the hosts it may send requests to, its
+/// ticket panel; one line each, as the install and the review before it show them.
+pub(crate) fn write_permissions(out: &mut impl Write, m: &Manifest) -> std::io::Result<()> {
     let events: Vec<String> = m.events.iter().map(ToString::to_string).collect();
     writeln!(out, "  events:        {}", events.join(", "))?;
     let hosts = m.allowed_hosts();
@@ -722,18 +733,14 @@ fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Result<()> {
             hosts.join(", ")
         }
     )?;
-    if let Some(panel) = &m.ui_panel {
-        writeln!(
+    match &m.ui_panel {
+        Some(panel) => writeln!(
             out,
             "  ticket panel:  \"{}\" ({} px)",
             panel.title, panel.height
-        )?;
+        ),
+        None => writeln!(out, "  ticket panel:  none"),
     }
-    writeln!(out, "  signature:     {}", signed_by(info))?;
-    if let Some(source) = &info.source {
-        writeln!(out, "  source:        {source}")?;
-    }
-    Ok(())
 }
 
 fn print_form(shell: &Shell, form: &[ConfigEntry]) -> Result<()> {

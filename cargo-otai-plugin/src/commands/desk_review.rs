@@ -107,26 +107,7 @@ fn print_review(shell: &Shell, pulled: &Pulled, review: &Review) -> std::io::Res
             .unwrap_or_default()
     )?;
     writeln!(err, "  from:          {}", pulled.reference)?;
-    let events: Vec<String> = m.events.iter().map(ToString::to_string).collect();
-    writeln!(err, "  events:        {}", events.join(", "))?;
-    let hosts = m.allowed_hosts();
-    writeln!(
-        err,
-        "  allowed hosts: {}",
-        if hosts.is_empty() {
-            "none".to_owned()
-        } else {
-            hosts.join(", ")
-        }
-    )?;
-    match &m.ui_panel {
-        Some(panel) => writeln!(
-            err,
-            "  ticket panel:  \"{}\" ({} px)",
-            panel.title, panel.height
-        )?,
-        None => writeln!(err, "  ticket panel:  none")?,
-    }
+    super::desk::write_permissions(&mut err, m)?;
     let signatures: Vec<String> = review
         .signatures
         .signatures
