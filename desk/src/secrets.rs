@@ -189,7 +189,7 @@ fn associated(plugin_id: &str, key: &str) -> Vec<u8> {
     format!("{plugin_id}\0{key}").into_bytes()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -126,12 +126,7 @@ pub fn digest_of(bytes: &[u8]) -> String {
 }
 
 fn hex_digest(hash: &[u8]) -> String {
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    for byte in hash {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256:{}", crate::secrets::hex(hash))
 }
 
 enum Access {
