@@ -4,7 +4,6 @@ pub(crate) mod build;
 mod check;
 mod conformance;
 mod desk;
-mod desk_review;
 mod dev;
 mod key;
 mod new;

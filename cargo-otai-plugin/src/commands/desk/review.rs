@@ -107,7 +107,7 @@ fn print_review(shell: &Shell, pulled: &Pulled, review: &Review) -> std::io::Res
             .unwrap_or_default()
     )?;
     writeln!(err, "  from:          {}", pulled.reference)?;
-    super::desk::write_permissions(&mut err, m)?;
+    super::install::write_permissions(&mut err, m)?;
     let signatures: Vec<String> = review
         .signatures
         .signatures
