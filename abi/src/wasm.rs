@@ -1,14 +1,29 @@
 //! Names and wasm signatures: the `ohd` imports, the plugin's exports, custom sections.
 //!
-//! [`HOST_FUNCTIONS`] and [`PLUGIN_EXPORTS`] are the one table of the core interface.
-//! What reads them follows by itself (the module judgement of `check`, `build`'s lint
-//! and the host's `load`); what is generated from them is kept current by
-//! `abi/tests/generated.rs` (`docs/abi-signatures.json`, which the Node host of the
-//! conformance kit checks modules by, and the table of imports in docs/ABI.md section
-//! 3); the host's linker, its component bindings and the Node host's imports fail a test
-//! or stop compiling until they implement a new row. `ARCHITECTURE.md` at the repository
-//! root lists the files a new host function still changes by hand ("Adding a host
-//! function").
+//! The table of the `ohd` imports is one macro, `for_each_host_function!` (hidden from
+//! the API: its row syntax is ours to change), and [`PLUGIN_EXPORTS`] the table of the
+//! exports. Three kinds of consumer follow it:
+//!
+//! - expanded at compile time, each with a `macro_rules!` of its own: [`HOST_FUNCTIONS`]
+//!   and its constants here, the host's core linker (`host/src/abi_funcs.rs`: a row
+//!   without a function of its name and signature does not compile), the SDK's raw
+//!   imports and their safe functions, picked by the parameters' names
+//!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
+//!   `compile_error!` naming the row), and the list every flavour of the SDK must define
+//!   (the stand-in `sys/native.rs`, the component's `sys/component.rs`: an unresolved
+//!   import naming the function);
+//! - written by a generator whose output is committed, `abi/tests/generated.rs`
+//!   (`OTAI_BLESS=1 cargo test --workspace --test generated`): `docs/abi-signatures.json`,
+//!   which the Node host of the conformance kit checks modules by, the table of imports
+//!   in docs/ABI.md section 3, the component flavour's table
+//!   (`abi/src/component/host_functions.rs`, from `wit/ohd-plugin.wit`) and the WIT's
+//!   copies in the crates;
+//! - held by tests: the host's `HostCall` (a row without a variant fails its unit test),
+//!   the host's component bindings (the generated trait), the Node host's imports, the
+//!   conformance cases and docs/ABI.md's prose.
+//!
+//! `ARCHITECTURE.md` at the repository root lists the files a new host function still
+//! changes by hand ("Adding a host function").
 
 use std::fmt;
 
@@ -189,88 +204,96 @@ impl HostFunction {
     }
 }
 
-/// `ohd_log(ptr, len, level)`: one UTF-8 log line at a [`crate::status::LogLevel`].
-pub const OHD_LOG: HostFunction = HostFunction {
-    name: "ohd_log",
-    ty: FuncType {
-        params: &[I32, I32, I32],
-        results: &[],
-    },
-    param_names: &["ptr", "len", "level"],
-    result_name: None,
-    returns: "nothing",
-};
+/// The table of the `ohd` host functions, handed to a macro of the caller's: the one
+/// source of [`HOST_FUNCTIONS`] and its constants here, of the host's linker and of the
+/// SDK's raw imports, each of which expands the rows with a `macro_rules!` of its own (a
+/// row without its implementation there is then a compile error naming the function).
+///
+/// `$callback!` is called once, with two groups of rows: `calls` (what a plugin calls
+/// the host for) and `allocator` (the imports the host forwards to the plugin's own
+/// allocator exports, which the SDK never imports). A row is
+///
+/// ```text
+/// /// docs
+/// CONSTANT: fn name(param, …) -> result; returns "what the result means";
+/// ```
+///
+/// where every parameter, and the result when there is one, is an `i32` on the wire; the
+/// names are docs/ABI.md's, and the SDK picks its calling convention by them
+/// (`ptr, len`: bytes the host reads; `resp_ptr_out, resp_len_out`: a block the host
+/// allocates and hands over). Not part of the API: its shape may change in any release.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! for_each_host_function {
+    ($callback:ident) => {
+        $callback! {
+            calls {
+                /// `ohd_log(ptr, len, level)`: one UTF-8 log line at a
+                /// [`LogLevel`](crate::status::LogLevel).
+                OHD_LOG: fn ohd_log(ptr, len, level);
+                    returns "nothing";
+                /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
+                OHD_HTTP_REQUEST: fn ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status;
+                    returns "HTTP status, `0` or `403`, see [5](#5-status-codes-and-error-bodies)";
+                /// `ohd_add_reply(ptr, len) -> status`.
+                OHD_ADD_REPLY: fn ohd_add_reply(ptr, len) -> status;
+                    returns "call status `0`–`4`";
+                /// `ohd_set_custom_field(ptr, len) -> status`.
+                OHD_SET_CUSTOM_FIELD: fn ohd_set_custom_field(ptr, len) -> status;
+                    returns "call status `0`–`4`";
+            }
+            allocator {
+                /// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
+                /// Provided for code written against the reference table, which lists it as
+                /// an import.
+                OHD_ALLOC: fn ohd_alloc(size) -> ptr;
+                    returns "pointer, `0` on failure";
+                /// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
+                OHD_FREE: fn ohd_free(ptr, size);
+                    returns "nothing";
+            }
+        }
+    };
+}
 
-/// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
-pub const OHD_HTTP_REQUEST: HostFunction = HostFunction {
-    name: "ohd_http_request",
-    ty: FuncType {
-        params: &[I32, I32, I32, I32],
-        results: &[I32],
-    },
-    param_names: &["req_ptr", "req_len", "resp_ptr_out", "resp_len_out"],
-    result_name: Some("status"),
-    returns: "HTTP status, `0` or `403`, see [5](#5-status-codes-and-error-bodies)",
-};
+/// Expands the table into a [`HostFunction`] constant per row, and [`HOST_FUNCTIONS`].
+macro_rules! host_function_constants {
+    (@i32 $any:ident) => {
+        I32
+    };
+    (@name) => {
+        None
+    };
+    (@name $result:ident) => {
+        Some(stringify!($result))
+    };
+    ($($group:ident {
+        $(
+            $(#[$doc:meta])*
+            $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                returns $returns:literal;
+        )*
+    })*) => {
+        $($(
+            $(#[$doc])*
+            pub const $constant: HostFunction = HostFunction {
+                name: stringify!($name),
+                ty: FuncType {
+                    params: &[$(host_function_constants!(@i32 $param)),*],
+                    results: &[$(host_function_constants!(@i32 $result))?],
+                },
+                param_names: &[$(stringify!($param)),*],
+                result_name: host_function_constants!(@name $($result)?),
+                returns: $returns,
+            };
+        )*)*
 
-/// `ohd_add_reply(ptr, len) -> status`.
-pub const OHD_ADD_REPLY: HostFunction = HostFunction {
-    name: "ohd_add_reply",
-    ty: FuncType {
-        params: &[I32, I32],
-        results: &[I32],
-    },
-    param_names: &["ptr", "len"],
-    result_name: Some("status"),
-    returns: "call status `0`–`4`",
-};
+        /// Every function of the `ohd` import module. Every one is optional for a plugin.
+        pub const HOST_FUNCTIONS: &[HostFunction] = &[$($($constant),*),*];
+    };
+}
 
-/// `ohd_set_custom_field(ptr, len) -> status`.
-pub const OHD_SET_CUSTOM_FIELD: HostFunction = HostFunction {
-    name: "ohd_set_custom_field",
-    ty: FuncType {
-        params: &[I32, I32],
-        results: &[I32],
-    },
-    param_names: &["ptr", "len"],
-    result_name: Some("status"),
-    returns: "call status `0`–`4`",
-};
-
-/// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
-/// Provided for code written against the reference table, which lists it as an import.
-pub const OHD_ALLOC: HostFunction = HostFunction {
-    name: "ohd_alloc",
-    ty: FuncType {
-        params: &[I32],
-        results: &[I32],
-    },
-    param_names: &["size"],
-    result_name: Some("ptr"),
-    returns: "pointer, `0` on failure",
-};
-
-/// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
-pub const OHD_FREE: HostFunction = HostFunction {
-    name: "ohd_free",
-    ty: FuncType {
-        params: &[I32, I32],
-        results: &[],
-    },
-    param_names: &["ptr", "size"],
-    result_name: None,
-    returns: "nothing",
-};
-
-/// Every function of the `ohd` import module. Every one is optional for a plugin.
-pub const HOST_FUNCTIONS: &[HostFunction] = &[
-    OHD_LOG,
-    OHD_HTTP_REQUEST,
-    OHD_ADD_REPLY,
-    OHD_SET_CUSTOM_FIELD,
-    OHD_ALLOC,
-    OHD_FREE,
-];
+for_each_host_function!(host_function_constants);
 
 /// Looks up a host function of the `ohd` module by name.
 pub fn host_function(name: &str) -> Option<&'static HostFunction> {

@@ -7,9 +7,10 @@
 //! - the table of imports in docs/ABI.md section 3, between its markers;
 //! - `abi/src/component/host_functions.rs`, the component flavour's host functions, each
 //!   beside its core twin, from the host interface of `wit/ohd-plugin.wit` (the WIT is
-//!   the source of their shapes; the twin of `ohd_add_reply` is `add-reply`).
+//!   the source of their shapes; the twin of `ohd_add_reply` is `add-reply`);
+//! - the copies of `wit/ohd-plugin.wit` that the SDK, the host and the CLI build from.
 //!
-//! A committed copy that is not what the table gives fails here. Regenerate both with
+//! A committed copy that is not what the table gives fails here. Regenerate them with
 //! `OTAI_BLESS=1 cargo test --workspace --test generated` and commit them. The prose
 //! around the table is written by hand; the last test names what it must mention.
 
@@ -161,6 +162,28 @@ fn the_committed_component_table_is_the_wits() {
         "{COMPONENT_TABLE} is stale (or missing): the host interface of wit/ohd-plugin.wit \
          changed. Regenerate it with `{BLESS}` and commit it."
     );
+}
+
+/// The crates that build from their package carry the WIT in their own folder
+/// (`tests/tests/packaging.rs` holds every such copy identical to its source).
+const WIT_COPIES: [&str; 3] = ["sdk/wit", "host/wit", "cargo-otai-plugin/wit"];
+const WIT: &str = "wit/ohd-plugin.wit";
+
+#[test]
+fn the_crates_copies_of_the_wit_are_the_wit() {
+    let wit = read(WIT);
+    assert!(!wit.is_empty(), "{WIT} is missing or empty");
+    for dir in WIT_COPIES {
+        let copy = format!("{dir}/ohd-plugin.wit");
+        if blessing() {
+            write(&copy, &wit);
+            continue;
+        }
+        assert!(
+            read(&copy) == wit,
+            "{copy} is not {WIT}, which is the one to edit: copy it with `{BLESS}` and commit it."
+        );
+    }
 }
 
 #[test]

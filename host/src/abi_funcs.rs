@@ -20,8 +20,7 @@ use otai_plugin_abi::rules::http::{
 use otai_plugin_abi::rules::ticket::{self, TicketCallError, TicketScope};
 use otai_plugin_abi::status::{self, LogLevel};
 use otai_plugin_abi::wasm::{
-    AllocatorKind, IMPORT_MODULE, OHD_ADD_REPLY, OHD_ALLOC, OHD_FREE, OHD_HTTP_REQUEST, OHD_LOG,
-    OHD_SET_CUSTOM_FIELD,
+    AllocatorKind, IMPORT_MODULE, OHD_ADD_REPLY, OHD_HTTP_REQUEST, OHD_LOG, OHD_SET_CUSTOM_FIELD,
 };
 use wasmtime::{AsContextMut, Caller, Engine, Extern, Func, Linker, Memory};
 
@@ -37,20 +36,37 @@ const REPORT_BODY_MAX: usize = 16 * 1024;
 
 /// The linker with every `ohd` function; one per host, shared by all plugins.
 ///
-/// Names come from `otai_plugin_abi::wasm`, and the test below proves that every entry of
-/// its `HOST_FUNCTIONS` is defined here with its ABI signature.
+/// Expanded from the ABI's table (`otai_plugin_abi::for_each_host_function!`): each row
+/// is defined by the function of this module with the row's name, whose parameters and
+/// result the row gives, so a row without its function here, or with another
+/// signature, does not compile; the test below also instantiates every row.
 pub(crate) fn linker(engine: &Engine) -> Result<Linker<State>> {
     let mut linker = Linker::new(engine);
-    linker.func_wrap(IMPORT_MODULE, OHD_LOG.name, ohd_log)?;
-    linker.func_wrap(IMPORT_MODULE, OHD_HTTP_REQUEST.name, ohd_http_request)?;
-    linker.func_wrap(IMPORT_MODULE, OHD_ADD_REPLY.name, ohd_add_reply)?;
-    linker.func_wrap(
-        IMPORT_MODULE,
-        OHD_SET_CUSTOM_FIELD.name,
-        ohd_set_custom_field,
-    )?;
-    linker.func_wrap(IMPORT_MODULE, OHD_ALLOC.name, import_alloc)?;
-    linker.func_wrap(IMPORT_MODULE, OHD_FREE.name, import_free)?;
+    macro_rules! define {
+        (@u32 $any:ident) => {
+            u32
+        };
+        (@result) => {
+            ()
+        };
+        (@result $result:ident) => {
+            u32
+        };
+        ($($group:ident {
+            $(
+                $(#[$doc:meta])*
+                $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                    returns $returns:literal;
+            )*
+        })*) => {
+            $($({
+                let function: fn(Caller<'_, State>, $(define!(@u32 $param)),*)
+                    -> Result<define!(@result $($result)?)> = $name;
+                linker.func_wrap(IMPORT_MODULE, otai_plugin_abi::wasm::$constant.name, function)?;
+            })*)*
+        };
+    }
+    otai_plugin_abi::for_each_host_function!(define);
     Ok(linker)
 }
 
@@ -274,7 +290,7 @@ pub(crate) fn ticket_scope(mode: &Mode) -> TicketScope<'_> {
 }
 
 /// `ohd_alloc(size) -> ptr` import: forwards to the plugin's own allocator export.
-fn import_alloc(mut caller: Caller<'_, State>, size: u32) -> Result<u32> {
+fn ohd_alloc(mut caller: Caller<'_, State>, size: u32) -> Result<u32> {
     if caller.data().forwarding {
         return Err(GuestTrap::new(
             "ohd_alloc: the plugin's allocator export calls the `ohd.ohd_alloc` import back (endless recursion)",
@@ -294,7 +310,7 @@ fn import_alloc(mut caller: Caller<'_, State>, size: u32) -> Result<u32> {
 
 /// `ohd_free(ptr, size)` import: forwards to the plugin's own deallocator export
 /// (`free(ptr)` for a libc pair, ignoring `size`).
-fn import_free(mut caller: Caller<'_, State>, ptr: u32, size: u32) -> Result<()> {
+fn ohd_free(mut caller: Caller<'_, State>, ptr: u32, size: u32) -> Result<()> {
     if caller.data().forwarding {
         return Err(GuestTrap::new(
             "ohd_free: the plugin's deallocator export calls the `ohd.ohd_free` import back (endless recursion)",

@@ -352,6 +352,24 @@ mod tests {
     }
 
     #[test]
+    fn every_host_function_of_the_table_has_a_call_of_its_own() {
+        // A call is read back by its tag, `function`, the import's name: a row of the
+        // ABI's table without a variant is an unknown variant, whatever its fields.
+        for f in otai_plugin_abi::wasm::HOST_FUNCTIONS {
+            let read =
+                serde_json::from_value::<HostCall>(serde_json::json!({ "function": f.name }));
+            if let Err(e) = read {
+                assert!(
+                    !e.to_string().contains("unknown variant"),
+                    "`{}` has no `HostCall` variant, so its calls are missing from \
+                     `calls` in reports and transcripts: {e}",
+                    f.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn only_ok_is_ok_and_only_traps_and_timeouts_are_failures() {
         let trapped = Outcome::Trapped {
             message: "t".into(),

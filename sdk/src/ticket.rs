@@ -53,23 +53,23 @@ pub fn set_custom_field(ticket_id: &str, key: &str, value: &str) -> Result<(), T
 /// The core flavour passes the payload as JSON.
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 fn perform_add_reply(payload: AddReply) -> u32 {
-    crate::sys::add_reply(crate::wire::add_reply_json(&payload).as_bytes())
+    crate::sys::ohd_add_reply(crate::wire::add_reply_json(&payload).as_bytes())
 }
 
 #[cfg(not(all(target_arch = "wasm32", feature = "component")))]
 fn perform_set_custom_field(payload: SetCustomField) -> u32 {
-    crate::sys::set_custom_field(crate::wire::set_custom_field_json(&payload).as_bytes())
+    crate::sys::ohd_set_custom_field(crate::wire::set_custom_field_json(&payload).as_bytes())
 }
 
 /// The component flavour passes the payload as a record.
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 fn perform_add_reply(payload: AddReply) -> u32 {
-    crate::sys::add_reply(payload)
+    crate::sys::ohd_add_reply(payload)
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 fn perform_set_custom_field(payload: SetCustomField) -> u32 {
-    crate::sys::set_custom_field(payload)
+    crate::sys::ohd_set_custom_field(payload)
 }
 
 fn status(code: u32) -> Result<(), TicketError> {

@@ -40,9 +40,9 @@ use plugin::ohd::plugin::types::{
     CallError, CustomField, LogLevel as WitLevel, Method, Reply, Request, RequestError,
 };
 
-/// `log(level, message)`: levels above 3 are logged at error, as `ohd_log` logs them;
+/// `log(level, message)`, `ohd_log`'s twin: levels above 3 are logged at error, as `ohd_log` logs them;
 /// bytes that are not UTF-8 are replaced, as the core host replaces them.
-pub(crate) fn log(level: u32, message: &[u8]) {
+pub(crate) fn ohd_log(message: &[u8], level: u32) {
     let level = match LogLevel::from_code(level) {
         LogLevel::Debug => WitLevel::Debug,
         LogLevel::Info => WitLevel::Info,
@@ -52,9 +52,9 @@ pub(crate) fn log(level: u32, message: &[u8]) {
     host::log(level, &String::from_utf8_lossy(message));
 }
 
-/// `http-request(request)`: the server's status and body, or the host's error as the
+/// `http-request(request)`, `ohd_http_request`'s twin: the server's status and body, or the host's error as the
 /// core flavour's error body would carry it.
-pub(crate) fn http_request(request: HttpRequest) -> Result<(u16, Vec<u8>), HostError> {
+pub(crate) fn ohd_http_request(request: HttpRequest) -> Result<(u16, Vec<u8>), HostError> {
     let method = match request.method.as_str() {
         "GET" => Method::Get,
         "HEAD" => Method::Head,
@@ -114,7 +114,7 @@ fn code(result: Result<(), CallError>) -> u32 {
 }
 
 /// `add-reply(reply)`, as `ohd_add_reply`'s status.
-pub(crate) fn add_reply(reply: AddReply) -> u32 {
+pub(crate) fn ohd_add_reply(reply: AddReply) -> u32 {
     code(host::add_reply(&Reply {
         ticket_id: reply.ticket_id,
         body: reply.body,
@@ -123,7 +123,7 @@ pub(crate) fn add_reply(reply: AddReply) -> u32 {
 }
 
 /// `set-custom-field(field)`, as `ohd_set_custom_field`'s status.
-pub(crate) fn set_custom_field(field: SetCustomField) -> u32 {
+pub(crate) fn ohd_set_custom_field(field: SetCustomField) -> u32 {
     code(host::set_custom_field(&CustomField {
         ticket_id: field.ticket_id,
         key: field.key,

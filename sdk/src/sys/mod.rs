@@ -14,54 +14,98 @@
 
 #[cfg(all(target_arch = "wasm32", not(feature = "component")))]
 mod imp {
-    // Signatures as in `otai_plugin_abi::wasm` (every parameter is an `i32` on the wire;
-    // `usize` and pointers are 32 bits on wasm32). `ohd_alloc`/`ohd_free` are not
-    // imported: the SDK exports the allocator the host forwards those to.
-    #[link(wasm_import_module = "ohd")]
-    unsafe extern "C" {
-        fn ohd_log(ptr: *const u8, len: usize, level: u32);
-        fn ohd_http_request(
-            req_ptr: *const u8,
-            req_len: usize,
-            resp_ptr_out: *mut u32,
-            resp_len_out: *mut u32,
-        ) -> u32;
-        fn ohd_add_reply(ptr: *const u8, len: usize) -> u32;
-        fn ohd_set_custom_field(ptr: *const u8, len: usize) -> u32;
+    /// The imports, one per row of the ABI's table (`calls`; `ohd_alloc` and `ohd_free`
+    /// are not imported: the SDK exports the allocator the host forwards those to).
+    /// Every parameter and result is an `i32` on the wire; pointers and `usize` are 32
+    /// bits on wasm32.
+    mod raw {
+        macro_rules! imports {
+            (@result) => {
+                ()
+            };
+            (@result $result:ident) => {
+                u32
+            };
+            (calls {
+                $(
+                    $(#[$doc:meta])*
+                    $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                        returns $returns:literal;
+                )*
+            } $($rest:tt)*) => {
+                #[link(wasm_import_module = "ohd")]
+                unsafe extern "C" {
+                    $(pub(super) fn $name($($param: u32),*) -> imports!(@result $($result)?);)*
+                }
+            };
+        }
+        otai_plugin_abi::for_each_host_function!(imports);
     }
 
-    pub(crate) fn log(level: u32, message: &[u8]) {
-        // SAFETY: the host only reads `len` bytes at `ptr`, which `message` covers.
-        unsafe { ohd_log(message.as_ptr(), message.len(), level) }
-    }
-
-    pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
-        let mut ptr: u32 = 0;
-        let mut len: u32 = 0;
-        // SAFETY: the request slice is readable for its length and both out-pointers
-        // are valid, writable, 4-byte locations for the duration of the call.
-        let status =
-            unsafe { ohd_http_request(request.as_ptr(), request.len(), &mut ptr, &mut len) };
-        let body = if ptr == 0 || len == 0 {
-            Vec::new()
-        } else {
-            // SAFETY: by the ABI the host allocated this buffer with our exported
-            // `ohd_alloc(len)`, i.e. with the layout `crate::allocator::layout(len)`,
-            // which is the layout of a `Vec<u8>` of capacity `len`; we now own it, and
-            // dropping the `Vec` frees it exactly as `ohd_free(ptr, len)` would.
-            unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize) }
+    /// One safe function per import, named like it, by its calling convention, which
+    /// the parameters' names in docs/ABI.md give: `ptr, len` are bytes the host reads;
+    /// `resp_ptr_out, resp_len_out` receive a block the host allocated with our
+    /// exported `ohd_alloc` and hands over.
+    macro_rules! safe_functions {
+        (@row $name:ident(ptr, len, $extra:ident)) => {
+            pub(crate) fn $name(bytes: &[u8], $extra: u32) {
+                // SAFETY: the host only reads `len` bytes at `ptr`, which `bytes` covers.
+                unsafe { raw::$name(bytes.as_ptr() as u32, bytes.len() as u32, $extra) }
+            }
         };
-        (status, body)
+        (@row $name:ident(ptr, len) -> status) => {
+            pub(crate) fn $name(bytes: &[u8]) -> u32 {
+                // SAFETY: the host only reads `len` bytes at `ptr`, which `bytes` covers.
+                unsafe { raw::$name(bytes.as_ptr() as u32, bytes.len() as u32) }
+            }
+        };
+        (@row $name:ident(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status) => {
+            pub(crate) fn $name(request: &[u8]) -> (u32, Vec<u8>) {
+                let mut ptr: u32 = 0;
+                let mut len: u32 = 0;
+                // SAFETY: the request slice is readable for its length and both
+                // out-pointers are valid, writable, 4-byte locations for the duration of
+                // the call.
+                let status = unsafe {
+                    raw::$name(
+                        request.as_ptr() as u32,
+                        request.len() as u32,
+                        (&raw mut ptr) as u32,
+                        (&raw mut len) as u32,
+                    )
+                };
+                (status, take_block(ptr, len))
+            }
+        };
+        (@row $name:ident($($param:ident),*) $(-> $result:ident)?) => {
+            compile_error!(concat!(
+                "otai-plugin-sdk: no calling convention for `",
+                stringify!($name($($param),*) $(-> $result)?),
+                "`: add one to `safe_functions!` in sdk/src/sys/mod.rs"
+            ));
+        };
+        (calls {
+            $(
+                $(#[$doc:meta])*
+                $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                    returns $returns:literal;
+            )*
+        } $($rest:tt)*) => {
+            $(safe_functions!(@row $name($($param),*) $(-> $result)?);)*
+        };
     }
+    otai_plugin_abi::for_each_host_function!(safe_functions);
 
-    pub(crate) fn add_reply(payload: &[u8]) -> u32 {
-        // SAFETY: the host only reads `len` bytes at `ptr`.
-        unsafe { ohd_add_reply(payload.as_ptr(), payload.len()) }
-    }
-
-    pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
-        // SAFETY: the host only reads `len` bytes at `ptr`.
-        unsafe { ohd_set_custom_field(payload.as_ptr(), payload.len()) }
+    /// The block the host wrote to `resp_ptr_out` / `resp_len_out`, now ours.
+    fn take_block(ptr: u32, len: u32) -> Vec<u8> {
+        if ptr == 0 || len == 0 {
+            return Vec::new();
+        }
+        // SAFETY: by the ABI the host allocated this buffer with our exported
+        // `ohd_alloc(len)`, i.e. with the layout `crate::allocator::layout(len)`, which
+        // is the layout of a `Vec<u8>` of capacity `len`; we now own it, and dropping the
+        // `Vec` frees it exactly as `ohd_free(ptr, len)` would.
+        unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize) }
     }
 }
 
@@ -75,4 +119,17 @@ pub(crate) mod component;
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 use component as imp;
 
-pub(crate) use imp::{add_reply, http_request, log, set_custom_field};
+// Every flavour has a function of each import's name: one missing from the stand-in or
+// the component flavour is an unresolved import here, naming it.
+macro_rules! flavour_functions {
+    (calls {
+        $(
+            $(#[$doc:meta])*
+            $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                returns $returns:literal;
+        )*
+    } $($rest:tt)*) => {
+        pub(crate) use imp::{$($name),*};
+    };
+}
+otai_plugin_abi::for_each_host_function!(flavour_functions);

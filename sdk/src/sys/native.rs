@@ -147,7 +147,7 @@ pub(crate) fn mock(method: &str, url: &str, response: MockResponse) {
     with(|s| s.mocks.set(MockPattern::new(method, url), response));
 }
 
-pub(crate) fn log(level: u32, message: &[u8]) {
+pub(crate) fn ohd_log(message: &[u8], level: u32) {
     let line = LogLine {
         level: LogLevel::from_code(level),
         message: String::from_utf8_lossy(message).into_owned(),
@@ -155,7 +155,7 @@ pub(crate) fn log(level: u32, message: &[u8]) {
     with(|s| s.recorded.logs.push(line));
 }
 
-pub(crate) fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
+pub(crate) fn ohd_http_request(request: &[u8]) -> (u32, Vec<u8>) {
     let mut request = match decode_request(request) {
         Ok(r) => r,
         Err(refusal) => return (refusal.status(), refusal.body()),
@@ -200,7 +200,7 @@ fn scope<T>(f: impl FnOnce(TicketScope<'_>) -> T) -> T {
     }
 }
 
-pub(crate) fn add_reply(payload: &[u8]) -> u32 {
+pub(crate) fn ohd_add_reply(payload: &[u8]) -> u32 {
     match scope(|scope| ticket::add_reply(scope, payload)) {
         Ok(reply) => {
             with(|s| s.recorded.replies.push(reply));
@@ -210,7 +210,7 @@ pub(crate) fn add_reply(payload: &[u8]) -> u32 {
     }
 }
 
-pub(crate) fn set_custom_field(payload: &[u8]) -> u32 {
+pub(crate) fn ohd_set_custom_field(payload: &[u8]) -> u32 {
     match scope(|scope| ticket::set_custom_field(scope, payload)) {
         Ok(field) => {
             with(|s| s.recorded.custom_fields.push(field));
