@@ -97,7 +97,7 @@ fn a_refused_form_is_shown_again_as_typed_with_each_problem_beside_its_field() {
         (
             [("failure_percent", "50"), ("min_deliveries", "10"), ("window_minutes", "<b>ten</b>")],
             "window_minutes",
-            "&lt;b&gt;ten&lt;&#x2f;b&gt;",
+            "&quot;&lt;b&gt;ten&lt;&#x2f;b&gt;&quot;",
         ),
     ] {
         let (status, page) = server.post("/settings", &form);

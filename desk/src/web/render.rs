@@ -166,6 +166,8 @@ mod tests {
                     bridge => context! { ticket => context! { subject => "</script><script>alert(1)" } },
                     panels => Vec::<String>::new(),
                     events => vec!["ticket.created"],
+                    form => context! {},
+                    errors => context! {},
                 })
             })
             .unwrap();

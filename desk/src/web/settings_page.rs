@@ -93,12 +93,13 @@ async fn settings_page(
         .map(ToString::to_string)
         .collect();
     let refused = !problems.is_empty();
+    let count = problems.len();
     let mut response = page(
         state,
         "settings.html",
         context! {
             fields => ser(&views(&current, typed.as_deref(), &problems)),
-            errors => refused,
+            errors => count,
             unknown => unknown,
             saved => saved,
         },
