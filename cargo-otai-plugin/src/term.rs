@@ -204,8 +204,8 @@ mod tests {
         }
         let io = || std::io::Error::other("disk full");
         for text in ["disk full", "the module cannot be installed: disk full"] {
-            let error = anyhow::Error::new(Showing(text.into(), io()))
-                .context("cannot install `x.wasm`");
+            let error =
+                anyhow::Error::new(Showing(text.into(), io())).context("cannot install `x.wasm`");
             // The context says something new; "disk full" is said once, in its cause.
             assert_eq!(distinct_causes(&error), [text], "{error:?}");
         }

@@ -439,10 +439,11 @@ fn trusted_keys_and_the_signature_rules_from_the_command_line() {
     sign(&path("v1.wasm"), &path("first"), &path("v1-first.wasm"));
     sign(&path("v2.wasm"), &path("second"), &path("v2-second.wasm"));
 
+    // Listing reads a desk, and makes none where there is none.
     desk(&data, &["trust", "list"])
         .assert()
-        .success()
-        .stdout(contains("no trusted keys"));
+        .code(1)
+        .stderr(contains("no desk in"));
     // A file, then a key's text.
     desk(&data, &["trust", "add", &arg("first.pub")])
         .assert()
@@ -590,6 +591,10 @@ fn a_reading_command_names_its_desk_and_makes_none() {
         .success()
         .stderr(contains(format!("Using the desk in `{}`", data.display())))
         .stdout(contains("com.example.cli-desk"));
+    desk(&data, &["trust", "list"])
+        .assert()
+        .success()
+        .stdout(contains("no trusted keys"));
 }
 
 /// An error whose cause is its own text (the desk's errors show their source) is
@@ -603,7 +608,9 @@ fn an_error_is_printed_once() {
     desk(&data, &["install", wasm.to_str().unwrap()])
         .assert()
         .success();
-    let output = desk(&data, &["deliver", "ticket.exploded"]).output().unwrap();
+    let output = desk(&data, &["deliver", "ticket.exploded"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
@@ -629,24 +636,40 @@ fn the_health_settings_from_the_command_line() {
         .stdout(contains("failure_percent = 50").and(contains("window_minutes = 10")));
     desk(
         &data,
-        &["settings", "--set", "failure_percent=20", "--set", "window_minutes=5"],
+        &[
+            "settings",
+            "--set",
+            "failure_percent=20",
+            "--set",
+            "window_minutes=5",
+        ],
     )
     .assert()
     .success()
     .stderr(contains("Saved"))
     .stdout(contains("failure_percent = 20").and(contains("min_deliveries = 10")));
-    let output = desk(&data, &["--format", "json", "settings"]).output().unwrap();
+    let output = desk(&data, &["--format", "json", "settings"])
+        .output()
+        .unwrap();
     assert_eq!(
         json_of(&output),
         json!({"failure_percent": 20.0, "min_deliveries": 10, "window_minutes": 5})
     );
     desk(
         &data,
-        &["settings", "--set", "failure_percent=NaN", "--set", "colour=red"],
+        &[
+            "settings",
+            "--set",
+            "failure_percent=NaN",
+            "--set",
+            "colour=red",
+        ],
     )
     .assert()
     .code(1)
-    .stderr(contains("failure_percent: found \"NaN\", expected a percentage from 0 to 100"))
+    .stderr(contains(
+        "failure_percent: found \"NaN\", expected a percentage from 0 to 100",
+    ))
     .stderr(contains("\"colour\": no such setting"));
     desk(&data, &["settings"])
         .assert()

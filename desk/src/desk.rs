@@ -170,7 +170,11 @@ impl Desk {
                         format!(
                             "the saved health settings are out of range ({}); the desk saves \
                              only checked ones, so the file was changed by another program",
-                            problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                            problems
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
                         ),
                     ));
                 }

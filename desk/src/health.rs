@@ -146,8 +146,7 @@ impl PluginHealth for DeskPluginHealth {
             &store.pending,
             &self.id,
             window_start,
-            now,
-            failed,
+            (now, failed),
             policy,
         );
         store.pending.push_outcome(&self.id, now, failed);

@@ -249,7 +249,11 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(
-            (changed.failure_percent, changed.min_deliveries, changed.window_minutes),
+            (
+                changed.failure_percent,
+                changed.min_deliveries,
+                changed.window_minutes
+            ),
             (20.0, 2, 1440)
         );
         for (key, text) in [
@@ -286,10 +290,16 @@ mod tests {
             ])
             .unwrap_err();
         assert_eq!(all.len(), 3, "{all:?}");
-        assert!(all[2].message.contains("failure_percent, min_deliveries, window_minutes"));
+        assert!(
+            all[2]
+                .message
+                .contains("failure_percent, min_deliveries, window_minutes")
+        );
         // A long text is cut when quoted back.
         let long = "9".repeat(10_000);
-        let cut = defaults().with_text([("window_minutes", long.as_str())]).unwrap_err();
+        let cut = defaults()
+            .with_text([("window_minutes", long.as_str())])
+            .unwrap_err();
         assert!(cut[0].message.len() < 200, "{}", cut[0]);
     }
 }

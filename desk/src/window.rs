@@ -35,17 +35,16 @@ struct Window {
 }
 
 impl Windows {
-    /// Counts one delivery's outcome of plugin `id` (the table gets it when the delivery
-    /// is committed) and returns its deliveries and failures in the window that ends
-    /// `now`. `window_start` is the plugin's (when it was last enabled).
+    /// Counts one delivery's outcome of plugin `id`, `(now, failed)` (the table gets it
+    /// when the delivery is committed), and returns its deliveries and failures in the
+    /// window that ends `now`. `window_start` is the plugin's (when it was last enabled).
     pub(crate) fn observe(
         &mut self,
         conn: &Connection,
         pending: &Pending,
         id: &str,
         window_start: i64,
-        now: i64,
-        failed: bool,
+        (now, failed): (i64, bool),
         policy: &HealthPolicy,
     ) -> rusqlite::Result<(u32, u32)> {
         let window = self.window(conn, pending, id, window_start, now, policy)?;

@@ -105,7 +105,10 @@ fn a_higher_threshold_keeps_a_plugin_the_default_would_disable() {
     }
     // 6 of 10: over the default's 50%, not over 70%.
     let info = desk.plugin(FLAKY).unwrap();
-    assert!(info.enabled && (info.deliveries, info.failures) == (10, 6), "{info:?}");
+    assert!(
+        info.enabled && (info.deliveries, info.failures) == (10, 6),
+        "{info:?}"
+    );
     desk.set_health_settings(settings(50.0, 10, 10)).unwrap();
     desk.deliver("ticket.created", "T-1").unwrap();
     assert!(!desk.plugin(FLAKY).unwrap().enabled, "6 of 11 over 50%");
@@ -182,7 +185,9 @@ fn settings_changed_in_the_file_by_another_program_are_refused_at_open() {
         key: Some("ab".repeat(32)),
         ..DeskOptions::default()
     };
-    let text = Desk::open_with(dir.path(), options).unwrap_err().to_string();
+    let text = Desk::open_with(dir.path(), options)
+        .unwrap_err()
+        .to_string();
     assert!(
         text.contains("the saved health settings are out of range")
             && text.contains("failure_percent: found \"250\""),

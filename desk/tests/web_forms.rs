@@ -60,7 +60,8 @@ fn a_refused_event_form_keeps_what_was_typed_and_delivers_nothing() {
     assert_eq!(status, 422, "{page}");
     assert!(
         page.contains(r#"<option selected>ticket.exploded</option>"#)
-            && page.contains(r#"<div class="error" id="e-event">found &quot;ticket.exploded&quot;"#),
+            && page
+                .contains(r#"<div class="error" id="e-event">found &quot;ticket.exploded&quot;"#),
         "{page}"
     );
 }

@@ -62,7 +62,11 @@ fn a_request_no_mock_answered_is_a_warning_naming_the_closest_mock() {
         .send_form([("subject", "Printer"), ("priority", "Low")])
         .unwrap();
     // The page escapes `/` as `&#x2f;`.
-    let ticket = response.body_mut().read_to_string().unwrap().replace("&#x2f;", "/");
+    let ticket = response
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .replace("&#x2f;", "/");
     let warning = "warning: no mock answered `POST https://hooks.slack.com/services/B`; the \
                    closest mock is `POST https://hooks.slack.com/services/A`, and a mock&#x27;s URL \
                    matches exactly unless it ends with `*`";
@@ -74,7 +78,11 @@ fn a_request_no_mock_answered_is_a_warning_naming_the_closest_mock() {
         .get(&format!("{base}/plugins/com.example.poster"))
         .call()
         .unwrap();
-    let page = response.body_mut().read_to_string().unwrap().replace("&#x2f;", "/");
+    let page = response
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .replace("&#x2f;", "/");
     assert!(
         page.contains(r#"<span class="warn">ok</span>"#)
             && page.contains(&format!(r#"<div class="warn" id="warn-1-1">{warning}"#)),

@@ -20,7 +20,10 @@ fn the_settings_are_saved_from_the_page_and_disable_by_the_new_count() {
     let server = start();
     let (status, page) = server.get("/");
     assert_eq!(status, 200);
-    assert!(page.contains(r#"<a href="/settings">Settings</a>"#), "{page}");
+    assert!(
+        page.contains(r#"<a href="/settings">Settings</a>"#),
+        "{page}"
+    );
     let (status, page) = server.get("/settings");
     assert_eq!(status, 200, "{page}");
     assert!(
@@ -67,7 +70,10 @@ fn the_settings_are_saved_from_the_page_and_disable_by_the_new_count() {
     // Kept across a restart.
     let server = server.restart();
     let (_, page) = server.get("/settings");
-    assert!(page.contains(r#"name="window_minutes" value="30""#), "{page}");
+    assert!(
+        page.contains(r#"name="window_minutes" value="30""#),
+        "{page}"
+    );
 }
 
 #[test]
@@ -75,27 +81,47 @@ fn a_refused_form_is_shown_again_as_typed_with_each_problem_beside_its_field() {
     let server = start();
     for (form, field, found) in [
         (
-            [("failure_percent", "-5"), ("min_deliveries", "10"), ("window_minutes", "10")],
+            [
+                ("failure_percent", "-5"),
+                ("min_deliveries", "10"),
+                ("window_minutes", "10"),
+            ],
             "failure_percent",
             "&quot;-5&quot;",
         ),
         (
-            [("failure_percent", "NaN"), ("min_deliveries", "10"), ("window_minutes", "10")],
+            [
+                ("failure_percent", "NaN"),
+                ("min_deliveries", "10"),
+                ("window_minutes", "10"),
+            ],
             "failure_percent",
             "&quot;NaN&quot;",
         ),
         (
-            [("failure_percent", "50"), ("min_deliveries", "1e9"), ("window_minutes", "10")],
+            [
+                ("failure_percent", "50"),
+                ("min_deliveries", "1e9"),
+                ("window_minutes", "10"),
+            ],
             "min_deliveries",
             "&quot;1e9&quot;",
         ),
         (
-            [("failure_percent", "50"), ("min_deliveries", "10"), ("window_minutes", "99999999999")],
+            [
+                ("failure_percent", "50"),
+                ("min_deliveries", "10"),
+                ("window_minutes", "99999999999"),
+            ],
             "window_minutes",
             "&quot;99999999999&quot;",
         ),
         (
-            [("failure_percent", "50"), ("min_deliveries", "10"), ("window_minutes", "<b>ten</b>")],
+            [
+                ("failure_percent", "50"),
+                ("min_deliveries", "10"),
+                ("window_minutes", "<b>ten</b>"),
+            ],
             "window_minutes",
             "&quot;&lt;b&gt;ten&lt;&#x2f;b&gt;&quot;",
         ),
@@ -104,7 +130,9 @@ fn a_refused_form_is_shown_again_as_typed_with_each_problem_beside_its_field() {
         assert_eq!(status, 422, "{form:?}: {page}");
         assert!(
             page.contains(r#"id="settings-errors""#)
-                && page.contains(&format!(r#"<div class="error" id="e-{field}">found {found}"#)),
+                && page.contains(&format!(
+                    r#"<div class="error" id="e-{field}">found {found}"#
+                )),
             "{form:?}: {page}"
         );
         // What was typed is in the form again, escaped; the others as typed too.

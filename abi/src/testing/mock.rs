@@ -213,7 +213,10 @@ mod tests {
     #[test]
     fn an_unmatched_request_names_the_closest_mock_and_is_read_back() {
         let mut rules = MockRules::new();
-        rules.push(MockPattern::new("POST", "https://hooks.slack.com/services/A"), 1);
+        rules.push(
+            MockPattern::new("POST", "https://hooks.slack.com/services/A"),
+            1,
+        );
         rules.push(MockPattern::new("GET", "https://api.example.com/*"), 2);
         let url = "https://hooks.slack.com/services/B";
         let closest = rules.closest(url).unwrap();

@@ -196,7 +196,10 @@ impl Refused {
 
 /// The fire form's values: the ticket's fields and each kind's sample data, or, after a
 /// refusal, what was typed.
-fn fire_form_values(ticket: &Value, typed: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn fire_form_values(
+    ticket: &Value,
+    typed: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
     let field = |key: &str| ticket[key].as_str().unwrap_or_default().to_owned();
     let mut values = BTreeMap::from([
         ("event".to_owned(), String::new()),
@@ -208,12 +211,18 @@ fn fire_form_values(ticket: &Value, typed: Option<&BTreeMap<String, String>>) ->
         ("data_body".to_owned(), "Thanks, we are on it.".to_owned()),
         ("data_is_internal".to_owned(), "false".to_owned()),
         ("data_author_name".to_owned(), "Riley Chen".to_owned()),
-        ("data_author_email".to_owned(), "riley@example.com".to_owned()),
+        (
+            "data_author_email".to_owned(),
+            "riley@example.com".to_owned(),
+        ),
         ("data_from_status".to_owned(), field("status")),
         ("data_to_status".to_owned(), "In Progress".to_owned()),
         ("data_assignee_type".to_owned(), "user".to_owned()),
         ("data_assignee_name".to_owned(), "Riley Chen".to_owned()),
-        ("data_assignee_email".to_owned(), "riley@example.com".to_owned()),
+        (
+            "data_assignee_email".to_owned(),
+            "riley@example.com".to_owned(),
+        ),
         ("data_resolution_notes".to_owned(), String::new()),
         ("data_reason".to_owned(), String::new()),
     ]);

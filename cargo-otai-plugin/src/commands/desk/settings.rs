@@ -23,10 +23,7 @@ pub(super) fn settings(desk: &Desk, out: Output<'_>, set: &[String]) -> Result<P
             Ok(changed) => changed,
             Err(problems) => {
                 let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-                bail!(
-                    "the health settings were not saved:\n{}",
-                    lines.join("\n")
-                );
+                bail!("the health settings were not saved:\n{}", lines.join("\n"));
             }
         };
         desk.set_health_settings(changed)?;
@@ -39,7 +36,10 @@ pub(super) fn settings(desk: &Desk, out: Output<'_>, set: &[String]) -> Result<P
     });
     out.success(&value, |shell| {
         if !pairs.is_empty() {
-            shell.status("Saved", "the health settings; the next delivery is judged by them");
+            shell.status(
+                "Saved",
+                "the health settings; the next delivery is judged by them",
+            );
         }
         print_settings(shell, &shown)
     })
