@@ -49,7 +49,7 @@ fn json_failure(shell: &Shell, err: anyhow::Error) -> anyhow::Error {
         "ok": false,
         "error": {
             "message": err.to_string(),
-            "causes": err.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>(),
+            "causes": crate::term::distinct_causes(&err),
             "problems": problems(&err),
         }
     });

@@ -33,6 +33,17 @@ pub(crate) fn transport(mocks: &[HttpMock], no_match: &str, network: Option<Real
     transport
 }
 
+/// A warning for each request no mock answered, whatever the plugin then did (a plugin
+/// that treats a network error as nothing to worry about still ends `ok`): the request,
+/// and the mock it was most likely meant for.
+pub(crate) fn unmatched_warnings(http: &[HttpExchange]) -> Vec<String> {
+    http.iter()
+        .filter_map(|x| x.error.as_ref())
+        .filter_map(|e| otai_plugin_host::abi::testing::mock::unmatched(&e.message))
+        .map(|u| u.to_string())
+        .collect()
+}
+
 /// The proxy variables other HTTP clients read, which the host's transport ignores.
 const PROXY_VARIABLES: [&str; 6] = [
     "ALL_PROXY",

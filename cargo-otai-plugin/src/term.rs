@@ -135,20 +135,39 @@ impl Shell {
         let _ = writeln!(self.err(), "{CYAN}note{CYAN:#}{BOLD}:{BOLD:#} {message}");
     }
 
-    /// `error: …` in bold red, then the cause chain as cargo prints it.
+    /// `error: …` in bold red, then the cause chain as cargo prints it, each cause
+    /// once ([`distinct_causes`]).
     pub fn error(&self, error: &anyhow::Error) {
         let mut err = self.err();
         let _ = writeln!(err, "{RED}error{RED:#}{BOLD}:{BOLD:#} {error}");
-        let mut causes = error.chain().skip(1).peekable();
-        if causes.peek().is_some() {
+        let causes = distinct_causes(error);
+        if !causes.is_empty() {
             let _ = writeln!(err, "\nCaused by:");
             for cause in causes {
-                for line in cause.to_string().lines() {
+                for line in cause.lines() {
                     let _ = writeln!(err, "  {line}");
                 }
             }
         }
     }
+}
+
+/// The causes of `error` that say something its message and the causes before them did
+/// not: an error that shows its source in its own message (`… cannot be installed:
+/// {source}`, or only `{source}`) would otherwise print the same text twice.
+pub fn distinct_causes(error: &anyhow::Error) -> Vec<String> {
+    let mut said = error.to_string();
+    let mut causes = Vec::new();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if text.trim().is_empty() || said.contains(text.trim()) {
+            continue;
+        }
+        said.push('\n');
+        said.push_str(&text);
+        causes.push(text);
+    }
+    causes
 }
 
 /// Formats a byte count as cargo-like human text: `812 B`, `64.6 KiB`, `1.2 MiB`.
@@ -167,6 +186,34 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        /// An error that shows its source in its own message, as the desk's do.
+        #[derive(Debug)]
+        struct Showing(String, std::io::Error);
+        impl std::fmt::Display for Showing {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for Showing {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.1)
+            }
+        }
+        let io = || std::io::Error::other("disk full");
+        for text in ["disk full", "the module cannot be installed: disk full"] {
+            let error =
+                anyhow::Error::new(Showing(text.into(), io())).context("cannot install `x.wasm`");
+            // The context says something new; "disk full" is said once, in its cause.
+            assert_eq!(distinct_causes(&error), [text], "{error:?}");
+        }
+        let error = anyhow::Error::new(io()).context("cannot install `x.wasm`");
+        assert_eq!(distinct_causes(&error), ["disk full"]);
+        let error = anyhow::Error::new(io()).context("disk full");
+        assert!(distinct_causes(&error).is_empty());
+    }
 
     #[test]
     fn sizes_read_like_cargo() {

@@ -4,7 +4,7 @@ mod support;
 
 use std::path::Path;
 
-use otai_plugin_test_support::{LOG, Module};
+use otai_plugin_test_support::{HTTP, LOG, Module};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
@@ -439,10 +439,11 @@ fn trusted_keys_and_the_signature_rules_from_the_command_line() {
     sign(&path("v1.wasm"), &path("first"), &path("v1-first.wasm"));
     sign(&path("v2.wasm"), &path("second"), &path("v2-second.wasm"));
 
+    // Listing reads a desk, and makes none where there is none.
     desk(&data, &["trust", "list"])
         .assert()
-        .success()
-        .stdout(contains("no trusted keys"));
+        .code(1)
+        .stderr(contains("no desk in"));
     // A file, then a key's text.
     desk(&data, &["trust", "add", &arg("first.pub")])
         .assert()
@@ -543,4 +544,173 @@ fn a_damaged_compiled_module_is_said_and_fails_nothing() {
         .assert()
         .success()
         .stderr(contains("cache of compiled modules").not());
+}
+
+/// A reading command says which desk it reads, and on a directory without one says so
+/// and makes nothing there.
+#[test]
+fn a_reading_command_names_its_desk_and_makes_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nowhere");
+    let reads: [&[&str]; 5] = [
+        &["list"],
+        &["log", "com.example.cli-desk"],
+        &["configure", "com.example.cli-desk"],
+        &["settings"],
+        &["trust", "list"],
+    ];
+    for args in reads {
+        desk(&missing, args)
+            .assert()
+            .code(1)
+            .stderr(contains(format!(
+                "no desk in `{}`: the directory does not exist",
+                missing.display()
+            )))
+            .stderr(contains(
+                "`cargo otai-plugin desk install PLUGIN.wasm` makes one there",
+            ));
+        assert!(!missing.exists(), "{args:?} made the directory");
+    }
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    desk(&empty, &["list"])
+        .assert()
+        .code(1)
+        .stderr(contains("the directory holds no desk database"));
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+
+    let wasm = tmp.path().join("p.wasm");
+    std::fs::write(&wasm, module("1.0.0", &[])).unwrap();
+    let data = tmp.path().join("desk");
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+    desk(&data, &["list"])
+        .assert()
+        .success()
+        .stderr(contains(format!("Using the desk in `{}`", data.display())))
+        .stdout(contains("com.example.cli-desk"));
+    desk(&data, &["trust", "list"])
+        .assert()
+        .success()
+        .stdout(contains("no trusted keys"));
+}
+
+/// An error whose cause is its own text (the desk's errors show their source) is
+/// printed once, not as `error: X` and then `Caused by: X`.
+#[test]
+fn an_error_is_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let wasm = tmp.path().join("p.wasm");
+    std::fs::write(&wasm, module("1.0.0", &[])).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+    let output = desk(&data, &["deliver", "ticket.exploded"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("unknown event `ticket.exploded`").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Caused by"), "{stderr}");
+}
+
+#[test]
+fn the_health_settings_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let wasm = tmp.path().join("p.wasm");
+    std::fs::write(&wasm, module("1.0.0", &[])).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+    desk(&data, &["settings"])
+        .assert()
+        .success()
+        .stdout(contains("failure_percent = 50").and(contains("window_minutes = 10")));
+    desk(
+        &data,
+        &[
+            "settings",
+            "--set",
+            "failure_percent=20",
+            "--set",
+            "window_minutes=5",
+        ],
+    )
+    .assert()
+    .success()
+    .stderr(contains("Saved"))
+    .stdout(contains("failure_percent = 20").and(contains("min_deliveries = 10")));
+    let output = desk(&data, &["--format", "json", "settings"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_of(&output),
+        json!({"failure_percent": 20.0, "min_deliveries": 10, "window_minutes": 5})
+    );
+    desk(
+        &data,
+        &[
+            "settings",
+            "--set",
+            "failure_percent=NaN",
+            "--set",
+            "colour=red",
+        ],
+    )
+    .assert()
+    .code(1)
+    .stderr(contains(
+        "failure_percent: found \"NaN\", expected a percentage from 0 to 100",
+    ))
+    .stderr(contains("\"colour\": no such setting"));
+    desk(&data, &["settings"])
+        .assert()
+        .success()
+        .stdout(contains("failure_percent = 20"));
+}
+
+/// The desk sends no request without `--allow-network`: one a plugin makes is a
+/// warning on its delivery, though the plugin ends `ok`.
+#[test]
+fn a_request_no_mock_answered_is_a_warning_on_the_delivery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("desk");
+    let request = json!({"method": "POST", "url": "https://hooks.example.com/x"}).to_string();
+    let manifest = json!({
+        "id": "com.example.poster", "name": "Poster", "version": "1.0.0",
+        "description": "d", "events": ["ticket.created"],
+        "permissions": {"http": {"allowed_hosts": ["hooks.example.com"]}}
+    });
+    let poster = Module::new()
+        .import(HTTP)
+        .pages(2)
+        .body(&format!(
+            r#"(func (export "on_event") (param $p i32) (param $n i32)
+    (drop (call $http (i32.const 0) (i32.const {}) (i32.const 4096) (i32.const 4100))))
+  (data (i32.const 0) "{}")"#,
+            request.len(),
+            request.replace('"', "\\\"")
+        ))
+        .manifest(&manifest.to_string())
+        .wasm();
+    let wasm = tmp.path().join("p.wasm");
+    std::fs::write(&wasm, poster).unwrap();
+    desk(&data, &["install", wasm.to_str().unwrap()])
+        .assert()
+        .success();
+    desk(&data, &["deliver", "ticket.created"])
+        .assert()
+        .success()
+        .stdout(contains("com.example.poster").and(contains("ok")))
+        .stdout(contains(
+            "warning: no mock answered `POST https://hooks.example.com/x`",
+        ));
 }

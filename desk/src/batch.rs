@@ -105,6 +105,17 @@ impl Pending {
         self.outcomes.push((plugin_id.to_owned(), at, failed));
     }
 
+    /// Plugin `plugin_id`'s outcomes not committed yet, `(at, failed)`, oldest first.
+    pub(crate) fn outcomes_of<'a>(
+        &'a self,
+        plugin_id: &'a str,
+    ) -> impl Iterator<Item = (i64, bool)> + 'a {
+        self.outcomes
+            .iter()
+            .filter(move |(id, _, _)| id == plugin_id)
+            .map(|&(_, at, failed)| (at, failed))
+    }
+
     /// Records a custom field plugin `plugin_id` set on ticket `ticket_id`, which
     /// [`Pending::keep_ticket`] holds.
     pub(crate) fn push_field(

@@ -20,6 +20,7 @@ use crate::plugin_info::{ConfigEntry, PluginInfo};
 use crate::plugins::Plugins;
 use crate::residency::Uses;
 use crate::secrets::{KEY_ENV, SecretKey};
+use crate::settings::{self, HealthSettings};
 use crate::store::Store;
 use crate::ticket_fields::DeskTickets;
 use crate::ticket_list::TicketSummary;
@@ -40,7 +41,9 @@ pub struct DeskOptions {
     /// Where allowed requests go. Default: nowhere (a [`MockHttp`] without rules).
     pub http: Arc<dyn HttpTransport>,
     /// When a plugin is disabled automatically. Default: the help desk's (more than
-    /// 50% failed in 10 minutes, at least 10 deliveries).
+    /// 50% failed in 10 minutes, at least 10 deliveries). Health settings saved in the
+    /// data directory ([`Desk::set_health_settings`]) replace its threshold, count and
+    /// window.
     pub health: HealthPolicy,
     /// How many deliveries of each plugin the log keeps. Default 50.
     pub keep_deliveries: u32,
@@ -157,6 +160,28 @@ impl Desk {
             None => store.set_meta("key_check", &key.check_value())?,
         }
         let path = store.path.clone();
+        // The administrator's settings, once saved, are the policy a desk opens with.
+        let policy = match settings::saved(&store.conn).map_err(|e| store.error(e))? {
+            Some(saved) => {
+                let problems = saved.problems();
+                if !problems.is_empty() {
+                    return Err(DeskError::database(
+                        &path,
+                        format!(
+                            "the saved health settings are out of range ({}); the desk saves \
+                             only checked ones, so the file was changed by another program",
+                            problems
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    ));
+                }
+                saved.apply(options.health)
+            }
+            None => options.health,
+        };
         let store = Arc::new(Mutex::new(store));
         let health = Arc::new(DeskHealth::new(store.clone()));
         let host = Host::builder()
@@ -164,7 +189,7 @@ impl Desk {
             // The host judges health with the desk's policy, and keeps each plugin's
             // window and state in the desk's database, so that an automatic disable and
             // the window survive a restart.
-            .health_policy(options.health)
+            .health_policy(policy)
             .health_store(health.clone())
             // Upgrades to the next build of a plugin are the desk's daily work (`dev`
             // swaps one in on every save): only its changed functions are compiled.
@@ -195,7 +220,6 @@ impl Desk {
             health,
             key,
             host: host.clone(),
-            policy: options.health,
             unloadable: Mutex::default(),
             waiting: Mutex::default(),
             loading: Mutex::default(),
@@ -250,6 +274,36 @@ impl Desk {
     /// [`DeskError::Database`]; the deliveries that waited are not recorded.
     pub fn flush(&self) -> Result<(), DeskError> {
         self.db.flush()
+    }
+
+    /// The health settings deliveries are judged by now: the saved ones, else those of
+    /// [`DeskOptions::health`].
+    pub fn health_settings(&self) -> HealthSettings {
+        HealthSettings::of(&self.plugins.host.health_policy())
+    }
+
+    /// Checks and saves `settings`, which judge every plugin's next outcome (each
+    /// plugin's window is then `window_minutes` long, over the outcomes the desk still
+    /// keeps) and every desk opened later on this directory.
+    ///
+    /// # Errors
+    /// [`DeskError::InvalidSettings`] naming each setting out of range (nothing is
+    /// saved); [`DeskError::Database`].
+    pub fn set_health_settings(&self, settings: HealthSettings) -> Result<(), DeskError> {
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            return Err(DeskError::InvalidSettings { problems });
+        }
+        // Under the store's lock, the deliveries that waited committed: no outcome is
+        // recorded between the saved row and the host's policy.
+        let store = self.db.store()?;
+        settings::save(&store.conn, &settings, crate::store::now_ms())
+            .map_err(|e| store.error(e))?;
+        let policy = settings.apply(self.plugins.host.health_policy());
+        self.plugins
+            .host
+            .set_health_policy(policy)
+            .map_err(|e| store.error(e))
     }
 
     /// The installed plugins, by id.

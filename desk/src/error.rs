@@ -105,6 +105,15 @@ pub enum DeskError {
         /// Every problem (never quoting a secret value).
         diagnostics: Diagnostics,
     },
+    /// Health settings out of their ranges (nothing is saved).
+    #[error(
+        "the health settings were not saved:\n{}",
+        problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    InvalidSettings {
+        /// Every problem, each naming its setting.
+        problems: Vec<crate::settings::SettingProblem>,
+    },
     /// `enable` of a plugin whose required config is not set.
     #[error("plugin `{plugin_id}` cannot be enabled: {missing} must be configured first")]
     NeedsConfig {

@@ -138,12 +138,18 @@ impl PluginHealth for DeskPluginHealth {
         let mut store = lock(&self.store);
         let store = &mut *store;
         let now = now_ms();
-        store.pending.push_outcome(&self.id, now, failed);
         let window_start = self.window_start.load(Ordering::Acquire);
-        let observed =
-            store
-                .windows
-                .observe(&store.conn, &self.id, window_start, now, failed, policy);
+        // Observed before it waits in `pending`: a window loaded now counts the
+        // outcomes that wait, and this one once.
+        let observed = store.windows.observe(
+            &store.conn,
+            &store.pending,
+            &self.id,
+            window_start,
+            (now, failed),
+            policy,
+        );
+        store.pending.push_outcome(&self.id, now, failed);
         let (deliveries, failures) = match observed {
             Ok(counts) => counts,
             Err(e) => {
@@ -173,9 +179,14 @@ impl PluginHealth for DeskPluginHealth {
         let mut store = lock(&self.store);
         let store = &mut *store;
         let window_start = self.window_start.load(Ordering::Acquire);
-        let counts = store
-            .windows
-            .counts(&store.conn, &self.id, window_start, now_ms(), policy);
+        let counts = store.windows.counts(
+            &store.conn,
+            &store.pending,
+            &self.id,
+            window_start,
+            now_ms(),
+            policy,
+        );
         match counts {
             Ok((deliveries, failures)) => self.status_with(deliveries, failures),
             Err(e) => {

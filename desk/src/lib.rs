@@ -17,7 +17,9 @@
 //!   whether one is set, never what it is; reports redact them.
 //! - **Health**: a plugin failing more than the policy allows is disabled with its
 //!   reason and time, persisted, so it stays disabled after a restart; enabling it
-//!   starts a new window.
+//!   starts a new window. The administrator's [`HealthSettings`] (the threshold, the
+//!   minimum count, the window) are saved in the database and judge the next outcome
+//!   ([`Desk::set_health_settings`]).
 //! - **Tickets and deliveries**: [`Desk::deliver`] sends an event about a ticket to the
 //!   subscribed plugins; the replies and custom fields they write stay on the ticket
 //!   and are in later payloads; [`Desk::deliveries`] is each plugin's delivery log.
@@ -73,6 +75,7 @@ mod recent_events;
 pub mod registry;
 mod residency;
 mod secrets;
+mod settings;
 mod state;
 mod store;
 #[cfg(test)]
@@ -95,6 +98,9 @@ pub use lifecycle::{Review, Upgraded};
 pub use notices::Notice;
 pub use plugin_info::{ConfigEntry, PluginInfo};
 pub use secrets::{KEY_ENV, KEY_FILE};
+pub use settings::{
+    HealthSettings, MAX_MIN_DELIVERIES, MAX_WINDOW_MINUTES, SETTINGS, SettingProblem,
+};
 pub use state::{Disabled, DisabledReason};
 pub use store::{APPLICATION_ID, DATABASE_FILE};
 pub use ticket_list::TicketSummary;

@@ -33,8 +33,6 @@ pub(crate) struct Plugins {
     pub(crate) health: Arc<DeskHealth>,
     pub(crate) key: SecretKey,
     pub(crate) host: Arc<Host>,
-    /// The policy the health window is counted by.
-    pub(crate) policy: HealthPolicy,
     /// Plugins whose stored module (or config) this host no longer loads, with why:
     /// found at their first use.
     pub(crate) unloadable: Mutex<BTreeMap<String, String>>,
@@ -170,7 +168,7 @@ impl Plugins {
         };
         // Whether each field is set is all it needs: no secret is opened.
         let config = stored_config(&store, row.current_seq)?;
-        let (deliveries, failures, last) = window(&store, id, &row, &self.policy)?;
+        let (deliveries, failures, last) = window(&store, id, &row, &self.host.health_policy())?;
         Ok(PluginInfo {
             id: id.to_owned(),
             missing_config: missing_config(&current.manifest, |k| config.is_set(k)),

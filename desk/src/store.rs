@@ -137,6 +137,17 @@ const MIGRATIONS: &[&str] = &[
         dismissed INTEGER NOT NULL DEFAULT 0
     );
     ",
+    // 7: the health policy an administrator saved (the settings page, `desk settings
+    // --set`), one row; without it the desk judges by the policy it was opened with.
+    r"
+    CREATE TABLE health_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        failure_percent REAL NOT NULL,
+        min_deliveries INTEGER NOT NULL,
+        window_minutes INTEGER NOT NULL,
+        changed_at INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

@@ -8,6 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use otai_plugin_host::HealthPolicy;
 use rusqlite::{Connection, Transaction, params};
 
+use crate::batch::Pending;
+
 /// Every how many expired outcomes a window deletes them from the table: one `DELETE`
 /// for many deliveries, not one per delivery.
 const TRIM_EVERY: u32 = 256;
@@ -20,6 +22,9 @@ struct Window {
     /// The plugin's `window_start` when it was loaded: enabling a plugin moves it,
     /// which makes this copy stale.
     since: i64,
+    /// The policy's length (ms) when it was loaded: a longer one (the administrator's
+    /// settings changed) reaches outcomes this copy already dropped.
+    length: i64,
     /// `(at, failed)`, oldest first.
     outcomes: VecDeque<(i64, bool)>,
     failures: u32,
@@ -30,19 +35,19 @@ struct Window {
 }
 
 impl Windows {
-    /// Counts one delivery's outcome of plugin `id` (the table gets it when the delivery
-    /// is committed) and returns its deliveries and failures in the window that ends
-    /// `now`. `window_start` is the plugin's (when it was last enabled).
+    /// Counts one delivery's outcome of plugin `id`, `(now, failed)` (the table gets it
+    /// when the delivery is committed), and returns its deliveries and failures in the
+    /// window that ends `now`. `window_start` is the plugin's (when it was last enabled).
     pub(crate) fn observe(
         &mut self,
         conn: &Connection,
+        pending: &Pending,
         id: &str,
         window_start: i64,
-        now: i64,
-        failed: bool,
+        (now, failed): (i64, bool),
         policy: &HealthPolicy,
     ) -> rusqlite::Result<(u32, u32)> {
-        let window = self.window(conn, id, window_start, now, policy)?;
+        let window = self.window(conn, pending, id, window_start, now, policy)?;
         window.outcomes.push_back((now, failed));
         window.failures += u32::from(failed);
         Ok(window.counts())
@@ -53,32 +58,43 @@ impl Windows {
     pub(crate) fn counts(
         &mut self,
         conn: &Connection,
+        pending: &Pending,
         id: &str,
         window_start: i64,
         now: i64,
         policy: &HealthPolicy,
     ) -> rusqlite::Result<(u32, u32)> {
-        Ok(self.window(conn, id, window_start, now, policy)?.counts())
+        Ok(self
+            .window(conn, pending, id, window_start, now, policy)?
+            .counts())
     }
 
-    /// Plugin `id`'s window that ends `now`, loaded from the table if this copy has
-    /// none or a stale one.
+    /// Plugin `id`'s window that ends `now`, loaded from the table (and the outcomes
+    /// that wait in `pending`) if this copy has none or a stale one.
     fn window(
         &mut self,
         conn: &Connection,
+        pending: &Pending,
         id: &str,
         window_start: i64,
         now: i64,
         policy: &HealthPolicy,
     ) -> rusqlite::Result<&mut Window> {
         let cutoff = cutoff(window_start, now, policy);
+        let length = length(policy);
+        let load = || Window::load(conn, pending, id, window_start, length, cutoff);
         let window = match self.0.entry(id.to_owned()) {
-            Entry::Occupied(e) if e.get().since == window_start => e.into_mut(),
+            Entry::Occupied(e) if e.get().since == window_start && e.get().length >= length => {
+                let window = e.into_mut();
+                // A shorter window: this copy only drops more.
+                window.length = length;
+                window
+            }
             Entry::Occupied(mut e) => {
-                e.insert(Window::load(conn, id, window_start, cutoff)?);
+                e.insert(load()?);
                 e.into_mut()
             }
-            Entry::Vacant(e) => e.insert(Window::load(conn, id, window_start, cutoff)?),
+            Entry::Vacant(e) => e.insert(load()?),
         };
         window.expire(cutoff);
         Ok(window)
@@ -130,19 +146,25 @@ impl Window {
 
     fn load(
         conn: &Connection,
+        pending: &Pending,
         id: &str,
         window_start: i64,
+        length: i64,
         cutoff: i64,
     ) -> rusqlite::Result<Window> {
         let mut stmt = conn.prepare_cached(
             "SELECT at, failed FROM outcomes WHERE plugin_id = ?1 AND at >= ?2 ORDER BY at, rowid",
         )?;
-        let outcomes: VecDeque<(i64, bool)> = stmt
+        let mut outcomes: VecDeque<(i64, bool)> = stmt
             .query_map(params![id, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // Recorded after what the table has: the order of outcomes stays the order of
+        // time, which `expire` relies on (a clock set back aside).
+        outcomes.extend(pending.outcomes_of(id).filter(|&(at, _)| at >= cutoff));
         let failures = outcomes.iter().map(|&(_, f)| u32::from(f)).sum();
         Ok(Window {
             since: window_start,
+            length,
             outcomes,
             failures,
             // The table may hold rows this window never counts (from before the plugin
@@ -174,6 +196,10 @@ pub(crate) fn counts(
 /// Where the health window that ends `now` begins: the policy's length before, or
 /// when the plugin was last enabled, whichever is later.
 fn cutoff(window_start: i64, now: i64, policy: &HealthPolicy) -> i64 {
-    let length = i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX);
-    window_start.max(now.saturating_sub(length))
+    window_start.max(now.saturating_sub(length(policy)))
+}
+
+/// The policy's window in milliseconds.
+fn length(policy: &HealthPolicy) -> i64 {
+    i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX)
 }

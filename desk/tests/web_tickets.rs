@@ -312,9 +312,11 @@ fn a_hostile_event_form_is_refused_with_every_problem_named() {
     ] {
         let (status, page) = server.post("/tickets/T-6/events", &form);
         assert_eq!(status, 422, "{form:?}: {page}");
-        let expected = expected.replace("&quot;", "\"");
+        // The form again, each problem beside its input.
+        let (input, message) = expected.split_once(": ").unwrap();
+        let expected = format!(r#"<div class="error" id="e-{input}">{message}"#);
         assert!(
-            page.contains(&expected),
+            page.contains(&expected) && page.contains(r#"id="fire-errors""#),
             "{form:?}: no {expected} in\n{page}"
         );
     }
@@ -431,9 +433,14 @@ fn the_ticket_list_shows_each_ticket_and_a_new_one_is_opened_from_it() {
     ] {
         let (status, page) = server.post("/tickets", &form);
         assert_eq!(status, 422, "{form:?}: {page}");
+        let (input, message) = expected.split_once(": ").unwrap();
+        let expected = format!(
+            r#"<div class="error" id="e-{input}">{}"#,
+            message.replace('"', "&quot;")
+        );
         assert!(
-            page.contains("The ticket was not opened") && page.contains(expected),
-            "{form:?}: {page}"
+            page.contains("The ticket was not opened") && page.contains(&expected),
+            "{form:?}: no {expected} in\n{page}"
         );
     }
     assert!(

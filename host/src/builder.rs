@@ -495,8 +495,8 @@ impl HostBuilder {
         if self.memory_limit < 65536 || self.memory_limit > (4 << 30) {
             return invalid("`memory_limit` must be between 64 KiB and 4 GiB");
         }
-        if !(0.0..=1.0).contains(&self.policy.failure_threshold) {
-            return invalid("`failure_threshold` must be between 0.0 and 1.0");
+        if let Some(problem) = self.policy.problem() {
+            return invalid(problem);
         }
         if self.max_instances == 0 {
             return invalid("`max_instances` must be at least 1");

@@ -102,6 +102,12 @@ impl Default for HealthPolicy {
 }
 
 impl HealthPolicy {
+    /// What makes this policy one no host takes, if anything.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        (!(0.0..=1.0).contains(&self.failure_threshold))
+            .then_some("`failure_threshold` must be between 0.0 and 1.0")
+    }
+
     /// Whether a plugin with `status` in its current window is to be disabled: the
     /// window holds at least `min_deliveries` and more than `failure_threshold` of them
     /// failed. Every [`HealthStore`] judges its window with it (in

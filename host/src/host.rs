@@ -13,7 +13,7 @@ use wasmtime::{Engine, Linker};
 
 use crate::compile_cache::CompileCache;
 use crate::disk_cache::{DiskCache, DiskCacheStats};
-use crate::error::{DeliverError, InstallError, LoadError};
+use crate::error::{DeliverError, HostError, InstallError, LoadError};
 use crate::event::Event;
 use crate::health::{HealthPolicy, HealthStatus, HealthStore, OnDisabled, PluginHealth};
 use otai_plugin_abi::module::AcceptOptions;
@@ -110,7 +110,9 @@ pub struct Host {
     settings: Settings,
     linker: Linker<State>,
     component_linker: ComponentLinker<State>,
-    policy: HealthPolicy,
+    /// Read (a copy) at each delivery's outcome; an embedder changes it at run time
+    /// ([`Host::set_health_policy`]), as the local desk's settings page does.
+    policy: RwLock<HealthPolicy>,
     health: Arc<dyn HealthStore>,
     on_disabled: Option<OnDisabled>,
     cache: Mutex<CompileCache<Plugin>>,
@@ -155,7 +157,7 @@ impl Host {
         Host {
             linker,
             component_linker,
-            policy,
+            policy: RwLock::new(policy),
             health,
             on_disabled,
             cache: Mutex::new(CompileCache::new(settings.compile_cache_bytes)),
@@ -493,7 +495,7 @@ impl Host {
     }
 
     fn record_health(&self, installed: &Installed, failed: bool) {
-        let disabled = installed.health.record(failed, &self.policy);
+        let disabled = installed.health.record(failed, &self.health_policy());
         if let (Some(status), Some(callback)) = (disabled, &self.on_disabled) {
             callback(installed.plugin.id(), &status);
         }
@@ -557,7 +559,29 @@ impl Host {
     /// A plugin's health, or `None` when it is not installed.
     pub fn health(&self, plugin_id: &str) -> Option<HealthStatus> {
         let installed = self.get(plugin_id).ok()?;
-        Some(installed.health.status(&self.policy))
+        Some(installed.health.status(&self.health_policy()))
+    }
+
+    /// The health policy deliveries are judged by now.
+    pub fn health_policy(&self) -> HealthPolicy {
+        *self.policy.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Judges the outcomes from now on by `policy`: each plugin's window is then
+    /// `policy.window` long, counted over the outcomes its [`HealthStore`] still holds
+    /// (the default store keeps each plugin's outcomes for the window's length at the
+    /// time, so a longer window starts with only those). A plugin is judged at its next
+    /// outcome, not at once.
+    ///
+    /// # Errors
+    /// [`HostError::InvalidSetting`] for a policy [`HostBuilder::build`](crate::HostBuilder::build) would refuse
+    /// (a `failure_threshold` outside 0.0 to 1.0, NaN included); the policy is unchanged.
+    pub fn set_health_policy(&self, policy: HealthPolicy) -> Result<(), HostError> {
+        if let Some(problem) = policy.problem() {
+            return Err(HostError::InvalidSetting(problem.to_owned()));
+        }
+        *self.policy.write().unwrap_or_else(PoisonError::into_inner) = policy;
+        Ok(())
     }
 
     /// Enables a plugin and resets its health window.

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use otai_plugin_host::http::MockHttp;
-use otai_plugin_host::{DeliverError, Event, HealthStatus, Host, ManualClock, Outcome};
+use otai_plugin_host::{
+    DeliverError, Event, HealthPolicy, HealthStatus, Host, ManualClock, Outcome,
+};
 use serde_json::json;
 
 const FLAKY: &str = "com.example.flaky";
@@ -191,6 +193,36 @@ fn the_policy_is_configurable() {
         never.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
     }
     assert!(never.health(FLAKY).unwrap().enabled);
+}
+
+/// The policy changed while the host runs: the next outcome is judged by the new one,
+/// and a policy the builder would refuse is refused and leaves the old one.
+#[test]
+fn the_policy_changes_at_run_time() {
+    let host = health_host(&ManualClock::new(), Arc::default());
+    for _ in 0..3 {
+        host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    }
+    // 3 of 3 failed, below the default minimum of 10.
+    assert!(host.health(FLAKY).unwrap().enabled);
+    let lenient = host.health_policy();
+    for threshold in [f64::NAN, -0.1, 1.5, f64::INFINITY] {
+        let bad = HealthPolicy {
+            failure_threshold: threshold,
+            ..lenient
+        };
+        let refused = host.set_health_policy(bad).unwrap_err().to_string();
+        assert!(refused.contains("failure_threshold"), "{refused}");
+        assert_eq!(host.health_policy(), lenient);
+    }
+    host.set_health_policy(HealthPolicy {
+        min_deliveries: 4,
+        ..lenient
+    })
+    .unwrap();
+    host.deliver_to(FLAKY, &Event::ticket_closed()).unwrap();
+    let status = host.health(FLAKY).unwrap();
+    assert!(!status.enabled && status.auto_disabled, "{status:?}");
 }
 
 // ---- panels ----

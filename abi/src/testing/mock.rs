@@ -102,6 +102,29 @@ impl<T> MockRules<T> {
             .map(|(_, answer)| answer)
     }
 
+    /// The rule a request to `url` that no rule matches was most likely meant for: the
+    /// one whose URL shares the longest beginning with it (the first of equals), if any
+    /// shares more than the scheme.
+    pub fn closest(&self, url: &str) -> Option<&MockPattern> {
+        let shared = |p: &MockPattern| {
+            p.url
+                .trim_end_matches('*')
+                .chars()
+                .zip(url.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let scheme = url.find("://").map_or(0, |i| i + 3);
+        let mut best: Option<(&MockPattern, usize)> = None;
+        for (pattern, _) in &self.rules {
+            let n = shared(pattern);
+            if n > scheme && best.is_none_or(|(_, b)| n > b) {
+                best = Some((pattern, n));
+            }
+        }
+        best.map(|(p, _)| p)
+    }
+
     /// The rules, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&MockPattern, &T)> {
         self.rules.iter().map(|(p, a)| (p, a))
@@ -127,14 +150,101 @@ impl<T> FromIterator<(MockPattern, T)> for MockRules<T> {
 }
 
 /// The `network` error message of a request no rule matches: it names the request,
-/// then says how to add a rule (`hint`, in the words of the tool at hand).
-pub fn no_match_message(method: &str, url: &str, hint: &str) -> String {
-    format!("no mock matched `{method} {url}`: {hint}")
+/// the closest rule if there is one ([`MockRules::closest`]: an exact URL must match
+/// to the last character), then says how to add a rule (`hint`, in the words of the
+/// tool at hand). [`unmatched`] reads it back.
+pub fn no_match_message(
+    method: &str,
+    url: &str,
+    closest: Option<&MockPattern>,
+    hint: &str,
+) -> String {
+    match closest {
+        Some(c) => format!(
+            "no mock matched `{method} {url}` (the closest mock is `{} {}`): {hint}",
+            c.method, c.url
+        ),
+        None => format!("no mock matched `{method} {url}`: {hint}"),
+    }
+}
+
+/// A request no mock answered, as its error message ([`no_match_message`]) names it:
+/// what tools show as a warning on the delivery, whatever the plugin then did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched<'a> {
+    /// `METHOD URL` of the request.
+    pub request: &'a str,
+    /// `METHOD URL` of the closest mock, if any.
+    pub closest: Option<&'a str>,
+}
+
+impl std::fmt::Display for Unmatched<'_> {
+    /// The warning tools show on the delivery: the request, and the mock it was most
+    /// likely meant for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no mock answered `{}`", self.request)?;
+        if let Some(closest) = self.closest {
+            write!(
+                f,
+                "; the closest mock is `{closest}`, and a mock's URL matches exactly unless \
+                 it ends with `*`"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The request named by a `network` error message that [`no_match_message`] wrote, or
+/// `None` for any other message.
+pub fn unmatched(message: &str) -> Option<Unmatched<'_>> {
+    let rest = message.strip_prefix("no mock matched `")?;
+    let (request, rest) = rest.split_once('`')?;
+    let closest = match rest.strip_prefix(" (the closest mock is `") {
+        Some(rest) => Some(rest.split_once("`)")?.0),
+        None => None,
+    };
+    Some(Unmatched { request, closest })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unmatched_request_names_the_closest_mock_and_is_read_back() {
+        let mut rules = MockRules::new();
+        rules.push(
+            MockPattern::new("POST", "https://hooks.slack.com/services/A"),
+            1,
+        );
+        rules.push(MockPattern::new("GET", "https://api.example.com/*"), 2);
+        let url = "https://hooks.slack.com/services/B";
+        let closest = rules.closest(url).unwrap();
+        assert_eq!(closest.url(), "https://hooks.slack.com/services/A");
+        assert_eq!(rules.closest("https://other.example/"), None);
+        let message = no_match_message("POST", url, Some(closest), "add a mock");
+        assert_eq!(
+            message,
+            "no mock matched `POST https://hooks.slack.com/services/B` (the closest mock is \
+             `POST https://hooks.slack.com/services/A`): add a mock"
+        );
+        assert_eq!(
+            unmatched(&message),
+            Some(Unmatched {
+                request: "POST https://hooks.slack.com/services/B",
+                closest: Some("POST https://hooks.slack.com/services/A"),
+            })
+        );
+        let alone = no_match_message("GET", "https://x.example/", None, "add a mock");
+        assert_eq!(
+            unmatched(&alone),
+            Some(Unmatched {
+                request: "GET https://x.example/",
+                closest: None
+            })
+        );
+        assert_eq!(unmatched("connection refused"), None);
+    }
 
     #[test]
     fn exact_urls_do_not_match_prefixes_or_longer_urls() {

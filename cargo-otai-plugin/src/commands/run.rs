@@ -311,6 +311,11 @@ fn print_report(out: &mut impl Write, report: &Report, verbose: bool) -> std::io
         }
     }
 
+    // Beside the outcome, whatever it is: a plugin may end `ok` on a network error.
+    for warning in harness::unmatched_warnings(report.http()) {
+        writeln!(out, "{YELLOW}warning{YELLOW:#}: {warning}")?;
+    }
+
     let logs = report.logs();
     writeln!(out, "{BOLD}logs{BOLD:#} ({})", logs.len())?;
     for line in logs {

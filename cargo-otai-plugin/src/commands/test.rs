@@ -209,6 +209,9 @@ impl TestCommand {
             let mut max_fuel = loaded.fixture.expect.max_fuel;
             let failures = match run_fixture(&mut shared, &wasm, loaded, !blessing_budget) {
                 Ok(report) => {
+                    for warning in &report.warnings {
+                        shell.warn(format!("{}: {warning}", loaded.path.display()));
+                    }
                     let mut failures = report.failures;
                     if let Some(problem) =
                         self.snapshot(shell, &snapshots, &loaded.name, &report.snapshot)?
@@ -459,6 +462,8 @@ fn display_relative(path: &Path) -> PathBuf {
 /// What a fixture run produced.
 struct FixtureRun {
     failures: Vec<String>,
+    /// Requests no mock answered, in a fixture that may pass all the same.
+    warnings: Vec<String>,
     snapshot: String,
     fuel: Option<u64>,
     /// The delivery's wall time, in microseconds.
@@ -562,6 +567,7 @@ fn run_fixture(
         expect.max_fuel = None;
     }
     let failures = crate::expect::check(&expect, &report, &redact);
+    let warnings = harness::unmatched_warnings(report.http());
     let fuel = report.fuel();
     let total_us = report.total_us();
     let mut report = report.to_json()?;
@@ -574,6 +580,7 @@ fn run_fixture(
     let snapshot = serde_json::to_string_pretty(&report)? + "\n";
     Ok(FixtureRun {
         failures,
+        warnings,
         snapshot,
         fuel,
         total_us,

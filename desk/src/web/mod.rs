@@ -10,6 +10,8 @@
 //!   before the pinned module is installed (`install.rs`).
 //! - `/notices`: the notices to administrators, each plugin the health policy
 //!   disabled (when, why); those not dismissed are a banner on every page.
+//! - `/settings`: the health settings (the failure threshold, the minimum count, the
+//!   window), saved in the desk and applied to the next delivery (`settings_page.rs`).
 //! - `/tickets`: the tickets (subject, status, last delivered event, the plugins that
 //!   wrote on each) and a form for a new one, which delivers `ticket.created`.
 //! - `/tickets/{id}`: the ticket, an event to fire with editable fields, what the
@@ -32,6 +34,7 @@ mod install;
 mod pages;
 mod render;
 mod results;
+mod settings_page;
 mod text;
 mod ticket_pages;
 
@@ -185,6 +188,10 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/approve", post(pages::approve))
         .route("/notices", get(pages::notices))
         .route("/notices/dismiss", post(pages::dismiss))
+        .route(
+            "/settings",
+            get(settings_page::settings).post(settings_page::save),
+        )
         .route(
             "/tickets",
             get(ticket_pages::tickets).post(ticket_pages::new_ticket),

@@ -221,6 +221,18 @@ fn plugin_view(info: &PluginInfo) -> PluginView {
     }
 }
 
+/// A warning for each request no mock answered (`dev` answers with the fixtures'
+/// mocks), whatever the plugin then did: a plugin may end `ok` on a network error.
+pub(super) fn report_warnings(report: &DeliveryReport) -> Vec<String> {
+    report
+        .http
+        .iter()
+        .filter_map(|x| x.error.as_ref())
+        .filter_map(|e| otai_plugin_host::abi::testing::mock::unmatched(&e.message))
+        .map(|u| u.to_string())
+        .collect()
+}
+
 /// One line per thing a delivery did, as the pages list them.
 pub(super) fn report_lines(report: &DeliveryReport) -> Vec<String> {
     let mut lines = Vec::new();
@@ -278,6 +290,8 @@ struct FieldView {
     /// The field shows its default as its value: nothing is stored, and the default is
     /// what the plugin gets.
     defaulted: bool,
+    /// A secret was typed in a form the desk refused: the page does not send it back.
+    retype: bool,
     error: Option<String>,
 }
 
@@ -333,6 +347,10 @@ fn field_views(
                 checked,
                 default,
                 defaulted,
+                retype: f.secret
+                    && submitted
+                        .and_then(|values| values.get(&f.key))
+                        .is_some_and(|typed| !typed.is_empty()),
                 error: errors.get(&f.key).cloned(),
             }
         })
@@ -346,6 +364,7 @@ struct DeliveryView {
     ticket_id: String,
     ok: bool,
     outcome: String,
+    warnings: Vec<String>,
     lines: Vec<String>,
     total_us: u64,
     fuel: Option<u64>,
@@ -398,6 +417,7 @@ async fn plugin_page(
             ticket_id: d.ticket_id.clone(),
             ok: d.report.outcome.is_ok(),
             outcome: d.report.outcome.to_string(),
+            warnings: report_warnings(&d.report),
             lines: report_lines(&d.report),
             total_us: d.report.timings.total_us,
             fuel: d.report.fuel,

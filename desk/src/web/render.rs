@@ -9,13 +9,14 @@ use minijinja::Environment;
 use otai_plugin_abi::limits;
 use serde::Serialize;
 
-const TEMPLATE_SOURCES: [(&str, &str); 8] = [
+const TEMPLATE_SOURCES: [(&str, &str); 9] = [
     ("base.html", include_str!("templates/base.html")),
     ("plugins.html", include_str!("templates/plugins.html")),
     ("plugin.html", include_str!("templates/plugin.html")),
     ("ticket.html", include_str!("templates/ticket.html")),
     ("tickets.html", include_str!("templates/tickets.html")),
     ("notices.html", include_str!("templates/notices.html")),
+    ("settings.html", include_str!("templates/settings.html")),
     ("install.html", include_str!("templates/install.html")),
     ("review.html", include_str!("templates/review.html")),
 ];
@@ -76,7 +77,7 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
         "Not found",
         &format!(
             "The desk has no page at `{}`. Its pages are the plugin list (/), a plugin's \
-             page (/plugins/ID), the notices (/notices), the tickets (/tickets), a ticket's (/tickets/ID) and, in a desk built with \
+             page (/plugins/ID), the notices (/notices), the settings (/settings), the tickets (/tickets), a ticket's (/tickets/ID) and, in a desk built with \
              registries, Install from registry (/install).",
             uri.path()
         ),
@@ -165,6 +166,8 @@ mod tests {
                     bridge => context! { ticket => context! { subject => "</script><script>alert(1)" } },
                     panels => Vec::<String>::new(),
                     events => vec!["ticket.created"],
+                    form => context! {},
+                    errors => context! {},
                 })
             })
             .unwrap();
@@ -196,6 +199,7 @@ mod tests {
             "ticket.html",
             "tickets.html",
             "notices.html",
+            "settings.html",
             "install.html",
             "review.html",
         ] {

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::event_form::{self, PRIORITIES, STATUSES};
 use super::guard::FrameSources;
-use super::pages::{desk_do, desk_error, page, report_lines, with_desk};
+use super::pages::{desk_do, desk_error, page, report_lines, report_warnings, with_desk};
 use super::render::{error_page, form_refused, ser};
 use super::results::Delivered;
 use super::text::path_segment;
@@ -42,6 +42,7 @@ struct ReportView {
     event: String,
     ok: bool,
     outcome: String,
+    warnings: Vec<String>,
     lines: Vec<String>,
 }
 
@@ -86,6 +87,7 @@ async fn ticket_page(
     state: &Arc<WebState>,
     id: String,
     delivered: Option<Result<Delivered, String>>,
+    refused: Option<Refused>,
 ) -> Response {
     let panel_hosts = state.panel_hosts.clone();
     let read = desk_do(state, move |d| {
@@ -111,6 +113,7 @@ async fn ticket_page(
                         event: r.event.clone(),
                         ok: r.outcome.is_ok(),
                         outcome: r.outcome.to_string(),
+                        warnings: report_warnings(r),
                         lines: report_lines(r),
                     })
                     .collect::<Vec<_>>(),
@@ -121,6 +124,7 @@ async fn ticket_page(
         None => (None, None, None),
     };
     let frames = FrameSources::of(panels.iter().filter_map(|p| p.url.as_deref()));
+    let form = fire_form_values(&ticket.ticket, refused.as_ref().map(|r| &r.typed));
     let mut response = page(
         state,
         "ticket.html",
@@ -135,6 +139,10 @@ async fn ticket_page(
             event => event,
             reports => ser(&reports),
             gone => gone,
+            form_errors => refused.as_ref().map(|r| r.problems.clone()),
+            other_errors => refused.as_ref().map(|r| r.others(&form)),
+            errors => ser(&refused.as_ref().map(Refused::by_input).unwrap_or_default()),
+            form => ser(&form),
             // What a panel may ask for by `postMessage`.
             bridge => ser(&serde_json::json!({
                 "ticket": ticket.ticket,
@@ -144,7 +152,88 @@ async fn ticket_page(
     )
     .await;
     response.extensions_mut().insert(frames);
+    if refused.is_some() && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
     response
+}
+
+/// A form the desk refused: what was typed, to show it again, and every problem, each
+/// `input: what was found, what is expected` ([`event_form::read`]).
+pub(super) struct Refused {
+    typed: BTreeMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Refused {
+    /// The problems that name no input of `form`: the page lists them above it.
+    fn others<V>(&self, form: &BTreeMap<impl std::borrow::Borrow<str> + Ord, V>) -> Vec<String> {
+        self.problems
+            .iter()
+            .filter(|p| {
+                p.split_once(": ")
+                    .is_none_or(|(input, _)| !form.contains_key(input))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The problems by the input they name, for the page to show beside it.
+    fn by_input(&self) -> BTreeMap<String, String> {
+        let mut by_input: BTreeMap<String, String> = BTreeMap::new();
+        for problem in &self.problems {
+            if let Some((input, message)) = problem.split_once(": ") {
+                let entry = by_input.entry(input.to_owned()).or_default();
+                if !entry.is_empty() {
+                    entry.push_str("; ");
+                }
+                entry.push_str(message);
+            }
+        }
+        by_input
+    }
+}
+
+/// The fire form's values: the ticket's fields and each kind's sample data, or, after a
+/// refusal, what was typed.
+fn fire_form_values(
+    ticket: &Value,
+    typed: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let field = |key: &str| ticket[key].as_str().unwrap_or_default().to_owned();
+    let mut values = BTreeMap::from([
+        ("event".to_owned(), String::new()),
+        ("subject".to_owned(), field("subject")),
+        ("description".to_owned(), field("description")),
+        ("status".to_owned(), field("status")),
+        ("priority".to_owned(), field("priority")),
+        ("category".to_owned(), field("category")),
+        ("data_body".to_owned(), "Thanks, we are on it.".to_owned()),
+        ("data_is_internal".to_owned(), "false".to_owned()),
+        ("data_author_name".to_owned(), "Riley Chen".to_owned()),
+        (
+            "data_author_email".to_owned(),
+            "riley@example.com".to_owned(),
+        ),
+        ("data_from_status".to_owned(), field("status")),
+        ("data_to_status".to_owned(), "In Progress".to_owned()),
+        ("data_assignee_type".to_owned(), "user".to_owned()),
+        ("data_assignee_name".to_owned(), "Riley Chen".to_owned()),
+        (
+            "data_assignee_email".to_owned(),
+            "riley@example.com".to_owned(),
+        ),
+        ("data_resolution_notes".to_owned(), String::new()),
+        ("data_reason".to_owned(), String::new()),
+    ]);
+    if let Some(typed) = typed {
+        for (key, value) in &mut values {
+            if let Some(text) = typed.get(key) {
+                value.clone_from(text);
+            }
+        }
+    }
+    values
 }
 
 /// Holds what a delivery from a form did and redirects to the ticket page that shows it
@@ -196,7 +285,7 @@ pub(super) async fn ticket(
                 )
             })
     });
-    ticket_page(&state, id, delivered).await
+    ticket_page(&state, id, delivered, None).await
 }
 
 /// Where a form posts, asked for with a GET: the ticket's page.
@@ -213,6 +302,7 @@ pub(super) async fn fire(
         Ok(Form(pairs)) => pairs.into_iter().collect(),
         Err(rejection) => return form_refused(&rejection),
     };
+    let (ticket_id, typed) = (id.clone(), submitted.clone());
     let fired = with_desk(&state, move |d| -> Result<_, DeskError> {
         let ticket = d.ticket(&id)?;
         let form = match event_form::read(&submitted, &ticket.ticket) {
@@ -230,15 +320,8 @@ pub(super) async fn fire(
     let fired = match fired {
         Ok(Ok(Ok(delivered))) => Ok(delivered),
         Ok(Ok(Err(problems))) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &format!(
-                    "The event was not delivered; the form has {} problem{}:\n{}",
-                    problems.len(),
-                    if problems.len() == 1 { "" } else { "s" },
-                    problems.join("\n")
-                ),
-            );
+            let refused = Refused { typed, problems };
+            return ticket_page(&state, ticket_id, None, Some(refused)).await;
         }
         Ok(Err(e)) => Err(desk_error(&e)),
         Err(r) => Err(r),
@@ -262,7 +345,12 @@ struct TicketRow {
 }
 
 pub(super) async fn tickets(State(state): State<Arc<WebState>>) -> Response {
-    let list = match desk_do(&state, Desk::tickets).await {
+    tickets_page(&state, None).await
+}
+
+/// The ticket list and the new-ticket form: empty, or as typed after a refusal (422).
+async fn tickets_page(state: &Arc<WebState>, refused: Option<Refused>) -> Response {
+    let list = match desk_do(state, Desk::tickets).await {
         Ok(list) => list,
         Err(r) => return r,
     };
@@ -279,15 +367,35 @@ pub(super) async fn tickets(State(state): State<Arc<WebState>>) -> Response {
             written_by: t.written_by,
         })
         .collect();
-    page(
-        &state,
+    let typed = |key: &str, default: &str| {
+        refused
+            .as_ref()
+            .and_then(|r| r.typed.get(key).cloned())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let form = BTreeMap::from([
+        ("subject", typed("subject", "")),
+        ("description", typed("description", "")),
+        ("priority", typed("priority", "Medium")),
+        ("category", typed("category", "")),
+    ]);
+    let mut response = page(
+        state,
         "tickets.html",
         context! {
             tickets => ser(&rows),
             priorities => PRIORITIES,
+            form_errors => refused.as_ref().map(|r| r.problems.clone()),
+            other_errors => refused.as_ref().map(|r| r.others(&form)),
+            errors => ser(&refused.as_ref().map(Refused::by_input).unwrap_or_default()),
+            form => ser(&form),
         },
     )
-    .await
+    .await;
+    if refused.is_some() && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
 }
 
 /// Opens a ticket as the help desk does: stores it under a new id, then delivers
@@ -312,6 +420,7 @@ pub(super) async fn new_ticket(
     for key in ["subject", "description", "category"] {
         submitted.entry(key.into()).or_default();
     }
+    let typed = submitted.clone();
     let created = with_desk(&state, move |d| -> Result<_, DeskError> {
         // A new ticket has no status or priority of its own to keep.
         let form = match event_form::read(&submitted, &Value::Null) {
@@ -329,10 +438,7 @@ pub(super) async fn new_ticket(
     .await;
     match created {
         Ok(Ok(Ok(delivered))) => show_delivered(&state, delivered),
-        Ok(Ok(Err(problems))) => error_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("The ticket was not opened:\n{}", problems.join("\n")),
-        ),
+        Ok(Ok(Err(problems))) => tickets_page(&state, Some(Refused { typed, problems })).await,
         Ok(Err(e)) => desk_error(&e),
         Err(r) => r,
     }

@@ -172,6 +172,10 @@ impl HttpTransport for MockHttp {
         let mut script = self.lock();
         script.requests.push(request.clone());
         let reaction = script.rules.find(&request.method, &request.url).cloned();
+        let closest = reaction
+            .is_none()
+            .then(|| script.rules.closest(&request.url).cloned())
+            .flatten();
         let fallback = script.fallback.clone();
         let hint = script.hint.clone();
         drop(script);
@@ -184,6 +188,7 @@ impl HttpTransport for MockHttp {
                 None => Err(TransportError::network(no_match_message(
                     &request.method,
                     &request.url,
+                    closest.as_ref(),
                     hint.as_deref().unwrap_or("add a rule with `MockHttp::on`"),
                 ))),
             },

@@ -179,9 +179,11 @@ pub(crate) fn ohd_http_request(request: &[u8]) -> (u32, Vec<u8>) {
     match answer {
         Some(r) => (r.status, r.body),
         None => {
+            let closest = with(|s| s.mocks.closest(&request.url).cloned());
             let message = no_match_message(
                 &request.method,
                 &request.url,
+                closest.as_ref(),
                 "add one with `testing::mock_http`",
             );
             (

@@ -7,7 +7,7 @@ use otai_plugin_desk::Desk;
 use otai_plugin_host::DeliveryReport;
 
 use super::{Output, Printed, print_json};
-use crate::term::{BOLD, GREEN, RED, Shell};
+use crate::term::{BOLD, GREEN, RED, Shell, YELLOW};
 
 /// A delivery that did not end `ok` in any plugin is a failure, after every report is
 /// printed.
@@ -40,6 +40,9 @@ pub(super) fn print_report(shell: &Shell, report: &DeliveryReport) -> Result<()>
         format!("{RED}{}{RED:#}", report.outcome)
     };
     writeln!(shell.out(), "{BOLD}{}{BOLD:#}: {word}", report.plugin_id)?;
+    for warning in crate::harness::unmatched_warnings(&report.http) {
+        writeln!(shell.out(), "  {YELLOW}warning{YELLOW:#}: {warning}")?;
+    }
     for line in &report.logs {
         writeln!(shell.out(), "  [{}] {}", line.level, line.message)?;
     }

@@ -5,6 +5,7 @@ mod deliveries;
 mod install;
 mod plugins;
 mod review;
+mod settings;
 mod trust;
 
 use std::io::Write;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use otai_plugin_desk::{Desk, DeskOptions, InstallOptions};
+use otai_plugin_desk::{DATABASE_FILE, Desk, DeskOptions, InstallOptions};
 
 use crate::commands::RegistryArgs;
 use crate::failure::or_json;
@@ -24,6 +25,7 @@ use crate::{CommonOptions, Exit};
 use self::deliveries::{deliver, log};
 use self::install::{install, upgrade};
 use self::plugins::{configure, disable, enable, list, remove, rollback};
+use self::settings::settings;
 use self::trust::trust;
 
 /// Install, configure, upgrade, roll back, enable, disable and remove plugins in a
@@ -156,6 +158,14 @@ pub enum DeskAction {
         #[arg(long, requires = "allow_network")]
         allow_private_network: bool,
     },
+    /// Show the health settings (when a failing plugin is disabled), or change them
+    /// with `--set KEY=VALUE`: `failure_percent` (0 to 100), `min_deliveries`,
+    /// `window_minutes`.
+    Settings {
+        /// A setting to change. Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Show a plugin's delivery log, newest first.
     Log {
         /// The plugin id.
@@ -208,6 +218,11 @@ impl DeskCommand {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
         };
+        // Which desk, said before anything else (a default one lives under `target/`).
+        shell.status("Using", format!("the desk in `{}`", dir.display()));
+        if self.action.reads_only() {
+            refuse_missing_desk(&dir)?;
+        }
         let mut options = DeskOptions::default();
         if let DeskAction::Deliver {
             allow_network: true,
@@ -265,10 +280,42 @@ impl DeskCommand {
             DeskAction::Remove { id } => remove(&desk, out, &id),
             DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
             DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
+            DeskAction::Settings { set } => settings(&desk, out, &set),
         };
         warn_cache_problems(shell, &desk);
         printed
     }
+}
+
+impl DeskAction {
+    /// Whether the action only reads the desk: then it makes no data directory.
+    fn reads_only(&self) -> bool {
+        match self {
+            DeskAction::List | DeskAction::Log { .. } => true,
+            DeskAction::Configure {
+                set, set_from_env, ..
+            } => set.is_empty() && set_from_env.is_empty(),
+            DeskAction::Settings { set } => set.is_empty(),
+            DeskAction::Trust { action } => matches!(action, TrustAction::List),
+            _ => false,
+        }
+    }
+}
+
+/// A reading command on a directory without a desk says so, instead of making one.
+fn refuse_missing_desk(dir: &Path) -> Result<()> {
+    let why = if !dir.exists() {
+        "the directory does not exist"
+    } else if !dir.join(DATABASE_FILE).is_file() {
+        "the directory holds no desk database"
+    } else {
+        return Ok(());
+    };
+    bail!(
+        "no desk in `{}`: {why}; `cargo otai-plugin desk install PLUGIN.wasm` makes one there, \
+         or give the desk's directory with `--data-dir DIR`",
+        dir.display()
+    )
 }
 
 /// A failure of the cache of compiled modules fails no command (the module was compiled
