@@ -466,6 +466,7 @@ impl Host {
             calls,
             timings,
             fuel,
+            profile,
             ..
         } = finished;
         let mut report = DeliveryReport {
@@ -479,6 +480,7 @@ impl Host {
             calls,
             fuel,
             timings,
+            profile,
         };
         report.redact(&installed.redactor);
         // Whatever the outcome: a field the host accepted stays set when the delivery
@@ -549,6 +551,7 @@ impl Host {
             calls: finished.calls,
             fuel: finished.fuel,
             timings: finished.timings,
+            profile: finished.profile,
         };
         report.redact(&installed.redactor);
         Ok(report)
