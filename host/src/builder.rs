@@ -355,9 +355,9 @@ impl HostBuilder {
     /// Whether each report carries a profile of its delivery (or panel)
     /// ([`DeliveryReport::profile`](crate::DeliveryReport::profile)): wasmtime's guest
     /// profiler samples the plugin's stack at every function entry, loop header and host
-    /// call, for the Firefox Profiler and as folded stacks for a flame graph. For
-    /// development tools (`cargo otai-plugin run --flamegraph`): the plugin's code runs
-    /// several times slower while it is recorded. Default `false`, which costs nothing.
+    /// call, for the Firefox Profiler and as folded stacks for a flame graph. For development
+    /// tools (`cargo otai-plugin run --flamegraph`): the plugin's code runs hundreds of
+    /// times slower while it is recorded. Default `false`, which costs nothing.
     pub fn profile(mut self, enabled: bool) -> Self {
         self.profile = enabled;
         self

@@ -105,7 +105,7 @@ pub use health::{
 };
 pub use host::Host;
 pub use load::Plugin;
-pub use profile::Profile;
+pub use profile::{HostCallTime, Profile};
 pub use report::{
     CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
     PanelReport, REDACTED, Reply, Timings,

@@ -71,11 +71,13 @@ fn a_profile_names_the_plugins_functions_and_its_host_calls() {
         stacks.contains(&"on_event;handle_ticket;count_words"),
         "{stacks:#?}"
     );
-    // The time inside `ohd_log`, on top of the function that called it.
+    // The time inside `ohd_log`, on top of the function that called it; the allocator
+    // the host calls to hand over the payload, at the top.
     assert!(
         stacks.contains(&"on_event;handle_ticket;ohd_log"),
         "{stacks:#?}"
     );
+    assert!(stacks.contains(&"alloc"), "{stacks:#?}");
 
     // The Firefox Profiler's processed format, with the same names in its strings.
     let firefox: Value = serde_json::from_str(profile.firefox_json()).unwrap();
@@ -93,8 +95,31 @@ fn a_profile_names_the_plugins_functions_and_its_host_calls() {
     // Only the import is a host frame: the epoch checks the profiler samples at, which are
     // calls out of wasm too, are not.
     assert!(
-        stacks.iter().all(|s| !s.contains("ohd_") || s.ends_with("ohd_log")),
+        stacks
+            .iter()
+            .all(|s| !s.contains("ohd_") || s.ends_with(";ohd_log")),
         "{stacks:#?}"
+    );
+}
+
+#[test]
+fn two_runs_of_a_delivery_have_the_same_stacks_and_host_calls() {
+    let host = host(true);
+    install(&host, &named_functions(1_000), json!({}));
+    let (first, second) = (deliver(&host), deliver(&host));
+    let (first, second) = (first.profile.unwrap(), second.profile.unwrap());
+    // The weights are times; what was sampled where is not.
+    assert_eq!(stacks(first.folded()), stacks(second.folded()));
+    let calls = first.host_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].function, calls[0].calls), ("ohd_log", 1));
+    assert_eq!(
+        second
+            .host_calls()
+            .iter()
+            .map(|c| c.calls)
+            .collect::<Vec<_>>(),
+        [1]
     );
 }
 
@@ -150,7 +175,9 @@ fn a_plugin_being_profiled_still_times_out() {
     );
     let report = host.deliver_to(NAMED, &Event::ticket_created()).unwrap();
     assert_eq!(report.outcome, Outcome::TimedOut);
-    let profile = report.profile.expect("a timed-out delivery has its profile too");
+    let profile = report
+        .profile
+        .expect("a timed-out delivery has its profile too");
     assert!(
         stacks(profile.folded()).contains(&"on_event;spin"),
         "{}",
