@@ -414,6 +414,7 @@ mod tests {
             calls: Vec::new(),
             fuel: None,
             timings: Timings::default(),
+            profile: None,
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
         let failures = check(&expect, &report, &redact);
@@ -444,6 +445,7 @@ mod tests {
             calls: Vec::new(),
             fuel: None,
             timings: Timings::default(),
+            profile: None,
         })
     }
 

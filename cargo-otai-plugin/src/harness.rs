@@ -125,6 +125,22 @@ impl Report {
         }
     }
 
+    /// The run's profile, when its host recorded one.
+    pub(crate) fn profile(&self) -> Option<&otai_plugin_host::Profile> {
+        match self {
+            Report::Delivery(r) => r.profile.as_ref(),
+            Report::Panel(r) => r.profile.as_ref(),
+        }
+    }
+
+    /// What ran, for people: `ticket.created to com.example.slack`.
+    pub(crate) fn title(&self) -> String {
+        match self {
+            Report::Delivery(r) => format!("{} to {}", r.event, r.plugin_id),
+            Report::Panel(r) => format!("the panel of {} for {}", r.plugin_id, r.ticket_id),
+        }
+    }
+
     /// The fuel the run consumed (the CLI's hosts count it).
     pub(crate) fn fuel(&self) -> Option<u64> {
         match self {
@@ -170,15 +186,22 @@ impl Report {
 ///
 /// Auto-disabling is off, so a run of failing fixtures keeps being delivered. It counts
 /// the fuel of each run, which the desk does not: reports give the cost beside the
-/// time, and fixtures can hold a budget.
+/// time, and fixtures can hold a budget. With `profile`, each report carries a profile
+/// of its run (`--flamegraph`).
 ///
 /// # Errors
 /// The host cannot start, the module is refused, or the config does not fit.
-pub(crate) fn host_with(wasm: &[u8], transport: MockHttp, config: Value) -> Result<(Host, Plugin)> {
+pub(crate) fn host_with(
+    wasm: &[u8],
+    transport: MockHttp,
+    config: Value,
+    profile: bool,
+) -> Result<(Host, Plugin)> {
     let host = Host::builder()
         .http(transport)
         .auto_disable(false)
         .count_fuel(true)
+        .profile(profile)
         .build()
         .context("failed to start the reference host")?;
     let plugin = host.load(wasm).context("the host refused the module")?;

@@ -64,6 +64,7 @@ mod event;
 mod expect;
 mod failure;
 mod fixture;
+mod flamegraph;
 mod harness;
 mod mock;
 mod path_remap;

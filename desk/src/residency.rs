@@ -235,6 +235,7 @@ impl Plugins {
                     calls: Vec::new(),
                     fuel: None,
                     timings: Default::default(),
+                    profile: None,
                 });
             }
         }

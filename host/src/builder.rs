@@ -70,6 +70,7 @@ pub struct HostBuilder {
     keep_resident: usize,
     pagemap_scan: bool,
     record_calls: bool,
+    profile: bool,
     incremental_compilation: bool,
     incremental_compilation_bytes: u64,
     custom_field_tickets: Option<usize>,
@@ -143,6 +144,7 @@ impl Default for HostBuilder {
             keep_resident: 2 << 20,
             pagemap_scan: true,
             record_calls: false,
+            profile: false,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
             custom_field_tickets: None,
@@ -347,6 +349,17 @@ impl HostBuilder {
     /// [`DeliveryReport::calls`]: crate::DeliveryReport::calls
     pub fn record_calls(mut self, enabled: bool) -> Self {
         self.record_calls = enabled;
+        self
+    }
+
+    /// Whether each report carries a profile of its delivery (or panel)
+    /// ([`DeliveryReport::profile`](crate::DeliveryReport::profile)): wasmtime's guest
+    /// profiler samples the plugin's stack at every function entry, loop header and host
+    /// call, for the Firefox Profiler and as folded stacks for a flame graph. For development
+    /// tools (`cargo otai-plugin run --flamegraph`): the plugin's code runs hundreds of
+    /// times slower while it is recorded. Default `false`, which costs nothing.
+    pub fn profile(mut self, enabled: bool) -> Self {
+        self.profile = enabled;
         self
     }
 
@@ -618,6 +631,7 @@ impl HostBuilder {
             count_fuel: self.count_fuel,
             transport,
             record_calls: self.record_calls,
+            profile: self.profile,
             compile_cache_bytes: self.compile_cache_bytes,
         };
         let health = match self.health_store.take() {

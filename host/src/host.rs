@@ -468,6 +468,7 @@ impl Host {
             calls,
             timings,
             fuel,
+            profile,
             ..
         } = finished;
         let mut report = DeliveryReport {
@@ -481,6 +482,7 @@ impl Host {
             calls,
             fuel,
             timings,
+            profile,
         };
         report.redact(&installed.redactor);
         // Whatever the outcome: a field the host accepted stays set when the delivery
@@ -551,6 +553,7 @@ impl Host {
             calls: finished.calls,
             fuel: finished.fuel,
             timings: finished.timings,
+            profile: finished.profile,
         };
         report.redact(&installed.redactor);
         Ok(report)

@@ -12,6 +12,9 @@
 //! - Cost: a host built with [`HostBuilder::count_fuel`] reports the fuel each delivery
 //!   consumed ([`DeliveryReport::fuel`]), a count of the plugin's wasm operators that is
 //!   the same on every machine, where the time is not.
+//! - Profiles: a host built with [`HostBuilder::profile`] records where each delivery's
+//!   time went ([`Profile`]: the Firefox Profiler's JSON and folded stacks for a flame
+//!   graph), with the plugin's own function names (off by default).
 //! - Compiled modules are kept, up to 32 MiB of module bytes, least recently loaded
 //!   out ([`HostBuilder::compile_cache_bytes`]): loading the same bytes again does not
 //!   compile them again. With [`HostBuilder::compile_cache_dir`], compiled modules are
@@ -78,6 +81,7 @@ mod host;
 pub mod http;
 mod load;
 mod memory;
+mod profile;
 mod redact;
 mod registry;
 mod report;
@@ -101,6 +105,7 @@ pub use health::{
 };
 pub use host::Host;
 pub use load::Plugin;
+pub use profile::{HostCallTime, Profile};
 pub use report::{
     CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
     PanelReport, REDACTED, Reply, Timings,

@@ -253,6 +253,10 @@ pub struct DeliveryReport {
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
+    /// Where the delivery's time went, when the host records profiles
+    /// ([`HostBuilder::profile`](crate::HostBuilder::profile)); never serialized.
+    #[serde(skip)]
+    pub profile: Option<crate::Profile>,
 }
 
 /// What a `render_panel` call produced.
@@ -290,6 +294,9 @@ pub struct PanelReport {
     /// Timings; absent in snapshots.
     #[serde(default)]
     pub timings: Timings,
+    /// The call's profile, as for [`DeliveryReport::profile`].
+    #[serde(skip)]
+    pub profile: Option<crate::Profile>,
 }
 
 impl PanelReport {

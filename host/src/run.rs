@@ -34,6 +34,8 @@ pub(crate) struct Settings {
     pub(crate) count_fuel: bool,
     pub(crate) transport: Arc<dyn HttpTransport>,
     pub(crate) record_calls: bool,
+    /// [`HostBuilder::profile`](crate::HostBuilder::profile).
+    pub(crate) profile: bool,
     /// How many bytes of modules the host keeps compiled.
     pub(crate) compile_cache_bytes: u64,
 }
@@ -51,6 +53,8 @@ pub(crate) struct Finished {
     pub(crate) fuel: Option<u64>,
     /// For `render_panel`: the bytes of the returned URL.
     pub(crate) panel_url: Option<Vec<u8>>,
+    /// The run's profile, when the host records them.
+    pub(crate) profile: Option<crate::Profile>,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -104,6 +108,7 @@ pub(crate) fn run(
         custom_fields: Vec::new(),
         last_call_logged_error: false,
         calls: settings.record_calls.then(Vec::new),
+        profile: None,
     };
     let mut store = Store::new(&settings.engine, state);
     store.limiter(|s| &mut s.limits);
@@ -114,6 +119,9 @@ pub(crate) fn run(
     let mut setup = Ok(());
     if let Some(fuel) = given_fuel {
         setup = store.set_fuel(fuel);
+    }
+    if settings.profile {
+        setup = setup.and_then(|()| start_profile(&mut store, settings, plugin));
     }
 
     let mut instantiated = start;
@@ -147,7 +155,8 @@ pub(crate) fn run(
     let fuel = given_fuel
         .filter(|_| settings.count_fuel)
         .map(|given| given.saturating_sub(store.get_fuel().unwrap_or(0)));
-    let state = store.into_data();
+    let mut state = store.into_data();
+    let profile = state.profile.take().and_then(|r| r.finish());
     let logs = state.logs.finish();
     let outcome = explain_out_of_memory(
         attach_reason(outcome, &logs, state.last_call_logged_error),
@@ -167,7 +176,39 @@ pub(crate) fn run(
         },
         fuel,
         panel_url,
+        profile,
     }
+}
+
+/// Gives the store a recorder of the plugin's modules, named after the plugin.
+fn start_profile(
+    store: &mut Store<State>,
+    settings: &Settings,
+    plugin: &PluginInner,
+) -> wasmtime::Result<()> {
+    let name = &plugin.manifest.id;
+    // The interval is only a hint for the Firefox Profiler's display: the recorder
+    // samples at every function entry, loop header and host call (src/profile.rs).
+    let interval = std::time::Duration::from_micros(1);
+    let profiler = match &plugin.code {
+        Code::Core { pre, .. } => wasmtime::GuestProfiler::new(
+            &settings.engine,
+            name,
+            interval,
+            [(name.clone(), pre.module().clone())],
+        )?,
+        Code::Component { pre, .. } => wasmtime::GuestProfiler::new_component(
+            &settings.engine,
+            name,
+            interval,
+            pre.instance_pre().component().clone(),
+            [],
+        )?,
+    };
+    let recorder = crate::profile::Recorder::new(profiler);
+    store.data_mut().profile = Some(recorder);
+    crate::profile::install(store);
+    Ok(())
 }
 
 fn plugin_allocator(plugin: &PluginInner) -> Option<AllocatorKind> {

@@ -208,11 +208,16 @@ pub(crate) struct State {
     pub(crate) last_call_logged_error: bool,
     /// The calls in order, when the host records them.
     pub(crate) calls: Option<Vec<HostCall>>,
+    /// The profile being recorded, when the host profiles deliveries.
+    pub(crate) profile: Option<Box<crate::profile::Recorder>>,
 }
 
 impl State {
     /// Records a call that returned to the plugin.
     pub(crate) fn record(&mut self, call: HostCall) {
+        if let Some(recorder) = &mut self.profile {
+            recorder.last_call = Some(crate::profile::call_name(&call));
+        }
         if let Some(calls) = &mut self.calls {
             calls.push(call);
         }

@@ -18,6 +18,7 @@ mod hostile;
 mod http;
 mod load;
 mod ownership;
+mod profile;
 mod redaction;
 mod signature;
 mod testing_helpers;

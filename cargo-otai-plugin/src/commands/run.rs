@@ -34,6 +34,7 @@ use crate::commands::build;
 use crate::event;
 use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture, OutcomeName};
+use crate::flamegraph;
 use crate::harness::{self, Report};
 use crate::mock;
 use crate::term::{BOLD, DIM, GREEN, RED, Shell, Verbosity, YELLOW};
@@ -80,6 +81,11 @@ pub struct RunCommand {
     /// in `allowed_hosts`) is reached either way.
     #[arg(long, requires = "allow_network")]
     pub allow_private_network: bool,
+    /// Record where the delivery's time went: an SVG flame graph to FILE, and beside it
+    /// (FILE with `.json`) the profile for the Firefox Profiler. The plugin runs slower
+    /// while recorded; its fuel is the same.
+    #[arg(long, value_name = "FILE.svg")]
+    pub flamegraph: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
@@ -109,6 +115,15 @@ impl RunCommand {
     pub fn exec(self) -> Result<()> {
         let shell = self.common.shell();
         let report = or_json(self.format == RunFormat::Json, &shell, self.report(&shell))?;
+        if let Some(svg) = &self.flamegraph {
+            let written = report.profile().map(|profile| {
+                let title = format!("{} ({})", report.title(), or_outcome(&report));
+                flamegraph::write(&shell, profile, svg, &title)
+            });
+            let written = written
+                .unwrap_or_else(|| Err(anyhow::anyhow!("the host recorded no profile of the run")));
+            or_json(self.format == RunFormat::Json, &shell, written)?;
+        }
         let mut out = shell.out();
         match self.format {
             RunFormat::Json => {
@@ -157,7 +172,8 @@ impl RunCommand {
                 .then(|| harness::real_network(shell, self.allow_private_network)),
         );
         let given_config = self.config.is_some() || fixture.is_some();
-        let (host, plugin) = harness::host_with(&wasm, transport, config)
+        let profile = self.flamegraph.is_some();
+        let (host, plugin) = harness::host_with(&wasm, transport, config, profile)
             .map_err(|err| config_hint(err, given_config, &fixtures_dir))
             .with_context(|| format!("cannot run `{}`", wasm_path.display()))?;
 
@@ -210,6 +226,11 @@ impl RunCommand {
             _ => anyhow::bail!("`run` runs one plugin; choose it with `-p`"),
         }
     }
+}
+
+/// `ok`, `trapped`, …: the outcome in a flame graph's title.
+fn or_outcome(report: &Report) -> &'static str {
+    OutcomeName::of(report.outcome()).as_str()
 }
 
 /// The fixture `spec` names: a file, or `NAME` in the package's `tests/fixtures`.

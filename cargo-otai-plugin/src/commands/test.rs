@@ -12,6 +12,9 @@
 //! to the current cost plus `budget::MARGIN_PERCENT` (with `--add-budgets`, also where
 //! there is none).
 //!
+//! `--flamegraph DIR`: the fixtures' host records a profile of each run
+//! (`HostBuilder::profile`), written as `DIR/FIXTURE.svg` and `DIR/FIXTURE.json`.
+//!
 //! Snapshots: `tests/snapshots/<fixture>.json` holds the fixture's full report without
 //! `timings` and `fuel`. A fixture with a snapshot fails when the report differs (a unified diff
 //! shows how); `--bless` writes or overwrites the snapshot of every fixture run. A
@@ -40,6 +43,7 @@ use crate::commands::build::{self, BuiltPlugin, Plan};
 use crate::commands::run::thousands;
 use crate::failure::or_json;
 use crate::fixture::{self, LoadedFixture, budget};
+use crate::flamegraph;
 use crate::harness::{self, Report};
 use crate::results::{self, Status, Summary, TestKind, TestResult};
 use crate::term::{BOLD, DIM, RED, Shell};
@@ -61,6 +65,11 @@ pub struct TestCommand {
     /// With `--bless`: give a `max_fuel` budget to the fixtures run that have none, too.
     #[arg(long, requires = "bless")]
     pub add_budgets: bool,
+    /// Record where each fixture's time went: `DIR/FIXTURE.svg`, a flame graph, and
+    /// beside it `DIR/FIXTURE.json` for the Firefox Profiler (`DIR/PACKAGE/FIXTURE.*`
+    /// when several packages are tested). Fixtures run slower; their fuel is the same.
+    #[arg(long, value_name = "DIR")]
+    pub flamegraph: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     pub format: TestFormat,
@@ -119,7 +128,17 @@ impl TestCommand {
                     build_name(plugin.wasm.as_std_path())
                 ));
             }
-            self.run_fixtures(&shell, plugin, fixtures, &mut summary)?;
+            let flamegraphs = self.flamegraph.as_ref().map(|dir| match plugins.len() {
+                1 => dir.clone(),
+                _ => dir.join(flamegraph::file_name(&plugin.package.name).trim_end_matches(".svg")),
+            });
+            self.run_fixtures(
+                &shell,
+                plugin,
+                fixtures,
+                flamegraphs.as_deref(),
+                &mut summary,
+            )?;
             self.run_cargo_test(&shell, plugin, &mut summary)?;
         }
         match self.format {
@@ -172,6 +191,7 @@ impl TestCommand {
         shell: &Shell,
         plugin: &BuiltPlugin,
         fixtures: &[LoadedFixture],
+        flamegraphs: Option<&Path>,
         summary: &mut Summary,
     ) -> Result<()> {
         let selected: Vec<&LoadedFixture> = fixtures
@@ -207,12 +227,22 @@ impl TestCommand {
             let mut fuel = None;
             let mut total_us = 0;
             let mut max_fuel = loaded.fixture.expect.max_fuel;
-            let failures = match run_fixture(&mut shared, &wasm, loaded, !blessing_budget) {
+            let profile = flamegraphs.is_some();
+            let run = run_fixture(&mut shared, &wasm, loaded, !blessing_budget, profile);
+            let failures = match run {
                 Ok(report) => {
                     for warning in &report.warnings {
                         shell.warn(format!("{}: {warning}", loaded.path.display()));
                     }
                     let mut failures = report.failures;
+                    if let (Some(dir), Some(recorded)) = (flamegraphs, &report.profile) {
+                        let svg = dir.join(flamegraph::file_name(&loaded.name));
+                        let title =
+                            format!("{} ({})", fixture_test_name(loaded), plugin.package.name);
+                        if let Err(err) = flamegraph::write(shell, recorded, &svg, &title) {
+                            failures.push(format!("{err:#}"));
+                        }
+                    }
                     if let Some(problem) =
                         self.snapshot(shell, &snapshots, &loaded.name, &report.snapshot)?
                     {
@@ -468,6 +498,8 @@ struct FixtureRun {
     fuel: Option<u64>,
     /// The delivery's wall time, in microseconds.
     total_us: u64,
+    /// Its profile, with `--flamegraph`.
+    profile: Option<otai_plugin_host::Profile>,
 }
 
 /// A fixture's cost, for the table after its package's fixtures.
@@ -537,6 +569,7 @@ fn run_fixture(
     wasm: &[u8],
     loaded: &LoadedFixture,
     check_budget: bool,
+    profile: bool,
 ) -> Result<FixtureRun> {
     let f = &loaded.fixture;
     let config = loaded.config();
@@ -551,7 +584,7 @@ fn run_fixture(
             (&*host, &*plugin)
         }
         None => {
-            let (host, plugin) = harness::host_with(wasm, transport.clone(), config)?;
+            let (host, plugin) = harness::host_with(wasm, transport.clone(), config, profile)?;
             let (host, plugin, _) = shared.insert((host, plugin, transport));
             (&*host, &*plugin)
         }
@@ -570,6 +603,7 @@ fn run_fixture(
     let warnings = harness::unmatched_warnings(report.http());
     let fuel = report.fuel();
     let total_us = report.total_us();
+    let profile = report.profile().cloned();
     let mut report = report.to_json()?;
     if let Some(map) = report.as_object_mut() {
         // Fuel has its own check, `max_fuel`, and differs between a debug and a release
@@ -584,6 +618,7 @@ fn run_fixture(
         snapshot,
         fuel,
         total_us,
+        profile,
     })
 }
 
