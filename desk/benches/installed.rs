@@ -25,14 +25,27 @@
 //!   delivery to all, and what remains of it once they are unloaded as idle (a desk with
 //!   `unload_idle_after` zero, after a delivery none subscribes to).
 //!
-//! `OTAI_BENCH_PLUGIN=path/to/plugin.wasm` also measures copies of that module (a built
-//! example), each with its manifest's id changed, at the sizes in
-//! `OTAI_BENCH_PLUGIN_SIZES` (default 10,100): open, list, page, install, and the first
-//! delivery to all (each copy given a `webhook_url`; the requests go nowhere, so the
-//! deliveries fail: what is timed is loading and one run) with the disk cache warm and
-//! emptied.
+//! `OTAI_BENCH_PLUGIN=path/to/plugin.wasm` also measures copies of that module (the
+//! issue's figures are for the release build of `slack-notifications`), each with its
+//! manifest's id changed, at the sizes in `OTAI_BENCH_PLUGIN_SIZES` (default
+//! 1,10,100,1000; the row at 1 is what "among N" is compared with). The first 100
+//! copies keep the module's events and so get `ticket.created`; the others subscribe to
+//! `ticket.resolved` only; copy 0 also subscribes to `ticket.closed`, which it ignores.
+//! Each copy is given a `webhook_url`, whose requests go nowhere, so the deliveries to
+//! it fail: what is timed is loading and one run. Figures as above, with `deliver to
+//! 100` the first `ticket.created` (warm and emptied) and `deliver to one of N` the
+//! `ticket.closed`. Installing the copies goes through [`Desk::install`] and
+//! [`Desk::configure_text`] on one desk, as an administrator's would (its time is
+//! printed): copies share their code, so wasmtime's incremental compilation cache, kept
+//! in memory by that desk, compiles each function once, and so does the first delivery
+//! with the cache emptied (as it would for 100 plugins built from one source).
+//!
+//! `OTAI_BENCH_SVG=docs/images/installed-plugins.svg` (a path from the workspace's root)
+//! draws the last table's growth there; `OTAI_BENCH_KEEP=1` keeps the data directories
+//! (their paths are printed, `OTAI_DESK_KEY` is `ab` 32 times) to time the CLI on them.
+//! `OTAI_BENCH_SIZES=` (empty) skips the tiny plugins.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use otai_plugin_desk::{COMPILED_DIR, Desk, DeskOptions};
@@ -62,9 +75,9 @@ fn tiny(i: usize, events: &[&str]) -> Vec<u8> {
         .wasm()
 }
 
-/// `wasm` with its `ohd_manifest` section's `id` replaced by `id` (the section is
-/// dropped where it was and appended again).
-fn with_id(wasm: &[u8], id: &str) -> Vec<u8> {
+/// `wasm` with its `ohd_manifest` section changed by `change` (the section is dropped
+/// where it was and appended again).
+fn with_manifest(wasm: &[u8], change: impl FnOnce(&mut Value)) -> Vec<u8> {
     fn leb(bytes: &[u8], at: &mut usize) -> usize {
         let (mut value, mut shift) = (0usize, 0);
         loop {
@@ -100,7 +113,7 @@ fn with_id(wasm: &[u8], id: &str) -> Vec<u8> {
     }
     let mut manifest: Value =
         serde_json::from_slice(manifest.expect("the module has a manifest")).expect("JSON");
-    manifest["id"] = Value::String(id.to_owned());
+    change(&mut manifest);
     with_custom(out, "ohd_manifest", manifest.to_string().as_bytes())
 }
 
@@ -228,8 +241,153 @@ fn sizes(var: &str, default: &str) -> Vec<usize> {
     std::env::var(var)
         .unwrap_or_else(|_| default.to_owned())
         .split(',')
+        .filter(|n| !n.trim().is_empty())
         .map(|n| n.trim().parse().expect("a size"))
         .collect()
+}
+
+/// A fresh data directory, deleted when dropped unless `OTAI_BENCH_KEEP` is set (then
+/// its path is printed).
+struct DataDir {
+    path: PathBuf,
+    _delete: Option<tempfile::TempDir>,
+}
+
+impl DataDir {
+    fn new(what: &str) -> DataDir {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        if std::env::var_os("OTAI_BENCH_KEEP").is_some() {
+            eprintln!("{what}: {}", dir.path().display());
+            return DataDir {
+                path: dir.keep(),
+                _delete: None,
+            };
+        }
+        DataDir {
+            path: dir.path().to_owned(),
+            _delete: Some(dir),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// One line of the plot: its name, colour and a value (ms) per size.
+struct Series {
+    name: &'static str,
+    colour: &'static str,
+    points: Vec<(usize, f64)>,
+}
+
+/// An SVG of `series` against the number installed, both axes logarithmic (hand-written:
+/// a plotting crate would be the bench's largest dependency), with the issue's targets
+/// as dashed lines.
+fn svg(title: &str, series: &[Series], targets: &[(&str, f64)]) -> String {
+    use std::fmt::Write;
+    let (w, h, left, right, top, bottom) = (760.0, 440.0, 70.0, 210.0, 40.0, 50.0);
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain(targets.iter().map(|t| t.1))
+        .filter(|v| *v > 0.0);
+    let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (y0, y1) = (lo.log10().floor(), hi.log10().ceil());
+    let sizes = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (x0, x1) = sizes.fold((f64::MAX, f64::MIN), |(lo, hi), n| {
+        let n = (n as f64).log10();
+        (lo.min(n), hi.max(n))
+    });
+    let x = |n: f64| left + (n.log10() - x0) / (x1 - x0).max(1e-9) * (w - left - right);
+    let y = |v: f64| top + (y1 - v.max(1e-9).log10()) / (y1 - y0).max(1e-9) * (h - top - bottom);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(out, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        out,
+        r#"<text x="{left}" y="22" font-size="14">{title}</text>"#
+    );
+    for e in (y0 as i32)..=(y1 as i32) {
+        let v = 10f64.powi(e);
+        let label = if v >= 1.0 {
+            format!("{v} ms")
+        } else {
+            format!("{v:.2} ms")
+        };
+        let _ = writeln!(
+            out,
+            r##"<line x1="{left}" x2="{x2}" y1="{at:.1}" y2="{at:.1}" stroke="#ddd"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{label}</text>"##,
+            x2 = w - right,
+            at = y(v),
+            tx = left - 6.0,
+            ty = y(v) + 4.0
+        );
+    }
+    for n in series.first().map(|s| s.points.clone()).unwrap_or_default() {
+        let _ = writeln!(
+            out,
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="{top}" y2="{1}" stroke="#ddd"/><text x="{0:.1}" y="{2}" text-anchor="middle">{3}</text>"##,
+            x(n.0 as f64),
+            h - bottom,
+            h - bottom + 16.0,
+            n.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">plugins installed</text>"#,
+        (left + w - right) / 2.0,
+        h - 12.0
+    );
+    let mut legend = top - 18.0;
+    for (name, v) in targets {
+        let _ = writeln!(
+            out,
+            r##"<line x1="{left}" x2="{x2}" y1="{at:.1}" y2="{at:.1}" stroke="#888" stroke-dasharray="4 4"/><text x="{tx}" y="{ty:.1}" fill="#666">{name}</text>"##,
+            x2 = w - right,
+            at = y(*v),
+            tx = left + 4.0,
+            ty = y(*v) - 4.0
+        );
+    }
+    for s in series {
+        let points: Vec<String> = s
+            .points
+            .iter()
+            .map(|&(n, v)| format!("{:.1},{:.1}", x(n as f64), y(v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>"#,
+            points.join(" "),
+            s.colour
+        );
+        for p in &points {
+            let (px, py) = p.split_once(',').unwrap_or_default();
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{px}" cy="{py}" r="3" fill="{}"/>"#,
+                s.colour
+            );
+        }
+        legend += 18.0;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{}" y="{}" width="12" height="4" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+            w - right + 6.0,
+            legend - 4.0,
+            s.colour,
+            w - right + 24.0,
+            legend,
+            s.name
+        );
+    }
+    out.push_str("</svg>\n");
+    out
 }
 
 fn main() {
@@ -238,7 +396,7 @@ fn main() {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes("OTAI_BENCH_SIZES", "10,100,1000") {
-        let dir = tempfile::tempdir().expect("a temp dir");
+        let dir = DataDir::new(&format!("{n} tiny plugins"));
         {
             let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
             for i in 1..n {
@@ -289,42 +447,107 @@ fn main() {
     };
     let wasm = std::fs::read(&path).expect("OTAI_BENCH_PLUGIN reads");
     println!();
-    println!("copies of {path}:");
+    println!("copies of {path} (100 of them, or all if fewer, subscribed to `ticket.created`):");
     println!(
-        "| installed | open | list | page | install one more | deliver to all, first | cache emptied | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
+        "| installed | setup | open | list | page | install one more | deliver to 100, first | cache emptied | deliver to one of N | KiB per plugin: RSS loaded / VmSize loaded / RSS unloaded |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for n in sizes("OTAI_BENCH_PLUGIN_SIZES", "10,100") {
-        let dir = tempfile::tempdir().expect("a temp dir");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let names = [
+        ("list", "#1f77b4"),
+        ("page", "#17becf"),
+        ("install one more", "#ff7f0e"),
+        ("deliver to 100, cache warm", "#2ca02c"),
+        ("deliver to 100, cache emptied", "#d62728"),
+        ("deliver to one of N", "#9467bd"),
+    ];
+    let mut series: Vec<Series> = names
+        .iter()
+        .map(|&(name, colour)| Series {
+            name,
+            colour,
+            points: Vec::new(),
+        })
+        .collect();
+    let copy = |i: usize| {
+        with_manifest(&wasm, |m| {
+            m["id"] = Value::String(format!("com.example.copy{i:04}"));
+            if i >= 100 {
+                m["events"] = json!(["ticket.resolved"]);
+            }
+            if i == 0 {
+                m["events"]
+                    .as_array_mut()
+                    .expect("the manifest's events")
+                    .push(json!("ticket.closed"));
+            }
+        })
+    };
+    for n in sizes("OTAI_BENCH_PLUGIN_SIZES", "1,10,100,1000") {
+        let dir = DataDir::new(&format!("{n} copies"));
+        let start = Instant::now();
         {
             let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
             for i in 0..n {
-                let id = format!("com.example.copy{i:04}");
-                desk.install(&with_id(&wasm, &id)).expect("installs");
+                let info = desk.install(&copy(i)).expect("installs");
                 // The Slack example's required value; other modules may have none.
                 let _ = desk.configure_text(
-                    &id,
+                    &info.id,
                     [("webhook_url", "https://hooks.slack.com/services/T0/B0/x")],
                 );
             }
         }
+        let setup = start.elapsed();
         let extra_id = format!("com.example.copy{n:04}");
-        let [open, list, page, install] = common(
-            dir.path(),
-            "com.example.copy0000",
-            &with_id(&wasm, &extra_id),
-            &extra_id,
+        let [open, list, page, install] =
+            common(dir.path(), "com.example.copy0000", &copy(n), &extra_id);
+        let reached = n.min(100);
+        let (first, cold) = first_delivery(dir.path(), "ticket.created", reached);
+        let mem = memory_per_plugin(dir.path(), "ticket.created", reached);
+        let desk = Desk::open_with(dir.path(), options()).expect("the desk opens");
+        desk.deliver("ticket.closed", "T-1").expect("delivers");
+        let one = median(
+            (0..200)
+                .map(|_| {
+                    let start = Instant::now();
+                    let reports = desk.deliver("ticket.closed", "T-1").expect("delivers");
+                    assert_eq!(reports.len(), 1);
+                    start.elapsed()
+                })
+                .collect(),
         );
-        let (first, cold) = first_delivery(dir.path(), "ticket.created", n);
-        let mem = memory_per_plugin(dir.path(), "ticket.created", n);
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {mem} |",
+            "| {n} | {:.1} s | {} | {} | {} | {} | {} | {} | {} | {mem} |",
+            setup.as_secs_f64(),
             ms(open),
             ms(list),
             ms(page),
             ms(install),
             ms(first),
-            ms(cold)
+            ms(cold),
+            ms(one)
         );
+        for (s, d) in series
+            .iter_mut()
+            .zip([list, page, install, first, cold, one])
+        {
+            s.points.push((n, d.as_secs_f64() * 1e3));
+        }
+    }
+    if let Ok(to) = std::env::var("OTAI_BENCH_SVG") {
+        let to = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(to);
+        let name = Path::new(&path)
+            .file_name()
+            .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned());
+        let text = svg(
+            &format!("The desk with N copies of {name} installed (ms, log scales)"),
+            &series,
+            &[
+                ("50 ms: list, page", 50.0),
+                ("200 ms: install", 200.0),
+                ("1 s: deliver to 100", 1000.0),
+            ],
+        );
+        std::fs::write(&to, text).expect("the SVG writes");
+        eprintln!("wrote {}", to.display());
     }
 }

@@ -2,7 +2,7 @@
 //! are loaded into as the database says (at their first use: [`crate::residency`]).
 //! The changes to them are in [`crate::lifecycle`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -78,19 +78,6 @@ impl Plugins {
         self.db.store()
     }
 
-    pub(crate) fn ids(&self) -> Result<Vec<String>, DeskError> {
-        let store = self.store()?;
-        let mut stmt = store
-            .conn
-            .prepare("SELECT id FROM plugins ORDER BY id")
-            .map_err(|e| store.error(e))?;
-        let ids = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| store.error(e))?;
-        Ok(ids)
-    }
-
     pub(crate) fn row(&self, store: &Store, id: &str) -> Result<Row, DeskError> {
         row(store, id)
     }
@@ -152,9 +139,88 @@ impl Plugins {
             .map_err(|e| store.error(e))
     }
 
-    /// See [`Desk::list`](crate::Desk::list).
+    /// See [`Desk::list`](crate::Desk::list): under one lock, in two queries (the
+    /// secrets set, then everything else), not five per plugin; at 1,000 installed the
+    /// per-plugin queries were most of `desk list` (issue 41).
     pub(crate) fn list(&self) -> Result<Vec<PluginInfo>, DeskError> {
-        self.ids()?.iter().map(|id| self.plugin(id)).collect()
+        let store = self.store()?;
+        let mut secrets: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut stmt = store
+            .conn
+            .prepare_cached(
+                "SELECT s.version_seq, s.key FROM secrets s
+                 JOIN plugins p ON p.current_seq = s.version_seq",
+            )
+            .map_err(|e| store.error(e))?;
+        let set = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<(i64, String)>>>)
+            .map_err(|e| store.error(e))?;
+        for (seq, key) in set {
+            secrets.entry(seq).or_default().push(key);
+        }
+        // What `plugin` reads, a row a plugin: its row, its version's, the previous
+        // version's number, its health window (as `window::counts`) and last delivery.
+        let mut stmt = store
+            .conn
+            .prepare_cached(&format!(
+                "SELECT p.id, {ROW_COLUMNS}, v.version, v.manifest, v.signers, v.source, v.config,
+                    (SELECT version FROM versions WHERE seq = p.previous_seq),
+                    (SELECT count(*) FROM outcomes
+                     WHERE plugin_id = p.id AND at >= max(p.window_start, ?1)),
+                    (SELECT coalesce(sum(failed), 0) FROM outcomes
+                     WHERE plugin_id = p.id AND at >= max(p.window_start, ?1)),
+                    (SELECT max(at) FROM deliveries WHERE plugin_id = p.id)
+                 FROM plugins p JOIN versions v ON v.seq = p.current_seq
+                 ORDER BY p.id"
+            ))
+            .map_err(|e| store.error(e))?;
+        let read = |r: &rusqlite::Row<'_>| {
+            Ok(Listed {
+                id: r.get(0)?,
+                row: row_at(r, 1)?,
+                version: r.get(9)?,
+                manifest: r.get(10)?,
+                signers: r.get(11)?,
+                source: r.get(12)?,
+                config: r.get(13)?,
+                previous_version: r.get(14)?,
+                window: (r.get(15)?, r.get(16)?, r.get(17)?),
+            })
+        };
+        let listed = stmt
+            .query_map([window::floor(now_ms(), &self.host.health_policy())], read)
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<Listed>>>)
+            .map_err(|e| store.error(e))?;
+        let unloadable = lock(&self.unloadable);
+        listed
+            .into_iter()
+            .map(|l| {
+                let seq = l.row.current_seq;
+                let manifest = serde_json::from_str(&l.manifest)
+                    .map_err(|e| store.error(format!("version {seq}'s manifest: {e}")))?;
+                let plain: Map<String, Value> = serde_json::from_str(&l.config)
+                    .map_err(|e| store.error(format!("version {seq}'s config: {e}")))?;
+                let sealed = secrets.get(&seq).map_or(&[][..], Vec::as_slice);
+                let is_set = |k: &str| set_in(&plain)(k) || sealed.iter().any(|s| s == k);
+                let current = VersionRow {
+                    version: l.version,
+                    manifest,
+                    signers: read_signers(&l.signers),
+                    source: l.source,
+                };
+                let load_error = unloadable.get(&l.id).cloned();
+                Ok(info(
+                    l.id,
+                    l.row,
+                    current,
+                    l.previous_version,
+                    is_set,
+                    l.window,
+                    load_error,
+                ))
+            })
+            .collect()
     }
 
     /// See [`Desk::plugin`](crate::Desk::plugin).
@@ -163,31 +229,29 @@ impl Plugins {
         let row = self.row(&store, id)?;
         let current = self.version_row(&store, row.current_seq)?;
         let previous_version = match row.previous_seq {
-            Some(seq) => Some(self.version_row(&store, seq)?.version),
+            // Its number only: its manifest is not parsed to show it.
+            Some(seq) => Some(
+                store
+                    .conn
+                    .prepare_cached("SELECT version FROM versions WHERE seq = ?1")
+                    .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
+                    .map_err(|e| store.error(e))?,
+            ),
             None => None,
         };
         // Whether each field is set is all it needs: no secret is opened.
         let config = stored_config(&store, row.current_seq)?;
-        let (deliveries, failures, last) = window(&store, id, &row, &self.host.health_policy())?;
-        Ok(PluginInfo {
-            id: id.to_owned(),
-            missing_config: missing_config(&current.manifest, |k| config.is_set(k)),
-            signers: current
-                .signers
-                .iter()
-                .map(|k| k.fingerprint().to_string())
-                .collect(),
-            source: Some(current.source).filter(|s| !s.is_empty()),
-            manifest: current.manifest,
+        let window = window(&store, id, &row, &self.host.health_policy())?;
+        let load_error = lock(&self.unloadable).get(id).cloned();
+        Ok(info(
+            id.to_owned(),
+            row,
+            current,
             previous_version,
-            enabled: row.enabled,
-            disabled: row.disabled,
-            deliveries,
-            failures,
-            last_delivery_ms: last,
-            installed_ms: row.installed_ms,
-            load_error: lock(&self.unloadable).get(id).cloned(),
-        })
+            |k| config.is_set(k),
+            window,
+            load_error,
+        ))
     }
 
     /// See [`Desk::config_form`](crate::Desk::config_form).
@@ -227,6 +291,52 @@ impl Plugins {
         disabled: Option<(DisabledReason, String)>,
     ) -> rusqlite::Result<()> {
         write_state(tx, id, disabled, now_ms())
+    }
+}
+
+/// A plugin's row as [`Plugins::list`] reads it, before its JSON is parsed.
+struct Listed {
+    id: String,
+    row: Row,
+    version: String,
+    manifest: String,
+    signers: String,
+    source: String,
+    config: String,
+    previous_version: Option<String>,
+    window: (u32, u32, Option<i64>),
+}
+
+/// Plugin `id` as the desk shows it, from what [`Plugins::plugin`] and
+/// [`Plugins::list`] read: `is_set` tells which config fields have a value, `window`
+/// its deliveries, failures and last delivery.
+fn info(
+    id: String,
+    row: Row,
+    current: VersionRow,
+    previous_version: Option<String>,
+    is_set: impl Fn(&str) -> bool,
+    (deliveries, failures, last): (u32, u32, Option<i64>),
+    load_error: Option<String>,
+) -> PluginInfo {
+    PluginInfo {
+        id,
+        missing_config: missing_config(&current.manifest, is_set),
+        signers: current
+            .signers
+            .iter()
+            .map(|k| k.fingerprint().to_string())
+            .collect(),
+        source: Some(current.source).filter(|s| !s.is_empty()),
+        manifest: current.manifest,
+        previous_version,
+        enabled: row.enabled,
+        disabled: row.disabled,
+        deliveries,
+        failures,
+        last_delivery_ms: last,
+        installed_ms: row.installed_ms,
+        load_error,
     }
 }
 
@@ -279,34 +389,36 @@ pub(crate) fn quoted(keys: &[String]) -> String {
 pub(crate) fn row(store: &Store, id: &str) -> Result<Row, DeskError> {
     store
         .conn
-        .prepare_cached(
-            "SELECT current_seq, previous_seq, enabled, disabled_reason, disabled_detail,
-                    disabled_at, window_start, installed_at
-             FROM plugins WHERE id = ?1",
-        )
-        .and_then(|mut s| {
-            s.query_row([id], |r| {
-                let reason: Option<String> = r.get(3)?;
-                Ok(Row {
-                    current_seq: r.get(0)?,
-                    previous_seq: r.get(1)?,
-                    enabled: r.get(2)?,
-                    disabled: match reason {
-                        Some(reason) => Some(Disabled {
-                            reason: DisabledReason::parse(&reason),
-                            detail: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                            at_ms: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
-                        }),
-                        None => None,
-                    },
-                    window_start: r.get(6)?,
-                    installed_ms: r.get(7)?,
-                })
-            })
-            .optional()
-        })
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM plugins p WHERE p.id = ?1"
+        ))
+        .and_then(|mut s| s.query_row([id], |r| row_at(r, 0)).optional())
         .map_err(|e| store.error(e))?
         .ok_or_else(|| DeskError::NotInstalled {
             plugin_id: id.to_owned(),
         })
+}
+
+/// The columns of `plugins` that [`row_at`] reads, in its order.
+pub(crate) const ROW_COLUMNS: &str = "p.current_seq, p.previous_seq, p.enabled, \
+     p.disabled_reason, p.disabled_detail, p.disabled_at, p.window_start, p.installed_at";
+
+/// A plugin's row from [`ROW_COLUMNS`], selected from column `at` of `r` on.
+pub(crate) fn row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Row> {
+    let reason: Option<String> = r.get(at + 3)?;
+    Ok(Row {
+        current_seq: r.get(at)?,
+        previous_seq: r.get(at + 1)?,
+        enabled: r.get(at + 2)?,
+        disabled: match reason {
+            Some(reason) => Some(Disabled {
+                reason: DisabledReason::parse(&reason),
+                detail: r.get::<_, Option<String>>(at + 4)?.unwrap_or_default(),
+                at_ms: r.get::<_, Option<i64>>(at + 5)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        window_start: r.get(at + 6)?,
+        installed_ms: r.get(at + 7)?,
+    })
 }

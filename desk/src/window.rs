@@ -196,7 +196,13 @@ pub(crate) fn counts(
 /// Where the health window that ends `now` begins: the policy's length before, or
 /// when the plugin was last enabled, whichever is later.
 fn cutoff(window_start: i64, now: i64, policy: &HealthPolicy) -> i64 {
-    window_start.max(now.saturating_sub(length(policy)))
+    window_start.max(floor(now, policy))
+}
+
+/// Where a health window that ends `now` begins at the earliest (for a plugin enabled
+/// before): the policy's length before.
+pub(crate) fn floor(now: i64, policy: &HealthPolicy) -> i64 {
+    now.saturating_sub(length(policy))
 }
 
 /// The policy's window in milliseconds.

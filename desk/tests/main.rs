@@ -16,6 +16,7 @@ mod database;
 mod fire;
 mod first_use;
 mod lifecycle;
+mod list;
 mod registry;
 mod secrets_at_rest;
 mod settings;

@@ -76,7 +76,7 @@ pub struct Server {
     dir: tempfile::TempDir,
 }
 
-fn open_desk(dir: &std::path::Path) -> Desk {
+pub fn open_desk(dir: &std::path::Path) -> Desk {
     Desk::open_with(
         dir,
         DeskOptions {
