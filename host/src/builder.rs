@@ -70,6 +70,7 @@ pub struct HostBuilder {
     keep_resident: usize,
     pagemap_scan: bool,
     record_calls: bool,
+    report_body_bytes: usize,
     incremental_compilation: bool,
     incremental_compilation_bytes: u64,
     custom_field_tickets: Option<usize>,
@@ -143,6 +144,7 @@ impl Default for HostBuilder {
             keep_resident: 2 << 20,
             pagemap_scan: true,
             record_calls: false,
+            report_body_bytes: crate::abi_funcs::REPORT_BODY_MAX,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
             custom_field_tickets: None,
@@ -347,6 +349,18 @@ impl HostBuilder {
     /// [`DeliveryReport::calls`]: crate::DeliveryReport::calls
     pub fn record_calls(mut self, enabled: bool) -> Self {
         self.record_calls = enabled;
+        self
+    }
+
+    /// How many bytes of each response body a report keeps ([`HttpExchange::response_body`]),
+    /// at most the ABI's limit on a response, 4 MiB (more is taken as that). Default
+    /// 16 KiB: enough to read what a server answered. A host that keeps deliveries to
+    /// run them again (the local desk's log, from which a fixture is written) keeps
+    /// them whole.
+    ///
+    /// [`HttpExchange::response_body`]: crate::HttpExchange::response_body
+    pub fn report_body_bytes(mut self, bytes: usize) -> Self {
+        self.report_body_bytes = bytes.min(otai_plugin_abi::limits::MAX_HTTP_RESPONSE);
         self
     }
 
@@ -618,6 +632,7 @@ impl HostBuilder {
             count_fuel: self.count_fuel,
             transport,
             record_calls: self.record_calls,
+            report_body_bytes: self.report_body_bytes,
             compile_cache_bytes: self.compile_cache_bytes,
         };
         let health = match self.health_store.take() {

@@ -2,6 +2,7 @@
 //! (`otai-plugin-desk` over a data directory).
 
 mod deliveries;
+mod fixture;
 mod install;
 mod plugins;
 mod review;
@@ -163,6 +164,13 @@ pub enum DeskAction {
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Write delivery N (its `#N`; the newest without one) as a fixture TOML for
+        /// `cargo otai-plugin test`, on stdout or to `-o FILE`.
+        #[arg(long, value_name = "N", num_args = 0..=1)]
+        as_fixture: Option<Option<i64>>,
+        /// With `--as-fixture`: the file to write.
+        #[arg(short = 'o', long, value_name = "FILE", requires = "as_fixture")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -264,7 +272,13 @@ impl DeskCommand {
             DeskAction::Disable { id } => disable(&desk, out, &id),
             DeskAction::Remove { id } => remove(&desk, out, &id),
             DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
-            DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
+            DeskAction::Log {
+                id,
+                as_fixture: Some(seq),
+                output,
+                ..
+            } => fixture::write(&desk, out, &id, seq, output.as_deref()),
+            DeskAction::Log { id, limit, .. } => log(&desk, out, &id, limit),
         };
         warn_cache_problems(shell, &desk);
         printed
