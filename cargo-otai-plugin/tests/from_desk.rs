@@ -154,6 +154,16 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         .unwrap();
     assert_eq!(stdout_of(&printed), text);
 
+    // Replayed, the same build does the same; from the desk's log as well.
+    project
+        .cmd(&["replay", "tests/fixtures/from_desk.toml"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("the same"));
+    let mut from_log = project.cmd(&["replay", &format!("desk:{PLUGIN}/1"), "--data-dir"]);
+    from_log.arg(&data).env("OTAI_DESK_KEY", KEY);
+    from_log.assert().success();
+
     // Another reply text fails, naming both.
     project.edit("src/lib.rs", "\"Posted to Slack.\"", "\"Sent to Slack.\"");
     let output = project
@@ -181,6 +191,31 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
     assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
     let stdout = stdout_of(&output);
     assert!(stdout.contains("https://hooks.slack.com/audit"), "{stdout}");
+    let output = project
+        .cmd(&["replay", "tests/fixtures/from_desk.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("changed") && stdout.contains("https://hooks.slack.com/audit"),
+        "{stdout}"
+    );
+    // `--accept` makes what it does now the fixture's expectation, which then holds.
+    project
+        .cmd(&["replay", "tests/fixtures/from_desk.toml", "--accept"])
+        .assert()
+        .success();
+    let accepted = project.read("tests/fixtures/from_desk.toml");
+    assert!(
+        accepted.contains("url = \"https://hooks.slack.com/audit\""),
+        "{accepted}"
+    );
+    assert!(accepted.starts_with(&text[..text.find("[expect]").unwrap()]));
+    project
+        .cmd(&["test", "fixtures/from_desk"])
+        .assert()
+        .success();
 }
 
 /// A delivery asked for that the log does not hold is an error naming it.

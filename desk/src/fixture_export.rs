@@ -124,6 +124,15 @@ pub fn fixture_toml(input: &FixtureInput<'_>) -> Result<String, FixtureError> {
     Ok(out)
 }
 
+/// The `[expect]` section (with its `[expect.…]` tables) of a fixture of `report`: what
+/// the delivery did, as [`fixture_toml`] writes it; `replay --accept` puts it in place
+/// of a fixture's.
+pub fn expect_toml(report: &DeliveryReport) -> String {
+    let mut out = String::new();
+    write_expect(&mut out, report);
+    out
+}
+
 fn err(message: impl Into<String>) -> FixtureError {
     FixtureError(message.into())
 }

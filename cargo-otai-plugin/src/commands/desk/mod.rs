@@ -344,7 +344,7 @@ fn print_json(shell: &Shell, value: &impl serde::Serialize) -> Result<()> {
 }
 
 /// `target/otai-desk` of the nearest directory with a `Cargo.toml`.
-fn default_data_dir() -> Result<PathBuf> {
+pub(crate) fn default_data_dir() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let Some(root) = cwd.ancestors().find(|a| a.join("Cargo.toml").is_file()) else {
         bail!(
