@@ -43,8 +43,8 @@ pub struct Delivery {
     /// What the host reported, secrets redacted.
     pub report: DeliveryReport,
     /// Whether the log kept what a fixture needs
-    /// ([`Desk::fixture`](crate::Desk::fixture)): deliveries logged by a desk before
-    /// 0.2 did not.
+    /// ([`Desk::fixture`](crate::Desk::fixture)): deliveries logged before the desk's
+    /// schema version 7 did not.
     pub fixture: bool,
 }
 

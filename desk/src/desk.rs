@@ -670,7 +670,9 @@ impl Desk {
         };
         let Some(record) = record else {
             return Err(no_fixture(
-                "it was logged by a desk that did not keep the payload as delivered and the                  responses whole (before otai-plugin-desk 0.2); deliver the event again"
+                "it was logged by a desk that did not keep the payload as delivered and the \
+                 responses whole (a desk database before schema version 7); deliver the event \
+                 again"
                     .to_owned(),
             ));
         };
