@@ -107,11 +107,11 @@ impl ReplayCommand {
         for failure in &run.failures {
             writeln!(out, "{}", failure.trim_end())?;
         }
-        if self.accept {
-            if let Some(path) = &file {
-                accept(&shell, path, &run.snapshot)?;
-                return Ok(());
-            }
+        if self.accept
+            && let Some(path) = &file
+        {
+            accept(&shell, path, &run.snapshot)?;
+            return Ok(());
         }
         Err(Exit(1).into())
     }
