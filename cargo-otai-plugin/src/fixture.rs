@@ -372,6 +372,8 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 pub(crate) mod budget;
 
 #[cfg(test)]
+mod from_desk;
+#[cfg(test)]
 mod reference;
 
 #[cfg(test)]

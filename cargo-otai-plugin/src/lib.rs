@@ -78,7 +78,7 @@ pub use cargo::PackageOptions;
 
 use commands::{
     BuildCommand, CheckCommand, ConformanceCommand, DeskCommand, DevCommand, KeyCommand,
-    NewCommand, PublishCommand, RunCommand, SampleCommand, SignCommand, TestCommand,
+    NewCommand, PublishCommand, ReplayCommand, RunCommand, SampleCommand, SignCommand, TestCommand,
 };
 use term::{Color, Shell, Verbosity};
 
@@ -165,6 +165,9 @@ pub enum Command {
     Test(TestCommand),
     /// Deliver one event (or render the panel) with the reference host and show the report.
     Run(RunCommand),
+    /// Run a recorded delivery (a fixture, or one from the desk's log) against the
+    /// current build and show what changed.
+    Replay(ReplayCommand),
     /// Print the JSON payload a plugin receives for an event, with a fixture's changes.
     Sample(SampleCommand),
     /// Inspect any `.wasm` and report every ABI problem.
@@ -191,6 +194,7 @@ impl Command {
             Command::Build(_) => "build",
             Command::Test(_) => "test",
             Command::Run(_) => "run",
+            Command::Replay(_) => "replay",
             Command::Sample(_) => "sample",
             Command::Check(_) => "check",
             Command::Key(_) => "key",
@@ -209,6 +213,7 @@ impl Command {
             Command::Build(c) => &c.common,
             Command::Test(c) => &c.common,
             Command::Run(c) => &c.common,
+            Command::Replay(c) => &c.common,
             Command::Sample(c) => &c.common,
             Command::Check(c) => &c.common,
             Command::Key(c) => &c.common,
@@ -230,6 +235,7 @@ impl Command {
             Command::Build(c) => c.exec(),
             Command::Test(c) => c.exec(),
             Command::Run(c) => c.exec(),
+            Command::Replay(c) => c.exec(),
             Command::Sample(c) => c.exec(),
             Command::Check(c) => c.exec(),
             Command::Key(c) => c.exec(),

@@ -45,6 +45,8 @@ struct Recorded {
     failed: bool,
     /// The report as JSON, written now so that the caller keeps the report itself.
     report: String,
+    /// What a fixture needs ([`crate::replay_record`]), as JSON.
+    replay: String,
     replies: Vec<(String, String, bool)>,
 }
 
@@ -74,10 +76,11 @@ impl Pending {
     }
 
     /// Records `report`, a delivery about ticket `ticket_id` to a plugin whose version
-    /// was `version`.
+    /// was `version`, with `replay`, the JSON of its [`crate::replay_record`].
     pub(crate) fn push(
         &mut self,
         report: &DeliveryReport,
+        replay: String,
         version: String,
         ticket_id: &str,
         at: i64,
@@ -92,6 +95,7 @@ impl Pending {
             failed: report.outcome.is_failure(),
             // A report is plain data: serializing it cannot fail.
             report: serde_json::to_string(report).unwrap_or_default(),
+            replay,
             replies: report
                 .replies
                 .iter()
@@ -164,8 +168,8 @@ impl Pending {
         let mut plugins = BTreeSet::new();
         for d in self.deliveries.drain(..) {
             tx.prepare_cached(
-                "INSERT INTO deliveries (plugin_id, version, event, ticket_id, at, outcome, failed, report)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO deliveries (plugin_id, version, event, ticket_id, at, outcome, failed, report, replay)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 d.plugin_id,
@@ -175,7 +179,8 @@ impl Pending {
                 d.at,
                 d.outcome,
                 d.failed,
-                d.report
+                d.report,
+                d.replay
             ])?;
             for (ticket_id, body, is_internal) in &d.replies {
                 tx.prepare_cached(

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use otai_plugin_abi::event::EventKind;
 use otai_plugin_host::{DeliveryReport, Event, Host};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -13,7 +13,8 @@ use crate::database::Database;
 use crate::error::DeskError;
 use crate::plugins::{Plugins, row};
 use crate::recent_events::RecentEvents;
-use crate::store::{lock, now_ms};
+use crate::replay_record::{self, ReplayRecord, record_json, take_bodies};
+use crate::store::{Store, lock, now_ms};
 use crate::ticket_records::{
     Ticket, TicketReply, apply, custom_fields, replies, stored_ticket, write_ticket,
 };
@@ -41,6 +42,10 @@ pub struct Delivery {
     pub at_ms: i64,
     /// What the host reported, secrets redacted.
     pub report: DeliveryReport,
+    /// Whether the log kept what a fixture needs
+    /// ([`Desk::fixture`](crate::Desk::fixture)): deliveries logged before the desk's
+    /// schema version 7 did not.
+    pub fixture: bool,
 }
 
 /// Delivering events to the plugins, and the delivery log; the health the host judges
@@ -201,6 +206,14 @@ impl Deliveries {
             .used(reports.iter().map(|r| r.plugin_id.as_str()))?;
         // In plugin id order, as the host delivers, the ones that did not load among them.
         reports.sort_by(|a, b| a.plugin_id.cmp(&b.plugin_id));
+        // What each plugin received and each response body whole, for a fixture; the
+        // reports keep the bodies' first 16 KiB, as before.
+        let payloads = replay_record::payloads(event, &reports);
+        let replays: Vec<String> = reports
+            .iter_mut()
+            .zip(&payloads)
+            .map(|(report, payload)| record_json(payload, &take_bodies(report)))
+            .collect();
 
         let mut store = self.db.as_is();
         let store = &mut *store;
@@ -208,7 +221,7 @@ impl Deliveries {
             return Err(e);
         }
         let now = now_ms();
-        for report in &reports {
+        for (report, replay) in reports.iter().zip(replays) {
             let version: String = store
                 .conn
                 .prepare_cached(
@@ -217,7 +230,7 @@ impl Deliveries {
                 )
                 .and_then(|mut s| s.query_row([&report.plugin_id], |r| r.get(0)))
                 .map_err(|e| store.error(e))?;
-            store.pending.push(report, version, ticket_id, now);
+            store.pending.push(report, replay, version, ticket_id, now);
         }
         // A plugin the health policy disabled is recorded at once, with the deliveries
         // that led to it.
@@ -234,18 +247,25 @@ impl Deliveries {
         let mut stmt = store
             .conn
             .prepare(
-                "SELECT seq, version, ticket_id, at, report FROM deliveries
+                "SELECT seq, version, ticket_id, at, report, replay IS NOT NULL FROM deliveries
                  WHERE plugin_id = ?1 ORDER BY seq DESC LIMIT ?2",
             )
             .map_err(|e| store.error(e))?;
-        let rows: Vec<(i64, String, String, i64, String)> = stmt
+        let rows: Vec<(i64, String, String, i64, String, bool)> = stmt
             .query_map(params![id, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .and_then(Iterator::collect)
             .map_err(|e| store.error(e))?;
         rows.into_iter()
-            .map(|(seq, version, ticket_id, at_ms, report)| {
+            .map(|(seq, version, ticket_id, at_ms, report, fixture)| {
                 let report = serde_json::from_str(&report)
                     .map_err(|e| store.error(format!("delivery {seq}'s report: {e}")))?;
                 Ok(Delivery {
@@ -254,8 +274,60 @@ impl Deliveries {
                     ticket_id,
                     at_ms,
                     report,
+                    fixture,
                 })
             })
             .collect()
+    }
+
+    /// Plugin `id`'s delivery `seq` (the newest without one) with what the log kept to
+    /// run it again, `None` for a delivery logged before the log kept it.
+    pub(crate) fn recorded(
+        &self,
+        store: &Store,
+        id: &str,
+        seq: Option<i64>,
+    ) -> Result<(Delivery, Option<ReplayRecord>), DeskError> {
+        let found = store
+            .conn
+            .prepare(
+                "SELECT seq, version, ticket_id, at, report, replay FROM deliveries
+                 WHERE plugin_id = ?1 AND (?2 IS NULL OR seq = ?2) ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![id, seq], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| store.error(e))?;
+        let Some((seq, version, ticket_id, at_ms, report, replay)) = found else {
+            return Err(DeskError::NoDelivery {
+                plugin_id: id.to_owned(),
+                seq,
+            });
+        };
+        let report = serde_json::from_str(&report)
+            .map_err(|e| store.error(format!("delivery {seq}'s report: {e}")))?;
+        let replay = replay
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| store.error(format!("delivery {seq}'s record: {e}")))?;
+        let delivery = Delivery {
+            seq,
+            version,
+            ticket_id,
+            at_ms,
+            report,
+            fixture: replay.is_some(),
+        };
+        Ok((delivery, replay))
     }
 }

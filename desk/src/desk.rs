@@ -205,6 +205,8 @@ impl Desk {
             // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
             .compile_cache_bytes(0)
             .count_fuel(options.count_fuel)
+            // Whole, for the log to keep what a fixture needs (`crate::replay_record`).
+            .report_body_bytes(otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE)
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);
@@ -699,5 +701,55 @@ impl Desk {
     /// [`DeskError::NotInstalled`].
     pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
         self.deliveries.deliveries(id, limit)
+    }
+
+    /// Plugin `id`'s delivery `seq` (the newest when `None`) written as a fixture TOML
+    /// for `cargo otai-plugin test` ([`crate::fixture_export`]): the payload as
+    /// delivered, the config of the version that received it with each secret a
+    /// placeholder (the secret is read only to keep what reports show of it, a
+    /// webhook's `https://host/`), each response as a mock, `[expect]` from the report.
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`], [`DeskError::NoDelivery`]; [`DeskError::NoFixture`]
+    /// for a delivery logged before the log kept what a fixture needs, or whose payload
+    /// the fixture format cannot say.
+    pub fn fixture(&self, id: &str, seq: Option<i64>) -> Result<String, DeskError> {
+        let store = self.db.store()?;
+        let row = self.plugins.row(&store, id)?;
+        let (delivery, record) = self.deliveries.recorded(&store, id, seq)?;
+        let no_fixture = |why: String| DeskError::NoFixture {
+            plugin_id: id.to_owned(),
+            seq: delivery.seq,
+            why,
+        };
+        let Some(record) = record else {
+            return Err(no_fixture(
+                "it was logged by a desk that did not keep the payload as delivered and the \
+                 responses whole (a desk database before schema version 7); deliver the event \
+                 again"
+                    .to_owned(),
+            ));
+        };
+        // The config of the version that received it, when the desk still has it.
+        let version_seq = crate::fixture_config::version_seq(&store, id, &delivery.version)?
+            .unwrap_or(row.current_seq);
+        let version = self.plugins.version_row(&store, version_seq)?;
+        let config = crate::fixture_config::config(
+            &store,
+            &self.plugins.key,
+            id,
+            version_seq,
+            &version.manifest,
+        )?;
+        crate::fixture_export::fixture_toml(&crate::fixture_export::FixtureInput {
+            plugin_id: id,
+            seq: delivery.seq,
+            version: &delivery.version,
+            payload: &record.payload,
+            report: &delivery.report,
+            bodies: &record.bodies,
+            config: &config,
+        })
+        .map_err(|e| no_fixture(e.to_string()))
     }
 }

@@ -61,6 +61,29 @@ pub enum DeskError {
         /// The id asked for.
         plugin_id: String,
     },
+    /// A delivery asked for that the log does not hold (never made, or older than the
+    /// deliveries the log keeps).
+    #[error(
+        "plugin `{plugin_id}` has {} in the delivery log (`desk log {plugin_id}` lists what it keeps)",
+        .seq.map_or_else(|| "no delivery".to_owned(), |n| format!("no delivery #{n}"))
+    )]
+    NoDelivery {
+        /// The plugin.
+        plugin_id: String,
+        /// The delivery asked for, `None` for the newest.
+        seq: Option<i64>,
+    },
+    /// A delivery that cannot be written as a fixture: logged before the log kept what
+    /// a fixture needs, or holding what the fixture format cannot say.
+    #[error("delivery #{seq} of `{plugin_id}` cannot be written as a fixture: {why}")]
+    NoFixture {
+        /// The plugin.
+        plugin_id: String,
+        /// The delivery.
+        seq: i64,
+        /// Why.
+        why: String,
+    },
     /// `install` of an id that is installed already.
     #[error(
         "plugin `{plugin_id}` is installed already (version {version}); use `upgrade` to replace it"

@@ -65,6 +65,8 @@ mod deliveries;
 mod desk;
 mod diff;
 mod error;
+mod fixture_config;
+pub mod fixture_export;
 mod health;
 mod lifecycle;
 mod notices;
@@ -73,6 +75,7 @@ mod plugins;
 mod recent_events;
 #[cfg(feature = "registry")]
 pub mod registry;
+mod replay_record;
 mod residency;
 mod secrets;
 mod settings;
@@ -97,6 +100,7 @@ pub use error::DeskError;
 pub use lifecycle::{Review, Upgraded};
 pub use notices::Notice;
 pub use plugin_info::{ConfigEntry, PluginInfo};
+pub use replay_record::{KEPT_BODY_MAX, KeptBody};
 pub use secrets::{KEY_ENV, KEY_FILE};
 pub use settings::{
     HealthSettings, MAX_MIN_DELIVERIES, MAX_WINDOW_MINUTES, SETTINGS, SettingProblem,

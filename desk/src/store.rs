@@ -148,6 +148,12 @@ const MIGRATIONS: &[&str] = &[
         changed_at INTEGER NOT NULL
     );
     ",
+    // 8: what a delivery needs to be run again, as a fixture (`crate::replay_record`):
+    // the payload as delivered without its config, and each response body whole (or its
+    // digest past `KEPT_BODY_MAX`). NULL for a delivery logged before: it cannot be.
+    r"
+    ALTER TABLE deliveries ADD COLUMN replay TEXT;
+    ",
 ];
 
 /// The open database and the lock that keeps other desks out of the directory.

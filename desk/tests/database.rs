@@ -130,20 +130,24 @@ fn a_new_desk_is_marked_and_one_made_before_the_mark_is_marked_on_opening() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
 
-    // What earlier versions left: the desk's tables at schema 7 (this one's), 6 (no
-    // health settings), 5 (no notices), 3 (the
+    // What earlier versions left: the desk's tables at schema 8 (this one's), 7 (no record
+    // beside each delivery's report), 6 (no health settings), 5 (no notices), 3 (the
     // modules in the versions' rows, no source) or 1 (before the `outcomes` table and the
     // signers), with a ticket, and no mark.
     for earlier_schema in [
         "",
-        "DROP TABLE health_settings; PRAGMA user_version = 6;",
-        "DROP TABLE health_settings; DROP TABLE notices; PRAGMA user_version = 5;",
-        "DROP TABLE health_settings; DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
+        "ALTER TABLE deliveries DROP COLUMN replay; PRAGMA user_version = 7;",
+        "ALTER TABLE deliveries DROP COLUMN replay; DROP TABLE health_settings; PRAGMA user_version = 6;",
+        "ALTER TABLE deliveries DROP COLUMN replay; DROP TABLE health_settings; \
+             DROP TABLE notices; PRAGMA user_version = 5;",
+        "ALTER TABLE deliveries DROP COLUMN replay; DROP TABLE health_settings; \
+             DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
              ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
              UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
              DROP TABLE modules; \
              PRAGMA user_version = 3;",
-        "DROP TABLE health_settings; DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
+        "ALTER TABLE deliveries DROP COLUMN replay; DROP TABLE health_settings; \
+             DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
              ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
              UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
              DROP TABLE modules; \

@@ -400,7 +400,8 @@ fn a_database_of_schema_1_gets_its_health_window_from_the_delivery_log() {
     // Back to what the first release wrote: no outcomes table.
     let db = rusqlite::Connection::open(dir.path().join(otai_plugin_desk::DATABASE_FILE)).unwrap();
     db.execute_batch(
-        "DROP TABLE health_settings; DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
+        "ALTER TABLE deliveries DROP COLUMN replay; DROP TABLE health_settings; \
+             DROP TABLE notices; ALTER TABLE versions DROP COLUMN source; \
              ALTER TABLE versions ADD COLUMN wasm BLOB NOT NULL DEFAULT x''; \
              UPDATE versions SET wasm = (SELECT wasm FROM modules WHERE version_seq = seq); \
              DROP TABLE modules; \

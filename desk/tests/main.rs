@@ -15,6 +15,7 @@ mod cost;
 mod database;
 mod fire;
 mod first_use;
+mod fixture;
 mod lifecycle;
 mod list;
 mod registry;

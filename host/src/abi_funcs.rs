@@ -31,8 +31,9 @@ use crate::state::{FreeFn, GuestTrap, Mode, State};
 
 type Result<T> = wasmtime::Result<T>;
 
-/// How much of a response body a report keeps.
-const REPORT_BODY_MAX: usize = 16 * 1024;
+/// How much of a response body a report keeps unless the host is told otherwise
+/// ([`HostBuilder::report_body_bytes`](crate::HostBuilder::report_body_bytes)).
+pub(crate) const REPORT_BODY_MAX: usize = 16 * 1024;
 
 /// The linker with every `ohd` function; one per host, shared by all plugins.
 ///
@@ -479,7 +480,7 @@ pub(crate) fn exchange(
     let keep = if state.calls.is_some() {
         MAX_HTTP_RESPONSE
     } else {
-        REPORT_BODY_MAX
+        state.outbound.report_body_bytes
     };
     let response_body = answer.error.is_none().then(|| {
         let end = answer.body.len().min(keep);

@@ -71,6 +71,7 @@ pub struct HostBuilder {
     pagemap_scan: bool,
     record_calls: bool,
     profile: bool,
+    report_body_bytes: usize,
     incremental_compilation: bool,
     incremental_compilation_bytes: u64,
     custom_field_tickets: Option<usize>,
@@ -145,6 +146,7 @@ impl Default for HostBuilder {
             pagemap_scan: true,
             record_calls: false,
             profile: false,
+            report_body_bytes: crate::abi_funcs::REPORT_BODY_MAX,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
             custom_field_tickets: None,
@@ -360,6 +362,18 @@ impl HostBuilder {
     /// times slower while it is recorded. Default `false`, which costs nothing.
     pub fn profile(mut self, enabled: bool) -> Self {
         self.profile = enabled;
+        self
+    }
+
+    /// How many bytes of each response body a report keeps ([`HttpExchange::response_body`]),
+    /// at most the ABI's limit on a response, 4 MiB (more is taken as that). Default
+    /// 16 KiB: enough to read what a server answered. A host that keeps deliveries to
+    /// run them again (the local desk's log, from which a fixture is written) keeps
+    /// them whole.
+    ///
+    /// [`HttpExchange::response_body`]: crate::HttpExchange::response_body
+    pub fn report_body_bytes(mut self, bytes: usize) -> Self {
+        self.report_body_bytes = bytes.min(otai_plugin_abi::limits::MAX_HTTP_RESPONSE);
         self
     }
 
@@ -632,6 +646,7 @@ impl HostBuilder {
             transport,
             record_calls: self.record_calls,
             profile: self.profile,
+            report_body_bytes: self.report_body_bytes,
             compile_cache_bytes: self.compile_cache_bytes,
         };
         let health = match self.health_store.take() {

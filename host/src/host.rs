@@ -318,6 +318,7 @@ impl Host {
         let outbound = Arc::new(Outbound {
             allowed_hosts,
             transport: self.settings.transport.clone(),
+            report_body_bytes: self.settings.report_body_bytes,
         });
         let mut map = self
             .installed

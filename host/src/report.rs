@@ -124,7 +124,8 @@ pub struct HttpExchange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<HttpError>,
     /// The server's response body (lossy UTF-8, at most 16 KiB kept here unless the host
-    /// records calls; the plugin received all of it).
+    /// records calls or keeps more, `HostBuilder::report_body_bytes`; the plugin received
+    /// all of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_body: Option<String>,
 }

@@ -36,6 +36,8 @@ pub(crate) struct Settings {
     pub(crate) record_calls: bool,
     /// [`HostBuilder::profile`](crate::HostBuilder::profile).
     pub(crate) profile: bool,
+    /// [`HostBuilder::report_body_bytes`](crate::HostBuilder::report_body_bytes).
+    pub(crate) report_body_bytes: usize,
     /// How many bytes of modules the host keeps compiled.
     pub(crate) compile_cache_bytes: u64,
 }

@@ -183,6 +183,8 @@ impl ResourceLimiter for Limits {
 pub(crate) struct Outbound {
     pub(crate) allowed_hosts: AllowedHosts,
     pub(crate) transport: Arc<dyn HttpTransport>,
+    /// [`HostBuilder::report_body_bytes`](crate::HostBuilder::report_body_bytes).
+    pub(crate) report_body_bytes: usize,
 }
 
 /// The data of a delivery's `Store`.

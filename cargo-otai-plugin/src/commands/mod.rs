@@ -3,15 +3,16 @@
 pub(crate) mod build;
 mod check;
 mod conformance;
-mod desk;
+pub(crate) mod desk;
 mod dev;
 mod key;
 mod new;
 mod publish;
+mod replay;
 mod run;
 mod sample;
 pub(crate) mod sign;
-mod test;
+pub(crate) mod test;
 
 pub use build::BuildCommand;
 pub use check::{CheckCommand, CheckFormat};
@@ -21,6 +22,7 @@ pub use dev::DevCommand;
 pub use key::{KeyAction, KeyCommand};
 pub use new::{NewCommand, Template};
 pub use publish::{PublishCommand, RegistryArgs};
+pub use replay::ReplayCommand;
 pub use run::{RunCommand, RunFormat};
 pub use sample::SampleCommand;
 pub use sign::SignCommand;

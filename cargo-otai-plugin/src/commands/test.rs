@@ -490,11 +490,12 @@ fn display_relative(path: &Path) -> PathBuf {
 }
 
 /// What a fixture run produced.
-struct FixtureRun {
-    failures: Vec<String>,
+pub(crate) struct FixtureRun {
+    pub(crate) failures: Vec<String>,
     /// Requests no mock answered, in a fixture that may pass all the same.
-    warnings: Vec<String>,
-    snapshot: String,
+    pub(crate) warnings: Vec<String>,
+    /// The report as JSON, timings and fuel left out.
+    pub(crate) snapshot: String,
     fuel: Option<u64>,
     /// The delivery's wall time, in microseconds.
     total_us: u64,
@@ -561,10 +562,10 @@ fn bless_budget(shell: &Shell, loaded: &LoadedFixture, fuel: u64) -> Result<u64>
 }
 
 /// The host fixtures run on, its plugin and the mock all fixtures' HTTP goes to.
-type FixtureHost = (Host, Plugin, MockHttp);
+pub(crate) type FixtureHost = (Host, Plugin, MockHttp);
 
 /// Runs one fixture; `check_budget` false leaves its `max_fuel` unchecked.
-fn run_fixture(
+pub(crate) fn run_fixture(
     shared: &mut Option<FixtureHost>,
     wasm: &[u8],
     loaded: &LoadedFixture,

@@ -28,6 +28,7 @@
 //! Any other path gets a page that says so.
 
 mod event_form;
+mod fixture_download;
 mod guard;
 #[cfg(feature = "registry")]
 mod install;
@@ -186,6 +187,10 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route("/plugins/{id}/enable", post(pages::enable))
         .route("/plugins/{id}/disable", post(pages::disable))
         .route("/plugins/{id}/approve", post(pages::approve))
+        .route(
+            "/plugins/{id}/deliveries/{seq}/fixture",
+            get(fixture_download::fixture),
+        )
         .route("/notices", get(pages::notices))
         .route("/notices/dismiss", post(pages::dismiss))
         .route(

@@ -25,7 +25,8 @@ use crate::plugin_info::{ConfigEntry, PluginInfo};
 
 pub(super) fn desk_error(e: &DeskError) -> Response {
     let status = match e {
-        DeskError::NotInstalled { .. } => StatusCode::NOT_FOUND,
+        DeskError::NotInstalled { .. } | DeskError::NoDelivery { .. } => StatusCode::NOT_FOUND,
+        DeskError::NoFixture { .. } => StatusCode::CONFLICT,
         DeskError::InvalidConfig { .. }
         | DeskError::NeedsConfig { .. }
         | DeskError::Event(_)
@@ -370,6 +371,8 @@ struct DeliveryView {
     fuel: Option<u64>,
     at: String,
     ago: String,
+    /// Whether the log kept what a fixture of it needs.
+    fixture: bool,
 }
 
 #[derive(Serialize)]
@@ -423,6 +426,7 @@ async fn plugin_page(
             fuel: d.report.fuel,
             at: utc_text(d.at_ms),
             ago: ago_text(d.at_ms),
+            fixture: d.fixture,
         })
         .collect();
     let pending = state.pending(&id).map(|p| PendingView {

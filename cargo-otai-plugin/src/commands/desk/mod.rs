@@ -2,6 +2,7 @@
 //! (`otai-plugin-desk` over a data directory).
 
 mod deliveries;
+mod fixture;
 mod install;
 mod plugins;
 mod review;
@@ -173,6 +174,13 @@ pub enum DeskAction {
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Write delivery N (its `#N`; the newest without one) as a fixture TOML for
+        /// `cargo otai-plugin test`, on stdout or to `-o FILE`.
+        #[arg(long, value_name = "N", num_args = 0..=1)]
+        as_fixture: Option<Option<i64>>,
+        /// With `--as-fixture`: the file to write.
+        #[arg(short = 'o', long, value_name = "FILE", requires = "as_fixture")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -279,7 +287,13 @@ impl DeskCommand {
             DeskAction::Disable { id } => disable(&desk, out, &id),
             DeskAction::Remove { id } => remove(&desk, out, &id),
             DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
-            DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
+            DeskAction::Log {
+                id,
+                as_fixture: Some(seq),
+                output,
+                ..
+            } => fixture::write(&desk, out, &id, seq, output.as_deref()),
+            DeskAction::Log { id, limit, .. } => log(&desk, out, &id, limit),
             DeskAction::Settings { set } => settings(&desk, out, &set),
         };
         warn_cache_problems(shell, &desk);
@@ -377,7 +391,7 @@ fn print_json(shell: &Shell, value: &impl serde::Serialize) -> Result<()> {
 }
 
 /// `target/otai-desk` of the nearest directory with a `Cargo.toml`.
-fn default_data_dir() -> Result<PathBuf> {
+pub(crate) fn default_data_dir() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let Some(root) = cwd.ancestors().find(|a| a.join("Cargo.toml").is_file()) else {
         bail!(
