@@ -156,14 +156,36 @@ pub enum DeskAction {
         #[arg(long, requires = "allow_network")]
         allow_private_network: bool,
     },
-    /// Show a plugin's delivery log, newest first.
+    /// Show a plugin's delivery log, newest first: each delivery's time, duration and
+    /// outcome, and what it did (log lines, requests with their status, replies, custom
+    /// fields).
     Log {
         /// The plugin id.
         id: String,
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Only the deliveries that did not end `ok`.
+        #[arg(long)]
+        failed: bool,
     },
+}
+
+impl DeskAction {
+    /// Whether the action only reads the desk.
+    fn only_reads(&self) -> bool {
+        match self {
+            DeskAction::List
+            | DeskAction::Log { .. }
+            | DeskAction::Trust {
+                action: TrustAction::List,
+            } => true,
+            DeskAction::Configure {
+                set, set_from_env, ..
+            } => set.is_empty() && set_from_env.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 /// What `desk trust` does.
@@ -217,8 +239,17 @@ impl DeskCommand {
         {
             options.http = Arc::new(harness::real_network(shell, allow_private_network));
         }
-        let desk = Desk::open_with(&dir, options)
-            .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
+        // A command that only reads opens the database beside a desk that may hold it
+        // (`dev`), and writes nothing, not even a new desk.
+        let desk = if self.action.only_reads() {
+            Desk::open_read_only(&dir, options)
+        } else {
+            Desk::open_with(&dir, options).and_then(|desk| {
+                desk.set_holder("cargo otai-plugin desk", None)?;
+                Ok(desk)
+            })
+        }
+        .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
         let out = Output {
             shell,
             json: self.format == DeskFormat::Json,
@@ -264,7 +295,7 @@ impl DeskCommand {
             DeskAction::Disable { id } => disable(&desk, out, &id),
             DeskAction::Remove { id } => remove(&desk, out, &id),
             DeskAction::Deliver { event, ticket, .. } => deliver(&desk, out, &event, &ticket),
-            DeskAction::Log { id, limit } => log(&desk, out, &id, limit),
+            DeskAction::Log { id, limit, failed } => log(&desk, out, &id, limit, failed),
         };
         warn_cache_problems(shell, &desk);
         printed
