@@ -211,7 +211,8 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     body.send_keys("Restarted the gateway");
     browser.css("#data_is_internal").click();
     browser.css("#send").click();
-    browser.css("#delivered");
+    // The page before had a `#delivered` too (the new ticket's): wait for this one's.
+    browser.xpath("//*[@id='delivered']//summary[contains(., '(ticket.reply_added)')]");
     let reply = crate::web_tickets::echoed(&server);
     assert_eq!(reply["event"], "ticket.reply_added");
     assert_eq!(reply["data"]["body"], "Restarted the gateway");
@@ -304,12 +305,14 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
             .contains("expected one of `(`")
     );
     // A page with input not sent is kept, and says that a reload waits.
-    browser.css("#f-retries").send_keys("7");
+    let retries = browser.css("#f-retries");
+    retries.clear();
+    retries.send_keys("7");
     swap("1.3.0");
     browser.xpath("//div[@id='live-waiting' and not(@hidden)]");
     assert_eq!(
-        browser.css("#f-retries").attr("value").as_deref(),
-        Some("37"),
+        browser.css("#f-retries").property("value").as_deref(),
+        Some("7"),
         "the typed input was lost"
     );
     assert!(browser.css("h1").text().contains("1.2.0"));
