@@ -79,7 +79,12 @@ fn desk_with_two_deliveries(tmp: &Path) -> std::path::PathBuf {
         let delivered = desk(&data, &["deliver", "ticket.created", "--ticket", "T-9"])
             .output()
             .unwrap();
-        assert_eq!(delivered.status.success(), !trap, "{}", stderr_of(&delivered));
+        assert_eq!(
+            delivered.status.success(),
+            !trap,
+            "{}",
+            stderr_of(&delivered)
+        );
     }
     data
 }
@@ -96,12 +101,21 @@ fn log_shows_what_each_delivery_did_and_when() {
     assert_eq!(blocks.len(), 2, "{text}");
     // Newest first: the trap, then the delivery that ended ok.
     let (trapped, ok) = (blocks[0], blocks[1]);
-    assert!(trapped.starts_with("#2 2.0.0 ticket.created ticket T-9: trap"), "{text}");
-    assert!(ok.starts_with("1 1.0.0 ticket.created ticket T-9: ok"), "{text}");
+    assert!(
+        trapped.starts_with("#2 2.0.0 ticket.created ticket T-9: trap"),
+        "{text}"
+    );
+    assert!(
+        ok.starts_with("1 1.0.0 ticket.created ticket T-9: ok"),
+        "{text}"
+    );
     for block in [trapped, ok] {
         // The time in UTC and how long it took, then what it did.
         let when = block.lines().nth(1).unwrap();
-        assert!(when.starts_with("  at 20") && when.contains(" UTC, took "), "{text}");
+        assert!(
+            when.starts_with("  at 20") && when.contains(" UTC, took "),
+            "{text}"
+        );
         assert!(block.contains("  [info] looked it up"), "{text}");
         assert!(
             block.contains("  GET https://api.example.com/lookup -> 0 ("),
@@ -113,7 +127,10 @@ fn log_shows_what_each_delivery_did_and_when() {
 
     // `--failed`: only the trap; `--limit 1`: only the newest.
     let failed = stdout_of(&desk(&data, &["log", ID, "--failed"]).output().unwrap());
-    assert!(failed.starts_with("#2 ") && !failed.contains("\n#1 "), "{failed}");
+    assert!(
+        failed.starts_with("#2 ") && !failed.contains("\n#1 "),
+        "{failed}"
+    );
     let newest = stdout_of(&desk(&data, &["log", ID, "--limit", "1"]).output().unwrap());
     assert_eq!(newest, trapped.to_owned() + "\n", "{newest}");
     let json: Value = serde_json::from_slice(

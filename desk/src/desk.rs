@@ -178,9 +178,9 @@ impl Desk {
         match store.meta("key_check")? {
             Some(check) => key.verify(&check)?,
             None => {
-                return Err(store.error(
-                    "it has no key check: it was never opened by a desk that writes",
-                ));
+                return Err(
+                    store.error("it has no key check: it was never opened by a desk that writes")
+                );
             }
         }
         Desk::assemble(dir, store, key, options)

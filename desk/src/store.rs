@@ -294,7 +294,10 @@ impl Store {
         let found = Found::read(&conn)
             .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
         let known = MIGRATIONS.len() as i64;
-        match found.owner().map_err(|why| DeskError::database(&path, why))? {
+        match found
+            .owner()
+            .map_err(|why| DeskError::database(&path, why))?
+        {
             Owner::Desk if found.version == known => {}
             Owner::Nobody => {
                 return Err(DeskError::NoDesk {

@@ -83,13 +83,25 @@ fn a_reader_sees_what_the_holder_commits_and_changes_nothing() {
     );
 
     // Every change through the reader is refused, and leaves the database as it was.
-    let seqs = |d: &Desk| -> Vec<i64> { d.deliveries(ID, 10).unwrap().iter().map(|d| d.seq).collect() };
+    let seqs = |d: &Desk| -> Vec<i64> {
+        d.deliveries(ID, 10)
+            .unwrap()
+            .iter()
+            .map(|d| d.seq)
+            .collect()
+    };
     let before = seqs(&reader);
     let e = reader.disable(ID).unwrap_err();
     assert!(matches!(e, DeskError::ReadOnly { .. }), "{e}");
     assert!(e.to_string().contains("opened only to read"), "{e}");
     let e = reader.install(&module("2.0.0")).unwrap_err();
-    assert!(matches!(e, DeskError::AlreadyInstalled { .. } | DeskError::ReadOnly { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            DeskError::AlreadyInstalled { .. } | DeskError::ReadOnly { .. }
+        ),
+        "{e}"
+    );
     let delivered = reader
         .deliver("ticket.created", "T-3")
         .and_then(|_| reader.flush());
@@ -113,7 +125,11 @@ fn a_reader_creates_no_desk_and_reads_only_its_own_schema() {
     let e = Desk::open_read_only(&missing, options()).unwrap_err();
     assert!(matches!(e, DeskError::NoDesk { .. }), "{e}");
     assert!(e.to_string().contains("desk install"), "{e}");
-    assert!(!missing.exists(), "a reader created `{}`", missing.display());
+    assert!(
+        !missing.exists(),
+        "a reader created `{}`",
+        missing.display()
+    );
     let e = Desk::open_read_only(tmp.path(), options()).unwrap_err();
     assert!(e.to_string().contains("holds no desk database"), "{e}");
     assert!(files(tmp.path()).iter().all(|f| f == "nothing-here"));
@@ -136,7 +152,10 @@ fn a_reader_creates_no_desk_and_reads_only_its_own_schema() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     for (other, says) in [
-        (version - 1, "a command that only reads never brings a schema up to date"),
+        (
+            version - 1,
+            "a command that only reads never brings a schema up to date",
+        ),
         (version + 1, "written by a newer otai-plugin-desk"),
     ] {
         conn.pragma_update(None, "user_version", other).unwrap();
@@ -168,7 +187,10 @@ fn a_desk_kept_out_names_the_holder_and_where_it_serves() {
     let found = holder_of(e).expect("the lock file names its holder");
     assert_eq!(found.pid, Some(std::process::id()));
     assert!(found.url.is_none());
-    assert!(text.contains("give this one its own `--data-dir`"), "{text}");
+    assert!(
+        text.contains("give this one its own `--data-dir`"),
+        "{text}"
+    );
     assert!(text.contains("`desk list`"), "{text}");
 
     holder

@@ -8,7 +8,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use crate::common::{self, agent};
 
 /// The next event of a stream: its name and data.
-fn next_event(lines: &mut impl Iterator<Item = std::io::Result<String>>, seen: &mut Vec<String>) -> (String, String) {
+fn next_event(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    seen: &mut Vec<String>,
+) -> (String, String) {
     let (mut name, mut data) = (String::new(), String::new());
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -62,10 +65,13 @@ fn the_stream_says_each_build_result_and_nothing_else() {
     let mut said = Vec::new();
     // A build swapped in, then one that fails: the compiler's text stays on the pages.
     server.state.set_build_error(None);
-    assert_eq!(next_event(&mut lines, &mut said), ("reload".into(), "1".into()));
-    server
-        .state
-        .set_build_error(Some("error[E0425]: cannot find value `x` in this scope".into()));
+    assert_eq!(
+        next_event(&mut lines, &mut said),
+        ("reload".into(), "1".into())
+    );
+    server.state.set_build_error(Some(
+        "error[E0425]: cannot find value `x` in this scope".into(),
+    ));
     assert_eq!(
         next_event(&mut lines, &mut said),
         ("build-failed".into(), "2".into())
@@ -95,8 +101,14 @@ fn the_stream_says_each_build_result_and_nothing_else() {
         .unwrap();
     let mut current = BufReader::new(current.body_mut().as_reader()).lines();
     server.state.set_build_error(None);
-    assert_eq!(next_event(&mut current, &mut said), ("reload".into(), "3".into()));
-    assert_eq!(next_event(&mut lines, &mut said), ("reload".into(), "3".into()));
+    assert_eq!(
+        next_event(&mut current, &mut said),
+        ("reload".into(), "3".into())
+    );
+    assert_eq!(
+        next_event(&mut lines, &mut said),
+        ("reload".into(), "3".into())
+    );
 
     // Stopping: the streams end, and a new one is told not to come back.
     server.state.end_live_streams();
@@ -111,7 +123,12 @@ fn another_site_cannot_read_the_stream() {
     let address = server.base.trim_start_matches("http://");
     let port = address.rsplit(':').next().unwrap();
     // Under a name of its own (DNS rebinding): refused before any stream.
-    let rebound = head(address, "/live", &format!("evil.example:{port}"), "http://evil.example");
+    let rebound = head(
+        address,
+        "/live",
+        &format!("evil.example:{port}"),
+        "http://evil.example",
+    );
     assert!(rebound.starts_with("http/1.1 421"), "{rebound}");
     // By the desk's own name from a page of another origin: answered, but without a
     // header that lets that page's script read it.

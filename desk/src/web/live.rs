@@ -59,9 +59,8 @@ pub(super) async fn events(
         }
         (seen != Some(now.number)).then(|| event(&now))
     };
-    let stream = futures_util::stream::unfold(
-        (builds, behind),
-        |(mut builds, behind)| async move {
+    let stream =
+        futures_util::stream::unfold((builds, behind), |(mut builds, behind)| async move {
             if let Some(first) = behind {
                 return Some((Ok::<_, Infallible>(first), (builds, None)));
             }
@@ -72,8 +71,7 @@ pub(super) async fn events(
                 (!build.ended).then(|| event(&build))
             }?;
             Some((Ok(next), (builds, None)))
-        },
-    );
+        });
     Sse::new(stream).into_response()
 }
 
