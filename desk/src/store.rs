@@ -268,9 +268,9 @@ impl Store {
     }
 
     /// Opens the database in `dir` to read, beside a desk that may hold it: no lock is
-    /// taken and nothing is written (no directory or file created, no migration; SQLite
-    /// may create its `-shm` index beside the file, as any reader of a WAL database
-    /// does). The schema must be this version's exactly: an older one is brought up to
+    /// taken and nothing is written (no directory or file created, no migration; only
+    /// SQLite's own `-shm` index may appear beside the file, as for any reader of a WAL
+    /// database). The schema must be this version's exactly: an older one is brought up to
     /// date only by a desk that writes, a newer one only a newer desk reads.
     pub(crate) fn open_read_only(dir: &Path) -> Result<Store, DeskError> {
         let path = dir.join(DATABASE_FILE);
