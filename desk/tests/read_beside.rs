@@ -134,16 +134,24 @@ fn a_reader_creates_no_desk_and_reads_only_its_own_schema() {
     assert!(e.to_string().contains("holds no desk database"), "{e}");
     assert!(files(tmp.path()).iter().all(|f| f == "nothing-here"));
 
-    // A desk closed: a reader opens it, and leaves only SQLite's own index beside it.
+    // A desk closed: a reader opens it, and leaves nothing but SQLite's own files.
     let dir = tmp.path().join("desk");
     let desk = Desk::open_with(&dir, options()).unwrap();
     desk.install(&module("1.0.0")).unwrap();
     drop(desk);
     let before = std::fs::read(dir.join(DATABASE_FILE)).unwrap();
+    let files_before = files(&dir);
     let reader = Desk::open_read_only(&dir, options()).unwrap();
     assert_eq!(reader.list().unwrap().len(), 1);
     drop(reader);
     assert_eq!(std::fs::read(dir.join(DATABASE_FILE)).unwrap(), before);
+    let sqlites_own = ["desk.sqlite3-shm", "desk.sqlite3-wal"];
+    for file in files(&dir) {
+        assert!(
+            files_before.contains(&file) || sqlites_own.contains(&file.as_str()),
+            "the reader left `{file}`"
+        );
+    }
 
     // A schema of another version: older (as a desk of before the last migration left
     // it) and newer are both refused, with what to do.
