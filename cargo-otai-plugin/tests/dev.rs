@@ -78,6 +78,36 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
         "{page}"
     );
 
+    // Beside `dev`, the commands that only read work on its data directory, and one
+    // that writes is told which process holds it and where its pages are.
+    let desk = |args: &[&str]| {
+        Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"))
+            .args(["desk", "--color", "never", "--data-dir"])
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let list = desk(&["list", "--format", "json"]);
+    assert!(list.status.success(), "{}", support::stderr_of(&list));
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let log = desk(&["log", &id]);
+    assert!(
+        support::stdout_of(&log).contains("[info] new ticket T-1: Printer down"),
+        "{}{}",
+        support::stdout_of(&log),
+        support::stderr_of(&log)
+    );
+    let refused = desk(&["disable", &id]);
+    assert!(!refused.status.success());
+    let said = support::stderr_of(&refused);
+    assert!(
+        said.contains("(`cargo otai-plugin dev`), serving http://127.0.0.1:")
+            && said.contains(&format!("its web UI at {base}")),
+        "{said}"
+    );
+
     // A saved change is rebuilt and swapped in; the next delivery runs it.
     let lib = project.root.join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap();

@@ -1,7 +1,6 @@
 //! Times as people and registries read them, in UTC, without a date library.
 
 /// `seconds` since the Unix epoch as RFC 3339 UTC (`2026-12-07T19:31:34Z`).
-#[cfg_attr(not(any(feature = "web", feature = "registry")), allow(dead_code))]
 pub(crate) fn rfc3339(seconds: u64) -> String {
     let days = (seconds / 86_400) as i64;
     let rest = seconds % 86_400;
@@ -25,7 +24,6 @@ pub(crate) fn rfc3339(seconds: u64) -> String {
 
 /// Milliseconds since the Unix epoch as the pages show a time: `2026-12-07 19:31:34 UTC`
 /// (a time before the epoch, which the desk never records, as the epoch).
-#[cfg_attr(not(feature = "web"), allow(dead_code))]
 pub(crate) fn utc_text(ms: i64) -> String {
     let text = rfc3339(u64::try_from(ms / 1000).unwrap_or(0));
     format!("{} {} UTC", &text[..10], &text[11..19])

@@ -92,6 +92,9 @@ impl Database {
             // they disabled are not disabled in the table.
             windows.clear();
             self.health.undo_disable(&disable);
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+                return DeskError::ReadOnly { path: path.clone() };
+            }
             DeskError::database(
                 path,
                 format!("{waiting} deliveries could not be recorded: {e}"),

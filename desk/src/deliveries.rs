@@ -48,6 +48,13 @@ pub struct Delivery {
     pub fixture: bool,
 }
 
+impl Delivery {
+    /// When it was delivered, as the pages show it: `2026-12-07 19:31:34 UTC`.
+    pub fn at_utc(&self) -> String {
+        crate::clock::utc_text(self.at_ms)
+    }
+}
+
 /// Delivering events to the plugins, and the delivery log; the health the host judges
 /// by is recorded through the desk's stores ([`crate::health`]).
 pub(crate) struct Deliveries {

@@ -159,6 +159,43 @@ impl Desk {
             Some(check) => key.verify(&check)?,
             None => store.set_meta("key_check", &key.check_value())?,
         }
+        Desk::assemble(dir, store, key, options)
+    }
+
+    /// Opens the desk in `dir` to read it, beside a desk that may have it open (a
+    /// `cargo otai-plugin dev`): no lock is taken, nothing is created or written, no
+    /// migration runs. It reads what the other desk has committed (deliveries are
+    /// committed in groups, and before any other operation). Every operation that would
+    /// write fails with [`DeskError::ReadOnly`]; delivering and rendering panels are
+    /// for a desk that writes.
+    ///
+    /// # Errors
+    /// [`DeskError::NoDesk`] for a directory without a desk database;
+    /// [`DeskError::Database`] for a file that is not one, or whose schema is another
+    /// version's (older: a desk that writes brings it up to date first; newer: only a
+    /// newer desk reads it); [`DeskError::Key`] for a missing or wrong key.
+    pub fn open_read_only(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
+        let dir = dir.as_ref().to_owned();
+        let store = Store::open_read_only(&dir)?;
+        let key = SecretKey::load(&dir, options.key.clone(), false)?;
+        match store.meta("key_check")? {
+            Some(check) => key.verify(&check)?,
+            None => {
+                return Err(
+                    store.error("it has no key check: it was never opened by a desk that writes")
+                );
+            }
+        }
+        Desk::assemble(dir, store, key, options)
+    }
+
+    /// The desk around an open database.
+    fn assemble(
+        dir: std::path::PathBuf,
+        store: Store,
+        key: SecretKey,
+        options: DeskOptions,
+    ) -> Result<Desk, DeskError> {
         let path = store.path.clone();
         // The administrator's settings, once saved, are the policy a desk opens with.
         let policy = match settings::saved(&store.conn).map_err(|e| store.error(e))? {
@@ -182,9 +219,10 @@ impl Desk {
             }
             None => options.health,
         };
+        let read_only = store.read_only();
         let store = Arc::new(Mutex::new(store));
         let health = Arc::new(DeskHealth::new(store.clone()));
-        let host = Host::builder()
+        let builder = Host::builder()
             .http(options.http.clone())
             // The host judges health with the desk's policy, and keeps each plugin's
             // window and state in the desk's database, so that an automatic disable and
@@ -196,17 +234,23 @@ impl Desk {
             .incremental_compilation(true)
             // The desk's tickets are the record of custom fields.
             .ticket_store(DeskTickets::new(store.clone()))
-            // A command compiles a plugin once, not once per process: `desk deliver`
-            // after `install` reads its code. Under the desk's key, so that only this
-            // desk's entries are run (the directory is as trusted as the desk's data).
-            .compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
             // With compiled code on disk, a copy in memory would only spare a
             // deserialize (a millisecond or two) and keep the code of every plugin
             // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
             .compile_cache_bytes(0)
             .count_fuel(options.count_fuel)
             // Whole, for the log to keep what a fixture needs (`crate::replay_record`).
-            .report_body_bytes(otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE)
+            .report_body_bytes(otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE);
+        // A command compiles a plugin once, not once per process: `desk deliver`
+        // after `install` reads its code. Under the desk's key, so that only this
+        // desk's entries are run (the directory is as trusted as the desk's data). A
+        // desk that reads compiles nothing, and writes nothing there.
+        let builder = if read_only {
+            builder
+        } else {
+            builder.compile_cache_dir(dir.join(COMPILED_DIR), key.bytes())
+        };
+        let host = builder
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);
@@ -240,6 +284,20 @@ impl Desk {
     #[cfg(test)]
     pub(crate) fn load(&self, id: &str) -> Result<(), DeskError> {
         self.plugins.load_now(id)
+    }
+
+    /// Says who holds the data directory, in its lock file: a command kept out
+    /// ([`DeskError::Locked`]) names this process, `command` (what it runs, e.g. `cargo
+    /// otai-plugin dev`; never arguments, which may hold a secret) and `url`, where it
+    /// serves the web UI. Until this is called the lock file names the process and the
+    /// program it was started as. Nothing for a desk opened to read.
+    ///
+    /// # Errors
+    /// [`DeskError::Io`] when the lock file cannot be written.
+    pub fn set_holder(&self, command: &str, url: Option<&str>) -> Result<(), DeskError> {
+        self.db
+            .as_is()
+            .set_holder(&crate::holder::LockHolder::this_process(command, url))
     }
 
     /// The data directory.

@@ -8,6 +8,7 @@ use otai_plugin_abi::module::ProblemKind;
 use otai_plugin_abi::module::signature::KeyError;
 
 use crate::diff::PermissionDiff;
+use crate::holder::LockHolder;
 
 /// Why a desk operation failed. Nothing is written when an operation fails: each runs
 /// in one transaction.
@@ -25,13 +26,36 @@ pub enum DeskError {
         source: std::io::Error,
     },
     /// Another desk (a `dev` server, a CLI command) has the data directory open.
-    #[error(
-        "the data directory `{}` is in use by another desk (a `cargo otai-plugin dev` server or \
-         another command); stop it, or give this one its own `--data-dir`",
-        path.display()
-    )]
+    #[error("{}", locked_message(path, holder.as_ref()))]
     Locked {
         /// The data directory.
+        path: PathBuf,
+        /// Who holds it, as its lock file says (`None` when it says nothing usable).
+        holder: Option<LockHolder>,
+    },
+    /// A desk opened to read ([`Desk::open_read_only`](crate::Desk::open_read_only))
+    /// found no desk in the directory: it creates nothing.
+    #[error(
+        "there is no desk in `{}`: {what}; a desk is made by the first command that writes \
+         (`cargo otai-plugin desk install PLUGIN.wasm`, or `cargo otai-plugin dev`)",
+        path.display()
+    )]
+    NoDesk {
+        /// The data directory.
+        path: PathBuf,
+        /// What was found instead.
+        what: &'static str,
+    },
+    /// A change asked of a desk opened to read
+    /// ([`Desk::open_read_only`](crate::Desk::open_read_only)); nothing was written.
+    #[error(
+        "the desk database `{}` was opened only to read (beside a desk that has it open); \
+         nothing was changed: a change needs the desk that holds the directory, or the \
+         directory once it is free",
+        path.display()
+    )]
+    ReadOnly {
+        /// The database file.
         path: PathBuf,
     },
     /// The database file is not a desk database, is damaged, or was written by a newer
@@ -227,9 +251,36 @@ pub enum DeskError {
 
 impl DeskError {
     pub(crate) fn database(path: &std::path::Path, error: impl std::fmt::Display) -> DeskError {
+        let message = error.to_string();
+        // SQLite's text for `SQLITE_READONLY`: a write through a desk opened to read
+        // (`query_only`), wherever in the desk it was tried.
+        if message.starts_with("attempt to write a readonly database") {
+            return DeskError::ReadOnly {
+                path: path.to_owned(),
+            };
+        }
         DeskError::Database {
             path: path.to_owned(),
-            message: error.to_string(),
+            message,
         }
     }
+}
+
+/// Who holds the directory and what to do instead: stop it, use its web UI, or read
+/// beside it.
+fn locked_message(path: &std::path::Path, holder: Option<&LockHolder>) -> String {
+    let who = match holder {
+        Some(h) => h.to_string(),
+        None => "a `cargo otai-plugin dev` server or another command".to_owned(),
+    };
+    let instead = match holder.and_then(|h| h.url.as_deref()) {
+        Some(url) => format!("stop it, or make the change in its web UI at {url}"),
+        None => "stop it (or wait for it to end), or give this one its own `--data-dir`".to_owned(),
+    };
+    format!(
+        "the data directory `{}` is in use by another desk: {who}. To change it, {instead}; \
+         the commands that only read (`desk list`, `desk log`, `desk configure` without \
+         `--set`, `desk trust list`) work beside it",
+        path.display()
+    )
 }

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::batch::Pending;
 use crate::error::DeskError;
+use crate::holder::LockHolder;
 use crate::window::Windows;
 
 /// The database file's name in the data directory.
@@ -167,8 +168,10 @@ pub(crate) struct Store {
     /// The first error the desk's stores met while the host delivered (they cannot
     /// return one to the host): the desk operation that called the host reports it.
     pub(crate) host_error: Option<DeskError>,
-    /// Held while the desk is open; the OS releases it if the process dies.
-    _lock: File,
+    /// Held while the desk is open; the OS releases it if the process dies. It says
+    /// who holds it ([`LockHolder`]). `None` for a desk opened to read
+    /// ([`Store::open_read_only`]), which keeps nobody out.
+    lock: Option<File>,
 }
 
 impl Store {
@@ -181,9 +184,10 @@ impl Store {
             source,
         })?;
         let lock_path = dir.join(LOCK_FILE);
-        let lock = File::options()
+        let mut lock = File::options()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
             .map_err(|source| DeskError::Io {
@@ -196,6 +200,7 @@ impl Store {
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(DeskError::Locked {
                     path: dir.to_owned(),
+                    holder: LockHolder::read(&mut lock),
                 });
             }
             Err(std::fs::TryLockError::Error(source)) => {
@@ -206,6 +211,15 @@ impl Store {
                 });
             }
         }
+        // Until the caller says what it runs (`Desk::set_holder`): this process, by the
+        // name it was started as.
+        LockHolder::this_process(&LockHolder::program_name(), None)
+            .write(&mut lock)
+            .map_err(|source| DeskError::Io {
+                what: "failed to write to the lock file",
+                path: lock_path.clone(),
+                source,
+            })?;
         let path = dir.join(DATABASE_FILE);
         refuse_emptied(dir, &path)?;
         let mut conn = Connection::open(&path).map_err(|e| DeskError::database(&path, e))?;
@@ -221,13 +235,14 @@ impl Store {
         conn.execute_batch(
             // WAL with `synchronous = NORMAL`: a crash of the process loses nothing committed;
             // a power cut may lose the last deliveries, not the database. The lock file
-            // already keeps every other desk out, so SQLite's own file locks, taken and
-            // released around every transaction, only cost time: the connection keeps
-            // them (and the WAL index in its own memory) until it closes. A checkpoint
-            // syncs the file to disk, the one sync `NORMAL` makes: every 10,000 pages
-            // (40 MB of log) instead of SQLite's 1,000, it halved the mean cost of a
-            // delivery (`cargo bench -p otai-plugin-desk --bench desk`).
-            "PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = ON;
+            // keeps every other desk from writing; SQLite's own locks stay in the normal
+            // mode (taken around each transaction, the WAL index in the `-shm` file)
+            // so that reading commands can open the database beside a running desk
+            // (`Store::open_read_only`). A checkpoint syncs the file to disk, the one
+            // sync `NORMAL` makes: every 10,000 pages (40 MB of log) instead of SQLite's
+            // 1,000, it halved the mean cost of a delivery (`cargo bench -p
+            // otai-plugin-desk --bench desk`).
+            "PRAGMA foreign_keys = ON;
              PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
              PRAGMA wal_autocheckpoint = 10000;",
         )
@@ -263,10 +278,89 @@ impl Store {
                 windows: Windows::default(),
                 pending: Pending::default(),
                 host_error: None,
-                _lock: lock,
+                lock: Some(lock),
             },
             is_new,
         ))
+    }
+
+    /// Opens the database in `dir` to read, beside a desk that may hold it: no lock is
+    /// taken and nothing is written (no directory or file created, no migration; only
+    /// SQLite's own `-shm` index may appear beside the file, as for any reader of a WAL
+    /// database). The schema must be this version's exactly: an older one is brought up to
+    /// date only by a desk that writes, a newer one only a newer desk reads.
+    pub(crate) fn open_read_only(dir: &Path) -> Result<Store, DeskError> {
+        let path = dir.join(DATABASE_FILE);
+        if !dir.is_dir() {
+            return Err(DeskError::NoDesk {
+                path: dir.to_owned(),
+                what: "there is no such directory",
+            });
+        }
+        if !path.is_file() {
+            return Err(DeskError::NoDesk {
+                path: dir.to_owned(),
+                what: "it holds no desk database",
+            });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| DeskError::database(&path, e))?;
+        let found = Found::read(&conn)
+            .map_err(|e| DeskError::database(&path, format!("{e} (is it a SQLite database?)")))?;
+        let known = MIGRATIONS.len() as i64;
+        match found
+            .owner()
+            .map_err(|why| DeskError::database(&path, why))?
+        {
+            Owner::Desk if found.version == known => {}
+            Owner::Nobody => {
+                return Err(DeskError::NoDesk {
+                    path: dir.to_owned(),
+                    what: "its database is empty",
+                });
+            }
+            _ => {
+                return Err(DeskError::database(
+                    &path,
+                    format!(
+                        "its schema is version {}, and this desk reads version {known}: a \
+                         command that only reads never brings a schema up to date. Run one \
+                         that writes (or `cargo otai-plugin dev`) once the desk is free",
+                        found.version
+                    ),
+                ));
+            }
+        }
+        conn.execute_batch("PRAGMA query_only = ON;")
+            .map_err(|e| DeskError::database(&path, e))?;
+        Ok(Store {
+            conn,
+            path,
+            windows: Windows::default(),
+            pending: Pending::default(),
+            host_error: None,
+            lock: None,
+        })
+    }
+
+    /// Writes who holds the desk into its lock file (nothing for a desk that reads).
+    pub(crate) fn set_holder(&mut self, holder: &LockHolder) -> Result<(), DeskError> {
+        let Some(file) = &mut self.lock else {
+            return Ok(());
+        };
+        holder.write(file).map_err(|source| DeskError::Io {
+            what: "failed to write to the lock file",
+            path: self.path.with_file_name(LOCK_FILE),
+            source,
+        })
+    }
+
+    /// Whether the desk was opened only to read.
+    pub(crate) fn read_only(&self) -> bool {
+        self.lock.is_none()
     }
 
     /// A `meta` value.

@@ -211,7 +211,8 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     body.send_keys("Restarted the gateway");
     browser.css("#data_is_internal").click();
     browser.css("#send").click();
-    browser.css("#delivered");
+    // The page before had a `#delivered` too (the new ticket's): wait for this one's.
+    browser.xpath("//*[@id='delivered']//summary[contains(., '(ticket.reply_added)')]");
     let reply = crate::web_tickets::echoed(&server);
     assert_eq!(reply["event"], "ticket.reply_added");
     assert_eq!(reply["data"]["body"], "Restarted the gateway");
@@ -280,6 +281,41 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     browser.css("#approve").click();
     browser.xpath("//h1[contains(., '1.1.0')]");
     assert!(!browser.source().contains("permission-diff"));
+
+    // Live reload: `dev` swaps a new build in (as its `swap_in` does) and the page open
+    // shows it without a click; a build that fails shows its error the same way.
+    let hosts = ["panel.example.com", "api.example.com"];
+    let swap = |version: &str| {
+        server
+            .state
+            .desk
+            .upgrade(&common::module(version, &hosts), false)
+            .unwrap();
+        server.state.set_build_error(None);
+    };
+    swap("1.2.0");
+    browser.xpath("//h1[contains(., '1.2.0')]");
+    server
+        .state
+        .set_build_error(Some("error: expected one of `(`, found `{`".into()));
+    assert!(
+        browser
+            .css("#build-error")
+            .text()
+            .contains("expected one of `(`")
+    );
+    // A page with input not sent is kept, and says that a reload waits.
+    let retries = browser.css("#f-retries");
+    retries.clear();
+    retries.send_keys("7");
+    swap("1.3.0");
+    browser.xpath("//div[@id='live-waiting' and not(@hidden)]");
+    assert_eq!(
+        browser.css("#f-retries").property("value").as_deref(),
+        Some("7"),
+        "the typed input was lost"
+    );
+    assert!(browser.css("h1").text().contains("1.2.0"));
 
     // A plugin that keeps failing is disabled, and still is after the server restarts.
     server

@@ -136,6 +136,10 @@ impl DevCommand {
         let address = listener
             .local_addr()
             .context("the listener has no address")?;
+        // A desk command kept out of the data directory names this server and its URL.
+        state
+            .desk
+            .set_holder("cargo otai-plugin dev", Some(&format!("http://{address}")))?;
         // On stdout, for tools and tests that start `dev` and wait for it.
         println!("listening on http://{address}");
         shell.status_styled(

@@ -9,7 +9,8 @@
 //!   `Origin: null`, `Sec-Fetch-Site: same-origin`; otherwise 403;
 //! - every answer, refusals and error pages included, forbids framing, sniffing and
 //!   referrers, and runs only the desk's own inline script and style (by hash), with
-//!   frames only from the panel origins the page shows.
+//!   frames only from the panel origins the page shows; a script may connect only to
+//!   the desk itself (the live reload's stream, `live.rs`).
 
 use std::sync::LazyLock;
 
@@ -208,7 +209,7 @@ pub(super) fn content_security_policy(frames: &FrameSources) -> String {
     };
     format!(
         "default-src 'none'; script-src {scripts}; style-src {styles}; img-src 'self'; \
-         form-action 'self'; base-uri 'none'; frame-ancestors 'none'; frame-src {frame_src}"
+         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; frame-src {frame_src}"
     )
 }
 

@@ -8,6 +8,8 @@
 //! - `/install` (feature `registry`): "Install from registry": an `oci://` reference
 //!   pulled and reviewed (permissions, signatures, digest, an upgrade's diff and signer)
 //!   before the pinned module is installed (`install.rs`).
+//! - `/live`: a stream of server-sent events, one each time `dev` swaps a build in or
+//!   a build fails, on which the pages reload themselves (`live.rs`).
 //! - `/notices`: the notices to administrators, each plugin the health policy
 //!   disabled (when, why); those not dismissed are a banner on every page.
 //! - `/settings`: the health settings (the failure threshold, the minimum count, the
@@ -32,6 +34,7 @@ mod fixture_download;
 mod guard;
 #[cfg(feature = "registry")]
 mod install;
+mod live;
 mod pages;
 mod render;
 mod results;
@@ -76,7 +79,8 @@ pub struct WebState {
     pub desk: Arc<Desk>,
     /// Panel hosts served from elsewhere.
     pub panel_hosts: Vec<PanelHost>,
-    build_error: Mutex<Option<String>>,
+    /// The last build's result, watched by the pages' live reload (`live.rs`).
+    builds: tokio::sync::watch::Sender<live::Build>,
     pending: Mutex<Option<(String, PendingUpgrade)>>,
     /// The docker config file "Install from registry" reads credentials from, if any.
     #[cfg_attr(not(feature = "registry"), allow(dead_code))]
@@ -108,21 +112,40 @@ impl WebState {
         Arc::new(WebState {
             desk,
             panel_hosts,
-            build_error: Mutex::new(None),
+            builds: tokio::sync::watch::Sender::new(live::Build::default()),
             pending: Mutex::new(None),
             docker_config,
             results: Mutex::default(),
         })
     }
 
-    /// Shows a build failure on every page (`None` once a build succeeds).
+    /// Says how a build ended: `None` once a build is swapped in (or installed, or
+    /// waits for approval), the compiler's messages when it failed, shown on every
+    /// page. The pages open in a browser reload themselves (`GET /live`), except one
+    /// with a form whose input was not sent, which says a reload waits.
     pub fn set_build_error(&self, error: Option<String>) {
-        *lock(&self.build_error) = error;
+        self.builds.send_modify(|build| {
+            build.number += 1;
+            build.error = error;
+        });
+    }
+
+    /// Ends the live reload's streams, and answers any opened later with 204 (no
+    /// content: a browser does not connect again). A server stopped gracefully waits
+    /// for every answer to end, and a page open in a browser waits on its stream for
+    /// the next build: call this first.
+    pub fn end_live_streams(&self) {
+        self.builds.send_modify(|build| build.ended = true);
     }
 
     /// The build failure shown, if any.
     pub fn build_error(&self) -> Option<String> {
-        lock(&self.build_error).clone()
+        self.builds.borrow().error.clone()
+    }
+
+    /// The last build's result and its number, read together.
+    pub(crate) fn build(&self) -> live::Build {
+        self.builds.borrow().clone()
     }
 
     /// Holds an upgrade of `plugin_id` until it is approved on its page.
@@ -192,6 +215,7 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
             get(fixture_download::fixture),
         )
         .route("/notices", get(pages::notices))
+        .route("/live", get(live::events))
         .route("/notices/dismiss", post(pages::dismiss))
         .route(
             "/settings",

@@ -96,12 +96,14 @@ pub(super) async fn page(state: &Arc<WebState>, name: &str, ctx: minijinja::Valu
     };
     let more = notices.len() > BANNER_NOTICES as usize;
     let shown = &notices[..notices.len().min(BANNER_NOTICES as usize)];
+    let build = state.build();
     render(
         name,
         context! {
             banner_notices => ser(&notice_views(shown)),
             more_notices => more,
-            build_error => state.build_error(),
+            build_error => build.error,
+            live => build.number,
             ..ctx
         },
     )

@@ -178,6 +178,9 @@ impl Server {
             running,
             ..
         } = self;
+        // A page open in the browser waits on the live reload's stream, which a
+        // graceful stop would wait for.
+        state.end_live_streams();
         running.stop();
         drop(state);
         serve(dir, &panel_base)

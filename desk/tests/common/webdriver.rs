@@ -221,4 +221,13 @@ impl Element<'_> {
             .as_str()
             .map(str::to_owned)
     }
+
+    /// A DOM property's value: what a form field holds now (its `value` attribute is
+    /// what the page was sent with).
+    pub fn property(&self, name: &str) -> Option<String> {
+        self.session
+            .get(&self.path(&format!("/property/{name}")))
+            .as_str()
+            .map(str::to_owned)
+    }
 }

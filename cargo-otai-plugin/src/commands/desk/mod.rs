@@ -167,7 +167,9 @@ pub enum DeskAction {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
-    /// Show a plugin's delivery log, newest first.
+    /// Show a plugin's delivery log, newest first: each delivery's time, duration and
+    /// outcome, and what it did (log lines, requests with their status, replies, custom
+    /// fields).
     Log {
         /// The plugin id.
         id: String,
@@ -181,7 +183,28 @@ pub enum DeskAction {
         /// With `--as-fixture`: the file to write.
         #[arg(short = 'o', long, value_name = "FILE", requires = "as_fixture")]
         output: Option<PathBuf>,
+        /// Only the deliveries that did not end `ok`.
+        #[arg(long)]
+        failed: bool,
     },
+}
+
+impl DeskAction {
+    /// Whether the action only reads the desk.
+    fn only_reads(&self) -> bool {
+        match self {
+            DeskAction::List
+            | DeskAction::Log { .. }
+            | DeskAction::Trust {
+                action: TrustAction::List,
+            } => true,
+            DeskAction::Configure {
+                set, set_from_env, ..
+            } => set.is_empty() && set_from_env.is_empty(),
+            DeskAction::Settings { set } => set.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 /// What `desk trust` does.
@@ -228,9 +251,6 @@ impl DeskCommand {
         };
         // Which desk, said before anything else (a default one lives under `target/`).
         shell.status("Using", format!("the desk in `{}`", dir.display()));
-        if self.action.reads_only() {
-            refuse_missing_desk(&dir)?;
-        }
         let mut options = DeskOptions::default();
         if let DeskAction::Deliver {
             allow_network: true,
@@ -240,8 +260,17 @@ impl DeskCommand {
         {
             options.http = Arc::new(harness::real_network(shell, allow_private_network));
         }
-        let desk = Desk::open_with(&dir, options)
-            .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
+        // A command that only reads opens the database beside a desk that may hold it
+        // (`dev`), and writes nothing, not even a new desk.
+        let desk = if self.action.only_reads() {
+            Desk::open_read_only(&dir, options)
+        } else {
+            Desk::open_with(&dir, options).and_then(|desk| {
+                desk.set_holder("cargo otai-plugin desk", None)?;
+                Ok(desk)
+            })
+        }
+        .with_context(|| format!("cannot open the desk in `{}`", dir.display()))?;
         let out = Output {
             shell,
             json: self.format == DeskFormat::Json,
@@ -293,43 +322,14 @@ impl DeskCommand {
                 output,
                 ..
             } => fixture::write(&desk, out, &id, seq, output.as_deref()),
-            DeskAction::Log { id, limit, .. } => log(&desk, out, &id, limit),
+            DeskAction::Log {
+                id, limit, failed, ..
+            } => log(&desk, out, &id, limit, failed),
             DeskAction::Settings { set } => settings(&desk, out, &set),
         };
         warn_cache_problems(shell, &desk);
         printed
     }
-}
-
-impl DeskAction {
-    /// Whether the action only reads the desk: then it makes no data directory.
-    fn reads_only(&self) -> bool {
-        match self {
-            DeskAction::List | DeskAction::Log { .. } => true,
-            DeskAction::Configure {
-                set, set_from_env, ..
-            } => set.is_empty() && set_from_env.is_empty(),
-            DeskAction::Settings { set } => set.is_empty(),
-            DeskAction::Trust { action } => matches!(action, TrustAction::List),
-            _ => false,
-        }
-    }
-}
-
-/// A reading command on a directory without a desk says so, instead of making one.
-fn refuse_missing_desk(dir: &Path) -> Result<()> {
-    let why = if !dir.exists() {
-        "the directory does not exist"
-    } else if !dir.join(DATABASE_FILE).is_file() {
-        "the directory holds no desk database"
-    } else {
-        return Ok(());
-    };
-    bail!(
-        "no desk in `{}`: {why}; `cargo otai-plugin desk install PLUGIN.wasm` makes one there, \
-         or give the desk's directory with `--data-dir DIR`",
-        dir.display()
-    )
 }
 
 /// A failure of the cache of compiled modules fails no command (the module was compiled
