@@ -150,6 +150,7 @@ mod tests {
             custom_fields: Vec::new(),
             calls: Vec::new(),
             fuel: None,
+            profile: None,
             timings: Timings::default(),
         }
     }

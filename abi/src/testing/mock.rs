@@ -149,11 +149,17 @@ impl<T> FromIterator<(MockPattern, T)> for MockRules<T> {
     }
 }
 
+/// The `network` error message of a request no rule matches, naming no closest rule:
+/// [`unmatched_message`] without one, as hosts wrote it before they named one.
+pub fn no_match_message(method: &str, url: &str, hint: &str) -> String {
+    unmatched_message(method, url, None, hint)
+}
+
 /// The `network` error message of a request no rule matches: it names the request,
 /// the closest rule if there is one ([`MockRules::closest`]: an exact URL must match
 /// to the last character), then says how to add a rule (`hint`, in the words of the
 /// tool at hand). [`unmatched`] reads it back.
-pub fn no_match_message(
+pub fn unmatched_message(
     method: &str,
     url: &str,
     closest: Option<&MockPattern>,
@@ -168,7 +174,7 @@ pub fn no_match_message(
     }
 }
 
-/// A request no mock answered, as its error message ([`no_match_message`]) names it:
+/// A request no mock answered, as its error message ([`unmatched_message`]) names it:
 /// what tools show as a warning on the delivery, whatever the plugin then did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmatched<'a> {
@@ -176,6 +182,9 @@ pub struct Unmatched<'a> {
     pub request: &'a str,
     /// `METHOD URL` of the closest mock, if any.
     pub closest: Option<&'a str>,
+    /// What the tool said to do about it (a fixture: add a mock; the local desk: it
+    /// sends no requests without a transport).
+    pub hint: &'a str,
 }
 
 impl std::fmt::Display for Unmatched<'_> {
@@ -183,27 +192,38 @@ impl std::fmt::Display for Unmatched<'_> {
     /// likely meant for.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "no mock answered `{}`", self.request)?;
-        if let Some(closest) = self.closest {
-            write!(
+        match self.closest {
+            Some(closest) => write!(
                 f,
                 "; the closest mock is `{closest}`, and a mock's URL matches exactly unless \
                  it ends with `*`"
-            )?;
+            ),
+            // Without a mock near it, what the tool said is the useful part: where no mock
+            // can answer (the local desk), a warning about mocks alone would mislead.
+            None if !self.hint.is_empty() => write!(f, ": {}", self.hint),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
-/// The request named by a `network` error message that [`no_match_message`] wrote, or
+/// The request named by a `network` error message that [`unmatched_message`] wrote, or
 /// `None` for any other message.
 pub fn unmatched(message: &str) -> Option<Unmatched<'_>> {
     let rest = message.strip_prefix("no mock matched `")?;
     let (request, rest) = rest.split_once('`')?;
-    let closest = match rest.strip_prefix(" (the closest mock is `") {
-        Some(rest) => Some(rest.split_once("`)")?.0),
-        None => None,
+    let (closest, rest) = match rest.strip_prefix(" (the closest mock is `") {
+        Some(rest) => {
+            let (closest, rest) = rest.split_once("`)")?;
+            (Some(closest), rest)
+        }
+        None => (None, rest),
     };
-    Some(Unmatched { request, closest })
+    let hint = rest.strip_prefix(": ").unwrap_or(rest);
+    Some(Unmatched {
+        request,
+        closest,
+        hint,
+    })
 }
 
 #[cfg(test)]
@@ -222,7 +242,7 @@ mod tests {
         let closest = rules.closest(url).unwrap();
         assert_eq!(closest.url(), "https://hooks.slack.com/services/A");
         assert_eq!(rules.closest("https://other.example/"), None);
-        let message = no_match_message("POST", url, Some(closest), "add a mock");
+        let message = unmatched_message("POST", url, Some(closest), "add a mock");
         assert_eq!(
             message,
             "no mock matched `POST https://hooks.slack.com/services/B` (the closest mock is \
@@ -233,15 +253,27 @@ mod tests {
             Some(Unmatched {
                 request: "POST https://hooks.slack.com/services/B",
                 closest: Some("POST https://hooks.slack.com/services/A"),
+                hint: "add a mock",
             })
         );
-        let alone = no_match_message("GET", "https://x.example/", None, "add a mock");
+        let alone = no_match_message("GET", "https://x.example/", "add a mock");
         assert_eq!(
-            unmatched(&alone),
-            Some(Unmatched {
+            alone,
+            unmatched_message("GET", "https://x.example/", None, "add a mock")
+        );
+        let read = unmatched(&alone).unwrap();
+        assert_eq!(
+            read,
+            Unmatched {
                 request: "GET https://x.example/",
-                closest: None
-            })
+                closest: None,
+                hint: "add a mock",
+            }
+        );
+        // With no mock near it, the warning says what the tool said.
+        assert_eq!(
+            read.to_string(),
+            "no mock answered `GET https://x.example/`: add a mock"
         );
         assert_eq!(unmatched("connection refused"), None);
     }

@@ -96,7 +96,10 @@ impl ReplayCommand {
                     .with_context(|| format!("failed to read `{}`", plugin.wasm))?
             }
         };
-        let run = run_fixture(&mut None, &wasm, &loaded, false)?;
+        let run = run_fixture(&mut None, &wasm, &loaded, false, false)?;
+        for warning in &run.warnings {
+            shell.warn(warning);
+        }
         let mut out = shell.out();
         if run.failures.is_empty() {
             writeln!(out, "replay {} ... {GREEN}the same{GREEN:#}", self.recorded)?;

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use otai_plugin_abi::calls::HttpRequest;
-use otai_plugin_abi::testing::mock::{MockPattern, MockRules, no_match_message};
+use otai_plugin_abi::testing::mock::{MockPattern, MockRules, unmatched_message};
 
 use super::{HttpResponse, HttpTransport, TransportError};
 
@@ -185,7 +185,7 @@ impl HttpTransport for MockHttp {
             Some(Reaction::Timeout) => Err(TransportError::timeout("the mock simulated a timeout")),
             None => match fallback {
                 Some(transport) => transport.send(request, timeout),
-                None => Err(TransportError::network(no_match_message(
+                None => Err(TransportError::network(unmatched_message(
                     &request.method,
                     &request.url,
                     closest.as_ref(),

@@ -18,7 +18,7 @@ use otai_plugin_abi::rules::http::{
 };
 use otai_plugin_abi::rules::ticket::{self, TicketScope};
 use otai_plugin_abi::status::{self, LogLevel};
-use otai_plugin_abi::testing::mock::{MockPattern, MockRules, no_match_message};
+use otai_plugin_abi::testing::mock::{MockPattern, MockRules, unmatched_message};
 
 /// One line the plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,7 +180,7 @@ pub(crate) fn ohd_http_request(request: &[u8]) -> (u32, Vec<u8>) {
         Some(r) => (r.status, r.body),
         None => {
             let closest = with(|s| s.mocks.closest(&request.url).cloned());
-            let message = no_match_message(
+            let message = unmatched_message(
                 &request.method,
                 &request.url,
                 closest.as_ref(),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use otai_plugin_desk::{DATABASE_FILE, Desk, DeskOptions, InstallOptions};
+use otai_plugin_desk::{Desk, DeskOptions, InstallOptions};
 
 use crate::commands::RegistryArgs;
 use crate::failure::or_json;
