@@ -217,9 +217,57 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     assert_eq!(reply["event"], "ticket.reply_added");
     assert_eq!(reply["data"]["body"], "Restarted the gateway");
     assert_eq!(reply["data"]["is_internal"], true);
+    // Each other kind with data, as the agent fills its inputs in.
+    let choose = |event: &str| {
+        browser
+            .xpath(&format!("//select[@id='event']/option[. = '{event}']"))
+            .click();
+    };
+    let sent = |event: &str| {
+        browser.css("#send").click();
+        browser.xpath(&format!(
+            "//*[@id='delivered']//summary[contains(., '({event})')]"
+        ));
+        let payload = crate::web_tickets::echoed(&server);
+        assert_eq!(payload["event"], event);
+        payload
+    };
+    choose("ticket.status_changed");
+    assert_eq!(browser.css("#data-reply").css_value("display"), "none");
+    browser
+        .xpath("//select[@id='data_to_status']/option[. = 'In Progress']")
+        .click();
+    let changed = sent("ticket.status_changed");
+    assert_eq!(changed["data"]["from_status"], "New");
+    assert_eq!(changed["data"]["to_status"], "In Progress");
+    assert_eq!(changed["ticket"]["status"], "In Progress");
+    choose("ticket.assigned");
+    browser
+        .xpath("//select[@id='data_assignee_type']/option[. = 'group']")
+        .click();
+    // The inputs start from the sample's user; a group has a name and no email.
+    let name = browser.css("#data_assignee_name");
+    name.clear();
+    name.send_keys("Network team");
+    browser.css("#data_assignee_email").clear();
+    let assigned = sent("ticket.assigned");
+    assert_eq!(assigned["data"]["assignee"]["name"], "Network team");
+    assert_eq!(assigned["ticket"]["assignee"]["name"], "Network team");
+    choose("ticket.resolved");
+    let notes = browser.css("#data_resolution_notes");
+    notes.clear();
+    notes.send_keys("Replaced the router");
+    let resolved = sent("ticket.resolved");
+    assert_eq!(resolved["data"]["resolution_notes"], "Replaced the router");
+    choose("ticket.reopened");
+    let reason = browser.css("#data_reason");
+    reason.clear();
+    reason.send_keys("It dropped again");
+    let reopened = sent("ticket.reopened");
+    assert_eq!(reopened["data"]["reason"], "It dropped again");
     browser.goto(&format!("{}/tickets", server.base));
     let row = browser.xpath("//tr[contains(., 'VPN is down')]").text();
-    assert!(row.contains("ticket.reply_added"), "{row}");
+    assert!(row.contains("ticket.reopened"), "{row}");
 
     // A page on another local port frames the plugin's page, to have a click on it
     // land on the Disable button: the browser shows it no page of the desk.
@@ -351,5 +399,63 @@ fn an_admin_configures_the_plugin_and_an_agent_sees_its_panel() {
     assert!(
         listed.contains("com.example.failing was disabled") && listed.contains("dismissed"),
         "{listed}"
+    );
+
+    // The admin lowers the minimum count on the settings page: a value that is not a
+    // number comes back as typed beside its error, nothing saved; a good one is saved
+    // and judges the next delivery, which the default would not have disabled.
+    browser.css("header a[href='/settings']").click();
+    let min = browser.css("#s-min_deliveries");
+    min.clear();
+    min.send_keys("three");
+    browser.css("#save-settings").click();
+    assert!(
+        browser
+            .css("#settings-errors")
+            .text()
+            .contains("Nothing was saved")
+    );
+    assert!(browser.css("#e-min_deliveries").text().contains("three"));
+    assert_eq!(
+        browser
+            .css("#s-min_deliveries")
+            .property("value")
+            .as_deref(),
+        Some("three")
+    );
+    // A new build does not reload a refused form (its address answers a GET with the
+    // empty form): the page says a reload waits.
+    server
+        .state
+        .desk
+        .upgrade(&common::module("1.4.0", &hosts), false)
+        .unwrap();
+    server.state.set_build_error(None);
+    browser.xpath("//div[@id='live-waiting' and not(@hidden)]");
+    assert!(browser.css("#e-min_deliveries").text().contains("three"));
+    browser.css("#live-waiting a").click();
+    browser.xpath("//h1[contains(., 'Settings')]");
+    assert!(!browser.source().contains("id=\"e-min_deliveries\""));
+    let min = browser.css("#s-min_deliveries");
+    min.clear();
+    min.send_keys("3");
+    browser.css("#save-settings").click();
+    assert!(browser.css("#settings-saved").text().contains("Saved"));
+    server
+        .state
+        .desk
+        .install(&common::failing_module_as(
+            "com.example.fails-fast",
+            "Fails fast",
+        ))
+        .unwrap();
+    for _ in 0..3 {
+        server.state.desk.deliver("ticket.created", "T-9").unwrap();
+    }
+    browser.goto(&server.base);
+    let text = browser.xpath("//tr[contains(., 'Fails fast')]").text();
+    assert!(
+        text.contains("disabled") && text.contains("3 of 3 deliveries failed"),
+        "{text}"
     );
 }

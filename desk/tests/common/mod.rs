@@ -51,8 +51,13 @@ pub fn module_with(manifest: &serde_json::Value) -> Vec<u8> {
 
 /// A plugin whose every delivery traps.
 pub fn failing_module() -> Vec<u8> {
+    failing_module_as("com.example.failing", "Always failing")
+}
+
+/// A plugin whose every delivery traps, under another id and name.
+pub fn failing_module_as(id: &str, name: &str) -> Vec<u8> {
     let manifest = json!({
-        "id": "com.example.failing", "name": "Always failing", "version": "1.0.0",
+        "id": id, "name": name, "version": "1.0.0",
         "description": "d", "events": ["ticket.created"]
     })
     .to_string()
