@@ -135,11 +135,15 @@ impl GraphFiles {
         };
         std::fs::create_dir_all(&dir)
             .map_err(io("failed to create the flame graphs' folder", &dir))?;
-        std::fs::write(&svg, &drawn.svg)
-            .map_err(io("failed to write a delivery's flame graph (the delivery is recorded)", &svg))?;
+        std::fs::write(&svg, &drawn.svg).map_err(io(
+            "failed to write a delivery's flame graph (the delivery is recorded)",
+            &svg,
+        ))?;
         let json = svg.with_extension("json");
-        std::fs::write(&json, &drawn.json)
-            .map_err(io("failed to write a delivery's profile (the delivery is recorded)", &json))?;
+        std::fs::write(&json, &drawn.json).map_err(io(
+            "failed to write a delivery's profile (the delivery is recorded)",
+            &json,
+        ))?;
         self.trim(&dir)
     }
 
@@ -214,7 +218,15 @@ mod tests {
     fn only_our_file_names_are_numbered() {
         assert_eq!(seq_of("12.svg"), Some(12));
         assert_eq!(seq_of("12.json"), Some(12));
-        for other in ["notes.svg", "12.txt", ".svg", "-1.svg", "+1.svg", "0.svg", "1 .svg"] {
+        for other in [
+            "notes.svg",
+            "12.txt",
+            ".svg",
+            "-1.svg",
+            "+1.svg",
+            "0.svg",
+            "1 .svg",
+        ] {
             assert_eq!(seq_of(other), None, "{other:?}");
         }
     }

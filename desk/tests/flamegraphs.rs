@@ -109,13 +109,21 @@ fn a_profiled_delivery_is_drawn_linked_and_served_as_an_svg_that_runs_no_script(
 
     let (base, _running) = serve(desk);
     let mut page = agent().get(&format!("{base}/plugins/{ID}")).call().unwrap();
-    let page = page.body_mut().read_to_string().unwrap().replace("&#x2f;", "/");
+    let page = page
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .replace("&#x2f;", "/");
     assert!(
-        page.contains(&format!(r#"href="{}""#, graph_url(seq))) && page.contains(">flame graph</a>"),
+        page.contains(&format!(r#"href="{}""#, graph_url(seq)))
+            && page.contains(">flame graph</a>"),
         "{page}"
     );
 
-    let mut response = agent().get(&format!("{base}{}", graph_url(seq))).call().unwrap();
+    let mut response = agent()
+        .get(&format!("{base}{}", graph_url(seq)))
+        .call()
+        .unwrap();
     assert_eq!(response.status(), 200);
     let header = |name: &str| {
         response
@@ -157,7 +165,10 @@ fn a_delivery_without_a_profile_has_no_link_and_no_graph() {
     let (base, _running) = serve(desk);
     let mut page = agent().get(&format!("{base}/plugins/{ID}")).call().unwrap();
     let page = page.body_mut().read_to_string().unwrap();
-    assert!(page.contains("ticket.created") && !page.contains("flame graph"), "{page}");
+    assert!(
+        page.contains("ticket.created") && !page.contains("flame graph"),
+        "{page}"
+    );
     for path in [
         graph_url(seq),
         graph_url(seq + 1),

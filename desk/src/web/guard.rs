@@ -10,7 +10,8 @@
 //! - every answer, refusals and error pages included, forbids framing, sniffing and
 //!   referrers, and runs only the desk's own inline script and style (by hash), with
 //!   frames only from the panel origins the page shows; a script may connect only to
-//!   the desk itself (the live reload's stream, `live.rs`).
+//!   the desk itself (the live reload's stream, `live.rs`); a flame graph's SVG, a
+//!   document the desk did not write, runs no script at all ([`NoScript`]).
 
 use std::sync::LazyLock;
 
@@ -220,8 +221,7 @@ pub(super) fn content_security_policy(frames: &FrameSources) -> String {
 pub(super) struct NoScript;
 
 /// The policy of a [`NoScript`] response.
-pub(super) const NO_SCRIPT_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
+pub(super) const NO_SCRIPT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
 /// Adds the headers of the module's doc to every response.
