@@ -1,6 +1,8 @@
 //! `run --flamegraph FILE.svg` and `test --flamegraph DIR`: a delivery's profile
 //! written as an SVG flame graph (drawn by `inferno` from the host's folded stacks) and,
-//! beside it, the Firefox Profiler JSON wasmtime's guest profiler wrote, as it is.
+//! beside it, the Firefox Profiler JSON wasmtime's guest profiler wrote, as it is; and
+//! the drawing the local desk is given for `dev --flamegraph` (the desk library stays
+//! without an SVG renderer).
 
 use std::path::Path;
 
@@ -62,8 +64,8 @@ fn names_functions(profile: &Profile) -> bool {
         .any(|frame| !frame.starts_with("<wasm function ") && !frame.starts_with("ohd_"))
 }
 
-/// The SVG of `profile`'s folded stacks.
-fn draw(profile: &Profile, title: &str) -> Result<Vec<u8>> {
+/// The SVG of `profile`'s folded stacks (also the local desk's, for `dev --flamegraph`).
+pub(crate) fn draw(profile: &Profile, title: &str) -> Result<Vec<u8>> {
     let lines: Vec<&str> = profile.folded().lines().collect();
     if lines.is_empty() {
         // inferno refuses an empty input with an error that names none of this.

@@ -148,3 +148,88 @@ fn dev_serves_the_plugin_and_swaps_in_each_saved_build() {
     assert!(page.contains("fn broken("), "{page}");
     assert!(page.contains("[info] fresh ticket T-1"), "{page}");
 }
+
+/// The text of every `<title>` of an SVG that must parse as XML.
+fn svg_titles(svg: &str) -> Vec<String> {
+    // inferno writes the SVG 1.1 doctype.
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(svg, options)
+        .unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{svg}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn dev_with_flamegraph_links_each_deliverys_graph_from_the_log() {
+    let project = Project::plugin("dev-flame", "minimal");
+    let data = project.root.join("desk-data");
+    support::fetch_locked();
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("cargo-otai-plugin"));
+    command
+        .args(["dev", "--no-watch", "--flamegraph", "--color", "never"])
+        .arg("--data-dir")
+        .arg(&data)
+        .current_dir(&project.root)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("CARGO_NET_OFFLINE", "true");
+    let mut dev = Running::spawn(command);
+    // Both status lines are on stderr, in this order.
+    let serving = dev.wait_for("Serving http://127.0.0.1:");
+    let base = serving
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let said = dev.wait_for("Flamegraphs");
+    let graphs = data.join("flamegraphs");
+    assert!(
+        said.contains(&graphs.display().to_string()) && said.contains("the last 20"),
+        "{said}"
+    );
+
+    post(
+        &base,
+        "/tickets/T-1/events",
+        &[("event", "ticket.created"), ("subject", "Printer down")],
+    );
+    let plugins: Vec<_> = std::fs::read_dir(&graphs).unwrap().collect();
+    let [plugin] = plugins.as_slice() else {
+        panic!("{plugins:?}")
+    };
+    let id = plugin.as_ref().unwrap().file_name().into_string().unwrap();
+    let page = ureq::get(&format!("{base}/plugins/{id}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let link = page
+        .split("href=\"")
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|href| href.ends_with("/flamegraph.svg"))
+        .unwrap_or_else(|| panic!("no flame graph link in\n{page}"))
+        .to_owned();
+    let mut response = ureq::get(&format!("{base}{link}")).call().unwrap();
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "image/svg+xml"
+    );
+    let svg = response.body_mut().read_to_string().unwrap();
+    let titles = svg_titles(&svg);
+    assert!(
+        titles.iter().any(|t| t.starts_with("on_event ")),
+        "the plugin's own function is named: {titles:?}"
+    );
+    let seq = link
+        .trim_end_matches("/flamegraph.svg")
+        .rsplit('/')
+        .next()
+        .unwrap();
+    assert!(graphs.join(&id).join(format!("{seq}.json")).is_file());
+}

@@ -14,6 +14,8 @@ use otai_plugin_host::DeliveryReport;
 use rusqlite::{Transaction, params};
 use serde_json::Value;
 
+use crate::flamegraphs::Drawn;
+
 /// How many deliveries wait at most before they are committed.
 pub(crate) const BATCH: usize = 64;
 
@@ -48,7 +50,13 @@ struct Recorded {
     /// What a fixture needs ([`crate::replay_record`]), as JSON.
     replay: String,
     replies: Vec<(String, String, bool)>,
+    /// Its flame graph, for a desk that records them: written once the commit gives
+    /// the delivery its number.
+    flamegraph: Option<Drawn>,
 }
+
+/// A committed delivery's flame graph to write: `(plugin, seq, graph)`.
+pub(crate) type GraphToWrite = (String, i64, Drawn);
 
 impl Pending {
     /// How many deliveries wait.
@@ -76,11 +84,13 @@ impl Pending {
     }
 
     /// Records `report`, a delivery about ticket `ticket_id` to a plugin whose version
-    /// was `version`, with `replay`, the JSON of its [`crate::replay_record`].
+    /// was `version`, with `replay`, the JSON of its [`crate::replay_record`], and its
+    /// flame graph if one was drawn.
     pub(crate) fn push(
         &mut self,
         report: &DeliveryReport,
         replay: String,
+        flamegraph: Option<Drawn>,
         version: String,
         ticket_id: &str,
         at: i64,
@@ -101,6 +111,7 @@ impl Pending {
                 .iter()
                 .map(|r| (r.ticket_id.clone(), r.body.clone(), r.is_internal))
                 .collect(),
+            flamegraph,
         });
     }
 
@@ -163,9 +174,16 @@ impl Pending {
 
     /// Writes the waiting deliveries in `tx` and forgets them: each report in the log
     /// (the last `keep` of each plugin), the outcomes in the health table, the replies
-    /// and custom fields on the tickets. The plugins to disable are the caller's.
-    pub(crate) fn write(&mut self, tx: &Transaction<'_>, keep: u32) -> rusqlite::Result<()> {
+    /// and custom fields on the tickets. The plugins to disable are the caller's; so
+    /// are the flame graphs, returned with their deliveries' numbers, to write once
+    /// the transaction is committed.
+    pub(crate) fn write(
+        &mut self,
+        tx: &Transaction<'_>,
+        keep: u32,
+    ) -> rusqlite::Result<Vec<GraphToWrite>> {
         let mut plugins = BTreeSet::new();
+        let mut graphs = Vec::new();
         for d in self.deliveries.drain(..) {
             tx.prepare_cached(
                 "INSERT INTO deliveries (plugin_id, version, event, ticket_id, at, outcome, failed, report, replay)
@@ -182,6 +200,10 @@ impl Pending {
                 d.report,
                 d.replay
             ])?;
+            if let Some(drawn) = d.flamegraph {
+                // `seq` is the table's rowid.
+                graphs.push((d.plugin_id.clone(), tx.last_insert_rowid(), drawn));
+            }
             for (ticket_id, body, is_internal) in &d.replies {
                 tx.prepare_cached(
                     "INSERT INTO ticket_replies (ticket_id, plugin_id, body, is_internal, at)
@@ -221,7 +243,7 @@ impl Pending {
             .execute(params![id, keep])?;
         }
         self.tickets.clear();
-        Ok(())
+        Ok(graphs)
     }
 
     /// Forgets the waiting deliveries (their commit failed), returning how many.

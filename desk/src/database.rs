@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::DeskError;
+use crate::flamegraphs::GraphFiles;
 use crate::health::DeskHealth;
 use crate::notices;
 use crate::state::{DisabledReason, write_state};
@@ -18,6 +19,8 @@ pub(crate) struct Database {
     health: Arc<DeskHealth>,
     /// How many deliveries of each plugin the log keeps.
     keep_deliveries: u32,
+    /// Where the deliveries' flame graphs go, for a desk that records them.
+    graphs: Option<GraphFiles>,
 }
 
 impl Database {
@@ -25,11 +28,13 @@ impl Database {
         store: Arc<Mutex<Store>>,
         health: Arc<DeskHealth>,
         keep_deliveries: u32,
+        graphs: Option<GraphFiles>,
     ) -> Database {
         Database {
             store,
             health,
             keep_deliveries,
+            graphs,
         }
     }
 
@@ -59,7 +64,12 @@ impl Database {
     }
 
     /// Commits the deliveries that wait and disables the plugins the health policy
-    /// disabled meanwhile (with why) in one transaction.
+    /// disabled meanwhile (with why) in one transaction; then writes their flame graphs,
+    /// named by the numbers the log gave them.
+    ///
+    /// # Errors
+    /// The commit fails (nothing is recorded), or a flame graph cannot be written (the
+    /// deliveries are recorded: the error says so).
     pub(crate) fn commit_pending(&self, store: &mut Store) -> Result<(), DeskError> {
         let waiting = store.pending.len();
         let disable = std::mem::take(&mut store.pending.disable);
@@ -70,8 +80,9 @@ impl Database {
             windows,
             ..
         } = store;
+        let mut graphs = Vec::new();
         let written = conn.transaction().and_then(|tx| {
-            pending.write(&tx, self.keep_deliveries)?;
+            graphs = pending.write(&tx, self.keep_deliveries)?;
             windows.trim(&tx)?;
             for (id, detail) in &disable {
                 let now = now_ms();
@@ -99,6 +110,12 @@ impl Database {
                 path,
                 format!("{waiting} deliveries could not be recorded: {e}"),
             )
-        })
+        })?;
+        if let Some(files) = &self.graphs {
+            for (plugin_id, seq, drawn) in graphs {
+                files.write(&plugin_id, seq, &drawn)?;
+            }
+        }
+        Ok(())
     }
 }

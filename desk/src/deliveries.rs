@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::batch::BATCH;
 use crate::database::Database;
 use crate::error::DeskError;
+use crate::flamegraphs::{self, FLAMEGRAPH_DIR, FlameGraphs};
 use crate::plugins::{Plugins, row};
 use crate::recent_events::RecentEvents;
 use crate::replay_record::{self, ReplayRecord, record_json, take_bodies};
@@ -46,6 +47,11 @@ pub struct Delivery {
     /// ([`Desk::fixture`](crate::Desk::fixture)): deliveries logged before the desk's
     /// schema version 7 did not.
     pub fixture: bool,
+    /// Whether its flame graph is in the data directory
+    /// ([`Desk::flamegraph`](crate::Desk::flamegraph)): the desk recorded profiles
+    /// ([`DeskOptions::flamegraphs`](crate::DeskOptions::flamegraphs)), the plugin's code
+    /// ran, and the graph is among the last kept.
+    pub flamegraph: bool,
 }
 
 impl Delivery {
@@ -65,6 +71,8 @@ pub(crate) struct Deliveries {
     plugins: Arc<Plugins>,
     /// The last event delivered about each ticket lately.
     recent: Mutex<RecentEvents>,
+    /// How deliveries are drawn, for a desk that records their profiles.
+    flamegraphs: Option<FlameGraphs>,
 }
 
 impl Deliveries {
@@ -73,6 +81,7 @@ impl Deliveries {
         host: Arc<Host>,
         tickets: Tickets,
         plugins: Arc<Plugins>,
+        flamegraphs: Option<FlameGraphs>,
     ) -> Deliveries {
         Deliveries {
             db,
@@ -80,6 +89,7 @@ impl Deliveries {
             tickets,
             plugins,
             recent: Mutex::default(),
+            flamegraphs,
         }
     }
 
@@ -221,6 +231,16 @@ impl Deliveries {
             .zip(&payloads)
             .map(|(report, payload)| record_json(payload, &take_bodies(report)))
             .collect();
+        // Drawn before the database is locked: drawing takes longer than recording.
+        let graphs: Vec<_> = reports
+            .iter()
+            .map(|report| {
+                let profile = report.profile.as_ref()?;
+                self.flamegraphs
+                    .as_ref()?
+                    .draw(&report.plugin_id, &report.event, profile)
+            })
+            .collect();
 
         let mut store = self.db.as_is();
         let store = &mut *store;
@@ -228,7 +248,7 @@ impl Deliveries {
             return Err(e);
         }
         let now = now_ms();
-        for (report, replay) in reports.iter().zip(replays) {
+        for ((report, replay), graph) in reports.iter().zip(replays).zip(graphs) {
             let version: String = store
                 .conn
                 .prepare_cached(
@@ -237,7 +257,9 @@ impl Deliveries {
                 )
                 .and_then(|mut s| s.query_row([&report.plugin_id], |r| r.get(0)))
                 .map_err(|e| store.error(e))?;
-            store.pending.push(report, replay, version, ticket_id, now);
+            store
+                .pending
+                .push(report, replay, graph, version, ticket_id, now);
         }
         // A plugin the health policy disabled is recorded at once, with the deliveries
         // that led to it.
@@ -271,8 +293,11 @@ impl Deliveries {
             })
             .and_then(Iterator::collect)
             .map_err(|e| store.error(e))?;
+        let graphs = self.plugins.dir.join(FLAMEGRAPH_DIR);
         rows.into_iter()
             .map(|(seq, version, ticket_id, at_ms, report, fixture)| {
+                let flamegraph =
+                    flamegraphs::svg_path(&graphs, id, seq).is_some_and(|p| p.is_file());
                 let report = serde_json::from_str(&report)
                     .map_err(|e| store.error(format!("delivery {seq}'s report: {e}")))?;
                 Ok(Delivery {
@@ -282,6 +307,7 @@ impl Deliveries {
                     at_ms,
                     report,
                     fixture,
+                    flamegraph,
                 })
             })
             .collect()
@@ -327,6 +353,8 @@ impl Deliveries {
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|e| store.error(format!("delivery {seq}'s record: {e}")))?;
+        let flamegraph = flamegraphs::svg_path(&self.plugins.dir.join(FLAMEGRAPH_DIR), id, seq)
+            .is_some_and(|p| p.is_file());
         let delivery = Delivery {
             seq,
             version,
@@ -334,6 +362,7 @@ impl Deliveries {
             at_ms,
             report,
             fixture: replay.is_some(),
+            flamegraph,
         };
         Ok((delivery, replay))
     }

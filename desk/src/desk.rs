@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::database::Database;
 use crate::deliveries::{Deliveries, Delivery, Fired};
 use crate::error::DeskError;
+use crate::flamegraphs::{FLAMEGRAPH_DIR, FlameGraphs, GraphFiles};
 use crate::health::DeskHealth;
 use crate::lifecycle::{Review, Upgraded};
 use crate::notices::Notice;
@@ -61,6 +62,13 @@ pub struct DeskOptions {
     /// Default: off, as on a production help desk, since counting slows the plugins'
     /// code; `cargo otai-plugin dev` turns it on.
     pub count_fuel: bool,
+    /// Whether each delivery is profiled and drawn as a flame graph, written in the
+    /// data directory ([`FLAMEGRAPH_DIR`](crate::FLAMEGRAPH_DIR)`/PLUGIN/SEQ.svg`, with
+    /// the profile beside it as `SEQ.json`) and linked from the delivery log
+    /// ([`Delivery::flamegraph`], [`Desk::flamegraph`]). Default: off; `cargo
+    /// otai-plugin dev --flamegraph` turns it on. Profiling makes the plugins' code
+    /// hundreds of times slower. A desk opened to read records none.
+    pub flamegraphs: Option<FlameGraphs>,
 }
 
 impl Default for DeskOptions {
@@ -74,6 +82,7 @@ impl Default for DeskOptions {
             key: std::env::var(KEY_ENV).ok(),
             unload_idle_after: Some(Duration::from_secs(600)),
             count_fuel: false,
+            flamegraphs: None,
         }
     }
 }
@@ -86,6 +95,7 @@ impl std::fmt::Debug for DeskOptions {
             .field("unload_idle_after", &self.unload_idle_after)
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("count_fuel", &self.count_fuel)
+            .field("flamegraphs", &self.flamegraphs)
             .finish_non_exhaustive()
     }
 }
@@ -239,6 +249,7 @@ impl Desk {
             // unloaded as idle: none is kept, so that an unloaded plugin frees its code.
             .compile_cache_bytes(0)
             .count_fuel(options.count_fuel)
+            .profile(options.flamegraphs.is_some() && !read_only)
             // Whole, for the log to keep what a fixture needs (`crate::replay_record`).
             .report_body_bytes(otai_plugin_host::abi::limits::MAX_HTTP_RESPONSE);
         // A command compiles a plugin once, not once per process: `desk deliver`
@@ -254,10 +265,16 @@ impl Desk {
             .build()
             .map_err(|e| DeskError::database(&path, format!("the host could not start: {e}")))?;
         let host = Arc::new(host);
+        let flamegraphs = options.flamegraphs.filter(|_| !read_only);
+        let graph_files = flamegraphs.as_ref().map(|f| GraphFiles {
+            root: dir.join(FLAMEGRAPH_DIR),
+            keep: f.keep,
+        });
         let db = Arc::new(Database::new(
             store,
             health.clone(),
             options.keep_deliveries,
+            graph_files,
         ));
         let tickets = Tickets::new(db.clone());
         let plugins = Arc::new(Plugins {
@@ -273,7 +290,13 @@ impl Desk {
             in_use: RwLock::default(),
         });
         Ok(Desk {
-            deliveries: Deliveries::new(db.clone(), host, tickets.clone(), plugins.clone()),
+            deliveries: Deliveries::new(
+                db.clone(),
+                host,
+                tickets.clone(),
+                plugins.clone(),
+                flamegraphs,
+            ),
             plugins,
             tickets,
             db,
@@ -759,6 +782,35 @@ impl Desk {
     /// [`DeskError::NotInstalled`].
     pub fn deliveries(&self, id: &str, limit: u32) -> Result<Vec<Delivery>, DeskError> {
         self.deliveries.deliveries(id, limit)
+    }
+
+    /// The flame graph (SVG) of plugin `id`'s delivery `seq`, as a desk recording them
+    /// wrote it ([`DeskOptions::flamegraphs`]). An SVG may hold script: whoever serves it
+    /// serves it so that none runs (the web UI does).
+    ///
+    /// # Errors
+    /// [`DeskError::NotInstalled`]; [`DeskError::NoFlameGraph`] when none was recorded
+    /// (or it was deleted: the last few of each plugin are kept).
+    pub fn flamegraph(&self, id: &str, seq: i64) -> Result<Vec<u8>, DeskError> {
+        {
+            let store = self.db.store()?;
+            self.plugins.row(&store, id)?;
+        }
+        let none = || DeskError::NoFlameGraph {
+            plugin_id: id.to_owned(),
+            seq,
+        };
+        let path = crate::flamegraphs::svg_path(&self.dir().join(FLAMEGRAPH_DIR), id, seq)
+            .ok_or_else(none)?;
+        match std::fs::read(&path) {
+            Ok(svg) => Ok(svg),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(none()),
+            Err(source) => Err(DeskError::Io {
+                what: "failed to read a delivery's flame graph",
+                path,
+                source,
+            }),
+        }
     }
 
     /// Plugin `id`'s delivery `seq` (the newest when `None`) written as a fixture TOML

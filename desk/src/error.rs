@@ -97,6 +97,20 @@ pub enum DeskError {
         /// The delivery asked for, `None` for the newest.
         seq: Option<i64>,
     },
+    /// A delivery with no flame graph: the desk did not record profiles then
+    /// ([`DeskOptions::flamegraphs`](crate::DeskOptions::flamegraphs)), the plugin's
+    /// code did not run, or the graph was deleted with the older ones.
+    #[error(
+        "delivery #{seq} of `{plugin_id}` has no flame graph: deliveries get one when the \
+         desk records them (`cargo otai-plugin dev --flamegraph`), and only the last few \
+         of each plugin are kept"
+    )]
+    NoFlameGraph {
+        /// The plugin.
+        plugin_id: String,
+        /// The delivery asked for.
+        seq: i64,
+    },
     /// A delivery that cannot be written as a fixture: logged before the log kept what
     /// a fixture needs, or holding what the fixture format cannot say.
     #[error("delivery #{seq} of `{plugin_id}` cannot be written as a fixture: {why}")]

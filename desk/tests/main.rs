@@ -16,6 +16,7 @@ mod database;
 mod fire;
 mod first_use;
 mod fixture;
+mod flamegraphs;
 mod lifecycle;
 mod list;
 mod read_beside;

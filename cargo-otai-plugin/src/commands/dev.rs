@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use otai_plugin_desk::web::{PanelHost, PendingUpgrade, WebState};
-use otai_plugin_desk::{Desk, DeskError, DeskOptions};
+use otai_plugin_desk::{Desk, DeskError, DeskOptions, FLAMEGRAPH_DIR, FlameGraphs};
 use otai_plugin_host::http::HttpTransport;
 
 use crate::CommonOptions;
@@ -17,6 +17,7 @@ use crate::PackageOptions;
 use crate::cargo::CompilerErrors;
 use crate::commands::build::{self, Output};
 use crate::fixture;
+use crate::flamegraph;
 use crate::harness;
 use crate::mock::HttpMock;
 use crate::term::{CYAN, Shell};
@@ -65,6 +66,12 @@ pub struct DevCommand {
     /// Build and serve once, without watching the sources.
     #[arg(long)]
     pub no_watch: bool,
+    /// Profile every delivery and link its flame graph from the plugin page's delivery
+    /// log; the SVG and the Firefox Profiler JSON are written in the data directory, in
+    /// `flamegraphs/PLUGIN/SEQ.svg`, the last 20 of each plugin kept. The plugin's code
+    /// runs hundreds of times slower while it is recorded; its fuel is the same.
+    #[arg(long)]
+    pub flamegraph: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub package: PackageOptions,
@@ -116,6 +123,11 @@ impl DevCommand {
                 // The delivery log gives each delivery's cost beside its time, as `run`
                 // and `test` do.
                 count_fuel: true,
+                flamegraphs: self.flamegraph.then(|| {
+                    FlameGraphs::new(|profile, title| {
+                        flamegraph::draw(profile, title).map_err(|e| format!("{e:#}"))
+                    })
+                }),
                 ..DeskOptions::default()
             },
         )
@@ -147,6 +159,17 @@ impl DevCommand {
             CYAN,
             format!("http://{address} (plugin data in `{}`)", data_dir.display()),
         );
+        if self.flamegraph {
+            shell.status(
+                "Flamegraphs",
+                format_args!(
+                    "each delivery's, linked from its plugin page, in `{}` (the last {} of \
+                     each plugin; profiling slows the plugin's code)",
+                    data_dir.join(FLAMEGRAPH_DIR).display(),
+                    FlameGraphs::DEFAULT_KEEP
+                ),
+            );
+        }
 
         if !self.no_watch {
             let watch = Watch {

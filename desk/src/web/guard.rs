@@ -10,7 +10,8 @@
 //! - every answer, refusals and error pages included, forbids framing, sniffing and
 //!   referrers, and runs only the desk's own inline script and style (by hash), with
 //!   frames only from the panel origins the page shows; a script may connect only to
-//!   the desk itself (the live reload's stream, `live.rs`).
+//!   the desk itself (the live reload's stream, `live.rs`); a flame graph's SVG, a
+//!   document the desk did not write, runs no script at all ([`NoScript`]).
 
 use std::sync::LazyLock;
 
@@ -213,9 +214,26 @@ pub(super) fn content_security_policy(frames: &FrameSources) -> String {
     )
 }
 
+/// Marks a response that is a document of the plugin's, not a page of the desk's (a
+/// flame graph's SVG, which can hold script): its policy runs no script, loads nothing,
+/// and allows only the document's own inline style.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NoScript;
+
+/// The policy of a [`NoScript`] response.
+pub(super) const NO_SCRIPT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
 /// Adds the headers of the module's doc to every response.
 pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    if response.extensions().get::<NoScript>().is_some() {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(NO_SCRIPT_POLICY),
+        );
+        return with_common_headers(response);
+    }
     let frames = response
         .extensions()
         .get::<FrameSources>()
@@ -226,6 +244,12 @@ pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&frames)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
+    with_common_headers(response)
+}
+
+/// The headers every answer carries besides its policy.
+fn with_common_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -31,6 +31,7 @@
 
 mod event_form;
 mod fixture_download;
+mod flamegraph_svg;
 mod guard;
 #[cfg(feature = "registry")]
 mod install;
@@ -213,6 +214,10 @@ pub fn router(state: Arc<WebState>, port: u16) -> Router {
         .route(
             "/plugins/{id}/deliveries/{seq}/fixture",
             get(fixture_download::fixture),
+        )
+        .route(
+            "/plugins/{id}/deliveries/{seq}/flamegraph.svg",
+            get(flamegraph_svg::flamegraph),
         )
         .route("/notices", get(pages::notices))
         .route("/live", get(live::events))

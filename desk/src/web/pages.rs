@@ -25,7 +25,9 @@ use crate::plugin_info::{ConfigEntry, PluginInfo};
 
 pub(super) fn desk_error(e: &DeskError) -> Response {
     let status = match e {
-        DeskError::NotInstalled { .. } | DeskError::NoDelivery { .. } => StatusCode::NOT_FOUND,
+        DeskError::NotInstalled { .. }
+        | DeskError::NoDelivery { .. }
+        | DeskError::NoFlameGraph { .. } => StatusCode::NOT_FOUND,
         DeskError::NoFixture { .. } => StatusCode::CONFLICT,
         DeskError::InvalidConfig { .. }
         | DeskError::NeedsConfig { .. }
@@ -375,6 +377,8 @@ struct DeliveryView {
     ago: String,
     /// Whether the log kept what a fixture of it needs.
     fixture: bool,
+    /// Whether its flame graph was recorded and kept.
+    flamegraph: bool,
 }
 
 #[derive(Serialize)]
@@ -429,6 +433,7 @@ async fn plugin_page(
             at: utc_text(d.at_ms),
             ago: ago_text(d.at_ms),
             fixture: d.fixture,
+            flamegraph: d.flamegraph,
         })
         .collect();
     let pending = state.pending(&id).map(|p| PendingView {
