@@ -192,7 +192,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
     project.edit("src/lib.rs", "\"Sent to Slack.\"", "\"Posted to Slack.\"");
 
     // A changed request body: its JSON pretty-printed, the member that changed one line.
-    project.edit("src/lib.rs", "\"New {} ticket", "\"New {} ticket!");
+    project.edit("src/lib.rs", "New {} ticket:", "New {} ticket!:");
     let output = project
         .cmd(&["replay", "tests/fixtures/from_desk.toml"])
         .output()
@@ -206,7 +206,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         ) && stdout.contains("\n    +   \"text\": \"<!channel> New Critical ticket!: <"),
         "{stdout}"
     );
-    project.edit("src/lib.rs", "\"New {} ticket!", "\"New {} ticket");
+    project.edit("src/lib.rs", "New {} ticket!:", "New {} ticket:");
 
     // So does one request more.
     project.edit(
