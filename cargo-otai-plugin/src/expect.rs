@@ -626,12 +626,14 @@ mod tests {
 ",
         )
         .unwrap();
-        let check_fuel = |fuel| check(
-            &expect,
-            &with_fuel(fuel),
-            &|s: &str| s.to_owned(),
-            Style::Line,
-        );
+        let check_fuel = |fuel| {
+            check(
+                &expect,
+                &with_fuel(fuel),
+                &|s: &str| s.to_owned(),
+                Style::Line,
+            )
+        };
         assert!(check_fuel(Some(50_000)).is_empty());
         assert_eq!(
             check_fuel(Some(61_234)),
