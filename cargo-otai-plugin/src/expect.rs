@@ -1,22 +1,36 @@
 //! Fixture expectations checked against a report: every mismatch, each one line (or a
-//! short list) naming the field, what was expected and what the plugin did.
+//! short list) naming the field, what was expected and what the plugin did; for
+//! `replay`, a changed text (a request's body, a reply, a log line) as a line diff.
 
 use std::collections::BTreeMap;
 
 use otai_plugin_host::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply};
 use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
 
 use crate::fixture::{Expect, ExpectHttp, ExpectLog, ExpectReply, OutcomeName};
 use crate::harness::Report;
 use crate::values::toml_to_json;
 
+/// How a changed text is said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `test`'s: one line, both texts quoted.
+    Line,
+    /// `replay`'s: the lines that changed, `-` recorded and `+` now (JSON pretty-printed
+    /// first, so that a changed member is a line of its own), with the lines around them.
+    Diff,
+}
+
 /// Checks `report` (secrets already redacted) against the expectations. `redact`
 /// applies the report's redaction to an expected string, so a fixture can name a secret
-/// webhook URL as it is. Returns one message per mismatch.
+/// webhook URL as it is; a changed text is said in `style`. Returns one message per
+/// mismatch.
 pub(crate) fn check(
     expect: &Expect,
     report: &Report,
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     outcome(&mut failures, expect.outcome, report.outcome());
@@ -24,10 +38,10 @@ pub(crate) fn check(
         message_contains(&mut failures, text, report.outcome());
     }
     if let Some(expected) = &expect.http {
-        http(&mut failures, expected, report.http(), redact);
+        http(&mut failures, expected, report.http(), redact, style);
     }
     if let Some(expected) = &expect.replies {
-        replies(&mut failures, expected, report.replies(), redact);
+        replies(&mut failures, expected, report.replies(), redact, style);
     }
     if let Some(fields) = &expect.custom_fields {
         custom_fields(&mut failures, fields, report.custom_fields(), redact);
@@ -40,7 +54,7 @@ pub(crate) fn check(
         );
     }
     for want in &expect.logs {
-        log(&mut failures, want, report.logs(), redact);
+        log(&mut failures, want, report.logs(), redact, style);
     }
     if let Some(budget) = expect.max_fuel {
         fuel(&mut failures, budget, report.fuel());
@@ -103,6 +117,7 @@ fn http(
     expected: &[ExpectHttp],
     requests: &[HttpExchange],
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) {
     if expected.len() != requests.len() {
         failures.push(format!(
@@ -117,7 +132,7 @@ fn http(
         ));
     }
     for (i, (want, got)) in expected.iter().zip(requests).enumerate() {
-        request(failures, i, want, got, redact);
+        request(failures, i, want, got, redact, style);
     }
 }
 
@@ -128,6 +143,7 @@ fn request(
     want: &ExpectHttp,
     got: &HttpExchange,
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) {
     let request = &got.request;
     let body = request.body.as_deref().unwrap_or("");
@@ -146,11 +162,12 @@ fn request(
         );
     }
     if let Some(want_body) = &want.body {
-        field(
+        text(
             failures,
+            style,
             format!("http[{i}].body"),
-            Some(&redact(want_body)),
-            Some(body),
+            &redact(want_body),
+            body,
         );
     }
     if let Some(text) = &want.body_contains
@@ -164,6 +181,11 @@ fn request(
         let want_json = redact_json(&toml_to_json(json), redact);
         match serde_json::from_str::<Value>(body) {
             Ok(got_json) if got_json == want_json => {}
+            Ok(got_json) if style == Style::Diff => failures.push(diff(
+                &format!("http[{i}].body"),
+                &pretty(&want_json),
+                &pretty(&got_json),
+            )),
             Ok(got_json) => failures.push(format!(
                 "http[{i}].body: expected JSON {want_json}, got {got_json}"
             )),
@@ -188,6 +210,7 @@ fn replies(
     expected: &[ExpectReply],
     replies: &[Reply],
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) {
     if expected.len() != replies.len() {
         failures.push(format!(
@@ -198,7 +221,7 @@ fn replies(
         ));
     }
     for (i, (want, got)) in expected.iter().zip(replies).enumerate() {
-        reply(failures, i, want, got, redact);
+        reply(failures, i, want, got, redact, style);
     }
 }
 
@@ -209,13 +232,15 @@ fn reply(
     want: &ExpectReply,
     got: &Reply,
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) {
     if let Some(exact) = &want.body {
-        field(
+        text(
             failures,
+            style,
             format!("replies[{i}].body"),
-            Some(&redact(exact)),
-            Some(&got.body),
+            &redact(exact),
+            &got.body,
         );
     }
     if let Some(text) = &want.body_contains
@@ -292,10 +317,11 @@ fn log(
     want: &ExpectLog,
     logs: &[LogLine],
     redact: &dyn Fn(&str) -> String,
+    style: Style,
 ) {
+    let wanted = redact(&want.contains);
     let found = logs.iter().any(|line| {
-        want.level.is_none_or(|l| line.level == l)
-            && line.message.contains(redact(&want.contains).as_str())
+        want.level.is_none_or(|l| line.level == l) && line.message.contains(wanted.as_str())
     });
     if found {
         return;
@@ -304,6 +330,22 @@ fn log(
         .level
         .map(|l| format!(" at level `{l}`"))
         .unwrap_or_default();
+    if style == Style::Diff
+        && let Some(nearest) = nearest_line(&wanted, logs)
+    {
+        // A recorded line is the whole message: the line logged now most like it is
+        // the one it became.
+        let recorded = match want.level {
+            Some(l) => format!("{l}: {wanted}"),
+            None => format!("{}: {wanted}", nearest.level),
+        };
+        failures.push(diff(
+            &format!("logs: a line{level}"),
+            &recorded,
+            &format!("{}: {}", nearest.level, nearest.message),
+        ));
+        return;
+    }
     let logged = list(logs.iter().map(|l| format!("{}: {}", l.level, l.message)));
     let logged = if logged.is_empty() {
         " nothing".to_owned()
@@ -314,6 +356,86 @@ fn log(
         "logs: expected a line{level} containing {:?}; the plugin logged{logged}",
         want.contains
     ));
+}
+
+/// The logged line most like `wanted`, if one is like it at all (half its characters
+/// the same): a line that is merely there is no "what it became".
+fn nearest_line<'l>(wanted: &str, logs: &'l [LogLine]) -> Option<&'l LogLine> {
+    logs.iter()
+        .map(|line| {
+            let ratio = TextDiff::from_chars(wanted, line.message.as_str()).ratio();
+            (ratio, line)
+        })
+        .filter(|(ratio, _)| *ratio >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, line)| line)
+}
+
+/// An exact text: `field`'s line, or in [`Style::Diff`] a line diff.
+fn text(failures: &mut Vec<String>, style: Style, what: String, want: &str, got: &str) {
+    if want == got {
+        return;
+    }
+    match style {
+        Style::Diff => {
+            let (want, got) = match (json_text(want), json_text(got)) {
+                (Some(want), Some(got)) => (pretty(&want), pretty(&got)),
+                _ => (want.to_owned(), got.to_owned()),
+            };
+            failures.push(diff(&what, &want, &got));
+        }
+        Style::Line => field(failures, what, Some(want), Some(got)),
+    }
+}
+
+/// A JSON object or array, which a line diff says better pretty-printed; a string or a
+/// number is said as written.
+fn json_text(text: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// `what changed (- recorded, + now):` and the lines that changed, three lines of
+/// context around each change. Texts that differ only in their last newline, which a
+/// line diff cannot show, are quoted whole.
+fn diff(what: &str, recorded: &str, now: &str) -> String {
+    let ends = |s: &str| {
+        if s.ends_with('\n') {
+            s.to_owned()
+        } else {
+            format!("{s}\n")
+        }
+    };
+    let (recorded_lines, now_lines) = (ends(recorded), ends(now));
+    if recorded_lines == now_lines {
+        return format!("{what} changed: recorded {recorded:?}, now {now:?}");
+    }
+    let diff = TextDiff::from_lines(recorded_lines.as_str(), now_lines.as_str());
+    let mut out = format!("{what} changed (- recorded, + now):");
+    for (n, group) in diff.grouped_ops(3).iter().enumerate() {
+        if n > 0 {
+            out.push_str("\n      ...");
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                out.push_str(&format!(
+                    "\n    {sign} {}",
+                    change.value().trim_end_matches('\n')
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn field(failures: &mut Vec<String>, what: String, want: Option<&str>, got: Option<&str>) {
@@ -417,7 +539,7 @@ mod tests {
             profile: None,
         });
         let redact = |s: &str| s.replace("https://h.example/secret", "[redacted]");
-        let failures = check(&expect, &report, &redact);
+        let failures = check(&expect, &report, &redact, Style::Line);
         assert_eq!(failures.len(), 3, "{failures:#?}");
         assert!(failures[0].starts_with(
             "outcome: expected `ok`, got `trapped` (boom at src/lib.rs:3:5; unreachable)"
@@ -453,7 +575,12 @@ mod tests {
     fn custom_fields_exact_allows_no_other_field() {
         let check_toml = |expect: &str, fields: &[(&str, &str)]| {
             let expect: Expect = toml::from_str(expect).unwrap();
-            check(&expect, &delivery_setting(fields), &|s: &str| s.to_owned())
+            check(
+                &expect,
+                &delivery_setting(fields),
+                &|s: &str| s.to_owned(),
+                Style::Line,
+            )
         };
         // Without it, other fields are allowed.
         assert!(
@@ -499,7 +626,14 @@ mod tests {
 ",
         )
         .unwrap();
-        let check_fuel = |fuel| check(&expect, &with_fuel(fuel), &|s: &str| s.to_owned());
+        let check_fuel = |fuel| {
+            check(
+                &expect,
+                &with_fuel(fuel),
+                &|s: &str| s.to_owned(),
+                Style::Line,
+            )
+        };
         assert!(check_fuel(Some(50_000)).is_empty());
         assert_eq!(
             check_fuel(Some(61_234)),
@@ -512,5 +646,72 @@ mod tests {
             check_fuel(None),
             ["max_fuel: the host did not count the fuel, so the budget of 50000 cannot be checked"]
         );
+    }
+
+    #[test]
+    fn replay_says_a_changed_text_as_a_line_diff() {
+        let expect: Expect = toml::from_str(
+            "[[http]]\nbody = '{\"channel\":\"ops\",\"text\":\"New ticket\"}'\n\
+             [[replies]]\nbody = \"Posted to Slack.\\nThanks.\"\n\
+             [[logs]]\nlevel = \"info\"\ncontains = \"posted ticket T-1 to Slack\"\n",
+        )
+        .unwrap();
+        let Report::Delivery(mut report) = delivery_setting(&[]) else {
+            unreachable!()
+        };
+        report.http.push(HttpExchange {
+            request: HttpRequest {
+                method: "POST".into(),
+                url: "https://h.example/".into(),
+                headers: Default::default(),
+                body: Some("{\"channel\":\"ops\",\"text\":\"New Critical ticket\"}".into()),
+            },
+            status: 200,
+            blocked: false,
+            error: None,
+            response_body: None,
+        });
+        report.replies.push(otai_plugin_host::Reply {
+            ticket_id: "T-1".into(),
+            body: "Sent to Slack.\nThanks.".into(),
+            is_internal: true,
+        });
+        report.logs.push(LogLine {
+            level: LogLevel::Info,
+            message: "posted ticket T-1 to Teams".into(),
+        });
+        let report = Report::Delivery(report);
+        let failures = check(&expect, &report, &|s: &str| s.to_owned(), Style::Diff);
+        assert_eq!(
+            failures,
+            [
+                "http[0].body changed (- recorded, + now):\n      {\n        \"channel\": \"ops\",\n\
+                 \x20   -   \"text\": \"New ticket\"\n    +   \"text\": \"New Critical ticket\"\n      }",
+                "replies[0].body changed (- recorded, + now):\n    - Posted to Slack.\n    \
+                 + Sent to Slack.\n      Thanks.",
+                "logs: a line at level `info` changed (- recorded, + now):\n    \
+                 - info: posted ticket T-1 to Slack\n    + info: posted ticket T-1 to Teams",
+            ]
+        );
+        // A line that went, with nothing like it logged now, is not diffed against
+        // another.
+        let Report::Delivery(mut other) = report.clone() else {
+            unreachable!()
+        };
+        other.logs[0].message = "rate limited".into();
+        let failures = check(
+            &expect,
+            &Report::Delivery(other),
+            &|s: &str| s.to_owned(),
+            Style::Diff,
+        );
+        assert!(
+            failures[2].starts_with("logs: expected a line at level `info` containing"),
+            "{failures:#?}"
+        );
+        // `test` keeps its one line for each.
+        let lines = check(&expect, &report, &|s: &str| s.to_owned(), Style::Line);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(lines[1].starts_with("replies[0].body: expected \"Posted to Slack.\\nThanks.\""));
     }
 }

@@ -176,9 +176,39 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         stdout.contains("Posted to Slack.") && stdout.contains("Sent to Slack."),
         "{stdout}"
     );
+    // Replayed, the reply is a line diff: the recorded line `-`, the line now `+`.
+    let output = project
+        .cmd(&["replay", "tests/fixtures/from_desk.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains(
+            "replies[0].body changed (- recorded, + now):\n    - Posted to Slack.\n    + Sent to Slack.\n"
+        ),
+        "{stdout}"
+    );
+    project.edit("src/lib.rs", "\"Sent to Slack.\"", "\"Posted to Slack.\"");
+
+    // A changed request body: its JSON pretty-printed, the member that changed one line.
+    project.edit("src/lib.rs", "New {} ticket:", "New {} ticket!:");
+    let output = project
+        .cmd(&["replay", "tests/fixtures/from_desk.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains(
+            "http[0].body changed (- recorded, + now):\n      {\n\
+             \x20   -   \"text\": \"<!channel> New Critical ticket: <"
+        ) && stdout.contains("\n    +   \"text\": \"<!channel> New Critical ticket!: <"),
+        "{stdout}"
+    );
+    project.edit("src/lib.rs", "New {} ticket!:", "New {} ticket:");
 
     // So does one request more.
-    project.edit("src/lib.rs", "\"Sent to Slack.\"", "\"Posted to Slack.\"");
     project.edit(
         "src/lib.rs",
         "info!(\"posted ticket",

@@ -1,6 +1,7 @@
-//! The README's "A new plugin in five minutes", followed literally on a fresh folder:
-//! its commands in order, and every excerpt it shows of the generated files checked
-//! against what `new` wrote, so that the tutorial cannot drift from the templates.
+//! The README's "A new plugin in five minutes" (then "Ship it" and "When a delivery
+//! fails"), followed literally on a fresh folder: its commands in order, and every
+//! excerpt it shows of the generated files checked against what `new` wrote, so that
+//! the tutorial cannot drift from the templates.
 //!
 //! Two things differ from a person at a terminal, both to share compiled dependencies
 //! with the other tests: the plugin builds into the shared test target directory (so
@@ -13,8 +14,12 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use otai_plugin_desk::{Desk, DeskOptions};
+use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::Registry;
+use serde_json::json;
 use support::{checkout, cli, offline, pin_dependencies, shared_target_dir, stderr_of, stdout_of};
 
 const README: &str = include_str!("../../README.md");
@@ -168,6 +173,7 @@ fn the_readme_tutorial_works_as_written() {
     );
 
     ship_it(&work, &plugin);
+    a_delivery_fails(root.path(), &plugin);
 }
 
 /// "Ship it", on the tutorial's plugin: signed, published to a registry the test starts
@@ -212,5 +218,130 @@ fn ship_it(work: &Path, plugin: &Path) {
                 "oci://{address}/acme/ticket-to-slack:0.2.0@sha256:"
             ))),
         "{list}"
+    );
+}
+
+/// "When a delivery fails", from the tutorial's plugin folder as the README says. Its
+/// desk is `dev`'s, `target/otai-desk`: here `target` is the test's own (the commands
+/// that read the desk get `CARGO_TARGET_DIR` of the test's folder, the others still
+/// build into the shared one), and the failed delivery in it is made by the desk's
+/// library, Slack answering 404, as the seventh, so that `--as-fixture 7` is the
+/// README's command as written. "Fix the plugin" is done where the README says it.
+fn a_delivery_fails(root: &Path, plugin: &Path) {
+    let own_target = root.join("target");
+    let wasm = std::fs::read(
+        shared_target_dir().join("wasm32-unknown-unknown/debug/ticket_to_slack.wasm"),
+    )
+    .unwrap();
+    {
+        let desk = Desk::open_with(
+            own_target.join("otai-desk"),
+            DeskOptions {
+                http: Arc::new(
+                    MockHttp::new()
+                        .on("POST", "https://hooks.slack.com/*")
+                        .respond(404, "no_service"),
+                ),
+                ..DeskOptions::default()
+            },
+        )
+        .unwrap();
+        desk.install(&wasm).unwrap();
+        let config = json!({"webhook_url": "https://hooks.slack.com/services/T0/B0/gone"});
+        desk.configure(
+            "com.example.ticket-to-slack",
+            config.as_object().unwrap().clone(),
+        )
+        .unwrap();
+        for n in 1..=7 {
+            let ticket =
+                json!({"subject": format!("Printer on fire ({n})"), "priority": "Critical"});
+            let ticket = desk
+                .create_ticket(ticket.as_object().unwrap().clone())
+                .unwrap();
+            let reports = desk.deliver("ticket.created", &ticket).unwrap();
+            assert!(!reports[0].outcome.is_ok(), "{:?}", reports[0]);
+        }
+    }
+
+    let mut commands = Vec::new();
+    for block in blocks("## When a delivery fails: from the desk to a test") {
+        assert_eq!(block.lang, "sh", "{}", block.text);
+        for line in block.text.lines().map(str::trim) {
+            if line.starts_with("# 2. Fix the plugin") {
+                // The fix: a webhook Slack no longer knows is the config's fault, said in
+                // the log, not a failed delivery.
+                let lib = plugin.join("src/lib.rs");
+                let code = std::fs::read_to_string(&lib).unwrap();
+                let failing = "        if !response.is_success() {";
+                assert!(code.contains(failing), "{code}");
+                let fix = "        if response.status() == 404 {\n            \
+                           warn!(\"Slack no longer knows the webhook: update `webhook_url`\");\n            \
+                           return Ok(());\n        }\n";
+                let fixed = code.replace(failing, &format!("{fix}{failing}"));
+                std::fs::write(&lib, fixed).unwrap();
+            }
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let rest = line.strip_prefix("cargo otai-plugin ").unwrap_or_else(|| {
+                panic!("\"When a delivery fails\" runs `cargo otai-plugin` only: {line}")
+            });
+            let args: Vec<&str> = rest.split_whitespace().collect();
+            let target = if args[0] == "desk" {
+                own_target.clone()
+            } else {
+                shared_target_dir()
+            };
+            let mut command = cli();
+            command
+                .current_dir(plugin)
+                .env("CARGO_TARGET_DIR", target)
+                .env_remove("OTAI_DESK_KEY")
+                .args(&args);
+            offline(&mut command);
+            let output = command.output().unwrap();
+            // A replay of the fixed plugin differs from the failed delivery: exit 1.
+            let changes = args[0] == "replay" && !args.contains(&"--accept");
+            assert_eq!(
+                output.status.code(),
+                Some(if changes { 1 } else { 0 }),
+                "`{line}`:\nstdout:\n{}\nstderr:\n{}",
+                stdout_of(&output),
+                stderr_of(&output)
+            );
+            commands.push((line.to_owned(), stdout_of(&output)));
+        }
+    }
+    let said = |command: &str| {
+        commands
+            .iter()
+            .find(|(line, _)| line.ends_with(command))
+            .map(|(_, stdout)| stdout.as_str())
+            .unwrap_or_else(|| panic!("the README no longer runs `{command}`"))
+    };
+    assert_eq!(
+        commands.len(),
+        5,
+        "the step's commands changed: update this test"
+    );
+    let log = said("desk log com.example.ticket-to-slack");
+    // The README's example line is the log's first, as far as it shows it.
+    let shown = README
+        .split("newest first: `")
+        .nth(1)
+        .and_then(|rest| rest.split_once(" …`"))
+        .map(|(shown, _)| shown)
+        .expect("the README shows the log's first line");
+    assert!(log.starts_with(shown), "{shown:?}\n{log}");
+    let replayed = said("replay tests/fixtures/slack_404.toml");
+    assert!(
+        replayed.contains("changed") && replayed.contains("Slack no longer knows the webhook"),
+        "{replayed}"
+    );
+    let fixture = std::fs::read_to_string(plugin.join("tests/fixtures/slack_404.toml")).unwrap();
+    assert!(
+        fixture.contains("outcome = \"ok\"") && !fixture.contains("T0/B0/gone"),
+        "{fixture}"
     );
 }

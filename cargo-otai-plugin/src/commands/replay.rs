@@ -3,7 +3,8 @@
 //!
 //! A recorded delivery is a fixture, written by `desk log --as-fixture` or by hand: its
 //! `[expect]` says what the plugin did then. The run is `test`'s (the same host, mocks
-//! and checks), so what changed is said as `test` says a failed expectation; `--accept`
+//! and checks), so what changed is said as `test` says a failed expectation, but a
+//! changed text (a request's body, a reply, a log line) as a line diff; `--accept`
 //! writes what the plugin does now as the fixture's `[expect]`.
 
 use std::io::Write;
@@ -16,6 +17,7 @@ use otai_plugin_host::DeliveryReport;
 
 use crate::commands::build;
 use crate::commands::test::run_fixture;
+use crate::expect::Style;
 use crate::fixture;
 use crate::term::{BOLD, GREEN, RED, Shell};
 use crate::{CommonOptions, Exit, PackageOptions};
@@ -96,7 +98,9 @@ impl ReplayCommand {
                     .with_context(|| format!("failed to read `{}`", plugin.wasm))?
             }
         };
-        let run = run_fixture(&mut None, &wasm, &loaded, false, false)?;
+        // A changed text as a line diff: a recorded body or reply is often long, and
+        // which line changed is what the author looks for.
+        let run = run_fixture(&mut None, &wasm, &loaded, false, false, Style::Diff)?;
         for warning in &run.warnings {
             shell.warn(warning);
         }

@@ -228,7 +228,14 @@ impl TestCommand {
             let mut total_us = 0;
             let mut max_fuel = loaded.fixture.expect.max_fuel;
             let profile = flamegraphs.is_some();
-            let run = run_fixture(&mut shared, &wasm, loaded, !blessing_budget, profile);
+            let run = run_fixture(
+                &mut shared,
+                &wasm,
+                loaded,
+                !blessing_budget,
+                profile,
+                crate::expect::Style::Line,
+            );
             let failures = match run {
                 Ok(report) => {
                     for warning in &report.warnings {
@@ -564,13 +571,15 @@ fn bless_budget(shell: &Shell, loaded: &LoadedFixture, fuel: u64) -> Result<u64>
 /// The host fixtures run on, its plugin and the mock all fixtures' HTTP goes to.
 pub(crate) type FixtureHost = (Host, Plugin, MockHttp);
 
-/// Runs one fixture; `check_budget` false leaves its `max_fuel` unchecked.
+/// Runs one fixture; `check_budget` false leaves its `max_fuel` unchecked, `style` says
+/// how a changed text is written in its failures.
 pub(crate) fn run_fixture(
     shared: &mut Option<FixtureHost>,
     wasm: &[u8],
     loaded: &LoadedFixture,
     check_budget: bool,
     profile: bool,
+    style: crate::expect::Style,
 ) -> Result<FixtureRun> {
     let f = &loaded.fixture;
     let config = loaded.config();
@@ -600,7 +609,7 @@ pub(crate) fn run_fixture(
     if !check_budget {
         expect.max_fuel = None;
     }
-    let failures = crate::expect::check(&expect, &report, &redact);
+    let failures = crate::expect::check(&expect, &report, &redact, style);
     let warnings = harness::unmatched_warnings(report.http());
     let fuel = report.fuel();
     let total_us = report.total_us();
