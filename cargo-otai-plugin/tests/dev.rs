@@ -185,7 +185,7 @@ fn dev_with_flamegraph_links_each_deliverys_graph_from_the_log() {
         .find(|w| w.starts_with("http://"))
         .unwrap()
         .to_owned();
-    let said = dev.wait_for("Flamegraphs");
+    let said = dev.wait_for("Profiling");
     let graphs = data.join("flamegraphs");
     assert!(
         said.contains(&graphs.display().to_string()) && said.contains("the last 20"),

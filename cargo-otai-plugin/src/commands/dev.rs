@@ -161,10 +161,10 @@ impl DevCommand {
         );
         if self.flamegraph {
             shell.status(
-                "Flamegraphs",
+                "Profiling",
                 format_args!(
-                    "each delivery's, linked from its plugin page, in `{}` (the last {} of \
-                     each plugin; profiling slows the plugin's code)",
+                    "each delivery: its flame graph in `{}`, linked from the plugin's page \
+                     (the last {} of each plugin; profiling slows the plugin's code)",
                     data_dir.join(FLAMEGRAPH_DIR).display(),
                     FlameGraphs::DEFAULT_KEEP
                 ),
