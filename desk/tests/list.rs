@@ -86,8 +86,14 @@ fn the_list_shows_each_plugin_as_its_page_does() {
     // its next trim), and the web plugin's first outcome an hour ago (out of the
     // policy's ten minutes).
     let db = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    // The two failures before the re-enable may share its millisecond on a fast
+    // machine (the window starts at it, inclusive): they are set a millisecond before.
     db.execute_batch(
-        "INSERT INTO outcomes (plugin_id, at, failed)
+        "UPDATE outcomes SET at = (SELECT window_start - 1 FROM plugins
+                                   WHERE id = 'com.example.failing')
+             WHERE plugin_id = 'com.example.failing'
+             AND rowid < (SELECT max(rowid) FROM outcomes WHERE plugin_id = 'com.example.failing');
+         INSERT INTO outcomes (plugin_id, at, failed)
              SELECT id, window_start - 1000, 1 FROM plugins WHERE id = 'com.example.failing';
          UPDATE outcomes SET at = at - 3600000 WHERE plugin_id = 'com.example.web'
              AND rowid = (SELECT min(rowid) FROM outcomes WHERE plugin_id = 'com.example.web');",
