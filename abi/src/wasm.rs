@@ -173,6 +173,13 @@ pub struct HostFunction {
     pub result_name: Option<&'static str>,
     /// What its result means, as the table of docs/ABI.md section 3 says it (Markdown).
     pub returns: &'static str,
+    /// The ABI version that added it, `"1.0"`: a host of an older version does not
+    /// provide it, so a plugin importing it is refused there at load.
+    pub since: &'static str,
+    /// Its twin in the component flavour, as the WIT's `host` interface declares it
+    /// (`log: func(level: log-level, message: string)`); `None` for the allocator
+    /// imports, which have none.
+    pub wit: Option<&'static str>,
 }
 
 impl HostFunction {
@@ -215,7 +222,11 @@ impl HostFunction {
 ///
 /// ```text
 /// /// docs
-/// CONSTANT: fn name(param, …) -> result; returns "what the result means";
+/// CONSTANT: fn name(param, …) -> result;
+///     returns "what the result means";
+///     wit "name: func(…) -> …";   (its component twin; absent for the allocator rows)
+///     since "1.0";                (the ABI version that added it)
+///     call Variant;               (its variant of the host's `HostCall`)
 /// ```
 ///
 /// where every parameter, and the result when there is one, is an `i32` on the wire; the
@@ -232,15 +243,27 @@ macro_rules! for_each_host_function {
                 /// [`LogLevel`](crate::status::LogLevel).
                 OHD_LOG: fn ohd_log(ptr, len, level);
                     returns "nothing";
+                    wit "log: func(level: log-level, message: string)";
+                    since "1.0";
+                    call OhdLog;
                 /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
                 OHD_HTTP_REQUEST: fn ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status;
                     returns "HTTP status, `0` or `403`, see [5](#5-status-codes-and-error-bodies)";
+                    wit "http-request: func(request: request) -> result<response, request-error>";
+                    since "1.0";
+                    call OhdHttpRequest;
                 /// `ohd_add_reply(ptr, len) -> status`.
                 OHD_ADD_REPLY: fn ohd_add_reply(ptr, len) -> status;
                     returns "call status `0`–`4`";
+                    wit "add-reply: func(reply: reply) -> result<_, call-error>";
+                    since "1.0";
+                    call OhdAddReply;
                 /// `ohd_set_custom_field(ptr, len) -> status`.
                 OHD_SET_CUSTOM_FIELD: fn ohd_set_custom_field(ptr, len) -> status;
                     returns "call status `0`–`4`";
+                    wit "set-custom-field: func(field: custom-field) -> result<_, call-error>";
+                    since "1.0";
+                    call OhdSetCustomField;
             }
             allocator {
                 /// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
@@ -248,9 +271,13 @@ macro_rules! for_each_host_function {
                 /// an import.
                 OHD_ALLOC: fn ohd_alloc(size) -> ptr;
                     returns "pointer, `0` on failure";
+                    since "1.0";
+                    call OhdAlloc;
                 /// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
                 OHD_FREE: fn ohd_free(ptr, size);
                     returns "nothing";
+                    since "1.0";
+                    call OhdFree;
             }
         }
     };
@@ -267,11 +294,20 @@ macro_rules! host_function_constants {
     (@name $result:ident) => {
         Some(stringify!($result))
     };
+    (@wit) => {
+        None
+    };
+    (@wit $wit:literal) => {
+        Some($wit)
+    };
     ($($group:ident {
         $(
             $(#[$doc:meta])*
             $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
                 returns $returns:literal;
+                $(wit $wit:literal;)?
+                since $since:literal;
+                call $call:ident;
         )*
     })*) => {
         $($(
@@ -285,6 +321,8 @@ macro_rules! host_function_constants {
                 param_names: &[$(stringify!($param)),*],
                 result_name: host_function_constants!(@name $($result)?),
                 returns: $returns,
+                since: $since,
+                wit: host_function_constants!(@wit $($wit)?),
             };
         )*)*
 

@@ -58,6 +58,9 @@ pub(crate) fn linker(engine: &Engine) -> Result<Linker<State>> {
                 $(#[$doc:meta])*
                 $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
                     returns $returns:literal;
+                    $(wit $wit:literal;)?
+                    since $since:literal;
+                    call $call:ident;
             )*
         })*) => {
             $($({

@@ -31,6 +31,9 @@ mod imp {
                     $(#[$doc:meta])*
                     $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
                         returns $returns:literal;
+                        $(wit $wit:literal;)?
+                        since $since:literal;
+                        call $call:ident;
                 )*
             } $($rest:tt)*) => {
                 #[link(wasm_import_module = "ohd")]
@@ -89,6 +92,9 @@ mod imp {
                 $(#[$doc:meta])*
                 $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
                     returns $returns:literal;
+                    $(wit $wit:literal;)?
+                    since $since:literal;
+                    call $call:ident;
             )*
         } $($rest:tt)*) => {
             $(safe_functions!(@row $name($($param),*) $(-> $result)?);)*
@@ -127,6 +133,9 @@ macro_rules! flavour_functions {
             $(#[$doc:meta])*
             $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
                 returns $returns:literal;
+                $(wit $wit:literal;)?
+                since $since:literal;
+                call $call:ident;
         )*
     } $($rest:tt)*) => {
         pub(crate) use imp::{$($name),*};
