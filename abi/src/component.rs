@@ -13,9 +13,10 @@
 //! `enum{case, …}`, `variant{case(type), …}`, `list<t>`, `option<t>`,
 //! `result<ok, err>`, `tuple<a, b>`. Names of types do not matter to the canonical
 //! ABI, only their shape, so a host checks the shape. The table of host functions
-//! ([`HOST_FUNCTIONS`] and its constants) is written from the WIT file by
-//! `abi/tests/generated.rs`, which fails while it is stale; `abi/tests/wit.rs` holds the
-//! rest of this module to the WIT.
+//! ([`HOST_FUNCTIONS`] and its constants) is written by `abi/tests/generated.rs` from the
+//! WIT's host interface, which it writes in turn from the core table's `wit` column
+//! ([`HostFunction::wit`]), and fails while either is stale; `abi/tests/wit.rs` holds
+//! the rest of this module to the WIT.
 //!
 //! ```
 //! use otai_plugin_abi::component::{self, HOST_FUNCTIONS};
@@ -114,6 +115,7 @@ mod tests {
             let twins = HOST_FUNCTIONS.iter().filter(|f| f.core == *core).count();
             let allocator = *core == wasm::OHD_ALLOC || *core == wasm::OHD_FREE;
             assert_eq!(twins, usize::from(!allocator), "{}", core.name);
+            assert_eq!(core.wit.is_some(), !allocator, "{}", core.name);
         }
     }
 

@@ -15,9 +15,9 @@
 //! - written by a generator whose output is committed, `abi/tests/generated.rs`
 //!   (`OTAI_BLESS=1 cargo test --workspace --test generated`): `docs/abi-signatures.json`,
 //!   which the Node host of the conformance kit checks modules by, the table of imports
-//!   in docs/ABI.md section 3, the component flavour's table
-//!   (`abi/src/component/host_functions.rs`, from `wit/ohd-plugin.wit`) and the WIT's
-//!   copies in the crates;
+//!   in docs/ABI.md section 3, the `host` interface of `wit/ohd-plugin.wit` (each row's
+//!   `wit` column), the component flavour's table (`abi/src/component/host_functions.rs`,
+//!   from that interface as wit-parser resolves it) and the WIT's copies in the crates;
 //! - held by tests: the host's `HostCall` (a row without a variant fails its unit test),
 //!   the host's component bindings (the generated trait), the Node host's imports, the
 //!   conformance cases and docs/ABI.md's prose.

@@ -1,23 +1,33 @@
 //! The files generated from the contract's table of functions (`otai_plugin_abi::wasm`:
 //! `HOST_FUNCTIONS` and `PLUGIN_EXPORTS`), and the generator itself:
 //!
-//! - `docs/abi-signatures.json`, every import and export with its signature, which the
-//!   Node host (`conformance/hosts/node/module-check.mjs`) judges modules by, and any
-//!   other tool may read;
+//! - `docs/abi-signatures.json`, every import (with the ABI version that added it) and
+//!   export with its signature, which the Node host
+//!   (`conformance/hosts/node/module-check.mjs`) judges modules by, and any other tool
+//!   may read;
 //! - the table of imports in docs/ABI.md section 3, between its markers;
+//! - the body of the `host` interface of `wit/ohd-plugin.wit`: each row's `wit` column,
+//!   under its call form as its doc line, and the `use` of the types those lines name
+//!   (the rest of the WIT, the `types` interface included, is written by hand);
 //! - `abi/src/component/host_functions.rs`, the component flavour's host functions, each
-//!   beside its core twin, from the host interface of `wit/ohd-plugin.wit` (the WIT is
-//!   the source of their shapes; the twin of `ohd_add_reply` is `add-reply`);
+//!   beside its core twin, with their structural types as wit-parser resolves that
+//!   interface (the twin of `ohd_add_reply` is `add-reply`);
 //! - the copies of `wit/ohd-plugin.wit` that the SDK, the host and the CLI build from.
 //!
-//! A committed copy that is not what the table gives fails here. Regenerate them with
+//! Each is made from the table and the hand-written rest of the WIT in memory, so one
+//! bless writes them all consistent, whatever order the tests run in. A committed copy
+//! that is not what the table gives fails here. Regenerate them with
 //! `OTAI_BLESS=1 cargo test --workspace --test generated` and commit them. The prose
 //! around the table is written by hand; the last test names what it must mention.
+
+use std::collections::BTreeSet;
 
 use otai_plugin_abi::wasm::{self, FuncType, ValType};
 use otai_plugin_abi::{ABI_VERSION, component};
 
 mod wit_text;
+
+use wit_parser::{Resolve, Type, TypeDefKind};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const BLESS: &str = "OTAI_BLESS=1 cargo test --workspace --test generated";
@@ -104,11 +114,12 @@ fn table_span(text: &str) -> Option<std::ops::Range<usize>> {
 }
 
 /// `abi/src/component/host_functions.rs`: a constant per function of the WIT's host
-/// interface, in its order, with its structural type and its core twin, which is the row
-/// of `wasm` named like it (`ohd_` and snake case) and whose constant is that name in
-/// upper case.
+/// interface (as [`wit_generated`] writes it), in its order, with its structural type
+/// and its core twin, which is the row of `wasm` named like it (`ohd_` and snake case)
+/// and whose constant is that name in upper case.
 fn component_table() -> String {
-    let (resolve, package) = wit_text::resolve();
+    let (resolve, package) = wit_text::resolve_text(&wit_generated())
+        .unwrap_or_else(|e| panic!("the generated {WIT} does not resolve: {e}"));
     let host = resolve.packages[package].interfaces["host"];
     let mut out = format!(
         "// The functions of the component flavour's host interface, each beside its core\n\
@@ -151,7 +162,7 @@ fn component_table() -> String {
 }
 
 #[test]
-fn the_committed_component_table_is_the_wits() {
+fn the_committed_component_table_is_the_generated_wits() {
     let generated = component_table();
     if blessing() {
         write(COMPONENT_TABLE, &generated);
@@ -159,20 +170,131 @@ fn the_committed_component_table_is_the_wits() {
     }
     assert!(
         read(COMPONENT_TABLE) == generated,
-        "{COMPONENT_TABLE} is stale (or missing): the host interface of wit/ohd-plugin.wit \
-         changed. Regenerate it with `{BLESS}` and commit it."
+        "{COMPONENT_TABLE} is stale (or missing): the table of otai_plugin_abi::wasm or the \
+         types of {WIT} changed. Regenerate it with `{BLESS}` and commit it."
+    );
+}
+
+const WIT: &str = "wit/ohd-plugin.wit";
+const HOST_INTERFACE_OPENING: &str = "\ninterface host {\n";
+
+/// Where the body of the host interface is in `wit`: after its opening line, up to its
+/// closing brace, the first at the start of a line.
+fn host_body_span(wit: &str) -> Option<std::ops::Range<usize>> {
+    let start = wit.find(HOST_INTERFACE_OPENING)? + HOST_INTERFACE_OPENING.len();
+    let end = start + wit[start..].find("\n}")? + 1;
+    Some(start..end)
+}
+
+fn with_host_body(wit: &str, body: &str) -> String {
+    let span = host_body_span(wit).unwrap_or_else(|| {
+        panic!("{WIT} has no `interface host {{` … `}}` whose body the table gives")
+    });
+    let mut wit = wit.to_owned();
+    wit.replace_range(span, body);
+    wit
+}
+
+/// The host interface's body, from the rows that have a `wit` column (the allocator rows
+/// have no twin), in the table's order.
+fn host_body(types: &[String]) -> String {
+    let mut body = format!(
+        "    // Generated from the table of otai_plugin_abi::wasm (abi/src/wasm.rs: each row's\n    \
+         // `wit` column, under its call form) by abi/tests/generated.rs. Edit the table,\n    \
+         // then `{BLESS}`.\n"
+    );
+    if !types.is_empty() {
+        body += &format!("    use types.{{{}}};\n", types.join(", "));
+    }
+    for f in wasm::HOST_FUNCTIONS {
+        if let Some(wit) = f.wit {
+            body += &format!("\n    /// `{}`.\n    {wit};", f.call_form());
+        }
+    }
+    body + "\n"
+}
+
+/// The names of the type definitions `ty` refers to, not looking inside them (a
+/// `request` names `method`, but only `request` is needed in scope).
+fn type_names(resolve: &Resolve, ty: &Type, names: &mut BTreeSet<String>) {
+    let Type::Id(id) = ty else { return };
+    let def = &resolve.types[*id];
+    if let Some(name) = &def.name {
+        names.insert(name.clone());
+        return;
+    }
+    match &def.kind {
+        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
+            type_names(resolve, t, names)
+        }
+        TypeDefKind::Tuple(t) => t.types.iter().for_each(|t| type_names(resolve, t, names)),
+        TypeDefKind::Result(r) => {
+            r.ok.iter()
+                .chain(r.err.iter())
+                .for_each(|t| type_names(resolve, t, names));
+        }
+        _ => {}
+    }
+}
+
+/// `wit/ohd-plugin.wit` with the host interface the table gives. Its `use` line names
+/// every type of the `types` interface that a function line names, in the order of
+/// `types`: found by resolving the interface once with all of them in scope.
+fn wit_generated() -> String {
+    let wit = read(WIT);
+    let resolve_with = |body: &str| {
+        let text = with_host_body(&wit, body);
+        wit_text::resolve_text(&text).map(|(resolve, package)| {
+            let host = resolve.packages[package].interfaces["host"];
+            let types = resolve.packages[package].interfaces["types"];
+            (resolve, host, types)
+        })
+    };
+    let (resolve, _, types) = resolve_with("").unwrap_or_else(|e| {
+        panic!("{WIT} does not resolve, even with an empty host interface: {e}")
+    });
+    let all: Vec<String> = resolve.interfaces[types].types.keys().cloned().collect();
+    let (resolve, host, _) = resolve_with(&host_body(&all)).unwrap_or_else(|e| {
+        panic!(
+            "the `wit` column of otai_plugin_abi::wasm's table does not make a valid host \
+             interface of {WIT} (a type it names must be declared in the WIT's `types` \
+             interface, by hand): {e}"
+        )
+    });
+    let mut named = BTreeSet::new();
+    for f in resolve.interfaces[host].functions.values() {
+        for p in &f.params {
+            type_names(&resolve, &p.ty, &mut named);
+        }
+        if let Some(result) = &f.result {
+            type_names(&resolve, result, &mut named);
+        }
+    }
+    let used: Vec<String> = all.into_iter().filter(|t| named.contains(t)).collect();
+    with_host_body(&wit, &host_body(&used))
+}
+
+#[test]
+fn the_host_interface_of_the_wit_is_the_table() {
+    let generated = wit_generated();
+    if blessing() {
+        write(WIT, &generated);
+        return;
+    }
+    assert!(
+        read(WIT) == generated,
+        "the host interface of {WIT} is stale: the table of otai_plugin_abi::wasm changed. \
+         Regenerate it with `{BLESS}` and commit it."
     );
 }
 
 /// The crates that build from their package carry the WIT in their own folder
 /// (`tests/tests/packaging.rs` holds every such copy identical to its source).
 const WIT_COPIES: [&str; 3] = ["sdk/wit", "host/wit", "cargo-otai-plugin/wit"];
-const WIT: &str = "wit/ohd-plugin.wit";
 
 #[test]
 fn the_crates_copies_of_the_wit_are_the_wit() {
-    let wit = read(WIT);
-    assert!(!wit.is_empty(), "{WIT} is missing or empty");
+    let wit = wit_generated();
     for dir in WIT_COPIES {
         let copy = format!("{dir}/ohd-plugin.wit");
         if blessing() {
@@ -181,7 +303,8 @@ fn the_crates_copies_of_the_wit_are_the_wit() {
         }
         assert!(
             read(&copy) == wit,
-            "{copy} is not {WIT}, which is the one to edit: copy it with `{BLESS}` and commit it."
+            "{copy} is not {WIT} as the table gives it (edit the table and the WIT's \
+             hand-written rest, never a copy): write it with `{BLESS}` and commit it."
         );
     }
 }

@@ -7,7 +7,7 @@ use wit_parser::{Resolve, TypeDefKind, WorldId, WorldItem, WorldKey};
 
 mod wit_text;
 
-use wit_text::{kebab, render_function, resolve};
+use wit_text::{kebab, named_function, render_function, resolve};
 
 fn world(resolve: &Resolve, package: wit_parser::PackageId, name: &str) -> WorldId {
     resolve.select_world(&[package], Some(name)).unwrap()
@@ -75,10 +75,16 @@ fn the_host_interface_mirrors_the_core_imports_and_the_contract_table() {
     in_table.sort();
     assert_eq!(in_wit, in_table);
 
-    // Each twin is named after its core function; the allocator imports have none (the
-    // canonical ABI moves strings and lists itself).
+    // Each twin is named after its core function, and is its row's `wit` column as the
+    // WIT writes it; the allocator imports have none (the canonical ABI moves strings and
+    // lists itself).
     for f in HOST_FUNCTIONS {
         assert_eq!(f.name, kebab(f.core.name));
+        let in_wit = resolve.interfaces[host]
+            .functions
+            .get(f.name)
+            .map(|g| named_function(&resolve, g));
+        assert_eq!(f.core.wit.map(str::to_owned), in_wit, "{}", f.core.name);
     }
     let allocator = [wasm::OHD_ALLOC.name, wasm::OHD_FREE.name];
     let mut core: Vec<String> = wasm::HOST_FUNCTIONS

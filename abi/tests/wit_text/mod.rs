@@ -8,9 +8,16 @@ use wit_parser::{Resolve, Type, TypeDefKind};
 pub(crate) const WIT: &str = include_str!("../../../wit/ohd-plugin.wit");
 
 pub(crate) fn resolve() -> (Resolve, wit_parser::PackageId) {
+    resolve_text(WIT).unwrap_or_else(|e| panic!("wit/ohd-plugin.wit does not resolve: {e}"))
+}
+
+/// Resolves a text of the WIT package (the committed one, or one the generator made).
+pub(crate) fn resolve_text(text: &str) -> Result<(Resolve, wit_parser::PackageId), String> {
     let mut resolve = Resolve::new();
-    let package = resolve.push_source("ohd-plugin.wit", WIT).unwrap();
-    (resolve, package)
+    let package = resolve
+        .push_source("ohd-plugin.wit", text)
+        .map_err(|e| format!("{e:#}"))?;
+    Ok((resolve, package))
 }
 
 /// `ohd_set_custom_field` → `set-custom-field`.
