@@ -69,7 +69,14 @@ fn json_signature(ty: &FuncType) -> String {
 fn signatures_json() -> String {
     let imports: Vec<String> = wasm::HOST_FUNCTIONS
         .iter()
-        .map(|f| format!("    \"{}\": {{ {} }}", f.name, json_signature(&f.ty)))
+        .map(|f| {
+            format!(
+                "    \"{}\": {{ {}, \"since\": \"{}\" }}",
+                f.name,
+                json_signature(&f.ty),
+                f.since
+            )
+        })
         .collect();
     let exports: Vec<String> = wasm::PLUGIN_EXPORTS
         .iter()
@@ -97,10 +104,16 @@ fn imports_table() -> String {
     let mut table = format!(
         "{TABLE_START} (abi/src/wasm.rs) by abi/tests/generated.rs: edit the table there, \
          then {BLESS} -->\n\n\
-         | import | wat type | returns |\n|---|---|---|\n"
+         | import | wat type | returns | since |\n|---|---|---|---|\n"
     );
     for f in wasm::HOST_FUNCTIONS {
-        table += &format!("| `{}` | `{}` | {} |\n", f.name, f.wat_type(), f.returns);
+        table += &format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            f.name,
+            f.wat_type(),
+            f.returns,
+            f.since
+        );
     }
     table + "\n" + TABLE_END
 }
@@ -318,6 +331,17 @@ fn the_committed_signature_file_is_the_table() {
         value["imports"].as_object().map(|o| o.len()),
         Some(wasm::HOST_FUNCTIONS.len())
     );
+    for f in wasm::HOST_FUNCTIONS {
+        assert_eq!(value["imports"][f.name]["since"], f.since, "{}", f.name);
+        // `MAJOR.MINOR` of this major version: hosts compare the two numbers.
+        let (major, minor) = f.since.split_once('.').unwrap_or_default();
+        assert!(
+            major == ABI_VERSION.to_string() && minor.parse::<u32>().is_ok(),
+            "{}: `since \"{}\"` is not `{ABI_VERSION}.MINOR`",
+            f.name,
+            f.since
+        );
+    }
     if blessing() {
         write(SIGNATURES, &generated);
         return;

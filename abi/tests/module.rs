@@ -86,7 +86,8 @@ fn every_problem_is_reported_at_once_with_its_kind() {
         "import `env.abort` is not provided: plugins may import only from module `ohd`",
         "WASI is not available",
         "import `ohd.ohd_log` has type `(i32, i32) -> ()`, expected `(i32, i32, i32) -> ()`",
-        "import `ohd.ohd_sleep` is not a host function of ABI v1; the `ohd` module provides `ohd_log`",
+        "import `ohd.ohd_sleep` is not a host function of ABI v1 (up to 1.0, the version this \
+         host implements); the `ohd` module provides `ohd_log`",
         "imported table `ohd.table` is not supported",
         "export `on_event` has type `(i32) -> ()`, expected `(i32, i32) -> ()`",
     ] {

@@ -289,10 +289,14 @@ fn check_imports(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
                 .iter()
                 .map(|f| format!("`{}`", f.name))
                 .collect();
+            // A function a later minor version added is as unknown here as a typo: name
+            // the version this table is, so that its author can tell the two apart.
             verdict.error(
                 UnknownImport,
                 format!(
-                    "import `{full}` is not a host function of ABI v1; the `ohd` module provides {}",
+                    "import `{full}` is not a host function of ABI v1 (up to {}, the version \
+                     this host implements); the `ohd` module provides {}",
+                    implemented_version(),
                     names.join(", ")
                 ),
             );
@@ -311,6 +315,23 @@ fn check_imports(info: &ModuleInfo<'_>, verdict: &mut Acceptance) {
             );
         }
     }
+}
+
+/// The version of the import table a host built on this crate implements: the newest
+/// `since` of its rows (`"1.0"`).
+fn implemented_version() -> &'static str {
+    let key = |v: &&str| {
+        let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+        (
+            major.parse::<u32>().unwrap_or(0),
+            minor.parse::<u32>().unwrap_or(0),
+        )
+    };
+    abi::HOST_FUNCTIONS
+        .iter()
+        .map(|f| f.since)
+        .max_by_key(key)
+        .unwrap_or("1.0")
 }
 
 fn matches_sig(found: Option<&Signature>, expected: &FuncType) -> bool {
