@@ -318,3 +318,270 @@ fn a_component_case_must_require_component_and_may_then_be_skipped() {
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("0 passed, 0 failed, 1 skipped"), "{stdout}");
 }
+
+/// Whether `node` runs here; on CI, where it must, its absence fails the test.
+fn node_available() -> bool {
+    let found = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the Node host: `node` is not on PATH"
+        );
+        eprintln!("skipped: `node` is not on PATH (CI installs it)");
+    }
+    found
+}
+
+/// A kit of two cases, `plain` (a real case that imports `ohd_log`) and `future` (the
+/// same, importing also `ohd_future`), and a signature file: docs/abi-signatures.json
+/// with the row `ohd_future` of version `since`. Nothing is added to the real table.
+fn kit_with_a_future_import(since: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir(&cases).unwrap();
+    std::fs::copy(
+        cases_dir().join("sample-event.json"),
+        cases.join("sample-event.json"),
+    )
+    .unwrap();
+    let source = cases_dir().join("log-level-1-info");
+    for name in ["plain", "future"] {
+        std::fs::create_dir(cases.join(name)).unwrap();
+        for file in ["case.json", "expected.json", "manifest.json", "plugin.wat"] {
+            std::fs::copy(source.join(file), cases.join(name).join(file)).unwrap();
+        }
+    }
+    let wat = std::fs::read_to_string(source.join("plugin.wat")).unwrap();
+    let future = r#"(import "ohd" "ohd_future" (func (param i32 i32) (result i32)))"#;
+    let wat = wat.replacen("(module", &format!("(module\n  {future}"), 1);
+    assert!(wat.contains("ohd_future"));
+    std::fs::write(cases.join("future/plugin.wat"), wat).unwrap();
+
+    let signatures: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("docs/abi-signatures.json")).unwrap(),
+    )
+    .unwrap();
+    let mut signatures = signatures;
+    signatures["imports"]["ohd_future"] =
+        serde_json::json!({"params": ["i32", "i32"], "results": ["i32"], "since": since});
+    let file = dir.path().join("signatures.json");
+    std::fs::write(&file, signatures.to_string()).unwrap();
+    (dir, file)
+}
+
+/// `cargo otai-plugin conformance --format json` on the kit of
+/// [`kit_with_a_future_import`], with `args`; its exit code and the results by case.
+fn run_versioned_kit(
+    dir: &tempfile::TempDir,
+    args: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let output = cli()
+        .args(["conformance", "--format", "json", "--jobs", "1", "--cases"])
+        .arg(dir.path().join("cases"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let results: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), results, stdout)
+}
+
+fn case_result<'a>(results: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name} in {results}"))
+}
+
+/// docs/ABI.md section 3, "Versions of the import table", on the Node host (ABI 1.0)
+/// given a signature file with a 1.1 import: it refuses a module importing it, naming the
+/// import and both versions; the kit skips that case there, apart from the passed and
+/// the failed, and still runs the other; and without the file that says the case needs
+/// 1.1, the same skip is a failure, never a pass.
+#[test]
+fn a_case_newer_than_the_node_host_is_skipped_there() {
+    if !node_available() {
+        return;
+    }
+    let (dir, signatures) = kit_with_a_future_import("1.1");
+    let signatures = signatures.to_str().unwrap();
+    let driver = format!(
+        "node '{}' --signatures '{signatures}'",
+        workspace_root()
+            .join("conformance/hosts/node/driver.mjs")
+            .display()
+    );
+
+    // The Node host itself, on the module: refused, the versions named.
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let wat = std::fs::read_to_string(dir.path().join("cases/future/plugin.wat")).unwrap();
+    std::fs::write(folder.join("plugin.wasm"), wat::parse_str(&wat).unwrap()).unwrap();
+    std::fs::copy(
+        dir.path().join("cases/future/case.json"),
+        folder.join("case.json"),
+    )
+    .unwrap();
+    std::fs::copy(cases_dir().join("sample-event.json"), folder.join("event.json")).unwrap();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{driver} \"$1\""))
+        .arg("driver")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[unknown_import]: `ohd.ohd_future` was added in ABI 1.1; this host \
+             implements ABI 1.0"
+        ),
+        "{stderr}"
+    );
+    let transcript: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(transcript["implements"], "1.0", "{transcript}");
+
+    // The kit: `future` skipped, with both versions in the reason, `plain` passed.
+    let (code, results, stdout) =
+        run_versioned_kit(&dir, &["--signatures", signatures, "--driver", &driver]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(
+        (&results["passed"], &results["failed"], &results["skipped"]),
+        (&1.into(), &0.into(), &1.into()),
+        "{stdout}"
+    );
+    let future = case_result(&results, "future");
+    assert_eq!(future["status"], "skipped", "{stdout}");
+    assert_eq!(
+        future["reason"],
+        "needs ABI 1.1 (`ohd.ohd_future`); the host implements ABI 1.0: `ohd.ohd_future` was \
+         added in ABI 1.1; this host implements ABI 1.0",
+        "{stdout}"
+    );
+
+    // Without the runner's `--signatures`, nothing says `future` needs 1.1: the skip fails.
+    let (code, results, stdout) = run_versioned_kit(&dir, &["--driver", &driver]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let future = case_result(&results, "future");
+    assert_eq!(future["status"], "failed", "{stdout}");
+    assert!(
+        future["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the driver skipped a case that requires nothing a host may lack"),
+        "{stdout}"
+    );
+    assert_eq!(case_result(&results, "plain")["status"], "passed");
+}
+
+/// The Node host implements every import of the signature file up to its version, and
+/// only those: a 1.0 row it lacks stops every run (even of a plugin that does not
+/// import it), a 1.1 row does not.
+#[test]
+fn the_node_host_must_implement_the_imports_of_its_version_only() {
+    if !node_available() {
+        return;
+    }
+    let driver = |signatures: &Path| {
+        format!(
+            "node '{}' --signatures '{}'",
+            workspace_root()
+                .join("conformance/hosts/node/driver.mjs")
+                .display(),
+            signatures.display()
+        )
+    };
+    let (dir, signatures) = kit_with_a_future_import("1.0");
+    let (code, results, stdout) = run_versioned_kit(
+        &dir,
+        &["--filter", "plain", "--driver", &driver(&signatures)],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        case_result(&results, "plain")["reason"]
+            .as_str()
+            .unwrap()
+            .contains(
+                "host.mjs implements no `ohd.ohd_future`, which the signature file says ABI \
+                 1.0 added: this host implements ABI 1.0"
+            ),
+        "{stdout}"
+    );
+
+    let (dir, signatures) = kit_with_a_future_import("1.1");
+    let (code, _, stdout) = run_versioned_kit(
+        &dir,
+        &["--filter", "plain", "--driver", &driver(&signatures)],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+/// The reference host implements the table it is built with: a signature file with a
+/// newer import makes it skip that case too, saying so; and a driver that skips such a
+/// case must say it implements an older version.
+#[test]
+fn a_case_newer_than_the_reference_host_is_skipped_and_a_driver_must_say_its_version() {
+    let (dir, signatures) = kit_with_a_future_import("1.1");
+    let signatures = signatures.to_str().unwrap();
+    let (code, results, stdout) = run_versioned_kit(&dir, &["--signatures", signatures]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(case_result(&results, "plain")["status"], "passed");
+    assert_eq!(
+        case_result(&results, "future")["reason"],
+        "needs ABI 1.1 (`ohd.ohd_future`); the reference host implements ABI 1.0",
+        "{stdout}"
+    );
+
+    // A driver that prints a fixed skip: accepted only with an older `implements`.
+    for (skip, verdict, reason) in [
+        (
+            r#"{"skipped": "too new", "implements": "1.0"}"#,
+            "skipped",
+            "needs ABI 1.1 (`ohd.ohd_future`); the host implements ABI 1.0: too new",
+        ),
+        (
+            r#"{"skipped": "too new", "implements": "1.1"}"#,
+            "failed",
+            "the driver skipped a case that needs ABI 1.1 (`ohd.ohd_future`), though its host \
+             implements ABI 1.1: too new",
+        ),
+        (
+            r#"{"skipped": "too new"}"#,
+            "failed",
+            "the driver skipped a case that needs ABI 1.1 (`ohd.ohd_future`) without saying \
+             which version its host implements",
+        ),
+    ] {
+        let transcript = dir.path().join("skip.json");
+        std::fs::write(&transcript, skip).unwrap();
+        let driver = format!("cat '{}'; true", transcript.display());
+        let (_, results, stdout) = run_versioned_kit(
+            &dir,
+            &[
+                "--filter",
+                "future",
+                "--signatures",
+                signatures,
+                "--driver",
+                &driver,
+            ],
+        );
+        let future = case_result(&results, "future");
+        assert_eq!(future["status"], verdict, "{skip}: {stdout}");
+        assert!(
+            future["reason"].as_str().unwrap().starts_with(reason),
+            "{skip}: {stdout}"
+        );
+    }
+}

@@ -28,6 +28,12 @@ pub struct ConformanceCommand {
     /// The folder of cases (default: `conformance/v1` in this directory or a parent).
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
+    /// The signature file (`docs/abi-signatures.json`'s shape) that says which version
+    /// of the import table added each import, hence what each case needs (default: the
+    /// table this command is built with). Give a newer kit's file to run its cases: a
+    /// host older than a case's imports skips it.
+    #[arg(long, value_name = "FILE")]
+    pub signatures: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = ConformanceFormat::Human)]
     pub format: ConformanceFormat,
@@ -60,6 +66,10 @@ impl ConformanceCommand {
         let shell = self.common.shell();
         let root = conformance::find_cases(self.cases.as_deref())?;
         let dirs = conformance::list(&root, self.filter.as_deref())?;
+        let versions = match &self.signatures {
+            Some(file) => conformance::ImportVersions::read(file)?,
+            None => conformance::ImportVersions::of_the_contract(),
+        };
         let host = self.driver.as_deref().unwrap_or("the reference host");
         let human = self.format == ConformanceFormat::Human;
         if human {
@@ -76,7 +86,7 @@ impl ConformanceCommand {
             .unwrap_or(1)
             .max(1);
         let mut results =
-            conformance::run_all(&root, &dirs, self.driver.as_deref(), jobs, |result| {
+            conformance::run_all(&root, &dirs, self.driver.as_deref(), &versions, jobs, |result| {
                 if human {
                     let _ = print_line(&mut shell.out(), result);
                 }

@@ -7,6 +7,7 @@ mod compare;
 mod component;
 mod driver;
 mod reference;
+mod version;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub(crate) use case::CASES_DIR;
 use case::Case;
+pub(crate) use version::ImportVersions;
 
 /// How a case ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,11 +118,13 @@ pub(crate) fn list(root: &Path, filter: Option<&str>) -> Result<Vec<PathBuf>> {
 }
 
 /// Runs every case of `dirs`, `jobs` at a time, calling `done` as each one ends (in
-/// the order they end).
+/// the order they end). `versions` says which version of the import table added each
+/// import, so what each case needs.
 pub(crate) fn run_all(
     root: &Path,
     dirs: &[PathBuf],
     driver: Option<&str>,
+    versions: &ImportVersions,
     jobs: usize,
     done: impl Fn(&CaseResult) + Sync,
 ) -> Vec<CaseResult> {
@@ -132,7 +136,7 @@ pub(crate) fn run_all(
                 while let Some(dir) =
                     dirs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                 {
-                    let result = run_case(root, dir, driver);
+                    let result = run_case(root, dir, driver, versions);
                     let mut results = results
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -149,7 +153,12 @@ pub(crate) fn run_all(
 
 /// Runs one case: through `driver` (a shell command line), or in process on the
 /// reference host when there is none.
-pub(crate) fn run_case(root: &Path, dir: &Path, driver: Option<&str>) -> CaseResult {
+pub(crate) fn run_case(
+    root: &Path,
+    dir: &Path,
+    driver: Option<&str>,
+    versions: &ImportVersions,
+) -> CaseResult {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -167,7 +176,7 @@ pub(crate) fn run_case(root: &Path, dir: &Path, driver: Option<&str>) -> CaseRes
             },
         ),
         Ok(case) => {
-            let verdict = judge(&case, driver);
+            let verdict = judge(&case, driver, versions);
             (case.settings.section, case.settings.description, verdict)
         }
     };
@@ -180,6 +189,30 @@ pub(crate) fn run_case(root: &Path, dir: &Path, driver: Option<&str>) -> CaseRes
     }
 }
 
+/// A driver's skip of a case that needs `needs`: a host older than that version may skip
+/// it, and says which version it implements (`"implements": "1.0"`) so that the runner
+/// can tell a host of that version's own failure from the version it lacks.
+fn version_skip(needs: &version::Needs, transcript: &Value, reason: String) -> Verdict {
+    let implements = transcript.get("implements");
+    match implements
+        .and_then(Value::as_str)
+        .and_then(version::Version::parse)
+    {
+        Some(implements) if implements < needs.version => Verdict::Skipped {
+            reason: format!("needs {needs}; the host implements ABI {implements}: {reason}"),
+        },
+        Some(implements) => Verdict::failed(format!(
+            "the driver skipped a case that needs {needs}, though its host implements ABI \
+             {implements}: {reason}"
+        )),
+        None => Verdict::failed(format!(
+            "the driver skipped a case that needs {needs} without saying which version its \
+             host implements (`\"implements\": \"1.0\"` beside `skipped`; found {}): {reason}",
+            implements.map_or_else(|| "none".to_owned(), Value::to_string)
+        )),
+    }
+}
+
 fn read_sample(root: &Path) -> Result<Value> {
     let path = root.join("sample-event.json");
     let text = std::fs::read_to_string(&path)
@@ -187,7 +220,18 @@ fn read_sample(root: &Path) -> Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))
 }
 
-fn judge(case: &Case, driver: Option<&str>) -> Verdict {
+fn judge(case: &Case, driver: Option<&str>, versions: &ImportVersions) -> Verdict {
+    let needs = versions.needs(&case.wasm);
+    // The reference host implements the table it is built with: only a signature file
+    // newer than the runner (`--signatures`) gives it cases to skip.
+    if driver.is_none() {
+        let implements = ImportVersions::of_the_contract().newest();
+        if let Some(needs) = needs.as_ref().filter(|n| n.version > implements) {
+            return Verdict::Skipped {
+                reason: format!("needs {needs}; the reference host implements ABI {implements}"),
+            };
+        }
+    }
     let ran = match driver {
         None => {
             let start = Instant::now();
@@ -210,15 +254,19 @@ fn judge(case: &Case, driver: Option<&str>) -> Verdict {
     };
     if let Some(reason) = transcript.get("skipped") {
         let reason = reason.as_str().unwrap_or_default().to_owned();
-        return if case.settings.requires.is_empty() {
-            Verdict::failed(format!(
-                "the driver skipped a case that requires nothing a host may lack \
-                 (it may skip only cases with `requires`): {reason}"
-            ))
-        } else {
+        return if !case.settings.requires.is_empty() {
             Verdict::Skipped {
                 reason: format!("requires {}: {reason}", case.settings.requires.join(", ")),
             }
+        } else if let Some(needs) = needs {
+            version_skip(&needs, &transcript, reason)
+        } else {
+            Verdict::failed(format!(
+                "the driver skipped a case that requires nothing a host may lack \
+                 (it may skip only cases with `requires`, or whose imports are newer \
+                 than ABI {}): {reason}",
+                version::BASE
+            ))
         };
     }
     if let Some(tolerance) = case.settings.tolerance_ms {

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // The conformance driver (conformance/README.md, "Writing a driver"):
 //
-//   node conformance/hosts/node/driver.mjs <case folder>
+//   node conformance/hosts/node/driver.mjs [--signatures FILE] <case folder>
 //
 // reads plugin.wasm, case.json, event.json, config.json and http.json from the folder,
 // runs them on this host, and prints the transcript as one JSON object. Exit status 0
 // whenever a transcript was printed (a refused module and a trapped plugin included);
 // non-zero, with the reason on stderr, only for an unreadable folder or a driver bug.
+// `--signatures` checks modules against another signature file than
+// docs/abi-signatures.json (one with imports of a later version, say).
 
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Host, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_LIMIT } from './host.mjs';
+import { IMPLEMENTS, readSignatures } from './module-check.mjs';
 import { parseJson } from './json.mjs';
 import { statusChangeEvents, changeEvent } from './status.mjs';
 
@@ -82,7 +85,7 @@ function runInWorker(hostSettings, plugin, spec) {
   });
 }
 
-async function main(folder) {
+async function main(folder, signatures) {
   const settings = readJson(folder, 'case.json');
   // docs/ABI.md section 14: a host may accept core modules only, as this one does; the
   // kit lets it skip the component cases, which say so in `requires`.
@@ -97,6 +100,7 @@ async function main(folder) {
     deadlineMs: Number(hostSettings.deadline_ms ?? DEFAULT_DEADLINE_MS),
     memoryLimitBytes: Number(hostSettings.memory_limit_bytes ?? DEFAULT_MEMORY_LIMIT),
     http,
+    signatures,
   };
   const host = new Host(hostConfig);
 
@@ -104,6 +108,14 @@ async function main(folder) {
   for (const w of loaded.warnings) process.stderr.write(`warning[${w.kind}]: ${w.message}\n`);
   if (loaded.refused) {
     for (const p of loaded.refused) process.stderr.write(`error[${p.kind}]: ${p.message}\n`);
+    // docs/ABI.md section 3, "Versions of the import table": a case whose plugin imports
+    // a function newer than this host is for newer hosts. The runner accepts the skip
+    // when the case does need that version, and counts it apart.
+    const newer = loaded.refused.filter((p) => p.since !== undefined);
+    if (newer.length > 0) {
+      const needs = newer.map((p) => p.message).join('; ');
+      return { skipped: needs, implements: IMPLEMENTS };
+    }
     return { load: { refused: [...new Set(loaded.refused.map((p) => p.kind))] } };
   }
   const plugin = loaded.plugin;
@@ -153,14 +165,17 @@ async function changeStatus(hostConfig, plugin, before, change) {
   return deliveries;
 }
 
-const folder = process.argv[2];
-if (!folder) {
-  process.stderr.write('usage: node driver.mjs <case folder>\n');
+const args = process.argv.slice(2);
+let signaturesFile;
+if (args[0] === '--signatures') [, signaturesFile] = args.splice(0, 2);
+const [folder] = args;
+if (args.length !== 1) {
+  process.stderr.write('usage: node driver.mjs [--signatures FILE] <case folder>\n');
   process.exit(2);
 }
 let transcript;
 try {
-  transcript = await main(folder);
+  transcript = await main(folder, signaturesFile === undefined ? readSignatures() : readSignatures(signaturesFile));
 } catch (e) {
   process.stderr.write(`driver error: ${e?.stack ?? e}\n`);
   process.exit(1);

@@ -7,7 +7,7 @@
 // traps, which are wrapped into one), Timeout (the deadline seen at a host call or at
 // the end), and DriverBug (a bug of this host, which must not pass for a plugin trap).
 
-import { checkModule, HOST_FUNCTIONS, MAX_TABLE_ELEMENTS, PAGE } from './module-check.mjs';
+import { checkModule, providedImports, readSignatures, IMPLEMENTS, MAX_TABLE_ELEMENTS, PAGE } from './module-check.mjs';
 import { withGrowthLimits } from './wasm-reader.mjs';
 import { validateConfig } from './manifest.mjs';
 import { decodeUtf8, JsonError, stringify } from './json.mjs';
@@ -32,16 +32,20 @@ const encoder = new TextEncoder();
 const isStackOverflow = (e) => e instanceof RangeError && /call stack/i.test(e.message);
 
 export class Host {
-  /** settings: { deadlineMs, memoryLimitBytes, http (the scripted servers) } */
-  constructor({ deadlineMs = DEFAULT_DEADLINE_MS, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, http = [] } = {}) {
+  /**
+   * settings: { deadlineMs, memoryLimitBytes, http (the scripted servers), signatures (the
+   * signature file's contents, default docs/abi-signatures.json) }
+   */
+  constructor({ deadlineMs = DEFAULT_DEADLINE_MS, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, http = [], signatures = readSignatures() } = {}) {
     this.deadlineMs = deadlineMs;
     this.memoryLimitBytes = memoryLimitBytes;
     this.http = http;
+    this.signatures = signatures;
   }
 
   /** Returns { refused: [{kind, message}], warnings } or { plugin, warnings }. */
   load(bytes) {
-    const { problems, warnings, info } = checkModule(bytes, { memoryLimitBytes: this.memoryLimitBytes });
+    const { problems, warnings, info } = checkModule(bytes, { memoryLimitBytes: this.memoryLimitBytes, signatures: this.signatures });
     if (problems.length > 0) return { refused: problems, warnings };
     // The engine enforces the limits if the module declares them as its maxima.
     const limited = withGrowthLimits(bytes, info.module, {
@@ -329,11 +333,13 @@ class Delivery {
         Object.assign(r, { ptr, size });
       }),
     };
-    // A function the signature file gained without an implementation here stops every
-    // run, not only a plugin that happens to import it.
-    for (const name of Object.keys(HOST_FUNCTIONS)) {
+    // A function of this host's version that the signature file gained without an
+    // implementation here stops every run, not only a plugin that happens to import it.
+    // A later version's function is not this host's to implement: module-check.mjs
+    // refuses a module that imports it.
+    for (const [name, { since }] of Object.entries(providedImports(this.host.signatures))) {
       if (!Object.hasOwn(imports, name)) {
-        throw new DriverBug(`host.mjs implements no \`ohd.${name}\` of docs/abi-signatures.json`);
+        throw new DriverBug(`host.mjs implements no \`ohd.${name}\`, which the signature file says ABI ${since} added: this host implements ABI ${IMPLEMENTS}`);
       }
     }
     return imports;

@@ -11,25 +11,54 @@ export const MAX_MANIFEST_BYTES = 64 * 1024;
 export const MAX_TABLE_ELEMENTS = 20000;
 export const PAGE = 65536;
 
-// The signatures of sections 2 and 3, machine-readable: docs/abi-signatures.json, which
-// the contract's table generates (the prose of docs/ABI.md stays this host's source for
-// everything else).
-const SIGNATURES = JSON.parse(readFileSync(new URL('../../../docs/abi-signatures.json', import.meta.url), 'utf8'));
+/**
+ * The version of the import table this host implements (docs/ABI.md section 3, "Versions
+ * of the import table"): it provides every import whose `since` is this or older, and
+ * refuses a module that imports a newer one.
+ */
+export const IMPLEMENTS = '1.0';
 
-/** The functions of the `ohd` import module and their types (section 3): name -> { params, results }. */
-export const HOST_FUNCTIONS = SIGNATURES.imports;
+/** `"1.10"` -> [1, 10], so that versions compare as numbers, not as text. */
+const versionKey = (v) => String(v).split('.').map((n) => Number.parseInt(n, 10) || 0);
 
-/** The exports of section 2 and their types: name -> { params, results, required }. */
-const EXPORTS = SIGNATURES.exports;
+/** Whether version `a` is newer than version `b`. */
+export function isNewer(a, b) {
+  const [x, y] = [versionKey(a), versionKey(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  }
+  return false;
+}
+
+/**
+ * The signatures of sections 2 and 3, machine-readable: docs/abi-signatures.json, which
+ * the contract's table generates (the prose of docs/ABI.md stays this host's source for
+ * everything else), or another file of that shape (the driver's `--signatures`).
+ */
+export function readSignatures(path = new URL('../../../docs/abi-signatures.json', import.meta.url)) {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/**
+ * The imports of `signatures` this host provides, those up to its version: name ->
+ * { params, results, since }. An import without `since` is as old as the table (1.0).
+ */
+export function providedImports(signatures) {
+  return Object.fromEntries(Object.entries(signatures.imports).filter(([, f]) => !isNewer(f.since ?? '1.0', IMPLEMENTS)));
+}
 
 const sameSig = (a, b) => a !== null && signatureText(a) === signatureText(b);
 
 /**
- * Checks a module. Returns { problems, warnings, info }: problems and warnings are
- * { kind, message }; info (when the module could be read) holds the reader's view
- * `module`, the validated `manifest`, and `allocator` ('ohd' or 'libc').
+ * Checks a module against `signatures` (readSignatures()). Returns { problems, warnings,
+ * info }: problems and warnings are { kind, message }, and a problem that is an import
+ * newer than this host also has its `since`; info (when the module could be read) holds
+ * the reader's view `module`, the validated `manifest`, and `allocator` ('ohd' or
+ * 'libc').
  */
-export function checkModule(bytes, { memoryLimitBytes }) {
+export function checkModule(bytes, { memoryLimitBytes, signatures }) {
+  const provided = providedImports(signatures);
+  const abiExports = signatures.exports;
   const problems = [];
   const warnings = [];
   const problem = (kind, message) => problems.push({ kind, message });
@@ -99,10 +128,18 @@ export function checkModule(bytes, { memoryLimitBytes }) {
       problem('import_kind', `imported ${imp.kind} \`${full}\` is not supported: the plugin must define and export its own memory and tables; the host provides functions only`);
     } else if (imp.module !== 'ohd') {
       problem('foreign_import', `import \`${full}\` is from module \`${imp.module}\`; plugins import from \`ohd\` only`);
-    } else if (!Object.hasOwn(HOST_FUNCTIONS, imp.name)) {
-      problem('unknown_import', `\`ohd\` provides no \`${imp.name}\`; it provides ${Object.keys(HOST_FUNCTIONS).join(', ')}`);
-    } else if (!sameSig(m.types[imp.typeIndex] ?? null, HOST_FUNCTIONS[imp.name])) {
-      problem('import_signature', `\`${full}\` is imported as ${signatureText(m.types[imp.typeIndex])}; expected ${signatureText(HOST_FUNCTIONS[imp.name])}`);
+    } else if (Object.hasOwn(signatures.imports, imp.name) && !Object.hasOwn(provided, imp.name)) {
+      // A later version's import: refused like any name `ohd` lacks, saying why.
+      const { since } = signatures.imports[imp.name];
+      problems.push({
+        kind: 'unknown_import',
+        message: `\`${full}\` was added in ABI ${since}; this host implements ABI ${IMPLEMENTS}`,
+        since,
+      });
+    } else if (!Object.hasOwn(provided, imp.name)) {
+      problem('unknown_import', `\`ohd\` provides no \`${imp.name}\`; it provides ${Object.keys(provided).join(', ')}`);
+    } else if (!sameSig(m.types[imp.typeIndex] ?? null, provided[imp.name])) {
+      problem('import_signature', `\`${full}\` is imported as ${signatureText(m.types[imp.typeIndex])}; expected ${signatureText(provided[imp.name])}`);
     }
   }
 
@@ -120,10 +157,10 @@ export function checkModule(bytes, { memoryLimitBytes }) {
     if (limits?.memory64) problem('memory', '`memory` is a 64-bit memory; plugins are wasm32');
     if (limits?.shared) problem('memory', '`memory` is a shared memory; plugins use an unshared one');
   }
-  for (const [name, { required }] of Object.entries(EXPORTS)) {
+  for (const [name, { required }] of Object.entries(abiExports)) {
     if (required && !exports.has(name)) problem('missing_export', `the module does not export \`${name}\``);
   }
-  for (const [name, expected] of Object.entries(EXPORTS)) {
+  for (const [name, expected] of Object.entries(abiExports)) {
     const e = exports.get(name);
     if (!e) continue;
     if (e.kind !== 'function') {
@@ -161,7 +198,7 @@ export function checkModule(bytes, { memoryLimitBytes }) {
 
   // Allocator (row 8). A pair counts only if both halves are functions of the right type
   // (a mistyped half is reported as export_signature, and the pair as missing).
-  const has = (n) => validExport.has(n) || (!Object.hasOwn(EXPORTS, n) && exports.has(n));
+  const has = (n) => validExport.has(n) || (!Object.hasOwn(abiExports, n) && exports.has(n));
   let allocator = null;
   if (has('ohd_alloc') && has('ohd_free')) allocator = 'ohd';
   else if (has('malloc') && has('free')) {
