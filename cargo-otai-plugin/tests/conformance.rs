@@ -385,12 +385,8 @@ fn run_versioned_kit(
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let results: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let results: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
     (output.status.code(), results, stdout)
 }
 
@@ -432,7 +428,11 @@ fn a_case_newer_than_the_node_host_is_skipped_there() {
         folder.join("case.json"),
     )
     .unwrap();
-    std::fs::copy(cases_dir().join("sample-event.json"), folder.join("event.json")).unwrap();
+    std::fs::copy(
+        cases_dir().join("sample-event.json"),
+        folder.join("event.json"),
+    )
+    .unwrap();
     let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{driver} \"$1\""))

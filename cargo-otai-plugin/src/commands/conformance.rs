@@ -85,12 +85,18 @@ impl ConformanceCommand {
             .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
             .unwrap_or(1)
             .max(1);
-        let mut results =
-            conformance::run_all(&root, &dirs, self.driver.as_deref(), &versions, jobs, |result| {
+        let mut results = conformance::run_all(
+            &root,
+            &dirs,
+            self.driver.as_deref(),
+            &versions,
+            jobs,
+            |result| {
                 if human {
                     let _ = print_line(&mut shell.out(), result);
                 }
-            });
+            },
+        );
         results.sort_by(|a, b| a.name.cmp(&b.name));
         let summary = summarize(&results);
         let mut out = shell.out();
