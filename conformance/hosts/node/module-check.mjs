@@ -22,7 +22,7 @@ export const IMPLEMENTS = '1.0';
 const versionKey = (v) => String(v).split('.').map((n) => Number.parseInt(n, 10) || 0);
 
 /** Whether version `a` is newer than version `b`. */
-export function isNewer(a, b) {
+function isNewer(a, b) {
   const [x, y] = [versionKey(a), versionKey(b)];
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
     if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
