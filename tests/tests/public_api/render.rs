@@ -122,6 +122,17 @@ fn is_public(item: &Value) -> bool {
     item["visibility"].as_str() == Some("public")
 }
 
+/// The private module of the crate of `doc` that `item` re-exports with a glob, if it is
+/// such a `pub use`.
+fn private_glob<'v>(doc: &'v Doc, item: &Value) -> Option<&'v Value> {
+    let used = inner(item, "use");
+    if kind(item) != "use" || used["is_glob"].as_bool() != Some(true) {
+        return None;
+    }
+    doc.item(&used["id"])
+        .filter(|module| kind(module) == "module" && !is_public(module))
+}
+
 /// A line of the API and the item it belongs to, which orders the lines of a file.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Line {
@@ -246,18 +257,27 @@ impl<'d> Api<'d> {
                 continue;
             };
             let mut children = Vec::new();
-            for child in inner(module, "module")["items"]
+            let mut items: Vec<Value> = inner(module, "module")["items"]
                 .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let Some(item) = doc.item(child) else {
+                .cloned()
+                .unwrap_or_default();
+            while let Some(child) = items.pop() {
+                let Some(item) = doc.item(&child) else {
                     continue;
                 };
                 if !is_public(item) {
                     continue;
                 }
-                if kind(item) == "use" {
+                if let Some(globbed) = private_glob(doc, item) {
+                    // rustdoc's JSON does not inline a glob of a private module: its
+                    // public items are public here, one by one.
+                    items.extend(
+                        inner(globbed, "module")["items"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                } else if kind(item) == "use" {
                     children.extend(self.reexport(doc, item, &path));
                 } else if let Some(name) = item["name"].as_str() {
                     children.push((doc, child.clone(), format!("{path}::{name}")));
