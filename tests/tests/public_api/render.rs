@@ -401,3 +401,46 @@ fn impls_of(item: &Value) -> Vec<&Value> {
         .map(|l| l.iter().collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// rustdoc's JSON keeps `pub use private::*` as a glob, whose items the SDK's root
+    /// re-exports from each host function's file: the walk lists each item it makes
+    /// public, and a glob that makes nothing public adds no line.
+    #[test]
+    fn a_glob_of_a_private_module_makes_its_public_items_public_one_by_one() {
+        let glob = |module: u32, source: &str| {
+            json!({"name": null, "visibility": "public", "inner": {"use": {
+                "source": source, "name": source, "id": module, "is_glob": true}}})
+        };
+        let doc = Doc::new(json!({
+            "format_version": FORMAT_VERSION,
+            "root": 0,
+            "index": {
+                "0": {"name": "sdk", "visibility": "public", "inner": {"module": {"items": [1, 4]}}},
+                "1": glob(2, "host_functions::ohd_get_ticket"),
+                "2": {"name": "ohd_get_ticket", "visibility": "crate", "inner": {"module": {"items": [3]}}},
+                "3": {"name": "get_ticket", "visibility": "public", "inner": {"function": {}}},
+                "4": glob(5, "host_functions::ohd_log"),
+                "5": {"name": "ohd_log", "visibility": "crate", "inner": {"module": {"items": []}}},
+            },
+            "paths": {},
+            "external_crates": {},
+        }))
+        .unwrap();
+        let mut api = Api {
+            home: &doc,
+            others: &[],
+            names: BTreeMap::new(),
+            crates: BTreeSet::new(),
+            lines: Vec::new(),
+            impls_seen: BTreeSet::new(),
+        };
+        let paths: Vec<String> = api.walk().into_iter().flat_map(|f| f.paths).collect();
+        assert_eq!(paths, ["sdk", "sdk::get_ticket"]);
+        assert!(api.lines.is_empty(), "{:?}", api.lines);
+    }
+}
