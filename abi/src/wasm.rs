@@ -9,9 +9,9 @@
 //!   without a function of its name and signature does not compile), the SDK's raw
 //!   imports and their safe functions, picked by the parameters' names
 //!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
-//!   `compile_error!` naming the row), and the list every flavour of the SDK must define
-//!   (the stand-in `sys/native.rs`, the component's `sys/component.rs`: an unresolved
-//!   import naming the function);
+//!   `compile_error!` naming the row), and the SDK's file of each function with the
+//!   part of every flavour (`sdk/src/host_functions/`: a row without its file, or a file
+//!   without its stand-in or component part, does not compile, naming the function);
 //! - written by a generator whose output is committed, `abi/tests/generated.rs`
 //!   (`OTAI_BLESS=1 cargo test --workspace --test generated`): `docs/abi-signatures.json`,
 //!   which the Node host of the conformance kit checks modules by, the table of imports

@@ -179,7 +179,7 @@ fn perform(request: Request) -> Result<Response, HttpError> {
         &request.headers,
         request.body.as_deref(),
     );
-    let (status, body) = crate::sys::ohd_http_request(json.as_bytes());
+    let (status, body) = crate::host_functions::ohd_http_request(json.as_bytes());
     response_from_host(status, body)
 }
 
@@ -192,7 +192,7 @@ fn perform(request: Request) -> Result<Response, HttpError> {
         headers: request.headers.into_iter().collect(),
         body: request.body,
     };
-    crate::sys::ohd_http_request(request)
+    crate::host_functions::ohd_http_request(request)
         .map(|(status, body)| Response { status, body })
         .map_err(host_error)
 }

@@ -146,6 +146,7 @@ mod allocator;
 pub mod config;
 mod error;
 mod event;
+mod host_functions;
 pub mod http;
 pub mod json;
 pub mod log;
@@ -166,6 +167,8 @@ pub use event::{
 };
 pub use plugin::{Plugin, RawPlugin};
 pub use ticket::{add_reply, set_custom_field};
+// The public items of each host function's file (a function no public module wraps).
+host_functions::public_items!();
 
 /// Generates a plugin's wasm exports from an `impl Plugin for T` (or
 /// `impl RawPlugin for T`) and embeds the manifest built from the crate's

@@ -15,7 +15,7 @@ pub use otai_plugin_abi::status::LogLevel as Level;
 /// log::log(Level::Info, "ticket synced");
 /// ```
 pub fn log(level: Level, message: &str) {
-    crate::sys::ohd_log(message.as_bytes(), level.code());
+    crate::host_functions::ohd_log(message.as_bytes(), level.code());
 }
 
 /// What the logging macros expand to. Not public API.

@@ -257,7 +257,7 @@ pub fn install_panic_hook() {
         if !INSTALLED.swap(true, Ordering::Relaxed) {
             std::panic::set_hook(Box::new(|info| {
                 let line = panic_line(info.location(), info.payload_as_str());
-                crate::sys::ohd_log(&line, Level::Error.code());
+                crate::host_functions::ohd_log(&line, Level::Error.code());
             }));
         }
     }

@@ -281,21 +281,21 @@ pub fn ticket() -> Ticket<'static> {
 pub mod host_calls {
     /// `ohd_add_reply(payload)`: the status code.
     pub fn add_reply(payload: &[u8]) -> u32 {
-        crate::sys::native::ohd_add_reply(payload)
+        crate::host_functions::ohd_add_reply(payload)
     }
 
     /// `ohd_set_custom_field(payload)`: the status code.
     pub fn set_custom_field(payload: &[u8]) -> u32 {
-        crate::sys::native::ohd_set_custom_field(payload)
+        crate::host_functions::ohd_set_custom_field(payload)
     }
 
     /// `ohd_http_request(request)`: the status and the response body.
     pub fn http_request(request: &[u8]) -> (u32, Vec<u8>) {
-        crate::sys::native::ohd_http_request(request)
+        crate::host_functions::ohd_http_request(request)
     }
 
     /// `ohd_log(message, level)`.
     pub fn log(level: u32, message: &[u8]) {
-        crate::sys::native::ohd_log(message, level);
+        crate::host_functions::ohd_log(message, level);
     }
 }

@@ -29,7 +29,7 @@ pub fn add_reply(ticket_id: &str, body: &str, internal: bool) -> Result<(), Tick
         body: body.to_owned(),
         is_internal: internal,
     };
-    status(perform_add_reply(payload))
+    status(crate::host_functions::ohd_add_reply::call(payload))
 }
 
 /// Sets a custom field on the ticket. Later events carry it in
@@ -47,29 +47,7 @@ pub fn set_custom_field(ticket_id: &str, key: &str, value: &str) -> Result<(), T
         key: key.to_owned(),
         value: value.to_owned(),
     };
-    status(perform_set_custom_field(payload))
-}
-
-/// The core flavour passes the payload as JSON.
-#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
-fn perform_add_reply(payload: AddReply) -> u32 {
-    crate::sys::ohd_add_reply(crate::wire::add_reply_json(&payload).as_bytes())
-}
-
-#[cfg(not(all(target_arch = "wasm32", feature = "component")))]
-fn perform_set_custom_field(payload: SetCustomField) -> u32 {
-    crate::sys::ohd_set_custom_field(crate::wire::set_custom_field_json(&payload).as_bytes())
-}
-
-/// The component flavour passes the payload as a record.
-#[cfg(all(target_arch = "wasm32", feature = "component"))]
-fn perform_add_reply(payload: AddReply) -> u32 {
-    crate::sys::ohd_add_reply(payload)
-}
-
-#[cfg(all(target_arch = "wasm32", feature = "component"))]
-fn perform_set_custom_field(payload: SetCustomField) -> u32 {
-    crate::sys::ohd_set_custom_field(payload)
+    status(crate::host_functions::ohd_set_custom_field::call(payload))
 }
 
 fn status(code: u32) -> Result<(), TicketError> {

@@ -1,19 +1,20 @@
-//! The raw `ohd` host imports, and nothing else touches them: the ground floor of the
+//! What touches the host's imports, and nothing else does: the ground floor of the
 //! SDK, which depends on no other module of it.
 //!
-//! Each import gets one safe function here that takes and returns plain Rust values, so
-//! that the rest of the SDK never sees a raw pointer the host handed over. On targets
-//! other than `wasm32` the same functions are the in-process stand-in of [`native`],
-//! which [`crate::testing`] scripts and reads, and which is what lets plugin logic run in
-//! a native `cargo test`.
+//! - [`imports`] (the core flavour, on wasm32): the raw `ohd` imports, and one safe
+//!   function per import taking and returning plain Rust values, so that the rest of the
+//!   SDK never sees a raw pointer the host handed over; both expanded from the ABI's
+//!   table, by calling convention.
+//! - [`native`] (off wasm32): the stand-in's state, which [`crate::testing`] scripts and
+//!   reads, and which is what lets plugin logic run in a native `cargo test`.
+//! - [`component`] (feature `component` on wasm32): the bindings `wit-bindgen` generates
+//!   for the same host functions as a component imports them.
 //!
-//! With the feature `component` on wasm32, the functions are those of [`component`]: the
-//! same host functions as a component imports them, through bindings `wit-bindgen`
-//! generates. There the HTTP request and the ticket operations take the contract's types
-//! instead of their JSON, since the component flavour passes records, not JSON.
+//! Each host function's own part of the stand-in and of the component flavour is in its
+//! file of `crate::host_functions`, which also picks the flavour of the build.
 
 #[cfg(all(target_arch = "wasm32", not(feature = "component")))]
-mod imp {
+pub(crate) mod imports {
     /// The imports, one per row of the ABI's table (`calls`; `ohd_alloc` and `ohd_free`
     /// are not imported: the SDK exports the allocator the host forwards those to).
     /// Every parameter and result is an `i32` on the wire; pointers and `usize` are 32
@@ -80,6 +81,18 @@ mod imp {
                 (status, take_block(ptr, len))
             }
         };
+        // A read of what the host holds (nothing is sent): no row has it in ABI v1.0,
+        // and it is the one shape of the contract's parameter names left.
+        (@row $name:ident(resp_ptr_out, resp_len_out) -> status) => {
+            pub(crate) fn $name() -> (u32, Vec<u8>) {
+                let mut ptr: u32 = 0;
+                let mut len: u32 = 0;
+                // SAFETY: both out-pointers are valid, writable, 4-byte locations for the
+                // duration of the call.
+                let status = unsafe { raw::$name((&raw mut ptr) as u32, (&raw mut len) as u32) };
+                (status, take_block(ptr, len))
+            }
+        };
         (@row $name:ident($($param:ident),*) $(-> $result:ident)?) => {
             compile_error!(concat!(
                 "otai-plugin-sdk: no calling convention for `",
@@ -117,28 +130,6 @@ mod imp {
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod native;
-#[cfg(not(target_arch = "wasm32"))]
-use native as imp;
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 pub(crate) mod component;
-#[cfg(all(target_arch = "wasm32", feature = "component"))]
-use component as imp;
-
-// Every flavour has a function of each import's name: one missing from the stand-in or
-// the component flavour is an unresolved import here, naming it.
-macro_rules! flavour_functions {
-    (calls {
-        $(
-            $(#[$doc:meta])*
-            $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
-                returns $returns:literal;
-                $(wit $wit:literal;)?
-                since $since:literal;
-                call $call:ident;
-        )*
-    } $($rest:tt)*) => {
-        pub(crate) use imp::{$($name),*};
-    };
-}
-otai_plugin_abi::for_each_host_function!(flavour_functions);

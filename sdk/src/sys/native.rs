@@ -1,5 +1,6 @@
-//! The stand-in host behind [`crate::sys`] off wasm32: the same four host functions,
-//! answered in-process the way the reference host answers them.
+//! The stand-in host off wasm32: what it knows and records, shared by the stand-in's part
+//! of each host function (`native` in each file of `crate::host_functions`), which
+//! answers in-process the way the reference host answers.
 //!
 //! Every decision is the contract crate's (`otai_plugin_abi::rules` for ticket
 //! operations and HTTP requests, `otai_plugin_abi::testing::mock` for scripted answers):
@@ -13,12 +14,10 @@
 use std::cell::RefCell;
 
 use otai_plugin_abi::calls::{AddReply, HostErrorKind, HttpRequest, SetCustomField};
-use otai_plugin_abi::rules::http::{
-    AllowedHosts, check_request, check_request_shape, decode_request, error_body,
-};
-use otai_plugin_abi::rules::ticket::{self, TicketScope};
-use otai_plugin_abi::status::{self, LogLevel};
-use otai_plugin_abi::testing::mock::{MockPattern, MockRules, unmatched_message};
+use otai_plugin_abi::rules::http::{AllowedHosts, error_body};
+use otai_plugin_abi::rules::ticket::TicketScope;
+use otai_plugin_abi::status::LogLevel;
+use otai_plugin_abi::testing::mock::{MockPattern, MockRules};
 
 /// One line the plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,77 +146,11 @@ pub(crate) fn mock(method: &str, url: &str, response: MockResponse) {
     with(|s| s.mocks.set(MockPattern::new(method, url), response));
 }
 
-pub(crate) fn ohd_log(message: &[u8], level: u32) {
-    let line = LogLine {
-        level: LogLevel::from_code(level),
-        message: String::from_utf8_lossy(message).into_owned(),
-    };
-    with(|s| s.recorded.logs.push(line));
-}
-
-pub(crate) fn ohd_http_request(request: &[u8]) -> (u32, Vec<u8>) {
-    let mut request = match decode_request(request) {
-        Ok(r) => r,
-        Err(refusal) => return (refusal.status(), refusal.body()),
-    };
-    let checked = with(|s| match &s.allowed {
-        Some(allowed) => check_request(&request, allowed),
-        // Without the plugin's manifest every host is let through; the rest is checked.
-        None => check_request_shape(&request),
-    });
-    let url = match checked {
-        Ok(url) => url,
-        Err(refusal) => {
-            with(|s| s.recorded.http.push(request));
-            return (refusal.status(), refusal.body());
-        }
-    };
-    // As the host does: the URL that was judged is the one sent (and matched).
-    request.url = url.into();
-    with(|s| s.recorded.http.push(request.clone()));
-    let answer = with(|s| s.mocks.find(&request.method, &request.url).cloned());
-    match answer {
-        Some(r) => (r.status, r.body),
-        None => {
-            let closest = with(|s| s.mocks.closest(&request.url).cloned());
-            let message = unmatched_message(
-                &request.method,
-                &request.url,
-                closest.as_ref(),
-                "add one with `testing::mock_http`",
-            );
-            (
-                status::HTTP_NO_RESPONSE,
-                error_body(HostErrorKind::Network, &message, None),
-            )
-        }
-    }
-}
-
-fn scope<T>(f: impl FnOnce(TicketScope<'_>) -> T) -> T {
+/// Runs `f` in the scope of a ticket operation: the current ticket's event, or a panel.
+pub(crate) fn scope<T>(f: impl FnOnce(TicketScope<'_>) -> T) -> T {
     let ticket = with(|s| s.ticket.clone());
     match &ticket {
         Some(ticket_id) => f(TicketScope::Event { ticket_id }),
         None => f(TicketScope::Panel),
-    }
-}
-
-pub(crate) fn ohd_add_reply(payload: &[u8]) -> u32 {
-    match scope(|scope| ticket::add_reply(scope, payload)) {
-        Ok(reply) => {
-            with(|s| s.recorded.replies.push(reply));
-            status::OK
-        }
-        Err(refused) => refused.code(),
-    }
-}
-
-pub(crate) fn ohd_set_custom_field(payload: &[u8]) -> u32 {
-    match scope(|scope| ticket::set_custom_field(scope, payload)) {
-        Ok(field) => {
-            with(|s| s.recorded.custom_fields.push(field));
-            status::OK
-        }
-        Err(refused) => refused.code(),
     }
 }

@@ -122,6 +122,17 @@ fn is_public(item: &Value) -> bool {
     item["visibility"].as_str() == Some("public")
 }
 
+/// The private module of the crate of `doc` that `item` re-exports with a glob, if it is
+/// such a `pub use`.
+fn private_glob<'v>(doc: &'v Doc, item: &Value) -> Option<&'v Value> {
+    let used = inner(item, "use");
+    if kind(item) != "use" || used["is_glob"].as_bool() != Some(true) {
+        return None;
+    }
+    doc.item(&used["id"])
+        .filter(|module| kind(module) == "module" && !is_public(module))
+}
+
 /// A line of the API and the item it belongs to, which orders the lines of a file.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Line {
@@ -246,18 +257,27 @@ impl<'d> Api<'d> {
                 continue;
             };
             let mut children = Vec::new();
-            for child in inner(module, "module")["items"]
+            let mut items: Vec<Value> = inner(module, "module")["items"]
                 .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let Some(item) = doc.item(child) else {
+                .cloned()
+                .unwrap_or_default();
+            while let Some(child) = items.pop() {
+                let Some(item) = doc.item(&child) else {
                     continue;
                 };
                 if !is_public(item) {
                     continue;
                 }
-                if kind(item) == "use" {
+                if let Some(globbed) = private_glob(doc, item) {
+                    // rustdoc's JSON does not inline a glob of a private module: its
+                    // public items are public here, one by one.
+                    items.extend(
+                        inner(globbed, "module")["items"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                } else if kind(item) == "use" {
                     children.extend(self.reexport(doc, item, &path));
                 } else if let Some(name) = item["name"].as_str() {
                     children.push((doc, child.clone(), format!("{path}::{name}")));
@@ -380,4 +400,47 @@ fn impls_of(item: &Value) -> Vec<&Value> {
     list.as_array()
         .map(|l| l.iter().collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// rustdoc's JSON keeps `pub use private::*` as a glob, whose items the SDK's root
+    /// re-exports from each host function's file: the walk lists each item it makes
+    /// public, and a glob that makes nothing public adds no line.
+    #[test]
+    fn a_glob_of_a_private_module_makes_its_public_items_public_one_by_one() {
+        let glob = |module: u32, source: &str| {
+            json!({"name": null, "visibility": "public", "inner": {"use": {
+                "source": source, "name": source, "id": module, "is_glob": true}}})
+        };
+        let doc = Doc::new(json!({
+            "format_version": FORMAT_VERSION,
+            "root": 0,
+            "index": {
+                "0": {"name": "sdk", "visibility": "public", "inner": {"module": {"items": [1, 4]}}},
+                "1": glob(2, "host_functions::ohd_get_ticket"),
+                "2": {"name": "ohd_get_ticket", "visibility": "crate", "inner": {"module": {"items": [3]}}},
+                "3": {"name": "get_ticket", "visibility": "public", "inner": {"function": {}}},
+                "4": glob(5, "host_functions::ohd_log"),
+                "5": {"name": "ohd_log", "visibility": "crate", "inner": {"module": {"items": []}}},
+            },
+            "paths": {},
+            "external_crates": {},
+        }))
+        .unwrap();
+        let mut api = Api {
+            home: &doc,
+            others: &[],
+            names: BTreeMap::new(),
+            crates: BTreeSet::new(),
+            lines: Vec::new(),
+            impls_seen: BTreeSet::new(),
+        };
+        let paths: Vec<String> = api.walk().into_iter().flat_map(|f| f.paths).collect();
+        assert_eq!(paths, ["sdk", "sdk::get_ticket"]);
+        assert!(api.lines.is_empty(), "{:?}", api.lines);
+    }
 }
