@@ -101,6 +101,25 @@ impl Project {
     }
 }
 
+/// `key new --out PATH`: a new key pair, the private key at `path` and the public at
+/// `path.pub`; the public key's line.
+pub fn new_key(path: &Path) -> String {
+    let output = cli()
+        .args(["key", "new", "--out"])
+        .arg(path)
+        .output()
+        .expect("the CLI runs");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    std::fs::read_to_string(format!("{}.pub", path.display())).expect("key new wrote the .pub")
+}
+
+/// `sign WASM --key KEY`, to run with any more arguments a test adds (`--output`).
+pub fn sign(wasm: &Path, key: &Path) -> Command {
+    let mut cmd = cli();
+    cmd.arg("sign").arg(wasm).arg("--key").arg(key);
+    cmd
+}
+
 /// The UTF-8 of `text`.
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
