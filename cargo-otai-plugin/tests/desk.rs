@@ -8,7 +8,7 @@ use otai_plugin_test_support::{HTTP, LOG, Module};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
-use support::{cli, new_key};
+use support::{desk, new_key};
 
 fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
     module_with(
@@ -35,16 +35,6 @@ fn module_with(version: &str, hosts: &[&str], schema: Value, on_event: &str) -> 
         ))
         .manifest(&manifest.to_string())
         .wasm()
-}
-
-fn desk(dir: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = cli();
-    cmd.arg("desk")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("OTAI_DESK_KEY", "ab".repeat(32));
-    cmd
 }
 
 fn json_of(output: &std::process::Output) -> Value {

@@ -101,6 +101,20 @@ impl Project {
     }
 }
 
+/// The key of the tests' desks (`OTAI_DESK_KEY`), for a test that opens one itself.
+pub const DESK_KEY: &str = "abababababababababababababababababababababababababababababababab";
+
+/// `desk --data-dir DIR ARGS`, under [`DESK_KEY`].
+pub fn desk(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = cli();
+    cmd.arg("desk")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("OTAI_DESK_KEY", DESK_KEY);
+    cmd
+}
+
 /// `key new --out PATH`: a new key pair, the private key at `path` and the public at
 /// `path.pub`; the public key's line.
 pub fn new_key(path: &Path) -> String {
