@@ -80,6 +80,7 @@ mod recent_events;
 pub mod registry;
 mod replay_record;
 mod residency;
+mod residents;
 mod secrets;
 mod settings;
 mod state;

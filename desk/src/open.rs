@@ -16,7 +16,7 @@ use crate::error::DeskError;
 use crate::flamegraphs::{FLAMEGRAPH_DIR, FlameGraphs, GraphFiles};
 use crate::health::DeskHealth;
 use crate::plugins::Plugins;
-use crate::residency::Uses;
+use crate::residents::Uses;
 use crate::secrets::{KEY_ENV, SecretKey};
 use crate::settings;
 use crate::store::Store;
