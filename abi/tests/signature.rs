@@ -37,13 +37,23 @@ impl Key {
     }
 
     fn public(&self) -> PublicKey {
-        otai_plugin_test_support::public(&self.pair)
+        PublicKey::from_bytes(*self.pair.pk.pk)
     }
 
     /// Signs as `cargo otai-plugin sign` does: embedded, the key's fingerprint as key id,
-    /// beside any signature already there.
+    /// beside any signature already there. (The crates above share this as the test
+    /// support's `sign`; the contract depends on no crate of ours, not even that one.)
     fn sign(&self, module: &[u8]) -> Vec<u8> {
-        otai_plugin_test_support::sign(&self.pair, module)
+        let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module)).unwrap();
+        let key_id = self.public().fingerprint().0.to_vec();
+        let (signed, _) = self
+            .pair
+            .sk
+            .sign_multi(parsed, Some(&key_id), false, false)
+            .unwrap();
+        let mut out = Vec::new();
+        signed.serialize(&mut out).unwrap();
+        out
     }
 }
 
