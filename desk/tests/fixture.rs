@@ -87,14 +87,7 @@ fn the_delivery_log_downloads_a_delivery_as_a_fixture_without_its_secret() {
         .call()
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| crate::common::header(&response, name);
     assert_eq!(
         header("content-disposition"),
         "attachment; filename=\"delivery-1.toml\""

@@ -17,7 +17,7 @@ use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::{FIELD, LOG, Module};
 use serde_json::json;
 #[cfg(feature = "web")]
-pub use server::{Running, Server, agent, spawn, start, start_with};
+pub use server::{Running, Server, agent, header, spawn, start, start_with};
 
 /// The key of [`open_desk`]'s desks, for a test that opens one with other options.
 pub const KEY: &str = "abababababababababababababababababababababababababababababababab";
