@@ -41,7 +41,8 @@ impl Key {
     }
 
     /// Signs as `cargo otai-plugin sign` does: embedded, the key's fingerprint as key id,
-    /// beside any signature already there.
+    /// beside any signature already there. (The crates above share this as the test
+    /// support's `sign`; the contract depends on no crate of ours, not even that one.)
     fn sign(&self, module: &[u8]) -> Vec<u8> {
         let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module)).unwrap();
         let key_id = self.public().fingerprint().0.to_vec();

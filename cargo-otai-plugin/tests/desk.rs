@@ -8,7 +8,7 @@ use otai_plugin_test_support::{HTTP, LOG, Module};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
-use support::cli;
+use support::{desk, new_key};
 
 fn module(version: &str, hosts: &[&str]) -> Vec<u8> {
     module_with(
@@ -35,16 +35,6 @@ fn module_with(version: &str, hosts: &[&str], schema: Value, on_event: &str) -> 
         ))
         .manifest(&manifest.to_string())
         .wasm()
-}
-
-fn desk(dir: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = cli();
-    cmd.arg("desk")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("OTAI_DESK_KEY", "ab".repeat(32));
-    cmd
 }
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -395,28 +385,12 @@ fn set_reads_its_text_as_the_web_form_does() {
     assert_eq!(values, [&json!(true), &json!(4), &Value::Null], "{form}");
 }
 
-/// `key new --out PATH`: the public key's line.
-fn new_key(path: &Path) -> String {
-    let output = cli()
-        .args(["key", "new", "--out"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    std::fs::read_to_string(format!("{}.pub", path.display())).unwrap()
-}
-
 fn sign(wasm: &Path, key: &Path, out: &Path) {
-    let output = cli()
-        .arg("sign")
-        .arg(wasm)
-        .arg("--key")
-        .arg(key)
+    support::sign(wasm, key)
         .arg("--output")
         .arg(out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+        .assert()
+        .success();
 }
 
 #[test]

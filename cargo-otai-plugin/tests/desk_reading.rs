@@ -8,10 +8,9 @@ use std::path::Path;
 use otai_plugin_desk::{Desk, DeskOptions};
 use otai_plugin_test_support::{FIELD, HTTP, LOG, Module, REPLY, wat_string};
 use serde_json::{Value, json};
-use support::{cli, stderr_of, stdout_of};
+use support::{DESK_KEY, desk, stderr_of, stdout_of};
 
 const ID: &str = "com.example.log";
-const KEY: &str = "abababababababababababababababababababababababababababababababab";
 
 /// Version 1 logs, sends a request (answered by no one: the desk sends none), adds an
 /// internal reply and sets a custom field on T-9; version 2 does the same and traps.
@@ -52,17 +51,6 @@ fn module(version: &str, trap: bool) -> Vec<u8> {
         ))
         .manifest(&manifest.to_string())
         .wasm()
-}
-
-fn desk(dir: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = cli();
-    cmd.arg("desk")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("OTAI_DESK_KEY", KEY)
-        .env("NO_COLOR", "1");
-    cmd
 }
 
 /// A desk with two deliveries to T-9: one of version 1.0.0 that ended `ok`, one of
@@ -152,7 +140,7 @@ fn reading_commands_work_beside_a_running_desk_and_writing_ones_name_it() {
     let holder = Desk::open_with(
         &data,
         DeskOptions {
-            key: Some(KEY.into()),
+            key: Some(DESK_KEY.into()),
             ..DeskOptions::default()
         },
     )

@@ -11,12 +11,11 @@ use base64::Engine as _;
 use otai_plugin_desk::{Desk, DeskOptions};
 use otai_plugin_host::http::MockHttp;
 use serde_json::{Map, Value, json};
-use support::{Project, cli, shared_target_dir, stdout_of};
+use support::{DESK_KEY, Project, cli, shared_target_dir, stdout_of};
 
 /// The webhook the desk keeps sealed: nothing of it past `https://hooks.slack.com/`,
 /// which the manifest's `allowed_hosts` shows anyway, may reach a fixture.
 const SECRET: &str = "https://hooks.slack.com/services/T0SECRET1/B0SECRET2/zz Secret+Token/é";
-const KEY: &str = "abababababababababababababababababababababababababababababababab";
 const PLUGIN: &str = "com.example.from-desk";
 
 fn object(value: Value) -> Map<String, Value> {
@@ -95,7 +94,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
                         .on("POST", "https://hooks.slack.com/*")
                         .respond(200, answer.clone()),
                 ),
-                key: Some(KEY.to_owned()),
+                key: Some(DESK_KEY.to_owned()),
                 ..DeskOptions::default()
             },
         )
@@ -122,7 +121,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         .arg(&data)
         .args(["log", PLUGIN, "--as-fixture", "-o"])
         .arg(&fixture)
-        .env("OTAI_DESK_KEY", KEY)
+        .env("OTAI_DESK_KEY", DESK_KEY)
         .assert()
         .success();
     let text = std::fs::read_to_string(&fixture).unwrap();
@@ -149,7 +148,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         .args(["desk", "--data-dir"])
         .arg(&data)
         .args(["log", PLUGIN, "--as-fixture", "1"])
-        .env("OTAI_DESK_KEY", KEY)
+        .env("OTAI_DESK_KEY", DESK_KEY)
         .output()
         .unwrap();
     assert_eq!(stdout_of(&printed), text);
@@ -161,7 +160,7 @@ fn a_desk_delivery_becomes_a_fixture_that_passes_on_its_build_and_fails_on_a_cha
         .success()
         .stdout(predicates::str::contains("the same"));
     let mut from_log = project.cmd(&["replay", &format!("desk:{PLUGIN}/1"), "--data-dir"]);
-    from_log.arg(&data).env("OTAI_DESK_KEY", KEY);
+    from_log.arg(&data).env("OTAI_DESK_KEY", DESK_KEY);
     from_log.assert().success();
 
     // Another reply text fails, naming both.
@@ -260,7 +259,7 @@ fn a_delivery_not_in_the_log_is_named() {
         cmd.args(["desk", "--data-dir"])
             .arg(&data)
             .args(args)
-            .env("OTAI_DESK_KEY", KEY);
+            .env("OTAI_DESK_KEY", DESK_KEY);
         cmd
     };
     let id = "com.example.wat";

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use otai_plugin_desk::registry::{Reference, RegistryClient, RegistryOptions, digest_of};
 use otai_plugin_test_support::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
-use support::{Project, cli, stderr_of, wat_panicking_plugin, wat_plugin};
+use support::{Project, cli, new_key, sign, stderr_of, wat_panicking_plugin, wat_plugin};
 
 /// `cargo-otai-plugin publish ARGS` with docker's config in `project` (empty unless a
 /// test writes one), so that the user's own logins never take part.
@@ -33,19 +33,8 @@ fn project_with_plugin(wasm: &[u8], signed: bool) -> (Project, PathBuf) {
     let path = project.write("plugin.wasm", wasm);
     if signed {
         let key = project.root.join("release");
-        let output = cli()
-            .args(["key", "new", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr_of(&output));
-        let output = cli()
-            .arg("sign")
-            .arg(&path)
-            .arg("--key")
-            .arg(&key)
-            .output()
-            .unwrap();
+        new_key(&key);
+        let output = sign(&path, &key).output().unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));
     }
     (project, path)
@@ -169,11 +158,7 @@ fn a_tag_that_holds_another_module_is_replaced_only_with_force() {
 
     // Another module (signed again: the same key, other bytes) under the same tag.
     let second = project.write("other.wasm", wat_panicking_plugin());
-    let output = cli()
-        .arg("sign")
-        .arg(&second)
-        .arg("--key")
-        .arg(project.root.join("release"))
+    let output = sign(&second, &project.root.join("release"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -357,15 +342,7 @@ fn desk_install_pulls_by_the_digest_the_tag_resolves_to_and_records_it() {
 
     // The desk trusts another key only: the module is refused, nothing is installed.
     let other = project.root.join("other");
-    assert!(
-        cli()
-            .args(["key", "new", "--out"])
-            .arg(&other)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    new_key(&other);
     let output = desk(
         &project,
         &["trust", "add", &format!("{}.pub", other.display())],

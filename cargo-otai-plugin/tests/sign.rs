@@ -36,13 +36,7 @@ iysLhqxXXL3AF+Qg==
 /// `key new --out DIR/NAME`: the private key's path and the public key.
 fn new_key(project: &Project, name: &str) -> (PathBuf, PublicKey) {
     let path = project.root.join(name);
-    let output = cli()
-        .args(["key", "new", "--out"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let public = std::fs::read_to_string(format!("{}.pub", path.display())).unwrap();
+    let public = support::new_key(&path);
     (path, PublicKey::from_openssh(&public).unwrap())
 }
 
@@ -51,13 +45,7 @@ fn public_file(project: &Project, name: &str, key: &PublicKey) -> PathBuf {
 }
 
 fn sign(wasm: &Path, key: &Path) -> std::process::Output {
-    cli()
-        .arg("sign")
-        .arg(wasm)
-        .arg("--key")
-        .arg(key)
-        .output()
-        .unwrap()
+    support::sign(wasm, key).output().unwrap()
 }
 
 fn check_json(wasm: &Path, keys: &[&Path]) -> (bool, serde_json::Value) {

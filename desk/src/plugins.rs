@@ -17,7 +17,7 @@ use crate::database::Database;
 use crate::error::DeskError;
 use crate::health::DeskHealth;
 use crate::plugin_info::{ConfigEntry, PluginInfo};
-use crate::residency::{Uses, Waiting};
+use crate::residents::{Uses, Waiting};
 use crate::secrets::SecretKey;
 use crate::state::{Disabled, DisabledReason, write_state};
 use crate::store::{Store, lock, now_ms};

@@ -108,6 +108,17 @@ impl HealthSettings {
         problems
     }
 
+    /// These settings, if every one is in its range: the one check of settings the
+    /// desk saves or reads back; else every problem.
+    pub(crate) fn checked(self) -> Result<Checked, Vec<SettingProblem>> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(Checked(self))
+        } else {
+            Err(problems)
+        }
+    }
+
     /// These settings with the `(name, text)` pairs given changed (a name not given
     /// keeps its value), as the settings form and `--set name=value` give them.
     ///
@@ -187,24 +198,57 @@ fn window_problem(found: &str) -> SettingProblem {
     }
 }
 
-/// The settings saved in the database, if an administrator saved any.
-pub(crate) fn saved(conn: &Connection) -> rusqlite::Result<Option<HealthSettings>> {
-    conn.query_row(
-        "SELECT failure_percent, min_deliveries, window_minutes FROM health_settings WHERE id = 1",
-        [],
-        |r| {
-            Ok(HealthSettings {
-                failure_percent: r.get(0)?,
-                min_deliveries: r.get(1)?,
-                window_minutes: r.get(2)?,
-            })
-        },
-    )
-    .optional()
+/// Health settings each in its range, as [`HealthSettings::checked`] alone makes them:
+/// what the desk saves and what it reads back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Checked(HealthSettings);
+
+impl Checked {
+    /// The settings.
+    pub(crate) fn get(&self) -> &HealthSettings {
+        &self.0
+    }
 }
 
-/// Saves `settings` (checked by the caller).
-pub(crate) fn save(conn: &Connection, settings: &HealthSettings, now: i64) -> rusqlite::Result<()> {
+/// Why the saved settings were not read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SavedError {
+    /// The database could not be read.
+    #[error(transparent)]
+    Database(#[from] rusqlite::Error),
+    /// A saved setting out of range: the desk saves only checked ones.
+    #[error(
+        "the saved health settings are out of range ({}); the desk saves only checked ones, \
+         so the file was changed by another program",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    OutOfRange(Vec<SettingProblem>),
+}
+
+/// The settings saved in the database, checked, if an administrator saved any.
+pub(crate) fn saved(conn: &Connection) -> Result<Option<Checked>, SavedError> {
+    let saved = conn
+        .query_row(
+            "SELECT failure_percent, min_deliveries, window_minutes FROM health_settings WHERE id = 1",
+            [],
+            |r| {
+                Ok(HealthSettings {
+                    failure_percent: r.get(0)?,
+                    min_deliveries: r.get(1)?,
+                    window_minutes: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    match saved {
+        Some(settings) => settings.checked().map(Some).map_err(SavedError::OutOfRange),
+        None => Ok(None),
+    }
+}
+
+/// Saves `settings`.
+pub(crate) fn save(conn: &Connection, settings: &Checked, now: i64) -> rusqlite::Result<()> {
+    let settings = settings.get();
     conn.execute(
         "INSERT INTO health_settings (id, failure_percent, min_deliveries, window_minutes, changed_at)
          VALUES (1, ?1, ?2, ?3, ?4)

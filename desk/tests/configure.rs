@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
-use otai_plugin_desk::{DATABASE_FILE, Desk, DeskOptions};
-use otai_plugin_host::http::MockHttp;
+use otai_plugin_desk::DATABASE_FILE;
 use otai_plugin_test_support::{LOG, Module};
 use serde_json::{Map, Value, json};
+
+use crate::common::open_desk;
 
 const ID: &str = "com.example.configure";
 
@@ -40,18 +40,6 @@ fn module_of(version: &str, signing_is_secret: bool) -> Vec<u8> {
         .wasm()
 }
 
-fn open(dir: &Path) -> Desk {
-    Desk::open_with(
-        dir,
-        DeskOptions {
-            http: Arc::new(MockHttp::new()),
-            key: Some("cd".repeat(32)),
-            ..DeskOptions::default()
-        },
-    )
-    .unwrap()
-}
-
 fn values(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
@@ -69,7 +57,7 @@ fn sealed(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Configures, closes the desk, and reads the sealed secrets.
 fn configure(dir: &Path, v: Value) -> BTreeMap<String, Vec<u8>> {
-    let desk = open(dir);
+    let desk = open_desk(dir);
     desk.configure(ID, values(v)).unwrap();
     drop(desk);
     sealed(dir)
@@ -78,7 +66,7 @@ fn configure(dir: &Path, v: Value) -> BTreeMap<String, Vec<u8>> {
 #[test]
 fn a_save_reseals_only_the_secrets_that_changed() {
     let dir = tempfile::tempdir().unwrap();
-    open(dir.path()).install(&module()).unwrap();
+    open_desk(dir.path()).install(&module()).unwrap();
     let first = configure(
         dir.path(),
         json!({"token": "xoxb-first", "signing": "sign-first", "channel": "#a"}),
@@ -105,7 +93,7 @@ fn a_save_reseals_only_the_secrets_that_changed() {
     assert_eq!(removed["token"], token["token"]);
 
     // The bytes kept still open, to the values last set.
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     let logged = &desk.deliver("ticket.created", "T-1").unwrap()[0].logs[0].message;
     assert!(
         logged.contains(r##""config":{"channel":"#b","token":"[redacted]"}"##),
@@ -134,7 +122,7 @@ fn sealed_by_version(dir: &Path) -> BTreeMap<(i64, String), Vec<u8>> {
 #[test]
 fn an_upgrade_copies_the_sealed_secrets_and_opens_only_one_no_longer_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.install(&module()).unwrap();
     desk.configure(
         ID,
@@ -146,7 +134,7 @@ fn an_upgrade_copies_the_sealed_secrets_and_opens_only_one_no_longer_secret() {
     let old_seq = before.keys().next().unwrap().0;
 
     // 1.1.0 keeps `token` secret and makes `signing` a plain field.
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.upgrade(&module_of("1.1.0", false), false).unwrap();
     drop(desk);
     let after = sealed_by_version(dir.path());
@@ -166,7 +154,7 @@ fn an_upgrade_copies_the_sealed_secrets_and_opens_only_one_no_longer_secret() {
 
     // After reopening, the copied bytes open to the value set, and the field that is
     // no longer secret reaches the plugin as a plain value.
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     let info = desk.plugin(ID).unwrap();
     assert_eq!(
         (info.manifest.version.as_str(), info.enabled),
@@ -187,7 +175,7 @@ fn an_upgrade_copies_the_sealed_secrets_and_opens_only_one_no_longer_secret() {
 #[test]
 fn values_typed_as_text_are_read_against_their_fields() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.install(&module()).unwrap();
 
     // Every problem at once: text that is not of its field's type (named, with what

@@ -11,6 +11,8 @@ use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::Module;
 use serde_json::{Map, Value, json};
 
+use crate::common::{KEY, open_desk};
+
 /// How many modules the desk's host loaded since it opened.
 fn loads(desk: &Desk) -> u64 {
     let stats = desk
@@ -18,18 +20,6 @@ fn loads(desk: &Desk) -> u64 {
         .disk_cache_stats()
         .expect("the desk has a disk cache");
     stats.hits + stats.writes
-}
-
-fn open(dir: &std::path::Path) -> Desk {
-    Desk::open_with(
-        dir,
-        DeskOptions {
-            http: Arc::new(MockHttp::new()),
-            key: Some("ab".repeat(32)),
-            ..DeskOptions::default()
-        },
-    )
-    .unwrap()
 }
 
 /// Plugin `com.example.{name}`, subscribed to `events`, with a panel and a plain config
@@ -57,13 +47,13 @@ fn plugin(name: &str, events: &[&str]) -> Vec<u8> {
 
 /// A desk with three plugins installed, reopened: nothing is loaded.
 fn three(dir: &std::path::Path) -> Desk {
-    let desk = open(dir);
+    let desk = open_desk(dir);
     desk.install(&plugin("a", &["ticket.created"])).unwrap();
     desk.install(&plugin("b", &["ticket.created"])).unwrap();
     desk.install(&plugin("closer", &["ticket.closed"])).unwrap();
     assert_eq!(loads(&desk), 3, "installing compiles");
     drop(desk);
-    open(dir)
+    open_desk(dir)
 }
 
 #[test]
@@ -137,7 +127,7 @@ fn a_module_corrupted_after_install_is_listed_and_its_first_use_names_it() {
     assert_eq!(changed, 1);
     drop(db);
 
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     let listed = desk.list().unwrap();
     assert_eq!(listed.len(), 3);
     assert!(listed.iter().all(|p| p.load_error.is_none() && p.enabled));
@@ -229,7 +219,7 @@ fn idle_plugins_are_unloaded_and_load_again_at_their_next_use() {
         dir.path(),
         DeskOptions {
             http: Arc::new(MockHttp::new()),
-            key: Some("ab".repeat(32)),
+            key: Some(KEY.into()),
             unload_idle_after: Some(std::time::Duration::ZERO),
             ..DeskOptions::default()
         },
@@ -252,7 +242,7 @@ fn idle_plugins_are_unloaded_and_load_again_at_their_next_use() {
     assert_eq!(desk.host().installed(), ["com.example.a", "com.example.b"]);
     drop(desk);
 
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.deliver("ticket.created", "T-1").unwrap();
     desk.deliver("ticket.closed", "T-1").unwrap();
     assert_eq!(desk.host().installed().len(), 3);

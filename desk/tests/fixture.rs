@@ -1,24 +1,11 @@
 //! A logged delivery written as a fixture: a delivery logged before the log kept what a
 //! fixture needs says so, and the web UI's download holds no secret.
 
-use std::sync::Arc;
-
-use otai_plugin_desk::{Desk, DeskError, DeskOptions};
-use otai_plugin_host::http::MockHttp;
+use otai_plugin_desk::DeskError;
 use otai_plugin_test_support::{LOG, Module};
 use serde_json::json;
 
-fn open(dir: &std::path::Path) -> Desk {
-    Desk::open_with(
-        dir,
-        DeskOptions {
-            http: Arc::new(MockHttp::new()),
-            key: Some("ef".repeat(32)),
-            ..DeskOptions::default()
-        },
-    )
-    .unwrap()
-}
+use crate::common::open_desk;
 
 #[test]
 fn a_delivery_logged_before_the_log_kept_its_payload_cannot_be_a_fixture() {
@@ -37,7 +24,7 @@ fn a_delivery_logged_before_the_log_kept_its_payload_cannot_be_a_fixture() {
         )
         .wasm();
     {
-        let desk = open(dir.path());
+        let desk = open_desk(dir.path());
         desk.install(&wasm).unwrap();
         desk.deliver("ticket.created", "T-1").unwrap();
         desk.deliver("ticket.created", "T-1").unwrap();
@@ -48,7 +35,7 @@ fn a_delivery_logged_before_the_log_kept_its_payload_cannot_be_a_fixture() {
         .unwrap();
     drop(db);
 
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     let log = desk.deliveries("com.example.old", 10).unwrap();
     assert_eq!(
         log.iter().map(|d| (d.seq, d.fixture)).collect::<Vec<_>>(),
@@ -100,14 +87,7 @@ fn the_delivery_log_downloads_a_delivery_as_a_fixture_without_its_secret() {
         .call()
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| crate::common::header(&response, name);
     assert_eq!(
         header("content-disposition"),
         "attachment; filename=\"delivery-1.toml\""

@@ -125,14 +125,7 @@ fn a_profiled_delivery_is_drawn_linked_and_served_as_an_svg_that_runs_no_script(
         .call()
         .unwrap();
     assert_eq!(response.status(), 200);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| crate::common::header(&response, name);
     assert_eq!(header("content-type"), "image/svg+xml");
     let csp = header("content-security-policy");
     assert!(

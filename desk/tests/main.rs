@@ -5,7 +5,6 @@
 //! checks that every file here is declared below, since cargo no longer finds them by
 //! itself.
 
-#[cfg(feature = "web")]
 mod common;
 
 mod browser;

@@ -1,13 +1,11 @@
 //! The administrator's health settings: checked, saved in the data directory, applied
 //! to the next delivery, and read again by a desk opened later.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use otai_plugin_desk::{DATABASE_FILE, Desk, DeskError, DeskOptions, HealthSettings};
-use otai_plugin_host::http::MockHttp;
 use otai_plugin_test_support::Module;
 use serde_json::json;
+
+use crate::common::{KEY, open_desk};
 
 const FLAKY: &str = "com.example.flaky";
 
@@ -25,18 +23,6 @@ fn flaky() -> Vec<u8> {
             .to_string(),
         )
         .wasm()
-}
-
-fn open(dir: &Path) -> Desk {
-    Desk::open_with(
-        dir,
-        DeskOptions {
-            http: Arc::new(MockHttp::new()),
-            key: Some("ab".repeat(32)),
-            ..DeskOptions::default()
-        },
-    )
-    .unwrap()
 }
 
 fn settings(failure_percent: f64, min_deliveries: u32, window_minutes: u32) -> HealthSettings {
@@ -58,7 +44,7 @@ fn half_failed(desk: &Desk) {
 #[test]
 fn a_lower_threshold_disables_at_the_next_delivery_and_is_kept_for_the_next_desk() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     assert_eq!(desk.health_settings(), settings(50.0, 10, 10));
     desk.install(&flaky()).unwrap();
     half_failed(&desk);
@@ -80,7 +66,7 @@ fn a_lower_threshold_disables_at_the_next_delivery_and_is_kept_for_the_next_desk
     drop(desk);
 
     // Opened again (as `desk list` or `dev` later): the saved settings.
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     assert_eq!(desk.health_settings(), settings(40.0, 10, 10));
     desk.enable(FLAKY).unwrap();
     half_failed(&desk);
@@ -94,7 +80,7 @@ fn a_lower_threshold_disables_at_the_next_delivery_and_is_kept_for_the_next_desk
 #[test]
 fn a_higher_threshold_keeps_a_plugin_the_default_would_disable() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.install(&flaky()).unwrap();
     desk.set_health_settings(settings(70.0, 10, 10)).unwrap();
     for _ in 0..6 {
@@ -117,7 +103,7 @@ fn a_higher_threshold_keeps_a_plugin_the_default_would_disable() {
 #[test]
 fn a_smaller_minimum_and_a_longer_window_count_what_the_desk_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     desk.install(&flaky()).unwrap();
     desk.set_health_settings(settings(50.0, 10, 1)).unwrap();
     for _ in 0..3 {
@@ -138,7 +124,7 @@ fn a_smaller_minimum_and_a_longer_window_count_what_the_desk_kept() {
 #[test]
 fn hostile_settings_are_refused_naming_each_and_nothing_is_saved() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(dir.path());
+    let desk = open_desk(dir.path());
     for (bad, key) in [
         (settings(-1.0, 10, 10), "failure_percent"),
         (settings(100.5, 10, 10), "failure_percent"),
@@ -168,13 +154,16 @@ fn hostile_settings_are_refused_naming_each_and_nothing_is_saved() {
         "{text}"
     );
     drop(desk);
-    assert_eq!(open(dir.path()).health_settings(), settings(50.0, 10, 10));
+    assert_eq!(
+        open_desk(dir.path()).health_settings(),
+        settings(50.0, 10, 10)
+    );
 }
 
 #[test]
 fn settings_changed_in_the_file_by_another_program_are_refused_at_open() {
     let dir = tempfile::tempdir().unwrap();
-    open(dir.path())
+    open_desk(dir.path())
         .set_health_settings(settings(30.0, 5, 15))
         .unwrap();
     let db = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
@@ -182,7 +171,7 @@ fn settings_changed_in_the_file_by_another_program_are_refused_at_open() {
         .unwrap();
     drop(db);
     let options = DeskOptions {
-        key: Some("ab".repeat(32)),
+        key: Some(KEY.into()),
         ..DeskOptions::default()
     };
     let text = Desk::open_with(dir.path(), options)

@@ -6,7 +6,7 @@ use otai_plugin_abi::module::ProblemKind;
 use otai_plugin_abi::module::rotation::{Rotation, with_rotations};
 use otai_plugin_abi::module::signature::PublicKey;
 use otai_plugin_desk::{Desk, DeskError, DeskOptions, InstallOptions};
-use otai_plugin_test_support::{LOG, Module};
+use otai_plugin_test_support::{LOG, Module, public, sign};
 use serde_json::json;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -31,24 +31,6 @@ fn module(version: &str) -> Vec<u8> {
         .body(r#"(func (export "on_event") (param i32 i32))"#)
         .manifest(&manifest.to_string())
         .wasm()
-}
-
-/// `module` with one more signature by `pair`, whose key id is the key's fingerprint (as
-/// `cargo otai-plugin sign` writes it).
-pub(crate) fn sign(pair: &wasmsign2::KeyPair, module: &[u8]) -> Vec<u8> {
-    let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module)).unwrap();
-    let key_id = public(pair).fingerprint().0.to_vec();
-    let (signed, _) = pair
-        .sk
-        .sign_multi(parsed, Some(&key_id), false, false)
-        .unwrap();
-    let mut out = Vec::new();
-    signed.serialize(&mut out).unwrap();
-    out
-}
-
-pub(crate) fn public(pair: &wasmsign2::KeyPair) -> PublicKey {
-    PublicKey::from_bytes(*pair.pk.pk)
 }
 
 fn fingerprint(pair: &wasmsign2::KeyPair) -> String {

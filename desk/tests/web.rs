@@ -327,15 +327,11 @@ fn the_plugin_page_shows_who_signed_the_installed_version() {
     assert!(page.contains(r#"<td id="signers">unsigned</td>"#), "{page}");
 
     let pair = wasmsign2::KeyPair::generate();
-    let public = otai_plugin_abi::module::signature::PublicKey::from_bytes(*pair.pk.pk);
-    let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module(
-        "1.0.1",
-        &["panel.example.com"],
-    )))
-    .unwrap();
-    let (signed, _) = pair.sk.sign_multi(parsed, None, false, false).unwrap();
-    let mut wasm = Vec::new();
-    signed.serialize(&mut wasm).unwrap();
+    let public = otai_plugin_test_support::public(&pair);
+    let wasm = otai_plugin_test_support::sign_without_key_id(
+        &pair,
+        &module("1.0.1", &["panel.example.com"]),
+    );
     let desk = server.state.desk.clone();
     desk.trust_add(&public.to_openssh("")).unwrap();
     desk.upgrade(&wasm, true).unwrap();

@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 
 use otai_plugin_desk::registry::{Reference, RegistryClient, RegistryOptions, digest_of};
-use otai_plugin_test_support::Registry;
+use otai_plugin_test_support::{Registry, public, sign};
 use serde_json::json;
 
 use crate::common::{self, Server, module_with, start};
 use crate::registry::{Answer, MANIFEST, fake_registry, manifest_with_layer};
-use crate::trust::{public, sign};
 
 const ID: &str = "com.example.shipped";
 

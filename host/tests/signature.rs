@@ -9,14 +9,7 @@ use otai_plugin_host::abi::module::ProblemKind;
 use otai_plugin_host::abi::module::signature::PublicKey;
 use otai_plugin_host::http::MockHttp;
 use otai_plugin_host::{Event, Host, LoadError};
-
-fn sign(pair: &wasmsign2::KeyPair, module: &[u8]) -> Vec<u8> {
-    let parsed = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(module)).unwrap();
-    let (signed, _) = pair.sk.sign_multi(parsed, None, false, false).unwrap();
-    let mut out = Vec::new();
-    signed.serialize(&mut out).unwrap();
-    out
-}
+use otai_plugin_test_support::{public, sign_without_key_id};
 
 /// `wasm` with the plugin id `from` changed to `to`, of the same length.
 fn renamed(wasm: &[u8], from: &str, to: &str) -> Vec<u8> {
@@ -27,10 +20,6 @@ fn renamed(wasm: &[u8], from: &str, to: &str) -> Vec<u8> {
     let mut out = wasm.to_vec();
     out[at..at + to.len()].copy_from_slice(to.as_bytes());
     out
-}
-
-fn public(pair: &wasmsign2::KeyPair) -> PublicKey {
-    PublicKey::from_bytes(*pair.pk.pk)
 }
 
 fn requiring(keys: &[PublicKey]) -> Host {
@@ -60,7 +49,7 @@ fn a_host_requiring_a_signature_refuses_an_unsigned_module_and_runs_a_signed_one
     let host = requiring(&[public(&pair)]);
     assert_eq!(refusal(&host, &wasm), [ProblemKind::SignatureMissing]);
 
-    let signed = sign(&pair, &wasm);
+    let signed = sign_without_key_id(&pair, &wasm);
     let plugin = host.load(&signed).unwrap();
     host.install(&plugin, serde_json::json!({})).unwrap();
     let report = host
@@ -71,7 +60,7 @@ fn a_host_requiring_a_signature_refuses_an_unsigned_module_and_runs_a_signed_one
     // By another key, or changed after signing: refused too.
     let other = wasmsign2::KeyPair::generate();
     assert_eq!(
-        refusal(&host, &sign(&other, &wasm)),
+        refusal(&host, &sign_without_key_id(&other, &wasm)),
         [ProblemKind::SignatureUntrusted]
     );
     let changed = renamed(&signed, "com.example.signed", "com.example.signee");
@@ -89,7 +78,7 @@ fn by_default_a_host_does_not_read_signatures() {
     host.load(&wasm).unwrap();
     // A stale signature is one more custom section to a host that does not check.
     let changed = renamed(
-        &sign(&pair, &wasm),
+        &sign_without_key_id(&pair, &wasm),
         "com.example.plain",
         "com.example.plaim",
     );
@@ -106,7 +95,7 @@ fn a_signed_component_loads_and_runs_on_a_host_requiring_its_key() {
     );
     let host = requiring(&[public(&pair)]);
     assert_eq!(refusal(&host, &wasm), [ProblemKind::SignatureMissing]);
-    let signed = sign(&pair, &wasm);
+    let signed = sign_without_key_id(&pair, &wasm);
     let plugin = host.load(&signed).unwrap();
     host.install(&plugin, serde_json::json!({})).unwrap();
     let report = host

@@ -1,7 +1,8 @@
 //! Test plugins written in WAT, for the tests and benchmarks of the workspace's crates:
 //! the host imports under the names test bodies call, a memory and an allocator, the
-//! manifest section, and the escaping of bytes into a WAT string; and the loopback
-//! server their HTTP tests start ([`Loopback`]).
+//! manifest section, and the escaping of bytes into a WAT string; the loopback server
+//! their HTTP tests start ([`Loopback`]); and modules signed as `cargo otai-plugin sign`
+//! signs them ([`sign`]).
 //!
 //! A test writes only what its plugin does (its `on_event`, its data); [`Module`] adds
 //! the rest, so that every crate's tests speak the ABI through the same few lines.
@@ -21,9 +22,11 @@
 
 mod loopback;
 mod registry;
+mod signing;
 
 pub use loopback::Loopback;
 pub use registry::{REGISTRY_BINARY, REGISTRY_PASSWORD, REGISTRY_USER, Registry};
+pub use signing::{public, sign, sign_without_key_id};
 
 /// `ohd_log(ptr, len, level)`, imported as `$log`.
 pub const LOG: &str = r#"(import "ohd" "ohd_log" (func $log (param i32 i32 i32)))"#;

@@ -101,6 +101,39 @@ impl Project {
     }
 }
 
+/// The key of the tests' desks (`OTAI_DESK_KEY`), for a test that opens one itself.
+pub const DESK_KEY: &str = "abababababababababababababababababababababababababababababababab";
+
+/// `desk --data-dir DIR ARGS`, under [`DESK_KEY`].
+pub fn desk(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = cli();
+    cmd.arg("desk")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("OTAI_DESK_KEY", DESK_KEY);
+    cmd
+}
+
+/// `key new --out PATH`: a new key pair, the private key at `path` and the public at
+/// `path.pub`; the public key's line.
+pub fn new_key(path: &Path) -> String {
+    let output = cli()
+        .args(["key", "new", "--out"])
+        .arg(path)
+        .output()
+        .expect("the CLI runs");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    std::fs::read_to_string(format!("{}.pub", path.display())).expect("key new wrote the .pub")
+}
+
+/// `sign WASM --key KEY`, to run with any more arguments a test adds (`--output`).
+pub fn sign(wasm: &Path, key: &Path) -> Command {
+    let mut cmd = cli();
+    cmd.arg("sign").arg(wasm).arg("--key").arg(key);
+    cmd
+}
+
 /// The UTF-8 of `text`.
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

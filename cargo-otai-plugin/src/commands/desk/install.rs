@@ -4,19 +4,18 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
-use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_desk::registry::{Pulled, Reference, SCHEME};
-use otai_plugin_desk::{Desk, DeskError, InstallOptions, PluginInfo};
+use otai_plugin_desk::{Desk, DeskError, PluginInfo};
 
 use super::plugins::{from_source, print_state, signed_by};
-use super::review::{Confirmed, confirm};
-use super::{Output, Printed, print_json, read};
+use super::review::{Confirmed, confirm, write_permissions};
+use super::{ModuleArgs, Output, Printed, print_json, read};
 use crate::commands::RegistryArgs;
 use crate::term::Shell;
 
 /// The module of `wasm`: a file, or pulled from a registry for an `oci://` reference
 /// (the pull, with its pinned reference, is returned too).
-pub(super) fn module(
+fn module(
     out: &Output<'_>,
     wasm: &Path,
     registry: &RegistryArgs,
@@ -32,19 +31,15 @@ pub(super) fn module(
     Ok((pulled.module.clone(), Some(pulled)))
 }
 
-pub(super) fn install(
-    desk: &Desk,
-    out: Output<'_>,
-    wasm: &Path,
-    options: InstallOptions,
-    yes: bool,
-    registry: &RegistryArgs,
-) -> Result<Printed> {
-    let info = match module(&out, wasm, registry)? {
-        (_, Some(pulled)) => match confirm(out.shell, desk, &pulled, options, yes, out.json)? {
-            Confirmed::Yes { .. } => desk.install_pulled(&pulled, options)?,
-            Confirmed::No => return Ok(Printed::Failure),
-        },
+pub(super) fn install(desk: &Desk, out: Output<'_>, args: &ModuleArgs) -> Result<Printed> {
+    let options = args.install_options();
+    let info = match module(&out, &args.wasm, &args.registry)? {
+        (_, Some(pulled)) => {
+            match confirm(out.shell, desk, &pulled, options, args.yes, out.json)? {
+                Confirmed::Yes { .. } => desk.install_pulled(&pulled, options)?,
+                Confirmed::No => return Ok(Printed::Failure),
+            }
+        }
         (bytes, None) => desk.install_with(&bytes, options)?,
     };
     out.success(&info, |shell| {
@@ -63,19 +58,19 @@ pub(super) fn install(
 pub(super) fn upgrade(
     desk: &Desk,
     out: Output<'_>,
-    wasm: &Path,
+    args: &ModuleArgs,
     approve: bool,
-    options: InstallOptions,
-    yes: bool,
-    registry: &RegistryArgs,
 ) -> Result<Printed> {
-    let upgraded = match module(&out, wasm, registry)? {
-        (_, Some(pulled)) => match confirm(out.shell, desk, &pulled, options, yes, out.json)? {
-            Confirmed::Yes { approved } => {
-                desk.upgrade_pulled(&pulled, approve || approved, options)
+    let options = args.install_options();
+    let upgraded = match module(&out, &args.wasm, &args.registry)? {
+        (_, Some(pulled)) => {
+            match confirm(out.shell, desk, &pulled, options, args.yes, out.json)? {
+                Confirmed::Yes { approved } => {
+                    desk.upgrade_pulled(&pulled, approve || approved, options)
+                }
+                Confirmed::No => return Ok(Printed::Failure),
             }
-            Confirmed::No => return Ok(Printed::Failure),
-        },
+        }
         (bytes, None) => desk.upgrade_with(&bytes, approve, options),
     };
     match upgraded {
@@ -122,29 +117,4 @@ pub(super) fn print_permissions(shell: &Shell, info: &PluginInfo) -> std::io::Re
         writeln!(out, "  source:        {source}")?;
     }
     Ok(())
-}
-
-/// What a plugin may do: the events it gets, the hosts it may send requests to, its
-/// ticket panel; one line each, as the install and the review before it show them.
-pub(super) fn write_permissions(out: &mut impl Write, m: &Manifest) -> std::io::Result<()> {
-    let events: Vec<String> = m.events.iter().map(ToString::to_string).collect();
-    writeln!(out, "  events:        {}", events.join(", "))?;
-    let hosts = m.allowed_hosts();
-    writeln!(
-        out,
-        "  allowed hosts: {}",
-        if hosts.is_empty() {
-            "none".to_owned()
-        } else {
-            hosts.join(", ")
-        }
-    )?;
-    match &m.ui_panel {
-        Some(panel) => writeln!(
-            out,
-            "  ticket panel:  \"{}\" ({} px)",
-            panel.title, panel.height
-        ),
-        None => writeln!(out, "  ticket panel:  none"),
-    }
 }

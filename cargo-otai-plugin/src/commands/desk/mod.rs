@@ -63,21 +63,9 @@ pub enum DeskFormat {
 pub enum DeskAction {
     /// Install a `.wasm` (disabled until configured when a required field has no value).
     Install {
-        /// The module: a `.wasm` file, or `oci://REGISTRY/NAMESPACE/NAME[:TAG]` (or
-        /// `@sha256:…`) in an OCI registry, pulled by the digest its tag resolves to.
-        wasm: PathBuf,
-        /// Install it without a valid signature from a trusted key, on a desk that
-        /// trusts keys (`desk trust add`).
-        #[arg(long)]
-        allow_unsigned: bool,
-        /// From a registry: install without asking. The module's permissions and
-        /// signatures are shown first either way; without `--yes`, a terminal asks
-        /// `[y/N]` and anything else installs nothing.
-        #[arg(long, short = 'y')]
-        yes: bool,
         #[command(flatten)]
         #[allow(missing_docs)]
-        registry: RegistryArgs,
+        module: ModuleArgs,
     },
     /// List the installed plugins with their version, state and error rate.
     List,
@@ -94,26 +82,29 @@ pub enum DeskAction {
         set_from_env: Vec<String>,
     },
     /// Replace a plugin with a new version of it; shows the permission diff.
+    // The module's arguments are `install`'s, each said of an upgrade.
+    #[command(
+        mut_arg("wasm", |a| a.help(
+            "The new module: a `.wasm` file or an `oci://` reference, as for `install`"
+        )),
+        mut_arg("allow_unsigned", |a| a.help(
+            "Upgrade without a valid signature from a trusted key, on a desk that trusts \
+             keys. An upgrade of a signed plugin must still be signed by a key that signed it"
+        )),
+        mut_arg("yes", |a| a.help(
+            "From a registry: upgrade without asking (new permissions still need \
+             `--approve`; a `y` on a terminal approves them, the diff in sight). The \
+             module's permissions and signatures are shown first either way; without \
+             `--yes`, a terminal asks `[y/N]` and anything else installs nothing"
+        )),
+    )]
     Upgrade {
-        /// The new module: a `.wasm` file or an `oci://` reference, as for `install`.
-        wasm: PathBuf,
         /// Approve new permissions (hosts, events, a panel).
         #[arg(long)]
         approve: bool,
-        /// Upgrade without a valid signature from a trusted key, on a desk that trusts
-        /// keys. An upgrade of a signed plugin must still be signed by a key that
-        /// signed it.
-        #[arg(long)]
-        allow_unsigned: bool,
-        /// From a registry: upgrade without asking (new permissions still
-        /// need `--approve`; a `y` on a terminal approves them, the diff in sight). The module's permissions and
-        /// signatures are shown first either way; without `--yes`, a terminal asks
-        /// `[y/N]` and anything else installs nothing.
-        #[arg(long, short = 'y')]
-        yes: bool,
         #[command(flatten)]
         #[allow(missing_docs)]
-        registry: RegistryArgs,
+        module: ModuleArgs,
     },
     /// The keys whose signatures the desk accepts: with one or more, `install` and
     /// `upgrade` need a valid signature from one of them.
@@ -207,6 +198,36 @@ impl DeskAction {
     }
 }
 
+/// The module `desk install` and `desk upgrade` take, and how they take it (the help is
+/// `install`'s; `upgrade` words it for an upgrade).
+#[derive(Debug, Args)]
+pub struct ModuleArgs {
+    /// The module: a `.wasm` file, or `oci://REGISTRY/NAMESPACE/NAME[:TAG]` (or
+    /// `@sha256:…`) in an OCI registry, pulled by the digest its tag resolves to.
+    pub wasm: PathBuf,
+    /// Install it without a valid signature from a trusted key, on a desk that trusts
+    /// keys (`desk trust add`).
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// From a registry: install without asking. The module's permissions and
+    /// signatures are shown first either way; without `--yes`, a terminal asks
+    /// `[y/N]` and anything else installs nothing.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+}
+
+impl ModuleArgs {
+    /// The signature rule the desk applies to this module.
+    fn install_options(&self) -> InstallOptions {
+        InstallOptions {
+            allow_unsigned: self.allow_unsigned,
+        }
+    }
+}
+
 /// What `desk trust` does.
 #[derive(Debug, Subcommand)]
 pub enum TrustAction {
@@ -276,40 +297,14 @@ impl DeskCommand {
             json: self.format == DeskFormat::Json,
         };
         let printed = match self.action {
-            DeskAction::Install {
-                wasm,
-                allow_unsigned,
-                yes,
-                registry,
-            } => install(
-                &desk,
-                out,
-                &wasm,
-                InstallOptions { allow_unsigned },
-                yes,
-                &registry,
-            ),
+            DeskAction::Install { module } => install(&desk, out, &module),
             DeskAction::List => list(&desk, out),
             DeskAction::Configure {
                 id,
                 set,
                 set_from_env,
             } => configure(&desk, out, &id, &set, &set_from_env),
-            DeskAction::Upgrade {
-                wasm,
-                approve,
-                allow_unsigned,
-                yes,
-                registry,
-            } => upgrade(
-                &desk,
-                out,
-                &wasm,
-                approve,
-                InstallOptions { allow_unsigned },
-                yes,
-                &registry,
-            ),
+            DeskAction::Upgrade { approve, module } => upgrade(&desk, out, &module, approve),
             DeskAction::Trust { action } => trust(&desk, out, action),
             DeskAction::Rollback { id } => rollback(&desk, out, &id),
             DeskAction::Enable { id } => enable(&desk, out, &id),
@@ -412,4 +407,55 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 fn split_pair<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
     pair.split_once('=')
         .with_context(|| format!("`{flag} {pair}`: expected KEY=VALUE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, Command};
+
+    use super::DeskCommand;
+
+    /// The help of each of `desk ACTION`'s arguments, by id.
+    fn help(action: &str) -> Vec<(String, String)> {
+        let desk = DeskCommand::augment_args(Command::new("desk"));
+        let action = desk.find_subcommand(action).expect("the action exists");
+        action
+            .get_arguments()
+            .map(|a| {
+                let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                (a.get_id().to_string(), help)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn install_and_upgrade_share_their_arguments_and_each_words_its_own_help() {
+        let install = help("install");
+        let upgrade = help("upgrade");
+        // Which, not in which order: the help lists them by their display order.
+        let ids = |args: &[(String, String)]| -> std::collections::BTreeSet<String> {
+            args.iter()
+                .map(|(id, _)| id.clone())
+                .filter(|id| id != "approve")
+                .collect()
+        };
+        assert_eq!(ids(&install), ids(&upgrade));
+        for id in ["wasm", "allow_unsigned", "yes"] {
+            let of = |args: &[(String, String)]| {
+                args.iter()
+                    .find(|(i, _)| i == id)
+                    .map(|(_, h)| h.clone())
+                    .unwrap()
+            };
+            let (install, upgrade) = (of(&install), of(&upgrade));
+            assert!(
+                !install.is_empty() && install != upgrade,
+                "{id}: {install:?}"
+            );
+            assert!(
+                upgrade.contains("upgrade") || upgrade.contains("new module"),
+                "{id}: {upgrade:?}"
+            );
+        }
+    }
 }

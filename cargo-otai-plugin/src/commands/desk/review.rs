@@ -10,6 +10,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
+use otai_plugin_abi::manifest::Manifest;
 use otai_plugin_desk::registry::Pulled;
 use otai_plugin_desk::{Desk, InstallOptions, Review};
 
@@ -107,7 +108,7 @@ fn print_review(shell: &Shell, pulled: &Pulled, review: &Review) -> std::io::Res
             .unwrap_or_default()
     )?;
     writeln!(err, "  from:          {}", pulled.reference)?;
-    super::install::write_permissions(&mut err, m)?;
+    write_permissions(&mut err, m)?;
     let signatures: Vec<String> = review
         .signatures
         .signatures
@@ -168,4 +169,29 @@ fn print_review(shell: &Shell, pulled: &Pulled, review: &Review) -> std::io::Res
         writeln!(err, "  warning:       {warning}")?;
     }
     Ok(())
+}
+
+/// What a plugin may do: the events it gets, the hosts it may send requests to, its
+/// ticket panel; one line each, as the install and the review before it show them.
+pub(super) fn write_permissions(out: &mut impl Write, m: &Manifest) -> std::io::Result<()> {
+    let events: Vec<String> = m.events.iter().map(ToString::to_string).collect();
+    writeln!(out, "  events:        {}", events.join(", "))?;
+    let hosts = m.allowed_hosts();
+    writeln!(
+        out,
+        "  allowed hosts: {}",
+        if hosts.is_empty() {
+            "none".to_owned()
+        } else {
+            hosts.join(", ")
+        }
+    )?;
+    match &m.ui_panel {
+        Some(panel) => writeln!(
+            out,
+            "  ticket panel:  \"{}\" ({} px)",
+            panel.title, panel.height
+        ),
+        None => writeln!(out, "  ticket panel:  none"),
+    }
 }
