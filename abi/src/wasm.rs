@@ -5,7 +5,7 @@
 //! exports. Three kinds of consumer follow it:
 //!
 //! - expanded at compile time, each with a `macro_rules!` of its own: [`HOST_FUNCTIONS`]
-//!   and its constants here, the host's core linker (`host/src/abi_funcs.rs`: a row
+//!   and its constants here, the host's core linker (`host/src/functions/`: a row
 //!   without a function of its name and signature does not compile), the SDK's raw
 //!   imports and their safe functions, picked by the parameters' names
 //!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
