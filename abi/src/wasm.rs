@@ -5,8 +5,10 @@
 //! exports. Three kinds of consumer follow it:
 //!
 //! - expanded at compile time, each with a `macro_rules!` of its own: [`HOST_FUNCTIONS`]
-//!   and its constants here, the host's core linker (`host/src/functions/`: a row
-//!   without a function of its name and signature does not compile), the SDK's raw
+//!   and its constants here, the host's functions (`host/src/functions/`, a file per
+//!   row: a row without its file, its function of the row's name and signature, or
+//!   its component twin when it has a `wit`, does not compile) and its `HostCall`
+//!   (`host/src/host_call.rs`, a variant per `call`), the SDK's raw
 //!   imports and their safe functions, picked by the parameters' names
 //!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
 //!   `compile_error!` naming the row), and the list every flavour of the SDK must define
@@ -18,9 +20,8 @@
 //!   in docs/ABI.md section 3, the component flavour's table
 //!   (`abi/src/component/host_functions.rs`, from `wit/ohd-plugin.wit`) and the WIT's
 //!   copies in the crates;
-//! - held by tests: the host's `HostCall` (a row without a variant fails its unit test),
-//!   the host's component bindings (the generated trait), the Node host's imports, the
-//!   conformance cases and docs/ABI.md's prose.
+//! - held by tests: the conformance kit's table of transcript entries (a unit test of
+//!   the host), the Node host's imports, the conformance cases and docs/ABI.md's prose.
 //!
 //! `ARCHITECTURE.md` at the repository root lists the files a new host function still
 //! changes by hand ("Adding a host function").
