@@ -5,8 +5,10 @@
 //! exports. Three kinds of consumer follow it:
 //!
 //! - expanded at compile time, each with a `macro_rules!` of its own: [`HOST_FUNCTIONS`]
-//!   and its constants here, the host's core linker (`host/src/abi_funcs.rs`: a row
-//!   without a function of its name and signature does not compile), the SDK's raw
+//!   and its constants here, the host's functions (`host/src/functions/`, a file per
+//!   row: a row without its file, its function of the row's name and signature, or
+//!   its component twin when it has a `wit`, does not compile) and its `HostCall`
+//!   (`host/src/host_call.rs`, a variant per `call`), the SDK's raw
 //!   imports and their safe functions, picked by the parameters' names
 //!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
 //!   `compile_error!` naming the row), and the SDK's file of each function with the
@@ -17,10 +19,11 @@
 //!   which the Node host of the conformance kit checks modules by, the table of imports
 //!   in docs/ABI.md section 3, the `host` interface of `wit/ohd-plugin.wit` (each row's
 //!   `wit` column), the component flavour's table (`abi/src/component/host_functions.rs`,
-//!   from that interface as wit-parser resolves it) and the WIT's copies in the crates;
-//! - held by tests: the host's `HostCall` (a row without a variant fails its unit test),
-//!   the host's component bindings (the generated trait), the Node host's imports, the
-//!   conformance cases and docs/ABI.md's prose.
+//!   from that interface as wit-parser resolves it), the WIT's copies in the crates,
+//!   and the table of transcript entries of `conformance/README.md` (a unit test of the
+//!   host, from each function's file);
+//! - held by tests: the Node host's imports up to its version, the conformance cases
+//!   and docs/ABI.md's prose.
 //!
 //! `ARCHITECTURE.md` at the repository root lists the files a new host function still
 //! changes by hand ("Adding a host function").

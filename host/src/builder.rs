@@ -146,7 +146,7 @@ impl Default for HostBuilder {
             pagemap_scan: true,
             record_calls: false,
             profile: false,
-            report_body_bytes: crate::abi_funcs::REPORT_BODY_MAX,
+            report_body_bytes: crate::functions::REPORT_BODY_MAX,
             incremental_compilation: false,
             incremental_compilation_bytes: DEFAULT_INCREMENTAL_COMPILATION_BYTES,
             custom_field_tickets: None,
@@ -601,9 +601,9 @@ impl HostBuilder {
         }
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let linker =
-            crate::abi_funcs::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        let component_linker =
-            crate::component::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+            crate::functions::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let component_linker = crate::functions::component_linker(&engine)
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
 
         // The epoch ticks often enough that a deadline is met within ~2%, and at
         // least every 100 ms.

@@ -67,17 +67,17 @@
 //! ```
 #![deny(missing_docs)]
 
-mod abi_funcs;
 mod builder;
 mod compile_cache;
 mod compiled_functions;
-mod component;
 mod disk_cache;
 mod error;
 mod event;
+mod functions;
 mod guest_func;
 mod health;
 mod host;
+pub mod host_call;
 pub mod http;
 mod load;
 mod memory;
@@ -104,10 +104,11 @@ pub use health::{
     PluginHealth, SystemClock,
 };
 pub use host::Host;
+pub use host_call::HostCall;
 pub use load::Plugin;
 pub use profile::{HostCallTime, Profile};
 pub use report::{
-    CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
-    PanelReport, REDACTED, Reply, Timings,
+    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport,
+    REDACTED, Reply, Timings,
 };
 pub use ticket_fields::{MemoryTicketStore, TicketStore};

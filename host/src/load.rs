@@ -11,10 +11,10 @@ use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::component::{Component, Linker as ComponentLinker};
 use wasmtime::{Engine, Instance, InstancePre, Linker, Module, ModuleExport, Store};
 
-use crate::component::bindings::panel::PluginWithPanelPre;
-use crate::component::bindings::plugin::PluginPre;
 use crate::disk_cache::{DiskCache, Kind};
 use crate::error::{LoadError, Rejection};
+use crate::functions::bindings::panel::PluginWithPanelPre;
+use crate::functions::bindings::plugin::PluginPre;
 use crate::guest_func::ExportFn;
 use crate::state::{FreeFn, State};
 

@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wasmtime::{AsContext, CallHook, GuestProfiler, StoreContextMut, UpdateDeadline};
 
-use crate::report::HostCall;
 use crate::state::State;
 
 /// The profile of one delivery (or panel): the same samples in two forms.
@@ -127,18 +126,6 @@ enum Level {
         /// The first sample taken inside it.
         first_sample: usize,
     },
-}
-
-/// The name of a host call's frame.
-pub(crate) fn call_name(call: &HostCall) -> &'static str {
-    match call {
-        HostCall::OhdLog { .. } => "ohd_log",
-        HostCall::OhdHttpRequest { .. } => "ohd_http_request",
-        HostCall::OhdAddReply { .. } => "ohd_add_reply",
-        HostCall::OhdSetCustomField { .. } => "ohd_set_custom_field",
-        HostCall::OhdAlloc { .. } => "ohd_alloc",
-        HostCall::OhdFree { .. } => "ohd_free",
-    }
 }
 
 impl Recorder {

@@ -11,13 +11,14 @@ use wasmtime::{
     Engine, Extern, Instance, InstancePre, Store, StoreLimitsBuilder, Trap, WasmBacktrace,
 };
 
-use crate::abi_funcs::{guest_alloc, guest_free};
-use crate::component::bindings::panel::PluginWithPanelPre;
-use crate::component::bindings::plugin::PluginPre;
+use crate::functions::bindings::panel::PluginWithPanelPre;
+use crate::functions::bindings::plugin::PluginPre;
+use crate::functions::{guest_alloc, guest_free};
+use crate::host_call::HostCall;
 use crate::http::HttpTransport;
 use crate::load::{Code, Exports, PluginInner};
 use crate::memory;
-use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Outcome, Reply, Timings};
+use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
 use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, Outbound, State};
 
 /// Host-wide settings a run needs.

@@ -12,8 +12,9 @@ use wasmtime::{Memory, ResourceLimiter, StoreLimits};
 
 use crate::guest_func::GuestFn;
 
+use crate::host_call::HostCall;
 use crate::http::HttpTransport;
-use crate::report::{CustomFieldSet, HostCall, HttpExchange, LogLine, Reply};
+use crate::report::{CustomFieldSet, HttpExchange, LogLine, Reply};
 
 /// A failure inside a host function that ends the delivery: the guest broke the ABI
 /// (out-of-bounds buffer, failed allocation) or the deadline ran out.
@@ -216,9 +217,10 @@ pub(crate) struct State {
 
 impl State {
     /// Records a call that returned to the plugin.
-    pub(crate) fn record(&mut self, call: HostCall) {
+    pub(crate) fn record(&mut self, call: impl Into<HostCall>) {
+        let call = call.into();
         if let Some(recorder) = &mut self.profile {
-            recorder.last_call = Some(crate::profile::call_name(&call));
+            recorder.last_call = Some(call.function());
         }
         if let Some(calls) = &mut self.calls {
             calls.push(call);

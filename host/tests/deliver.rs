@@ -640,19 +640,20 @@ fn recorded_calls_give_the_order_and_the_status_of_refused_ticket_operations() {
         .deliver_to("com.example.calls", &Event::ticket_created())
         .unwrap();
     use otai_plugin_host::HostCall;
+    use otai_plugin_host::host_call::{OhdAddReply, OhdLog, OhdSetCustomField};
     assert_eq!(
         report.calls,
         [
-            HostCall::OhdLog { line: Some(0) },
-            HostCall::OhdAddReply {
+            HostCall::OhdLog(OhdLog { line: Some(0) }),
+            HostCall::OhdAddReply(OhdAddReply {
                 status: 1,
                 reply: None
-            },
-            HostCall::OhdSetCustomField {
+            }),
+            HostCall::OhdSetCustomField(OhdSetCustomField {
                 status: 0,
                 field: Some(0)
-            },
-            HostCall::OhdLog { line: Some(1) },
+            }),
+            HostCall::OhdLog(OhdLog { line: Some(1) }),
         ]
     );
     assert_eq!(report.logs[1].message, "last");

@@ -38,7 +38,7 @@ const CATEGORIES: [&str; 7] = [
 const COPIES: [(&str, &str); 3] = [
     // `wit_bindgen::generate!` in sdk/src/sys/component.rs.
     ("sdk/wit", "wit"),
-    // `wasmtime::component::bindgen!` in host/src/component.rs.
+    // `wasmtime::component::bindgen!` in host/src/functions/mod.rs.
     ("host/wit", "wit"),
     // The conformance runner's component cases (cargo-otai-plugin/src/conformance/component.rs).
     ("cargo-otai-plugin/wit", "wit"),
