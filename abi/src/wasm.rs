@@ -229,7 +229,8 @@ impl HostFunction {
 ///     returns "what the result means";
 ///     wit "name: func(…) -> …";   (its component twin; absent for the allocator rows)
 ///     since "1.0";                (the ABI version that added it)
-///     call Variant;               (its variant of the host's `HostCall`)
+///     call Variant { field: Type, … };   (its variant of the host's `HostCall`: what
+///                                         a report records of each call)
 /// ```
 ///
 /// where every parameter, and the result when there is one, is an `i32` on the wire; the
@@ -248,25 +249,42 @@ macro_rules! for_each_host_function {
                     returns "nothing";
                     wit "log: func(level: log-level, message: string)";
                     since "1.0";
-                    call OhdLog;
+                    call OhdLog {
+                        /// Index of its line in `logs`; `None` when the line was dropped (the
+                        /// delivery had logged 1 MiB already).
+                        line: Option<usize>,
+                    };
                 /// `ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status`.
                 OHD_HTTP_REQUEST: fn ohd_http_request(req_ptr, req_len, resp_ptr_out, resp_len_out) -> status;
                     returns "HTTP status, `0` or `403`, see [5](#5-status-codes-and-error-bodies)";
                     wit "http-request: func(request: request) -> result<response, request-error>";
                     since "1.0";
-                    call OhdHttpRequest;
+                    call OhdHttpRequest {
+                        /// Index of its exchange in `http`, which holds the status.
+                        exchange: usize,
+                    };
                 /// `ohd_add_reply(ptr, len) -> status`.
                 OHD_ADD_REPLY: fn ohd_add_reply(ptr, len) -> status;
                     returns "call status `0`–`4`";
                     wit "add-reply: func(reply: reply) -> result<_, call-error>";
                     since "1.0";
-                    call OhdAddReply;
+                    call OhdAddReply {
+                        /// The call status.
+                        status: u32,
+                        /// Index of the reply in `replies` when the status is `0`.
+                        reply: Option<usize>,
+                    };
                 /// `ohd_set_custom_field(ptr, len) -> status`.
                 OHD_SET_CUSTOM_FIELD: fn ohd_set_custom_field(ptr, len) -> status;
                     returns "call status `0`–`4`";
                     wit "set-custom-field: func(field: custom-field) -> result<_, call-error>";
                     since "1.0";
-                    call OhdSetCustomField;
+                    call OhdSetCustomField {
+                        /// The call status.
+                        status: u32,
+                        /// Index of the field in `custom_fields` when the status is `0`.
+                        field: Option<usize>,
+                    };
             }
             allocator {
                 /// `ohd_alloc(size) -> ptr`: forwards to the plugin's own exported allocator.
@@ -275,12 +293,22 @@ macro_rules! for_each_host_function {
                 OHD_ALLOC: fn ohd_alloc(size) -> ptr;
                     returns "pointer, `0` on failure";
                     since "1.0";
-                    call OhdAlloc;
+                    call OhdAlloc {
+                        /// The size asked for.
+                        size: u32,
+                        /// What the plugin's allocator returned.
+                        ptr: u32,
+                    };
                 /// `ohd_free(ptr, size)`: forwards to the plugin's own exported deallocator.
                 OHD_FREE: fn ohd_free(ptr, size);
                     returns "nothing";
                     since "1.0";
-                    call OhdFree;
+                    call OhdFree {
+                        /// The block.
+                        ptr: u32,
+                        /// The size given.
+                        size: u32,
+                    };
             }
         }
     };
@@ -310,7 +338,7 @@ macro_rules! host_function_constants {
                 returns $returns:literal;
                 $(wit $wit:literal;)?
                 since $since:literal;
-                call $call:ident;
+                call $call:ident $record:tt;
         )*
     })*) => {
         $($(

@@ -77,7 +77,6 @@ mod functions;
 mod guest_func;
 mod health;
 mod host;
-pub mod host_call;
 pub mod http;
 mod load;
 mod memory;
@@ -104,11 +103,10 @@ pub use health::{
     PluginHealth, SystemClock,
 };
 pub use host::Host;
-pub use host_call::HostCall;
 pub use load::Plugin;
 pub use profile::{HostCallTime, Profile};
 pub use report::{
-    CustomFieldSet, DeliveryReport, HttpError, HttpExchange, LogLine, Outcome, PanelReport,
-    REDACTED, Reply, Timings,
+    CustomFieldSet, DeliveryReport, HostCall, HttpError, HttpExchange, LogLine, Outcome,
+    PanelReport, REDACTED, Reply, Timings, host_call,
 };
 pub use ticket_fields::{MemoryTicketStore, TicketStore};

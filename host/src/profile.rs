@@ -21,9 +21,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wasmtime::{AsContext, CallHook, GuestProfiler, StoreContextMut, UpdateDeadline};
-
-use crate::state::State;
+use wasmtime::{AsContext, CallHook, GuestProfiler};
 
 /// The profile of one delivery (or panel): the same samples in two forms.
 ///
@@ -97,7 +95,7 @@ pub(crate) struct Recorder {
     /// The calls in progress between the host and the plugin, innermost last.
     levels: Vec<Level>,
     host_calls: Vec<HostCallTime>,
-    /// The `ohd` function that returned last, set by [`State::record`]: what tells an
+    /// The `ohd` function that returned last, set by `State::record`: what tells an
     /// import from the runtime's own calls out of wasm (the epoch check, `memory.grow`).
     pub(crate) last_call: Option<&'static str>,
 }
@@ -151,7 +149,7 @@ impl Recorder {
     }
 
     /// At an epoch check: the plugin's work since the last sample, on its stack.
-    fn check(&mut self, store: impl AsContext) {
+    pub(crate) fn check(&mut self, store: impl AsContext) {
         let time = match self.levels.last_mut() {
             // The check is a call out of wasm, which took the time before it.
             Some(Level::Host { guest, .. }) => std::mem::take(guest),
@@ -164,7 +162,7 @@ impl Recorder {
         self.sample(store, time, None);
     }
 
-    fn hook(&mut self, store: impl AsContext, hook: CallHook) {
+    pub(crate) fn hook(&mut self, store: impl AsContext, hook: CallHook) {
         match hook {
             CallHook::CallingHost => {
                 let now = Instant::now();
@@ -259,34 +257,6 @@ impl Recorder {
             folded,
             host_calls: self.host_calls,
         })
-    }
-}
-
-/// Sets `store` up to sample at every epoch check and host call. The epoch callback
-/// keeps the delivery's deadline, which a callback replaces.
-pub(crate) fn install(store: &mut wasmtime::Store<State>) {
-    store.set_epoch_deadline(0);
-    store.epoch_deadline_callback(|mut store| {
-        if Instant::now() >= store.data().deadline {
-            return Ok(UpdateDeadline::Interrupt);
-        }
-        with_recorder(&mut store, |recorder, store| recorder.check(store));
-        Ok(UpdateDeadline::Continue(0))
-    });
-    store.call_hook(|mut store, hook| {
-        with_recorder(&mut store, |recorder, store| recorder.hook(store, hook));
-        Ok(())
-    });
-}
-
-/// Runs `f` with the store's recorder taken out of it, since sampling reads the store.
-fn with_recorder(
-    store: &mut StoreContextMut<'_, State>,
-    f: impl FnOnce(&mut Recorder, &StoreContextMut<'_, State>),
-) {
-    if let Some(mut recorder) = store.data_mut().profile.take() {
-        f(&mut recorder, store);
-        store.data_mut().profile = Some(recorder);
     }
 }
 

@@ -1,4 +1,5 @@
-//! What a delivery did: [`DeliveryReport`] and [`PanelReport`].
+//! What a delivery did: [`DeliveryReport`] and [`PanelReport`], and [`HostCall`], one
+//! `ohd` call of it, with the record of each function's calls ([`host_call`]).
 //!
 //! Reports are plain data (serde `Serialize` + `Deserialize`, fields in a stable
 //! order) so that tools can print them and tests can snapshot them; `timings` is the
@@ -9,8 +10,7 @@ use otai_plugin_abi::calls::{HostErrorKind, HttpRequest};
 use otai_plugin_abi::status::LogLevel;
 use serde::{Deserialize, Serialize};
 
-use crate::functions::Lists;
-use crate::host_call::HostCall;
+use serde_json::Value;
 
 /// How a delivery ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +153,97 @@ pub struct CustomFieldSet {
     pub key: String,
     /// The new value.
     pub value: String,
+}
+
+macro_rules! host_calls {
+    ($($group:ident {
+        $(
+            $(#[$doc:meta])*
+            $constant:ident: fn $name:ident($($param:ident),*) $(-> $result:ident)?;
+                returns $returns:literal;
+                $(wit $wit:literal;)?
+                since $since:literal;
+                call $call:ident {
+                    $($(#[$field_doc:meta])* $field:ident: $field_type:ty),* $(,)?
+                };
+        )*
+    })*) => {
+        /// What a report records of each `ohd` call: one record per function of the ABI's
+        /// table, whose `call` column gives its fields (`otai_plugin_abi::wasm`), and
+        /// which [`HostCall`] wraps.
+        pub mod host_call {
+            use serde::{Deserialize, Serialize};
+
+            $($(
+                #[doc = concat!("A call of `", stringify!($name), "`.")]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+                pub struct $call {
+                    $($(#[$field_doc])* pub $field: $field_type,)*
+                }
+
+                impl From<$call> for super::HostCall {
+                    fn from(call: $call) -> super::HostCall {
+                        super::HostCall::$call(call)
+                    }
+                }
+            )*)*
+
+            pub use super::HostCall;
+        }
+
+        /// One `ohd` call of a delivery, in the order the plugin made them: what it
+        /// returned, and where the report keeps what it did. Recorded only by a host built
+        /// with [`HostBuilder::record_calls`](crate::HostBuilder::record_calls), which
+        /// conformance drivers and debuggers use to see the interleaving the separate
+        /// lists do not show. A call that trapped the delivery (an out-of-bounds buffer,
+        /// the deadline) is not listed. Serialized, a call is its record's fields beside
+        /// `"function"`, the import's name: `{"function": "ohd_log", "line": 0}`.
+        ///
+        /// A function the ABI gains is a variant more: match with a wildcard arm.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "function", rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum HostCall {
+            $($(
+                #[doc = concat!("A call of `", stringify!($name), "`.")]
+                $call(host_call::$call),
+            )*)*
+        }
+
+        impl HostCall {
+            /// The import's name, `ohd_log`: what `"function"` holds when serialized.
+            pub fn function(&self) -> &'static str {
+                match self {
+                    $($(HostCall::$call(_) => otai_plugin_abi::wasm::$constant.name,)*)*
+                }
+            }
+
+            /// The call's entry in a conformance transcript (`conformance/README.md`),
+            /// with what it points to in the report's lists written out: each function's
+            /// file in `host/src/functions/` writes its own.
+            fn transcript(&self, lists: &Lists<'_>) -> Value {
+                match self {
+                    $($(HostCall::$call(call) => Transcript::transcript(call, lists),)*)*
+                }
+            }
+        }
+    };
+}
+otai_plugin_abi::for_each_host_function!(host_calls);
+
+/// A call's entry in a conformance transcript, which the function's own file writes.
+pub(crate) trait Transcript {
+    /// The entry, `{"fn": "ohd_log", …}`, with what the record points to in `lists`.
+    fn transcript(&self, lists: &Lists<'_>) -> Value;
+}
+
+/// The lists of a report that the records of its calls point into, for their
+/// transcript entries.
+pub(crate) struct Lists<'a> {
+    pub(crate) logs: &'a [LogLine],
+    pub(crate) http: &'a [HttpExchange],
+    pub(crate) replies: &'a [Reply],
+    pub(crate) custom_fields: &'a [CustomFieldSet],
 }
 
 /// Where the time of a delivery went, in microseconds.
@@ -351,5 +442,56 @@ mod tests {
             assert!(!failed.is_ok() && failed.is_failure(), "{failed:?}");
         }
         assert!(!rejected.is_ok() && !rejected.is_failure());
+    }
+
+    use super::host_call::OhdAddReply;
+
+    /// The JSON of the variants of ABI 1.0 as reports and debuggers have always read it
+    /// (before the variants wrapped records, when they were struct variants): any change
+    /// to a field's name, type or order, or to the tag, fails here. A function added
+    /// later needs no line here: its JSON is new, and the next test holds its tag.
+    const JSON: &[&str] = &[
+        r#"{"function":"ohd_log","line":3}"#,
+        r#"{"function":"ohd_log","line":null}"#,
+        r#"{"function":"ohd_http_request","exchange":0}"#,
+        r#"{"function":"ohd_add_reply","status":0,"reply":1}"#,
+        r#"{"function":"ohd_add_reply","status":2,"reply":null}"#,
+        r#"{"function":"ohd_set_custom_field","status":0,"field":0}"#,
+        r#"{"function":"ohd_set_custom_field","status":3,"field":null}"#,
+        r#"{"function":"ohd_alloc","size":16,"ptr":1024}"#,
+        r#"{"function":"ohd_free","ptr":1024,"size":16}"#,
+    ];
+
+    #[test]
+    fn every_call_serializes_as_it_always_did() {
+        for json in JSON {
+            let call: HostCall = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&call).unwrap(), *json, "{call:?}");
+            assert!(json.starts_with(&format!(r#"{{"function":"{}""#, call.function())));
+        }
+        // Built in code, not only read back: the record's fields, in its order.
+        let built = HostCall::from(OhdAddReply {
+            status: 0,
+            reply: Some(1),
+        });
+        assert_eq!(serde_json::to_string(&built).unwrap(), JSON[3]);
+    }
+
+    #[test]
+    fn every_host_function_of_the_table_has_a_call_of_its_own() {
+        // A call is read back by its tag, `function`, the import's name: a row of the
+        // ABI's table without a variant is an unknown variant, whatever its fields.
+        for f in otai_plugin_abi::wasm::HOST_FUNCTIONS {
+            let read =
+                serde_json::from_value::<HostCall>(serde_json::json!({ "function": f.name }));
+            if let Err(e) = read {
+                assert!(
+                    !e.to_string().contains("unknown variant"),
+                    "`{}` has no `HostCall` variant, so its calls are missing from \
+                     `calls` in reports and transcripts: {e}",
+                    f.name
+                );
+            }
+        }
     }
 }

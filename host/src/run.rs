@@ -8,16 +8,17 @@ use otai_plugin_abi::limits::{MAX_COMPONENT_CORE_INSTANCES, MAX_COMPONENT_TABLES
 use otai_plugin_abi::status::LogLevel;
 use otai_plugin_abi::wasm::{self, AllocatorKind};
 use wasmtime::{
-    Engine, Extern, Instance, InstancePre, Store, StoreLimitsBuilder, Trap, WasmBacktrace,
+    Engine, Extern, Instance, InstancePre, Store, StoreContextMut, StoreLimitsBuilder, Trap,
+    UpdateDeadline, WasmBacktrace,
 };
 
 use crate::functions::bindings::panel::PluginWithPanelPre;
 use crate::functions::bindings::plugin::PluginPre;
 use crate::functions::{guest_alloc, guest_free};
-use crate::host_call::HostCall;
 use crate::http::HttpTransport;
 use crate::load::{Code, Exports, PluginInner};
 use crate::memory;
+use crate::report::HostCall;
 use crate::report::{CustomFieldSet, HttpExchange, LogLine, Outcome, Reply, Timings};
 use crate::state::{FreeFn, GuestTrap, Limits, LogSink, MAX_TABLE_ELEMENTS, Mode, Outbound, State};
 
@@ -210,8 +211,36 @@ fn start_profile(
     };
     let recorder = crate::profile::Recorder::new(profiler);
     store.data_mut().profile = Some(recorder);
-    crate::profile::install(store);
+    install_profiler(store);
     Ok(())
+}
+
+/// Sets `store` up to sample at every epoch check and host call. The epoch callback
+/// keeps the delivery's deadline, which a callback replaces.
+fn install_profiler(store: &mut wasmtime::Store<State>) {
+    store.set_epoch_deadline(0);
+    store.epoch_deadline_callback(|mut store| {
+        if Instant::now() >= store.data().deadline {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        with_recorder(&mut store, |recorder, store| recorder.check(store));
+        Ok(UpdateDeadline::Continue(0))
+    });
+    store.call_hook(|mut store, hook| {
+        with_recorder(&mut store, |recorder, store| recorder.hook(store, hook));
+        Ok(())
+    });
+}
+
+/// Runs `f` with the store's recorder taken out of it, since sampling reads the store.
+fn with_recorder(
+    store: &mut StoreContextMut<'_, State>,
+    f: impl FnOnce(&mut crate::profile::Recorder, &StoreContextMut<'_, State>),
+) {
+    if let Some(mut recorder) = store.data_mut().profile.take() {
+        f(&mut recorder, store);
+        store.data_mut().profile = Some(recorder);
+    }
 }
 
 fn plugin_allocator(plugin: &PluginInner) -> Option<AllocatorKind> {

@@ -12,8 +12,8 @@ use wasmtime::{Memory, ResourceLimiter, StoreLimits};
 
 use crate::guest_func::GuestFn;
 
-use crate::host_call::HostCall;
 use crate::http::HttpTransport;
+use crate::report::HostCall;
 use crate::report::{CustomFieldSet, HttpExchange, LogLine, Reply};
 
 /// A failure inside a host function that ends the delivery: the guest broke the ABI

@@ -27,7 +27,6 @@ use wasmtime::{AsContextMut, Caller, Engine, Extern, Func, Linker, Memory};
 
 use crate::guest_func::GuestFn;
 use crate::memory;
-use crate::report::{CustomFieldSet, HttpExchange, LogLine, Reply};
 use crate::state::{FreeFn, GuestTrap, Mode, State};
 
 /// One module per row of the table, named after the import: a row without its file is a
@@ -40,7 +39,7 @@ macro_rules! modules {
                 returns $returns:literal;
                 $(wit $wit:literal;)?
                 since $since:literal;
-                call $call:ident;
+                call $call:ident $record:tt;
         )*
     })*) => {
         $($(
@@ -80,7 +79,7 @@ pub(crate) fn linker(engine: &Engine) -> Result<Linker<State>> {
                     returns $returns:literal;
                     $(wit $wit:literal;)?
                     since $since:literal;
-                    call $call:ident;
+                    call $call:ident $record:tt;
             )*
         })*) => {
             $($({
@@ -115,7 +114,7 @@ pub(crate) fn component_linker(engine: &Engine) -> Result<ComponentLinker<State>
                     returns $returns:literal;
                     $(wit $wit:literal;)?
                     since $since:literal;
-                    call $call:ident;
+                    call $call:ident $record:tt;
             )*
         })*) => {
             $($($(
@@ -360,15 +359,6 @@ fn call_error(error: TicketCallError) -> bindings::types::CallError {
         TicketCallError::TooLarge => CallError::TooLarge,
         TicketCallError::NotAvailable => CallError::NotAvailable,
     }
-}
-
-/// The lists of a report that the records of its calls point into, for their
-/// transcript entries.
-pub(crate) struct Lists<'a> {
-    pub(crate) logs: &'a [LogLine],
-    pub(crate) http: &'a [HttpExchange],
-    pub(crate) replies: &'a [Reply],
-    pub(crate) custom_fields: &'a [CustomFieldSet],
 }
 
 #[cfg(test)]

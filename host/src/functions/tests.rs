@@ -82,7 +82,7 @@ fn transcript_table() -> String {
                     returns $returns:literal;
                     $(wit $wit:literal;)?
                     since $since:literal;
-                    call $call:ident;
+                    call $call:ident $record:tt;
             )*
         })*) => {
             [$($((otai_plugin_abi::wasm::$constant.name, $name::TRANSCRIPT),)*)*]

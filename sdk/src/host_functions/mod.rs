@@ -33,7 +33,7 @@ macro_rules! host_functions {
                 returns $returns:literal;
                 $(wit $wit:literal;)?
                 since $since:literal;
-                call $call:ident;
+                call $call:ident $record:tt;
         )*
     } $($rest:tt)*) => {
         $(pub(crate) mod $name;)*

@@ -34,7 +34,7 @@ pub(crate) mod imports {
                         returns $returns:literal;
                         $(wit $wit:literal;)?
                         since $since:literal;
-                        call $call:ident;
+                        call $call:ident $record:tt;
                 )*
             } $($rest:tt)*) => {
                 #[link(wasm_import_module = "ohd")]
@@ -107,7 +107,7 @@ pub(crate) mod imports {
                     returns $returns:literal;
                     $(wit $wit:literal;)?
                     since $since:literal;
-                    call $call:ident;
+                    call $call:ident $record:tt;
             )*
         } $($rest:tt)*) => {
             $(safe_functions!(@row $name($($param),*) $(-> $result)?);)*
