@@ -8,7 +8,7 @@
 //!   and its constants here, the host's functions (`host/src/functions/`, a file per
 //!   row: a row without its file, its function of the row's name and signature, or
 //!   its component twin when it has a `wit`, does not compile) and its `HostCall`
-//!   (`host/src/host_call.rs`, a variant per `call`), the SDK's raw
+//!   (`host/src/report.rs`, a variant and its record per `call`), the SDK's raw
 //!   imports and their safe functions, picked by the parameters' names
 //!   (`sdk/src/sys/mod.rs`: a row of a calling convention it does not know is a
 //!   `compile_error!` naming the row), and the SDK's file of each function with the

@@ -532,39 +532,56 @@ fn the_node_host_must_implement_the_imports_of_its_version_only() {
 /// case must say it implements an older version.
 #[test]
 fn a_case_newer_than_the_reference_host_is_skipped_and_a_driver_must_say_its_version() {
-    let (dir, signatures) = kit_with_a_future_import("1.1");
+    // One minor version past the table this CLI is built with, whatever that is.
+    let current = otai_plugin_abi::wasm::HOST_FUNCTIONS
+        .iter()
+        .map(|f| f.since)
+        .max_by_key(|v| {
+            v.split_once('.')
+                .map(|(_, minor)| minor.parse::<u32>().unwrap())
+        })
+        .unwrap();
+    let (major, minor) = current.split_once('.').unwrap();
+    let next = format!("{major}.{}", minor.parse::<u32>().unwrap() + 1);
+    let (dir, signatures) = kit_with_a_future_import(&next);
     let signatures = signatures.to_str().unwrap();
     let (code, results, stdout) = run_versioned_kit(&dir, &["--signatures", signatures]);
     assert_eq!(code, Some(0), "{stdout}");
     assert_eq!(case_result(&results, "plain")["status"], "passed");
     assert_eq!(
         case_result(&results, "future")["reason"],
-        "needs ABI 1.1 (`ohd.ohd_future`); the reference host implements ABI 1.0",
+        format!("needs ABI {next} (`ohd.ohd_future`); the reference host implements ABI {current}"),
         "{stdout}"
     );
 
     // A driver that prints a fixed skip: accepted only with an older `implements`.
     for (skip, verdict, reason) in [
         (
-            r#"{"skipped": "too new", "implements": "1.0"}"#,
+            format!(r#"{{"skipped": "too new", "implements": "{current}"}}"#),
             "skipped",
-            "needs ABI 1.1 (`ohd.ohd_future`); the host implements ABI 1.0: too new",
+            format!(
+                "needs ABI {next} (`ohd.ohd_future`); the host implements ABI {current}: too new"
+            ),
         ),
         (
-            r#"{"skipped": "too new", "implements": "1.1"}"#,
+            format!(r#"{{"skipped": "too new", "implements": "{next}"}}"#),
             "failed",
-            "the driver skipped a case that needs ABI 1.1 (`ohd.ohd_future`), though its host \
-             implements ABI 1.1: too new",
+            format!(
+                "the driver skipped a case that needs ABI {next} (`ohd.ohd_future`), though its \
+                 host implements ABI {next}: too new"
+            ),
         ),
         (
-            r#"{"skipped": "too new"}"#,
+            r#"{"skipped": "too new"}"#.to_owned(),
             "failed",
-            "the driver skipped a case that needs ABI 1.1 (`ohd.ohd_future`) without saying \
-             which version its host implements",
+            format!(
+                "the driver skipped a case that needs ABI {next} (`ohd.ohd_future`) without \
+                 saying which version its host implements"
+            ),
         ),
     ] {
         let transcript = dir.path().join("skip.json");
-        std::fs::write(&transcript, skip).unwrap();
+        std::fs::write(&transcript, &skip).unwrap();
         let driver = format!("cat '{}'; true", transcript.display());
         let (_, results, stdout) = run_versioned_kit(
             &dir,
@@ -580,7 +597,7 @@ fn a_case_newer_than_the_reference_host_is_skipped_and_a_driver_must_say_its_ver
         let future = case_result(&results, "future");
         assert_eq!(future["status"], verdict, "{skip}: {stdout}");
         assert!(
-            future["reason"].as_str().unwrap().starts_with(reason),
+            future["reason"].as_str().unwrap().starts_with(&reason),
             "{skip}: {stdout}"
         );
     }

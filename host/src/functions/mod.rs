@@ -338,7 +338,7 @@ fn ticket_call<T>(
 /// The scope of a ticket operation in the current call.
 pub(crate) fn ticket_scope(mode: &Mode) -> TicketScope<'_> {
     match mode {
-        Mode::Event { ticket_id } => TicketScope::Event { ticket_id },
+        Mode::Event { ticket_id, .. } => TicketScope::Event { ticket_id },
         Mode::Panel => TicketScope::Panel,
     }
 }
