@@ -4,13 +4,14 @@
 //! A function's file holds all of it: the core import (`$name::$name`, a `fn` of the
 //! row's parameters, each an `i32` taken as `u32`), its component twin (`$name::twin`,
 //! which registers itself on the component linker's `ohd:plugin/host` instance, for a
-//! row with a `wit` column), the logic both share, the record of a call in a report
-//! (the struct the row's `call` column names, a variant of
-//! [`HostCall`](crate::HostCall)), that record's entry in a conformance transcript and
-//! the entry's description in `conformance/README.md` (`TRANSCRIPT`). The modules, the
-//! core linker, the component linker and `HostCall` are expanded from the table: a row
-//! without its file, its core function of the row's signature, its twin (when the row
-//! has a `wit`) or its record does not compile.
+//! row with a `wit` column), the logic both share, and the entry in a conformance
+//! transcript of the record a call leaves in a report (`impl Transcript`; the record is
+//! the row's `call` column, expanded with [`HostCall`](crate::HostCall) in
+//! `report.rs`, below every function) with the entry's description in
+//! `conformance/README.md` (`TRANSCRIPT`). The modules, the core linker, the component
+//! linker and `HostCall` are expanded from the table: a row without its file, its core
+//! function of the row's signature, its twin (when the row has a `wit`) or its
+//! transcript entry does not compile.
 //!
 //! Every pointer and length is bounds-checked (see [`crate::memory`]); an out-of-bounds
 //! buffer traps the delivery with a message naming the function and the range.
